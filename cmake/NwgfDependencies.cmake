@@ -1,0 +1,35 @@
+# Dependencies, all from Debian's packages (tools/setup.sh installs them).
+find_package(OpenMP REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+if(NWGF_BUILD_TESTS)
+  find_package(doctest REQUIRED)
+endif()
+
+# OpenBLAS: prefer the OpenMP build, so BLAS threads and our OpenMP threads are one pool.
+find_path(NWGF_CBLAS_INCLUDE cblas.h
+  PATHS /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/openblas
+        /usr/include/x86_64-linux-gnu/openblas-pthread
+  NO_DEFAULT_PATH)
+find_library(NWGF_OPENBLAS_LIB NAMES openblas
+  PATHS /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/x86_64-linux-gnu/openblas-pthread
+  NO_DEFAULT_PATH)
+if(NOT NWGF_CBLAS_INCLUDE OR NOT NWGF_OPENBLAS_LIB)
+  find_path(NWGF_CBLAS_INCLUDE cblas.h REQUIRED)
+  find_library(NWGF_OPENBLAS_LIB NAMES openblas REQUIRED)
+endif()
+add_library(nwgf_openblas INTERFACE)
+target_include_directories(nwgf_openblas SYSTEM INTERFACE
+  $<BUILD_INTERFACE:${NWGF_CBLAS_INCLUDE}> $<INSTALL_INTERFACE:${NWGF_CBLAS_INCLUDE}>)
+target_link_libraries(nwgf_openblas INTERFACE ${NWGF_OPENBLAS_LIB})
+message(STATUS "nwgf: OpenBLAS ${NWGF_OPENBLAS_LIB}")
+
+# stb (image read/write): Debian ships the implementations in libstb.
+find_path(NWGF_STB_INCLUDE stb_image.h PATH_SUFFIXES stb REQUIRED)
+find_library(NWGF_STB_LIB NAMES stb REQUIRED)
+add_library(nwgf_stb INTERFACE)
+target_include_directories(nwgf_stb SYSTEM INTERFACE
+  $<BUILD_INTERFACE:${NWGF_STB_INCLUDE}> $<INSTALL_INTERFACE:${NWGF_STB_INCLUDE}>)
+target_link_libraries(nwgf_stb INTERFACE ${NWGF_STB_LIB})

@@ -1,0 +1,17 @@
+#pragma once
+// Files are never half-written: write to a temporary name in the same directory, fsync, rename,
+// fsync the directory. A failure is a bad-input error naming the file.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace nwgf {
+
+void write_file_atomic(const std::string& path, const void* data, std::size_t bytes);
+inline void write_file_atomic(const std::string& path, std::string_view text) {
+  write_file_atomic(path, text.data(), text.size());
+}
+// Whole file into memory; a missing or unreadable file is a bad-input error naming it.
+std::string read_file(const std::string& path);
+
+}  // namespace nwgf

@@ -1,0 +1,37 @@
+#pragma once
+// NumPy .npy point sets (CONTRACT.md): little-endian float32 or float64, C order, shape (N, d).
+// Anything else (other dtypes, big-endian, Fortran order, rank != 2, empty, short or long data,
+// NaN/Inf values, a broken header) is a bad-input error naming the file and the problem.
+#include <string>
+#include <vector>
+
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+template <class T>
+struct HostMatrix {
+  std::vector<T> data;  // rows x cols, row-major
+  index_t rows = 0, cols = 0;
+};
+
+struct NpyInfo {
+  DType dtype = DType::f64;
+  index_t rows = 0, cols = 0;
+};
+
+// Reads and validates; values are converted to T.
+template <class T>
+HostMatrix<T> read_npy(const std::string& path);
+// Parses an in-memory file (for tests and fuzzing); `name` is used in messages.
+template <class T>
+HostMatrix<T> parse_npy(const std::string& bytes, const std::string& name);
+NpyInfo parse_npy_header(const std::string& bytes, const std::string& name);
+
+// Writes rows x cols row-major values atomically (temporary name + rename).
+template <class T>
+void write_npy(const std::string& path, const T* data, index_t rows, index_t cols);
+template <class T>
+std::string encode_npy(const T* data, index_t rows, index_t cols);
+
+}  // namespace nwgf

@@ -1,0 +1,51 @@
+#pragma once
+// Shared test helpers: running the CLI and capturing its output, temporary paths.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace nwgf::test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+inline std::string tmp_path(const std::string& name) {
+  std::filesystem::create_directories(NWGF_TEST_TMP);
+  return std::string(NWGF_TEST_TMP) + "/" + name;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::string s;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::array<char, 4096> buf;
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+// Runs `nwgf <args>` (args already shell-quoted) and captures exit code, stdout and stderr.
+inline CliResult run_cli(const std::string& args, const std::string& env = "") {
+  static int counter = 0;
+  const std::string base = tmp_path("cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  const std::string cmd = env + (env.empty() ? "" : " ") + "'" + NWGF_CLI_PATH + "' " + args +
+                          " >'" + base + ".out' 2>'" + base + ".err' </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(base + ".out");
+  r.err = slurp(base + ".err");
+  std::filesystem::remove(base + ".out");
+  std::filesystem::remove(base + ".err");
+  return r;
+}
+
+}  // namespace nwgf::test

@@ -1,0 +1,59 @@
+// `nwgf devices`: the backends this build has, CPU threads and SIMD width, and the CUDA devices
+// or the driver's reason why none is usable. Always exit 0.
+#include <cstdio>
+
+#include "engine/backend.hpp"
+#include "engine/json.hpp"
+#include "engine/threads.hpp"
+#include "engine/version.hpp"
+#include "tools/nwgf/command.hpp"
+
+namespace nwgf::cli {
+namespace {
+
+int run_devices(const GlobalOptions& g, bool json) {
+  const int threads = g.threads > 0 ? g.threads : default_threads();
+  const CudaStatus cuda = cuda_status();
+  if (json) {
+    JsonObject o;
+    o.add("version", NWGF_VERSION_STRING);
+    o.add("cpu_threads", threads).add("simd", simd_name()).add("simd_width_bytes", simd_width_bytes());
+    o.add("cuda_built", cuda.built).add("cuda_usable", cuda.usable).add("cuda_reason", cuda.reason);
+    std::string devs = "[";
+    for (std::size_t i = 0; i < cuda.devices.size(); ++i) {
+      const auto& d = cuda.devices[i];
+      JsonObject dj;
+      dj.add("index", d.index).add("name", d.name).add("sm", d.major * 10 + d.minor);
+      dj.add("memory_bytes", (long long)d.memory_bytes).add("multiprocessors", d.multiprocessors);
+      devs += (i ? ", " : "") + dj.str();
+    }
+    o.raw("cuda_devices", devs + "]");
+    std::printf("%s\n", o.str().c_str());
+    return 0;
+  }
+  std::printf("nwgf %s\n", NWGF_VERSION_STRING);
+  std::printf("cpu: usable, %d threads, SIMD %s (%d-byte vectors)\n", threads, simd_name(),
+              simd_width_bytes());
+  if (!cuda.built) {
+    std::printf("cuda: not built (%s)\n", cuda.reason.c_str());
+  } else if (!cuda.usable) {
+    std::printf("cuda: built, unusable: %s\n", cuda.reason.c_str());
+  } else {
+    std::printf("cuda: built, %zu device(s)\n", cuda.devices.size());
+    for (const auto& d : cuda.devices) {
+      std::printf("  [%d] %s, sm_%d%d, %.1f GiB, %d SMs\n", d.index, d.name.c_str(), d.major,
+                  d.minor, double(d.memory_bytes) / (1024.0 * 1024.0 * 1024.0), d.multiprocessors);
+    }
+  }
+  return 0;
+}
+
+CommandRegistrar reg("devices", "List backends, CPU threads and SIMD width, and CUDA devices",
+                     [](CLI::App& sub, const GlobalOptions& g) {
+                       auto json = std::make_shared<bool>(false);
+                       sub.add_flag("--json", *json, "One JSON object instead of text");
+                       return [&g, json] { return run_devices(g, *json); };
+                     });
+
+}  // namespace
+}  // namespace nwgf::cli
