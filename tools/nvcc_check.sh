@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles the given .cu files with nvcc exactly as the CUDA build does (C++20, warnings as
+# errors, sm_80 and sm_90), without a full CUDA build. Usage: tools/nvcc_check.sh FILE.cu...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+gen=$(mktemp -d); trap 'rm -rf "$gen"' EXIT
+mkdir -p "$gen/engine"
+sed -e 's/@PROJECT_VERSION@/0.0.0/' -e 's/@NWGF_WITH_CUDA@/ON/' engine/version.hpp.in > "$gen/engine/version.hpp"
+for cu in "$@"; do
+  echo "nvcc: $cu"
+  "$NVCC" -std=c++20 -O3 -DNWGF_HAVE_CUDA=1 -I. -I"$gen" -isystem /usr/include/x86_64-linux-gnu/openblas-openmp \
+    --expt-relaxed-constexpr -Werror=all-warnings -Xcompiler=-Wall,-Wextra,-Werror,-fopenmp \
+    -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -Xptxas=-v \
+    -c "$cu" -o /dev/null 2>&1 | grep -v '^ptxas info    : \(Function properties\|Used\|Compile time\)' || true
+  test "${PIPESTATUS[0]}" -eq 0
+done

@@ -1,0 +1,49 @@
+#pragma once
+// `nwgf bench <name>`: each benchmark registers itself with a static BenchRegistrar (same shape
+// as a subcommand) and prints one JSON object per line on stdout.
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "tools/nwgf/command.hpp"
+
+namespace nwgf::cli {
+
+std::vector<CommandSpec>& bench_registry();
+
+struct BenchRegistrar {
+  BenchRegistrar(std::string name, std::string description, CommandSetup setup) {
+    bench_registry().push_back({std::move(name), std::move(description), std::move(setup)});
+  }
+};
+
+struct Timing {
+  double median = 0, min = 0, max = 0;
+  int repeats = 0;
+};
+
+// Runs fn once to warm up, then `repeats` times (at least; more while the total stays under
+// min_total seconds, up to 10 * repeats) and returns the median wall time of one call.
+inline Timing time_repeats(const std::function<void()>& fn, int repeats, double min_total = 0.5) {
+  using clock = std::chrono::steady_clock;
+  fn();
+  std::vector<double> t;
+  double total = 0;
+  while (int(t.size()) < repeats || (total < min_total && int(t.size()) < 10 * repeats)) {
+    const auto a = clock::now();
+    fn();
+    const double s = std::chrono::duration<double>(clock::now() - a).count();
+    t.push_back(s);
+    total += s;
+  }
+  std::sort(t.begin(), t.end());
+  Timing r;
+  r.repeats = int(t.size());
+  r.median = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+  r.min = t.front();
+  r.max = t.back();
+  return r;
+}
+
+}  // namespace nwgf::cli

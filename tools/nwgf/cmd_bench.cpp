@@ -1,0 +1,36 @@
+// `nwgf bench <name> ...`: dispatches to the benchmarks in tools/nwgf/bench_*.cpp.
+#include <memory>
+
+#include "tools/nwgf/bench.hpp"
+
+namespace nwgf::cli {
+
+std::vector<CommandSpec>& bench_registry() {
+  static std::vector<CommandSpec> registry;
+  return registry;
+}
+
+namespace {
+CommandRegistrar reg("bench", "Benchmarks (one JSON object per line on stdout)",
+                     [](CLI::App& sub, const GlobalOptions& g) {
+                       sub.require_subcommand(1);
+                       sub.fallthrough();
+                       auto runners = std::make_shared<
+                           std::vector<std::pair<CLI::App*, std::function<int()>>>>();
+                       auto& reg = bench_registry();
+                       std::sort(reg.begin(), reg.end(), [](const auto& a, const auto& b) {
+                         return a.name < b.name;
+                       });
+                       for (auto& spec : reg) {
+                         CLI::App* b = sub.add_subcommand(spec.name, spec.description);
+                         b->fallthrough();
+                         runners->emplace_back(b, spec.setup(*b, g));
+                       }
+                       return [runners]() -> int {
+                         for (auto& [b, run] : *runners)
+                           if (b->parsed()) return run();
+                         return 2;
+                       };
+                     });
+}  // namespace
+}  // namespace nwgf::cli
