@@ -9,9 +9,11 @@ mkdir -p "$gen/engine"
 sed -e 's/@PROJECT_VERSION@/0.0.0/' -e 's/@NWGF_WITH_CUDA@/ON/' engine/version.hpp.in > "$gen/engine/version.hpp"
 for cu in "$@"; do
   echo "nvcc: $cu"
+  rc=0
   "$NVCC" -std=c++20 -O3 -DNWGF_HAVE_CUDA=1 -I. -I"$gen" -isystem /usr/include/x86_64-linux-gnu/openblas-openmp \
     --expt-relaxed-constexpr -Werror=all-warnings -Xcompiler=-Wall,-Wextra,-Werror,-fopenmp \
     -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -Xptxas=-v \
-    -c "$cu" -o /dev/null 2>&1 | grep -v '^ptxas info    : \(Function properties\|Used\|Compile time\)' || true
-  test "${PIPESTATUS[0]}" -eq 0
+    -c "$cu" -o /dev/null >"$gen/log" 2>&1 || rc=$?
+  grep -v 'Function properties\|Used [0-9]* registers\|Compile time' "$gen/log" || true
+  [ "$rc" -eq 0 ] || { echo "nvcc: $cu FAILED"; exit "$rc"; }
 done
