@@ -49,6 +49,22 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // CLI11 says "A subcommand is required" for a mistyped one; name it instead.
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--threads") {
+        ++i;
+        continue;
+      }
+      if (a.empty() || a[0] == '-') continue;
+      const bool known = std::any_of(registry.begin(), registry.end(),
+                                     [&](const CommandSpec& c) { return c.name == a; });
+      if (!known) {
+        std::fprintf(stderr, "error: unknown subcommand '%s' (see nwgf --help)\n", a.c_str());
+        return 2;
+      }
+      break;
+    }
     std::fprintf(stderr, "error: %s\n", one_line(e.what()).c_str());
     return 2;
   }
