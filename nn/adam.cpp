@@ -1,0 +1,44 @@
+#include "nn/adam.hpp"
+
+#include <string>
+
+#include "engine/error.hpp"
+#include "nn/mlp_cuda.hpp"
+#include "nn/mlp_math.hpp"
+
+namespace nwgf {
+
+template <class T>
+Adam<T>::Adam(const Context& ctx, index_t n, double beta1, double beta2, double eps)
+    : n_(n), beta1_(beta1), beta2_(beta2), eps_(eps), moments_(ctx, 2 * n) {
+  if (n < 1) throw_bad_input("Adam: parameter count " + std::to_string(n) + " must be positive");
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+    throw_bad_input("Adam: betas must lie in [0, 1)");
+  if (!(eps > 0)) throw_bad_input("Adam: eps must be positive");
+  fill_zero(ctx, moments_);
+}
+
+template <class T>
+void Adam<T>::reset(const Context& ctx) {
+  fill_zero(ctx, moments_);
+  steps_ = 0;
+}
+
+template <class T>
+void Adam<T>::step(const Context& ctx, T* params, const T* grads, double lr) {
+  ++steps_;
+  const auto s = detail::adam_scalars<T>(beta1_, beta2_, eps_, lr, steps_);
+  T* m = moments_.data();
+  T* v = m + n_;
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_adam_step(ctx, params, m, v, grads, n_, s);
+#endif
+  const index_t n = n_;
+#pragma omp parallel for simd schedule(static) num_threads(ctx.threads())
+  for (index_t i = 0; i < n; ++i) detail::adam_update(params[i], m[i], v[i], grads[i], s);
+}
+
+template class Adam<float>;
+template class Adam<double>;
+
+}  // namespace nwgf

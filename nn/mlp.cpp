@@ -1,0 +1,201 @@
+#include "nn/mlp.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "engine/blas.hpp"
+#include "engine/error.hpp"
+#include "engine/memory.hpp"
+#include "engine/rng.hpp"
+#include "nn/mlp_cuda.hpp"
+#include "nn/mlp_math.hpp"
+
+namespace nwgf {
+namespace {
+
+// z (rows, cols) <- relu(z + b) or z + b, rows split over threads.
+template <class T>
+void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t cols, bool relu) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (index_t i = 0; i < rows; ++i) {
+    T* zi = z + i * cols;
+    if (relu) {
+#pragma omp simd
+      for (index_t j = 0; j < cols; ++j) zi[j] = detail::bias_relu(zi[j], b[j]);
+    } else {
+#pragma omp simd
+      for (index_t j = 0; j < cols; ++j) zi[j] = zi[j] + b[j];
+    }
+  }
+}
+
+// If h: g = dh ⊙ 1[h > 0] (g may alias dh), db = [db +] 1^T g; else db = [db +] 1^T dh.
+// One pass: each thread sums its rows into its own row of partial (threads, cols), then the rows
+// of partial are added in thread order (deterministic for a given thread count).
+template <class T>
+void cpu_bias_grad(int threads, const T* dh, const T* h, T* g, index_t rows, index_t cols,
+                   T* partial, T* db, bool accumulate) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    T* acc = partial + index_t(tid) * cols;
+    std::fill(acc, acc + cols, T(0));
+    const index_t lo = rows * tid / nt, hi = rows * (tid + 1) / nt;
+    for (index_t i = lo; i < hi; ++i) {
+      const T* dhi = dh + i * cols;
+      if (h) {
+        const T* hi_row = h + i * cols;
+        T* gi = g + i * cols;
+#pragma omp simd
+        for (index_t j = 0; j < cols; ++j) {
+          const T gij = detail::relu_backward(dhi[j], hi_row[j]);
+          gi[j] = gij;
+          acc[j] += gij;
+        }
+      } else {
+#pragma omp simd
+        for (index_t j = 0; j < cols; ++j) acc[j] += dhi[j];
+      }
+    }
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (index_t j = 0; j < cols; ++j) {
+      T s = accumulate ? db[j] : T(0);
+      for (int t = 0; t < nt; ++t) s += partial[index_t(t) * cols + j];
+      db[j] = s;
+    }
+  }
+}
+
+template <class T>
+void bias_activation(const Context& ctx, T* z, const T* b, index_t rows, index_t cols, bool relu) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_bias_activation(ctx, z, b, rows, cols, relu);
+#endif
+  cpu_bias_activation(ctx.threads(), z, b, rows, cols, relu);
+}
+
+template <class T>
+void bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t rows, index_t cols,
+               T* partial, T* db, bool accumulate) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda())
+    return detail::cuda_bias_grad(ctx, dh, h, g, rows, cols, partial, db, accumulate);
+#endif
+  cpu_bias_grad(ctx.threads(), dh, h, g, rows, cols, partial, db, accumulate);
+}
+
+void check_view(const char* what, index_t rows, index_t cols, index_t ld, Device dev,
+                index_t want_rows, index_t want_cols, Device want_dev) {
+  if (rows != want_rows || cols != want_cols || ld != cols || dev != want_dev) {
+    throw_runtime(std::string("Mlp: ") + what + " is (" + std::to_string(rows) + ", " +
+                  std::to_string(cols) + ", ld " + std::to_string(ld) + ") on " + to_string(dev) +
+                  ", expected contiguous (" + std::to_string(want_rows) + ", " +
+                  std::to_string(want_cols) + ") on " + to_string(want_dev));
+  }
+}
+
+}  // namespace
+
+template <class T>
+Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch)
+    : widths_(std::move(widths)), max_batch_(max_batch) {
+  if (widths_.size() < 2) throw_bad_input("Mlp: need at least input and output widths");
+  for (index_t w : widths_)
+    if (w < 1) throw_bad_input("Mlp: layer width " + std::to_string(w) + " must be positive");
+  if (max_batch_ < 1) throw_bad_input("Mlp: max_batch must be positive");
+  const index_t L = num_layers();
+  index_t n = 0, max_hidden = 1, max_width = 1;
+  for (index_t l = 0; l < L; ++l) {
+    offsets_.push_back(n);
+    n += widths_[l + 1] * (widths_[l] + 1);
+  }
+  for (index_t l = 0; l <= L; ++l) {
+    max_width = std::max(max_width, widths_[l]);
+    if (l > 0 && l < L) max_hidden = std::max(max_hidden, widths_[l]);
+  }
+  params_ = Buffer<T>(ctx, n);
+  grads_ = Buffer<T>(ctx, n);
+  fill_zero(ctx, params_);
+  fill_zero(ctx, grads_);
+  input_ = Buffer<T>(ctx, max_batch_ * widths_[0]);
+  for (index_t l = 1; l < L; ++l) acts_.emplace_back(ctx, max_batch_ * widths_[l]);
+  if (L > 1)
+    for (auto& s : scratch_) s = Buffer<T>(ctx, max_batch_ * max_hidden);
+  const index_t chunks = std::max<index_t>(detail::mlp_colsum_chunks, ctx.threads());
+  partial_ = Buffer<T>(ctx, chunks * max_width);
+}
+
+template <class T>
+void Mlp<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream) {
+  // Consecutive stream offsets per layer: W_l then b_l, like PyTorch's per-tensor uniform_.
+  for (index_t l = 0; l < num_layers(); ++l) {
+    const T bound = T(1.0 / std::sqrt(double(widths_[l])));
+    const index_t count = widths_[l + 1] * (widths_[l] + 1);
+    rng_uniform<T>(ctx, seed, stream, std::uint64_t(offsets_[l]), params_.data() + offsets_[l],
+                   count, -bound, bound);
+  }
+}
+
+template <class T>
+void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out) {
+  const index_t B = in.rows, L = num_layers();
+  if (B < 1 || B > max_batch_)
+    throw_runtime("Mlp::forward: batch " + std::to_string(B) + " outside [1, max_batch " +
+                  std::to_string(max_batch_) + "]");
+  check_view("forward input", in.rows, in.cols, in.ld, in.device, B, widths_[0], ctx.device());
+  check_view("forward output", out.rows, out.cols, out.ld, out.device, B, widths_[L], ctx.device());
+  batch_ = B;
+  detail::copy_bytes(ctx, input_.data(), ctx.device(), in.data, ctx.device(),
+                     sizeof(T) * std::size_t(B * widths_[0]));
+  const T* h = input_.data();
+  for (index_t l = 0; l < L; ++l) {
+    const index_t k = widths_[l], n = widths_[l + 1];
+    const bool last = l == L - 1;
+    T* z = last ? out.data : acts_[l].data();
+    const T* W = params_.data() + weight_offset(l);
+    gemm<T>(ctx, Op::N, Op::T, B, n, k, T(1), h, k, W, k, T(0), z, n);  // (B, n) = h W^T
+    bias_activation<T>(ctx, z, params_.data() + bias_offset(l), B, n, !last);
+    h = z;
+  }
+}
+
+template <class T>
+void Mlp<T>::backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T> din,
+                      bool accumulate) {
+  const index_t B = batch_, L = num_layers();
+  if (B == 0) throw_runtime("Mlp::backward called before forward");
+  check_view("backward dout", dout.rows, dout.cols, dout.ld, dout.device, B, widths_[L],
+             ctx.device());
+  if (din.data)
+    check_view("backward din", din.rows, din.cols, din.ld, din.device, B, widths_[0], ctx.device());
+  const T beta = accumulate ? T(1) : T(0);
+  // g = dL/dz_{l+1} (B, w_{l+1}); for the linear output layer it is dout itself.
+  const T* g = dout.data;
+  bias_grad<T>(ctx, g, nullptr, nullptr, B, widths_[L], partial_.data(),
+               grads_.data() + bias_offset(L - 1), accumulate);
+  for (index_t l = L - 1; l >= 0; --l) {
+    const index_t k = widths_[l], n = widths_[l + 1];
+    const T* h = l == 0 ? input_.data() : acts_[l - 1].data();  // (B, k)
+    const T* W = params_.data() + weight_offset(l);              // (n, k)
+    gemm<T>(ctx, Op::T, Op::N, n, k, B, T(1), g, n, h, k, beta, grads_.data() + weight_offset(l),
+            k);  // dW_l (n, k) = g^T h
+    if (l == 0) {
+      if (din.data) gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, T(0), din.data, k);
+      break;
+    }
+    T* next = scratch_[l % 2].data();
+    gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, T(0), next, k);  // (B, k) = g W
+    bias_grad<T>(ctx, next, h, next, B, k, partial_.data(), grads_.data() + bias_offset(l - 1),
+                 accumulate);  // g_l = (g W) ⊙ 1[h_l > 0], db_{l-1} = 1^T g_l
+    g = next;
+  }
+}
+
+template class Mlp<float>;
+template class Mlp<double>;
+
+}  // namespace nwgf

@@ -1,0 +1,72 @@
+#pragma once
+// The generative network T_theta of the neural schemes (paper Sect. 3-4, Appendix E): a fully
+// connected ReLU network with a linear output layer, input [x, z] (d + latent_dim), output in
+// R^d. Forward and reverse passes are hand-derived; GEMMs go through engine/blas.hpp.
+//
+// Layer l (l = 0..L-1) maps width w_l to w_{l+1}:  z_{l+1} = h_l W_l^T + 1 b_l^T,
+// h_{l+1} = relu(z_{l+1}) for hidden layers, h_L = z_L (linear output).
+// W_l is (w_{l+1}, w_l) row-major (PyTorch's nn.Linear layout), b_l is (w_{l+1}).
+// Parameters are ONE contiguous buffer [W_0, b_0, W_1, b_1, ...]; gradients have the same layout.
+//
+// Reverse pass, with g_L = dL/dh_L (B, w_L):
+//   dL/dW_l = g_{l+1}^T h_l,  dL/db_l = 1^T g_{l+1},
+//   g_l = (g_{l+1} W_l) ⊙ 1[h_l > 0]  (the ReLU mask; h_0 = input gets no mask).
+//
+// Every buffer is preallocated for max_batch, so forward/backward allocate nothing and, on CUDA,
+// synchronise nothing (a scheme can capture its iteration in a CUDA graph).
+#include <cstdint>
+#include <vector>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+template <class T>
+class Mlp {
+ public:
+  // widths = {in, h_1, ..., out}, at least {in, out}; all positive. max_batch >= 1.
+  Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch);
+
+  // PyTorch nn.Linear law: W_l and b_l uniform on [-1/sqrt(w_l), 1/sqrt(w_l)], from the Philox
+  // stream (seed, stream); the same (seed, stream) gives the same parameters on every backend.
+  void init(const Context& ctx, std::uint64_t seed, std::uint64_t stream);
+
+  // in: (B, in), B <= max_batch; out: (B, out). Caches a copy of `in` and the hidden activations
+  // for backward, so `in` may be overwritten afterwards.
+  void forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out);
+
+  // dout: (B, out) = dL/dout for the last forward's batch. Writes dL/dtheta into grads()
+  // (adds to it if accumulate); din (B, in) = dL/din if din.data != nullptr.
+  // Does not modify the forward cache: backward may be called several times per forward.
+  void backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T> din,
+                bool accumulate = false);
+
+  T* params() { return params_.data(); }
+  const T* params() const { return params_.data(); }
+  T* grads() { return grads_.data(); }
+  const T* grads() const { return grads_.data(); }
+  index_t num_params() const { return params_.size(); }
+  const std::vector<index_t>& widths() const { return widths_; }
+  index_t max_batch() const { return max_batch_; }
+  index_t num_layers() const { return index_t(widths_.size()) - 1; }
+  // Offsets of W_l and b_l in params()/grads().
+  index_t weight_offset(index_t l) const { return offsets_[std::size_t(l)]; }
+  index_t bias_offset(index_t l) const {
+    return offsets_[std::size_t(l)] + widths_[std::size_t(l)] * widths_[std::size_t(l) + 1];
+  }
+
+ private:
+  std::vector<index_t> widths_;
+  std::vector<index_t> offsets_;  // start of W_l in params_
+  index_t max_batch_;
+  index_t batch_ = 0;  // rows of the last forward
+  Buffer<T> params_, grads_;
+  Buffer<T> input_;              // (max_batch, w_0) copy of the last input
+  std::vector<Buffer<T>> acts_;  // acts_[l-1] = h_l (max_batch, w_l), l = 1..L-1
+  Buffer<T> scratch_[2];         // (max_batch, max hidden width) ping-pong for g_l
+  Buffer<T> partial_;            // per-thread / per-block column sums for dL/db
+};
+
+}  // namespace nwgf

@@ -1,0 +1,37 @@
+#pragma once
+// Save/load of an Mlp's parameters and (optionally) its Adam state.
+//
+// Format (little-endian), version 1:
+//   "NWGFMLP1" (8 bytes) | u32 version | u32 sizeof(T) | u32 num_widths | i64 widths[num_widths]
+//   | i64 num_params | u32 has_adam | [i64 steps | f64 beta1 | f64 beta2 | f64 eps]
+//   | T params[num_params] | [T m[num_params] | T v[num_params]] | u32 crc32 of all bytes before.
+// Loading checks magic, version, dtype, widths, sizes and checksum; any mismatch is a bad-input
+// error naming the file (or `what`) and the field.
+#include <string>
+#include <string_view>
+
+#include "engine/backend.hpp"
+#include "nn/adam.hpp"
+#include "nn/mlp.hpp"
+
+namespace nwgf {
+
+inline constexpr unsigned mlp_format_version = 1;
+
+// adam may be nullptr (parameters only).
+template <class T>
+std::string serialize_mlp(const Context& ctx, const Mlp<T>& mlp, const Adam<T>* adam);
+// Restores into an Mlp of the same widths (and Adam of the same size); `what` names the source
+// in error messages. A blob with Adam state may be loaded with adam == nullptr (state ignored);
+// a blob without Adam state into a non-null adam is an error.
+template <class T>
+void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::string& what,
+                     Mlp<T>& mlp, Adam<T>* adam);
+
+// Atomic write (engine/file_io.hpp) / read of the same bytes.
+template <class T>
+void save_mlp(const Context& ctx, const std::string& path, const Mlp<T>& mlp, const Adam<T>* adam);
+template <class T>
+void load_mlp(const Context& ctx, const std::string& path, Mlp<T>& mlp, Adam<T>* adam);
+
+}  // namespace nwgf
