@@ -118,7 +118,10 @@ void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::stri
   for (auto& w : widths) w = r.get<std::int64_t>("widths");
   auto str = [](const std::vector<index_t>& v) {
     std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) s += ',';
+      s += std::to_string(v[i]);
+    }
     return s + "]";
   };
   if (widths != mlp.widths())
