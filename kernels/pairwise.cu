@@ -1,0 +1,317 @@
+// CUDA backend of the fused pairwise Riesz sums (kernels/pairwise.hpp).
+//
+// One thread per row i of X. Tiles of Y (and W, b) are staged in shared memory; every thread
+// runs over the tile with its per-row sums in registers. Scalars: each block reduces its rows
+// (warp shuffles, then one value per warp in shared memory) to one double partial; a second
+// one-block kernel sums the partials in a fixed order. Nothing but the integer coincident count
+// uses atomics, so results are deterministic for a given launch configuration.
+#include "engine/cuda_check.cuh"
+#include "engine/cuda_context.cuh"
+#include "kernels/pairwise.hpp"
+#include "kernels/riesz_math.hpp"
+
+namespace nwgf::detail {
+namespace {
+
+constexpr int kThreads = 128;    // rows per block
+constexpr int kSmallTile = 128;  // points of Y per shared tile, small d
+constexpr int kTileJ = 16;       // points of Y per tile, general d (per-thread register arrays)
+constexpr int kTileK = 32;       // coordinates per shared chunk, general d
+
+__device__ __forceinline__ double warp_sum(double v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Block-wide sum in a fixed order; thread 0 writes it to partials[blockIdx.x].
+__device__ __forceinline__ void block_partial(double v, double* partials) {
+  __shared__ double warp_part[kThreads / 32];
+  v = warp_sum(v);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_part[warp] = v;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double s = 0;
+    for (int k = 0; k < kThreads / 32; ++k) s += warp_part[k];
+    partials[blockIdx.x] = s;
+  }
+}
+
+__device__ __forceinline__ void add_count(unsigned long long c, unsigned long long* count) {
+  for (int o = 16; o > 0; o >>= 1) c += __shfl_down_sync(0xffffffffu, c, o);
+  if (threadIdx.x % 32 == 0 && c > 0) atomicAdd(count, c);
+}
+
+// Small d known at compile time: x_i, v_i and the gradient stay in registers.
+template <class T, PairwisePass P, int D, bool R1>
+__global__ void __launch_bounds__(kThreads)
+    row_pass_small(RowPassArgs<T> p, double* partials, unsigned long long* count) {
+  constexpr bool dir = P == PairwisePass::directional;
+  __shared__ T ys[D][kSmallTile];
+  __shared__ T ws[dir ? D : 1][kSmallTile];
+  __shared__ T bs[kSmallTile];
+  const index_t n = p.x.rows, m = p.y.rows;
+  const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
+  const bool active = i < n;
+  const T r = T(p.r);
+  T xi[D], vi[D];
+  double g[D];
+  for (int k = 0; k < D; ++k) {
+    xi[k] = active ? p.x.data[i * p.x.ld + k] : T(0);
+    vi[k] = active && dir ? p.v.data[i * p.v.ld + k] : T(0);
+    g[k] = 0;
+  }
+  double value = 0;
+  unsigned long long cnt = 0;
+  for (index_t j0 = 0; j0 < m; j0 += kSmallTile) {
+    const int jn = int(m - j0 < kSmallTile ? m - j0 : kSmallTile);
+    __syncthreads();
+    for (int jj = threadIdx.x; jj < jn; jj += kThreads) {
+      for (int k = 0; k < D; ++k) {
+        ys[k][jj] = p.y.data[(j0 + jj) * p.y.ld + k];
+        if constexpr (dir) ws[k][jj] = p.w.data[(j0 + jj) * p.w.ld + k];
+      }
+      bs[jj] = p.b ? p.b[j0 + jj] : T(1);
+    }
+    __syncthreads();
+    T tv = 0, tg[D];
+    for (int k = 0; k < D; ++k) tg[k] = 0;
+    for (int jj = 0; jj < jn; ++jj) {
+      T z[D], s = 0;
+      for (int k = 0; k < D; ++k) {
+        z[k] = xi[k] - ys[k][jj];
+        s += z[k] * z[k];
+      }
+      const T bj = bs[jj];
+      if constexpr (P == PairwisePass::energy) {
+        tv += bj * (R1 ? riesz::power_r1(s) : riesz::power(s, r));
+      } else {
+        const T f = bj * (R1 ? riesz::grad_factor_r1(s) : riesz::grad_factor(s, r));
+        if constexpr (dir) {
+          T u[D], zu = 0, uu = 0;
+          for (int k = 0; k < D; ++k) {
+            u[k] = vi[k] - ws[k][jj];
+            zu += z[k] * u[k];
+            uu += u[k] * u[k];
+          }
+          const bool coinc = s == T(0);
+          const T fu = coinc ? bj * riesz::coincident_grad_factor(uu, R1) : T(0);
+          tv += f * zu + (coinc ? bj * riesz::coincident_rate(uu, R1) : T(0));
+          cnt += coinc ? 1 : 0;
+          for (int k = 0; k < D; ++k) tg[k] += f * z[k] + fu * u[k];
+        } else {
+          for (int k = 0; k < D; ++k) tg[k] += f * z[k];
+        }
+      }
+    }
+    value += double(tv);
+    for (int k = 0; k < D; ++k) g[k] += double(tg[k]);
+  }
+  const double ai = active && p.a ? double(p.a[i]) : 1.0;
+  if (active && P != PairwisePass::energy && p.g.data) {
+    T* gi = p.g.data + i * p.g.ld;
+    for (int k = 0; k < D; ++k) {
+      const T inc = T(double(p.scale) * ai * g[k]);
+      gi[k] = p.accumulate ? gi[k] + inc : inc;
+    }
+  }
+  if (partials) block_partial(active ? ai * value : 0.0, partials);
+  if constexpr (dir) {
+    if (count) add_count(active ? cnt : 0ull, count);
+  }
+}
+
+// Stages Y (and W) rows j0..j0+jn, coordinates k0..k0+kn into the shared chunk (zero-padded).
+template <class T, bool Dir>
+__device__ __forceinline__ void load_chunk(const RowPassArgs<T>& p, T (*ys)[kTileK + 1],
+                                           T (*ws)[kTileK + 1], index_t j0, int jn, index_t k0,
+                                           int kn) {
+  __syncthreads();
+  for (int e = threadIdx.x; e < kTileJ * kTileK; e += kThreads) {
+    const int jj = e / kTileK, kk = e % kTileK;
+    const bool in = jj < jn && kk < kn;
+    ys[jj][kk] = in ? p.y.data[(j0 + jj) * p.y.ld + k0 + kk] : T(0);
+    if constexpr (Dir) ws[jj][kk] = in ? p.w.data[(j0 + jj) * p.w.ld + k0 + kk] : T(0);
+  }
+  __syncthreads();
+}
+
+// Any d: s_j = |z|^2 (and <z,u>, |u|^2) for kTileJ points of Y accumulate in registers over
+// shared chunks of kTileK coordinates; a second sweep over the chunks adds the tile's gradient
+// to the thread's own row of p.g (scaled), which is zeroed first unless accumulating.
+template <class T, PairwisePass P, bool R1>
+__global__ void __launch_bounds__(kThreads)
+    row_pass_general(RowPassArgs<T> p, double* partials, unsigned long long* count) {
+  constexpr bool dir = P == PairwisePass::directional;
+  __shared__ T ys[kTileJ][kTileK + 1];
+  __shared__ T ws[dir ? kTileJ : 1][kTileK + 1];
+  const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
+  const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
+  const bool active = i < n;
+  const bool write_g = P != PairwisePass::energy && p.g.data != nullptr;
+  const T r = T(p.r);
+  const double ai = active && p.a ? double(p.a[i]) : 1.0;
+  const T gscale = T(double(p.scale) * ai);
+  const T* xi = p.x.data + (active ? i : 0) * p.x.ld;
+  const T* vi = dir ? p.v.data + (active ? i : 0) * p.v.ld : nullptr;
+  T* gi = write_g ? p.g.data + (active ? i : 0) * p.g.ld : nullptr;
+  if (write_g && active && !p.accumulate) {
+    for (index_t k = 0; k < d; ++k) gi[k] = T(0);
+  }
+  double value = 0;
+  unsigned long long cnt = 0;
+  for (index_t j0 = 0; j0 < m; j0 += kTileJ) {
+    const int jn = int(m - j0 < kTileJ ? m - j0 : kTileJ);
+    T s[kTileJ], zu[kTileJ], uu[kTileJ];
+#pragma unroll
+    for (int jj = 0; jj < kTileJ; ++jj) {
+      s[jj] = T(0);
+      if constexpr (dir) zu[jj] = uu[jj] = T(0);
+    }
+    for (index_t k0 = 0; k0 < d; k0 += kTileK) {
+      const int kn = int(d - k0 < kTileK ? d - k0 : kTileK);
+      load_chunk<T, dir>(p, ys, ws, j0, jn, k0, kn);
+      for (int kk = 0; kk < kn; ++kk) {
+        const T x = active ? xi[k0 + kk] : T(0);
+        const T v = dir && active ? vi[k0 + kk] : T(0);
+#pragma unroll
+        for (int jj = 0; jj < kTileJ; ++jj) {
+          const T z = x - ys[jj][kk];
+          s[jj] += z * z;
+          if constexpr (dir) {
+            const T u = v - ws[jj][kk];
+            zu[jj] += z * u;
+            uu[jj] += u * u;
+          }
+        }
+      }
+    }
+    // s <- f (gradient factor), uu <- fu (coincident factor); then the tile's value.
+    T tv = 0;
+#pragma unroll
+    for (int jj = 0; jj < kTileJ; ++jj) {
+      const bool in = jj < jn;
+      const T bj = in ? (p.b ? p.b[j0 + jj] : T(1)) : T(0);
+      if constexpr (P == PairwisePass::energy) {
+        tv += bj * (R1 ? riesz::power_r1(s[jj]) : riesz::power(s[jj], r));
+      } else {
+        const bool coinc = in && s[jj] == T(0);
+        const T f = bj * (R1 ? riesz::grad_factor_r1(s[jj]) : riesz::grad_factor(s[jj], r));
+        if constexpr (dir) {
+          tv += f * zu[jj] + (coinc ? bj * riesz::coincident_rate(uu[jj], R1) : T(0));
+          cnt += coinc ? 1 : 0;
+          uu[jj] = coinc ? bj * riesz::coincident_grad_factor(uu[jj], R1) : T(0);
+        }
+        s[jj] = f;
+      }
+    }
+    value += double(tv);
+    if constexpr (P != PairwisePass::energy) {
+      if (write_g) {
+        for (index_t k0 = 0; k0 < d; k0 += kTileK) {
+          const int kn = int(d - k0 < kTileK ? d - k0 : kTileK);
+          load_chunk<T, dir>(p, ys, ws, j0, jn, k0, kn);
+          if (!active) continue;
+          for (int kk = 0; kk < kn; ++kk) {
+            const T x = xi[k0 + kk];
+            const T v = dir ? vi[k0 + kk] : T(0);
+            T acc = 0;
+#pragma unroll
+            for (int jj = 0; jj < kTileJ; ++jj) {
+              acc += s[jj] * (x - ys[jj][kk]);
+              if constexpr (dir) acc += uu[jj] * (v - ws[jj][kk]);
+            }
+            gi[k0 + kk] += gscale * acc;
+          }
+        }
+      }
+    }
+  }
+  if (partials) block_partial(active ? ai * value : 0.0, partials);
+  if constexpr (dir) {
+    if (count) add_count(active ? cnt : 0ull, count);
+  }
+}
+
+// out <- sum of partials[0..nb) in a fixed order (one block).
+__global__ void __launch_bounds__(256) sum_partials(const double* partials, index_t nb,
+                                                    double* out) {
+  __shared__ double sh[256];
+  double acc = 0;
+  for (index_t k = threadIdx.x; k < nb; k += 256) acc += partials[k];
+  sh[threadIdx.x] = acc;
+  __syncthreads();
+  for (int w = 128; w > 0; w >>= 1) {
+    if (int(threadIdx.x) < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *out = sh[0];
+}
+
+template <class T, PairwisePass P, bool R1>
+void launch(const Context& ctx, const RowPassArgs<T>& p, double* partials,
+            unsigned long long* count) {
+  const unsigned blocks = unsigned((p.x.rows + kThreads - 1) / kThreads);
+  cudaStream_t st = stream_of(ctx);
+  switch (p.x.cols) {
+    case 1: row_pass_small<T, P, 1, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
+    case 2: row_pass_small<T, P, 2, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
+    case 3: row_pass_small<T, P, 3, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
+    default: row_pass_general<T, P, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
+  }
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T, PairwisePass P>
+void launch_r(const Context& ctx, const RowPassArgs<T>& p, double* partials,
+              unsigned long long* count) {
+  if (p.r == 1.0) {
+    launch<T, P, true>(ctx, p, partials, count);
+  } else {
+    launch<T, P, false>(ctx, p, partials, count);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
+                   index_t* host_count, PairwiseWorkspace& ws) {
+  cudaStream_t st = stream_of(ctx);
+  const index_t blocks = (p.x.rows + kThreads - 1) / kThreads;
+  ws.reserve(ctx, blocks);
+  double* partials = out ? ws.partials() : nullptr;
+  unsigned long long* count = nullptr;
+  if (host_count) {
+    count = reinterpret_cast<unsigned long long*>(ws.count());
+    NWGF_CUDA_CHECK(cudaMemsetAsync(count, 0, sizeof(unsigned long long), st));
+  }
+  if (blocks > 0) {
+    switch (pass) {
+      case PairwisePass::energy:
+        launch_r<T, PairwisePass::energy>(ctx, p, partials, count);
+        break;
+      case PairwisePass::gradient:
+        launch_r<T, PairwisePass::gradient>(ctx, p, partials, count);
+        break;
+      case PairwisePass::directional:
+        launch_r<T, PairwisePass::directional>(ctx, p, partials, count);
+        break;
+    }
+  }
+  if (out) {
+    sum_partials<<<1, 256, 0, st>>>(partials, blocks, out);
+    NWGF_CUDA_LAUNCH_CHECK();
+  }
+  if (host_count) {
+    NWGF_CUDA_CHECK(cudaMemcpyAsync(host_count, count, sizeof(index_t), cudaMemcpyDeviceToHost, st));
+    NWGF_CUDA_CHECK(cudaStreamSynchronize(st));
+  }
+}
+
+template void cuda_row_pass<float>(const Context&, PairwisePass, const RowPassArgs<float>&,
+                                   double*, index_t*, PairwiseWorkspace&);
+template void cuda_row_pass<double>(const Context&, PairwisePass, const RowPassArgs<double>&,
+                                    double*, index_t*, PairwiseWorkspace&);
+
+}  // namespace nwgf::detail

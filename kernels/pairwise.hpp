@@ -1,0 +1,95 @@
+#pragma once
+// Fused pairwise Riesz sums over two weighted point sets, never materialising the N x M matrix.
+//
+//   S(X, Y) = sum_ij a_i b_j |x_i - y_j|^r                      (energy sum, 0 < r < 2)
+//   dS/dx_i = a_i sum_j b_j r |x_i - y_j|^{r-2} (x_i - y_j)       (0 for coincident points)
+//   D       = d/dt+ sum_ij a_i b_j |x_i + t v_i - y_j - t w_j|^r at t = 0 (right derivative)
+//
+// X: (N, d), Y: (M, d), weights a: (N), b: (M); a or b nullptr means all weights 1. y may alias x
+// (the self sum counts every ordered pair, the diagonal included). All pointers live on ctx's
+// device; a scalar result is one double written to `out` on ctx's device (a host pointer on the
+// CPU backend, a device pointer on CUDA). Scalars accumulate in double; results are deterministic
+// for a fixed thread count (CPU) or launch configuration (CUDA: per-block partials, then one
+// ordered second-pass reduction, no atomics on results).
+//
+// MMD^2 follows CONTRACT.md: D_K^2 = E_K(mu - nu) with K(x,y) = -|x-y|^r, the 1/2 factor of the
+// paper and V-statistics, i.e. mean_ij |x_i-y_j|^r - 1/2 mean_ii' |x_i-x_i'|^r - 1/2 mean |y-y'|^r.
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+// Device scratch of the CUDA path (per-block partial sums, the coincident-pair count). Keep one
+// alive across calls to make a training step allocation-free; the CPU path needs none. Calls
+// given no workspace allocate a temporary one.
+class PairwiseWorkspace {
+ public:
+  // Grows (never shrinks) to hold `partials` doubles and the counter on ctx's device.
+  void reserve(const Context& ctx, index_t partials);
+  double* partials() { return partials_.data(); }
+  index_t* count() { return count_.data(); }
+
+ private:
+  Buffer<double> partials_;
+  Buffer<index_t> count_;
+};
+
+// out <- S(X, Y).
+template <class T>
+void riesz_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                  const T* b, double r, double* out, PairwiseWorkspace* ws = nullptr);
+
+// grad_i (+)= scale * dS/dx_i, grad: (N, d). With accumulate = false grad is overwritten.
+template <class T>
+void riesz_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                    const T* b, double r, T scale, PointsView<T> grad, bool accumulate,
+                    PairwiseWorkspace* ws = nullptr);
+
+// out <- D. Per pair with z = x_i - y_j, u = v_i - w_j the rate is r |z|^{r-2} <z, u> for z != 0;
+// for z = 0 it is |u| when r = 1, 0 when r > 1, and +infinity (for u != 0) when r < 1: such pairs
+// are left out of `out` and counted in *coincident (host, after the call; may be nullptr), and
+// the caller must reject r < 1 with coincident > 0. Every coincident pair is counted, any r.
+// grad_v (N, d) (+)= scale * dD/dv and grad_w (M, d) (+)= scale * dD/dw; a view with data ==
+// nullptr is skipped. For z = 0, r = 1 the gradient of |u| is u/|u| (0 at u = 0).
+// grad_v and grad_w may alias only with accumulate = true (they are written one after the other).
+template <class T>
+void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v,
+                       const T* a, ConstPointsView<T> y, ConstPointsView<T> w, const T* b,
+                       double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
+                       bool accumulate, index_t* coincident, PairwiseWorkspace* ws = nullptr);
+
+// Host conveniences (synchronise): S(X, Y), and the exact MMD^2 (V-statistic, uniform weights).
+template <class T>
+double riesz_energy_value(const Context& ctx, ConstPointsView<T> x, const T* a,
+                          ConstPointsView<T> y, const T* b, double r);
+template <class T>
+double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double r);
+
+namespace detail {
+// What one pass over all pairs computes for every row i of X.
+enum class PairwisePass { energy, gradient, directional };
+
+// Arguments of a row pass: rows of X against all of Y. v/w/g used only by some passes.
+template <class T>
+struct RowPassArgs {
+  ConstPointsView<T> x, v;  // (N, d)
+  const T* a = nullptr;     // (N) or nullptr
+  ConstPointsView<T> y, w;  // (M, d)
+  const T* b = nullptr;     // (M) or nullptr
+  double r = 1;
+  PointsView<T> g;  // (N, d) rows written: g_i (+)= scale * a_i * sum_j b_j ...; data may be null
+  T scale = 1;
+  bool accumulate = false;
+};
+
+#ifdef NWGF_HAVE_CUDA
+// CUDA row pass: writes the scalar (energy or D) to out (device; may be null) and, when
+// host_count is not null, copies the coincident-pair count to it (synchronising).
+template <class T>
+void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
+                   index_t* host_count, PairwiseWorkspace& ws);
+#endif
+}  // namespace detail
+
+}  // namespace nwgf
