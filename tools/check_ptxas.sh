@@ -5,17 +5,18 @@
 set -euo pipefail
 BUILD_DIR=${1:-build}
 cd "$(dirname "$0")/.."
-if ! grep -q 'NWGF_WITH_CUDA:INTERNAL=ON\|CMAKE_CUDA_COMPILER:' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
-  echo "check_ptxas: no CUDA in $BUILD_DIR, skipped"; exit 0
+if [ ! -f "$BUILD_DIR/nwgf_nvcc.txt" ]; then
+  echo "check_ptxas: $BUILD_DIR has no CUDA backend, skipped"; exit 0
 fi
-NVCC=$(grep '^CMAKE_CUDA_COMPILER:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2)
-[ -x "$NVCC" ] || { echo "check_ptxas: no CUDA compiler in $BUILD_DIR, skipped"; exit 0; }
+NVCC=$(cat "$BUILD_DIR/nwgf_nvcc.txt")
 shopt -s nullglob
 log="$BUILD_DIR/ptxas.log"
 : > "$log"
 for cu in engine/*.cu kernels/*.cu nn/*.cu schemes/*.cu analytic/*.cu; do
-  "$NVCC" -std=c++20 -O3 -arch=sm_90 -I. -I"$BUILD_DIR/generated" --expt-relaxed-constexpr \
-    -Xptxas=-v -cubin -o /dev/null "$cu" >>"$log" 2>&1 || { cat "$log"; exit 1; }
+  echo "== $cu" >>"$log"
+  "$NVCC" -std=c++20 -O3 -arch=sm_90 -DNWGF_HAVE_CUDA=1 -I. -I"$BUILD_DIR/generated" \
+    -isystem /usr/include/x86_64-linux-gnu/openblas-openmp --expt-relaxed-constexpr \
+    -Xcompiler=-fopenmp -Xptxas=-v -cubin -o /dev/null "$cu" >>"$log" 2>&1 || { cat "$log"; exit 1; }
 done
 grep -E 'Compiling entry|spill' "$log" | sed 's/^ptxas info *: //' || true
 if grep -E '[1-9][0-9]* bytes spill stores' "$log" >/dev/null; then
