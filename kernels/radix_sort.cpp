@@ -1,0 +1,167 @@
+#include "kernels/radix_sort.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "engine/error.hpp"
+
+namespace nwgf {
+namespace {
+
+constexpr int kDigitBits = 11;
+constexpr int kBuckets = 1 << kDigitBits;
+// Below this many keys one thread sorts: thread start-up and per-thread histograms cost more.
+constexpr index_t kParallelMin = index_t(1) << 17;
+
+template <class T>
+constexpr int passes_of() {
+  return (8 * int(sizeof(T)) + kDigitBits - 1) / kDigitBits;
+}
+
+template <class T>
+std::uint32_t digit_of(T key, int pass) {
+  return std::uint32_t(radix_ordered_bits(key) >> (pass * kDigitBits)) & (kBuckets - 1);
+}
+
+// One thread: all pass histograms from one read, then one scatter per pass. A pass whose keys
+// all share one digit is skipped. vals == nullptr (and vals_in == nullptr) sorts keys only.
+template <class T>
+void sort_serial(const T* keys_in, const std::int32_t* vals_in, index_t n, T* keys_out,
+                 std::int32_t* vals_out, T* keys_tmp, std::int32_t* vals_tmp) {
+  constexpr int P = passes_of<T>();
+  std::uint32_t hist[P][kBuckets] = {};
+  for (index_t i = 0; i < n; ++i) {
+    const auto b = radix_ordered_bits(keys_in[i]);
+    for (int p = 0; p < P; ++p) ++hist[p][std::uint32_t(b >> (p * kDigitBits)) & (kBuckets - 1)];
+  }
+  const bool with_vals = vals_out != nullptr;
+  const T* src_k = keys_in;
+  const std::int32_t* src_v = vals_in;  // nullptr: identity payload
+  // Count the passes that move data so the last one lands in *_out.
+  int moving = 0;
+  for (int p = 0; p < P; ++p)
+    moving += std::find(hist[p], hist[p] + kBuckets, std::uint32_t(n)) == hist[p] + kBuckets;
+  bool to_out = moving % 2 == 1;
+  for (int p = 0; p < P; ++p) {
+    std::uint32_t* h = hist[p];
+    if (std::find(h, h + kBuckets, std::uint32_t(n)) != h + kBuckets) continue;
+    std::uint32_t sum = 0;
+    for (int b = 0; b < kBuckets; ++b) sum += std::exchange(h[b], sum);
+    T* dst_k = to_out ? keys_out : keys_tmp;
+    std::int32_t* dst_v = to_out ? vals_out : vals_tmp;
+    const int shift = p * kDigitBits;
+    for (index_t i = 0; i < n; ++i) {
+      const T k = src_k[i];
+      const std::uint32_t pos = h[std::uint32_t(radix_ordered_bits(k) >> shift) & (kBuckets - 1)]++;
+      dst_k[pos] = k;
+      if (with_vals) dst_v[pos] = src_v ? src_v[i] : std::int32_t(i);
+    }
+    src_k = dst_k;
+    src_v = dst_v;
+    to_out = !to_out;
+  }
+  if (src_k != keys_out) std::copy(src_k, src_k + n, keys_out);
+  if (with_vals && src_v != vals_out) {
+    if (src_v) {
+      std::copy(src_v, src_v + n, vals_out);
+    } else {
+      for (index_t i = 0; i < n; ++i) vals_out[i] = std::int32_t(i);
+    }
+  }
+}
+
+// All threads: per pass, each thread histograms its contiguous slice; offsets ordered by
+// (digit, thread) keep the scatter stable.
+template <class T>
+void sort_parallel(const T* keys_in, const std::int32_t* vals_in, index_t n, T* keys_out,
+                   std::int32_t* vals_out, T* keys_tmp, std::int32_t* vals_tmp, int threads) {
+  constexpr int P = passes_of<T>();
+  const bool with_vals = vals_out != nullptr;
+  std::vector<index_t> hist(std::size_t(threads) * kBuckets);
+  const T* src_k = keys_in;
+  const std::int32_t* src_v = vals_in;
+  T* bufs_k[2] = {keys_tmp, keys_out};
+  std::int32_t* bufs_v[2] = {vals_tmp, vals_out};
+  int target = P % 2;  // index into bufs of the next destination, so the last pass hits *_out
+  for (int p = 0; p < P; ++p) {
+    T* dst_k = bufs_k[target];
+    std::int32_t* dst_v = bufs_v[target];
+    bool skip = false;
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num();
+      const index_t lo = n * t / threads, hi = n * (t + 1) / threads;
+      index_t* h = hist.data() + std::size_t(t) * kBuckets;
+      std::fill(h, h + kBuckets, 0);
+      for (index_t i = lo; i < hi; ++i) ++h[digit_of(src_k[i], p)];
+#pragma omp barrier
+#pragma omp single
+      {
+        index_t sum = 0;
+        for (int b = 0; b < kBuckets; ++b) {
+          const index_t before = sum;
+          for (int u = 0; u < threads; ++u)
+            sum += std::exchange(hist[std::size_t(u) * kBuckets + b], sum);
+          if (sum - before == n) skip = true;
+        }
+      }
+      if (!skip) {
+        for (index_t i = lo; i < hi; ++i) {
+          const T k = src_k[i];
+          const index_t pos = h[digit_of(k, p)]++;
+          dst_k[pos] = k;
+          if (with_vals) dst_v[pos] = src_v ? src_v[i] : std::int32_t(i);
+        }
+      }
+    }
+    if (skip) continue;
+    src_k = dst_k;
+    src_v = dst_v;
+    target ^= 1;
+  }
+  if (src_k != keys_out) std::copy(src_k, src_k + n, keys_out);
+  if (with_vals && src_v != vals_out) {
+    if (src_v) {
+      std::copy(src_v, src_v + n, vals_out);
+    } else {
+      for (index_t i = 0; i < n; ++i) vals_out[i] = std::int32_t(i);
+    }
+  }
+}
+
+template <class T>
+void sort_dispatch(const T* keys_in, const std::int32_t* vals_in, index_t n, T* keys_out,
+                   std::int32_t* vals_out, T* keys_tmp, std::int32_t* vals_tmp) {
+  if (n < 0 || n >= (index_t(1) << 31)) throw_runtime("radix_sort: n must lie in [0, 2^31)");
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads > 1 && n >= kParallelMin) {
+    sort_parallel(keys_in, vals_in, n, keys_out, vals_out, keys_tmp, vals_tmp, threads);
+  } else {
+    sort_serial(keys_in, vals_in, n, keys_out, vals_out, keys_tmp, vals_tmp);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void radix_sort_pairs(const T* keys_in, const std::int32_t* vals_in, index_t n, T* keys_out,
+                      std::int32_t* vals_out, T* keys_tmp, std::int32_t* vals_tmp) {
+  sort_dispatch(keys_in, vals_in, n, keys_out, vals_out, keys_tmp, vals_tmp);
+}
+
+template <class T>
+void radix_sort_keys(const T* keys_in, index_t n, T* keys_out, T* keys_tmp) {
+  sort_dispatch<T>(keys_in, nullptr, n, keys_out, nullptr, keys_tmp, nullptr);
+}
+
+template void radix_sort_pairs<float>(const float*, const std::int32_t*, index_t, float*,
+                                      std::int32_t*, float*, std::int32_t*);
+template void radix_sort_pairs<double>(const double*, const std::int32_t*, index_t, double*,
+                                       std::int32_t*, double*, std::int32_t*);
+template void radix_sort_keys<float>(const float*, index_t, float*, float*);
+template void radix_sort_keys<double>(const double*, index_t, double*, double*);
+
+}  // namespace nwgf

@@ -1,0 +1,99 @@
+#pragma once
+// Sliced Riesz sums for r = 1 in O(S (N + M) log(N + M)) (paper Sect. 6, "sliced computation").
+//
+// For K(x, y) = -|x - y| and theta uniform on the sphere S^{d-1}, E_theta |<theta, z>| = |z| / c_d
+// with c_d = sqrt(pi) Gamma((d+1)/2) / Gamma(d/2), so for every pair sum
+//   sum_ij |x_i - y_j| = c_d E_theta sum_ij |<theta, x_i> - <theta, y_j>|.
+// The estimate averages S random directions (Philox normals, normalised). In one dimension, with
+// projections p_i = <theta, x_i>, q_j = <theta, y_j>,
+//   S_xx(p) = sum_ij |p_i - p_j| = 2 sum_i p_i (#{p_j < p_i} - #{p_j > p_i})
+//           = 2 sum_k (2k - N - 1) p_(k)   (p sorted ascending, 1-based k),
+//   dS_xx/dp_i = 2 (#{p_j < p_i} - #{p_j > p_i}),
+//   S_xy(p, q) = sum_ij |p_i - q_j| = sum_i p_i (#{q_j < p_i} - #{q_j > p_i})
+//                                   + sum_j q_j (#{p_i < q_j} - #{p_i > q_j}),
+//   dS_xy/dp_i = #{q_j < p_i} - #{q_j > p_i}.
+// (Both sums are positively homogeneous of degree 1, so value = sum_i p_i dS/dp_i (Euler); the
+// counts come from ranks in the sorted arrays: a tie group at sorted positions [a, b) has
+// a elements below and N - b above, i.e. the derivative uses sign(0) = 0 like the exact pairwise
+// gradient.) Back to R^d: d/dx_i = sum_s (dS/dp_i)(theta_s) theta_s, a GEMM grad = G^T Theta.
+//
+// Conventions: r = 1 only; uniform weights; sums over all pairs, diagonal included (V-statistic,
+// CONTRACT.md). The returned sums estimate the exact sums without bias (the c_d factor is applied).
+#include <cstdint>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+// c_d = sqrt(pi) Gamma((d+1)/2) / Gamma(d/2) = 1 / E|theta_1| for theta uniform on S^{d-1}.
+double sliced_constant(index_t d);
+
+namespace detail {
+// Everything the evaluation needs, allocated once. Directions are processed in chunks of
+// `chunk` so the projections never need S x N memory.
+template <class T>
+struct SlicedWorkspace {
+  index_t max_n = 0, max_m = 0, d = 0;
+  int directions = 0;
+  int chunk = 0;               // directions per pass
+  int threads = 1;             // cpu: threads the scratch is sized for
+  Buffer<T> theta;             // (S, d) unit directions
+  Buffer<T> proj_x;            // (chunk, max_n) projections, then the 1-D gradients G
+  Buffer<T> proj_y;            // (chunk, max_m)
+  Buffer<T> sorted;            // cpu: per thread 2 (max_n + max_m); cuda: chunk (max_n + max_m)
+  Buffer<std::int32_t> order;  // cpu: per thread 2 max_n; cuda: max_n iota + chunk max_n
+  Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
+  Buffer<double> sums;              // cuda: running S_xx, S_xy
+  std::size_t sort_temp_bytes = 0;
+};
+#ifdef NWGF_HAVE_CUDA
+template <class T>
+void cuda_sliced_prepare(const Context& ctx, SlicedWorkspace<T>& ws);
+template <class T>
+void cuda_sliced_normalize(const Context& ctx, SlicedWorkspace<T>& ws);
+template <class T>
+void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
+                          ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx,
+                          T scale_xy, PointsView<T> grad, bool accumulate);
+#endif
+}  // namespace detail
+
+// The sliced interaction energy of X and potential term against Y, value and gradient wrt X,
+// r = 1. One object per (max N, max M, d, S); evaluate allocates nothing.
+template <class T>
+class SlicedRiesz {
+ public:
+  SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions);
+
+  // Draws S fresh unit directions: normals number [counter S d, (counter + 1) S d) of the Philox
+  // stream (seed, stream), each row normalised. Same (seed, stream, counter): same directions on
+  // every backend and thread count. Directions stay fixed until the next draw.
+  void draw_directions(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
+                       std::uint64_t counter);
+
+  // Estimates of S_xx = sum_ij |x_i - x_j| and S_xy = sum_ij |x_i - y_j| (unbiased, c_d applied)
+  // written as one double each to out_xx / out_xy on ctx's device (either may be nullptr);
+  // grad (N, d) = (or += when accumulate) scale_xx dS_xx/dx + scale_xy dS_xy/dx, skipped when
+  // grad.data == nullptr. x (N, d), y (M, d) with N <= max_n, M <= max_m; M may be 0 (S_xy = 0).
+  void evaluate(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double* out_xx,
+                double* out_xy, T scale_xx, T scale_xy, PointsView<T> grad, bool accumulate);
+
+  int directions() const { return ws_.directions; }
+  index_t dim() const { return ws_.d; }
+  // The current directions, (S, d) row-major on ctx's device.
+  const T* theta() const { return ws_.theta.data(); }
+
+ private:
+  detail::SlicedWorkspace<T> ws_;
+};
+
+// Sliced estimate of MMD^2 for r = 1 with P directions from `seed` (stream 0, counter 0), in the
+// CONTRACT's V-statistic convention:
+//   D^2 = S_xy / (N M) - S_xx / (2 N^2) - S_yy / (2 M^2).
+template <class T>
+double sliced_mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, int directions,
+                   std::uint64_t seed);
+
+}  // namespace nwgf

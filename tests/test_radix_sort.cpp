@@ -1,0 +1,148 @@
+// CPU LSD radix sort (kernels/radix_sort.hpp) against std::stable_sort: negatives, +-0.0,
+// infinities, many duplicates, the serial path (small n or inside a parallel region) and the
+// multi-threaded path (large n).
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "kernels/radix_sort.hpp"
+
+using nwgf::index_t;
+
+namespace {
+
+template <class T>
+std::vector<T> awkward_keys(index_t n, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<T> normal(T(0), T(100));
+  std::uniform_int_distribution<int> pick(0, 9);
+  std::vector<T> k(static_cast<std::size_t>(n));
+  for (auto& v : k) {
+    switch (pick(gen)) {
+      case 0:
+        v = T(-0.0);
+        break;
+      case 1:
+        v = T(0.0);
+        break;
+      case 2:
+        v = T(std::round(normal(gen) / 50));
+        break;  // duplicates
+      case 3:
+        v = T(-3.5);
+        break;
+      case 4:
+        v = pick(gen) < 5 ? std::numeric_limits<T>::infinity()
+                          : -std::numeric_limits<T>::infinity();
+        break;
+      case 5:
+        v = std::numeric_limits<T>::denorm_min() * T(pick(gen) - 5);
+        break;
+      default:
+        v = normal(gen);
+    }
+  }
+  return k;
+}
+
+// Checks sorted keys/permutation against std::stable_sort, and the radix conventions: keys
+// carried bit-exactly with their payload, -0.0 before +0.0, stable among equal bit patterns.
+template <class T>
+void check_sorted(const std::vector<T>& in, const std::vector<T>& out,
+                  const std::vector<std::int32_t>& perm) {
+  std::vector<T> ref = in;
+  std::stable_sort(ref.begin(), ref.end());
+  for (std::size_t i = 0; i < in.size(); ++i) REQUIRE(out[i] == ref[i]);
+  std::vector<char> seen(in.size(), 0);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    REQUIRE(perm[i] >= 0);
+    REQUIRE(std::size_t(perm[i]) < in.size());
+    REQUIRE(!seen[std::size_t(perm[i])]);
+    seen[std::size_t(perm[i])] = 1;
+    REQUIRE(nwgf::radix_ordered_bits(in[std::size_t(perm[i])]) == nwgf::radix_ordered_bits(out[i]));
+    if (i > 0) {
+      const auto a = nwgf::radix_ordered_bits(out[i - 1]), b = nwgf::radix_ordered_bits(out[i]);
+      REQUIRE(a <= b);
+      if (a == b) REQUIRE(perm[i - 1] < perm[i]);  // stable
+      if (out[i - 1] == T(0) && out[i] == T(0))
+        REQUIRE(!(std::signbit(out[i]) && !std::signbit(out[i - 1])));
+    }
+  }
+}
+
+template <class T>
+void sort_and_check(index_t n, unsigned seed) {
+  const std::vector<T> in = awkward_keys<T>(n, seed);
+  std::vector<T> out(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
+  std::vector<std::int32_t> perm(static_cast<std::size_t>(n)),
+      perm_tmp(static_cast<std::size_t>(n));
+  nwgf::radix_sort_pairs<T>(in.data(), nullptr, n, out.data(), perm.data(), tmp.data(),
+                            perm_tmp.data());
+  check_sorted(in, out, perm);
+  // Keys only agree with the pairs' keys.
+  std::vector<T> keys(static_cast<std::size_t>(n));
+  nwgf::radix_sort_keys<T>(in.data(), n, keys.data(), tmp.data());
+  for (index_t i = 0; i < n; ++i)
+    REQUIRE(nwgf::radix_ordered_bits(keys[std::size_t(i)]) ==
+            nwgf::radix_ordered_bits(out[std::size_t(i)]));
+  // An explicit payload travels with its key.
+  std::vector<std::int32_t> payload(static_cast<std::size_t>(n)),
+      carried(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) payload[std::size_t(i)] = std::int32_t(7 * i + 3);
+  nwgf::radix_sort_pairs<T>(in.data(), payload.data(), n, out.data(), carried.data(), tmp.data(),
+                            perm_tmp.data());
+  for (index_t i = 0; i < n; ++i) REQUIRE(carried[std::size_t(i)] == 7 * perm[std::size_t(i)] + 3);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("radix sort matches std::stable_sort, serial path", T, float, double) {
+  for (index_t n : {0, 1, 2, 17, 1000, 50000}) sort_and_check<T>(n, unsigned(n) + 1);
+}
+
+TEST_CASE_TEMPLATE("radix sort matches std::stable_sort, multi-threaded path", T, float, double) {
+  omp_set_num_threads(std::max(2, omp_get_num_procs()));
+  sort_and_check<T>(300000, 11);
+  sort_and_check<T>(1 << 17, 12);
+}
+
+TEST_CASE_TEMPLATE("radix sort inside a parallel region runs per thread", T, float, double) {
+  int failures = 0;
+#pragma omp parallel num_threads(2) reduction(+ : failures)
+  {
+    const index_t n = 200000 + omp_get_thread_num();
+    const std::vector<T> in = awkward_keys<T>(n, 40u + unsigned(omp_get_thread_num()));
+    std::vector<T> out(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
+    nwgf::radix_sort_keys<T>(in.data(), n, out.data(), tmp.data());
+    std::vector<T> ref = in;
+    std::sort(ref.begin(), ref.end());
+    for (index_t i = 0; i < n; ++i) failures += out[std::size_t(i)] != ref[std::size_t(i)];
+  }
+  CHECK(failures == 0);
+}
+
+TEST_CASE("radix sort: all keys equal and already sorted input") {
+  const index_t n = 4000;
+  std::vector<float> same(std::size_t(n), 2.5f), out(static_cast<std::size_t>(n)),
+      tmp(static_cast<std::size_t>(n));
+  std::vector<std::int32_t> perm(static_cast<std::size_t>(n)),
+      perm_tmp(static_cast<std::size_t>(n));
+  nwgf::radix_sort_pairs<float>(same.data(), nullptr, n, out.data(), perm.data(), tmp.data(),
+                                perm_tmp.data());
+  for (index_t i = 0; i < n; ++i) {
+    CHECK(out[std::size_t(i)] == 2.5f);
+    CHECK(perm[std::size_t(i)] == i);
+  }
+  std::vector<double> asc(static_cast<std::size_t>(n)), outd(static_cast<std::size_t>(n)),
+      tmpd(static_cast<std::size_t>(n));
+  std::iota(asc.begin(), asc.end(), -100.0);
+  nwgf::radix_sort_pairs<double>(asc.data(), nullptr, n, outd.data(), perm.data(), tmpd.data(),
+                                 perm_tmp.data());
+  for (index_t i = 0; i < n; ++i) CHECK(perm[std::size_t(i)] == i);
+}
