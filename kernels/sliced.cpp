@@ -28,12 +28,12 @@ namespace {
 constexpr index_t kCpuChunkElements = index_t(1) << 25;
 constexpr index_t kCudaChunkElements = index_t(1) << 26;
 
-// One direction on the CPU: sorts p (N) and q (M), walks both sorted arrays once, adds the 1-D
-// sums to xx / xy and, when `grad`, overwrites p with its gradient entries G[s, :].
+// One direction on the CPU: sorts p (N) and q (M), walks both sorted arrays once, writes the 1-D
+// sums (2) and, when `grad`, overwrites p with its gradient entries G[s, :].
 template <class T>
 void cpu_direction(T* p, const T* q, index_t n, index_t m, T* pk, T* pk_tmp, std::int32_t* pidx,
                    std::int32_t* pidx_tmp, T* qk, T* qk_tmp, T scale_xx, T scale_xy, bool grad,
-                   double& xx, double& xy) {
+                   double* sums) {
   radix_sort_pairs<T>(p, nullptr, n, pk, pidx, pk_tmp, pidx_tmp);
   if (m > 0) radix_sort_keys<T>(q, m, qk, qk_tmp);
   double vxx = 0, vxy = 0;
@@ -65,8 +65,8 @@ void cpu_direction(T* p, const T* q, index_t n, index_t m, T* pk, T* pk_tmp, std
     while (hi < n && !(v < pk[hi])) ++hi;
     vxy += double(v) * double(sliced_cross_derivative(lo, n - hi));
   }
-  xx += vxx;
-  xy += vxy;
+  sums[0] = vxx;
+  sums[1] = vxy;
 }
 
 template <class T>
@@ -78,7 +78,6 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
   const double factor = sliced_constant(d) / S;
   const bool want_grad = grad.data != nullptr && n > 0;
   const int threads = std::min(ctx.threads(), ws.threads);
-  double xx = 0, xy = 0;
   for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
     const int sc = std::min(ws.chunk, S - c0);
     const T* theta = ws.theta.data() + index_t(c0) * d;  // (sc, d)
@@ -91,7 +90,7 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
     }
     {
       NvtxRange r("sliced sort and rank");
-#pragma omp parallel num_threads(threads) reduction(+ : xx, xy)
+#pragma omp parallel num_threads(threads)
       {
         const index_t t = omp_get_thread_num();
         T* keys = ws.sorted.data() + t * 2 * (ws.max_n + ws.max_m);
@@ -100,7 +99,7 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
         for (int s = 0; s < sc; ++s) {
           cpu_direction<T>(px + index_t(s) * n, py + index_t(s) * m, n, m, keys, keys + ws.max_n,
                            idx, idx + ws.max_n, keys + 2 * ws.max_n, keys + 2 * ws.max_n + ws.max_m,
-                           scale_xx, scale_xy, want_grad, xx, xy);
+                           scale_xx, scale_xy, want_grad, ws.sums.data() + 2 * (c0 + s));
         }
       }
     }
@@ -110,6 +109,11 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
       gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), px, n, theta, d, beta, grad.data, grad.ld);
     }
+  }
+  double xx = 0, xy = 0;
+  for (int s = 0; s < S && n > 0; ++s) {
+    xx += ws.sums.data()[2 * s];
+    xy += ws.sums.data()[2 * s + 1];
   }
   if (out_xx) *out_xx = factor * xx;
   if (out_xy) *out_xy = factor * xy;
@@ -146,6 +150,7 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
   } else {
     ws_.sorted = Buffer<T>(ctx, index_t(ws_.threads) * 2 * (max_n + max_m));
     ws_.order = Buffer<std::int32_t>(ctx, index_t(ws_.threads) * 2 * max_n);
+    ws_.sums = Buffer<double>(ctx, 2 * index_t(directions));
   }
   draw_directions(ctx, 0, 0, 0);
 }

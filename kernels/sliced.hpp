@@ -45,7 +45,8 @@ struct SlicedWorkspace {
   Buffer<T> sorted;            // cpu: per thread 2 (max_n + max_m); cuda: chunk (max_n + max_m)
   Buffer<std::int32_t> order;  // cpu: per thread 2 max_n; cuda: max_n iota + chunk max_n
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
-  Buffer<double> sums;              // cuda: running S_xx, S_xy
+  Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
+                        // cuda: running S_xx, S_xy
   std::size_t sort_temp_bytes = 0;
 };
 #ifdef NWGF_HAVE_CUDA
