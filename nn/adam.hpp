@@ -4,6 +4,9 @@
 //   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 // Both moments live in ONE buffer (m then v, 2n values), so a step is one fused pass over
 // (p, g, m, v): one OpenMP loop on the CPU, one kernel launch on CUDA, no allocation, no sync.
+// lr and the bias corrections of step t are kernel arguments computed on the host: a CUDA graph
+// that captures step() replays the captured t and lr, so a captured graph must have its Adam
+// node's parameters updated (cudaGraphExecKernelNodeSetParams) or be re-captured per step.
 #include <cstdint>
 
 #include "engine/backend.hpp"
