@@ -1,0 +1,43 @@
+#pragma once
+// Pictures of point sets and of metric curves, drawn into engine/png.hpp images.
+#include <string>
+#include <vector>
+
+#include "engine/png.hpp"
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+struct ScatterOptions {
+  int size = 512;                   // pixels (square)
+  double extent = 0;                // half-width of the shown box around `centre`; 0: fit the data
+  std::vector<double> centre;       // default: the origin
+  std::vector<double> circles;      // radii of circles drawn around `centre` (e.g. supp gamma(t))
+  std::string title;                // top-left label
+};
+
+// 2-D scatter of n points in R^d (row-major); for d > 2 the projection onto the first two
+// coordinates, for d = 1 the points on a line. Dot opacity adapts to n.
+Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;  // non-finite or (log scale) non-positive y are skipped
+  Rgb color{31, 119, 180};
+};
+
+struct LinePlotOptions {
+  int width = 720, height = 480;
+  bool log_y = true;
+  std::string title, x_label, y_label;
+};
+
+// Curves with axes, ticks and a legend (the paper's Fig. 4 style: MMD^2 over time, log scale).
+Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt);
+
+// Text with stb_easy_font glyphs, `scale` pixels per font unit; returns the width drawn.
+int draw_text(Image& img, int x, int y, const std::string& text, Rgb color, int scale = 1);
+void draw_line(Image& img, double x0, double y0, double x1, double y1, Rgb color);
+void draw_circle(Image& img, double cx, double cy, double radius, Rgb color);
+
+}  // namespace nwgf

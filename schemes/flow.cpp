@@ -1,0 +1,483 @@
+#include "schemes/flow.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "analytic/riesz_flow.hpp"
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/error.hpp"
+#include "engine/file_io.hpp"
+#include "engine/json.hpp"
+#include "engine/plot.hpp"
+#include "engine/threads.hpp"
+#include "engine/version.hpp"
+#include "kernels/pairwise.hpp"
+#include "schemes/functional.hpp"
+#include "schemes/measures.hpp"
+#include "schemes/scheme_ops.hpp"
+#include "schemes/schemes.hpp"
+#include "schemes/time_steps.hpp"
+
+namespace nwgf {
+
+bool has_analytic_reference(const FlowConfig& cfg) {
+  return cfg.functional == "interaction" && cfg.initial.kind == "dirac";
+}
+
+double mmd2_unbiased(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,
+                     double r) {
+  const auto bx = upload(ctx, x.data), by = upload(ctx, y.data);
+  const ConstPointsView<double> vx(bx.data(), x.rows, x.cols, bx.device());
+  const ConstPointsView<double> vy(by.data(), y.rows, y.cols, by.device());
+  const double n = double(x.rows), m = double(y.rows);
+  const double sxy = riesz_energy_value<double>(ctx, vx, nullptr, vy, nullptr, r);
+  const double sxx = riesz_energy_value<double>(ctx, vx, nullptr, vx, nullptr, r);
+  const double syy = riesz_energy_value<double>(ctx, vy, nullptr, vy, nullptr, r);
+  return sxy / (n * m) - sxx / (2 * n * (n - 1)) - syy / (2 * m * (m - 1));
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+constexpr char checkpoint_magic[8] = {'N', 'W', 'G', 'F', 'C', 'K', 'P', '1'};
+
+std::string step_name(index_t n) {
+  char b[32];
+  std::snprintf(b, sizeof b, "step_%06lld", (long long)n);
+  return b;
+}
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+std::string metrics_header() {
+  return "step,time,tau,loss,functional,wall_seconds,mmd2_analytic,mmd2_iterate\n";
+}
+std::string metrics_row(const StepInfo& s) {
+  return std::to_string(s.step) + "," + csv_number(s.time) + "," + csv_number(s.tau) + "," +
+         csv_number(s.loss) + "," + csv_number(s.functional) + "," + csv_number(s.wall_seconds) +
+         "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate) + "\n";
+}
+std::vector<StepInfo> parse_metrics(const std::string& text, index_t last_step) {
+  std::vector<StepInfo> rows;
+  std::istringstream is(text);
+  std::string line;
+  std::getline(is, line);
+  while (std::getline(is, line)) {
+    std::vector<double> f;
+    std::string cell;
+    std::istringstream ls(line);
+    while (std::getline(ls, cell, ',')) f.push_back(cell.empty() ? StepInfo::none : std::stod(cell));
+    f.resize(8, StepInfo::none);
+    StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    if (s.step <= last_step) rows.push_back(s);
+  }
+  return rows;
+}
+
+// The settings that must match between a run and its resumption (run length and outputs may
+// change).
+std::string dynamics_key(FlowConfig c) {
+  c.steps = 0;
+  c.t_end = 0;
+  c.every = 0;
+  c.plots = false;
+  c.plot_size = 512;
+  c.progress = false;
+  c.checkpoint_every = 1;
+  c.blowup_step = 0;
+  c.eval_mmd = false;
+  c.reference = 0;
+  c.eval_every = 1;
+  return to_toml(c);
+}
+
+// One updating line on a terminal, plain lines otherwise.
+class Progress {
+ public:
+  Progress(bool enabled, index_t total_steps)
+      : on_(enabled), tty_(enabled && isatty(2)), total_(total_steps), start_(clock_type::now()) {}
+  void iteration(index_t step, index_t it, index_t its, double loss) {
+    if (!tty_) return;
+    const auto now = clock_type::now();
+    if (it != its && std::chrono::duration<double>(now - last_).count() < 0.2) return;
+    last_ = now;
+    ++done_its_;
+    const double el = std::chrono::duration<double>(now - step_start_).count();
+    const double rate = el > 0 ? double(it) / el : 0;
+    const double step_eta = rate > 0 ? double(its - it) / rate : 0;
+    const double per_step = std::chrono::duration<double>(now - start_).count() /
+                            std::max(1.0, double(steps_done_) + double(it) / double(its));
+    const double eta = step_eta + per_step * double(std::max<index_t>(0, total_ - step));
+    std::fprintf(stderr, "\rstep %lld/%lld  it %lld/%lld  loss %.5g  %.1f it/s  ETA %s   ",
+                 (long long)step, (long long)total_, (long long)it, (long long)its, loss, rate,
+                 clock_text(eta).c_str());
+    std::fflush(stderr);
+  }
+  void step_begin() { step_start_ = clock_type::now(); }
+  void step_end(const StepInfo& s) {
+    ++steps_done_;
+    if (!on_) return;
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "step %lld  t %.6g  tau %.3g  loss %s  F %s  mmd2 %s  %.2fs\n",
+                 (long long)s.step, s.time, s.tau, text(s.loss).c_str(), text(s.functional).c_str(),
+                 text(s.mmd2_analytic).c_str(), s.wall_seconds);
+  }
+
+ private:
+  static std::string text(double v) {
+    if (!std::isfinite(v)) return "-";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.5g", v);
+    return b;
+  }
+  static std::string clock_text(double s) {
+    char b[32];
+    const long t = long(s);
+    std::snprintf(b, sizeof b, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    return b;
+  }
+  bool on_, tty_;
+  index_t total_, steps_done_ = 0, done_its_ = 0;
+  clock_type::time_point start_, step_start_, last_;
+};
+
+template <class T>
+HostMatrix<double> to_host(const Context& ctx, const Points<T>& x) {
+  std::vector<T> h(std::size_t(x.n() * x.d()));
+  copy_to_host(ctx, h.data(), x.buffer());
+  HostMatrix<double> m;
+  m.rows = x.n();
+  m.cols = x.d();
+  m.data.assign(h.begin(), h.end());
+  return m;
+}
+
+template <class T>
+class Runner {
+ public:
+  Runner(const FlowConfig& cfg, const RunOptions& opt)
+      : cfg_(cfg), opt_(opt), ctx_(opt.backend, opt.threads), steps_(cfg) {}
+
+  RunResult run() {
+    set_threads(ctx_.threads());
+    const HostMatrix<double> x0 = sample_measure(cfg_.initial, cfg_.seed,
+                                                 random_stream(RandomPurpose::initial, 0), "initial");
+    n_ = x0.rows;
+    d_ = x0.cols;
+    if (cfg_.scheme == "forward" && cfg_.r < 1 && has_atoms(x0)) {
+      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 from a measure with "
+                      "atoms (the initial samples repeat points; paper Sect. 5): use the backward "
+                      "scheme");
+    }
+    std::vector<HostMatrix<double>> targets;
+    if (cfg_.functional == "mmd") {
+      targets.push_back(sample_measure(cfg_.target, cfg_.seed,
+                                       random_stream(RandomPurpose::target, 0), "target"));
+    }
+    for (std::size_t k = 0; k < cfg_.targets.size(); ++k) {
+      targets.push_back(sample_measure(cfg_.targets[k], cfg_.seed,
+                                       random_stream(RandomPurpose::target, k), "target.measures"));
+    }
+    const index_t max_rows = std::max<index_t>(
+        n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
+    functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
+    scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
+    x_ = Points<T>(ctx_, n_, d_);
+    {
+      std::vector<T> h(x0.data.begin(), x0.data.end());
+      copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
+    }
+    analytic_ = has_analytic_reference(cfg_);
+    if (analytic_) {
+      eta_ = eta_star(int(d_), cfg_.r);
+      centre_ = cfg_.initial.points.empty() ? std::vector<double>(std::size_t(d_), 0.0)
+                                            : cfg_.initial.points[0];
+    }
+    files_ = !opt_.out_dir.empty();
+    if (files_) prepare_dir();
+
+    index_t n = 0;
+    double time = 0;
+    if (opt_.resume) {
+      std::tie(n, time) = load_checkpoint();
+    } else {
+      StepInfo s0;
+      s0.functional = functional_->value(ctx_, x_.view());
+      evaluate(s0, 0);
+      record(s0, true);
+      if (files_) write_checkpoint(0, 0);
+    }
+    const index_t total = cfg_.steps > 0 ? cfg_.steps
+                                         : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
+    Progress progress(opt_.progress && cfg_.progress, total);
+    bool stopped = false;
+    while (!stopped && steps_.more(n + 1, time)) {
+      ++n;
+      const double tau = steps_.tau(n, time);
+      progress.step_begin();
+      const auto t0 = clock_type::now();
+      StepResult res;
+      try {
+        res = scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double loss) {
+          progress.iteration(n, it, its, loss);
+        });
+        if (n == cfg_.blowup_step) {
+          axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
+                x_.data());
+        }
+        if (!all_finite(ctx_, x_.data(), n_ * d_)) {
+          throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
+                          " (t = " + csv_number(time + tau) + ")");
+        }
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::numerical && files_) write_manifest("failed", n - 1, time);
+        throw;
+      }
+      time += tau;
+      StepInfo s;
+      s.step = n;
+      s.time = time;
+      s.tau = tau;
+      s.loss = res.loss;
+      const bool last = !steps_.more(n + 1, time);
+      const bool eval = last || n % cfg_.eval_every == 0;
+      if (eval) s.functional = functional_->value(ctx_, x_.view());
+      if (eval) evaluate(s, n);
+      s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+      HostMatrix<double> host;
+      if (opt_.on_step) {
+        host = to_host(ctx_, x_);
+        stopped = !opt_.on_step(s, host);
+      }
+      const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
+      record(s, snap);
+      if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0)) write_checkpoint(n, time);
+      progress.step_end(s);
+    }
+    if (files_) {
+      if (cfg_.plots) write_metrics_plot();
+      write_manifest("done", n, time);
+    }
+    RunResult r;
+    r.device = ctx_.device();
+    r.steps = n;
+    r.time = time;
+    r.stopped = stopped;
+    r.samples = to_host(ctx_, x_);
+    r.metrics = metrics_;
+    return r;
+  }
+
+ private:
+  void prepare_dir() {
+    const fs::path dir(opt_.out_dir);
+    std::error_code ec;
+    fs::create_directories(dir / "snapshots", ec);
+    if (ec) throw_bad_input("--out " + opt_.out_dir + ": " + ec.message());
+    fs::create_directories(dir / "plots", ec);
+    write_file_atomic((dir / "config.toml").string(), to_toml(cfg_));
+  }
+  std::string path(const std::string& rel) const { return (fs::path(opt_.out_dir) / rel).string(); }
+
+  void write_manifest(const std::string& status, index_t step, double time) {
+    JsonObject o;
+    o.add("version", NWGF_VERSION_STRING);
+    o.add("status", status);
+    o.add("backend", to_string(ctx_.device()));
+    o.add("threads", ctx_.threads());
+    o.add("dtype", to_string(dtype_of<T>()));
+    o.add("seed", (long long)cfg_.seed);
+    o.add("step", (long long)step);
+    o.add("time", time);
+    o.add("n", (long long)n_);
+    o.add("d", (long long)d_);
+    o.raw("config", to_json(cfg_));
+    write_file_atomic(path("manifest.json"), o.str() + "\n");
+  }
+
+  // Writes metrics.csv (all rows so far), the snapshot and its picture.
+  void record(const StepInfo& s, bool snapshot) {
+    metrics_.push_back(s);
+    if (!files_) return;
+    std::string csv = metrics_header();
+    for (const auto& m : metrics_) csv += metrics_row(m);
+    write_file_atomic(path("metrics.csv"), csv);
+    if (s.step == 0) write_manifest("running", 0, 0);
+    if (!snapshot) return;
+    std::vector<T> h(std::size_t(n_ * d_));
+    copy_to_host(ctx_, h.data(), x_.buffer());
+    write_npy<T>(path("snapshots/" + step_name(s.step) + ".npy"), h.data(), n_, d_);
+    if (cfg_.plots) {
+      const std::vector<double> hd(h.begin(), h.end());
+      ScatterOptions so;
+      so.size = int(cfg_.plot_size);
+      char title[96];
+      std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", cfg_.scheme.c_str(),
+                    (long long)s.step, s.time);
+      so.title = title;
+      if (analytic_) {
+        so.centre = centre_;
+        so.circles = {limit_scale(cfg_.r, s.time) * eta_.radius};
+        const double t_final = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
+        so.extent = 1.15 * std::max(limit_scale(cfg_.r, t_final), 1e-12) * eta_.radius;
+      }
+      write_png(path("plots/" + step_name(s.step) + ".png"), render_scatter(hd.data(), n_, d_, so));
+    }
+  }
+
+  void write_metrics_plot() {
+    std::vector<Series> series;
+    LinePlotOptions po;
+    po.x_label = "time";
+    if (analytic_) {
+      Series a{"gamma(t)", {}, {}, Rgb{31, 119, 180}}, b{"iterate", {}, {}, Rgb{214, 39, 40}};
+      for (const auto& m : metrics_) {
+        a.x.push_back(m.time), a.y.push_back(m.mmd2_analytic);
+        b.x.push_back(m.time), b.y.push_back(m.mmd2_iterate);
+      }
+      series = {a, b};
+      po.title = "MMD^2 to the exact flow, " + cfg_.scheme + ", r = " + csv_number(cfg_.r) +
+                 ", d = " + std::to_string(d_);
+      po.log_y = true;
+    } else {
+      Series f{"F", {}, {}, Rgb{31, 119, 180}};
+      for (const auto& m : metrics_) f.x.push_back(m.time), f.y.push_back(m.functional);
+      series = {f};
+      po.title = cfg_.functional + " functional, " + cfg_.scheme;
+      po.log_y = false;
+    }
+    write_png(path("plots/metrics.png"), render_lines(series, po));
+  }
+
+  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists).
+  void evaluate(StepInfo& s, index_t n) {
+    if (!analytic_ || !cfg_.eval_mmd) return;
+    const HostMatrix<double> x = to_host(ctx_, x_);
+    const index_t m = cfg_.reference > 0 ? cfg_.reference : n_;
+    auto reference = [&](double scale, std::uint64_t salt) {
+      HostMatrix<double> y;
+      y.rows = m;
+      y.cols = d_;
+      y.data.resize(std::size_t(m * d_));
+      sample_eta_star(int(d_), cfg_.r, scale, m, cfg_.seed,
+                      random_stream(RandomPurpose::reference, std::uint64_t(n)) | salt,
+                      y.data.data());
+      for (index_t i = 0; i < m; ++i) {
+        for (index_t j = 0; j < d_; ++j) y.data[std::size_t(i * d_ + j)] += centre_[std::size_t(j)];
+      }
+      return y;
+    };
+    s.mmd2_analytic = mmd2_unbiased(ctx_, x, reference(limit_scale(cfg_.r, s.time), 0), cfg_.r);
+    double iterate = StepInfo::none;
+    if (cfg_.scheme == "backward") {
+      if (steps_.constant()) {
+        iterate = jko_scale(cfg_.r, cfg_.tau, int(n));
+      } else if (cfg_.r == 1) {
+        iterate = s.time;  // t_{tau,n} = sum of the steps for r = 1
+      }
+    } else if (cfg_.scheme == "forward" && cfg_.r == 1) {
+      iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
+    }
+    if (std::isfinite(iterate)) {
+      s.mmd2_iterate = mmd2_unbiased(ctx_, x, reference(iterate, std::uint64_t(1) << 40), cfg_.r);
+    }
+  }
+
+  // checkpoint.bin: magic | i64 step | f64 time | u32 sizeof(T) | i64 n | i64 d | T x[n d]
+  //                 | u64 bytes | scheme state | u64 bytes | dynamics key.
+  void write_checkpoint(index_t step, double time) {
+    std::string b(checkpoint_magic, 8);
+    auto put = [&b](const void* p, std::size_t k) { b.append(static_cast<const char*>(p), k); };
+    const std::int64_t st = step, n = n_, d = d_;
+    const std::uint32_t size = sizeof(T);
+    put(&st, 8), put(&time, 8), put(&size, 4), put(&n, 8), put(&d, 8);
+    std::vector<T> h(std::size_t(n_ * d_));
+    copy_to_host(ctx_, h.data(), x_.buffer());
+    put(h.data(), h.size() * sizeof(T));
+    for (const std::string& s : {scheme_->state(ctx_), dynamics_key(cfg_)}) {
+      const std::uint64_t len = s.size();
+      put(&len, 8);
+      b += s;
+    }
+    write_file_atomic(path("checkpoint.bin"), b);
+  }
+
+  std::pair<index_t, double> load_checkpoint() {
+    const std::string file = path("checkpoint.bin");
+    if (!fs::exists(file)) throw_bad_input("--resume: no checkpoint in " + opt_.out_dir);
+    const std::string b = read_file(file);
+    std::size_t at = 0;
+    auto get = [&](void* p, std::size_t k) {
+      if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
+      std::memcpy(p, b.data() + at, k);
+      at += k;
+    };
+    char magic[8];
+    get(magic, 8);
+    if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
+    std::int64_t step, n, d;
+    double time;
+    std::uint32_t size;
+    get(&step, 8), get(&time, 8), get(&size, 4), get(&n, 8), get(&d, 8);
+    if (size != sizeof(T) || n != n_ || d != d_) {
+      throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
+    }
+    std::vector<T> h(std::size_t(n * d));
+    get(h.data(), h.size() * sizeof(T));
+    copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
+    std::string parts[2];
+    for (auto& s : parts) {
+      std::uint64_t len;
+      get(&len, 8);
+      if (at + len > b.size()) throw_bad_input(file + ": truncated checkpoint");
+      s = b.substr(at, len);
+      at += len;
+    }
+    if (parts[1] != dynamics_key(cfg_)) {
+      throw_bad_input("--resume: the config differs from the run in " + opt_.out_dir +
+                      " (only flow.steps, flow.t_end, [output] and [eval] may change)");
+    }
+    scheme_->restore(ctx_, parts[0], file);
+    if (fs::exists(path("metrics.csv"))) {
+      metrics_ = parse_metrics(read_file(path("metrics.csv")), step);
+    }
+    return {index_t(step), time};
+  }
+
+  const FlowConfig& cfg_;
+  const RunOptions& opt_;
+  Context ctx_;
+  TimeSteps steps_;
+  index_t n_ = 0, d_ = 0;
+  std::unique_ptr<Functional<T>> functional_;
+  std::unique_ptr<Scheme<T>> scheme_;
+  Points<T> x_;
+  bool analytic_ = false, files_ = false;
+  EtaStar eta_{};
+  std::vector<double> centre_;
+  std::vector<StepInfo> metrics_;
+};
+
+}  // namespace
+
+RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt) {
+  validate(cfg);
+  if (resolved_dtype(cfg) == DType::f64) return Runner<double>(cfg, opt).run();
+  return Runner<float>(cfg, opt).run();
+}
+
+}  // namespace nwgf

@@ -1,0 +1,207 @@
+#include "schemes/functional.hpp"
+
+#include <cmath>
+#include <optional>
+
+#include "engine/error.hpp"
+#include "kernels/pairwise.hpp"
+#include "kernels/sliced.hpp"
+
+namespace nwgf {
+namespace {
+
+// A double result of a kernel: written on ctx's device, read back on the host.
+class Scalar {
+ public:
+  explicit Scalar(const Context& ctx) : buf_(ctx, 1) {}
+  double* ptr() { return buf_.data(); }
+  double get(const Context& ctx) const {
+    double v = 0;
+    copy_to_host(ctx, &v, buf_);
+    return v;
+  }
+
+ private:
+  Buffer<double> buf_;
+};
+
+// interaction, mmd and barycenter: E_K plus the potential of a weighted target (b sums to 1).
+template <class T>
+class RieszFunctional final : public Functional<T> {
+ public:
+  RieszFunctional(const Context& ctx, const FlowConfig& cfg, index_t d, index_t max_rows,
+                  const std::vector<HostMatrix<double>>& targets)
+      : r_(cfg.r), d_(d), scalar_(ctx) {
+    std::vector<T> t, b;
+    std::vector<double> alpha = cfg.weights;
+    if (alpha.empty()) alpha.assign(targets.size(), 1.0 / double(targets.size()));
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      for (double v : targets[k].data) t.push_back(T(v));
+      b.insert(b.end(), std::size_t(targets[k].rows), T(alpha[k] / double(targets[k].rows)));
+    }
+    m_ = index_t(b.size());
+    uniform_b_ = true;
+    for (T w : b) uniform_b_ = uniform_b_ && w == b.front();
+    if (m_ > 0) {
+      target_ = upload(ctx, t);
+      b_ = upload(ctx, b);
+      zero_w_ = Buffer<T>(ctx, m_ * d);
+      fill_zero(ctx, zero_w_);
+      // E_K(nu) = -1/2 sum_jj' b_j b_j' |t_j - t_j'|^r.
+      riesz_energy<T>(ctx, tview(), b_.data(), tview(), b_.data(), r_, scalar_.ptr(), &ws_);
+      energy_nu_ = -0.5 * scalar_.get(ctx);
+    }
+    if (cfg.estimator == "sliced") {
+      if (m_ > 0 && !uniform_b_) {
+        throw_bad_input("functional.estimator: sliced needs equal weights on all target points");
+      }
+      sliced_.emplace(ctx, max_rows, m_, d, int(cfg.directions));
+    }
+  }
+
+  double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
+                     PointsView<T> grad) override {
+    const index_t n = y.rows, half = n / 2;
+    const bool want = grad.data != nullptr;
+    if (sliced_) {
+      // E ≈ -S_xx / (2 n (n-1)) (U-statistic), V ≈ S_xy / (n M).
+      const double cxx = -0.5 / (double(n) * double(n - 1));
+      const double cxy = m_ > 0 ? 1.0 / (double(n) * double(m_)) : 0.0;
+      Buffer<double> sums(ctx, 2);
+      sliced_->evaluate(ctx, y, tview(), sums.data(), m_ > 0 ? sums.data() + 1 : nullptr,
+                        T(scale * cxx), T(scale * cxy), grad, false);
+      const auto s = download(ctx, sums);
+      return cxx * s[0] + (m_ > 0 ? cxy * s[1] : 0.0) + energy_nu_;
+    }
+    const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
+    const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
+    riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
+    double f = ce * scalar_.get(ctx) + energy_nu_;
+    if (want) {
+      riesz_gradient<T>(ctx, y1, nullptr, y2, nullptr, r_, T(scale * ce), rows(grad, 0, half),
+                        false, &ws_);
+      riesz_gradient<T>(ctx, y2, nullptr, y1, nullptr, r_, T(scale * ce),
+                        rows(grad, half, n - half), false, &ws_);
+    }
+    if (m_ > 0) {
+      const double cv = 1.0 / double(n);
+      riesz_energy<T>(ctx, y, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
+      f += cv * scalar_.get(ctx);
+      if (want) {
+        riesz_gradient<T>(ctx, y, nullptr, tview(), b_.data(), r_, T(scale * cv), grad, true, &ws_);
+      }
+    }
+    return f;
+  }
+
+  double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
+                           PointsView<T> grad_v) override {
+    if (sliced_) {
+      throw_bad_input(
+          "functional.estimator: the forward scheme needs the exact estimator (directional "
+          "derivatives are not sliced)");
+    }
+    const index_t n = y.rows, half = n / 2;
+    const double ce = -0.5 / (double(half) * double(n - half));
+    index_t coincident = 0;
+    riesz_directional<T>(ctx, rows(y, 0, half), rows(v, 0, half), nullptr, rows(y, half, n - half),
+                         rows(v, half, n - half), nullptr, r_, scalar_.ptr(),
+                         rows(grad_v, 0, half), rows(grad_v, half, n - half), T(scale * ce),
+                         false, &coincident, &ws_);
+    double dv = ce * scalar_.get(ctx);
+    check_coincident(coincident);
+    if (m_ > 0) {
+      const double cv = 1.0 / double(n);
+      riesz_directional<T>(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), r_,
+                           scalar_.ptr(), grad_v, PointsView<T>(), T(scale * cv), true,
+                           &coincident, &ws_);
+      dv += cv * scalar_.get(ctx);
+      check_coincident(coincident);
+    }
+    return dv;
+  }
+
+  double value(const Context& ctx, ConstPointsView<T> x) override {
+    const double n = double(x.rows);
+    riesz_energy<T>(ctx, x, nullptr, x, nullptr, r_, scalar_.ptr(), &ws_);
+    double f = -0.5 * scalar_.get(ctx) / (n * n) + energy_nu_;
+    if (m_ > 0) {
+      riesz_energy<T>(ctx, x, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
+      f += scalar_.get(ctx) / n;
+    }
+    return f;
+  }
+
+  void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
+                         PointsView<T> grad) override {
+    // M ∇F_M = -(1/M) sum_j r |x_i - x_j|^{r-2} (x_i - x_j) + sum_j b_j ∇|x_i - t_j|^r.
+    const double n = double(x.rows);
+    if (sliced_) {
+      sliced_->evaluate(ctx, x, tview(), nullptr, nullptr, T(scale * (-0.5 / n)),
+                        T(m_ > 0 ? scale / double(m_) : 0), grad, false);
+      return;
+    }
+    riesz_gradient<T>(ctx, x, nullptr, x, nullptr, r_, T(-scale / n), grad, false, &ws_);
+    if (m_ > 0) riesz_gradient<T>(ctx, x, nullptr, tview(), b_.data(), r_, scale, grad, true, &ws_);
+  }
+
+  void draw(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
+            std::uint64_t counter) override {
+    if (sliced_) sliced_->draw_directions(ctx, seed, stream, counter);
+  }
+
+ private:
+  template <class View>
+  static View rows(View v, index_t first, index_t count) {
+    v.data = v.data ? v.data + first * v.ld : nullptr;
+    v.rows = count;
+    return v;
+  }
+  ConstPointsView<T> tview() const {
+    return ConstPointsView<T>(target_.data(), m_, d_, target_.device());
+  }
+  ConstPointsView<T> zero_view() const {
+    return ConstPointsView<T>(zero_w_.data(), m_, d_, zero_w_.device());
+  }
+  void check_coincident(index_t coincident) const {
+    if (r_ < 1 && coincident > 0) {
+      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 at a measure with "
+                      "atoms (" + std::to_string(coincident) +
+                      " coincident sample pairs; paper Sect. 5): use the backward scheme");
+    }
+  }
+
+  double r_;
+  index_t d_, m_ = 0;
+  bool uniform_b_ = true;
+  double energy_nu_ = 0;
+  Buffer<T> target_, b_, zero_w_;
+  Scalar scalar_;
+  PairwiseWorkspace ws_;
+  std::optional<SlicedRiesz<T>> sliced_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<HostMatrix<double>>& targets) {
+  if (cfg.functional == "energy33") {
+    throw_bad_input("functional.kind: energy33 is not available in this build");
+  }
+  for (const auto& t : targets) {
+    if (t.cols != d) {
+      throw_bad_input("target: the target points have d = " + std::to_string(t.cols) +
+                      ", the samples d = " + std::to_string(d));
+    }
+  }
+  return std::make_unique<RieszFunctional<T>>(ctx, cfg, d, max_rows, targets);
+}
+
+template std::unique_ptr<Functional<float>> make_functional<float>(
+    const Context&, const FlowConfig&, index_t, index_t, const std::vector<HostMatrix<double>>&);
+template std::unique_ptr<Functional<double>> make_functional<double>(
+    const Context&, const FlowConfig&, index_t, index_t, const std::vector<HostMatrix<double>>&);
+
+}  // namespace nwgf

@@ -1,0 +1,67 @@
+#pragma once
+// The functionals F of a flow, estimated from samples (issue 6, "Functionals"). Conventions:
+// K(x, y) = -|x - y|^r, E_K(mu) = 1/2 ∫∫ K dmu dmu, D_K^2(mu, nu) = E_K(mu - nu).
+//
+//   interaction  F = E_K(mu)
+//   mmd          F = D_K^2(mu, nu) = E_K(mu) + V(mu) + E_K(nu),  V(mu) = ∫∫ |x - y|^r dmu dnu
+//   barycenter   F = sum_k alpha_k D_K^2(mu, mu_k) (eq. 34) = E_K(mu) + V for nu = sum alpha_k mu_k,
+//                plus a constant; the same estimator as mmd with target weights alpha_k / M_k
+//   energy33     eq. (33) of Appendix H, Example 3 (d = 2, exact estimator)
+//
+// Batch estimates (training): the rows y (2B, d) are two independent batches y1 = rows [0, B),
+// y2 = rows [B, 2B) stacked; the interaction term uses the cross sum between them (exact) or the
+// U-statistic over all 2B rows (sliced), so the estimate of F is unbiased:
+//   exact:   E ≈ -1/(2 B^2) sum_ij |y1_i - y2_j|^r
+//   sliced:  E ≈ -1/(2 n (n - 1)) sum_{i != j} |y_i - y_j|,  n = 2B   (r = 1)
+//   V ≈ 1/(2B) sum_i sum_j b_j |y_i - t_j|^r  (t target rows, weights b summing to 1)
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/npy.hpp"
+#include "schemes/config.hpp"
+
+namespace nwgf {
+
+template <class T>
+class Functional {
+ public:
+  virtual ~Functional() = default;
+
+  // Estimate of F from the stacked batches y (2B, d); grad (2B, d) <- scale dF^/dy when
+  // grad.data != nullptr.
+  virtual double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
+                             PointsView<T> grad) = 0;
+
+  // Estimate of the directional derivative D_v F = ∫ ∇_{v(x)} G(x) dmu (paper eq. before (15)):
+  // the right derivative d/dt+ F^(y + t v) at t = 0; grad_v (2B, d) <- scale dD^/dv when
+  // grad_v.data != nullptr. Coincident points use the exact right derivative (kernels/); for
+  // r < 1 a coincident pair makes D infinite: a bad-input error (measure with atoms).
+  virtual double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v,
+                                   T scale, PointsView<T> grad_v) = 0;
+
+  // F(mu_N) of the empirical measure of x (N, d), V-statistic (all pairs): the metrics' value.
+  virtual double value(const Context& ctx, ConstPointsView<T> x) = 0;
+
+  // Particle flow (App. D): grad <- scale M ∇F_M(x) for F_M(x) = F(1/M sum delta_{x_i}).
+  virtual void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
+                                 PointsView<T> grad) = 0;
+
+  // Fresh random directions for the sliced estimator (no-op for exact estimators).
+  virtual void draw(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
+                    std::uint64_t counter) {
+    (void)ctx, (void)seed, (void)stream, (void)counter;
+  }
+};
+
+// Builds the functional of cfg for point sets of dimension d and at most max_rows rows per call
+// (batch estimates use 2B rows; value/particle_gradient use N). `targets` are the target point
+// clouds ([target] for mmd, [target.measures] for barycenter; empty otherwise).
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<HostMatrix<double>>& targets);
+
+}  // namespace nwgf

@@ -1,0 +1,87 @@
+// CUDA kernels of schemes/scheme_ops.hpp; the per-element math is the NWGF_HD code of the header.
+#include "engine/cuda_check.cuh"
+#include "engine/cuda_context.cuh"
+#include "schemes/scheme_ops.hpp"
+
+namespace nwgf::detail {
+namespace {
+
+constexpr int block_threads = 256;
+
+template <class T>
+__global__ void network_input_kernel(const T* x, index_t n, index_t d, index_t l, BatchRows rows,
+                                     index_t batch, T* in, T* xb) {
+  const index_t w = d + l, total = batch * w;
+  for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += index_t(gridDim.x) * blockDim.x) {
+    network_input_element(x, n, d, l, rows, e / w, e % w, in, xb);
+  }
+}
+
+// One block per chunk of reduce_chunk elements: shared-memory tree sum, one partial per block.
+template <class T>
+__global__ void transport_partials_kernel(const T* x, const T* t, index_t count, T coef, T* g,
+                                          double* partials) {
+  __shared__ double acc[block_threads];
+  const index_t lo = index_t(blockIdx.x) * reduce_chunk;
+  const index_t hi = lo + reduce_chunk < count ? lo + reduce_chunk : count;
+  double s = 0;
+  for (index_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+    s += transport_element(x, t, coef, g, i);
+  }
+  acc[threadIdx.x] = s;
+  __syncthreads();
+  for (int stride = block_threads / 2; stride > 0; stride /= 2) {
+    if (int(threadIdx.x) < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partials[blockIdx.x] = acc[0];
+}
+
+template <class T>
+__global__ void axpby_kernel(index_t count, T a, const T* x, T b, T* y) {
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += index_t(gridDim.x) * blockDim.x) {
+    y[i] = a * x[i] + b * y[i];
+  }
+}
+
+}  // namespace
+
+template <class T>
+void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t l,
+                        const BatchRows& rows, index_t batch, T* in, T* xb) {
+  const unsigned grid = grid_for((long long)(batch * (d + l)), block_threads);
+  network_input_kernel<T><<<grid, block_threads, 0, stream_of(ctx)>>>(x, n, d, l, rows, batch, in,
+                                                                       xb);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t count, T coef,
+                             T* g, double* partials) {
+  const index_t chunks = (count + reduce_chunk - 1) / reduce_chunk;
+  if (chunks == 0) return;
+  transport_partials_kernel<T>
+      <<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(x, t, count, coef, g, partials);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
+  axpby_kernel<T><<<grid_for((long long)count, block_threads), block_threads, 0, stream_of(ctx)>>>(
+      count, a, x, b, y);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+#define NWGF_INSTANTIATE(T)                                                                    \
+  template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
+                                      const BatchRows&, index_t, T*, T*);                      \
+  template void cuda_transport_partials<T>(const Context&, const T*, const T*, index_t, T, T*, \
+                                           double*);                                           \
+  template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);
+NWGF_INSTANTIATE(float)
+NWGF_INSTANTIATE(double)
+#undef NWGF_INSTANTIATE
+
+}  // namespace nwgf::detail

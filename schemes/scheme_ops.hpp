@@ -1,0 +1,95 @@
+#pragma once
+// Elementwise work of the schemes, written once as NWGF_HD math and run by the CPU loops
+// (scheme_ops.cpp) and the CUDA kernels (scheme_ops.cu):
+//   - network input [x_i, z] for a batch of rows drawn uniformly from the samples, z ~ N(0, Id)
+//     (Philox, so the batch depends only on (seed, stream, counter), not on backend or threads);
+//   - the transport cost sum_k |x_k - T_k|^2 and its gradient coef (T - x);
+//   - sums of squares, y <- a x + b y, and a finite check.
+// Reductions are deterministic: fixed chunks, per-chunk partial sums in double added in order.
+#include <cmath>
+#include <cstdint>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/hd.hpp"
+#include "engine/philox.hpp"
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+// Row of the samples that batch row k uses: uniform on {0..n-1}, drawn with replacement.
+NWGF_HD index_t batch_row(std::uint64_t seed, std::uint64_t stream, std::uint64_t counter,
+                          index_t k, index_t n) {
+  const double u = philox_uniform<double>(seed, stream, counter + std::uint64_t(k));
+  const index_t i = index_t(u * double(n));
+  return i < n ? i : n - 1;
+}
+
+// Where the rows of a batch come from.
+struct BatchRows {
+  index_t first = 0;           // sequential rows first, first + 1, ... when random = false
+  bool random = false;         // else drawn by batch_row(seed, stream, counter, k, n)
+  std::uint64_t seed = 0, stream = 0, counter = 0;
+  std::uint64_t z_stream = 0, z_counter = 0;  // latent normals: element k * l + j
+};
+
+NWGF_HD index_t source_row(const BatchRows& b, index_t k, index_t n) {
+  return b.random ? batch_row(b.seed, b.stream, b.counter, k, n) : b.first + k;
+}
+
+// Element (k, j) of the input (B, d + l): x[row(k), j] for j < d, else z_{k, j - d}.
+// xb (B, d) receives the gathered x (may be null).
+template <class T>
+NWGF_HD void network_input_element(const T* x, index_t n, index_t d, index_t l, const BatchRows& b,
+                                   index_t k, index_t j, T* in, T* xb) {
+  if (j < d) {
+    const T v = x[source_row(b, k, n) * d + j];
+    in[k * (d + l) + j] = v;
+    if (xb) xb[k * d + j] = v;
+  } else {
+    in[k * (d + l) + j] =
+        philox_normal<T>(b.seed, b.z_stream, b.z_counter + std::uint64_t(k * l + (j - d)));
+  }
+}
+
+// One element of the transport cost |x - T|^2 and its gradient g = coef (T - x).
+template <class T>
+NWGF_HD double transport_element(const T* x, const T* t, T coef, T* g, index_t i) {
+  const T diff = t[i] - x[i];
+  if (g) g[i] = coef * diff;
+  return double(diff) * double(diff);
+}
+
+constexpr index_t reduce_chunk = 8192;
+
+// in (B, d + l), xb (B, d) or null; x (n, d) the samples.
+template <class T>
+void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t l,
+                   const BatchRows& rows, index_t batch, T* in, T* xb);
+// Returns sum_i |x_i - t_i|^2 over count elements; g (or null) <- coef (t - x).
+template <class T>
+double transport_cost(const Context& ctx, const T* x, const T* t, index_t count, T coef, T* g);
+template <class T>
+double sum_squares(const Context& ctx, const T* v, index_t count);
+// y <- a x + b y.
+template <class T>
+void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// True when every value is finite.
+template <class T>
+bool all_finite(const Context& ctx, const T* v, index_t count);
+
+#ifdef NWGF_HAVE_CUDA
+namespace detail {
+template <class T>
+void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t l,
+                        const BatchRows& rows, index_t batch, T* in, T* xb);
+// Partial sums per chunk of reduce_chunk elements into partials (device, chunks doubles).
+template <class T>
+void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t count, T coef,
+                             T* g, double* partials);
+template <class T>
+void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+}  // namespace detail
+#endif
+
+}  // namespace nwgf

@@ -1,0 +1,234 @@
+#include "schemes/schemes.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "nn/adam.hpp"
+#include "nn/mlp.hpp"
+#include "nn/serialize.hpp"
+#include "schemes/scheme_ops.hpp"
+
+namespace nwgf {
+namespace {
+
+// Backward and forward: a network T_theta(x, z) trained by Adam, warm-started across steps.
+template <class T>
+class NeuralScheme final : public Scheme<T> {
+ public:
+  NeuralScheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f, index_t n, index_t d)
+      : forward_(cfg.scheme == "forward"),
+        f_(f),
+        seed_(cfg.seed),
+        n_(n),
+        d_(d),
+        l_(latent_dim(cfg)),
+        batch_(std::min(cfg.batch, n)),
+        rescale_batch_(std::min(cfg.rescale_batch > 0 ? cfg.rescale_batch : cfg.batch, n)),
+        max_rows_(2 * std::max(batch_, rescale_batch_)),
+        iterations_(cfg.iterations),
+        iterations_first_(cfg.iterations_first > 0 ? cfg.iterations_first : cfg.iterations),
+        first_steps_(cfg.first_steps),
+        lr_(cfg.lr),
+        mlp_(ctx, widths(cfg, d), max_rows_),
+        adam_(ctx, mlp_.num_params()),
+        in_(ctx, max_rows_ * (d + l_)),
+        xb_(ctx, max_rows_ * d),
+        out_(ctx, max_rows_ * d),
+        grad_(ctx, max_rows_ * d),
+        grad2_(ctx, max_rows_ * d),
+        next_(ctx, n * d) {
+    mlp_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
+  }
+
+  index_t iterations(index_t n) const override {
+    return n <= first_steps_ ? iterations_first_ : iterations_;
+  }
+
+  StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
+                  const IterationCallback& progress) override {
+    StepResult res;
+    res.iterations = iterations(n);
+    for (index_t it = 0; it < res.iterations; ++it) {
+      res.loss = iterate(ctx, x, n, it, tau);
+      if (!std::isfinite(res.loss)) {
+        throw_numerical("training loss is " + std::to_string(res.loss) + " at step " +
+                        std::to_string(n) + ", iteration " + std::to_string(it));
+      }
+      if (progress) progress(it + 1, res.iterations, res.loss);
+    }
+    if (forward_) {
+      res.rescale = rescale(ctx, x, n);
+      push(ctx, x, n, T(tau * res.rescale));
+    } else {
+      push(ctx, x, n, T(0));
+    }
+    return res;
+  }
+
+  double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
+    const index_t rows = draw_batch(ctx, x, n, std::uint64_t(it), batch_, RandomPurpose::batch,
+                                    RandomPurpose::latent);
+    f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)), std::uint64_t(it));
+    mlp_.forward(ctx, cview(in_, rows, d_ + l_), view(out_, rows, d_));
+    const double loss = forward_ ? forward_loss(ctx, rows) : backward_loss(ctx, rows, tau);
+    mlp_.backward(ctx, cview(grad_, rows, d_), PointsView<T>(), false);
+    adam_.step(ctx, mlp_.params(), mlp_.grads(), lr_);
+    return loss;
+  }
+
+  std::string state(const Context& ctx) const override { return serialize_mlp(ctx, mlp_, &adam_); }
+  void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
+    deserialize_mlp(ctx, bytes, what, mlp_, &adam_);
+  }
+
+ private:
+  static std::vector<index_t> widths(const FlowConfig& cfg, index_t d) {
+    std::vector<index_t> w{d + latent_dim(cfg)};
+    w.insert(w.end(), cfg.hidden.begin(), cfg.hidden.end());
+    w.push_back(d);
+    return w;
+  }
+  static PointsView<T> view(Buffer<T>& b, index_t rows, index_t cols) {
+    return PointsView<T>(b.data(), rows, cols, b.device());
+  }
+  static ConstPointsView<T> cview(const Buffer<T>& b, index_t rows, index_t cols) {
+    return ConstPointsView<T>(b.data(), rows, cols, b.device());
+  }
+
+  // Two independent batches of `batch` rows into in_/xb_ (rows [0, B) and [B, 2B)): uniform
+  // rows drawn with replacement, or, when batch = N, all rows twice with independent z.
+  index_t draw_batch(const Context& ctx, const Points<T>& x, index_t n, std::uint64_t counter,
+                     index_t batch, RandomPurpose rows_purpose, RandomPurpose z_purpose) {
+    BatchRows b;
+    b.seed = seed_;
+    b.stream = random_stream(rows_purpose, std::uint64_t(n));
+    b.z_stream = random_stream(z_purpose, std::uint64_t(n));
+    b.counter = counter << 32;
+    b.z_counter = counter << 32;
+    if (batch >= n_) {
+      for (int half = 0; half < 2; ++half) {
+        b.random = false;
+        b.first = 0;
+        b.z_counter = (counter << 32) + std::uint64_t(half * n_ * l_);
+        network_input(ctx, x.data(), n_, d_, l_, b, n_, in_.data() + half * n_ * (d_ + l_),
+                      xb_.data() + half * n_ * d_);
+      }
+      return 2 * n_;
+    }
+    b.random = true;
+    network_input(ctx, x.data(), n_, d_, l_, b, 2 * batch, in_.data(), xb_.data());
+    return 2 * batch;
+  }
+
+  // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dT.
+  double backward_loss(const Context& ctx, index_t rows, double tau) {
+    const double cost = transport_cost(ctx, xb_.data(), out_.data(), rows * d_,
+                                       T(1.0 / (tau * double(rows))), grad2_.data());
+    const double f = f_.batch_value(ctx, cview(out_, rows, d_), T(1), view(grad_, rows, d_));
+    axpby(ctx, rows * d_, T(1), grad2_.data(), T(1), grad_.data());
+    return cost / (2 * tau * double(rows)) + f;
+  }
+
+  // L = D / (||v|| + eps), ||v||^2 = mean_k |v_k|^2; grad_ <- dL/dv.
+  double forward_loss(const Context& ctx, index_t rows) {
+    const double dv = f_.batch_directional(ctx, cview(xb_, rows, d_), cview(out_, rows, d_), T(1),
+                                           view(grad_, rows, d_));
+    const double norm = std::sqrt(sum_squares(ctx, out_.data(), rows * d_) / double(rows));
+    const double denom = norm + forward_norm_eps;
+    // dL/dv_k = (dD/dv_k) / denom - D / denom^2 * v_k / (rows ||v||).
+    const double a = norm > 0 ? -dv / (denom * denom * double(rows) * norm) : 0.0;
+    axpby(ctx, rows * d_, T(a), out_.data(), T(1 / denom), grad_.data());
+    return dv / denom;
+  }
+
+  // (D_v F / ||v||^2)^- on a batch drawn independently of training (15).
+  double rescale(const Context& ctx, const Points<T>& x, index_t n) {
+    const index_t rows = draw_batch(ctx, x, n, 0, rescale_batch_, RandomPurpose::rescale_batch,
+                                    RandomPurpose::rescale_latent);
+    mlp_.forward(ctx, cview(in_, rows, d_ + l_), view(out_, rows, d_));
+    const double dv = f_.batch_directional(ctx, cview(xb_, rows, d_), cview(out_, rows, d_), T(1),
+                                           PointsView<T>());
+    const double norm2 = sum_squares(ctx, out_.data(), rows * d_) / double(rows);
+    return norm2 > 0 ? std::max(-dv, 0.0) / norm2 : 0.0;
+  }
+
+  // Backward: x <- T(x, z). Forward: x <- x + alpha T(x, z). Fresh z per sample.
+  void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
+    BatchRows b;
+    b.seed = seed_;
+    b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
+    for (index_t first = 0; first < n_; first += max_rows_) {
+      const index_t rows = std::min(max_rows_, n_ - first);
+      b.first = first;
+      b.z_counter = std::uint64_t(first * l_);
+      network_input(ctx, x.data(), n_, d_, l_, b, rows, in_.data(), static_cast<T*>(nullptr));
+      mlp_.forward(ctx, cview(in_, rows, d_ + l_),
+                   PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+    }
+    if (forward_) {
+      axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
+    }
+    std::swap(x.buffer(), next_);
+  }
+
+  bool forward_;
+  Functional<T>& f_;
+  std::uint64_t seed_;
+  index_t n_, d_, l_, batch_, rescale_batch_, max_rows_;
+  index_t iterations_, iterations_first_, first_steps_;
+  double lr_;
+  Mlp<T> mlp_;
+  Adam<T> adam_;
+  Buffer<T> in_, xb_, out_, grad_, grad2_, next_;
+};
+
+template <class T>
+class ParticleScheme final : public Scheme<T> {
+ public:
+  ParticleScheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f, index_t n, index_t d)
+      : f_(f), seed_(cfg.seed), grad_(ctx, n * d) {}
+
+  index_t iterations(index_t) const override { return 1; }
+
+  StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
+                  const IterationCallback& progress) override {
+    iterate(ctx, x, n, 0, tau);
+    if (progress) progress(1, 1, std::numeric_limits<double>::quiet_NaN());
+    StepResult res;
+    res.iterations = 1;
+    return res;
+  }
+
+  double iterate(const Context& ctx, Points<T>& x, index_t n, index_t, double tau) override {
+    f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)), 0);
+    f_.particle_gradient(ctx, x.view(), T(1),
+                         PointsView<T>(grad_.data(), x.n(), x.d(), grad_.device()));
+    axpby(ctx, x.n() * x.d(), T(-tau), grad_.data(), T(1), x.data());
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+
+  std::string state(const Context&) const override { return {}; }
+  void restore(const Context&, const std::string&, const std::string&) override {}
+
+ private:
+  Functional<T>& f_;
+  std::uint64_t seed_;
+  Buffer<T> grad_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f,
+                                       index_t n, index_t d) {
+  if (cfg.scheme == "particle") return std::make_unique<ParticleScheme<T>>(ctx, cfg, f, n, d);
+  return std::make_unique<NeuralScheme<T>>(ctx, cfg, f, n, d);
+}
+
+template std::unique_ptr<Scheme<float>> make_scheme<float>(const Context&, const FlowConfig&,
+                                                           Functional<float>&, index_t, index_t);
+template std::unique_ptr<Scheme<double>> make_scheme<double>(const Context&, const FlowConfig&,
+                                                             Functional<double>&, index_t, index_t);
+
+}  // namespace nwgf

@@ -1,0 +1,68 @@
+#pragma once
+// The three time-stepping schemes of the paper on samples x (N, d) living on ctx's device:
+//   backward  neural JKO step (Alg. 1): train T_theta(x, z) on
+//             L = 1/(2 tau) mean |x - T(x, z)|^2 + F^(T#(mu x P_Z)), then x <- T(x, z), fresh z
+//   forward   neural Euler step (Alg. 2): train on (14) L = D_v F / (||v|| + eps), rescale by
+//             (D_v F / ||v||^2)^- on a separate batch (15), then x <- x + tau T_-(x, z)
+//   particle  App. D: x <- x - tau M ∇F_M(x)
+// The network and its Adam state carry over from step to step (warm start). All randomness is
+// Philox with (seed, stream, counter) derived from (purpose, step, iteration), so a step depends
+// only on the samples, the network state and the step number: --resume is bit-exact.
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "schemes/config.hpp"
+#include "schemes/functional.hpp"
+
+namespace nwgf {
+
+// The safeguard of the forward loss (14): L = D / (||v|| + forward_norm_eps), as in the paper's
+// code, so that a network with v = 0 (e.g. at initialisation) has a finite loss and gradient.
+inline constexpr double forward_norm_eps = 1e-2;
+
+struct StepResult {
+  double loss = std::numeric_limits<double>::quiet_NaN();  // last training loss (neural schemes)
+  index_t iterations = 0;
+  double rescale = std::numeric_limits<double>::quiet_NaN();  // forward: (D/||v||^2)^-
+};
+
+// Called during training: (iteration, iterations of this step, loss).
+using IterationCallback = std::function<void(index_t, index_t, double)>;
+
+template <class T>
+class Scheme {
+ public:
+  virtual ~Scheme() = default;
+  // One step of size tau; n is the step number (1-based).
+  virtual StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
+                          const IterationCallback& progress) = 0;
+  // One training iteration of step n (what `nwgf bench step` times); returns the loss. The
+  // particle scheme has no training: it does one whole step.
+  virtual double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) = 0;
+  // Network + optimizer state (empty for the particle flow) and its restore.
+  virtual std::string state(const Context& ctx) const = 0;
+  virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;
+  // Training iterations step n uses.
+  virtual index_t iterations(index_t n) const = 0;
+};
+
+// F must outlive the scheme. n, d: the sample count and dimension.
+template <class T>
+std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f,
+                                       index_t n, index_t d);
+
+// Philox stream of a purpose at a step: (purpose << 48) | step.
+enum class RandomPurpose : std::uint64_t {
+  initial = 1, target = 2, network = 3, batch = 4, latent = 5, sliced = 6, push = 7,
+  rescale_batch = 8, rescale_latent = 9, reference = 10
+};
+inline std::uint64_t random_stream(RandomPurpose p, std::uint64_t step) {
+  return (std::uint64_t(p) << 48) | step;
+}
+
+}  // namespace nwgf
