@@ -43,7 +43,7 @@ struct SlicedWorkspace {
   Buffer<T> proj_x;            // (chunk, max_n) projections, then the 1-D gradients G
   Buffer<T> proj_y;            // (chunk, max_m)
   Buffer<T> sorted;            // cpu: per thread 2 (max_n + max_m); cuda: chunk (max_n + max_m)
-  Buffer<std::int32_t> order;  // cpu: per thread 2 max_n; cuda: max_n iota + chunk max_n
+  Buffer<std::int32_t> order;  // cpu: per thread 2 max_n; cuda: iota, chunk max_n, max_m
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy

@@ -1,0 +1,228 @@
+// CUDA backend of the sliced Riesz sums (kernels/sliced.hpp). Per chunk of directions:
+// projections by cuBLAS, one CUB device-wide radix sort per direction (host side), then our
+// kernels: each sorted element finds its tie group and its rank in the other sorted set by
+// binary search (kernels/sliced_math.hpp, the same math as the CPU merge), writes its gradient
+// entry G[s, i] and adds p dS/dp (Euler) to the running sums; back-projection by cuBLAS.
+#include <algorithm>
+#include <cub/device/device_radix_sort.cuh>
+
+#include "engine/blas.hpp"
+#include "engine/cuda_check.cuh"
+#include "engine/cuda_context.cuh"
+#include "engine/nvtx.hpp"
+#include "kernels/sliced.hpp"
+#include "kernels/sliced_math.hpp"
+
+namespace nwgf::detail {
+namespace {
+
+constexpr int kThreads = 256;  // a multiple of 32 (block_add reduces warp by warp)
+
+// sums[0] += a, sums[1] += b over the block: warp shuffles, then one warp over the warp sums.
+__device__ void block_add(double a, double b, double* sums) {
+  __shared__ double part[2][32];
+  for (int o = 16; o > 0; o >>= 1) {
+    a += __shfl_down_sync(0xffffffffu, a, o);
+    b += __shfl_down_sync(0xffffffffu, b, o);
+  }
+  const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
+  if (lane == 0) {
+    part[0][warp] = a;
+    part[1][warp] = b;
+  }
+  __syncthreads();
+  if (warp == 0) {
+    const int warps = int(blockDim.x + 31) / 32;
+    a = lane < warps ? part[0][lane] : 0.0;
+    b = lane < warps ? part[1][lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) {
+      a += __shfl_down_sync(0xffffffffu, a, o);
+      b += __shfl_down_sync(0xffffffffu, b, o);
+    }
+    if (lane == 0) {
+      atomicAdd(sums, a);
+      atomicAdd(sums + 1, b);
+    }
+  }
+}
+
+__global__ void iota_kernel(std::int32_t* out, index_t n) {
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += index_t(gridDim.x) * blockDim.x)
+    out[i] = std::int32_t(i);
+}
+
+template <class T>
+__global__ void normalize_kernel(T* theta, int directions, index_t d) {
+  for (int s = int(blockIdx.x * blockDim.x + threadIdx.x); s < directions;
+       s += int(gridDim.x * blockDim.x))
+    normalize_direction(theta + index_t(s) * d, d);
+}
+
+// One thread per sorted projection p (sc directions x n): tie group in p, rank in q, the
+// gradient entry scattered back to the point's original index, and p dS/dp into sums.
+template <class T>
+__global__ void x_side_kernel(const T* p_sorted, const std::int32_t* order, const T* q_sorted,
+                              index_t n, index_t m, index_t total, T scale_xx, T scale_xy, T* g,
+                              double* sums) {
+  double vxx = 0, vxy = 0;
+  for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
+       t += index_t(gridDim.x) * blockDim.x) {
+    const index_t s = t / n, k = t - s * n;
+    const T* a = p_sorted + s * n;
+    const T v = a[k];
+    index_t first, last;
+    sorted_tie_group(a, n, k, first, last);
+    index_t below = 0, above = 0;
+    if (m > 0) {
+      const T* b = q_sorted + s * m;
+      below = sorted_lower_bound(b, index_t(0), m, v);
+      above = m - sorted_upper_bound(b, below, m, v);
+    }
+    const index_t ds = sliced_self_derivative(first, n - last);
+    const index_t dc = sliced_cross_derivative(below, above);
+    vxx += double(v) * double(ds);
+    vxy += double(v) * double(dc);
+    if (g) g[s * n + order[t]] = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
+  }
+  block_add(vxx, vxy, sums);
+}
+
+// One thread per sorted projection q: the y side of S_xy, q (#p below - #p above).
+template <class T>
+__global__ void y_side_kernel(const T* p_sorted, const T* q_sorted, index_t n, index_t m,
+                              index_t total, double* sums) {
+  double vxy = 0;
+  for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
+       t += index_t(gridDim.x) * blockDim.x) {
+    const index_t s = t / m;
+    const T v = q_sorted[t];
+    const T* a = p_sorted + s * n;
+    const index_t below = sorted_lower_bound(a, index_t(0), n, v);
+    const index_t above = n - sorted_upper_bound(a, below, n, v);
+    vxy += double(v) * double(sliced_cross_derivative(below, above));
+  }
+  block_add(0.0, vxy, sums);
+}
+
+__global__ void finish_kernel(const double* sums, double factor, double* out_xx, double* out_xy) {
+  if (threadIdx.x == 0 && blockIdx.x == 0) {
+    if (out_xx) *out_xx = factor * sums[0];
+    if (out_xy) *out_xy = factor * sums[1];
+  }
+}
+
+}  // namespace
+
+template <class T>
+void cuda_sliced_prepare(const Context& ctx, SlicedWorkspace<T>& ws) {
+  const index_t c = ws.chunk;
+  ws.sorted = Buffer<T>(ctx, c * (ws.max_n + ws.max_m));
+  // iota (max(max_n, max_m)), the permutations (c, max_n), a discarded payload for q (max_m).
+  const index_t iota = std::max(ws.max_n, ws.max_m);
+  ws.order = Buffer<std::int32_t>(ctx, iota + c * ws.max_n + ws.max_m);
+  ws.sums = Buffer<double>(ctx, 2);
+  std::size_t pairs_bytes = 0, keys_bytes = 0;
+  NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+      nullptr, pairs_bytes, static_cast<const T*>(nullptr), static_cast<T*>(nullptr),
+      static_cast<const std::int32_t*>(nullptr), static_cast<std::int32_t*>(nullptr),
+      int(std::max<index_t>(ws.max_n, 1)), 0, int(8 * sizeof(T)), stream_of(ctx)));
+  // q is sorted as pairs too: CUB's float keys-only onesweep kernel spills on sm_90.
+  NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+      nullptr, keys_bytes, static_cast<const T*>(nullptr), static_cast<T*>(nullptr),
+      static_cast<const std::int32_t*>(nullptr), static_cast<std::int32_t*>(nullptr),
+      int(std::max<index_t>(ws.max_m, 1)), 0, int(8 * sizeof(T)), stream_of(ctx)));
+  ws.sort_temp_bytes = std::max<std::size_t>({pairs_bytes, keys_bytes, 1});
+  ws.sort_temp = Buffer<unsigned char>(ctx, index_t(ws.sort_temp_bytes));
+  if (iota > 0) {
+    iota_kernel<<<grid_for(iota, kThreads), kThreads, 0, stream_of(ctx)>>>(ws.order.data(), iota);
+    NWGF_CUDA_LAUNCH_CHECK();
+  }
+}
+
+template <class T>
+void cuda_sliced_normalize(const Context& ctx, SlicedWorkspace<T>& ws) {
+  normalize_kernel<T><<<grid_for(ws.directions, kThreads), kThreads, 0, stream_of(ctx)>>>(
+      ws.theta.data(), ws.directions, ws.d);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
+                          ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx,
+                          T scale_xy, PointsView<T> grad, bool accumulate) {
+  const index_t n = x.rows, m = y.rows, d = ws.d;
+  const int S = ws.directions;
+  const double factor = sliced_constant(d) / S;
+  const bool want_grad = grad.data != nullptr && n > 0;
+  cudaStream_t stream = stream_of(ctx);
+  NWGF_CUDA_CHECK(cudaMemsetAsync(ws.sums.data(), 0, 2 * sizeof(double), stream));
+  const int bits = int(8 * sizeof(T));
+  for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
+    const int sc = std::min(ws.chunk, S - c0);
+    const T* theta = ws.theta.data() + index_t(c0) * d;  // (sc, d)
+    T* px = ws.proj_x.data();                            // (sc, n), then G
+    T* py = ws.proj_y.data();                            // (sc, m)
+    T* p_sorted = ws.sorted.data();                      // (sc, n)
+    T* q_sorted = p_sorted + index_t(sc) * n;            // (sc, m)
+    const std::int32_t* iota = ws.order.data();
+    std::int32_t* order = ws.order.data() + std::max(ws.max_n, ws.max_m);  // (sc, n)
+    std::int32_t* q_payload = order + index_t(ws.chunk) * ws.max_n;        // (m), discarded
+    {
+      NvtxRange r("sliced project");
+      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
+      if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
+    }
+    {
+      NvtxRange r("sliced sort");
+      for (int s = 0; s < sc; ++s) {
+        std::size_t bytes = ws.sort_temp_bytes;
+        NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+            ws.sort_temp.data(), bytes, static_cast<const T*>(px + index_t(s) * n),
+            p_sorted + index_t(s) * n, iota, order + index_t(s) * n, int(n), 0, bits, stream));
+        if (m > 0) {
+          bytes = ws.sort_temp_bytes;
+          NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+              ws.sort_temp.data(), bytes, static_cast<const T*>(py + index_t(s) * m),
+              q_sorted + index_t(s) * m, iota, q_payload, int(m), 0, bits, stream));
+        }
+      }
+    }
+    {
+      NvtxRange r("sliced rank");
+      const index_t tx = index_t(sc) * n;
+      x_side_kernel<T><<<grid_for(tx, kThreads), kThreads, 0, stream>>>(
+          p_sorted, order, q_sorted, n, m, tx, scale_xx, scale_xy, want_grad ? px : nullptr,
+          ws.sums.data());
+      NWGF_CUDA_LAUNCH_CHECK();
+      if (m > 0) {
+        const index_t ty = index_t(sc) * m;
+        y_side_kernel<T><<<grid_for(ty, kThreads), kThreads, 0, stream>>>(p_sorted, q_sorted, n, m,
+                                                                          ty, ws.sums.data());
+        NWGF_CUDA_LAUNCH_CHECK();
+      }
+    }
+    if (want_grad) {
+      NvtxRange r("sliced back-project");
+      // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
+      const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
+      gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), px, n, theta, d, beta, grad.data, grad.ld);
+    }
+  }
+  if (out_xx || out_xy) {
+    finish_kernel<<<1, 32, 0, stream>>>(ws.sums.data(), factor, out_xx, out_xy);
+    NWGF_CUDA_LAUNCH_CHECK();
+  }
+}
+
+#define NWGF_SLICED_INSTANTIATE(T)                                                                 \
+  template void cuda_sliced_prepare<T>(const Context&, SlicedWorkspace<T>&);                       \
+  template void cuda_sliced_normalize<T>(const Context&, SlicedWorkspace<T>&);                     \
+  template void cuda_sliced_evaluate<T>(const Context&, SlicedWorkspace<T>&, ConstPointsView<T>,   \
+                                        ConstPointsView<T>, double*, double*, T, T, PointsView<T>, \
+                                        bool);
+NWGF_SLICED_INSTANTIATE(float)
+NWGF_SLICED_INSTANTIATE(double)
+#undef NWGF_SLICED_INSTANTIATE
+
+}  // namespace nwgf::detail
