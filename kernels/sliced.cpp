@@ -28,42 +28,54 @@ namespace {
 constexpr index_t kCpuChunkElements = index_t(1) << 25;
 constexpr index_t kCudaChunkElements = index_t(1) << 26;
 
-// One direction on the CPU: sorts p (N) and q (M), walks both sorted arrays once, writes the 1-D
-// sums (2) and, when `grad`, overwrites p with its gradient entries G[s, :].
+// One direction on the CPU. row (N + M) holds p then q; one radix sort of the union gives, for
+// every element in ascending order, how many p and q lie below it (running counts cp, cq), so
+// one branch-free pass yields all ranks. Writes the 1-D sums S_xx, S_xy to sums (2) and, when
+// `grad`, the gradient entries G[s, i] over p = row[0, N).
 template <class T>
-void cpu_direction(T* p, const T* q, index_t n, index_t m, T* pk, T* pk_tmp, std::int32_t* pidx,
-                   std::int32_t* pidx_tmp, T* qk, T* qk_tmp, T scale_xx, T scale_xy, bool grad,
-                   double* sums) {
-  radix_sort_pairs<T>(p, nullptr, n, pk, pidx, pk_tmp, pidx_tmp);
-  if (m > 0) radix_sort_keys<T>(q, m, qk, qk_tmp);
+void cpu_direction(T* row, index_t n, index_t m, T* keys, T* keys_tmp, std::int32_t* from,
+                   std::int32_t* from_tmp, T scale_xx, T scale_xy, bool grad, double* sums) {
+  const index_t total = n + m;
+  radix_sort_pairs<T>(row, nullptr, total, keys, from, keys_tmp, from_tmp);  // from: 0..n-1 = p
   double vxx = 0, vxy = 0;
-  // x side: tie group [k, e) of p; q in [0, lo) lie below it, q in [hi, m) above.
-  index_t lo = 0, hi = 0;
-  for (index_t k = 0; k < n;) {
-    const T v = pk[k];
-    index_t e = k + 1;
-    while (e < n && pk[e] == v) ++e;
-    while (lo < m && qk[lo] < v) ++lo;
-    hi = std::max(hi, lo);
-    while (hi < m && !(v < qk[hi])) ++hi;
-    const index_t ds = sliced_self_derivative(k, n - e);
-    const index_t dc = sliced_cross_derivative(lo, m - hi);
-    vxx += double(v) * double(ds) * double(e - k);
-    vxy += double(v) * double(dc) * double(e - k);
-    if (grad) {
-      const T g = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
-      for (index_t j = k; j < e; ++j) p[pidx[j]] = g;
+  index_t cp = 0, cq = 0;  // p and q strictly below keys[k]
+  T discard;
+  for (index_t k = 0; k < total;) {
+    const T v = keys[k];
+    if (k + 1 < total && keys[k + 1] == v) {
+      // Tie group [k, e): np points of p and nq of q share the value v.
+      index_t e = k + 1;
+      while (e < total && keys[e] == v) ++e;
+      index_t np = 0;
+      for (index_t j = k; j < e; ++j) np += from[j] < n;
+      const index_t nq = e - k - np;
+      const index_t ds = sliced_self_derivative(cp, n - cp - np);
+      const index_t dc = sliced_cross_derivative(cq, m - cq - nq);
+      const index_t dq = sliced_cross_derivative(cp, n - cp - np);
+      vxx += double(v) * double(ds) * double(np);
+      vxy += double(v) * (double(dc) * double(np) + double(dq) * double(nq));
+      if (grad) {
+        const T g = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
+        for (index_t j = k; j < e; ++j)
+          if (from[j] < n) row[from[j]] = g;
+      }
+      cp += np;
+      cq += nq;
+      k = e;
+      continue;
     }
-    k = e;
-  }
-  // y side of S_xy: sum_j q_j (#{p below q_j} - #{p above q_j}).
-  lo = hi = 0;
-  for (index_t j = 0; j < m; ++j) {
-    const T v = qk[j];
-    while (lo < n && pk[lo] < v) ++lo;
-    hi = std::max(hi, lo);
-    while (hi < n && !(v < pk[hi])) ++hi;
-    vxy += double(v) * double(sliced_cross_derivative(lo, n - hi));
+    // A value of its own: selects instead of branches (p and q interleave at random).
+    const std::int32_t i = from[k];
+    const bool is_p = i < n;
+    const index_t ds = sliced_self_derivative(cp, n - cp - 1);
+    const index_t dc = sliced_cross_derivative(cq, m - cq);
+    const index_t dq = sliced_cross_derivative(cp, n - cp);
+    vxx += is_p ? double(v) * double(ds) : 0.0;
+    vxy += double(v) * double(is_p ? dc : dq);
+    if (grad) *(is_p ? row + i : &discard) = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
+    cp += is_p;
+    cq += !is_p;
+    ++k;
   }
   sums[0] = vxx;
   sums[1] = vxy;
@@ -81,24 +93,25 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
   for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
     const int sc = std::min(ws.chunk, S - c0);
     const T* theta = ws.theta.data() + index_t(c0) * d;  // (sc, d)
-    T* px = ws.proj_x.data();                            // (sc, n)
-    T* py = ws.proj_y.data();                            // (sc, m)
+    const index_t nm = n + m;
+    T* proj = ws.proj_x.data();  // (sc, n + m): [X Theta_c^T | Y Theta_c^T], then G in [0, n)
     {
       NvtxRange r("sliced project");
-      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
-      if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
+      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), proj, nm);
+      if (m > 0)
+        gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), proj + n, nm);
     }
     {
       NvtxRange r("sliced sort and rank");
 #pragma omp parallel num_threads(threads)
       {
         const index_t t = omp_get_thread_num();
-        T* keys = ws.sorted.data() + t * 2 * (ws.max_n + ws.max_m);
-        std::int32_t* idx = ws.order.data() + t * 2 * ws.max_n;
+        const index_t cap = ws.max_n + ws.max_m;
+        T* keys = ws.sorted.data() + t * 2 * cap;
+        std::int32_t* from = ws.order.data() + t * 2 * cap;
 #pragma omp for schedule(dynamic, 1)
         for (int s = 0; s < sc; ++s) {
-          cpu_direction<T>(px + index_t(s) * n, py + index_t(s) * m, n, m, keys, keys + ws.max_n,
-                           idx, idx + ws.max_n, keys + 2 * ws.max_n, keys + 2 * ws.max_n + ws.max_m,
+          cpu_direction<T>(proj + index_t(s) * nm, n, m, keys, keys + cap, from, from + cap,
                            scale_xx, scale_xy, want_grad, ws.sums.data() + 2 * (c0 + s));
         }
       }
@@ -107,7 +120,7 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
       NvtxRange r("sliced back-project");
       // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
-      gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), px, n, theta, d, beta, grad.data, grad.ld);
+      gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), proj, nm, theta, d, beta, grad.data, grad.ld);
     }
   }
   double xx = 0, xy = 0;
@@ -141,15 +154,16 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
       int(std::clamp<index_t>(budget / per_direction, ctx.is_cuda() ? 1 : ws_.threads, directions));
   ws_.chunk = std::min(ws_.chunk, directions);
   ws_.theta = Buffer<T>(ctx, index_t(directions) * d);
-  ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * max_n);
-  ws_.proj_y = Buffer<T>(ctx, index_t(ws_.chunk) * max_m);
   if (ctx.is_cuda()) {
 #ifdef NWGF_HAVE_CUDA
+    ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * max_n);
+    ws_.proj_y = Buffer<T>(ctx, index_t(ws_.chunk) * max_m);
     detail::cuda_sliced_prepare(ctx, ws_);
 #endif
   } else {
+    ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * (max_n + max_m));
     ws_.sorted = Buffer<T>(ctx, index_t(ws_.threads) * 2 * (max_n + max_m));
-    ws_.order = Buffer<std::int32_t>(ctx, index_t(ws_.threads) * 2 * max_n);
+    ws_.order = Buffer<std::int32_t>(ctx, index_t(ws_.threads) * 2 * (max_n + max_m));
     ws_.sums = Buffer<double>(ctx, 2 * index_t(directions));
   }
   draw_directions(ctx, 0, 0, 0);

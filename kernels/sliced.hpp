@@ -37,13 +37,15 @@ template <class T>
 struct SlicedWorkspace {
   index_t max_n = 0, max_m = 0, d = 0;
   int directions = 0;
-  int chunk = 0;               // directions per pass
-  int threads = 1;             // cpu: threads the scratch is sized for
-  Buffer<T> theta;             // (S, d) unit directions
-  Buffer<T> proj_x;            // (chunk, max_n) projections, then the 1-D gradients G
-  Buffer<T> proj_y;            // (chunk, max_m)
+  int chunk = 0;    // directions per pass
+  int threads = 1;  // cpu: threads the scratch is sized for
+  Buffer<T> theta;  // (S, d) unit directions
+  Buffer<T>
+      proj_x;  // projections, then the 1-D gradients G in their x part; cpu: (chunk,
+               // max_n + max_m) x and y side by side (sorted as one union); cuda: (chunk, max_n)
+  Buffer<T> proj_y;            // cuda: (chunk, max_m)
   Buffer<T> sorted;            // cpu: per thread 2 (max_n + max_m); cuda: chunk (max_n + max_m)
-  Buffer<std::int32_t> order;  // cpu: per thread 2 max_n; cuda: iota, chunk max_n, max_m
+  Buffer<std::int32_t> order;  // cpu: per thread 2 (max_n + max_m); cuda: iota, chunk max_n, max_m
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy

@@ -148,14 +148,17 @@ TEST_CASE_TEMPLATE("d = 1: sorted formulas equal the naive sums and sign gradien
   }
 }
 
-TEST_CASE("d = 1: all points identical (a Dirac) gives zero gradient") {
+TEST_CASE("all points identical (a Dirac) give zero sums and zero gradient") {
   Context ctx(Device::cpu, 2);
-  std::vector<double> x(50, 1.5), y(10, 1.5);
-  SlicedRiesz<double> s(ctx, 50, 10, 1, 4);
-  const Result r = run<double>(ctx, s, x, y, 1, 1.0, 1.0);
-  CHECK(r.xx == 0);
-  CHECK(r.xy == 0);
-  for (double g : r.grad) CHECK(g == 0);
+  for (index_t d : {1, 3}) {
+    std::vector<double> x(static_cast<std::size_t>(500 * d), 1.5),
+        y(static_cast<std::size_t>(10 * d), 1.5);
+    SlicedRiesz<double> s(ctx, 500, 10, d, 4);
+    const Result r = run<double>(ctx, s, x, y, d, 1.0, 1.0);
+    CHECK(r.xx == 0);
+    CHECK(r.xy == 0);
+    for (double g : r.grad) CHECK(g == 0);
+  }
 }
 
 TEST_CASE_TEMPLATE("sliced sums are unbiased: within 3 Monte Carlo standard errors", T, float,
