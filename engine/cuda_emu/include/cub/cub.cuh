@@ -1,0 +1,3 @@
+#pragma once
+// nwgf CUDA emulator: the CUB device-wide algorithms our code uses (host implementations).
+#include "cub/device/device_radix_sort.cuh"

@@ -1,0 +1,49 @@
+#pragma once
+// Control of the nwgf CUDA emulator from tests (plain C++: no CUDA macros).
+//
+// The schedule decides in which order the fibers (CUDA threads) of a block run between switch
+// points. It starts from the environment: NWGF_EMU_SCHEDULE = forward | reverse | <seed> (a
+// seeded random schedule, the default being seed 1), NWGF_EMU_YIELD = percent of atomics at which
+// a random schedule also switches (default 25).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nwgf::emu {
+
+enum class Policy {
+  forward,  // lowest-numbered ready thread first: each runs to its next switch point
+  reverse,  // highest-numbered first
+  random    // a seeded pseudo-random ready thread at every switch point
+};
+
+struct Schedule {
+  Policy policy = Policy::random;
+  std::uint64_t seed = 1;
+  int yield_percent = 25;  // random schedules: chance to switch at an atomic / fence
+};
+
+// The schedule of kernels launched later from this process.
+void set_schedule(const Schedule& s);
+Schedule schedule();
+std::string to_string(const Schedule& s);
+
+// The reason of the last kernel fault (launch error, barrier divergence, ...), cleared by
+// cudaGetLastError; empty when none.
+std::string last_fault();
+
+struct Stats {
+  std::uint64_t launches = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t threads = 0;
+  std::uint64_t switches = 0;
+};
+Stats stats();
+
+// Names of the kernels launched so far in this process (template arguments stripped).
+std::vector<std::string> launched_kernels();
+
+// Bytes currently allocated by cudaMalloc.
+std::size_t device_bytes_in_use();
+
+}  // namespace nwgf::emu
