@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "kernels/pairwise_simd.hpp"
 #include "kernels/riesz_math.hpp"
 
 namespace nwgf {
@@ -244,8 +245,19 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
         for (index_t i = i0; i < i1; ++i) {
           const T* xi = p.x.data + i * p.x.ld;
           const T* vi = dir ? p.v.data + i * p.v.ld : nullptr;
-          const RowTile<T> rt =
-              row_tile<T, P, D, R1>(xi, vi, sc, jn, jb, d, r, sc.g.data() + (i - i0) * d);
+          double* gi = sc.g.data() + (i - i0) * d;
+#if defined(__AVX512F__)
+          if constexpr (R1 && D > 0 && !dir) {
+            constexpr bool grad = P == PairwisePass::gradient;
+            const T* yt = sc.yt.data();
+            const T* bt = sc.bt.data();
+            row_value[i - i0] +=
+                double(p.b ? avx512_row_tile_r1<T, D, grad, true>(xi, yt, bt, jn, jb, gi)
+                           : avx512_row_tile_r1<T, D, grad, false>(xi, yt, bt, jn, jb, gi));
+            continue;
+          }
+#endif
+          const RowTile<T> rt = row_tile<T, P, D, R1>(xi, vi, sc, jn, jb, d, r, gi);
           row_value[i - i0] += double(rt.value);
           count += rt.coincident;
         }

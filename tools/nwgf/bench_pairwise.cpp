@@ -1,0 +1,107 @@
+// `nwgf bench pairwise`: the fused Riesz sums on N uniform points in [0,1]^d, self interaction
+// (X = Y). `seconds` is the median time of the self gradient (the particle flow's hot loop),
+// `gpairs_per_s` = N^2 / seconds; the energy and the directional derivative (with both velocity
+// gradients, the forward scheme's loss) are timed in the same run. On a shared machine the wall
+// time is noisy; `cpu_gpairs_per_s` (N^2 * threads / process CPU seconds per call) shows what
+// the threads achieve while they actually run.
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "engine/buffer.hpp"
+#include "engine/error.hpp"
+#include "engine/json.hpp"
+#include "engine/rng.hpp"
+#include "kernels/pairwise.hpp"
+#include "tools/nwgf/bench.hpp"
+
+namespace nwgf::cli {
+namespace {
+
+struct PairwiseBenchOptions {
+  index_t n = 20000, d = 2;
+  double r = 1.0;
+  std::string dtype = "f32", backend = "cpu";
+  int repeats = 5;
+  bool directional = false;
+};
+
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+template <class T>
+int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
+  Context ctx(resolve_backend(parse_backend(o.backend)), g.threads);
+  const index_t n = o.n, d = o.d;
+  Points<T> x(ctx, n, d), v(ctx, n, d), grad(ctx, n, d), grad_v(ctx, n, d);
+  rng_uniform<T>(ctx, 1, 0, 0, x.data(), n * d);
+  rng_normal<T>(ctx, 1, 1, 0, v.data(), n * d);
+  Buffer<double> out(ctx, 1);
+  PairwiseWorkspace ws;
+  const ConstPointsView<T> xv = std::as_const(x).view(), vv = std::as_const(v).view();
+  double cpu_total = 0;
+  int calls = 0;
+  const auto gradient = [&] {
+    const double c0 = cpu_seconds();
+    riesz_gradient<T>(ctx, xv, nullptr, xv, nullptr, o.r, T(1), grad.view(), false, &ws);
+    ctx.synchronize();
+    cpu_total += cpu_seconds() - c0;
+    ++calls;
+  };
+  const auto energy = [&] {
+    riesz_energy<T>(ctx, xv, nullptr, xv, nullptr, o.r, out.data(), &ws);
+    ctx.synchronize();
+  };
+  const auto directional = [&] {
+    riesz_directional<T>(ctx, xv, vv, nullptr, xv, vv, nullptr, o.r, out.data(), grad_v.view(),
+                         grad_v.view(), T(1), true, nullptr, &ws);
+    ctx.synchronize();
+  };
+  const Timing tg = time_repeats(gradient, o.repeats, 0.3);
+  const Timing te = time_repeats(energy, o.repeats, 0.3);
+  const double pairs = double(n) * double(n);
+  JsonObject j;
+  j.add("bench", "pairwise").add("device", to_string(ctx.device())).add("threads", ctx.threads());
+  j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("d", (long long)d);
+  j.add("r", o.r).add("seconds", tg.median).add("gpairs_per_s", pairs / tg.median * 1e-9);
+  j.add("cpu_gpairs_per_s", pairs * ctx.threads() / (cpu_total / calls) * 1e-9);
+  j.add("seconds_min", tg.min).add("seconds_max", tg.max).add("repeats", tg.repeats);
+  j.add("energy_seconds", te.median).add("energy_gpairs_per_s", pairs / te.median * 1e-9);
+  if (o.directional) {
+    const Timing td = time_repeats(directional, o.repeats, 0.3);
+    j.add("directional_seconds", td.median);
+    j.add("directional_gpairs_per_s", 2 * pairs / td.median * 1e-9);
+  }
+  std::printf("%s\n", j.str().c_str());
+  return 0;
+}
+
+BenchRegistrar reg("pairwise", "Fused Riesz self gradient / energy sums (N x N pairs)",
+                   [](CLI::App& sub, const GlobalOptions& g) {
+                     auto o = std::make_shared<PairwiseBenchOptions>();
+                     sub.add_option("--n", o->n, "Number of points N");
+                     sub.add_option("--d", o->d, "Dimension d");
+                     sub.add_option("--r", o->r, "Riesz exponent, 0 < r < 2");
+                     sub.add_option("--dtype", o->dtype, "f32 | f64");
+                     sub.add_option("--backend", o->backend, "auto | cpu | cuda");
+                     sub.add_option("--repeats", o->repeats, "Timed repeats (median)");
+                     sub.add_flag("--directional", o->directional,
+                                  "Also time the directional derivative with velocity gradients");
+                     return [o, &g]() -> int {
+                       if (o->n < 1) throw_bad_input("--n: must be positive");
+                       if (o->d < 1) throw_bad_input("--d: must be positive");
+                       if (!(o->r > 0 && o->r < 2)) throw_bad_input("--r: must lie in (0, 2)");
+                       if (o->repeats < 1) throw_bad_input("--repeats: must be positive");
+                       return parse_dtype(o->dtype) == DType::f32
+                                  ? run_pairwise_bench<float>(*o, g)
+                                  : run_pairwise_bench<double>(*o, g);
+                     };
+                   });
+
+}  // namespace
+}  // namespace nwgf::cli
