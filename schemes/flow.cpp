@@ -28,7 +28,11 @@
 namespace nwgf {
 
 bool has_analytic_reference(const FlowConfig& cfg) {
-  return cfg.functional == "interaction" && cfg.initial.kind == "dirac";
+  const auto& m = cfg.initial;
+  // A tiny cloud around one point stands for the Dirac there (the particle flow's start).
+  const bool tiny = (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") &&
+                    m.points.size() <= 1 && m.radius <= 1e-6;
+  return cfg.functional == "interaction" && (m.kind == "dirac" || tiny);
 }
 
 double mmd2_unbiased(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,

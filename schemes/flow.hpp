@@ -65,7 +65,8 @@ struct RunResult {
 
 RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt);
 
-// Whether the closed form of Sect. 5 applies (interaction energy from a Dirac measure).
+// Whether the closed form of Sect. 5 applies: the interaction energy from a Dirac measure, or
+// from a cloud of radius <= 1e-6 around one point (the particle flow's stand-in for it).
 bool has_analytic_reference(const FlowConfig& cfg);
 
 // Unbiased MMD^2 of two samples (U-statistics for the self terms), any r:

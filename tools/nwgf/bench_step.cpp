@@ -1,0 +1,108 @@
+// `nwgf bench step --scheme backward|forward|particle ...`: median seconds per training iteration
+// (neural schemes) or per particle step, on the interaction energy (plus a target for --target).
+// Prints one JSON line.
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/json.hpp"
+#include "engine/threads.hpp"
+#include "schemes/functional.hpp"
+#include "schemes/measures.hpp"
+#include "schemes/schemes.hpp"
+#include "tools/nwgf/bench.hpp"
+
+namespace nwgf::cli {
+namespace {
+
+struct StepArgs {
+  std::string scheme = "backward", estimator = "exact", hidden = "128,128,128", backend = "auto";
+  std::string dtype = "auto";
+  index_t n = 6000, d = 2, batch = 6000, directions = 256;
+  double r = 1, tau = 0.05;
+  int repeats = 5;
+};
+
+template <class T>
+int bench(const GlobalOptions& g, const StepArgs& a, FlowConfig cfg) {
+  Context ctx(parse_backend(a.backend), g.threads);
+  set_threads(ctx.threads());
+  // Samples spread like the flow after a few steps (a small Gaussian), so no pair coincides.
+  MeasureConfig m;
+  m.kind = "gaussian";
+  m.n = a.n;
+  m.d = a.d;
+  m.radius = 0.1;
+  const auto x0 = sample_measure(m, 1, 1, "bench");
+  Points<T> x(ctx, a.n, a.d);
+  const std::vector<T> h(x0.data.begin(), x0.data.end());
+  copy_from_host(ctx, x.buffer(), h.data(), index_t(h.size()));
+  auto f = make_functional<T>(ctx, cfg, a.d, std::max(a.n, 2 * a.batch), {});
+  auto s = make_scheme<T>(ctx, cfg, *f, a.n, a.d);
+  index_t it = 0;
+  const Timing t = time_repeats(
+      [&] {
+        s->iterate(ctx, x, 1, it++, a.tau);
+        ctx.synchronize();
+      },
+      a.repeats);
+  JsonObject o;
+  o.add("bench", "step").add("scheme", a.scheme).add("estimator", a.estimator);
+  o.add("backend", to_string(ctx.device())).add("threads", ctx.threads());
+  o.add("dtype", to_string(dtype_of<T>())).add("n", (long long)a.n).add("d", (long long)a.d);
+  o.add("r", a.r).add("batch", (long long)a.batch).add("hidden", a.hidden);
+  if (a.estimator == "sliced") o.add("directions", (long long)a.directions);
+  o.add("seconds", t.median).add("min", t.min).add("max", t.max).add("repeats", t.repeats);
+  std::printf("%s\n", o.str().c_str());
+  return 0;
+}
+
+int run_bench(const GlobalOptions& g, const StepArgs& a) {
+  FlowConfig cfg;
+  cfg.scheme = a.scheme;
+  cfg.r = a.r;
+  cfg.estimator = a.estimator;
+  cfg.directions = a.directions;
+  cfg.tau = a.tau;
+  cfg.steps = 1;
+  cfg.dtype = a.dtype;
+  cfg.batch = a.batch;
+  cfg.initial.kind = "gaussian";
+  cfg.initial.n = a.n;
+  cfg.initial.d = a.d;
+  cfg.initial.radius = 0.1;
+  cfg.hidden.clear();
+  std::stringstream ss(a.hidden);
+  for (std::string w; std::getline(ss, w, ',');) {
+    try {
+      cfg.hidden.push_back(std::stoll(w));
+    } catch (const std::exception&) {
+      throw_bad_input("--hidden: '" + a.hidden + "' is not a comma-separated list of widths");
+    }
+  }
+  validate(cfg);
+  if (resolved_dtype(cfg) == DType::f64) return bench<double>(g, a, cfg);
+  return bench<float>(g, a, cfg);
+}
+
+BenchRegistrar reg("step", "Seconds per training iteration (neural schemes) or particle step",
+                   [](CLI::App& sub, const GlobalOptions& g) {
+                     auto a = std::make_shared<StepArgs>();
+                     sub.add_option("--scheme", a->scheme, "backward | forward | particle");
+                     sub.add_option("--n", a->n, "Samples");
+                     sub.add_option("--d", a->d, "Dimension");
+                     sub.add_option("--r", a->r, "Riesz exponent");
+                     sub.add_option("--batch", a->batch, "Batch size (each of the two batches)");
+                     sub.add_option("--hidden", a->hidden, "Hidden widths, comma-separated");
+                     sub.add_option("--estimator", a->estimator, "exact | sliced");
+                     sub.add_option("--directions", a->directions, "Sliced directions");
+                     sub.add_option("--dtype", a->dtype, "auto | f32 | f64");
+                     sub.add_option("--backend", a->backend, "auto | cpu | cuda");
+                     sub.add_option("--repeats", a->repeats, "Timed repeats (median)");
+                     return [&g, a] { return run_bench(g, *a); };
+                   });
+
+}  // namespace
+}  // namespace nwgf::cli
