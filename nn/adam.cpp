@@ -34,7 +34,7 @@ void Adam<T>::step(const Context& ctx, T* params, const T* grads, double lr) {
   if (ctx.is_cuda()) return detail::cuda_adam_step(ctx, params, m, v, grads, n_, s);
 #endif
   const index_t n = n_;
-#pragma omp parallel for simd schedule(static) num_threads(ctx.threads())
+#pragma omp parallel for simd schedule(static) num_threads(ctx.threads()) if (n >= (1 << 15))
   for (index_t i = 0; i < n; ++i) detail::adam_update(params[i], m[i], v[i], grads[i], s);
 }
 

@@ -16,10 +16,15 @@
 namespace nwgf {
 namespace {
 
+// Below this many elements an elementwise pass runs on one thread: waking the team would cost
+// more than the pass (the d-wide output layer, Adam on a small network).
+constexpr index_t min_parallel_elements = index_t(1) << 15;
+
 // z (rows, cols) <- relu(z + b) or z + b, rows split over threads.
 template <class T>
 void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t cols, bool relu) {
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads) \
+    if (rows * cols >= min_parallel_elements)
   for (index_t i = 0; i < rows; ++i) {
     T* zi = z + i * cols;
     if (relu) {
@@ -38,9 +43,11 @@ void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t co
 template <class T>
 void cpu_bias_grad(int threads, const T* dh, const T* h, T* g, index_t rows, index_t cols,
                    T* partial, T* db, bool accumulate) {
-#pragma omp parallel num_threads(threads)
+  int used = 1;
+#pragma omp parallel num_threads(threads) if (rows * cols >= min_parallel_elements)
   {
     const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    if (tid == 0) used = nt;
     T* acc = partial + index_t(tid) * cols;
     std::fill(acc, acc + cols, T(0));
     const index_t lo = rows * tid / nt, hi = rows * (tid + 1) / nt;
@@ -60,13 +67,11 @@ void cpu_bias_grad(int threads, const T* dh, const T* h, T* g, index_t rows, ind
         for (index_t j = 0; j < cols; ++j) acc[j] += dhi[j];
       }
     }
-#pragma omp barrier
-#pragma omp for schedule(static)
-    for (index_t j = 0; j < cols; ++j) {
-      T s = accumulate ? db[j] : T(0);
-      for (int t = 0; t < nt; ++t) s += partial[index_t(t) * cols + j];
-      db[j] = s;
-    }
+  }
+  for (index_t j = 0; j < cols; ++j) {
+    T s = accumulate ? db[j] : T(0);
+    for (int t = 0; t < used; ++t) s += partial[index_t(t) * cols + j];
+    db[j] = s;
   }
 }
 

@@ -240,3 +240,35 @@ TEST_CASE("shape errors are reported, not crashed on") {
   CHECK_THROWS_AS(m.backward(ctx, ConstPointsView<float>(y.data(), 5, 2), PointsView<float>()),
                   Error);
 }
+
+TEST_CASE("the multithreaded passes agree with the single-threaded ones") {
+  // Large enough for the parallel elementwise and bias-gradient paths; the finite-difference
+  // test above runs single-threaded.
+  const index_t B = 3001, in = 6, out = 3;
+  const std::vector<index_t> w = {in, 128, 96, 128, out};
+  std::vector<double> x(B * in), c(B * out), y1(B * out), y2(B * out), dx1(B * in), dx2(B * in);
+  std::vector<double> g1, g2;
+  for (int threads : {1, 2}) {
+    Context ctx(Device::cpu, threads);
+    Mlp<double> mlp(ctx, w, B);
+    mlp.init(ctx, 8, 0);
+    rng_normal<double>(ctx, 8, 1, 0, x.data(), B * in);
+    rng_normal<double>(ctx, 8, 2, 0, c.data(), B * out);
+    auto& y = threads == 1 ? y1 : y2;
+    auto& dx = threads == 1 ? dx1 : dx2;
+    mlp.forward(ctx, ConstPointsView<double>(x.data(), B, in), PointsView<double>(y.data(), B, out));
+    mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out), PointsView<double>(dx.data(), B, in));
+    (threads == 1 ? g1 : g2).assign(mlp.grads(), mlp.grads() + mlp.num_params());
+  }
+  auto close = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double e = 0, s = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      e = std::max(e, std::fabs(a[i] - b[i]));
+      s = std::max(s, std::fabs(a[i]));
+    }
+    return s > 0 && e <= 1e-12 * s;
+  };
+  CHECK(close(y1, y2));
+  CHECK(close(dx1, dx2));
+  CHECK(close(g1, g2));
+}
