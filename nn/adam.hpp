@@ -4,9 +4,9 @@
 //   p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 // Both moments live in ONE buffer (m then v, 2n values), so a step is one fused pass over
 // (p, g, m, v): one OpenMP loop on the CPU, one kernel launch on CUDA, no allocation, no sync.
-// lr and the bias corrections of step t are kernel arguments computed on the host: a CUDA graph
-// that captures step() replays the captured t and lr, so a captured graph must have its Adam
-// node's parameters updated (cudaGraphExecKernelNodeSetParams) or be re-captured per step.
+// The step counter t lives on ctx's device and the step advances it itself, so a CUDA graph
+// that captures step() applies the right bias corrections on every replay (lr, a kernel
+// argument, is replayed as captured).
 #include <cstdint>
 
 #include "engine/backend.hpp"
@@ -20,14 +20,18 @@ class Adam {
  public:
   Adam(const Context& ctx, index_t n, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
 
-  // One step on n parameters (pointers on ctx's device); bias corrections use t = steps() + 1.
+  // One step on n parameters (pointers on ctx's device); bias corrections use t + 1, t the
+  // number of steps taken so far.
   void step(const Context& ctx, T* params, const T* grads, double lr);
 
   // Zero moments and step count.
   void reset(const Context& ctx);
 
+  // Steps taken through step() (host count; equals device_steps() unless CUDA graphs replayed
+  // captured steps). device_steps reads the device counter (synchronises on CUDA).
   std::int64_t steps() const { return steps_; }
-  void set_steps(std::int64_t t) { steps_ = t; }
+  std::int64_t device_steps(const Context& ctx) const;
+  void set_steps(const Context& ctx, std::int64_t t);
   index_t size() const { return n_; }
   double beta1() const { return beta1_; }
   double beta2() const { return beta2_; }
@@ -41,6 +45,7 @@ class Adam {
   double beta1_, beta2_, eps_;
   std::int64_t steps_ = 0;
   Buffer<T> moments_;
+  Buffer<long long> counter_;  // [t, blocks finished in the running CUDA step]
 };
 
 }  // namespace nwgf

@@ -20,9 +20,10 @@ void cuda_bias_activation(const Context& ctx, T* z, const T* b, index_t rows, in
 template <class T>
 void cuda_bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t rows, index_t cols,
                     T* partial, T* db, bool accumulate);
+// counter: [t, 0] on the device; the kernel uses t + 1 and its last block stores t + 1.
 template <class T>
 void cuda_adam_step(const Context& ctx, T* params, T* m, T* v, const T* grads, index_t n,
-                    const AdamScalars<T>& s);
+                    double beta1, double beta2, double eps, double lr, long long* counter);
 #endif
 
 }  // namespace nwgf::detail

@@ -82,7 +82,7 @@ std::string serialize_mlp(const Context& ctx, const Mlp<T>& mlp, const Adam<T>* 
   put<std::int64_t>(s, mlp.num_params());
   put<std::uint32_t>(s, adam ? 1u : 0u);
   if (adam) {
-    put<std::int64_t>(s, adam->steps());
+    put<std::int64_t>(s, adam->device_steps(ctx));
     put<double>(s, adam->beta1());
     put<double>(s, adam->beta2());
     put<double>(s, adam->eps());
@@ -152,7 +152,7 @@ void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::stri
   detail::copy_bytes(ctx, mlp.params(), ctx.device(), p, Device::cpu, pbytes);
   if (adam) {
     detail::copy_bytes(ctx, adam->moments(), ctx.device(), mv, Device::cpu, 2 * pbytes);
-    adam->set_steps(steps);
+    adam->set_steps(ctx, steps);
   }
 }
 

@@ -36,6 +36,7 @@ TEST_CASE_TEMPLATE("Adam matches hand-computed PyTorch updates", T, float, doubl
     }
   }
   CHECK(adam.steps() == 7);
+  CHECK(adam.device_steps(ctx) == 7);
   CHECK(max_err <= (sizeof(T) == 4 ? 2e-6 : 1e-14));
   // The moments buffer holds m then v.
   double merr = 0;
@@ -65,6 +66,19 @@ TEST_CASE_TEMPLATE("Adam bias correction: steps of size lr * g / (|g| + eps)", T
   CHECK(adam.steps() == 0);
   CHECK(adam.moments()[0] == T(0));
   CHECK(adam.moments()[2 * n - 1] == T(0));
+}
+
+TEST_CASE("Adam resumed at step t applies the bias corrections of step t + 1") {
+  Context ctx(Device::cpu, 1);
+  Adam<double> adam(ctx, 1);
+  adam.set_steps(ctx, 5);
+  double p = 0, g = 2;
+  adam.step(ctx, &p, &g, 0.1);
+  // m = 0.1 g, v = 0.001 g^2 (zero moments), t = 6.
+  const double mhat = 0.1 * g / (1 - std::pow(0.9, 6)), vhat = 0.001 * g * g / (1 - std::pow(0.999, 6));
+  CHECK(p == doctest::Approx(-0.1 * mhat / (std::sqrt(vhat) + 1e-8)).epsilon(1e-14));
+  CHECK(adam.steps() == 6);
+  CHECK(adam.device_steps(ctx) == 6);
 }
 
 TEST_CASE("Adam rejects bad hyperparameters") {

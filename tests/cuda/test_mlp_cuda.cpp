@@ -68,6 +68,7 @@ TEST_CASE_TEMPLATE("CUDA MLP forward/backward and Adam match the CPU path", T, f
     const std::vector<T> pcs(mc.params(), mc.params() + P);
     CHECK(rel_err(to_host(gpu, mg.params(), P), pcs) < tol);
   }
+  CHECK(ag.device_steps(gpu) == 3);  // the kernel advanced the device-side step counter
   const std::vector<T> mom(ac.moments(), ac.moments() + 2 * P);
   CHECK(rel_err(to_host(gpu, ag.moments(), 2 * P), mom) < 10 * tol);
 }
