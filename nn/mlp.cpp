@@ -23,8 +23,8 @@ constexpr index_t min_parallel_elements = index_t(1) << 15;
 // z (rows, cols) <- relu(z + b) or z + b, rows split over threads.
 template <class T>
 void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t cols, bool relu) {
-#pragma omp parallel for schedule(static) num_threads(threads) \
-    if (rows * cols >= min_parallel_elements)
+#pragma omp parallel for schedule(static) \
+    num_threads(threads) if (rows * cols >= min_parallel_elements)
   for (index_t i = 0; i < rows; ++i) {
     T* zi = z + i * cols;
     if (relu) {
@@ -185,7 +185,7 @@ void Mlp<T>::backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T>
   for (index_t l = L - 1; l >= 0; --l) {
     const index_t k = widths_[l], n = widths_[l + 1];
     const T* h = l == 0 ? input_.data() : acts_[l - 1].data();  // (B, k)
-    const T* W = params_.data() + weight_offset(l);              // (n, k)
+    const T* W = params_.data() + weight_offset(l);             // (n, k)
     gemm<T>(ctx, Op::T, Op::N, n, k, B, T(1), g, n, h, k, beta, grads_.data() + weight_offset(l),
             k);  // dW_l (n, k) = g^T h
     if (l == 0) {

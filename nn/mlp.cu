@@ -88,8 +88,8 @@ void cuda_bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t r
   const index_t rows_per_chunk = (rows + chunks - 1) / chunks;
   const dim3 block(colsum_tx, colsum_ty);
   const dim3 grid(unsigned((cols + colsum_tx - 1) / colsum_tx), unsigned(chunks));
-  bias_grad_partial_kernel<T><<<grid, block, 0, stream_of(ctx)>>>(dh, h, g, rows, cols,
-                                                                   rows_per_chunk, partial);
+  bias_grad_partial_kernel<T>
+      <<<grid, block, 0, stream_of(ctx)>>>(dh, h, g, rows, cols, rows_per_chunk, partial);
   NWGF_CUDA_LAUNCH_CHECK();
   constexpr int threads = 128;
   bias_grad_reduce_kernel<T><<<grid_for((long long)cols, threads), threads, 0, stream_of(ctx)>>>(
@@ -99,11 +99,11 @@ void cuda_bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t r
 
 template void cuda_bias_activation<float>(const Context&, float*, const float*, index_t, index_t,
                                           bool);
-template void cuda_bias_activation<double>(const Context&, double*, const double*, index_t,
-                                           index_t, bool);
+template void cuda_bias_activation<double>(const Context&, double*, const double*, index_t, index_t,
+                                           bool);
 template void cuda_bias_grad<float>(const Context&, const float*, const float*, float*, index_t,
                                     index_t, float*, float*, bool);
-template void cuda_bias_grad<double>(const Context&, const double*, const double*, double*,
-                                     index_t, index_t, double*, double*, bool);
+template void cuda_bias_grad<double>(const Context&, const double*, const double*, double*, index_t,
+                                     index_t, double*, double*, bool);
 
 }  // namespace nwgf::detail

@@ -32,13 +32,15 @@ struct AdamScalars {
 
 // Computed in double, on the host or on the device from the device-side step counter.
 template <class T>
-NWGF_HD AdamScalars<T> adam_scalars(double beta1, double beta2, double eps, double lr, long long t) {
+NWGF_HD AdamScalars<T> adam_scalars(double beta1, double beta2, double eps, double lr,
+                                    long long t) {
   using std::pow;
   using std::sqrt;
   const double correction1 = 1.0 - pow(beta1, double(t));
   const double correction2 = 1.0 - pow(beta2, double(t));
-  return {T(beta1),           T(beta2), T(1.0 - beta1), T(1.0 - beta2), T(lr / correction1),
-          T(sqrt(correction2)), T(eps)};
+  return {
+      T(beta1), T(beta2), T(1.0 - beta1), T(1.0 - beta2), T(lr / correction1), T(sqrt(correction2)),
+      T(eps)};
 }
 
 // m <- beta1 m + (1-beta1) g; v <- beta2 v + (1-beta2) g^2;

@@ -111,8 +111,8 @@ void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::stri
     throw_bad_input(what + ": MLP state checksum mismatch (corrupt or truncated file)");
   const auto size_t_ = r.get<std::uint32_t>("dtype");
   if (size_t_ != sizeof(T))
-    throw_bad_input(what + ": MLP state holds " + std::to_string(size_t_) + "-byte reals, expected " +
-                    std::to_string(sizeof(T)) + "-byte");
+    throw_bad_input(what + ": MLP state holds " + std::to_string(size_t_) +
+                    "-byte reals, expected " + std::to_string(sizeof(T)) + "-byte");
   const auto nw = r.get<std::uint32_t>("number of widths");
   std::vector<index_t> widths(nw);
   for (auto& w : widths) w = r.get<std::int64_t>("widths");
@@ -168,11 +168,11 @@ void load_mlp(const Context& ctx, const std::string& path, Mlp<T>& mlp, Adam<T>*
   deserialize_mlp(ctx, s, path, mlp, adam);
 }
 
-#define NWGF_INSTANTIATE(T)                                                                      \
-  template std::string serialize_mlp<T>(const Context&, const Mlp<T>&, const Adam<T>*);         \
+#define NWGF_INSTANTIATE(T)                                                                       \
+  template std::string serialize_mlp<T>(const Context&, const Mlp<T>&, const Adam<T>*);           \
   template void deserialize_mlp<T>(const Context&, std::string_view, const std::string&, Mlp<T>&, \
-                                   Adam<T>*);                                                    \
-  template void save_mlp<T>(const Context&, const std::string&, const Mlp<T>&, const Adam<T>*); \
+                                   Adam<T>*);                                                     \
+  template void save_mlp<T>(const Context&, const std::string&, const Mlp<T>&, const Adam<T>*);   \
   template void load_mlp<T>(const Context&, const std::string&, Mlp<T>&, Adam<T>*);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)

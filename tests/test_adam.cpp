@@ -75,7 +75,8 @@ TEST_CASE("Adam resumed at step t applies the bias corrections of step t + 1") {
   double p = 0, g = 2;
   adam.step(ctx, &p, &g, 0.1);
   // m = 0.1 g, v = 0.001 g^2 (zero moments), t = 6.
-  const double mhat = 0.1 * g / (1 - std::pow(0.9, 6)), vhat = 0.001 * g * g / (1 - std::pow(0.999, 6));
+  const double mhat = 0.1 * g / (1 - std::pow(0.9, 6)),
+               vhat = 0.001 * g * g / (1 - std::pow(0.999, 6));
   CHECK(p == doctest::Approx(-0.1 * mhat / (std::sqrt(vhat) + 1e-8)).epsilon(1e-14));
   CHECK(adam.steps() == 6);
   CHECK(adam.device_steps(ctx) == 6);

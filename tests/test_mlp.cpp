@@ -17,7 +17,8 @@ namespace {
 
 // Naive forward in long double from host parameters; also returns min |pre-activation| of the
 // hidden layers (distance to the ReLU kinks).
-std::vector<long double> reference_forward(const std::vector<index_t>& w, const std::vector<double>& p,
+std::vector<long double> reference_forward(const std::vector<index_t>& w,
+                                           const std::vector<double>& p,
                                            const std::vector<double>& x, index_t B,
                                            long double* min_kink) {
   const std::size_t L = w.size() - 1;
@@ -79,11 +80,13 @@ void check_gradients(const Case& cs, std::uint64_t seed) {
     REQUIRE(std::fabs(y[i] - double(ref[i])) <= 1e-12 * (1 + std::fabs(double(ref[i]))));
 
   std::vector<double> din(std::size_t(B * in));
-  mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out), PointsView<double>(din.data(), B, in));
+  mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out),
+               PointsView<double>(din.data(), B, in));
   const std::vector<double> grad(mlp.grads(), mlp.grads() + P);
 
   auto loss = [&](const std::vector<double>& xs) {
-    mlp.forward(ctx, ConstPointsView<double>(xs.data(), B, in), PointsView<double>(y.data(), B, out));
+    mlp.forward(ctx, ConstPointsView<double>(xs.data(), B, in),
+                PointsView<double>(y.data(), B, out));
     long double s = 0;
     for (std::size_t i = 0; i < y.size(); ++i) s += (long double)c[i] * y[i];
     return s;
@@ -120,12 +123,12 @@ void check_gradients(const Case& cs, std::uint64_t seed) {
 
 TEST_CASE("reverse pass matches central finite differences (all parameters, all inputs)") {
   const std::vector<Case> cases = {
-      {{2, 16, 1}, 7},                   // d = 1, one hidden layer
-      {{4, 32, 32, 2}, 9},               // d = 2, two hidden layers
-      {{20, 24, 24, 24, 10}, 5},         // d = 10, three hidden layers
-      {{4, 16, 16, 16, 16, 2}, 6},       // d = 2, four hidden layers
-      {{1568, 6, 784}, 2},               // d = 784, latent 784, one small hidden layer
-      {{3, 5, 7, 2}, 1},                 // latent 1, batch 1
+      {{2, 16, 1}, 7},              // d = 1, one hidden layer
+      {{4, 32, 32, 2}, 9},          // d = 2, two hidden layers
+      {{20, 24, 24, 24, 10}, 5},    // d = 10, three hidden layers
+      {{4, 16, 16, 16, 16, 2}, 6},  // d = 2, four hidden layers
+      {{1568, 6, 784}, 2},          // d = 784, latent 784, one small hidden layer
+      {{3, 5, 7, 2}, 1},            // latent 1, batch 1
   };
   std::uint64_t seed = 11;
   for (const auto& cs : cases) check_gradients(cs, seed++);
@@ -231,12 +234,12 @@ TEST_CASE("shape errors are reported, not crashed on") {
   CHECK_THROWS_AS(Mlp<float>(ctx, {4, 8, 2}, 0), Error);
   Mlp<float> m(ctx, {4, 8, 2}, 10);
   std::vector<float> x(11 * 4), y(11 * 2);
-  CHECK_THROWS_AS(m.forward(ctx, ConstPointsView<float>(x.data(), 11, 4),
-                            PointsView<float>(y.data(), 11, 2)),
-                  Error);
-  CHECK_THROWS_AS(m.forward(ctx, ConstPointsView<float>(x.data(), 5, 3),
-                            PointsView<float>(y.data(), 5, 2)),
-                  Error);
+  CHECK_THROWS_AS(
+      m.forward(ctx, ConstPointsView<float>(x.data(), 11, 4), PointsView<float>(y.data(), 11, 2)),
+      Error);
+  CHECK_THROWS_AS(
+      m.forward(ctx, ConstPointsView<float>(x.data(), 5, 3), PointsView<float>(y.data(), 5, 2)),
+      Error);
   CHECK_THROWS_AS(m.backward(ctx, ConstPointsView<float>(y.data(), 5, 2), PointsView<float>()),
                   Error);
 }
@@ -256,8 +259,10 @@ TEST_CASE("the multithreaded passes agree with the single-threaded ones") {
     rng_normal<double>(ctx, 8, 2, 0, c.data(), B * out);
     auto& y = threads == 1 ? y1 : y2;
     auto& dx = threads == 1 ? dx1 : dx2;
-    mlp.forward(ctx, ConstPointsView<double>(x.data(), B, in), PointsView<double>(y.data(), B, out));
-    mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out), PointsView<double>(dx.data(), B, in));
+    mlp.forward(ctx, ConstPointsView<double>(x.data(), B, in),
+                PointsView<double>(y.data(), B, out));
+    mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out),
+                 PointsView<double>(dx.data(), B, in));
     (threads == 1 ? g1 : g2).assign(mlp.grads(), mlp.grads() + mlp.num_params());
   }
   auto close = [](const std::vector<double>& a, const std::vector<double>& b) {

@@ -104,7 +104,8 @@ TEST_CASE("corrupt, truncated or mismatched states are bad-input errors naming t
   for (std::size_t keep : {good.size() - 1, good.size() / 2, std::size_t(10), std::size_t(3)}) {
     msg = load_bytes(good.substr(0, keep), b, &ob);
     CHECK(msg.find(path) != std::string::npos);
-    CHECK((msg.find("truncated") != std::string::npos || msg.find("checksum") != std::string::npos));
+    CHECK(
+        (msg.find("truncated") != std::string::npos || msg.find("checksum") != std::string::npos));
   }
   msg = load_bytes("hello world, not a state", b, &ob);
   CHECK(msg.find("magic") != std::string::npos);
