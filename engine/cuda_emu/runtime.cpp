@@ -193,7 +193,8 @@ struct Runtime {
   unsigned at_barrier = 0;
   unsigned exited = 0;
   std::size_t static_shared = 0;
-  std::vector<unsigned> ready;
+  std::vector<unsigned> ready;  // ready fibers: [ready_head, size) (a queue unless random)
+  std::size_t ready_head = 0;
   bool failed = false;
   std::uint64_t switches = 0;
   void (*body)(void*) = nullptr;
@@ -254,6 +255,15 @@ void to_scheduler() {
 void make_ready(unsigned id) {
   rt.fibers[id].state = FiberState::ready;
   rt.ready.push_back(id);
+}
+
+// Makes threads first + l ready for the lanes l < count named in mask, in the policy's order.
+void release(unsigned first, unsigned count, unsigned mask) {
+  const bool reverse = rt.schedule.policy == Policy::reverse;
+  for (unsigned k = 0; k < count; ++k) {
+    const unsigned l = reverse ? count - 1 - k : k;
+    if (count > 32 || (mask >> l & 1u)) make_ready(first + l);
+  }
 }
 
 void fiber_main(void* arg) {
@@ -342,26 +352,20 @@ void run_block() {
     f.tid = uint3{i % rt.block.x, i / rt.block.x % rt.block.y, i / (rt.block.x * rt.block.y)};
     rt.ready.push_back(i);
   }
-  while (!rt.failed && !rt.ready.empty()) {
+  rt.ready_head = 0;
+  if (rt.schedule.policy == Policy::reverse) std::reverse(rt.ready.begin(), rt.ready.end());
+  while (!rt.failed && rt.ready.size() > rt.ready_head) {
     unsigned id;
-    switch (rt.schedule.policy) {
-      case Policy::forward: {
-        auto it = std::min_element(rt.ready.begin(), rt.ready.end());
-        id = *it;
-        rt.ready.erase(it);
-        break;
-      }
-      case Policy::reverse: {
-        auto it = std::max_element(rt.ready.begin(), rt.ready.end());
-        id = *it;
-        rt.ready.erase(it);
-        break;
-      }
-      default: {
-        const std::size_t k = next_random() % rt.ready.size();
-        id = rt.ready[k];
-        rt.ready[k] = rt.ready.back();
-        rt.ready.pop_back();
+    if (rt.schedule.policy == Policy::random) {
+      const std::size_t k = rt.ready_head + next_random() % (rt.ready.size() - rt.ready_head);
+      id = rt.ready[k];
+      rt.ready[k] = rt.ready.back();
+      rt.ready.pop_back();
+    } else {  // first in, first out; releases queue in thread order (reverse: descending)
+      id = rt.ready[rt.ready_head++];
+      if (rt.ready_head == rt.ready.size()) {
+        rt.ready.clear();
+        rt.ready_head = 0;
       }
     }
     Fiber& f = rt.fibers[id];
@@ -486,7 +490,7 @@ void syncthreads(const std::source_location& where) {
       }
     }
     rt.at_barrier = 0;
-    for (unsigned i = 0; i < rt.threads; ++i) make_ready(i);
+    release(0, rt.threads, ~0u);
   }
   to_scheduler();
 }
@@ -501,19 +505,20 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
   }
   const unsigned lane = f->linear % 32, base = f->linear - lane;
   const unsigned lanes = std::min(32u, rt.threads - base);
-  const std::string what = std::string(op_name(op)) + " (" + where_text(where) + ") by " +
-                           thread_text(f->linear);
-  if (!(mask >> lane & 1u)) fail(what + ": the mask does not name the calling lane");
+  auto what = [&] {
+    return std::string(op_name(op)) + " (" + where_text(where) + ") by " + thread_text(f->linear);
+  };
+  if (!(mask >> lane & 1u)) fail(what() + ": the mask does not name the calling lane");
   if (lanes < 32 && (mask >> lanes) != 0) {
-    fail(what + ": the mask names lanes beyond the block's last warp (" + std::to_string(lanes) +
+    fail(what() + ": the mask names lanes beyond the block's last warp (" + std::to_string(lanes) +
          " lanes)");
   }
   if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
-    fail(what + ": width " + std::to_string(width) + " is not a power of two in [1, 32]");
+    fail(what() + ": width " + std::to_string(width) + " is not a power of two in [1, 32]");
   }
   for (unsigned l = 0; l < lanes; ++l) {
     if ((mask >> l & 1u) && rt.fibers[base + l].state == FiberState::exited) {
-      fail(what + ": the mask names " + thread_text(base + l) + ", which has exited");
+      fail(what() + ": the mask names " + thread_text(base + l) + ", which has exited");
     }
   }
   f->state = FiberState::warp;
@@ -535,7 +540,7 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
       if (!(mask >> l & 1u)) continue;
       const Fiber& o = rt.fibers[base + l];
       if (o.op != op || o.width != width) {
-        fail(what + ": lanes of the mask disagree: " + thread_text(base + l) + " is at " +
+        fail(what() + ": lanes of the mask disagree: " + thread_text(base + l) + " is at " +
              op_name(o.op) + " (" + where_text(o.where) + ")");
       }
       if (o.value != 0) ballot |= 1ull << l;
@@ -566,9 +571,7 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
                                                          : ~std::uint64_t(0);
       }
     }
-    for (unsigned l = 0; l < lanes; ++l) {
-      if (mask >> l & 1u) make_ready(base + l);
-    }
+    release(base, lanes, mask);
   }
   to_scheduler();
   return f->result;
