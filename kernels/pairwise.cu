@@ -145,6 +145,8 @@ __global__ void __launch_bounds__(kThreads)
   constexpr bool dir = P == PairwisePass::directional;
   __shared__ T ys[kTileJ][kTileK + 1];
   __shared__ T ws[dir ? kTileJ : 1][kTileK + 1];
+  __shared__ T fs[kTileJ][kThreads];
+  __shared__ T qs[dir ? kTileJ : 1][kThreads];
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
   const bool active = i < n;
@@ -186,40 +188,59 @@ __global__ void __launch_bounds__(kThreads)
         }
       }
     }
-    // s <- f (gradient factor), uu <- fu (coincident factor); then the tile's value.
-    T tv = 0;
+    // Per-thread slots in shared memory: fs <- s then f (gradient factor), qs <- q then fu
+    // (coincident factor), where q = |u|^2 at coincident pairs (z = 0, so <z,u> = 0) and <z,u>
+    // elsewhere. The branchy power functions then run in a loop that is not unrolled, which
+    // keeps register arrays out of it (no spills).
 #pragma unroll
     for (int jj = 0; jj < kTileJ; ++jj) {
-      const bool in = jj < jn;
-      const T bj = in ? (p.b ? p.b[j0 + jj] : T(1)) : T(0);
+      fs[jj][threadIdx.x] = s[jj];
+      if constexpr (dir) qs[jj][threadIdx.x] = s[jj] == T(0) ? uu[jj] : zu[jj];
+    }
+    T tv = 0;
+#pragma unroll 1
+    for (int jj = 0; jj < jn; ++jj) {
+      const T bj = p.b ? p.b[j0 + jj] : T(1);
+      const T sj = fs[jj][threadIdx.x];
       if constexpr (P == PairwisePass::energy) {
-        tv += bj * (R1 ? riesz::power_r1(s[jj]) : riesz::power(s[jj], r));
+        tv += bj * (R1 ? riesz::power_r1(sj) : riesz::power(sj, r));
       } else {
-        const bool coinc = in && s[jj] == T(0);
-        const T f = bj * (R1 ? riesz::grad_factor_r1(s[jj]) : riesz::grad_factor(s[jj], r));
+        const T f = bj * (R1 ? riesz::grad_factor_r1(sj) : riesz::grad_factor(sj, r));
         if constexpr (dir) {
-          tv += f * zu[jj] + (coinc ? bj * riesz::coincident_rate(uu[jj], R1) : T(0));
+          const bool coinc = sj == T(0);
+          const T q = qs[jj][threadIdx.x];
+          tv += coinc ? bj * riesz::coincident_rate(q, R1) : f * q;
           cnt += coinc ? 1 : 0;
-          uu[jj] = coinc ? bj * riesz::coincident_grad_factor(uu[jj], R1) : T(0);
+          qs[jj][threadIdx.x] = coinc ? bj * riesz::coincident_grad_factor(q, R1) : T(0);
         }
-        s[jj] = f;
+        fs[jj][threadIdx.x] = f;
       }
+    }
+    for (int jj = jn; jj < kTileJ; ++jj) {
+      fs[jj][threadIdx.x] = T(0);
+      if constexpr (dir) qs[jj][threadIdx.x] = T(0);
     }
     value += double(tv);
     if constexpr (P != PairwisePass::energy) {
       if (write_g) {
+        T f[kTileJ], fu[dir ? kTileJ : 1];
+#pragma unroll
+        for (int jj = 0; jj < kTileJ; ++jj) {
+          f[jj] = fs[jj][threadIdx.x];
+          if constexpr (dir) fu[jj] = qs[jj][threadIdx.x];
+        }
         for (index_t k0 = 0; k0 < d; k0 += kTileK) {
           const int kn = int(d - k0 < kTileK ? d - k0 : kTileK);
           load_chunk<T, dir>(p, ys, ws, j0, jn, k0, kn);
-          if (!active) continue;
-          for (int kk = 0; kk < kn; ++kk) {
+#pragma unroll 1
+          for (int kk = 0; active && kk < kn; ++kk) {
             const T x = xi[k0 + kk];
             const T v = dir ? vi[k0 + kk] : T(0);
             T acc = 0;
 #pragma unroll
             for (int jj = 0; jj < kTileJ; ++jj) {
-              acc += s[jj] * (x - ys[jj][kk]);
-              if constexpr (dir) acc += uu[jj] * (v - ws[jj][kk]);
+              acc += f[jj] * (x - ys[jj][kk]);
+              if constexpr (dir) acc += fu[jj] * (v - ws[jj][kk]);
             }
             gi[k0 + kk] += gscale * acc;
           }
