@@ -1,0 +1,257 @@
+// The schemes against the closed forms of Sect. 5 (interaction energy from delta_0), and the
+// hand-derived gradients of the functionals against central finite differences.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "analytic/riesz_flow.hpp"
+#include "engine/backend.hpp"
+#include "engine/buffer.hpp"
+#include "engine/philox.hpp"
+#include "kernels/pairwise.hpp"
+#include "schemes/flow.hpp"
+#include "schemes/functional.hpp"
+#include "schemes/measures.hpp"
+
+using namespace nwgf;
+
+namespace {
+
+// S_xy/(N M) - S_xx/(2 N (N-1)): the unbiased MMD^2 to y up to the y-only term, which is the
+// same for every x compared against the same y.
+double mmd2_to(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,
+               double r) {
+  const auto bx = upload(ctx, x.data), by = upload(ctx, y.data);
+  const ConstPointsView<double> vx(bx.data(), x.rows, x.cols), vy(by.data(), y.rows, y.cols);
+  const double n = double(x.rows), m = double(y.rows);
+  return riesz_energy_value<double>(ctx, vx, nullptr, vy, nullptr, r) / (n * m) -
+         riesz_energy_value<double>(ctx, vx, nullptr, vx, nullptr, r) / (2 * n * (n - 1));
+}
+
+// n samples of (scale Id)#eta*.
+HostMatrix<double> exact_samples(index_t d, double r, double scale, index_t n, std::uint64_t seed) {
+  HostMatrix<double> y;
+  y.rows = n;
+  y.cols = d;
+  y.data.resize(std::size_t(n * d));
+  sample_eta_star(int(d), r, scale, n, seed, 0, y.data.data());
+  return y;
+}
+
+// Runs cfg and checks that its final samples are closer (MMD^2) to the exact flow than exact
+// samples of the flow at 1.05 t, with a reference sample of 10 N points. The exact flow is
+// gamma(t) = (f(t) Id)#eta* for the forward scheme (Thm 5.4, r = 1) and the particle flow; for
+// the backward scheme it is the JKO iterate (t_{tau,n}^{1/(2-r)} Id)#eta* of Thm 5.2, which for
+// r != 1 and tau = 0.05 lies far from gamma(t) (f_tau > f for r > 1), and "1.05 t" then means
+// the same relative dilation, f(1.05 t) / f(t) = 1.05^{1/(2-r)}.
+void check_against_limit_curve(const FlowConfig& cfg) {
+  RunOptions opt;
+  opt.backend = BackendChoice::cpu;
+  opt.threads = 1;
+  opt.progress = false;
+  const RunResult res = run_flow(cfg, opt);
+  const index_t n = res.samples.rows, d = res.samples.cols;
+  const Context ctx(Device::cpu, 1);
+  const double scale = cfg.scheme == "backward" ? jko_scale(cfg.r, cfg.tau, int(res.steps))
+                                                : limit_scale(cfg.r, res.time);
+  const double dilation = std::pow(1.05, 1 / (2 - cfg.r));
+  const auto reference = exact_samples(d, cfg.r, scale, 10 * n, 1001);
+  const auto dilated = exact_samples(d, cfg.r, dilation * scale, n, 1002);
+  const double scheme = mmd2_to(ctx, res.samples, reference, cfg.r);
+  const double baseline = mmd2_to(ctx, dilated, reference, cfg.r);
+  const double exact = mmd2_to(ctx, exact_samples(d, cfg.r, scale, n, 1003), reference, cfg.r);
+  MESSAGE(cfg.scheme << " r=" << cfg.r << " d=" << d << " t=" << res.time
+                     << ": MMD^2 (up to a shared constant) scheme " << scheme
+                     << ", exact samples at 1.05 t " << baseline << ", at t " << exact);
+  CHECK(scheme < baseline);
+  // The last metrics row carries the run's own estimate against gamma(t).
+  REQUIRE(!res.metrics.empty());
+  CHECK(std::isfinite(res.metrics.back().mmd2_analytic));
+}
+
+FlowConfig dirac_config(const std::string& scheme, double r, index_t d, index_t n) {
+  FlowConfig c;
+  c.seed = 5;
+  c.scheme = scheme;
+  c.functional = "interaction";
+  c.r = r;
+  c.tau = 0.05;
+  c.steps = 4;
+  c.initial.kind = "dirac";
+  c.initial.n = n;
+  c.initial.d = d;
+  c.hidden = {32, 32};
+  c.batch = 250;
+  c.iterations_first = 500;
+  c.iterations = 120;
+  c.lr = 2e-3;
+  c.reference = n;
+  return c;
+}
+
+// Central differences of f along every coordinate of x (double).
+template <class F>
+std::vector<double> numeric_gradient(std::vector<double> x, F f, double h = 1e-6) {
+  std::vector<double> g(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double x0 = x[i];
+    x[i] = x0 + h;
+    const double fp = f(x);
+    x[i] = x0 - h;
+    const double fm = f(x);
+    x[i] = x0;
+    g[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
+
+std::vector<double> random_points(index_t n, index_t d, std::uint64_t stream) {
+  std::vector<double> x(std::size_t(n * d));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = philox_normal<double>(77, stream, i);
+  return x;
+}
+
+FlowConfig mmd_config(double r) {
+  FlowConfig c;
+  c.functional = "mmd";
+  c.r = r;
+  c.steps = 1;
+  c.initial.d = 3;
+  c.target.kind = "gaussian";
+  c.target.n = 7;
+  c.target.d = 3;
+  c.target.radius = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("functional: batch gradient, directional derivative and particle gradient vs FD") {
+  const Context ctx(Device::cpu, 1);
+  for (double r : {0.7, 1.0, 1.5}) {
+    const FlowConfig cfg = mmd_config(r);
+    const auto target = sample_measure(cfg.target, 3, 3, "target");
+    auto f = make_functional<double>(ctx, cfg, 3, 12, {target});
+    const index_t rows = 8, d = 3;
+    const std::vector<double> y = random_points(rows, d, 1), v = random_points(rows, d, 2);
+    auto value = [&](const std::vector<double>& p) {
+      return f->batch_value(ctx, ConstPointsView<double>(p.data(), rows, d), 1.0,
+                            PointsView<double>());
+    };
+    // dF^/dy.
+    std::vector<double> g(y.size());
+    value(y);
+    f->batch_value(ctx, ConstPointsView<double>(y.data(), rows, d), 2.0,
+                   PointsView<double>(g.data(), rows, d));
+    const auto gn = numeric_gradient(y, value);
+    for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(2 * gn[i]).epsilon(1e-5));
+    // D_v F^ = d/dt F^(y + t v) and its gradient in v.
+    std::vector<double> gv(v.size());
+    const double dv = f->batch_directional(ctx, ConstPointsView<double>(y.data(), rows, d),
+                                           ConstPointsView<double>(v.data(), rows, d), 1.0,
+                                           PointsView<double>(gv.data(), rows, d));
+    const double h = 1e-6;
+    std::vector<double> yp = y, ym = y;
+    for (std::size_t i = 0; i < y.size(); ++i) yp[i] += h * v[i], ym[i] -= h * v[i];
+    CHECK(dv == doctest::Approx((value(yp) - value(ym)) / (2 * h)).epsilon(1e-5));
+    auto directional = [&](const std::vector<double>& w) {
+      return f->batch_directional(ctx, ConstPointsView<double>(y.data(), rows, d),
+                                  ConstPointsView<double>(w.data(), rows, d), 1.0,
+                                  PointsView<double>());
+    };
+    const auto gvn = numeric_gradient(v, directional);
+    for (std::size_t i = 0; i < gv.size(); ++i) CHECK(gv[i] == doctest::Approx(gvn[i]).epsilon(1e-5));
+    // M ∇F_M(x) of the particle flow against FD of F(mu_M).
+    auto full = [&](const std::vector<double>& p) {
+      return f->value(ctx, ConstPointsView<double>(p.data(), rows, d));
+    };
+    std::vector<double> gp(y.size());
+    f->particle_gradient(ctx, ConstPointsView<double>(y.data(), rows, d), 1.0,
+                         PointsView<double>(gp.data(), rows, d));
+    const auto gpn = numeric_gradient(y, full);
+    for (std::size_t i = 0; i < gp.size(); ++i) {
+      CHECK(gp[i] == doctest::Approx(double(rows) * gpn[i]).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("functional: MMD value equals the V-statistic D_K^2 and vanishes at the target") {
+  const Context ctx(Device::cpu, 1);
+  const FlowConfig cfg = mmd_config(1.0);
+  const auto target = sample_measure(cfg.target, 3, 3, "target");
+  auto f = make_functional<double>(ctx, cfg, 3, 16, {target});
+  CHECK(std::fabs(f->value(ctx, ConstPointsView<double>(target.data.data(), 7, 3))) < 1e-12);
+  const auto x = random_points(5, 3, 9);
+  const double v = f->value(ctx, ConstPointsView<double>(x.data(), 5, 3));
+  const double direct =
+      mmd2<double>(ctx, ConstPointsView<double>(x.data(), 5, 3),
+                   ConstPointsView<double>(target.data.data(), 7, 3), 1.0);
+  CHECK(v == doctest::Approx(direct).epsilon(1e-12));
+}
+
+TEST_CASE("functional: the sliced estimator matches the exact one on average (r = 1)") {
+  const Context ctx(Device::cpu, 1);
+  FlowConfig cfg = mmd_config(1.0);
+  cfg.estimator = "sliced";
+  cfg.directions = 4096;
+  const auto target = sample_measure(cfg.target, 3, 3, "target");
+  auto sliced = make_functional<double>(ctx, cfg, 3, 200, {target});
+  cfg.estimator = "exact";
+  auto exact = make_functional<double>(ctx, cfg, 3, 200, {target});
+  const auto x = random_points(200, 3, 4);
+  sliced->draw(ctx, 1, 2, 3);
+  const double a = sliced->value(ctx, ConstPointsView<double>(x.data(), 200, 3));
+  const double b = exact->value(ctx, ConstPointsView<double>(x.data(), 200, 3));
+  CHECK(a == doctest::Approx(b).epsilon(1e-12));  // value() is always exact
+  const double sa = sliced->batch_value(ctx, ConstPointsView<double>(x.data(), 200, 3), 1.0,
+                                        PointsView<double>());
+  const double sb = exact->batch_value(ctx, ConstPointsView<double>(x.data(), 200, 3), 1.0,
+                                       PointsView<double>());
+  CHECK(sa == doctest::Approx(sb).epsilon(0.02));
+}
+
+TEST_CASE("measures: kinds, sizes and atoms") {
+  MeasureConfig m;
+  m.kind = "circle";
+  m.n = 100;
+  m.d = 3;
+  m.radius = 2;
+  m.points = {{1, 0, 0}};
+  const auto c = sample_measure(m, 1, 1, "initial");
+  for (index_t i = 0; i < m.n; ++i) {
+    const double dx = c.data[std::size_t(3 * i)] - 1, dy = c.data[std::size_t(3 * i + 1)],
+                 dz = c.data[std::size_t(3 * i + 2)];
+    CHECK(std::sqrt(dx * dx + dy * dy + dz * dz) == doctest::Approx(2));
+  }
+  CHECK_FALSE(has_atoms(c));
+  m.kind = "diracs";
+  m.points = {{1, 0, 0}, {0, 1, 0}};
+  const auto a = sample_measure(m, 1, 1, "initial");
+  CHECK(has_atoms(a));
+  CHECK(a.data[0] == 1);
+  CHECK(a.data[std::size_t(3 * 99 + 1)] == 1);
+  m.kind = "uniform";
+  m.low = -1;
+  m.high = 3;
+  const auto u = sample_measure(m, 1, 1, "initial");
+  for (double v : u.data) CHECK((v > -1 && v < 3));
+}
+
+TEST_CASE("validation: forward scheme, r = 1, d = 2") {
+  check_against_limit_curve(dirac_config("forward", 1.0, 2, 1000));
+}
+
+TEST_CASE("validation: backward scheme, r = 1, d = 2") {
+  check_against_limit_curve(dirac_config("backward", 1.0, 2, 1000));
+}
+
+TEST_CASE("validation: backward scheme, r = 1.5, d = 2") {
+  check_against_limit_curve(dirac_config("backward", 1.5, 2, 1000));
+}
+
+TEST_CASE("validation: particle flow, r = 1, d = 10") {
+  FlowConfig c = dirac_config("particle", 1.0, 10, 1000);
+  c.initial.kind = "square";
+  c.initial.radius = 1e-9;
+  check_against_limit_curve(c);
+}
