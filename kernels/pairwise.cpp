@@ -32,6 +32,8 @@ namespace {
 
 constexpr index_t kRowBlock = 64;  // rows of X that share one transposed tile of Y
 constexpr int kMaxThreads = 1024;
+constexpr index_t kRowMajorD = 16;          // from this d on, loops run over k, not j
+constexpr index_t kRowMajorTile = 262144;  // bytes of Y per tile in the row-major path
 
 // Columns of Y per tile: about 32 KiB of coordinates, a multiple of 16 (one AVX-512 float vector).
 template <class T>
@@ -45,6 +47,7 @@ struct Scratch {
   std::vector<T> yt, wt, bt;       // (d, JB), (d, JB), (JB): the tile of Y, W, b
   std::vector<T> s, zu, uu, f, fu;  // (JB) per-pair terms of one row (general d)
   std::vector<double> g;            // (kRowBlock, d) gradient accumulators of a row block
+  std::vector<T> gt;                // (d) one row's gradient over one tile (row-major path)
   void reserve(index_t jb, index_t d, bool directional) {
     auto grow = [](auto& v, index_t n) {
       if (index_t(v.size()) < n) v.resize(std::size_t(n));
@@ -54,6 +57,7 @@ struct Scratch {
     grow(s, jb);
     grow(f, jb);
     grow(g, kRowBlock * d);
+    grow(gt, d);
     if (directional) {
       grow(wt, jb * d);
       grow(zu, jb);
@@ -195,6 +199,52 @@ RowTile<T> row_tile(const T* xi, const T* vi, Scratch<T>& sc, index_t jn, index_
   return out;
 }
 
+// Large d: one row x_i (and v_i) against rows j0..j0+jn of Y read in place (row-major), the
+// loops over k vectorised. Adds sum_j b_j (f_ij z_ij + fu_ij u_ij) to g (d doubles).
+template <class T, PairwisePass P, bool R1>
+RowTile<T> row_tile_rowmajor(const RowPassArgs<T>& p, const T* xi, const T* vi, index_t j0,
+                             index_t jn, T r, T* gt, double* g) {
+  constexpr bool dir = P == PairwisePass::directional;
+  const index_t d = p.x.cols;
+  RowTile<T> out;
+  if constexpr (P != PairwisePass::energy) std::fill(gt, gt + d, T(0));
+  for (index_t j = j0; j < j0 + jn; ++j) {
+    const T* yj = p.y.data + j * p.y.ld;
+    const T* wj = dir ? p.w.data + j * p.w.ld : nullptr;
+    const T bj = p.b ? p.b[j] : T(1);
+    T s = 0;
+#pragma omp simd reduction(+ : s)
+    for (index_t k = 0; k < d; ++k) s += (xi[k] - yj[k]) * (xi[k] - yj[k]);
+    if constexpr (P == PairwisePass::energy) {
+      out.value += bj * (R1 ? riesz::power_r1(s) : riesz::power(s, r));
+      continue;
+    }
+    const T f = bj * (R1 ? riesz::grad_factor_r1(s) : riesz::grad_factor(s, r));
+    if constexpr (dir) {
+      T zu = 0, uu = 0;
+#pragma omp simd reduction(+ : zu, uu)
+      for (index_t k = 0; k < d; ++k) {
+        const T u = vi[k] - wj[k];
+        zu += (xi[k] - yj[k]) * u;
+        uu += u * u;
+      }
+      const bool coinc = s == T(0);
+      const T fu = coinc ? bj * riesz::coincident_grad_factor(uu, R1) : T(0);
+      out.value += f * zu + (coinc ? bj * riesz::coincident_rate(uu, R1) : T(0));
+      out.coincident += coinc ? 1 : 0;
+#pragma omp simd
+      for (index_t k = 0; k < d; ++k) gt[k] += f * (xi[k] - yj[k]) + fu * (vi[k] - wj[k]);
+    } else {
+#pragma omp simd
+      for (index_t k = 0; k < d; ++k) gt[k] += f * (xi[k] - yj[k]);
+    }
+  }
+  if constexpr (P != PairwisePass::energy) {
+    for (index_t k = 0; k < d; ++k) g[k] += double(gt[k]);
+  }
+  return out;
+}
+
 // Copies Y (and W, b) rows j0..j0+jn into the transposed tile (d, jb).
 template <class T>
 void load_tile(const RowPassArgs<T>& p, bool directional, index_t j0, index_t jn, index_t jb,
@@ -221,7 +271,10 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
   constexpr bool dir = P == PairwisePass::directional;
   const bool write_g = P != PairwisePass::energy && p.g.data != nullptr;
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
-  const index_t jb = tile_cols<T>(d);
+  // d >= kRowMajorD reads Y in place, kRowMajorTile rows (about 256 KiB, L2) per tile.
+  const bool row_major = D == 0 && d >= kRowMajorD;
+  const index_t jb = row_major ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
+                               : tile_cols<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);
   double value_part[kMaxThreads] = {};
@@ -241,7 +294,7 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
       std::fill(sc.g.begin(), sc.g.begin() + (i1 - i0) * d, 0.0);
       for (index_t j0 = 0; j0 < m; j0 += jb) {
         const index_t jn = std::min(jb, m - j0);
-        load_tile(p, dir, j0, jn, jb, sc);
+        if (!row_major) load_tile(p, dir, j0, jn, jb, sc);
         for (index_t i = i0; i < i1; ++i) {
           const T* xi = p.x.data + i * p.x.ld;
           const T* vi = dir ? p.v.data + i * p.v.ld : nullptr;
@@ -257,7 +310,9 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
             continue;
           }
 #endif
-          const RowTile<T> rt = row_tile<T, P, D, R1>(xi, vi, sc, jn, jb, d, r, gi);
+          const RowTile<T> rt =
+              row_major ? row_tile_rowmajor<T, P, R1>(p, xi, vi, j0, jn, r, sc.gt.data(), gi)
+                        : row_tile<T, P, D, R1>(xi, vi, sc, jn, jb, d, r, gi);
           row_value[i - i0] += double(rt.value);
           count += rt.coincident;
         }
