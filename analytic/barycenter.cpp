@@ -46,7 +46,8 @@ void sample_barycenter(const std::vector<BarycenterComponent>& components, index
   if (components.empty()) throw_bad_input("alpha: the barycenter needs at least one measure");
   double total = 0.0;
   for (const auto& c : components) {
-    if (!(c.alpha > 0.0)) throw_bad_input("alpha = " + std::to_string(c.alpha) + ": weights must be > 0");
+    if (!(c.alpha >= 0.0))
+      throw_bad_input("alpha = " + std::to_string(c.alpha) + ": weights must be >= 0");
     total += c.alpha;
   }
   if (std::abs(total - 1.0) > 1e-12) {

@@ -17,7 +17,7 @@ enum class Curve2d {
 
 struct BarycenterComponent {
   Curve2d curve;
-  double alpha;  // weight, > 0; the weights must sum to 1
+  double alpha;  // weight, >= 0; the weights must sum to 1
 };
 
 // The point of `curve` at arc-length fraction u in [0, 1) (counter-clockwise from (1, 0)).
@@ -29,7 +29,8 @@ void sample_curve(Curve2d curve, index_t n, std::uint64_t seed, std::uint64_t st
 
 // n samples (n x 2, host) of mu* = sum_i alpha_i mu_i. Sample i uses Philox block i of
 // (seed, stream): its first uniform picks the component (inverse CDF of the weights), its second
-// the arc-length position. Throws bad_input (naming alpha) on weights <= 0 or not summing to 1.
+// the arc-length position. Throws bad_input (naming alpha) on negative weights or weights not
+// summing to 1.
 void sample_barycenter(const std::vector<BarycenterComponent>& components, index_t n,
                        std::uint64_t seed, std::uint64_t stream, double* out);
 

@@ -9,7 +9,8 @@
 namespace nwgf {
 namespace {
 void check_t(double t) {
-  if (!(t >= 0.0) || !(t < 1e300)) throw_bad_input("t = " + std::to_string(t) + ": must be >= 0 and finite");
+  if (!(t >= 0.0) || !(t < 1e300))
+    throw_bad_input("t = " + std::to_string(t) + ": must be >= 0 and finite");
 }
 }  // namespace
 

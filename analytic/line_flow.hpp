@@ -1,6 +1,6 @@
 #pragma once
-// App. G: the exact Wasserstein gradient flow on the line of F_{delta_0} = D_K^2(., delta_0) + const
-// with the negative distance kernel (r = 1), started at delta_{-1}:
+// App. G: the exact Wasserstein gradient flow on the line of F_{delta_0} = D_K^2(., delta_0) +
+// const with the negative distance kernel (r = 1), started at delta_{-1}:
 //   gamma(t) = 1/(2t) lambda_[-1, -1+2t]                    for 0 < t <= 1/2,
 //            = 1/(2t) lambda_[-1, 0] + (1 - 1/(2t)) delta_0  for t > 1/2.
 // In quantile form both cases read Q_t(u) = min(-1 + 2 t u, 0): each quantile moves with speed

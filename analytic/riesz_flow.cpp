@@ -65,8 +65,8 @@ double jko_step(double r, double tau, double t_prev) {
 
 double hyp2f1_at_one(double a, double b, double c) {
   if (!(c - a - b > 0.0)) {
-    throw_bad_input("2F1(a, b; c; 1) diverges unless c - a - b > 0 (got " + std::to_string(c - a - b) +
-                    ")");
+    throw_bad_input("2F1(a, b; c; 1) diverges unless c - a - b > 0 (got " +
+                    std::to_string(c - a - b) + ")");
   }
   return boost::math::hypergeometric_pFq({a, b}, {c}, 1.0);
 }
@@ -102,7 +102,8 @@ double eta_star_radial_cdf(const EtaStar& eta, double rho) {
 }
 
 double eta_star_radial_quantile(const EtaStar& eta, double u) {
-  if (!(u > 0.0 && u < 1.0)) throw_bad_input("radial quantile: u = " + std::to_string(u) + " not in (0, 1)");
+  if (!(u > 0.0 && u < 1.0))
+    throw_bad_input("radial quantile: u = " + std::to_string(u) + " not in (0, 1)");
   if (!eta.ball) return eta.c;
   return eta.s * std::sqrt(boost::math::ibeta_inv(beta_a(eta), beta_b(eta), u));
 }

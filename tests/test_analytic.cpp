@@ -33,9 +33,9 @@ double ball_integral(const EtaStar& e, G g, double split = -1.0) {
   const double area = sphere_area(e.d);
   bm::quadrature::tanh_sinh<double> ts;
   auto piece = [&](double a, double b) {
+    // uc = b - u (>= 0) on the right half of [a, b], a - u (< 0) on the left half.
     auto f = [&](double u, double uc) {
-      const double dist = (uc != 0.0 && u > 0.5 * (a + b)) ? uc : b - u;
-      const double s_minus_u = (b == e.s) ? dist : e.s - u;
+      const double s_minus_u = b != e.s ? e.s - u : (uc >= 0.0 ? uc : (b - a) + uc);
       return g(u) * area * std::pow(u, e.d - 1) * e.A_s * std::pow(s_minus_u * (e.s + u), alpha);
     };
     return ts.integrate(f, a, b, 1e-12);
@@ -45,7 +45,8 @@ double ball_integral(const EtaStar& e, G g, double split = -1.0) {
 }
 
 // Mean of |x - y|^r over y uniform on the sphere |y| = u, for |x| = rho:
-// ∫_0^pi sin^{d-2}(phi) |x-y|^r dphi / ∫_0^pi sin^{d-2}(phi) dphi, |x-y|^2 = (rho-u)^2 + 4 rho u sin^2(phi/2).
+// ∫_0^pi sin^{d-2}(phi) |x-y|^r dphi / ∫_0^pi sin^{d-2}(phi) dphi, |x-y|^2 = (rho-u)^2 + 4 rho u
+// sin^2(phi/2).
 double sphere_mean_dist_r(int d, double r, double rho, double u) {
   if (d == 1) return 0.5 * (std::pow(std::abs(rho - u), r) + std::pow(rho + u, r));
   bm::quadrature::tanh_sinh<double> ts;
@@ -61,7 +62,8 @@ double sphere_mean_dist_r(int d, double r, double rho, double u) {
 double phi_first_variation(const EtaStar& e, double rho) {
   double potential;
   if (e.ball) {
-    potential = ball_integral(e, [&](double u) { return sphere_mean_dist_r(e.d, e.r, rho, u); }, rho);
+    potential = ball_integral(
+        e, [&](double u) { return sphere_mean_dist_r(e.d, e.r, rho, u); }, rho);
   } else {
     potential = sphere_mean_dist_r(e.d, e.r, rho, e.c);
   }
@@ -94,7 +96,8 @@ TEST_CASE("2F1(a, b; c; 1) against Gauss' Gamma-function formula") {
     for (double r : {0.5, 1.0, 1.2, 1.5, 1.9}) {
       if (d + r < 4.0) continue;
       const double a = -0.5 * r, b = 0.5 * (2.0 - r - d), c = 0.5 * d;
-      const double gauss = bm::tgamma(c) * bm::tgamma(c - a - b) / (bm::tgamma(c - a) * bm::tgamma(c - b));
+      const double gauss =
+          bm::tgamma(c) * bm::tgamma(c - a - b) / (bm::tgamma(c - a) * bm::tgamma(c - b));
       CAPTURE(d);
       CAPTURE(r);
       CHECK(hyp2f1_at_one(a, b, c) == doctest::Approx(gauss).epsilon(1e-13));
@@ -114,15 +117,17 @@ TEST_CASE("eta*: closed form against a 50-digit evaluation by a different route"
       if (d + r < 4.0) {
         // s^{2-r} = r Gamma(2-r/2) Gamma((d+r)/2) / Gamma(d/2+1);
         // A_s = Gamma(2-r/2) / (s^{2-r} pi^{d/2} Gamma(2-(r+d)/2))   (B written out as Gammas).
-        const mp s_pow = R * bm::tgamma(mp(2) - R / 2) * bm::tgamma((D + R) / 2) / bm::tgamma(D / 2 + 1);
+        const mp s_pow =
+            R * bm::tgamma(mp(2) - R / 2) * bm::tgamma((D + R) / 2) / bm::tgamma(D / 2 + 1);
         const mp s = exp(log(s_pow) / (2 - R));
-        const mp A = bm::tgamma(mp(2) - R / 2) /
-                     (s_pow * pow(bm::constants::pi<mp>(), D / 2) * bm::tgamma(mp(2) - (R + D) / 2));
+        const mp A = bm::tgamma(mp(2) - R / 2) / (s_pow * pow(bm::constants::pi<mp>(), D / 2) *
+                                                  bm::tgamma(mp(2) - (R + D) / 2));
         CHECK(std::abs(e.s / double(s) - 1.0) < 1e-13);
         CHECK(std::abs(e.A_s / double(A) - 1.0) < 1e-13);
         CHECK(std::abs(e.second_moment / double(s * s * D / (4 - R)) - 1.0) < 1e-13);
       } else {
-        // Gauss: 2F1(-r/2, (2-r-d)/2; d/2; 1) = Gamma(d/2) Gamma(d+r-1) / (Gamma((d+r)/2) Gamma(d-1+r/2)).
+        // Gauss: 2F1(-r/2, (2-r-d)/2; d/2; 1) = Gamma(d/2) Gamma(d+r-1) / (Gamma((d+r)/2)
+        // Gamma(d-1+r/2)).
         const mp f = bm::tgamma(D / 2) * bm::tgamma(D + R - 1) /
                      (bm::tgamma((D + R) / 2) * bm::tgamma(D - 1 + R / 2));
         const mp c = exp(log(R / 2 * f) / (2 - R));
@@ -145,7 +150,8 @@ TEST_CASE("eta*: the ball density integrates to 1 and has the stated second mome
       // The radial CDF (Beta law) against the integrated density.
       for (double q : {0.2, 0.5, 0.9, 0.999}) {
         const double rho = q * e.s;
-        const double mass = ball_integral(e, [&](double u) { return u <= rho ? 1.0 : 0.0; }, rho);
+        const double mass = ball_integral(
+            e, [&](double u) { return u <= rho ? 1.0 : 0.0; }, rho);
         CHECK(eta_star_radial_cdf(e, rho) == doctest::Approx(mass).epsilon(1e-9));
         CHECK(eta_star_radial_quantile(e, mass) == doctest::Approx(rho).epsilon(1e-9));
       }
@@ -153,7 +159,8 @@ TEST_CASE("eta*: the ball density integrates to 1 and has the stated second mome
   }
 }
 
-TEST_CASE("eta* is optimal: Phi = |x|^2/2 - ∫|x-y|^r deta* is constant on the support, larger off it") {
+TEST_CASE(
+    "eta* is optimal: Phi = |x|^2/2 - ∫|x-y|^r deta* is constant on the support, larger off it") {
   struct Case {
     int d;
     double r;
@@ -188,25 +195,31 @@ TEST_CASE("eta* is optimal: Phi = |x|^2/2 - ∫|x-y|^r deta* is constant on the 
 
 TEST_CASE("jko_times: r = 1 gives n tau; Newton agrees with TOMS 748 on the defining equation") {
   const std::vector<double> t1 = jko_times(1.0, 0.05, 100);
-  for (int n = 1; n <= 100; ++n) CHECK(t1[n - 1] == doctest::Approx(n * 0.05).epsilon(1e-13));  // n additions of tau
+  for (int n = 1; n <= 100; ++n)
+    CHECK(t1[n - 1] == doctest::Approx(n * 0.05).epsilon(1e-13));  // n additions of tau
   for (double r : {0.1, 0.5, 0.9, 1.1, 1.5, 1.95}) {
     for (double tau : {0.01, 0.3}) {
       const std::vector<double> t = jko_times(r, tau, 50);
       double prev = 0.0;
       for (int n = 1; n <= 50; ++n) {
-        auto h = [&](double x) { return std::pow(prev, 1.0 / (2.0 - r)) * std::pow(x, (1.0 - r) / (2.0 - r)) - x + tau; };
+        auto h = [&](double x) {
+          return std::pow(prev, 1.0 / (2.0 - r)) * std::pow(x, (1.0 - r) / (2.0 - r)) - x + tau;
+        };
         std::uintmax_t iters = 200;
-        const auto br = bm::tools::toms748_solve(h, tau, prev + 10.0 * tau + 1.0, bm::tools::eps_tolerance<double>(50), iters);
+        const auto br = bm::tools::toms748_solve(h, tau, prev + 10.0 * tau + 1.0,
+                                                 bm::tools::eps_tolerance<double>(50), iters);
         CAPTURE(r);
         CAPTURE(n);
         CHECK(t[n - 1] == doctest::Approx(0.5 * (br.first + br.second)).epsilon(1e-13));
         // Scale form: g_n = g_{n-1} + tau g_n^{r-1}, g = t^{1/(2-r)}.
-        const double g = std::pow(t[n - 1], 1.0 / (2.0 - r)), g_prev = std::pow(prev, 1.0 / (2.0 - r));
+        const double g = std::pow(t[n - 1], 1.0 / (2.0 - r)),
+                     g_prev = std::pow(prev, 1.0 / (2.0 - r));
         CHECK(g == doctest::Approx(g_prev + tau * std::pow(g, r - 1.0)).epsilon(1e-12));
         prev = t[n - 1];
       }
       CHECK(t[0] == doctest::Approx(tau).epsilon(1e-15));
-      CHECK(jko_scale(r, tau, 50) == doctest::Approx(std::pow(t[49], 1.0 / (2.0 - r))).epsilon(1e-15));
+      CHECK(jko_scale(r, tau, 50) ==
+            doctest::Approx(std::pow(t[49], 1.0 / (2.0 - r))).epsilon(1e-15));
     }
   }
   CHECK(jko_scale(1.5, 0.1, 0) == 0.0);
@@ -276,7 +289,7 @@ TEST_CASE("jko_scale converges to the limit curve f as tau -> 0 (Thm 5.2 (ii))")
 
 TEST_CASE("limit_scale and forward_scales (Thm 5.4, r = 1)") {
   CHECK(limit_scale(1.0, 0.7) == doctest::Approx(0.7).epsilon(1e-15));
-  CHECK(limit_scale(1.5, 2.0) == doctest::Approx(1.0).epsilon(1e-15));   // (0.5 * 2)^2
+  CHECK(limit_scale(1.5, 2.0) == doctest::Approx(1.0).epsilon(1e-15));  // (0.5 * 2)^2
   CHECK(limit_scale(0.5, 1.5) == doctest::Approx(std::pow(2.25, 2.0 / 3.0)).epsilon(1e-15));
   const std::vector<double> a = forward_scales(0.05, 40);
   const std::vector<double> t = jko_times(1.0, 0.05, 40);

@@ -50,11 +50,13 @@ void check_d_r(int d, double r) {
     throw_bad_input("--d: dimension must be in [1, " + std::to_string(kMaxDim) + "], got " +
                     std::to_string(d));
   }
-  if (!(r > 0.0 && r < 2.0)) throw_bad_input("--r: Riesz exponent must lie in (0, 2), got " + num(r));
+  if (!(r > 0.0 && r < 2.0))
+    throw_bad_input("--r: Riesz exponent must lie in (0, 2), got " + num(r));
 }
 
 void check_tau(double tau) {
-  if (!(tau > 0.0) || !std::isfinite(tau)) throw_bad_input("--tau: must be positive and finite, got " + num(tau));
+  if (!(tau > 0.0) || !std::isfinite(tau))
+    throw_bad_input("--tau: must be positive and finite, got " + num(tau));
 }
 
 void add_eta_star(JsonObject& o, const EtaStar& e) {
@@ -69,13 +71,15 @@ void add_eta_star(JsonObject& o, const EtaStar& e) {
 
 int run_analytic(const AnalyticOptions& a, bool tau_given, bool steps_given) {
   check_d_r(a.d, a.r);
-  if (tau_given != steps_given) throw_bad_input(tau_given ? "--steps: required with --tau" : "--tau: required with --steps");
+  if (tau_given != steps_given)
+    throw_bad_input(tau_given ? "--steps: required with --tau" : "--tau: required with --steps");
   JsonObject o;
   add_eta_star(o, eta_star(a.d, a.r));
   if (tau_given) {
     check_tau(a.tau);
     if (a.steps < 1 || a.steps > kMaxSteps) {
-      throw_bad_input("--steps: must be in [1, " + std::to_string(kMaxSteps) + "], got " + std::to_string(a.steps));
+      throw_bad_input("--steps: must be in [1, " + std::to_string(kMaxSteps) + "], got " +
+                      std::to_string(a.steps));
     }
     const std::vector<double> t = jko_times(a.r, a.tau, a.steps);
     std::vector<double> f_tau(t.size()), f(t.size());
@@ -91,11 +95,14 @@ int run_analytic(const AnalyticOptions& a, bool tau_given, bool steps_given) {
 
 int run_sample(const GlobalOptions& g, const SampleOptions& s, bool tau_given) {
   check_d_r(s.d, s.r);
-  if (!(s.t >= 0.0) || !std::isfinite(s.t)) throw_bad_input("--t: must be >= 0 and finite, got " + num(s.t));
+  if (!(s.t >= 0.0) || !std::isfinite(s.t))
+    throw_bad_input("--t: must be >= 0 and finite, got " + num(s.t));
   if (s.n < 1 || double(s.n) * s.d > kMaxValues) {
-    throw_bad_input("--n: must be >= 1 with n * d <= " + num(kMaxValues) + ", got " + std::to_string(s.n));
+    throw_bad_input("--n: must be >= 1 with n * d <= " + num(kMaxValues) + ", got " +
+                    std::to_string(s.n));
   }
-  if (s.scheme != "limit" && s.scheme != "jko") throw_bad_input("--scheme: must be limit or jko, got '" + s.scheme + "'");
+  if (s.scheme != "limit" && s.scheme != "jko")
+    throw_bad_input("--scheme: must be limit or jko, got '" + s.scheme + "'");
   if (s.out.empty()) throw_bad_input("--out: an output .npy path is required");
   double scale = 0.0;
   long long steps = -1;
@@ -106,7 +113,8 @@ int run_sample(const GlobalOptions& g, const SampleOptions& s, bool tau_given) {
     check_tau(s.tau);
     const double ratio = std::round(s.t / s.tau);
     if (!(ratio <= kMaxSteps)) {
-      throw_bad_input("--t: t / tau = " + num(s.t / s.tau) + " exceeds " + std::to_string(kMaxSteps) + " steps");
+      throw_bad_input("--t: t / tau = " + num(s.t / s.tau) + " exceeds " +
+                      std::to_string(kMaxSteps) + " steps");
     }
     steps = (long long)ratio;
     if (std::abs(s.t - ratio * s.tau) > 1e-9 * std::max(s.t, s.tau)) {
@@ -121,7 +129,12 @@ int run_sample(const GlobalOptions& g, const SampleOptions& s, bool tau_given) {
   write_npy(s.out, x.data(), s.n, s.d);
   const EtaStar e = eta_star(s.d, s.r);
   JsonObject o;
-  o.add("out", s.out).add("n", s.n).add("d", s.d).add("r", s.r).add("t", s.t).add("scheme", s.scheme);
+  o.add("out", s.out)
+      .add("n", s.n)
+      .add("d", s.d)
+      .add("r", s.r)
+      .add("t", s.t)
+      .add("scheme", s.scheme);
   if (steps >= 0) o.add("tau", s.tau).add("steps", steps);
   o.add("case", e.ball ? "ball" : "sphere").add("scale", scale).add("radius", scale * e.radius);
   o.add("second_moment", scale * scale * e.second_moment).add("seed", (long long)s.seed);
@@ -151,7 +164,8 @@ CommandRegistrar reg_sample(
       sub.add_option("--n", s->n, "Number of samples")->required();
       sub.add_option("--seed", s->seed, "Philox seed (default 0)");
       sub.add_option("--stream", s->stream, "Philox stream (default 0)");
-      CLI::Option* tau = sub.add_option("--tau", s->tau, "JKO step size (scheme jko; t must be n tau)");
+      CLI::Option* tau =
+          sub.add_option("--tau", s->tau, "JKO step size (scheme jko; t must be n tau)");
       sub.add_option("--scheme", s->scheme, "limit (gamma(t), default) or jko (mu_tau^n)");
       sub.add_option("--out", s->out, "Output .npy file, float64 (n, d)")->required();
       return [&g, s, tau] { return run_sample(g, *s, tau->count() > 0); };
