@@ -309,6 +309,11 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
                            : avx512_row_tile_r1<T, D, grad, false>(xi, yt, bt, jn, jb, gi));
             continue;
           }
+          if constexpr (R1 && D > 0 && dir) {
+            row_value[i - i0] += double(avx512_row_tile_dir_r1<T, D>(
+                xi, vi, sc.yt.data(), sc.wt.data(), sc.bt.data(), jn, jb, gi, count));
+            continue;
+          }
 #endif
           const RowTile<T> rt =
               row_major ? row_tile_rowmajor<T, P, R1>(p, xi, vi, j0, jn, r, sc.gt.data(), gi)

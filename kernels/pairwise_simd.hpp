@@ -42,6 +42,8 @@ struct Avx512<float> {
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mask_zero(V a, M m) { return _mm512_maskz_mov_ps(m, a); }
+  static M is_zero(V a) { return _mm512_cmp_ps_mask(a, zero(), _CMP_EQ_OQ); }
+  static constexpr M all = M(0xFFFF);
   static M tail(int n) { return M((1u << n) - 1u); }
   static float sum(V a) { return lane_sum<float, width>(a); }
   // 1/sqrt(s), s clamped to FLT_MIN so that s = 0 gives a finite factor (times z = 0: 0).
@@ -69,6 +71,8 @@ struct Avx512<double> {
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mask_zero(V a, M m) { return _mm512_maskz_mov_pd(m, a); }
+  static M is_zero(V a) { return _mm512_cmp_pd_mask(a, zero(), _CMP_EQ_OQ); }
+  static constexpr M all = M(0xFF);
   static M tail(int n) { return M((1u << n) - 1u); }
   static double sum(V a) { return lane_sum<double, width>(a); }
   static V rsqrt(V s) {
@@ -136,6 +140,49 @@ T avx512_row_tile_r1(const T* xi, const T* yt, const T* bt, index_t jn, index_t 
   } else {
     return S::sum(S::add(e, e2));
   }
+}
+
+// Directional derivative, r = 1, d = D: with z = x_i - y_j, u = v_i - w_j, adds
+// sum_j b_j (z/|z| or, at coincident pairs, u/|u|) to g and returns sum_j b_j (<z,u>/|z| or |u|);
+// counts coincident pairs. The clamped rsqrt keeps f finite at z = 0, where f z = f <z,u> = 0.
+template <class T, int D>
+T avx512_row_tile_dir_r1(const T* xi, const T* vi, const T* yt, const T* wt, const T* bt,
+                         index_t jn, index_t jb, double* g, index_t& coincident) {
+  using S = Avx512<T>;
+  using V = typename S::V;
+  using M = typename S::M;
+  constexpr int W = S::width;
+  V x[D], v[D], acc[D];
+  for (int k = 0; k < D; ++k) {
+    x[k] = S::set1(xi[k]);
+    v[k] = S::set1(vi[k]);
+    acc[k] = S::zero();
+  }
+  V rate = S::zero();
+  index_t cnt = 0;
+  for (index_t j = 0; j < jn; j += W) {
+    const int left = int(jn - j < W ? jn - j : W);
+    const M valid = left == W ? S::all : S::tail(left);
+    V z[D], u[D];
+    V s = S::zero(), zu = S::zero(), uu = S::zero();
+    for (int k = 0; k < D; ++k) {
+      z[k] = S::sub(x[k], S::load(yt + k * jb + j, valid));
+      u[k] = S::sub(v[k], S::load(wt + k * jb + j, valid));
+      s = S::fmadd(z[k], z[k], s);
+      zu = S::fmadd(z[k], u[k], zu);
+      uu = S::fmadd(u[k], u[k], uu);
+    }
+    const V b = S::load(bt + j, valid);
+    const M coinc = M(S::is_zero(s) & valid);
+    const V f = S::mask_zero(S::mul(b, S::rsqrt(s)), valid);
+    const V fu = S::mask_zero(S::mul(b, S::rsqrt(uu)), coinc);
+    rate = S::fmadd(fu, uu, S::fmadd(f, zu, rate));
+    for (int k = 0; k < D; ++k) acc[k] = S::fmadd(fu, u[k], S::fmadd(f, z[k], acc[k]));
+    cnt += __builtin_popcount(unsigned(coinc));
+  }
+  for (int k = 0; k < D; ++k) g[k] += double(S::sum(acc[k]));
+  coincident += cnt;
+  return S::sum(rate);
 }
 
 }  // namespace nwgf::detail
