@@ -1,6 +1,7 @@
 #include "analytic/line_flow.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "engine/error.hpp"
@@ -9,8 +10,9 @@
 namespace nwgf {
 namespace {
 void check_t(double t) {
-  if (!(t >= 0.0) || !(t < 1e300))
+  if (!(t >= 0.0) || !std::isfinite(t)) {
     throw_bad_input("t = " + std::to_string(t) + ": must be >= 0 and finite");
+  }
 }
 }  // namespace
 

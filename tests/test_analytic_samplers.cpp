@@ -366,7 +366,8 @@ TEST_CASE("CLI: sample-analytic writes exact samples; bad input exits 2 naming t
         Bad{"sample-analytic --d 2 --r 1 --t 1 --n 10 --scheme jko" + o, "--tau"},
         Bad{"sample-analytic --d 2 --r 1 --t 0.25 --tau 0.1 --n 10 --scheme jko" + o, "--t"},
         Bad{"sample-analytic --d 2 --r 1 --t 1 --tau 0 --n 10 --scheme jko" + o, "--tau"},
-        Bad{"sample-analytic --d 2 --r 3 --t 1 --n 10" + o, "--r"}}) {
+        Bad{"sample-analytic --d 2 --r 3 --t 1 --n 10" + o, "--r"},
+        Bad{"sample-analytic --d 2 --r 1.99 --t 1e6 --n 10" + o, "--t"}}) {
     res = test::run_cli(b.args);
     CAPTURE(b.args);
     CHECK(res.exit_code == 2);

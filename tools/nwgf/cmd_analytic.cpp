@@ -123,6 +123,8 @@ int run_sample(const GlobalOptions& g, const SampleOptions& s, bool tau_given) {
     }
     scale = jko_scale(s.r, s.tau, int(steps));
   }
+  if (!std::isfinite(scale))
+    throw_bad_input("--t: the dilation factor at t = " + num(s.t) + " overflows a double");
   set_threads(g.threads > 0 ? g.threads : default_threads());
   std::vector<double> x(std::size_t(s.n) * s.d);  // (n, d)
   sample_eta_star(s.d, s.r, scale, s.n, s.seed, s.stream, x.data());
