@@ -17,8 +17,11 @@
 // a elements below and N - b above, i.e. the derivative uses sign(0) = 0 like the exact pairwise
 // gradient.) Back to R^d: d/dx_i = sum_s (dS/dp_i)(theta_s) theta_s, a GEMM grad = G^T Theta.
 //
-// Conventions: r = 1 only; uniform weights; sums over all pairs, diagonal included (V-statistic,
+// Conventions: r = 1 only; uniform weights (weighted sums would replace the counts by weighted
+// prefix sums; not implemented); sums over all pairs, diagonal included (V-statistic,
 // CONTRACT.md). The returned sums estimate the exact sums without bias (the c_d factor is applied).
+// Cost per evaluation: CPU one radix sort of the N + M projections per direction (directions in
+// parallel over threads); CUDA one CUB device radix sort per direction and set.
 #include <cstdint>
 
 #include "engine/backend.hpp"
@@ -68,6 +71,7 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
 template <class T>
 class SlicedRiesz {
  public:
+  // Allocates everything; starts with the directions of draw_directions(ctx, 0, 0, 0).
   SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions);
 
   // Draws S fresh unit directions: normals number [counter S d, (counter + 1) S d) of the Philox
