@@ -31,20 +31,26 @@ struct BatchRows {
   bool random = false;         // else drawn by batch_row(seed, stream, counter, k, n)
   std::uint64_t seed = 0, stream = 0, counter = 0;
   std::uint64_t z_stream = 0, z_counter = 0;  // latent normals: element k * l + j
+  // The network sees the standardised samples (x - centre) / scale (centre: d values on the
+  // device, or null for 0); xb receives the raw x.
+  const void* centre = nullptr;
+  double inv_scale = 1;
 };
 
 NWGF_HD index_t source_row(const BatchRows& b, index_t k, index_t n) {
   return b.random ? batch_row(b.seed, b.stream, b.counter, k, n) : b.first + k;
 }
 
-// Element (k, j) of the input (B, d + l): x[row(k), j] for j < d, else z_{k, j - d}.
+// Element (k, j) of the input (B, d + l): (x[row(k), j] - centre_j) / scale for j < d, else
+// z_{k, j - d}.
 // xb (B, d) receives the gathered x (may be null).
 template <class T>
 NWGF_HD void network_input_element(const T* x, index_t n, index_t d, index_t l, const BatchRows& b,
                                    index_t k, index_t j, T* in, T* xb) {
   if (j < d) {
     const T v = x[source_row(b, k, n) * d + j];
-    in[k * (d + l) + j] = v;
+    const T c = b.centre ? static_cast<const T*>(b.centre)[j] : T(0);
+    in[k * (d + l) + j] = T((v - c) * T(b.inv_scale));
     if (xb) xb[k * d + j] = v;
   } else {
     in[k * (d + l) + j] =

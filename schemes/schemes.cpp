@@ -37,8 +37,11 @@ class NeuralScheme final : public Scheme<T> {
         out_(ctx, max_rows_ * d),
         grad_(ctx, max_rows_ * d),
         grad2_(ctx, max_rows_ * d),
-        next_(ctx, n * d) {
+        next_(ctx, n * d),
+        t_(ctx, max_rows_ * d),
+        centre_(ctx, d) {
     mlp_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
+    fill_zero(ctx, centre_);
   }
 
   index_t iterations(index_t n) const override {
@@ -49,6 +52,7 @@ class NeuralScheme final : public Scheme<T> {
                   const IterationCallback& progress) override {
     StepResult res;
     res.iterations = iterations(n);
+    standardise(ctx, x);
     for (index_t it = 0; it < res.iterations; ++it) {
       res.loss = iterate(ctx, x, n, it, tau);
       if (!std::isfinite(res.loss)) {
@@ -61,7 +65,7 @@ class NeuralScheme final : public Scheme<T> {
       res.rescale = rescale(ctx, x, n);
       push(ctx, x, n, T(tau * res.rescale));
     } else {
-      push(ctx, x, n, T(0));
+      push(ctx, x, n, T(scale_));
     }
     return res;
   }
@@ -106,6 +110,8 @@ class NeuralScheme final : public Scheme<T> {
     b.z_stream = random_stream(z_purpose, std::uint64_t(n));
     b.counter = counter << 32;
     b.z_counter = counter << 32;
+    b.centre = centre_.data();
+    b.inv_scale = 1 / scale_;
     if (batch >= n_) {
       for (int half = 0; half < 2; ++half) {
         b.random = false;
@@ -121,13 +127,44 @@ class NeuralScheme final : public Scheme<T> {
     return 2 * batch;
   }
 
-  // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dT.
+  // Centre (mean) and scale (RMS distance to the mean per coordinate; 1 at a Dirac) of the
+  // samples at the start of a step: the network works in these standardised coordinates.
+  void standardise(const Context& ctx, const Points<T>& x) {
+    std::vector<T> h(std::size_t(n_ * d_));
+    copy_to_host(ctx, h.data(), x.buffer());
+    std::vector<double> mean(std::size_t(d_), 0.0);
+    for (index_t i = 0; i < n_; ++i) {
+      for (index_t j = 0; j < d_; ++j) mean[std::size_t(j)] += double(h[std::size_t(i * d_ + j)]);
+    }
+    for (double& m : mean) m /= double(n_);
+    double var = 0;
+    for (index_t i = 0; i < n_; ++i) {
+      for (index_t j = 0; j < d_; ++j) {
+        const double c = double(h[std::size_t(i * d_ + j)]) - mean[std::size_t(j)];
+        var += c * c;
+      }
+    }
+    const double sd = std::sqrt(var / double(n_ * d_));
+    scale_ = sd > 1e-30 ? sd : 1.0;
+    const std::vector<T> c(mean.begin(), mean.end());
+    copy_from_host(ctx, centre_, c.data(), d_);
+  }
+
+  // Backward: T(x, z) = x + scale net((x - centre) / scale, z), a reparametrisation of the
+  // Markov kernel that keeps the network's inputs and outputs O(1) at every scale of the flow.
+  // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dnet = scale dL/dT.
   double backward_loss(const Context& ctx, index_t rows, double tau) {
-    const double cost = transport_cost(ctx, xb_.data(), out_.data(), rows * d_,
-                                       T(1.0 / (tau * double(rows))), grad2_.data());
-    const double f = f_.batch_value(ctx, cview(out_, rows, d_), T(1), view(grad_, rows, d_));
-    axpby(ctx, rows * d_, T(1), grad2_.data(), T(1), grad_.data());
+    const index_t count = rows * d_;
+    copy_rows(ctx, xb_, t_, count);
+    axpby(ctx, count, T(scale_), out_.data(), T(1), t_.data());
+    const double cost = transport_cost(ctx, xb_.data(), t_.data(), count,
+                                       T(scale_ / (tau * double(rows))), grad2_.data());
+    const double f = f_.batch_value(ctx, cview(t_, rows, d_), T(scale_), view(grad_, rows, d_));
+    axpby(ctx, count, T(1), grad2_.data(), T(1), grad_.data());
     return cost / (2 * tau * double(rows)) + f;
+  }
+  static void copy_rows(const Context& ctx, const Buffer<T>& src, Buffer<T>& dst, index_t count) {
+    axpby(ctx, count, T(1), src.data(), T(0), dst.data());
   }
 
   // L = D / (||v|| + eps), ||v||^2 = mean_k |v_k|^2; grad_ <- dL/dv.
@@ -153,11 +190,14 @@ class NeuralScheme final : public Scheme<T> {
     return norm2 > 0 ? std::max(-dv, 0.0) / norm2 : 0.0;
   }
 
-  // Backward: x <- T(x, z). Forward: x <- x + alpha T(x, z). Fresh z per sample.
+  // x <- x + alpha net(x, z), fresh z per sample. Backward: alpha = scale (x <- T(x, z));
+  // forward: alpha = tau (D/||v||^2)^-.
   void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     BatchRows b;
     b.seed = seed_;
     b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
+    b.centre = centre_.data();
+    b.inv_scale = 1 / scale_;
     for (index_t first = 0; first < n_; first += max_rows_) {
       const index_t rows = std::min(max_rows_, n_ - first);
       b.first = first;
@@ -166,9 +206,7 @@ class NeuralScheme final : public Scheme<T> {
       mlp_.forward(ctx, cview(in_, rows, d_ + l_),
                    PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
     }
-    if (forward_) {
-      axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
-    }
+    axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
   }
 
@@ -180,7 +218,8 @@ class NeuralScheme final : public Scheme<T> {
   double lr_;
   Mlp<T> mlp_;
   Adam<T> adam_;
-  Buffer<T> in_, xb_, out_, grad_, grad2_, next_;
+  Buffer<T> in_, xb_, out_, grad_, grad2_, next_, t_, centre_;
+  double scale_ = 1;
 };
 
 template <class T>

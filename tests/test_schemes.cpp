@@ -80,11 +80,11 @@ FlowConfig dirac_config(const std::string& scheme, double r, index_t d, index_t 
   c.initial.kind = "dirac";
   c.initial.n = n;
   c.initial.d = d;
-  c.hidden = {32, 32};
-  c.batch = 250;
-  c.iterations_first = 500;
-  c.iterations = 120;
-  c.lr = 2e-3;
+  c.hidden = {64, 64};
+  c.batch = 500;
+  c.iterations_first = 1000;
+  c.iterations = 200;
+  c.lr = 1e-3;
   c.reference = n;
   return c;
 }
