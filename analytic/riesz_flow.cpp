@@ -1,5 +1,6 @@
 #include "analytic/riesz_flow.hpp"
 
+#include <algorithm>
 #include <boost/math/constants/constants.hpp>
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
@@ -30,8 +31,9 @@ double beta_a(const EtaStar& eta) { return 0.5 * eta.d; }
 double beta_b(const EtaStar& eta) { return 2.0 - 0.5 * (eta.r + eta.d); }
 
 // t_{tau,k} from t_prev = t_{tau,k-1}: zero of h(t) = t_prev^{1/(2-r)} t^{(1-r)/(2-r)} - t + tau.
-// h(tau) >= 0; h is convex decreasing for r >= 1 (Newton from tau climbs monotonically) and
-// concave for r < 1 (Newton from the right end of the bracket descends monotonically).
+// h(tau) >= 0 and h -> -inf, which gives the sign bracket. Newton starts at t_prev + (2-r) tau,
+// left of the zero for r >= 1 and right of it for r <= 1 (Lemma C.6 (i)); from there it converges
+// monotonically, as h is convex decreasing for r >= 1 and concave for r < 1.
 double jko_step(double r, double tau, double t_prev) {
   if (t_prev == 0.0) return tau;
   const double p = (1.0 - r) / (2.0 - r);
@@ -46,17 +48,18 @@ double jko_step(double r, double tau, double t_prev) {
     hi *= 2.0;
     if (!std::isfinite(hi)) throw_numerical("jko_times: no sign change of h (t_prev overflow)");
   }
-  double t = r >= 1.0 ? lo : hi;
+  double t = std::clamp(t_prev + (2.0 - r) * tau, lo, hi);
   constexpr double eps = std::numeric_limits<double>::epsilon();
   for (int it = 0; it < 200; ++it) {
     const double ht = h(t);
     if (ht == 0.0) return t;
     (ht > 0.0 ? lo : hi) = t;
     const double dh = attraction(t) * p / t - 1.0;
-    double next = t - ht / dh;
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (std::abs(next - t) <= 4.0 * eps * next || hi - lo <= 4.0 * eps * hi) return next;
-    t = next;
+    const double newton = t - ht / dh;
+    if (std::abs(newton - t) <= 4.0 * eps * t) return newton;
+    // Outside the bracket only through rounding far from the zero: bisect instead.
+    t = (newton > lo && newton < hi) ? newton : 0.5 * (lo + hi);
+    if (hi - lo <= 4.0 * eps * hi) return t;
   }
   throw_numerical("jko_times: Newton iteration did not converge");
 }
