@@ -6,6 +6,7 @@
 #include "engine/error.hpp"
 #include "kernels/pairwise.hpp"
 #include "kernels/sliced.hpp"
+#include "schemes/scheme_ops.hpp"
 
 namespace nwgf {
 namespace {
@@ -181,6 +182,85 @@ class RieszFunctional final : public Functional<T> {
   std::optional<SlicedRiesz<T>> sliced_;
 };
 
+// Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.
+// The potential runs as Energy33Row (scheme_ops.hpp); the interaction is the pairwise Riesz sum
+// of the y coordinates (column views, ld 2) weighted by the masks a_i = 1{x_i >= 0}. The
+// indicators' jumps are not differentiated (they move nothing a.e.).
+template <class T>
+class Energy33 final : public Functional<T> {
+ public:
+  Energy33(const Context& ctx, double r, index_t max_rows)
+      : r_(r), mask_(ctx, max_rows), scalar_(ctx) {}
+
+  double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
+                     PointsView<T> grad) override {
+    const index_t n = y.rows, half = n / 2;
+    const double p = energy33_rows(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)),
+                                                       grad.data, mask_.data()}, n);
+    const double ce = -0.5 / (double(half) * double(n - half));
+    const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
+    const T *a1 = mask_.data(), *a2 = mask_.data() + half;
+    riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
+    const double e = ce * scalar_.get(ctx);
+    if (grad.data) {
+      riesz_gradient<T>(ctx, c1, a1, c2, a2, r_, T(scale * ce), column(grad, 0, half), true, &ws_);
+      riesz_gradient<T>(ctx, c2, a2, c1, a1, r_, T(scale * ce), column(grad, half, n - half), true,
+                        &ws_);
+    }
+    return p / double(n) + e;
+  }
+
+  double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
+                           PointsView<T> grad_v) override {
+    const index_t n = y.rows, half = n / 2;
+    const double p = energy33_rows(
+        ctx, Energy33Row<T>{y.data, v.data, T(scale / double(n)), grad_v.data, mask_.data()}, n);
+    const double ce = -0.5 / (double(half) * double(n - half));
+    const T *a1 = mask_.data(), *a2 = mask_.data() + half;
+    index_t coincident = 0;
+    riesz_directional<T>(ctx, column(y, 0, half), column(v, 0, half), a1, column(y, half, n - half),
+                         column(v, half, n - half), a2, r_, scalar_.ptr(),
+                         column(grad_v, 0, half), column(grad_v, half, n - half), T(scale * ce),
+                         true, &coincident, &ws_);
+    if (r_ < 1 && coincident > 0) {
+      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 at a measure with "
+                      "atoms (" + std::to_string(coincident) + " coincident sample pairs)");
+    }
+    return p / double(n) + ce * scalar_.get(ctx);
+  }
+
+  double value(const Context& ctx, ConstPointsView<T> x) override {
+    const index_t n = x.rows;
+    const double p =
+        energy33_rows(ctx, Energy33Row<T>{x.data, nullptr, T(0), nullptr, mask_.data()}, n);
+    const auto c = column(x, 0, n);
+    riesz_energy<T>(ctx, c, mask_.data(), c, mask_.data(), r_, scalar_.ptr(), &ws_);
+    return p / double(n) - 0.5 * scalar_.get(ctx) / (double(n) * double(n));
+  }
+
+  void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
+                         PointsView<T> grad) override {
+    const index_t n = x.rows;
+    energy33_rows(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
+    const auto c = column(x, 0, n);
+    riesz_gradient<T>(ctx, c, mask_.data(), c, mask_.data(), r_, T(-scale / double(n)),
+                      column(grad, 0, n), true, &ws_);
+  }
+
+ private:
+  // The y coordinates of rows [first, first + count) as an (count, 1) view with ld 2.
+  template <class View>
+  static View column(View v, index_t first, index_t count) {
+    if (!v.data) return View();
+    return View(v.data + first * v.ld + 1, count, 1, v.ld, v.device);
+  }
+
+  double r_;
+  Buffer<T> mask_;
+  Scalar scalar_;
+  PairwiseWorkspace ws_;
+};
+
 }  // namespace
 
 template <class T>
@@ -188,7 +268,8 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowCon
                                                index_t d, index_t max_rows,
                                                const std::vector<HostMatrix<double>>& targets) {
   if (cfg.functional == "energy33") {
-    throw_bad_input("functional.kind: energy33 is not available in this build");
+    if (d != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
+    return std::make_unique<Energy33<T>>(ctx, cfg.r, max_rows);
   }
   for (const auto& t : targets) {
     if (t.cols != d) {

@@ -67,7 +67,33 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
 #endif
   (void)ctx;
 #pragma omp parallel for schedule(static)
-  for (index_t i = 0; i < count; ++i) y[i] = a * x[i] + b * y[i];
+  for (index_t i = 0; i < count; ++i) y[i] = axpby_element(a, x[i], b, y[i]);
+}
+
+template <class T>
+double energy33_rows(const Context& ctx, const Energy33Row<T>& row, index_t n) {
+  const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
+  std::vector<double> partial(std::size_t(chunks), 0.0);
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    Buffer<double> dev(ctx, chunks);
+    detail::cuda_energy33_partials(ctx, row, n, dev.data());
+    partial = download(ctx, dev);
+  } else
+#endif
+  {
+    (void)ctx;
+#pragma omp parallel for schedule(static)
+    for (index_t c = 0; c < chunks; ++c) {
+      double s = 0;
+      const index_t hi = std::min(n, (c + 1) * reduce_chunk);
+      for (index_t i = c * reduce_chunk; i < hi; ++i) s += row(i);
+      partial[std::size_t(c)] = s;
+    }
+  }
+  double s = 0;
+  for (double p : partial) s += p;
+  return s;
 }
 
 template <class T>
@@ -82,7 +108,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double transport_cost<T>(const Context&, const T*, const T*, index_t, T, T*);    \
   template double sum_squares<T>(const Context&, const T*, index_t);                        \
   template void axpby<T>(const Context&, index_t, T, const T*, T, T*);                      \
-  template bool all_finite<T>(const Context&, const T*, index_t);
+  template bool all_finite<T>(const Context&, const T*, index_t);                           \
+  template double energy33_rows<T>(const Context&, const Energy33Row<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

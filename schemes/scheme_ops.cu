@@ -39,10 +39,26 @@ __global__ void transport_partials_kernel(const T* x, const T* t, index_t count,
 }
 
 template <class T>
+__global__ void energy33_partials_kernel(Energy33Row<T> row, index_t n, double* partials) {
+  __shared__ double acc[block_threads];
+  const index_t lo = index_t(blockIdx.x) * reduce_chunk;
+  const index_t hi = lo + reduce_chunk < n ? lo + reduce_chunk : n;
+  double s = 0;
+  for (index_t i = lo + threadIdx.x; i < hi; i += blockDim.x) s += row(i);
+  acc[threadIdx.x] = s;
+  __syncthreads();
+  for (int stride = block_threads / 2; stride > 0; stride /= 2) {
+    if (int(threadIdx.x) < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partials[blockIdx.x] = acc[0];
+}
+
+template <class T>
 __global__ void axpby_kernel(index_t count, T a, const T* x, T b, T* y) {
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += index_t(gridDim.x) * blockDim.x) {
-    y[i] = a * x[i] + b * y[i];
+    y[i] = axpby_element(a, x[i], b, y[i]);
   }
 }
 
@@ -74,7 +90,19 @@ void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
+template <class T>
+void cuda_energy33_partials(const Context& ctx, const Energy33Row<T>& row, index_t n,
+                            double* partials) {
+  const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
+  if (chunks == 0) return;
+  energy33_partials_kernel<T><<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(row, n,
+                                                                                     partials);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
 #define NWGF_INSTANTIATE(T)                                                                    \
+  template void cuda_energy33_partials<T>(const Context&, const Energy33Row<T>&, index_t,       \
+                                          double*);                                             \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
   template void cuda_transport_partials<T>(const Context&, const T*, const T*, index_t, T, T*, \

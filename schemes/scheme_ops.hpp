@@ -68,6 +68,50 @@ NWGF_HD double transport_element(const T* x, const T* t, T coef, T* g, index_t i
 
 constexpr index_t reduce_chunk = 8192;
 
+// a x + b y; b = 0 overwrites y (BLAS semantics: y's old value, even NaN, is not read).
+template <class T>
+NWGF_HD T axpby_element(T a, T x, T b, T y) {
+  return b == T(0) ? a * x : a * x + b * y;
+}
+
+// Energy (33) of Appendix H, Example 3, per sample (x, y) in R^2: the potential
+//   p(x, y) = 1{x < 0} |y| - x,
+// its gradient scale (-1, 1{x < 0} sign(y)) and the mask a = 1{x >= 0} of the interaction term.
+// With `v` (the velocity of the sample) it is the right derivative along v instead:
+//   D_v p = 1{x < 0} (sign(y) v_y, or |v_y| at y = 0) - v_x, gradient in v alike.
+template <class T>
+struct Energy33Row {
+  const T* xy;  // (n, 2)
+  const T* v;   // (n, 2) or null
+  T scale;
+  T* grad;  // (n, 2) or null, overwritten
+  T* mask;  // (n) or null
+  NWGF_HD double operator()(index_t i) const {
+    const T x = xy[2 * i], y = xy[2 * i + 1];
+    const bool left = x < T(0);
+    if (mask) mask[i] = left ? T(0) : T(1);
+    if (!v) {
+      if (grad) {
+        grad[2 * i] = -scale;
+        grad[2 * i + 1] = left ? scale * (y > T(0) ? T(1) : (y < T(0) ? T(-1) : T(0))) : T(0);
+      }
+      return (left ? double(y < T(0) ? -y : y) : 0.0) - double(x);
+    }
+    const T vx = v[2 * i], vy = v[2 * i + 1];
+    T sy = y > T(0) ? T(1) : (y < T(0) ? T(-1) : T(0));
+    T rate_y = sy * vy;
+    if (y == T(0)) {
+      rate_y = vy < T(0) ? -vy : vy;
+      sy = vy > T(0) ? T(1) : (vy < T(0) ? T(-1) : T(0));
+    }
+    if (grad) {
+      grad[2 * i] = -scale;
+      grad[2 * i + 1] = left ? scale * sy : T(0);
+    }
+    return (left ? double(rate_y) : 0.0) - double(vx);
+  }
+};
+
 // in (B, d + l), xb (B, d) or null; x (n, d) the samples.
 template <class T>
 void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t l,
@@ -77,9 +121,12 @@ template <class T>
 double transport_cost(const Context& ctx, const T* x, const T* t, index_t count, T coef, T* g);
 template <class T>
 double sum_squares(const Context& ctx, const T* v, index_t count);
-// y <- a x + b y.
+// y <- a x + b y (b = 0: y <- a x, whatever y held).
 template <class T>
 void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// sum_i row(i) over n rows (deterministic chunks); row writes its outputs as a side effect.
+template <class T>
+double energy33_rows(const Context& ctx, const Energy33Row<T>& row, index_t n);
 // True when every value is finite.
 template <class T>
 bool all_finite(const Context& ctx, const T* v, index_t count);
@@ -95,6 +142,9 @@ void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t
                              T* g, double* partials);
 template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+template <class T>
+void cuda_energy33_partials(const Context& ctx, const Energy33Row<T>& row, index_t n,
+                            double* partials);
 }  // namespace detail
 #endif
 

@@ -18,6 +18,7 @@ class NeuralScheme final : public Scheme<T> {
  public:
   NeuralScheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f, index_t n, index_t d)
       : forward_(cfg.scheme == "forward"),
+        r_(cfg.r),
         f_(f),
         seed_(cfg.seed),
         n_(n),
@@ -52,7 +53,7 @@ class NeuralScheme final : public Scheme<T> {
                   const IterationCallback& progress) override {
     StepResult res;
     res.iterations = iterations(n);
-    standardise(ctx, x);
+    standardise(ctx, x, tau);
     for (index_t it = 0; it < res.iterations; ++it) {
       res.loss = iterate(ctx, x, n, it, tau);
       if (!std::isfinite(res.loss)) {
@@ -65,7 +66,7 @@ class NeuralScheme final : public Scheme<T> {
       res.rescale = rescale(ctx, x, n);
       push(ctx, x, n, T(tau * res.rescale));
     } else {
-      push(ctx, x, n, T(scale_));
+      push(ctx, x, n, T(out_scale_));
     }
     return res;
   }
@@ -128,8 +129,10 @@ class NeuralScheme final : public Scheme<T> {
   }
 
   // Centre (mean) and scale (RMS distance to the mean per coordinate; 1 at a Dirac) of the
-  // samples at the start of a step: the network works in these standardised coordinates.
-  void standardise(const Context& ctx, const Points<T>& x) {
+  // samples at the start of a step: the network works in these standardised coordinates. The
+  // backward output scale is max(scale, tau^{1/(2-r)}): a Riesz functional spreads a Dirac to
+  // the size tau^{1/(2-r)} in one JKO step (Thm 5.1), so the first steps start at the right size.
+  void standardise(const Context& ctx, const Points<T>& x, double tau) {
     std::vector<T> h(std::size_t(n_ * d_));
     copy_to_host(ctx, h.data(), x.buffer());
     std::vector<double> mean(std::size_t(d_), 0.0);
@@ -146,20 +149,22 @@ class NeuralScheme final : public Scheme<T> {
     }
     const double sd = std::sqrt(var / double(n_ * d_));
     scale_ = sd > 1e-30 ? sd : 1.0;
+    out_scale_ = std::max(sd, std::pow(tau, 1 / (2 - r_)));
     const std::vector<T> c(mean.begin(), mean.end());
     copy_from_host(ctx, centre_, c.data(), d_);
   }
 
-  // Backward: T(x, z) = x + scale net((x - centre) / scale, z), a reparametrisation of the
+  // Backward: T(x, z) = x + out_scale net((x - centre) / scale, z), a reparametrisation of the
   // Markov kernel that keeps the network's inputs and outputs O(1) at every scale of the flow.
-  // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dnet = scale dL/dT.
+  // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dnet = out_scale dL/dT.
   double backward_loss(const Context& ctx, index_t rows, double tau) {
     const index_t count = rows * d_;
     copy_rows(ctx, xb_, t_, count);
-    axpby(ctx, count, T(scale_), out_.data(), T(1), t_.data());
+    axpby(ctx, count, T(out_scale_), out_.data(), T(1), t_.data());
     const double cost = transport_cost(ctx, xb_.data(), t_.data(), count,
-                                       T(scale_ / (tau * double(rows))), grad2_.data());
-    const double f = f_.batch_value(ctx, cview(t_, rows, d_), T(scale_), view(grad_, rows, d_));
+                                       T(out_scale_ / (tau * double(rows))), grad2_.data());
+    const double f =
+        f_.batch_value(ctx, cview(t_, rows, d_), T(out_scale_), view(grad_, rows, d_));
     axpby(ctx, count, T(1), grad2_.data(), T(1), grad_.data());
     return cost / (2 * tau * double(rows)) + f;
   }
@@ -211,6 +216,7 @@ class NeuralScheme final : public Scheme<T> {
   }
 
   bool forward_;
+  double r_;
   Functional<T>& f_;
   std::uint64_t seed_;
   index_t n_, d_, l_, batch_, rescale_batch_, max_rows_;
@@ -219,7 +225,7 @@ class NeuralScheme final : public Scheme<T> {
   Mlp<T> mlp_;
   Adam<T> adam_;
   Buffer<T> in_, xb_, out_, grad_, grad2_, next_, t_, centre_;
-  double scale_ = 1;
+  double scale_ = 1, out_scale_ = 1;
 };
 
 template <class T>

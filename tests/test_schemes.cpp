@@ -128,11 +128,21 @@ FlowConfig mmd_config(double r) {
 
 TEST_CASE("functional: batch gradient, directional derivative and particle gradient vs FD") {
   const Context ctx(Device::cpu, 1);
-  for (double r : {0.7, 1.0, 1.5}) {
-    const FlowConfig cfg = mmd_config(r);
-    const auto target = sample_measure(cfg.target, 3, 3, "target");
-    auto f = make_functional<double>(ctx, cfg, 3, 12, {target});
-    const index_t rows = 8, d = 3;
+  for (int variant = 0; variant < 5; ++variant) {
+    const double r = variant < 3 ? std::vector<double>{0.7, 1.0, 1.5}[std::size_t(variant)]
+                                 : (variant == 3 ? 1.0 : 1.5);
+    FlowConfig cfg = mmd_config(r);
+    index_t d = 3;
+    std::vector<HostMatrix<double>> targets{sample_measure(cfg.target, 3, 3, "target")};
+    if (variant >= 3) {  // energy (33) of App. H
+      cfg.functional = "energy33";
+      d = 2;
+      targets.clear();
+    }
+    CAPTURE(cfg.functional);
+    CAPTURE(r);
+    auto f = make_functional<double>(ctx, cfg, d, 12, targets);
+    const index_t rows = 8;
     const std::vector<double> y = random_points(rows, d, 1), v = random_points(rows, d, 2);
     auto value = [&](const std::vector<double>& p) {
       return f->batch_value(ctx, ConstPointsView<double>(p.data(), rows, d), 1.0,
