@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <set>
@@ -95,6 +96,7 @@ Schedule g_schedule = [] {
     }
   }
   if (const char* e = std::getenv("NWGF_EMU_YIELD")) s.yield_percent = std::atoi(e);
+  if (const char* e = std::getenv("NWGF_EMU_GRID_CAP")) s.grid_cap = unsigned(std::atoi(e));
   return s;
 }();
 Stats g_stats;
@@ -268,7 +270,15 @@ void release(unsigned first, unsigned count, unsigned mask) {
 
 void fiber_main(void* arg) {
   Fiber* f = static_cast<Fiber*>(arg);
-  rt.body(rt.closure);
+  std::string thrown;
+  try {
+    rt.body(rt.closure);
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  } catch (...) {
+    thrown = "unknown exception";
+  }
+  if (!thrown.empty()) fail(thread_text(f->linear) + ": C++ exception in device code: " + thrown);
   f->state = FiberState::exited;
   ++rt.exited;
   if (rt.at_barrier > 0) {
@@ -439,7 +449,9 @@ std::string to_string(const Schedule& s) {
   switch (s.policy) {
     case Policy::forward: return "forward";
     case Policy::reverse: return "reverse";
-    default: return "random(seed " + std::to_string(s.seed) + ")";
+    default:
+      return "random(seed " + std::to_string(s.seed) + ", yield " +
+             std::to_string(s.yield_percent) + "%)";
   }
 }
 std::string last_fault() {
@@ -606,6 +618,11 @@ bool shared_needs_poison(std::uint64_t& generation, std::size_t bytes) {
 
 void* dynamic_shared() { return rt.dynamic_shared.data(); }
 
+unsigned grid_cap(unsigned blocks) {
+  const unsigned cap = schedule().grid_cap;
+  return cap > 0 && blocks > cap ? cap : blocks;
+}
+
 bool launch_begin(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shmem,
                   CUstream_st* stream) {
   (void)stream;
@@ -674,16 +691,25 @@ void run_grid(void (*body)(void*), void* closure) {
   const dim3 grid = rt.grid;
   blockDim = rt.block;
   gridDim = grid;
+  // Blocks run one at a time in the schedule's order: linear (x fastest), reversed, or a seeded
+  // shuffle, since a GPU promises no order between blocks.
+  const std::uint64_t total = std::uint64_t(grid.x) * grid.y * grid.z;
+  std::vector<std::uint64_t> order;
+  if (rt.schedule.policy == Policy::random && total <= (std::uint64_t(1) << 22)) {
+    order.resize(total);
+    for (std::uint64_t b = 0; b < total; ++b) order[b] = b;
+    for (std::uint64_t b = total; b > 1; --b) std::swap(order[b - 1], order[next_random() % b]);
+  }
+  rt.threads = rt.block.x * rt.block.y * rt.block.z;
   std::uint64_t blocks = 0;
-  for (unsigned z = 0; z < grid.z && !rt.failed; ++z) {
-    for (unsigned y = 0; y < grid.y && !rt.failed; ++y) {
-      for (unsigned x = 0; x < grid.x && !rt.failed; ++x) {
-        blockIdx = uint3{x, y, z};
-        rt.threads = rt.block.x * rt.block.y * rt.block.z;
-        run_block();
-        ++blocks;
-      }
-    }
+  for (std::uint64_t k = 0; k < total && !rt.failed; ++k) {
+    const std::uint64_t b = !order.empty() ? order[k]
+                            : rt.schedule.policy == Policy::reverse ? total - 1 - k
+                                                                    : k;
+    blockIdx = uint3{unsigned(b % grid.x), unsigned(b / grid.x % grid.y),
+                     unsigned(b / (std::uint64_t(grid.x) * grid.y))};
+    run_block();
+    ++blocks;
   }
   rt.in_kernel = false;
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -182,6 +182,9 @@ __global__ void barrier_vs_shuffle(float* out) {
 __global__ void partial_warp_full_mask(float* out) {
   out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1.0f, 1);
 }
+__global__ void block_order(int* counter, int* order) {
+  if (threadIdx.x == 0) order[atomicAdd(counter, 1)] = int(blockIdx.x);
+}
 __global__ void write_one(float* out, int i) { out[i] = 1.0f; }
 __global__ void noop() {}
 
@@ -288,6 +291,26 @@ TEST_CASE("warp shuffles, ballot, any, all follow CUDA's lane arithmetic") {
       CHECK(o[6] == 1);
       CHECK(o[7] == (lane < 16 ? 100 + warp0 + 15 - lane : -7));
     }
+  }
+}
+
+TEST_CASE("blocks run in the schedule's order: linear, reversed, shuffled") {
+  ScheduleGuard guard;
+  const int n = 16;
+  std::vector<int> linear(n), reversed(n);
+  std::iota(linear.begin(), linear.end(), 0);
+  std::reverse_copy(linear.begin(), linear.end(), reversed.begin());
+  for (const Schedule& s : schedules()) {
+    nwgf::emu::set_schedule(s);
+    DeviceArray<int> counter(std::vector<int>{0}), order(n);
+    block_order<<<n, 64>>>(counter.p, order.p);
+    REQUIRE(take_fault() == "");
+    auto h = order.host();
+    if (s.policy == Policy::forward) CHECK(h == linear);
+    if (s.policy == Policy::reverse) CHECK(h == reversed);
+    if (s.policy == Policy::random) CHECK((h != linear && h != reversed));
+    std::sort(h.begin(), h.end());
+    CHECK(h == linear);
   }
 }
 

@@ -6,6 +6,7 @@
              [](auto... a) { NAME(a...); })(args)
   __shared__ T name[N]...;      -> auto& name = ::nwgf::emu::shared_var<T[N]...>([] {});
   extern __shared__ T name[];   -> T* name = ::nwgf::emu::dynamic_shared<T>();
+  grid_for(...)                 -> ::nwgf::emu::grid_cap(grid_for(...))
 
 NAME may carry template arguments with commas (rng_fill_kernel<T, Normal>); template arguments
 left to deduction work too, since the kernel is called from a generic lambda. Line numbers are
@@ -116,6 +117,25 @@ def split_top_level(text):
     return parts
 
 
+def cap_grid_for(src):
+    """grid_for(...) -> ::nwgf::emu::grid_cap(grid_for(...)): grid_for's kernels are grid-stride
+    loops, so a small grid is equally valid and makes every loop run several rounds."""
+    out, pos = [], 0
+    mask = code_mask(src)
+    for m in re.finditer(r"(?<![\w.:])grid_for\s*\(", src):
+        s = m.start()
+        if not mask[s] or s < pos:
+            continue
+        end = match_forward(src, mask, m.end() - 1, "(", ")")
+        if end < 0:
+            continue
+        out.append(src[pos:s])
+        out.append("::nwgf::emu::grid_cap(" + src[s:end] + ")")
+        pos = end
+    out.append(src[pos:])
+    return "".join(out)
+
+
 def rewrite_launches(src, path):
     out, pos = [], 0
     mask = code_mask(src)
@@ -201,7 +221,7 @@ def main():
     shown = sys.argv[3] if len(sys.argv) == 4 else src_path
     with open(src_path, encoding="utf-8") as f:
         src = f.read()
-    body = rewrite_shared(rewrite_launches(src, shown), shown)
+    body = rewrite_shared(rewrite_launches(cap_grid_for(src), shown), shown)
     if body.count("\n") != src.count("\n"):
         fail(shown, 1, "internal error: the rewrite changed the line count")
     text = f'#line 1 "{shown}"\n' + body

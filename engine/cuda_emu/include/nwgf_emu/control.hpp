@@ -4,7 +4,8 @@
 // The schedule decides in which order the fibers (CUDA threads) of a block run between switch
 // points. It starts from the environment: NWGF_EMU_SCHEDULE = forward | reverse | <seed> (a
 // seeded random schedule, the default being seed 1), NWGF_EMU_YIELD = percent of atomics at which
-// a random schedule also switches (default 25).
+// a random schedule also switches (default 25), NWGF_EMU_GRID_CAP = blocks of a grid_for grid
+// (default 3, 0 = uncapped).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct Schedule {
   Policy policy = Policy::random;
   std::uint64_t seed = 1;
   int yield_percent = 25;  // random schedules: chance to switch at an atomic / fence
+  // Grids sized by detail::grid_for (whose kernels must be grid-stride loops) are capped to this
+  // many blocks, so every grid-stride loop runs several rounds at test sizes; 0: no cap.
+  unsigned grid_cap = 3;
 };
 
 // The schedule of kernels launched later from this process.

@@ -99,12 +99,16 @@ void atomic_point();
 // first thread of a block reaches the declaration, counted against the 48 KiB limit.
 bool shared_needs_poison(std::uint64_t& generation, std::size_t bytes);
 void* dynamic_shared();
+// The rewriter wraps every detail::grid_for(...) grid in this (Schedule::grid_cap).
+unsigned grid_cap(unsigned blocks);
 // Launch: validates, then runs every block; `body(closure)` is one CUDA thread.
 bool launch_begin(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shmem,
                   CUstream_st* stream);
 void check_kernel_pointer(const LaunchSite& site, int index, const void* p);
 void run_grid(void (*body)(void*), void* closure);
 }  // namespace detail
+
+inline unsigned grid_cap(unsigned blocks) { return detail::grid_cap(blocks); }
 
 template <class A, class Tag>
 A& shared_var(Tag) {
