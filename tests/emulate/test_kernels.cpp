@@ -305,6 +305,27 @@ TEST_CASE_TEMPLATE("scheme kernels: network input, transport partials, axpby", T
   }
 }
 
+TEST_CASE_TEMPLATE("scheme kernels: energy (33) rows, with and without velocities", T, float,
+                   double) {
+  for (const index_t n : {index_t(1), index_t(300), reduce_chunk + 5}) {
+    auto xy = normals<T>(2 * n, 16);
+    for (index_t i = 0; i < n; i += 7) xy[std::size_t(2 * i + 1)] = T(0);  // y = 0 rows
+    const auto vs = normals<T>(2 * n, 17);
+    compare("energy33 n=" + std::to_string(n), tolerance<T>(), [&](const Context& ctx) {
+      Buffer<T> bxy = upload(ctx, xy), bv = upload(ctx, vs), grad(ctx, 2 * n), mask(ctx, n);
+      std::vector<double> res;
+      for (const bool with_v : {false, true}) {
+        const Energy33Row<T> row{bxy.data(), with_v ? bv.data() : nullptr, T(0.5), grad.data(),
+                                 mask.data()};
+        res.push_back(energy33_rows<T>(ctx, row, n));
+        append(res, download(ctx, grad));
+        append(res, download(ctx, mask));
+      }
+      return res;
+    });
+  }
+}
+
 TEST_CASE("all-finite check sees a NaN in the ragged tail") {
   for (const index_t count : {index_t(1), reduce_chunk + 1}) {
     compare("all_finite count=" + std::to_string(count), 0, [&](const Context& ctx) {
