@@ -229,14 +229,22 @@ std::string block_text() {
 
 const char* op_name(WarpOp op) {
   switch (op) {
-    case WarpOp::shfl_idx: return "__shfl_sync";
-    case WarpOp::shfl_up: return "__shfl_up_sync";
-    case WarpOp::shfl_down: return "__shfl_down_sync";
-    case WarpOp::shfl_xor: return "__shfl_xor_sync";
-    case WarpOp::ballot: return "__ballot_sync";
-    case WarpOp::any: return "__any_sync";
-    case WarpOp::all: return "__all_sync";
-    case WarpOp::syncwarp: return "__syncwarp";
+    case WarpOp::shfl_idx:
+      return "__shfl_sync";
+    case WarpOp::shfl_up:
+      return "__shfl_up_sync";
+    case WarpOp::shfl_down:
+      return "__shfl_down_sync";
+    case WarpOp::shfl_xor:
+      return "__shfl_xor_sync";
+    case WarpOp::ballot:
+      return "__ballot_sync";
+    case WarpOp::any:
+      return "__any_sync";
+    case WarpOp::all:
+      return "__all_sync";
+    case WarpOp::syncwarp:
+      return "__syncwarp";
   }
   return "?";
 }
@@ -315,13 +323,13 @@ void prepare_fiber(Fiber& f) {
   std::uint16_t fcw;
   asm volatile("fnstcw %0" : "=m"(fcw));
   frame[0] = std::uint64_t(mxcsr) | (std::uint64_t(fcw) << 32);
-  frame[1] = 0;                                        // r15
-  frame[2] = 0;                                        // r14
-  frame[3] = std::uint64_t(&fiber_main);               // r13: the function
-  frame[4] = std::uint64_t(&f);                        // r12: its argument
-  frame[5] = 0;                                        // rbx
-  frame[6] = 0;                                        // rbp
-  frame[7] = std::uint64_t(&nwgf_emu_trampoline);      // return address
+  frame[1] = 0;                                    // r15
+  frame[2] = 0;                                    // r14
+  frame[3] = std::uint64_t(&fiber_main);           // r13: the function
+  frame[4] = std::uint64_t(&f);                    // r12: its argument
+  frame[5] = 0;                                    // rbx
+  frame[6] = 0;                                    // rbp
+  frame[7] = std::uint64_t(&nwgf_emu_trampoline);  // return address
   f.sp = frame;
   f.state = FiberState::ready;
 }
@@ -447,8 +455,10 @@ Schedule schedule() {
 }
 std::string to_string(const Schedule& s) {
   switch (s.policy) {
-    case Policy::forward: return "forward";
-    case Policy::reverse: return "reverse";
+    case Policy::forward:
+      return "forward";
+    case Policy::reverse:
+      return "reverse";
     default:
       return "random(seed " + std::to_string(s.seed) + ", yield " +
              std::to_string(s.yield_percent) + "%)";
@@ -507,8 +517,8 @@ void syncthreads(const std::source_location& where) {
   to_scheduler();
 }
 
-std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int param,
-                              int width, const std::source_location& where) {
+std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int param, int width,
+                              const std::source_location& where) {
   Fiber* f = rt.current;
   if (!rt.in_kernel || !f) {
     std::fprintf(stderr, "nwgf CUDA emulator: %s outside a kernel (%s)\n", op_name(op),
@@ -563,24 +573,39 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
       const unsigned w = unsigned(width), group = l & ~(w - 1), lw = l & (w - 1);
       unsigned src = l;
       switch (op) {
-        case WarpOp::shfl_idx: src = group + (unsigned(o.param) & (w - 1)); break;
-        case WarpOp::shfl_up: src = lw >= unsigned(o.param) ? l - unsigned(o.param) : l; break;
-        case WarpOp::shfl_down: src = lw + unsigned(o.param) < w ? l + unsigned(o.param) : l; break;
+        case WarpOp::shfl_idx:
+          src = group + (unsigned(o.param) & (w - 1));
+          break;
+        case WarpOp::shfl_up:
+          src = lw >= unsigned(o.param) ? l - unsigned(o.param) : l;
+          break;
+        case WarpOp::shfl_down:
+          src = lw + unsigned(o.param) < w ? l + unsigned(o.param) : l;
+          break;
         case WarpOp::shfl_xor:
           src = l ^ (unsigned(o.param) & 31u);
           if (src >= group + w) src = l;
           break;
-        default: break;
+        default:
+          break;
       }
       switch (op) {
-        case WarpOp::ballot: o.result = ballot; break;
-        case WarpOp::any: o.result = ballot != 0; break;
-        case WarpOp::all: o.result = ballot == (std::uint64_t(mask) & ((1ull << lanes) - 1)); break;
-        case WarpOp::syncwarp: o.result = 0; break;
+        case WarpOp::ballot:
+          o.result = ballot;
+          break;
+        case WarpOp::any:
+          o.result = ballot != 0;
+          break;
+        case WarpOp::all:
+          o.result = ballot == (std::uint64_t(mask) & ((1ull << lanes) - 1));
+          break;
+        case WarpOp::syncwarp:
+          o.result = 0;
+          break;
         default:
           // Reading a lane outside the mask is undefined in CUDA: poison.
-          o.result = (src < lanes && (mask >> src & 1u)) ? rt.fibers[base + src].value
-                                                         : ~std::uint64_t(0);
+          o.result =
+              (src < lanes && (mask >> src & 1u)) ? rt.fibers[base + src].value : ~std::uint64_t(0);
       }
     }
     release(base, lanes, mask);
@@ -635,16 +660,19 @@ bool launch_begin(const LaunchSite& site, dim3 grid, dim3 block, std::size_t shm
   }
   const unsigned long long threads = 1ull * block.x * block.y * block.z;
   std::string bad;
-  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0) bad = "an empty grid or block";
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0)
+    bad = "an empty grid or block";
   else if (threads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64)
     bad = "more than 1024 threads per block (or block.z > 64)";
-  else if (grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535) bad = "grid too large";
-  else if (shmem > kDynamicSharedLimit) bad = "dynamic shared memory above 48 KiB";
+  else if (grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
+    bad = "grid too large";
+  else if (shmem > kDynamicSharedLimit)
+    bad = "dynamic shared memory above 48 KiB";
   if (!bad.empty()) {
     set_error(cudaErrorInvalidConfiguration,
               std::string("kernel ") + site.kernel + " launched at " + site.file + ":" +
-                  std::to_string(site.line) + " with an invalid configuration: " + bad +
-                  " (grid " + std::to_string(grid.x) + "x" + std::to_string(grid.y) + "x" +
+                  std::to_string(site.line) + " with an invalid configuration: " + bad + " (grid " +
+                  std::to_string(grid.x) + "x" + std::to_string(grid.y) + "x" +
                   std::to_string(grid.z) + ", block " + std::to_string(block.x) + "x" +
                   std::to_string(block.y) + "x" + std::to_string(block.z) + ")");
     return false;
@@ -670,10 +698,9 @@ void check_kernel_pointer(const LaunchSite& site, int index, const void* p) {
   rt.failed = true;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%p", p);
-  const std::string why = std::string("kernel ") + site.kernel + " launched at " + site.file +
-                          ":" + std::to_string(site.line) + ": argument " +
-                          std::to_string(index + 1) + " = " + buf +
-                          " is not device memory (a host pointer, or freed)";
+  const std::string why = std::string("kernel ") + site.kernel + " launched at " + site.file + ":" +
+                          std::to_string(site.line) + ": argument " + std::to_string(index + 1) +
+                          " = " + buf + " is not device memory (a host pointer, or freed)";
   if (g_error == cudaSuccess) {
     g_error = cudaErrorInvalidDevicePointer;
     g_fault = why;
@@ -703,7 +730,7 @@ void run_grid(void (*body)(void*), void* closure) {
   rt.threads = rt.block.x * rt.block.y * rt.block.z;
   std::uint64_t blocks = 0;
   for (std::uint64_t k = 0; k < total && !rt.failed; ++k) {
-    const std::uint64_t b = !order.empty() ? order[k]
+    const std::uint64_t b = !order.empty()                          ? order[k]
                             : rt.schedule.policy == Policy::reverse ? total - 1 - k
                                                                     : k;
     blockIdx = uint3{unsigned(b % grid.x), unsigned(b / grid.x % grid.y),
@@ -750,16 +777,26 @@ bool valid_stream(cudaStream_t s) {
 
 const char* cudaGetErrorName(cudaError_t err) {
   switch (err) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
-    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration:
+      return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidDevicePointer:
+      return "cudaErrorInvalidDevicePointer";
+    case cudaErrorInvalidMemcpyDirection:
+      return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorNoDevice:
+      return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle:
+      return "cudaErrorInvalidResourceHandle";
+    case cudaErrorLaunchFailure:
+      return "cudaErrorLaunchFailure";
   }
   return "cudaErrorUnknown";
 }
@@ -775,16 +812,26 @@ const char* cudaGetErrorString(cudaError_t err) {
     }
   }
   switch (err) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorInvalidDevicePointer: return "invalid device pointer";
-    case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
-    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
-    case cudaErrorInvalidDevice: return "invalid device ordinal";
-    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInvalidConfiguration:
+      return "invalid configuration argument";
+    case cudaErrorInvalidDevicePointer:
+      return "invalid device pointer";
+    case cudaErrorInvalidMemcpyDirection:
+      return "invalid copy direction for memcpy";
+    case cudaErrorNoDevice:
+      return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle:
+      return "invalid resource handle";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
   }
   return "unknown error";
 }
@@ -805,7 +852,9 @@ cudaError_t cudaGetDeviceCount(int* count) {
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (!prop) return invalid("cudaGetDeviceProperties: prop is null");
-  if (device != 0) return invalid("cudaGetDeviceProperties: device " + std::to_string(device), cudaErrorInvalidDevice);
+  if (device != 0)
+    return invalid("cudaGetDeviceProperties: device " + std::to_string(device),
+                   cudaErrorInvalidDevice);
   *prop = cudaDeviceProp{};
   std::snprintf(prop->name, sizeof prop->name, "nwgf CUDA emulator");
   prop->totalGlobalMem = std::size_t(16) << 30;
@@ -832,20 +881,36 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
   cudaDeviceProp p;
   if (const cudaError_t e = cudaGetDeviceProperties(&p, device); e != cudaSuccess) return e;
   switch (attr) {
-    case cudaDevAttrMaxThreadsPerBlock: *value = p.maxThreadsPerBlock; break;
-    case cudaDevAttrMaxSharedMemoryPerBlock: *value = int(p.sharedMemPerBlock); break;
-    case cudaDevAttrWarpSize: *value = 32; break;
-    case cudaDevAttrMultiProcessorCount: *value = p.multiProcessorCount; break;
-    case cudaDevAttrComputeCapabilityMajor: *value = p.major; break;
-    case cudaDevAttrComputeCapabilityMinor: *value = p.minor; break;
-    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = int(p.sharedMemPerBlockOptin); break;
-    default: return invalid("cudaDeviceGetAttribute: attribute not emulated");
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = p.maxThreadsPerBlock;
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+      *value = int(p.sharedMemPerBlock);
+      break;
+    case cudaDevAttrWarpSize:
+      *value = 32;
+      break;
+    case cudaDevAttrMultiProcessorCount:
+      *value = p.multiProcessorCount;
+      break;
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = p.major;
+      break;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = p.minor;
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin:
+      *value = int(p.sharedMemPerBlockOptin);
+      break;
+    default:
+      return invalid("cudaDeviceGetAttribute: attribute not emulated");
   }
   return cudaSuccess;
 }
 
 cudaError_t cudaSetDevice(int device) {
-  if (device != 0) return invalid("cudaSetDevice(" + std::to_string(device) + ")", cudaErrorInvalidDevice);
+  if (device != 0)
+    return invalid("cudaSetDevice(" + std::to_string(device) + ")", cudaErrorInvalidDevice);
   return cudaSuccess;
 }
 cudaError_t cudaGetDevice(int* device) {
@@ -864,7 +929,7 @@ cudaError_t cudaMemGetInfo(std::size_t* free_bytes, std::size_t* total_bytes) {
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
   if (!ptr) return invalid("cudaMalloc: ptr is null");
   const std::size_t page = nwgf::emu::page_size();
-  const std::size_t rounded = (bytes + 15) / 16 * 16;   // 16-byte aligned start (float4/double2)
+  const std::size_t rounded = (bytes + 15) / 16 * 16;  // 16-byte aligned start (float4/double2)
   const std::size_t body = (rounded + page - 1) / page * page;
   void* m = mmap(nullptr, body + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return invalid("cudaMalloc: out of memory", cudaErrorMemoryAllocation);
@@ -897,22 +962,32 @@ cudaError_t cudaFree(void* ptr) {
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t stream) {
   if (const cudaError_t e = nwgf::emu::pending_error(); e != cudaSuccess) return e;
-  if (!valid_stream(stream)) return invalid("cudaMemcpyAsync: unknown stream", cudaErrorInvalidResourceHandle);
+  if (!valid_stream(stream))
+    return invalid("cudaMemcpyAsync: unknown stream", cudaErrorInvalidResourceHandle);
   if (bytes == 0) return cudaSuccess;
   const bool dst_dev = nwgf::emu::is_device_range(dst, bytes);
   const bool src_dev = nwgf::emu::is_device_range(src, bytes);
   bool ok = true;
   switch (kind) {
-    case cudaMemcpyHostToHost: ok = !dst_dev && !src_dev; break;
-    case cudaMemcpyHostToDevice: ok = dst_dev && !src_dev; break;
-    case cudaMemcpyDeviceToHost: ok = !dst_dev && src_dev; break;
-    case cudaMemcpyDeviceToDevice: ok = dst_dev && src_dev; break;
-    case cudaMemcpyDefault: break;
+    case cudaMemcpyHostToHost:
+      ok = !dst_dev && !src_dev;
+      break;
+    case cudaMemcpyHostToDevice:
+      ok = dst_dev && !src_dev;
+      break;
+    case cudaMemcpyDeviceToHost:
+      ok = !dst_dev && src_dev;
+      break;
+    case cudaMemcpyDeviceToDevice:
+      ok = dst_dev && src_dev;
+      break;
+    case cudaMemcpyDefault:
+      break;
   }
   if (!ok) {
     return invalid(std::string("cudaMemcpy: kind ") + std::to_string(int(kind)) +
-                   " does not match the pointers (dst " + (dst_dev ? "device" : "host") +
-                   ", src " + (src_dev ? "device" : "host") + ", " + std::to_string(bytes) +
+                   " does not match the pointers (dst " + (dst_dev ? "device" : "host") + ", src " +
+                   (src_dev ? "device" : "host") + ", " + std::to_string(bytes) +
                    " bytes; a device range must lie inside one allocation)");
   }
   std::memmove(dst, src, bytes);
@@ -923,7 +998,8 @@ cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpy
 }
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
   if (const cudaError_t e = nwgf::emu::pending_error(); e != cudaSuccess) return e;
-  if (!valid_stream(stream)) return invalid("cudaMemsetAsync: unknown stream", cudaErrorInvalidResourceHandle);
+  if (!valid_stream(stream))
+    return invalid("cudaMemsetAsync: unknown stream", cudaErrorInvalidResourceHandle);
   if (bytes == 0) return cudaSuccess;
   if (!nwgf::emu::is_device_range(ptr, bytes)) {
     return invalid("cudaMemset: " + std::to_string(bytes) +
@@ -957,11 +1033,13 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
-  if (!valid_stream(stream)) return invalid("cudaStreamSynchronize: unknown stream", cudaErrorInvalidResourceHandle);
+  if (!valid_stream(stream))
+    return invalid("cudaStreamSynchronize: unknown stream", cudaErrorInvalidResourceHandle);
   return nwgf::emu::pending_error();
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
-  if (!valid_stream(stream) || !event) return invalid("cudaStreamWaitEvent: bad handle", cudaErrorInvalidResourceHandle);
+  if (!valid_stream(stream) || !event)
+    return invalid("cudaStreamWaitEvent: bad handle", cudaErrorInvalidResourceHandle);
   return cudaSuccess;
 }
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
@@ -985,7 +1063,8 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
   return cudaSuccess;
 }
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  if (!event || !valid_stream(stream)) return invalid("cudaEventRecord: bad handle", cudaErrorInvalidResourceHandle);
+  if (!event || !valid_stream(stream))
+    return invalid("cudaEventRecord: bad handle", cudaErrorInvalidResourceHandle);
   auto* e = reinterpret_cast<EmuEvent*>(event);
   e->when = std::chrono::steady_clock::now();
   e->recorded = true;

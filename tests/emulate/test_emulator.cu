@@ -1,6 +1,7 @@
 // The CUDA emulator's own semantics: indexing, barriers, warp collectives, atomics, shared
 // memory, and the faults it must catch (barrier divergence, deadlocks, host pointers, bad
 // configurations, races and missing barriers exposed by schedules). Rewritten like our .cu files.
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cub/cub.cuh>
-#include <cublas_v2.h>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -175,8 +175,10 @@ __global__ void shfl_after_exit(float* out) {
 }
 __global__ void barrier_vs_shuffle(float* out) {
   float v = 1.0f;
-  if (threadIdx.x == 0) __syncthreads();
-  else v = __shfl_xor_sync(0xffffffffu, v, 1);
+  if (threadIdx.x == 0)
+    __syncthreads();
+  else
+    v = __shfl_xor_sync(0xffffffffu, v, 1);
   out[threadIdx.x] = v;
 }
 __global__ void partial_warp_full_mask(float* out) {
@@ -468,10 +470,10 @@ TEST_CASE("cublasSgemm is column-major and rejects host matrices") {
       CHECK(got[i + j * m] == doctest::Approx(2.0f * s + 0.5f));
     }
   }
-  CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, a.data(), m, db.p, k, &beta,
-                    dc.p, m) == CUBLAS_STATUS_INVALID_VALUE);
-  CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, da.p, m - 1, db.p, k, &beta,
-                    dc.p, m) == CUBLAS_STATUS_INVALID_VALUE);
+  CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, a.data(), m, db.p, k, &beta, dc.p,
+                    m) == CUBLAS_STATUS_INVALID_VALUE);
+  CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, da.p, m - 1, db.p, k, &beta, dc.p,
+                    m) == CUBLAS_STATUS_INVALID_VALUE);
   cublasDestroy(h);
 }
 

@@ -67,8 +67,8 @@ void compare(const std::string& what, double tol,
     REQUIRE(got.size() == want.size());
     std::size_t bad = 0, first = got.size();
     for (std::size_t i = 0; i < got.size(); ++i) {
-      const bool same = std::isnan(want[i]) ? std::isnan(got[i])
-                                            : std::fabs(got[i] - want[i]) <= tol * scale;
+      const bool same =
+          std::isnan(want[i]) ? std::isnan(got[i]) : std::fabs(got[i] - want[i]) <= tol * scale;
       if (!same && bad++ == 0) first = i;
     }
     if (bad) {
@@ -161,10 +161,9 @@ TEST_CASE_TEMPLATE("pairwise kernels: energy, gradient, directional", T, float, 
       riesz_gradient<T>(ctx, X, pa, Y, pb, c.r, T(0.75), PointsView<T>(g.data(), c.n, c.d, dev),
                         c.accumulate, &ws);
       index_t coincident = -1;
-      riesz_directional<T>(ctx, X, V, pa, Y, W, pb, c.r, out.data() + 2,
-                           PointsView<T>(gv.data(), c.n, c.d, dev),
-                           PointsView<T>(gw.data(), c.m, c.d, dev), T(1.25), c.accumulate,
-                           &coincident, &ws);
+      riesz_directional<T>(
+          ctx, X, V, pa, Y, W, pb, c.r, out.data() + 2, PointsView<T>(gv.data(), c.n, c.d, dev),
+          PointsView<T>(gw.data(), c.m, c.d, dev), T(1.25), c.accumulate, &coincident, &ws);
       std::vector<double> res;
       append(res, download(ctx, out));
       append(res, download(ctx, g));
@@ -250,9 +249,8 @@ TEST_CASE_TEMPLATE("sliced kernels: ranks, ties, empty y", T, float, double) {
               Buffer<T> g = upload(ctx, std::vector<T>(x.size(), T(0.25)));
               Buffer<double> sums(ctx, 2);
               s.evaluate(ctx, ConstPointsView<T>(bx.data(), c.n, c.d, dev),
-                         ConstPointsView<T>(by.data(), c.m, c.d, dev), sums.data(),
-                         sums.data() + 1, T(-0.5), T(1.5), PointsView<T>(g.data(), c.n, c.d, dev),
-                         c.ties);
+                         ConstPointsView<T>(by.data(), c.m, c.d, dev), sums.data(), sums.data() + 1,
+                         T(-0.5), T(1.5), PointsView<T>(g.data(), c.n, c.d, dev), c.ties);
               std::vector<double> res;
               append(res, download(ctx, sums));
               append(res, download(ctx, g));

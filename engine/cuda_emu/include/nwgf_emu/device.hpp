@@ -133,11 +133,7 @@ struct BoundLaunch {
     // Arguments are evaluated once on the host; every thread gets its own copy, as in CUDA.
     std::tuple<std::decay_t<A>...> params(std::forward<A>(a)...);
     int index = 0;
-    std::apply(
-        [&](const auto&... p) {
-          ((check_param(index++, p)), ...);
-        },
-        params);
+    std::apply([&](const auto&... p) { ((check_param(index++, p)), ...); }, params);
     auto thread = [&] { std::apply([&](const auto&... p) { body(p...); }, params); };
     detail::run_grid([](void* c) { (*static_cast<decltype(thread)*>(c))(); }, &thread);
   }
@@ -192,12 +188,12 @@ inline void __threadfence_block() { nwgf::emu::detail::atomic_point(); }
   nwgf::emu::detail::trap("__trap()", where);
 }
 
-#define NWGF_EMU_SHFL(NAME, OP)                                                                \
-  template <class T>                                                                         \
-  T NAME(unsigned mask, T var, int param, int width = 32,                                    \
-         std::source_location where = std::source_location::current()) {                     \
-    return nwgf::emu::from_bits<T>(nwgf::emu::detail::warp_collective(                       \
-        nwgf::emu::WarpOp::OP, mask, nwgf::emu::to_bits(var), param, width, where));         \
+#define NWGF_EMU_SHFL(NAME, OP)                                                      \
+  template <class T>                                                                 \
+  T NAME(unsigned mask, T var, int param, int width = 32,                            \
+         std::source_location where = std::source_location::current()) {             \
+    return nwgf::emu::from_bits<T>(nwgf::emu::detail::warp_collective(               \
+        nwgf::emu::WarpOp::OP, mask, nwgf::emu::to_bits(var), param, width, where)); \
   }
 NWGF_EMU_SHFL(__shfl_sync, shfl_idx)
 NWGF_EMU_SHFL(__shfl_up_sync, shfl_up)
@@ -207,27 +203,27 @@ NWGF_EMU_SHFL(__shfl_xor_sync, shfl_xor)
 
 inline unsigned __ballot_sync(unsigned mask, int pred,
                               std::source_location where = std::source_location::current()) {
-  return unsigned(nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::ballot, mask,
-                                                     pred != 0, 0, 32, where));
+  return unsigned(
+      nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::ballot, mask, pred != 0, 0, 32, where));
 }
 inline int __any_sync(unsigned mask, int pred,
                       std::source_location where = std::source_location::current()) {
-  return int(nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::any, mask, pred != 0, 0, 32,
-                                                where));
+  return int(
+      nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::any, mask, pred != 0, 0, 32, where));
 }
 inline int __all_sync(unsigned mask, int pred,
                       std::source_location where = std::source_location::current()) {
-  return int(nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::all, mask, pred != 0, 0, 32,
-                                                where));
+  return int(
+      nwgf::emu::detail::warp_collective(nwgf::emu::WarpOp::all, mask, pred != 0, 0, 32, where));
 }
 
 // ---- atomics: CUDA's overload set; one block runs at a time, so plain read-modify-write ---------
-#define NWGF_EMU_ATOMIC(NAME, T, EXPR)        \
-  inline T NAME(T* address, T val) {          \
-    nwgf::emu::detail::atomic_point();        \
-    const T old = *address;                   \
-    *address = (EXPR);                        \
-    return old;                               \
+#define NWGF_EMU_ATOMIC(NAME, T, EXPR) \
+  inline T NAME(T* address, T val) {   \
+    nwgf::emu::detail::atomic_point(); \
+    const T old = *address;            \
+    *address = (EXPR);                 \
+    return old;                        \
   }
 NWGF_EMU_ATOMIC(atomicAdd, int, old + val)
 NWGF_EMU_ATOMIC(atomicAdd, unsigned int, old + val)
@@ -248,9 +244,9 @@ NWGF_EMU_ATOMIC(atomicMax, int, val > old ? val : old)
 NWGF_EMU_ATOMIC(atomicMax, unsigned int, val > old ? val : old)
 NWGF_EMU_ATOMIC(atomicMax, long long int, val > old ? val : old)
 NWGF_EMU_ATOMIC(atomicMax, unsigned long long int, val > old ? val : old)
-NWGF_EMU_ATOMIC(atomicAnd, int, old & val)
-NWGF_EMU_ATOMIC(atomicAnd, unsigned int, old & val)
-NWGF_EMU_ATOMIC(atomicAnd, unsigned long long int, old & val)
+NWGF_EMU_ATOMIC(atomicAnd, int, old& val)
+NWGF_EMU_ATOMIC(atomicAnd, unsigned int, old& val)
+NWGF_EMU_ATOMIC(atomicAnd, unsigned long long int, old& val)
 NWGF_EMU_ATOMIC(atomicOr, int, old | val)
 NWGF_EMU_ATOMIC(atomicOr, unsigned int, old | val)
 NWGF_EMU_ATOMIC(atomicOr, unsigned long long int, old | val)
@@ -260,12 +256,12 @@ NWGF_EMU_ATOMIC(atomicXor, unsigned long long int, old ^ val)
 NWGF_EMU_ATOMIC(atomicInc, unsigned int, old >= val ? 0u : old + 1u)
 NWGF_EMU_ATOMIC(atomicDec, unsigned int, (old == 0u || old > val) ? val : old - 1u)
 #undef NWGF_EMU_ATOMIC
-#define NWGF_EMU_CAS(T)                                 \
-  inline T atomicCAS(T* address, T compare, T val) {    \
-    nwgf::emu::detail::atomic_point();                  \
-    const T old = *address;                             \
-    if (old == compare) *address = val;                 \
-    return old;                                         \
+#define NWGF_EMU_CAS(T)                              \
+  inline T atomicCAS(T* address, T compare, T val) { \
+    nwgf::emu::detail::atomic_point();               \
+    const T old = *address;                          \
+    if (old == compare) *address = val;              \
+    return old;                                      \
   }
 NWGF_EMU_CAS(int)
 NWGF_EMU_CAS(unsigned int)

@@ -23,10 +23,10 @@ namespace emu_detail {
 
 template <class K>
 auto radix_bits(K key) {
-  using U = std::conditional_t<sizeof(K) == 8, std::uint64_t,
-                               std::conditional_t<sizeof(K) == 4, std::uint32_t,
-                                                  std::conditional_t<sizeof(K) == 2, std::uint16_t,
-                                                                     std::uint8_t>>>;
+  using U = std::conditional_t<
+      sizeof(K) == 8, std::uint64_t,
+      std::conditional_t<sizeof(K) == 4, std::uint32_t,
+                         std::conditional_t<sizeof(K) == 2, std::uint16_t, std::uint8_t>>>;
   U u;
   std::memcpy(&u, &key, sizeof u);
   constexpr U top = U(U(1) << (8 * sizeof(U) - 1));
@@ -55,12 +55,18 @@ bool prologue(const char* what, void* d_temp_storage, std::size_t& temp_storage_
     return true;
   }
   std::string bad;
-  if (n < 0) bad = "negative num_items";
-  else if (begin_bit < 0 || end_bit > int(8 * sizeof(K)) || begin_bit > end_bit) bad = "bad bit range";
-  else if (temp_storage_bytes < need) bad = "temp_storage_bytes " + std::to_string(temp_storage_bytes) + " < " + std::to_string(need) + " needed";
-  else if (!nwgf::emu::is_device_range(d_temp_storage, temp_storage_bytes)) bad = "temp storage is not device memory";
+  if (n < 0)
+    bad = "negative num_items";
+  else if (begin_bit < 0 || end_bit > int(8 * sizeof(K)) || begin_bit > end_bit)
+    bad = "bad bit range";
+  else if (temp_storage_bytes < need)
+    bad = "temp_storage_bytes " + std::to_string(temp_storage_bytes) + " < " +
+          std::to_string(need) + " needed";
+  else if (!nwgf::emu::is_device_range(d_temp_storage, temp_storage_bytes))
+    bad = "temp storage is not device memory";
   for (std::size_t i = 0; bad.empty() && i < nptrs; ++i) {
-    if (n > 0 && !nwgf::emu::is_device_range(device_ptrs[i], 1)) bad = "an array is not device memory";
+    if (n > 0 && !nwgf::emu::is_device_range(device_ptrs[i], 1))
+      bad = "an array is not device memory";
   }
   if (!bad.empty()) {
     nwgf::emu::report_cub_error(std::string("cub::DeviceRadixSort::") + what + ": " + bad);
@@ -143,12 +149,13 @@ struct DeviceRadixSort {
     return cudaSuccess;
   }
   template <class K, class N>
-  static cudaError_t keys(const char* what, void* temp, std::size_t& bytes, const K* ki, K* ko,
-                          N n, int b0, int b1, bool desc) {
+  static cudaError_t keys(const char* what, void* temp, std::size_t& bytes, const K* ki, K* ko, N n,
+                          int b0, int b1, bool desc) {
     const void* ptrs[] = {ki, ko};
     cudaError_t st;
-    if (emu_detail::prologue<K>(what, temp, bytes, emu_detail::temp_bytes(std::size_t(n), sizeof(K), 0),
-                                ptrs, 2, (long long)n, b0, b1, st))
+    if (emu_detail::prologue<K>(what, temp, bytes,
+                                emu_detail::temp_bytes(std::size_t(n), sizeof(K), 0), ptrs, 2,
+                                (long long)n, b0, b1, st))
       return st;
     emu_detail::sort<K, char>(ki, ko, nullptr, nullptr, std::size_t(n), b0, b1, desc);
     return cudaSuccess;
