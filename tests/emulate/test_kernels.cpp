@@ -129,6 +129,8 @@ TEST_CASE_TEMPLATE("pairwise kernels: energy, gradient, directional", T, float, 
       {3, 16, 4, 4, 1.0, false, false},   {33, 15, 5, 7, 1.5, true, false},
       {129, 33, 33, 33, 1.0, true, true}, {40, 20, 40, 41, 0.6, false, false},
       {17, 1, 65, 65, 1.8, true, true},
+      // >= 4 blocks of rows: the second pass reduces partials over several tree levels
+      {600, 7, 2, 2, 1.0, false, false},  {520, 3, 5, 6, 1.5, true, false},
   };
   for (const Case& c : cases) {
     const auto x = normals<T>(c.n * c.d, 1), y = normals<T>(c.m * c.d, 2);
