@@ -76,13 +76,19 @@ class RieszFunctional final : public Functional<T> {
     }
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
-    riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
-    double f = ce * scalar_.get(ctx) + energy_nu_;
-    if (want) {
+    double f = energy_nu_;
+    if (want && scale != T(0)) {
       riesz_gradient<T>(ctx, y1, nullptr, y2, nullptr, r_, T(scale * ce), rows(grad, 0, half),
                         false, &ws_);
       riesz_gradient<T>(ctx, y2, nullptr, y1, nullptr, r_, T(scale * ce),
                         rows(grad, half, n - half), false, &ws_);
+      // S is positively homogeneous of degree r in (y1, y2) jointly (Euler):
+      // r S = sum_i <y1_i, dS/dy1_i> + sum_j <y2_j, dS/dy2_j>, so the gradients give the value
+      // without another pass over the pairs.
+      f += reduce_rows(ctx, DotRow<T>{y.data, grad.data}, n * y.cols) / (r_ * double(scale));
+    } else {
+      riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
+      f += ce * scalar_.get(ctx);
     }
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
@@ -195,7 +201,7 @@ class Energy33 final : public Functional<T> {
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
-    const double p = energy33_rows(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)),
+    const double p = reduce_rows(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)),
                                                        grad.data, mask_.data()}, n);
     const double ce = -0.5 / (double(half) * double(n - half));
     const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
@@ -213,7 +219,7 @@ class Energy33 final : public Functional<T> {
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
                            PointsView<T> grad_v) override {
     const index_t n = y.rows, half = n / 2;
-    const double p = energy33_rows(
+    const double p = reduce_rows(
         ctx, Energy33Row<T>{y.data, v.data, T(scale / double(n)), grad_v.data, mask_.data()}, n);
     const double ce = -0.5 / (double(half) * double(n - half));
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
@@ -232,7 +238,7 @@ class Energy33 final : public Functional<T> {
   double value(const Context& ctx, ConstPointsView<T> x) override {
     const index_t n = x.rows;
     const double p =
-        energy33_rows(ctx, Energy33Row<T>{x.data, nullptr, T(0), nullptr, mask_.data()}, n);
+        reduce_rows(ctx, Energy33Row<T>{x.data, nullptr, T(0), nullptr, mask_.data()}, n);
     const auto c = column(x, 0, n);
     riesz_energy<T>(ctx, c, mask_.data(), c, mask_.data(), r_, scalar_.ptr(), &ws_);
     return p / double(n) - 0.5 * scalar_.get(ctx) / (double(n) * double(n));
@@ -241,7 +247,7 @@ class Energy33 final : public Functional<T> {
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
     const index_t n = x.rows;
-    energy33_rows(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
+    reduce_rows(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
     const auto c = column(x, 0, n);
     riesz_gradient<T>(ctx, c, mask_.data(), c, mask_.data(), r_, T(-scale / double(n)),
                       column(grad, 0, n), true, &ws_);

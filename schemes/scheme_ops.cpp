@@ -70,14 +70,14 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   for (index_t i = 0; i < count; ++i) y[i] = axpby_element(a, x[i], b, y[i]);
 }
 
-template <class T>
-double energy33_rows(const Context& ctx, const Energy33Row<T>& row, index_t n) {
+template <class Row>
+double reduce_rows(const Context& ctx, const Row& row, index_t n) {
   const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
   std::vector<double> partial(std::size_t(chunks), 0.0);
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     Buffer<double> dev(ctx, chunks);
-    detail::cuda_energy33_partials(ctx, row, n, dev.data());
+    detail::cuda_row_partials(ctx, row, n, dev.data());
     partial = download(ctx, dev);
   } else
 #endif
@@ -109,7 +109,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double sum_squares<T>(const Context&, const T*, index_t);                        \
   template void axpby<T>(const Context&, index_t, T, const T*, T, T*);                      \
   template bool all_finite<T>(const Context&, const T*, index_t);                           \
-  template double energy33_rows<T>(const Context&, const Energy33Row<T>&, index_t);
+  template double reduce_rows<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
+  template double reduce_rows<DotRow<T>>(const Context&, const DotRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -38,8 +38,8 @@ __global__ void transport_partials_kernel(const T* x, const T* t, index_t count,
   if (threadIdx.x == 0) partials[blockIdx.x] = acc[0];
 }
 
-template <class T>
-__global__ void energy33_partials_kernel(Energy33Row<T> row, index_t n, double* partials) {
+template <class Row>
+__global__ void row_partials_kernel(Row row, index_t n, double* partials) {
   __shared__ double acc[block_threads];
   const index_t lo = index_t(blockIdx.x) * reduce_chunk;
   const index_t hi = lo + reduce_chunk < n ? lo + reduce_chunk : n;
@@ -90,19 +90,20 @@ void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
-template <class T>
-void cuda_energy33_partials(const Context& ctx, const Energy33Row<T>& row, index_t n,
-                            double* partials) {
+template <class Row>
+void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials) {
   const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
   if (chunks == 0) return;
-  energy33_partials_kernel<T><<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(row, n,
-                                                                                     partials);
+  row_partials_kernel<Row><<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(row, n,
+                                                                                   partials);
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
 #define NWGF_INSTANTIATE(T)                                                                    \
-  template void cuda_energy33_partials<T>(const Context&, const Energy33Row<T>&, index_t,       \
-                                          double*);                                             \
+  template void cuda_row_partials<Energy33Row<T>>(const Context&, const Energy33Row<T>&,        \
+                                                  index_t, double*);                            \
+  template void cuda_row_partials<DotRow<T>>(const Context&, const DotRow<T>&, index_t,          \
+                                             double*);                                          \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
   template void cuda_transport_partials<T>(const Context&, const T*, const T*, index_t, T, T*, \

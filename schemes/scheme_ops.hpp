@@ -124,9 +124,18 @@ double sum_squares(const Context& ctx, const T* v, index_t count);
 // y <- a x + b y (b = 0: y <- a x, whatever y held).
 template <class T>
 void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
-// sum_i row(i) over n rows (deterministic chunks); row writes its outputs as a side effect.
+// <a, b> over count elements, one term per "row".
 template <class T>
-double energy33_rows(const Context& ctx, const Energy33Row<T>& row, index_t n);
+struct DotRow {
+  const T* a;
+  const T* b;
+  NWGF_HD double operator()(index_t i) const { return double(a[i]) * double(b[i]); }
+};
+
+// sum_i row(i) over n rows (deterministic chunks); row may write outputs as a side effect.
+// Row is Energy33Row<T> or DotRow<T>.
+template <class Row>
+double reduce_rows(const Context& ctx, const Row& row, index_t n);
 // True when every value is finite.
 template <class T>
 bool all_finite(const Context& ctx, const T* v, index_t count);
@@ -142,9 +151,8 @@ void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t
                              T* g, double* partials);
 template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
-template <class T>
-void cuda_energy33_partials(const Context& ctx, const Energy33Row<T>& row, index_t n,
-                            double* partials);
+template <class Row>
+void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials);
 }  // namespace detail
 #endif
 
