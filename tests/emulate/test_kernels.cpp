@@ -305,7 +305,7 @@ TEST_CASE_TEMPLATE("scheme kernels: network input, transport partials, axpby", T
   }
 }
 
-TEST_CASE_TEMPLATE("scheme kernels: energy (33) rows, with and without velocities", T, float,
+TEST_CASE_TEMPLATE("scheme kernels: row reductions (energy (33) rows, dot products)", T, float,
                    double) {
   for (const index_t n : {index_t(1), index_t(300), reduce_chunk + 5}) {
     auto xy = normals<T>(2 * n, 16);
@@ -317,10 +317,11 @@ TEST_CASE_TEMPLATE("scheme kernels: energy (33) rows, with and without velocitie
       for (const bool with_v : {false, true}) {
         const Energy33Row<T> row{bxy.data(), with_v ? bv.data() : nullptr, T(0.5), grad.data(),
                                  mask.data()};
-        res.push_back(energy33_rows<T>(ctx, row, n));
+        res.push_back(reduce_rows(ctx, row, n));
         append(res, download(ctx, grad));
         append(res, download(ctx, mask));
       }
+      res.push_back(reduce_rows(ctx, DotRow<T>{bxy.data(), bv.data()}, 2 * n));
       return res;
     });
   }
