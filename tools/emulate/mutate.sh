@@ -10,8 +10,8 @@ if [ $# -lt 4 ]; then
   exit 2
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=$1 rel=$2 old=$3 new=$4 nth=${5:-1}
-mkdir -p /tmp/nwgf_mutants
+build=$(realpath -m "$1") rel=$2 old=$3 new=$4 nth=${5:-1}
+mkdir -p /tmp/nwgf_mutants "$build"
 mutant=/tmp/nwgf_mutants/$(echo "$rel" | tr / _)
 python3 - "$root/$rel" "$mutant" "$old" "$new" "$nth" <<'PY'
 import sys
@@ -25,16 +25,16 @@ for _ in range(nth):
 open(dst, "w").write(text[:pos] + new + text[pos + len(old):])
 PY
 cmake -S "$root" -B "$build" -DNWGF_CUDA_EMULATE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DNWGF_EMU_SOURCE_OVERRIDES=$rel=$mutant" > "$build.mutate.log" 2>&1
+  "-DNWGF_EMU_SOURCE_OVERRIDES=$rel=$mutant" > "$build/mutate.log" 2>&1
 what=$(python3 -c 'import sys; print(repr(sys.argv[1]), "->", repr(sys.argv[2]))' "$old" "$new")
-if ! cmake --build "$build" -j"${NWGF_JOBS:-2}" --target emu_test_kernels >> "$build.mutate.log" 2>&1; then
-  echo "BUILD FAILED (not a test result; $build.mutate.log): $rel: $what"
+if ! cmake --build "$build" -j"${NWGF_JOBS:-2}" --target emu_test_kernels >> "$build/mutate.log" 2>&1; then
+  echo "BUILD FAILED (not a test result; $build/mutate.log): $rel: $what"
   exit 1
 fi
-if (cd "$build" && timeout 600 ./emu_test_kernels > "$build.mutate.out" 2>&1); then
+if (cd "$build" && timeout 600 ./emu_test_kernels > "$build/mutate.out" 2>&1); then
   echo "MISSED: $rel: $what"
   exit 1
 fi
-fails=$(grep -c "ERROR:" "$build.mutate.out" || true)
-faults=$(grep -c "nwgf CUDA emulator:" "$build.mutate.out" || true)
+fails=$(grep -c "ERROR:" "$build/mutate.out" || true)
+faults=$(grep -c "nwgf CUDA emulator:" "$build/mutate.out" || true)
 echo "CAUGHT ($fails failed checks, $faults emulator faults): $rel: $what"
