@@ -309,6 +309,8 @@ class Runner {
     o.add("time", time);
     o.add("n", (long long)n_);
     o.add("d", (long long)d_);
+    if (cfg_.scheme != "particle") o.add("latent_dim", (long long)latent_dim(cfg_));
+    o.add("analytic_reference", analytic_);
     o.raw("config", to_json(cfg_));
     write_file_atomic(path("manifest.json"), o.str() + "\n");
   }

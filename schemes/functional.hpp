@@ -5,7 +5,8 @@
 //   interaction  F = E_K(mu)
 //   mmd          F = D_K^2(mu, nu) = E_K(mu) + V(mu) + E_K(nu),  V(mu) = ∫∫ |x - y|^r dmu dnu
 //   barycenter   F = sum_k alpha_k D_K^2(mu, mu_k) (eq. 34) = E_K(mu) + V for nu = sum alpha_k mu_k,
-//                plus a constant; the same estimator as mmd with target weights alpha_k / M_k
+//                plus a constant; the same estimator as mmd with target weights alpha_k / M_k, and
+//                the value reported is D_K^2(mu, sum_k alpha_k mu_k) (0 at the barycenter)
 //   energy33     eq. (33) of Appendix H, Example 3 (d = 2, exact estimator)
 //
 // Batch estimates (training): the rows y (2B, d) are two independent batches y1 = rows [0, B),
