@@ -350,6 +350,12 @@ void validate(const FlowConfig& c) {
     bad("functional.estimator", "energy33 has only the exact estimator");
   }
   check_at_least("functional.directions", c.directions, 1);
+  if (c.estimator == "sliced" && c.scheme == "forward" &&
+      (c.initial.kind == "dirac" || c.initial.kind == "diracs")) {
+    bad("functional.estimator",
+        "the sliced forward scheme cannot start at atoms (sliced directional derivatives miss "
+        "the right derivative at coincident points); use estimator = \"exact\"");
+  }
 
   validate_measure("initial", c.initial);
   const index_t d = initial_dim(c);

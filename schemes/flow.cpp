@@ -119,7 +119,6 @@ class Progress {
     const auto now = clock_type::now();
     if (it != its && std::chrono::duration<double>(now - last_).count() < 0.2) return;
     last_ = now;
-    ++done_its_;
     const double el = std::chrono::duration<double>(now - step_start_).count();
     const double rate = el > 0 ? double(it) / el : 0;
     const double step_eta = rate > 0 ? double(its - it) / rate : 0;
@@ -155,7 +154,7 @@ class Progress {
     return b;
   }
   bool on_, tty_;
-  index_t total_, steps_done_ = 0, done_its_ = 0;
+  index_t total_, steps_done_ = 0;
   clock_type::time_point start_, step_start_, last_;
 };
 

@@ -57,6 +57,7 @@ class RieszFunctional final : public Functional<T> {
         throw_bad_input("functional.estimator: sliced needs equal weights on all target points");
       }
       sliced_.emplace(ctx, max_rows, m_, d, int(cfg.directions));
+      sliced_grad_ = Buffer<T>(ctx, max_rows * d);
     }
   }
 
@@ -104,9 +105,15 @@ class RieszFunctional final : public Functional<T> {
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
                            PointsView<T> grad_v) override {
     if (sliced_) {
-      throw_bad_input(
-          "functional.estimator: the forward scheme needs the exact estimator (directional "
-          "derivatives are not sliced)");
+      // Away from ties the sliced estimate F^ is differentiable, so D_v F^ = <∇F^(y), v> and
+      // dD/dv = ∇F^(y). (At ties it uses sign(0) = 0 and misses the right derivative |v_i - v_j|:
+      // config validation keeps the sliced forward scheme away from atoms.)
+      const index_t count = y.rows * y.cols;
+      const PointsView<T> g(sliced_grad_.data(), y.rows, y.cols, sliced_grad_.device());
+      batch_value(ctx, y, T(1), g);
+      const double dv = reduce_rows(ctx, DotRow<T>{g.data, v.data}, count);
+      if (grad_v.data) axpby(ctx, count, scale, g.data, T(0), grad_v.data);
+      return dv;
     }
     const index_t n = y.rows, half = n / 2;
     const double ce = -0.5 / (double(half) * double(n - half));
@@ -186,6 +193,7 @@ class RieszFunctional final : public Functional<T> {
   Scalar scalar_;
   PairwiseWorkspace ws_;
   std::optional<SlicedRiesz<T>> sliced_;
+  Buffer<T> sliced_grad_;  // (max_rows, d)
 };
 
 // Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.

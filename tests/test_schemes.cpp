@@ -219,6 +219,15 @@ TEST_CASE("functional: the sliced estimator matches the exact one on average (r 
   const double sb = exact->batch_value(ctx, ConstPointsView<double>(x.data(), 200, 3), 1.0,
                                        PointsView<double>());
   CHECK(sa == doctest::Approx(sb).epsilon(0.02));
+  // Sliced directional derivative = <sliced gradient, v>, close to the exact one.
+  const auto v = random_points(200, 3, 5);
+  const double da = sliced->batch_directional(ctx, ConstPointsView<double>(x.data(), 200, 3),
+                                              ConstPointsView<double>(v.data(), 200, 3), 1.0,
+                                              PointsView<double>());
+  const double db = exact->batch_directional(ctx, ConstPointsView<double>(x.data(), 200, 3),
+                                             ConstPointsView<double>(v.data(), 200, 3), 1.0,
+                                             PointsView<double>());
+  CHECK(da == doctest::Approx(db).epsilon(0.05));
 }
 
 TEST_CASE("measures: kinds, sizes and atoms") {
