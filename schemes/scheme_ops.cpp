@@ -54,10 +54,8 @@ double transport_cost(const Context& ctx, const T* x, const T* t, index_t count,
 
 template <class T>
 double sum_squares(const Context& ctx, const T* v, index_t count) {
-  // |0 - v|^2.
-  Buffer<T> zero(ctx, count);
-  fill_zero(ctx, zero);
-  return chunked_transport<T>(ctx, zero.data(), v, count, T(0), nullptr);
+  // <v, v> by the same chunked reduction as every row sum (no scratch buffer).
+  return reduce_rows(ctx, DotRow<T>{v, v}, count);
 }
 
 template <class T>
