@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,6 +59,8 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t by
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input("cannot read " + path + ": " + std::strerror(errno));
+  // A directory opens as a stream on Linux and reads as empty.
+  if (std::filesystem::is_directory(path)) throw_bad_input("cannot read " + path + ": is a directory");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw_bad_input("cannot read " + path);

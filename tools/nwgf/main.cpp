@@ -7,6 +7,7 @@
 
 #include "engine/error.hpp"
 #include "engine/version.hpp"
+#include "tools/nwgf/bench.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {
@@ -62,6 +63,15 @@ int main(int argc, char** argv) {
       if (!known) {
         std::fprintf(stderr, "error: unknown subcommand '%s' (see nwgf --help)\n", a.c_str());
         return 2;
+      }
+      if (a == "bench" && i + 1 < argc && argv[i + 1][0] != '-') {
+        const std::string b = argv[i + 1];
+        const auto& benches = bench_registry();
+        if (std::none_of(benches.begin(), benches.end(),
+                         [&](const CommandSpec& c) { return c.name == b; })) {
+          std::fprintf(stderr, "error: unknown benchmark '%s' (see nwgf bench --help)\n", b.c_str());
+          return 2;
+        }
       }
       break;
     }
