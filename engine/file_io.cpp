@@ -60,7 +60,8 @@ std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input("cannot read " + path + ": " + std::strerror(errno));
   // A directory opens as a stream on Linux and reads as empty.
-  if (std::filesystem::is_directory(path)) throw_bad_input("cannot read " + path + ": is a directory");
+  if (std::filesystem::is_directory(path))
+    throw_bad_input("cannot read " + path + ": is a directory");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw_bad_input("cannot read " + path);

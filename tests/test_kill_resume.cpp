@@ -76,7 +76,8 @@ int wait_for(pid_t pid) {
 }
 
 bool run_done(const std::string& out) {
-  return nwgf::test::slurp(out + "/manifest.json").find("\"status\": \"done\"") != std::string::npos;
+  return nwgf::test::slurp(out + "/manifest.json").find("\"status\": \"done\"") !=
+         std::string::npos;
 }
 
 // Every file under its final name is complete: .npy files parse, manifest.json is one JSON

@@ -90,7 +90,8 @@ TEST_CASE("sample-analytic --out that cannot be written") {
   fs::create_directories(dir);
   touch(dir + "/file");
   for (const std::string& out : {dir + "/file/x.npy", dir + "/missing/x.npy", dir}) {
-    const auto r = nwgf::test::run_cli("sample-analytic --d 2 --r 1 --t 1 --n 10 --out '" + out + "'");
+    const auto r =
+        nwgf::test::run_cli("sample-analytic --d 2 --r 1 --t 1 --n 10 --out '" + out + "'");
     INFO("--out " << out << "\nstderr: " << r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.err.rfind("error: ", 0) == 0);

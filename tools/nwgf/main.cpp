@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--threads", global.threads,
-                 "CPU threads (default: NWGF_THREADS, else all cores)")
+  app.add_option("--threads", global.threads, "CPU threads (default: NWGF_THREADS, else all cores)")
       ->check(CLI::Range(1, 4096));
 
   auto& registry = command_registry();
@@ -69,7 +68,8 @@ int main(int argc, char** argv) {
         const auto& benches = bench_registry();
         if (std::none_of(benches.begin(), benches.end(),
                          [&](const CommandSpec& c) { return c.name == b; })) {
-          std::fprintf(stderr, "error: unknown benchmark '%s' (see nwgf bench --help)\n", b.c_str());
+          std::fprintf(stderr, "error: unknown benchmark '%s' (see nwgf bench --help)\n",
+                       b.c_str());
           return 2;
         }
       }
