@@ -438,6 +438,10 @@ class Runner {
     double time;
     std::uint32_t size;
     get(&step, 8), get(&time, 8), get(&size, 4), get(&n, 8), get(&d, 8);
+    if (step < 0 || !std::isfinite(time) || time < 0) {
+      throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
+                      csv_number(time) + ")");
+    }
     if (size != sizeof(T) || n != n_ || d != d_) {
       throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
     }
@@ -448,7 +452,7 @@ class Runner {
     for (auto& s : parts) {
       std::uint64_t len;
       get(&len, 8);
-      if (at + len > b.size()) throw_bad_input(file + ": truncated checkpoint");
+      if (len > b.size() - at) throw_bad_input(file + ": truncated checkpoint");
       s = b.substr(at, len);
       at += len;
     }
