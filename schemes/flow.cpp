@@ -211,13 +211,15 @@ class Runner {
                                             : cfg_.initial.points[0];
     }
     files_ = !opt_.out_dir.empty();
-    if (files_) prepare_dir();
 
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
+      // Checked before anything is written: a refused resume leaves the directory as it was.
       std::tie(n, time) = load_checkpoint();
+      if (files_) prepare_dir();
     } else {
+      if (files_) prepare_dir();
       StepInfo s0;
       s0.functional = functional_->value(ctx_, x_.view());
       evaluate(s0, 0);

@@ -100,3 +100,26 @@ TEST_CASE("sample-analytic --out that cannot be written") {
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("a refused --resume leaves the directory as it was") {
+  // No checkpoint: nothing is created.
+  const std::string empty = fresh("outdir_resume_empty");
+  fs::create_directories(empty);
+  auto r = nwgf::test::run_cli("run '" + base_config + "' --out '" + empty + "' --resume");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--resume") != std::string::npos);
+  CHECK(fs::is_empty(empty));
+  fs::remove_all(empty);
+  // Other dynamics than the checkpoint's: config.toml and manifest.json keep the first run's.
+  const std::string out = fresh("outdir_resume_other");
+  REQUIRE(nwgf::test::run_cli("run '" + base_config + "' --out '" + out + "'").exit_code == 0);
+  const std::string config = nwgf::test::slurp(out + "/config.toml");
+  const std::string manifest = nwgf::test::slurp(out + "/manifest.json");
+  r = nwgf::test::run_cli("run '" + base_config + "' --out '" + out +
+                          "' --resume --set flow.tau=0.07");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--resume") != std::string::npos);
+  CHECK(nwgf::test::slurp(out + "/config.toml") == config);
+  CHECK(nwgf::test::slurp(out + "/manifest.json") == manifest);
+  fs::remove_all(out);
+}
