@@ -26,6 +26,21 @@ std::uint32_t digit_of(T key, int pass) {
   return std::uint32_t(radix_ordered_bits(key) >> (pass * kDigitBits)) & (kBuckets - 1);
 }
 
+// After the passes: the sorted data in (src_k, src_v) lands in the outputs if it is not there
+// already (a pass skipped for a shared digit, or n = 0); src_v == nullptr is the identity payload.
+template <class T>
+void copy_result(const T* src_k, const std::int32_t* src_v, index_t n, T* keys_out,
+                 std::int32_t* vals_out) {
+  if (src_k != keys_out) std::copy(src_k, src_k + n, keys_out);
+  if (vals_out && src_v != vals_out) {
+    if (src_v) {
+      std::copy(src_v, src_v + n, vals_out);
+    } else {
+      for (index_t i = 0; i < n; ++i) vals_out[i] = std::int32_t(i);
+    }
+  }
+}
+
 // One thread: all pass histograms from one read, then one scatter per pass. A pass whose keys
 // all share one digit is skipped. vals == nullptr (and vals_in == nullptr) sorts keys only.
 template <class T>
@@ -63,14 +78,7 @@ void sort_serial(const T* keys_in, const std::int32_t* vals_in, index_t n, T* ke
     src_v = dst_v;
     to_out = !to_out;
   }
-  if (src_k != keys_out) std::copy(src_k, src_k + n, keys_out);
-  if (with_vals && src_v != vals_out) {
-    if (src_v) {
-      std::copy(src_v, src_v + n, vals_out);
-    } else {
-      for (index_t i = 0; i < n; ++i) vals_out[i] = std::int32_t(i);
-    }
-  }
+  copy_result(src_k, src_v, n, keys_out, vals_out);
 }
 
 // All threads: per pass, each thread histograms its contiguous slice; offsets ordered by
@@ -122,14 +130,7 @@ void sort_parallel(const T* keys_in, const std::int32_t* vals_in, index_t n, T* 
     src_v = dst_v;
     target ^= 1;
   }
-  if (src_k != keys_out) std::copy(src_k, src_k + n, keys_out);
-  if (with_vals && src_v != vals_out) {
-    if (src_v) {
-      std::copy(src_v, src_v + n, vals_out);
-    } else {
-      for (index_t i = 0; i < n; ++i) vals_out[i] = std::int32_t(i);
-    }
-  }
+  copy_result(src_k, src_v, n, keys_out, vals_out);
 }
 
 template <class T>
