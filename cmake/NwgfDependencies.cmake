@@ -2,6 +2,7 @@
 find_package(OpenMP REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(GIF 5 REQUIRED)  # giflib: animated GIFs of a run
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 if(NWGF_BUILD_TESTS)

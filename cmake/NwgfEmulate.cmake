@@ -72,7 +72,7 @@ add_library(nwgf::nwgf ALIAS nwgf)
 target_include_directories(nwgf BEFORE PUBLIC ${_emu_root}/engine/cuda_emu/include)
 target_include_directories(nwgf PUBLIC ${_emu_root} ${CMAKE_CURRENT_BINARY_DIR}/generated)
 target_compile_definitions(nwgf PUBLIC NWGF_HAVE_CUDA=1 NWGF_CUDA_EMULATE=1)
-target_link_libraries(nwgf PUBLIC OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB
+target_link_libraries(nwgf PUBLIC OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB GIF::GIF
                       PRIVATE tomlplusplus::tomlplusplus nwgf_stb)
 include(NwgfWarnings)
 nwgf_warnings(nwgf)
