@@ -20,6 +20,24 @@ struct ScatterOptions {
 // coordinates, for d = 1 the points on a line. Dot opacity adapts to n.
 Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
+// 2-D histogram of the same points, framed like render_scatter (extent, centre, circles, title):
+// cells of 2x2 pixels shaded by log(1 + count) / log(1 + max count), so both dense cores and
+// sparse tails stay visible when n is large.
+Image render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+
+struct TileOptions {
+  int tile_height = 28, tile_width = 28;  // one row of x is a tile_height x tile_width image
+  int columns = 10;                       // tiles per grid row
+  int scale = 2;                          // pixels per image pixel
+  int gap = 2;                            // pixels between tiles
+  std::string title;                      // drawn above the grid when not empty
+};
+
+// Rows of x (n, d = tile_height * tile_width, row-major image rows) as a grid of grayscale tiles,
+// `columns` per grid row. Values are clipped to [0, 1]; 1 is dark ink on white (dark = mass, as
+// in the image targets). d != tile_height * tile_width is bad input.
+Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt);
+
 struct Series {
   std::string name;
   std::vector<double> x, y;  // non-finite or (log scale) non-positive y are skipped
