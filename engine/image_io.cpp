@@ -1,0 +1,102 @@
+#include "engine/image_io.hpp"
+
+#include <stb_image.h>
+
+#include <climits>
+#include <cstdint>
+#include <memory>
+
+#include "engine/error.hpp"
+#include "engine/file_io.hpp"
+
+namespace nwgf {
+namespace {
+
+constexpr std::int64_t max_pixels = std::int64_t(1) << 26;
+
+[[noreturn]] void unreadable(const std::string& name) {
+  const char* why = stbi_failure_reason();
+  throw_bad_input(name + ": not a readable image (" + (why ? why : "unknown reason") + ")");
+}
+
+void check_size(const std::string& name, std::int64_t w, std::int64_t h) {
+  if (w > max_pixels || h > max_pixels || w * h > max_pixels) {
+    throw_bad_input(name + ": image of " + std::to_string(w) + "x" + std::to_string(h) +
+                    " pixels (at most 2^26 pixels)");
+  }
+}
+
+std::uint32_t be32(const stbi_uc* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+         std::uint32_t(p[3]);
+}
+
+// (height, width) pixels of `channels` (2: gray + alpha, 4: RGBA) samples in [0, max] into
+// intensities: Rec. 601 luma, composited over white.
+template <class Sample>
+void to_gray(const Sample* px, int channels, double max, std::vector<float>& out) {
+  const double inv = 1.0 / max;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Sample* p = px + i * std::size_t(channels);
+    double luma, alpha;
+    if (channels == 2) {
+      luma = p[0] * inv;
+      alpha = p[1] * inv;
+    } else {
+      luma = (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) * inv;
+      alpha = p[3] * inv;
+    }
+    out[i] = float(alpha * luma + (1.0 - alpha));
+  }
+}
+
+}  // namespace
+
+GrayImage decode_gray_image(const std::string& bytes, const std::string& name) {
+  if (bytes.empty()) throw_bad_input(name + ": not a readable image (empty file)");
+  if (bytes.size() > std::size_t(INT_MAX)) throw_bad_input(name + ": image file larger than 2 GiB");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int len = int(bytes.size());
+  // The header's size is checked before anything is decoded. stb_image refuses large PNGs
+  // itself but reports only "unknown image type"; their IHDR names the size.
+  if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
+      bytes.compare(12, 4, "IHDR") == 0) {
+    check_size(name, be32(data + 16), be32(data + 20));
+  }
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(data, len, &w, &h, &comp)) unreadable(name);
+  if (w <= 0 || h <= 0) {
+    throw_bad_input(name + ": not a readable image (" + std::to_string(w) + "x" +
+                    std::to_string(h) + " pixels)");
+  }
+  check_size(name, w, h);
+  const int channels = comp <= 2 ? 2 : 4;
+  const bool wide = stbi_is_16_bit_from_memory(data, len);
+  int dw = 0, dh = 0, dcomp = 0;
+  std::unique_ptr<void, void (*)(void*)> px(
+      wide ? static_cast<void*>(stbi_load_16_from_memory(data, len, &dw, &dh, &dcomp, channels))
+           : static_cast<void*>(stbi_load_from_memory(data, len, &dw, &dh, &dcomp, channels)),
+      stbi_image_free);
+  if (!px) unreadable(name);
+  if (dw != w || dh != h) {
+    throw_bad_input(name + ": not a readable image (header says " + std::to_string(w) + "x" +
+                    std::to_string(h) + ", decoded " + std::to_string(dw) + "x" +
+                    std::to_string(dh) + ")");
+  }
+  GrayImage img;
+  img.width = w;
+  img.height = h;
+  img.v.resize(std::size_t(w) * std::size_t(h));
+  if (wide) {
+    to_gray(static_cast<const std::uint16_t*>(px.get()), channels, 65535.0, img.v);
+  } else {
+    to_gray(static_cast<const stbi_uc*>(px.get()), channels, 255.0, img.v);
+  }
+  return img;
+}
+
+GrayImage load_gray_image(const std::string& path) {
+  return decode_gray_image(read_file(path), path);
+}
+
+}  // namespace nwgf
