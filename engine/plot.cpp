@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "engine/error.hpp"
+
 namespace nwgf {
 
 int draw_text(Image& img, int x, int y, const std::string& text, Rgb color, int scale) {
@@ -51,38 +53,26 @@ std::string format_number(double v) {
 }
 }  // namespace
 
-Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
-  const int size = opt.size;
-  Image img(size, size);
-  const double cx = opt.centre.size() > 0 ? opt.centre[0] : 0;
-  const double cy = opt.centre.size() > 1 ? opt.centre[1] : 0;
-  auto px = [&](index_t i) { return x[i * d]; };
-  auto py = [&](index_t i) { return d > 1 ? x[i * d + 1] : 0.0; };
-  double extent = opt.extent;
-  if (!(extent > 0)) {
-    for (index_t i = 0; i < n; ++i) {
-      if (std::isfinite(px(i)) && std::isfinite(py(i))) {
-        extent = std::max({extent, std::fabs(px(i) - cx), std::fabs(py(i) - cy)});
-      }
-    }
-    for (double c : opt.circles) extent = std::max(extent, c);
-    extent = extent > 0 ? 1.1 * extent : 1.0;
-  }
-  const double scale = 0.5 * size / extent;
-  auto to_px = [&](double v, double c) { return 0.5 * size + (v - c) * scale; };
-  // Dots: 2x2 pixels, fainter when there are many.
-  const double alpha = std::clamp(3000.0 / double(std::max<index_t>(n, 1)), 0.15, 0.8);
-  const Rgb blue{31, 119, 180};
-  for (index_t i = 0; i < n; ++i) {
-    const double u = to_px(px(i), cx), v = to_px(py(i), cy);
-    if (!std::isfinite(u) || !std::isfinite(v)) continue;
-    const int iu = int(std::floor(u)), iv = size - 1 - int(std::floor(v));
-    for (int a = 0; a < 2; ++a) {
-      for (int b = 0; b < 2; ++b) img.blend(iu + a, iv + b, blue, alpha);
-    }
-  }
+namespace {
+
+// The box of render_scatter / render_density: pixel coordinates of the first two coordinates.
+struct Frame {
+  int size;
+  double cx, cy, extent, scale;
+  Frame(const double* x, index_t n, index_t d, const ScatterOptions& opt)
+      : size(opt.size),
+        cx(opt.centre.size() > 0 ? opt.centre[0] : 0),
+        cy(opt.centre.size() > 1 ? opt.centre[1] : 0),
+        extent(fit_extent(x, n, d, opt)),
+        scale(0.5 * size / extent) {}
+  double u(double v) const { return 0.5 * size + (v - cx) * scale; }
+  double v(double w) const { return 0.5 * size + (w - cy) * scale; }
+};
+
+// Circles around the centre, the title and the box label.
+void draw_overlay(Image& img, const Frame& f, index_t d, const ScatterOptions& opt) {
   for (double r : opt.circles) {
-    draw_circle(img, 0.5 * size, size - 1 - 0.5 * size, r * scale, Rgb{0, 0, 0});
+    draw_circle(img, 0.5 * f.size, f.size - 1 - 0.5 * f.size, r * f.scale, Rgb{0, 0, 0});
   }
   const Rgb grey{90, 90, 90};
   int y = 4;
@@ -90,9 +80,115 @@ Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions
     draw_text(img, 6, y, opt.title, Rgb{0, 0, 0}, 2);
     y += 26;
   }
-  std::string axes = "box +-" + format_number(extent);
+  std::string axes = "box +-" + format_number(f.extent);
   if (d > 2) axes += ", projection on x1, x2 of d = " + std::to_string(d);
   draw_text(img, 6, y, axes, grey, 1);
+}
+
+}  // namespace
+
+double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
+  if (opt.extent > 0) return opt.extent;
+  const double cx = opt.centre.size() > 0 ? opt.centre[0] : 0;
+  const double cy = opt.centre.size() > 1 ? opt.centre[1] : 0;
+  double extent = 0;
+  for (index_t i = 0; i < n; ++i) {
+    const double px = x[i * d], py = d > 1 ? x[i * d + 1] : 0.0;
+    if (std::isfinite(px) && std::isfinite(py)) {
+      extent = std::max({extent, std::fabs(px - cx), std::fabs(py - cy)});
+    }
+  }
+  for (double c : opt.circles) extent = std::max(extent, c);
+  return extent > 0 ? 1.1 * extent : 1.0;
+}
+
+Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
+  const Frame f(x, n, d, opt);
+  Image img(f.size, f.size);
+  // Dots: 2x2 pixels, fainter when there are many.
+  const double alpha = std::clamp(3000.0 / double(std::max<index_t>(n, 1)), 0.15, 0.8);
+  const Rgb blue{31, 119, 180};
+  for (index_t i = 0; i < n; ++i) {
+    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
+    if (!std::isfinite(u) || !std::isfinite(v)) continue;
+    const int iu = int(std::floor(u)), iv = f.size - 1 - int(std::floor(v));
+    for (int a = 0; a < 2; ++a) {
+      for (int b = 0; b < 2; ++b) img.blend(iu + a, iv + b, blue, alpha);
+    }
+  }
+  draw_overlay(img, f, d, opt);
+  return img;
+}
+
+Image render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
+  const Frame f(x, n, d, opt);
+  Image img(f.size, f.size);
+  // Cells of 2x2 pixels, (cells, cells) counts; row 0 at the top like the image.
+  const int cells = (f.size + 1) / 2;
+  std::vector<index_t> count(std::size_t(cells) * std::size_t(cells), 0);
+  for (index_t i = 0; i < n; ++i) {
+    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
+    if (!(u >= 0 && u < f.size && v >= 0 && v < f.size)) continue;  // also drops NaN
+    const int cu = int(u) / 2, cv = (f.size - 1 - int(v)) / 2;
+    ++count[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
+  }
+  const index_t peak = *std::max_element(count.begin(), count.end());
+  const double norm = peak > 0 ? 1.0 / std::log1p(double(peak)) : 0;
+  const Rgb ink{8, 48, 107};
+  for (int cv = 0; cv < cells; ++cv) {
+    for (int cu = 0; cu < cells; ++cu) {
+      const index_t c = count[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
+      if (c == 0) continue;
+      // A single point stays visible (opacity >= 0.15); the peak is full ink.
+      const double alpha = 0.15 + 0.85 * std::log1p(double(c)) * norm;
+      for (int a = 0; a < 2; ++a) {
+        for (int b = 0; b < 2; ++b) img.blend(2 * cu + a, 2 * cv + b, ink, alpha);
+      }
+    }
+  }
+  draw_overlay(img, f, d, opt);
+  return img;
+}
+
+Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+  const int th = opt.tile_height, tw = opt.tile_width;
+  if (th < 1 || tw < 1 || opt.columns < 1 || opt.scale < 1 || opt.gap < 0) {
+    throw_bad_input("tiles: tile size, columns and scale must be positive, the gap >= 0");
+  }
+  if (d != index_t(th) * index_t(tw)) {
+    throw_bad_input("tiles (--tile HxW): d = " + std::to_string(d) + " is not " +
+                    std::to_string(th) + "x" + std::to_string(tw) + " = " +
+                    std::to_string(index_t(th) * index_t(tw)));
+  }
+  if (n < 1) throw_bad_input("tiles: no rows to draw");
+  const index_t columns = std::min<index_t>(opt.columns, n);
+  const index_t rows = (n + columns - 1) / columns;
+  const index_t step_x = index_t(tw) * opt.scale + opt.gap, step_y = index_t(th) * opt.scale + opt.gap;
+  const int top = opt.title.empty() ? 0 : 26;
+  const index_t width = opt.gap + columns * step_x, height = top + opt.gap + rows * step_y;
+  if (width > 32768 || height > 32768) {
+    throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels is too large (at most 32768 a side; fewer tiles or columns)");
+  }
+  Image img(int(width), int(height), Rgb{200, 200, 200});
+  for (index_t k = 0; k < n; ++k) {
+    const int x0 = int(opt.gap + (k % columns) * step_x);
+    const int y0 = int(top + opt.gap + (k / columns) * step_y);
+    const double* tile = x + k * d;  // (th, tw)
+    for (int i = 0; i < th; ++i) {
+      for (int j = 0; j < tw; ++j) {
+        const double v = tile[i * tw + j];
+        const double ink = std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0;
+        const auto g = std::uint8_t(std::lround(255.0 * (1.0 - ink)));
+        img.fill_rect(x0 + j * opt.scale, y0 + i * opt.scale, x0 + (j + 1) * opt.scale - 1,
+                      y0 + (i + 1) * opt.scale - 1, Rgb{g, g, g});
+      }
+    }
+  }
+  if (top > 0) {
+    img.fill_rect(0, 0, int(width) - 1, top - 1, Rgb{255, 255, 255});
+    draw_text(img, 6, 4, opt.title, Rgb{0, 0, 0}, 2);
+  }
   return img;
 }
 

@@ -19,6 +19,9 @@ struct ScatterOptions {
 // 2-D scatter of n points in R^d (row-major); for d > 2 the projection onto the first two
 // coordinates, for d = 1 the points on a line. Dot opacity adapts to n.
 Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+// The half-width render_scatter and render_density show: opt.extent when > 0, else 1.1 times
+// the largest |x1 - centre1|, |x2 - centre2| of the finite points and circle radii (1 if none).
+double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
 // 2-D histogram of the same points, framed like render_scatter (extent, centre, circles, title):
 // cells of 2x2 pixels shaded by log(1 + count) / log(1 + max count), so both dense cores and
