@@ -3,6 +3,7 @@
 // directory writer (schemes/flow.cpp) decide how a point set is drawn (scatter, density, or
 // 28x28 image tiles for MNIST-like data, the paper's Fig. 5), how trajectories are laid out, and
 // how a run's snapshots become an animated GIF.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,16 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
 // A run directory's snapshots/step_NNNNNN.npy, sorted by step; none is bad input naming the dir.
 std::vector<std::string> run_snapshots(const std::string& run_dir);
 
-// One frame per snapshot of the run, written to gif_path. All frames share one extent (the union
-// of the snapshots' extents, unless opt.scatter.extent > 0) so the animation does not jump; each
-// frame is titled "step N" (and "t = ..." when metrics.csv has the step). Tiles: the first
-// max_tiles samples.
+// Frames are held in memory until encoded: a GIF has at most this many, and at most this many
+// bytes of RGB frames (at least 2 frames); longer runs are shown at evenly spaced snapshots.
+inline constexpr index_t max_gif_frames = 400;
+inline constexpr std::size_t max_gif_bytes = std::size_t(1) << 30;
+
+// One frame per snapshot of the run (within the limits above; the first and last always),
+// written to gif_path. All frames share one extent (the union of all snapshots' extents, unless
+// opt.scatter.extent > 0) so the animation does not jump; each frame is titled "step N" (and
+// "t = ..." when metrics.csv has the step) after opt's title. Tiles: the first max_tiles samples.
+// A snapshot whose shape differs from the first is bad input naming it.
 void render_run_gif(const std::string& run_dir, const std::string& gif_path, RenderOptions opt,
                     int delay_cs = 10);
 
