@@ -77,7 +77,8 @@ std::vector<Key> median_cut(std::vector<ColorCount> hist, std::size_t colors) {
     std::array<double, 3> sum{};
     double weight = 0;
     for (std::size_t i = box.begin; i < box.end; ++i) {
-      for (int c = 0; c < 3; ++c) sum[std::size_t(c)] += double(hist[i].count) * channel(hist[i].key, c);
+      for (int c = 0; c < 3; ++c)
+        sum[std::size_t(c)] += double(hist[i].count) * channel(hist[i].key, c);
       weight += double(hist[i].count);
     }
     Key k = 0;
@@ -98,7 +99,8 @@ std::vector<Key> build_palette(const std::vector<Image>& frames) {
   std::vector<ColorCount> hist;
   hist.reserve(counts.size());
   for (const auto& [k, c] : counts) hist.push_back({k, c});
-  std::sort(hist.begin(), hist.end(), [](const ColorCount& a, const ColorCount& b) { return a.key < b.key; });
+  std::sort(hist.begin(), hist.end(),
+            [](const ColorCount& a, const ColorCount& b) { return a.key < b.key; });
   if (hist.size() <= 256) {
     std::vector<Key> exact;
     for (const auto& h : hist) exact.push_back(h.key);
@@ -140,8 +142,9 @@ std::string encode_gif(const std::vector<Image>& frames, int delay_cs, int hold_
   for (const Image& f : frames) {
     if (f.width() != w || f.height() != h) throw_runtime("encode_gif: frames differ in size");
   }
-  if (w > 65535 || h > 65535) throw_bad_input("GIF: a frame of " + std::to_string(w) + "x" +
-                                               std::to_string(h) + " exceeds 65535 pixels a side");
+  if (w > 65535 || h > 65535)
+    throw_bad_input("GIF: a frame of " + std::to_string(w) + "x" + std::to_string(h) +
+                    " exceeds 65535 pixels a side");
   if (delay_cs < 0 || hold_last < 1 || long(delay_cs) * hold_last > 65535) {
     throw_bad_input("GIF delay: " + std::to_string(delay_cs) + " cs (held x" +
                     std::to_string(hold_last) + ") must lie in [0, 65535] hundredths of a second");
@@ -167,7 +170,8 @@ std::string encode_gif(const std::vector<Image>& frames, int delay_cs, int hold_
 
   std::string bytes;
   auto sink = [](GifFileType* g, const GifByteType* data, int n) {
-    static_cast<std::string*>(g->UserData)->append(reinterpret_cast<const char*>(data), std::size_t(n));
+    static_cast<std::string*>(g->UserData)
+        ->append(reinterpret_cast<const char*>(data), std::size_t(n));
     return n;
   };
   int err = 0;
@@ -203,8 +207,11 @@ std::string encode_gif(const std::vector<Image>& frames, int delay_cs, int hold_
     }
     const std::uint8_t* p = frames[f].data();
     for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) line[std::size_t(x)] = index_of(key_of(p + 3 * (std::size_t(y) * std::size_t(w) + std::size_t(x))));
-      if (EGifPutLine(gif.get(), line.data(), w) == GIF_ERROR) gif_failed("EGifPutLine", gif->Error);
+      for (int x = 0; x < w; ++x)
+        line[std::size_t(x)] =
+            index_of(key_of(p + 3 * (std::size_t(y) * std::size_t(w) + std::size_t(x))));
+      if (EGifPutLine(gif.get(), line.data(), w) == GIF_ERROR)
+        gif_failed("EGifPutLine", gif->Error);
     }
   }
   // EGifCloseFile writes the trailer and frees the handle whatever happens.

@@ -40,8 +40,8 @@ void draw_circle(Image& img, double cx, double cy, double radius, Rgb color) {
   const int steps = std::max(64, int(8 * radius));
   for (int i = 0; i < steps; ++i) {
     const double a0 = 2 * M_PI * i / steps, a1 = 2 * M_PI * (i + 1) / steps;
-    draw_line(img, cx + radius * std::cos(a0), cy + radius * std::sin(a0), cx + radius * std::cos(a1),
-              cy + radius * std::sin(a1), color);
+    draw_line(img, cx + radius * std::cos(a0), cy + radius * std::sin(a0),
+              cx + radius * std::cos(a1), cy + radius * std::sin(a1), color);
   }
 }
 
@@ -163,7 +163,8 @@ Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt
   if (n < 1) throw_bad_input("tiles: no rows to draw");
   const index_t columns = std::min<index_t>(opt.columns, n);
   const index_t rows = (n + columns - 1) / columns;
-  const index_t step_x = index_t(tw) * opt.scale + opt.gap, step_y = index_t(th) * opt.scale + opt.gap;
+  const index_t step_x = index_t(tw) * opt.scale + opt.gap,
+                step_y = index_t(th) * opt.scale + opt.gap;
   const int top = opt.title.empty() ? 0 : 26;
   const index_t width = opt.gap + columns * step_x, height = top + opt.gap + rows * step_y;
   if (width > 32768 || height > 32768) {
@@ -222,8 +223,8 @@ Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt
   for (int k = 0; k <= ny; ++k) {
     const double yy = y0 + (y1 - y0) * k / ny;
     draw_line(img, left, Y(yy), left + w, Y(yy), grid);
-    const std::string label = opt.log_y ? "1e" + std::to_string(int(std::lround(yy)))
-                                        : format_number(yy);
+    const std::string label =
+        opt.log_y ? "1e" + std::to_string(int(std::lround(yy))) : format_number(yy);
     draw_text(img, 8, int(Y(yy)) - 6, label, black, 2);
   }
   for (int k = 0; k <= 5; ++k) {

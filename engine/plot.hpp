@@ -9,11 +9,11 @@
 namespace nwgf {
 
 struct ScatterOptions {
-  int size = 512;                   // pixels (square)
-  double extent = 0;                // half-width of the shown box around `centre`; 0: fit the data
-  std::vector<double> centre;       // default: the origin
-  std::vector<double> circles;      // radii of circles drawn around `centre` (e.g. supp gamma(t))
-  std::string title;                // top-left label
+  int size = 512;               // pixels (square)
+  double extent = 0;            // half-width of the shown box around `centre`; 0: fit the data
+  std::vector<double> centre;   // default: the origin
+  std::vector<double> circles;  // radii of circles drawn around `centre` (e.g. supp gamma(t))
+  std::string title;            // top-left label
 };
 
 // 2-D scatter of n points in R^d (row-major); for d > 2 the projection onto the first two

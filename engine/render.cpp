@@ -99,8 +99,10 @@ Image render_points(const double* x, index_t n, index_t d, const RenderOptions& 
   switch (resolve_style(opt, n, d)) {
     case RenderStyle::tiles:
       return render_tiles(x, std::min(n, std::max<index_t>(opt.max_tiles, 1)), d, opt.tiles);
-    case RenderStyle::density: return render_density(x, n, d, opt.scatter);
-    default: return render_scatter(x, n, d, opt.scatter);
+    case RenderStyle::density:
+      return render_density(x, n, d, opt.scatter);
+    default:
+      return render_scatter(x, n, d, opt.scatter);
   }
 }
 
@@ -131,8 +133,8 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
     std::vector<double> grid(std::size_t(K * S * d));  // (K * S, d)
     for (index_t k = 0; k < K; ++k) {
       for (index_t s = 0; s < S; ++s) {
-        const double* src = snapshots[std::size_t(shown[std::size_t(s)])].data.data() +
-                            rows[std::size_t(k)] * d;
+        const double* src =
+            snapshots[std::size_t(shown[std::size_t(s)])].data.data() + rows[std::size_t(k)] * d;
         std::copy(src, src + d, grid.begin() + std::ptrdiff_t((k * S + s) * d));
       }
     }
@@ -145,7 +147,8 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
   if (!(o.scatter.extent > 0)) {
     double extent = fit_extent(snapshots.back().data.data(), n, d, o.scatter);
     for (const auto& s : snapshots) {
-      for (index_t r : rows) extent = std::max(extent, fit_extent(s.data.data() + r * d, 1, d, o.scatter));
+      for (index_t r : rows)
+        extent = std::max(extent, fit_extent(s.data.data() + r * d, 1, d, o.scatter));
     }
     o.scatter.extent = extent;
   }
@@ -161,9 +164,9 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
     const double v = 0.5 * size + ((d > 1 ? p[1] : 0.0) - cy) * scale;
     return std::pair<double, double>{std::floor(u) + 0.5, size - 1 - std::floor(v) + 0.5};
   };
-  const Rgb colors[] = {{214, 39, 40},  {255, 127, 14}, {44, 160, 44},  {148, 103, 189},
-                        {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34},
-                        {23, 190, 207}};
+  const Rgb colors[] = {{214, 39, 40},   {255, 127, 14}, {44, 160, 44},
+                        {148, 103, 189}, {140, 86, 75},  {227, 119, 194},
+                        {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
   for (index_t k = 0; k < K; ++k) {
     const Rgb c = colors[k % index_t(std::size(colors))];
     const index_t r = rows[std::size_t(k)];

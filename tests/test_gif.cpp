@@ -113,7 +113,8 @@ TEST_CASE("gif: frames with few colours decode exactly, with delays and the loop
 TEST_CASE("gif: exactly 256 colours are still exact, one frame is an animation of one") {
   Image img(16, 16);
   for (int i = 0; i < 256; ++i) {
-    img.set(i % 16, i / 16, Rgb{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t((i * 37) % 256)});
+    img.set(i % 16, i / 16,
+            Rgb{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t((i * 37) % 256)});
   }
   const Decoded d = decode(encode_gif({img}, 10, 5));
   REQUIRE(d.frames.size() == 1);
@@ -130,7 +131,9 @@ TEST_CASE("gif: more than 256 colours are quantised by median cut within a small
     Image img(64, 64);
     for (int y = 0; y < 64; ++y) {
       for (int x = 0; x < 64; ++x) {
-        img.set(x, y, Rgb{std::uint8_t(4 * x), std::uint8_t(4 * y), std::uint8_t(f ? 255 - 2 * x : 2 * y)});
+        img.set(
+            x, y,
+            Rgb{std::uint8_t(4 * x), std::uint8_t(4 * y), std::uint8_t(f ? 255 - 2 * x : 2 * y)});
       }
     }
     frames.push_back(img);
@@ -166,7 +169,11 @@ TEST_CASE("gif: bad frames, delays and paths") {
     CHECK(e.kind() == ErrorKind::bad_input);
   }
   const std::string blocker = test::tmp_path("gif_blocker_file");
-  { std::FILE* f = std::fopen(blocker.c_str(), "wb"); REQUIRE(f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(blocker.c_str(), "wb");
+    REQUIRE(f);
+    std::fclose(f);
+  }
   const std::string path = blocker + "/sub/a.gif";  // below a regular file: unwritable
   try {
     write_gif(path, {Image(4, 4)});
