@@ -1,0 +1,226 @@
+// `nwgf render INPUT --out FILE.png|FILE.gif [...]`: pictures of point sets (engine/render.hpp).
+// INPUT is a .npy point set (a scatter, density or tile picture) or a run directory of `nwgf run`
+// (its last snapshot; an animated GIF of all snapshots; --trajectories K samples' paths).
+// Prints one JSON object: out, style, n, d, and width, height (PNG) or snapshots (GIF).
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/file_io.hpp"
+#include "engine/json.hpp"
+#include "engine/npy.hpp"
+#include "engine/render.hpp"
+#include "tools/nwgf/command.hpp"
+
+namespace nwgf::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RenderCliOptions {
+  std::string input, out, style = "auto", centre, tile = "28x28", title;
+  int size = 512, columns = 10, delay = 10;
+  double extent = 0;
+  std::vector<double> circles;
+  index_t max_tiles = 100, trajectories = 0;
+};
+
+// A finite number, else bad input naming `flag`.
+double parse_number(const std::string& s, const std::string& flag) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v)) {
+    throw_bad_input(flag + ": '" + s + "' is not a finite number");
+  }
+  return v;
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  return e;
+}
+
+RenderOptions library_options(const RenderCliOptions& o) {
+  RenderOptions r;
+  r.style = parse_render_style(o.style, "--style");
+  if (o.size < 64 || o.size > 4096) {
+    throw_bad_input("--size: " + std::to_string(o.size) + " is not in [64, 4096]");
+  }
+  r.scatter.size = o.size;
+  if (!(o.extent >= 0) || !std::isfinite(o.extent)) {
+    throw_bad_input("--extent: the half-width must be a positive finite number (0: fit the data)");
+  }
+  r.scatter.extent = o.extent;
+  if (!o.centre.empty()) {
+    const auto comma = o.centre.find(',');
+    if (comma == std::string::npos) throw_bad_input("--centre: '" + o.centre + "' is not x,y");
+    r.scatter.centre = {parse_number(o.centre.substr(0, comma), "--centre"),
+                        parse_number(o.centre.substr(comma + 1), "--centre")};
+  }
+  for (double c : o.circles) {
+    if (!(c > 0) || !std::isfinite(c)) {
+      throw_bad_input("--circle: the radius must be a positive finite number, got " +
+                      std::to_string(c));
+    }
+  }
+  r.scatter.circles = o.circles;
+  r.scatter.title = o.title;
+  const auto x = o.tile.find('x');
+  int h = 0, w = 0;
+  if (x != std::string::npos) {
+    h = int(parse_number(o.tile.substr(0, x), "--tile"));
+    w = int(parse_number(o.tile.substr(x + 1), "--tile"));
+  }
+  if (x == std::string::npos || h < 1 || w < 1 || h > 4096 || w > 4096 ||
+      o.tile.find('.') != std::string::npos) {
+    throw_bad_input("--tile: '" + o.tile + "' is not HxW with whole numbers in [1, 4096]");
+  }
+  r.tiles.tile_height = h;
+  r.tiles.tile_width = w;
+  r.tiles.columns = o.columns;
+  r.tiles.title = o.title;
+  r.max_tiles = o.max_tiles;
+  return r;
+}
+
+const char* style_name(RenderStyle s) {
+  switch (s) {
+    case RenderStyle::tiles:
+      return "tiles";
+    case RenderStyle::density:
+      return "density";
+    case RenderStyle::scatter:
+      return "scatter";
+    default:
+      return "auto";
+  }
+}
+
+// The JSON line: what was drawn, and the picture's size (PNG) or the snapshots animated (GIF).
+JsonObject report(const RenderCliOptions& o, RenderStyle style, index_t n, index_t d) {
+  JsonObject out;
+  out.add("out", o.out)
+      .add("style", style_name(style))
+      .add("n", (long long)n)
+      .add("d", (long long)d);
+  return out;
+}
+void print(JsonObject& out, const Image& img) {
+  out.add("width", img.width()).add("height", img.height());
+  std::printf("%s\n", out.str().c_str());
+}
+
+// K evenly spaced samples' paths through the run's snapshots (image data: at most `columns`
+// evenly spaced snapshots are read, as many as the grid shows).
+int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
+                            const std::vector<std::string>& paths) {
+  HostMatrix<double> first = read_npy<double>(paths[0]);
+  const index_t n = first.rows, d = first.cols;
+  if (o.trajectories > n) {
+    throw_bad_input("--trajectories: " + std::to_string(o.trajectories) +
+                    " samples asked, the run has " + std::to_string(n));
+  }
+  const RenderStyle style = resolve_style(r, n, d);
+  std::vector<std::size_t> shown;
+  const std::size_t S = paths.size();
+  const std::size_t keep =
+      style == RenderStyle::tiles ? std::min<std::size_t>(S, std::size_t(o.columns)) : S;
+  for (std::size_t k = 0; k < keep; ++k)
+    shown.push_back(keep == 1 ? S - 1 : k * (S - 1) / (keep - 1));
+  std::vector<HostMatrix<double>> snapshots;
+  for (std::size_t i : shown) snapshots.push_back(i == 0 ? first : read_npy<double>(paths[i]));
+  std::vector<index_t> rows;
+  for (index_t k = 0; k < o.trajectories; ++k) rows.push_back(k * n / o.trajectories);
+  const Image img = render_trajectories(snapshots, rows, r);
+  write_png(o.out, img);
+  JsonObject out = report(o, style, n, d);
+  out.add("snapshots", (long long)snapshots.size());
+  print(out, img);
+  return 0;
+}
+
+int run_render(const RenderCliOptions& o) {
+  std::error_code ec;
+  const bool run_dir = fs::is_directory(o.input, ec);
+  if (!run_dir && !fs::exists(o.input, ec))
+    throw_bad_input("INPUT: no such file or directory: " + o.input);
+  if (!run_dir && lower_extension(o.input) != ".npy") {
+    throw_bad_input("INPUT: " + o.input + " is neither a .npy file nor a run directory");
+  }
+  const std::string kind = lower_extension(o.out);
+  if (kind != ".png" && kind != ".gif") {
+    throw_bad_input("--out: " + o.out + " must end in .png or .gif");
+  }
+  const RenderOptions r = library_options(o);
+  if (!run_dir) {
+    if (kind == ".gif") throw_bad_input("--out: a .gif animates a run directory, INPUT is a file");
+    if (o.trajectories > 0) throw_bad_input("--trajectories: needs a run directory as INPUT");
+    const HostMatrix<double> x = read_npy<double>(o.input);
+    const Image img = render_points(x.data.data(), x.rows, x.cols, r);
+    write_png(o.out, img);
+    JsonObject out = report(o, resolve_style(r, x.rows, x.cols), x.rows, x.cols);
+    print(out, img);
+    return 0;
+  }
+  const std::vector<std::string> paths = run_snapshots(o.input);
+  if (kind == ".gif") {
+    if (o.trajectories > 0) throw_bad_input("--trajectories: draws a .png, not a .gif");
+    render_run_gif(o.input, o.out, r, o.delay);
+    const NpyInfo last = parse_npy_header(read_file(paths.back()), paths.back());
+    JsonObject out = report(o, resolve_style(r, last.rows, last.cols), last.rows, last.cols);
+    out.add("snapshots", (long long)paths.size());
+    std::printf("%s\n", out.str().c_str());
+    return 0;
+  }
+  if (o.trajectories > 0) return render_run_trajectories(o, r, paths);
+  const HostMatrix<double> last = read_npy<double>(paths.back());
+  const Image img = render_points(last.data.data(), last.rows, last.cols, r);
+  write_png(o.out, img);
+  JsonObject out = report(o, resolve_style(r, last.rows, last.cols), last.rows, last.cols);
+  print(out, img);
+  return 0;
+}
+
+CommandRegistrar reg(
+    "render", "Pictures of a point set (.npy) or a run directory: PNG scatter/density/tiles, GIF",
+    [](CLI::App& sub, const GlobalOptions&) {
+      auto o = std::make_shared<RenderCliOptions>();
+      sub.add_option("INPUT", o->input, "A point set (N, d) .npy, or a run directory")->required();
+      sub.add_option("--out", o->out, "Output picture: .png, or .gif (run directory)")->required();
+      sub.add_option("--style", o->style,
+                     "auto|scatter|density|tiles (auto: tiles when d = H*W, density for N > "
+                     "20000, else scatter)");
+      sub.add_option("--size", o->size, "Scatter/density picture size in pixels, 64..4096 (512)");
+      sub.add_option("--extent", o->extent, "Half-width of the shown box (default: fit the data)");
+      sub.add_option("--centre", o->centre, "Centre of the box, x,y (default 0,0)");
+      sub.add_option("--circle", o->circles, "Draw a circle of radius R around the centre")
+          ->allow_extra_args(false);
+      sub.add_option("--title", o->title, "Title drawn at the top");
+      sub.add_option("--tile", o->tile, "Tile shape HxW of image data (28x28)");
+      sub.add_option("--columns", o->columns, "Tiles per grid row (10)")
+          ->check(CLI::Range(1, 1000));
+      sub.add_option("--max-tiles", o->max_tiles, "Draw at most K samples as tiles (100)")
+          ->check(CLI::Range(index_t(1), index_t(1) << 20));
+      sub.add_option("--trajectories", o->trajectories,
+                     "Run directory: K evenly spaced samples' paths through the snapshots")
+          ->check(CLI::Range(index_t(1), index_t(1) << 20));
+      sub.add_option("--delay", o->delay, "GIF: hundredths of a second per frame (10)")
+          ->check(CLI::Range(1, 10000));
+      return [o] { return run_render(*o); };
+    });
+
+}  // namespace
+}  // namespace nwgf::cli
