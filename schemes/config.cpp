@@ -10,6 +10,7 @@
 #include "engine/error.hpp"
 #include "engine/file_io.hpp"
 #include "engine/json.hpp"
+#include "engine/idx.hpp"
 #include "engine/npy.hpp"
 
 namespace nwgf {
@@ -129,10 +130,14 @@ void read_measure(TableReader& r, MeasureConfig& m) {
       r.read("points", m.points);
     }
   }
+  r.read("weights", m.weights);
   r.read("radius", m.radius);
   r.read("low", m.low);
   r.read("high", m.high);
   r.read("path", m.path);
+  r.read("blur", m.blur);
+  r.read("background", m.background);
+  r.read("box", m.box);
 }
 
 toml::table parse_toml(const std::string& text, const std::string& name) {
@@ -248,6 +253,7 @@ FlowConfig from_table(const toml::table& root) {
   TableReader out(subtable(root, "output"), "output");
   out.read("every", c.every);
   out.read("plots", c.plots);
+  out.read("gif", c.gif);
   out.read("plot_size", c.plot_size);
   out.read("progress", c.progress);
   out.read("checkpoint_every", c.checkpoint_every);
@@ -280,12 +286,25 @@ void check_at_least(const std::string& key, index_t v, index_t lo) {
 
 void validate_measure(const std::string& p, const MeasureConfig& m) {
   check_one_of(p + ".kind", m.kind,
-               {"dirac", "diracs", "square", "circle", "gaussian", "uniform", "npy"});
-  if (m.kind == "npy") {
-    if (m.path.empty()) bad(p + ".path", "required for kind = \"npy\"");
+               {"dirac", "diracs", "square", "square_boundary", "circle", "gaussian", "uniform",
+                "npy", "idx", "image"});
+  if (m.kind == "npy" || m.kind == "idx" || m.kind == "image") {
+    if (m.path.empty()) bad(p + ".path", "required for kind = \"" + m.kind + "\"");
+  }
+  if (m.kind == "npy") return;
+  check_at_least(p + ".n", m.n, 1);
+  if (m.kind == "idx") return;
+  if (m.kind == "image") {
+    if (!(m.blur >= 0) || !std::isfinite(m.blur) || m.blur > 1000) {
+      bad(p + ".blur", "must lie in [0, 1000] (pixels)");
+    }
+    if (!(m.background >= 0) || !std::isfinite(m.background)) {
+      bad(p + ".background", "must be a finite number >= 0");
+    }
+    check_positive(p + ".box", m.box);
+    if (m.d != 2) bad(p + ".d", "an image measure has d = 2");
     return;
   }
-  check_at_least(p + ".n", m.n, 1);
   check_at_least(p + ".d", m.d, 1);
   if (m.d > 100000) bad(p + ".d", "must be <= 100000");
   for (const auto& pt : m.points) {
@@ -297,7 +316,18 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
     }
   }
   if (m.kind == "diracs" && m.points.empty()) bad(p + ".points", "required for kind = \"diracs\"");
-  if (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") {
+  if (!m.weights.empty()) {
+    if (m.kind != "diracs") bad(p + ".weights", "only for kind = \"diracs\"");
+    if (m.weights.size() != m.points.size()) bad(p + ".weights", "one weight per point");
+    double sum = 0;
+    for (double w : m.weights) {
+      if (!(w >= 0) || !std::isfinite(w)) bad(p + ".weights", "weights must be finite and >= 0");
+      sum += w;
+    }
+    if (!(sum > 0)) bad(p + ".weights", "weights must not all be 0");
+  }
+  if (m.kind == "square" || m.kind == "square_boundary" || m.kind == "circle" ||
+      m.kind == "gaussian") {
     check_positive(p + ".radius", m.radius);
   }
   if (m.kind == "uniform" && !(m.high > m.low)) bad(p + ".high", "must be > low");
@@ -305,10 +335,26 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
 
 }  // namespace
 
-index_t initial_dim(const FlowConfig& cfg) {
-  if (cfg.initial.kind != "npy") return cfg.initial.d;
-  return parse_npy_header(read_file(cfg.initial.path), cfg.initial.path).cols;
+index_t measure_dim(const MeasureConfig& m) {
+  if (m.kind == "npy") return parse_npy_header(read_file(m.path), m.path).cols;
+  if (m.kind == "idx") return read_idx_header(m.path).item_size();
+  if (m.kind == "image") return 2;
+  return m.d;
 }
+
+index_t initial_dim(const FlowConfig& cfg) { return measure_dim(cfg.initial); }
+
+namespace {
+// A target's dimension must be the samples' (its d key, or that of its file).
+void check_same_dim(const std::string& p, const MeasureConfig& m, index_t d) {
+  const index_t dm = measure_dim(m);
+  if (dm == d) return;
+  const bool file = m.kind == "npy" || m.kind == "idx" || m.kind == "image";
+  bad(file ? p + ".path" : p + ".d",
+      (file ? m.path + " has d = " : "is ") + std::to_string(dm) + ", the initial measure has d = " +
+          std::to_string(d));
+}
+}  // namespace
 
 DType resolved_dtype(const FlowConfig& cfg) {
   if (cfg.dtype == "auto") return cfg.scheme == "particle" ? DType::f64 : DType::f32;
@@ -361,14 +407,14 @@ void validate(const FlowConfig& c) {
   const index_t d = initial_dim(c);
   if (c.functional == "mmd") {
     validate_measure("target", c.target);
-    if (c.target.kind != "npy" && c.target.d != d) bad("target.d", "must equal the initial d");
+    check_same_dim("target", c.target, d);
   }
   if (c.functional == "barycenter") {
     if (c.targets.empty()) bad("target.measures", "barycenter needs at least one measure");
     for (std::size_t i = 0; i < c.targets.size(); ++i) {
       const std::string k = "target.measures[" + std::to_string(i) + "]";
       validate_measure(k, c.targets[i]);
-      if (c.targets[i].kind != "npy" && c.targets[i].d != d) bad(k + ".d", "must equal initial d");
+      check_same_dim(k, c.targets[i], d);
     }
     if (!c.weights.empty()) {
       if (c.weights.size() != c.targets.size()) bad("target.weights", "one weight per measure");
@@ -436,8 +482,12 @@ toml::array to_array(const std::vector<std::vector<double>>& v) {
   return a;
 }
 toml::table measure_table(const MeasureConfig& m) {
-  toml::table t{{"kind", m.kind}, {"n", m.n},       {"d", m.d},      {"points", to_array(m.points)},
-                {"radius", m.radius}, {"low", m.low}, {"high", m.high}, {"path", m.path}};
+  toml::table t{{"kind", m.kind},     {"n", m.n},
+                {"d", m.d},           {"points", to_array(m.points)},
+                {"weights", to_array(m.weights)}, {"radius", m.radius},
+                {"low", m.low},       {"high", m.high},
+                {"path", m.path},     {"blur", m.blur},
+                {"background", m.background}, {"box", m.box}};
   return t;
 }
 
@@ -478,6 +528,7 @@ toml::table to_table(const FlowConfig& c) {
                             {"lr", c.lr}}},
       {"output", toml::table{{"every", c.every},
                              {"plots", c.plots},
+                             {"gif", c.gif},
                              {"plot_size", c.plot_size},
                              {"progress", c.progress},
                              {"checkpoint_every", c.checkpoint_every},

@@ -11,21 +11,33 @@
 namespace nwgf {
 
 // A point cloud: the initial measure, or a target measure.
-//   dirac     all n points at points[0] (default: the origin)
-//   diracs    n points split evenly over the listed points (an empirical measure with atoms)
-//   square    uniform in the cube of half-width `radius` around each listed point
-//   circle    uniform on the sphere of `radius` around each listed point (a circle for d = 2)
-//   gaussian  N(p, radius^2 Id) around each listed point
-//   uniform   uniform in the box [low, high]^d (default [0, 1]^d)
-//   npy       the rows of the file `path` (n and d are taken from the file)
+//   dirac           all n points at points[0] (default: the origin)
+//   diracs          the listed points with masses `weights` (default equal); as the initial
+//                   measure n samples split over them in proportion to the weights
+//   square          uniform in the cube of half-width `radius` around each listed point
+//   square_boundary uniform on the boundary of that cube (surface measure; the boundary of a
+//                   square for d = 2)
+//   circle          uniform on the sphere of `radius` around each listed point (a circle for d = 2)
+//   gaussian        N(p, radius^2 Id) around each listed point
+//   uniform         uniform in the box [low, high]^d (default [0, 1]^d)
+//   npy             the rows of the file `path` (n and d are taken from the file)
+//   idx             the first n items of the IDX file `path` (MNIST format, optionally gzip), one
+//                   row each, u8 pixels scaled to [0, 1] (d from the file: 784 for 28x28 images)
+//   image           n samples (d = 2) of the picture `path` (PNG, JPEG, ...): dark = mass, blurred
+//                   by `blur` pixels, plus a faint `background` (README, "Image targets"), with
+//                   sub-pixel jitter, the longer side mapped to [-box, box]
 struct MeasureConfig {
   std::string kind = "dirac";
   index_t n = 1000;
   index_t d = 2;
   std::vector<std::vector<double>> points;  // empty: the origin
+  std::vector<double> weights;              // diracs: mass of each point (normalised)
   double radius = 1e-9;
   double low = 0, high = 1;
   std::string path;
+  double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)
+  double background = 0.01;  // image: weight of the wide blurs added as background
+  double box = 1.0;          // image: half-width of the box the picture is mapped to
 };
 
 struct FlowConfig {
@@ -72,6 +84,7 @@ struct FlowConfig {
   // [output]
   index_t every = 1;           // snapshot every this many steps (0: first and last only)
   bool plots = true;           // PNG per snapshot and a metrics plot
+  bool gif = true;             // with plots: plots/flow.gif, the snapshots animated
   index_t plot_size = 512;     // pixels
   bool progress = true;        // progress on stderr
   index_t checkpoint_every = 1;
@@ -106,6 +119,7 @@ std::string to_json(const FlowConfig& cfg);
 DType resolved_dtype(const FlowConfig& cfg);
 bool warmup_enabled(const FlowConfig& cfg);
 index_t latent_dim(const FlowConfig& cfg);  // after the initial measure is known
-index_t initial_dim(const FlowConfig& cfg);  // d, or the npy file's column count
+index_t initial_dim(const FlowConfig& cfg);  // d, or the npy/idx file's column count
+index_t measure_dim(const MeasureConfig& m);  // the same for any measure
 
 }  // namespace nwgf

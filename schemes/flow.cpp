@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "analytic/barycenter.hpp"
+#include "analytic/line_flow.hpp"
 #include "analytic/riesz_flow.hpp"
 #include "engine/backend.hpp"
 #include "engine/buffer.hpp"
@@ -16,6 +18,7 @@
 #include "engine/file_io.hpp"
 #include "engine/json.hpp"
 #include "engine/plot.hpp"
+#include "engine/render.hpp"
 #include "engine/threads.hpp"
 #include "engine/version.hpp"
 #include "kernels/pairwise.hpp"
@@ -27,12 +30,83 @@
 
 namespace nwgf {
 
-bool has_analytic_reference(const FlowConfig& cfg) {
-  const auto& m = cfg.initial;
-  // A tiny cloud around one point stands for the Dirac there (the particle flow's start).
+namespace {
+
+// A cloud of radius <= 1e-6 around one point stands for the Dirac there (the particle flow's
+// start).
+bool dirac_like(const MeasureConfig& m) {
   const bool tiny = (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") &&
                     m.points.size() <= 1 && m.radius <= 1e-6;
-  return cfg.functional == "interaction" && (m.kind == "dirac" || tiny);
+  return m.kind == "dirac" || tiny;
+}
+
+std::vector<double> first_point(const MeasureConfig& m) {
+  return m.points.empty() ? std::vector<double>(std::size_t(m.d), 0.0) : m.points[0];
+}
+
+bool unit_curve_at_origin(const MeasureConfig& m) {
+  if (m.kind != "circle" && m.kind != "square_boundary") return false;
+  if (m.d != 2 || m.radius != 1 || m.points.size() > 1) return false;
+  return m.points.empty() || (m.points[0][0] == 0 && m.points[0][1] == 0);
+}
+
+}  // namespace
+
+AnalyticReference analytic_reference(const FlowConfig& cfg) {
+  if (cfg.functional == "interaction" && dirac_like(cfg.initial)) return AnalyticReference::interaction;
+  if (cfg.functional == "mmd" && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
+      (cfg.target.kind == "dirac" || (cfg.target.kind == "diracs" && cfg.target.points.size() == 1)) &&
+      first_point(cfg.initial)[0] != first_point(cfg.target)[0]) {
+    return AnalyticReference::line;
+  }
+  if (cfg.functional == "barycenter" && cfg.initial.d == 2 && !cfg.targets.empty()) {
+    bool all = true;
+    for (const auto& m : cfg.targets) all = all && unit_curve_at_origin(m);
+    if (all) return AnalyticReference::barycenter;
+  }
+  return AnalyticReference::none;
+}
+
+bool has_analytic_reference(const FlowConfig& cfg) {
+  return analytic_reference(cfg) != AnalyticReference::none;
+}
+
+void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t seed,
+                      std::uint64_t stream, double* out) {
+  switch (analytic_reference(cfg)) {
+    case AnalyticReference::interaction: {
+      const auto c = first_point(cfg.initial);
+      const index_t d = index_t(c.size());
+      sample_eta_star(int(d), cfg.r, limit_scale(cfg.r, t), m, seed, stream, out);
+      for (index_t i = 0; i < m; ++i) {
+        for (index_t j = 0; j < d; ++j) out[i * d + j] += c[std::size_t(j)];
+      }
+      return;
+    }
+    case AnalyticReference::line: {
+      // App. G's flow from delta_{-1} to delta_0, moved to a -> p: the velocity of the r = 1
+      // flow is invariant under dilation x -> L x, so the flow over distance L is
+      // a + sign(p - a) L (gamma(t / L) + 1).
+      const double a = first_point(cfg.initial)[0], p = first_point(cfg.target)[0];
+      const double length = std::fabs(p - a), sign = p > a ? 1.0 : -1.0;
+      sample_line_flow(t / length, m, seed, stream, out);
+      for (index_t i = 0; i < m; ++i) out[i] = a + sign * length * (out[i] + 1);
+      return;
+    }
+    case AnalyticReference::barycenter: {
+      std::vector<BarycenterComponent> parts;
+      for (std::size_t k = 0; k < cfg.targets.size(); ++k) {
+        parts.push_back({cfg.targets[k].kind == "circle" ? Curve2d::unit_circle
+                                                          : Curve2d::square_boundary,
+                         cfg.weights.empty() ? 1.0 / double(cfg.targets.size()) : cfg.weights[k]});
+      }
+      sample_barycenter(parts, m, seed, stream, out);
+      return;
+    }
+    case AnalyticReference::none:
+      break;
+  }
+  throw_runtime("sample_reference: the config has no analytic reference");
 }
 
 double mmd2_unbiased(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,
@@ -99,6 +173,7 @@ std::string dynamics_key(FlowConfig c) {
   c.t_end = 0;
   c.every = 0;
   c.plots = false;
+  c.gif = true;
   c.plot_size = 512;
   c.progress = false;
   c.checkpoint_every = 1;
@@ -186,29 +261,34 @@ class Runner {
                       "atoms (the initial samples repeat points; paper Sect. 5): use the backward "
                       "scheme");
     }
-    std::vector<HostMatrix<double>> targets;
+    // Atoms stay atoms (with their masses) for the exact estimators; the sliced one needs
+    // equally weighted samples.
+    const bool atoms = cfg_.estimator == "exact";
+    std::vector<WeightedPoints> targets;
     if (cfg_.functional == "mmd") {
-      targets.push_back(sample_measure(cfg_.target, cfg_.seed,
-                                       random_stream(RandomPurpose::target, 0), "target"));
+      targets.push_back(target_measure(cfg_.target, cfg_.seed,
+                                       random_stream(RandomPurpose::target, 0), "target", atoms));
     }
     for (std::size_t k = 0; k < cfg_.targets.size(); ++k) {
-      targets.push_back(sample_measure(cfg_.targets[k], cfg_.seed,
-                                       random_stream(RandomPurpose::target, k), "target.measures"));
+      targets.push_back(target_measure(cfg_.targets[k], cfg_.seed,
+                                       random_stream(RandomPurpose::target, k),
+                                       "target.measures[" + std::to_string(k) + "]", atoms));
     }
     const index_t max_rows = std::max<index_t>(
         n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
     functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
+    set_frame(x0, targets);
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
     x_ = Points<T>(ctx_, n_, d_);
     {
       std::vector<T> h(x0.data.begin(), x0.data.end());
       copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
     }
-    analytic_ = has_analytic_reference(cfg_);
-    if (analytic_) {
+    reference_ = analytic_reference(cfg_);
+    analytic_ = reference_ != AnalyticReference::none;
+    if (reference_ == AnalyticReference::interaction) {
       eta_ = eta_star(int(d_), cfg_.r);
-      centre_ = cfg_.initial.points.empty() ? std::vector<double>(std::size_t(d_), 0.0)
-                                            : cfg_.initial.points[0];
+      centre_ = first_point(cfg_.initial);
     }
     files_ = !opt_.out_dir.empty();
 
@@ -248,8 +328,8 @@ class Runner {
           throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
                           " (t = " + csv_number(time + tau) + ")");
         }
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::numerical && files_) write_manifest("failed", n - 1, time);
+      } catch (const Error&) {
+        mark_failed(n - 1, time);
         throw;
       }
       time += tau;
@@ -269,13 +349,25 @@ class Runner {
         stopped = !opt_.on_step(s, host);
       }
       const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
-      record(s, snap);
-      if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0)) write_checkpoint(n, time);
+      try {
+        record(s, snap);
+        if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0)) write_checkpoint(n, time);
+      } catch (const Error&) {
+        // A write failed (disk full, directory removed): the run cannot go on.
+        mark_failed(n - 1, time - tau);
+        throw;
+      }
       progress.step_end(s);
     }
     if (files_) {
-      if (cfg_.plots) write_metrics_plot();
-      write_manifest("done", n, time);
+      try {
+        if (cfg_.plots) write_metrics_plot();
+        if (cfg_.plots && cfg_.gif) write_animation();
+        write_manifest("done", n, time);
+      } catch (const Error&) {
+        mark_failed(n, time);
+        throw;
+      }
     }
     RunResult r;
     r.device = ctx_.device();
@@ -294,7 +386,36 @@ class Runner {
     fs::create_directories(dir / "snapshots", ec);
     if (ec) throw_bad_input("--out " + opt_.out_dir + ": " + ec.message());
     fs::create_directories(dir / "plots", ec);
+    if (ec) throw_bad_input("--out " + opt_.out_dir + ": " + ec.message());
+    // Temporary files of an earlier process killed in the middle of a write (NAME.tmp.PID).
+    for (const fs::path& sub : {dir, dir / "snapshots", dir / "plots"}) {
+      for (const auto& e : fs::directory_iterator(sub, ec)) {
+        const std::string name = e.path().filename().string();
+        const auto at = name.rfind(".tmp.");
+        if (at != std::string::npos && at + 5 < name.size() &&
+            name.find_first_not_of("0123456789", at + 5) == std::string::npos) {
+          fs::remove(e.path(), ec);
+        }
+      }
+    }
     write_file_atomic((dir / "config.toml").string(), to_toml(cfg_));
+  }
+
+  // Best effort: the manifest says failed (it must never be left claiming success or running
+  // after the run has stopped); a second failure (the disk is still full) is ignored.
+  void mark_failed(index_t step, double time) {
+    if (!files_) return;
+    try {
+      write_manifest("failed", std::max<index_t>(step, 0), std::max(time, 0.0));
+    } catch (const Error&) {
+    }
+  }
+
+  void write_animation() {
+    RenderOptions ro;
+    ro.scatter.size = int(std::min<index_t>(cfg_.plot_size, 512));
+    apply_frame(ro.scatter, -1);
+    render_run_gif(opt_.out_dir, path("plots/flow.gif"), ro);
   }
   std::string path(const std::string& rel) const { return (fs::path(opt_.out_dir) / rel).string(); }
 
@@ -330,20 +451,56 @@ class Runner {
     write_npy<T>(path("snapshots/" + step_name(s.step) + ".npy"), h.data(), n_, d_);
     if (cfg_.plots) {
       const std::vector<double> hd(h.begin(), h.end());
-      ScatterOptions so;
-      so.size = int(cfg_.plot_size);
+      RenderOptions ro;
+      ro.scatter.size = int(cfg_.plot_size);
       char title[96];
       std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", cfg_.scheme.c_str(),
                     (long long)s.step, s.time);
-      so.title = title;
-      if (analytic_) {
-        so.centre = centre_;
-        so.circles = {limit_scale(cfg_.r, s.time) * eta_.radius};
-        const double t_final = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
-        so.extent = 1.15 * std::max(limit_scale(cfg_.r, t_final), 1e-12) * eta_.radius;
-      }
-      write_png(path("plots/" + step_name(s.step) + ".png"), render_scatter(hd.data(), n_, d_, so));
+      ro.scatter.title = ro.tiles.title = title;
+      apply_frame(ro.scatter, s.time);
+      write_png(path("plots/" + step_name(s.step) + ".png"), render_points(hd.data(), n_, d_, ro));
     }
+  }
+
+  // The picture's frame: fixed over the run so that snapshots compare (the support of gamma(t)
+  // for the interaction energy, the box around the initial and target points otherwise).
+  // time < 0: no time-dependent circle (animations).
+  void apply_frame(ScatterOptions& so, double time) const {
+    if (reference_ == AnalyticReference::interaction) {
+      so.centre = centre_;
+      if (time >= 0) so.circles = {limit_scale(cfg_.r, time) * eta_.radius};
+      const double t_final = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
+      so.extent = 1.15 * std::max(limit_scale(cfg_.r, t_final), 1e-12) * eta_.radius;
+    } else if (reference_ == AnalyticReference::barycenter) {
+      so.circles = {1.0};  // the unit circle; the square's boundary touches it at (+-1, 0), (0, +-1)
+      so.extent = 1.25;
+    } else if (frame_extent_ > 0) {
+      so.centre = frame_centre_;
+      so.extent = frame_extent_;
+    }
+  }
+
+  // The box around the initial samples and the target points (d <= 2), 10% margin.
+  void set_frame(const HostMatrix<double>& x0, const std::vector<WeightedPoints>& targets) {
+    if (d_ > 2 || targets.empty()) return;
+    std::vector<double> lo(std::size_t(d_), 1e300), hi(std::size_t(d_), -1e300);
+    auto add = [&](const HostMatrix<double>& m) {
+      for (index_t i = 0; i < m.rows; ++i) {
+        for (index_t j = 0; j < d_; ++j) {
+          lo[std::size_t(j)] = std::min(lo[std::size_t(j)], m.data[std::size_t(i * d_ + j)]);
+          hi[std::size_t(j)] = std::max(hi[std::size_t(j)], m.data[std::size_t(i * d_ + j)]);
+        }
+      }
+    };
+    add(x0);
+    for (const auto& t : targets) add(t.x);
+    double half = 0;
+    frame_centre_.assign(std::size_t(d_), 0.0);
+    for (index_t j = 0; j < d_; ++j) {
+      frame_centre_[std::size_t(j)] = 0.5 * (lo[std::size_t(j)] + hi[std::size_t(j)]);
+      half = std::max(half, 0.5 * (hi[std::size_t(j)] - lo[std::size_t(j)]));
+    }
+    frame_extent_ = half > 0 ? 1.1 * half : 0;
   }
 
   void write_metrics_plot() {
@@ -351,21 +508,25 @@ class Runner {
     LinePlotOptions po;
     po.x_label = "time";
     if (analytic_) {
-      Series a{"gamma(t)", {}, {}, Rgb{31, 119, 180}}, b{"iterate", {}, {}, Rgb{214, 39, 40}};
+      const bool bary = reference_ == AnalyticReference::barycenter;
+      Series a{bary ? "exact barycenter" : "gamma(t)", {}, {}, Rgb{31, 119, 180}},
+          b{"iterate", {}, {}, Rgb{214, 39, 40}};
       for (const auto& m : metrics_) {
         a.x.push_back(m.time), a.y.push_back(m.mmd2_analytic);
         b.x.push_back(m.time), b.y.push_back(m.mmd2_iterate);
       }
-      series = {a, b};
-      po.title = "MMD^2 to the exact flow, " + cfg_.scheme + ", r = " + csv_number(cfg_.r) +
-                 ", d = " + std::to_string(d_);
+      series = {a};
+      if (reference_ == AnalyticReference::interaction) series.push_back(b);
+      po.title = std::string(bary ? "MMD^2 to the exact barycenter, " : "MMD^2 to the exact flow, ") +
+                 cfg_.scheme + ", r = " + csv_number(cfg_.r) + ", d = " + std::to_string(d_);
       po.log_y = true;
     } else {
-      Series f{"F", {}, {}, Rgb{31, 119, 180}};
+      const bool mmd = cfg_.functional == "mmd";
+      Series f{mmd ? "MMD^2 to the target" : "F", {}, {}, Rgb{31, 119, 180}};
       for (const auto& m : metrics_) f.x.push_back(m.time), f.y.push_back(m.functional);
       series = {f};
       po.title = cfg_.functional + " functional, " + cfg_.scheme;
-      po.log_y = false;
+      po.log_y = mmd;
     }
     write_png(path("plots/metrics.png"), render_lines(series, po));
   }
@@ -374,21 +535,14 @@ class Runner {
   void evaluate(StepInfo& s, index_t n) {
     if (!analytic_ || !cfg_.eval_mmd) return;
     const HostMatrix<double> x = to_host(ctx_, x_);
-    const index_t m = cfg_.reference > 0 ? cfg_.reference : n_;
-    auto reference = [&](double scale, std::uint64_t salt) {
-      HostMatrix<double> y;
-      y.rows = m;
-      y.cols = d_;
-      y.data.resize(std::size_t(m * d_));
-      sample_eta_star(int(d_), cfg_.r, scale, m, cfg_.seed,
-                      random_stream(RandomPurpose::reference, std::uint64_t(n)) | salt,
-                      y.data.data());
-      for (index_t i = 0; i < m; ++i) {
-        for (index_t j = 0; j < d_; ++j) y.data[std::size_t(i * d_ + j)] += centre_[std::size_t(j)];
-      }
-      return y;
-    };
-    s.mmd2_analytic = mmd2_unbiased(ctx_, x, reference(limit_scale(cfg_.r, s.time), 0), cfg_.r);
+    HostMatrix<double> y;
+    y.rows = cfg_.reference > 0 ? cfg_.reference : n_;
+    y.cols = d_;
+    y.data.resize(std::size_t(y.rows * d_));
+    const std::uint64_t stream = random_stream(RandomPurpose::reference, std::uint64_t(n));
+    sample_reference(cfg_, s.time, y.rows, cfg_.seed, stream, y.data.data());
+    s.mmd2_analytic = mmd2_unbiased(ctx_, x, y, cfg_.r);
+    if (reference_ != AnalyticReference::interaction) return;
     double iterate = StepInfo::none;
     if (cfg_.scheme == "backward") {
       if (steps_.constant()) {
@@ -400,7 +554,12 @@ class Runner {
       iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
     }
     if (std::isfinite(iterate)) {
-      s.mmd2_iterate = mmd2_unbiased(ctx_, x, reference(iterate, std::uint64_t(1) << 40), cfg_.r);
+      sample_eta_star(int(d_), cfg_.r, iterate, y.rows, cfg_.seed, stream | (std::uint64_t(1) << 40),
+                      y.data.data());
+      for (index_t i = 0; i < y.rows; ++i) {
+        for (index_t j = 0; j < d_; ++j) y.data[std::size_t(i * d_ + j)] += centre_[std::size_t(j)];
+      }
+      s.mmd2_iterate = mmd2_unbiased(ctx_, x, y, cfg_.r);
     }
   }
 
@@ -477,7 +636,10 @@ class Runner {
   std::unique_ptr<Functional<T>> functional_;
   std::unique_ptr<Scheme<T>> scheme_;
   Points<T> x_;
+  AnalyticReference reference_ = AnalyticReference::none;
   bool analytic_ = false, files_ = false;
+  std::vector<double> frame_centre_;
+  double frame_extent_ = 0;
   EtaStar eta_{};
   std::vector<double> centre_;
   std::vector<StepInfo> metrics_;

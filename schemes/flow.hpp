@@ -65,9 +65,20 @@ struct RunResult {
 
 RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt);
 
-// Whether the closed form of Sect. 5 applies: the interaction energy from a Dirac measure, or
-// from a cloud of radius <= 1e-6 around one point (the particle flow's stand-in for it).
+// The closed forms a run is compared with (metrics.csv column mmd2_analytic). A cloud of radius
+// <= 1e-6 around one point stands for the Dirac there (the particle flow's start).
+enum class AnalyticReference {
+  none,
+  interaction,  // Sect. 5: the interaction energy from a Dirac (Thm 5.1/5.2/5.4)
+  line,         // App. G: mmd, r = 1, d = 1, from a Dirac to a Dirac (the line flow)
+  barycenter    // App. H, Ex. 4: barycenter of unit circles / boundaries of [-1, 1]^2 at 0
+};
+AnalyticReference analytic_reference(const FlowConfig& cfg);
 bool has_analytic_reference(const FlowConfig& cfg);
+
+// m exact samples (m, d) of the reference at time t (the barycenter does not depend on t).
+void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t seed,
+                      std::uint64_t stream, double* out);
 
 // Unbiased MMD^2 of two samples (U-statistics for the self terms), any r:
 //   S_xy/(N M) - S_xx/(2 N (N-1)) - S_yy/(2 M (M-1)).

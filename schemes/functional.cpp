@@ -31,14 +31,17 @@ template <class T>
 class RieszFunctional final : public Functional<T> {
  public:
   RieszFunctional(const Context& ctx, const FlowConfig& cfg, index_t d, index_t max_rows,
-                  const std::vector<HostMatrix<double>>& targets)
+                  const std::vector<WeightedPoints>& targets)
       : r_(cfg.r), d_(d), scalar_(ctx) {
     std::vector<T> t, b;
     std::vector<double> alpha = cfg.weights;
     if (alpha.empty()) alpha.assign(targets.size(), 1.0 / double(targets.size()));
     for (std::size_t k = 0; k < targets.size(); ++k) {
-      for (double v : targets[k].data) t.push_back(T(v));
-      b.insert(b.end(), std::size_t(targets[k].rows), T(alpha[k] / double(targets[k].rows)));
+      const auto& tk = targets[k];
+      for (double v : tk.x.data) t.push_back(T(v));
+      for (index_t j = 0; j < tk.x.rows; ++j) {
+        b.push_back(T(alpha[k] * (tk.w.empty() ? 1.0 / double(tk.x.rows) : tk.w[std::size_t(j)])));
+      }
     }
     m_ = index_t(b.size());
     uniform_b_ = true;
@@ -280,23 +283,37 @@ class Energy33 final : public Functional<T> {
 template <class T>
 std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
                                                index_t d, index_t max_rows,
-                                               const std::vector<HostMatrix<double>>& targets) {
+                                               const std::vector<WeightedPoints>& targets) {
   if (cfg.functional == "energy33") {
     if (d != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
     return std::make_unique<Energy33<T>>(ctx, cfg.r, max_rows);
   }
   for (const auto& t : targets) {
-    if (t.cols != d) {
-      throw_bad_input("target: the target points have d = " + std::to_string(t.cols) +
+    if (t.x.cols != d) {
+      throw_bad_input("target: the target points have d = " + std::to_string(t.x.cols) +
                       ", the samples d = " + std::to_string(d));
     }
+    if (t.x.rows < 1) throw_bad_input("target: the target measure has no points");
   }
   return std::make_unique<RieszFunctional<T>>(ctx, cfg, d, max_rows, targets);
 }
 
-template std::unique_ptr<Functional<float>> make_functional<float>(
-    const Context&, const FlowConfig&, index_t, index_t, const std::vector<HostMatrix<double>>&);
-template std::unique_ptr<Functional<double>> make_functional<double>(
-    const Context&, const FlowConfig&, index_t, index_t, const std::vector<HostMatrix<double>>&);
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<HostMatrix<double>>& targets) {
+  std::vector<WeightedPoints> w;
+  for (const auto& t : targets) w.push_back({t, {}});
+  return make_functional<T>(ctx, cfg, d, max_rows, w);
+}
+
+#define NWGF_INSTANTIATE(T, Targets)                                                     \
+  template std::unique_ptr<Functional<T>> make_functional<T>(const Context&, const FlowConfig&, \
+                                                             index_t, index_t, const Targets&);
+NWGF_INSTANTIATE(float, std::vector<WeightedPoints>)
+NWGF_INSTANTIATE(double, std::vector<WeightedPoints>)
+NWGF_INSTANTIATE(float, std::vector<HostMatrix<double>>)
+NWGF_INSTANTIATE(double, std::vector<HostMatrix<double>>)
+#undef NWGF_INSTANTIATE
 
 }  // namespace nwgf

@@ -14,7 +14,8 @@
 // U-statistic over all 2B rows (sliced), so the estimate of F is unbiased:
 //   exact:   E ≈ -1/(2 B^2) sum_ij |y1_i - y2_j|^r
 //   sliced:  E ≈ -1/(2 n (n - 1)) sum_{i != j} |y_i - y_j|,  n = 2B   (r = 1)
-//   V ≈ 1/(2B) sum_i sum_j b_j |y_i - t_j|^r  (t target rows, weights b summing to 1)
+//   V ≈ 1/(2B) sum_i sum_j b_j |y_i - t_j|^r  (t target rows, weights b summing to 1: the
+//   points' own masses (weighted Diracs) or 1/M, times alpha_k for a barycenter)
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "engine/buffer.hpp"
 #include "engine/npy.hpp"
 #include "schemes/config.hpp"
+#include "schemes/measures.hpp"
 
 namespace nwgf {
 
@@ -58,8 +60,14 @@ class Functional {
 };
 
 // Builds the functional of cfg for point sets of dimension d and at most max_rows rows per call
-// (batch estimates use 2B rows; value/particle_gradient use N). `targets` are the target point
-// clouds ([target] for mmd, [target.measures] for barycenter; empty otherwise).
+// (batch estimates use 2B rows; value/particle_gradient use N). `targets` are the target
+// measures as weighted points ([target] for mmd, [target.measures] for barycenter, mixed with the
+// weights alpha_k; empty otherwise).
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<WeightedPoints>& targets);
+// The same with equally weighted target points.
 template <class T>
 std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
                                                index_t d, index_t max_rows,

@@ -5,13 +5,140 @@
 #include <numeric>
 
 #include "engine/error.hpp"
+#include "engine/idx.hpp"
+#include "engine/image_io.hpp"
 #include "engine/philox.hpp"
 
 namespace nwgf {
+namespace {
+
+// Rows per centre: n split in proportion to the weights (largest remainder; equal weights give
+// consecutive blocks of (almost) equal size). Returns the first row of each centre, plus n.
+std::vector<index_t> split_rows(index_t n, index_t k, const std::vector<double>& weights) {
+  std::vector<index_t> first(std::size_t(k + 1), 0);
+  if (weights.empty()) {
+    for (index_t c = 0; c <= k; ++c) first[std::size_t(c)] = (c * n + k - 1) / k;
+    return first;
+  }
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  std::vector<index_t> count(static_cast<std::size_t>(k));
+  std::vector<std::pair<double, index_t>> rest;
+  index_t used = 0;
+  for (index_t c = 0; c < k; ++c) {
+    const double exact = double(n) * weights[std::size_t(c)] / total;
+    count[std::size_t(c)] = index_t(std::floor(exact));
+    used += count[std::size_t(c)];
+    rest.emplace_back(exact - std::floor(exact), c);
+  }
+  std::stable_sort(rest.begin(), rest.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (index_t i = 0; used < n; ++i, ++used) ++count[std::size_t(rest[std::size_t(i)].second)];
+  for (index_t c = 0; c < k; ++c) first[std::size_t(c + 1)] = first[std::size_t(c)] + count[std::size_t(c)];
+  return first;
+}
+
+// Index into [0, n) of any integer under the half-sample symmetric extension (d c b a | a b c d |
+// d c b a), as scipy.ndimage's default mode "reflect".
+int reflect(long i, int n) {
+  const long period = 2L * n;
+  long m = i % period;
+  if (m < 0) m += period;
+  return int(m < n ? m : period - 1 - m);
+}
+
+// Separable Gaussian blur (standard deviation sigma pixels, truncated at 4 sigma), reflecting
+// borders.
+std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, double sigma) {
+  if (sigma <= 0) return img;
+  const int radius = std::max(1, int(std::ceil(4 * sigma)));
+  std::vector<double> k(std::size_t(2 * radius + 1));
+  for (int i = -radius; i <= radius; ++i) k[std::size_t(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
+  const double sum = std::accumulate(k.begin(), k.end(), 0.0);
+  for (double& v : k) v /= sum;
+  std::vector<double> tmp(img.size()), out(img.size());
+  for (int y = 0; y < h; ++y) {
+    const double* row = &img[std::size_t(y) * std::size_t(w)];
+    for (int x = 0; x < w; ++x) {
+      double acc = 0;
+      for (int i = -radius; i <= radius; ++i) acc += k[std::size_t(i + radius)] * row[reflect(x + i, w)];
+      tmp[std::size_t(y) * std::size_t(w) + std::size_t(x)] = acc;
+    }
+  }
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      double acc = 0;
+      for (int i = -radius; i <= radius; ++i) {
+        acc += k[std::size_t(i + radius)] * tmp[std::size_t(reflect(y + i, h)) * std::size_t(w) + std::size_t(x)];
+      }
+      out[std::size_t(y) * std::size_t(w) + std::size_t(x)] = acc;
+    }
+  }
+  return out;
+}
+
+HostMatrix<double> sample_image(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+                                const std::string& key) {
+  int w = 0, h = 0;
+  const std::vector<double> density = image_density(m.path, m.blur, m.background, &w, &h);
+  std::vector<double> cdf(density.size());
+  std::partial_sum(density.begin(), density.end(), cdf.begin());
+  if (!(cdf.back() > 0)) throw_bad_input(key + ".path: " + m.path + " has no dark pixels (no mass)");
+  // Pixel (px, py) covers [px, px + 1) x [py, py + 1); the longer side maps to [-box, box], y up.
+  const double scale = 2 * m.box / double(std::max(w, h));
+  HostMatrix<double> x;
+  x.rows = m.n;
+  x.cols = 2;
+  x.data.resize(std::size_t(2 * m.n));
+  for (index_t i = 0; i < m.n; ++i) {
+    double u[3];
+    for (int k = 0; k < 3; ++k) u[k] = philox_uniform<double>(seed, stream, std::uint64_t(3 * i + k));
+    const double target = u[0] * cdf.back();
+    const std::size_t p = std::size_t(
+        std::min<std::ptrdiff_t>(std::upper_bound(cdf.begin(), cdf.end(), target) - cdf.begin(),
+                                 std::ptrdiff_t(cdf.size()) - 1));
+    const double px = double(p % std::size_t(w)) + u[1], py = double(p / std::size_t(w)) + u[2];
+    x.data[std::size_t(2 * i)] = (px - 0.5 * w) * scale;
+    x.data[std::size_t(2 * i + 1)] = (0.5 * h - py) * scale;
+  }
+  return x;
+}
+
+}  // namespace
+
+std::vector<double> image_density(const std::string& path, double blur, double background,
+                                  int* width, int* height) {
+  const GrayImage img = load_gray_image(path);
+  const int w = img.width, h = img.height;
+  // Dark = mass; near-white (> 225/255, scanner paper) counts as white.
+  std::vector<double> ink(img.v.size());
+  for (std::size_t i = 0; i < ink.size(); ++i) {
+    const double g = img.v[i] > 225.0 / 255.0 ? 1.0 : double(img.v[i]);
+    ink[i] = 1.0 - g;
+  }
+  std::vector<double> density = gaussian_blur(ink, w, h, blur);
+  if (background > 0) {
+    // The paper's recipe (its utils.py, after Wu et al. 2020) adds blurs of 10, 20 and 50 pixels
+    // of a 100-pixel picture: here 0.1, 0.2 and 0.5 times the longer side.
+    const double side = double(std::max(w, h));
+    for (double f : {0.1, 0.2, 0.5}) {
+      const std::vector<double> wide = gaussian_blur(ink, w, h, f * side);
+      for (std::size_t i = 0; i < density.size(); ++i) density[i] += background * wide[i];
+    }
+  }
+  const double sum = std::accumulate(density.begin(), density.end(), 0.0);
+  if (sum > 0) {
+    for (double& v : density) v /= sum;
+  }
+  *width = w;
+  *height = h;
+  return density;
+}
 
 HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                                   const std::string& key) {
   if (m.kind == "npy") return read_npy<double>(m.path);
+  if (m.kind == "idx") return read_idx(m.path, m.n);
+  if (m.kind == "image") return sample_image(m, seed, stream, key);
   HostMatrix<double> x;
   x.rows = m.n;
   x.cols = m.d;
@@ -21,19 +148,26 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
                                         : m.points;
   const index_t k = index_t(centres.size());
   const index_t d = m.d;
-  // Row i belongs to centre i * k / n: consecutive blocks of (almost) equal size.
-  auto centre_of = [&](index_t i) { return (i * k) / m.n; };
+  const std::vector<index_t> first = split_rows(m.n, k, m.weights);
   auto u = [&](index_t i) { return philox_uniform<double>(seed, stream, std::uint64_t(i)); };
   auto z = [&](index_t i) { return philox_normal<double>(seed, stream, std::uint64_t(i)); };
+  index_t centre = 0;
   for (index_t i = 0; i < m.n; ++i) {
+    while (i >= first[std::size_t(centre + 1)]) ++centre;
     double* row = &x.data[std::size_t(i * d)];
-    const auto& c = centres[std::size_t(m.kind == "uniform" ? 0 : centre_of(i))];
-    if (m.kind == "dirac") {
-      std::copy(centres[0].begin(), centres[0].end(), row);
-    } else if (m.kind == "diracs") {
+    const auto& c = centres[std::size_t(m.kind == "uniform" || m.kind == "dirac" ? 0 : centre)];
+    if (m.kind == "dirac" || m.kind == "diracs") {
       std::copy(c.begin(), c.end(), row);
     } else if (m.kind == "square") {
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + m.radius * (2 * u(i * d + j) - 1);
+    } else if (m.kind == "square_boundary") {
+      // 2d faces of equal area: the first uniform picks the face (coordinate and side), the rest
+      // place the point on it.
+      const index_t face = std::min<index_t>(index_t(u(i * (d + 1)) * double(2 * d)), 2 * d - 1);
+      for (index_t j = 0; j < d; ++j) {
+        const double v = j == face / 2 ? (face % 2 == 0 ? 1.0 : -1.0) : 2 * u(i * (d + 1) + 1 + j) - 1;
+        row[j] = c[std::size_t(j)] + m.radius * v;
+      }
     } else if (m.kind == "gaussian") {
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + m.radius * z(i * d + j);
     } else if (m.kind == "circle") {
@@ -52,6 +186,27 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
     }
   }
   return x;
+}
+
+WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+                              const std::string& key, bool atoms) {
+  WeightedPoints t;
+  if (atoms && (m.kind == "dirac" || m.kind == "diracs")) {
+    const auto points = m.points.empty()
+                            ? std::vector<std::vector<double>>{std::vector<double>(std::size_t(m.d), 0.0)}
+                            : (m.kind == "dirac" ? std::vector<std::vector<double>>{m.points[0]}
+                                                 : m.points);
+    t.x.rows = index_t(points.size());
+    t.x.cols = m.d;
+    for (const auto& p : points) t.x.data.insert(t.x.data.end(), p.begin(), p.end());
+    if (m.kind == "diracs" && !m.weights.empty()) {
+      const double total = std::accumulate(m.weights.begin(), m.weights.end(), 0.0);
+      for (double w : m.weights) t.w.push_back(w / total);
+    }
+    return t;
+  }
+  t.x = sample_measure(m, seed, stream, key);
+  return t;
 }
 
 bool has_atoms(const HostMatrix<double>& x) {

@@ -2,15 +2,33 @@
 // Point clouds of the initial and target measures (MeasureConfig), drawn on the host from Philox
 // streams, so a (seed, stream) gives the same points on every backend and thread count.
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "engine/npy.hpp"
 #include "schemes/config.hpp"
 
 namespace nwgf {
 
-// n x d points (n and d from the file for kind "npy"). `key` names the config table in messages.
+// n x d points (n and d from the file for kinds "npy" and "idx"). `key` names the config table in
+// messages.
 HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                                   const std::string& key);
+
+// A target measure as weighted points: atoms (kinds dirac and diracs) are kept as the atoms with
+// their masses when `atoms` is true (the exact estimators take weights); otherwise the n samples
+// of sample_measure with equal weights (w empty).
+struct WeightedPoints {
+  HostMatrix<double> x;   // (M, d)
+  std::vector<double> w;  // (M) summing to 1, or empty: equal weights
+};
+WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+                              const std::string& key, bool atoms);
+
+// The image measure's density (README, "Image targets") on the picture's pixel grid, normalised
+// to sum 1: (height, width), row 0 at the top.
+std::vector<double> image_density(const std::string& path, double blur, double background,
+                                  int* width, int* height);
 
 // True when some two rows coincide exactly (the empirical measure has an atom of mass > 1/n).
 bool has_atoms(const HostMatrix<double>& x);

@@ -39,7 +39,7 @@ int bench(const GlobalOptions& g, const StepArgs& a, FlowConfig cfg) {
   Points<T> x(ctx, a.n, a.d);
   const std::vector<T> h(x0.data.begin(), x0.data.end());
   copy_from_host(ctx, x.buffer(), h.data(), index_t(h.size()));
-  auto f = make_functional<T>(ctx, cfg, a.d, std::max(a.n, 2 * a.batch), {});
+  auto f = make_functional<T>(ctx, cfg, a.d, std::max(a.n, 2 * a.batch), std::vector<WeightedPoints>{});
   auto s = make_scheme<T>(ctx, cfg, *f, a.n, a.d);
   index_t it = 0;
   const Timing t = time_repeats(
