@@ -297,29 +297,31 @@ class Runner {
     if (opt_.resume) {
       // Checked before anything is written: a refused resume leaves the directory as it was.
       std::tie(n, time) = load_checkpoint();
-      if (files_) prepare_dir();
-    } else {
-      if (files_) prepare_dir();
-      StepInfo s0;
-      s0.functional = functional_->value(ctx_, x_.view());
-      evaluate(s0, 0);
-      record(s0, true);
-      if (files_) write_checkpoint(0, 0);
     }
-    const index_t total = cfg_.steps > 0 ? cfg_.steps
-                                         : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
-    Progress progress(opt_.progress && cfg_.progress, total);
     bool stopped = false;
-    while (!stopped && steps_.more(n + 1, time)) {
-      ++n;
-      const double tau = steps_.tau(n, time);
-      progress.step_begin();
-      const auto t0 = clock_type::now();
-      StepResult res;
-      try {
-        res = scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double loss) {
-          progress.iteration(n, it, its, loss);
-        });
+    // From here on any failure (a numerical fault, a write that fails on a full disk, bad input
+    // found during a step) leaves the manifest saying failed, never running or done.
+    try {
+      if (files_) prepare_dir();
+      if (!opt_.resume) {
+        StepInfo s0;
+        s0.functional = functional_->value(ctx_, x_.view());
+        evaluate(s0, 0);
+        record(s0, true);
+        if (files_) write_checkpoint(0, 0);
+      }
+      const index_t total = cfg_.steps > 0 ? cfg_.steps
+                                           : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
+      Progress progress(opt_.progress && cfg_.progress, total);
+      while (!stopped && steps_.more(n + 1, time)) {
+        ++n;
+        const double tau = steps_.tau(n, time);
+        progress.step_begin();
+        const auto t0 = clock_type::now();
+        const StepResult res =
+            scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double loss) {
+              progress.iteration(n, it, its, loss);
+            });
         if (n == cfg_.blowup_step) {
           axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
                 x_.data());
@@ -328,46 +330,35 @@ class Runner {
           throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
                           " (t = " + csv_number(time + tau) + ")");
         }
-      } catch (const Error&) {
-        mark_failed(n - 1, time);
-        throw;
-      }
-      time += tau;
-      StepInfo s;
-      s.step = n;
-      s.time = time;
-      s.tau = tau;
-      s.loss = res.loss;
-      const bool last = !steps_.more(n + 1, time);
-      const bool eval = last || n % cfg_.eval_every == 0;
-      if (eval) s.functional = functional_->value(ctx_, x_.view());
-      if (eval) evaluate(s, n);
-      s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-      HostMatrix<double> host;
-      if (opt_.on_step) {
-        host = to_host(ctx_, x_);
-        stopped = !opt_.on_step(s, host);
-      }
-      const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
-      try {
+        time += tau;
+        StepInfo s;
+        s.step = n;
+        s.time = time;
+        s.tau = tau;
+        s.loss = res.loss;
+        const bool last = !steps_.more(n + 1, time);
+        const bool eval = last || n % cfg_.eval_every == 0;
+        if (eval) s.functional = functional_->value(ctx_, x_.view());
+        if (eval) evaluate(s, n);
+        s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+        HostMatrix<double> host;
+        if (opt_.on_step) {
+          host = to_host(ctx_, x_);
+          stopped = !opt_.on_step(s, host);
+        }
+        const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
         record(s, snap);
         if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0)) write_checkpoint(n, time);
-      } catch (const Error&) {
-        // A write failed (disk full, directory removed): the run cannot go on.
-        mark_failed(n - 1, time - tau);
-        throw;
+        progress.step_end(s);
       }
-      progress.step_end(s);
-    }
-    if (files_) {
-      try {
+      if (files_) {
         if (cfg_.plots) write_metrics_plot();
         if (cfg_.plots && cfg_.gif) write_animation();
         write_manifest("done", n, time);
-      } catch (const Error&) {
-        mark_failed(n, time);
-        throw;
       }
+    } catch (const Error&) {
+      mark_failed(checkpoint_step_, checkpoint_time_);
+      throw;
     }
     RunResult r;
     r.device = ctx_.device();
@@ -401,8 +392,9 @@ class Runner {
     write_file_atomic((dir / "config.toml").string(), to_toml(cfg_));
   }
 
-  // Best effort: the manifest says failed (it must never be left claiming success or running
-  // after the run has stopped); a second failure (the disk is still full) is ignored.
+  // Best effort: the manifest says failed, with the step and time of the last good checkpoint
+  // (it must never be left claiming success, or running after the run has stopped); a second
+  // failure (the disk is still full) is ignored.
   void mark_failed(index_t step, double time) {
     if (!files_) return;
     try {
@@ -580,6 +572,8 @@ class Runner {
       b += s;
     }
     write_file_atomic(path("checkpoint.bin"), b);
+    checkpoint_step_ = step;
+    checkpoint_time_ = time;
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -625,6 +619,8 @@ class Runner {
     if (fs::exists(path("metrics.csv"))) {
       metrics_ = parse_metrics(read_file(path("metrics.csv")), step);
     }
+    checkpoint_step_ = index_t(step);
+    checkpoint_time_ = time;
     return {index_t(step), time};
   }
 
@@ -638,6 +634,8 @@ class Runner {
   Points<T> x_;
   AnalyticReference reference_ = AnalyticReference::none;
   bool analytic_ = false, files_ = false;
+  index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
+  double checkpoint_time_ = 0;
   std::vector<double> frame_centre_;
   double frame_extent_ = 0;
   EtaStar eta_{};

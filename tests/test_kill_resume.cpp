@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // A particle flow of about 2 s on 2 threads; a snapshot and a checkpoint after every step.
-const char* config = R"(
+const char* particle_config = R"(
 seed = 5
 [flow]
 scheme = "particle"
@@ -39,6 +39,39 @@ kind = "square"
 n = 3000
 d = 2
 radius = 0.5
+[output]
+every = 1
+checkpoint_every = 1
+plots = false
+progress = false
+[eval]
+mmd = false
+)";
+
+// A neural backward flow (network and Adam state in the checkpoint) of about 2 s on 2 threads.
+const char* backward_config = R"(
+seed = 9
+[flow]
+scheme = "backward"
+tau = 0.05
+steps = 24
+[functional]
+kind = "mmd"
+r = 1.0
+[initial]
+kind = "dirac"
+n = 400
+d = 2
+[target]
+kind = "circle"
+n = 300
+d = 2
+radius = 1.0
+[network]
+hidden = [24, 24]
+[train]
+iterations = 40
+batch = 200
 [output]
 every = 1
 checkpoint_every = 1
@@ -98,12 +131,13 @@ void check_no_half_written_files(const std::string& out) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("nwgf run killed with SIGKILL and resumed: the same snapshots, byte for byte") {
-  const std::string cfg = nwgf::test::tmp_path("kill_resume.toml");
+// Three trials of two SIGKILLs at random points each, then resumes to the end; every snapshot
+// equals the uninterrupted run's byte for byte.
+void kill_resume_trials(const std::string& name, const char* config, std::size_t snapshot_count,
+                        std::uint64_t seed) {
+  const std::string cfg = nwgf::test::tmp_path(name + ".toml");
   std::ofstream(cfg) << config;
-  const std::string ref = nwgf::test::tmp_path("kill_resume_ref");
+  const std::string ref = nwgf::test::tmp_path(name + "_ref");
   fs::remove_all(ref);
   const auto t0 = Clock::now();
   REQUIRE(wait_for(spawn_run(cfg, ref, false)) == 0);
@@ -111,12 +145,12 @@ TEST_CASE("nwgf run killed with SIGKILL and resumed: the same snapshots, byte fo
   REQUIRE(run_done(ref));
   std::vector<fs::path> snapshots;
   for (const auto& e : fs::directory_iterator(ref + "/snapshots")) snapshots.push_back(e.path());
-  REQUIRE(snapshots.size() == 101);  // steps 0..100
+  REQUIRE(snapshots.size() == snapshot_count);
 
-  std::mt19937_64 rng(20261123);
+  std::mt19937_64 rng(seed);
   int kills = 0, resumes = 0;
   for (int trial = 0; trial < 3; ++trial) {
-    const std::string out = nwgf::test::tmp_path("kill_resume_" + std::to_string(trial));
+    const std::string out = nwgf::test::tmp_path(name + "_" + std::to_string(trial));
     fs::remove_all(out);
     // Two kills at random points of the run (the second one of a resumed run), then resume to
     // the end; a kill before the first checkpoint leaves nothing to resume from: start afresh.
@@ -147,9 +181,19 @@ TEST_CASE("nwgf run killed with SIGKILL and resumed: the same snapshots, byte fo
     }
     fs::remove_all(out);
   }
-  MESSAGE("SIGKILLs that hit a running process: " << kills << " of 6; runs resumed from a "
-                                                  << "checkpoint: " << resumes);
+  MESSAGE(name << ": SIGKILLs that hit a running process: " << kills
+                << " of 6; runs resumed from a checkpoint: " << resumes);
   CHECK(kills >= 3);
   CHECK(resumes >= 3);
   fs::remove_all(ref);
+}
+
+}  // namespace
+
+TEST_CASE("particle flow killed with SIGKILL and resumed: the same snapshots, byte for byte") {
+  kill_resume_trials("kill_resume_particle", particle_config, 101, 20261123);  // steps 0..100
+}
+
+TEST_CASE("neural backward flow killed and resumed: network and Adam state survive, bit for bit") {
+  kill_resume_trials("kill_resume_backward", backward_config, 25, 20261124);  // steps 0..24
 }
