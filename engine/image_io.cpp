@@ -2,6 +2,7 @@
 
 #include <stb_image.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,45 @@ std::uint32_t be32(const stbi_uc* p) {
          std::uint32_t(p[3]);
 }
 
+// stb_image 2.27 (Debian's libstb) builds a Huffman table from a JPEG DHT segment's 16 code
+// counts without checking that they sum to at most 256, and writes past its 257-entry arrays
+// when they do (found by tools/fuzz/fuzz_image; fixed upstream in 2.28). The walk below visits
+// every DHT segment stb_image could read, as stb_image reads it (bytes past the end read as 0),
+// and reports whether all of them are safe.
+bool jpeg_huffman_tables_safe(const std::string& b) {
+  const auto at = [&](std::size_t k) -> unsigned { return k < b.size() ? std::uint8_t(b[k]) : 0; };
+  std::size_t i = 0;
+  while (i < b.size()) {
+    if (at(i) != 0xFF) {  // entropy-coded data, or bytes stb_image skips between segments
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < b.size() && at(j) == 0xFF) ++j;  // fill bytes
+    if (j >= b.size()) break;
+    const unsigned m = at(j);
+    if (m == 0xD9) break;                         // EOI: stb_image reads no further
+    if (m == 0x00 || (m >= 0xD0 && m <= 0xD8)) {  // stuffed byte, RSTn, SOI: no segment
+      i = j + 1;
+      continue;
+    }
+    const std::size_t length = (at(j + 1) << 8) | at(j + 2);
+    if (m == 0xC4) {
+      std::size_t p = j + 3;
+      for (long left = long(length) - 2; left > 0;) {
+        if ((at(p) >> 4) > 1 || (at(p) & 15) > 3) break;  // stb_image refuses this table
+        unsigned n = 0;
+        for (std::size_t k = 1; k <= 16; ++k) n += at(p + k);
+        if (n > 256) return false;
+        p += 17 + n;
+        left -= long(17 + n);
+      }
+    }
+    i = j + 1 + std::max<std::size_t>(length, 2);
+  }
+  return true;
+}
+
 // (height, width) pixels of `channels` (2: gray + alpha, 4: RGBA) samples in [0, max] into
 // intensities: Rec. 601 luma, composited over white.
 template <class Sample>
@@ -57,6 +97,10 @@ GrayImage decode_gray_image(const std::string& bytes, const std::string& name) {
   if (bytes.size() > std::size_t(INT_MAX)) throw_bad_input(name + ": image file larger than 2 GiB");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = int(bytes.size());
+  if (std::uint8_t(bytes[0]) == 0xFF && !jpeg_huffman_tables_safe(bytes)) {
+    throw_bad_input(name + ": not a readable image (corrupt JPEG: Huffman table with more than " +
+                    "256 codes)");
+  }
   // The header's size is checked before anything is decoded. stb_image refuses large PNGs
   // itself but reports only "unknown image type"; their IHDR names the size.
   if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&

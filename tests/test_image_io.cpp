@@ -242,6 +242,13 @@ TEST_CASE("image: damaged, empty and absurd files are bad input naming the file"
   expect_bad("png_9000x9000", png_by_hand(9000, 9000, 8, 2, zlib_of("x")), "9000x9000 pixels");
   expect_bad("jpeg_soi_only", jpg.substr(0, 2), "not a readable image");
   expect_bad("jpeg_header_only", jpg.substr(0, 200), "not a readable image");
+  // A DHT segment whose 16 code counts sum to 272 (> 256): stb_image 2.27 would write past its
+  // Huffman table; refused before stb_image sees it.
+  const std::size_t dht = jpg.find("\xff\xc4");
+  REQUIRE(dht != std::string::npos);
+  std::string overflow = jpg;
+  overflow.replace(dht + 5, 16, std::string(16, '\x11'));
+  expect_bad("jpeg_dht_overflow", overflow, "Huffman table with more than 256 codes");
   expect_bad("bmp_truncated", bmp.substr(0, 30), "not a readable image");
   expect_bad("gif_header_only", std::string("GIF89a\x10\x00\x10\x00", 10), "not a readable image");
 }
