@@ -15,16 +15,33 @@ mkdir -p "$OUT"
 FLAGS=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -fno-sanitize=unreachable
        -DTOML_HEADER_ONLY=1 -DNDEBUG -I"$ROOT")
-ENGINE=("$ROOT/engine/npy.cpp" "$ROOT/engine/file_io.cpp" "$ROOT/engine/types.cpp")
+# idx.cpp: the config reads an IDX target's header for its dimension.
+ENGINE=("$ROOT/engine/npy.cpp" "$ROOT/engine/idx.cpp" "$ROOT/engine/file_io.cpp"
+        "$ROOT/engine/types.cpp" -lz)
 "$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_npy.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_npy"
 "$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_config.cpp" "$ROOT/schemes/config.cpp" "${ENGINE[@]}" \
   -o "$OUT/fuzz_config"
+"$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_idx.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_idx"
+# stb_image is compiled into the target (fuzz_image.cpp), not linked from libstb.
+"$CXX" "${FLAGS[@]}" -I/usr/include/stb "$ROOT/tools/fuzz/fuzz_image.cpp" \
+  "$ROOT/engine/image_io.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_image"
 if [ "$SECS" -gt 0 ]; then
-  mkdir -p "$OUT/corpus_npy" "$OUT/corpus_config"
+  mkdir -p "$OUT/corpus_npy" "$OUT/corpus_config" "$OUT/corpus_idx" "$OUT/corpus_image"
   cp "$ROOT"/tests/bad_inputs/npy/*.npy "$OUT/corpus_npy/"
   cp "$ROOT"/tests/bad_inputs/toml/*.toml "$ROOT"/tests/bad_inputs/base.toml \
     "$ROOT"/tools/experiments/*.toml "$OUT/corpus_config/"
+  cp "$ROOT"/tests/bad_inputs/idx/*.idx "$OUT/corpus_idx/"
+  cp "$ROOT"/tests/bad_inputs/image/* "$OUT/corpus_image/"
+  # Two real Fashion-MNIST images as a (2, 28, 28) IDX file, plain and gzip, where installed.
+  FMNIST=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+  if [ -f "$FMNIST" ]; then
+    { printf '\0\0\10\3\0\0\0\2\0\0\0\34\0\0\0\34'
+      gzip -dc "$FMNIST" | tail -c +17 | head -c 1568 || true; } > "$OUT/corpus_idx/fmnist_2.idx"
+    gzip -c -n "$OUT/corpus_idx/fmnist_2.idx" > "$OUT/corpus_idx/fmnist_2_gz.idx"
+  fi
   cd "$OUT"
   ./fuzz_npy -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 corpus_npy
   ./fuzz_config -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_config
+  ./fuzz_idx -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_idx
+  ./fuzz_image -max_total_time="$SECS" -max_len=8192 -rss_limit_mb=2048 -timeout=10 corpus_image
 fi
