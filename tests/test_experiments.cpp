@@ -43,16 +43,16 @@ TEST_CASE("App. G line flow: MMD^2 to the exact flow stays small; F(gamma(1)) = 
 // App. H, Example 4: the barycenter of the uniform measures on the unit circle and on the
 // boundary of [-1, 1]^2 from delta_0.
 TEST_CASE("App. H Ex. 4 barycenter: MMD^2 to the exact barycenter falls to a small value") {
-  // Measured here at t = 6: mmd2_analytic 2.5e-3, 2.3e-3, 2.1e-3 (from 0.385); F 1.7e-3, 1.6e-3,
-  // 1.3e-3.
+  // Measured here at t = 30: mmd2_analytic -8.4e-4 for all three (the noise of the unbiased
+  // estimate with 1000 samples; 0.385 at t = 0); F / F(0) = 3.2e-4, 2.7e-4, 1.8e-4.
   for (const char* s : schemes) {
     const std::string name = std::string("barycenter_") + s + "_quick";
     const test::Metrics m = test::run_experiment(name);
     const auto f = m.column("functional"), a = m.column("mmd2_analytic");
-    test::check_decreases(name, f, 0.015, 1.5);
+    test::check_decreases(name, f, 1e-3, 1.5);
     INFO(name << ": mmd2_analytic " << a.front() << " -> " << a.back());
     CHECK(a.front() > 0.3);
-    CHECK(a.back() < 8e-3);
+    CHECK(std::fabs(a.back()) < 3e-3);
   }
 }
 
