@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -456,17 +457,51 @@ void validate(const FlowConfig& c) {
   check_at_least("eval.every", c.eval_every, 1);
 }
 
-FlowConfig parse_flow_config(const std::string& toml_text, const std::string& name,
-                             const std::vector<std::string>& overrides) {
+namespace {
+
+// Relative `path` keys of the measures in the file are relative to the file's directory (so a
+// config runs from any working directory); --set values stay relative to the working directory.
+void resolve_paths(toml::table& root, const std::filesystem::path& base) {
+  auto fix = [&](toml::node* table) {
+    if (!table || !table->is_table()) return;
+    toml::node* p = table->as_table()->get("path");
+    if (!p || !p->is_string()) return;
+    const std::filesystem::path v(p->as_string()->get());
+    if (v.empty() || v.is_absolute()) return;
+    *p->as_string() = std::filesystem::absolute(base / v).lexically_normal().string();
+  };
+  fix(root.get("initial"));
+  toml::node* target = root.get("target");
+  fix(target);
+  if (target && target->is_table()) {
+    toml::node* ms = target->as_table()->get("measures");
+    if (ms && ms->is_array()) {
+      for (auto& m : *ms->as_array()) fix(&m);
+    }
+  }
+}
+
+FlowConfig parse_config(const std::string& toml_text, const std::string& name,
+                        const std::vector<std::string>& overrides,
+                        const std::filesystem::path* base) {
   toml::table root = parse_toml(toml_text, name);
+  if (base) resolve_paths(root, *base);
   for (const auto& o : overrides) apply_override(root, o);
   FlowConfig c = from_table(root);
   validate(c);
   return c;
 }
 
+}  // namespace
+
+FlowConfig parse_flow_config(const std::string& toml_text, const std::string& name,
+                             const std::vector<std::string>& overrides) {
+  return parse_config(toml_text, name, overrides, nullptr);
+}
+
 FlowConfig load_flow_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return parse_flow_config(read_file(path), path, overrides);
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  return parse_config(read_file(path), path, overrides, &base);
 }
 
 namespace {

@@ -101,7 +101,9 @@ struct FlowConfig {
 
 // Reads TOML; `overrides` are "key=value" strings (value parsed as TOML, key dotted:
 // "flow.tau=0.1"). Unknown keys, wrong types and out-of-range values are bad-input errors naming
-// the key. The result is validated.
+// the key. The result is validated. load_flow_config resolves relative measure `path`s in the
+// file against the file's directory (made absolute); paths given in overrides, and all paths of
+// parse_flow_config, are taken as they are (relative to the working directory).
 FlowConfig parse_flow_config(const std::string& toml_text, const std::string& name,
                              const std::vector<std::string>& overrides = {});
 FlowConfig load_flow_config(const std::string& path, const std::vector<std::string>& overrides = {});

@@ -53,8 +53,8 @@ inline Metrics read_metrics(const std::string& path) {
 }
 
 // Runs tools/experiments/NAME.toml as CI does (2 threads; passive OpenMP waiting, so that a
-// loaded machine does not spin the threads against each other) and returns its metrics. The
-// configs name data files relative to the repository root, so the run starts there.
+// loaded machine does not spin the threads against each other) and returns its metrics. (The
+// configs name their data files relative to themselves; the run starts at the repository root.)
 inline Metrics run_experiment(const std::string& name, const std::string& extra = "") {
   std::filesystem::current_path(NWGF_SOURCE_DIR);
   const std::string out = tmp_path("exp_" + name);
