@@ -19,10 +19,15 @@ int draw_text(Image& img, int x, int y, const std::string& text, Rgb color, int 
   unsigned char rgba[4] = {color.r, color.g, color.b, 255};
   const int quads = stb_easy_font_print(0, 0, s.data(), rgba, buf.data(), int(buf.size()));
   for (int q = 0; q < quads; ++q) {
-    const float* v0 = reinterpret_cast<const float*>(buf.data() + q * 64);
-    const float* v2 = reinterpret_cast<const float*>(buf.data() + q * 64 + 32);
-    img.fill_rect(x + int(v0[0]) * scale, y + int(v0[1]) * scale, x + int(v2[0]) * scale - 1,
-                  y + int(v2[1]) * scale - 1, color);
+    // The quad's bounding box (its vertices come in either winding).
+    float lo[2] = {1e30f, 1e30f}, hi[2] = {-1e30f, -1e30f};
+    for (int v = 0; v < 4; ++v) {
+      const float* p = reinterpret_cast<const float*>(buf.data() + q * 64 + v * 16);
+      for (int k = 0; k < 2; ++k) lo[k] = std::min(lo[k], p[k]), hi[k] = std::max(hi[k], p[k]);
+    }
+    img.fill_rect(x + int(std::lround(lo[0] * float(scale))), y + int(std::lround(lo[1] * float(scale))),
+                  x + int(std::lround(hi[0] * float(scale))) - 1,
+                  y + int(std::lround(hi[1] * float(scale))) - 1, color);
   }
   return stb_easy_font_width(s.data()) * scale;
 }
@@ -193,10 +198,42 @@ Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt
   return img;
 }
 
+namespace {
+
+int text_width(const std::string& text, int scale) {
+  std::vector<char> s(text.begin(), text.end());
+  s.push_back('\0');
+  return stb_easy_font_width(s.data()) * scale;
+}
+
+// A tick step of 1, 2 or 5 times a power of ten giving about `count` intervals over `range`.
+double nice_step(double range, int count) {
+  const double raw = range / count;
+  const double p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * p >= raw) return m * p;
+  }
+  return 10 * p;
+}
+
+// Tick labels with as many decimals as the step needs (scientific for tiny or huge values).
+std::string tick_label(double v, double step) {
+  char b[32];
+  if (std::fabs(v) < 0.5 * step) v = 0;
+  const double big = std::max(std::fabs(v), step);
+  if (step < 1e-3 || big >= 1e6) {
+    std::snprintf(b, sizeof b, "%.2g", v);
+  } else {
+    const int decimals = std::max(0, int(std::ceil(-std::log10(step) - 1e-9)));
+    std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  }
+  return b;
+}
+
+}  // namespace
+
 Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt) {
   Image img(opt.width, opt.height);
-  const int left = 80, right = 20, top = 40, bottom = 50;
-  const int w = opt.width - left - right, h = opt.height - top - bottom;
   auto usable = [&](double y) { return std::isfinite(y) && (!opt.log_y || y > 0); };
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const auto& s : series) {
@@ -211,26 +248,34 @@ Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt
   }
   if (!(x1 >= x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 == x0) x1 = x0 + 1;
-  if (opt.log_y) {
-    y0 = std::floor(y0), y1 = std::ceil(y1);
-  }
   if (y1 == y0) y1 = y0 + 1;
+  // Ticks: decades on a log axis, 1-2-5 steps otherwise; the axes end on ticks.
+  const double ystep = opt.log_y ? 1.0 : nice_step(y1 - y0, 5);
+  y0 = std::floor(y0 / ystep + 1e-9) * ystep;
+  y1 = std::ceil(y1 / ystep - 1e-9) * ystep;
+  if (y1 <= y0) y1 = y0 + ystep;
+  const double xstep = nice_step(x1 - x0, 6);
+  std::vector<std::string> ylabels;
+  std::vector<double> yticks;
+  for (double yy = y0; yy <= y1 + 0.5 * ystep; yy += ystep) {
+    yticks.push_back(yy);
+    ylabels.push_back(opt.log_y ? "1e" + std::to_string(int(std::lround(yy))) : tick_label(yy, ystep));
+  }
+  int label_w = 0;
+  for (const auto& l : ylabels) label_w = std::max(label_w, text_width(l, 2));
+  const int left = label_w + 20, right = 24, top = opt.y_label.empty() ? 44 : 66, bottom = 56;
+  const int w = opt.width - left - right, h = opt.height - top - bottom;
   auto X = [&](double x) { return left + (x - x0) / (x1 - x0) * w; };
   auto Y = [&](double y) { return top + h - (y - y0) / (y1 - y0) * h; };
   const Rgb black{0, 0, 0}, grid{225, 225, 225};
-  // Grid and ticks: decades on a log axis, 5 intervals otherwise.
-  const int ny = opt.log_y ? int(y1 - y0) : 5;
-  for (int k = 0; k <= ny; ++k) {
-    const double yy = y0 + (y1 - y0) * k / ny;
-    draw_line(img, left, Y(yy), left + w, Y(yy), grid);
-    const std::string label =
-        opt.log_y ? "1e" + std::to_string(int(std::lround(yy))) : format_number(yy);
-    draw_text(img, 8, int(Y(yy)) - 6, label, black, 2);
+  for (std::size_t k = 0; k < yticks.size(); ++k) {
+    draw_line(img, left, Y(yticks[k]), left + w, Y(yticks[k]), grid);
+    draw_text(img, left - 10 - text_width(ylabels[k], 2), int(Y(yticks[k])) - 6, ylabels[k], black, 2);
   }
-  for (int k = 0; k <= 5; ++k) {
-    const double xx = x0 + (x1 - x0) * k / 5;
+  for (double xx = std::ceil(x0 / xstep - 1e-9) * xstep; xx <= x1 + 1e-9 * xstep; xx += xstep) {
     draw_line(img, X(xx), top, X(xx), top + h, grid);
-    draw_text(img, int(X(xx)) - 10, top + h + 8, format_number(xx), black, 2);
+    const std::string l = tick_label(xx, xstep);
+    draw_text(img, int(X(xx)) - text_width(l, 2) / 2, top + h + 8, l, black, 2);
   }
   draw_line(img, left, top, left, top + h, black);
   draw_line(img, left, top + h, left + w, top + h, black);
@@ -249,15 +294,28 @@ Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt
       px = qx, py = qy;
     }
   }
-  draw_text(img, left, 8, opt.title, black, 2);
-  draw_text(img, left + w / 2 - 20, opt.height - 18, opt.x_label, black, 2);
-  int ly = top + 8;
-  for (const auto& s : series) {
-    img.fill_rect(left + w - 170, ly + 4, left + w - 150, ly + 7, s.color);
-    draw_text(img, left + w - 145, ly, s.name, black, 2);
-    ly += 22;
+  draw_text(img, 10, 10, opt.title, black, 2);
+  if (!opt.y_label.empty()) draw_text(img, 10, 36, opt.y_label, black, 2);
+  draw_text(img, left + w / 2 - text_width(opt.x_label, 2) / 2, opt.height - 22, opt.x_label,
+            black, 2);
+  // Legend in a framed white box at the top right, over the curves.
+  int name_w = 0;
+  for (const auto& s : series) name_w = std::max(name_w, text_width(s.name, 2));
+  if (!series.empty()) {
+    const int bw = name_w + 44, bh = 22 * int(series.size()) + 8;
+    const int bx = left + w - bw - 6, by = top + 6;
+    img.fill_rect(bx, by, bx + bw, by + bh, Rgb{255, 255, 255});
+    draw_line(img, bx, by, bx + bw, by, grid);
+    draw_line(img, bx, by + bh, bx + bw, by + bh, grid);
+    draw_line(img, bx, by, bx, by + bh, grid);
+    draw_line(img, bx + bw, by, bx + bw, by + bh, grid);
+    int ly = by + 6;
+    for (const auto& s : series) {
+      img.fill_rect(bx + 8, ly + 5, bx + 28, ly + 8, s.color);
+      draw_text(img, bx + 36, ly, s.name, black, 2);
+      ly += 22;
+    }
   }
-  if (!opt.y_label.empty()) draw_text(img, 8, top - 22, opt.y_label, black, 2);
   return img;
 }
 

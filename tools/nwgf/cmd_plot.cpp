@@ -145,7 +145,7 @@ int run_plot(const PlotCliOptions& o) {
   po.log_y = o.log;
   po.title = o.title.empty() ? o.column : o.title;
   po.x_label = "time";
-  po.y_label = o.column;
+  if (!o.title.empty()) po.y_label = o.column;  // else the title is the column
   const Image img = render_lines(series, po);
   write_png(o.out, img);
   JsonObject out;
