@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -48,13 +51,13 @@ progress = false
 mmd = false
 )";
 
-// A neural backward flow (network and Adam state in the checkpoint) of about 2 s on 2 threads.
+// A neural backward flow (network and Adam state in the checkpoint) of a few seconds on 2 threads.
 const char* backward_config = R"(
 seed = 9
 [flow]
 scheme = "backward"
 tau = 0.05
-steps = 24
+steps = 48
 [functional]
 kind = "mmd"
 r = 1.0
@@ -70,7 +73,7 @@ radius = 1.0
 [network]
 hidden = [24, 24]
 [train]
-iterations = 40
+iterations = 120
 batch = 200
 [output]
 every = 1
@@ -133,8 +136,17 @@ void check_no_half_written_files(const std::string& out) {
 
 // Three trials of two SIGKILLs at random points each, then resumes to the end; every snapshot
 // equals the uninterrupted run's byte for byte.
+// The step of out/checkpoint.bin (magic(8) | i64 step | ...).
+std::int64_t checkpoint_step(const std::string& out) {
+  const std::string b = nwgf::test::slurp(out + "/checkpoint.bin");
+  std::int64_t step = 0;
+  if (b.size() >= 16) std::memcpy(&step, b.data() + 8, 8);
+  return step;
+}
+
 void kill_resume_trials(const std::string& name, const char* config, std::size_t snapshot_count,
                         std::uint64_t seed) {
+  const std::int64_t steps = std::int64_t(snapshot_count) - 1;
   const std::string cfg = nwgf::test::tmp_path(name + ".toml");
   std::ofstream(cfg) << config;
   const std::string ref = nwgf::test::tmp_path(name + "_ref");
@@ -159,7 +171,10 @@ void kill_resume_trials(const std::string& name, const char* config, std::size_t
       const bool resume = fs::exists(out + "/checkpoint.bin");
       resumes += resume;
       const pid_t pid = spawn_run(cfg, out, resume);
-      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * ref_seconds));
+      // A resumed run only has the steps after its checkpoint left: scale the delay to them.
+      const double left = resume ? 1.0 - double(checkpoint_step(out)) / double(steps) : 1.0;
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(when(rng) * std::max(left, 0.05) * ref_seconds));
       ::kill(pid, SIGKILL);
       const int code = wait_for(pid);
       CHECK((code == 128 + SIGKILL || code == 0));
@@ -195,5 +210,5 @@ TEST_CASE("particle flow killed with SIGKILL and resumed: the same snapshots, by
 }
 
 TEST_CASE("neural backward flow killed and resumed: network and Adam state survive, bit for bit") {
-  kill_resume_trials("kill_resume_backward", backward_config, 25, 20261124);  // steps 0..24
+  kill_resume_trials("kill_resume_backward", backward_config, 49, 20261124);  // steps 0..48
 }
