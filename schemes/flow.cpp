@@ -40,8 +40,18 @@ bool dirac_like(const MeasureConfig& m) {
   return m.kind == "dirac" || tiny;
 }
 
-std::vector<double> first_point(const MeasureConfig& m) {
-  return m.points.empty() ? std::vector<double>(std::size_t(m.d), 0.0) : m.points[0];
+std::vector<double> first_point(const MeasureConfig& m) { return measure_points(m)[0]; }
+
+// m samples of (scale Id)#eta* moved to the initial Dirac's point (the interaction energy's
+// closed forms: gamma(t) and the schemes' discrete iterates).
+void sample_eta_at_start(const FlowConfig& cfg, double scale, index_t m, std::uint64_t seed,
+                         std::uint64_t stream, double* out) {
+  const auto c = first_point(cfg.initial);
+  const index_t d = index_t(c.size());
+  sample_eta_star(int(d), cfg.r, scale, m, seed, stream, out);
+  for (index_t i = 0; i < m; ++i) {
+    for (index_t j = 0; j < d; ++j) out[i * d + j] += c[std::size_t(j)];
+  }
 }
 
 bool unit_curve_at_origin(const MeasureConfig& m) {
@@ -74,15 +84,9 @@ bool has_analytic_reference(const FlowConfig& cfg) {
 void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t seed,
                       std::uint64_t stream, double* out) {
   switch (analytic_reference(cfg)) {
-    case AnalyticReference::interaction: {
-      const auto c = first_point(cfg.initial);
-      const index_t d = index_t(c.size());
-      sample_eta_star(int(d), cfg.r, limit_scale(cfg.r, t), m, seed, stream, out);
-      for (index_t i = 0; i < m; ++i) {
-        for (index_t j = 0; j < d; ++j) out[i * d + j] += c[std::size_t(j)];
-      }
+    case AnalyticReference::interaction:
+      sample_eta_at_start(cfg, limit_scale(cfg.r, t), m, seed, stream, out);
       return;
-    }
     case AnalyticReference::line: {
       // App. G's flow from delta_{-1} to delta_0, moved to a -> p: the velocity of the r = 1
       // flow is invariant under dilation x -> L x, so the flow over distance L is
@@ -285,7 +289,6 @@ class Runner {
       copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
     }
     reference_ = analytic_reference(cfg_);
-    analytic_ = reference_ != AnalyticReference::none;
     if (reference_ == AnalyticReference::interaction) {
       eta_ = eta_star(int(d_), cfg_.r);
       centre_ = first_point(cfg_.initial);
@@ -424,7 +427,7 @@ class Runner {
     o.add("n", (long long)n_);
     o.add("d", (long long)d_);
     if (cfg_.scheme != "particle") o.add("latent_dim", (long long)latent_dim(cfg_));
-    o.add("analytic_reference", analytic_);
+    o.add("analytic_reference", reference_ != AnalyticReference::none);
     o.raw("config", to_json(cfg_));
     write_file_atomic(path("manifest.json"), o.str() + "\n");
   }
@@ -499,7 +502,7 @@ class Runner {
     std::vector<Series> series;
     LinePlotOptions po;
     po.x_label = "time";
-    if (analytic_) {
+    if (reference_ != AnalyticReference::none) {
       const bool bary = reference_ == AnalyticReference::barycenter;
       Series a{bary ? "exact barycenter" : "gamma(t)", {}, {}, Rgb{31, 119, 180}},
           b{"iterate", {}, {}, Rgb{214, 39, 40}};
@@ -525,7 +528,7 @@ class Runner {
 
   // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists).
   void evaluate(StepInfo& s, index_t n) {
-    if (!analytic_ || !cfg_.eval_mmd) return;
+    if (reference_ == AnalyticReference::none || !cfg_.eval_mmd) return;
     const HostMatrix<double> x = to_host(ctx_, x_);
     HostMatrix<double> y;
     y.rows = cfg_.reference > 0 ? cfg_.reference : n_;
@@ -546,11 +549,8 @@ class Runner {
       iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
     }
     if (std::isfinite(iterate)) {
-      sample_eta_star(int(d_), cfg_.r, iterate, y.rows, cfg_.seed, stream | (std::uint64_t(1) << 40),
-                      y.data.data());
-      for (index_t i = 0; i < y.rows; ++i) {
-        for (index_t j = 0; j < d_; ++j) y.data[std::size_t(i * d_ + j)] += centre_[std::size_t(j)];
-      }
+      sample_eta_at_start(cfg_, iterate, y.rows, cfg_.seed, stream | (std::uint64_t(1) << 40),
+                          y.data.data());
       s.mmd2_iterate = mmd2_unbiased(ctx_, x, y, cfg_.r);
     }
   }
@@ -633,7 +633,7 @@ class Runner {
   std::unique_ptr<Scheme<T>> scheme_;
   Points<T> x_;
   AnalyticReference reference_ = AnalyticReference::none;
-  bool analytic_ = false, files_ = false;
+  bool files_ = false;
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;
   std::vector<double> frame_centre_;

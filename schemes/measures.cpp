@@ -143,9 +143,7 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
   x.rows = m.n;
   x.cols = m.d;
   x.data.assign(std::size_t(m.n * m.d), 0.0);
-  const auto centres = m.points.empty() ? std::vector<std::vector<double>>{std::vector<double>(
-                                              std::size_t(m.d), 0.0)}
-                                        : m.points;
+  const auto centres = measure_points(m);
   const index_t k = index_t(centres.size());
   const index_t d = m.d;
   const std::vector<index_t> first = split_rows(m.n, k, m.weights);
@@ -192,10 +190,8 @@ WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::u
                               const std::string& key, bool atoms) {
   WeightedPoints t;
   if (atoms && (m.kind == "dirac" || m.kind == "diracs")) {
-    const auto points = m.points.empty()
-                            ? std::vector<std::vector<double>>{std::vector<double>(std::size_t(m.d), 0.0)}
-                            : (m.kind == "dirac" ? std::vector<std::vector<double>>{m.points[0]}
-                                                 : m.points);
+    auto points = measure_points(m);
+    if (m.kind == "dirac") points.resize(1);
     t.x.rows = index_t(points.size());
     t.x.cols = m.d;
     for (const auto& p : points) t.x.data.insert(t.x.data.end(), p.begin(), p.end());
@@ -207,6 +203,11 @@ WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::u
   }
   t.x = sample_measure(m, seed, stream, key);
   return t;
+}
+
+std::vector<std::vector<double>> measure_points(const MeasureConfig& m) {
+  if (!m.points.empty()) return m.points;
+  return {std::vector<double>(std::size_t(m.d), 0.0)};
 }
 
 bool has_atoms(const HostMatrix<double>& x) {

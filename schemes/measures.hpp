@@ -30,6 +30,9 @@ WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::u
 std::vector<double> image_density(const std::string& path, double blur, double background,
                                   int* width, int* height);
 
+// The measure's listed points, or the origin of R^d when none are listed.
+std::vector<std::vector<double>> measure_points(const MeasureConfig& m);
+
 // True when some two rows coincide exactly (the empirical measure has an atom of mass > 1/n).
 bool has_atoms(const HostMatrix<double>& x);
 
