@@ -71,6 +71,27 @@ bool jpeg_huffman_tables_safe(const std::string& b) {
   return true;
 }
 
+// A PNG without its zero-length IDAT chunks (which carry no data): stb_image 2.27 copies a
+// zero-length IDAT that comes before any image data with memcpy from a null buffer (undefined,
+// found by tools/fuzz/fuzz_image). Other bytes are kept as they are; empty when there is none.
+std::string without_empty_idat(const std::string& b) {
+  const auto* u = reinterpret_cast<const stbi_uc*>(b.data());
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t i = 8; i + 12 <= b.size();) {
+    const std::size_t length = be32(u + i);
+    if (length > b.size() - i - 12) break;
+    if (length == 0 && b.compare(i + 4, 4, "IDAT") == 0) {
+      out.append(b, copied, i - copied);
+      copied = i + 12;
+    }
+    i += 12 + length;
+  }
+  if (copied == 0) return out;
+  out.append(b, copied, std::string::npos);
+  return out;
+}
+
 // (height, width) pixels of `channels` (2: gray + alpha, 4: RGBA) samples in [0, max] into
 // intensities: Rec. 601 luma, composited over white.
 template <class Sample>
@@ -106,6 +127,10 @@ GrayImage decode_gray_image(const std::string& bytes, const std::string& name) {
   if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
       bytes.compare(12, 4, "IHDR") == 0) {
     check_size(name, be32(data + 16), be32(data + 20));
+  }
+  if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+    const std::string cleaned = without_empty_idat(bytes);
+    if (!cleaned.empty()) return decode_gray_image(cleaned, name);
   }
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) unreadable(name);

@@ -122,6 +122,24 @@ TEST_CASE("image: an RGB PNG from encode_png is Rec. 601 luma, row 0 at the top"
   std::filesystem::remove(path);
 }
 
+TEST_CASE("image: zero-length IDAT chunks (no data) decode as if absent") {
+  Image img(4, 3);
+  img.set(1, 1, {0, 0, 0});
+  img.set(3, 2, {90, 120, 30});
+  const std::string png = encode_png(img);
+  const GrayImage plain = decode_gray_image(png, "plain.png");
+  // After IHDR (8 + 25 bytes), and again at the end before IEND: empty IDAT chunks.
+  const std::string empty_idat("\0\0\0\0IDAT\x35\xaf\x06\x1e", 12);
+  std::string padded = png;
+  padded.insert(png.size() - 12, empty_idat);
+  padded.insert(33, empty_idat);
+  padded.insert(33, empty_idat);
+  const GrayImage g = decode_gray_image(padded, "padded.png");
+  REQUIRE(g.width == 4);
+  REQUIRE(g.height == 3);
+  CHECK(g.v == plain.v);
+}
+
 TEST_CASE("image: 8-bit gray is exact k/255; alpha composites over white") {
   const int w = 4, h = 3;
   std::vector<std::uint8_t> gray(w * h);
