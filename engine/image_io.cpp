@@ -3,6 +3,7 @@
 #include <stb_image.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -71,6 +72,25 @@ bool jpeg_huffman_tables_safe(const std::string& b) {
   return true;
 }
 
+// stb_image 2.27 reads a binary PNM's (P5/P6) width, height and maximum as int without an
+// overflow check (signed overflow, found by tools/fuzz/fuzz_image). The walk reads the three
+// header numbers as stb_image does (whitespace and # comments between them) and reports whether
+// each has at most 9 digits.
+bool pnm_header_safe(const std::string& b) {
+  std::size_t i = 2;
+  for (int number = 0; number < 3; ++number) {
+    for (;;) {  // whitespace and comments
+      while (i < b.size() && std::isspace(static_cast<unsigned char>(b[i]))) ++i;
+      if (i >= b.size() || b[i] != '#') break;
+      while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+    }
+    std::size_t digits = 0;
+    while (i < b.size() && b[i] >= '0' && b[i] <= '9') ++i, ++digits;
+    if (digits > 9) return false;
+  }
+  return true;
+}
+
 // A PNG without its zero-length IDAT chunks (which carry no data): stb_image 2.27 copies a
 // zero-length IDAT that comes before any image data with memcpy from a null buffer (undefined,
 // found by tools/fuzz/fuzz_image). Other bytes are kept as they are; empty when there is none.
@@ -122,7 +142,12 @@ GrayImage decode_gray_image(const std::string& bytes, const std::string& name) {
     throw_bad_input(name + ": not a readable image (corrupt JPEG: Huffman table with more than " +
                     "256 codes)");
   }
-  // The header's size is checked before anything is decoded. stb_image refuses large PNGs
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') &&
+      !pnm_header_safe(bytes)) {
+    throw_bad_input(name + ": not a readable image (corrupt PNM: a header number of more than 9 " +
+                    "digits)");
+  }
+    // The header's size is checked before anything is decoded. stb_image refuses large PNGs
   // itself but reports only "unknown image type"; their IHDR names the size.
   if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
       bytes.compare(12, 4, "IHDR") == 0) {

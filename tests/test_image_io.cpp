@@ -122,6 +122,24 @@ TEST_CASE("image: an RGB PNG from encode_png is Rec. 601 luma, row 0 at the top"
   std::filesystem::remove(path);
 }
 
+TEST_CASE("image: binary PNM headers with numbers past int are bad input, sane ones decode") {
+  const std::string good = std::string("P5\n# two by one\n2 1\n255\n") + std::string("\x00\xff", 2);
+  const GrayImage g = decode_gray_image(good, "good.pgm");
+  REQUIRE(g.width == 2);
+  CHECK(g.at(0, 0) == 0.0f);
+  CHECK(g.at(1, 0) == 1.0f);
+  for (const std::string& bad : {std::string("P5") + std::string(40, '5'),
+                                 std::string("P6 2 # c\n 12345678901 255\n")}) {
+    try {
+      (void)decode_gray_image(bad, "bad.pnm");
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::bad_input);
+      CHECK(std::string(e.what()).rfind("bad.pnm: ", 0) == 0);
+    }
+  }
+}
+
 TEST_CASE("image: zero-length IDAT chunks (no data) decode as if absent") {
   Image img(4, 3);
   img.set(1, 1, {0, 0, 0});
