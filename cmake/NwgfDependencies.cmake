@@ -5,6 +5,15 @@ find_package(ZLIB REQUIRED)
 find_package(GIF 5 REQUIRED)  # giflib: animated GIFs of a run
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
+find_package(hwy REQUIRED)  # Google Highway: the CPU kernels' SIMD, dispatched at run time
+
+# The library's Highway settings: every target this compiler can build (AVX-512 with the Ice
+# Lake / Zen 4 extensions included, and the portable fallback), chosen at run time by the CPU
+# (engine/simd.hpp). All library sources see the same set.
+function(nwgf_use_hwy target)
+  target_compile_definitions(${target} PRIVATE HWY_COMPILE_ALL_ATTAINABLE HWY_WANT_AVX3_DL)
+  target_link_libraries(${target} PUBLIC hwy::hwy)
+endfunction()
 if(NWGF_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()

@@ -74,6 +74,7 @@ target_include_directories(nwgf PUBLIC ${_emu_root} ${CMAKE_CURRENT_BINARY_DIR}/
 target_compile_definitions(nwgf PUBLIC NWGF_HAVE_CUDA=1 NWGF_CUDA_EMULATE=1)
 target_link_libraries(nwgf PUBLIC OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB GIF::GIF
                       PRIVATE tomlplusplus::tomlplusplus nwgf_stb)
+nwgf_use_hwy(nwgf)
 include(NwgfWarnings)
 nwgf_warnings(nwgf)
 

@@ -32,32 +32,4 @@ void set_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-int simd_width_bytes() {
-#if defined(__AVX512F__)
-  return 64;
-#elif defined(__AVX__)
-  return 32;
-#elif defined(__SSE2__) || defined(__ARM_NEON)
-  return 16;
-#else
-  return 8;
-#endif
-}
-
-const char* simd_name() {
-#if defined(__AVX512F__)
-  return "avx512";
-#elif defined(__AVX2__)
-  return "avx2";
-#elif defined(__AVX__)
-  return "avx";
-#elif defined(__SSE2__)
-  return "sse2";
-#elif defined(__ARM_NEON)
-  return "neon";
-#else
-  return "scalar";
-#endif
-}
-
 }  // namespace nwgf

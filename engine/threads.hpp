@@ -8,8 +8,5 @@ namespace nwgf {
 int default_threads();
 // Sets OpenMP's and OpenBLAS's thread counts; n must be >= 1.
 void set_threads(int n);
-// Hardware SIMD width in bytes of the widest vector unit this binary was compiled for.
-int simd_width_bytes();
-const char* simd_name();
 
 }  // namespace nwgf

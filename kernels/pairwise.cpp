@@ -3,8 +3,10 @@
 // A row pass: threads own contiguous ranges of row blocks (static split, so a fixed thread count
 // gives a fixed summation order); each row block of X runs over all of Y in tiles that are copied
 // transposed (structure of arrays, (d, JB)) into per-thread scratch, so the innermost loop runs
-// over j with unit stride and vectorises. Per-row sums of one tile accumulate in T in SIMD lanes
-// and are added to double accumulators; thread partials are summed in thread order.
+// over j with unit stride (d >= 16: Y read in place, rows of it at a time). The pair rows
+// themselves (kernels/pairwise_rows.cpp) are Highway SIMD code dispatched by the CPU at run time.
+// Per-row sums of one tile accumulate in T in SIMD lanes and are added to double accumulators;
+// thread partials are summed in thread order.
 #include "kernels/pairwise.hpp"
 
 #include <omp.h>
@@ -15,8 +17,8 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "kernels/pairwise_simd.hpp"
-#include "kernels/riesz_math.hpp"
+#include "engine/simd.hpp"
+#include "kernels/pairwise_rows.hpp"
 
 namespace nwgf {
 
@@ -44,26 +46,18 @@ index_t tile_cols(index_t d) {
 
 template <class T>
 struct Scratch {
-  std::vector<T> yt, wt, bt;       // (d, JB), (d, JB), (JB): the tile of Y, W, b
-  std::vector<T> s, zu, uu, f, fu;  // (JB) per-pair terms of one row (general d)
-  std::vector<double> g;            // (kRowBlock, d) gradient accumulators of a row block
-  std::vector<T> gt;                // (d) one row's gradient over one tile (row-major path)
+  std::vector<T> yt, wt, bt;  // (d, JB), (d, JB), (JB): the tile of Y, W, b
+  std::vector<T> work;        // the row kernels' scratch (kernels/pairwise_rows.hpp)
+  std::vector<double> g;      // (kRowBlock, d) gradient accumulators of a row block
   void reserve(index_t jb, index_t d, bool directional) {
     auto grow = [](auto& v, index_t n) {
       if (index_t(v.size()) < n) v.resize(std::size_t(n));
     };
     grow(yt, jb * d);
     grow(bt, jb);
-    grow(s, jb);
-    grow(f, jb);
+    grow(work, 2 * std::max(jb, d) + d + 64);
     grow(g, kRowBlock * d);
-    grow(gt, d);
-    if (directional) {
-      grow(wt, jb * d);
-      grow(zu, jb);
-      grow(uu, jb);
-      grow(fu, jb);
-    }
+    if (directional) grow(wt, jb * d);
   }
 };
 
@@ -71,178 +65,6 @@ template <class T>
 Scratch<T>& thread_scratch() {
   thread_local Scratch<T> s;
   return s;
-}
-
-// Per-row results of one tile.
-template <class T>
-struct RowTile {
-  T value = 0;      // sum_j b_j |z|^r (energy) or the rate sum (directional)
-  index_t coincident = 0;
-};
-
-// One row x_i (and v_i) against a transposed tile, d known at compile time (D > 0) or not.
-// Adds sum_j b_j (f_ij z_ij + fu_ij u_ij) to g (d doubles).
-template <class T, PairwisePass P, int D, bool R1>
-RowTile<T> row_tile(const T* xi, const T* vi, Scratch<T>& sc, index_t jn, index_t jb, index_t d_rt,
-                    T r, double* g) {
-  constexpr bool dir = P == PairwisePass::directional;
-  const index_t d = D > 0 ? D : d_rt;
-  const T* yt = sc.yt.data();
-  const T* wt = sc.wt.data();
-  const T* bt = sc.bt.data();
-  RowTile<T> out;
-  if constexpr (D > 0) {
-    T xk[D], vk[D], gl[D];
-    for (int k = 0; k < D; ++k) {
-      xk[k] = xi[k];
-      vk[k] = dir ? vi[k] : T(0);
-      gl[k] = 0;
-    }
-    T value = 0;
-    index_t cnt = 0;
-#pragma omp simd reduction(+ : value, cnt, gl[:D])
-    for (index_t j = 0; j < jn; ++j) {
-      T z[D], s = 0;
-      for (int k = 0; k < D; ++k) {
-        z[k] = xk[k] - yt[k * jb + j];
-        s += z[k] * z[k];
-      }
-      const T bj = bt[j];
-      if constexpr (P == PairwisePass::energy) {
-        value += bj * (R1 ? riesz::power_r1(s) : riesz::power(s, r));
-      } else {
-        const T f = bj * (R1 ? riesz::grad_factor_r1(s) : riesz::grad_factor(s, r));
-        if constexpr (dir) {
-          T u[D], zu = 0, uu = 0;
-          for (int k = 0; k < D; ++k) {
-            u[k] = vk[k] - wt[k * jb + j];
-            zu += z[k] * u[k];
-            uu += u[k] * u[k];
-          }
-          const bool coinc = s == T(0);
-          const T fu = coinc ? bj * riesz::coincident_grad_factor(uu, R1) : T(0);
-          value += f * zu + (coinc ? bj * riesz::coincident_rate(uu, R1) : T(0));
-          cnt += coinc ? 1 : 0;
-          for (int k = 0; k < D; ++k) gl[k] += f * z[k] + fu * u[k];
-        } else {
-          for (int k = 0; k < D; ++k) gl[k] += f * z[k];
-        }
-      }
-    }
-    for (int k = 0; k < D; ++k) g[k] += double(gl[k]);
-    out.value = value;
-    out.coincident = cnt;
-  } else {
-    T* s = sc.s.data();
-    T* zu = sc.zu.data();
-    T* uu = sc.uu.data();
-    T* f = sc.f.data();
-    T* fu = sc.fu.data();
-    for (index_t j = 0; j < jn; ++j) s[j] = 0;
-    if constexpr (dir) {
-      for (index_t j = 0; j < jn; ++j) zu[j] = uu[j] = 0;
-    }
-    for (index_t k = 0; k < d; ++k) {
-      const T x = xi[k];
-      const T* yk = yt + k * jb;
-#pragma omp simd
-      for (index_t j = 0; j < jn; ++j) {
-        const T z = x - yk[j];
-        s[j] += z * z;
-      }
-      if constexpr (dir) {
-        const T v = vi[k];
-        const T* wk = wt + k * jb;
-#pragma omp simd
-        for (index_t j = 0; j < jn; ++j) {
-          const T u = v - wk[j];
-          zu[j] += (x - yk[j]) * u;
-          uu[j] += u * u;
-        }
-      }
-    }
-    T value = 0;
-    index_t cnt = 0;
-    if constexpr (P == PairwisePass::energy) {
-#pragma omp simd reduction(+ : value)
-      for (index_t j = 0; j < jn; ++j) value += bt[j] * (R1 ? riesz::power_r1(s[j]) : riesz::power(s[j], r));
-    } else {
-#pragma omp simd reduction(+ : value, cnt)
-      for (index_t j = 0; j < jn; ++j) {
-        f[j] = bt[j] * (R1 ? riesz::grad_factor_r1(s[j]) : riesz::grad_factor(s[j], r));
-        if constexpr (dir) {
-          const bool coinc = s[j] == T(0);
-          fu[j] = coinc ? bt[j] * riesz::coincident_grad_factor(uu[j], R1) : T(0);
-          value += f[j] * zu[j] + (coinc ? bt[j] * riesz::coincident_rate(uu[j], R1) : T(0));
-          cnt += coinc ? 1 : 0;
-        }
-      }
-      for (index_t k = 0; k < d; ++k) {
-        const T x = xi[k];
-        const T* yk = yt + k * jb;
-        T acc = 0;
-        if constexpr (dir) {
-          const T v = vi[k];
-          const T* wk = wt + k * jb;
-#pragma omp simd reduction(+ : acc)
-          for (index_t j = 0; j < jn; ++j) acc += f[j] * (x - yk[j]) + fu[j] * (v - wk[j]);
-        } else {
-#pragma omp simd reduction(+ : acc)
-          for (index_t j = 0; j < jn; ++j) acc += f[j] * (x - yk[j]);
-        }
-        g[k] += double(acc);
-      }
-    }
-    out.value = value;
-    out.coincident = cnt;
-  }
-  return out;
-}
-
-// Large d: one row x_i (and v_i) against rows j0..j0+jn of Y read in place (row-major), the
-// loops over k vectorised. Adds sum_j b_j (f_ij z_ij + fu_ij u_ij) to g (d doubles).
-template <class T, PairwisePass P, bool R1>
-RowTile<T> row_tile_rowmajor(const RowPassArgs<T>& p, const T* xi, const T* vi, index_t j0,
-                             index_t jn, T r, T* gt, double* g) {
-  constexpr bool dir = P == PairwisePass::directional;
-  const index_t d = p.x.cols;
-  RowTile<T> out;
-  if constexpr (P != PairwisePass::energy) std::fill(gt, gt + d, T(0));
-  for (index_t j = j0; j < j0 + jn; ++j) {
-    const T* yj = p.y.data + j * p.y.ld;
-    const T* wj = dir ? p.w.data + j * p.w.ld : nullptr;
-    const T bj = p.b ? p.b[j] : T(1);
-    T s = 0;
-#pragma omp simd reduction(+ : s)
-    for (index_t k = 0; k < d; ++k) s += (xi[k] - yj[k]) * (xi[k] - yj[k]);
-    if constexpr (P == PairwisePass::energy) {
-      out.value += bj * (R1 ? riesz::power_r1(s) : riesz::power(s, r));
-      continue;
-    }
-    const T f = bj * (R1 ? riesz::grad_factor_r1(s) : riesz::grad_factor(s, r));
-    if constexpr (dir) {
-      T zu = 0, uu = 0;
-#pragma omp simd reduction(+ : zu, uu)
-      for (index_t k = 0; k < d; ++k) {
-        const T u = vi[k] - wj[k];
-        zu += (xi[k] - yj[k]) * u;
-        uu += u * u;
-      }
-      const bool coinc = s == T(0);
-      const T fu = coinc ? bj * riesz::coincident_grad_factor(uu, R1) : T(0);
-      out.value += f * zu + (coinc ? bj * riesz::coincident_rate(uu, R1) : T(0));
-      out.coincident += coinc ? 1 : 0;
-#pragma omp simd
-      for (index_t k = 0; k < d; ++k) gt[k] += f * (xi[k] - yj[k]) + fu * (vi[k] - wj[k]);
-    } else {
-#pragma omp simd
-      for (index_t k = 0; k < d; ++k) gt[k] += f * (xi[k] - yj[k]);
-    }
-  }
-  if constexpr (P != PairwisePass::energy) {
-    for (index_t k = 0; k < d; ++k) g[k] += double(gt[k]);
-  }
-  return out;
 }
 
 // Copies Y (and W, b) rows j0..j0+jn into the transposed tile (d, jb).
@@ -257,7 +79,7 @@ void load_tile(const RowPassArgs<T>& p, bool directional, index_t j0, index_t jn
       const T* wj = p.w.data + (j0 + jj) * p.w.ld;
       for (index_t k = 0; k < d; ++k) sc.wt[std::size_t(k * jb + jj)] = wj[k];
     }
-    sc.bt[std::size_t(jj)] = p.b ? p.b[j0 + jj] : T(1);
+    if (p.b) sc.bt[std::size_t(jj)] = p.b[j0 + jj];
   }
 }
 
@@ -266,20 +88,28 @@ struct PassResult {
   index_t coincident = 0;
 };
 
-template <class T, PairwisePass P, int D, bool R1>
-PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
-  constexpr bool dir = P == PairwisePass::directional;
-  const bool write_g = P != PairwisePass::energy && p.g.data != nullptr;
+template <class T>
+PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
+  const bool dir = pass == PairwisePass::directional;
+  const bool write_g = pass != PairwisePass::energy && p.g.data != nullptr;
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
-  // d >= kRowMajorD reads Y in place, kRowMajorTile rows (about 256 KiB, L2) per tile.
-  const bool row_major = D == 0 && d >= kRowMajorD;
+  // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
+  const bool row_major = d >= kRowMajorD;
   const index_t jb = row_major ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
                                : tile_cols<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);
   double value_part[kMaxThreads] = {};
   index_t count_part[kMaxThreads] = {};
-  const T r = T(p.r);
+  simd_target();  // reads NWGF_SIMD once, before the threads dispatch
+  RowBlock<T> base;
+  base.pass = pass;
+  base.power = riesz_power_of(p.r);
+  base.r = p.r;
+  base.d = d;
+  base.ldx = p.x.ld;
+  base.ldv = dir ? p.v.ld : 0;
+  base.transposed = !row_major;
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
@@ -288,39 +118,34 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
     sc.reserve(jb, d, dir);
     double value = 0;
     index_t count = 0;
-    for (index_t blk = blocks * t / nth; blk < blocks * (t + 1) / nth; ++blk) {
-      const index_t i0 = blk * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
+    RowBlock<T> blk = base;
+    blk.work = sc.work.data();
+    blk.g = sc.g.data();
+    blk.coincident = &count;
+    for (index_t bi = blocks * t / nth; bi < blocks * (t + 1) / nth; ++bi) {
+      const index_t i0 = bi * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
       double row_value[kRowBlock] = {};
       std::fill(sc.g.begin(), sc.g.begin() + (i1 - i0) * d, 0.0);
+      blk.x = p.x.data + i0 * p.x.ld;
+      blk.v = dir ? p.v.data + i0 * p.v.ld : nullptr;
+      blk.rows = i1 - i0;
+      blk.value = row_value;
       for (index_t j0 = 0; j0 < m; j0 += jb) {
-        const index_t jn = std::min(jb, m - j0);
-        if (!row_major) load_tile(p, dir, j0, jn, jb, sc);
-        for (index_t i = i0; i < i1; ++i) {
-          const T* xi = p.x.data + i * p.x.ld;
-          const T* vi = dir ? p.v.data + i * p.v.ld : nullptr;
-          double* gi = sc.g.data() + (i - i0) * d;
-#if defined(__AVX512F__)
-          if constexpr (R1 && D > 0 && !dir) {
-            constexpr bool grad = P == PairwisePass::gradient;
-            const T* yt = sc.yt.data();
-            const T* bt = sc.bt.data();
-            row_value[i - i0] +=
-                double(p.b ? avx512_row_tile_r1<T, D, grad, true>(xi, yt, bt, jn, jb, gi)
-                           : avx512_row_tile_r1<T, D, grad, false>(xi, yt, bt, jn, jb, gi));
-            continue;
-          }
-          if constexpr (R1 && D > 0 && dir) {
-            row_value[i - i0] += double(avx512_row_tile_dir_r1<T, D>(
-                xi, vi, sc.yt.data(), sc.wt.data(), sc.bt.data(), jn, jb, gi, count));
-            continue;
-          }
-#endif
-          const RowTile<T> rt =
-              row_major ? row_tile_rowmajor<T, P, R1>(p, xi, vi, j0, jn, r, sc.gt.data(), gi)
-                        : row_tile<T, P, D, R1>(xi, vi, sc, jn, jb, d, r, gi);
-          row_value[i - i0] += double(rt.value);
-          count += rt.coincident;
+        blk.jn = std::min(jb, m - j0);
+        if (row_major) {
+          blk.y = p.y.data + j0 * p.y.ld;
+          blk.ldy = p.y.ld;
+          blk.w = dir ? p.w.data + j0 * p.w.ld : nullptr;
+          blk.ldw = dir ? p.w.ld : 0;
+          blk.b = p.b ? p.b + j0 : nullptr;
+        } else {
+          load_tile(p, dir, j0, blk.jn, jb, sc);
+          blk.y = sc.yt.data();
+          blk.w = sc.wt.data();
+          blk.ldy = blk.ldw = jb;
+          blk.b = p.b ? sc.bt.data() : nullptr;
         }
+        pairwise_rows(blk);
       }
       for (index_t i = i0; i < i1; ++i) {
         const double ai = p.a ? double(p.a[i]) : 1.0;
@@ -344,21 +169,6 @@ PassResult row_pass_cpu(const RowPassArgs<T>& p, int threads) {
     res.coincident += count_part[t];
   }
   return res;
-}
-
-template <class T, PairwisePass P, bool R1>
-PassResult dispatch_d(const RowPassArgs<T>& p, int threads) {
-  switch (p.x.cols) {
-    case 1: return row_pass_cpu<T, P, 1, R1>(p, threads);
-    case 2: return row_pass_cpu<T, P, 2, R1>(p, threads);
-    case 3: return row_pass_cpu<T, P, 3, R1>(p, threads);
-    default: return row_pass_cpu<T, P, 0, R1>(p, threads);
-  }
-}
-
-template <class T, PairwisePass P>
-PassResult cpu_row_pass(const RowPassArgs<T>& p, int threads) {
-  return p.r == 1.0 ? dispatch_d<T, P, true>(p, threads) : dispatch_d<T, P, false>(p, threads);
 }
 
 void check_r(double r) {
@@ -421,7 +231,7 @@ void riesz_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPoi
   }
 #endif
   (void)ws;
-  *out = detail::cpu_row_pass<T, PairwisePass::energy>(p, ctx.threads()).value;
+  *out = detail::cpu_row_pass<T>(PairwisePass::energy, p, ctx.threads()).value;
 }
 
 template <class T>
@@ -447,7 +257,7 @@ void riesz_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstP
   }
 #endif
   (void)ws;
-  detail::cpu_row_pass<T, PairwisePass::gradient>(p, ctx.threads());
+  detail::cpu_row_pass<T>(PairwisePass::gradient, p, ctx.threads());
 }
 
 template <class T>
@@ -497,10 +307,10 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
   }
 #endif
   (void)ws;
-  const detail::PassResult res = detail::cpu_row_pass<T, PairwisePass::directional>(p, ctx.threads());
+  const detail::PassResult res = detail::cpu_row_pass<T>(PairwisePass::directional, p, ctx.threads());
   *out = res.value;
   if (coincident) *coincident = res.coincident;
-  if (grad_w.data) detail::cpu_row_pass<T, PairwisePass::directional>(q, ctx.threads());
+  if (grad_w.data) detail::cpu_row_pass<T>(PairwisePass::directional, q, ctx.threads());
 }
 
 template <class T>

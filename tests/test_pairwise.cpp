@@ -170,10 +170,11 @@ TEST_CASE("pairwise sums match a naive long-double loop (double)") {
   struct Shape {
     index_t n, m, d;
   };
-  // N, M not multiples of the tile or row block; d = 1, 2, 3 (specialised), 5, 784 (general).
+  // N, M not multiples of the tile or row block; d = 1, 2, 3 (specialised), 5 (general), 784
+  // (row-major); r = 1, 1/2, 3/2 (reciprocal square roots) and 0.3, 1.2 (exp/log).
   const Shape shapes[] = {{70, 53, 1}, {130, 1030, 2}, {65, 129, 3}, {33, 41, 5}, {9, 70, 784}};
   for (const Shape& s : shapes) {
-    for (double r : {1.0, 0.5, 1.5}) {
+    for (double r : {1.0, 0.5, 1.5, 0.3, 1.2}) {
       for (bool weights : {false, true}) {
         const Problem pb = make_problem(s.n, s.m, s.d, 11u + unsigned(s.d), 3);
         check_against_naive(pb, r, weights, false, 1e-11);

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make pkg-config libopenblas-dev libopenblas-openmp-dev libboost-math-dev
-          doctest-dev libcli11-dev libtomlplusplus-dev zlib1g-dev libstb-dev libgif-dev
+          doctest-dev libcli11-dev libtomlplusplus-dev zlib1g-dev libstb-dev libgif-dev libhwy-dev
           dataset-fashion-mnist)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,6 +4,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/json.hpp"
+#include "engine/simd.hpp"
 #include "engine/threads.hpp"
 #include "engine/version.hpp"
 #include "tools/nwgf/command.hpp"
@@ -17,7 +18,7 @@ int run_devices(const GlobalOptions& g, bool json) {
   if (json) {
     JsonObject o;
     o.add("version", NWGF_VERSION_STRING);
-    o.add("cpu_threads", threads).add("simd", simd_name()).add("simd_width_bytes", simd_width_bytes());
+    o.add("cpu_threads", threads).add("simd", simd_target()).add("simd_width_bytes", simd_width_bytes());
     o.add("cuda_built", cuda.built).add("cuda_usable", cuda.usable).add("cuda_reason", cuda.reason);
     std::string devs = "[";
     for (std::size_t i = 0; i < cuda.devices.size(); ++i) {
@@ -32,8 +33,8 @@ int run_devices(const GlobalOptions& g, bool json) {
     return 0;
   }
   std::printf("nwgf %s\n", NWGF_VERSION_STRING);
-  std::printf("cpu: usable, %d threads, SIMD %s (%d-byte vectors)\n", threads, simd_name(),
-              simd_width_bytes());
+  std::printf("cpu: usable, %d threads, SIMD %s (%d-byte vectors)\n", threads,
+              simd_target().c_str(), simd_width_bytes());
   if (!cuda.built) {
     std::printf("cuda: not built (%s)\n", cuda.reason.c_str());
   } else if (!cuda.usable) {

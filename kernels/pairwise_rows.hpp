@@ -1,0 +1,69 @@
+#pragma once
+// The CPU pair rows of the fused Riesz sums (private to kernels/pairwise.cpp): a block of rows of
+// X (and V) against a range of rows of Y (and W, b). Written once with Google Highway in
+// kernels/pairwise_rows.cpp, compiled for every x86-64 target (AVX-512 with the Ice Lake / Zen 4
+// extensions, AVX-512, AVX2 + FMA, SSE4, and Highway's portable scalar fallback; NEON on Arm) and chosen
+// at run time by the CPU (engine/simd.hpp).
+//
+// Per pair, z = x_i - y_j, s = |z|^2, u = v_i - w_j:
+//   energy       value_i += sum_j b_j |z|^r
+//   gradient     g_i     += sum_j b_j r |z|^{r-2} z                      (0 at z = 0)
+//   directional  value_i += sum_j b_j (r |z|^{r-2} <z,u>, or at z = 0: |u| for r = 1, else 0),
+//                g_i     += sum_j b_j (r |z|^{r-2} z, or at z = 0 and r = 1: u/|u|),
+//                coincident += #{j : z = 0}
+// Row sums accumulate in T within one call and are added to the double outputs.
+//
+// How |z|^r is evaluated: for r = 1, 1/2 and 3/2 from reciprocal square roots (the hardware
+// estimate refined by Newton steps) wherever a whole vector of s is normal and positive, else
+// from IEEE sqrt and division (coincident points, subnormal distances); for other r by
+// exp((r/2) log s) with the exponent of s split off exactly, so the error does not grow with
+// |log s|. Relative error per pair: a few ulp in float, ~1e-16 in double (tests/test_pairwise_
+// accuracy.cpp checks it against long double on every target).
+#include "engine/types.hpp"
+#include "kernels/pairwise.hpp"
+
+namespace nwgf::detail {
+
+// The evaluation path of |z|^r for an exponent r.
+enum class RieszPower { one, half, three_halves, general };
+
+inline RieszPower riesz_power_of(double r) {
+  if (r == 1.0) return RieszPower::one;
+  if (r == 0.5) return RieszPower::half;
+  if (r == 1.5) return RieszPower::three_halves;
+  return RieszPower::general;
+}
+
+template <class T>
+struct RowBlock {
+  PairwisePass pass = PairwisePass::energy;
+  RieszPower power = RieszPower::one;
+  double r = 1;
+  index_t d = 1;
+  // Rows of X (and V): x_i = x + i ldx, i < rows.
+  const T* x = nullptr;
+  index_t ldx = 0;
+  const T* v = nullptr;
+  index_t ldv = 0;
+  index_t rows = 0;
+  // Columns of Y (and W): transposed (coordinate k of column j at y[k ldy + j]) or row-major
+  // (y[j ldy + k]); b: jn weights or nullptr (all 1).
+  bool transposed = true;
+  const T* y = nullptr;
+  index_t ldy = 0;
+  const T* w = nullptr;
+  index_t ldw = 0;
+  const T* b = nullptr;
+  index_t jn = 0;
+  // Scratch of at least 2 * max(jn, d) + 64 elements (the paths for d > 3 use it).
+  T* work = nullptr;
+  // Outputs, accumulated: value (rows), g (rows, d; gradient and directional), coincident.
+  double* value = nullptr;
+  double* g = nullptr;
+  index_t* coincident = nullptr;
+};
+
+void pairwise_rows(const RowBlock<float>& blk);
+void pairwise_rows(const RowBlock<double>& blk);
+
+}  // namespace nwgf::detail
