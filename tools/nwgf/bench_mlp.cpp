@@ -11,6 +11,7 @@
 #include "engine/buffer.hpp"
 #include "engine/error.hpp"
 #include "engine/json.hpp"
+#include "engine/simd.hpp"
 #include "engine/rng.hpp"
 #include "engine/threads.hpp"
 #include "nn/adam.hpp"
@@ -90,6 +91,7 @@ int run_mlp_bench(const MlpBenchOptions& o, const GlobalOptions& g) {
     hidden += (i ? ", " : "") + std::to_string(o.hidden[i]);
   JsonObject j;
   j.add("bench", "mlp").add("device", to_string(ctx.device())).add("threads", ctx.threads());
+  j.add("simd", simd_target());
   j.add("dtype", to_string(dtype_of<T>())).add("batch", (long long)B).add("d", (long long)o.d);
   j.add("latent", (long long)latent).raw("hidden", hidden + "]");
   j.add("num_params", (long long)mlp.num_params());

@@ -13,6 +13,7 @@
 #include "engine/buffer.hpp"
 #include "engine/error.hpp"
 #include "engine/json.hpp"
+#include "engine/simd.hpp"
 #include "engine/rng.hpp"
 #include "kernels/pairwise.hpp"
 #include "tools/nwgf/bench.hpp"
@@ -67,6 +68,7 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   const double pairs = double(n) * double(n);
   JsonObject j;
   j.add("bench", "pairwise").add("device", to_string(ctx.device())).add("threads", ctx.threads());
+  j.add("simd", simd_target());
   j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("d", (long long)d);
   j.add("r", o.r).add("seconds", tg.median).add("gpairs_per_s", pairs / tg.median * 1e-9);
   j.add("cpu_gpairs_per_s", pairs * ctx.threads() / (cpu_total / calls) * 1e-9);

@@ -12,6 +12,7 @@
 #include "engine/buffer.hpp"
 #include "engine/error.hpp"
 #include "engine/json.hpp"
+#include "engine/simd.hpp"
 #include "engine/rng.hpp"
 #include "kernels/sliced.hpp"
 #include "tools/nwgf/bench.hpp"
@@ -46,6 +47,7 @@ int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   const std::vector<double> sums = download(ctx, out);
   JsonObject j;
   j.add("bench", "sliced").add("device", to_string(ctx.device())).add("threads", ctx.threads());
+  j.add("simd", simd_target());
   j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("m", (long long)n);
   j.add("d", (long long)d).add("directions", o.directions);
   j.add("seconds", t.median).add("seconds_min", t.min).add("seconds_max", t.max);

@@ -8,6 +8,7 @@
 #include "engine/backend.hpp"
 #include "engine/buffer.hpp"
 #include "engine/json.hpp"
+#include "engine/simd.hpp"
 #include "engine/threads.hpp"
 #include "schemes/functional.hpp"
 #include "schemes/measures.hpp"
@@ -50,6 +51,7 @@ int bench(const GlobalOptions& g, const StepArgs& a, FlowConfig cfg) {
       a.repeats);
   JsonObject o;
   o.add("bench", "step").add("scheme", a.scheme).add("estimator", a.estimator);
+  o.add("simd", simd_target());
   o.add("backend", to_string(ctx.device())).add("threads", ctx.threads());
   o.add("dtype", to_string(dtype_of<T>())).add("n", (long long)a.n).add("d", (long long)a.d);
   o.add("r", a.r).add("batch", (long long)a.batch).add("hidden", a.hidden);
