@@ -287,8 +287,10 @@ HWY_INLINE Pairs<D, DIM> load_pairs(D d, const RowBlock<hn::TFromD<D>>& blk,
 }
 
 // Adds one vector of pairs (columns j.., Masked: only the lanes of `valid`) to acc (DIM) and accv;
-// counts coincident pairs. Fast: every lane of q.s is normal and positive.
-template <RieszPower PW, PairwisePass P, bool W, bool Masked, bool Fast, int DIM, class D>
+// counts coincident pairs. Fast: every lane of q.s is normal and positive (and in the estimate's
+// range); Ieee: evaluate by IEEE sqrt and division all the same.
+template <RieszPower PW, PairwisePass P, bool W, bool Masked, bool Fast, bool Ieee = !Fast, int DIM,
+          class D>
 HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D, DIM>& q,
                           index_t j, hn::Mask<D> valid, Vec<D>* acc, Vec<D>& accv,
                           index_t& count) {
@@ -302,10 +304,10 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
     }
   };
   if constexpr (P == PairwisePass::energy) {
-    accv = hn::Add(accv, weigh(value_term<PW, !Fast>(d, q.s, blk.r)));
+    accv = hn::Add(accv, weigh(value_term<PW, Ieee>(d, q.s, blk.r)));
     return;
   }
-  const Vec<D> f = weigh(grad_term<PW, !Fast>(d, q.s, blk.r));
+  const Vec<D> f = weigh(grad_term<PW, Ieee>(d, q.s, blk.r));
   for (int k = 0; k < DIM; ++k) acc[k] = hn::MulAdd(f, q.z[k], acc[k]);
   if constexpr (P == PairwisePass::directional) {
     accv = hn::MulAdd(f, q.zu, accv);
@@ -351,8 +353,11 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
       const Pairs<D, DIM> q1 = load_pairs<P, false>(d, blk, st, j, all);
       const Pairs<D, DIM> q2 = load_pairs<P, false>(d, blk, st, j + n, all);
       if (HWY_LIKELY(fast_lanes<PW>(d, q1.s, q2.s))) {
+        // Double from the float estimate (3 Newton steps) costs as much FMA-port time as IEEE
+        // sqrt and division cost divider time: one vector each keeps both units busy.
+        constexpr bool split = rsqrt_steps<T>() == 3;
         add_pairs<PW, P, W, false, true>(d, blk, q1, j, all, acc, accv, count);
-        add_pairs<PW, P, W, false, true>(d, blk, q2, j + n, all, acc2, accv2, count);
+        add_pairs<PW, P, W, false, true, split>(d, blk, q2, j + n, all, acc2, accv2, count);
       } else {
         add_pairs<PW, P, W, false, false>(d, blk, q1, j, all, acc, accv, count);
         add_pairs<PW, P, W, false, false>(d, blk, q2, j + n, all, acc2, accv2, count);
