@@ -33,6 +33,9 @@ namespace detail {
 namespace {
 
 constexpr index_t kRowBlock = 64;  // rows of X that share one transposed tile of Y
+// Rows per block of the symmetric self pass: a block's pass over a tile ends by adding the tile's
+// column sums (d jb) to the gradient, so larger blocks spread that cost over more pairs.
+constexpr index_t kSelfRowBlock = 256;
 constexpr int kMaxThreads = 1024;
 constexpr index_t kRowMajorD = 16;          // from this d on, loops run over k, not j
 constexpr index_t kRowMajorTile = 262144;  // bytes of Y per tile in the row-major path
@@ -53,11 +56,13 @@ struct Scratch {
     auto grow = [](auto& v, index_t n) {
       if (index_t(v.size()) < n) v.resize(std::size_t(n));
     };
-    grow(yt, jb * d);
-    grow(bt, jb);
-    grow(work, 2 * std::max(jb, d) + d + 64);
+    // A vector of padding (64 bytes): the row kernels may read a whole vector at the tail.
+    const index_t pad = 64 / index_t(sizeof(T));
+    grow(yt, jb * d + pad);
+    grow(bt, jb + pad);
+    grow(work, (d + 2) * std::max(jb, d) + 64);
     grow(g, kRowBlock * d);
-    if (directional) grow(wt, jb * d);
+    if (directional) grow(wt, jb * d + pad);
   }
 };
 
@@ -88,8 +93,86 @@ struct PassResult {
   index_t coincident = 0;
 };
 
+// The self sums S(X, X) and dS/dX with a = b and d <= 3 over unordered pairs: the factor of
+// (i, j) serves (j, i) too, which halves the work. Row block I pairs with the columns from its
+// own first row on; each thread sums both sides of its pairs into a gradient buffer of its own
+// (n, d), and the buffers are added in thread order. Blocks go to threads in a snake order
+// (0, 1, .., t-1, t-1, .., 0, ...) that evens out the triangle's rows.
+template <class T>
+PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
+  const index_t n = p.x.rows, d = p.x.cols;
+  const index_t jb = tile_cols<T>(d);
+  const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
+  const int nt = int(std::clamp<index_t>(threads, 1, std::min<index_t>(kMaxThreads, blocks)));
+  const bool grad = pass == PairwisePass::gradient;
+  double value_part[kMaxThreads] = {};
+  std::vector<std::vector<double>> g_part(grad ? std::size_t(nt) : 0);
+  simd_target();
+  RowBlock<T> base;
+  base.pass = pass;
+  base.power = riesz_power_of(p.r);
+  base.r = p.r;
+  base.d = d;
+  base.ldx = p.x.ld;
+  base.symmetric = true;
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    Scratch<T>& sc = thread_scratch<T>();
+    sc.reserve(jb, d, false);
+    std::vector<double>* gt = grad ? &g_part[std::size_t(t)] : nullptr;
+    if (gt) gt->assign(std::size_t(n * d), 0.0);
+    double value = 0;
+    RowBlock<T> blk = base;
+    blk.work = sc.work.data();
+    for (index_t bi = 0; bi < blocks; ++bi) {
+      const index_t lap = bi / nt, pos = bi % nt;
+      if ((lap % 2 == 0 ? pos : nt - 1 - pos) != t) continue;
+      const index_t i0 = bi * kSelfRowBlock, i1 = std::min(n, i0 + kSelfRowBlock);
+      double row_value[kSelfRowBlock] = {};
+      blk.x = p.x.data + i0 * p.x.ld;
+      blk.a = p.a ? p.a + i0 : nullptr;
+      blk.rows = i1 - i0;
+      blk.value = row_value;
+      blk.g = gt ? gt->data() + i0 * d : nullptr;
+      for (index_t j0 = i0; j0 < n; j0 += jb) {
+        blk.jn = std::min(jb, n - j0);
+        blk.diag = i0 - j0;
+        load_tile(p, false, j0, blk.jn, jb, sc);
+        blk.y = sc.yt.data();
+        blk.ldy = jb;
+        blk.b = p.b ? sc.bt.data() : nullptr;
+        blk.g_columns = gt ? gt->data() + j0 * d : nullptr;
+        pairwise_rows(blk);
+      }
+      for (index_t i = i0; i < i1; ++i) value += (p.a ? double(p.a[i]) : 1.0) * row_value[i - i0];
+    }
+    value_part[t] = value;
+  }
+  PassResult res;
+  for (int t = 0; t < nt; ++t) res.value += 2.0 * value_part[t];
+  if (grad && p.g.data) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (index_t i = 0; i < n; ++i) {
+      const double ai = p.a ? double(p.a[i]) : 1.0;
+      T* gi = p.g.data + i * p.g.ld;
+      for (index_t k = 0; k < d; ++k) {
+        double acc = 0;
+        for (int t = 0; t < nt; ++t) acc += g_part[std::size_t(t)][std::size_t(i * d + k)];
+        const T inc = T(double(p.scale) * ai * acc);
+        gi[k] = p.accumulate ? gi[k] + inc : inc;
+      }
+    }
+  }
+  return res;
+}
+
 template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
+  if (pass != PairwisePass::directional && p.x.data == p.y.data && p.x.ld == p.y.ld &&
+      p.x.rows == p.y.rows && p.a == p.b && p.x.cols <= 3) {
+    return cpu_self_pass(pass, p, threads);
+  }
   const bool dir = pass == PairwisePass::directional;
   const bool write_g = pass != PairwisePass::energy && p.g.data != nullptr;
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;

@@ -251,6 +251,18 @@ HWY_INLINE bool fast_lanes(D d, Vec<D> s1, Vec<D> s2) {
   }
 }
 
+// Lanes `valid` of p, the others 0. Where the target's masked load needs alignment (SSE4: a blend
+// of an aligned load), a whole vector is read unaligned: the column arrays the row kernels read
+// are padded by a vector (kernels/pairwise.cpp).
+template <class D>
+HWY_INLINE Vec<D> LoadPart(hn::Mask<D> valid, D d, const hn::TFromD<D>* p) {
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3)
+  return hn::IfThenElseZero(valid, hn::LoadU(d, p));
+#else
+  return hn::MaskedLoad(valid, d, p);
+#endif
+}
+
 // ---- d = 1, 2, 3: one row against the transposed columns -------------------------------------
 
 template <class D, int DIM>
@@ -270,7 +282,7 @@ HWY_INLINE Pairs<D, DIM> load_pairs(D d, const RowBlock<hn::TFromD<D>>& blk,
                                     const RowState<D, DIM>& st, index_t j, hn::Mask<D> valid) {
   using T = hn::TFromD<D>;
   const auto load = [&](const T* p) {
-    if constexpr (Masked) return hn::MaskedLoad(valid, d, p);
+    if constexpr (Masked) return LoadPart(valid, d, p);
     else return hn::LoadU(d, p);
   };
   Pairs<D, DIM> q;
@@ -289,14 +301,22 @@ HWY_INLINE Pairs<D, DIM> load_pairs(D d, const RowBlock<hn::TFromD<D>>& blk,
 // Adds one vector of pairs (columns j.., Masked: only the lanes of `valid`) to acc (DIM) and accv;
 // counts coincident pairs. Fast: every lane of q.s is normal and positive (and in the estimate's
 // range); Ieee: evaluate by IEEE sqrt and division all the same.
-template <RieszPower PW, PairwisePass P, bool W, bool Masked, bool Fast, bool Ieee = !Fast, int DIM,
-          class D>
+// Symmetric self pass: the columns' side of each pair, -a_i f z, accumulates in col (DIM, ldc).
+template <class D>
+struct ColumnSide {
+  hn::TFromD<D>* col = nullptr;
+  index_t ldc = 0;
+  Vec<D> a_i;
+};
+
+template <RieszPower PW, PairwisePass P, bool W, bool Masked, bool Fast, bool Ieee = !Fast,
+          bool Sym = false, int DIM, class D>
 HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D, DIM>& q,
                           index_t j, hn::Mask<D> valid, Vec<D>* acc, Vec<D>& accv,
-                          index_t& count) {
+                          index_t& count, const ColumnSide<D>& cs) {
   const auto weigh = [&](Vec<D> t) {
     if constexpr (W) {
-      return hn::Mul(t, Masked ? hn::MaskedLoad(valid, d, blk.b + j) : hn::LoadU(d, blk.b + j));
+      return hn::Mul(t, Masked ? LoadPart(valid, d, blk.b + j) : hn::LoadU(d, blk.b + j));
     } else if constexpr (Masked) {
       return hn::IfThenElseZero(valid, t);
     } else {
@@ -307,8 +327,18 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
     accv = hn::Add(accv, weigh(value_term<PW, Ieee>(d, q.s, blk.r)));
     return;
   }
-  const Vec<D> f = weigh(grad_term<PW, Ieee>(d, q.s, blk.r));
+  const Vec<D> f0 = grad_term<PW, Ieee>(d, q.s, blk.r);
+  const Vec<D> f = weigh(f0);
   for (int k = 0; k < DIM; ++k) acc[k] = hn::MulAdd(f, q.z[k], acc[k]);
+  if constexpr (Sym && P == PairwisePass::gradient) {
+    const Vec<D> fj = W ? hn::Mul(f0, cs.a_i) : f0;
+    for (int k = 0; k < DIM; ++k) {
+      // Whole vectors also at the tail: col rows are padded by a vector, and lanes past jn are
+      // never read back (a masked store is microcoded and slow on AMD).
+      hn::TFromD<D>* c = cs.col + k * cs.ldc + j;
+      hn::StoreU(hn::NegMulAdd(fj, q.z[k], hn::LoadU(d, c)), d, c);
+    }
+  }
   if constexpr (P == PairwisePass::directional) {
     accv = hn::MulAdd(f, q.zu, accv);
     if constexpr (!Fast) {
@@ -326,7 +356,7 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
   }
 }
 
-template <RieszPower PW, PairwisePass P, bool W, int DIM, class T>
+template <RieszPower PW, PairwisePass P, bool W, int DIM, bool Sym, class T>
 HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
   const D d;
@@ -335,7 +365,15 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
                                                   : Power<PW>::grad_scale(blk.r);
   const double gscale = Power<PW>::grad_scale(blk.r);
   const auto all = hn::FirstN(d, std::size_t(n));
+  ColumnSide<D> cs;
+  constexpr bool columns = Sym && P == PairwisePass::gradient;
+  if constexpr (columns) {
+    cs.col = blk.work;
+    cs.ldc = blk.ldy + 16;
+    for (index_t e = 0; e < DIM * cs.ldc; ++e) cs.col[e] = T(0);
+  }
   for (index_t i = 0; i < blk.rows; ++i) {
+    if constexpr (columns) cs.a_i = hn::Set(d, W ? blk.a[i] : T(1));
     RowState<D, DIM> st;
     const T* xi = blk.x + i * blk.ldx;
     for (int k = 0; k < DIM; ++k) {
@@ -346,7 +384,8 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
     for (int k = 0; k < DIM; ++k) acc[k] = acc2[k] = hn::Zero(d);
     Vec<D> accv = hn::Zero(d), accv2 = hn::Zero(d);
     index_t count = 0;
-    index_t j = 0;
+    // Symmetric: row i pairs with the columns after it only.
+    index_t j = Sym ? std::max<index_t>(0, blk.diag + i + 1) : 0;
     // Two vectors at a time into two accumulator sets; one test for both whether the estimate
     // applies (it does but at coincident points and subnormal distances).
     for (; j + 2 * n <= blk.jn; j += 2 * n) {
@@ -356,17 +395,17 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
         // Double from the float estimate (3 Newton steps) costs as much FMA-port time as IEEE
         // sqrt and division cost divider time: one vector each keeps both units busy.
         constexpr bool split = rsqrt_steps<T>() == 3;
-        add_pairs<PW, P, W, false, true>(d, blk, q1, j, all, acc, accv, count);
-        add_pairs<PW, P, W, false, true, split>(d, blk, q2, j + n, all, acc2, accv2, count);
+        add_pairs<PW, P, W, false, true, false, Sym>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<PW, P, W, false, true, split, Sym>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
       } else {
-        add_pairs<PW, P, W, false, false>(d, blk, q1, j, all, acc, accv, count);
-        add_pairs<PW, P, W, false, false>(d, blk, q2, j + n, all, acc2, accv2, count);
+        add_pairs<PW, P, W, false, false, true, Sym>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<PW, P, W, false, false, true, Sym>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
       }
     }
     for (; j < blk.jn; j += n) {
       const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
       const Pairs<D, DIM> q = load_pairs<P, true>(d, blk, st, j, valid);
-      add_pairs<PW, P, W, true, false>(d, blk, q, j, valid, acc, accv, count);
+      add_pairs<PW, P, W, true, false, true, Sym>(d, blk, q, j, valid, acc, accv, count, cs);
     }
     if constexpr (P != PairwisePass::gradient) {
       blk.value[i] += vscale * double(hn::GetLane(hn::SumOfLanes(d, hn::Add(accv, accv2))));
@@ -378,6 +417,11 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
       }
     }
     if (blk.coincident) *blk.coincident += count;
+  }
+  if constexpr (columns) {
+    for (index_t jj = 0; jj < blk.jn; ++jj) {
+      for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(cs.col[k * cs.ldc + jj]);
+    }
   }
 }
 
@@ -403,7 +447,7 @@ HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
     for (index_t j = 0; j < blk.jn; j += n) {
       const bool tail = j + n > blk.jn;
       const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
-      const auto load = [&](const T* p) { return tail ? hn::MaskedLoad(valid, d, p) : hn::LoadU(d, p); };
+      const auto load = [&](const T* p) { return tail ? LoadPart(valid, d, p) : hn::LoadU(d, p); };
       Vec<D> s = hn::Zero(d), zu = hn::Zero(d), uu = hn::Zero(d);
       for (index_t k = 0; k < blk.d; ++k) {
         const Vec<D> z = hn::Sub(hn::Set(d, xi[k]), load(blk.y + k * blk.ldy + j));
@@ -450,7 +494,7 @@ HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
         for (index_t j = 0; j < blk.jn; j += n) {
           const bool tail = j + n > blk.jn;
           const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
-          const auto load = [&](const T* p) { return tail ? hn::MaskedLoad(valid, d, p) : hn::LoadU(d, p); };
+          const auto load = [&](const T* p) { return tail ? LoadPart(valid, d, p) : hn::LoadU(d, p); };
           acc = hn::MulAdd(hn::LoadU(d, f_all + j), hn::Sub(xk, load(blk.y + k * blk.ldy + j)), acc);
           if constexpr (dir) {
             acc = hn::MulAdd(hn::LoadU(d, fu_all + j), hn::Sub(vk, load(blk.w + k * blk.ldw + j)), acc);
@@ -544,6 +588,17 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
 
 // ---- dispatch on the pass, the exponent, the weights and d ---------------------------------------
 
+template <RieszPower PW, PairwisePass P, int DIM, class T>
+void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
+  if constexpr (P == PairwisePass::directional) {
+    return w ? rows_fixed<PW, P, true, DIM, false>(blk) : rows_fixed<PW, P, false, DIM, false>(blk);
+  } else if (blk.symmetric) {
+    return w ? rows_fixed<PW, P, true, DIM, true>(blk) : rows_fixed<PW, P, false, DIM, true>(blk);
+  } else {
+    return w ? rows_fixed<PW, P, true, DIM, false>(blk) : rows_fixed<PW, P, false, DIM, false>(blk);
+  }
+}
+
 template <RieszPower PW, PairwisePass P, class T>
 void rows_power_pass(const RowBlock<T>& blk) {
   if (!blk.transposed) {
@@ -551,9 +606,9 @@ void rows_power_pass(const RowBlock<T>& blk) {
   }
   const bool w = blk.b != nullptr;
   switch (blk.d) {
-    case 1: return w ? rows_fixed<PW, P, true, 1>(blk) : rows_fixed<PW, P, false, 1>(blk);
-    case 2: return w ? rows_fixed<PW, P, true, 2>(blk) : rows_fixed<PW, P, false, 2>(blk);
-    case 3: return w ? rows_fixed<PW, P, true, 3>(blk) : rows_fixed<PW, P, false, 3>(blk);
+    case 1: return rows_fixed_sym<PW, P, 1>(blk, w);
+    case 2: return rows_fixed_sym<PW, P, 2>(blk, w);
+    case 3: return rows_fixed_sym<PW, P, 3>(blk, w);
     default: return rows_general<PW, P>(blk);
   }
 }

@@ -55,12 +55,19 @@ struct RowBlock {
   index_t ldw = 0;
   const T* b = nullptr;
   index_t jn = 0;
-  // Scratch of at least 2 * max(jn, d) + 64 elements (the paths for d > 3 use it).
+  // Scratch of at least (d + 2) * max(ldy, d) + 64 elements (and d (ldy + 16) when symmetric).
   T* work = nullptr;
   // Outputs, accumulated: value (rows), g (rows, d; gradient and directional), coincident.
   double* value = nullptr;
   double* g = nullptr;
   index_t* coincident = nullptr;
+  // Symmetric self pass (energy and gradient, d <= 3; Y = X, b = a): the rows are rows diag ..
+  // diag + rows - 1 of the columns' numbering, and row r pairs only with the columns after it.
+  // The gradient adds each pair's other side, -a_r f z, to g_columns (jn, d).
+  bool symmetric = false;
+  index_t diag = 0;
+  const T* a = nullptr;  // the rows' weights (with b)
+  double* g_columns = nullptr;
 };
 
 void pairwise_rows(const RowBlock<float>& blk);
