@@ -10,13 +10,14 @@ find_package(hwy REQUIRED)  # Google Highway: the CPU kernels' SIMD, dispatched 
 # The library's Highway settings: every target this compiler can build (AVX-512 with the Ice
 # Lake / Zen 4 extensions included, and the portable fallback), chosen at run time by the CPU
 # (engine/simd.hpp). All library sources see the same set.
-# The sanitizer build instruments AVX2 and the scalar fallback only: ASan + UBSan compile the pair
-# rows for five targets in over ten minutes on 2 cores, and the other targets share their source.
+# The sanitizer and CUDA-emulation builds compile the portable scalar target only: under ASan +
+# UBSan the pair rows take over ten minutes per x86 target on 2 cores, and every target shares
+# the same source (the Release build's tests run each target the CPU has).
 function(nwgf_use_hwy target)
-  target_compile_definitions(${target} PRIVATE HWY_COMPILE_ALL_ATTAINABLE HWY_WANT_AVX3_DL)
-  if(NWGF_SANITIZE)
-    target_compile_definitions(${target} PRIVATE
-      "HWY_DISABLED_TARGETS=(HWY_AVX3_DL|HWY_AVX3|HWY_SSE4|HWY_SSSE3)")
+  if(NWGF_SANITIZE OR NWGF_CUDA_EMULATE)
+    target_compile_definitions(${target} PRIVATE HWY_COMPILE_ONLY_STATIC)
+  else()
+    target_compile_definitions(${target} PRIVATE HWY_COMPILE_ALL_ATTAINABLE HWY_WANT_AVX3_DL)
   endif()
   target_link_libraries(${target} PUBLIC hwy::hwy)
 endfunction()
