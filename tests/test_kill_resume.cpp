@@ -170,11 +170,25 @@ void kill_resume_trials(const std::string& name, const char* config, std::size_t
     for (int k = 0; k < 2; ++k) {
       const bool resume = fs::exists(out + "/checkpoint.bin");
       resumes += resume;
+      // The kill point follows the run's progress, not the clock (a loaded or a fast machine
+      // shifts the clock): once the checkpoint passes a random step between 2% and 60% of the
+      // steps left, plus a random part of one step's time.
+      const std::int64_t from = resume ? checkpoint_step(out) : 0;
       const pid_t pid = spawn_run(cfg, out, resume);
-      // A resumed run only has the steps after its checkpoint left: scale the delay to them.
-      const double left = resume ? 1.0 - double(checkpoint_step(out)) / double(steps) : 1.0;
-      std::this_thread::sleep_for(
-          std::chrono::duration<double>(when(rng) * std::max(left, 0.05) * ref_seconds));
+      const std::int64_t target = from + std::int64_t(when(rng) * double(std::int64_t(steps) - from));
+      const double step_seconds = ref_seconds / double(steps);
+      const double extra = std::uniform_real_distribution<double>(0.0, 1.0)(rng) * step_seconds;
+      const auto give_up = Clock::now() + std::chrono::duration<double>(20 * ref_seconds + 60);
+      const auto running = [pid] {
+        siginfo_t info{};
+        return ::waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == 0;
+      };
+      while (running() && Clock::now() < give_up &&
+             (!fs::exists(out + "/checkpoint.bin") || checkpoint_step(out) < target)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      std::this_thread::sleep_for(std::chrono::duration<double>(extra));
       ::kill(pid, SIGKILL);
       const int code = wait_for(pid);
       CHECK((code == 128 + SIGKILL || code == 0));
