@@ -93,6 +93,19 @@ struct PassResult {
   index_t coincident = 0;
 };
 
+// What every row kernel call of a pass shares. Reads NWGF_SIMD once, before threads dispatch.
+template <class T>
+RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
+  simd_target();
+  RowBlock<T> b;
+  b.pass = pass;
+  b.power = riesz_power_of(p.r);
+  b.r = p.r;
+  b.d = p.x.cols;
+  b.ldx = p.x.ld;
+  return b;
+}
+
 // The self sums S(X, X) and dS/dX with a = b and d <= 3 over unordered pairs: the factor of
 // (i, j) serves (j, i) too, which halves the work. Row block I pairs with the columns from its
 // own first row on; each thread sums both sides of its pairs into a gradient buffer of its own
@@ -107,13 +120,7 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
   const bool grad = pass == PairwisePass::gradient;
   double value_part[kMaxThreads] = {};
   std::vector<std::vector<double>> g_part(grad ? std::size_t(nt) : 0);
-  simd_target();
-  RowBlock<T> base;
-  base.pass = pass;
-  base.power = riesz_power_of(p.r);
-  base.r = p.r;
-  base.d = d;
-  base.ldx = p.x.ld;
+  RowBlock<T> base = row_block_for(pass, p);
   base.symmetric = true;
 #pragma omp parallel num_threads(nt)
   {
@@ -184,13 +191,7 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   const int nt = std::clamp(threads, 1, kMaxThreads);
   double value_part[kMaxThreads] = {};
   index_t count_part[kMaxThreads] = {};
-  simd_target();  // reads NWGF_SIMD once, before the threads dispatch
-  RowBlock<T> base;
-  base.pass = pass;
-  base.power = riesz_power_of(p.r);
-  base.r = p.r;
-  base.d = d;
-  base.ldx = p.x.ld;
+  RowBlock<T> base = row_block_for(pass, p);
   base.ldv = dir ? p.v.ld : 0;
   base.transposed = !row_major;
 #pragma omp parallel num_threads(nt)
