@@ -28,10 +28,7 @@ constexpr Target kTargets[] = {
     {HWY_SCALAR, "scalar", 8},
 };
 
-bool compiled(std::int64_t bit) {
-  if (bit == HWY_SSSE3) return false;
-  return (HWY_TARGETS & bit) != 0;
-}
+bool compiled(std::int64_t bit) { return (HWY_TARGETS & bit) != 0; }
 
 // What the CPU supports of what was compiled, before any restriction of ours.
 std::int64_t usable_mask() {

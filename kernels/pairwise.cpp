@@ -93,6 +93,17 @@ struct PassResult {
   index_t coincident = 0;
 };
 
+// g_i (+)= scale * a_i * acc (d sums of row i).
+template <class T>
+void write_gradient_row(const RowPassArgs<T>& p, index_t i, const double* acc) {
+  const double ai = p.a ? double(p.a[i]) : 1.0;
+  T* gi = p.g.data + i * p.g.ld;
+  for (index_t k = 0; k < p.x.cols; ++k) {
+    const T inc = T(double(p.scale) * ai * acc[k]);
+    gi[k] = p.accumulate ? gi[k] + inc : inc;
+  }
+}
+
 // What every row kernel call of a pass shares. Reads NWGF_SIMD once, before threads dispatch.
 template <class T>
 RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
@@ -161,14 +172,11 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
   if (grad && p.g.data) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (index_t i = 0; i < n; ++i) {
-      const double ai = p.a ? double(p.a[i]) : 1.0;
-      T* gi = p.g.data + i * p.g.ld;
+      double acc[3] = {};  // d <= 3 here
       for (index_t k = 0; k < d; ++k) {
-        double acc = 0;
-        for (int t = 0; t < nt; ++t) acc += g_part[std::size_t(t)][std::size_t(i * d + k)];
-        const T inc = T(double(p.scale) * ai * acc);
-        gi[k] = p.accumulate ? gi[k] + inc : inc;
+        for (int t = 0; t < nt; ++t) acc[k] += g_part[std::size_t(t)][std::size_t(i * d + k)];
       }
+      write_gradient_row(p, i, acc);
     }
   }
   return res;
@@ -234,14 +242,7 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
       for (index_t i = i0; i < i1; ++i) {
         const double ai = p.a ? double(p.a[i]) : 1.0;
         value += ai * row_value[i - i0];
-        if (write_g) {
-          T* gi = p.g.data + i * p.g.ld;
-          const double* acc = sc.g.data() + (i - i0) * d;
-          for (index_t k = 0; k < d; ++k) {
-            const T inc = T(double(p.scale) * ai * acc[k]);
-            gi[k] = p.accumulate ? gi[k] + inc : inc;
-          }
-        }
+        if (write_g) write_gradient_row(p, i, sc.g.data() + (i - i0) * d);
       }
     }
     value_part[t] = value;

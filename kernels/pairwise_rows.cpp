@@ -238,6 +238,13 @@ constexpr T estimate_high() {
   return rsqrt_steps<T>() == 3 ? T(std::numeric_limits<float>::max()) : std::numeric_limits<T>::infinity();
 }
 
+// The constant undoing the scaled terms in a row's value sum: the energy's kernel values, or the
+// directional rate (gradient factors).
+template <RieszPower PW, PairwisePass P>
+double value_sum_scale(double r) {
+  return P == PairwisePass::energy ? Power<PW>::value_scale(r) : Power<PW>::grad_scale(r);
+}
+
 // True when every lane of s1 and s2 allows the estimate.
 template <RieszPower PW, class D>
 HWY_INLINE bool fast_lanes(D d, Vec<D> s1, Vec<D> s2) {
@@ -361,9 +368,7 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
   const D d;
   const index_t n = index_t(hn::Lanes(d));
-  const double vscale = P == PairwisePass::energy ? Power<PW>::value_scale(blk.r)
-                                                  : Power<PW>::grad_scale(blk.r);
-  const double gscale = Power<PW>::grad_scale(blk.r);
+  const double vscale = value_sum_scale<PW, P>(blk.r), gscale = Power<PW>::grad_scale(blk.r);
   const auto all = hn::FirstN(d, std::size_t(n));
   ColumnSide<D> cs;
   constexpr bool columns = Sym && P == PairwisePass::gradient;
@@ -436,9 +441,7 @@ HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
   const index_t padded = (blk.jn + n - 1) / n * n;
   T* f_all = blk.work;
   T* fu_all = blk.work + padded;
-  const double vscale = P == PairwisePass::energy ? Power<PW>::value_scale(blk.r)
-                                                  : Power<PW>::grad_scale(blk.r);
-  const double gscale = Power<PW>::grad_scale(blk.r);
+  const double vscale = value_sum_scale<PW, P>(blk.r), gscale = Power<PW>::grad_scale(blk.r);
   for (index_t i = 0; i < blk.rows; ++i) {
     const T* xi = blk.x + i * blk.ldx;
     const T* vi = dir ? blk.v + i * blk.ldv : nullptr;
