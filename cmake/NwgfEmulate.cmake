@@ -62,6 +62,8 @@ foreach(dir ${NWGF_DIRS})
     nwgf_emu_rewrite(${rel} NWGF_SOURCES)
   endforeach()
 endforeach()
+file(GLOB _run CONFIGURE_DEPENDS schemes/run/*.cpp)
+list(APPEND NWGF_SOURCES ${_run})
 file(GLOB _emu_runtime CONFIGURE_DEPENDS engine/cuda_emu/*.cpp)
 list(APPEND NWGF_SOURCES ${_emu_runtime})
 
@@ -78,10 +80,17 @@ nwgf_use_hwy(nwgf)
 include(NwgfWarnings)
 nwgf_warnings(nwgf)
 
+# The run's pictures (plots/*.png, flow.gif): an observer of the run loop that the CLI installs.
+file(GLOB NWGF_RUN_VIZ_SOURCES CONFIGURE_DEPENDS schemes/run/viz/*.cpp)
+add_library(nwgf_run_viz STATIC ${NWGF_RUN_VIZ_SOURCES})
+add_library(nwgf::run_viz ALIAS nwgf_run_viz)
+target_link_libraries(nwgf_run_viz PUBLIC nwgf::nwgf)
+nwgf_warnings(nwgf_run_viz)
+
 file(GLOB NWGF_CLI_SOURCES CONFIGURE_DEPENDS tools/nwgf/*.cpp)
 add_executable(nwgf_cli ${NWGF_CLI_SOURCES})
 set_target_properties(nwgf_cli PROPERTIES OUTPUT_NAME nwgf)
-target_link_libraries(nwgf_cli PRIVATE nwgf::nwgf CLI11::CLI11 tomlplusplus::tomlplusplus nwgf_stb)
+target_link_libraries(nwgf_cli PRIVATE nwgf::run_viz nwgf::nwgf CLI11::CLI11 tomlplusplus::tomlplusplus nwgf_stb)
 nwgf_warnings(nwgf_cli)
 
 if(NOT NWGF_BUILD_TESTS)
@@ -104,7 +113,7 @@ target_link_libraries(nwgf_emu_doctest_main PUBLIC doctest::doctest nwgf::nwgf)
 
 function(nwgf_emu_test name main)
   add_executable(${name} ${ARGN} $<TARGET_OBJECTS:${main}>)
-  target_link_libraries(${name} PRIVATE nwgf::nwgf doctest::doctest)
+  target_link_libraries(${name} PRIVATE nwgf::run_viz nwgf::nwgf doctest::doctest)
   target_include_directories(${name} PRIVATE ${_emu_root})
   target_compile_definitions(${name} PRIVATE
     NWGF_CLI_PATH="$<TARGET_FILE:nwgf_cli>"

@@ -3,18 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <map>
-#include <sstream>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
 #include "engine/gif.hpp"
 
 namespace nwgf {
 namespace {
-
-namespace fs = std::filesystem;
 
 bool is_tile_data(const TileOptions& t, index_t d) {
   return d == index_t(t.tile_height) * index_t(t.tile_width);
@@ -31,52 +25,6 @@ std::vector<index_t> evenly_spaced(index_t total, index_t count) {
     idx.push_back(count == 1 ? total - 1 : (k * (total - 1) + (count - 1) / 2) / (count - 1));
   }
   return idx;
-}
-
-// step -> time from metrics.csv (columns found by the header's names); empty when unreadable.
-std::map<index_t, double> metrics_times(const std::string& run_dir) {
-  std::map<index_t, double> times;
-  const fs::path csv = fs::path(run_dir) / "metrics.csv";
-  std::error_code ec;
-  if (!fs::is_regular_file(csv, ec)) return times;
-  std::istringstream is(read_file(csv.string()));
-  std::string line, cell;
-  if (!std::getline(is, line)) return times;
-  int step_col = -1, time_col = -1, col = 0;
-  std::istringstream hs(line);
-  while (std::getline(hs, cell, ',')) {
-    if (cell == "step") step_col = col;
-    if (cell == "time") time_col = col;
-    ++col;
-  }
-  if (step_col < 0 || time_col < 0) return times;
-  while (std::getline(is, line)) {
-    std::istringstream ls(line);
-    std::string step_cell, time_cell;
-    for (col = 0; std::getline(ls, cell, ','); ++col) {
-      if (col == step_col) step_cell = cell;
-      if (col == time_col) time_cell = cell;
-    }
-    char* end = nullptr;
-    const long long step = std::strtoll(step_cell.c_str(), &end, 10);
-    if (step_cell.empty() || *end != '\0') continue;
-    const double t = std::strtod(time_cell.c_str(), &end);
-    if (time_cell.empty() || *end != '\0' || !std::isfinite(t)) continue;
-    times[index_t(step)] = t;
-  }
-  return times;
-}
-
-// The step number of snapshots/step_NNNNNN.npy; -1 for other names.
-index_t snapshot_step(const fs::path& p) {
-  const std::string name = p.filename().string();
-  if (name.size() < 10 || name.rfind("step_", 0) != 0 || p.extension() != ".npy") return -1;
-  const std::string digits = name.substr(5, name.size() - 9);
-  if (digits.empty() || digits.size() > 18 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return -1;
-  }
-  return index_t(std::stoll(digits));
 }
 
 }  // namespace
@@ -187,30 +135,11 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
   return img;
 }
 
-std::vector<std::string> run_snapshots(const std::string& run_dir) {
-  std::error_code ec;
-  if (!fs::is_directory(run_dir, ec)) throw_bad_input(run_dir + ": not a run directory");
-  std::vector<std::pair<index_t, std::string>> found;
-  const fs::path dir = fs::path(run_dir) / "snapshots";
-  if (fs::is_directory(dir, ec)) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      const index_t step = snapshot_step(e.path());
-      if (step >= 0 && e.is_regular_file(ec)) found.emplace_back(step, e.path().string());
-    }
-  }
-  if (found.empty()) {
-    throw_bad_input(run_dir + ": no snapshots (expected " + dir.string() + "/step_NNNNNN.npy)");
-  }
-  std::sort(found.begin(), found.end());
+void render_snapshot_gif(const std::vector<SnapshotFrame>& snapshots, const std::string& gif_path,
+                         RenderOptions opt, int delay_cs) {
+  if (snapshots.empty()) throw_bad_input(gif_path + ": no snapshots to animate");
   std::vector<std::string> paths;
-  for (auto& f : found) paths.push_back(std::move(f.second));
-  return paths;
-}
-
-void render_run_gif(const std::string& run_dir, const std::string& gif_path, RenderOptions opt,
-                    int delay_cs) {
-  const std::vector<std::string> paths = run_snapshots(run_dir);
-  const std::map<index_t, double> times = metrics_times(run_dir);
+  for (const auto& s : snapshots) paths.push_back(s.path);
   HostMatrix<double> x = read_npy<double>(paths[0]);
   const index_t n = x.rows, d = x.cols;
   opt.style = resolve_style(opt, n, d);
@@ -233,11 +162,10 @@ void render_run_gif(const std::string& run_dir, const std::string& gif_path, Ren
   std::string& title = opt.style == RenderStyle::tiles ? opt.tiles.title : opt.scatter.title;
   const std::string prefix = title.empty() ? "" : title + "  ";
   auto frame = [&](std::size_t i, const HostMatrix<double>& m) {
-    const index_t step = snapshot_step(fs::path(paths[i]));
-    title = prefix + "step " + std::to_string(step);
-    if (auto t = times.find(step); t != times.end()) {
+    title = prefix + "step " + std::to_string(snapshots[i].step);
+    if (std::isfinite(snapshots[i].time)) {
       char b[48];
-      std::snprintf(b, sizeof b, "  t = %.4g", t->second);
+      std::snprintf(b, sizeof b, "  t = %.4g", snapshots[i].time);
       title += b;
     }
     return render_points(m.data.data(), n, d, opt);

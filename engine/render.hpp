@@ -1,9 +1,10 @@
 #pragma once
-// Pictures of point sets and of whole runs: the one place where `nwgf render` and the run
-// directory writer (schemes/flow.cpp) decide how a point set is drawn (scatter, density, or
+// Pictures of point sets and of whole runs: the one place where `nwgf render` and the run's
+// pictures (schemes/run/viz/run_plots.cpp) decide how a point set is drawn (scatter, density, or
 // 28x28 image tiles for MNIST-like data, the paper's Fig. 5), how trajectories are laid out, and
 // how a run's snapshots become an animated GIF.
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,20 +42,25 @@ Image render_points(const double* x, index_t n, index_t d, const RenderOptions& 
 Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
                           const std::vector<index_t>& rows, const RenderOptions& opt);
 
-// A run directory's snapshots/step_NNNNNN.npy, sorted by step; none is bad input naming the dir.
-std::vector<std::string> run_snapshots(const std::string& run_dir);
-
 // Frames are held in memory until encoded: a GIF has at most this many, and at most this many
 // bytes of RGB frames (at least 2 frames); longer runs are shown at evenly spaced snapshots.
 inline constexpr index_t max_gif_frames = 400;
 inline constexpr std::size_t max_gif_bytes = std::size_t(1) << 30;
 
-// One frame per snapshot of the run (within the limits above; the first and last always),
-// written to gif_path. All frames share one extent (the union of all snapshots' extents, unless
-// opt.scatter.extent > 0) so the animation does not jump; each frame is titled "step N" (and
-// "t = ..." when metrics.csv has the step) after opt's title. Tiles: the first max_tiles samples.
-// A snapshot whose shape differs from the first is bad input naming it.
-void render_run_gif(const std::string& run_dir, const std::string& gif_path, RenderOptions opt,
-                    int delay_cs = 10);
+// One snapshot file of an animation: its step, the .npy (n, d), its time (NaN: not known).
+struct SnapshotFrame {
+  index_t step = 0;
+  std::string path;
+  double time = std::numeric_limits<double>::quiet_NaN();
+};
+
+// One frame per snapshot, in the order given (within the limits above; the first and last
+// always), written to gif_path. All frames share one extent (the union of all snapshots'
+// extents, unless opt.scatter.extent > 0) so the animation does not jump; each frame is titled
+// "step N" (and "t = ..." when the time is known) after opt's title. Tiles: the first max_tiles
+// samples. No snapshots, or a snapshot whose shape differs from the first, is bad input naming it.
+// (A run directory's snapshots: schemes/run/viz/run_plots.hpp render_run_gif.)
+void render_snapshot_gif(const std::vector<SnapshotFrame>& snapshots, const std::string& gif_path,
+                         RenderOptions opt, int delay_cs = 10);
 
 }  // namespace nwgf

@@ -18,6 +18,7 @@
 
 #include "engine/error.hpp"
 #include "engine/simd.hpp"
+#include "kernels/mmd_sums.hpp"
 #include "kernels/pairwise_rows.hpp"
 
 namespace nwgf {
@@ -418,11 +419,10 @@ template <class T>
 double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double r) {
   detail::check_pair(ctx, x, y, r);
   if (x.rows < 1 || y.rows < 1) throw_bad_input("mmd2: empty point set");
-  const double n = double(x.rows), m = double(y.rows);
-  const double xy = riesz_energy_value<T>(ctx, x, nullptr, y, nullptr, r) / (n * m);
-  const double xx = riesz_energy_value<T>(ctx, x, nullptr, x, nullptr, r) / (n * n);
-  const double yy = riesz_energy_value<T>(ctx, y, nullptr, y, nullptr, r) / (m * m);
-  return xy - 0.5 * xx - 0.5 * yy;
+  const double xy = riesz_energy_value<T>(ctx, x, nullptr, y, nullptr, r);
+  const double xx = riesz_energy_value<T>(ctx, x, nullptr, x, nullptr, r);
+  const double yy = riesz_energy_value<T>(ctx, y, nullptr, y, nullptr, r);
+  return mmd2_from_sums(xy, xx, yy, double(x.rows), double(y.rows), MmdStatistic::v);
 }
 
 #define NWGF_PAIRWISE_INSTANTIATE(T)                                                             \

@@ -11,6 +11,7 @@
 #include "engine/error.hpp"
 #include "engine/nvtx.hpp"
 #include "engine/rng.hpp"
+#include "kernels/mmd_sums.hpp"
 #include "kernels/radix_sort.hpp"
 #include "kernels/sliced_math.hpp"
 
@@ -226,8 +227,7 @@ double sliced_mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> 
   sliced.evaluate(ctx, y, ConstPointsView<T>(), sums.data() + 2, nullptr, T(0), T(0),
                   PointsView<T>(), false);
   const std::vector<double> s = download(ctx, sums);
-  const double dn = double(n), dm = double(m);
-  return s[1] / (dn * dm) - s[0] / (2 * dn * dn) - s[2] / (2 * dm * dm);
+  return mmd2_from_sums(s[1], s[0], s[2], double(n), double(m), MmdStatistic::v);
 }
 
 template class SlicedRiesz<float>;

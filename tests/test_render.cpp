@@ -17,6 +17,7 @@
 #include "engine/npy.hpp"
 #include "engine/plot.hpp"
 #include "engine/render.hpp"
+#include "schemes/run/viz/run_plots.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;
@@ -223,17 +224,20 @@ TEST_CASE("render_run_gif: one frame per snapshot in step order, one extent for 
   std::vector<std::vector<double>> snaps;
   for (int s = 0; s < 4; ++s) snaps.push_back(square_points(50, -0.1 * (s + 1), 0.1 * (s + 1)));
   const std::string dir = fake_run("render_run", snaps, 50, 2, {0, 5, 10, 1000000});
-  const auto paths = run_snapshots(dir);
-  REQUIRE(paths.size() == 4);
-  CHECK(paths.back().find("step_1000000.npy") != std::string::npos);  // numeric, not name order
+  const RunDirectory run(dir);
+  const auto snapshots = run.snapshots();
+  REQUIRE(snapshots.size() == 4);
+  CHECK(snapshots.back().path.find("step_1000000.npy") != std::string::npos);  // numeric order
+  CHECK(snapshots.back().step == 1000000);
   const std::string gif = test::tmp_path("render_run.gif");
   RenderOptions o;
   o.scatter.size = 96;
-  render_run_gif(dir, gif, o, 4);
+  render_run_gif(run, gif, o, 4);
   int w = 0;
   CHECK(gif_frames(gif, &w) == 4);
   CHECK(w == 96);
-  CHECK_THROWS_AS(run_snapshots(test::tmp_path("no_such_run")), Error);
+  CHECK_THROWS_AS(RunDirectory(test::tmp_path("no_such_run")).snapshots(), Error);
+  CHECK_THROWS_AS(render_snapshot_gif({}, gif, o), Error);
   fs::remove_all(dir);
   fs::remove(gif);
 }

@@ -14,6 +14,7 @@
 #include "engine/png.hpp"
 #include "schemes/config.hpp"
 #include "schemes/flow.hpp"
+#include "schemes/run/reference.hpp"
 #include "schemes/functional.hpp"
 #include "schemes/measures.hpp"
 #include "tests/helpers.hpp"

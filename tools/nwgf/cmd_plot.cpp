@@ -8,15 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
 #include "engine/json.hpp"
 #include "engine/plot.hpp"
 #include "engine/png.hpp"
+#include "schemes/run/run_dir.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {
@@ -30,77 +29,26 @@ struct PlotCliOptions {
   bool log = false;
 };
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> cells;
-  std::istringstream ls(line);
-  std::string cell;
-  while (std::getline(ls, cell, ',')) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
-  return cells;
-}
-
-// A cell of metrics.csv: empty is NaN (not evaluated); anything else must be a number.
-double parse_cell(const std::string& s, const std::string& file, std::size_t line) {
-  if (s.empty()) return std::nan("");
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size()) {
-    throw_bad_input(file + ":" + std::to_string(line) + ": '" + s + "' is not a number");
-  }
-  return v;
-}
-
-// The scheme named in the run's manifest.json ("scheme" : "backward"), or "" when there is none.
-std::string manifest_scheme(const std::string& dir) {
-  const fs::path p = fs::path(dir) / "manifest.json";
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return "";
-  const std::string text = read_file(p.string());
-  const std::size_t key = text.find("\"scheme\"");
-  if (key == std::string::npos) return "";
-  const std::size_t colon = text.find(':', key);
-  const std::size_t open = colon == std::string::npos ? colon : text.find('"', colon);
-  const std::size_t close = open == std::string::npos ? open : text.find('"', open + 1);
-  if (close == std::string::npos) return "";
-  return text.substr(open + 1, close - open - 1);
-}
-
 // (time, column) of one run's metrics.csv.
 Series read_series(const std::string& dir, const std::string& column) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw_bad_input("RUN_DIR: " + dir + " is not a directory");
-  const std::string file = (fs::path(dir) / "metrics.csv").string();
-  if (!fs::is_regular_file(file, ec)) throw_bad_input("RUN_DIR: no metrics.csv in " + dir);
-  std::istringstream in(read_file(file));
-  std::string line;
-  if (!std::getline(in, line)) throw_bad_input(file + ": empty, expected a header line");
-  const std::vector<std::string> header = split_csv_line(line);
-  const auto find = [&](const std::string& name) {
-    return std::size_t(std::find(header.begin(), header.end(), name) - header.begin());
-  };
-  const std::size_t t = find("time"), c = find(column);
-  if (t == header.size()) throw_bad_input(file + ": no 'time' column in the header");
-  if (c == header.size()) {
-    throw_bad_input("--column: '" + column + "' is not a column of " + file + " (columns: " + line +
-                    ")");
+  const RunDirectory run(dir);
+  if (!run.has_metrics()) throw_bad_input("RUN_DIR: no metrics.csv in " + dir);
+  const MetricsTable table = run.read_metrics();
+  const std::size_t t = table.column("time"), c = table.column(column);
+  const std::string file = run.path("metrics.csv");
+  if (t == table.columns.size()) throw_bad_input(file + ": no 'time' column in the header");
+  if (c == table.columns.size()) {
+    std::string names;
+    for (const auto& n : table.columns) names += (names.empty() ? "" : ",") + n;
+    throw_bad_input("--column: '" + column + "' is not a column of " + file + " (columns: " +
+                    names + ")");
   }
   Series s;
-  std::size_t number = 1;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty()) continue;
-    const std::vector<std::string> cells = split_csv_line(line);
-    if (cells.size() != header.size()) {
-      throw_bad_input(file + ":" + std::to_string(number) + ": " + std::to_string(cells.size()) +
-                      " cells, the header has " + std::to_string(header.size()));
-    }
-    s.x.push_back(parse_cell(cells[t], file, number));
-    s.y.push_back(parse_cell(cells[c], file, number));
+  for (const auto& row : table.rows) {
+    s.x.push_back(row[t]);
+    s.y.push_back(row[c]);
   }
   return s;
 }
@@ -123,7 +71,7 @@ int run_plot(const PlotCliOptions& o) {
       if (std::isfinite(s.x[k]) && std::isfinite(s.y[k]) && (!o.log || s.y[k] > 0)) ++points;
     }
     s.color = palette[i % (sizeof palette / sizeof palette[0])];
-    schemes.push_back(manifest_scheme(o.runs[i]));
+    schemes.push_back(RunDirectory(o.runs[i]).manifest_scheme());
     series.push_back(std::move(s));
   }
   if (points == 0) {

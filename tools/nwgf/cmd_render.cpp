@@ -16,6 +16,7 @@
 #include "engine/json.hpp"
 #include "engine/npy.hpp"
 #include "engine/render.hpp"
+#include "schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {
@@ -175,10 +176,12 @@ int run_render(const RenderCliOptions& o) {
     print(out, img);
     return 0;
   }
-  const std::vector<std::string> paths = run_snapshots(o.input);
+  const RunDirectory run(o.input);
+  std::vector<std::string> paths;
+  for (const SnapshotFile& s : run.snapshots()) paths.push_back(s.path);
   if (kind == ".gif") {
     if (o.trajectories > 0) throw_bad_input("--trajectories: draws a .png, not a .gif");
-    render_run_gif(o.input, o.out, r, o.delay);
+    render_run_gif(run, o.out, r, o.delay);
     const NpyInfo last = parse_npy_header(read_file(paths.back()), paths.back());
     JsonObject out = report(o, resolve_style(r, last.rows, last.cols), last.rows, last.cols);
     out.add("snapshots", (long long)paths.size());

@@ -1,11 +1,13 @@
 // `nwgf run CONFIG.toml [--out DIR] [--backend auto|cpu|cuda] [--set key=value]... [--resume]`:
-// a thin client of schemes/flow.hpp (run_flow). Exit codes: 0 done, 2 bad config/flag, 3 NaN/Inf.
+// a thin client of schemes/flow.hpp (run_flow) that installs the run's pictures
+// (schemes/run/viz/run_plots.hpp). Exit codes: 0 done, 2 bad config/flag, 3 NaN/Inf.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "engine/types.hpp"
 #include "schemes/flow.hpp"
+#include "schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {
@@ -28,6 +30,7 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
                     ? "runs/" + std::filesystem::path(a.config).stem().string()
                     : a.out;
   opt.resume = a.resume;
+  opt.observers.push_back(make_run_plots());
   const RunResult r = run_flow(cfg, opt);
   std::fprintf(stderr, "done: %lld steps, t = %.6g, output in %s\n", (long long)r.steps, r.time,
                opt.out_dir.c_str());

@@ -1,0 +1,295 @@
+// The run loop behind run_flow (schemes/flow.hpp): draw the initial samples, step the scheme,
+// evaluate, record through the run directory (schemes/run/run_dir.hpp) and the observers, and
+// checkpoint; resume from a checkpoint.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+
+#include "engine/backend.hpp"
+#include "engine/blas.hpp"
+#include "engine/buffer.hpp"
+#include "engine/error.hpp"
+#include "engine/threads.hpp"
+#include "schemes/flow.hpp"
+#include "schemes/functional.hpp"
+#include "schemes/measures.hpp"
+#include "schemes/run/progress.hpp"
+#include "schemes/run/reference.hpp"
+#include "schemes/run/run_dir.hpp"
+#include "schemes/scheme_ops.hpp"
+#include "schemes/schemes.hpp"
+#include "schemes/time_steps.hpp"
+
+namespace nwgf {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// The settings that must match between a run and its resumption (run length and outputs may
+// change).
+std::string dynamics_key(FlowConfig c) {
+  c.steps = 0;
+  c.t_end = 0;
+  c.every = 0;
+  c.plots = false;
+  c.gif = true;
+  c.plot_size = 512;
+  c.progress = false;
+  c.checkpoint_every = 1;
+  c.blowup_step = 0;
+  c.eval_mmd = false;
+  c.reference = 0;
+  c.eval_every = 1;
+  return to_toml(c);
+}
+
+template <class T>
+std::vector<T> download_points(const Context& ctx, const Points<T>& x) {
+  std::vector<T> h(std::size_t(x.n() * x.d()));
+  copy_to_host(ctx, h.data(), x.buffer());
+  return h;
+}
+
+template <class T>
+HostMatrix<double> to_host(const Context& ctx, const Points<T>& x) {
+  const std::vector<T> h = download_points(ctx, x);
+  HostMatrix<double> m;
+  m.rows = x.n();
+  m.cols = x.d();
+  m.data.assign(h.begin(), h.end());
+  return m;
+}
+
+template <class T>
+class Runner {
+ public:
+  Runner(const FlowConfig& cfg, const RunOptions& opt)
+      : cfg_(cfg), opt_(opt), ctx_(opt.backend, opt.threads), steps_(cfg), dir_(opt.out_dir) {}
+
+  RunResult run() {
+    set_threads(ctx_.threads());
+    const HostMatrix<double> x0 = sample_measure(
+        cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial");
+    n_ = x0.rows;
+    d_ = x0.cols;
+    if (cfg_.scheme == "forward" && cfg_.r < 1 && has_atoms(x0)) {
+      throw_bad_input(
+          "functional.r: the forward scheme is undefined for r < 1 from a measure with "
+          "atoms (the initial samples repeat points; paper Sect. 5): use the backward "
+          "scheme");
+    }
+    // Atoms stay atoms (with their masses) for the exact estimators; the sliced one needs
+    // equally weighted samples.
+    const bool atoms = cfg_.estimator == "exact";
+    std::vector<WeightedPoints> targets;
+    if (cfg_.functional == "mmd") {
+      targets.push_back(target_measure(cfg_.target, cfg_.seed,
+                                       random_stream(RandomPurpose::target, 0), "target", atoms));
+    }
+    for (std::size_t k = 0; k < cfg_.targets.size(); ++k) {
+      targets.push_back(target_measure(cfg_.targets[k], cfg_.seed,
+                                       random_stream(RandomPurpose::target, k),
+                                       "target.measures[" + std::to_string(k) + "]", atoms));
+    }
+    const index_t max_rows = std::max<index_t>(
+        n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
+    functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
+    scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
+    x_ = Points<T>(ctx_, n_, d_);
+    {
+      std::vector<T> h(x0.data.begin(), x0.data.end());
+      copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
+    }
+    reference_.emplace(cfg_, n_);
+    files_ = !opt_.out_dir.empty();
+
+    index_t n = 0;
+    double time = 0;
+    if (opt_.resume) {
+      // Checked before anything is written: a refused resume leaves the directory as it was.
+      std::tie(n, time) = load_checkpoint();
+    }
+    bool stopped = false;
+    // From here on any failure (a numerical fault, a write that fails on a full disk, bad input
+    // found during a step) leaves the manifest saying failed, never running or done.
+    try {
+      if (files_) dir_.prepare(to_toml(cfg_));
+      const RunStart start{cfg_, opt_.out_dir, n_, d_, x0, targets, reference_->problem()};
+      for (const auto& o : opt_.observers) o->start(start);
+      if (!opt_.resume) {
+        StepInfo s0;
+        s0.functional = functional_->value(ctx_, x_.view());
+        evaluate(s0, 0);
+        record(s0, true);
+        if (files_) write_checkpoint(0, 0);
+      }
+      const index_t total =
+          cfg_.steps > 0 ? cfg_.steps : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
+      Progress progress(opt_.progress && cfg_.progress, total);
+      while (!stopped && steps_.more(n + 1, time)) {
+        ++n;
+        const double tau = steps_.tau(n, time);
+        progress.step_begin();
+        const auto t0 = clock_type::now();
+        const StepResult res = scheme_->step(
+            ctx_, x_, n, tau,
+            [&](index_t it, index_t its, double loss) { progress.iteration(n, it, its, loss); });
+        if (n == cfg_.blowup_step) {
+          axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
+                x_.data());
+        }
+        if (!all_finite(ctx_, x_.data(), n_ * d_)) {
+          throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
+                          " (t = " + csv_number(time + tau) + ")");
+        }
+        time += tau;
+        StepInfo s;
+        s.step = n;
+        s.time = time;
+        s.tau = tau;
+        s.loss = res.loss;
+        const bool last = !steps_.more(n + 1, time);
+        const bool eval = last || n % cfg_.eval_every == 0;
+        if (eval) s.functional = functional_->value(ctx_, x_.view());
+        if (eval) evaluate(s, n);
+        s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+        HostMatrix<double> host;
+        if (opt_.on_step) {
+          host = to_host(ctx_, x_);
+          stopped = !opt_.on_step(s, host);
+        }
+        const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
+        record(s, snap);
+        if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0))
+          write_checkpoint(n, time);
+        progress.step_end(s);
+      }
+      for (const auto& o : opt_.observers) o->finish(metrics_);
+      if (files_) write_manifest("done", n, time);
+    } catch (const Error&) {
+      mark_failed(checkpoint_step_, checkpoint_time_);
+      throw;
+    }
+    RunResult r;
+    r.device = ctx_.device();
+    r.steps = n;
+    r.time = time;
+    r.stopped = stopped;
+    r.samples = to_host(ctx_, x_);
+    r.metrics = metrics_;
+    return r;
+  }
+
+ private:
+  // Best effort: the manifest says failed, with the step and time of the last good checkpoint
+  // (it must never be left claiming success, or running after the run has stopped); a second
+  // failure (the disk is still full) is ignored.
+  void mark_failed(index_t step, double time) {
+    if (!files_) return;
+    try {
+      write_manifest("failed", std::max<index_t>(step, 0), std::max(time, 0.0));
+    } catch (const Error&) {
+    }
+  }
+
+  void write_manifest(const std::string& status, index_t step, double time) {
+    Manifest m;
+    m.status = status;
+    m.backend = to_string(ctx_.device());
+    m.threads = ctx_.threads();
+    m.dtype = to_string(dtype_of<T>());
+    m.seed = (long long)cfg_.seed;
+    m.step = (long long)step;
+    m.time = time;
+    m.n = (long long)n_;
+    m.d = (long long)d_;
+    if (cfg_.scheme != "particle") m.latent_dim = (long long)latent_dim(cfg_);
+    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
+    m.config_json = to_json(cfg_);
+    dir_.write_manifest(m);
+  }
+
+  // metrics.csv (all rows so far); at snapshot steps the snapshot and the observers.
+  void record(const StepInfo& s, bool snapshot) {
+    metrics_.push_back(s);
+    if (files_) {
+      dir_.write_metrics(metrics_);
+      if (s.step == 0) write_manifest("running", 0, 0);
+    }
+    if (!snapshot || (!files_ && opt_.observers.empty())) return;
+    const std::vector<T> h = download_points(ctx_, x_);
+    if (files_) dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
+    if (opt_.observers.empty()) return;
+    HostMatrix<double> hd;
+    hd.rows = n_;
+    hd.cols = d_;
+    hd.data.assign(h.begin(), h.end());
+    for (const auto& o : opt_.observers) o->snapshot(s, hd);
+  }
+
+  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists).
+  void evaluate(StepInfo& s, index_t n) {
+    if (!reference_->active()) return;
+    reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
+  }
+
+  void write_checkpoint(index_t step, double time) {
+    Checkpoint c;
+    c.step = step;
+    c.time = time;
+    c.scalar_bytes = sizeof(T);
+    c.n = n_;
+    c.d = d_;
+    const std::vector<T> h = download_points(ctx_, x_);
+    c.samples.assign(reinterpret_cast<const char*>(h.data()), h.size() * sizeof(T));
+    c.scheme_state = scheme_->state(ctx_);
+    c.dynamics_key = dynamics_key(cfg_);
+    dir_.write_checkpoint(c);
+    checkpoint_step_ = step;
+    checkpoint_time_ = time;
+  }
+
+  std::pair<index_t, double> load_checkpoint() {
+    const Checkpoint c = dir_.read_checkpoint(sizeof(T), n_, d_);
+    std::vector<T> h(std::size_t(n_ * d_));
+    std::memcpy(h.data(), c.samples.data(), c.samples.size());
+    copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
+    if (c.dynamics_key != dynamics_key(cfg_)) {
+      throw_bad_input("--resume: the config differs from the run in " + opt_.out_dir +
+                      " (only flow.steps, flow.t_end, [output] and [eval] may change)");
+    }
+    scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
+    if (dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
+    checkpoint_step_ = c.step;
+    checkpoint_time_ = c.time;
+    return {c.step, c.time};
+  }
+
+  const FlowConfig& cfg_;
+  const RunOptions& opt_;
+  Context ctx_;
+  TimeSteps steps_;
+  RunDirectory dir_;
+  index_t n_ = 0, d_ = 0;
+  std::unique_ptr<Functional<T>> functional_;
+  std::unique_ptr<Scheme<T>> scheme_;
+  Points<T> x_;
+  std::optional<ReferenceMetrics> reference_;
+  bool files_ = false;
+  index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
+  double checkpoint_time_ = 0;
+  std::vector<StepInfo> metrics_;
+};
+
+}  // namespace
+
+RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt) {
+  validate(cfg);
+  if (resolved_dtype(cfg) == DType::f64) return Runner<double>(cfg, opt).run();
+  return Runner<float>(cfg, opt).run();
+}
+
+}  // namespace nwgf

@@ -1,0 +1,41 @@
+#pragma once
+// What a run reports to those watching it besides the per-step callback (RunOptions::observers):
+// the start, every snapshot, the end. The run's pictures (schemes/run/viz/run_plots.hpp) are one
+// such observer, installed by `nwgf run`; the loop itself draws nothing.
+//
+// Order within a run: start, then for each snapshot step (step 0 unless resumed, every
+// output.every steps, the last) snapshot(...) right after snapshots/step_NNNNNN.npy is written,
+// then finish(...) after the last step and before the manifest says done. An Error thrown by an
+// observer fails the run like any other (manifest status failed).
+#include <string>
+#include <vector>
+
+#include "analytic/references.hpp"
+#include "engine/npy.hpp"  // HostMatrix
+#include "engine/types.hpp"
+#include "schemes/config.hpp"
+#include "schemes/measures.hpp"
+#include "schemes/run/step_info.hpp"
+
+namespace nwgf {
+
+struct RunStart {
+  const FlowConfig& cfg;
+  const std::string& out_dir;         // empty: the run writes no files
+  index_t n, d;                       // the samples' shape
+  const HostMatrix<double>& initial;  // (n, d): the initial samples as drawn from the config
+  const std::vector<WeightedPoints>& targets;  // the target measures (mmd, barycenter)
+  const ReferenceProblem& reference;           // the closed form the run is compared with, if any
+};
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void start(const RunStart&) {}
+  // samples: (n, d) at this step, converted to double.
+  virtual void snapshot(const StepInfo&, const HostMatrix<double>& /*samples*/) {}
+  // metrics: every row of metrics.csv (a resumed run: from step 0 of the directory).
+  virtual void finish(const std::vector<StepInfo>& /*metrics*/) {}
+};
+
+}  // namespace nwgf

@@ -1,0 +1,125 @@
+#include "schemes/run/reference.hpp"
+
+#include <cmath>
+
+#include "analytic/riesz_flow.hpp"
+#include "engine/buffer.hpp"
+#include "engine/error.hpp"
+#include "kernels/mmd_sums.hpp"
+#include "kernels/pairwise.hpp"
+#include "schemes/measures.hpp"
+#include "schemes/schemes.hpp"
+
+namespace nwgf {
+namespace {
+
+bool dirac_like(const MeasureConfig& m) {
+  const bool tiny = (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") &&
+                    m.points.size() <= 1 && m.radius <= 1e-6;
+  return m.kind == "dirac" || tiny;
+}
+
+std::vector<double> first_point(const MeasureConfig& m) { return measure_points(m)[0]; }
+
+bool unit_curve_at_origin(const MeasureConfig& m) {
+  if (m.kind != "circle" && m.kind != "square_boundary") return false;
+  if (m.d != 2 || m.radius != 1 || m.points.size() > 1) return false;
+  return m.points.empty() || (m.points[0][0] == 0 && m.points[0][1] == 0);
+}
+
+}  // namespace
+
+ReferenceProblem reference_problem(const FlowConfig& cfg) {
+  ReferenceProblem p;
+  p.r = cfg.r;
+  if (cfg.functional == "interaction" && dirac_like(cfg.initial)) {
+    p.kind = AnalyticReference::interaction;
+    p.start = first_point(cfg.initial);
+    return p;
+  }
+  if (cfg.functional == "mmd" && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
+      (cfg.target.kind == "dirac" ||
+       (cfg.target.kind == "diracs" && cfg.target.points.size() == 1)) &&
+      first_point(cfg.initial)[0] != first_point(cfg.target)[0]) {
+    p.kind = AnalyticReference::line;
+    p.start = first_point(cfg.initial);
+    p.target = first_point(cfg.target)[0];
+    return p;
+  }
+  if (cfg.functional == "barycenter" && cfg.initial.d == 2 && !cfg.targets.empty()) {
+    bool all = true;
+    for (const auto& m : cfg.targets) all = all && unit_curve_at_origin(m);
+    if (all) {
+      p.kind = AnalyticReference::barycenter;
+      for (std::size_t k = 0; k < cfg.targets.size(); ++k) {
+        p.components.push_back(
+            {cfg.targets[k].kind == "circle" ? Curve2d::unit_circle : Curve2d::square_boundary,
+             cfg.weights.empty() ? 1.0 / double(cfg.targets.size()) : cfg.weights[k]});
+      }
+    }
+  }
+  return p;
+}
+
+AnalyticReference analytic_reference(const FlowConfig& cfg) { return reference_problem(cfg).kind; }
+
+bool has_analytic_reference(const FlowConfig& cfg) {
+  return analytic_reference(cfg) != AnalyticReference::none;
+}
+
+void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t seed,
+                      std::uint64_t stream, double* out) {
+  const ReferenceProblem p = reference_problem(cfg);
+  if (p.kind == AnalyticReference::none) {
+    throw_runtime("sample_reference: the config has no analytic reference");
+  }
+  sample_reference(p, t, m, seed, stream, out);
+}
+
+double mmd2_unbiased(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,
+                     double r) {
+  const auto bx = upload(ctx, x.data), by = upload(ctx, y.data);
+  const ConstPointsView<double> vx(bx.data(), x.rows, x.cols, bx.device());
+  const ConstPointsView<double> vy(by.data(), y.rows, y.cols, by.device());
+  const double sxy = riesz_energy_value<double>(ctx, vx, nullptr, vy, nullptr, r);
+  const double sxx = riesz_energy_value<double>(ctx, vx, nullptr, vx, nullptr, r);
+  const double syy = riesz_energy_value<double>(ctx, vy, nullptr, vy, nullptr, r);
+  return mmd2_from_sums(sxy, sxx, syy, double(x.rows), double(y.rows), MmdStatistic::u);
+}
+
+ReferenceMetrics::ReferenceMetrics(const FlowConfig& cfg, index_t n)
+    : cfg_(cfg), problem_(reference_problem(cfg)), n_(n) {}
+
+bool ReferenceMetrics::active() const {
+  return problem_.kind != AnalyticReference::none && cfg_.eval_mmd;
+}
+
+void ReferenceMetrics::evaluate(const Context& ctx, StepInfo& s, index_t step,
+                                const HostMatrix<double>& x, bool constant_steps) const {
+  if (!active()) return;
+  HostMatrix<double> y;
+  y.rows = cfg_.reference > 0 ? cfg_.reference : n_;
+  y.cols = x.cols;
+  y.data.resize(std::size_t(y.rows * y.cols));
+  const std::uint64_t stream = random_stream(RandomPurpose::reference, std::uint64_t(step));
+  sample_reference(problem_, s.time, y.rows, cfg_.seed, stream, y.data.data());
+  s.mmd2_analytic = mmd2_unbiased(ctx, x, y, cfg_.r);
+  if (problem_.kind != AnalyticReference::interaction) return;
+  double iterate = StepInfo::none;
+  if (cfg_.scheme == "backward") {
+    if (constant_steps) {
+      iterate = jko_scale(cfg_.r, cfg_.tau, int(step));
+    } else if (cfg_.r == 1) {
+      iterate = s.time;  // t_{tau,n} = sum of the steps for r = 1
+    }
+  } else if (cfg_.scheme == "forward" && cfg_.r == 1) {
+    iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
+  }
+  if (std::isfinite(iterate)) {
+    sample_interaction_at_scale(problem_, iterate, y.rows, cfg_.seed,
+                                stream | (std::uint64_t(1) << 40), y.data.data());
+    s.mmd2_iterate = mmd2_unbiased(ctx, x, y, cfg_.r);
+  }
+}
+
+}  // namespace nwgf

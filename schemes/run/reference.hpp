@@ -1,0 +1,53 @@
+#pragma once
+// Which closed form (analytic/references.hpp) a config's run is compared with, and the
+// comparison itself: the metrics.csv columns mmd2_analytic and mmd2_iterate.
+#include <cstdint>
+
+#include "analytic/references.hpp"
+#include "engine/backend.hpp"
+#include "engine/npy.hpp"  // HostMatrix
+#include "engine/types.hpp"
+#include "schemes/config.hpp"
+#include "schemes/run/step_info.hpp"
+
+namespace nwgf {
+
+// The closed form of cfg's problem, if any (kind none otherwise). A cloud of radius <= 1e-6
+// around one point stands for the Dirac there (the particle flow's start).
+//   interaction: the interaction energy from a Dirac;
+//   line: mmd, r = 1, d = 1, from a Dirac to another Dirac;
+//   barycenter: of unit circles / boundaries of [-1, 1]^2 centred at 0, d = 2.
+ReferenceProblem reference_problem(const FlowConfig& cfg);
+AnalyticReference analytic_reference(const FlowConfig& cfg);
+bool has_analytic_reference(const FlowConfig& cfg);
+
+// m exact samples (m, d) of cfg's reference at time t (throws when there is none).
+void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t seed,
+                      std::uint64_t stream, double* out);
+
+// Unbiased MMD^2 of two samples (U-statistics for the self terms, kernels/mmd_sums.hpp), any r.
+double mmd2_unbiased(const Context& ctx, const HostMatrix<double>& x, const HostMatrix<double>& y,
+                     double r);
+
+// A run's comparison with its closed form at each evaluated step.
+class ReferenceMetrics {
+ public:
+  // n: the run's sample count (the reference sample size when eval.reference is 0).
+  ReferenceMetrics(const FlowConfig& cfg, index_t n);
+  const ReferenceProblem& problem() const { return problem_; }
+  // Whether evaluate() computes anything (a closed form exists and eval.mmd is on).
+  bool active() const;
+  // s.mmd2_analytic against gamma(s.time) (or the barycenter); for the interaction energy also
+  // s.mmd2_iterate against the scheme's exact discrete iterate where it is known (backward:
+  // constant steps, or any steps for r = 1; forward: r = 1). x: the samples (n, d) at step n.
+  // constant_steps: TimeSteps::constant().
+  void evaluate(const Context& ctx, StepInfo& s, index_t step, const HostMatrix<double>& x,
+                bool constant_steps) const;
+
+ private:
+  const FlowConfig& cfg_;
+  ReferenceProblem problem_;
+  index_t n_;
+};
+
+}  // namespace nwgf

@@ -1,0 +1,279 @@
+#include "schemes/run/run_dir.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "engine/error.hpp"
+#include "engine/file_io.hpp"
+#include "engine/json.hpp"
+#include "engine/npy.hpp"
+#include "engine/version.hpp"
+
+namespace nwgf {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char checkpoint_magic[8] = {'N', 'W', 'G', 'F', 'C', 'K', 'P', '1'};
+
+const char* const metrics_columns[] = {
+    "step", "time", "tau", "loss", "functional", "wall_seconds", "mmd2_analytic", "mmd2_iterate"};
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream ls(line);
+  std::string cell;
+  while (std::getline(ls, cell, ',')) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+// A cell of metrics.csv: empty is NaN (not evaluated); anything else must be a number.
+double parse_cell(const std::string& s, const std::string& file, std::size_t line) {
+  if (s.empty()) return std::nan("");
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size()) {
+    throw_bad_input(file + ":" + std::to_string(line) + ": '" + s + "' is not a number");
+  }
+  return v;
+}
+
+// The step number of snapshots/step_NNNNNN.npy; -1 for other names.
+index_t snapshot_step(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.size() < 10 || name.rfind("step_", 0) != 0 || p.extension() != ".npy") return -1;
+  const std::string digits = name.substr(5, name.size() - 9);
+  if (digits.empty() || digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return -1;
+  }
+  return index_t(std::stoll(digits));
+}
+
+}  // namespace
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+std::size_t MetricsTable::column(const std::string& name) const {
+  return std::size_t(std::find(columns.begin(), columns.end(), name) - columns.begin());
+}
+
+std::string RunDirectory::path(const std::string& relative) const {
+  return (fs::path(dir_) / relative).string();
+}
+
+std::string RunDirectory::step_name(index_t step) {
+  char b[32];
+  std::snprintf(b, sizeof b, "step_%06lld", (long long)step);
+  return b;
+}
+
+void RunDirectory::prepare(const std::string& config_toml) const {
+  const fs::path dir(dir_);
+  std::error_code ec;
+  fs::create_directories(dir / "snapshots", ec);
+  if (ec) throw_bad_input("--out " + dir_ + ": " + ec.message());
+  fs::create_directories(dir / "plots", ec);
+  if (ec) throw_bad_input("--out " + dir_ + ": " + ec.message());
+  // Temporary files of an earlier process killed in the middle of a write (NAME.tmp.PID).
+  for (const fs::path& sub : {dir, dir / "snapshots", dir / "plots"}) {
+    for (const auto& e : fs::directory_iterator(sub, ec)) {
+      const std::string name = e.path().filename().string();
+      const auto at = name.rfind(".tmp.");
+      if (at != std::string::npos && at + 5 < name.size() &&
+          name.find_first_not_of("0123456789", at + 5) == std::string::npos) {
+        fs::remove(e.path(), ec);
+      }
+    }
+  }
+  write_file_atomic(path("config.toml"), config_toml);
+}
+
+void RunDirectory::write_manifest(const Manifest& m) const {
+  JsonObject o;
+  o.add("version", NWGF_VERSION_STRING);
+  o.add("status", m.status);
+  o.add("backend", m.backend);
+  o.add("threads", m.threads);
+  o.add("dtype", m.dtype);
+  o.add("seed", m.seed);
+  o.add("step", m.step);
+  o.add("time", m.time);
+  o.add("n", m.n);
+  o.add("d", m.d);
+  if (m.latent_dim >= 0) o.add("latent_dim", m.latent_dim);
+  o.add("analytic_reference", m.analytic_reference);
+  o.raw("config", m.config_json);
+  write_file_atomic(path("manifest.json"), o.str() + "\n");
+}
+
+std::string RunDirectory::manifest_scheme() const {
+  const std::string p = path("manifest.json");
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return "";
+  const std::string text = read_file(p);
+  const std::size_t key = text.find("\"scheme\"");
+  if (key == std::string::npos) return "";
+  const std::size_t colon = text.find(':', key);
+  const std::size_t open = colon == std::string::npos ? colon : text.find('"', colon);
+  const std::size_t close = open == std::string::npos ? open : text.find('"', open + 1);
+  if (close == std::string::npos) return "";
+  return text.substr(open + 1, close - open - 1);
+}
+
+void RunDirectory::write_metrics(const std::vector<StepInfo>& rows) const {
+  std::string csv;
+  for (const char* c : metrics_columns) csv += std::string(csv.empty() ? "" : ",") + c;
+  csv += "\n";
+  for (const StepInfo& s : rows) {
+    csv += std::to_string(s.step) + "," + csv_number(s.time) + "," + csv_number(s.tau) + "," +
+           csv_number(s.loss) + "," + csv_number(s.functional) + "," + csv_number(s.wall_seconds) +
+           "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate) + "\n";
+  }
+  write_file_atomic(path("metrics.csv"), csv);
+}
+
+bool RunDirectory::has_metrics() const {
+  std::error_code ec;
+  return fs::is_regular_file(path("metrics.csv"), ec);
+}
+
+MetricsTable RunDirectory::read_metrics() const {
+  const std::string file = path("metrics.csv");
+  if (!has_metrics()) throw_bad_input("no metrics.csv in " + dir_);
+  std::istringstream in(read_file(file));
+  std::string line;
+  if (!std::getline(in, line)) throw_bad_input(file + ": empty, expected a header line");
+  MetricsTable t;
+  t.columns = split_csv_line(line);
+  std::size_t number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const std::vector<std::string> cells = split_csv_line(line);
+    if (cells.size() != t.columns.size()) {
+      throw_bad_input(file + ":" + std::to_string(number) + ": " + std::to_string(cells.size()) +
+                      " cells, the header has " + std::to_string(t.columns.size()));
+    }
+    std::vector<double> row;
+    for (const std::string& c : cells) row.push_back(parse_cell(c, file, number));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
+  const MetricsTable t = read_metrics();
+  std::size_t at[std::size(metrics_columns)];
+  for (std::size_t k = 0; k < std::size(metrics_columns); ++k) at[k] = t.column(metrics_columns[k]);
+  if (at[0] == t.columns.size()) throw_bad_input(path("metrics.csv") + ": no 'step' column");
+  std::vector<StepInfo> rows;
+  for (const auto& r : t.rows) {
+    double f[std::size(metrics_columns)];
+    for (std::size_t k = 0; k < std::size(metrics_columns); ++k) {
+      f[k] = at[k] < r.size() ? r[at[k]] : StepInfo::none;
+    }
+    const StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    if (s.step <= last_step) rows.push_back(s);
+  }
+  return rows;
+}
+
+template <class T>
+void RunDirectory::write_snapshot(index_t step, const T* x, index_t n, index_t d) const {
+  write_npy<T>(path("snapshots/" + step_name(step) + ".npy"), x, n, d);
+}
+template void RunDirectory::write_snapshot<float>(index_t, const float*, index_t, index_t) const;
+template void RunDirectory::write_snapshot<double>(index_t, const double*, index_t, index_t) const;
+
+std::vector<SnapshotFile> RunDirectory::snapshots() const {
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) throw_bad_input(dir_ + ": not a run directory");
+  std::vector<SnapshotFile> found;
+  const fs::path dir = fs::path(dir_) / "snapshots";
+  if (fs::is_directory(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const index_t step = snapshot_step(e.path());
+      if (step >= 0 && e.is_regular_file(ec)) found.push_back({step, e.path().string()});
+    }
+  }
+  if (found.empty()) {
+    throw_bad_input(dir_ + ": no snapshots (expected " + dir.string() + "/step_NNNNNN.npy)");
+  }
+  std::sort(found.begin(), found.end(), [](const SnapshotFile& a, const SnapshotFile& b) {
+    return a.step != b.step ? a.step < b.step : a.path < b.path;
+  });
+  return found;
+}
+
+void RunDirectory::write_checkpoint(const Checkpoint& c) const {
+  std::string b(checkpoint_magic, 8);
+  auto put = [&b](const void* p, std::size_t k) { b.append(static_cast<const char*>(p), k); };
+  const std::int64_t step = c.step, n = c.n, d = c.d;
+  put(&step, 8), put(&c.time, 8), put(&c.scalar_bytes, 4), put(&n, 8), put(&d, 8);
+  b += c.samples;
+  for (const std::string* s : {&c.scheme_state, &c.dynamics_key}) {
+    const std::uint64_t len = s->size();
+    put(&len, 8);
+    b += *s;
+  }
+  write_file_atomic(path("checkpoint.bin"), b);
+}
+
+Checkpoint RunDirectory::read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const {
+  const std::string file = path("checkpoint.bin");
+  if (!fs::exists(file)) throw_bad_input("--resume: no checkpoint in " + dir_);
+  const std::string b = read_file(file);
+  std::size_t at = 0;
+  auto get = [&](void* p, std::size_t k) {
+    if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
+    std::memcpy(p, b.data() + at, k);
+    at += k;
+  };
+  auto get_string = [&](std::size_t len) {
+    if (len > b.size() - at) throw_bad_input(file + ": truncated checkpoint");
+    std::string s = b.substr(at, len);
+    at += len;
+    return s;
+  };
+  char magic[8];
+  get(magic, 8);
+  if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
+  std::int64_t step, rows, cols;
+  Checkpoint c;
+  get(&step, 8), get(&c.time, 8), get(&c.scalar_bytes, 4), get(&rows, 8), get(&cols, 8);
+  if (step < 0 || !std::isfinite(c.time) || c.time < 0) {
+    throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
+                    csv_number(c.time) + ")");
+  }
+  if (c.scalar_bytes != scalar_bytes || rows != n || cols != d) {
+    throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
+  }
+  c.step = index_t(step);
+  c.n = n;
+  c.d = d;
+  c.samples = get_string(std::size_t(n * d) * scalar_bytes);
+  for (std::string* s : {&c.scheme_state, &c.dynamics_key}) {
+    std::uint64_t len;
+    get(&len, 8);
+    *s = get_string(std::size_t(len));
+  }
+  return c;
+}
+
+}  // namespace nwgf

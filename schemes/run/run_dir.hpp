@@ -1,0 +1,103 @@
+#pragma once
+// The run directory (CONTRACT.md), the one place that knows its layout and file formats; `nwgf
+// run`, `--resume`, `nwgf render RUN_DIR` and `nwgf plot` all go through it:
+//
+//   config.toml                  the resolved config (to_toml)
+//   manifest.json                version, status running|done|failed, backend, threads, dtype,
+//                                seed, step, time, n, d, [latent_dim], analytic_reference, config
+//   metrics.csv                  header + one row per step (StepInfo), %.17g, empty cell = NaN
+//   snapshots/step_NNNNNN.npy    the samples (n, d) in the run's dtype
+//   plots/                       pictures (written by the viz layer's observer, not here)
+//   checkpoint.bin               magic "NWGFCKP1" | i64 step | f64 time | u32 sizeof(T) | i64 n |
+//                                i64 d | T x[n d] | u64 bytes | scheme state | u64 bytes |
+//                                dynamics key   (native byte order, little-endian in practice)
+//
+// Every write is atomic (NAME.tmp.PID, then rename), so a killed run leaves each file whole.
+// Bad files are bad input (Error, exit 2) naming the file (and line for metrics.csv).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/types.hpp"
+#include "schemes/run/step_info.hpp"
+
+namespace nwgf {
+
+// %.17g (round-trips a double); "" for NaN and Inf (metrics.csv's empty cell).
+std::string csv_number(double v);
+
+struct Manifest {
+  std::string status;  // running | done | failed
+  std::string backend, dtype;
+  int threads = 0;
+  long long seed = 0, step = 0;
+  double time = 0;
+  long long n = 0, d = 0;
+  long long latent_dim = -1;  // < 0: not written (the particle scheme has none)
+  bool analytic_reference = false;
+  std::string config_json;  // the resolved config as a JSON object
+};
+
+// metrics.csv as read: column names from the header, one row of numbers per line.
+struct MetricsTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;  // each columns.size() long; NaN: empty cell
+  // The index of the column `name`; columns.size() when there is none.
+  std::size_t column(const std::string& name) const;
+};
+
+struct SnapshotFile {
+  index_t step = 0;
+  std::string path;
+};
+
+struct Checkpoint {
+  index_t step = 0;
+  double time = 0;
+  std::uint32_t scalar_bytes = 0;  // sizeof(T) of the samples
+  index_t n = 0, d = 0;
+  std::string samples;       // n d scalars, row-major, raw bytes
+  std::string scheme_state;  // Scheme<T>::state()
+  std::string dynamics_key;  // the config settings a resumption must match
+};
+
+class RunDirectory {
+ public:
+  explicit RunDirectory(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+  std::string path(const std::string& relative) const;
+  // "step_NNNNNN" (six digits at least).
+  static std::string step_name(index_t step);
+
+  // Creates the directory with snapshots/ and plots/, removes temporary files of a process killed
+  // mid-write, writes config.toml. Bad input naming --out when the directory cannot be made.
+  void prepare(const std::string& config_toml) const;
+
+  void write_manifest(const Manifest& m) const;
+  // The run's `scheme` as recorded in manifest.json; "" when there is no manifest or no scheme.
+  std::string manifest_scheme() const;
+
+  void write_metrics(const std::vector<StepInfo>& rows) const;
+  bool has_metrics() const;
+  // Bad input: no metrics.csv, an empty one, a row whose cell count differs from the header's, a
+  // cell that is not a number (FILE:LINE).
+  MetricsTable read_metrics() const;
+  // The rows with step <= last_step as StepInfo (columns found by name, missing ones NaN).
+  std::vector<StepInfo> read_steps(index_t last_step) const;
+
+  template <class T>
+  void write_snapshot(index_t step, const T* x, index_t n, index_t d) const;  // x: (n, d)
+  // snapshots/step_NNNNNN.npy sorted by step. Bad input naming the directory when it is not a
+  // directory or has no snapshot.
+  std::vector<SnapshotFile> snapshots() const;
+
+  void write_checkpoint(const Checkpoint& c) const;
+  // Bad input naming the file: none (names --resume), not a checkpoint, truncated, a negative
+  // step or a time that is not finite and >= 0, a dtype or shape other than the expected one.
+  Checkpoint read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace nwgf

@@ -1,0 +1,25 @@
+#pragma once
+// One step of a run as reported to callbacks and observers and stored as one row of metrics.csv
+// (schemes/run/run_dir.hpp writes and reads it).
+#include <limits>
+
+#include "engine/types.hpp"
+
+namespace nwgf {
+
+// NaN: not applicable / not evaluated at this step (an empty cell in metrics.csv).
+struct StepInfo {
+  static constexpr double none = std::numeric_limits<double>::quiet_NaN();
+  index_t step = 0;
+  double time = 0, tau = 0;
+  double loss = none;        // final training loss of the step (neural schemes)
+  double functional = none;  // F(mu_N), V-statistic over all samples
+  double wall_seconds = 0;   // this step
+  // Interaction energy from a Dirac: unbiased MMD^2 (r of the functional) against exact samples
+  // of the limit curve gamma(t), and against the scheme's exact discrete iterate (JKO iterate,
+  // Thm 5.2, for backward; Thm 5.4 for forward with r = 1).
+  double mmd2_analytic = none;
+  double mmd2_iterate = none;
+};
+
+}  // namespace nwgf
