@@ -6,51 +6,26 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "schemes/run/run_dir.hpp"
 #include "tests/helpers.hpp"
 
 namespace nwgf::test {
 
-// The columns of a run's metrics.csv; empty cells are NaN.
+// The columns of a run's metrics.csv (read by the library's RunDirectory); empty cells are NaN.
 struct Metrics {
-  std::vector<std::string> header;
-  std::vector<std::vector<double>> rows;
+  MetricsTable table;
 
   std::vector<double> column(const std::string& name) const {
-    const auto at = std::find(header.begin(), header.end(), name);
-    REQUIRE_MESSAGE(at != header.end(), "no column " << name);
+    const std::size_t at = table.column(name);
+    REQUIRE_MESSAGE(at != table.columns.size(), "no column " << name);
     std::vector<double> c;
-    for (const auto& r : rows) c.push_back(r[std::size_t(at - header.begin())]);
+    for (const auto& r : table.rows) c.push_back(r[at]);
     return c;
   }
 };
-
-inline std::vector<std::string> split_cells(const std::string& line) {
-  std::vector<std::string> cells;
-  std::istringstream ls(line);
-  std::string cell;
-  while (std::getline(ls, cell, ',')) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
-  return cells;
-}
-
-inline Metrics read_metrics(const std::string& path) {
-  std::istringstream in(slurp(path));
-  std::string line;
-  Metrics m;
-  REQUIRE(std::getline(in, line));
-  m.header = split_cells(line);
-  while (std::getline(in, line)) {
-    std::vector<double> row;
-    for (const auto& c : split_cells(line)) row.push_back(c.empty() ? std::nan("") : std::stod(c));
-    REQUIRE(row.size() == m.header.size());
-    m.rows.push_back(row);
-  }
-  return m;
-}
 
 // Runs tools/experiments/NAME.toml as CI does (2 threads; passive OpenMP waiting, so that a
 // loaded machine does not spin the threads against each other) and returns its metrics. (The
@@ -64,7 +39,7 @@ inline Metrics run_experiment(const std::string& name, const std::string& extra 
                               "OMP_WAIT_POLICY=passive");
   INFO(name << ": " << r.err);
   REQUIRE(r.exit_code == 0);
-  return read_metrics(out + "/metrics.csv");
+  return Metrics{RunDirectory(out).read_metrics()};
 }
 
 // The functional f (the MMD^2 to the target for kind = "mmd") ends below `fraction` of its start
