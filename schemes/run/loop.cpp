@@ -117,7 +117,9 @@ class Runner {
     // found during a step) leaves the manifest saying failed, never running or done.
     try {
       if (files_) dir_.prepare(to_toml(cfg_));
-      const RunStart start{cfg_, opt_.out_dir, n_, d_, x0, targets, reference_->problem()};
+      const double end_time = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
+      const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
+                           end_time, x0,           targets, reference_->problem()};
       for (const auto& o : opt_.observers) o->start(start);
       if (!opt_.resume) {
         StepInfo s0;

@@ -23,6 +23,7 @@ struct RunStart {
   const FlowConfig& cfg;
   const std::string& out_dir;         // empty: the run writes no files
   index_t n, d;                       // the samples' shape
+  double end_time;                    // the time the run is planned to end at (steps or t_end)
   const HostMatrix<double>& initial;  // (n, d): the initial samples as drawn from the config
   const std::vector<WeightedPoints>& targets;  // the target measures (mmd, barycenter)
   const ReferenceProblem& reference;           // the closed form the run is compared with, if any

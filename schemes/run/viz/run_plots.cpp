@@ -20,6 +20,7 @@ class RunPlots final : public RunObserver {
     dir_.emplace(s.out_dir);
     on_ = !s.out_dir.empty();
     d_ = s.d;
+    end_time_ = s.end_time;
     reference_ = s.reference;
     if (reference_.kind == AnalyticReference::interaction) eta_ = eta_star(int(d_), cfg_->r);
     set_frame(s.initial, s.targets);
@@ -56,8 +57,7 @@ class RunPlots final : public RunObserver {
     if (reference_.kind == AnalyticReference::interaction) {
       so.centre = reference_.start;
       if (time >= 0) so.circles = {limit_scale(cfg_->r, time) * eta_.radius};
-      const double t_final = cfg_->steps > 0 ? double(cfg_->steps) * cfg_->tau : cfg_->t_end;
-      so.extent = 1.15 * std::max(limit_scale(cfg_->r, t_final), 1e-12) * eta_.radius;
+      so.extent = 1.15 * std::max(limit_scale(cfg_->r, end_time_), 1e-12) * eta_.radius;
     } else if (reference_.kind == AnalyticReference::barycenter) {
       so.circles = {
           1.0};  // the unit circle; the square's boundary touches it at (+-1, 0), (0, +-1)
@@ -124,6 +124,7 @@ class RunPlots final : public RunObserver {
   std::optional<RunDirectory> dir_;
   bool on_ = false;
   index_t d_ = 0;
+  double end_time_ = 0;
   ReferenceProblem reference_;
   EtaStar eta_{};
   std::vector<double> frame_centre_;
