@@ -326,3 +326,23 @@ TEST_CASE("nwgf run --resume: a damaged metrics.csv is exit 2 naming it") {
   CHECK(r.err.find("metrics.csv:2") != std::string::npos);
   fs::remove_all(out);
 }
+
+TEST_CASE("nwgf render RUN and nwgf plot RUN read the run through the same reader") {
+  const std::string cfg = std::string(NWGF_SOURCE_DIR) + "/tests/bad_inputs/base.toml";
+  const std::string out = test::tmp_path("rundir_render_plot");
+  fs::remove_all(out);
+  REQUIRE(test::run_cli("run '" + cfg + "' --out '" + out + "'").exit_code == 0);
+  const std::string gif = out + "/anim.gif", png = out + "/plot.png";
+  CHECK(test::run_cli("render '" + out + "' --out '" + gif + "'").exit_code == 0);
+  CHECK(test::run_cli("plot '" + out + "' --column functional --out '" + png + "'").exit_code == 0);
+  // A damaged metrics.csv: both refuse it with exit 2 naming the file and line.
+  write_text(out + "/metrics.csv", "step,time\n0,0\n1,oops\n");
+  for (const std::string& args : {"render '" + out + "' --out '" + gif + "'",
+                                  "plot '" + out + "' --column time --out '" + png + "'"}) {
+    const auto r = test::run_cli(args);
+    INFO(args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("metrics.csv:3") != std::string::npos);
+  }
+  fs::remove_all(out);
+}
