@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "engine/backend.hpp"
-#include "engine/npy.hpp"  // HostMatrix
+#include "engine/io/npy.hpp"  // HostMatrix
 #include "engine/types.hpp"
 #include "schemes/config.hpp"
 #include "schemes/run/observer.hpp"

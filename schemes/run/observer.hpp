@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "analytic/references.hpp"
-#include "engine/npy.hpp"  // HostMatrix
+#include "engine/io/npy.hpp"  // HostMatrix
 #include "engine/types.hpp"
 #include "schemes/config.hpp"
 #include "schemes/measures.hpp"

@@ -5,7 +5,7 @@
 
 #include "analytic/references.hpp"
 #include "engine/backend.hpp"
-#include "engine/npy.hpp"  // HostMatrix
+#include "engine/io/npy.hpp"  // HostMatrix
 #include "engine/types.hpp"
 #include "schemes/config.hpp"
 #include "schemes/run/step_info.hpp"

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/json.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/json.hpp"
+#include "engine/io/npy.hpp"
 #include "engine/version.hpp"
 
 namespace nwgf {

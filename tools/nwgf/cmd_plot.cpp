@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/json.hpp"
-#include "engine/plot.hpp"
-#include "engine/png.hpp"
+#include "engine/io/json.hpp"
+#include "engine/viz/plot.hpp"
+#include "engine/viz/png.hpp"
 #include "schemes/run/run_dir.hpp"
 #include "tools/nwgf/command.hpp"
 

@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "analytic/riesz_flow.hpp"
-#include "engine/plot.hpp"
-#include "engine/png.hpp"
+#include "engine/viz/plot.hpp"
+#include "engine/viz/png.hpp"
 
 namespace nwgf {
 namespace {

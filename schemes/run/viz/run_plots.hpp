@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/render.hpp"
+#include "engine/viz/render.hpp"
 #include "schemes/run/observer.hpp"
 #include "schemes/run/run_dir.hpp"
 

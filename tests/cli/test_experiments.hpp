@@ -1,0 +1,62 @@
+#pragma once
+// Shared by tests/cli/test_experiments*.cpp: running a tools/experiments/*_quick.toml config through
+// the CLI and reading its metrics.csv.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "schemes/run/run_dir.hpp"
+#include "tests/helpers.hpp"
+
+namespace nwgf::test {
+
+// The columns of a run's metrics.csv (read by the library's RunDirectory); empty cells are NaN.
+struct Metrics {
+  MetricsTable table;
+
+  std::vector<double> column(const std::string& name) const {
+    const std::size_t at = table.column(name);
+    REQUIRE_MESSAGE(at != table.columns.size(), "no column " << name);
+    std::vector<double> c;
+    for (const auto& r : table.rows) c.push_back(r[at]);
+    return c;
+  }
+};
+
+// Runs tools/experiments/NAME.toml as CI does (2 threads; passive OpenMP waiting, so that a
+// loaded machine does not spin the threads against each other) and returns its metrics. (The
+// configs name their data files relative to themselves; the run starts at the repository root.)
+inline Metrics run_experiment(const std::string& name, const std::string& extra = "") {
+  std::filesystem::current_path(NWGF_SOURCE_DIR);
+  const std::string out = tmp_path("exp_" + name);
+  std::filesystem::remove_all(out);
+  const CliResult r = run_cli("--threads 2 run tools/experiments/" + name + ".toml --out '" + out +
+                                  "' --set output.progress=false " + extra,
+                              "OMP_WAIT_POLICY=passive");
+  INFO(name << ": " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return Metrics{RunDirectory(out).read_metrics()};
+}
+
+// The functional f (the MMD^2 to the target for kind = "mmd") ends below `fraction` of its start
+// and never exceeds `rise` times its smallest value so far (a stochastic flow may wobble, but it
+// must not run away).
+inline void check_decreases(const std::string& name, const std::vector<double>& f, double fraction,
+                            double rise) {
+  INFO(name << ": start " << f.front() << ", end " << f.back());
+  REQUIRE(f.size() >= 2);
+  CHECK(f.back() < fraction * f.front());
+  double lowest = f.front();
+  for (std::size_t k = 1; k < f.size(); ++k) {
+    INFO("row " << k << ": " << f[k] << " after a minimum of " << lowest);
+    CHECK(std::isfinite(f[k]));
+    CHECK(f[k] <= rise * lowest);
+    lowest = std::min(lowest, f[k]);
+  }
+}
+
+}  // namespace nwgf::test
