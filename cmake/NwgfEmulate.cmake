@@ -58,6 +58,7 @@ endfunction()
 file(GLOB_RECURSE _emu_runtime CONFIGURE_DEPENDS ${_emu_root}/tools/emulate/runtime/*.cpp)
 add_library(nwgf_emu STATIC ${_emu_runtime})
 target_include_directories(nwgf_emu BEFORE PUBLIC ${_emu_root}/tools/emulate/include)
+target_link_libraries(nwgf_emu PUBLIC nwgf_openblas)  # the cuBLAS fake multiplies with CBLAS
 nwgf_warnings(nwgf_emu)
 
 # ---- tests (called by CMakeLists.txt) ---------------------------------------------------------
@@ -65,8 +66,8 @@ nwgf_warnings(nwgf_emu)
 # NWGF_EMU_SCHEDULES. tests/emulate/*: the emulator's own semantics (.cu tests are rewritten).
 # Each test process writes the kernels it launched to emu_launches/; emu_kernel_coverage then
 # checks that every __global__ kernel of the sources was launched by some test.
+# Call after enable_testing() (a directory-scope setting).
 function(nwgf_emu_tests)
-  enable_testing()
   set(_emu_log ${CMAKE_CURRENT_BINARY_DIR}/emu_launches)
   set(_emu_tmp ${CMAKE_CURRENT_BINARY_DIR}/tests/tmp)
   file(MAKE_DIRECTORY ${_emu_tmp})

@@ -1,6 +1,6 @@
 #pragma once
 // nwgf CUDA emulator: the cuBLAS calls our code makes, as OpenBLAS calls on "device" (host)
-// memory (engine/cuda_emu/cublas.cpp). Column-major, like cuBLAS.
+// memory (tools/emulate/runtime/cublas.cpp). Column-major, like cuBLAS.
 #include "cuda_runtime.h"
 
 enum cublasStatus_t {

@@ -75,7 +75,7 @@ inline thread_local dim3 blockDim{1, 1, 1};
 inline thread_local dim3 gridDim{1, 1, 1};
 inline constexpr int warpSize = 32;
 
-// ---- the runtime entry points (engine/cuda_emu/runtime.cpp) ----------------------------------
+// ---- the runtime entry points (tools/emulate/runtime/device.cpp) ------------------------------
 struct CUstream_st;
 namespace nwgf::emu {
 
