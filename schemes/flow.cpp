@@ -35,9 +35,9 @@ namespace {
 // A cloud of radius <= 1e-6 around one point stands for the Dirac there (the particle flow's
 // start).
 bool dirac_like(const MeasureConfig& m) {
-  const bool tiny = (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") &&
+  const bool tiny = (m.kind == MeasureKind::square || m.kind == MeasureKind::circle || m.kind == MeasureKind::gaussian) &&
                     m.points.size() <= 1 && m.radius <= 1e-6;
-  return m.kind == "dirac" || tiny;
+  return m.kind == MeasureKind::dirac || tiny;
 }
 
 std::vector<double> first_point(const MeasureConfig& m) { return measure_points(m)[0]; }
@@ -55,7 +55,7 @@ void sample_eta_at_start(const FlowConfig& cfg, double scale, index_t m, std::ui
 }
 
 bool unit_curve_at_origin(const MeasureConfig& m) {
-  if (m.kind != "circle" && m.kind != "square_boundary") return false;
+  if (m.kind != MeasureKind::circle && m.kind != MeasureKind::square_boundary) return false;
   if (m.d != 2 || m.radius != 1 || m.points.size() > 1) return false;
   return m.points.empty() || (m.points[0][0] == 0 && m.points[0][1] == 0);
 }
@@ -63,13 +63,13 @@ bool unit_curve_at_origin(const MeasureConfig& m) {
 }  // namespace
 
 AnalyticReference analytic_reference(const FlowConfig& cfg) {
-  if (cfg.functional == "interaction" && dirac_like(cfg.initial)) return AnalyticReference::interaction;
-  if (cfg.functional == "mmd" && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
-      (cfg.target.kind == "dirac" || (cfg.target.kind == "diracs" && cfg.target.points.size() == 1)) &&
+  if (cfg.functional == FunctionalKind::interaction && dirac_like(cfg.initial)) return AnalyticReference::interaction;
+  if (cfg.functional == FunctionalKind::mmd && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
+      (cfg.target.kind == MeasureKind::dirac || (cfg.target.kind == MeasureKind::diracs && cfg.target.points.size() == 1)) &&
       first_point(cfg.initial)[0] != first_point(cfg.target)[0]) {
     return AnalyticReference::line;
   }
-  if (cfg.functional == "barycenter" && cfg.initial.d == 2 && !cfg.targets.empty()) {
+  if (cfg.functional == FunctionalKind::barycenter && cfg.initial.d == 2 && !cfg.targets.empty()) {
     bool all = true;
     for (const auto& m : cfg.targets) all = all && unit_curve_at_origin(m);
     if (all) return AnalyticReference::barycenter;
@@ -100,7 +100,7 @@ void sample_reference(const FlowConfig& cfg, double t, index_t m, std::uint64_t 
     case AnalyticReference::barycenter: {
       std::vector<BarycenterComponent> parts;
       for (std::size_t k = 0; k < cfg.targets.size(); ++k) {
-        parts.push_back({cfg.targets[k].kind == "circle" ? Curve2d::unit_circle
+        parts.push_back({cfg.targets[k].kind == MeasureKind::circle ? Curve2d::unit_circle
                                                           : Curve2d::square_boundary,
                          cfg.weights.empty() ? 1.0 / double(cfg.targets.size()) : cfg.weights[k]});
       }
@@ -260,16 +260,14 @@ class Runner {
                                                  random_stream(RandomPurpose::initial, 0), "initial");
     n_ = x0.rows;
     d_ = x0.cols;
-    if (cfg_.scheme == "forward" && cfg_.r < 1 && has_atoms(x0)) {
-      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 from a measure with "
-                      "atoms (the initial samples repeat points; paper Sect. 5): use the backward "
-                      "scheme");
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1 && has_atoms(x0)) {
+      refuse_forward_at_atoms(cfg_.r, "the initial samples repeat points");
     }
     // Atoms stay atoms (with their masses) for the exact estimators; the sliced one needs
     // equally weighted samples.
-    const bool atoms = cfg_.estimator == "exact";
+    const bool atoms = cfg_.estimator == Estimator::exact;
     std::vector<WeightedPoints> targets;
-    if (cfg_.functional == "mmd") {
+    if (cfg_.functional == FunctionalKind::mmd) {
       targets.push_back(target_measure(cfg_.target, cfg_.seed,
                                        random_stream(RandomPurpose::target, 0), "target", atoms));
     }
@@ -313,9 +311,7 @@ class Runner {
         record(s0, true);
         if (files_) write_checkpoint(0, 0);
       }
-      const index_t total = cfg_.steps > 0 ? cfg_.steps
-                                           : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
-      Progress progress(opt_.progress && cfg_.progress, total);
+      Progress progress(opt_.progress && cfg_.progress, steps_.total_steps());
       while (!stopped && steps_.more(n + 1, time)) {
         ++n;
         const double tau = steps_.tau(n, time);
@@ -426,7 +422,7 @@ class Runner {
     o.add("time", time);
     o.add("n", (long long)n_);
     o.add("d", (long long)d_);
-    if (cfg_.scheme != "particle") o.add("latent_dim", (long long)latent_dim(cfg_));
+    if (cfg_.scheme != SchemeKind::particle) o.add("latent_dim", (long long)latent_dim(cfg_));
     o.add("analytic_reference", reference_ != AnalyticReference::none);
     o.raw("config", to_json(cfg_));
     write_file_atomic(path("manifest.json"), o.str() + "\n");
@@ -449,7 +445,7 @@ class Runner {
       RenderOptions ro;
       ro.scatter.size = int(cfg_.plot_size);
       char title[96];
-      std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", cfg_.scheme.c_str(),
+      std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", std::string(to_text(cfg_.scheme)).c_str(),
                     (long long)s.step, s.time);
       ro.scatter.title = ro.tiles.title = title;
       apply_frame(ro.scatter, s.time);
@@ -464,7 +460,7 @@ class Runner {
     if (reference_ == AnalyticReference::interaction) {
       so.centre = centre_;
       if (time >= 0) so.circles = {limit_scale(cfg_.r, time) * eta_.radius};
-      const double t_final = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
+      const double t_final = steps_.end_time();
       so.extent = 1.15 * std::max(limit_scale(cfg_.r, t_final), 1e-12) * eta_.radius;
     } else if (reference_ == AnalyticReference::barycenter) {
       so.circles = {1.0};  // the unit circle; the square's boundary touches it at (+-1, 0), (0, +-1)
@@ -513,14 +509,14 @@ class Runner {
       series = {a};
       if (reference_ == AnalyticReference::interaction) series.push_back(b);
       po.title = std::string(bary ? "MMD^2 to the exact barycenter, " : "MMD^2 to the exact flow, ") +
-                 cfg_.scheme + ", r = " + csv_number(cfg_.r) + ", d = " + std::to_string(d_);
+                 std::string(to_text(cfg_.scheme)) + ", r = " + csv_number(cfg_.r) + ", d = " + std::to_string(d_);
       po.log_y = true;
     } else {
-      const bool mmd = cfg_.functional == "mmd";
+      const bool mmd = cfg_.functional == FunctionalKind::mmd;
       Series f{mmd ? "MMD^2 to the target" : "F", {}, {}, Rgb{31, 119, 180}};
       for (const auto& m : metrics_) f.x.push_back(m.time), f.y.push_back(m.functional);
       series = {f};
-      po.title = cfg_.functional + " functional, " + cfg_.scheme;
+      po.title = std::string(to_text(cfg_.functional)) + " functional, " + std::string(to_text(cfg_.scheme));
       po.log_y = mmd;
     }
     write_png(path("plots/metrics.png"), render_lines(series, po));
@@ -539,13 +535,13 @@ class Runner {
     s.mmd2_analytic = mmd2_unbiased(ctx_, x, y, cfg_.r);
     if (reference_ != AnalyticReference::interaction) return;
     double iterate = StepInfo::none;
-    if (cfg_.scheme == "backward") {
+    if (cfg_.scheme == SchemeKind::backward) {
       if (steps_.constant()) {
         iterate = jko_scale(cfg_.r, cfg_.tau, int(n));
       } else if (cfg_.r == 1) {
         iterate = s.time;  // t_{tau,n} = sum of the steps for r = 1
       }
-    } else if (cfg_.scheme == "forward" && cfg_.r == 1) {
+    } else if (cfg_.scheme == SchemeKind::forward && cfg_.r == 1) {
       iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
     }
     if (std::isfinite(iterate)) {
