@@ -147,6 +147,11 @@ void check_paper_constraints(const FlowConfig& c) {
   const MeasureConfig& m = c.initial;
   const bool coincide = (m.kind == MeasureKind::dirac && m.n > 1) ||
                         (m.kind == MeasureKind::diracs && m.n > index_t(m.points.size()));
+  if (c.scheme == SchemeKind::particle && c.functional == FunctionalKind::interaction &&
+      !from_file(m.kind) && m.n == 1) {
+    bad("initial.n", "the particle scheme with one particle cannot move under the interaction "
+                     "energy (its gradient is zero): give n > 1");
+  }
   if (c.scheme == SchemeKind::particle && coincide) {
     bad("initial.kind",
         "the particle scheme cannot start at " + quoted(m.kind) + " with n = " +

@@ -224,6 +224,12 @@ TEST_CASE("config: a flow that cannot move is refused with the reason") {
                                    "initial.points=[[0, 0], [1, 1]]"}));
   CHECK_NOTHROW(parse_flow_config(base, "test.toml",
                                   {"flow.scheme=particle", "initial.kind=square"}));
+  msg = parse_error(base, {"flow.scheme=particle", "initial.kind=square", "initial.n=1"});
+  CHECK(msg.find("initial.n: the particle scheme with one particle cannot move") !=
+        std::string::npos);
+  CHECK_NOTHROW(parse_flow_config(base, "test.toml",
+                                  {"flow.scheme=particle", "initial.n=1", "functional.kind=mmd",
+                                   "target.kind=gaussian"}));
   // The neural schemes start at a Dirac (they push noise forward).
   CHECK_NOTHROW(parse_flow_config(base, "test.toml", {"flow.scheme=forward"}));
 }
