@@ -62,7 +62,6 @@ const toml::table* subtable(const toml::table& root, const std::string& name) {
 
 // A measure read from its table; d_given: whether `d` was in it.
 struct ReadMeasure {
-  std::string key;
   MeasureConfig* m;
   bool d_given;
 };
@@ -184,7 +183,7 @@ FlowConfig from_table(const toml::table& root) {
   if (!subtable(root, "initial")) {
     bad("initial", "required: the initial measure ([initial] with kind = ...)");
   }
-  ReadMeasure initial{"initial", &c.initial, read_measure(reader("initial"), c.initial, true)};
+  ReadMeasure initial{&c.initial, read_measure(reader("initial"), c.initial, true)};
 
   std::vector<ReadMeasure> targets;
   TableReader& target = reader("target");
@@ -200,9 +199,10 @@ FlowConfig from_table(const toml::table& root) {
       const std::string k = "target.measures[" + std::to_string(i++) + "]";
       if (!e.is_table()) bad(k, "expected a table");
       TableReader m(e.as_table(), k);
-      c.targets.emplace_back();
-      targets.push_back({k, &c.targets.back(), read_measure(m, c.targets.back(), true)});
+      for (const auto& f : config_schema::measure_fields()) m.get(f.key);
       m.check_unknown();
+      c.targets.emplace_back();
+      targets.push_back({&c.targets.back(), read_measure(m, c.targets.back(), true)});
     }
     target.read(config_schema::barycenter_weights_field(), c, false);
   } else {
@@ -210,7 +210,7 @@ FlowConfig from_table(const toml::table& root) {
       bad("target", "required for functional.kind = \"mmd\" (the measure nu of D_K^2(mu, nu))");
     }
     const bool d_given = read_measure(target, c.target, mmd);
-    if (mmd) targets.push_back({"target", &c.target, d_given});
+    if (mmd) targets.push_back({&c.target, d_given});
   }
   if (barycenter && c.targets.empty()) {
     bad("target.measures", "required for functional.kind = \"barycenter\" (one "
