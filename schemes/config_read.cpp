@@ -5,7 +5,7 @@
 #include <set>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
+#include "engine/io/file_io.hpp"
 #include "schemes/config_schema.hpp"
 
 namespace nwgf {

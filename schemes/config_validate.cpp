@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/idx.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/idx.hpp"
+#include "engine/io/npy.hpp"
 #include "schemes/config_schema.hpp"
 
 namespace nwgf {
