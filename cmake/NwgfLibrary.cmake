@@ -19,7 +19,8 @@ set(NWGF_PUBLIC_HEADERS
   engine/viz/png.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
   kernels/pairwise.hpp kernels/sliced.hpp
   nn/mlp.hpp nn/adam.hpp nn/serialize.hpp
-  schemes/config.hpp schemes/flow.hpp schemes/functional.hpp schemes/measures.hpp
+  schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp
+  schemes/measures.hpp
   schemes/schemes.hpp schemes/time_steps.hpp
   schemes/run/step_info.hpp schemes/run/observer.hpp schemes/run/run_dir.hpp
   schemes/run/reference.hpp schemes/run/viz/run_plots.hpp

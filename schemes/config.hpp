@@ -1,12 +1,16 @@
 #pragma once
 // The configuration of one flow run (CONTRACT.md, "Config"): a plain struct that C++ callers fill
-// in directly, or that is read from TOML. TOML types never appear here; parsing lives in
-// config.cpp. Every value is checked by `validate`, which names the offending key (exit 2).
+// in directly, or that is read from TOML. TOML types never appear here. The member initialisers
+// below are the defaults; every key's name, type, check and help is one row of the schema table
+// (config_schema.cpp), from which reading (config_read.cpp), writing (config_write.cpp) and the
+// reference (`nwgf run --help-config`, README) are made. `validate` (config_validate.cpp) checks
+// every value and the paper's constraints, naming the offending key (exit 2).
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "engine/types.hpp"
+#include "schemes/config_enums.hpp"
 
 namespace nwgf {
 
@@ -26,8 +30,11 @@ namespace nwgf {
 //   image           n samples (d = 2) of the picture `path` (PNG, JPEG, ...): dark = mass, blurred
 //                   by `blur` pixels, plus a faint `background` (README, "Image targets"), with
 //                   sub-pixel jitter, the longer side mapped to [-box, box]
+//
+// In TOML `kind` is required, and `d` where not given follows from `points`, else from the other
+// measure (initial <-> target); the file kinds take d from the file.
 struct MeasureConfig {
-  std::string kind = "dirac";
+  MeasureKind kind = MeasureKind::dirac;
   index_t n = 1000;
   index_t d = 2;
   std::vector<std::vector<double>> points;  // empty: the origin
@@ -44,7 +51,7 @@ struct FlowConfig {
   std::uint64_t seed = 0;
 
   // [flow]
-  std::string scheme = "forward";  // backward | forward | particle
+  SchemeKind scheme = SchemeKind::forward;
   double tau = 0.05;
   index_t steps = 0;  // 0: run until t_end
   double t_end = 0;
@@ -52,15 +59,15 @@ struct FlowConfig {
   // (the paper's MNIST run: {{0, .5}, {5, 1}, {25, 2}, {50, 3}, {6000, 6}}). Empty: tau.
   std::vector<std::vector<double>> schedule;
   // The paper's start for r < 1: steps 1e-8, 1e-7, ... (factor 10) below tau, then one step up
-  // to time tau. "auto": on when r < 1.  "on" | "off" | "auto".
-  std::string warmup = "auto";
+  // to time tau. automatic: on when r < 1.
+  Warmup warmup = Warmup::automatic;
   double warmup_start = 1e-8;
-  std::string dtype = "auto";  // f32 | f64 | auto (f64 for particle, f32 for the neural schemes)
+  DTypeChoice dtype = DTypeChoice::automatic;  // automatic: f64 for particle, f32 otherwise
 
-  // [functional]
-  std::string functional = "interaction";  // interaction | mmd | barycenter | energy33
+  // [functional] (in TOML `kind` is required)
+  FunctionalKind functional = FunctionalKind::interaction;
   double r = 1.0;
-  std::string estimator = "exact";  // exact | sliced (r = 1)
+  Estimator estimator = Estimator::exact;  // sliced: r = 1
   index_t directions = 256;         // sliced: projections per evaluation
 
   // [initial], [target]
@@ -99,7 +106,9 @@ struct FlowConfig {
   index_t blowup_step = 0;
 };
 
-// Reads TOML; `overrides` are "key=value" strings (value parsed as TOML, key dotted:
+// Reads TOML; what defines the problem must be given: [functional] kind, [initial] kind, a
+// [target] for mmd and [[target.measures]] for barycenter (bad input naming what is missing).
+// `overrides` are "key=value" strings (value parsed as TOML, key dotted:
 // "flow.tau=0.1"). Unknown keys, wrong types and out-of-range values are bad-input errors naming
 // the key. The result is validated. load_flow_config resolves relative measure `path`s in the
 // file against the file's directory (made absolute); paths given in overrides, and all paths of
@@ -108,14 +117,29 @@ FlowConfig parse_flow_config(const std::string& toml_text, const std::string& na
                              const std::vector<std::string>& overrides = {});
 FlowConfig load_flow_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// Checks every value and the combination (scheme vs r, estimator vs r, ...); throws bad input
-// naming the key.
+// Checks every value (the schema's checks), each measure, and the paper's constraints
+// (check_paper_constraints); throws bad input naming the key.
 void validate(const FlowConfig& cfg);
+
+// The combinations the paper excludes and flows that cannot move, from the config alone:
+// scheme vs r vs initial atoms, estimator vs r, particles that start coincident. Throws bad input
+// with the reason. Called by validate.
+void check_paper_constraints(const FlowConfig& cfg);
+// Paper Sect. 5: for r < 1 the forward scheme (the directional derivative) is undefined at a
+// measure with atoms: no steepest descent direction exists. Throws bad input (key functional.r)
+// when r < 1; `atoms` says where the atoms are. The one place of this rule: the config check, the
+// initial samples and the directional derivative's coincident pairs all call it.
+void refuse_forward_at_atoms(double r, const std::string& atoms);
 
 // The resolved configuration as TOML text (round-trips through parse_flow_config) and as one JSON
 // object (for manifest.json).
 std::string to_toml(const FlowConfig& cfg);
 std::string to_json(const FlowConfig& cfg);
+
+// The reference of every key (name, type, default, help), generated from the schema table:
+// plain text for `nwgf run --help-config`, or the Markdown table of the README.
+enum class ReferenceFormat { text, markdown };
+std::string config_reference(ReferenceFormat format);
 
 // Values that "auto"/0 resolve to.
 DType resolved_dtype(const FlowConfig& cfg);

@@ -11,6 +11,13 @@
 namespace nwgf {
 namespace {
 
+// The directional derivative met coincident sample pairs: undefined for r < 1.
+void refuse_coincident(double r, index_t coincident) {
+  if (coincident > 0) {
+    refuse_forward_at_atoms(r, std::to_string(coincident) + " coincident sample pairs");
+  }
+}
+
 // A double result of a kernel: written on ctx's device, read back on the host.
 class Scalar {
  public:
@@ -30,11 +37,11 @@ class Scalar {
 template <class T>
 class RieszFunctional final : public Functional<T> {
  public:
-  RieszFunctional(const Context& ctx, const FlowConfig& cfg, index_t d, index_t max_rows,
+  RieszFunctional(const Context& ctx, const FunctionalSpec& spec, index_t d, index_t max_rows,
                   const std::vector<WeightedPoints>& targets)
-      : r_(cfg.r), d_(d), scalar_(ctx) {
+      : r_(spec.r), d_(d), scalar_(ctx) {
     std::vector<T> t, b;
-    std::vector<double> alpha = cfg.weights;
+    std::vector<double> alpha = spec.weights;
     if (alpha.empty()) alpha.assign(targets.size(), 1.0 / double(targets.size()));
     for (std::size_t k = 0; k < targets.size(); ++k) {
       const auto& tk = targets[k];
@@ -55,11 +62,11 @@ class RieszFunctional final : public Functional<T> {
       riesz_energy<T>(ctx, tview(), b_.data(), tview(), b_.data(), r_, scalar_.ptr(), &ws_);
       energy_nu_ = -0.5 * scalar_.get(ctx);
     }
-    if (cfg.estimator == "sliced") {
+    if (spec.estimator == Estimator::sliced) {
       if (m_ > 0 && !uniform_b_) {
         throw_bad_input("functional.estimator: sliced needs equal weights on all target points");
       }
-      sliced_.emplace(ctx, max_rows, m_, d, int(cfg.directions));
+      sliced_.emplace(ctx, max_rows, m_, d, int(spec.directions));
       sliced_grad_ = Buffer<T>(ctx, max_rows * d);
     }
   }
@@ -180,13 +187,7 @@ class RieszFunctional final : public Functional<T> {
   ConstPointsView<T> zero_view() const {
     return ConstPointsView<T>(zero_w_.data(), m_, d_, zero_w_.device());
   }
-  void check_coincident(index_t coincident) const {
-    if (r_ < 1 && coincident > 0) {
-      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 at a measure with "
-                      "atoms (" + std::to_string(coincident) +
-                      " coincident sample pairs; paper Sect. 5): use the backward scheme");
-    }
-  }
+  void check_coincident(index_t coincident) const { refuse_coincident(r_, coincident); }
 
   double r_;
   index_t d_, m_ = 0;
@@ -239,10 +240,7 @@ class Energy33 final : public Functional<T> {
                          column(v, half, n - half), a2, r_, scalar_.ptr(),
                          column(grad_v, 0, half), column(grad_v, half, n - half), T(scale * ce),
                          true, &coincident, &ws_);
-    if (r_ < 1 && coincident > 0) {
-      throw_bad_input("functional.r: the forward scheme is undefined for r < 1 at a measure with "
-                      "atoms (" + std::to_string(coincident) + " coincident sample pairs)");
-    }
+    refuse_coincident(r_, coincident);
     return p / double(n) + ce * scalar_.get(ctx);
   }
 
@@ -280,13 +278,17 @@ class Energy33 final : public Functional<T> {
 
 }  // namespace
 
+FunctionalSpec functional_spec(const FlowConfig& cfg) {
+  return {cfg.functional, cfg.r, cfg.estimator, cfg.directions, cfg.weights};
+}
+
 template <class T>
-std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FunctionalSpec& spec,
                                                index_t d, index_t max_rows,
                                                const std::vector<WeightedPoints>& targets) {
-  if (cfg.functional == "energy33") {
+  if (spec.kind == FunctionalKind::energy33) {
     if (d != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
-    return std::make_unique<Energy33<T>>(ctx, cfg.r, max_rows);
+    return std::make_unique<Energy33<T>>(ctx, spec.r, max_rows);
   }
   for (const auto& t : targets) {
     if (t.x.cols != d) {
@@ -295,20 +297,20 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowCon
     }
     if (t.x.rows < 1) throw_bad_input("target: the target measure has no points");
   }
-  return std::make_unique<RieszFunctional<T>>(ctx, cfg, d, max_rows, targets);
+  return std::make_unique<RieszFunctional<T>>(ctx, spec, d, max_rows, targets);
 }
 
 template <class T>
-std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FunctionalSpec& spec,
                                                index_t d, index_t max_rows,
                                                const std::vector<HostMatrix<double>>& targets) {
   std::vector<WeightedPoints> w;
   for (const auto& t : targets) w.push_back({t, {}});
-  return make_functional<T>(ctx, cfg, d, max_rows, w);
+  return make_functional<T>(ctx, spec, d, max_rows, w);
 }
 
-#define NWGF_INSTANTIATE(T, Targets)                                                     \
-  template std::unique_ptr<Functional<T>> make_functional<T>(const Context&, const FlowConfig&, \
+#define NWGF_INSTANTIATE(T, Targets)                                                         \
+  template std::unique_ptr<Functional<T>> make_functional<T>(const Context&, const FunctionalSpec&, \
                                                              index_t, index_t, const Targets&);
 NWGF_INSTANTIATE(float, std::vector<WeightedPoints>)
 NWGF_INSTANTIATE(double, std::vector<WeightedPoints>)

@@ -1,5 +1,5 @@
 #pragma once
-// The functionals F of a flow, estimated from samples (issue 6, "Functionals"). Conventions:
+// The functionals F of a flow, estimated from samples. Conventions:
 // K(x, y) = -|x - y|^r, E_K(mu) = 1/2 ∫∫ K dmu dmu, D_K^2(mu, nu) = E_K(mu - nu).
 //
 //   interaction  F = E_K(mu)
@@ -59,18 +59,42 @@ class Functional {
   }
 };
 
-// Builds the functional of cfg for point sets of dimension d and at most max_rows rows per call
+// What defines a functional, without the rest of a flow's config ([functional] and the
+// barycenter weights of [target]).
+struct FunctionalSpec {
+  FunctionalKind kind = FunctionalKind::interaction;
+  double r = 1.0;                         // K(x, y) = -|x - y|^r, 0 < r < 2
+  Estimator estimator = Estimator::exact;  // sliced: r = 1
+  index_t directions = 256;                // sliced: projections per evaluation
+  std::vector<double> weights;             // barycenter: alpha_k (empty: equal)
+};
+FunctionalSpec functional_spec(const FlowConfig& cfg);
+
+// Builds the functional for point sets of dimension d and at most max_rows rows per call
 // (batch estimates use 2B rows; value/particle_gradient use N). `targets` are the target
-// measures as weighted points ([target] for mmd, [target.measures] for barycenter, mixed with the
-// weights alpha_k; empty otherwise).
+// measures as weighted points (nu for mmd, the mu_k for barycenter, mixed with the weights
+// alpha_k; empty otherwise).
 template <class T>
-std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FunctionalSpec& spec,
                                                index_t d, index_t max_rows,
                                                const std::vector<WeightedPoints>& targets);
 // The same with equally weighted target points.
 template <class T>
-std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FunctionalSpec& spec,
                                                index_t d, index_t max_rows,
                                                const std::vector<HostMatrix<double>>& targets);
+// The functional of a flow's config.
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<WeightedPoints>& targets) {
+  return make_functional<T>(ctx, functional_spec(cfg), d, max_rows, targets);
+}
+template <class T>
+std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowConfig& cfg,
+                                               index_t d, index_t max_rows,
+                                               const std::vector<HostMatrix<double>>& targets) {
+  return make_functional<T>(ctx, functional_spec(cfg), d, max_rows, targets);
+}
 
 }  // namespace nwgf

@@ -136,9 +136,9 @@ std::vector<double> image_density(const std::string& path, double blur, double b
 
 HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                                   const std::string& key) {
-  if (m.kind == "npy") return read_npy<double>(m.path);
-  if (m.kind == "idx") return read_idx(m.path, m.n);
-  if (m.kind == "image") return sample_image(m, seed, stream, key);
+  if (m.kind == MeasureKind::npy) return read_npy<double>(m.path);
+  if (m.kind == MeasureKind::idx) return read_idx(m.path, m.n);
+  if (m.kind == MeasureKind::image) return sample_image(m, seed, stream, key);
   HostMatrix<double> x;
   x.rows = m.n;
   x.cols = m.d;
@@ -153,12 +153,12 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
   for (index_t i = 0; i < m.n; ++i) {
     while (i >= first[std::size_t(centre + 1)]) ++centre;
     double* row = &x.data[std::size_t(i * d)];
-    const auto& c = centres[std::size_t(m.kind == "uniform" || m.kind == "dirac" ? 0 : centre)];
-    if (m.kind == "dirac" || m.kind == "diracs") {
+    const auto& c = centres[std::size_t(m.kind == MeasureKind::uniform || m.kind == MeasureKind::dirac ? 0 : centre)];
+    if (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs) {
       std::copy(c.begin(), c.end(), row);
-    } else if (m.kind == "square") {
+    } else if (m.kind == MeasureKind::square) {
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + m.radius * (2 * u(i * d + j) - 1);
-    } else if (m.kind == "square_boundary") {
+    } else if (m.kind == MeasureKind::square_boundary) {
       // 2d faces of equal area: the first uniform picks the face (coordinate and side), the rest
       // place the point on it.
       const index_t face = std::min<index_t>(index_t(u(i * (d + 1)) * double(2 * d)), 2 * d - 1);
@@ -166,9 +166,9 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
         const double v = j == face / 2 ? (face % 2 == 0 ? 1.0 : -1.0) : 2 * u(i * (d + 1) + 1 + j) - 1;
         row[j] = c[std::size_t(j)] + m.radius * v;
       }
-    } else if (m.kind == "gaussian") {
+    } else if (m.kind == MeasureKind::gaussian) {
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + m.radius * z(i * d + j);
-    } else if (m.kind == "circle") {
+    } else if (m.kind == MeasureKind::circle) {
       // A normalised Gaussian vector is uniform on the sphere.
       double norm2 = 0;
       for (index_t j = 0; j < d; ++j) {
@@ -177,10 +177,10 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
       }
       const double s = m.radius / std::sqrt(norm2);
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + s * row[j];
-    } else if (m.kind == "uniform") {
+    } else if (m.kind == MeasureKind::uniform) {
       for (index_t j = 0; j < d; ++j) row[j] = m.low + (m.high - m.low) * u(i * d + j);
     } else {
-      throw_bad_input(key + ".kind: unknown measure '" + m.kind + "'");
+      throw_bad_input(key + ".kind: unknown measure '" + std::string(to_text(m.kind)) + "'");
     }
   }
   return x;
@@ -189,13 +189,13 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
 WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                               const std::string& key, bool atoms) {
   WeightedPoints t;
-  if (atoms && (m.kind == "dirac" || m.kind == "diracs")) {
+  if (atoms && (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs)) {
     auto points = measure_points(m);
-    if (m.kind == "dirac") points.resize(1);
+    if (m.kind == MeasureKind::dirac) points.resize(1);
     t.x.rows = index_t(points.size());
     t.x.cols = m.d;
     for (const auto& p : points) t.x.data.insert(t.x.data.end(), p.begin(), p.end());
-    if (m.kind == "diracs" && !m.weights.empty()) {
+    if (m.kind == MeasureKind::diracs && !m.weights.empty()) {
       const double total = std::accumulate(m.weights.begin(), m.weights.end(), 0.0);
       for (double w : m.weights) t.w.push_back(w / total);
     }

@@ -17,7 +17,7 @@ template <class T>
 class NeuralScheme final : public Scheme<T> {
  public:
   NeuralScheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f, index_t n, index_t d)
-      : forward_(cfg.scheme == "forward"),
+      : forward_(cfg.scheme == SchemeKind::forward),
         r_(cfg.r),
         f_(f),
         seed_(cfg.seed),
@@ -267,7 +267,7 @@ class ParticleScheme final : public Scheme<T> {
 template <class T>
 std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f,
                                        index_t n, index_t d) {
-  if (cfg.scheme == "particle") return std::make_unique<ParticleScheme<T>>(ctx, cfg, f, n, d);
+  if (cfg.scheme == SchemeKind::particle) return std::make_unique<ParticleScheme<T>>(ctx, cfg, f, n, d);
   return std::make_unique<NeuralScheme<T>>(ctx, cfg, f, n, d);
 }
 

@@ -31,4 +31,21 @@ bool TimeSteps::more(index_t n, double time) const {
   return time < t_end_ * (1 - 1e-12);
 }
 
+// The run loop's own walk (step n from `time`, while more(n, time)); constant steps in closed form.
+index_t TimeSteps::total_steps() const {
+  if (steps_ > 0) return steps_;
+  if (constant_) return index_t(std::ceil(t_end_ / base_ - 1e-9));
+  index_t n = 0;
+  for (double time = 0; more(n + 1, time);) time += tau(++n, time);
+  return n;
+}
+
+double TimeSteps::end_time() const {
+  if (steps_ == 0) return t_end_;
+  if (constant_) return double(steps_) * base_;
+  double time = 0;
+  for (index_t n = 1; n <= steps_; ++n) time += tau(n, time);
+  return time;
+}
+
 }  // namespace nwgf

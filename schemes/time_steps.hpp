@@ -16,6 +16,10 @@ class TimeSteps {
   bool more(index_t n, double time) const;
   // True when every step has the same size (the JKO iterate of Thm 5.2 is then known).
   bool constant() const { return constant_; }
+  // The run's length: the number of steps taken and the time reached after the last one (with
+  // the schedule and the warm-up; t_end itself for a run until t_end).
+  index_t total_steps() const;
+  double end_time() const;
 
  private:
   double base_;

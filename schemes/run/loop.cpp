@@ -75,17 +75,14 @@ class Runner {
         cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial");
     n_ = x0.rows;
     d_ = x0.cols;
-    if (cfg_.scheme == "forward" && cfg_.r < 1 && has_atoms(x0)) {
-      throw_bad_input(
-          "functional.r: the forward scheme is undefined for r < 1 from a measure with "
-          "atoms (the initial samples repeat points; paper Sect. 5): use the backward "
-          "scheme");
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1 && has_atoms(x0)) {
+      refuse_forward_at_atoms(cfg_.r, "the initial samples repeat points");
     }
     // Atoms stay atoms (with their masses) for the exact estimators; the sliced one needs
     // equally weighted samples.
-    const bool atoms = cfg_.estimator == "exact";
+    const bool atoms = cfg_.estimator == Estimator::exact;
     std::vector<WeightedPoints> targets;
-    if (cfg_.functional == "mmd") {
+    if (cfg_.functional == FunctionalKind::mmd) {
       targets.push_back(target_measure(cfg_.target, cfg_.seed,
                                        random_stream(RandomPurpose::target, 0), "target", atoms));
     }
@@ -117,7 +114,7 @@ class Runner {
     // found during a step) leaves the manifest saying failed, never running or done.
     try {
       if (files_) dir_.prepare(to_toml(cfg_));
-      const double end_time = cfg_.steps > 0 ? double(cfg_.steps) * cfg_.tau : cfg_.t_end;
+      const double end_time = steps_.end_time();
       const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
                            end_time, x0,           targets, reference_->problem()};
       for (const auto& o : opt_.observers) o->start(start);
@@ -128,9 +125,7 @@ class Runner {
         record(s0, true);
         if (files_) write_checkpoint(0, 0);
       }
-      const index_t total =
-          cfg_.steps > 0 ? cfg_.steps : index_t(std::ceil(cfg_.t_end / cfg_.tau - 1e-9));
-      Progress progress(opt_.progress && cfg_.progress, total);
+      Progress progress(opt_.progress && cfg_.progress, steps_.total_steps());
       while (!stopped && steps_.more(n + 1, time)) {
         ++n;
         const double tau = steps_.tau(n, time);
@@ -208,7 +203,7 @@ class Runner {
     m.time = time;
     m.n = (long long)n_;
     m.d = (long long)d_;
-    if (cfg_.scheme != "particle") m.latent_dim = (long long)latent_dim(cfg_);
+    if (cfg_.scheme != SchemeKind::particle) m.latent_dim = (long long)latent_dim(cfg_);
     m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
     m.config_json = to_json(cfg_);
     dir_.write_manifest(m);

@@ -14,15 +14,16 @@ namespace nwgf {
 namespace {
 
 bool dirac_like(const MeasureConfig& m) {
-  const bool tiny = (m.kind == "square" || m.kind == "circle" || m.kind == "gaussian") &&
+  const bool tiny = (m.kind == MeasureKind::square || m.kind == MeasureKind::circle ||
+                     m.kind == MeasureKind::gaussian) &&
                     m.points.size() <= 1 && m.radius <= 1e-6;
-  return m.kind == "dirac" || tiny;
+  return m.kind == MeasureKind::dirac || tiny;
 }
 
 std::vector<double> first_point(const MeasureConfig& m) { return measure_points(m)[0]; }
 
 bool unit_curve_at_origin(const MeasureConfig& m) {
-  if (m.kind != "circle" && m.kind != "square_boundary") return false;
+  if (m.kind != MeasureKind::circle && m.kind != MeasureKind::square_boundary) return false;
   if (m.d != 2 || m.radius != 1 || m.points.size() > 1) return false;
   return m.points.empty() || (m.points[0][0] == 0 && m.points[0][1] == 0);
 }
@@ -32,28 +33,28 @@ bool unit_curve_at_origin(const MeasureConfig& m) {
 ReferenceProblem reference_problem(const FlowConfig& cfg) {
   ReferenceProblem p;
   p.r = cfg.r;
-  if (cfg.functional == "interaction" && dirac_like(cfg.initial)) {
+  if (cfg.functional == FunctionalKind::interaction && dirac_like(cfg.initial)) {
     p.kind = AnalyticReference::interaction;
     p.start = first_point(cfg.initial);
     return p;
   }
-  if (cfg.functional == "mmd" && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
-      (cfg.target.kind == "dirac" ||
-       (cfg.target.kind == "diracs" && cfg.target.points.size() == 1)) &&
+  if (cfg.functional == FunctionalKind::mmd && cfg.r == 1 && cfg.initial.d == 1 && dirac_like(cfg.initial) &&
+      (cfg.target.kind == MeasureKind::dirac ||
+       (cfg.target.kind == MeasureKind::diracs && cfg.target.points.size() == 1)) &&
       first_point(cfg.initial)[0] != first_point(cfg.target)[0]) {
     p.kind = AnalyticReference::line;
     p.start = first_point(cfg.initial);
     p.target = first_point(cfg.target)[0];
     return p;
   }
-  if (cfg.functional == "barycenter" && cfg.initial.d == 2 && !cfg.targets.empty()) {
+  if (cfg.functional == FunctionalKind::barycenter && cfg.initial.d == 2 && !cfg.targets.empty()) {
     bool all = true;
     for (const auto& m : cfg.targets) all = all && unit_curve_at_origin(m);
     if (all) {
       p.kind = AnalyticReference::barycenter;
       for (std::size_t k = 0; k < cfg.targets.size(); ++k) {
         p.components.push_back(
-            {cfg.targets[k].kind == "circle" ? Curve2d::unit_circle : Curve2d::square_boundary,
+            {cfg.targets[k].kind == MeasureKind::circle ? Curve2d::unit_circle : Curve2d::square_boundary,
              cfg.weights.empty() ? 1.0 / double(cfg.targets.size()) : cfg.weights[k]});
       }
     }
@@ -106,13 +107,13 @@ void ReferenceMetrics::evaluate(const Context& ctx, StepInfo& s, index_t step,
   s.mmd2_analytic = mmd2_unbiased(ctx, x, y, cfg_.r);
   if (problem_.kind != AnalyticReference::interaction) return;
   double iterate = StepInfo::none;
-  if (cfg_.scheme == "backward") {
+  if (cfg_.scheme == SchemeKind::backward) {
     if (constant_steps) {
       iterate = jko_scale(cfg_.r, cfg_.tau, int(step));
     } else if (cfg_.r == 1) {
       iterate = s.time;  // t_{tau,n} = sum of the steps for r = 1
     }
-  } else if (cfg_.scheme == "forward" && cfg_.r == 1) {
+  } else if (cfg_.scheme == SchemeKind::forward && cfg_.r == 1) {
     iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
   }
   if (std::isfinite(iterate)) {

@@ -58,3 +58,19 @@ TEST_CASE("bad invocations exit 2 with one error line naming the culprit") {
   expect_bad_input("--threads abc devices", "--threads");
   expect_bad_input("devices", "NWGF_THREADS", "NWGF_THREADS=lots");
 }
+
+TEST_CASE("nwgf run --help-config prints the config reference") {
+  const auto t = run_cli("run --help-config");
+  CHECK(t.exit_code == 0);
+  CHECK(t.out.find("[functional]") != std::string::npos);
+  CHECK(t.out.find("kind (interaction | mmd | barycenter | energy33; required)") !=
+        std::string::npos);
+  CHECK(t.out.find("  tau (number; default 0.05)") != std::string::npos);
+  const auto m = run_cli("run --help-config=markdown");
+  CHECK(m.exit_code == 0);
+  CHECK(m.out.rfind("| key | type | default | meaning |\n", 0) == 0);
+  CHECK(m.out.find("| `[flow] scheme` | backward \\| forward \\| particle | `\"forward\"` |") !=
+        std::string::npos);
+  expect_bad_input("run --help-config=yaml", "--help-config");
+  expect_bad_input("run", "config");
+}

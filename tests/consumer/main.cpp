@@ -24,12 +24,12 @@ int main() {
   // The particle flow of the interaction energy (r = 1) from a tiny square around 0, in code.
   nwgf::FlowConfig cfg;
   cfg.seed = 3;
-  cfg.scheme = "particle";
+  cfg.scheme = nwgf::SchemeKind::particle;
   cfg.tau = 0.05;
   cfg.steps = 10;
-  cfg.functional = "interaction";
+  cfg.functional = nwgf::FunctionalKind::interaction;
   cfg.r = 1.0;
-  cfg.initial.kind = "square";
+  cfg.initial.kind = nwgf::MeasureKind::square;
   cfg.initial.n = 300;
   cfg.initial.d = 2;
   cfg.initial.radius = 1e-9;

@@ -257,13 +257,13 @@ struct Recorder final : RunObserver {
 
 FlowConfig small_flow() {
   FlowConfig cfg;
-  cfg.scheme = "particle";
+  cfg.scheme = SchemeKind::particle;
   cfg.tau = 0.05;
   cfg.steps = 4;
   cfg.every = 2;
-  cfg.functional = "interaction";
+  cfg.functional = FunctionalKind::interaction;
   cfg.r = 1.0;
-  cfg.initial.kind = "square";
+  cfg.initial.kind = MeasureKind::square;
   cfg.initial.n = 40;
   cfg.initial.d = 2;
   cfg.initial.radius = 1e-9;

@@ -52,7 +52,7 @@ void check_against_limit_curve(const FlowConfig& cfg) {
   const RunResult res = run_flow(cfg, opt);
   const index_t n = res.samples.rows, d = res.samples.cols;
   const Context ctx(Device::cpu, 1);
-  const double scale = cfg.scheme == "backward" ? jko_scale(cfg.r, cfg.tau, int(res.steps))
+  const double scale = cfg.scheme == SchemeKind::backward ? jko_scale(cfg.r, cfg.tau, int(res.steps))
                                                 : limit_scale(cfg.r, res.time);
   const double dilation = std::pow(1.05, 1 / (2 - cfg.r));
   const auto reference = exact_samples(d, cfg.r, scale, 10 * n, 1001);
@@ -60,7 +60,7 @@ void check_against_limit_curve(const FlowConfig& cfg) {
   const double scheme = mmd2_to(ctx, res.samples, reference, cfg.r);
   const double baseline = mmd2_to(ctx, dilated, reference, cfg.r);
   const double exact = mmd2_to(ctx, exact_samples(d, cfg.r, scale, n, 1003), reference, cfg.r);
-  MESSAGE(cfg.scheme << " r=" << cfg.r << " d=" << d << " t=" << res.time
+  MESSAGE(to_text(cfg.scheme) << " r=" << cfg.r << " d=" << d << " t=" << res.time
                      << ": MMD^2 (up to a shared constant) scheme " << scheme
                      << ", exact samples at 1.05 t " << baseline << ", at t " << exact);
   CHECK(scheme < baseline);
@@ -72,12 +72,12 @@ void check_against_limit_curve(const FlowConfig& cfg) {
 FlowConfig dirac_config(const std::string& scheme, double r, index_t d, index_t n) {
   FlowConfig c;
   c.seed = 5;
-  c.scheme = scheme;
-  c.functional = "interaction";
+  c.scheme = enum_from_text<SchemeKind>(scheme, "scheme");
+  c.functional = FunctionalKind::interaction;
   c.r = r;
   c.tau = 0.05;
   c.steps = 4;
-  c.initial.kind = "dirac";
+  c.initial.kind = MeasureKind::dirac;
   c.initial.n = n;
   c.initial.d = d;
   c.hidden = {64, 64};
@@ -113,11 +113,11 @@ std::vector<double> random_points(index_t n, index_t d, std::uint64_t stream) {
 
 FlowConfig mmd_config(double r) {
   FlowConfig c;
-  c.functional = "mmd";
+  c.functional = FunctionalKind::mmd;
   c.r = r;
   c.steps = 1;
   c.initial.d = 3;
-  c.target.kind = "gaussian";
+  c.target.kind = MeasureKind::gaussian;
   c.target.n = 7;
   c.target.d = 3;
   c.target.radius = 1;
@@ -135,11 +135,11 @@ TEST_CASE("functional: batch gradient, directional derivative and particle gradi
     index_t d = 3;
     std::vector<HostMatrix<double>> targets{sample_measure(cfg.target, 3, 3, "target")};
     if (variant >= 3) {  // energy (33) of App. H
-      cfg.functional = "energy33";
+      cfg.functional = FunctionalKind::energy33;
       d = 2;
       targets.clear();
     }
-    CAPTURE(cfg.functional);
+    CAPTURE(to_text(cfg.functional));
     CAPTURE(r);
     auto f = make_functional<double>(ctx, cfg, d, 12, targets);
     const index_t rows = 8;
@@ -203,11 +203,11 @@ TEST_CASE("functional: MMD value equals the V-statistic D_K^2 and vanishes at th
 TEST_CASE("functional: the sliced estimator matches the exact one on average (r = 1)") {
   const Context ctx(Device::cpu, 1);
   FlowConfig cfg = mmd_config(1.0);
-  cfg.estimator = "sliced";
+  cfg.estimator = Estimator::sliced;
   cfg.directions = 4096;
   const auto target = sample_measure(cfg.target, 3, 3, "target");
   auto sliced = make_functional<double>(ctx, cfg, 3, 200, {target});
-  cfg.estimator = "exact";
+  cfg.estimator = Estimator::exact;
   auto exact = make_functional<double>(ctx, cfg, 3, 200, {target});
   const auto x = random_points(200, 3, 4);
   sliced->draw(ctx, 1, 2, 3);
@@ -232,7 +232,7 @@ TEST_CASE("functional: the sliced estimator matches the exact one on average (r 
 
 TEST_CASE("measures: kinds, sizes and atoms") {
   MeasureConfig m;
-  m.kind = "circle";
+  m.kind = MeasureKind::circle;
   m.n = 100;
   m.d = 3;
   m.radius = 2;
@@ -244,13 +244,13 @@ TEST_CASE("measures: kinds, sizes and atoms") {
     CHECK(std::sqrt(dx * dx + dy * dy + dz * dz) == doctest::Approx(2));
   }
   CHECK_FALSE(has_atoms(c));
-  m.kind = "diracs";
+  m.kind = MeasureKind::diracs;
   m.points = {{1, 0, 0}, {0, 1, 0}};
   const auto a = sample_measure(m, 1, 1, "initial");
   CHECK(has_atoms(a));
   CHECK(a.data[0] == 1);
   CHECK(a.data[std::size_t(3 * 99 + 1)] == 1);
-  m.kind = "uniform";
+  m.kind = MeasureKind::uniform;
   m.low = -1;
   m.high = 3;
   const auto u = sample_measure(m, 1, 1, "initial");
@@ -271,7 +271,7 @@ TEST_CASE("validation: backward scheme, r = 1.5, d = 2") {
 
 TEST_CASE("validation: particle flow, r = 1, d = 10") {
   FlowConfig c = dirac_config("particle", 1.0, 10, 1000);
-  c.initial.kind = "square";
+  c.initial.kind = MeasureKind::square;
   c.initial.radius = 1e-9;
   check_against_limit_curve(c);
 }

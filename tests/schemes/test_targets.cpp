@@ -51,7 +51,7 @@ double mmd2_naive(const HostMatrix<double>& x, const HostMatrix<double>& y,
 
 TEST_CASE("square_boundary: on the cube's boundary, faces equally likely, uniform on each") {
   MeasureConfig m;
-  m.kind = "square_boundary";
+  m.kind = MeasureKind::square_boundary;
   m.d = 3;
   m.n = 60000;
   m.radius = 2;
@@ -81,7 +81,7 @@ TEST_CASE("square_boundary: on the cube's boundary, faces equally likely, unifor
 
 TEST_CASE("diracs with weights: the initial samples split in proportion to the masses") {
   MeasureConfig m;
-  m.kind = "diracs";
+  m.kind = MeasureKind::diracs;
   m.d = 2;
   m.n = 1000;
   m.points = {{0, 0}, {1, 0}, {0, 1}};
@@ -106,10 +106,10 @@ TEST_CASE("diracs with weights: the initial samples split in proportion to the m
 TEST_CASE("weighted atoms in the mmd functional: value and gradient match a plain loop") {
   const Context ctx(Device::cpu, 2);
   FlowConfig cfg;
-  cfg.functional = "mmd";
+  cfg.functional = FunctionalKind::mmd;
   cfg.r = 1.3;
   MeasureConfig m;
-  m.kind = "diracs";
+  m.kind = MeasureKind::diracs;
   m.d = 2;
   m.points = {{-1, -1}, {1, 1}, {0.5, -2}};
   m.weights = {0.5, 0.3, 0.2};
@@ -167,7 +167,7 @@ TEST_CASE("image measure: the blur against a direct 2-D Gaussian, orientation, s
   // Sampling: pixel frequencies follow the density (chi-square, 300 000 samples), and the picture
   // maps to [-box, box] with y up: pixel (5, 3) of 16 x 12 sits left of and above the centre.
   MeasureConfig m;
-  m.kind = "image";
+  m.kind = MeasureKind::image;
   m.path = path;
   m.n = 300000;
   m.blur = sigma;
@@ -206,7 +206,7 @@ TEST_CASE("image measure: a white picture has no mass; the background blurs add 
   const std::string path = test::tmp_path("white.png");
   write_png(path, white);
   MeasureConfig m;
-  m.kind = "image";
+  m.kind = MeasureKind::image;
   m.path = path;
   m.n = 10;
   CHECK_THROWS_AS(sample_measure(m, 1, 1, "target"), Error);
@@ -228,13 +228,13 @@ TEST_CASE("idx measure: the first n Fashion-MNIST images as 784-D rows in [0, 1]
     return;
   }
   FlowConfig cfg;
-  cfg.functional = "mmd";
-  cfg.scheme = "particle";
+  cfg.functional = FunctionalKind::mmd;
+  cfg.scheme = SchemeKind::particle;
   cfg.steps = 1;
-  cfg.initial.kind = "uniform";
+  cfg.initial.kind = MeasureKind::uniform;
   cfg.initial.d = 784;
   cfg.initial.n = 10;
-  cfg.target.kind = "idx";
+  cfg.target.kind = MeasureKind::idx;
   cfg.target.path = file;
   cfg.target.n = 25;
   validate(cfg);
@@ -251,17 +251,17 @@ TEST_CASE("line flow reference: moved and dilated App. G flow matches a fine par
   // delta_2 to delta_{-1} (L = 3, leftwards): the particle flow with a small step from a 1e-9
   // interval is close to the reference; the undilated formula (t instead of t / L) is far.
   FlowConfig cfg;
-  cfg.scheme = "particle";
-  cfg.functional = "mmd";
+  cfg.scheme = SchemeKind::particle;
+  cfg.functional = FunctionalKind::mmd;
   cfg.r = 1;
   cfg.tau = 0.01;
   cfg.steps = 120;
-  cfg.initial.kind = "square";
+  cfg.initial.kind = MeasureKind::square;
   cfg.initial.d = 1;
   cfg.initial.n = 400;
   cfg.initial.radius = 1e-9;
   cfg.initial.points = {{2}};
-  cfg.target.kind = "dirac";
+  cfg.target.kind = MeasureKind::dirac;
   cfg.target.d = 1;
   cfg.target.points = {{-1}};
   cfg.plots = false;
@@ -299,12 +299,12 @@ TEST_CASE("line flow reference: moved and dilated App. G flow matches a fine par
 
 TEST_CASE("barycenter reference: the mixture of the unit circle and the square's boundary") {
   FlowConfig cfg;
-  cfg.functional = "barycenter";
+  cfg.functional = FunctionalKind::barycenter;
   cfg.initial.d = 2;
   MeasureConfig circle, square;
-  circle.kind = "circle";
+  circle.kind = MeasureKind::circle;
   circle.radius = 1;
-  square.kind = "square_boundary";
+  square.kind = MeasureKind::square_boundary;
   square.radius = 1;
   cfg.targets = {circle, square};
   cfg.weights = {0.3, 0.7};

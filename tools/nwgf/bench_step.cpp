@@ -32,7 +32,7 @@ int bench(const GlobalOptions& g, const StepArgs& a, FlowConfig cfg) {
   set_threads(ctx.threads());
   // Samples spread like the flow after a few steps (a small Gaussian), so no pair coincides.
   MeasureConfig m;
-  m.kind = "gaussian";
+  m.kind = MeasureKind::gaussian;
   m.n = a.n;
   m.d = a.d;
   m.radius = 0.1;
@@ -63,15 +63,15 @@ int bench(const GlobalOptions& g, const StepArgs& a, FlowConfig cfg) {
 
 int run_bench(const GlobalOptions& g, const StepArgs& a) {
   FlowConfig cfg;
-  cfg.scheme = a.scheme;
+  cfg.scheme = enum_from_text<SchemeKind>(a.scheme, "--scheme");
   cfg.r = a.r;
-  cfg.estimator = a.estimator;
+  cfg.estimator = enum_from_text<Estimator>(a.estimator, "--estimator");
   cfg.directions = a.directions;
   cfg.tau = a.tau;
   cfg.steps = 1;
-  cfg.dtype = a.dtype;
+  cfg.dtype = enum_from_text<DTypeChoice>(a.dtype, "--dtype");
   cfg.batch = a.batch;
-  cfg.initial.kind = "gaussian";
+  cfg.initial.kind = MeasureKind::gaussian;
   cfg.initial.n = a.n;
   cfg.initial.d = a.d;
   cfg.initial.radius = 0.1;

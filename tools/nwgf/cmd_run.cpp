@@ -1,10 +1,13 @@
 // `nwgf run CONFIG.toml [--out DIR] [--backend auto|cpu|cuda] [--set key=value]... [--resume]`:
 // a thin client of schemes/flow.hpp (run_flow) that installs the run's pictures
 // (schemes/run/viz/run_plots.hpp). Exit codes: 0 done, 2 bad config/flag, 3 NaN/Inf.
+// `nwgf run --help-config[=text|markdown]`: the reference of every config key (the README's
+// table is the markdown form).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "engine/error.hpp"
 #include "engine/types.hpp"
 #include "schemes/flow.hpp"
 #include "schemes/run/viz/run_plots.hpp"
@@ -19,9 +22,21 @@ struct RunArgs {
   std::string backend = "auto";
   std::vector<std::string> sets;
   bool resume = false;
+  std::string help_config;  // "": run; "text" | "markdown": print the config reference
 };
 
 int run_command(const GlobalOptions& g, const RunArgs& a) {
+  if (!a.help_config.empty()) {
+    if (a.help_config != "text" && a.help_config != "markdown") {
+      throw_bad_input("--help-config: '" + a.help_config + "' is not one of text, markdown");
+    }
+    std::fputs(config_reference(a.help_config == "markdown" ? ReferenceFormat::markdown
+                                                            : ReferenceFormat::text)
+                   .c_str(),
+               stdout);
+    return 0;
+  }
+  if (a.config.empty()) throw_bad_input("config: a config file is required (nwgf run CONFIG.toml)");
   const FlowConfig cfg = load_flow_config(a.config, a.sets);
   RunOptions opt;
   opt.backend = parse_backend(a.backend);
@@ -40,7 +55,7 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
 CommandRegistrar reg("run", "Run a flow (backward, forward or particle scheme) from a TOML config",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        auto a = std::make_shared<RunArgs>();
-                       sub.add_option("config", a->config, "Config file (TOML)")->required();
+                       sub.add_option("config", a->config, "Config file (TOML)");
                        sub.add_option("--out", a->out, "Run directory (default runs/<config name>)");
                        sub.add_option("--backend", a->backend, "auto | cpu | cuda");
                        sub.add_option("--set", a->sets,
@@ -49,6 +64,11 @@ CommandRegistrar reg("run", "Run a flow (backward, forward or particle scheme) f
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
                        sub.add_flag("--resume", a->resume,
                                     "Continue from the checkpoint in the run directory");
+                       sub.add_option("--help-config", a->help_config,
+                                      "Print the reference of every config key (text | markdown) "
+                                      "and exit")
+                           ->expected(0, 1)
+                           ->default_str("text");
                        return [&g, a] { return run_command(g, *a); };
                      });
 

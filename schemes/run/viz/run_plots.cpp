@@ -31,7 +31,7 @@ class RunPlots final : public RunObserver {
     RenderOptions ro;
     ro.scatter.size = int(cfg_->plot_size);
     char title[96];
-    std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", cfg_->scheme.c_str(),
+    std::snprintf(title, sizeof title, "%s  step %lld  t = %.4g", std::string(to_text(cfg_->scheme)).c_str(),
                   (long long)s.step, s.time);
     ro.scatter.title = ro.tiles.title = title;
     apply_frame(ro.scatter, s.time);
@@ -107,14 +107,15 @@ class RunPlots final : public RunObserver {
       if (reference_.kind == AnalyticReference::interaction) series.push_back(b);
       po.title =
           std::string(bary ? "MMD^2 to the exact barycenter, " : "MMD^2 to the exact flow, ") +
-          cfg_->scheme + ", r = " + csv_number(cfg_->r) + ", d = " + std::to_string(d_);
+          std::string(to_text(cfg_->scheme)) + ", r = " + csv_number(cfg_->r) + ", d = " + std::to_string(d_);
       po.log_y = true;
     } else {
-      const bool mmd = cfg_->functional == "mmd";
+      const bool mmd = cfg_->functional == FunctionalKind::mmd;
       Series f{mmd ? "MMD^2 to the target" : "F", {}, {}, Rgb{31, 119, 180}};
       for (const auto& m : metrics) f.x.push_back(m.time), f.y.push_back(m.functional);
       series = {f};
-      po.title = cfg_->functional + " functional, " + cfg_->scheme;
+      po.title = std::string(to_text(cfg_->functional)) + " functional, " +
+                 std::string(to_text(cfg_->scheme));
       po.log_y = mmd;
     }
     write_png(dir_->path("plots/metrics.png"), render_lines(series, po));

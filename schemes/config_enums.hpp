@@ -1,0 +1,113 @@
+#pragma once
+// The closed sets of a flow config (CONTRACT.md, "Config"), each with its one text <-> enum
+// table. Text is what a TOML config and the CLI spell; `enum_from_text` throws bad input naming
+// the key and listing the allowed words.
+#include <string>
+#include <string_view>
+
+namespace nwgf {
+
+enum class SchemeKind { backward, forward, particle };
+enum class FunctionalKind { interaction, mmd, barycenter, energy33 };
+enum class Estimator { exact, sliced };
+enum class Warmup { automatic, on, off };     // automatic: on when r < 1
+enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
+enum class MeasureKind {
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image
+};
+
+// One word of an enum: the canonical spelling first; later entries with the same value are
+// accepted aliases (read, never written).
+template <class E>
+struct EnumWord {
+  E value;
+  std::string_view text;
+};
+
+template <class E>
+struct EnumWords;  // specialised below: static constexpr EnumWord<E> words[]
+
+template <>
+struct EnumWords<SchemeKind> {
+  static constexpr EnumWord<SchemeKind> words[] = {
+      {SchemeKind::backward, "backward"}, {SchemeKind::forward, "forward"}, {SchemeKind::particle, "particle"}};
+};
+template <>
+struct EnumWords<FunctionalKind> {
+  static constexpr EnumWord<FunctionalKind> words[] = {{FunctionalKind::interaction, "interaction"},
+                                                       {FunctionalKind::mmd, "mmd"},
+                                                       {FunctionalKind::barycenter, "barycenter"},
+                                                       {FunctionalKind::energy33, "energy33"}};
+};
+template <>
+struct EnumWords<Estimator> {
+  static constexpr EnumWord<Estimator> words[] = {{Estimator::exact, "exact"},
+                                                  {Estimator::sliced, "sliced"}};
+};
+template <>
+struct EnumWords<Warmup> {
+  static constexpr EnumWord<Warmup> words[] = {
+      {Warmup::automatic, "auto"}, {Warmup::on, "on"}, {Warmup::off, "off"}};
+};
+template <>
+struct EnumWords<DTypeChoice> {
+  static constexpr EnumWord<DTypeChoice> words[] = {{DTypeChoice::automatic, "auto"},
+                                                    {DTypeChoice::f32, "f32"},
+                                                    {DTypeChoice::f64, "f64"},
+                                                    {DTypeChoice::f32, "float32"},
+                                                    {DTypeChoice::f64, "float64"}};
+};
+template <>
+struct EnumWords<MeasureKind> {
+  static constexpr EnumWord<MeasureKind> words[] = {
+      {MeasureKind::dirac, "dirac"},
+      {MeasureKind::diracs, "diracs"},
+      {MeasureKind::square, "square"},
+      {MeasureKind::square_boundary, "square_boundary"},
+      {MeasureKind::circle, "circle"},
+      {MeasureKind::gaussian, "gaussian"},
+      {MeasureKind::uniform, "uniform"},
+      {MeasureKind::npy, "npy"},
+      {MeasureKind::idx, "idx"},
+      {MeasureKind::image, "image"}};
+};
+
+// The canonical word of v.
+template <class E>
+constexpr std::string_view to_text(E v) {
+  for (const auto& w : EnumWords<E>::words) {
+    if (w.value == v) return w.text;
+  }
+  return "?";
+}
+
+// The allowed words, canonical ones only: "a | b | c".
+template <class E>
+std::string enum_choices(std::string_view sep = " | ") {
+  std::string s;
+  bool first = true;
+  for (const auto& w : EnumWords<E>::words) {
+    if (to_text(w.value) != w.text) continue;  // an alias
+    s += (first ? "" : std::string(sep)) + std::string(w.text);
+    first = false;
+  }
+  return s;
+}
+
+// Parses text; bad input "key: 'text' is not one of a, b, c" otherwise.
+[[noreturn]] void throw_not_one_of(const std::string& key, std::string_view text,
+                                   const std::string& choices);
+template <class E>
+E enum_from_text(std::string_view text, const std::string& key) {
+  for (const auto& w : EnumWords<E>::words) {
+    if (w.text == text) return w.value;
+  }
+  throw_not_one_of(key, text, enum_choices<E>(", "));
+}
+
+// Whether a measure of this kind is read from a file (its d is the file's).
+constexpr bool from_file(MeasureKind k) {
+  return k == MeasureKind::npy || k == MeasureKind::idx || k == MeasureKind::image;
+}
+
+}  // namespace nwgf

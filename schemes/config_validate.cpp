@@ -1,0 +1,196 @@
+// Validation of a flow config: the schema's per-key checks, each measure, and the paper's
+// constraints (check_paper_constraints), all naming the offending key.
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/idx.hpp"
+#include "engine/io/npy.hpp"
+#include "schemes/config_schema.hpp"
+
+namespace nwgf {
+namespace {
+
+using config_schema::bad;
+
+void check_positive(const std::string& key, double v) {
+  if (!(v > 0) || !std::isfinite(v)) bad(key, "must be a finite number > 0");
+}
+void check_at_least(const std::string& key, index_t v, index_t lo) {
+  if (v < lo) bad(key, "must be >= " + std::to_string(lo));
+}
+std::string quoted(MeasureKind k) {
+  std::string s(1, '"');
+  s.append(to_text(k));
+  s.push_back('"');
+  return s;
+}
+
+void validate_measure(const std::string& p, const MeasureConfig& m) {
+  if (from_file(m.kind) && m.path.empty()) bad(p + ".path", "required for kind = " + quoted(m.kind));
+  if (m.kind == MeasureKind::npy) return;
+  check_at_least(p + ".n", m.n, 1);
+  if (m.kind == MeasureKind::idx) return;
+  if (m.kind == MeasureKind::image) {
+    if (!(m.blur >= 0) || !std::isfinite(m.blur) || m.blur > 1000) {
+      bad(p + ".blur", "must lie in [0, 1000] (pixels)");
+    }
+    if (!(m.background >= 0) || !std::isfinite(m.background)) {
+      bad(p + ".background", "must be a finite number >= 0");
+    }
+    check_positive(p + ".box", m.box);
+    if (m.d != 2) bad(p + ".d", "an image measure has d = 2");
+    return;
+  }
+  check_at_least(p + ".d", m.d, 1);
+  if (m.d > 100000) bad(p + ".d", "must be <= 100000");
+  for (const auto& pt : m.points) {
+    if (index_t(pt.size()) != m.d) {
+      bad(p + ".points", "each point needs d = " + std::to_string(m.d) + " coordinates");
+    }
+    for (double v : pt) {
+      if (!std::isfinite(v)) bad(p + ".points", "coordinates must be finite");
+    }
+  }
+  if (m.kind == MeasureKind::diracs && m.points.empty()) {
+    bad(p + ".points", "required for kind = \"diracs\"");
+  }
+  if (!m.weights.empty()) {
+    if (m.kind != MeasureKind::diracs) bad(p + ".weights", "only for kind = \"diracs\"");
+    if (m.weights.size() != m.points.size()) bad(p + ".weights", "one weight per point");
+    double sum = 0;
+    for (double w : m.weights) {
+      if (!(w >= 0) || !std::isfinite(w)) bad(p + ".weights", "weights must be finite and >= 0");
+      sum += w;
+    }
+    if (!(sum > 0)) bad(p + ".weights", "weights must not all be 0");
+  }
+  if (m.kind == MeasureKind::square || m.kind == MeasureKind::square_boundary ||
+      m.kind == MeasureKind::circle || m.kind == MeasureKind::gaussian) {
+    check_positive(p + ".radius", m.radius);
+  }
+  if (m.kind == MeasureKind::uniform && !(m.high > m.low)) bad(p + ".high", "must be > low");
+}
+
+// A target's dimension must be the samples' (its d key, or that of its file).
+void check_same_dim(const std::string& p, const MeasureConfig& m, index_t d) {
+  const index_t dm = measure_dim(m);
+  if (dm == d) return;
+  const bool file = from_file(m.kind);
+  bad(file ? p + ".path" : p + ".d",
+      (file ? m.path + " has d = " : "is ") + std::to_string(dm) + ", the initial measure has d = " +
+          std::to_string(d));
+}
+
+bool atoms(MeasureKind k) { return k == MeasureKind::dirac || k == MeasureKind::diracs; }
+
+}  // namespace
+
+index_t measure_dim(const MeasureConfig& m) {
+  if (m.kind == MeasureKind::npy) return parse_npy_header(read_file(m.path), m.path).cols;
+  if (m.kind == MeasureKind::idx) return read_idx_header(m.path).item_size();
+  if (m.kind == MeasureKind::image) return 2;
+  return m.d;
+}
+
+index_t initial_dim(const FlowConfig& cfg) { return measure_dim(cfg.initial); }
+
+DType resolved_dtype(const FlowConfig& cfg) {
+  switch (cfg.dtype) {
+    case DTypeChoice::f32:
+      return DType::f32;
+    case DTypeChoice::f64:
+      return DType::f64;
+    case DTypeChoice::automatic:
+      break;
+  }
+  return cfg.scheme == SchemeKind::particle ? DType::f64 : DType::f32;
+}
+
+bool warmup_enabled(const FlowConfig& cfg) {
+  return cfg.warmup == Warmup::on || (cfg.warmup == Warmup::automatic && cfg.r < 1);
+}
+
+index_t latent_dim(const FlowConfig& cfg) {
+  return cfg.latent_dim > 0 ? cfg.latent_dim : initial_dim(cfg);
+}
+
+void refuse_forward_at_atoms(double r, const std::string& atoms) {
+  if (r < 1) {
+    bad("functional.r", "the forward scheme is undefined for r < 1 at a measure with atoms (" +
+                            atoms + "): no steepest descent direction exists (paper Sect. 5); "
+                            "use the backward scheme");
+  }
+}
+
+void check_paper_constraints(const FlowConfig& c) {
+  const index_t d = initial_dim(c);
+  if (c.estimator == Estimator::sliced && c.r != 1) {
+    bad("functional.estimator", "the sliced estimator needs r = 1");
+  }
+  if (c.estimator == Estimator::sliced && c.functional == FunctionalKind::energy33) {
+    bad("functional.estimator", "energy33 has only the exact estimator");
+  }
+  if (c.functional == FunctionalKind::energy33 && d != 2) {
+    bad("initial.d", "energy33 is defined for d = 2");
+  }
+  if (c.scheme == SchemeKind::forward && atoms(c.initial.kind)) {
+    if (c.estimator == Estimator::sliced) {
+      bad("functional.estimator",
+          "the sliced forward scheme cannot start at atoms (sliced directional derivatives miss "
+          "the right derivative at coincident points); use estimator = \"exact\"");
+    }
+    refuse_forward_at_atoms(c.r, "initial.kind = " + quoted(c.initial.kind));
+  }
+  // Particles at one point get the same gradient and never separate: the flow cannot leave the
+  // atoms it starts at (the paper starts its particle flows in a tiny cube, Sect. 6.1).
+  const MeasureConfig& m = c.initial;
+  const bool coincide = (m.kind == MeasureKind::dirac && m.n > 1) ||
+                        (m.kind == MeasureKind::diracs && m.n > index_t(m.points.size()));
+  if (c.scheme == SchemeKind::particle && c.functional == FunctionalKind::interaction &&
+      !from_file(m.kind) && m.n == 1) {
+    bad("initial.n", "the particle scheme with one particle cannot move under the interaction "
+                     "energy (its gradient is zero): give n > 1");
+  }
+  if (c.scheme == SchemeKind::particle && coincide) {
+    bad("initial.kind",
+        "the particle scheme cannot start at " + quoted(m.kind) + " with n = " +
+            std::to_string(m.n) + ": particles at one point get the same gradient and never "
+            "separate, so the flow cannot move away from the atoms; start in a small cube around "
+            "the point(s) (kind = \"square\", radius = 1e-9, paper Sect. 6.1)");
+  }
+}
+
+void validate(const FlowConfig& c) {
+  for (const auto& f : config_schema::flow_fields()) {
+    if (f.check) f.check(f.table.empty() ? f.key : f.table + "." + f.key, c);
+  }
+  if (c.steps == 0 && !(c.t_end > 0)) bad("flow.steps", "give flow.steps > 0 or flow.t_end > 0");
+
+  validate_measure("initial", c.initial);
+  const index_t d = initial_dim(c);
+  if (c.functional == FunctionalKind::mmd) {
+    validate_measure("target", c.target);
+    check_same_dim("target", c.target, d);
+  }
+  if (c.functional == FunctionalKind::barycenter) {
+    if (c.targets.empty()) bad("target.measures", "barycenter needs at least one measure");
+    for (std::size_t i = 0; i < c.targets.size(); ++i) {
+      const std::string k = "target.measures[" + std::to_string(i) + "]";
+      validate_measure(k, c.targets[i]);
+      check_same_dim(k, c.targets[i], d);
+    }
+    if (!c.weights.empty()) {
+      if (c.weights.size() != c.targets.size()) bad("target.weights", "one weight per measure");
+      double sum = 0;
+      for (double w : c.weights) {
+        if (!(w >= 0)) bad("target.weights", "weights must be >= 0");
+        sum += w;
+      }
+      if (std::fabs(sum - 1) > 1e-9) bad("target.weights", "weights must sum to 1");
+    }
+  }
+  check_paper_constraints(c);
+}
+
+}  // namespace nwgf
