@@ -1,7 +1,10 @@
 # NWGF_CUDA_EMULATE=ON: a test-only build in which our hand-written CUDA sources run on the CPU
-# under the emulator of the CUDA execution model (engine/cuda_emu/). Every .cu file is rewritten
-# by tools/emulate/rewrite_cu.py (launch syntax, __shared__ storage) and compiled as C++ with
-# engine/cuda_emu/include first on the include path (fake cuda_runtime.h, cublas_v2.h, cub, nvtx).
+# under the emulator of the CUDA execution model (tools/emulate/: the library nwgf_emu from
+# runtime/, its headers in include/). Every .cu file is rewritten by tools/emulate/rewrite_cu.py
+# (launch syntax, __shared__ storage) and compiled as C++ with tools/emulate/include first on the
+# include path (fake cuda_runtime.h, cublas_v2.h, cub, nvtx). The libraries themselves are those
+# of every build (nwgf_define_libraries, cmake/NwgfLibrary.cmake); nwgf_add_library calls
+# nwgf_emu_rewrite below for each .cu source.
 # The library defines NWGF_HAVE_CUDA=1 and NWGF_CUDA_EMULATE=1, so Context(Device::cuda) runs the
 # emulated kernels while the CPU backend stays in the same binary for comparison.
 #
@@ -51,106 +54,78 @@ function(nwgf_emu_rewrite rel out_list)
   set(${out_list} ${${out_list}} ${gen} PARENT_SCOPE)
 endfunction()
 
-# ---- the library, kernels emulated ------------------------------------------------------------
-set(NWGF_DIRS engine kernels nn schemes analytic)
-set(NWGF_SOURCES)
-foreach(dir ${NWGF_DIRS})
-  file(GLOB _cpp CONFIGURE_DEPENDS ${dir}/*.cpp)
-  file(GLOB _cu CONFIGURE_DEPENDS RELATIVE ${_emu_root} ${dir}/*.cu)
-  list(APPEND NWGF_SOURCES ${_cpp})
-  foreach(rel ${_cu})
-    nwgf_emu_rewrite(${rel} NWGF_SOURCES)
-  endforeach()
-endforeach()
-file(GLOB _emu_runtime CONFIGURE_DEPENDS engine/cuda_emu/*.cpp)
-list(APPEND NWGF_SOURCES ${_emu_runtime})
+# ---- the emulator: fibers, scheduler, device memory, the CUDA runtime API, cuBLAS/CUB fakes ----
+file(GLOB_RECURSE _emu_runtime CONFIGURE_DEPENDS ${_emu_root}/tools/emulate/runtime/*.cpp)
+add_library(nwgf_emu STATIC ${_emu_runtime})
+target_include_directories(nwgf_emu BEFORE PUBLIC ${_emu_root}/tools/emulate/include)
+target_link_libraries(nwgf_emu PUBLIC nwgf_openblas)  # the cuBLAS fake multiplies with CBLAS
+nwgf_warnings(nwgf_emu)
 
-configure_file(engine/version.hpp.in ${CMAKE_CURRENT_BINARY_DIR}/generated/engine/version.hpp @ONLY)
-
-add_library(nwgf STATIC ${NWGF_SOURCES})
-add_library(nwgf::nwgf ALIAS nwgf)
-target_include_directories(nwgf BEFORE PUBLIC ${_emu_root}/engine/cuda_emu/include)
-target_include_directories(nwgf PUBLIC ${_emu_root} ${CMAKE_CURRENT_BINARY_DIR}/generated)
-target_compile_definitions(nwgf PUBLIC NWGF_HAVE_CUDA=1 NWGF_CUDA_EMULATE=1)
-target_link_libraries(nwgf PUBLIC OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB GIF::GIF
-                      PRIVATE tomlplusplus::tomlplusplus nwgf_stb)
-nwgf_use_hwy(nwgf)
-include(NwgfWarnings)
-nwgf_warnings(nwgf)
-
-file(GLOB NWGF_CLI_SOURCES CONFIGURE_DEPENDS tools/nwgf/*.cpp)
-add_executable(nwgf_cli ${NWGF_CLI_SOURCES})
-set_target_properties(nwgf_cli PROPERTIES OUTPUT_NAME nwgf)
-target_link_libraries(nwgf_cli PRIVATE nwgf::nwgf CLI11::CLI11 tomlplusplus::tomlplusplus nwgf_stb)
-nwgf_warnings(nwgf_cli)
-
-if(NOT NWGF_BUILD_TESTS)
-  return()
-endif()
-
-# ---- tests -------------------------------------------------------------------------------------
+# ---- tests (called by CMakeLists.txt) ---------------------------------------------------------
 # tests/cuda/*: the cuda-vs-cpu tests, here on the emulated device, each under every schedule of
 # NWGF_EMU_SCHEDULES. tests/emulate/*: the emulator's own semantics (.cu tests are rewritten).
 # Each test process writes the kernels it launched to emu_launches/; emu_kernel_coverage then
 # checks that every __global__ kernel of the sources was launched by some test.
-enable_testing()
-set(_emu_log ${CMAKE_CURRENT_BINARY_DIR}/emu_launches)
-set(_emu_tmp ${CMAKE_CURRENT_BINARY_DIR}/tests/tmp)
-file(MAKE_DIRECTORY ${_emu_tmp})
-add_library(nwgf_emu_cuda_main OBJECT tests/cuda/cuda_main.cpp)
-target_link_libraries(nwgf_emu_cuda_main PUBLIC doctest::doctest nwgf::nwgf)
-add_library(nwgf_emu_doctest_main OBJECT tests/doctest_main.cpp)
-target_link_libraries(nwgf_emu_doctest_main PUBLIC doctest::doctest nwgf::nwgf)
+# Call after enable_testing() (a directory-scope setting).
+function(nwgf_emu_tests)
+  set(_emu_log ${CMAKE_CURRENT_BINARY_DIR}/emu_launches)
+  set(_emu_tmp ${CMAKE_CURRENT_BINARY_DIR}/tests/tmp)
+  file(MAKE_DIRECTORY ${_emu_tmp})
+  add_library(nwgf_emu_cuda_main OBJECT tests/cuda/cuda_main.cpp)
+  target_link_libraries(nwgf_emu_cuda_main PUBLIC doctest::doctest nwgf::nwgf)
+  add_library(nwgf_emu_doctest_main OBJECT tests/doctest_main.cpp)
+  target_link_libraries(nwgf_emu_doctest_main PUBLIC doctest::doctest nwgf::nwgf)
 
-function(nwgf_emu_test name main)
-  add_executable(${name} ${ARGN} $<TARGET_OBJECTS:${main}>)
-  target_link_libraries(${name} PRIVATE nwgf::nwgf doctest::doctest)
-  target_include_directories(${name} PRIVATE ${_emu_root})
-  target_compile_definitions(${name} PRIVATE
-    NWGF_CLI_PATH="$<TARGET_FILE:nwgf_cli>"
-    NWGF_SOURCE_DIR="${_emu_root}"
-    NWGF_TEST_TMP="${_emu_tmp}")
-  nwgf_warnings(${name})
-  add_dependencies(${name} nwgf_cli)
-endfunction()
+  function(nwgf_emu_test name main)
+    add_executable(${name} ${ARGN} $<TARGET_OBJECTS:${main}>)
+    target_link_libraries(${name} PRIVATE nwgf::nwgf doctest::doctest)
+    target_include_directories(${name} PRIVATE ${_emu_root})
+    target_compile_definitions(${name} PRIVATE
+      NWGF_CLI_PATH="$<TARGET_FILE:nwgf_cli>"
+      NWGF_SOURCE_DIR="${_emu_root}"
+      NWGF_TEST_TMP="${_emu_tmp}")
+    nwgf_warnings(${name})
+    add_dependencies(${name} nwgf_cli)
+  endfunction()
 
-set(_emu_all_tests)
-file(GLOB _cuda_tests CONFIGURE_DEPENDS tests/cuda/test_*.cpp)
-foreach(src ${_cuda_tests})
-  get_filename_component(base ${src} NAME_WE)
-  set(name emu_cuda_${base})
-  nwgf_emu_test(${name} nwgf_emu_cuda_main ${src})
-  foreach(sched ${NWGF_EMU_SCHEDULES})
-    add_test(NAME ${name}/${sched} COMMAND ${name})
-    # 77 (no usable device) must not pass silently here: the emulated device is always usable.
-    set_tests_properties(${name}/${sched} PROPERTIES TIMEOUT 600
-      ENVIRONMENT "NWGF_EMU_SCHEDULE=${sched};NWGF_EMU_LAUNCH_LOG=${_emu_log}")
-    list(APPEND _emu_all_tests ${name}/${sched})
+  set(_emu_all_tests)
+  file(GLOB _cuda_tests CONFIGURE_DEPENDS tests/cuda/test_*.cpp)
+  foreach(src ${_cuda_tests})
+    get_filename_component(base ${src} NAME_WE)
+    set(name emu_cuda_${base})
+    nwgf_emu_test(${name} nwgf_emu_cuda_main ${src})
+    foreach(sched ${NWGF_EMU_SCHEDULES})
+      add_test(NAME ${name}/${sched} COMMAND ${name})
+      # 77 (no usable device) must not pass silently here: the emulated device is always usable.
+      set_tests_properties(${name}/${sched} PROPERTIES TIMEOUT 600
+        ENVIRONMENT "NWGF_EMU_SCHEDULE=${sched};NWGF_EMU_LAUNCH_LOG=${_emu_log}")
+      list(APPEND _emu_all_tests ${name}/${sched})
+    endforeach()
   endforeach()
-endforeach()
 
-file(GLOB _emu_tests CONFIGURE_DEPENDS RELATIVE ${_emu_root} tests/emulate/test_*.cpp tests/emulate/test_*.cu)
-foreach(rel ${_emu_tests})
-  get_filename_component(base ${rel} NAME_WE)
-  set(name emu_${base})
-  get_filename_component(ext ${rel} LAST_EXT)
-  set(srcs)
-  if(ext STREQUAL ".cu")
-    nwgf_emu_rewrite(${rel} srcs)
-  else()
-    set(srcs ${_emu_root}/${rel})
-  endif()
-  nwgf_emu_test(${name} nwgf_emu_doctest_main ${srcs})
-  add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "NWGF_EMU_LAUNCH_LOG=${_emu_log}")
-  list(APPEND _emu_all_tests ${name})
-endforeach()
+  file(GLOB _emu_tests CONFIGURE_DEPENDS RELATIVE ${_emu_root} tests/emulate/test_*.cpp tests/emulate/test_*.cu)
+  foreach(rel ${_emu_tests})
+    get_filename_component(base ${rel} NAME_WE)
+    set(name emu_${base})
+    get_filename_component(ext ${rel} LAST_EXT)
+    set(srcs)
+    if(ext STREQUAL ".cu")
+      nwgf_emu_rewrite(${rel} srcs)
+    else()
+      set(srcs ${_emu_root}/${rel})
+    endif()
+    nwgf_emu_test(${name} nwgf_emu_doctest_main ${srcs})
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "NWGF_EMU_LAUNCH_LOG=${_emu_log}")
+    list(APPEND _emu_all_tests ${name})
+  endforeach()
 
-# Every __global__ kernel of the library's .cu files was launched by some test above.
-add_test(NAME emu_clean_launch_log COMMAND ${CMAKE_COMMAND} -E rm -rf ${_emu_log})
-set_tests_properties(emu_clean_launch_log PROPERTIES FIXTURES_SETUP emu_log)
-set_tests_properties(${_emu_all_tests} PROPERTIES FIXTURES_REQUIRED emu_log)
-add_test(NAME emu_kernel_coverage
-  COMMAND ${Python3_EXECUTABLE} ${_emu_root}/tools/emulate/kernel_coverage.py ${_emu_log}
-          ${_emu_root} ${NWGF_DIRS})
-set_tests_properties(emu_kernel_coverage PROPERTIES DEPENDS "${_emu_all_tests}")
+  # Every __global__ kernel of the library's .cu files was launched by some test above.
+  add_test(NAME emu_clean_launch_log COMMAND ${CMAKE_COMMAND} -E rm -rf ${_emu_log})
+  set_tests_properties(emu_clean_launch_log PROPERTIES FIXTURES_SETUP emu_log)
+  set_tests_properties(${_emu_all_tests} PROPERTIES FIXTURES_REQUIRED emu_log)
+  add_test(NAME emu_kernel_coverage
+    COMMAND ${Python3_EXECUTABLE} ${_emu_root}/tools/emulate/kernel_coverage.py ${_emu_log}
+            ${_emu_root} engine kernels nn schemes analytic)
+  set_tests_properties(emu_kernel_coverage PROPERTIES DEPENDS "${_emu_all_tests}")
+endfunction()

@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include "engine/cuda_backend.hpp"
 #include "engine/error.hpp"
 
 namespace nwgf {

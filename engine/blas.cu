@@ -1,4 +1,5 @@
 #include "engine/blas.hpp"
+#include "engine/cuda_backend.hpp"
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
 

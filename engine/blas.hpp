@@ -16,12 +16,4 @@ template <class T>
 void gemm(const Context& ctx, Op op_a, Op op_b, index_t m, index_t n, index_t k, T alpha,
           const T* a, index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc);
 
-#ifdef NWGF_HAVE_CUDA
-namespace detail {
-template <class T>
-void cuda_gemm(const Context& ctx, Op op_a, Op op_b, index_t m, index_t n, index_t k, T alpha,
-               const T* a, index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc);
-}
-#endif
-
 }  // namespace nwgf

@@ -9,10 +9,22 @@
 #include "engine/backend.hpp"
 #include "engine/error.hpp"
 #include "engine/hd.hpp"
-#include "engine/memory.hpp"
 #include "engine/types.hpp"
 
 namespace nwgf {
+
+class Context;
+
+// Raw allocation and copies per device, ordered on ctx's stream; only Buffer and the engine's
+// own copies call these (math code uses Buffer<T>). copy_bytes returns when the data is usable
+// by the host if the destination is the host.
+namespace detail {
+void* allocate_bytes(const Context& ctx, std::size_t bytes);
+void free_bytes(Device device, void* p) noexcept;
+void copy_bytes(const Context& ctx, void* dst, Device dst_device, const void* src, Device src_device,
+                std::size_t bytes);
+void fill_zero_bytes(const Context& ctx, void* p, Device device, std::size_t bytes);
+}  // namespace detail
 
 template <class T>
 class Buffer {

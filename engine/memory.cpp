@@ -1,4 +1,5 @@
-#include "engine/memory.hpp"
+#include "engine/buffer.hpp"
+#include "engine/cuda_backend.hpp"
 
 #include <cstdlib>
 #include <cstring>

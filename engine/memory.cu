@@ -1,6 +1,7 @@
+#include "engine/buffer.hpp"
+#include "engine/cuda_backend.hpp"
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
-#include "engine/memory.hpp"
 
 namespace nwgf::detail {
 

@@ -1,5 +1,6 @@
 #include "engine/rng.hpp"
 
+#include "engine/cuda_backend.hpp"
 #include "engine/rng_math.hpp"
 
 namespace nwgf {

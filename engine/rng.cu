@@ -1,3 +1,4 @@
+#include "engine/cuda_backend.hpp"
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
 #include "engine/rng.hpp"

@@ -17,15 +17,5 @@ template <class T>
 void rng_normal(const Context& ctx, std::uint64_t seed, std::uint64_t stream, std::uint64_t offset,
                 T* out, index_t n, T mean = T(0), T stddev = T(1));
 
-#ifdef NWGF_HAVE_CUDA
-namespace detail {
-template <class T>
-void cuda_rng_uniform(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
-                      std::uint64_t offset, T* out, index_t n, T lo, T hi);
-template <class T>
-void cuda_rng_normal(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
-                     std::uint64_t offset, T* out, index_t n, T mean, T stddev);
-}  // namespace detail
-#endif
 
 }  // namespace nwgf

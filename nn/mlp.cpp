@@ -7,8 +7,8 @@
 #include <string>
 
 #include "engine/blas.hpp"
+#include "engine/buffer.hpp"
 #include "engine/error.hpp"
-#include "engine/memory.hpp"
 #include "engine/rng.hpp"
 #include "nn/mlp_cuda.hpp"
 #include "nn/mlp_math.hpp"

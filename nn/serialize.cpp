@@ -6,9 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/buffer.hpp"
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/memory.hpp"
+#include "engine/io/file_io.hpp"
 
 namespace nwgf {
 namespace {

@@ -28,7 +28,7 @@ template <class T>
 void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::string& what,
                      Mlp<T>& mlp, Adam<T>* adam);
 
-// Atomic write (engine/file_io.hpp) / read of the same bytes.
+// Atomic write (engine/io/file_io.hpp) / read of the same bytes.
 template <class T>
 void save_mlp(const Context& ctx, const std::string& path, const Mlp<T>& mlp, const Adam<T>* adam);
 template <class T>

@@ -9,10 +9,10 @@
 #include <toml++/toml.h>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/json.hpp"
-#include "engine/idx.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/json.hpp"
+#include "engine/io/idx.hpp"
+#include "engine/io/npy.hpp"
 
 namespace nwgf {
 namespace {

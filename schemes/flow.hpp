@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "engine/backend.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/npy.hpp"
 #include "engine/types.hpp"
 #include "schemes/config.hpp"
 

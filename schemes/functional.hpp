@@ -22,7 +22,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/buffer.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/npy.hpp"
 #include "schemes/config.hpp"
 #include "schemes/measures.hpp"
 

@@ -5,8 +5,8 @@
 #include <numeric>
 
 #include "engine/error.hpp"
-#include "engine/idx.hpp"
-#include "engine/image_io.hpp"
+#include "engine/io/idx.hpp"
+#include "engine/io/image_io.hpp"
 #include "engine/philox.hpp"
 
 namespace nwgf {

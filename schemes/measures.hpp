@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/npy.hpp"
+#include "engine/io/npy.hpp"
 #include "schemes/config.hpp"
 
 namespace nwgf {

@@ -12,9 +12,12 @@ NVCC=$(cat "$BUILD_DIR/nwgf_nvcc.txt")
 shopt -s nullglob
 log="$BUILD_DIR/ptxas.log"
 : > "$log"
-for cu in engine/*.cu kernels/*.cu nn/*.cu schemes/*.cu analytic/*.cu; do
+# Every .cu of the library folders, subfolders included ("nwgf/x.hpp" resolves through
+# $BUILD_DIR/include/nwgf, a link to the source root).
+mapfile -t sources < <(find engine kernels nn schemes analytic -name '*.cu' | sort)
+for cu in "${sources[@]}"; do
   echo "== $cu" >>"$log"
-  "$NVCC" -std=c++20 -O3 -arch=sm_90 -DNWGF_HAVE_CUDA=1 -I. -I"$BUILD_DIR/generated" \
+  "$NVCC" -std=c++20 -O3 -arch=sm_90 -DNWGF_HAVE_CUDA=1 -I. -I"$BUILD_DIR/include" -I"$BUILD_DIR/generated" \
     -isystem /usr/include/x86_64-linux-gnu/openblas-openmp --expt-relaxed-constexpr \
     -Xcompiler=-fopenmp -Xptxas=-v -cubin -o /dev/null "$cu" >>"$log" 2>&1 || { cat "$log"; exit 1; }
 done

@@ -1,14 +1,11 @@
 // Uses the installed library the way an embedding application would: a BLAS call on the chosen
 // backend, and a small flow run through the library API with a per-step callback that stops it.
+// Compiled against the installed headers alone (see CMakeLists.txt): no CUDA header is reachable.
+#include <nwgf/nwgf.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <vector>
-
-#include "engine/backend.hpp"
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/rng.hpp"
-#include "schemes/flow.hpp"
 
 int main() {
   nwgf::Context ctx(nwgf::BackendChoice::automatic, 1);

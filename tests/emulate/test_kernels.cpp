@@ -13,7 +13,6 @@
 
 #include "engine/blas.hpp"
 #include "engine/buffer.hpp"
-#include "engine/memory.hpp"
 #include "engine/rng.hpp"
 #include "kernels/pairwise.hpp"
 #include "kernels/sliced.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "engine/png.hpp"
+#include "engine/viz/png.hpp"
 
 namespace {
 

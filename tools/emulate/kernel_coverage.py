@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks that every __global__ kernel defined in the library's .cu files was launched by some
-test of the emulation build (each test process lists its launches in LOG_DIR/<pid>.txt).
+"""Checks that every __global__ kernel defined in the library's .cu files (under each DIR and its
+subfolders) was launched by some test of the emulation build (each test process lists its
+launches in LOG_DIR/<pid>.txt).
 
 usage: kernel_coverage.py LOG_DIR SOURCE_ROOT DIR...
 """
@@ -18,7 +19,7 @@ def main():
     log_dir, root, dirs = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
     defined = {}
     for d in dirs:
-        for cu in sorted((root / d).glob("*.cu")):
+        for cu in sorted((root / d).rglob("*.cu")):
             text = re.sub(r"//[^\n]*", "", cu.read_text(encoding="utf-8"))
             for m in KERNEL.finditer(text):
                 defined.setdefault(m.group(1), str(cu.relative_to(root)))

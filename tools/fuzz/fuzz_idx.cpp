@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "engine/idx.hpp"
+#include "engine/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

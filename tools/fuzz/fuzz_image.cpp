@@ -11,7 +11,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "engine/image_io.hpp"
+#include "engine/io/image_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/error.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

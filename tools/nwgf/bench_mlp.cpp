@@ -10,7 +10,7 @@
 #include "engine/blas.hpp"
 #include "engine/buffer.hpp"
 #include "engine/error.hpp"
-#include "engine/json.hpp"
+#include "engine/io/json.hpp"
 #include "engine/simd.hpp"
 #include "engine/rng.hpp"
 #include "engine/threads.hpp"

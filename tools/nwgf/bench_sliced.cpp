@@ -11,7 +11,7 @@
 
 #include "engine/buffer.hpp"
 #include "engine/error.hpp"
-#include "engine/json.hpp"
+#include "engine/io/json.hpp"
 #include "engine/simd.hpp"
 #include "engine/rng.hpp"
 #include "kernels/sliced.hpp"

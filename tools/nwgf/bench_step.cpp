@@ -7,7 +7,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/buffer.hpp"
-#include "engine/json.hpp"
+#include "engine/io/json.hpp"
 #include "engine/simd.hpp"
 #include "engine/threads.hpp"
 #include "schemes/functional.hpp"

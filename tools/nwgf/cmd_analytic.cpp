@@ -12,8 +12,8 @@
 
 #include "analytic/riesz_flow.hpp"
 #include "engine/error.hpp"
-#include "engine/json.hpp"
-#include "engine/npy.hpp"
+#include "engine/io/json.hpp"
+#include "engine/io/npy.hpp"
 #include "engine/threads.hpp"
 #include "tools/nwgf/command.hpp"
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/backend.hpp"
-#include "engine/json.hpp"
+#include "engine/io/json.hpp"
 #include "engine/simd.hpp"
 #include "engine/threads.hpp"
 #include "engine/version.hpp"

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/json.hpp"
-#include "engine/plot.hpp"
-#include "engine/png.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/json.hpp"
+#include "engine/viz/plot.hpp"
+#include "engine/viz/png.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

@@ -1,4 +1,4 @@
-// `nwgf render INPUT --out FILE.png|FILE.gif [...]`: pictures of point sets (engine/render.hpp).
+// `nwgf render INPUT --out FILE.png|FILE.gif [...]`: pictures of point sets (engine/viz/render.hpp).
 // INPUT is a .npy point set (a scatter, density or tile picture) or a run directory of `nwgf run`
 // (its last snapshot; an animated GIF of all snapshots; --trajectories K samples' paths).
 // Prints one JSON object: out, style, n, d, and width, height (PNG) or snapshots (GIF).
@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/file_io.hpp"
-#include "engine/json.hpp"
-#include "engine/npy.hpp"
-#include "engine/render.hpp"
+#include "engine/io/file_io.hpp"
+#include "engine/io/json.hpp"
+#include "engine/io/npy.hpp"
+#include "engine/viz/render.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

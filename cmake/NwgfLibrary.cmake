@@ -1,0 +1,115 @@
+# The library, defined once for every build mode (the real build and the CUDA emulation build):
+#   nwgf      (nwgf::nwgf) the core: engine/ without engine/io and engine/viz, kernels/, nn/,
+#             schemes/, analytic/ (every subfolder included);
+#   nwgf_io   (nwgf::io)   file formats: engine/io/ (atomic files, .npy, IDX, JSON, reading images);
+#   nwgf_viz  (nwgf::viz)  pictures: engine/viz/ (PNG and GIF writing, plots, `nwgf render`).
+# Sources are collected recursively per library, so a new subfolder needs no edit here. CUDA
+# sources (.cu) are compiled by nvcc when the CUDA backend is on, rewritten and compiled as C++
+# against the emulator in the emulation build (cmake/NwgfEmulate.cmake), and left out otherwise.
+
+# Headers of the public surface, installed as <nwgf/...> and included by <nwgf/nwgf.hpp>. They
+# include only each other (tests: public_headers_alone). Everything else under the library
+# folders is internal: the math kernels' *_math/*_rows headers, CUDA declarations, raw memory.
+set(NWGF_PUBLIC_HEADERS
+  engine/nwgf.hpp
+  engine/types.hpp engine/error.hpp engine/hd.hpp engine/backend.hpp engine/buffer.hpp
+  engine/blas.hpp engine/rng.hpp engine/philox.hpp engine/threads.hpp engine/simd.hpp
+  engine/io/file_io.hpp engine/io/npy.hpp engine/io/idx.hpp engine/io/json.hpp engine/io/image_io.hpp
+  engine/viz/png.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
+  kernels/pairwise.hpp kernels/sliced.hpp
+  nn/mlp.hpp nn/adam.hpp nn/serialize.hpp
+  schemes/config.hpp schemes/flow.hpp schemes/functional.hpp schemes/measures.hpp
+  schemes/schemes.hpp schemes/time_steps.hpp
+  analytic/riesz_flow.hpp analytic/line_flow.hpp analytic/barycenter.hpp)
+
+# Sources (paths relative to the source root) under DIRS, recursively, minus those under EXCLUDE.
+function(nwgf_collect_sources out_cpp out_cu)
+  cmake_parse_arguments(A "" "" "DIRS;EXCLUDE" ${ARGN})
+  set(cpp)
+  set(cu)
+  foreach(dir ${A_DIRS})
+    file(GLOB_RECURSE _cpp CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR} ${dir}/*.cpp)
+    file(GLOB_RECURSE _cu CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR} ${dir}/*.cu)
+    list(APPEND cpp ${_cpp})
+    list(APPEND cu ${_cu})
+  endforeach()
+  foreach(ex ${A_EXCLUDE})
+    list(FILTER cpp EXCLUDE REGEX "^${ex}/")
+    list(FILTER cu EXCLUDE REGEX "^${ex}/")
+  endforeach()
+  set(${out_cpp} ${cpp} PARENT_SCOPE)
+  set(${out_cu} ${cu} PARENT_SCOPE)
+endfunction()
+
+# One library target NAME (STATIC) from the sources under DIRS (minus EXCLUDE), with the include
+# paths, definitions and links every nwgf library shares, plus PUBLIC_LINKS / PRIVATE_LINKS.
+function(nwgf_add_library name export_name)
+  cmake_parse_arguments(A "" "" "DIRS;EXCLUDE;PUBLIC_LINKS;PRIVATE_LINKS" ${ARGN})
+  nwgf_collect_sources(cpp cu DIRS ${A_DIRS} EXCLUDE ${A_EXCLUDE})
+  set(srcs)
+  foreach(rel ${cpp})
+    list(APPEND srcs ${PROJECT_SOURCE_DIR}/${rel})
+  endforeach()
+  if(NWGF_CUDA_EMULATE)
+    foreach(rel ${cu})
+      nwgf_emu_rewrite(${rel} srcs)
+    endforeach()
+  elseif(NWGF_WITH_CUDA)
+    foreach(rel ${cu})
+      list(APPEND srcs ${PROJECT_SOURCE_DIR}/${rel})
+    endforeach()
+  endif()
+  add_library(${name} STATIC ${srcs})
+  add_library(nwgf::${export_name} ALIAS ${name})
+  set_target_properties(${name} PROPERTIES EXPORT_NAME ${export_name})
+  # Build tree: "engine/x.hpp" (source root) and "nwgf/engine/x.hpp" (${binary}/include/nwgf is
+  # a link to the source root) both resolve. Installed: <nwgf/engine/x.hpp> under include/.
+  target_include_directories(${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>
+    $<INSTALL_INTERFACE:include>
+    $<INSTALL_INTERFACE:include/nwgf>)  # transition: headers that still include "engine/x.hpp"
+  if(NWGF_CUDA_EMULATE)
+    target_compile_definitions(${name} PUBLIC NWGF_HAVE_CUDA=1 NWGF_CUDA_EMULATE=1)
+    target_link_libraries(${name} PUBLIC nwgf_emu)
+  elseif(NWGF_WITH_CUDA)
+    target_compile_definitions(${name} PUBLIC NWGF_HAVE_CUDA=1)
+    if(cu)
+      target_link_libraries(${name} PUBLIC CUDA::cudart_static CUDA::cublas CUDA::cublasLt)
+      if(TARGET CUDA::nvtx3)
+        target_link_libraries(${name} PUBLIC CUDA::nvtx3)
+      endif()
+      set_target_properties(${name} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+      # Every CUDA source prints its register and spill use (checked by tools/check_ptxas.sh).
+      target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-v --expt-relaxed-constexpr>)
+    endif()
+  endif()
+  target_link_libraries(${name} PUBLIC ${A_PUBLIC_LINKS} PRIVATE ${A_PRIVATE_LINKS})
+  nwgf_warnings(${name})
+endfunction()
+
+# All three libraries. The generated version header is reachable as "engine/version.hpp" and as
+# "nwgf/engine/version.hpp"; ${binary}/include/nwgf links to the source root.
+function(nwgf_define_libraries)
+  foreach(gen engine/version.hpp nwgf/engine/version.hpp)
+    configure_file(${PROJECT_SOURCE_DIR}/engine/version.hpp.in ${PROJECT_BINARY_DIR}/generated/${gen} @ONLY)
+  endforeach()
+  file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/include)
+  if(NOT EXISTS ${PROJECT_BINARY_DIR}/include/nwgf)
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/include/nwgf SYMBOLIC)
+  endif()
+
+  nwgf_add_library(nwgf_io io DIRS engine/io
+    PUBLIC_LINKS ZLIB::ZLIB PRIVATE_LINKS nwgf_stb)
+  nwgf_add_library(nwgf_viz viz DIRS engine/viz
+    PUBLIC_LINKS nwgf_io GIF::GIF PRIVATE_LINKS nwgf_stb)
+  nwgf_add_library(nwgf nwgf DIRS engine kernels nn schemes analytic EXCLUDE engine/io engine/viz
+    PUBLIC_LINKS nwgf_io OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB
+    PRIVATE_LINKS tomlplusplus::tomlplusplus)
+  # Until the run plots leave the run loop, schemes/flow.cpp draws them: the core links the
+  # pictures library here, and only here. Drop this line when the core no longer includes
+  # engine/viz.
+  target_link_libraries(nwgf PUBLIC nwgf_viz)
+  nwgf_use_hwy(nwgf)
+endfunction()

@@ -1,0 +1,215 @@
+#include "engine/io/npy.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+
+#include "engine/error.hpp"
+#include "engine/io/file_io.hpp"
+
+namespace nwgf {
+namespace {
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) {
+  throw_bad_input(name + ": " + what);
+}
+
+// The header is a Python dict literal: {'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }
+struct HeaderParser {
+  const std::string& s;
+  const std::string& name;
+  std::size_t i = 0;
+
+  void skip_ws() {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  }
+  bool eat(char c) {
+    skip_ws();
+    if (i < s.size() && s[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!eat(c)) fail(name, std::string("malformed .npy header (expected '") + c + "')");
+  }
+  std::string string_lit() {
+    skip_ws();
+    if (i >= s.size() || (s[i] != '\'' && s[i] != '"')) fail(name, "malformed .npy header (expected a string)");
+    const char q = s[i++];
+    const std::size_t start = i;
+    while (i < s.size() && s[i] != q) ++i;
+    if (i >= s.size()) fail(name, "malformed .npy header (unterminated string)");
+    return s.substr(start, i++ - start);
+  }
+  bool bool_lit() {
+    skip_ws();
+    if (s.compare(i, 4, "True") == 0) { i += 4; return true; }
+    if (s.compare(i, 5, "False") == 0) { i += 5; return false; }
+    fail(name, "malformed .npy header (fortran_order must be True or False)");
+  }
+  std::vector<std::int64_t> tuple_lit() {
+    expect('(');
+    std::vector<std::int64_t> dims;
+    while (!eat(')')) {
+      skip_ws();
+      if (i >= s.size() || s[i] < '0' || s[i] > '9') fail(name, "malformed .npy header (bad shape)");
+      std::int64_t v = 0;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) fail(name, "shape too large");
+        v = v * 10 + (s[i++] - '0');
+      }
+      dims.push_back(v);
+      if (!eat(',')) {
+        expect(')');
+        break;
+      }
+    }
+    return dims;
+  }
+};
+
+}  // namespace
+
+NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
+  static const char magic[] = "\x93NUMPY";
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
+    fail(name, "not a .npy file (bad magic string)");
+  const unsigned major = std::uint8_t(bytes[6]);
+  std::size_t header_len = 0, header_start = 0;
+  if (major == 1) {
+    header_len = std::uint8_t(bytes[8]) | (std::size_t(std::uint8_t(bytes[9])) << 8);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) fail(name, "truncated .npy header");
+    header_len = 0;
+    for (int k = 0; k < 4; ++k) header_len |= std::size_t(std::uint8_t(bytes[8 + k])) << (8 * k);
+    header_start = 12;
+  } else {
+    fail(name, "unsupported .npy format version " + std::to_string(major));
+  }
+  if (bytes.size() < header_start + header_len) fail(name, "truncated .npy header");
+  const std::string header = bytes.substr(header_start, header_len);
+
+  HeaderParser p{header, name};
+  std::optional<std::string> descr;
+  std::optional<bool> fortran;
+  std::optional<std::vector<std::int64_t>> shape;
+  p.expect('{');
+  while (!p.eat('}')) {
+    const std::string key = p.string_lit();
+    p.expect(':');
+    if (key == "descr") {
+      descr = p.string_lit();
+    } else if (key == "fortran_order") {
+      fortran = p.bool_lit();
+    } else if (key == "shape") {
+      shape = p.tuple_lit();
+    } else {
+      fail(name, "unexpected key '" + key + "' in .npy header");
+    }
+    if (!p.eat(',')) {
+      p.expect('}');
+      break;
+    }
+  }
+  if (!descr || !fortran || !shape) fail(name, "malformed .npy header (missing descr, fortran_order or shape)");
+
+  NpyInfo info;
+  if (*descr == "<f4" || (*descr == "=f4" && std::endian::native == std::endian::little)) {
+    info.dtype = DType::f32;
+  } else if (*descr == "<f8" || (*descr == "=f8" && std::endian::native == std::endian::little)) {
+    info.dtype = DType::f64;
+  } else {
+    fail(name, "unsupported dtype '" + *descr + "' (expected little-endian float32 '<f4' or float64 '<f8')");
+  }
+  if (*fortran) fail(name, "Fortran-order arrays are not supported (expected C order)");
+  if (shape->size() != 2)
+    fail(name, "expected a 2-D array of shape (N, d), got rank " + std::to_string(shape->size()));
+  info.rows = (*shape)[0];
+  info.cols = (*shape)[1];
+  if (info.rows < 1 || info.cols < 1)
+    fail(name, "empty point set: shape (" + std::to_string(info.rows) + ", " + std::to_string(info.cols) + ")");
+  if (info.rows > (std::int64_t(1) << 40) / info.cols) fail(name, "shape too large");
+
+  const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
+  const std::size_t need = std::size_t(info.rows) * std::size_t(info.cols) * elem;
+  const std::size_t have = bytes.size() - header_start - header_len;
+  if (have < need)
+    fail(name, "data too short: shape needs " + std::to_string(need) + " bytes, file has " + std::to_string(have));
+  if (have > need)
+    fail(name, "trailing bytes after the data (" + std::to_string(have - need) + " extra)");
+  return info;
+}
+
+template <class T>
+HostMatrix<T> parse_npy(const std::string& bytes, const std::string& name) {
+  const NpyInfo info = parse_npy_header(bytes, name);
+  const std::size_t n = std::size_t(info.rows) * std::size_t(info.cols);
+  const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
+  const char* data = bytes.data() + (bytes.size() - n * elem);
+  HostMatrix<T> m;
+  m.rows = info.rows;
+  m.cols = info.cols;
+  m.data.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double v;
+    if (info.dtype == DType::f32) {
+      float f;
+      std::memcpy(&f, data + 4 * k, 4);
+      v = f;
+    } else {
+      std::memcpy(&v, data + 8 * k, 8);
+    }
+    if (!std::isfinite(v)) {
+      fail(name, std::string(std::isnan(v) ? "NaN" : "Inf") + " value at row " +
+                     std::to_string(k / std::size_t(info.cols)) + ", column " +
+                     std::to_string(k % std::size_t(info.cols)));
+    }
+    m.data[k] = T(v);
+  }
+  return m;
+}
+
+template <class T>
+HostMatrix<T> read_npy(const std::string& path) {
+  return parse_npy<T>(read_file(path), path);
+}
+
+template <class T>
+std::string encode_npy(const T* data, index_t rows, index_t cols) {
+  std::string header = std::string("{'descr': '") + (sizeof(T) == 4 ? "<f4" : "<f8") +
+                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                       std::to_string(cols) + "), }";
+  // Pad with spaces so that magic + lengths + header + '\n' is a multiple of 64 bytes.
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(char(header.size() & 0xff));
+  out.push_back(char(header.size() >> 8));
+  out += header;
+  out.append(reinterpret_cast<const char*>(data), sizeof(T) * std::size_t(rows * cols));
+  return out;
+}
+
+template <class T>
+void write_npy(const std::string& path, const T* data, index_t rows, index_t cols) {
+  write_file_atomic(path, encode_npy(data, rows, cols));
+}
+
+template HostMatrix<float> read_npy<float>(const std::string&);
+template HostMatrix<double> read_npy<double>(const std::string&);
+template HostMatrix<float> parse_npy<float>(const std::string&, const std::string&);
+template HostMatrix<double> parse_npy<double>(const std::string&, const std::string&);
+template std::string encode_npy<float>(const float*, index_t, index_t);
+template std::string encode_npy<double>(const double*, index_t, index_t);
+template void write_npy<float>(const std::string&, const float*, index_t, index_t);
+template void write_npy<double>(const std::string&, const double*, index_t, index_t);
+
+}  // namespace nwgf

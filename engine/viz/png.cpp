@@ -1,0 +1,69 @@
+#include "engine/viz/png.hpp"
+
+#include <stb_image_write.h>
+
+#include <algorithm>
+
+#include "engine/error.hpp"
+#include "engine/io/file_io.hpp"
+
+namespace nwgf {
+
+Image::Image(int width, int height, Rgb bg)
+    : w_(width), h_(height), px_(std::size_t(width) * std::size_t(height) * 3) {
+  if (width <= 0 || height <= 0) throw_runtime("Image: empty size");
+  for (std::size_t i = 0; i < px_.size(); i += 3) {
+    px_[i] = bg.r;
+    px_[i + 1] = bg.g;
+    px_[i + 2] = bg.b;
+  }
+}
+
+Rgb Image::get(int x, int y) const {
+  const std::size_t i = (std::size_t(y) * std::size_t(w_) + std::size_t(x)) * 3;
+  return {px_[i], px_[i + 1], px_[i + 2]};
+}
+
+void Image::set(int x, int y, Rgb c) {
+  if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+  const std::size_t i = (std::size_t(y) * std::size_t(w_) + std::size_t(x)) * 3;
+  px_[i] = c.r;
+  px_[i + 1] = c.g;
+  px_[i + 2] = c.b;
+}
+
+void Image::blend(int x, int y, Rgb c, double alpha) {
+  if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+  const std::size_t i = (std::size_t(y) * std::size_t(w_) + std::size_t(x)) * 3;
+  const double a = std::clamp(alpha, 0.0, 1.0);
+  auto mix = [a](std::uint8_t dst, std::uint8_t src) {
+    return std::uint8_t(double(dst) * (1 - a) + double(src) * a + 0.5);
+  };
+  px_[i] = mix(px_[i], c.r);
+  px_[i + 1] = mix(px_[i + 1], c.g);
+  px_[i + 2] = mix(px_[i + 2], c.b);
+}
+
+void Image::fill_rect(int x0, int y0, int x1, int y1, Rgb c) {
+  for (int y = std::max(0, y0); y <= std::min(h_ - 1, y1); ++y) {
+    for (int x = std::max(0, x0); x <= std::min(w_ - 1, x1); ++x) set(x, y, c);
+  }
+}
+
+std::string encode_png(const Image& img) {
+  std::string bytes;
+  auto sink = [](void* ctx, void* data, int size) {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), std::size_t(size));
+  };
+  if (!stbi_write_png_to_func(sink, &bytes, img.width(), img.height(), 3, img.data(),
+                              img.width() * 3)) {
+    throw_runtime("PNG encoding failed");
+  }
+  return bytes;
+}
+
+void write_png(const std::string& path, const Image& img) {
+  write_file_atomic(path, encode_png(img));
+}
+
+}  // namespace nwgf
