@@ -20,9 +20,11 @@
 #include "engine/backend.hpp"
 #include "engine/buffer.hpp"
 #include "engine/types.hpp"
-#include "kernels/family/pair.hpp"
 
 namespace nwgf {
+
+// The kernel families the sums are compiled for; each has a header in kernels/family/.
+enum class PairFamily { riesz, gaussian };
 
 // Device scratch of the CUDA path (per-block partial sums, the coincident-pair count). Keep one
 // alive across calls to make a training step allocation-free; the CPU path needs none. Calls

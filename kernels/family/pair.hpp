@@ -18,9 +18,6 @@
 
 namespace nwgf {
 
-// The families the pairwise sums are compiled for; each has a header in kernels/family/.
-enum class PairFamily { riesz, gaussian };
-
 // The directional derivative of one pair weighted by b (z = x_i - y_j, s = |z|^2, zu = <z,u>,
 // uu = |u|^2, u = v_i - w_j): the rate d/dt+ b k(|z + t u|^2) at t = 0, the gradient factors of
 // z (f) and of u (fu) and whether z = 0. Where z = 0 only uu is read, elsewhere only zu.
