@@ -1,4 +1,5 @@
-// CPU backend of the fused pairwise Riesz sums (kernels/pairwise.hpp) and the shared front end.
+// CPU backend of the fused pairwise sums (kernels/pairwise.hpp); the front end that checks the
+// arguments and picks the backend is kernels/pairwise_api.cpp.
 //
 // A row pass: threads own contiguous ranges of row blocks (static split, so a fixed thread count
 // gives a fixed summation order); each row block of X runs over all of Y in tiles that are copied
@@ -6,45 +7,52 @@
 // over j with unit stride (d >= 16: Y read in place, rows of it at a time). The pair rows
 // themselves (kernels/pairwise_rows.cpp) are Highway SIMD code dispatched by the CPU at run time.
 // Per-row sums of one tile accumulate in T in SIMD lanes and are added to double accumulators;
-// thread partials are summed in thread order.
+// thread partials are summed in thread order (the fixed-order partials of kernels/reduce.hpp).
 #include "kernels/pairwise.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <vector>
 
-#include "engine/error.hpp"
 #include "engine/simd.hpp"
-#include "kernels/mmd_sums.hpp"
+#include "kernels/family/gaussian.hpp"
 #include "kernels/pairwise_rows.hpp"
+#include "kernels/reduce.hpp"
 
 namespace nwgf {
-
-void PairwiseWorkspace::reserve(const Context& ctx, index_t partials) {
-  if (partials_.size() < partials || partials_.device() != ctx.device()) {
-    partials_ = Buffer<double>(ctx, std::max<index_t>(partials, 1));
-  }
-  if (count_.size() < 1 || count_.device() != ctx.device()) count_ = Buffer<index_t>(ctx, 1);
-}
 
 namespace detail {
 namespace {
 
-constexpr index_t kRowBlock = 64;  // rows of X that share one transposed tile of Y
-// Rows per block of the symmetric self pass: a block's pass over a tile ends by adding the tile's
-// column sums (d jb) to the gradient, so larger blocks spread that cost over more pairs.
-constexpr index_t kSelfRowBlock = 256;
-constexpr int kMaxThreads = 1024;
-constexpr index_t kRowMajorD = 16;          // from this d on, loops run over k, not j
-constexpr index_t kRowMajorTile = 262144;  // bytes of Y per tile in the row-major path
+// Tile constants of the CPU row passes.
+struct CpuPairwisePolicy {
+  // Rows of X that share one transposed tile of Y: the row block's gradient accumulators
+  // (64 d doubles) stay in L1 beside the tile.
+  static constexpr index_t row_block = 64;
+  // Rows per block of the symmetric self pass: a block's pass over a tile ends by adding the
+  // tile's column sums (d jb) to the gradient, so larger blocks spread that cost over more pairs.
+  static constexpr index_t self_row_block = 256;
+  static constexpr int max_threads = 1024;
+  // From this d on, loops run over k, not j, and Y is read in place (5x faster at d = 784 than
+  // the transposed tiles when introduced), row_major_tile bytes of it (L2) per tile.
+  static constexpr index_t row_major_d = 16;
+  static constexpr index_t row_major_tile = 262144;
+  // Bytes of Y per transposed tile (L1 of 32 KiB), in columns a multiple of 16 (one AVX-512
+  // float vector), between 16 and 1024.
+  static constexpr index_t tile_bytes = 32768;
+};
+constexpr index_t kRowBlock = CpuPairwisePolicy::row_block;
+constexpr index_t kSelfRowBlock = CpuPairwisePolicy::self_row_block;
+constexpr int kMaxThreads = CpuPairwisePolicy::max_threads;
+constexpr index_t kRowMajorD = CpuPairwisePolicy::row_major_d;
+constexpr index_t kRowMajorTile = CpuPairwisePolicy::row_major_tile;
 
-// Columns of Y per tile: about 32 KiB of coordinates, a multiple of 16 (one AVX-512 float vector).
+// Columns of Y per transposed tile.
 template <class T>
 index_t tile_cols(index_t d) {
-  const index_t cols = (32768 / index_t(sizeof(T))) / std::max<index_t>(d, 1);
+  const index_t cols = (CpuPairwisePolicy::tile_bytes / index_t(sizeof(T))) / std::max<index_t>(d, 1);
   return std::clamp<index_t>(cols / 16 * 16, 16, 1024);
 }
 
@@ -89,11 +97,6 @@ void load_tile(const RowPassArgs<T>& p, bool directional, index_t j0, index_t jn
   }
 }
 
-struct PassResult {
-  double value = 0;
-  index_t coincident = 0;
-};
-
 // g_i (+)= scale * a_i * acc (d sums of row i).
 template <class T>
 void write_gradient_row(const RowPassArgs<T>& p, index_t i, const double* acc) {
@@ -111,8 +114,9 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
   simd_target();
   RowBlock<T> b;
   b.pass = pass;
-  b.power = riesz_power_of(p.r);
-  b.r = p.r;
+  b.family = p.family;
+  b.power = p.family == PairFamily::riesz ? riesz_power_of(p.param) : RieszPower::general;
+  b.param = p.param;
   b.d = p.x.cols;
   b.ldx = p.x.ld;
   return b;
@@ -169,7 +173,13 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
     value_part[t] = value;
   }
   PassResult res;
-  for (int t = 0; t < nt; ++t) res.value += 2.0 * value_part[t];
+  res.value = 2.0 * sum_in_order(value_part, nt);  // each unordered pair stands for two
+  // The diagonal pairs (z = 0): sum_i a_i^2 k(0), for the families with k(0) != 0.
+  if (p.family == PairFamily::gaussian) {
+    double diag = 0;
+    for (index_t i = 0; i < n; ++i) diag += p.a ? double(p.a[i]) * double(p.a[i]) : 1.0;
+    res.value += double(GaussianPair<T>::make(p.param).value(T(0))) * diag;
+  }
   if (grad && p.g.data) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (index_t i = 0; i < n; ++i) {
@@ -182,6 +192,8 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
   }
   return res;
 }
+
+}  // namespace
 
 template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
@@ -250,197 +262,13 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
     count_part[t] = count;
   }
   PassResult res;
-  for (int t = 0; t < nt; ++t) {
-    res.value += value_part[t];
-    res.coincident += count_part[t];
-  }
+  res.value = sum_in_order(value_part, nt);
+  for (int t = 0; t < nt; ++t) res.coincident += count_part[t];
   return res;
 }
 
-void check_r(double r) {
-  if (!(r > 0.0 && r < 2.0)) {
-    throw_bad_input("Riesz exponent r = " + std::to_string(r) + " is outside (0, 2)");
-  }
-}
+template PassResult cpu_row_pass<float>(PairwisePass, const RowPassArgs<float>&, int);
+template PassResult cpu_row_pass<double>(PairwisePass, const RowPassArgs<double>&, int);
 
-template <class T>
-void check_points(const Context& ctx, ConstPointsView<T> p, const char* name) {
-  if (p.rows < 0 || p.cols < 1 || p.ld < p.cols || (p.rows > 0 && p.data == nullptr)) {
-    throw_runtime(std::string("pairwise: bad view ") + name);
-  }
-  if (p.device != ctx.device()) {
-    throw_runtime(std::string("pairwise: ") + name + " is not on the context's device");
-  }
-}
-
-template <class T>
-void check_pair(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double r) {
-  check_r(r);
-  check_points(ctx, x, "x");
-  check_points(ctx, y, "y");
-  if (x.cols != y.cols) {
-    throw_bad_input("pairwise: dimension mismatch, x has d = " + std::to_string(x.cols) +
-                    ", y has d = " + std::to_string(y.cols));
-  }
-}
-
-template <class T>
-void check_same_shape(const Context& ctx, ConstPointsView<T> p, ConstPointsView<T> ref,
-                      const char* name) {
-  check_points(ctx, p, name);
-  if (p.rows != ref.rows || p.cols != ref.cols) {
-    throw_runtime(std::string("pairwise: ") + name + " has the wrong shape");
-  }
-}
-
-}  // namespace
 }  // namespace detail
-
-using detail::PairwisePass;
-using detail::RowPassArgs;
-
-template <class T>
-void riesz_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                  const T* b, double r, double* out, PairwiseWorkspace* ws) {
-  detail::check_pair(ctx, x, y, r);
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.r = r;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::energy, p, out, nullptr, ws ? *ws : tmp);
-    return;
-  }
-#endif
-  (void)ws;
-  *out = detail::cpu_row_pass<T>(PairwisePass::energy, p, ctx.threads()).value;
-}
-
-template <class T>
-void riesz_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                    const T* b, double r, T scale, PointsView<T> grad, bool accumulate,
-                    PairwiseWorkspace* ws) {
-  detail::check_pair(ctx, x, y, r);
-  detail::check_same_shape<T>(ctx, grad, x, "grad");
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.r = r;
-  p.g = grad;
-  p.scale = scale;
-  p.accumulate = accumulate;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::gradient, p, nullptr, nullptr, ws ? *ws : tmp);
-    return;
-  }
-#endif
-  (void)ws;
-  detail::cpu_row_pass<T>(PairwisePass::gradient, p, ctx.threads());
-}
-
-template <class T>
-void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v,
-                       const T* a, ConstPointsView<T> y, ConstPointsView<T> w, const T* b,
-                       double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
-                       bool accumulate, index_t* coincident, PairwiseWorkspace* ws) {
-  detail::check_pair(ctx, x, y, r);
-  detail::check_same_shape(ctx, v, x, "v");
-  detail::check_same_shape(ctx, w, y, "w");
-  if (grad_v.data) detail::check_same_shape<T>(ctx, grad_v, x, "grad_v");
-  if (grad_w.data) detail::check_same_shape<T>(ctx, grad_w, y, "grad_w");
-  if (grad_v.data && grad_v.data == grad_w.data && !accumulate) {
-    throw_runtime("riesz_directional: grad_v and grad_w alias without accumulate");
-  }
-  // Row pass over X gives D and dD/dv; the pass over Y with the roles swapped gives dD/dw, since
-  // d/dw_j of r|z|^{r-2}<z,u> (z = x_i - y_j) is r|z'|^{r-2} z' with z' = y_j - x_i (and
-  // likewise u/|u| -> u'/|u'| at coincident pairs).
-  RowPassArgs<T> p;
-  p.x = x;
-  p.v = v;
-  p.a = a;
-  p.y = y;
-  p.w = w;
-  p.b = b;
-  p.r = r;
-  p.g = grad_v;
-  p.scale = scale;
-  p.accumulate = accumulate;
-  RowPassArgs<T> q = p;
-  q.x = y;
-  q.v = w;
-  q.a = b;
-  q.y = x;
-  q.w = v;
-  q.b = a;
-  q.g = grad_w;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    PairwiseWorkspace& wsp = ws ? *ws : tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp);
-    if (grad_w.data) {
-      detail::cuda_row_pass(ctx, PairwisePass::directional, q, nullptr, nullptr, wsp);
-    }
-    return;
-  }
-#endif
-  (void)ws;
-  const detail::PassResult res = detail::cpu_row_pass<T>(PairwisePass::directional, p, ctx.threads());
-  *out = res.value;
-  if (coincident) *coincident = res.coincident;
-  if (grad_w.data) detail::cpu_row_pass<T>(PairwisePass::directional, q, ctx.threads());
-}
-
-template <class T>
-double riesz_energy_value(const Context& ctx, ConstPointsView<T> x, const T* a,
-                          ConstPointsView<T> y, const T* b, double r) {
-  if (!ctx.is_cuda()) {
-    double out = 0;
-    riesz_energy(ctx, x, a, y, b, r, &out);
-    return out;
-  }
-  Buffer<double> dev(ctx, 1);
-  riesz_energy(ctx, x, a, y, b, r, dev.data());
-  double out = 0;
-  copy_to_host(ctx, &out, dev);
-  ctx.synchronize();
-  return out;
-}
-
-template <class T>
-double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double r) {
-  detail::check_pair(ctx, x, y, r);
-  if (x.rows < 1 || y.rows < 1) throw_bad_input("mmd2: empty point set");
-  const double xy = riesz_energy_value<T>(ctx, x, nullptr, y, nullptr, r);
-  const double xx = riesz_energy_value<T>(ctx, x, nullptr, x, nullptr, r);
-  const double yy = riesz_energy_value<T>(ctx, y, nullptr, y, nullptr, r);
-  return mmd2_from_sums(xy, xx, yy, double(x.rows), double(y.rows), MmdStatistic::v);
-}
-
-#define NWGF_PAIRWISE_INSTANTIATE(T)                                                             \
-  template void riesz_energy<T>(const Context&, ConstPointsView<T>, const T*, ConstPointsView<T>, \
-                                const T*, double, double*, PairwiseWorkspace*);                  \
-  template void riesz_gradient<T>(const Context&, ConstPointsView<T>, const T*,                  \
-                                  ConstPointsView<T>, const T*, double, T, PointsView<T>, bool,  \
-                                  PairwiseWorkspace*);                                           \
-  template void riesz_directional<T>(const Context&, ConstPointsView<T>, ConstPointsView<T>,     \
-                                     const T*, ConstPointsView<T>, ConstPointsView<T>, const T*, \
-                                     double, double*, PointsView<T>, PointsView<T>, T, bool,     \
-                                     index_t*, PairwiseWorkspace*);                              \
-  template double riesz_energy_value<T>(const Context&, ConstPointsView<T>, const T*,            \
-                                        ConstPointsView<T>, const T*, double);                   \
-  template double mmd2<T>(const Context&, ConstPointsView<T>, ConstPointsView<T>, double);
-
-NWGF_PAIRWISE_INSTANTIATE(float)
-NWGF_PAIRWISE_INSTANTIATE(double)
-#undef NWGF_PAIRWISE_INSTANTIATE
-
 }  // namespace nwgf

@@ -1,41 +1,39 @@
 // CUDA backend of the fused pairwise Riesz sums (kernels/pairwise.hpp).
 //
 // One thread per row i of X. Tiles of Y (and W, b) are staged in shared memory; every thread
-// runs over the tile with its per-row sums in registers. Scalars: each block reduces its rows
-// (warp shuffles, then one value per warp in shared memory) to one double partial; a second
-// one-block kernel sums the partials in a fixed order. Nothing but the integer coincident count
-// uses atomics, so results are deterministic for a given launch configuration.
+// runs over the tile with its per-row sums in registers. The kernels are generic over the
+// family's pair functor K (kernels/family/riesz.hpp: value, gradient factor, coincident rule).
+// Scalars: the fixed-order partials of kernels/reduce.cuh (one double per block, then one
+// ordered one-block sum). Nothing but the integer coincident count uses atomics, so results are
+// deterministic for a given launch configuration.
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
+#include "kernels/family/gaussian.hpp"
+#include "kernels/family/pair.hpp"
+#include "kernels/family/riesz.hpp"
 #include "kernels/pairwise.hpp"
-#include "kernels/riesz_math.hpp"
+#include "kernels/reduce.cuh"
+#include "kernels/reduce.hpp"
 
 namespace nwgf::detail {
 namespace {
 
-constexpr int kThreads = 128;    // rows per block
-constexpr int kSmallTile = 128;  // points of Y per shared tile, small d
-constexpr int kTileJ = 16;       // points of Y per tile, general d (per-thread register arrays)
-constexpr int kTileK = 32;       // coordinates per shared chunk, general d
-
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  return v;
-}
-
-// Block-wide sum in a fixed order; thread 0 writes it to partials[blockIdx.x].
-__device__ __forceinline__ void block_partial(double v, double* partials) {
-  __shared__ double warp_part[kThreads / 32];
-  v = warp_sum(v);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_part[warp] = v;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    double s = 0;
-    for (int k = 0; k < kThreads / 32; ++k) s += warp_part[k];
-    partials[blockIdx.x] = s;
-  }
-}
+// Launch and tile constants of the pair kernels. Chosen when the kernels were written (on sm_90)
+// for occupancy without spills: 128 threads (rows) per block, so that the general kernel's
+// per-thread register arrays of kTileJ pairs (s, <z,u>, |u|^2) and its shared slots
+// (2 kTileJ kThreads T = 32 KiB in double) leave two blocks per SM; a small-d tile of 128 points
+// is one load per thread; kTileK = 32 coordinates (+1 against bank conflicts) per shared chunk.
+// tools/check_ptxas.sh checks that no kernel spills.
+struct CudaPairwisePolicy {
+  static constexpr int threads = 128;     // rows per block
+  static constexpr int small_tile = 128;  // points of Y per shared tile, small d
+  static constexpr int tile_j = 16;       // points of Y per tile, general d (register arrays)
+  static constexpr int tile_k = 32;       // coordinates per shared chunk, general d
+};
+constexpr int kThreads = CudaPairwisePolicy::threads;
+constexpr int kSmallTile = CudaPairwisePolicy::small_tile;
+constexpr int kTileJ = CudaPairwisePolicy::tile_j;
+constexpr int kTileK = CudaPairwisePolicy::tile_k;
 
 __device__ __forceinline__ void add_count(unsigned long long c, unsigned long long* count) {
   for (int o = 16; o > 0; o >>= 1) c += __shfl_down_sync(0xffffffffu, c, o);
@@ -43,17 +41,17 @@ __device__ __forceinline__ void add_count(unsigned long long c, unsigned long lo
 }
 
 // Small d known at compile time: x_i, v_i and the gradient stay in registers.
-template <class T, PairwisePass P, int D, bool R1>
+template <class T, PairwisePass P, int D, class K>
 __global__ void __launch_bounds__(kThreads)
-    row_pass_small(RowPassArgs<T> p, double* partials, unsigned long long* count) {
+    row_pass_small(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count) {
   constexpr bool dir = P == PairwisePass::directional;
   __shared__ T ys[D][kSmallTile];
   __shared__ T ws[dir ? D : 1][kSmallTile];
   __shared__ T bs[kSmallTile];
+  __shared__ double warp_part[kThreads / 32];
   const index_t n = p.x.rows, m = p.y.rows;
   const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
   const bool active = i < n;
-  const T r = T(p.r);
   T xi[D], vi[D];
   double g[D];
   for (int k = 0; k < D; ++k) {
@@ -84,24 +82,21 @@ __global__ void __launch_bounds__(kThreads)
       }
       const T bj = bs[jj];
       if constexpr (P == PairwisePass::energy) {
-        tv += bj * (R1 ? riesz::power_r1(s) : riesz::power(s, r));
-      } else {
-        const T f = bj * (R1 ? riesz::grad_factor_r1(s) : riesz::grad_factor(s, r));
-        if constexpr (dir) {
-          T u[D], zu = 0, uu = 0;
-          for (int k = 0; k < D; ++k) {
-            u[k] = vi[k] - ws[k][jj];
-            zu += z[k] * u[k];
-            uu += u[k] * u[k];
-          }
-          const bool coinc = s == T(0);
-          const T fu = coinc ? bj * riesz::coincident_grad_factor(uu, R1) : T(0);
-          tv += f * zu + (coinc ? bj * riesz::coincident_rate(uu, R1) : T(0));
-          cnt += coinc ? 1 : 0;
-          for (int k = 0; k < D; ++k) tg[k] += f * z[k] + fu * u[k];
-        } else {
-          for (int k = 0; k < D; ++k) tg[k] += f * z[k];
+        tv += bj * kernel.value(s);
+      } else if constexpr (dir) {
+        T u[D], zu = 0, uu = 0;
+        for (int k = 0; k < D; ++k) {
+          u[k] = vi[k] - ws[k][jj];
+          zu += z[k] * u[k];
+          uu += u[k] * u[k];
         }
+        const DirectionalPair<T> q = directional_pair(kernel, bj, s, zu, uu);
+        tv += q.rate;
+        cnt += q.coincident ? 1 : 0;
+        for (int k = 0; k < D; ++k) tg[k] += q.f * z[k] + q.fu * u[k];
+      } else {
+        const T f = bj * kernel.grad_factor(s);
+        for (int k = 0; k < D; ++k) tg[k] += f * z[k];
       }
     }
     value += double(tv);
@@ -115,7 +110,7 @@ __global__ void __launch_bounds__(kThreads)
       gi[k] = p.accumulate ? gi[k] + inc : inc;
     }
   }
-  if (partials) block_partial(active ? ai * value : 0.0, partials);
+  if (partials) block_partial<kThreads>(active ? ai * value : 0.0, partials, warp_part);
   if constexpr (dir) {
     if (count) add_count(active ? cnt : 0ull, count);
   }
@@ -139,19 +134,19 @@ __device__ __forceinline__ void load_chunk(const RowPassArgs<T>& p, T (*ys)[kTil
 // Any d: s_j = |z|^2 (and <z,u>, |u|^2) for kTileJ points of Y accumulate in registers over
 // shared chunks of kTileK coordinates; a second sweep over the chunks adds the tile's gradient
 // to the thread's own row of p.g (scaled), which is zeroed first unless accumulating.
-template <class T, PairwisePass P, bool R1>
+template <class T, PairwisePass P, class K>
 __global__ void __launch_bounds__(kThreads)
-    row_pass_general(RowPassArgs<T> p, double* partials, unsigned long long* count) {
+    row_pass_general(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count) {
   constexpr bool dir = P == PairwisePass::directional;
   __shared__ T ys[kTileJ][kTileK + 1];
   __shared__ T ws[dir ? kTileJ : 1][kTileK + 1];
   __shared__ T fs[kTileJ][kThreads];
   __shared__ T qs[dir ? kTileJ : 1][kThreads];
+  __shared__ double warp_part[kThreads / 32];
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
   const bool active = i < n;
   const bool write_g = P != PairwisePass::energy && p.g.data != nullptr;
-  const T r = T(p.r);
   const double ai = active && p.a ? double(p.a[i]) : 1.0;
   const T gscale = T(double(p.scale) * ai);
   const T* xi = p.x.data + (active ? i : 0) * p.x.ld;
@@ -203,17 +198,17 @@ __global__ void __launch_bounds__(kThreads)
       const T bj = p.b ? p.b[j0 + jj] : T(1);
       const T sj = fs[jj][threadIdx.x];
       if constexpr (P == PairwisePass::energy) {
-        tv += bj * (R1 ? riesz::power_r1(sj) : riesz::power(sj, r));
+        tv += bj * kernel.value(sj);
+      } else if constexpr (dir) {
+        // q is <z,u> where z != 0 and |u|^2 where z = 0: directional_pair reads each only there.
+        const T q = qs[jj][threadIdx.x];
+        const DirectionalPair<T> pq = directional_pair(kernel, bj, sj, q, q);
+        tv += pq.rate;
+        cnt += pq.coincident ? 1 : 0;
+        qs[jj][threadIdx.x] = pq.fu;
+        fs[jj][threadIdx.x] = pq.f;
       } else {
-        const T f = bj * (R1 ? riesz::grad_factor_r1(sj) : riesz::grad_factor(sj, r));
-        if constexpr (dir) {
-          const bool coinc = sj == T(0);
-          const T q = qs[jj][threadIdx.x];
-          tv += coinc ? bj * riesz::coincident_rate(q, R1) : f * q;
-          cnt += coinc ? 1 : 0;
-          qs[jj][threadIdx.x] = coinc ? bj * riesz::coincident_grad_factor(q, R1) : T(0);
-        }
-        fs[jj][threadIdx.x] = f;
+        fs[jj][threadIdx.x] = bj * kernel.grad_factor(sj);
       }
     }
     for (int jj = jn; jj < kTileJ; ++jj) {
@@ -248,48 +243,36 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
   }
-  if (partials) block_partial(active ? ai * value : 0.0, partials);
+  if (partials) block_partial<kThreads>(active ? ai * value : 0.0, partials, warp_part);
   if constexpr (dir) {
     if (count) add_count(active ? cnt : 0ull, count);
   }
 }
 
-// out <- sum of partials[0..nb) in a fixed order (one block).
-__global__ void __launch_bounds__(256) sum_partials(const double* partials, index_t nb,
-                                                    double* out) {
-  __shared__ double sh[256];
-  double acc = 0;
-  for (index_t k = threadIdx.x; k < nb; k += 256) acc += partials[k];
-  sh[threadIdx.x] = acc;
-  __syncthreads();
-  for (int w = 128; w > 0; w >>= 1) {
-    if (int(threadIdx.x) < w) sh[threadIdx.x] += sh[threadIdx.x + w];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) *out = sh[0];
-}
-
-template <class T, PairwisePass P, bool R1>
-void launch(const Context& ctx, const RowPassArgs<T>& p, double* partials,
+template <class T, PairwisePass P, class K>
+void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
             unsigned long long* count) {
   const unsigned blocks = unsigned((p.x.rows + kThreads - 1) / kThreads);
   cudaStream_t st = stream_of(ctx);
   switch (p.x.cols) {
-    case 1: row_pass_small<T, P, 1, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
-    case 2: row_pass_small<T, P, 2, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
-    case 3: row_pass_small<T, P, 3, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
-    default: row_pass_general<T, P, R1><<<blocks, kThreads, 0, st>>>(p, partials, count); break;
+    case 1: row_pass_small<T, P, 1, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
+    case 2: row_pass_small<T, P, 2, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
+    case 3: row_pass_small<T, P, 3, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
+    default: row_pass_general<T, P, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
   }
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
+// The family's functor; Riesz r = 1 on its own path (square roots only).
 template <class T, PairwisePass P>
-void launch_r(const Context& ctx, const RowPassArgs<T>& p, double* partials,
-              unsigned long long* count) {
-  if (p.r == 1.0) {
-    launch<T, P, true>(ctx, p, partials, count);
+void launch_family(const Context& ctx, const RowPassArgs<T>& p, double* partials,
+                   unsigned long long* count) {
+  if (p.family == PairFamily::gaussian) {
+    launch<T, P>(ctx, p, GaussianPair<T>::make(p.param), partials, count);
+  } else if (p.param == 1.0) {
+    launch<T, P>(ctx, p, RieszPair<T, true>::make(p.param), partials, count);
   } else {
-    launch<T, P, false>(ctx, p, partials, count);
+    launch<T, P>(ctx, p, RieszPair<T, false>::make(p.param), partials, count);
   }
 }
 
@@ -310,20 +293,17 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
   if (blocks > 0) {
     switch (pass) {
       case PairwisePass::energy:
-        launch_r<T, PairwisePass::energy>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::energy>(ctx, p, partials, count);
         break;
       case PairwisePass::gradient:
-        launch_r<T, PairwisePass::gradient>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::gradient>(ctx, p, partials, count);
         break;
       case PairwisePass::directional:
-        launch_r<T, PairwisePass::directional>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::directional>(ctx, p, partials, count);
         break;
     }
   }
-  if (out) {
-    sum_partials<<<1, 256, 0, st>>>(partials, blocks, out);
-    NWGF_CUDA_LAUNCH_CHECK();
-  }
+  if (out) cuda_sum_partials(ctx, partials, blocks, out);
   if (host_count) {
     NWGF_CUDA_CHECK(cudaMemcpyAsync(host_count, count, sizeof(index_t), cudaMemcpyDeviceToHost, st));
     NWGF_CUDA_CHECK(cudaStreamSynchronize(st));

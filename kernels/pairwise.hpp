@@ -1,5 +1,8 @@
 #pragma once
-// Fused pairwise Riesz sums over two weighted point sets, never materialising the N x M matrix.
+// Fused pairwise kernel sums over two weighted point sets, never materialising the N x M matrix.
+// Written once for any kernel family (a pair functor, kernels/family/pair.hpp); the Riesz family
+// (kernels/family/riesz.hpp) is the API below, the Gaussian one (kernels/family/gaussian.hpp)
+// has energy and gradient.
 //
 //   S(X, Y) = sum_ij a_i b_j |x_i - y_j|^r                      (energy sum, 0 < r < 2)
 //   dS/dx_i = a_i sum_j b_j r |x_i - y_j|^{r-2} (x_i - y_j)       (0 for coincident points)
@@ -9,8 +12,8 @@
 // (the self sum counts every ordered pair, the diagonal included). All pointers live on ctx's
 // device; a scalar result is one double written to `out` on ctx's device (a host pointer on the
 // CPU backend, a device pointer on CUDA). Scalars accumulate in double; results are deterministic
-// for a fixed thread count (CPU) or launch configuration (CUDA: per-block partials, then one
-// ordered second-pass reduction, no atomics on results).
+// for a fixed thread count (CPU) or launch configuration (CUDA): the fixed-order partials of
+// kernels/reduce.hpp, no atomics on results.
 //
 // MMD^2 follows CONTRACT.md: D_K^2 = E_K(mu - nu) with K(x,y) = -|x-y|^r, the 1/2 factor of the
 // paper and V-statistics, i.e. mean_ij |x_i-y_j|^r - 1/2 mean_ii' |x_i-x_i'|^r - 1/2 mean |y-y'|^r.
@@ -19,6 +22,9 @@
 #include "engine/types.hpp"
 
 namespace nwgf {
+
+// The kernel families the sums are compiled for; each has a header in kernels/family/.
+enum class PairFamily { riesz, gaussian };
 
 // Device scratch of the CUDA path (per-block partial sums, the coincident-pair count). Keep one
 // alive across calls to make a training step allocation-free; the CPU path needs none. Calls
@@ -59,6 +65,17 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
                        double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
                        bool accumulate, index_t* coincident, PairwiseWorkspace* ws = nullptr);
 
+// The same sums for the Gaussian kernel G(x, y) = exp(-|x - y|^2 / (2 sigma^2)), sigma > 0
+// (kernels/family/gaussian.hpp): out <- sum_ij a_i b_j G(x_i, y_j), and
+// grad_i (+)= scale * d/dx_i of it = scale * a_i sum_j b_j (-G(x_i, y_j) / sigma^2) (x_i - y_j).
+template <class T>
+void gaussian_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                     const T* b, double sigma, double* out, PairwiseWorkspace* ws = nullptr);
+template <class T>
+void gaussian_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                       const T* b, double sigma, T scale, PointsView<T> grad, bool accumulate,
+                       PairwiseWorkspace* ws = nullptr);
+
 // Host conveniences (synchronise): S(X, Y), and the exact MMD^2 (V-statistic, uniform weights).
 template <class T>
 double riesz_energy_value(const Context& ctx, ConstPointsView<T> x, const T* a,
@@ -77,11 +94,21 @@ struct RowPassArgs {
   const T* a = nullptr;     // (N) or nullptr
   ConstPointsView<T> y, w;  // (M, d)
   const T* b = nullptr;     // (M) or nullptr
-  double r = 1;
+  PairFamily family = PairFamily::riesz;
+  double param = 1;  // the family's parameter: r (Riesz), sigma (Gaussian)
   PointsView<T> g;  // (N, d) rows written: g_i (+)= scale * a_i * sum_j b_j ...; data may be null
   T scale = 1;
   bool accumulate = false;
 };
+
+// What a row pass returns on the CPU: the scalar (energy or D) and the coincident-pair count.
+struct PassResult {
+  double value = 0;
+  index_t coincident = 0;
+};
+// CPU row pass over all pairs, `threads` OpenMP threads (the summation order depends on it).
+template <class T>
+PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads);
 
 #ifdef NWGF_HAVE_CUDA
 // CUDA row pass: writes the scalar (energy or D) to out (device; may be null) and, when

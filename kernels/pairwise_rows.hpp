@@ -1,5 +1,6 @@
 #pragma once
-// The CPU pair rows of the fused Riesz sums (private to kernels/pairwise.cpp): a block of rows of
+// The CPU pair rows of the fused pairwise sums (private to kernels/pairwise.cpp), generic over the
+// kernel family (RowBlock::family; the Riesz family below, any other alike): a block of rows of
 // X (and V) against a range of rows of Y (and W, b). Written once with Google Highway in
 // kernels/pairwise_rows.cpp, compiled for every x86-64 target (AVX-512 with the Ice Lake / Zen 4
 // extensions, AVX-512, AVX2 + FMA, SSE4, and Highway's portable scalar fallback; NEON on Arm) and chosen
@@ -20,25 +21,18 @@
 // |log s|. Relative error per pair: at most 4 ulp in float and 1e-14 in double, checked against
 // long double on every target by tests/test_pairwise_accuracy.cpp.
 #include "engine/types.hpp"
+#include "kernels/family/pair.hpp"
+#include "kernels/family/riesz.hpp"
 #include "kernels/pairwise.hpp"
 
 namespace nwgf::detail {
 
-// The evaluation path of |z|^r for an exponent r.
-enum class RieszPower { one, half, three_halves, general };
-
-inline RieszPower riesz_power_of(double r) {
-  if (r == 1.0) return RieszPower::one;
-  if (r == 0.5) return RieszPower::half;
-  if (r == 1.5) return RieszPower::three_halves;
-  return RieszPower::general;
-}
-
 template <class T>
 struct RowBlock {
   PairwisePass pass = PairwisePass::energy;
-  RieszPower power = RieszPower::one;
-  double r = 1;
+  PairFamily family = PairFamily::riesz;
+  RieszPower power = RieszPower::one;  // Riesz: the evaluation path of |z|^r
+  double param = 1;                    // the family's parameter (r, sigma)
   index_t d = 1;
   // Rows of X (and V): x_i = x + i ldx, i < rows.
   const T* x = nullptr;

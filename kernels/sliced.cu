@@ -2,7 +2,9 @@
 // projections by cuBLAS, one CUB device-wide radix sort per direction (host side), then our
 // kernels: each sorted element finds its tie group and its rank in the other sorted set by
 // binary search (kernels/sliced_math.hpp, the same math as the CPU merge), writes its gradient
-// entry G[s, i] and adds p dS/dp (Euler) to the running sums; back-projection by cuBLAS.
+// entry G[s, i] and its p dS/dp (Euler) to its block's partials, which are then added to the
+// running sums in a fixed order (kernels/reduce.hpp: deterministic, no atomics); back-projection
+// by cuBLAS.
 #include <algorithm>
 #include <cub/device/device_radix_sort.cuh>
 
@@ -10,41 +12,15 @@
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
 #include "engine/nvtx.hpp"
+#include "kernels/reduce.cuh"
+#include "kernels/reduce.hpp"
 #include "kernels/sliced.hpp"
 #include "kernels/sliced_math.hpp"
 
 namespace nwgf::detail {
 namespace {
 
-constexpr int kThreads = 256;  // a multiple of 32 (block_add reduces warp by warp)
-
-// sums[0] += a, sums[1] += b over the block: warp shuffles, then one warp over the warp sums.
-__device__ void block_add(double a, double b, double* sums) {
-  __shared__ double part[2][32];
-  for (int o = 16; o > 0; o >>= 1) {
-    a += __shfl_down_sync(0xffffffffu, a, o);
-    b += __shfl_down_sync(0xffffffffu, b, o);
-  }
-  const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
-  if (lane == 0) {
-    part[0][warp] = a;
-    part[1][warp] = b;
-  }
-  __syncthreads();
-  if (warp == 0) {
-    const int warps = int(blockDim.x + 31) / 32;
-    a = lane < warps ? part[0][lane] : 0.0;
-    b = lane < warps ? part[1][lane] : 0.0;
-    for (int o = 16; o > 0; o >>= 1) {
-      a += __shfl_down_sync(0xffffffffu, a, o);
-      b += __shfl_down_sync(0xffffffffu, b, o);
-    }
-    if (lane == 0) {
-      atomicAdd(sums, a);
-      atomicAdd(sums + 1, b);
-    }
-  }
-}
+constexpr int kThreads = 256;  // a multiple of 32 (block_sum reduces warp by warp)
 
 __global__ void iota_kernel(std::int32_t* out, index_t n) {
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
@@ -60,11 +36,15 @@ __global__ void normalize_kernel(T* theta, int directions, index_t d) {
 }
 
 // One thread per sorted projection p (sc directions x n): tie group in p, rank in q, the
-// gradient entry scattered back to the point's original index, and p dS/dp into sums.
+// gradient entry scattered back to the point's original index, and the block's sums of p dS/dp
+// into part_xx[block], part_xy[block].
 template <class T>
-__global__ void x_side_kernel(const T* p_sorted, const std::int32_t* order, const T* q_sorted,
-                              index_t n, index_t m, index_t total, T scale_xx, T scale_xy, T* g,
-                              double* sums) {
+__global__ void __launch_bounds__(kThreads)
+    x_side_kernel(const T* p_sorted, const std::int32_t* order, const T* q_sorted, index_t n,
+                  index_t m, index_t total, T scale_xx, T scale_xy, T* g, double* part_xx,
+                  double* part_xy) {
+  __shared__ double warp_xx[kThreads / 32];
+  __shared__ double warp_xy[kThreads / 32];
   double vxx = 0, vxy = 0;
   for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
        t += index_t(gridDim.x) * blockDim.x) {
@@ -85,13 +65,17 @@ __global__ void x_side_kernel(const T* p_sorted, const std::int32_t* order, cons
     vxy += double(v) * double(dc);
     if (g) g[s * n + order[t]] = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
   }
-  block_add(vxx, vxy, sums);
+  block_partial<kThreads>(vxx, part_xx, warp_xx);
+  block_partial<kThreads>(vxy, part_xy, warp_xy);
 }
 
-// One thread per sorted projection q: the y side of S_xy, q (#p below - #p above).
+// One thread per sorted projection q: the y side of S_xy, q (#p below - #p above); the block's
+// sum into part_xy[block].
 template <class T>
-__global__ void y_side_kernel(const T* p_sorted, const T* q_sorted, index_t n, index_t m,
-                              index_t total, double* sums) {
+__global__ void __launch_bounds__(kThreads)
+    y_side_kernel(const T* p_sorted, const T* q_sorted, index_t n, index_t m, index_t total,
+                  double* part_xy) {
+  __shared__ double warp_xy[kThreads / 32];
   double vxy = 0;
   for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
        t += index_t(gridDim.x) * blockDim.x) {
@@ -102,7 +86,7 @@ __global__ void y_side_kernel(const T* p_sorted, const T* q_sorted, index_t n, i
     const index_t above = n - sorted_upper_bound(a, below, n, v);
     vxy += double(v) * double(sliced_cross_derivative(below, above));
   }
-  block_add(0.0, vxy, sums);
+  block_partial<kThreads>(vxy, part_xy, warp_xy);
 }
 
 __global__ void finish_kernel(const double* sums, double factor, double* out_xx, double* out_xy) {
@@ -121,7 +105,9 @@ void cuda_sliced_prepare(const Context& ctx, SlicedWorkspace<T>& ws) {
   // iota (max(max_n, max_m)), the permutations (c, max_n), a discarded payload for q (max_m).
   const index_t iota = std::max(ws.max_n, ws.max_m);
   ws.order = Buffer<std::int32_t>(ctx, iota + c * ws.max_n + ws.max_m);
-  ws.sums = Buffer<double>(ctx, 2);
+  // The running S_xx, S_xy, then one chunk's block partials: S_xx (gx), S_xy (gx + gy).
+  const index_t gx = grid_for(c * ws.max_n, kThreads), gy = grid_for(c * ws.max_m, kThreads);
+  ws.sums = Buffer<double>(ctx, 2 + 2 * gx + gy);
   std::size_t pairs_bytes = 0, keys_bytes = 0;
   NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
       nullptr, pairs_bytes, static_cast<const T*>(nullptr), static_cast<T*>(nullptr),
@@ -190,17 +176,20 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
     }
     {
       NvtxRange r("sliced rank");
-      const index_t tx = index_t(sc) * n;
-      x_side_kernel<T><<<grid_for(tx, kThreads), kThreads, 0, stream>>>(
-          p_sorted, order, q_sorted, n, m, tx, scale_xx, scale_xy, want_grad ? px : nullptr,
-          ws.sums.data());
+      const index_t tx = index_t(sc) * n, ty = index_t(sc) * m;
+      const unsigned gx = grid_for(tx, kThreads), gy = m > 0 ? grid_for(ty, kThreads) : 0;
+      double* part_xx = ws.sums.data() + 2;
+      double* part_xy = part_xx + gx;  // x side (gx), then y side (gy)
+      x_side_kernel<T><<<gx, kThreads, 0, stream>>>(p_sorted, order, q_sorted, n, m, tx, scale_xx,
+                                                    scale_xy, want_grad ? px : nullptr, part_xx,
+                                                    part_xy);
       NWGF_CUDA_LAUNCH_CHECK();
       if (m > 0) {
-        const index_t ty = index_t(sc) * m;
-        y_side_kernel<T><<<grid_for(ty, kThreads), kThreads, 0, stream>>>(p_sorted, q_sorted, n, m,
-                                                                          ty, ws.sums.data());
+        y_side_kernel<T><<<gy, kThreads, 0, stream>>>(p_sorted, q_sorted, n, m, ty, part_xy + gx);
         NWGF_CUDA_LAUNCH_CHECK();
       }
+      cuda_sum_partials(ctx, part_xx, gx, ws.sums.data(), true);
+      cuda_sum_partials(ctx, part_xy, index_t(gx) + gy, ws.sums.data() + 1, true);
     }
     if (want_grad) {
       NvtxRange r("sliced back-project");

@@ -51,7 +51,7 @@ struct SlicedWorkspace {
   Buffer<std::int32_t> order;  // cpu: per thread 2 (max_n + max_m); cuda: iota, chunk max_n, max_m
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
-                        // cuda: running S_xx, S_xy
+                        // cuda: running S_xx, S_xy, then a chunk's block partials
   std::size_t sort_temp_bytes = 0;
 };
 #ifdef NWGF_HAVE_CUDA

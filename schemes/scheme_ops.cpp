@@ -17,39 +17,9 @@ void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t
   }
 }
 
-namespace {
-// Sum of f(i) over [0, count) in fixed chunks, partials added in chunk order (deterministic for
-// any thread count); on CUDA the same chunks are summed by a kernel.
-template <class T>
-double chunked_transport(const Context& ctx, const T* x, const T* t, index_t count, T coef, T* g) {
-  const index_t chunks = (count + reduce_chunk - 1) / reduce_chunk;
-  std::vector<double> partial(std::size_t(chunks), 0.0);
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    Buffer<double> dev(ctx, chunks);
-    detail::cuda_transport_partials(ctx, x, t, count, coef, g, dev.data());
-    partial = download(ctx, dev);
-  } else
-#endif
-  {
-    (void)ctx;
-#pragma omp parallel for schedule(static)
-    for (index_t c = 0; c < chunks; ++c) {
-      double s = 0;
-      const index_t hi = std::min(count, (c + 1) * reduce_chunk);
-      for (index_t i = c * reduce_chunk; i < hi; ++i) s += transport_element(x, t, coef, g, i);
-      partial[std::size_t(c)] = s;
-    }
-  }
-  double s = 0;
-  for (double p : partial) s += p;
-  return s;
-}
-}  // namespace
-
 template <class T>
 double transport_cost(const Context& ctx, const T* x, const T* t, index_t count, T coef, T* g) {
-  return chunked_transport(ctx, x, t, count, coef, g);
+  return reduce_rows(ctx, TransportRow<T>{x, t, coef, g}, count);
 }
 
 template <class T>
@@ -70,28 +40,16 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
 
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n) {
-  const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
-  std::vector<double> partial(std::size_t(chunks), 0.0);
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
-    Buffer<double> dev(ctx, chunks);
+    Buffer<double> dev(ctx, chunks_of(n));
     detail::cuda_row_partials(ctx, row, n, dev.data());
-    partial = download(ctx, dev);
-  } else
-#endif
-  {
-    (void)ctx;
-#pragma omp parallel for schedule(static)
-    for (index_t c = 0; c < chunks; ++c) {
-      double s = 0;
-      const index_t hi = std::min(n, (c + 1) * reduce_chunk);
-      for (index_t i = c * reduce_chunk; i < hi; ++i) s += row(i);
-      partial[std::size_t(c)] = s;
-    }
+    const std::vector<double> partial = download(ctx, dev);
+    return sum_in_order(partial.data(), index_t(partial.size()));
   }
-  double s = 0;
-  for (double p : partial) s += p;
-  return s;
+#endif
+  (void)ctx;
+  return chunked_sum(n, row);
 }
 
 template <class T>
@@ -108,7 +66,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template void axpby<T>(const Context&, index_t, T, const T*, T, T*);                      \
   template bool all_finite<T>(const Context&, const T*, index_t);                           \
   template double reduce_rows<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
-  template double reduce_rows<DotRow<T>>(const Context&, const DotRow<T>&, index_t);
+  template double reduce_rows<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
+  template double reduce_rows<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

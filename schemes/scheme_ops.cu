@@ -1,12 +1,13 @@
 // CUDA kernels of schemes/scheme_ops.hpp; the per-element math is the NWGF_HD code of the header.
 #include "engine/cuda_check.cuh"
 #include "engine/cuda_context.cuh"
+#include "kernels/reduce.cuh"
 #include "schemes/scheme_ops.hpp"
 
 namespace nwgf::detail {
 namespace {
 
-constexpr int block_threads = 256;
+constexpr int block_threads = ReducePolicy::block_threads;
 
 template <class T>
 __global__ void network_input_kernel(const T* x, index_t n, index_t d, index_t l, BatchRows rows,
@@ -18,40 +19,16 @@ __global__ void network_input_kernel(const T* x, index_t n, index_t d, index_t l
   }
 }
 
-// One block per chunk of reduce_chunk elements: shared-memory tree sum, one partial per block.
-template <class T>
-__global__ void transport_partials_kernel(const T* x, const T* t, index_t count, T coef, T* g,
-                                          double* partials) {
-  __shared__ double acc[block_threads];
-  const index_t lo = index_t(blockIdx.x) * reduce_chunk;
-  const index_t hi = lo + reduce_chunk < count ? lo + reduce_chunk : count;
-  double s = 0;
-  for (index_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
-    s += transport_element(x, t, coef, g, i);
-  }
-  acc[threadIdx.x] = s;
-  __syncthreads();
-  for (int stride = block_threads / 2; stride > 0; stride /= 2) {
-    if (int(threadIdx.x) < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) partials[blockIdx.x] = acc[0];
-}
-
+// One block per chunk of reduce_chunk rows: the chunk's partial in a fixed order.
 template <class Row>
-__global__ void row_partials_kernel(Row row, index_t n, double* partials) {
-  __shared__ double acc[block_threads];
+__global__ void __launch_bounds__(block_threads)
+    row_partials_kernel(Row row, index_t n, double* partials) {
+  __shared__ double warp_part[block_threads / 32];
   const index_t lo = index_t(blockIdx.x) * reduce_chunk;
   const index_t hi = lo + reduce_chunk < n ? lo + reduce_chunk : n;
   double s = 0;
   for (index_t i = lo + threadIdx.x; i < hi; i += blockDim.x) s += row(i);
-  acc[threadIdx.x] = s;
-  __syncthreads();
-  for (int stride = block_threads / 2; stride > 0; stride /= 2) {
-    if (int(threadIdx.x) < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) partials[blockIdx.x] = acc[0];
+  block_partial<block_threads>(s, partials, warp_part);
 }
 
 template <class T>
@@ -74,16 +51,6 @@ void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, in
 }
 
 template <class T>
-void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t count, T coef,
-                             T* g, double* partials) {
-  const index_t chunks = (count + reduce_chunk - 1) / reduce_chunk;
-  if (chunks == 0) return;
-  transport_partials_kernel<T>
-      <<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(x, t, count, coef, g, partials);
-  NWGF_CUDA_LAUNCH_CHECK();
-}
-
-template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   axpby_kernel<T><<<grid_for((long long)count, block_threads), block_threads, 0, stream_of(ctx)>>>(
       count, a, x, b, y);
@@ -92,7 +59,7 @@ void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
 
 template <class Row>
 void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials) {
-  const index_t chunks = (n + reduce_chunk - 1) / reduce_chunk;
+  const index_t chunks = chunks_of(n);
   if (chunks == 0) return;
   row_partials_kernel<Row><<<unsigned(chunks), block_threads, 0, stream_of(ctx)>>>(row, n,
                                                                                    partials);
@@ -104,10 +71,10 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
                                                   index_t, double*);                            \
   template void cuda_row_partials<DotRow<T>>(const Context&, const DotRow<T>&, index_t,          \
                                              double*);                                          \
+  template void cuda_row_partials<TransportRow<T>>(const Context&, const TransportRow<T>&,      \
+                                                   index_t, double*);                           \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
-  template void cuda_transport_partials<T>(const Context&, const T*, const T*, index_t, T, T*, \
-                                           double*);                                           \
   template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)

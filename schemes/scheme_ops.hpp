@@ -5,7 +5,8 @@
 //     (Philox, so the batch depends only on (seed, stream, counter), not on backend or threads);
 //   - the transport cost sum_k |x_k - T_k|^2 and its gradient coef (T - x);
 //   - sums of squares, y <- a x + b y, and a finite check.
-// Reductions are deterministic: fixed chunks, per-chunk partial sums in double added in order.
+// Reductions are the fixed-order partials of kernels/reduce.hpp: fixed chunks, per-chunk partial
+// sums in double added in order (the same for any thread count).
 #include <cmath>
 #include <cstdint>
 
@@ -14,6 +15,7 @@
 #include "engine/hd.hpp"
 #include "engine/philox.hpp"
 #include "engine/types.hpp"
+#include "kernels/reduce.hpp"
 
 namespace nwgf {
 
@@ -66,7 +68,7 @@ NWGF_HD double transport_element(const T* x, const T* t, T coef, T* g, index_t i
   return double(diff) * double(diff);
 }
 
-constexpr index_t reduce_chunk = 8192;
+constexpr index_t reduce_chunk = ReducePolicy::chunk;
 
 // a x + b y; b = 0 overwrites y (BLAS semantics: y's old value, even NaN, is not read).
 template <class T>
@@ -124,6 +126,15 @@ double sum_squares(const Context& ctx, const T* v, index_t count);
 // y <- a x + b y (b = 0: y <- a x, whatever y held).
 template <class T>
 void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// The transport cost's terms as rows: |x_i - t_i|^2, writing g_i (if g) = coef (t_i - x_i).
+template <class T>
+struct TransportRow {
+  const T* x;
+  const T* t;
+  T coef;
+  T* g;
+  NWGF_HD double operator()(index_t i) const { return transport_element(x, t, coef, g, i); }
+};
 // <a, b> over count elements, one term per "row".
 template <class T>
 struct DotRow {
@@ -133,7 +144,7 @@ struct DotRow {
 };
 
 // sum_i row(i) over n rows (deterministic chunks); row may write outputs as a side effect.
-// Row is Energy33Row<T> or DotRow<T>.
+// Row is Energy33Row<T>, DotRow<T> or TransportRow<T>.
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n);
 // True when every value is finite.
@@ -145,12 +156,9 @@ namespace detail {
 template <class T>
 void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t l,
                         const BatchRows& rows, index_t batch, T* in, T* xb);
-// Partial sums per chunk of reduce_chunk elements into partials (device, chunks doubles).
-template <class T>
-void cuda_transport_partials(const Context& ctx, const T* x, const T* t, index_t count, T coef,
-                             T* g, double* partials);
 template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// Partial sums per chunk of reduce_chunk rows into partials (device, chunks_of(n) doubles).
 template <class Row>
 void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials);
 }  // namespace detail
