@@ -1,11 +1,11 @@
-#include "analytic/barycenter.hpp"
+#include "nwgf/analytic/barycenter.hpp"
 
 #include <boost/math/constants/constants.hpp>
 #include <cmath>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/philox.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/philox.hpp"
 
 namespace nwgf {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

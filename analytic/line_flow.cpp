@@ -1,11 +1,11 @@
-#include "analytic/line_flow.hpp"
+#include "nwgf/analytic/line_flow.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/philox.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/philox.hpp"
 
 namespace nwgf {
 namespace {

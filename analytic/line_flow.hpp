@@ -7,7 +7,7 @@
 // 2u until it reaches the target 0 and stays there.
 #include <cstdint>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

@@ -1,10 +1,10 @@
-#include "analytic/references.hpp"
+#include "nwgf/analytic/references.hpp"
 
 #include <cmath>
 
-#include "analytic/line_flow.hpp"
-#include "analytic/riesz_flow.hpp"
-#include "engine/error.hpp"
+#include "nwgf/analytic/line_flow.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "analytic/barycenter.hpp"
-#include "engine/types.hpp"
+#include "nwgf/analytic/barycenter.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

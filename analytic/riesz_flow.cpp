@@ -1,4 +1,4 @@
-#include "analytic/riesz_flow.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
 
 #include <algorithm>
 #include <boost/math/constants/constants.hpp>
@@ -9,8 +9,8 @@
 #include <limits>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/philox.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/philox.hpp"
 
 namespace nwgf {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

@@ -20,9 +20,8 @@ file(COPY ${VERSION_HPP} DESTINATION ${STAGE}/include/nwgf/engine)
 set(failed 0)
 function(check name header)
   file(WRITE ${STAGE}/${name}.cpp "#include <${header}>\n#include <${header}>\n")
-  # include/nwgf too while installed headers still include "engine/x.hpp" (the transition).
   execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Werror ${ARGN}
-                          -I${STAGE}/include -I${STAGE}/include/nwgf ${STAGE}/${name}.cpp
+                          -I${STAGE}/include ${STAGE}/${name}.cpp
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)
     message("FAILED: <${header}> ${ARGN}\n${out}")

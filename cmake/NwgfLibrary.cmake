@@ -72,8 +72,7 @@ function(nwgf_add_library name export_name)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>
-    $<INSTALL_INTERFACE:include>
-    $<INSTALL_INTERFACE:include/nwgf>)  # transition: headers that still include "engine/x.hpp"
+    $<INSTALL_INTERFACE:include>)
   if(NWGF_CUDA_EMULATE)
     target_compile_definitions(${name} PUBLIC NWGF_HAVE_CUDA=1 NWGF_CUDA_EMULATE=1)
     target_link_libraries(${name} PUBLIC nwgf_emu)

@@ -1,7 +1,7 @@
-#include "engine/backend.hpp"
+#include "nwgf/engine/backend.hpp"
 
-#include "engine/error.hpp"
-#include "engine/threads.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/threads.hpp"
 
 namespace nwgf {
 

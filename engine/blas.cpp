@@ -1,11 +1,11 @@
-#include "engine/blas.hpp"
+#include "nwgf/engine/blas.hpp"
 
 #include <cblas.h>
 
 #include <climits>
 
-#include "engine/cuda_backend.hpp"
-#include "engine/error.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {

@@ -1,7 +1,7 @@
-#include "engine/blas.hpp"
-#include "engine/cuda_backend.hpp"
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
 
 namespace nwgf::detail {
 namespace {

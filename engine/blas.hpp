@@ -5,8 +5,8 @@
 // op(A) m x k, op(B) k x n, leading dimensions are row strides (elements between rows).
 // All pointers must live on ctx's device. cuBLAS is column-major; the facade maps the row-major
 // product to C^T = op(B)^T op(A)^T, so callers never see the difference.
-#include "engine/backend.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

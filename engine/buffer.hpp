@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/error.hpp"
-#include "engine/hd.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/hd.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

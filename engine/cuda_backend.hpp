@@ -6,9 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/backend.hpp"
-#include "engine/blas.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/types.hpp"
 
 #ifdef NWGF_HAVE_CUDA
 namespace nwgf::detail {

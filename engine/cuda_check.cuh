@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf::detail {
 

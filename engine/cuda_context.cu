@@ -1,5 +1,5 @@
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
 
 namespace nwgf {
 

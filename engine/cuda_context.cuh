@@ -4,7 +4,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "engine/backend.hpp"
+#include "nwgf/engine/backend.hpp"
 
 namespace nwgf {
 

@@ -1,13 +1,13 @@
-#include "engine/buffer.hpp"
-#include "engine/cuda_backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 
-#include "engine/backend.hpp"
-#include "engine/error.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf::detail {
 

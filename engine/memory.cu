@@ -1,7 +1,7 @@
-#include "engine/buffer.hpp"
-#include "engine/cuda_backend.hpp"
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
 
 namespace nwgf::detail {
 

@@ -15,7 +15,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf {
 

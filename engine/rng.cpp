@@ -1,7 +1,7 @@
-#include "engine/rng.hpp"
+#include "nwgf/engine/rng.hpp"
 
-#include "engine/cuda_backend.hpp"
-#include "engine/rng_math.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/rng_math.hpp"
 
 namespace nwgf {
 namespace {

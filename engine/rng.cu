@@ -1,8 +1,8 @@
-#include "engine/cuda_backend.hpp"
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "engine/rng.hpp"
-#include "engine/rng_math.hpp"
+#include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/rng_math.hpp"
 
 namespace nwgf::detail {
 namespace {

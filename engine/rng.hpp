@@ -4,7 +4,7 @@
 // depend on the backend, the thread count or how a fill is split into calls.
 #include <cstdint>
 
-#include "engine/backend.hpp"
+#include "nwgf/engine/backend.hpp"
 
 namespace nwgf {
 

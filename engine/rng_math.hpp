@@ -3,8 +3,8 @@
 // (engine/rng.cu): write the values of Philox block `b` that fall into [offset, offset + n).
 #include <cstdint>
 
-#include "engine/philox.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf::detail {
 

@@ -1,7 +1,7 @@
 // Target selection over Highway's dynamic dispatch (engine/simd.hpp): restricting the targets
 // Highway may choose (hwy::SetSupportedTargetsForTest) to the wanted one and the ones it cannot
 // use anyway makes every HWY_DYNAMIC_DISPATCH call pick it.
-#include "engine/simd.hpp"
+#include "nwgf/engine/simd.hpp"
 
 #include <hwy/highway.h>
 #include <hwy/targets.h>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/threads.hpp"
+#include "nwgf/engine/threads.hpp"
 
 #include <cblas.h>
 #include <omp.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 

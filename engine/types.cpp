@@ -1,6 +1,6 @@
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 

@@ -14,7 +14,7 @@
 // The operation order is fixed (it decides the output bytes): each term is one division by a
 // product evaluated left to right, then two subtractions left to right. S_xx / (2 n n) equals
 // 0.5 (S_xx / (n n)) exactly (scaling by 2 is exact), so callers that wrote it either way agree.
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf {
 

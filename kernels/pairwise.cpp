@@ -8,7 +8,7 @@
 // themselves (kernels/pairwise_rows.cpp) are Highway SIMD code dispatched by the CPU at run time.
 // Per-row sums of one tile accumulate in T in SIMD lanes and are added to double accumulators;
 // thread partials are summed in thread order (the fixed-order partials of kernels/reduce.hpp).
-#include "kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 #include <omp.h>
 
@@ -16,10 +16,10 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/simd.hpp"
-#include "kernels/family/gaussian.hpp"
-#include "kernels/pairwise_rows.hpp"
-#include "kernels/reduce.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/pairwise_rows.hpp"
+#include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf {
 

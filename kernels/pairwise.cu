@@ -6,14 +6,14 @@
 // Scalars: the fixed-order partials of kernels/reduce.cuh (one double per block, then one
 // ordered one-block sum). Nothing but the integer coincident count uses atomics, so results are
 // deterministic for a given launch configuration.
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "kernels/family/gaussian.hpp"
-#include "kernels/family/pair.hpp"
-#include "kernels/family/riesz.hpp"
-#include "kernels/pairwise.hpp"
-#include "kernels/reduce.cuh"
-#include "kernels/reduce.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/pair.hpp"
+#include "nwgf/kernels/family/riesz.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/reduce.cuh"
+#include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf::detail {
 namespace {

@@ -17,9 +17,9 @@
 //
 // MMD^2 follows CONTRACT.md: D_K^2 = E_K(mu - nu) with K(x,y) = -|x-y|^r, the 1/2 factor of the
 // paper and V-statistics, i.e. mean_ij |x_i-y_j|^r - 1/2 mean_ii' |x_i-x_i'|^r - 1/2 mean |y-y'|^r.
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

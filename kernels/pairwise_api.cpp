@@ -4,9 +4,9 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.hpp"
-#include "kernels/mmd_sums.hpp"
-#include "kernels/pairwise.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/mmd_sums.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 

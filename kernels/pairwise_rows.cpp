@@ -11,7 +11,7 @@
 //   scratch, a second sweep per coordinate k sums f_j (x_k - y_kj);
 // - d >= 16 (row-major, in place): per pair, the dot products over k are vectorised and the
 //   factor is the family's scalar functor (its cost is small beside 3d flops).
-#include "kernels/pairwise_rows.hpp"
+#include "nwgf/kernels/pairwise_rows.hpp"
 
 #include <cmath>
 #include <cstddef>
@@ -35,10 +35,10 @@
 #include <hwy/contrib/math/math-inl.h>
 #include <hwy/highway.h>
 
-#include "kernels/family/gaussian.hpp"
-#include "kernels/family/pair.hpp"
-#include "kernels/family/riesz.hpp"
-#include "kernels/simd/pair_math-inl.h"
+#include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/pair.hpp"
+#include "nwgf/kernels/family/riesz.hpp"
+#include "nwgf/kernels/simd/pair_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {

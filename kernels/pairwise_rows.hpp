@@ -19,11 +19,11 @@
 // from IEEE sqrt and division (coincident points, subnormal distances); for other r by
 // exp((r/2) log s) with the exponent of s split off exactly, so the error does not grow with
 // |log s|. Relative error per pair: at most 4 ulp in float and 1e-14 in double, checked against
-// long double on every target by tests/test_pairwise_accuracy.cpp.
-#include "engine/types.hpp"
-#include "kernels/family/pair.hpp"
-#include "kernels/family/riesz.hpp"
-#include "kernels/pairwise.hpp"
+// long double on every target by tests/kernels/test_pairwise_accuracy.cpp.
+#include "nwgf/engine/types.hpp"
+#include "nwgf/kernels/family/pair.hpp"
+#include "nwgf/kernels/family/riesz.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf::detail {
 

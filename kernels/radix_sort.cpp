@@ -1,4 +1,4 @@
-#include "kernels/radix_sort.hpp"
+#include "nwgf/kernels/radix_sort.hpp"
 
 #include <omp.h>
 
@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {

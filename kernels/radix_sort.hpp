@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "engine/hd.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/hd.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

@@ -1,7 +1,7 @@
 // CUDA: the ordered sum of partials (kernels/reduce.hpp).
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "kernels/reduce.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf::detail {
 namespace {

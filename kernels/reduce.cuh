@@ -3,7 +3,7 @@
 // (warp shuffles, then the warps' sums in warp order by thread 0). No CUB block primitives and no
 // __shared__ declarations here (the CUDA emulator rewrites those only in .cu files): the calling
 // kernel passes its shared scratch of Threads / 32 doubles.
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf::detail {
 

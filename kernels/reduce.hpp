@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

@@ -1,4 +1,4 @@
-#include "kernels/sliced.hpp"
+#include "nwgf/kernels/sliced.hpp"
 
 #include <omp.h>
 
@@ -7,13 +7,13 @@
 #include <numbers>
 #include <string>
 
-#include "engine/blas.hpp"
-#include "engine/error.hpp"
-#include "engine/nvtx.hpp"
-#include "engine/rng.hpp"
-#include "kernels/mmd_sums.hpp"
-#include "kernels/radix_sort.hpp"
-#include "kernels/sliced_math.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/nvtx.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/kernels/mmd_sums.hpp"
+#include "nwgf/kernels/radix_sort.hpp"
+#include "nwgf/kernels/sliced_math.hpp"
 
 namespace nwgf {
 

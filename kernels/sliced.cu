@@ -8,14 +8,14 @@
 #include <algorithm>
 #include <cub/device/device_radix_sort.cuh>
 
-#include "engine/blas.hpp"
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "engine/nvtx.hpp"
-#include "kernels/reduce.cuh"
-#include "kernels/reduce.hpp"
-#include "kernels/sliced.hpp"
-#include "kernels/sliced_math.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/engine/nvtx.hpp"
+#include "nwgf/kernels/reduce.cuh"
+#include "nwgf/kernels/reduce.hpp"
+#include "nwgf/kernels/sliced.hpp"
+#include "nwgf/kernels/sliced_math.hpp"
 
 namespace nwgf::detail {
 namespace {

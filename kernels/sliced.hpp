@@ -24,9 +24,9 @@
 // parallel over threads); CUDA one CUB device radix sort per direction and set.
 #include <cstdint>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

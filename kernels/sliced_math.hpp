@@ -3,8 +3,8 @@
 // the CPU loops and the CUDA kernels.
 #include <cmath>
 
-#include "engine/hd.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/hd.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

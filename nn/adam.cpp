@@ -1,11 +1,11 @@
-#include "nn/adam.hpp"
+#include "nwgf/nn/adam.hpp"
 
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "nn/mlp_cuda.hpp"
-#include "nn/mlp_math.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/nn/mlp_cuda.hpp"
+#include "nwgf/nn/mlp_math.hpp"
 
 namespace nwgf {
 

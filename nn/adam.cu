@@ -1,10 +1,10 @@
 // One fused Adam pass over (p, g, m, v): a single grid-stride kernel launch per step. The step
 // counter lives on the device: every block computes the bias corrections of t + 1 from it, and
 // the last block to finish stores t + 1, so graph replays advance t correctly.
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "nn/mlp_cuda.hpp"
-#include "nn/mlp_math.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/nn/mlp_cuda.hpp"
+#include "nwgf/nn/mlp_math.hpp"
 
 namespace nwgf::detail {
 namespace {

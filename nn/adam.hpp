@@ -9,9 +9,9 @@
 // argument, is replayed as captured).
 #include <cstdint>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

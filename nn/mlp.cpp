@@ -1,4 +1,4 @@
-#include "nn/mlp.hpp"
+#include "nwgf/nn/mlp.hpp"
 
 #include <omp.h>
 
@@ -6,12 +6,12 @@
 #include <cmath>
 #include <string>
 
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/rng.hpp"
-#include "nn/mlp_cuda.hpp"
-#include "nn/mlp_math.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/mlp_cuda.hpp"
+#include "nwgf/nn/mlp_math.hpp"
 
 namespace nwgf {
 namespace {

@@ -1,9 +1,9 @@
 // CUDA kernels of the MLP's elementwise work: bias + activation after each forward GEMM, and the
 // ReLU mask fused with the bias gradient (a deterministic two-pass column sum) in reverse.
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "nn/mlp_cuda.hpp"
-#include "nn/mlp_math.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/nn/mlp_cuda.hpp"
+#include "nwgf/nn/mlp_math.hpp"
 
 namespace nwgf::detail {
 namespace {

@@ -17,9 +17,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

@@ -1,9 +1,9 @@
 #pragma once
 // Launchers of the MLP and Adam CUDA kernels (nn/mlp.cu, nn/adam.cu); called by nn/mlp.cpp and
 // nn/adam.cpp on the CUDA backend only. All enqueue on ctx's stream and never synchronise.
-#include "engine/backend.hpp"
-#include "engine/types.hpp"
-#include "nn/mlp_math.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/nn/mlp_math.hpp"
 
 namespace nwgf::detail {
 

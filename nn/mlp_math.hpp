@@ -3,7 +3,7 @@
 // and the CUDA kernels (nn/mlp.cu, nn/adam.cu).
 #include <cmath>
 
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf::detail {
 

@@ -1,4 +1,4 @@
-#include "nn/serialize.hpp"
+#include "nwgf/nn/serialize.hpp"
 
 #include <zlib.h>
 
@@ -6,9 +6,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "engine/backend.hpp"
-#include "nn/adam.hpp"
-#include "nn/mlp.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
 
 namespace nwgf {
 

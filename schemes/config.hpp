@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/types.hpp"
-#include "schemes/config_enums.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/config_enums.hpp"
 
 namespace nwgf {
 

@@ -4,9 +4,9 @@
 #include <optional>
 #include <set>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "schemes/config_schema.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/schemes/config_schema.hpp"
 
 namespace nwgf {
 namespace {

@@ -1,8 +1,8 @@
-#include "schemes/config_schema.hpp"
+#include "nwgf/schemes/config_schema.hpp"
 
 #include <cmath>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 

@@ -11,7 +11,7 @@
 
 #include <toml++/toml.h>
 
-#include "schemes/config.hpp"
+#include "nwgf/schemes/config.hpp"
 
 namespace nwgf::config_schema {
 

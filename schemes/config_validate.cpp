@@ -2,11 +2,11 @@
 // constraints (check_paper_constraints), all naming the offending key.
 #include <cmath>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "engine/io/idx.hpp"
-#include "engine/io/npy.hpp"
-#include "schemes/config_schema.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/io/idx.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/schemes/config_schema.hpp"
 
 namespace nwgf {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "schemes/config_schema.hpp"
+#include "nwgf/schemes/config_schema.hpp"
 
 namespace nwgf {
 namespace {

@@ -25,12 +25,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/io/npy.hpp"  // HostMatrix
-#include "engine/types.hpp"
-#include "schemes/config.hpp"
-#include "schemes/run/observer.hpp"
-#include "schemes/run/step_info.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/io/npy.hpp"  // HostMatrix
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/run/observer.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 

@@ -1,12 +1,12 @@
-#include "schemes/functional.hpp"
+#include "nwgf/schemes/functional.hpp"
 
 #include <cmath>
 #include <optional>
 
-#include "engine/error.hpp"
-#include "kernels/pairwise.hpp"
-#include "kernels/sliced.hpp"
-#include "schemes/scheme_ops.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/sliced.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
 namespace {

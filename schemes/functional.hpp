@@ -20,11 +20,11 @@
 #include <memory>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/io/npy.hpp"
-#include "schemes/config.hpp"
-#include "schemes/measures.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/measures.hpp"
 
 namespace nwgf {
 

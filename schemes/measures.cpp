@@ -1,13 +1,13 @@
-#include "schemes/measures.hpp"
+#include "nwgf/schemes/measures.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "engine/error.hpp"
-#include "engine/io/idx.hpp"
-#include "engine/io/image_io.hpp"
-#include "engine/philox.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/idx.hpp"
+#include "nwgf/engine/io/image_io.hpp"
+#include "nwgf/engine/philox.hpp"
 
 namespace nwgf {
 namespace {

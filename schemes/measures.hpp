@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/npy.hpp"
-#include "schemes/config.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/schemes/config.hpp"
 
 namespace nwgf {
 

@@ -1,4 +1,4 @@
-#include "schemes/scheme_ops.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 #include <vector>
 

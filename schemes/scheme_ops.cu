@@ -1,8 +1,8 @@
 // CUDA kernels of schemes/scheme_ops.hpp; the per-element math is the NWGF_HD code of the header.
-#include "engine/cuda_check.cuh"
-#include "engine/cuda_context.cuh"
-#include "kernels/reduce.cuh"
-#include "schemes/scheme_ops.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/kernels/reduce.cuh"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf::detail {
 namespace {

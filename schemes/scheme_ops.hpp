@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstdint>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/hd.hpp"
-#include "engine/philox.hpp"
-#include "engine/types.hpp"
-#include "kernels/reduce.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/hd.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf {
 

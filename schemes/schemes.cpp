@@ -1,13 +1,13 @@
-#include "schemes/schemes.hpp"
+#include "nwgf/schemes/schemes.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "engine/error.hpp"
-#include "nn/adam.hpp"
-#include "nn/mlp.hpp"
-#include "nn/serialize.hpp"
-#include "schemes/scheme_ops.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
+#include "nwgf/nn/serialize.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
 namespace {

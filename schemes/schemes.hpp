@@ -14,10 +14,10 @@
 #include <memory>
 #include <string>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "schemes/config.hpp"
-#include "schemes/functional.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/functional.hpp"
 
 namespace nwgf {
 

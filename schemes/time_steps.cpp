@@ -1,4 +1,4 @@
-#include "schemes/time_steps.hpp"
+#include "nwgf/schemes/time_steps.hpp"
 
 #include <cmath>
 

@@ -2,8 +2,8 @@
 // Step sizes of a run (FlowConfig [flow]): constant tau, a piecewise-constant schedule, and the
 // paper's geometric warm-up for r < 1 (run_interaction.py: steps 1e-8, 1e-7, ..., each 10x the
 // last while below tau, then one step that lands on time tau, then tau).
-#include "engine/types.hpp"
-#include "schemes/config.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/config.hpp"
 
 namespace nwgf {
 

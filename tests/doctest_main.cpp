@@ -8,7 +8,7 @@
 #include <exception>
 #include <string>
 
-#include "engine/simd.hpp"
+#include "nwgf/engine/simd.hpp"
 
 int main(int argc, char** argv) {
   if (const char* want = std::getenv("NWGF_SIMD"); want && *want && std::string(want) != "auto") {

@@ -1,4 +1,4 @@
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {

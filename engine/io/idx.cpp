@@ -1,4 +1,4 @@
-#include "engine/io/idx.hpp"
+#include "nwgf/engine/io/idx.hpp"
 
 #include <sys/stat.h>
 #include <zlib.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {

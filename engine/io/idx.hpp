@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/npy.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

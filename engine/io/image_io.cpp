@@ -1,4 +1,4 @@
-#include "engine/io/image_io.hpp"
+#include "nwgf/engine/io/image_io.hpp"
 
 #include <stb_image.h>
 
@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/io/npy.hpp"
+#include "nwgf/engine/io/npy.hpp"
 
 #include <bit>
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <map>
 #include <optional>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
 namespace {

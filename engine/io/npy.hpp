@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

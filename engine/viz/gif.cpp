@@ -1,4 +1,4 @@
-#include "engine/viz/gif.hpp"
+#include "nwgf/engine/viz/gif.hpp"
 
 #include <gif_lib.h>
 
@@ -8,8 +8,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/viz/png.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 namespace nwgf {
 

@@ -1,4 +1,4 @@
-#include "engine/viz/plot.hpp"
+#include "nwgf/engine/viz/plot.hpp"
 
 #include <stb_easy_font.h>
 
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "engine/error.hpp"
+#include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/viz/png.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

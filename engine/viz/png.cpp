@@ -1,11 +1,11 @@
-#include "engine/viz/png.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 #include <stb_image_write.h>
 
 #include <algorithm>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
 

@@ -1,11 +1,11 @@
-#include "engine/viz/render.hpp"
+#include "nwgf/engine/viz/render.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "engine/error.hpp"
-#include "engine/viz/gif.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/gif.hpp"
 
 namespace nwgf {
 namespace {

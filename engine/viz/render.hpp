@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/npy.hpp"
-#include "engine/viz/plot.hpp"
-#include "engine/viz/png.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/viz/plot.hpp"
+#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

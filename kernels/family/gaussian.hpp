@@ -12,7 +12,7 @@
 #define NWGF_KERNELS_FAMILY_GAUSSIAN_HPP
 #include <cmath>
 
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf {
 
@@ -52,7 +52,7 @@ struct GaussianPair {
 #define NWGF_KERNELS_FAMILY_GAUSSIAN_SIMD
 #endif
 
-#include "kernels/simd/pair_math-inl.h"
+#include "nwgf/kernels/simd/pair_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {

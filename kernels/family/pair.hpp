@@ -14,7 +14,7 @@
 // and, for the CPU pair rows, a SIMD functor compiled per Highway target (the second half of
 // kernels/family/riesz.hpp shows the interface). Every backend and test takes a family by these
 // types alone.
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf {
 

@@ -20,7 +20,7 @@
 #define NWGF_KERNELS_FAMILY_RIESZ_HPP
 #include <cmath>
 
-#include "engine/hd.hpp"
+#include "nwgf/engine/hd.hpp"
 
 namespace nwgf::riesz {
 
@@ -133,7 +133,7 @@ struct RieszPair {
 #define NWGF_KERNELS_FAMILY_RIESZ_SIMD
 #endif
 
-#include "kernels/simd/pair_math-inl.h"
+#include "nwgf/kernels/simd/pair_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {

@@ -23,7 +23,7 @@
 #include <hwy/contrib/math/math-inl.h>
 #include <hwy/highway.h>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {

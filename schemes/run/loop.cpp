@@ -8,20 +8,20 @@
 #include <memory>
 #include <optional>
 
-#include "engine/backend.hpp"
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/threads.hpp"
-#include "schemes/flow.hpp"
-#include "schemes/functional.hpp"
-#include "schemes/measures.hpp"
-#include "schemes/run/progress.hpp"
-#include "schemes/run/reference.hpp"
-#include "schemes/run/run_dir.hpp"
-#include "schemes/scheme_ops.hpp"
-#include "schemes/schemes.hpp"
-#include "schemes/time_steps.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/threads.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/progress.hpp"
+#include "nwgf/schemes/run/reference.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/schemes.hpp"
+#include "nwgf/schemes/time_steps.hpp"
 
 namespace nwgf {
 namespace {

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "analytic/references.hpp"
-#include "engine/io/npy.hpp"  // HostMatrix
-#include "engine/types.hpp"
-#include "schemes/config.hpp"
-#include "schemes/measures.hpp"
-#include "schemes/run/step_info.hpp"
+#include "nwgf/analytic/references.hpp"
+#include "nwgf/engine/io/npy.hpp"  // HostMatrix
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 

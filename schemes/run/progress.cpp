@@ -1,4 +1,4 @@
-#include "schemes/run/progress.hpp"
+#include "nwgf/schemes/run/progress.hpp"
 
 #include <unistd.h>
 

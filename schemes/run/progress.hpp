@@ -5,8 +5,8 @@
 #include <chrono>
 #include <string>
 
-#include "engine/types.hpp"
-#include "schemes/run/step_info.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 

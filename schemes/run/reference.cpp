@@ -1,14 +1,14 @@
-#include "schemes/run/reference.hpp"
+#include "nwgf/schemes/run/reference.hpp"
 
 #include <cmath>
 
-#include "analytic/riesz_flow.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "kernels/mmd_sums.hpp"
-#include "kernels/pairwise.hpp"
-#include "schemes/measures.hpp"
-#include "schemes/schemes.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/mmd_sums.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/schemes.hpp"
 
 namespace nwgf {
 namespace {

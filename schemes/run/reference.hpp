@@ -3,12 +3,12 @@
 // comparison itself: the metrics.csv columns mmd2_analytic and mmd2_iterate.
 #include <cstdint>
 
-#include "analytic/references.hpp"
-#include "engine/backend.hpp"
-#include "engine/io/npy.hpp"  // HostMatrix
-#include "engine/types.hpp"
-#include "schemes/config.hpp"
-#include "schemes/run/step_info.hpp"
+#include "nwgf/analytic/references.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/io/npy.hpp"  // HostMatrix
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 

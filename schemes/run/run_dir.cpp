@@ -1,4 +1,4 @@
-#include "schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <sstream>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "engine/io/json.hpp"
-#include "engine/io/npy.hpp"
-#include "engine/version.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/version.hpp"
 
 namespace nwgf {
 namespace {

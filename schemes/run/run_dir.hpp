@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/types.hpp"
-#include "schemes/run/step_info.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 

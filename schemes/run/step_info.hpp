@@ -3,7 +3,7 @@
 // (schemes/run/run_dir.hpp writes and reads it).
 #include <limits>
 
-#include "engine/types.hpp"
+#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 

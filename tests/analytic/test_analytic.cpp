@@ -11,8 +11,8 @@
 #include <cmath>
 #include <vector>
 
-#include "analytic/riesz_flow.hpp"
-#include "engine/error.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/error.hpp"
 
 using namespace nwgf;
 namespace bm = boost::math;

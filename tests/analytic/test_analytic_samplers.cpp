@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "analytic/barycenter.hpp"
-#include "analytic/line_flow.hpp"
-#include "analytic/riesz_flow.hpp"
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
+#include "nwgf/analytic/barycenter.hpp"
+#include "nwgf/analytic/line_flow.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "engine/backend.hpp"
-#include "engine/version.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/version.hpp"
 #include "tests/helpers.hpp"
 
 using nwgf::test::run_cli;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
 #include "tests/helpers.hpp"
 
 namespace nwgf::test {

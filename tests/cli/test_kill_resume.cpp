@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
 #include "tests/helpers.hpp"
 
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/npy.hpp"
-#include "engine/rng.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/rng.hpp"
 #include "tests/helpers.hpp"
 
 using nwgf::test::run_cli;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/npy.hpp"
+#include "nwgf/engine/io/npy.hpp"
 #include "tests/helpers.hpp"
 
 namespace nwgf {

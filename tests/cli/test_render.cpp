@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
-#include "engine/viz/plot.hpp"
-#include "engine/viz/render.hpp"
-#include "schemes/run/viz/run_plots.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/viz/plot.hpp"
+#include "nwgf/engine/viz/render.hpp"
+#include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

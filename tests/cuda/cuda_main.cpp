@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "engine/backend.hpp"
+#include "nwgf/engine/backend.hpp"
 
 int main(int argc, char** argv) {
   const nwgf::CudaStatus s = nwgf::cuda_status();

@@ -1,5 +1,5 @@
 // CUDA Gaussian pairwise sums (kernels/family/gaussian.hpp) against the CPU backend (tested
-// against long double in tests/test_gaussian.cpp), float and double, small d (register kernel)
+// against long double in tests/kernels/test_gaussian.cpp), float and double, small d (register kernel)
 // and large d (chunked kernel), with and without weights; the CUDA results are reproducible.
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 namespace {

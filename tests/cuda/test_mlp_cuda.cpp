@@ -7,10 +7,10 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/buffer.hpp"
-#include "engine/rng.hpp"
-#include "nn/adam.hpp"
-#include "nn/mlp.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
 
 using namespace nwgf;
 

@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/buffer.hpp"
-#include "kernels/sliced.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/kernels/sliced.hpp"
 
 using nwgf::Buffer;
 using nwgf::ConstPointsView;

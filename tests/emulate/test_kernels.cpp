@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/rng.hpp"
-#include "kernels/pairwise.hpp"
-#include "kernels/sliced.hpp"
-#include "nn/adam.hpp"
-#include "nn/mlp.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/sliced.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
 #include "nwgf_emu/control.hpp"
-#include "schemes/scheme_ops.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 using namespace nwgf;
 using nwgf::emu::Policy;

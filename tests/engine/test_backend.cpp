@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "engine/types.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/types.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/rng.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/rng.hpp"
 
 using namespace nwgf;
 

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/philox.hpp"
-#include "engine/rng.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/engine/rng.hpp"
 
 using namespace nwgf;
 

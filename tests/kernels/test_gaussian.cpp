@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "kernels/family/gaussian.hpp"
-#include "kernels/pairwise.hpp"
+#include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 namespace {

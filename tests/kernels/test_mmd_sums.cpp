@@ -7,11 +7,11 @@
 #include <random>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/io/npy.hpp"
-#include "kernels/mmd_sums.hpp"
-#include "kernels/pairwise.hpp"
-#include "schemes/run/reference.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/kernels/mmd_sums.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/schemes/run/reference.hpp"
 
 using namespace nwgf;
 using LD = long double;

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 namespace {

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/simd.hpp"
-#include "kernels/pairwise.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 namespace {

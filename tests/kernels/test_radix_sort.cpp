@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/radix_sort.hpp"
+#include "nwgf/kernels/radix_sort.hpp"
 
 using nwgf::index_t;
 

@@ -8,8 +8,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "kernels/sliced.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/sliced.hpp"
 
 using nwgf::ConstPointsView;
 using nwgf::Context;

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/rng.hpp"
-#include "nn/adam.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/adam.hpp"
 
 using namespace nwgf;
 

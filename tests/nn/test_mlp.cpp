@@ -7,9 +7,9 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/buffer.hpp"
-#include "engine/rng.hpp"
-#include "nn/mlp.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/mlp.hpp"
 
 using namespace nwgf;
 

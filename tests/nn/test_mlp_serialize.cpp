@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/file_io.hpp"
-#include "engine/rng.hpp"
-#include "nn/serialize.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/serialize.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.hpp"
-#include "schemes/config.hpp"
-#include "schemes/time_steps.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/time_steps.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
-#include "schemes/flow.hpp"
-#include "schemes/run/run_dir.hpp"
-#include "schemes/run/viz/run_plots.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -4,14 +4,14 @@
 
 #include <cmath>
 
-#include "analytic/riesz_flow.hpp"
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/philox.hpp"
-#include "kernels/pairwise.hpp"
-#include "schemes/flow.hpp"
-#include "schemes/functional.hpp"
-#include "schemes/measures.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
 
 using namespace nwgf;
 

@@ -8,15 +8,15 @@
 #include <filesystem>
 #include <numeric>
 
-#include "analytic/line_flow.hpp"
-#include "engine/backend.hpp"
-#include "engine/error.hpp"
-#include "engine/viz/png.hpp"
-#include "schemes/config.hpp"
-#include "schemes/flow.hpp"
-#include "schemes/run/reference.hpp"
-#include "schemes/functional.hpp"
-#include "schemes/measures.hpp"
+#include "nwgf/analytic/line_flow.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/run/reference.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/viz/png.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/error.hpp"
-#include "schemes/config.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/schemes/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

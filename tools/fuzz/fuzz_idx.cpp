@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/io/idx.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/io/image_io.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/image_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

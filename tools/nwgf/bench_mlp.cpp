@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "engine/blas.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/io/json.hpp"
-#include "engine/simd.hpp"
-#include "engine/rng.hpp"
-#include "engine/threads.hpp"
-#include "nn/adam.hpp"
-#include "nn/mlp.hpp"
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/threads.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
 #include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {

@@ -10,12 +10,12 @@
 #include <string>
 #include <utility>
 
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/io/json.hpp"
-#include "engine/simd.hpp"
-#include "engine/rng.hpp"
-#include "kernels/pairwise.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 #include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {

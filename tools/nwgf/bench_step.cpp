@@ -5,14 +5,14 @@
 #include <memory>
 #include <sstream>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/io/json.hpp"
-#include "engine/simd.hpp"
-#include "engine/threads.hpp"
-#include "schemes/functional.hpp"
-#include "schemes/measures.hpp"
-#include "schemes/schemes.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/engine/threads.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/schemes.hpp"
 #include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "analytic/riesz_flow.hpp"
-#include "engine/error.hpp"
-#include "engine/io/json.hpp"
-#include "engine/io/npy.hpp"
-#include "engine/threads.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/threads.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

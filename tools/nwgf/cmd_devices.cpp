@@ -2,11 +2,11 @@
 // or the driver's reason why none is usable. Always exit 0.
 #include <cstdio>
 
-#include "engine/backend.hpp"
-#include "engine/io/json.hpp"
-#include "engine/simd.hpp"
-#include "engine/threads.hpp"
-#include "engine/version.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/simd.hpp"
+#include "nwgf/engine/threads.hpp"
+#include "nwgf/engine/version.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

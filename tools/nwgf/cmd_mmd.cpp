@@ -9,13 +9,13 @@
 #include <string>
 #include <utility>
 
-#include "engine/backend.hpp"
-#include "engine/buffer.hpp"
-#include "engine/error.hpp"
-#include "engine/io/json.hpp"
-#include "engine/io/npy.hpp"
-#include "kernels/pairwise.hpp"
-#include "kernels/sliced.hpp"
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/sliced.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

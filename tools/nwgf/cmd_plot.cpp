@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/json.hpp"
-#include "engine/viz/plot.hpp"
-#include "engine/viz/png.hpp"
-#include "schemes/run/run_dir.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/viz/plot.hpp"
+#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

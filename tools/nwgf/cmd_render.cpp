@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "engine/io/json.hpp"
-#include "engine/io/npy.hpp"
-#include "engine/viz/render.hpp"
-#include "schemes/run/viz/run_plots.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/viz/render.hpp"
+#include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

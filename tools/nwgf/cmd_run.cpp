@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/error.hpp"
-#include "engine/types.hpp"
-#include "schemes/flow.hpp"
-#include "schemes/run/viz/run_plots.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {

@@ -5,8 +5,8 @@
 #include <exception>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/version.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/version.hpp"
 #include "tools/nwgf/bench.hpp"
 #include "tools/nwgf/command.hpp"
 

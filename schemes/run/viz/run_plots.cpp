@@ -1,4 +1,4 @@
-#include "schemes/run/viz/run_plots.hpp"
+#include "nwgf/schemes/run/viz/run_plots.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 #include <map>
 #include <optional>
 
-#include "analytic/riesz_flow.hpp"
-#include "engine/viz/plot.hpp"
-#include "engine/viz/png.hpp"
+#include "nwgf/analytic/riesz_flow.hpp"
+#include "nwgf/engine/viz/plot.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 namespace nwgf {
 namespace {

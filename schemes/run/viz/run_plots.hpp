@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "engine/viz/render.hpp"
-#include "schemes/run/observer.hpp"
-#include "schemes/run/run_dir.hpp"
+#include "nwgf/engine/viz/render.hpp"
+#include "nwgf/schemes/run/observer.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
 
 namespace nwgf {
 

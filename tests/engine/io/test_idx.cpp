@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/file_io.hpp"
-#include "engine/io/idx.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
+#include "nwgf/engine/io/idx.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

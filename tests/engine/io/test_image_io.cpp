@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/image_io.hpp"
-#include "engine/viz/png.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/image_io.hpp"
+#include "nwgf/engine/viz/png.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

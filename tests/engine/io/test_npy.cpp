@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/io/npy.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/viz/gif.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/gif.hpp"
 #include "tests/helpers.hpp"
 
 using namespace nwgf;

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "engine/viz/plot.hpp"
-#include "engine/viz/png.hpp"
+#include "nwgf/engine/viz/plot.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 using namespace nwgf;
 
