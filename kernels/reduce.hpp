@@ -35,7 +35,9 @@ template <class Term>
 double chunked_sum(index_t n, const Term& term) {
   const index_t chunks = chunks_of(n);
   std::vector<double> partial(std::size_t(chunks), 0.0);
+#if defined(_OPENMP)  // not in nvcc host passes of .cu files, which include this header
 #pragma omp parallel for schedule(static)
+#endif
   for (index_t c = 0; c < chunks; ++c) {
     double s = 0;
     const index_t hi = std::min(n, (c + 1) * ReducePolicy::chunk);
