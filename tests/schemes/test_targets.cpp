@@ -1,4 +1,4 @@
-// Target measures (issue 7): the new measure kinds, weighted atoms in the functionals, the image
+// Target measures: the new measure kinds, weighted atoms in the functionals, the image
 // recipe against an independent 2-D convolution, and the analytic references of the line flow
 // (App. G, moved and dilated) and of the barycenter (App. H, Ex. 4).
 #include <doctest/doctest.h>
