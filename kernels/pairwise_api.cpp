@@ -67,6 +67,28 @@ void check_same_shape(const Context& ctx, ConstPointsView<T> p, ConstPointsView<
 using detail::PairwisePass;
 using detail::RowPassArgs;
 
+namespace {
+
+// One pass on ctx's backend: the CUDA row pass writes `out` (device) and `coincident` (host) itself;
+// the CPU pass returns them. Null `out` / `coincident`: not wanted.
+template <class T>
+void row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
+              index_t* coincident, PairwiseWorkspace* ws) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    PairwiseWorkspace tmp;
+    detail::cuda_row_pass(ctx, pass, p, out, coincident, ws ? *ws : tmp);
+    return;
+  }
+#endif
+  (void)ws;
+  const detail::PassResult res = detail::cpu_row_pass<T>(pass, p, ctx.threads());
+  if (out) *out = res.value;
+  if (coincident) *coincident = res.coincident;
+}
+
+}  // namespace
+
 // The energy and gradient passes of any family.
 template <class T>
 void pair_energy(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
@@ -79,15 +101,7 @@ void pair_energy(const Context& ctx, PairFamily family, double param, ConstPoint
   p.b = b;
   p.family = family;
   p.param = param;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::energy, p, out, nullptr, ws ? *ws : tmp);
-    return;
-  }
-#endif
-  (void)ws;
-  *out = detail::cpu_row_pass<T>(PairwisePass::energy, p, ctx.threads()).value;
+  row_pass(ctx, PairwisePass::energy, p, out, nullptr, ws);
 }
 
 template <class T>
@@ -106,15 +120,7 @@ void pair_gradient(const Context& ctx, PairFamily family, double param, ConstPoi
   p.g = grad;
   p.scale = scale;
   p.accumulate = accumulate;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::gradient, p, nullptr, nullptr, ws ? *ws : tmp);
-    return;
-  }
-#endif
-  (void)ws;
-  detail::cpu_row_pass<T>(PairwisePass::gradient, p, ctx.threads());
+  row_pass(ctx, PairwisePass::gradient, p, nullptr, nullptr, ws);
 }
 
 template <class T>
@@ -178,22 +184,10 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
   q.w = v;
   q.b = a;
   q.g = grad_w;
-#ifdef NWGF_HAVE_CUDA
-  if (ctx.is_cuda()) {
-    PairwiseWorkspace tmp;
-    PairwiseWorkspace& wsp = ws ? *ws : tmp;
-    detail::cuda_row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp);
-    if (grad_w.data) {
-      detail::cuda_row_pass(ctx, PairwisePass::directional, q, nullptr, nullptr, wsp);
-    }
-    return;
-  }
-#endif
-  (void)ws;
-  const detail::PassResult res = detail::cpu_row_pass<T>(PairwisePass::directional, p, ctx.threads());
-  *out = res.value;
-  if (coincident) *coincident = res.coincident;
-  if (grad_w.data) detail::cpu_row_pass<T>(PairwisePass::directional, q, ctx.threads());
+  PairwiseWorkspace tmp;  // both passes share one workspace
+  PairwiseWorkspace* wsp = ws ? ws : &tmp;
+  row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp);
+  if (grad_w.data) row_pass(ctx, PairwisePass::directional, q, nullptr, nullptr, wsp);
 }
 
 template <class T>
