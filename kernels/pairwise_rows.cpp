@@ -338,10 +338,21 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
     for (index_t j = 0; j < blk.jn; ++j) {
       const T* yj = blk.y + j * blk.ldy;
       const T bj = blk.b ? blk.b[j] : T(1);
+      // z = x_i - y_j (kept for the gradient passes) and s = |z|^2 in one sweep, summed in the
+      // order of dot(): the vector lanes, then the tail.
       index_t k = 0;
-      for (; k + n <= len; k += n) hn::StoreU(hn::Sub(hn::LoadU(d, xi + k), hn::LoadU(d, yj + k)), d, z + k);
-      for (; k < len; ++k) z[k] = xi[k] - yj[k];
-      const T s = dot(d, z, z, len);
+      Vec<D> sacc = hn::Zero(d);
+      for (; k + n <= len; k += n) {
+        const Vec<D> zk = hn::Sub(hn::LoadU(d, xi + k), hn::LoadU(d, yj + k));
+        if constexpr (P != PairwisePass::energy) hn::StoreU(zk, d, z + k);
+        sacc = hn::MulAdd(zk, zk, sacc);
+      }
+      T s = hn::GetLane(hn::SumOfLanes(d, sacc));
+      for (; k < len; ++k) {
+        const T zk = xi[k] - yj[k];
+        if constexpr (P != PairwisePass::energy) z[k] = zk;
+        s += zk * zk;
+      }
       if constexpr (P == PairwisePass::energy) {
         value += bj * kernel.value(s);
         continue;
