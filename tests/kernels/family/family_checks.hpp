@@ -69,6 +69,16 @@ inline const std::vector<Backend>& backends() {
   return list;
 }
 
+// The emulation build runs every CUDA thread as a fiber on the CPU: checks whose sizes serve the
+// CPU's blocking (several row blocks and tiles of its self pass) take smaller ones there, still
+// spanning several CUDA blocks and tiles. The Release build runs the full sizes on the CPU and
+// on a real GPU.
+#ifdef NWGF_CUDA_EMULATE
+inline constexpr bool kEmulated = true;
+#else
+inline constexpr bool kEmulated = false;
+#endif
+
 // ---- problems -------------------------------------------------------------------------------------
 
 // X, V: (n, d), a: (n), Y, W: (m, d), b: (m); points and velocities uniform in [-1, 1]^d, weights
