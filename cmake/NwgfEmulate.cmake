@@ -15,7 +15,7 @@ if(NWGF_SANITIZE)
 endif()
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(NWGF_EMU_SOURCE_OVERRIDES "" CACHE STRING "REL=PATH pairs: compile PATH in place of source REL (mutation tests)")
-set(NWGF_EMU_SCHEDULES "forward;reverse;7" CACHE STRING "Schedules each tests/cuda test runs under (forward, reverse or a seed)")
+set(NWGF_EMU_SCHEDULES "forward;reverse;7" CACHE STRING "Schedules each tests/cuda and tests/kernels/family test runs under (forward, reverse or a seed)")
 message(STATUS "nwgf: CUDA EMULATION build (test-only): kernels run on the CPU emulator")
 
 set(_emu_root ${CMAKE_CURRENT_SOURCE_DIR})
@@ -63,7 +63,7 @@ nwgf_warnings(nwgf_emu)
 
 # ---- tests (called by CMakeLists.txt) ---------------------------------------------------------
 # tests/cuda/*: the cuda-vs-cpu tests, here on the emulated device, each under every schedule of
-# NWGF_EMU_SCHEDULES. tests/emulate/*: the emulator's own semantics (.cu tests are rewritten).
+# NWGF_EMU_SCHEDULES; so are tests/kernels/family/* (CPU and CUDA halves). tests/emulate/*: the emulator's own semantics (.cu tests are rewritten).
 # Each test process writes the kernels it launched to emu_launches/; emu_kernel_coverage then
 # checks that every __global__ kernel of the sources was launched by some test.
 # Call after enable_testing() (a directory-scope setting).
@@ -99,6 +99,21 @@ function(nwgf_emu_tests)
       # 77 (no usable device) must not pass silently here: the emulated device is always usable.
       set_tests_properties(${name}/${sched} PROPERTIES TIMEOUT 600
         ENVIRONMENT "NWGF_EMU_SCHEDULE=${sched};NWGF_EMU_LAUNCH_LOG=${_emu_log}")
+      list(APPEND _emu_all_tests ${name}/${sched})
+    endforeach()
+  endforeach()
+
+  # tests/kernels/family/*: the kernel families' tests, whose CUDA half runs here on the emulated
+  # device (NWGF_TEST_REQUIRE_CUDA=1: a missing CUDA half fails), under the same schedules.
+  file(GLOB _family_tests CONFIGURE_DEPENDS tests/kernels/family/test_*.cpp)
+  foreach(src ${_family_tests})
+    get_filename_component(base ${src} NAME_WE)
+    set(name emu_family_${base})
+    nwgf_emu_test(${name} nwgf_emu_doctest_main ${src})
+    foreach(sched ${NWGF_EMU_SCHEDULES})
+      add_test(NAME ${name}/${sched} COMMAND ${name})
+      set_tests_properties(${name}/${sched} PROPERTIES TIMEOUT 600 ENVIRONMENT
+        "NWGF_EMU_SCHEDULE=${sched};NWGF_EMU_LAUNCH_LOG=${_emu_log};NWGF_TEST_REQUIRE_CUDA=1")
       list(APPEND _emu_all_tests ${name}/${sched})
     endforeach()
   endforeach()
