@@ -13,7 +13,7 @@ enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
 enum class MeasureKind {
-  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, mixture
 };
 
 // One word of an enum: the canonical spelling first; later entries with the same value are
@@ -66,6 +66,7 @@ struct EnumWords<MeasureKind> {
       {MeasureKind::square_boundary, "square_boundary"},
       {MeasureKind::circle, "circle"},
       {MeasureKind::gaussian, "gaussian"},
+      {MeasureKind::mixture, "mixture"},
       {MeasureKind::uniform, "uniform"},
       {MeasureKind::npy, "npy"},
       {MeasureKind::idx, "idx"},
