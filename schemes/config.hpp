@@ -53,9 +53,25 @@ struct MeasureConfig {
   std::vector<MixtureComponent> components;  // mixture
   double low = 0, high = 1;
   std::string path;
+  std::string weights_path;  // npy initial measure of an IFT run: an (n) .npy of weights
   double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)
   double background = 0.01;  // image: weight of the wide blurs added as background
   double box = 1.0;          // image: half-width of the box the picture is mapped to
+};
+
+// [ift]: one IFT iteration = a position step, then a weight step (schemes/ift/ift_scheme.hpp).
+struct IftConfig {
+  PositionStep position_step = PositionStep::weighted;  // the IFT code's; unweighted: eq. (15)
+  WeightStep weight_step = WeightStep::pgd;
+  double eta = 0.1;               // the MMD step size (the code's lr_)
+  index_t qp_iterations = 200;    // FISTA iterations of weight_step = qp
+  QpReference qp_reference = QpReference::half;  // eq. (23) vs Alg. 1 / eq. (24)
+  MassConstraint mass = MassConstraint::simplex;  // spherical IFT vs IFT on M+
+  KlNormalise kl_normalise = KlNormalise::sum;
+  double noise = 0;                // noisy MMD flow: x~ = x + noise z in the position step
+  index_t noise_off = 0;           // the last noisy iteration (0: never switched off)
+  NoiseWitness noise_witness = NoiseWitness::noisy;
+  bool target_resample = false;    // a fresh target sample every iteration
 };
 
 struct FlowConfig {
@@ -80,6 +96,11 @@ struct FlowConfig {
   double r = 1.0;
   Estimator estimator = Estimator::exact;  // sliced: r = 1
   index_t directions = 256;         // sliced: projections per evaluation
+  KernelKind kernel = KernelKind::riesz;
+  double gamma = 1.0;  // gaussian: K(x, y) = exp(-gamma |x - y|^2)
+
+  // [ift]
+  IftConfig ift;
 
   // [initial], [target]
   MeasureConfig initial;

@@ -229,11 +229,13 @@ FlowConfig from_table(const toml::table& root) {
 void resolve_paths(toml::table& root, const std::filesystem::path& base) {
   auto fix = [&](toml::node* table) {
     if (!table || !table->is_table()) return;
-    toml::node* p = table->as_table()->get("path");
-    if (!p || !p->is_string()) return;
-    const std::filesystem::path v(p->as_string()->get());
-    if (v.empty() || v.is_absolute()) return;
-    *p->as_string() = std::filesystem::absolute(base / v).lexically_normal().string();
+    for (const char* key : {"path", "weights_path"}) {
+      toml::node* p = table->as_table()->get(key);
+      if (!p || !p->is_string()) continue;
+      const std::filesystem::path v(p->as_string()->get());
+      if (v.empty() || v.is_absolute()) continue;
+      *p->as_string() = std::filesystem::absolute(base / v).lexically_normal().string();
+    }
   };
   fix(root.get("initial"));
   toml::node* target = root.get("target");

@@ -151,7 +151,8 @@ DType resolved_dtype(const FlowConfig& cfg) {
     case DTypeChoice::automatic:
       break;
   }
-  return cfg.scheme == SchemeKind::particle ? DType::f64 : DType::f32;
+  return cfg.scheme == SchemeKind::particle || cfg.scheme == SchemeKind::ift ? DType::f64
+                                                                              : DType::f32;
 }
 
 bool warmup_enabled(const FlowConfig& cfg) {
@@ -170,7 +171,42 @@ void refuse_forward_at_atoms(double r, const std::string& atoms) {
   }
 }
 
+// The kernel and the IFT scheme: what combines with what.
+void check_kernel_and_ift(const FlowConfig& c) {
+  const bool ift = c.scheme == SchemeKind::ift;
+  if (c.kernel == KernelKind::gaussian) {
+    if (c.functional != FunctionalKind::mmd) {
+      bad("functional.kernel", "gaussian is a kernel of functional.kind = \"mmd\"");
+    }
+    if (c.scheme != SchemeKind::particle && !ift) {
+      bad("functional.kernel", "gaussian runs with flow.scheme = \"particle\" or \"ift\"");
+    }
+  }
+  if (ift) {
+    if (c.functional != FunctionalKind::mmd) {
+      bad("flow.scheme", "ift flows the MMD: needs functional.kind = \"mmd\"");
+    }
+    if (c.estimator != Estimator::exact) {
+      bad("functional.estimator", "the ift scheme needs the exact estimator");
+    }
+    if (c.ift.weight_step == WeightStep::qp && !(c.ift.eta > 0)) {
+      bad("ift.eta", "weight_step = \"qp\" needs eta > 0 (its proximal term is 1/(2 eta) MMD^2)");
+    }
+    if (c.ift.mass == MassConstraint::nonnegative && c.kernel != KernelKind::gaussian) {
+      bad("ift.mass", "nonnegative needs a positive definite kernel (functional.kernel = "
+                      "\"gaussian\"): the Riesz MMD is defined for equal masses only");
+    }
+  }
+  if (!c.initial.weights_path.empty()) {
+    if (!ift) bad("initial.weights_path", "only for flow.scheme = \"ift\" (weighted particles)");
+    if (c.initial.kind != MeasureKind::npy) {
+      bad("initial.weights_path", "only for initial.kind = \"npy\" (the weights of its rows)");
+    }
+  }
+}
+
 void check_paper_constraints(const FlowConfig& c) {
+  check_kernel_and_ift(c);
   const index_t d = initial_dim(c);
   if (c.estimator == Estimator::sliced && c.r != 1) {
     bad("functional.estimator", "the sliced estimator needs r = 1");

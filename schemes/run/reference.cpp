@@ -33,6 +33,8 @@ bool unit_curve_at_origin(const MeasureConfig& m) {
 ReferenceProblem reference_problem(const FlowConfig& cfg) {
   ReferenceProblem p;
   p.r = cfg.r;
+  // The closed forms are those of the Riesz flows of the particle and neural schemes.
+  if (cfg.kernel != KernelKind::riesz || cfg.scheme == SchemeKind::ift) return p;
   if (cfg.functional == FunctionalKind::interaction && dirac_like(cfg.initial)) {
     p.kind = AnalyticReference::interaction;
     p.start = first_point(cfg.initial);
