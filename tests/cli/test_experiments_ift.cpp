@@ -36,9 +36,19 @@ TEST_CASE("IFT, 2-D Gaussian target: IFT vs the MMD flow and the noisy MMD flow 
   for (double v : mass) {
     if (!std::isnan(v)) CHECK(v == doctest::Approx(1).epsilon(1e-12));
   }
-  const auto w = read_npy_vector<double>(test::tmp_path("exp_ift_gauss2d_ift_quick") +
-                                         "/snapshots/weights_000500.npy");
+  const std::string run = test::tmp_path("exp_ift_gauss2d_ift_quick");
+  const auto w = read_npy_vector<double>(run + "/snapshots/weights_000500.npy");
   CHECK(w.size() == 100);
+  // The pictures: the weighted snapshot, and the runs as seeds of curves (mean +- std).
+  const test::CliResult r = test::run_cli("render '" + run + "' --out '" + run + "/w.png'");
+  CHECK(r.exit_code == 0);
+  CHECK(test::slurp(run + "/w.png").size() > 100);
+  const test::CliResult p = test::run_cli(
+      "plot '" + run + "' '" + test::tmp_path("exp_ift_gauss2d_mmd_quick") + "' --seeds --log "
+      "--x paper_step --column mmd2_paper --out '" + run + "/p.png'");
+  INFO(p.err);
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.find("\"runs\": 2") != std::string::npos);
 }
 
 TEST_CASE("IFT --resume: the same positions and weights as the uninterrupted run") {
