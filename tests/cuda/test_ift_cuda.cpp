@@ -91,3 +91,5 @@ TEST_CASE("an IFT run on CUDA follows the CPU run (pgd, kl, qp weight steps; noi
     CHECK(gpu.metrics.back().zero_weights == cpu.metrics.back().zero_weights);
   }
 }
+
+}  // namespace nwgf
