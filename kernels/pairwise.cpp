@@ -198,7 +198,7 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
 template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
   if (pass != PairwisePass::directional && p.x.data == p.y.data && p.x.ld == p.y.ld &&
-      p.x.rows == p.y.rows && p.a == p.b && p.x.cols <= 3) {
+      p.x.rows == p.y.rows && p.a == p.b && p.x.cols <= 3 && !p.values) {
     return cpu_self_pass(pass, p, threads);
   }
   const bool dir = pass == PairwisePass::directional;
@@ -256,6 +256,10 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
         const double ai = p.a ? double(p.a[i]) : 1.0;
         value += ai * row_value[i - i0];
         if (write_g) write_gradient_row(p, i, sc.g.data() + (i - i0) * d);
+        if (p.values) {
+          const T inc = T(double(p.scale) * ai * row_value[i - i0]);
+          p.values[i] = p.accumulate ? p.values[i] + inc : inc;
+        }
       }
     }
     value_part[t] = value;

@@ -110,6 +110,10 @@ __global__ void __launch_bounds__(kThreads)
       gi[k] = p.accumulate ? gi[k] + inc : inc;
     }
   }
+  if (active && P == PairwisePass::energy && p.values) {
+    const T inc = T(double(p.scale) * ai * value);
+    p.values[i] = p.accumulate ? p.values[i] + inc : inc;
+  }
   if (partials) block_partial<kThreads>(active ? ai * value : 0.0, partials, warp_part);
   if constexpr (dir) {
     if (count) add_count(active ? cnt : 0ull, count);
@@ -242,6 +246,10 @@ __global__ void __launch_bounds__(kThreads)
         }
       }
     }
+  }
+  if (active && P == PairwisePass::energy && p.values) {
+    const T inc = T(double(p.scale) * ai * value);
+    p.values[i] = p.accumulate ? p.values[i] + inc : inc;
   }
   if (partials) block_partial<kThreads>(active ? ai * value : 0.0, partials, warp_part);
   if constexpr (dir) {

@@ -76,6 +76,16 @@ void gaussian_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, Con
                        const T* b, double sigma, T scale, PointsView<T> grad, bool accumulate,
                        PairwiseWorkspace* ws = nullptr);
 
+// Row sums of any family (the witness function of a weighted measure at the points x_i):
+//   values_i (+)= scale * a_i * sum_j b_j k(x_i, y_j),  values: (N) on ctx's device,
+// k the family's pair value (Riesz: |x - y|^r, without the minus sign of K; Gaussian:
+// exp(-|x - y|^2 / (2 sigma^2))); param = r or sigma. b may hold any signs. With accumulate =
+// false values is overwritten.
+template <class T>
+void pair_row_sums(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
+                   const T* a, ConstPointsView<T> y, const T* b, T scale, T* values,
+                   bool accumulate, PairwiseWorkspace* ws = nullptr);
+
 // Host conveniences (synchronise): S(X, Y), and the exact MMD^2 (V-statistic, uniform weights).
 template <class T>
 double riesz_energy_value(const Context& ctx, ConstPointsView<T> x, const T* a,
@@ -97,6 +107,7 @@ struct RowPassArgs {
   PairFamily family = PairFamily::riesz;
   double param = 1;  // the family's parameter: r (Riesz), sigma (Gaussian)
   PointsView<T> g;  // (N, d) rows written: g_i (+)= scale * a_i * sum_j b_j ...; data may be null
+  T* values = nullptr;  // energy pass: (N) row sums values_i (+)= scale * a_i * sum_j b_j k
   T scale = 1;
   bool accumulate = false;
 };

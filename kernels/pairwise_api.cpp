@@ -124,6 +124,25 @@ void pair_gradient(const Context& ctx, PairFamily family, double param, ConstPoi
 }
 
 template <class T>
+void pair_row_sums(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
+                   const T* a, ConstPointsView<T> y, const T* b, T scale, T* values,
+                   bool accumulate, PairwiseWorkspace* ws) {
+  detail::check_pair(ctx, x, y, param, family);
+  if (x.rows > 0 && !values) throw_runtime("pair_row_sums: values is null");
+  RowPassArgs<T> p;
+  p.x = x;
+  p.a = a;
+  p.y = y;
+  p.b = b;
+  p.family = family;
+  p.param = param;
+  p.values = values;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  row_pass(ctx, PairwisePass::energy, p, nullptr, nullptr, ws);
+}
+
+template <class T>
 void riesz_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                   const T* b, double r, double* out, PairwiseWorkspace* ws) {
   pair_energy(ctx, PairFamily::riesz, r, x, a, y, b, out, ws);
@@ -232,6 +251,8 @@ double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, doub
   template void gaussian_gradient<T>(const Context&, ConstPointsView<T>, const T*,               \
                                      ConstPointsView<T>, const T*, double, T, PointsView<T>,     \
                                      bool, PairwiseWorkspace*);                                  \
+  template void pair_row_sums<T>(const Context&, PairFamily, double, ConstPointsView<T>, const T*, \
+                                 ConstPointsView<T>, const T*, T, T*, bool, PairwiseWorkspace*); \
   template double riesz_energy_value<T>(const Context&, ConstPointsView<T>, const T*,            \
                                         ConstPointsView<T>, const T*, double);                   \
   template double mmd2<T>(const Context&, ConstPointsView<T>, ConstPointsView<T>, double);

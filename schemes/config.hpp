@@ -22,7 +22,9 @@ namespace nwgf {
 //   square_boundary uniform on the boundary of that cube (surface measure; the boundary of a
 //                   square for d = 2)
 //   circle          uniform on the sphere of `radius` around each listed point (a circle for d = 2)
-//   gaussian        N(p, radius^2 Id) around each listed point
+//   gaussian        N(p, radius^2 Id) around each listed point, or N(p, cov) when `cov` is given
+//                   (full covariance, d x d, symmetric positive definite)
+//   mixture         sum_k w_k N(mean_k, cov_k) over `components` (weights normalised to sum 1)
 //   uniform         uniform in the box [low, high]^d (default [0, 1]^d)
 //   npy             the rows of the file `path` (n and d are taken from the file)
 //   idx             the first n items of the IDX file `path` (MNIST format, optionally gzip), one
@@ -33,6 +35,13 @@ namespace nwgf {
 //
 // In TOML `kind` is required, and `d` where not given follows from `points`, else from the other
 // measure (initial <-> target); the file kinds take d from the file.
+// One component of a Gaussian mixture ([[target.components]] in TOML).
+struct MixtureComponent {
+  std::vector<double> mean;
+  std::vector<double> cov;  // d x d row-major, symmetric positive definite
+  double weight = 0;        // >= 0; the components' weights are normalised to sum 1
+};
+
 struct MeasureConfig {
   MeasureKind kind = MeasureKind::dirac;
   index_t n = 1000;
@@ -40,11 +49,29 @@ struct MeasureConfig {
   std::vector<std::vector<double>> points;  // empty: the origin
   std::vector<double> weights;              // diracs: mass of each point (normalised)
   double radius = 1e-9;
+  std::vector<double> cov;  // d x d row-major; empty: isotropic (radius = standard deviation)
+  std::vector<MixtureComponent> components;  // mixture
   double low = 0, high = 1;
   std::string path;
+  std::string weights_path;  // npy initial measure of an IFT run: an (n) .npy of weights
   double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)
   double background = 0.01;  // image: weight of the wide blurs added as background
   double box = 1.0;          // image: half-width of the box the picture is mapped to
+};
+
+// [ift]: one IFT iteration = a position step, then a weight step (schemes/ift/ift_scheme.hpp).
+struct IftConfig {
+  PositionStep position_step = PositionStep::weighted;  // the IFT code's; unweighted: eq. (15)
+  WeightStep weight_step = WeightStep::pgd;
+  double eta = 0.1;               // the MMD step size (the code's lr_)
+  index_t qp_iterations = 200;    // FISTA iterations of weight_step = qp
+  QpReference qp_reference = QpReference::half;  // eq. (23) vs Alg. 1 / eq. (24)
+  MassConstraint mass = MassConstraint::simplex;  // spherical IFT vs IFT on M+
+  KlNormalise kl_normalise = KlNormalise::sum;
+  double noise = 0;                // noisy MMD flow: x~ = x + noise z in the position step
+  index_t noise_off = 0;           // the last noisy iteration (0: never switched off)
+  NoiseWitness noise_witness = NoiseWitness::noisy;
+  bool target_resample = false;    // a fresh target sample every iteration
 };
 
 struct FlowConfig {
@@ -69,6 +96,11 @@ struct FlowConfig {
   double r = 1.0;
   Estimator estimator = Estimator::exact;  // sliced: r = 1
   index_t directions = 256;         // sliced: projections per evaluation
+  KernelKind kernel = KernelKind::riesz;
+  double gamma = 1.0;  // gaussian: K(x, y) = exp(-gamma |x - y|^2)
+
+  // [ift]
+  IftConfig ift;
 
   // [initial], [target]
   MeasureConfig initial;

@@ -7,13 +7,22 @@
 
 namespace nwgf {
 
-enum class SchemeKind { backward, forward, particle };
+enum class SchemeKind { backward, forward, particle, ift };
 enum class FunctionalKind { interaction, mmd, barycenter, energy33 };
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
+// [functional] kernel: K(x, y) = -|x - y|^r (riesz) or exp(-gamma |x - y|^2) (gaussian).
+enum class KernelKind { riesz, gaussian };
+// [ift]: the IFT scheme's choices (schemes/ift/ift_scheme.hpp).
+enum class PositionStep { weighted, unweighted };
+enum class WeightStep { pgd, qp, kl, none };
+enum class QpReference { half, previous };
+enum class MassConstraint { simplex, nonnegative };
+enum class KlNormalise { sum, project };
+enum class NoiseWitness { noisy, clean };
 enum class MeasureKind {
-  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, mixture
 };
 
 // One word of an enum: the canonical spelling first; later entries with the same value are
@@ -30,7 +39,45 @@ struct EnumWords;  // specialised below: static constexpr EnumWord<E> words[]
 template <>
 struct EnumWords<SchemeKind> {
   static constexpr EnumWord<SchemeKind> words[] = {
-      {SchemeKind::backward, "backward"}, {SchemeKind::forward, "forward"}, {SchemeKind::particle, "particle"}};
+      {SchemeKind::backward, "backward"}, {SchemeKind::forward, "forward"},
+      {SchemeKind::particle, "particle"}, {SchemeKind::ift, "ift"}};
+};
+template <>
+struct EnumWords<KernelKind> {
+  static constexpr EnumWord<KernelKind> words[] = {{KernelKind::riesz, "riesz"},
+                                                   {KernelKind::gaussian, "gaussian"}};
+};
+template <>
+struct EnumWords<PositionStep> {
+  static constexpr EnumWord<PositionStep> words[] = {{PositionStep::weighted, "weighted"},
+                                                     {PositionStep::unweighted, "unweighted"}};
+};
+template <>
+struct EnumWords<WeightStep> {
+  static constexpr EnumWord<WeightStep> words[] = {{WeightStep::pgd, "pgd"},
+                                                   {WeightStep::qp, "qp"},
+                                                   {WeightStep::kl, "kl"},
+                                                   {WeightStep::none, "none"}};
+};
+template <>
+struct EnumWords<QpReference> {
+  static constexpr EnumWord<QpReference> words[] = {{QpReference::half, "half"},
+                                                    {QpReference::previous, "previous"}};
+};
+template <>
+struct EnumWords<MassConstraint> {
+  static constexpr EnumWord<MassConstraint> words[] = {{MassConstraint::simplex, "simplex"},
+                                                       {MassConstraint::nonnegative, "nonnegative"}};
+};
+template <>
+struct EnumWords<KlNormalise> {
+  static constexpr EnumWord<KlNormalise> words[] = {{KlNormalise::sum, "sum"},
+                                                    {KlNormalise::project, "project"}};
+};
+template <>
+struct EnumWords<NoiseWitness> {
+  static constexpr EnumWord<NoiseWitness> words[] = {{NoiseWitness::noisy, "noisy"},
+                                                     {NoiseWitness::clean, "clean"}};
 };
 template <>
 struct EnumWords<FunctionalKind> {
@@ -66,6 +113,7 @@ struct EnumWords<MeasureKind> {
       {MeasureKind::square_boundary, "square_boundary"},
       {MeasureKind::circle, "circle"},
       {MeasureKind::gaussian, "gaussian"},
+      {MeasureKind::mixture, "mixture"},
       {MeasureKind::uniform, "uniform"},
       {MeasureKind::npy, "npy"},
       {MeasureKind::idx, "idx"},

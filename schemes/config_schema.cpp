@@ -180,6 +180,118 @@ std::vector<std::vector<double>> read_points(const toml::node& n, const std::str
   return Codec<std::vector<std::vector<double>>>::read(n, k);
 }
 
+template <class S>
+Field<S> omit_default(Field<S> f) {
+  f.omit_default = true;
+  return f;
+}
+
+// A d x d matrix given as d rows of d numbers, stored flat (row-major).
+std::vector<double> read_matrix(const toml::node& n, const std::string& k) {
+  const auto rows = Codec<std::vector<std::vector<double>>>::read(n, k);
+  std::vector<double> flat;
+  for (const auto& r : rows) {
+    if (r.size() != rows.size()) bad(k, "expected a d x d matrix (d rows of d numbers)");
+    flat.insert(flat.end(), r.begin(), r.end());
+  }
+  return flat;
+}
+toml::array matrix_node(const std::vector<double>& flat) {
+  const auto d = std::size_t(std::llround(std::sqrt(double(flat.size()))));
+  toml::array a;
+  for (std::size_t i = 0; i < d; ++i) {
+    a.push_back(to_array(std::vector<double>(flat.begin() + std::ptrdiff_t(i * d),
+                                             flat.begin() + std::ptrdiff_t((i + 1) * d))));
+  }
+  return a;
+}
+
+// [[table.components]]: an array of tables {mean, cov, weight}, each key required.
+std::vector<MixtureComponent> read_components(const toml::node& n, const std::string& k) {
+  if (!n.is_array()) bad(k, "expected an array of tables ([[...components]] with mean, cov, weight)");
+  std::vector<MixtureComponent> v;
+  for (const auto& e : *n.as_array()) {
+    const std::string ck = k + "[" + std::to_string(v.size()) + "]";
+    if (!e.is_table()) bad(ck, "expected a table with mean, cov and weight");
+    const toml::table& t = *e.as_table();
+    for (const auto& [key, value] : t) {
+      const std::string name(key.str());
+      if (name != "mean" && name != "cov" && name != "weight") bad(ck + "." + name, "unknown key");
+    }
+    MixtureComponent c;
+    for (const char* need : {"mean", "cov", "weight"}) {
+      if (!t.contains(need)) bad(ck + "." + need, "required");
+    }
+    c.mean = as_doubles(*t.get("mean"), ck + ".mean");
+    c.cov = read_matrix(*t.get("cov"), ck + ".cov");
+    c.weight = as_double(*t.get("weight"), ck + ".weight");
+    v.push_back(std::move(c));
+  }
+  return v;
+}
+
+Field<MeasureConfig> cov_field() {
+  Field<MeasureConfig> f;
+  f.key = "cov";
+  f.type = "list of lists of numbers";
+  f.help = "gaussian: full covariance, d rows of d numbers, symmetric positive definite (empty: "
+           "radius^2 Id)";
+  f.omit_default = true;
+  f.read = [](const toml::node& n, const std::string& k, MeasureConfig& m) {
+    m.cov = read_matrix(n, k);
+  };
+  f.write = [](toml::table& t, const MeasureConfig& m) { t.insert("cov", matrix_node(m.cov)); };
+  return f;
+}
+
+Field<MeasureConfig> components_field() {
+  Field<MeasureConfig> f;
+  f.key = "components";
+  f.type = "array of tables";
+  f.help = "mixture: one [[...components]] table per Gaussian, each with mean (d numbers), cov "
+           "(d x d) and weight (>= 0; the weights are normalised to sum 1)";
+  f.omit_default = true;
+  f.read = [](const toml::node& n, const std::string& k, MeasureConfig& m) {
+    m.components = read_components(n, k);
+  };
+  f.write = [](toml::table& t, const MeasureConfig& m) {
+    toml::array a;
+    for (const auto& c : m.components) {
+      toml::table ct;
+      ct.insert("mean", to_array(c.mean));
+      ct.insert("cov", matrix_node(c.cov));
+      ct.insert("weight", c.weight);
+      a.push_back(std::move(ct));
+    }
+    t.insert("components", std::move(a));
+  };
+  return f;
+}
+
+// A row of [ift], bound to member m of FlowConfig::ift; written only when not at its default.
+template <class M>
+Field<FlowConfig> ift_field(std::string key, M IftConfig::*m, std::string help,
+                            Check<M> check = {}) {
+  Field<FlowConfig> f;
+  f.table = "ift";
+  f.key = key;
+  f.type = Codec<M>::type();
+  f.help = std::move(help);
+  f.omit_default = true;
+  f.read = [m](const toml::node& n, const std::string& k, FlowConfig& s) {
+    s.ift.*m = Codec<M>::read(n, k);
+  };
+  f.write = [m, key](toml::table& t, const FlowConfig& s) { t.insert(key, Codec<M>::node(s.ift.*m)); };
+  if (check) f.check = [m, check](const std::string& k, const FlowConfig& s) { check(k, s.ift.*m); };
+  return f;
+}
+
+Check<double> non_negative() {
+  return [](const std::string& k, double v) {
+    if (!(v >= 0) || !std::isfinite(v)) bad(k, "must be a finite number >= 0");
+  };
+}
+
 std::vector<Field<FlowConfig>> make_flow_fields() {
   using C = FlowConfig;
   std::vector<Field<C>> f;
@@ -187,7 +299,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
 
   f.push_back(field("flow", "scheme", &C::scheme,
                     "backward: neural JKO (Alg. 1); forward: neural steepest descent (Alg. 2, eqs. "
-                    "(14)-(15)); particle: App. D"));
+                    "(14)-(15)); particle: App. D; ift: interaction-force transport, weighted "
+                    "particles ([ift], README \"IFT flows\")"));
   f.push_back(field("flow", "tau", &C::tau, "step size", positive()));
   f.push_back(field("flow", "steps", &C::steps, "number of steps (0: run until t_end)",
                     at_least(0)));
@@ -227,6 +340,44 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                     "exact pair sums, or sliced (r = 1): random 1-D projections"));
   f.push_back(field("functional", "directions", &C::directions,
                     "sliced: projections per evaluation", at_least(1)));
+  f.push_back(omit_default(field("functional", "kernel", &C::kernel,
+                                 "the kernel of mmd: riesz K = -|x - y|^r, or gaussian K = "
+                                 "exp(-gamma |x - y|^2) (particle and ift schemes)")));
+  f.push_back(omit_default(field("functional", "gamma", &C::gamma,
+                                 "gaussian: K(x, y) = exp(-gamma |x - y|^2), gamma > 0",
+                                 positive())));
+
+  f.push_back(ift_field("position_step", &IftConfig::position_step,
+                        "weighted: x_i -= tau n w_i grad g(x_i) (the IFT code; the code's lr = tau "
+                        "n / 2); unweighted: x_i -= tau grad g(x_i) (eq. 15)"));
+  f.push_back(ift_field("weight_step", &IftConfig::weight_step,
+                        "pgd: w <- P(w - 2 eta g) (the paper's runs); qp: the exact step (23) by "
+                        "FISTA; kl: w <- w exp(-eta g) (WFR); none: the MMD flow"));
+  f.push_back(ift_field("eta", &IftConfig::eta,
+                        "MMD (weight) step size, >= 0 (the IFT code's lr_; 0: no weight change; qp: "
+                        "> 0)",
+                        non_negative()));
+  f.push_back(ift_field("qp_iterations", &IftConfig::qp_iterations,
+                        "qp: FISTA iterations per step (warm-started)", at_least(1)));
+  f.push_back(ift_field("qp_reference", &IftConfig::qp_reference,
+                        "qp: the proximal term's reference, half: mu^{l+1/2} (eq. 23), previous: "
+                        "mu^l (Alg. 1, eq. 24)"));
+  f.push_back(ift_field("mass", &IftConfig::mass,
+                        "simplex: spherical IFT, sum w = 1; nonnegative: IFT on M+ (gaussian "
+                        "kernel)"));
+  f.push_back(ift_field("kl_normalise", &IftConfig::kl_normalise,
+                        "kl: divide by the sum (paper), or project onto the simplex (the IFT "
+                        "code)"));
+  f.push_back(ift_field("noise", &IftConfig::noise,
+                        "noisy MMD flow: the position step's gradient at x + noise z, z ~ N(0, Id)",
+                        non_negative()));
+  f.push_back(ift_field("noise_off", &IftConfig::noise_off,
+                        "the last iteration with noise (0: never switched off)", at_least(0)));
+  f.push_back(ift_field("noise_witness", &IftConfig::noise_witness,
+                        "the witness of the noisy step from the noisy particles (the IFT code) or "
+                        "the clean ones (Arbel et al.)"));
+  f.push_back(ift_field("target_resample", &IftConfig::target_resample,
+                        "a fresh target sample every iteration (metrics: the fixed first one)"));
 
   f.push_back(field("network", "hidden", &C::hidden, "hidden layer widths of the network",
                     Check<std::vector<index_t>>([](const std::string& k,
@@ -291,10 +442,15 @@ std::vector<Field<MeasureConfig>> make_measure_fields() {
   f.push_back(field("", "radius", &M::radius,
                     "square, square_boundary: half-width; circle: radius; gaussian: standard "
                     "deviation"));
+  f.push_back(cov_field());
+  f.push_back(components_field());
   f.push_back(field("", "low", &M::low, "uniform: the box [low, high]^d"));
   f.push_back(field("", "high", &M::high, "uniform: the box [low, high]^d"));
   f.push_back(field("", "path", &M::path,
                     "npy, idx, image: the file (relative to the config file's directory)"));
+  f.push_back(omit_default(field("", "weights_path", &M::weights_path,
+                                 "[initial] of an ift run, kind npy: an (n,) .npy of weights "
+                                 "(default: uniform)")));
   f.push_back(field("", "blur", &M::blur, "image: Gaussian blur in pixels (0: none)"));
   f.push_back(field("", "background", &M::background, "image: weight of the wide blurs"));
   f.push_back(field("", "box", &M::box, "image: half-width of the box the picture is mapped to"));
@@ -321,8 +477,8 @@ const Field<FlowConfig>& barycenter_weights_field() {
 }
 
 const std::vector<std::string>& table_names() {
-  static const std::vector<std::string> t = {"flow",    "functional", "initial", "target",
-                                             "network", "train",      "output",  "eval"};
+  static const std::vector<std::string> t = {"flow",  "functional", "ift",    "initial", "target",
+                                             "network", "train",    "output", "eval"};
   return t;
 }
 

@@ -24,6 +24,9 @@ struct Field {
   std::string type;  // for the reference: "number", "integer", "backward | forward | ...", ...
   std::string help;
   bool required = false;  // the problem's definition: no default (config_read.cpp says when)
+  // Written (TOML, manifest.json) only when not at its default: keys added after runs whose
+  // manifests must stay as they were (the default reproduces the older behaviour).
+  bool omit_default = false;
   // node -> member (bad input naming full_key on a wrong type); member -> t[key]; the value's
   // own range (empty: any value of the type).
   std::function<void(const toml::node& node, const std::string& full_key, S& s)> read;

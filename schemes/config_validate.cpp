@@ -2,6 +2,7 @@
 // constraints (check_paper_constraints), all naming the offending key.
 #include <cmath>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/idx.hpp"
@@ -24,6 +25,44 @@ std::string quoted(MeasureKind k) {
   s.append(to_text(k));
   s.push_back('"');
   return s;
+}
+
+// A covariance: d x d, finite, symmetric and positive definite (Cholesky succeeds).
+void check_covariance(const std::string& key, const std::vector<double>& cov, index_t d) {
+  if (index_t(cov.size()) != d * d) {
+    bad(key, "must be a d x d matrix with d = " + std::to_string(d));
+  }
+  for (double v : cov) {
+    if (!std::isfinite(v)) bad(key, "entries must be finite");
+  }
+  if (cholesky_factor(cov, d).empty()) {
+    bad(key, "must be symmetric and positive definite (a covariance matrix)");
+  }
+}
+
+void validate_mixture(const std::string& p, const MeasureConfig& m) {
+  if (!m.points.empty()) bad(p + ".points", "not for kind = \"mixture\" (give components)");
+  if (m.components.empty()) {
+    bad(p + ".components", "required for kind = \"mixture\" (one [[" + p +
+                               ".components]] table per Gaussian: mean, cov, weight)");
+  }
+  double sum = 0;
+  for (std::size_t k = 0; k < m.components.size(); ++k) {
+    const std::string ck = p + ".components[" + std::to_string(k) + "]";
+    const MixtureComponent& c = m.components[k];
+    if (index_t(c.mean.size()) != m.d) {
+      bad(ck + ".mean", "needs d = " + std::to_string(m.d) + " coordinates");
+    }
+    for (double v : c.mean) {
+      if (!std::isfinite(v)) bad(ck + ".mean", "coordinates must be finite");
+    }
+    check_covariance(ck + ".cov", c.cov, m.d);
+    if (!(c.weight >= 0) || !std::isfinite(c.weight)) {
+      bad(ck + ".weight", "must be a finite number >= 0");
+    }
+    sum += c.weight;
+  }
+  if (!(sum > 0)) bad(p + ".components", "the weights must not all be 0");
 }
 
 void validate_measure(const std::string& p, const MeasureConfig& m) {
@@ -66,9 +105,17 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
     if (!(sum > 0)) bad(p + ".weights", "weights must not all be 0");
   }
   if (m.kind == MeasureKind::square || m.kind == MeasureKind::square_boundary ||
-      m.kind == MeasureKind::circle || m.kind == MeasureKind::gaussian) {
+      m.kind == MeasureKind::circle || (m.kind == MeasureKind::gaussian && m.cov.empty())) {
     check_positive(p + ".radius", m.radius);
   }
+  if (!m.cov.empty()) {
+    if (m.kind != MeasureKind::gaussian) bad(p + ".cov", "only for kind = \"gaussian\"");
+    check_covariance(p + ".cov", m.cov, m.d);
+  }
+  if (!m.components.empty() && m.kind != MeasureKind::mixture) {
+    bad(p + ".components", "only for kind = \"mixture\"");
+  }
+  if (m.kind == MeasureKind::mixture) validate_mixture(p, m);
   if (m.kind == MeasureKind::uniform && !(m.high > m.low)) bad(p + ".high", "must be > low");
 }
 
@@ -104,7 +151,8 @@ DType resolved_dtype(const FlowConfig& cfg) {
     case DTypeChoice::automatic:
       break;
   }
-  return cfg.scheme == SchemeKind::particle ? DType::f64 : DType::f32;
+  return cfg.scheme == SchemeKind::particle || cfg.scheme == SchemeKind::ift ? DType::f64
+                                                                              : DType::f32;
 }
 
 bool warmup_enabled(const FlowConfig& cfg) {
@@ -123,7 +171,42 @@ void refuse_forward_at_atoms(double r, const std::string& atoms) {
   }
 }
 
+// The kernel and the IFT scheme: what combines with what.
+void check_kernel_and_ift(const FlowConfig& c) {
+  const bool ift = c.scheme == SchemeKind::ift;
+  if (c.kernel == KernelKind::gaussian) {
+    if (c.functional != FunctionalKind::mmd) {
+      bad("functional.kernel", "gaussian is a kernel of functional.kind = \"mmd\"");
+    }
+    if (c.scheme != SchemeKind::particle && !ift) {
+      bad("functional.kernel", "gaussian runs with flow.scheme = \"particle\" or \"ift\"");
+    }
+  }
+  if (ift) {
+    if (c.functional != FunctionalKind::mmd) {
+      bad("flow.scheme", "ift flows the MMD: needs functional.kind = \"mmd\"");
+    }
+    if (c.estimator != Estimator::exact) {
+      bad("functional.estimator", "the ift scheme needs the exact estimator");
+    }
+    if (c.ift.weight_step == WeightStep::qp && !(c.ift.eta > 0)) {
+      bad("ift.eta", "weight_step = \"qp\" needs eta > 0 (its proximal term is 1/(2 eta) MMD^2)");
+    }
+    if (c.ift.mass == MassConstraint::nonnegative && c.kernel != KernelKind::gaussian) {
+      bad("ift.mass", "nonnegative needs a positive definite kernel (functional.kernel = "
+                      "\"gaussian\"): the Riesz MMD is defined for equal masses only");
+    }
+  }
+  if (!c.initial.weights_path.empty()) {
+    if (!ift) bad("initial.weights_path", "only for flow.scheme = \"ift\" (weighted particles)");
+    if (c.initial.kind != MeasureKind::npy) {
+      bad("initial.weights_path", "only for initial.kind = \"npy\" (the weights of its rows)");
+    }
+  }
+}
+
 void check_paper_constraints(const FlowConfig& c) {
+  check_kernel_and_ift(c);
   const index_t d = initial_dim(c);
   if (c.estimator == Estimator::sliced && c.r != 1) {
     bad("functional.estimator", "the sliced estimator needs r = 1");

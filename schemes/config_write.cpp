@@ -8,9 +8,21 @@
 namespace nwgf {
 namespace {
 
+// Whether f is left out of the written config: an omit_default key at its default.
+template <class S>
+bool omitted(const config_schema::Field<S>& f, const S& s) {
+  if (!f.omit_default) return false;
+  toml::table value, def;
+  f.write(value, s);
+  f.write(def, S{});
+  return value == def;
+}
+
 toml::table measure_table(const MeasureConfig& m) {
   toml::table t;
-  for (const auto& f : config_schema::measure_fields()) f.write(t, m);
+  for (const auto& f : config_schema::measure_fields()) {
+    if (!omitted(f, m)) f.write(t, m);
+  }
   return t;
 }
 
@@ -24,7 +36,9 @@ toml::table* table_in(toml::table& root, const std::string& name) {
 // weights.
 toml::table to_table(const FlowConfig& c) {
   toml::table root;
-  for (const auto& f : config_schema::flow_fields()) f.write(*table_in(root, f.table), c);
+  for (const auto& f : config_schema::flow_fields()) {
+    if (!omitted(f, c)) f.write(*table_in(root, f.table), c);
+  }
   root.insert("initial", measure_table(c.initial));
   if (c.functional == FunctionalKind::barycenter) {
     toml::array ms;

@@ -6,6 +6,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/sliced.hpp"
+#include "nwgf/schemes/functional_gaussian.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
@@ -279,7 +280,7 @@ class Energy33 final : public Functional<T> {
 }  // namespace
 
 FunctionalSpec functional_spec(const FlowConfig& cfg) {
-  return {cfg.functional, cfg.r, cfg.estimator, cfg.directions, cfg.weights};
+  return {cfg.functional, cfg.r, cfg.estimator, cfg.directions, cfg.weights, cfg.kernel, cfg.gamma};
 }
 
 template <class T>
@@ -297,6 +298,7 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const Functio
     }
     if (t.x.rows < 1) throw_bad_input("target: the target measure has no points");
   }
+  if (spec.kernel == KernelKind::gaussian) return make_gaussian_mmd<T>(ctx, spec.gamma, d, targets);
   return std::make_unique<RieszFunctional<T>>(ctx, spec, d, max_rows, targets);
 }
 

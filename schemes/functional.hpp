@@ -67,6 +67,8 @@ struct FunctionalSpec {
   Estimator estimator = Estimator::exact;  // sliced: r = 1
   index_t directions = 256;                // sliced: projections per evaluation
   std::vector<double> weights;             // barycenter: alpha_k (empty: equal)
+  KernelKind kernel = KernelKind::riesz;   // mmd: gaussian K = exp(-gamma |x - y|^2)
+  double gamma = 1.0;
 };
 FunctionalSpec functional_spec(const FlowConfig& cfg);
 

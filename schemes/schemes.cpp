@@ -7,6 +7,7 @@
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
+#include "nwgf/schemes/ift/ift_scheme.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
@@ -268,6 +269,7 @@ template <class T>
 std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg, Functional<T>& f,
                                        index_t n, index_t d) {
   if (cfg.scheme == SchemeKind::particle) return std::make_unique<ParticleScheme<T>>(ctx, cfg, f, n, d);
+  if (cfg.scheme == SchemeKind::ift) return make_ift_scheme<T>(ctx, cfg, f, n, d);
   return std::make_unique<NeuralScheme<T>>(ctx, cfg, f, n, d);
 }
 

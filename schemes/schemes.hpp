@@ -18,6 +18,7 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 
@@ -49,6 +50,14 @@ class Scheme {
   virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;
   // Training iterations step n uses.
   virtual index_t iterations(index_t n) const = 0;
+  // Weighted particles (the ift scheme): the weights (n, host), null for equal weights.
+  virtual const std::vector<double>* weights() const { return nullptr; }
+  // Weighted particles: the metrics of the weighted measure after `step` into s (functional,
+  // paper_step, mmd2_paper, mass, zero_weights, ess, max_weight); nothing otherwise.
+  virtual void weighted_metrics(const Context& ctx, const Points<T>& x, index_t step,
+                                StepInfo& s) {
+    (void)ctx, (void)x, (void)step, (void)s;
+  }
 };
 
 // F must outlive the scheme. n, d: the sample count and dimension.
@@ -59,7 +68,7 @@ std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg
 // Philox stream of a purpose at a step: (purpose << 48) | step.
 enum class RandomPurpose : std::uint64_t {
   initial = 1, target = 2, network = 3, batch = 4, latent = 5, sliced = 6, push = 7,
-  rescale_batch = 8, rescale_latent = 9, reference = 10
+  rescale_batch = 8, rescale_latent = 9, reference = 10, noise = 11
 };
 inline std::uint64_t random_stream(RandomPurpose p, std::uint64_t step) {
   return (std::uint64_t(p) << 48) | step;

@@ -74,9 +74,20 @@ struct HeaderParser {
   }
 };
 
+
 }  // namespace
 
+// Rank-generic reading and writing behind the (N, d) and (N,) functions.
+template <class T>
+HostMatrix<T> parse_npy_rank(const std::string& bytes, const std::string& name, int rank);
+template <class T>
+std::string encode_npy_shape(const T* data, index_t rows, index_t cols, const std::string& shape);
+
 NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
+  return parse_npy_header(bytes, name, 2);
+}
+
+NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int rank) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
     fail(name, "not a .npy file (bad magic string)");
@@ -129,10 +140,17 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
     fail(name, "unsupported dtype '" + *descr + "' (expected little-endian float32 '<f4' or float64 '<f8')");
   }
   if (*fortran) fail(name, "Fortran-order arrays are not supported (expected C order)");
-  if (shape->size() != 2)
-    fail(name, "expected a 2-D array of shape (N, d), got rank " + std::to_string(shape->size()));
-  info.rows = (*shape)[0];
-  info.cols = (*shape)[1];
+  if (rank == 1) {
+    if (shape->size() != 1)
+      fail(name, "expected a 1-D array of shape (N,), got rank " + std::to_string(shape->size()));
+    info.rows = (*shape)[0];
+    info.cols = 1;
+  } else {
+    if (shape->size() != 2)
+      fail(name, "expected a 2-D array of shape (N, d), got rank " + std::to_string(shape->size()));
+    info.rows = (*shape)[0];
+    info.cols = (*shape)[1];
+  }
   if (info.rows < 1 || info.cols < 1)
     fail(name, "empty point set: shape (" + std::to_string(info.rows) + ", " + std::to_string(info.cols) + ")");
   if (info.rows > (std::int64_t(1) << 40) / info.cols) fail(name, "shape too large");
@@ -149,7 +167,12 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
 
 template <class T>
 HostMatrix<T> parse_npy(const std::string& bytes, const std::string& name) {
-  const NpyInfo info = parse_npy_header(bytes, name);
+  return parse_npy_rank<T>(bytes, name, 2);
+}
+
+template <class T>
+HostMatrix<T> parse_npy_rank(const std::string& bytes, const std::string& name, int rank) {
+  const NpyInfo info = parse_npy_header(bytes, name, rank);
   const std::size_t n = std::size_t(info.rows) * std::size_t(info.cols);
   const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
   const char* data = bytes.data() + (bytes.size() - n * elem);
@@ -183,9 +206,18 @@ HostMatrix<T> read_npy(const std::string& path) {
 
 template <class T>
 std::string encode_npy(const T* data, index_t rows, index_t cols) {
-  std::string header = std::string("{'descr': '") + (sizeof(T) == 4 ? "<f4" : "<f8") +
-                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
-                       std::to_string(cols) + "), }";
+  std::string shape = "(";
+  shape.append(std::to_string(rows)).append(", ").append(std::to_string(cols)).append(")");
+  return encode_npy_shape(data, rows, cols, shape);
+}
+
+template <class T>
+std::string encode_npy_shape(const T* data, index_t rows, index_t cols, const std::string& shape) {
+  std::string header = "{'descr': '";
+  header.append(sizeof(T) == 4 ? "<f4" : "<f8")
+      .append("', 'fortran_order': False, 'shape': ")
+      .append(shape)
+      .append(", }");
   // Pad with spaces so that magic + lengths + header + '\n' is a multiple of 64 bytes.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -203,6 +235,22 @@ void write_npy(const std::string& path, const T* data, index_t rows, index_t col
   write_file_atomic(path, encode_npy(data, rows, cols));
 }
 
+template <class T>
+std::vector<T> read_npy_vector(const std::string& path) {
+  return parse_npy_rank<T>(read_file(path), path, 1).data;
+}
+
+template <class T>
+void write_npy_vector(const std::string& path, const T* data, index_t n) {
+  std::string shape = "(";
+  shape.append(std::to_string(n)).append(",)");
+  write_file_atomic(path, encode_npy_shape(data, n, 1, shape));
+}
+
+template std::vector<float> read_npy_vector<float>(const std::string&);
+template std::vector<double> read_npy_vector<double>(const std::string&);
+template void write_npy_vector<float>(const std::string&, const float*, index_t);
+template void write_npy_vector<double>(const std::string&, const double*, index_t);
 template HostMatrix<float> read_npy<float>(const std::string&);
 template HostMatrix<double> read_npy<double>(const std::string&);
 template HostMatrix<float> parse_npy<float>(const std::string&, const std::string&);

@@ -27,6 +27,15 @@ HostMatrix<T> read_npy(const std::string& path);
 template <class T>
 HostMatrix<T> parse_npy(const std::string& bytes, const std::string& name);
 NpyInfo parse_npy_header(const std::string& bytes, const std::string& name);
+// rank 1: shape (N,), reported as rows = N, cols = 1; rank 2: as above.
+NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int rank);
+
+// 1-D arrays of shape (N,) (e.g. the weights of a weighted point set), validated like the point
+// sets (finite values, float32 or float64).
+template <class T>
+std::vector<T> read_npy_vector(const std::string& path);
+template <class T>
+void write_npy_vector(const std::string& path, const T* data, index_t n);
 
 // Writes rows x cols row-major values atomically (temporary name + rename).
 template <class T>

@@ -125,6 +125,35 @@ Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions
   return img;
 }
 
+Image render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
+                              const ScatterOptions& opt) {
+  const Frame f(x, n, d, opt);
+  Image img(f.size, f.size);
+  double top = 0;
+  for (index_t i = 0; i < n; ++i) top = std::max(top, w[i]);
+  const Rgb ink{214, 39, 40}, hollow{110, 110, 110};
+  const int radius = std::max(2, f.size / 128);
+  for (index_t i = 0; i < n; ++i) {
+    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
+    if (!std::isfinite(u) || !std::isfinite(v)) continue;
+    const double cu = u, cv = f.size - 1 - v;
+    if (!(w[i] > 0)) {
+      draw_circle(img, cu, cv, radius, hollow);
+      continue;
+    }
+    const double alpha = 0.15 + 0.85 * w[i] / top;
+    for (int a = -radius; a <= radius; ++a) {
+      for (int b = -radius; b <= radius; ++b) {
+        if (a * a + b * b <= radius * radius) {
+          img.blend(int(std::floor(cu)) + a, int(std::floor(cv)) + b, ink, alpha);
+        }
+      }
+    }
+  }
+  draw_overlay(img, f, d, opt);
+  return img;
+}
+
 Image render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
   const Frame f(x, n, d, opt);
   Image img(f.size, f.size);
@@ -299,10 +328,13 @@ Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt
   draw_text(img, left + w / 2 - text_width(opt.x_label, 2) / 2, opt.height - 22, opt.x_label,
             black, 2);
   // Legend in a framed white box at the top right, over the curves.
-  int name_w = 0;
-  for (const auto& s : series) name_w = std::max(name_w, text_width(s.name, 2));
-  if (!series.empty()) {
-    const int bw = name_w + 44, bh = 22 * int(series.size()) + 8;
+  int name_w = 0, named = 0;
+  for (const auto& s : series) {
+    name_w = std::max(name_w, text_width(s.name, 2));
+    named += s.name.empty() ? 0 : 1;
+  }
+  if (named > 0) {
+    const int bw = name_w + 44, bh = 22 * named + 8;
     const int bx = left + w - bw - 6, by = top + 6;
     img.fill_rect(bx, by, bx + bw, by + bh, Rgb{255, 255, 255});
     draw_line(img, bx, by, bx + bw, by, grid);
@@ -311,6 +343,7 @@ Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt
     draw_line(img, bx + bw, by, bx + bw, by + bh, grid);
     int ly = by + 6;
     for (const auto& s : series) {
+      if (s.name.empty()) continue;
       img.fill_rect(bx + 8, ly + 5, bx + 28, ly + 8, s.color);
       draw_text(img, bx + 36, ly, s.name, black, 2);
       ly += 22;

@@ -23,6 +23,11 @@ Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions
 // the largest |x1 - centre1|, |x2 - centre2| of the finite points and circle radii (1 if none).
 double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
+// Weighted points (w: (n) >= 0), as in the IFT paper's Fig. 4/5: a disc per point whose colour
+// intensity grows with w / max w, and a hollow grey circle where w = 0.
+Image render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
+                              const ScatterOptions& opt);
+
 // 2-D histogram of the same points, framed like render_scatter (extent, centre, circles, title):
 // cells of 2x2 pixels shaded by log(1 + count) / log(1 + max count), so both dense cores and
 // sparse tails stay visible when n is large.
@@ -53,7 +58,8 @@ struct LinePlotOptions {
   std::string title, x_label, y_label;
 };
 
-// Curves with axes, ticks and a legend (the paper's Fig. 4 style: MMD^2 over time, log scale).
+// Curves with axes, ticks and a legend (the paper's Fig. 4 style: MMD^2 over time, log scale);
+// series with an empty name are left out of the legend.
 Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt);
 
 // Text with stb_easy_font glyphs, `scale` pixels per font unit; returns the width drawn.

@@ -120,7 +120,8 @@ class Runner {
       for (const auto& o : opt_.observers) o->start(start);
       if (!opt_.resume) {
         StepInfo s0;
-        s0.functional = functional_->value(ctx_, x_.view());
+        if (!scheme_->weights()) s0.functional = functional_->value(ctx_, x_.view());
+        scheme_->weighted_metrics(ctx_, x_, 0, s0);
         evaluate(s0, 0);
         record(s0, true);
         if (files_) write_checkpoint(0, 0);
@@ -150,7 +151,10 @@ class Runner {
         s.loss = res.loss;
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
-        if (eval) s.functional = functional_->value(ctx_, x_.view());
+        // Weighted particles: F of the weighted measure (weighted_metrics) replaces the value of
+        // the equally weighted samples.
+        if (eval && !scheme_->weights()) s.functional = functional_->value(ctx_, x_.view());
+        if (eval) scheme_->weighted_metrics(ctx_, x_, n, s);
         if (eval) evaluate(s, n);
         s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
         HostMatrix<double> host;
@@ -203,22 +207,30 @@ class Runner {
     m.time = time;
     m.n = (long long)n_;
     m.d = (long long)d_;
-    if (cfg_.scheme != SchemeKind::particle) m.latent_dim = (long long)latent_dim(cfg_);
+    if (cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward) {
+      m.latent_dim = (long long)latent_dim(cfg_);
+    }
     m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
     m.config_json = to_json(cfg_);
     dir_.write_manifest(m);
   }
 
   // metrics.csv (all rows so far); at snapshot steps the snapshot and the observers.
+  // metrics.csv is rewritten at every evaluation, snapshot and checkpoint step (with the default
+  // eval.every = checkpoint_every = 1: every step), so the rows up to a checkpoint are on disk
+  // and a long run with sparse evaluations does not sync the file every step.
   void record(const StepInfo& s, bool snapshot) {
     metrics_.push_back(s);
-    if (files_) {
+    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
+                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
+    if (files_ && due) {
       dir_.write_metrics(metrics_);
       if (s.step == 0) write_manifest("running", 0, 0);
     }
     if (!snapshot || (!files_ && opt_.observers.empty())) return;
     const std::vector<T> h = download_points(ctx_, x_);
     if (files_) dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
+    if (files_ && scheme_->weights()) dir_.write_weights(s.step, *scheme_->weights());
     if (opt_.observers.empty()) return;
     HostMatrix<double> hd;
     hd.rows = n_;

@@ -16,7 +16,7 @@ namespace {
 bool dirac_like(const MeasureConfig& m) {
   const bool tiny = (m.kind == MeasureKind::square || m.kind == MeasureKind::circle ||
                      m.kind == MeasureKind::gaussian) &&
-                    m.points.size() <= 1 && m.radius <= 1e-6;
+                    m.points.size() <= 1 && m.cov.empty() && m.radius <= 1e-6;
   return m.kind == MeasureKind::dirac || tiny;
 }
 
@@ -33,6 +33,8 @@ bool unit_curve_at_origin(const MeasureConfig& m) {
 ReferenceProblem reference_problem(const FlowConfig& cfg) {
   ReferenceProblem p;
   p.r = cfg.r;
+  // The closed forms are those of the Riesz flows of the particle and neural schemes.
+  if (cfg.kernel != KernelKind::riesz || cfg.scheme == SchemeKind::ift) return p;
   if (cfg.functional == FunctionalKind::interaction && dirac_like(cfg.initial)) {
     p.kind = AnalyticReference::interaction;
     p.start = first_point(cfg.initial);

@@ -22,6 +22,12 @@ constexpr char checkpoint_magic[8] = {'N', 'W', 'G', 'F', 'C', 'K', 'P', '1'};
 
 const char* const metrics_columns[] = {
     "step", "time", "tau", "loss", "functional", "wall_seconds", "mmd2_analytic", "mmd2_iterate"};
+// The weighted particles' columns, written after those when a row has them (StepInfo).
+const char* const weight_columns[] = {"paper_step", "mmd2_paper", "mass",
+                                      "zero_weights", "ess", "max_weight"};
+double StepInfo::*const weight_fields[] = {&StepInfo::paper_step, &StepInfo::mmd2_paper,
+                                           &StepInfo::mass,       &StepInfo::zero_weights,
+                                           &StepInfo::ess,        &StepInfo::max_weight};
 
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;
@@ -138,12 +144,21 @@ std::string RunDirectory::manifest_scheme() const {
 
 void RunDirectory::write_metrics(const std::vector<StepInfo>& rows) const {
   std::string csv;
+  bool weighted = false;
+  for (const StepInfo& s : rows) weighted = weighted || !std::isnan(s.paper_step);
   for (const char* c : metrics_columns) csv += std::string(csv.empty() ? "" : ",") + c;
+  if (weighted) {
+    for (const char* c : weight_columns) csv.append(",").append(c);
+  }
   csv += "\n";
   for (const StepInfo& s : rows) {
     csv += std::to_string(s.step) + "," + csv_number(s.time) + "," + csv_number(s.tau) + "," +
            csv_number(s.loss) + "," + csv_number(s.functional) + "," + csv_number(s.wall_seconds) +
-           "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate) + "\n";
+           "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate);
+    if (weighted) {
+      for (auto f : weight_fields) csv.append(",").append(csv_number(s.*f));
+    }
+    csv += "\n";
   }
   write_file_atomic(path("metrics.csv"), csv);
 }
@@ -188,7 +203,11 @@ std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
     for (std::size_t k = 0; k < std::size(metrics_columns); ++k) {
       f[k] = at[k] < r.size() ? r[at[k]] : StepInfo::none;
     }
-    const StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    for (std::size_t k = 0; k < std::size(weight_columns); ++k) {
+      const std::size_t c = t.column(weight_columns[k]);
+      s.*weight_fields[k] = c < r.size() ? r[c] : StepInfo::none;
+    }
     if (s.step <= last_step) rows.push_back(s);
   }
   return rows;
@@ -197,6 +216,22 @@ std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
 template <class T>
 void RunDirectory::write_snapshot(index_t step, const T* x, index_t n, index_t d) const {
   write_npy<T>(path("snapshots/" + step_name(step) + ".npy"), x, n, d);
+}
+
+std::string RunDirectory::weights_name(index_t step) {
+  return "weights_" + step_name(step).substr(5);
+}
+
+void RunDirectory::write_weights(index_t step, const std::vector<double>& w) const {
+  write_npy_vector<double>(path("snapshots/" + weights_name(step) + ".npy"), w.data(),
+                           index_t(w.size()));
+}
+
+std::vector<double> RunDirectory::read_weights(index_t step) const {
+  const std::string p = path("snapshots/" + weights_name(step) + ".npy");
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return {};
+  return read_npy_vector<double>(p);
 }
 template void RunDirectory::write_snapshot<float>(index_t, const float*, index_t, index_t) const;
 template void RunDirectory::write_snapshot<double>(index_t, const double*, index_t, index_t) const;

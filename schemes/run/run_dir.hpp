@@ -7,6 +7,8 @@
 //                                seed, step, time, n, d, [latent_dim], analytic_reference, config
 //   metrics.csv                  header + one row per step (StepInfo), %.17g, empty cell = NaN
 //   snapshots/step_NNNNNN.npy    the samples (n, d) in the run's dtype
+//   snapshots/weights_NNNNNN.npy the weights (n,) in double, beside each snapshot (weighted
+//                                particles: the ift scheme)
 //   plots/                       pictures (written by the viz layer's observer, not here)
 //   checkpoint.bin               magic "NWGFCKP1" | i64 step | f64 time | u32 sizeof(T) | i64 n |
 //                                i64 d | T x[n d] | u64 bytes | scheme state | u64 bytes |
@@ -87,6 +89,11 @@ class RunDirectory {
 
   template <class T>
   void write_snapshot(index_t step, const T* x, index_t n, index_t d) const;  // x: (n, d)
+  // "weights_NNNNNN"; the weights (n) of the snapshot at `step`, and reading them back (empty
+  // when the run has no weights file for that step).
+  static std::string weights_name(index_t step);
+  void write_weights(index_t step, const std::vector<double>& w) const;
+  std::vector<double> read_weights(index_t step) const;
   // snapshots/step_NNNNNN.npy sorted by step. Bad input naming the directory when it is not a
   // directory or has no snapshot.
   std::vector<SnapshotFile> snapshots() const;

@@ -20,6 +20,12 @@ struct StepInfo {
   // Thm 5.2, for backward; Thm 5.4 for forward with r = 1).
   double mmd2_analytic = none;
   double mmd2_iterate = none;
+  // Weighted particles (the ift scheme; NaN otherwise, and the columns are then not written):
+  // the paper's step count (2 per IFT iteration with a weight step), its MMD^2 (weighted
+  // V-statistic, no 1/2), sum w, #{w_i = 0}, effective sample size (sum w)^2 / sum w^2, max w.
+  double paper_step = none;
+  double mmd2_paper = none;
+  double mass = none, zero_weights = none, ess = none, max_weight = none;
 };
 
 }  // namespace nwgf

@@ -69,7 +69,7 @@ TEST_CASE("nwgf run --help-config prints the config reference") {
   const auto m = run_cli("run --help-config=markdown");
   CHECK(m.exit_code == 0);
   CHECK(m.out.rfind("| key | type | default | meaning |\n", 0) == 0);
-  CHECK(m.out.find("| `[flow] scheme` | backward \\| forward \\| particle | `\"forward\"` |") !=
+  CHECK(m.out.find("| `[flow] scheme` | backward \\| forward \\| particle \\| ift | `\"forward\"` |") !=
         std::string::npos);
   expect_bad_input("run --help-config=yaml", "--help-config");
   expect_bad_input("run", "config");

@@ -1,6 +1,10 @@
 // `nwgf plot RUN_DIR... --column C --out F.png [--log] [--title T]`: one column of several runs'
 // metrics.csv over time in one picture (the paper's Fig. 8: MMD^2 to the exact flow of each
 // scheme). One curve per run, named by the run's scheme (manifest.json) or else its directory.
+// With --seeds, runs whose directory names differ only in a trailing _s<digits> (seeds of one
+// config) are one curve: the mean over the seeds, with mean +- standard deviation as two lighter
+// curves (the IFT paper's Fig. 3); the rows are matched by position (same config, same rows).
+// --x picks the x column (default time; e.g. paper_step).
 // Prints one JSON object: out, column, runs, points, width, height.
 #include <algorithm>
 #include <cctype>
@@ -25,20 +29,20 @@ namespace fs = std::filesystem;
 
 struct PlotCliOptions {
   std::vector<std::string> runs;
-  std::string column, out, title;
-  bool log = false;
+  std::string column, out, title, x = "time";
+  bool log = false, seeds = false;
 };
 
-// (time, column) of one run's metrics.csv.
-Series read_series(const std::string& dir, const std::string& column) {
+// (x column, column) of one run's metrics.csv.
+Series read_series(const std::string& dir, const std::string& column, const std::string& x) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw_bad_input("RUN_DIR: " + dir + " is not a directory");
   const RunDirectory run(dir);
   if (!run.has_metrics()) throw_bad_input("RUN_DIR: no metrics.csv in " + dir);
   const MetricsTable table = run.read_metrics();
-  const std::size_t t = table.column("time"), c = table.column(column);
+  const std::size_t t = table.column(x), c = table.column(column);
   const std::string file = run.path("metrics.csv");
-  if (t == table.columns.size()) throw_bad_input(file + ": no 'time' column in the header");
+  if (t == table.columns.size()) throw_bad_input("--x: no '" + x + "' column in " + file);
   if (c == table.columns.size()) {
     std::string names;
     for (const auto& n : table.columns) names += (names.empty() ? "" : ",") + n;
@@ -51,6 +55,47 @@ Series read_series(const std::string& dir, const std::string& column) {
     s.y.push_back(row[c]);
   }
   return s;
+}
+
+// The seed group of a run directory: its name without a trailing _s<digits>.
+std::string seed_group(const std::string& dir) {
+  const std::string name = fs::path(dir).lexically_normal().filename().string();
+  const auto at = name.rfind("_s");
+  if (at == std::string::npos || at + 2 == name.size()) return name;
+  for (std::size_t k = at + 2; k < name.size(); ++k) {
+    if (!std::isdigit((unsigned char)name[k])) return name;
+  }
+  return name.substr(0, at);
+}
+
+// Mean and mean +- standard deviation over the runs of one group (rows matched by position;
+// a row is kept where every run has a finite value).
+std::vector<Series> seed_band(const std::vector<Series>& runs, const std::string& name, Rgb color) {
+  std::size_t rows = runs.front().y.size();
+  for (const auto& r : runs) rows = std::min(rows, r.y.size());
+  Series mean, lo, hi;
+  for (std::size_t k = 0; k < rows; ++k) {
+    double s = 0, s2 = 0;
+    bool ok = true;
+    for (const auto& r : runs) {
+      ok = ok && std::isfinite(r.y[k]);
+      s += r.y[k];
+      s2 += r.y[k] * r.y[k];
+    }
+    if (!ok) continue;
+    const double n = double(runs.size()), m = s / n;
+    const double sd = runs.size() > 1 ? std::sqrt(std::max(0.0, (s2 - n * m * m) / (n - 1))) : 0;
+    for (Series* p : {&mean, &lo, &hi}) p->x.push_back(runs.front().x[k]);
+    mean.y.push_back(m);
+    lo.y.push_back(m - sd);
+    hi.y.push_back(m + sd);
+  }
+  mean.name = name + " (" + std::to_string(runs.size()) + ")";
+  mean.color = color;
+  const Rgb light{std::uint8_t((color.r + 2 * 255) / 3), std::uint8_t((color.g + 2 * 255) / 3),
+                  std::uint8_t((color.b + 2 * 255) / 3)};
+  lo.color = hi.color = light;
+  return {lo, hi, mean};
 }
 
 int run_plot(const PlotCliOptions& o) {
@@ -66,7 +111,7 @@ int run_plot(const PlotCliOptions& o) {
   std::vector<std::string> schemes;
   long long points = 0;
   for (std::size_t i = 0; i < o.runs.size(); ++i) {
-    Series s = read_series(o.runs[i], o.column);
+    Series s = read_series(o.runs[i], o.column, o.x);
     for (std::size_t k = 0; k < s.y.size(); ++k) {
       if (std::isfinite(s.x[k]) && std::isfinite(s.y[k]) && (!o.log || s.y[k] > 0)) ++points;
     }
@@ -89,17 +134,35 @@ int run_plot(const PlotCliOptions& o) {
         by_scheme ? schemes[i] : fs::path(o.runs[i]).lexically_normal().filename().string();
     if (series[i].name.empty()) series[i].name = o.runs[i];
   }
+  if (o.seeds) {
+    std::vector<std::string> groups;
+    for (const auto& r : o.runs) {
+      const std::string g = seed_group(r);
+      if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+    }
+    std::vector<Series> banded;
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+      std::vector<Series> members;
+      for (std::size_t i = 0; i < o.runs.size(); ++i) {
+        if (seed_group(o.runs[i]) == groups[gi]) members.push_back(series[i]);
+      }
+      for (auto& s : seed_band(members, groups[gi], palette[gi % (sizeof palette / sizeof palette[0])])) {
+        banded.push_back(std::move(s));
+      }
+    }
+    series = std::move(banded);
+  }
   LinePlotOptions po;
   po.log_y = o.log;
   po.title = o.title.empty() ? o.column : o.title;
-  po.x_label = "time";
+  po.x_label = o.x;
   if (!o.title.empty()) po.y_label = o.column;  // else the title is the column
   const Image img = render_lines(series, po);
   write_png(o.out, img);
   JsonObject out;
   out.add("out", o.out)
       .add("column", o.column)
-      .add("runs", (long long)series.size())
+      .add("runs", (long long)o.runs.size())
       .add("points", points)
       .add("width", img.width())
       .add("height", img.height());
@@ -117,6 +180,9 @@ CommandRegistrar reg(
       sub.add_option("--out", o->out, "Output picture (.png)")->required();
       sub.add_flag("--log", o->log, "Logarithmic y axis (non-positive values skipped)");
       sub.add_option("--title", o->title, "Title (default: the column)");
+      sub.add_option("--x", o->x, "metrics.csv column of the x axis (default time), e.g. paper_step");
+      sub.add_flag("--seeds", o->seeds,
+                   "Runs named NAME_s<digits> are seeds of one curve: mean, and mean +- std");
       return [o] { return run_plot(*o); };
     });
 

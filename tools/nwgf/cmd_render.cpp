@@ -1,6 +1,7 @@
 // `nwgf render INPUT --out FILE.png|FILE.gif [...]`: pictures of point sets (engine/viz/render.hpp).
 // INPUT is a .npy point set (a scatter, density or tile picture) or a run directory of `nwgf run`
-// (its last snapshot; an animated GIF of all snapshots; --trajectories K samples' paths).
+// (its last snapshot, with its weights when the run has them: intensity by weight, hollow at 0;
+// an animated GIF of all snapshots; --trajectories K samples' paths).
 // Prints one JSON object: out, style, n, d, and width, height (PNG) or snapshots (GIF).
 #include <algorithm>
 #include <cctype>
@@ -190,7 +191,16 @@ int run_render(const RenderCliOptions& o) {
   }
   if (o.trajectories > 0) return render_run_trajectories(o, r, paths);
   const HostMatrix<double> last = read_npy<double>(paths.back());
-  const Image img = render_points(last.data.data(), last.rows, last.cols, r);
+  // Weighted particles (an ift run): the snapshot's weights beside it colour the scatter.
+  const std::vector<double> w = run.read_weights(run.snapshots().back().step);
+  if (!w.empty() && index_t(w.size()) != last.rows) {
+    throw_bad_input(paths.back() + ": its weights file has " + std::to_string(w.size()) +
+                    " entries, the snapshot " + std::to_string(last.rows) + " rows");
+  }
+  const bool weighted = !w.empty() && resolve_style(r, last.rows, last.cols) == RenderStyle::scatter;
+  const Image img = weighted ? render_weighted_scatter(last.data.data(), w.data(), last.rows,
+                                                       last.cols, r.scatter)
+                             : render_points(last.data.data(), last.rows, last.cols, r);
   write_png(o.out, img);
   JsonObject out = report(o, resolve_style(r, last.rows, last.cols), last.rows, last.cols);
   print(out, img);

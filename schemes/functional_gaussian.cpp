@@ -1,0 +1,100 @@
+#include "nwgf/schemes/functional_gaussian.hpp"
+
+#include <cmath>
+
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+
+namespace nwgf {
+namespace {
+
+template <class T>
+class GaussianMmd final : public Functional<T> {
+ public:
+  GaussianMmd(const Context& ctx, double gamma, index_t d, const WeightedPoints& target)
+      : sigma_(std::sqrt(0.5 / gamma)), d_(d), m_(target.x.rows), scalar_(ctx, 1) {
+    std::vector<T> t(target.x.data.begin(), target.x.data.end());
+    std::vector<T> b(std::size_t(m_), T(1.0 / double(m_)));
+    for (std::size_t j = 0; j < target.w.size(); ++j) b[j] = T(target.w[j]);
+    target_ = upload(ctx, t);
+    b_ = upload(ctx, b);
+    energy_nu_ = 0.5 * energy(ctx, tview(), b_.data(), tview(), b_.data());
+  }
+
+  double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
+                     PointsView<T> grad) override {
+    const index_t n = y.rows, half = n / 2;
+    const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
+    const double ce = 0.5 / (double(y1.rows) * double(y2.rows)), cv = -1.0 / double(n);
+    double f = energy_nu_ + ce * energy(ctx, y1, nullptr, y2, nullptr) +
+               cv * energy(ctx, y, nullptr, tview(), b_.data());
+    if (grad.data) {
+      gaussian_gradient<T>(ctx, y1, nullptr, y2, nullptr, sigma_, T(scale * ce),
+                           rows(grad, 0, half), false, &ws_);
+      gaussian_gradient<T>(ctx, y2, nullptr, y1, nullptr, sigma_, T(scale * ce),
+                           rows(grad, half, n - half), false, &ws_);
+      gaussian_gradient<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, T(scale * cv), grad,
+                           true, &ws_);
+    }
+    return f;
+  }
+
+  double batch_directional(const Context&, ConstPointsView<T>, ConstPointsView<T>, T,
+                           PointsView<T>) override {
+    throw_bad_input("functional.kernel: the forward scheme needs the Riesz kernel");
+  }
+
+  double value(const Context& ctx, ConstPointsView<T> x) override {
+    const double n = double(x.rows);
+    return 0.5 * energy(ctx, x, nullptr, x, nullptr) / (n * n) -
+           energy(ctx, x, nullptr, tview(), b_.data()) / n + energy_nu_;
+  }
+
+  void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
+                         PointsView<T> grad) override {
+    const double n = double(x.rows);
+    gaussian_gradient<T>(ctx, x, nullptr, x, nullptr, sigma_, T(scale / n), grad, false, &ws_);
+    gaussian_gradient<T>(ctx, x, nullptr, tview(), b_.data(), sigma_, T(-scale), grad, true, &ws_);
+  }
+
+ private:
+  template <class View>
+  static View rows(View v, index_t first, index_t count) {
+    v.data = v.data ? v.data + first * v.ld : nullptr;
+    v.rows = count;
+    return v;
+  }
+  ConstPointsView<T> tview() const {
+    return ConstPointsView<T>(target_.data(), m_, d_, target_.device());
+  }
+  double energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                const T* b) {
+    gaussian_energy<T>(ctx, x, a, y, b, sigma_, scalar_.data(), &ws_);
+    double v = 0;
+    copy_to_host(ctx, &v, scalar_);
+    return v;
+  }
+
+  double sigma_;
+  index_t d_, m_;
+  Buffer<T> target_, b_;
+  Buffer<double> scalar_;
+  double energy_nu_ = 0;
+  PairwiseWorkspace ws_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Functional<T>> make_gaussian_mmd(const Context& ctx, double gamma, index_t d,
+                                                 const std::vector<WeightedPoints>& targets) {
+  if (targets.size() != 1) throw_bad_input("functional.kernel: gaussian needs one [target]");
+  return std::make_unique<GaussianMmd<T>>(ctx, gamma, d, targets[0]);
+}
+
+template std::unique_ptr<Functional<float>> make_gaussian_mmd<float>(
+    const Context&, double, index_t, const std::vector<WeightedPoints>&);
+template std::unique_ptr<Functional<double>> make_gaussian_mmd<double>(
+    const Context&, double, index_t, const std::vector<WeightedPoints>&);
+
+}  // namespace nwgf

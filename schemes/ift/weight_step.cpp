@@ -1,0 +1,54 @@
+#include "nwgf/schemes/ift/weight_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "nwgf/schemes/ift/simplex.hpp"
+
+namespace nwgf {
+
+void project_mass(std::vector<double>& w, MassConstraint mass) {
+  if (mass == MassConstraint::simplex) {
+    project_simplex_sort(w);
+  } else {
+    project_nonnegative(w);
+  }
+}
+
+void weight_step_pgd(std::vector<double>& w, const std::vector<double>& g, double eta,
+                     MassConstraint mass) {
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] -= 2 * eta * g[i];
+  project_mass(w, mass);
+}
+
+void weight_step_kl(std::vector<double>& w, const std::vector<double>& g, double eta,
+                    MassConstraint mass, KlNormalise normalise) {
+  if (mass == MassConstraint::simplex && normalise == KlNormalise::sum) {
+    // Dividing by the sum cancels a constant: shift by min g so that no exp overflows.
+    const double gmin = *std::min_element(g.begin(), g.end());
+    double sum = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      w[i] *= std::exp(-eta * (g[i] - gmin));
+      sum += w[i];
+    }
+    for (double& x : w) x /= sum;
+    return;
+  }
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] *= std::exp(-eta * g[i]);
+  if (mass == MassConstraint::simplex) project_simplex_sort(w);
+}
+
+WeightStats weight_stats(const std::vector<double>& w) {
+  WeightStats s;
+  double sq = 0;
+  for (double x : w) {
+    s.mass += x;
+    sq += x * x;
+    s.zero_weights += x == 0 ? 1 : 0;
+    s.max_weight = std::max(s.max_weight, x);
+  }
+  s.ess = sq > 0 ? s.mass * s.mass / sq : 0;
+  return s;
+}
+
+}  // namespace nwgf

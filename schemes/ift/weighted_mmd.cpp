@@ -1,0 +1,97 @@
+#include "nwgf/schemes/ift/weighted_mmd.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "nwgf/engine/error.hpp"
+
+namespace nwgf {
+
+IftKernel IftKernel::make(KernelKind kind, double gamma, double r) {
+  IftKernel k;
+  if (kind == KernelKind::gaussian) {
+    k.family = PairFamily::gaussian;
+    k.param = std::sqrt(0.5 / gamma);  // exp(-gamma s) = exp(-s / (2 sigma^2))
+    k.sign = 1;
+  } else {
+    k.family = PairFamily::riesz;
+    k.param = r;
+    k.sign = -1;
+  }
+  return k;
+}
+
+template <class T>
+WeightedMmd<T>::WeightedMmd(const Context& ctx, IftKernel kernel, index_t d,
+                            const WeightedPoints& target)
+    : k_(kernel), d_(d), m_(target.x.rows), scalar_(ctx, 1) {
+  if (target.x.cols != d) {
+    throw_bad_input("target: the target points have d = " + std::to_string(target.x.cols) +
+                    ", the particles d = " + std::to_string(d));
+  }
+  if (m_ < 1) throw_bad_input("target: the target measure has no points");
+  y_ = Buffer<T>(ctx, m_ * d_);
+  b_ = Buffer<T>(ctx, m_);
+  set_target(ctx, target);
+}
+
+template <class T>
+void WeightedMmd<T>::set_target(const Context& ctx, const WeightedPoints& target) {
+  if (target.x.rows != m_ || target.x.cols != d_) {
+    throw_runtime("WeightedMmd::set_target: the target's shape changed");
+  }
+  const std::vector<T> y(target.x.data.begin(), target.x.data.end());
+  std::vector<T> b(std::size_t(m_), T(1.0 / double(m_)));
+  for (std::size_t j = 0; j < target.w.size(); ++j) b[j] = T(target.w[j]);
+  copy_from_host(ctx, y_, y.data(), m_ * d_);
+  copy_from_host(ctx, b_, b.data(), m_);
+  yy_ = energy(ctx, yview(), b_.data(), yview(), b_.data());
+}
+
+template <class T>
+double WeightedMmd<T>::energy(const Context& ctx, ConstPointsView<T> x, const T* a,
+                              ConstPointsView<T> y, const T* b) {
+  if (k_.family == PairFamily::gaussian) {
+    gaussian_energy<T>(ctx, x, a, y, b, k_.param, scalar_.data(), &ws_);
+  } else {
+    riesz_energy<T>(ctx, x, a, y, b, k_.param, scalar_.data(), &ws_);
+  }
+  double v = 0;
+  copy_to_host(ctx, &v, scalar_);
+  return v;
+}
+
+template <class T>
+double WeightedMmd<T>::mmd2(const Context& ctx, ConstPointsView<T> x, const T* w) {
+  const double xx = energy(ctx, x, w, x, w);
+  const double xy = energy(ctx, x, w, yview(), b_.data());
+  return k_.sign * (xx - 2 * xy + yy_);
+}
+
+template <class T>
+void WeightedMmd<T>::witness(const Context& ctx, ConstPointsView<T> x_eval,
+                             ConstPointsView<T> x_wit, const T* w, T* g) {
+  pair_row_sums<T>(ctx, k_.family, k_.param, x_eval, nullptr, x_wit, w, T(k_.sign), g, false,
+                   &ws_);
+  pair_row_sums<T>(ctx, k_.family, k_.param, x_eval, nullptr, yview(), b_.data(), T(-k_.sign), g,
+                   true, &ws_);
+}
+
+template <class T>
+void WeightedMmd<T>::witness_gradient(const Context& ctx, ConstPointsView<T> x_eval, const T* a,
+                                      ConstPointsView<T> x_wit, const T* w, T scale,
+                                      PointsView<T> grad) {
+  const T s = T(double(scale) * k_.sign);
+  if (k_.family == PairFamily::gaussian) {
+    gaussian_gradient<T>(ctx, x_eval, a, x_wit, w, k_.param, s, grad, false, &ws_);
+    gaussian_gradient<T>(ctx, x_eval, a, yview(), b_.data(), k_.param, T(-s), grad, true, &ws_);
+  } else {
+    riesz_gradient<T>(ctx, x_eval, a, x_wit, w, k_.param, s, grad, false, &ws_);
+    riesz_gradient<T>(ctx, x_eval, a, yview(), b_.data(), k_.param, T(-s), grad, true, &ws_);
+  }
+}
+
+template class WeightedMmd<float>;
+template class WeightedMmd<double>;
+
+}  // namespace nwgf
