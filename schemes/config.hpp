@@ -69,6 +69,7 @@ struct FlowConfig {
   double r = 1.0;
   Estimator estimator = Estimator::exact;  // sliced: r = 1
   index_t directions = 256;         // sliced: projections per evaluation
+  double m = 0;                     // entropy: the exponent m > 1 of 1/(m-1) ∫ P^m (required)
 
   // [initial], [target]
   MeasureConfig initial;
@@ -79,6 +80,13 @@ struct FlowConfig {
   // [network]
   std::vector<index_t> hidden = {128, 128, 128};
   index_t latent_dim = 0;  // 0: d
+  Activation activation = Activation::relu;  // hidden layers of the network
+  bool residual = true;                      // variational: T(x) = x + net(x)
+
+  // [critic] the variational scheme's critic h
+  std::vector<index_t> critic_hidden = {64};
+  Activation critic_activation = Activation::prelu;
+  OutputTransform critic_output = OutputTransform::square;
 
   // [train]
   index_t iterations = 2000;
@@ -87,6 +95,7 @@ struct FlowConfig {
   index_t batch = 6000;          // per batch; the interaction term uses two independent batches
   index_t rescale_batch = 0;     // forward: batch for the rescaling (15); 0: batch
   double lr = 1e-3;
+  index_t inner = 3;  // variational: critic ascent steps per map step (J_2 of Alg. 1)
 
   // [output]
   index_t every = 1;           // snapshot every this many steps (0: first and last only)

@@ -5,10 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "nwgf/nn/activation.hpp"
+#include "nwgf/nn/output_transform.hpp"
+
 namespace nwgf {
 
-enum class SchemeKind { backward, forward, particle };
-enum class FunctionalKind { interaction, mmd, barycenter, energy33 };
+enum class SchemeKind { backward, forward, particle, variational };
+enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy };
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
@@ -30,14 +33,30 @@ struct EnumWords;  // specialised below: static constexpr EnumWord<E> words[]
 template <>
 struct EnumWords<SchemeKind> {
   static constexpr EnumWord<SchemeKind> words[] = {
-      {SchemeKind::backward, "backward"}, {SchemeKind::forward, "forward"}, {SchemeKind::particle, "particle"}};
+      {SchemeKind::backward, "backward"},
+      {SchemeKind::forward, "forward"},
+      {SchemeKind::particle, "particle"},
+      {SchemeKind::variational, "variational"}};
 };
 template <>
 struct EnumWords<FunctionalKind> {
   static constexpr EnumWord<FunctionalKind> words[] = {{FunctionalKind::interaction, "interaction"},
                                                        {FunctionalKind::mmd, "mmd"},
                                                        {FunctionalKind::barycenter, "barycenter"},
-                                                       {FunctionalKind::energy33, "energy33"}};
+                                                       {FunctionalKind::energy33, "energy33"},
+                                                       {FunctionalKind::kl, "kl"},
+                                                       {FunctionalKind::entropy, "entropy"}};
+};
+template <>
+struct EnumWords<Activation> {
+  static constexpr EnumWord<Activation> words[] = {
+      {Activation::relu, "relu"}, {Activation::prelu, "prelu"}, {Activation::linear, "linear"}};
+};
+template <>
+struct EnumWords<OutputTransform> {
+  static constexpr EnumWord<OutputTransform> words[] = {{OutputTransform::none, "none"},
+                                                        {OutputTransform::square, "square"},
+                                                        {OutputTransform::sigmoid, "sigmoid"}};
 };
 template <>
 struct EnumWords<Estimator> {

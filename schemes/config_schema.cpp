@@ -159,6 +159,11 @@ Field<S> required(Field<S> f) {
   f.required = true;
   return f;
 }
+template <class S>
+Field<S> variational(Field<S> f) {
+  f.variational_key = true;
+  return f;
+}
 
 // Checks of one value.
 Check<double> positive() {
@@ -187,7 +192,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
 
   f.push_back(field("flow", "scheme", &C::scheme,
                     "backward: neural JKO (Alg. 1); forward: neural steepest descent (Alg. 2, eqs. "
-                    "(14)-(15)); particle: App. D"));
+                    "(14)-(15)); particle: App. D; variational: JKO steps through a map T and a "
+                    "critic h (README, \"Variational JKO\")"));
   f.push_back(field("flow", "tau", &C::tau, "step size", positive()));
   f.push_back(field("flow", "steps", &C::steps, "number of steps (0: run until t_end)",
                     at_least(0)));
@@ -218,7 +224,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(required(field(
       "functional", "kind", &C::functional,
       "the functional F: interaction energy E_K, MMD^2 D_K^2 to [target], the MMD barycenter "
-      "(eq. 34) of [[target.measures]], or the energy (33) (d = 2)")));
+      "(eq. 34) of [[target.measures]], the energy (33) (d = 2); variational scheme: kl = "
+      "KL(P || Q) to the [target] density, entropy = 1/(m-1) int P^m")));
   f.push_back(field("functional", "r", &C::r, "Riesz exponent of K(x, y) = -|x - y|^r, 0 < r < 2",
                     Check<double>([](const std::string& k, double v) {
                       if (!(v > 0 && v < 2)) bad(k, "must lie in (0, 2)");
@@ -227,6 +234,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                     "exact pair sums, or sliced (r = 1): random 1-D projections"));
   f.push_back(field("functional", "directions", &C::directions,
                     "sliced: projections per evaluation", at_least(1)));
+  f.push_back(variational(field("functional", "m", &C::m,
+                                "entropy: the exponent m > 1 (required for kind = \"entropy\")")));
 
   f.push_back(field("network", "hidden", &C::hidden, "hidden layer widths of the network",
                     Check<std::vector<index_t>>([](const std::string& k,
@@ -238,6 +247,25 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                     })));
   f.push_back(field("network", "latent_dim", &C::latent_dim, "latent noise dimension (0: d)",
                     at_least(0)));
+  f.push_back(variational(field("network", "activation", &C::activation,
+                                "hidden-layer activation (prelu: one learnable slope per layer; "
+                                "linear: an affine network)")));
+  f.push_back(variational(field("network", "residual", &C::residual,
+                                "variational: the map is T(x) = x + net(x)")));
+  const auto widths = Check<std::vector<index_t>>([](const std::string& k,
+                                                     const std::vector<index_t>& v) {
+    if (v.empty()) bad(k, "needs at least one hidden layer");
+    for (index_t h : v) {
+      if (h < 1 || h > 65536) bad(k, "widths must lie in [1, 65536]");
+    }
+  });
+  f.push_back(variational(field("critic", "hidden", &C::critic_hidden,
+                                "variational: hidden layer widths of the critic h", widths)));
+  f.push_back(variational(field("critic", "activation", &C::critic_activation,
+                                "variational: the critic's hidden-layer activation")));
+  f.push_back(variational(field("critic", "output", &C::critic_output,
+                                "variational: the critic's output transform (square: u^2; "
+                                "sigmoid: 20 sigmoid(3u/20))")));
 
   f.push_back(field("train", "iterations", &C::iterations, "Adam iterations per step",
                     at_least(1)));
@@ -250,6 +278,9 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(field("train", "rescale_batch", &C::rescale_batch,
                     "forward: batch of the rescaling (15) (0: batch)", at_least(0)));
   f.push_back(field("train", "lr", &C::lr, "Adam learning rate", positive()));
+  f.push_back(variational(field("train", "inner", &C::inner,
+                                "variational: critic ascent steps per map step (J_2)",
+                                at_least(1))));
 
   f.push_back(field("output", "every", &C::every,
                     "snapshot every this many steps (0: first and last only)", at_least(0)));
@@ -321,8 +352,8 @@ const Field<FlowConfig>& barycenter_weights_field() {
 }
 
 const std::vector<std::string>& table_names() {
-  static const std::vector<std::string> t = {"flow",    "functional", "initial", "target",
-                                             "network", "train",      "output",  "eval"};
+  static const std::vector<std::string> t = {"flow",    "functional", "initial", "target", "network",
+                                             "critic", "train",      "output",  "eval"};
   return t;
 }
 

@@ -24,6 +24,10 @@ struct Field {
   std::string type;  // for the reference: "number", "integer", "backward | forward | ...", ...
   std::string help;
   bool required = false;  // the problem's definition: no default (config_read.cpp says when)
+  // Written (config.toml, manifest.json) only for the variational scheme or when not at its
+  // default: the keys of the variational scheme leave the other schemes' resolved configs as
+  // they were.
+  bool variational_key = false;
   // node -> member (bad input naming full_key on a wrong type); member -> t[key]; the value's
   // own range (empty: any value of the type).
   std::function<void(const toml::node& node, const std::string& full_key, S& s)> read;

@@ -123,6 +123,33 @@ void refuse_forward_at_atoms(double r, const std::string& atoms) {
   }
 }
 
+namespace {
+// The variational JKO scheme and its density functionals belong together; a KL target is a
+// density (a Gaussian: one mean `points`, standard deviation `radius`).
+void check_variational(const FlowConfig& c) {
+  const bool density = c.functional == FunctionalKind::kl || c.functional == FunctionalKind::entropy;
+  const bool variational = c.scheme == SchemeKind::variational;
+  if (density && !variational) {
+    bad("flow.scheme", "functional.kind = \"" + std::string(to_text(c.functional)) +
+                           "\" needs a density: use scheme = \"variational\"");
+  }
+  if (variational && !density) {
+    bad("functional.kind", "the variational scheme takes kind = \"kl\" or \"entropy\"");
+  }
+  if (c.functional == FunctionalKind::entropy && !(c.m > 1 && std::isfinite(c.m))) {
+    bad("functional.m", "the generalized entropy 1/(m-1) int P^m needs m > 1");
+  }
+  if (c.functional == FunctionalKind::kl) {
+    if (c.target.kind != MeasureKind::gaussian) {
+      bad("target.kind", "kl takes a density: kind = \"gaussian\"");
+    }
+    if (c.target.points.size() > 1) {
+      bad("target.points", "a gaussian KL target has one mean");
+    }
+  }
+}
+}  // namespace
+
 void check_paper_constraints(const FlowConfig& c) {
   const index_t d = initial_dim(c);
   if (c.estimator == Estimator::sliced && c.r != 1) {
@@ -142,6 +169,7 @@ void check_paper_constraints(const FlowConfig& c) {
     }
     refuse_forward_at_atoms(c.r, "initial.kind = " + quoted(c.initial.kind));
   }
+  check_variational(c);
   // Particles at one point get the same gradient and never separate: the flow cannot leave the
   // atoms it starts at (the paper starts its particle flows in a tiny cube, Sect. 6.1).
   const MeasureConfig& m = c.initial;
@@ -169,7 +197,7 @@ void validate(const FlowConfig& c) {
 
   validate_measure("initial", c.initial);
   const index_t d = initial_dim(c);
-  if (c.functional == FunctionalKind::mmd) {
+  if (c.functional == FunctionalKind::mmd || c.functional == FunctionalKind::kl) {
     validate_measure("target", c.target);
     check_same_dim("target", c.target, d);
   }

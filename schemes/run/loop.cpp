@@ -22,6 +22,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
+#include "nwgf/schemes/variational/ou_metrics.hpp"
 
 namespace nwgf {
 namespace {
@@ -101,6 +102,7 @@ class Runner {
       copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
     }
     reference_.emplace(cfg_, n_);
+    if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
     files_ = !opt_.out_dir.empty();
 
     index_t n = 0;
@@ -120,7 +122,7 @@ class Runner {
       for (const auto& o : opt_.observers) o->start(start);
       if (!opt_.resume) {
         StepInfo s0;
-        s0.functional = functional_->value(ctx_, x_.view());
+        if (!variational()) s0.functional = functional_->value(ctx_, x_.view());
         evaluate(s0, 0);
         record(s0, true);
         if (files_) write_checkpoint(0, 0);
@@ -150,7 +152,7 @@ class Runner {
         s.loss = res.loss;
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
-        if (eval) s.functional = functional_->value(ctx_, x_.view());
+        if (eval) s.functional = variational() ? res.functional : functional_->value(ctx_, x_.view());
         if (eval) evaluate(s, n);
         s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
         HostMatrix<double> host;
@@ -227,8 +229,11 @@ class Runner {
     for (const auto& o : opt_.observers) o->snapshot(s, hd);
   }
 
-  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists).
+  bool variational() const { return cfg_.scheme == SchemeKind::variational; }
+
+  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
+    if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
     if (!reference_->active()) return;
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
   }
@@ -275,6 +280,7 @@ class Runner {
   std::unique_ptr<Scheme<T>> scheme_;
   Points<T> x_;
   std::optional<ReferenceMetrics> reference_;
+  std::optional<OuProblem> ou_;
   bool files_ = false;
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;

@@ -23,6 +23,15 @@ constexpr char checkpoint_magic[8] = {'N', 'W', 'G', 'F', 'C', 'K', 'P', '1'};
 const char* const metrics_columns[] = {
     "step", "time", "tau", "loss", "functional", "wall_seconds", "mmd2_analytic", "mmd2_iterate"};
 
+// Columns written only when some row has a value in them (so the runs without them keep their
+// metrics.csv as it was).
+struct OptionalColumn {
+  const char* name;
+  double StepInfo::*member;
+};
+const OptionalColumn optional_columns[] = {{"symkl_jko", &StepInfo::symkl_jko},
+                                           {"symkl_exact", &StepInfo::symkl_exact}};
+
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;
   std::istringstream ls(line);
@@ -139,11 +148,25 @@ std::string RunDirectory::manifest_scheme() const {
 void RunDirectory::write_metrics(const std::vector<StepInfo>& rows) const {
   std::string csv;
   for (const char* c : metrics_columns) csv += std::string(csv.empty() ? "" : ",") + c;
+  std::vector<const OptionalColumn*> extra;
+  for (const OptionalColumn& c : optional_columns) {
+    if (std::any_of(rows.begin(), rows.end(),
+                    [&](const StepInfo& s) { return !std::isnan(s.*c.member); })) {
+      extra.push_back(&c);
+      csv += ',';
+      csv += c.name;
+    }
+  }
   csv += "\n";
   for (const StepInfo& s : rows) {
     csv += std::to_string(s.step) + "," + csv_number(s.time) + "," + csv_number(s.tau) + "," +
            csv_number(s.loss) + "," + csv_number(s.functional) + "," + csv_number(s.wall_seconds) +
-           "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate) + "\n";
+           "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate);
+    for (const OptionalColumn* c : extra) {
+      csv += ',';
+      csv += csv_number(s.*c->member);
+    }
+    csv += "\n";
   }
   write_file_atomic(path("metrics.csv"), csv);
 }
@@ -188,7 +211,11 @@ std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
     for (std::size_t k = 0; k < std::size(metrics_columns); ++k) {
       f[k] = at[k] < r.size() ? r[at[k]] : StepInfo::none;
     }
-    const StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    for (const OptionalColumn& c : optional_columns) {
+      const std::size_t k = t.column(c.name);
+      if (k < r.size()) s.*c.member = r[k];
+    }
     if (s.step <= last_step) rows.push_back(s);
   }
   return rows;

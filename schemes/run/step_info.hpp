@@ -20,6 +20,10 @@ struct StepInfo {
   // Thm 5.2, for backward; Thm 5.4 for forward with r = 1).
   double mmd2_analytic = none;
   double mmd2_iterate = none;
+  // Variational scheme, KL to a Gaussian from a Gaussian (the OU flow): SymKL of the particles'
+  // Gaussian moment fit to the exact discrete JKO iterate and to the continuous flow P_t.
+  double symkl_jko = none;
+  double symkl_exact = none;
 };
 
 }  // namespace nwgf
