@@ -30,6 +30,8 @@ namespace nwgf {
 //   image           n samples (d = 2) of the picture `path` (PNG, JPEG, ...): dark = mass, blurred
 //                   by `blur` pixels, plus a faint `background` (README, "Image targets"), with
 //                   sub-pixel jitter, the longer side mapped to [-box, box]
+//   barenblatt      the Barenblatt profile of mass 1 of dU/dt = Delta U^m at time t0, centred at
+//                   the origin (analytic/barenblatt.hpp); m where not given: [functional] m
 //
 // In TOML `kind` is required, and `d` where not given follows from `points`, else from the other
 // measure (initial <-> target); the file kinds take d from the file.
@@ -45,6 +47,8 @@ struct MeasureConfig {
   double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)
   double background = 0.01;  // image: weight of the wide blurs added as background
   double box = 1.0;          // image: half-width of the box the picture is mapped to
+  double m = 0;              // barenblatt: the exponent m > 1
+  double t0 = 0;             // barenblatt: the profile's time t0 > 0
 };
 
 struct FlowConfig {

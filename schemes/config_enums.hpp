@@ -16,7 +16,7 @@ enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
 enum class MeasureKind {
-  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, barenblatt
 };
 
 // One word of an enum: the canonical spelling first; later entries with the same value are
@@ -88,7 +88,8 @@ struct EnumWords<MeasureKind> {
       {MeasureKind::uniform, "uniform"},
       {MeasureKind::npy, "npy"},
       {MeasureKind::idx, "idx"},
-      {MeasureKind::image, "image"}};
+      {MeasureKind::image, "image"},
+      {MeasureKind::barenblatt, "barenblatt"}};
 };
 
 // The canonical word of v.

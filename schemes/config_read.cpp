@@ -221,6 +221,7 @@ FlowConfig from_table(const toml::table& root) {
                            "[[target.measures]] table per measure mu_i)");
   }
   resolve_dims(initial, targets);
+  if (c.initial.kind == MeasureKind::barenblatt && c.initial.m == 0) c.initial.m = c.m;
   return c;
 }
 

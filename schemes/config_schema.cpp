@@ -329,6 +329,9 @@ std::vector<Field<MeasureConfig>> make_measure_fields() {
   f.push_back(field("", "blur", &M::blur, "image: Gaussian blur in pixels (0: none)"));
   f.push_back(field("", "background", &M::background, "image: weight of the wide blurs"));
   f.push_back(field("", "box", &M::box, "image: half-width of the box the picture is mapped to"));
+  f.push_back(variational(field("", "m", &M::m,
+                                "barenblatt: the exponent m > 1 (where not given: [functional] m)")));
+  f.push_back(variational(field("", "t0", &M::t0, "barenblatt: the profile's time t0 > 0")));
   return f;
 }
 

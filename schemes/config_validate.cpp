@@ -70,6 +70,11 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
     check_positive(p + ".radius", m.radius);
   }
   if (m.kind == MeasureKind::uniform && !(m.high > m.low)) bad(p + ".high", "must be > low");
+  if (m.kind == MeasureKind::barenblatt) {
+    if (!(m.m > 1) || !std::isfinite(m.m)) bad(p + ".m", "the Barenblatt profile needs m > 1");
+    check_positive(p + ".t0", m.t0);
+    if (!m.points.empty()) bad(p + ".points", "the Barenblatt profile is centred at the origin");
+  }
 }
 
 // A target's dimension must be the samples' (its d key, or that of its file).

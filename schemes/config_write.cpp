@@ -8,9 +8,20 @@
 namespace nwgf {
 namespace {
 
+std::string value_text(const toml::node& n);
+
+// A measure's Barenblatt keys are written for that kind or when not at their defaults.
 toml::table measure_table(const MeasureConfig& m) {
   toml::table t;
-  for (const auto& f : config_schema::measure_fields()) f.write(t, m);
+  for (const auto& f : config_schema::measure_fields()) {
+    if (f.variational_key && m.kind != MeasureKind::barenblatt) {
+      toml::table mine, def;
+      f.write(mine, m);
+      f.write(def, MeasureConfig{});
+      if (value_text(*mine.get(f.key)) == value_text(*def.get(f.key))) continue;
+    }
+    f.write(t, m);
+  }
   return t;
 }
 
@@ -19,8 +30,6 @@ toml::table* table_in(toml::table& root, const std::string& name) {
   if (!root.contains(name)) root.insert(name, toml::table{});
   return root.get(name)->as_table();
 }
-
-std::string value_text(const toml::node& n);
 
 // A variational key at its default outside the variational scheme is not written.
 bool written(const config_schema::Field<FlowConfig>& f, const FlowConfig& c) {

@@ -22,7 +22,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
-#include "nwgf/schemes/variational/ou_metrics.hpp"
+#include "nwgf/schemes/variational/closed_form_metrics.hpp"
 
 namespace nwgf {
 namespace {
@@ -103,6 +103,7 @@ class Runner {
     }
     reference_.emplace(cfg_, n_);
     if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
+    if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     files_ = !opt_.out_dir.empty();
 
     index_t n = 0;
@@ -234,6 +235,7 @@ class Runner {
   // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
     if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
+    if (porous_) evaluate_porous(*porous_, cfg_.initial.t0, s, to_host(ctx_, x_));
     if (!reference_->active()) return;
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
   }
@@ -281,6 +283,7 @@ class Runner {
   Points<T> x_;
   std::optional<ReferenceMetrics> reference_;
   std::optional<OuProblem> ou_;
+  std::optional<Barenblatt> porous_;
   bool files_ = false;
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;

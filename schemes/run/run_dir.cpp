@@ -30,7 +30,10 @@ struct OptionalColumn {
   double StepInfo::*member;
 };
 const OptionalColumn optional_columns[] = {{"symkl_jko", &StepInfo::symkl_jko},
-                                           {"symkl_exact", &StepInfo::symkl_exact}};
+                                           {"symkl_exact", &StepInfo::symkl_exact},
+                                           {"w1_radial", &StepInfo::w1_radial},
+                                           {"second_moment", &StepInfo::second_moment},
+                                           {"second_moment_exact", &StepInfo::second_moment_exact}};
 
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;

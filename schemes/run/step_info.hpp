@@ -24,6 +24,12 @@ struct StepInfo {
   // Gaussian moment fit to the exact discrete JKO iterate and to the continuous flow P_t.
   double symkl_jko = none;
   double symkl_exact = none;
+  // Variational scheme, generalized entropy from a Barenblatt profile (the porous medium
+  // equation): W1 of the particles' radii to the mass-1 Barenblatt profile at t0 + t, and
+  // E|X|^2 of the particles and of that profile.
+  double w1_radial = none;
+  double second_moment = none;
+  double second_moment_exact = none;
 };
 
 }  // namespace nwgf

@@ -1,4 +1,4 @@
-#include "nwgf/schemes/variational/ou_metrics.hpp"
+#include "nwgf/schemes/variational/closed_form_metrics.hpp"
 
 #include "nwgf/schemes/variational/gamma.hpp"
 
@@ -14,6 +14,20 @@ std::optional<OuProblem> ou_problem(const FlowConfig& cfg) {
   p.start = m.points.empty() ? std::vector<double>(std::size_t(d), 0.0) : m.points[0];
   p.start_variance = m.radius * m.radius;
   return p;
+}
+
+std::optional<Barenblatt> porous_problem(const FlowConfig& cfg) {
+  if (cfg.scheme != SchemeKind::variational || cfg.functional != FunctionalKind::entropy) return {};
+  if (cfg.initial.kind != MeasureKind::barenblatt || cfg.initial.m != cfg.m) return {};
+  return barenblatt_unit(cfg.initial.d, cfg.m);
+}
+
+void evaluate_porous(const Barenblatt& b, double t0, StepInfo& s, const HostMatrix<double>& x) {
+  s.w1_radial = radial_w1(b, t0 + s.time, x.data.data(), x.rows);
+  double m2 = 0;
+  for (double v : x.data) m2 += v * v;
+  s.second_moment = m2 / double(x.rows);
+  s.second_moment_exact = b.second_moment(t0 + s.time);
 }
 
 void evaluate_ou(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,

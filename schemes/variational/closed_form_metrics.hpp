@@ -1,5 +1,5 @@
 #pragma once
-// The variational scheme's comparison with the OU closed forms (analytic/ou_flow.hpp): for
+// The variational scheme's comparisons with closed forms. The OU flow (analytic/ou_flow.hpp): for
 // functional.kind = "kl" to a Gaussian target from a Gaussian initial measure with one centre
 // (P_0 = N(m_0, radius^2 Id)), the metrics.csv columns
 //   symkl_exact  SymKL(moment fit of the particles, P_t) (the paper's Sect. 4.2 metric), and
@@ -8,6 +8,7 @@
 // error of the JKO scheme itself; symkl_jko shows the solver's error.
 #include <optional>
 
+#include "nwgf/analytic/barenblatt.hpp"
 #include "nwgf/analytic/ou_flow.hpp"
 #include "nwgf/engine/io/npy.hpp"  // HostMatrix
 #include "nwgf/schemes/config.hpp"
@@ -16,6 +17,12 @@
 namespace nwgf {
 
 std::optional<OuProblem> ou_problem(const FlowConfig& cfg);
+
+// The porous medium problem: functional.kind = "entropy" from [initial] kind = "barenblatt" of
+// the same m. The columns w1_radial (radial_w1 of analytic/barenblatt.hpp), second_moment (of
+// the particles) and second_moment_exact, against the mass-1 profile at t0 + t.
+std::optional<Barenblatt> porous_problem(const FlowConfig& cfg);
+void evaluate_porous(const Barenblatt& b, double t0, StepInfo& s, const HostMatrix<double>& x);
 
 // x: the particles (n, d) at step `step`, time s.time.
 void evaluate_ou(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
