@@ -24,7 +24,8 @@ set(NWGF_PUBLIC_HEADERS
   schemes/schemes.hpp schemes/time_steps.hpp
   schemes/run/step_info.hpp schemes/run/observer.hpp schemes/run/run_dir.hpp
   schemes/run/reference.hpp schemes/run/viz/run_plots.hpp
-  analytic/riesz_flow.hpp analytic/line_flow.hpp analytic/barycenter.hpp analytic/references.hpp)
+  analytic/riesz_flow.hpp analytic/line_flow.hpp analytic/barycenter.hpp analytic/references.hpp
+  analytic/gaussian_mixture.hpp)
 
 # Sources (paths relative to the source root) under DIRS, recursively, minus those under EXCLUDE.
 function(nwgf_collect_sources out_cpp out_cu)

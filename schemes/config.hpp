@@ -22,7 +22,9 @@ namespace nwgf {
 //   square_boundary uniform on the boundary of that cube (surface measure; the boundary of a
 //                   square for d = 2)
 //   circle          uniform on the sphere of `radius` around each listed point (a circle for d = 2)
-//   gaussian        N(p, radius^2 Id) around each listed point
+//   gaussian        N(p, radius^2 Id) around each listed point, or N(p, cov) when `cov` is given
+//                   (full covariance, d x d, symmetric positive definite)
+//   mixture         sum_k w_k N(mean_k, cov_k) over `components` (weights normalised to sum 1)
 //   uniform         uniform in the box [low, high]^d (default [0, 1]^d)
 //   npy             the rows of the file `path` (n and d are taken from the file)
 //   idx             the first n items of the IDX file `path` (MNIST format, optionally gzip), one
@@ -35,6 +37,13 @@ namespace nwgf {
 //
 // In TOML `kind` is required, and `d` where not given follows from `points`, else from the other
 // measure (initial <-> target); the file kinds take d from the file.
+// One component of a Gaussian mixture ([[target.components]] in TOML).
+struct MixtureComponent {
+  std::vector<double> mean;
+  std::vector<double> cov;  // d x d row-major, symmetric positive definite
+  double weight = 0;        // >= 0; the components' weights are normalised to sum 1
+};
+
 struct MeasureConfig {
   MeasureKind kind = MeasureKind::dirac;
   index_t n = 1000;
@@ -42,6 +51,8 @@ struct MeasureConfig {
   std::vector<std::vector<double>> points;  // empty: the origin
   std::vector<double> weights;              // diracs: mass of each point (normalised)
   double radius = 1e-9;
+  std::vector<double> cov;  // d x d row-major; empty: isotropic (radius = standard deviation)
+  std::vector<MixtureComponent> components;  // mixture
   double low = 0, high = 1;
   std::string path;
   double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)

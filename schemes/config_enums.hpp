@@ -16,7 +16,8 @@ enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
 enum class MeasureKind {
-  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, barenblatt
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, mixture,
+  barenblatt
 };
 
 // One word of an enum: the canonical spelling first; later entries with the same value are
@@ -85,6 +86,7 @@ struct EnumWords<MeasureKind> {
       {MeasureKind::square_boundary, "square_boundary"},
       {MeasureKind::circle, "circle"},
       {MeasureKind::gaussian, "gaussian"},
+      {MeasureKind::mixture, "mixture"},
       {MeasureKind::uniform, "uniform"},
       {MeasureKind::npy, "npy"},
       {MeasureKind::idx, "idx"},

@@ -1,5 +1,6 @@
 // Reading a flow config from TOML: the schema's rows (config_schema.cpp) for every key, --set
 // overrides, paths relative to the config file, what must be given, and the measures' d.
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -121,11 +122,14 @@ void apply_override(toml::table& root, const std::string& spec) {
   }
 }
 
-// The dimension a measure states itself without reading a file: its d key, or its points'.
+// The dimension a measure states itself without reading a file: its d key, or its points',
+// components' or covariance's.
 std::optional<index_t> stated_dim(const ReadMeasure& r) {
   if (from_file(r.m->kind)) return std::nullopt;
   if (r.d_given) return r.m->d;
   if (!r.m->points.empty()) return index_t(r.m->points[0].size());
+  if (!r.m->components.empty()) return index_t(r.m->components[0].mean.size());
+  if (!r.m->cov.empty()) return index_t(std::llround(std::sqrt(double(r.m->cov.size()))));
   return std::nullopt;
 }
 

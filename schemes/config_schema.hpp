@@ -28,6 +28,9 @@ struct Field {
   // default: the keys of the variational scheme leave the other schemes' resolved configs as
   // they were.
   bool variational_key = false;
+  // Written (TOML, manifest.json) only when not at its default: keys added after runs whose
+  // manifests must stay as they were (the default reproduces the older behaviour).
+  bool omit_default = false;
   // node -> member (bad input naming full_key on a wrong type); member -> t[key]; the value's
   // own range (empty: any value of the type).
   std::function<void(const toml::node& node, const std::string& full_key, S& s)> read;

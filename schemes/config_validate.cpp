@@ -2,6 +2,7 @@
 // constraints (check_paper_constraints), all naming the offending key.
 #include <cmath>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/idx.hpp"
@@ -24,6 +25,44 @@ std::string quoted(MeasureKind k) {
   s.append(to_text(k));
   s.push_back('"');
   return s;
+}
+
+// A covariance: d x d, finite, symmetric and positive definite (Cholesky succeeds).
+void check_covariance(const std::string& key, const std::vector<double>& cov, index_t d) {
+  if (index_t(cov.size()) != d * d) {
+    bad(key, "must be a d x d matrix with d = " + std::to_string(d));
+  }
+  for (double v : cov) {
+    if (!std::isfinite(v)) bad(key, "entries must be finite");
+  }
+  if (cholesky_factor(cov, d).empty()) {
+    bad(key, "must be symmetric and positive definite (a covariance matrix)");
+  }
+}
+
+void validate_mixture(const std::string& p, const MeasureConfig& m) {
+  if (!m.points.empty()) bad(p + ".points", "not for kind = \"mixture\" (give components)");
+  if (m.components.empty()) {
+    bad(p + ".components", "required for kind = \"mixture\" (one [[" + p +
+                               ".components]] table per Gaussian: mean, cov, weight)");
+  }
+  double sum = 0;
+  for (std::size_t k = 0; k < m.components.size(); ++k) {
+    const std::string ck = p + ".components[" + std::to_string(k) + "]";
+    const MixtureComponent& c = m.components[k];
+    if (index_t(c.mean.size()) != m.d) {
+      bad(ck + ".mean", "needs d = " + std::to_string(m.d) + " coordinates");
+    }
+    for (double v : c.mean) {
+      if (!std::isfinite(v)) bad(ck + ".mean", "coordinates must be finite");
+    }
+    check_covariance(ck + ".cov", c.cov, m.d);
+    if (!(c.weight >= 0) || !std::isfinite(c.weight)) {
+      bad(ck + ".weight", "must be a finite number >= 0");
+    }
+    sum += c.weight;
+  }
+  if (!(sum > 0)) bad(p + ".components", "the weights must not all be 0");
 }
 
 void validate_measure(const std::string& p, const MeasureConfig& m) {
@@ -66,9 +105,17 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
     if (!(sum > 0)) bad(p + ".weights", "weights must not all be 0");
   }
   if (m.kind == MeasureKind::square || m.kind == MeasureKind::square_boundary ||
-      m.kind == MeasureKind::circle || m.kind == MeasureKind::gaussian) {
+      m.kind == MeasureKind::circle || (m.kind == MeasureKind::gaussian && m.cov.empty())) {
     check_positive(p + ".radius", m.radius);
   }
+  if (!m.cov.empty()) {
+    if (m.kind != MeasureKind::gaussian) bad(p + ".cov", "only for kind = \"gaussian\"");
+    check_covariance(p + ".cov", m.cov, m.d);
+  }
+  if (!m.components.empty() && m.kind != MeasureKind::mixture) {
+    bad(p + ".components", "only for kind = \"mixture\"");
+  }
+  if (m.kind == MeasureKind::mixture) validate_mixture(p, m);
   if (m.kind == MeasureKind::uniform && !(m.high > m.low)) bad(p + ".high", "must be > low");
   if (m.kind == MeasureKind::barenblatt) {
     if (!(m.m > 1) || !std::isfinite(m.m)) bad(p + ".m", "the Barenblatt profile needs m > 1");

@@ -8,19 +8,20 @@
 namespace nwgf {
 namespace {
 
-std::string value_text(const toml::node& n);
+// Whether f is left out of the written config: an omit_default key at its default.
+template <class S>
+bool omitted(const config_schema::Field<S>& f, const S& s) {
+  if (!f.omit_default) return false;
+  toml::table value, def;
+  f.write(value, s);
+  f.write(def, S{});
+  return value == def;
+}
 
-// A measure's Barenblatt keys are written for that kind or when not at their defaults.
 toml::table measure_table(const MeasureConfig& m) {
   toml::table t;
   for (const auto& f : config_schema::measure_fields()) {
-    if (f.variational_key && m.kind != MeasureKind::barenblatt) {
-      toml::table mine, def;
-      f.write(mine, m);
-      f.write(def, MeasureConfig{});
-      if (value_text(*mine.get(f.key)) == value_text(*def.get(f.key))) continue;
-    }
-    f.write(t, m);
+    if (!omitted(f, m)) f.write(t, m);
   }
   return t;
 }
@@ -37,7 +38,7 @@ bool written(const config_schema::Field<FlowConfig>& f, const FlowConfig& c) {
   toml::table mine, def;
   f.write(mine, c);
   f.write(def, FlowConfig{});
-  return value_text(*mine.get(f.key)) != value_text(*def.get(f.key));
+  return !(mine == def);
 }
 
 // Every key with its value: [target] holds the mmd target, or for a barycenter its measures and
@@ -45,7 +46,7 @@ bool written(const config_schema::Field<FlowConfig>& f, const FlowConfig& c) {
 toml::table to_table(const FlowConfig& c) {
   toml::table root;
   for (const auto& f : config_schema::flow_fields()) {
-    if (written(f, c)) f.write(*table_in(root, f.table), c);
+    if (!omitted(f, c) && written(f, c)) f.write(*table_in(root, f.table), c);
   }
   root.insert("initial", measure_table(c.initial));
   if (c.functional == FunctionalKind::barycenter) {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "nwgf/analytic/barenblatt.hpp"
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/idx.hpp"
 #include "nwgf/engine/io/image_io.hpp"
@@ -106,6 +107,17 @@ HostMatrix<double> sample_image(const MeasureConfig& m, std::uint64_t seed, std:
 
 }  // namespace
 
+GaussianMixture mixture_of(const MeasureConfig& m, const std::string& key) {
+  std::vector<std::vector<double>> means, covs;
+  std::vector<double> weights;
+  for (const auto& c : m.components) {
+    means.push_back(c.mean);
+    covs.push_back(c.cov);
+    weights.push_back(c.weight);
+  }
+  return GaussianMixture(m.d, means, covs, weights, key + ".components");
+}
+
 std::vector<double> image_density(const std::string& path, double blur, double background,
                                   int* width, int* height) {
   const GrayImage img = load_gray_image(path);
@@ -148,6 +160,17 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
     sample_barenblatt(barenblatt_unit(m.d, m.m), m.t0, m.n, seed, stream, x.data.data());
     return x;
   }
+  if (m.kind == MeasureKind::mixture) {
+    mixture_of(m, key).sample(m.n, seed, stream, x.data.data());
+    return x;
+  }
+  // gaussian with a full covariance: row i = p + L z_i, L L^T = cov.
+  const std::vector<double> chol =
+      m.kind == MeasureKind::gaussian && !m.cov.empty() ? cholesky_factor(m.cov, m.d)
+                                                        : std::vector<double>{};
+  if (m.kind == MeasureKind::gaussian && !m.cov.empty() && chol.empty()) {
+    throw_bad_input(key + ".cov: must be symmetric and positive definite (a covariance matrix)");
+  }
   const auto centres = measure_points(m);
   const index_t k = index_t(centres.size());
   const index_t d = m.d;
@@ -170,6 +193,13 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
       for (index_t j = 0; j < d; ++j) {
         const double v = j == face / 2 ? (face % 2 == 0 ? 1.0 : -1.0) : 2 * u(i * (d + 1) + 1 + j) - 1;
         row[j] = c[std::size_t(j)] + m.radius * v;
+      }
+    } else if (m.kind == MeasureKind::gaussian && !chol.empty()) {
+      for (index_t j = 0; j < d; ++j) row[j] = z(i * d + j);
+      for (index_t a = d - 1; a >= 0; --a) {  // row <- c + L row, from the last entry up
+        double v = c[std::size_t(a)];
+        for (index_t b = 0; b <= a; ++b) v += chol[std::size_t(a * d + b)] * row[b];
+        row[a] = v;
       }
     } else if (m.kind == MeasureKind::gaussian) {
       for (index_t j = 0; j < d; ++j) row[j] = c[std::size_t(j)] + m.radius * z(i * d + j);

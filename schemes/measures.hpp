@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/schemes/config.hpp"
 
@@ -29,6 +30,10 @@ WeightedPoints target_measure(const MeasureConfig& m, std::uint64_t seed, std::u
 // to sum 1: (height, width), row 0 at the top.
 std::vector<double> image_density(const std::string& path, double blur, double background,
                                   int* width, int* height);
+
+// The Gaussian mixture of a measure of kind "mixture" (its components; `key` names the table in
+// messages).
+GaussianMixture mixture_of(const MeasureConfig& m, const std::string& key);
 
 // The measure's listed points, or the origin of R^d when none are listed.
 std::vector<std::vector<double>> measure_points(const MeasureConfig& m);

@@ -16,7 +16,7 @@ namespace {
 bool dirac_like(const MeasureConfig& m) {
   const bool tiny = (m.kind == MeasureKind::square || m.kind == MeasureKind::circle ||
                      m.kind == MeasureKind::gaussian) &&
-                    m.points.size() <= 1 && m.radius <= 1e-6;
+                    m.points.size() <= 1 && m.cov.empty() && m.radius <= 1e-6;
   return m.kind == MeasureKind::dirac || tiny;
 }
 
