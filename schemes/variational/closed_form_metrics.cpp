@@ -7,7 +7,7 @@ namespace nwgf {
 std::optional<OuProblem> ou_problem(const FlowConfig& cfg) {
   if (cfg.scheme != SchemeKind::variational || cfg.functional != FunctionalKind::kl) return {};
   const MeasureConfig& m = cfg.initial;
-  if (m.kind != MeasureKind::gaussian || m.points.size() > 1) return {};
+  if (m.kind != MeasureKind::gaussian || m.points.size() > 1 || !m.cov.empty()) return {};
   const index_t d = m.d;
   OuProblem p;
   p.target = kl_target(cfg.target, d);

@@ -9,6 +9,10 @@ namespace nwgf {
 GaussianMoments kl_target(const MeasureConfig& target, index_t d) {
   GaussianMoments g;
   g.mean = target.points.empty() ? std::vector<double>(std::size_t(d), 0.0) : target.points[0];
+  if (!target.cov.empty()) {
+    g.cov = target.cov;
+    return g;
+  }
   g.cov.assign(std::size_t(d * d), 0.0);
   for (index_t i = 0; i < d; ++i) g.cov[std::size_t(i * d + i)] = target.radius * target.radius;
   return g;

@@ -1,7 +1,7 @@
 #pragma once
 // The reference measures of the variational JKO step and the KL target's density, host side:
 //   kl_target        Q = N(b, S) of [target] kind = "gaussian": b = points[0] (default the
-//                    origin), S = radius^2 Id
+//                    origin), S = cov, or radius^2 Id when cov is not given
 //   fit_gaussian     Gamma = mu for KL: the moment fit N(mean, cov) of the particles, with its
 //                    Cholesky factor (sampling Z = mean + L eps) and precision (log mu)
 //   fit_box          Gamma for the generalized entropy: uniform on [-R, R]^d,
