@@ -192,8 +192,8 @@ void check_variational(const FlowConfig& c) {
     bad("functional.m", "the generalized entropy 1/(m-1) int P^m needs m > 1");
   }
   if (c.functional == FunctionalKind::kl) {
-    if (c.target.kind != MeasureKind::gaussian) {
-      bad("target.kind", "kl takes a density: kind = \"gaussian\"");
+    if (c.target.kind != MeasureKind::gaussian && c.target.kind != MeasureKind::mixture) {
+      bad("target.kind", "kl takes a density: kind = \"gaussian\" or \"mixture\"");
     }
     if (c.target.points.size() > 1) {
       bad("target.points", "a gaussian KL target has one mean");

@@ -7,6 +7,7 @@
 // its output transform (nn/output_transform.hpp):
 //   min_T max_h  1/(2a) E|X - T(X)|^2 + E_{P_k}[A(T, h)(X)] - E_Gamma[B(h)(Z)]
 //   KL to Q (Case I, Gamma = mu):  A = log h(T X) + log mu(T X) - log Q(T X),   B = h(Z)
+//                                  (Q a Gaussian or a Gaussian mixture)
 //   entropy 1/(m-1) int P^m (Case II, Gamma = uniform, density q on its box):
 //                                  A = q^{m-1} m/(m-1) h(T X)^{m-1},           B = q^{m-1} h(Z)^m
 // A's h-part is a(u), B is b(u) below; log h is clamped at h = 1e-10 (the paper's code).
@@ -15,6 +16,7 @@
 // stacked (2M, d) [ty; z] with outputs u (2M).
 #include <cmath>
 
+#include "nwgf/analytic/gaussian_mixture_math.hpp"
 #include "nwgf/engine/hd.hpp"
 #include "nwgf/engine/types.hpp"
 #include "nwgf/nn/output_transform.hpp"
@@ -82,30 +84,51 @@ struct CriticRow {
   }
 };
 
-// log mu(y) - log Q(y) for the Gaussians mu = N(m_mu, P_mu^-1), Q = N(m_Q, P_Q^-1):
-//   -1/2 (y - m_mu)' P_mu (y - m_mu) + 1/2 (y - m_Q)' P_Q (y - m_Q) + c,
-//   c = 1/2 (ln det P_mu - ln det P_Q),   gradient -P_mu (y - m_mu) + P_Q (y - m_Q).
-// params: [m_mu (d), P_mu (d, d), m_Q (d), P_Q (d, d)] row-major.
+// log mu(y) - log Q(y), mu = N(m_mu, P_mu^-1) and Q normalised, with its gradient:
+//   Gaussian Q = N(m_Q, P_Q^-1) (mixture null):
+//     -1/2 (y - m_mu)' P_mu (y - m_mu) + 1/2 (y - m_Q)' P_Q (y - m_Q) + c,
+//     c = 1/2 (ln det P_mu - ln det P_Q), gradient -P_mu (y - m_mu) + P_Q (y - m_Q);
+//   Gaussian mixture Q (mixture, K components; analytic/gaussian_mixture_math.hpp, log-sum-exp):
+//     -1/2 (y - m_mu)' P_mu (y - m_mu) + c - log Q(y),  c = 1/2 ln det P_mu - d/2 ln(2 pi),
+//     gradient -P_mu (y - m_mu) - grad log Q(y).
+// params: [m_mu (d), P_mu (d, d), (Gaussian Q:) m_Q (d), P_Q (d, d)] row-major; mixture:
+// [means (K, d), Cholesky factors (K, d, d), log weights (K), half log dets (K)] in double, with
+// scratch (rows, 3d) doubles (row i's copy of y, whitened z and gradient).
 template <class T>
 struct GaussianLogRatio {
   const T* params;
   index_t d;
   double c;
-  // Writes scale * gradient into g (d values) when g is not null.
-  NWGF_HD double operator()(const T* y, T scale, T* g) const {
+  const double* mixture;
+  index_t components;
+  double* scratch;
+  // Writes scale * gradient into g (d values) when g is not null; i: the row (scratch).
+  NWGF_HD double operator()(const T* y, T scale, T* g, index_t i) const {
     const T* mm = params;
     const T* pm = params + d;
     const T* mq = pm + d * d;
     const T* pq = mq + d;
     double v = c;
+    double* lq_grad = nullptr;
+    if (mixture) {
+      double* yd = scratch + i * 3 * d;
+      for (index_t j = 0; j < d; ++j) yd[j] = double(y[j]);
+      lq_grad = yd + 2 * d;
+      const index_t K = components;
+      v -= gaussian_math::mixture_log_density(yd, K, mixture, mixture + K * d,
+                                              mixture + K * d + K * d * d,
+                                              mixture + K * d + K * d * d + K, d, yd + d,
+                                              g ? lq_grad : nullptr);
+    }
     for (index_t j = 0; j < d; ++j) {
       double rm = 0, rq = 0;  // (P (y - m))_j
       for (index_t k = 0; k < d; ++k) {
         rm += double(pm[j * d + k]) * (double(y[k]) - double(mm[k]));
-        rq += double(pq[j * d + k]) * (double(y[k]) - double(mq[k]));
+        if (!mixture) rq += double(pq[j * d + k]) * (double(y[k]) - double(mq[k]));
       }
-      v += -0.5 * (double(y[j]) - double(mm[j])) * rm + 0.5 * (double(y[j]) - double(mq[j])) * rq;
-      if (g) g[j] = T(double(scale) * (rq - rm));
+      v += -0.5 * (double(y[j]) - double(mm[j])) * rm;
+      if (!mixture) v += 0.5 * (double(y[j]) - double(mq[j])) * rq;
+      if (g) g[j] = T(double(scale) * ((mixture ? -lq_grad[j] : rq) - rm));
     }
     return v;
   }
@@ -137,7 +160,7 @@ struct MapRow {
     const double av = critic_a(terms, u[i], &g);
     if (du) du[i] = T(g * inv);
     double rv = 0;
-    if (ratio.params) rv = ratio(ty + i * d, T(inv), dty ? dty + i * d : nullptr);
+    if (ratio.params) rv = ratio(ty + i * d, T(inv), dty ? dty + i * d : nullptr, i);
     if (dty) {
       for (index_t j = 0; j < d; ++j) {
         const double diff = double(ty[i * d + j]) - double(y[i * d + j]);
@@ -156,7 +179,7 @@ struct RatioRow {
   const T* ty;
   index_t d;
   double w;
-  NWGF_HD double operator()(index_t i) const { return ratio(ty + i * d, T(0), nullptr) * w; }
+  NWGF_HD double operator()(index_t i) const { return ratio(ty + i * d, T(0), nullptr, i) * w; }
 };
 
 }  // namespace nwgf

@@ -7,9 +7,11 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
+#include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
@@ -63,7 +65,19 @@ class VariationalScheme final : public Scheme<T> {
     critic_.init(ctx, seed_, random_stream(RandomPurpose::network, 1));
     const std::vector<T> ones(std::size_t(chunk_), T(1));
     copy_from_host(ctx, ones_, ones.data(), chunk_);
-    if (kl_) target_ = gaussian_fit_of(kl_target(cfg.target, d));
+    if (kl_ && cfg.target.kind == MeasureKind::mixture) {
+      // Q's packed arrays for gaussian_math::mixture_log_density, in double on the device.
+      const GaussianMixture q = mixture_of(cfg.target, "target");
+      std::vector<double> packed;
+      for (const std::vector<double>& v : {q.means(), q.chols(), q.log_weights(), q.half_logdets()})
+        packed.insert(packed.end(), v.begin(), v.end());
+      components_ = q.components();
+      mixture_ = Buffer<double>(ctx, index_t(packed.size()));
+      copy_from_host(ctx, mixture_, packed.data(), index_t(packed.size()));
+      scratch_ = Buffer<double>(ctx, chunk_ * 3 * d);
+    } else if (kl_) {
+      target_ = gaussian_fit_of(kl_target(cfg.target, d));
+    }
   }
 
   index_t iterations(index_t) const override { return iterations_; }
@@ -151,8 +165,10 @@ class VariationalScheme final : public Scheme<T> {
   }
 
  private:
-  GaussianLogRatio<T> ratio() const {
-    return {kl_ ? ratio_.data() : nullptr, d_, ratio_c_};
+  GaussianLogRatio<T> ratio() {
+    const bool mix = components_ > 0;
+    return {kl_ ? ratio_.data() : nullptr, d_, ratio_c_, mix ? mixture_.data() : nullptr,
+            components_, mix ? scratch_.data() : nullptr};
   }
 
   // Gamma of this step from the particles (and, for KL, the ratio's parameters).
@@ -166,12 +182,16 @@ class VariationalScheme final : public Scheme<T> {
       mean = g.moments.mean;
       for (index_t i = 0; i < d_; ++i)  // L^T: Z = mean + eps L^T
         for (index_t j = 0; j < d_; ++j) lt[std::size_t(j * d_ + i)] = g.cholesky[std::size_t(i * d_ + j)];
-      std::vector<T> p;
+      std::vector<T> p(std::size_t(ratio_.size()), T(0));
+      std::size_t at = 0;
       for (const std::vector<double>& v :
-           {g.moments.mean, g.precision, target_.moments.mean, target_.precision})
-        p.insert(p.end(), v.begin(), v.end());
+           {g.moments.mean, g.precision, target_.moments.mean, target_.precision}) {
+        for (double e : v) p[at++] = T(e);
+      }
       copy_from_host(ctx, ratio_, p.data(), index_t(p.size()));
-      ratio_c_ = 0.5 * (target_.log_det - g.log_det);
+      ratio_c_ = components_ > 0
+                     ? -0.5 * g.log_det - 0.5 * double(d_) * gaussian_math::log_two_pi
+                     : 0.5 * (target_.log_det - g.log_det);
     } else {
       // Uniform on [-R, R]^d: Z = 2R (U - 1/2), as mean + eps L^T with L = 2R Id, eps = U - 1/2.
       const double r = fit_box(xd);
@@ -253,6 +273,8 @@ class VariationalScheme final : public Scheme<T> {
   Adam<T> map_adam_, critic_adam_;
   Buffer<T> y_, hin_, u_, du_, dty_, gin_, ones_, gamma_mean_, gamma_lt_, ratio_, next_;
   double ratio_c_ = 0;
+  index_t components_ = 0;          // a mixture target's K (0: a Gaussian target)
+  Buffer<double> mixture_, scratch_;  // its packed arrays; (chunk, 3d) scratch of the ratio
   bool gamma_ready_ = false;
 };
 

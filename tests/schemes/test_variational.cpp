@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/analytic/ou_flow.hpp"
 #include "nwgf/engine/philox.hpp"
 #include "nwgf/schemes/flow.hpp"
@@ -33,7 +34,7 @@ std::vector<double> normals(index_t n, double m, double s, std::uint64_t stream)
 struct Ratio1d {
   std::vector<double> p;
   double c;
-  GaussianLogRatio<double> row() const { return {p.data(), 1, c}; }
+  GaussianLogRatio<double> row() const { return {p.data(), 1, c, nullptr, 0, nullptr}; }
 };
 Ratio1d ratio_1d(double mm, double sm, double mq, double sq) {
   return {{mm, 1 / (sm * sm), mq, 1 / (sq * sq)}, std::log(sq / sm)};
@@ -120,7 +121,7 @@ TEST_CASE("the critic's and the map's row gradients against central differences"
       }
     }
   }
-  const GaussianLogRatio<double> ratio{params.data(), d, 0.2};
+  const GaussianLogRatio<double> ratio{params.data(), d, 0.2, nullptr, 0, nullptr};
   const double h = 1e-6;
   for (const auto kind : {VariationalKind::kl, VariationalKind::entropy})
     for (const auto tr : {OutputTransform::square, OutputTransform::sigmoid, OutputTransform::none}) {
@@ -141,7 +142,7 @@ TEST_CASE("the critic's and the map's row gradients against central differences"
              reduce_rows(ctx, CriticRow<double>{t, um.data(), nullptr, M, 1.0 / M}, 2 * M)) / (2 * h);
         CHECK(du[i] == doctest::Approx(fd).epsilon(1e-6).scale(1e-3));
       }
-      const GaussianLogRatio<double> rr = kind == VariationalKind::kl ? ratio : GaussianLogRatio<double>{nullptr, d, 0};
+      const GaussianLogRatio<double> rr = kind == VariationalKind::kl ? ratio : GaussianLogRatio<double>{nullptr, d, 0, nullptr, 0, nullptr};
       std::vector<double> dty(M * d), dum(M);
       auto map = [&](const std::vector<double>& tyv, const std::vector<double>& uv, double* g, double* gu) {
         return reduce_rows(ctx, MapRow<double>{t, rr, y.data(), tyv.data(), uv.data(), g, gu, M, d, 0.05}, M);
@@ -213,4 +214,29 @@ progress = false
   const double kl = gaussian_kl(ou_jko_iterate(p, 0.05, 3), p.target);
   INFO("F^ " << r.metrics.back().functional << ", KL " << kl);
   CHECK(std::fabs(r.metrics.back().functional - kl) < 0.1 * kl);
+}
+
+TEST_CASE("KL to a Gaussian mixture: log mu - log Q and its gradient") {
+  const index_t d = 2;
+  const GaussianMixture q(d, {{1, 0}, {-1, 0.5}}, {{1, 0.2, 0.2, 0.5}, {0.3, 0, 0, 0.8}}, {2, 1});
+  std::vector<double> packed;
+  for (const std::vector<double>& v : {q.means(), q.chols(), q.log_weights(), q.half_logdets()})
+    packed.insert(packed.end(), v.begin(), v.end());
+  // mu = N((0.2, -0.1), diag(1.5, 0.7)): params [m_mu, P_mu, (unused) m_Q, P_Q].
+  std::vector<double> params = {0.2, -0.1, 1 / 1.5, 0, 0, 1 / 0.7, 0, 0, 0, 0, 0, 0};
+  std::vector<double> scratch(3 * d);
+  const double c = -0.5 * std::log(1.5 * 0.7) - 0.5 * d * std::log(2 * pi);
+  const GaussianLogRatio<double> r{params.data(), d, c, packed.data(), 2, scratch.data()};
+  for (const auto& y : std::vector<std::vector<double>>{{0.3, 0.4}, {-1.2, 0.9}, {2, -1}}) {
+    const double log_mu = std::log(normal_pdf(y[0], 0.2, std::sqrt(1.5)) * normal_pdf(y[1], -0.1, std::sqrt(0.7)));
+    double g[2];
+    CHECK(r(y.data(), 1.0, g, 0) == doctest::Approx(log_mu - q.log_density(y.data())).epsilon(1e-12));
+    for (int j = 0; j < 2; ++j) {
+      std::vector<double> p = y, m = y;
+      p[j] += 1e-6;
+      m[j] -= 1e-6;
+      const double fd = (r(p.data(), 1.0, nullptr, 0) - r(m.data(), 1.0, nullptr, 0)) / 2e-6;
+      CHECK(g[j] == doctest::Approx(fd).epsilon(1e-6));
+    }
+  }
 }
