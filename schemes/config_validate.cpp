@@ -188,6 +188,10 @@ void check_variational(const FlowConfig& c) {
   if (variational && !density) {
     bad("functional.kind", "the variational scheme takes kind = \"kl\" or \"entropy\"");
   }
+  if (variational && atoms(c.initial.kind)) {
+    bad("initial.kind", "the variational scheme needs an initial measure with a density (KL and "
+                        "the entropy are infinite at atoms; the moment fit of Gamma degenerates)");
+  }
   if (c.functional == FunctionalKind::entropy && !(c.m > 1 && std::isfinite(c.m))) {
     bad("functional.m", "the generalized entropy 1/(m-1) int P^m needs m > 1");
   }

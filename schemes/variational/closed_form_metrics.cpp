@@ -30,11 +30,22 @@ void evaluate_porous(const Barenblatt& b, double t0, StepInfo& s, const HostMatr
   s.second_moment_exact = b.second_moment(t0 + s.time);
 }
 
+namespace {
+
+// SymKL, or NaN (an empty cell) when a covariance is numerically singular (a start of zero
+// width, a collapsed cloud): a metric never stops a run.
+double symkl_or_none(const GaussianMoments& a, const GaussianMoments& b) {
+  if (!cholesky(a.cov, a.dim()) || !cholesky(b.cov, b.dim())) return StepInfo::none;
+  return symmetric_kl(a, b);
+}
+
+}  // namespace
+
 void evaluate_ou(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
                  const HostMatrix<double>& x) {
   const GaussianMoments fit = moment_fit(x.data.data(), x.rows, x.cols);
-  s.symkl_exact = symmetric_kl(fit, ou_continuous(p, s.time));
-  if (constant_steps) s.symkl_jko = symmetric_kl(fit, ou_jko_iterate(p, tau, step));
+  s.symkl_exact = symkl_or_none(fit, ou_continuous(p, s.time));
+  if (constant_steps) s.symkl_jko = symkl_or_none(fit, ou_jko_iterate(p, tau, step));
 }
 
 }  // namespace nwgf
