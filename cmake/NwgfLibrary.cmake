@@ -18,14 +18,15 @@ set(NWGF_PUBLIC_HEADERS
   engine/io/file_io.hpp engine/io/npy.hpp engine/io/idx.hpp engine/io/json.hpp engine/io/image_io.hpp
   engine/viz/png.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
   kernels/pairwise.hpp kernels/sliced.hpp
-  nn/mlp.hpp nn/adam.hpp nn/serialize.hpp
+  nn/mlp.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
   schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp
   schemes/measures.hpp
   schemes/schemes.hpp schemes/time_steps.hpp
   schemes/run/step_info.hpp schemes/run/observer.hpp schemes/run/run_dir.hpp
   schemes/run/reference.hpp schemes/run/viz/run_plots.hpp
   analytic/riesz_flow.hpp analytic/line_flow.hpp analytic/barycenter.hpp analytic/references.hpp
-  analytic/gaussian_mixture.hpp)
+  analytic/gaussian_mixture.hpp
+  analytic/gaussian_moments.hpp analytic/ou_flow.hpp analytic/barenblatt.hpp)
 
 # Sources (paths relative to the source root) under DIRS, recursively, minus those under EXCLUDE.
 function(nwgf_collect_sources out_cpp out_cu)

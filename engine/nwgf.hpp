@@ -31,8 +31,10 @@
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/sliced.hpp"
 
+#include "nwgf/nn/activation.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "nwgf/nn/output_transform.hpp"
 #include "nwgf/nn/serialize.hpp"
 
 #include "nwgf/schemes/config.hpp"
@@ -48,7 +50,10 @@
 #include "nwgf/schemes/run/step_info.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"
 
+#include "nwgf/analytic/barenblatt.hpp"
 #include "nwgf/analytic/barycenter.hpp"
+#include "nwgf/analytic/gaussian_moments.hpp"
 #include "nwgf/analytic/line_flow.hpp"
+#include "nwgf/analytic/ou_flow.hpp"
 #include "nwgf/analytic/references.hpp"
 #include "nwgf/analytic/riesz_flow.hpp"

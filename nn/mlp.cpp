@@ -75,6 +75,40 @@ void cpu_bias_grad(int threads, const T* dh, const T* h, T* g, index_t rows, ind
   }
 }
 
+// PReLU layer: z (rows, cols) <- z + b (kept for reverse), h <- prelu(z) with slope *a.
+template <class T>
+void cpu_bias_prelu(int threads, T* z, const T* b, const T* a, T* h, index_t rows, index_t cols) {
+  const T slope = *a;
+#pragma omp parallel for schedule(static) \
+    num_threads(threads) if (rows * cols >= min_parallel_elements)
+  for (index_t i = 0; i < rows * cols; ++i) h[i] = detail::bias_prelu(z[i], b[i % cols], slope, &z[i]);
+}
+
+// PReLU reverse: g = dh (z > 0) or a dh (g may alias dh), s = dh min(z, 0).
+template <class T>
+void cpu_prelu_backward(int threads, const T* dh, const T* z, const T* a, T* g, T* s, index_t count) {
+  const T slope = *a;
+#pragma omp parallel for schedule(static) num_threads(threads) if (count >= min_parallel_elements)
+  for (index_t i = 0; i < count; ++i) g[i] = detail::prelu_backward(dh[i], z[i], slope, &s[i]);
+}
+
+template <class T>
+void bias_prelu(const Context& ctx, T* z, const T* b, const T* a, T* h, index_t rows, index_t cols) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_bias_prelu(ctx, z, b, a, h, rows, cols);
+#endif
+  cpu_bias_prelu(ctx.threads(), z, b, a, h, rows, cols);
+}
+
+template <class T>
+void prelu_backward(const Context& ctx, const T* dh, const T* z, const T* a, T* g, T* s,
+                    index_t count) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_prelu_backward(ctx, dh, z, a, g, s, count);
+#endif
+  cpu_prelu_backward(ctx.threads(), dh, z, a, g, s, count);
+}
+
 template <class T>
 void bias_activation(const Context& ctx, T* z, const T* b, index_t rows, index_t cols, bool relu) {
 #ifdef NWGF_HAVE_CUDA
@@ -106,12 +140,15 @@ void check_view(const char* what, index_t rows, index_t cols, index_t ld, Device
 }  // namespace
 
 template <class T>
-Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch)
-    : widths_(std::move(widths)), max_batch_(max_batch) {
+Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch,
+            const MlpOptions& options)
+    : widths_(std::move(widths)), max_batch_(max_batch), options_(options) {
   if (widths_.size() < 2) throw_bad_input("Mlp: need at least input and output widths");
   for (index_t w : widths_)
     if (w < 1) throw_bad_input("Mlp: layer width " + std::to_string(w) + " must be positive");
   if (max_batch_ < 1) throw_bad_input("Mlp: max_batch must be positive");
+  if (options_.residual && widths_.front() != widths_.back())
+    throw_bad_input("Mlp: a residual network needs equal input and output widths");
   const index_t L = num_layers();
   index_t n = 0, max_hidden = 1, max_width = 1;
   for (index_t l = 0; l < L; ++l) {
@@ -122,12 +159,23 @@ Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch)
     max_width = std::max(max_width, widths_[l]);
     if (l > 0 && l < L) max_hidden = std::max(max_hidden, widths_[l]);
   }
+  const bool prelu = options_.activation == Activation::prelu;
+  slopes_ = n;
+  if (prelu) n += L - 1;
   params_ = Buffer<T>(ctx, n);
   grads_ = Buffer<T>(ctx, n);
   fill_zero(ctx, params_);
   fill_zero(ctx, grads_);
   input_ = Buffer<T>(ctx, max_batch_ * widths_[0]);
   for (index_t l = 1; l < L; ++l) acts_.emplace_back(ctx, max_batch_ * widths_[l]);
+  if (prelu && L > 1) {
+    for (index_t l = 1; l < L; ++l) pre_.emplace_back(ctx, max_batch_ * widths_[l]);
+    slope_terms_ = Buffer<T>(ctx, max_batch_ * max_hidden);
+    colsum_ = Buffer<T>(ctx, max_hidden);
+    const std::vector<T> ones(std::size_t(max_hidden), T(1));
+    ones_ = Buffer<T>(ctx, max_hidden);
+    copy_from_host(ctx, ones_, ones.data(), max_hidden);
+  }
   if (L > 1)
     for (auto& s : scratch_) s = Buffer<T>(ctx, max_batch_ * max_hidden);
   const index_t chunks = std::max<index_t>(detail::mlp_colsum_chunks, ctx.threads());
@@ -142,6 +190,11 @@ void Mlp<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream) 
     const index_t count = widths_[l + 1] * (widths_[l] + 1);
     rng_uniform<T>(ctx, seed, stream, std::uint64_t(offsets_[l]), params_.data() + offsets_[l],
                    count, -bound, bound);
+  }
+  if (options_.activation == Activation::prelu && num_layers() > 1) {
+    const std::vector<T> a(std::size_t(num_layers() - 1), T(options_.prelu_init));
+    detail::copy_bytes(ctx, params_.data() + slopes_, ctx.device(), a.data(), Device::cpu,
+                       sizeof(T) * a.size());
   }
 }
 
@@ -160,10 +213,24 @@ void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> ou
   for (index_t l = 0; l < L; ++l) {
     const index_t k = widths_[l], n = widths_[l + 1];
     const bool last = l == L - 1;
-    T* z = last ? out.data : acts_[l].data();
+    const Activation act = options_.activation;
+    T* z = last ? out.data : (act == Activation::prelu ? pre_[l].data() : acts_[l].data());
     const T* W = params_.data() + weight_offset(l);
-    gemm<T>(ctx, Op::N, Op::T, B, n, k, T(1), h, k, W, k, T(0), z, n);  // (B, n) = h W^T
-    bias_activation<T>(ctx, z, params_.data() + bias_offset(l), B, n, !last);
+    T beta = T(0);
+    if (last && options_.residual) {  // out = in + net(in)
+      detail::copy_bytes(ctx, z, ctx.device(), input_.data(), ctx.device(),
+                         sizeof(T) * std::size_t(B * n));
+      beta = T(1);
+    }
+    gemm<T>(ctx, Op::N, Op::T, B, n, k, T(1), h, k, W, k, beta, z, n);  // (B, n) = h W^T
+    if (!last && act == Activation::prelu) {
+      bias_prelu<T>(ctx, z, params_.data() + bias_offset(l), params_.data() + slope_offset(l + 1),
+                    acts_[l].data(), B, n);
+      h = acts_[l].data();
+      continue;
+    }
+    bias_activation<T>(ctx, z, params_.data() + bias_offset(l), B, n,
+                       !last && act == Activation::relu);
     h = z;
   }
 }
@@ -189,13 +256,38 @@ void Mlp<T>::backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T>
     gemm<T>(ctx, Op::T, Op::N, n, k, B, T(1), g, n, h, k, beta, grads_.data() + weight_offset(l),
             k);  // dW_l (n, k) = g^T h
     if (l == 0) {
-      if (din.data) gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, T(0), din.data, k);
+      if (din.data) {
+        T beta_in = T(0);
+        if (options_.residual) {  // dL/din = dout + g_0 W_0
+          detail::copy_bytes(ctx, din.data, ctx.device(), dout.data, ctx.device(),
+                             sizeof(T) * std::size_t(B * k));
+          beta_in = T(1);
+        }
+        gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, beta_in, din.data, k);
+      }
       break;
     }
     T* next = scratch_[l % 2].data();
     gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, T(0), next, k);  // (B, k) = g W
-    bias_grad<T>(ctx, next, h, next, B, k, partial_.data(), grads_.data() + bias_offset(l - 1),
-                 accumulate);  // g_l = (g W) ⊙ 1[h_l > 0], db_{l-1} = 1^T g_l
+    T* db = grads_.data() + bias_offset(l - 1);
+    switch (options_.activation) {
+      case Activation::relu:  // g_l = (g W) ⊙ 1[h_l > 0], db_{l-1} = 1^T g_l
+        bias_grad<T>(ctx, next, h, next, B, k, partial_.data(), db, accumulate);
+        break;
+      case Activation::linear:
+        bias_grad<T>(ctx, next, nullptr, next, B, k, partial_.data(), db, accumulate);
+        break;
+      case Activation::prelu: {  // g_l = (g W) ⊙ prelu'(z_l), da_l = 1^T (s 1), s = (g W) min(z_l, 0)
+        prelu_backward<T>(ctx, next, pre_[l - 1].data(), params_.data() + slope_offset(l), next,
+                          slope_terms_.data(), B * k);
+        bias_grad<T>(ctx, next, nullptr, next, B, k, partial_.data(), db, accumulate);
+        bias_grad<T>(ctx, slope_terms_.data(), nullptr, nullptr, B, k, partial_.data(),
+                     colsum_.data(), false);
+        gemm<T>(ctx, Op::N, Op::N, 1, 1, k, T(1), ones_.data(), k, colsum_.data(), 1, beta,
+                grads_.data() + slope_offset(l), 1);
+        break;
+      }
+    }
     g = next;
   }
 }

@@ -21,6 +21,28 @@ __global__ void bias_activation_kernel(T* z, const T* b, index_t rows, index_t c
   }
 }
 
+// PReLU: z <- z + b, h <- prelu(z) with slope *a, grid-stride over elements.
+template <class T>
+__global__ void bias_prelu_kernel(T* z, const T* b, const T* a, T* h, index_t rows, index_t cols) {
+  const index_t n = rows * cols;
+  const T slope = *a;
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += index_t(gridDim.x) * blockDim.x) {
+    h[i] = bias_prelu(z[i], b[i % cols], slope, &z[i]);
+  }
+}
+
+// PReLU reverse: g = prelu'(z) dh, s = dh min(z, 0).
+template <class T>
+__global__ void prelu_backward_kernel(const T* dh, const T* z, const T* a, T* g, T* s,
+                                      index_t count) {
+  const T slope = *a;
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += index_t(gridDim.x) * blockDim.x) {
+    g[i] = prelu_backward(dh[i], z[i], slope, &s[i]);
+  }
+}
+
 // Block (32, 8) sums columns [32 bx, 32 bx + 32) over row chunk by (mask applied and written to g
 // when h != nullptr) into partial[by][col]. Coalesced: threadIdx.x runs along a row.
 template <class T>
@@ -80,6 +102,24 @@ void cuda_bias_activation(const Context& ctx, T* z, const T* b, index_t rows, in
 }
 
 template <class T>
+void cuda_bias_prelu(const Context& ctx, T* z, const T* b, const T* a, T* h, index_t rows,
+                     index_t cols) {
+  constexpr int threads = 256;
+  bias_prelu_kernel<T><<<grid_for((long long)(rows * cols), threads), threads, 0, stream_of(ctx)>>>(
+      z, b, a, h, rows, cols);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_prelu_backward(const Context& ctx, const T* dh, const T* z, const T* a, T* g, T* s,
+                         index_t count) {
+  constexpr int threads = 256;
+  prelu_backward_kernel<T><<<grid_for((long long)count, threads), threads, 0, stream_of(ctx)>>>(
+      dh, z, a, g, s, count);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
 void cuda_bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t rows, index_t cols,
                     T* partial, T* db, bool accumulate) {
   index_t chunks = (rows + 63) / 64;  // at least 8 rows per thread row of a block
@@ -101,6 +141,14 @@ template void cuda_bias_activation<float>(const Context&, float*, const float*, 
                                           bool);
 template void cuda_bias_activation<double>(const Context&, double*, const double*, index_t, index_t,
                                            bool);
+template void cuda_bias_prelu<float>(const Context&, float*, const float*, const float*, float*,
+                                     index_t, index_t);
+template void cuda_bias_prelu<double>(const Context&, double*, const double*, const double*,
+                                      double*, index_t, index_t);
+template void cuda_prelu_backward<float>(const Context&, const float*, const float*, const float*,
+                                         float*, float*, index_t);
+template void cuda_prelu_backward<double>(const Context&, const double*, const double*,
+                                          const double*, double*, double*, index_t);
 template void cuda_bias_grad<float>(const Context&, const float*, const float*, float*, index_t,
                                     index_t, float*, float*, bool);
 template void cuda_bias_grad<double>(const Context&, const double*, const double*, double*, index_t,

@@ -15,6 +15,14 @@ inline constexpr index_t mlp_colsum_chunks = 128;
 template <class T>
 void cuda_bias_activation(const Context& ctx, T* z, const T* b, index_t rows, index_t cols,
                           bool relu);
+// PReLU: z (rows, cols) <- z + b, h <- z (z > 0) or (*a) z; a on the device.
+template <class T>
+void cuda_bias_prelu(const Context& ctx, T* z, const T* b, const T* a, T* h, index_t rows,
+                     index_t cols);
+// PReLU reverse over count elements: g = dh (z > 0) or (*a) dh (g may alias dh), s = dh min(z, 0).
+template <class T>
+void cuda_prelu_backward(const Context& ctx, const T* dh, const T* z, const T* a, T* g, T* s,
+                         index_t count);
 // If h: g = dh ⊙ 1[h > 0] (g may alias dh) and db = [db +] 1^T g; else db = [db +] 1^T dh.
 // dh, h, g: (rows, cols); partial: (mlp_colsum_chunks, cols) scratch.
 template <class T>

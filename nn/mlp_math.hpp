@@ -20,6 +20,24 @@ NWGF_HD T relu_backward(T dh, T h) {
   return h > T(0) ? dh : T(0);
 }
 
+// PReLU hidden layer (one learnable slope a per layer): z = pre + b; h = z if z > 0 else a z.
+// Writes z (kept for the reverse pass) and returns h.
+template <class T>
+NWGF_HD T bias_prelu(T pre, T b, T a, T* z_out) {
+  const T z = pre + b;
+  *z_out = z;
+  return z > T(0) ? z : a * z;
+}
+
+// Reverse of the PReLU given z: dL/dz = dh (z > 0) or a dh; *slope_term = dh min(z, 0), whose sum
+// over the layer's elements is dL/da.
+template <class T>
+NWGF_HD T prelu_backward(T dh, T z, T a, T* slope_term) {
+  const bool pos = z > T(0);
+  *slope_term = pos ? T(0) : dh * z;
+  return pos ? dh : a * dh;
+}
+
 // Host-computed scalars of one Adam step t (PyTorch's order of operations).
 template <class T>
 struct AdamScalars {

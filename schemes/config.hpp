@@ -32,6 +32,8 @@ namespace nwgf {
 //   image           n samples (d = 2) of the picture `path` (PNG, JPEG, ...): dark = mass, blurred
 //                   by `blur` pixels, plus a faint `background` (README, "Image targets"), with
 //                   sub-pixel jitter, the longer side mapped to [-box, box]
+//   barenblatt      the Barenblatt profile of mass 1 of dU/dt = Delta U^m at time t0, centred at
+//                   the origin (analytic/barenblatt.hpp); m where not given: [functional] m
 //
 // In TOML `kind` is required, and `d` where not given follows from `points`, else from the other
 // measure (initial <-> target); the file kinds take d from the file.
@@ -57,6 +59,8 @@ struct MeasureConfig {
   double blur = 1.0;         // image: Gaussian blur, standard deviation in pixels (0: none)
   double background = 0.01;  // image: weight of the wide blurs added as background
   double box = 1.0;          // image: half-width of the box the picture is mapped to
+  double m = 0;              // barenblatt: the exponent m > 1
+  double t0 = 0;             // barenblatt: the profile's time t0 > 0
 };
 
 // [ift]: one IFT iteration = a position step, then a weight step (schemes/ift/ift_scheme.hpp).
@@ -101,6 +105,7 @@ struct FlowConfig {
 
   // [ift]
   IftConfig ift;
+  double m = 0;                     // entropy: the exponent m > 1 of 1/(m-1) ∫ P^m (required)
 
   // [initial], [target]
   MeasureConfig initial;
@@ -111,6 +116,13 @@ struct FlowConfig {
   // [network]
   std::vector<index_t> hidden = {128, 128, 128};
   index_t latent_dim = 0;  // 0: d
+  Activation activation = Activation::relu;  // hidden layers of the network
+  bool residual = true;                      // variational: T(x) = x + net(x)
+
+  // [critic] the variational scheme's critic h
+  std::vector<index_t> critic_hidden = {64};
+  Activation critic_activation = Activation::prelu;
+  OutputTransform critic_output = OutputTransform::square;
 
   // [train]
   index_t iterations = 2000;
@@ -119,6 +131,7 @@ struct FlowConfig {
   index_t batch = 6000;          // per batch; the interaction term uses two independent batches
   index_t rescale_batch = 0;     // forward: batch for the rescaling (15); 0: batch
   double lr = 1e-3;
+  index_t inner = 3;  // variational: critic ascent steps per map step (J_2 of Alg. 1)
 
   // [output]
   index_t every = 1;           // snapshot every this many steps (0: first and last only)

@@ -5,10 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "nwgf/nn/activation.hpp"
+#include "nwgf/nn/output_transform.hpp"
+
 namespace nwgf {
 
-enum class SchemeKind { backward, forward, particle, ift };
-enum class FunctionalKind { interaction, mmd, barycenter, energy33 };
+enum class SchemeKind { backward, forward, particle, ift, variational };
+enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy };
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
@@ -22,7 +25,8 @@ enum class MassConstraint { simplex, nonnegative };
 enum class KlNormalise { sum, project };
 enum class NoiseWitness { noisy, clean };
 enum class MeasureKind {
-  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, mixture
+  dirac, diracs, square, square_boundary, circle, gaussian, uniform, npy, idx, image, mixture,
+  barenblatt
 };
 
 // One word of an enum: the canonical spelling first; later entries with the same value are
@@ -40,7 +44,8 @@ template <>
 struct EnumWords<SchemeKind> {
   static constexpr EnumWord<SchemeKind> words[] = {
       {SchemeKind::backward, "backward"}, {SchemeKind::forward, "forward"},
-      {SchemeKind::particle, "particle"}, {SchemeKind::ift, "ift"}};
+      {SchemeKind::particle, "particle"}, {SchemeKind::ift, "ift"},
+      {SchemeKind::variational, "variational"}};
 };
 template <>
 struct EnumWords<KernelKind> {
@@ -84,7 +89,20 @@ struct EnumWords<FunctionalKind> {
   static constexpr EnumWord<FunctionalKind> words[] = {{FunctionalKind::interaction, "interaction"},
                                                        {FunctionalKind::mmd, "mmd"},
                                                        {FunctionalKind::barycenter, "barycenter"},
-                                                       {FunctionalKind::energy33, "energy33"}};
+                                                       {FunctionalKind::energy33, "energy33"},
+                                                       {FunctionalKind::kl, "kl"},
+                                                       {FunctionalKind::entropy, "entropy"}};
+};
+template <>
+struct EnumWords<Activation> {
+  static constexpr EnumWord<Activation> words[] = {
+      {Activation::relu, "relu"}, {Activation::prelu, "prelu"}, {Activation::linear, "linear"}};
+};
+template <>
+struct EnumWords<OutputTransform> {
+  static constexpr EnumWord<OutputTransform> words[] = {{OutputTransform::none, "none"},
+                                                        {OutputTransform::square, "square"},
+                                                        {OutputTransform::sigmoid, "sigmoid"}};
 };
 template <>
 struct EnumWords<Estimator> {
@@ -117,7 +135,8 @@ struct EnumWords<MeasureKind> {
       {MeasureKind::uniform, "uniform"},
       {MeasureKind::npy, "npy"},
       {MeasureKind::idx, "idx"},
-      {MeasureKind::image, "image"}};
+      {MeasureKind::image, "image"},
+      {MeasureKind::barenblatt, "barenblatt"}};
 };
 
 // The canonical word of v.

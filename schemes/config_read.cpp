@@ -213,14 +213,19 @@ FlowConfig from_table(const toml::table& root) {
     if (mmd && !subtable(root, "target")) {
       bad("target", "required for functional.kind = \"mmd\" (the measure nu of D_K^2(mu, nu))");
     }
-    const bool d_given = read_measure(target, c.target, mmd);
-    if (mmd) targets.push_back({&c.target, d_given});
+    const bool kl = c.functional == FunctionalKind::kl;
+    if (kl && !subtable(root, "target")) {
+      bad("target", "required for functional.kind = \"kl\" (the density Q of KL(P || Q))");
+    }
+    const bool d_given = read_measure(target, c.target, mmd || kl);
+    if (mmd || kl) targets.push_back({&c.target, d_given});
   }
   if (barycenter && c.targets.empty()) {
     bad("target.measures", "required for functional.kind = \"barycenter\" (one "
                            "[[target.measures]] table per measure mu_i)");
   }
   resolve_dims(initial, targets);
+  if (c.initial.kind == MeasureKind::barenblatt && c.initial.m == 0) c.initial.m = c.m;
   return c;
 }
 

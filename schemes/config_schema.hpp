@@ -24,6 +24,10 @@ struct Field {
   std::string type;  // for the reference: "number", "integer", "backward | forward | ...", ...
   std::string help;
   bool required = false;  // the problem's definition: no default (config_read.cpp says when)
+  // Written (config.toml, manifest.json) only for the variational scheme or when not at its
+  // default: the keys of the variational scheme leave the other schemes' resolved configs as
+  // they were.
+  bool variational_key = false;
   // Written (TOML, manifest.json) only when not at its default: keys added after runs whose
   // manifests must stay as they were (the default reproduces the older behaviour).
   bool omit_default = false;

@@ -117,6 +117,11 @@ void validate_measure(const std::string& p, const MeasureConfig& m) {
   }
   if (m.kind == MeasureKind::mixture) validate_mixture(p, m);
   if (m.kind == MeasureKind::uniform && !(m.high > m.low)) bad(p + ".high", "must be > low");
+  if (m.kind == MeasureKind::barenblatt) {
+    if (!(m.m > 1) || !std::isfinite(m.m)) bad(p + ".m", "the Barenblatt profile needs m > 1");
+    check_positive(p + ".t0", m.t0);
+    if (!m.points.empty()) bad(p + ".points", "the Barenblatt profile is centred at the origin");
+  }
 }
 
 // A target's dimension must be the samples' (its d key, or that of its file).
@@ -204,6 +209,36 @@ void check_kernel_and_ift(const FlowConfig& c) {
     }
   }
 }
+namespace {
+// The variational JKO scheme and its density functionals belong together; a KL target is a
+// density (a Gaussian: one mean `points`, standard deviation `radius`).
+void check_variational(const FlowConfig& c) {
+  const bool density = c.functional == FunctionalKind::kl || c.functional == FunctionalKind::entropy;
+  const bool variational = c.scheme == SchemeKind::variational;
+  if (density && !variational) {
+    bad("flow.scheme", "functional.kind = \"" + std::string(to_text(c.functional)) +
+                           "\" needs a density: use scheme = \"variational\"");
+  }
+  if (variational && !density) {
+    bad("functional.kind", "the variational scheme takes kind = \"kl\" or \"entropy\"");
+  }
+  if (variational && atoms(c.initial.kind)) {
+    bad("initial.kind", "the variational scheme needs an initial measure with a density (KL and "
+                        "the entropy are infinite at atoms; the moment fit of Gamma degenerates)");
+  }
+  if (c.functional == FunctionalKind::entropy && !(c.m > 1 && std::isfinite(c.m))) {
+    bad("functional.m", "the generalized entropy 1/(m-1) int P^m needs m > 1");
+  }
+  if (c.functional == FunctionalKind::kl) {
+    if (c.target.kind != MeasureKind::gaussian && c.target.kind != MeasureKind::mixture) {
+      bad("target.kind", "kl takes a density: kind = \"gaussian\" or \"mixture\"");
+    }
+    if (c.target.points.size() > 1) {
+      bad("target.points", "a gaussian KL target has one mean");
+    }
+  }
+}
+}  // namespace
 
 void check_paper_constraints(const FlowConfig& c) {
   check_kernel_and_ift(c);
@@ -225,6 +260,7 @@ void check_paper_constraints(const FlowConfig& c) {
     }
     refuse_forward_at_atoms(c.r, "initial.kind = " + quoted(c.initial.kind));
   }
+  check_variational(c);
   // Particles at one point get the same gradient and never separate: the flow cannot leave the
   // atoms it starts at (the paper starts its particle flows in a tiny cube, Sect. 6.1).
   const MeasureConfig& m = c.initial;
@@ -252,7 +288,7 @@ void validate(const FlowConfig& c) {
 
   validate_measure("initial", c.initial);
   const index_t d = initial_dim(c);
-  if (c.functional == FunctionalKind::mmd) {
+  if (c.functional == FunctionalKind::mmd || c.functional == FunctionalKind::kl) {
     validate_measure("target", c.target);
     check_same_dim("target", c.target, d);
   }

@@ -32,12 +32,21 @@ toml::table* table_in(toml::table& root, const std::string& name) {
   return root.get(name)->as_table();
 }
 
+// A variational key at its default outside the variational scheme is not written.
+bool written(const config_schema::Field<FlowConfig>& f, const FlowConfig& c) {
+  if (!f.variational_key || c.scheme == SchemeKind::variational) return true;
+  toml::table mine, def;
+  f.write(mine, c);
+  f.write(def, FlowConfig{});
+  return !(mine == def);
+}
+
 // Every key with its value: [target] holds the mmd target, or for a barycenter its measures and
 // weights.
 toml::table to_table(const FlowConfig& c) {
   toml::table root;
   for (const auto& f : config_schema::flow_fields()) {
-    if (!omitted(f, c)) f.write(*table_in(root, f.table), c);
+    if (!omitted(f, c) && written(f, c)) f.write(*table_in(root, f.table), c);
   }
   root.insert("initial", measure_table(c.initial));
   if (c.functional == FunctionalKind::barycenter) {

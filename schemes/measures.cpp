@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "nwgf/analytic/barenblatt.hpp"
 #include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/idx.hpp"
@@ -155,6 +156,10 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
   x.rows = m.n;
   x.cols = m.d;
   x.data.assign(std::size_t(m.n * m.d), 0.0);
+  if (m.kind == MeasureKind::barenblatt) {
+    sample_barenblatt(barenblatt_unit(m.d, m.m), m.t0, m.n, seed, stream, x.data.data());
+    return x;
+  }
   if (m.kind == MeasureKind::mixture) {
     mixture_of(m, key).sample(m.n, seed, stream, x.data.data());
     return x;

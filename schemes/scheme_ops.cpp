@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "nwgf/schemes/variational/critic_rows.hpp"
+
 namespace nwgf {
 
 template <class T>
@@ -67,7 +69,10 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template bool all_finite<T>(const Context&, const T*, index_t);                           \
   template double reduce_rows<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
   template double reduce_rows<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
-  template double reduce_rows<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t);
+  template double reduce_rows<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
+  template double reduce_rows<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
+  template double reduce_rows<MapRow<T>>(const Context&, const MapRow<T>&, index_t);        \
+  template double reduce_rows<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -9,6 +9,7 @@
 #include "nwgf/nn/serialize.hpp"
 #include "nwgf/schemes/ift/ift_scheme.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/variational/variational_scheme.hpp"
 
 namespace nwgf {
 namespace {
@@ -32,7 +33,7 @@ class NeuralScheme final : public Scheme<T> {
         iterations_first_(cfg.iterations_first > 0 ? cfg.iterations_first : cfg.iterations),
         first_steps_(cfg.first_steps),
         lr_(cfg.lr),
-        mlp_(ctx, widths(cfg, d), max_rows_),
+        mlp_(ctx, widths(cfg, d), max_rows_, MlpOptions{cfg.activation, false, 0.25}),
         adam_(ctx, mlp_.num_params()),
         in_(ctx, max_rows_ * (d + l_)),
         xb_(ctx, max_rows_ * d),
@@ -270,6 +271,7 @@ std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg
                                        index_t n, index_t d) {
   if (cfg.scheme == SchemeKind::particle) return std::make_unique<ParticleScheme<T>>(ctx, cfg, f, n, d);
   if (cfg.scheme == SchemeKind::ift) return make_ift_scheme<T>(ctx, cfg, f, n, d);
+  if (cfg.scheme == SchemeKind::variational) return make_variational_scheme<T>(ctx, cfg, n, d);
   return std::make_unique<NeuralScheme<T>>(ctx, cfg, f, n, d);
 }
 

@@ -30,6 +30,9 @@ struct StepResult {
   double loss = std::numeric_limits<double>::quiet_NaN();  // last training loss (neural schemes)
   index_t iterations = 0;
   double rescale = std::numeric_limits<double>::quiet_NaN();  // forward: (D/||v||^2)^-
+  // variational: the estimate of F(P_{k+1}) from the trained critic (the value of the inner sup
+  // with its constants, e.g. Prop. 1's +1 and log Z); NaN otherwise.
+  double functional = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Called during training: (iteration, iterations of this step, loss).

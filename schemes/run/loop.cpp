@@ -22,6 +22,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
+#include "nwgf/schemes/variational/closed_form_metrics.hpp"
 
 namespace nwgf {
 namespace {
@@ -101,6 +102,8 @@ class Runner {
       copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size()));
     }
     reference_.emplace(cfg_, n_);
+    if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
+    if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     files_ = !opt_.out_dir.empty();
 
     index_t n = 0;
@@ -120,7 +123,9 @@ class Runner {
       for (const auto& o : opt_.observers) o->start(start);
       if (!opt_.resume) {
         StepInfo s0;
-        if (!scheme_->weights()) s0.functional = functional_->value(ctx_, x_.view());
+        if (!scheme_->weights() && !variational()) {
+          s0.functional = functional_->value(ctx_, x_.view());
+        }
         scheme_->weighted_metrics(ctx_, x_, 0, s0);
         evaluate(s0, 0);
         record(s0, true);
@@ -152,8 +157,12 @@ class Runner {
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
         // Weighted particles: F of the weighted measure (weighted_metrics) replaces the value of
-        // the equally weighted samples.
-        if (eval && !scheme_->weights()) s.functional = functional_->value(ctx_, x_.view());
+        // the equally weighted samples; the variational scheme reports its own F.
+        if (eval && variational()) {
+          s.functional = res.functional;
+        } else if (eval && !scheme_->weights()) {
+          s.functional = functional_->value(ctx_, x_.view());
+        }
         if (eval) scheme_->weighted_metrics(ctx_, x_, n, s);
         if (eval) evaluate(s, n);
         s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -239,8 +248,12 @@ class Runner {
     for (const auto& o : opt_.observers) o->snapshot(s, hd);
   }
 
-  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists).
+  bool variational() const { return cfg_.scheme == SchemeKind::variational; }
+
+  // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
+    if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
+    if (porous_) evaluate_porous(*porous_, cfg_.initial.t0, s, to_host(ctx_, x_));
     if (!reference_->active()) return;
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
   }
@@ -287,6 +300,8 @@ class Runner {
   std::unique_ptr<Scheme<T>> scheme_;
   Points<T> x_;
   std::optional<ReferenceMetrics> reference_;
+  std::optional<OuProblem> ou_;
+  std::optional<Barenblatt> porous_;
   bool files_ = false;
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;

@@ -22,12 +22,26 @@ constexpr char checkpoint_magic[8] = {'N', 'W', 'G', 'F', 'C', 'K', 'P', '1'};
 
 const char* const metrics_columns[] = {
     "step", "time", "tau", "loss", "functional", "wall_seconds", "mmd2_analytic", "mmd2_iterate"};
-// The weighted particles' columns, written after those when a row has them (StepInfo).
-const char* const weight_columns[] = {"paper_step", "mmd2_paper", "mass",
-                                      "zero_weights", "ess", "max_weight"};
-double StepInfo::*const weight_fields[] = {&StepInfo::paper_step, &StepInfo::mmd2_paper,
-                                           &StepInfo::mass,       &StepInfo::zero_weights,
-                                           &StepInfo::ess,        &StepInfo::max_weight};
+// Columns written only when some row has a value in them (so the runs without them keep their
+// metrics.csv as it was).
+struct OptionalColumn {
+  const char* name;
+  double StepInfo::*member;
+};
+const OptionalColumn optional_columns[] = {
+    // Weighted particles (the ift scheme).
+    {"paper_step", &StepInfo::paper_step},
+    {"mmd2_paper", &StepInfo::mmd2_paper},
+    {"mass", &StepInfo::mass},
+    {"zero_weights", &StepInfo::zero_weights},
+    {"ess", &StepInfo::ess},
+    {"max_weight", &StepInfo::max_weight},
+    // The variational scheme's analytic references.
+    {"symkl_jko", &StepInfo::symkl_jko},
+    {"symkl_exact", &StepInfo::symkl_exact},
+    {"w1_radial", &StepInfo::w1_radial},
+    {"second_moment", &StepInfo::second_moment},
+    {"second_moment_exact", &StepInfo::second_moment_exact}};
 
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;
@@ -144,19 +158,24 @@ std::string RunDirectory::manifest_scheme() const {
 
 void RunDirectory::write_metrics(const std::vector<StepInfo>& rows) const {
   std::string csv;
-  bool weighted = false;
-  for (const StepInfo& s : rows) weighted = weighted || !std::isnan(s.paper_step);
   for (const char* c : metrics_columns) csv += std::string(csv.empty() ? "" : ",") + c;
-  if (weighted) {
-    for (const char* c : weight_columns) csv.append(",").append(c);
+  std::vector<const OptionalColumn*> extra;
+  for (const OptionalColumn& c : optional_columns) {
+    if (std::any_of(rows.begin(), rows.end(),
+                    [&](const StepInfo& s) { return !std::isnan(s.*c.member); })) {
+      extra.push_back(&c);
+      csv += ',';
+      csv += c.name;
+    }
   }
   csv += "\n";
   for (const StepInfo& s : rows) {
     csv += std::to_string(s.step) + "," + csv_number(s.time) + "," + csv_number(s.tau) + "," +
            csv_number(s.loss) + "," + csv_number(s.functional) + "," + csv_number(s.wall_seconds) +
            "," + csv_number(s.mmd2_analytic) + "," + csv_number(s.mmd2_iterate);
-    if (weighted) {
-      for (auto f : weight_fields) csv.append(",").append(csv_number(s.*f));
+    for (const OptionalColumn* c : extra) {
+      csv += ',';
+      csv += csv_number(s.*c->member);
     }
     csv += "\n";
   }
@@ -204,9 +223,9 @@ std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
       f[k] = at[k] < r.size() ? r[at[k]] : StepInfo::none;
     }
     StepInfo s{index_t(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
-    for (std::size_t k = 0; k < std::size(weight_columns); ++k) {
-      const std::size_t c = t.column(weight_columns[k]);
-      s.*weight_fields[k] = c < r.size() ? r[c] : StepInfo::none;
+    for (const OptionalColumn& c : optional_columns) {
+      const std::size_t k = t.column(c.name);
+      if (k < r.size()) s.*c.member = r[k];
     }
     if (s.step <= last_step) rows.push_back(s);
   }

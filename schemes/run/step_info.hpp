@@ -26,6 +26,16 @@ struct StepInfo {
   double paper_step = none;
   double mmd2_paper = none;
   double mass = none, zero_weights = none, ess = none, max_weight = none;
+  // Variational scheme, KL to a Gaussian from a Gaussian (the OU flow): SymKL of the particles'
+  // Gaussian moment fit to the exact discrete JKO iterate and to the continuous flow P_t.
+  double symkl_jko = none;
+  double symkl_exact = none;
+  // Variational scheme, generalized entropy from a Barenblatt profile (the porous medium
+  // equation): W1 of the particles' radii to the mass-1 Barenblatt profile at t0 + t, and
+  // E|X|^2 of the particles and of that profile.
+  double w1_radial = none;
+  double second_moment = none;
+  double second_moment_exact = none;
 };
 
 }  // namespace nwgf

@@ -63,13 +63,13 @@ TEST_CASE("nwgf run --help-config prints the config reference") {
   const auto t = run_cli("run --help-config");
   CHECK(t.exit_code == 0);
   CHECK(t.out.find("[functional]") != std::string::npos);
-  CHECK(t.out.find("kind (interaction | mmd | barycenter | energy33; required)") !=
+  CHECK(t.out.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy; required)") !=
         std::string::npos);
   CHECK(t.out.find("  tau (number; default 0.05)") != std::string::npos);
   const auto m = run_cli("run --help-config=markdown");
   CHECK(m.exit_code == 0);
   CHECK(m.out.rfind("| key | type | default | meaning |\n", 0) == 0);
-  CHECK(m.out.find("| `[flow] scheme` | backward \\| forward \\| particle \\| ift | `\"forward\"` |") !=
+  CHECK(m.out.find("| `[flow] scheme` | backward \\| forward \\| particle \\| ift \\| variational | `\"forward\"` |") !=
         std::string::npos);
   expect_bad_input("run --help-config=yaml", "--help-config");
   expect_bad_input("run", "config");

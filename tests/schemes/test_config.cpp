@@ -287,7 +287,7 @@ TEST_CASE("config reference: every key, and the README's table is the generated 
     CAPTURE(k);
     CHECK(text.find("  " + std::string(k) + " (") != std::string::npos);
   }
-  CHECK(text.find("kind (interaction | mmd | barycenter | energy33; required)") != std::string::npos);
+  CHECK(text.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy; required)") != std::string::npos);
   CHECK(text.find("tau (number; default 0.05)") != std::string::npos);
   const std::string md = config_reference(ReferenceFormat::markdown);
   CHECK(md.find("| `[flow] tau` | number | `0.05` |") != std::string::npos);

@@ -1,5 +1,6 @@
-// `nwgf bench step --scheme backward|forward|particle ...`: median seconds per training iteration
-// (neural schemes) or per particle step, on the interaction energy (plus a target for --target).
+// `nwgf bench step --scheme backward|forward|particle|variational ...`: median seconds per training
+// iteration (neural schemes) or per particle step, on the interaction energy (plus a target for
+// --target); the variational scheme on KL to N(0, Id).
 // Prints one JSON line.
 #include <cstdio>
 #include <memory>
@@ -84,6 +85,12 @@ int run_bench(const GlobalOptions& g, const StepArgs& a) {
       throw_bad_input("--hidden: '" + a.hidden + "' is not a comma-separated list of widths");
     }
   }
+  if (cfg.scheme == SchemeKind::variational) {  // KL to N(0, Id): one map and J_2 critic steps
+    cfg.functional = FunctionalKind::kl;
+    cfg.target.kind = MeasureKind::gaussian;
+    cfg.target.d = a.d;
+    cfg.target.radius = 1;
+  }
   validate(cfg);
   if (resolved_dtype(cfg) == DType::f64) return bench<double>(g, a, cfg);
   return bench<float>(g, a, cfg);
@@ -92,7 +99,7 @@ int run_bench(const GlobalOptions& g, const StepArgs& a) {
 BenchRegistrar reg("step", "Seconds per training iteration (neural schemes) or particle step",
                    [](CLI::App& sub, const GlobalOptions& g) {
                      auto a = std::make_shared<StepArgs>();
-                     sub.add_option("--scheme", a->scheme, "backward | forward | particle");
+                     sub.add_option("--scheme", a->scheme, "backward | forward | particle | variational");
                      sub.add_option("--n", a->n, "Samples");
                      sub.add_option("--d", a->d, "Dimension");
                      sub.add_option("--r", a->r, "Riesz exponent");

@@ -1,0 +1,296 @@
+#include "nwgf/schemes/variational/variational_scheme.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/analytic/gaussian_mixture.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
+#include "nwgf/nn/serialize.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/variational/critic_rows.hpp"
+#include "nwgf/schemes/variational/gamma.hpp"
+
+namespace nwgf {
+namespace {
+
+constexpr char state_magic[8] = {'N', 'W', 'G', 'F', 'V', 'A', 'R', '1'};
+
+std::vector<index_t> widths(index_t in, const std::vector<index_t>& hidden, index_t out) {
+  std::vector<index_t> w{in};
+  w.insert(w.end(), hidden.begin(), hidden.end());
+  w.push_back(out);
+  return w;
+}
+
+template <class T>
+class VariationalScheme final : public Scheme<T> {
+ public:
+  VariationalScheme(const Context& ctx, const FlowConfig& cfg, index_t n, index_t d)
+      : kl_(cfg.functional == FunctionalKind::kl),
+        seed_(cfg.seed),
+        n_(n),
+        d_(d),
+        m_(std::min(cfg.batch, n)),
+        chunk_(std::max<index_t>(2 * m_, std::min<index_t>(n, 4096))),
+        iterations_(cfg.iterations),
+        inner_(cfg.inner),
+        lr_(cfg.lr),
+        map_(ctx, widths(d, cfg.hidden, d), chunk_,
+             MlpOptions{cfg.activation, cfg.residual, 0.25}),
+        critic_(ctx, widths(d, cfg.critic_hidden, 1), chunk_,
+                MlpOptions{cfg.critic_activation, false, 0.25}),
+        map_adam_(ctx, map_.num_params()),
+        critic_adam_(ctx, critic_.num_params()),
+        y_(ctx, m_ * d),
+        hin_(ctx, chunk_ * d),
+        u_(ctx, chunk_),
+        du_(ctx, 2 * m_),
+        dty_(ctx, m_ * d),
+        gin_(ctx, chunk_ * d),
+        ones_(ctx, chunk_),
+        gamma_mean_(ctx, d),
+        gamma_lt_(ctx, d * d),
+        ratio_(ctx, 2 * d + 2 * d * d),
+        next_(ctx, n * d) {
+    terms_.kind = kl_ ? VariationalKind::kl : VariationalKind::entropy;
+    terms_.transform = cfg.critic_output;
+    terms_.m = cfg.m;
+    map_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
+    critic_.init(ctx, seed_, random_stream(RandomPurpose::network, 1));
+    const std::vector<T> ones(std::size_t(chunk_), T(1));
+    copy_from_host(ctx, ones_, ones.data(), chunk_);
+    if (kl_ && cfg.target.kind == MeasureKind::mixture) {
+      // Q's packed arrays for gaussian_math::mixture_log_density, in double on the device.
+      const GaussianMixture q = mixture_of(cfg.target, "target");
+      std::vector<double> packed;
+      for (const std::vector<double>& v : {q.means(), q.chols(), q.log_weights(), q.half_logdets()})
+        packed.insert(packed.end(), v.begin(), v.end());
+      components_ = q.components();
+      mixture_ = Buffer<double>(ctx, index_t(packed.size()));
+      copy_from_host(ctx, mixture_, packed.data(), index_t(packed.size()));
+      scratch_ = Buffer<double>(ctx, chunk_ * 3 * d);
+    } else if (kl_) {
+      target_ = gaussian_fit_of(kl_target(cfg.target, d));
+    }
+  }
+
+  index_t iterations(index_t) const override { return iterations_; }
+
+  StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
+                  const IterationCallback& progress) override {
+    fit_gamma(ctx, x);
+    StepResult res;
+    res.iterations = iterations_;
+    for (index_t it = 0; it < iterations_; ++it) {
+      res.loss = iterate(ctx, x, n, it, tau);
+      if (!std::isfinite(res.loss)) {
+        throw_numerical("training loss is " + std::to_string(res.loss) + " at step " +
+                        std::to_string(n) + ", iteration " + std::to_string(it));
+      }
+      if (progress) progress(it + 1, iterations_, res.loss);
+    }
+    res.functional = estimate(ctx, x, n);
+    push(ctx, x);
+    return res;
+  }
+
+  double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
+    if (!gamma_ready_) fit_gamma(ctx, x);
+    const index_t M = m_;
+    const std::uint64_t counter = std::uint64_t(it) << 32;
+    gather(ctx, x, random_stream(RandomPurpose::batch, std::uint64_t(n)), counter);
+    sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
+                 hin_.data() + M * d_);
+    T* ty = hin_.data();
+    map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
+                 PointsView<T>(ty, M, d_, hin_.device()));
+    // J_2 ascent steps of the critic on [T(Y); Z].
+    for (index_t j = 0; j < inner_; ++j) {
+      critic_.forward(ctx, ConstPointsView<T>(hin_.data(), 2 * M, d_, hin_.device()),
+                      PointsView<T>(u_.data(), 2 * M, 1, u_.device()));
+      reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), du_.data(), M, 1.0 / double(M)}, 2 * M);
+      critic_.backward(ctx, ConstPointsView<T>(du_.data(), 2 * M, 1, du_.device()),
+                       PointsView<T>());
+      critic_adam_.step(ctx, critic_.params(), critic_.grads(), lr_);
+    }
+    // One descent step of the map: d/dty = MapRow's part + the critic's input gradient.
+    critic_.forward(ctx, ConstPointsView<T>(ty, M, d_, hin_.device()),
+                    PointsView<T>(u_.data(), M, 1, u_.device()));
+    const double loss = reduce_rows(
+        ctx, MapRow<T>{terms_, ratio(), y_.data(), ty, u_.data(), dty_.data(), du_.data(), M, d_, tau},
+        M);
+    critic_.backward(ctx, ConstPointsView<T>(du_.data(), M, 1, du_.device()),
+                     PointsView<T>(gin_.data(), M, d_, gin_.device()));
+    axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
+    map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
+    map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
+    return loss;
+  }
+
+  std::string state(const Context& ctx) const override {
+    const std::string a = serialize_mlp(ctx, map_, &map_adam_);
+    const std::string b = serialize_mlp(ctx, critic_, &critic_adam_);
+    std::string s(state_magic, sizeof state_magic);
+    for (const std::string* part : {&a, &b}) {
+      const std::uint64_t len = part->size();
+      s.append(reinterpret_cast<const char*>(&len), sizeof len);
+      s += *part;
+    }
+    return s;
+  }
+
+  void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
+    std::size_t at = sizeof state_magic;
+    if (bytes.size() < at || std::memcmp(bytes.data(), state_magic, at) != 0) {
+      throw_bad_input(what + ": not a variational scheme state (map and critic)");
+    }
+    std::string parts[2];
+    for (std::string& part : parts) {
+      std::uint64_t len = 0;
+      if (bytes.size() - at < sizeof len) throw_bad_input(what + ": truncated scheme state");
+      std::memcpy(&len, bytes.data() + at, sizeof len);
+      at += sizeof len;
+      if (bytes.size() - at < len) throw_bad_input(what + ": truncated scheme state");
+      part = bytes.substr(at, std::size_t(len));
+      at += std::size_t(len);
+    }
+    deserialize_mlp(ctx, parts[0], what + " (map T)", map_, &map_adam_);
+    deserialize_mlp(ctx, parts[1], what + " (critic h)", critic_, &critic_adam_);
+  }
+
+ private:
+  GaussianLogRatio<T> ratio() {
+    const bool mix = components_ > 0;
+    return {kl_ ? ratio_.data() : nullptr, d_, ratio_c_, mix ? mixture_.data() : nullptr,
+            components_, mix ? scratch_.data() : nullptr};
+  }
+
+  // Gamma of this step from the particles (and, for KL, the ratio's parameters).
+  void fit_gamma(const Context& ctx, const Points<T>& x) {
+    std::vector<T> h(std::size_t(n_ * d_));
+    copy_to_host(ctx, h.data(), x.buffer());
+    const std::vector<double> xd(h.begin(), h.end());
+    std::vector<double> mean(std::size_t(d_), 0.0), lt(std::size_t(d_ * d_), 0.0);
+    if (kl_) {
+      const GaussianFit g = fit_gaussian(xd, n_, d_);
+      mean = g.moments.mean;
+      for (index_t i = 0; i < d_; ++i)  // L^T: Z = mean + eps L^T
+        for (index_t j = 0; j < d_; ++j) lt[std::size_t(j * d_ + i)] = g.cholesky[std::size_t(i * d_ + j)];
+      std::vector<T> p(std::size_t(ratio_.size()), T(0));
+      std::size_t at = 0;
+      for (const std::vector<double>& v :
+           {g.moments.mean, g.precision, target_.moments.mean, target_.precision}) {
+        for (double e : v) p[at++] = T(e);
+      }
+      copy_from_host(ctx, ratio_, p.data(), index_t(p.size()));
+      ratio_c_ = components_ > 0
+                     ? -0.5 * g.log_det - 0.5 * double(d_) * gaussian_math::log_two_pi
+                     : 0.5 * (target_.log_det - g.log_det);
+    } else {
+      // Uniform on [-R, R]^d: Z = 2R (U - 1/2), as mean + eps L^T with L = 2R Id, eps = U - 1/2.
+      const double r = fit_box(xd);
+      for (index_t i = 0; i < d_; ++i) lt[std::size_t(i * d_ + i)] = 2 * r;
+      terms_.q_m1 = std::pow(2 * r, -double(d_) * (terms_.m - 1));
+    }
+    const std::vector<T> mt(mean.begin(), mean.end()), ltt(lt.begin(), lt.end());
+    copy_from_host(ctx, gamma_mean_, mt.data(), d_);
+    copy_from_host(ctx, gamma_lt_, ltt.data(), d_ * d_);
+    gamma_ready_ = true;
+  }
+
+  // y_ <- M rows of the particles drawn uniformly (with replacement).
+  void gather(const Context& ctx, const Points<T>& x, std::uint64_t stream, std::uint64_t counter) {
+    BatchRows b;
+    b.random = true;
+    b.seed = seed_;
+    b.stream = stream;
+    b.counter = counter;
+    network_input(ctx, x.data(), n_, d_, 0, b, m_, y_.data(), static_cast<T*>(nullptr));
+  }
+
+  // z (rows, d) <- samples mean + eps L^T of Gamma, eps from Philox (stream, offset...): standard
+  // normals (KL) or uniforms on [-1/2, 1/2] (entropy's box). Uses gin_ as scratch.
+  void sample_gamma(const Context& ctx, std::uint64_t stream, std::uint64_t offset, index_t rows,
+                    T* z) {
+    if (kl_) {
+      rng_normal<T>(ctx, seed_, stream, offset, gin_.data(), rows * d_);
+    } else {
+      rng_uniform<T>(ctx, seed_, stream, offset, gin_.data(), rows * d_, T(-0.5), T(0.5));
+    }
+    gemm<T>(ctx, Op::N, Op::N, rows, d_, 1, T(1), ones_.data(), 1, gamma_mean_.data(), d_, T(0), z,
+            d_);  // (rows, d) = 1 mean^T
+    gemm<T>(ctx, Op::N, Op::N, rows, d_, d_, T(1), gin_.data(), d_, gamma_lt_.data(), d_, T(1), z,
+            d_);  // += eps L^T
+  }
+
+  // F(T # P_k) from the trained critic over all n particles and n samples of Gamma (in chunks):
+  // KL: 1 + E[log h + log mu - log Q](T X) - E_mu[h] (Prop. 1, Q normalised); entropy:
+  // E[A] - E[B] (Prop. 2).
+  double estimate(const Context& ctx, const Points<T>& x, index_t n) {
+    const double w = 1.0 / double(n_);
+    const std::uint64_t stream = random_stream(RandomPurpose::rescale_latent, std::uint64_t(n));
+    double loss = 0, ratio_sum = 0;
+    for (index_t first = 0; first < n_; first += chunk_) {
+      const index_t rows = std::min(chunk_, n_ - first);
+      map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
+                   PointsView<T>(hin_.data(), rows, d_, hin_.device()));
+      if (kl_) ratio_sum += reduce_rows(ctx, RatioRow<T>{ratio(), hin_.data(), d_, w}, rows);
+      critic_.forward(ctx, ConstPointsView<T>(hin_.data(), rows, d_, hin_.device()),
+                      PointsView<T>(u_.data(), rows, 1, u_.device()));
+      loss += reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, rows, w}, rows);
+      sample_gamma(ctx, stream, std::uint64_t(first * d_), rows, hin_.data());
+      critic_.forward(ctx, ConstPointsView<T>(hin_.data(), rows, d_, hin_.device()),
+                      PointsView<T>(u_.data(), rows, 1, u_.device()));
+      loss += reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, 0, w}, rows);
+    }
+    return kl_ ? 1 - loss + ratio_sum : -loss;
+  }
+
+  // x <- T(x), in chunks of the map's max batch.
+  void push(const Context& ctx, Points<T>& x) {
+    for (index_t first = 0; first < n_; first += chunk_) {
+      const index_t rows = std::min(chunk_, n_ - first);
+      map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
+                   PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+    }
+    std::swap(x.buffer(), next_);
+    gamma_ready_ = false;
+  }
+
+  bool kl_;
+  std::uint64_t seed_;
+  index_t n_, d_, m_, chunk_, iterations_, inner_;
+  double lr_;
+  CriticTerms terms_;
+  GaussianFit target_;
+  Mlp<T> map_, critic_;
+  Adam<T> map_adam_, critic_adam_;
+  Buffer<T> y_, hin_, u_, du_, dty_, gin_, ones_, gamma_mean_, gamma_lt_, ratio_, next_;
+  double ratio_c_ = 0;
+  index_t components_ = 0;          // a mixture target's K (0: a Gaussian target)
+  Buffer<double> mixture_, scratch_;  // its packed arrays; (chunk, 3d) scratch of the ratio
+  bool gamma_ready_ = false;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Scheme<T>> make_variational_scheme(const Context& ctx, const FlowConfig& cfg,
+                                                   index_t n, index_t d) {
+  return std::make_unique<VariationalScheme<T>>(ctx, cfg, n, d);
+}
+
+template std::unique_ptr<Scheme<float>> make_variational_scheme<float>(const Context&,
+                                                                       const FlowConfig&, index_t,
+                                                                       index_t);
+template std::unique_ptr<Scheme<double>> make_variational_scheme<double>(const Context&,
+                                                                         const FlowConfig&,
+                                                                         index_t, index_t);
+
+}  // namespace nwgf

@@ -1,0 +1,26 @@
+#pragma once
+// The variational JKO scheme (Fan, Taghvaei, Chen, "Variational Wasserstein gradient flow",
+// Alg. 1): each step trains a map T (warm-started, [network]) against a critic h ([critic]) on
+// the min-max (9) of schemes/variational/critic_rows.hpp, then pushes the stored particles,
+// P_{k+1} = T_k # P_k. (The paper's code instead pushes fresh samples of P_0 through all maps
+// T_1..T_k each step; on stored particles a step costs O(1) maps, not O(k).)
+//
+// Iteration j of step k (J_1 = train.iterations, M = train.batch, J_2 = train.inner):
+//   Y: M rows of the particles, Z: M samples of Gamma; ty = T(Y) (fixed during the h steps);
+//   J_2 Adam steps on h descending -V (CriticRow), then one Adam step on T descending
+//   1/(2a) |Y - T(Y)|^2 + A(T, h) (MapRow; grad of log h(T(Y)) through the critic's input
+//   gradient).
+// Gamma is refitted at the start of every step: the Gaussian moment fit of the particles (KL),
+// or the uniform box [-R, R]^d with R = 1.5 max |x_ij| (entropy), as in the paper's code.
+// Both networks and their Adam states persist across steps and are checkpointed.
+#include <memory>
+
+#include "nwgf/schemes/schemes.hpp"
+
+namespace nwgf {
+
+template <class T>
+std::unique_ptr<Scheme<T>> make_variational_scheme(const Context& ctx, const FlowConfig& cfg,
+                                                   index_t n, index_t d);
+
+}  // namespace nwgf
