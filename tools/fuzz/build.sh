@@ -29,8 +29,10 @@ printf '#define TOML_IMPLEMENTATION\n#include <toml++/toml.h>\n' > "$OUT/toml_im
 "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
   -fno-sanitize=unreachable,float-cast-overflow -DTOML_HEADER_ONLY=0 -DNDEBUG \
   -c "$OUT/toml_impl.cpp" -o "$OUT/toml_impl.o"
+# analytic/gaussian_mixture.cpp: the config checks a Gaussian's covariance by its Cholesky factor.
 "$CXX" "${FLAGS[@]/-DTOML_HEADER_ONLY=1/-DTOML_HEADER_ONLY=0}" "$ROOT/tools/fuzz/fuzz_config.cpp" \
-  "$ROOT"/schemes/config_*.cpp "$OUT/toml_impl.o" "${ENGINE[@]}" -o "$OUT/fuzz_config"
+  "$ROOT"/schemes/config_*.cpp "$ROOT/analytic/gaussian_mixture.cpp" "$OUT/toml_impl.o" \
+  "${ENGINE[@]}" -o "$OUT/fuzz_config"
 "$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_idx.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_idx"
 # stb_image is compiled into the target (fuzz_image.cpp), not linked from libstb.
 "$CXX" "${FLAGS[@]}" -I/usr/include/stb "$ROOT/tools/fuzz/fuzz_image.cpp" \
