@@ -245,7 +245,7 @@ class Runner {
     hd.rows = n_;
     hd.cols = d_;
     hd.data.assign(h.begin(), h.end());
-    for (const auto& o : opt_.observers) o->snapshot(s, hd);
+    for (const auto& o : opt_.observers) o->weighted_snapshot(s, hd, scheme_->weights());
   }
 
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }

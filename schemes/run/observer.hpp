@@ -35,6 +35,12 @@ class RunObserver {
   virtual void start(const RunStart&) {}
   // samples: (n, d) at this step, converted to double.
   virtual void snapshot(const StepInfo&, const HostMatrix<double>& /*samples*/) {}
+  // The same with the particles' weights (n) of a weighted-particle scheme (ift), nullptr for
+  // equally weighted samples. The run calls this one; by default it forwards to the above.
+  virtual void weighted_snapshot(const StepInfo& s, const HostMatrix<double>& samples,
+                                 const std::vector<double>* /*weights*/) {
+    snapshot(s, samples);
+  }
   // metrics: every row of metrics.csv (a resumed run: from step 0 of the directory).
   virtual void finish(const std::vector<StepInfo>& /*metrics*/) {}
 };

@@ -311,6 +311,63 @@ TEST_CASE("run_flow: observers see start, each snapshot, finish; the core draws 
   fs::remove_all(test::tmp_path("rundir_observer_plots"));
 }
 
+namespace {
+
+// Keeps the weights each snapshot came with.
+struct WeightRecorder final : RunObserver {
+  std::vector<std::vector<double>> weights;
+  std::vector<bool> had;
+  void weighted_snapshot(const StepInfo&, const HostMatrix<double>& x,
+                         const std::vector<double>* w) override {
+    had.push_back(w != nullptr);
+    if (w) {
+      CHECK(index_t(w->size()) == x.rows);
+      weights.push_back(*w);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("run_flow: observers get the weights of weighted particles, none for equal weights") {
+  FlowConfig cfg;
+  cfg.scheme = SchemeKind::ift;
+  cfg.functional = FunctionalKind::mmd;
+  cfg.kernel = KernelKind::gaussian;
+  cfg.gamma = 0.05;
+  cfg.tau = 1.0;
+  cfg.steps = 6;
+  cfg.every = 3;
+  cfg.initial.kind = MeasureKind::gaussian;
+  cfg.initial.points = {{5, 5}};
+  cfg.initial.radius = 1;
+  cfg.initial.n = 30;
+  cfg.target.kind = MeasureKind::gaussian;
+  cfg.target.n = 20;
+  cfg.progress = false;
+  RunOptions opt;
+  opt.threads = 1;
+  opt.progress = false;
+  opt.out_dir = test::tmp_path("rundir_weighted_observer");
+  fs::remove_all(opt.out_dir);
+  auto rec = std::make_shared<WeightRecorder>();
+  opt.observers.push_back(rec);
+  run_flow(cfg, opt);
+  REQUIRE(rec->weights.size() == 3);  // steps 0, 3, 6
+  const RunDirectory run(opt.out_dir);
+  for (std::size_t k = 0; k < 3; ++k) CHECK(rec->weights[k] == run.read_weights(index_t(3 * k)));
+  CHECK(rec->weights.front() == std::vector<double>(30, 1.0 / 30));
+  CHECK(rec->weights.back() != rec->weights.front());  // the pgd steps moved them
+
+  auto plain = std::make_shared<WeightRecorder>();
+  opt.observers = {plain};
+  const FlowConfig particle = small_flow();
+  opt.out_dir.clear();
+  run_flow(particle, opt);
+  CHECK(plain->had == std::vector<bool>{false, false, false});
+  fs::remove_all(test::tmp_path("rundir_weighted_observer"));
+}
+
 TEST_CASE("nwgf run --resume: a damaged metrics.csv is exit 2 naming it") {
   const std::string cfg = std::string(NWGF_SOURCE_DIR) + "/tests/bad_inputs/base.toml";
   const std::string out = test::tmp_path("rundir_resume_bad_metrics");

@@ -27,6 +27,11 @@ class RunPlots final : public RunObserver {
   }
 
   void snapshot(const StepInfo& s, const HostMatrix<double>& x) override {
+    weighted_snapshot(s, x, nullptr);
+  }
+  // Weighted particles (ift) as in the IFT paper's Fig. 4/5 where the picture is a scatter.
+  void weighted_snapshot(const StepInfo& s, const HostMatrix<double>& x,
+                         const std::vector<double>* w) override {
     if (!on_ || !cfg_->plots) return;
     RenderOptions ro;
     ro.scatter.size = int(cfg_->plot_size);
@@ -35,8 +40,12 @@ class RunPlots final : public RunObserver {
                   (long long)s.step, s.time);
     ro.scatter.title = ro.tiles.title = title;
     apply_frame(ro.scatter, s.time);
+    const bool weighted = w && index_t(w->size()) == x.rows &&
+                          resolve_style(ro, x.rows, x.cols) == RenderStyle::scatter;
     write_png(dir_->path("plots/" + RunDirectory::step_name(s.step) + ".png"),
-              render_points(x.data.data(), x.rows, x.cols, ro));
+              weighted ? render_weighted_scatter(x.data.data(), w->data(), x.rows, x.cols,
+                                                 ro.scatter)
+                       : render_points(x.data.data(), x.rows, x.cols, ro));
   }
 
   void finish(const std::vector<StepInfo>& metrics) override {
