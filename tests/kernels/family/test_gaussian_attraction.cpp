@@ -93,7 +93,8 @@ TEST_CASE("GaussianAttraction sums on the CUDA kernels' shapes (register and chu
       const Reference want = reference_sums(GaussianAttraction::reference(1.0), pb, weights, false);
       check_sums<GaussianAttraction, double>(pb, want, 1.0, weights, false, {1e-12, 0, 1e-12},
                               {1e-11, 0, 1e-10});
-      if (s.d != 5) {
+      // d = 784: |z|^2 is about 500 and exp(-500) underflows in float (no width to widen).
+      if (s.d == 2) {
         check_sums<GaussianAttraction, float>(pb, want, 1.0, weights, false, {1e-4, 0, 1e-4}, {2e-4, 0, 2e-3});
       }
     }

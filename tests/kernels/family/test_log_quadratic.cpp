@@ -72,7 +72,8 @@ TEST_CASE("LogQuadratic pair functor: value and gradient factor against long dou
 }
 
 TEST_CASE("LogQuadratic sums match a naive long-double loop on every layout") {
-  // One coincident pair (left out by every rule: W(0) and f(0) are its contributions).
+  // One coincident pair (left out by every rule: W(0) and f(0) are its contributions). float
+  // gradients: 1e-3, the factor 1 - 1/|z|^2 amplifies the rounding of z near close pairs.
   for (index_t d : {1, 2, 3, 5, 20}) {
     for (bool weights : {false, true}) {
       const Problem pb = make_problem(70, 53, d, unsigned(d * 7 + 1), 1);
@@ -80,7 +81,7 @@ TEST_CASE("LogQuadratic sums match a naive long-double loop on every layout") {
         const Reference want = reference_sums(LogQuadratic::reference(1.0), pb, weights, self);
         check_sums<LogQuadratic, double>(pb, want, 1.0, weights, self, {1e-12, 0, 1e-12},
                                 {1e-11, 0, 1e-10});
-        check_sums<LogQuadratic, float>(pb, want, 1.0, weights, self, {1e-4, 0, 1e-4}, {2e-4, 0, 2e-3});
+        check_sums<LogQuadratic, float>(pb, want, 1.0, weights, self, {1e-4, 0, 1e-3}, {2e-4, 0, 2e-3});
       }
     }
   }
