@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "tests/cli/test_experiments.hpp"
 
@@ -20,6 +21,12 @@ TEST_CASE("experiment aggregation_quartic_particle_quick") {
   // Measured: 0.5773502 after 200 steps of tau = 0.1 (7 s wall on 2 loaded cores).
   CHECK(std::fabs(radius.back() - want) < 1e-3);
   CHECK(std::fabs(radius.front() - want) > 0.05);  // N(0, 0.25 I): E|X| = 0.627
-  // F (negative here) never rises: a gradient flow with a small step.
-  for (std::size_t k = 1; k < f.size(); ++k) CHECK(f[k] <= f[k - 1] + 1e-12 * std::fabs(f[k - 1]));
+  // F (negative at the end) never rises over the evaluated rows (eval.every = 20; the other
+  // rows are empty): a gradient flow with a small step.
+  std::vector<double> fe;
+  for (double v : f) {
+    if (!std::isnan(v)) fe.push_back(v);
+  }
+  CHECK(fe.size() >= 10);
+  for (std::size_t k = 1; k < fe.size(); ++k) CHECK(fe[k] <= fe[k - 1] + 1e-12 * std::fabs(fe[k - 1]));
 }
