@@ -18,6 +18,7 @@
 
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/gaussian_attraction.hpp"
 #include "nwgf/kernels/pairwise_rows.hpp"
 #include "nwgf/kernels/reduce.hpp"
 
@@ -175,10 +176,14 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
   PassResult res;
   res.value = 2.0 * sum_in_order(value_part, nt);  // each unordered pair stands for two
   // The diagonal pairs (z = 0): sum_i a_i^2 k(0), for the families with k(0) != 0.
-  if (p.family == PairFamily::gaussian) {
+  // (Riesz, quartic_quadratic and log_quadratic have k(0) = 0.)
+  if (p.family == PairFamily::gaussian || p.family == PairFamily::gaussian_attraction) {
     double diag = 0;
     for (index_t i = 0; i < n; ++i) diag += p.a ? double(p.a[i]) * double(p.a[i]) : 1.0;
-    res.value += double(GaussianPair<T>::make(p.param).value(T(0))) * diag;
+    const T k0 = p.family == PairFamily::gaussian
+                     ? GaussianPair<T>::make(p.param).value(T(0))
+                     : GaussianAttractionPair<T>::make(p.param).value(T(0));
+    res.value += double(k0) * diag;
   }
   if (grad && p.g.data) {
 #pragma omp parallel for num_threads(nt) schedule(static)

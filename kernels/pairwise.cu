@@ -9,6 +9,9 @@
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
 #include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/gaussian_attraction.hpp"
+#include "nwgf/kernels/family/log_quadratic.hpp"
+#include "nwgf/kernels/family/quartic_quadratic.hpp"
 #include "nwgf/kernels/family/pair.hpp"
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/kernels/pairwise.hpp"
@@ -277,6 +280,12 @@ void launch_family(const Context& ctx, const RowPassArgs<T>& p, double* partials
                    unsigned long long* count) {
   if (p.family == PairFamily::gaussian) {
     launch<T, P>(ctx, p, GaussianPair<T>::make(p.param), partials, count);
+  } else if (p.family == PairFamily::quartic_quadratic) {
+    launch<T, P>(ctx, p, QuarticQuadraticPair<T>::make(p.param), partials, count);
+  } else if (p.family == PairFamily::log_quadratic) {
+    launch<T, P>(ctx, p, LogQuadraticPair<T>::make(p.param), partials, count);
+  } else if (p.family == PairFamily::gaussian_attraction) {
+    launch<T, P>(ctx, p, GaussianAttractionPair<T>::make(p.param), partials, count);
   } else if (p.param == 1.0) {
     launch<T, P>(ctx, p, RieszPair<T, true>::make(p.param), partials, count);
   } else {

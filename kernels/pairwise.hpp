@@ -24,7 +24,9 @@
 namespace nwgf {
 
 // The kernel families the sums are compiled for; each has a header in kernels/family/.
-enum class PairFamily { riesz, gaussian };
+// The interaction kernels W (quartic_quadratic, log_quadratic, gaussian_attraction) have no
+// parameter; their sums are pair_energy / pair_gradient below.
+enum class PairFamily { riesz, gaussian, quartic_quadratic, log_quadratic, gaussian_attraction };
 
 // Device scratch of the CUDA path (per-block partial sums, the coincident-pair count). Keep one
 // alive across calls to make a training step allocation-free; the CPU path needs none. Calls
@@ -75,6 +77,17 @@ template <class T>
 void gaussian_gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                        const T* b, double sigma, T scale, PointsView<T> grad, bool accumulate,
                        PairwiseWorkspace* ws = nullptr);
+
+// The energy and gradient sums of any family (param: r, sigma, ignored for the interaction
+// kernels): out <- sum_ij a_i b_j k(x_i, y_j), grad_i (+)= scale * d/dx_i of it.
+template <class T>
+void pair_energy(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
+                 const T* a, ConstPointsView<T> y, const T* b, double* out,
+                 PairwiseWorkspace* ws = nullptr);
+template <class T>
+void pair_gradient(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
+                   const T* a, ConstPointsView<T> y, const T* b, T scale, PointsView<T> grad,
+                   bool accumulate, PairwiseWorkspace* ws = nullptr);
 
 // Row sums of any family (the witness function of a weighted measure at the points x_i):
 //   values_i (+)= scale * a_i * sum_j b_j k(x_i, y_j),  values: (N) on ctx's device,

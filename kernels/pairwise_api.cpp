@@ -25,6 +25,8 @@ void check_param(PairFamily family, double param) {
     if (!(param > 0.0 && std::isfinite(param))) {
       throw_bad_input("Gaussian kernel width sigma = " + std::to_string(param) + " is not > 0");
     }
+  } else if (family != PairFamily::riesz) {
+    return;  // the interaction kernels have no parameter
   } else if (!(param > 0.0 && param < 2.0)) {
     throw_bad_input("Riesz exponent r = " + std::to_string(param) + " is outside (0, 2)");
   }
@@ -251,6 +253,11 @@ double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, doub
   template void gaussian_gradient<T>(const Context&, ConstPointsView<T>, const T*,               \
                                      ConstPointsView<T>, const T*, double, T, PointsView<T>,     \
                                      bool, PairwiseWorkspace*);                                  \
+  template void pair_energy<T>(const Context&, PairFamily, double, ConstPointsView<T>, const T*,  \
+                               ConstPointsView<T>, const T*, double*, PairwiseWorkspace*);      \
+  template void pair_gradient<T>(const Context&, PairFamily, double, ConstPointsView<T>,         \
+                                 const T*, ConstPointsView<T>, const T*, T, PointsView<T>, bool, \
+                                 PairwiseWorkspace*);                                            \
   template void pair_row_sums<T>(const Context&, PairFamily, double, ConstPointsView<T>, const T*, \
                                  ConstPointsView<T>, const T*, T, T*, bool, PairwiseWorkspace*); \
   template double riesz_energy_value<T>(const Context&, ConstPointsView<T>, const T*,            \

@@ -36,6 +36,9 @@
 #include <hwy/highway.h>
 
 #include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/gaussian_attraction.hpp"
+#include "nwgf/kernels/family/log_quadratic.hpp"
+#include "nwgf/kernels/family/quartic_quadratic.hpp"
 #include "nwgf/kernels/family/pair.hpp"
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/kernels/simd/pair_math-inl.h"
@@ -425,7 +428,13 @@ void rows_family(const RowBlock<T>& blk) {
 
 template <class T>
 void rows(const RowBlock<T>& blk) {
-  if (blk.family == PairFamily::gaussian) return rows_family<GaussianSimd>(blk);
+  switch (blk.family) {
+    case PairFamily::gaussian: return rows_family<GaussianSimd>(blk);
+    case PairFamily::quartic_quadratic: return rows_family<QuarticQuadraticSimd>(blk);
+    case PairFamily::log_quadratic: return rows_family<LogQuadraticSimd>(blk);
+    case PairFamily::gaussian_attraction: return rows_family<GaussianAttractionSimd>(blk);
+    case PairFamily::riesz: break;
+  }
   switch (blk.power) {
     case RieszPower::one: return rows_family<RieszSimd<RieszPower::one>>(blk);
     case RieszPower::half: return rows_family<RieszSimd<RieszPower::half>>(blk);

@@ -15,8 +15,10 @@ enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy 
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
-// [functional] kernel: K(x, y) = -|x - y|^r (riesz) or exp(-gamma |x - y|^2) (gaussian).
-enum class KernelKind { riesz, gaussian };
+// [functional] kernel: K(x, y) = -|x - y|^r (riesz) or exp(-gamma |x - y|^2) (gaussian); the
+// interaction kernels W of kind = "interaction", F = 1/2 ∫∫ W(x - y) dmu dmu (kernels/family/):
+// |z|^4/4 - |z|^2/2, |z|^2/2 - ln|z|, -exp(-|z|^2)/pi.
+enum class KernelKind { riesz, gaussian, quartic_quadratic, log_quadratic, gaussian_attraction };
 // [ift]: the IFT scheme's choices (schemes/ift/ift_scheme.hpp).
 enum class PositionStep { weighted, unweighted };
 enum class WeightStep { pgd, qp, kl, none };
@@ -49,8 +51,12 @@ struct EnumWords<SchemeKind> {
 };
 template <>
 struct EnumWords<KernelKind> {
-  static constexpr EnumWord<KernelKind> words[] = {{KernelKind::riesz, "riesz"},
-                                                   {KernelKind::gaussian, "gaussian"}};
+  static constexpr EnumWord<KernelKind> words[] = {
+      {KernelKind::riesz, "riesz"},
+      {KernelKind::gaussian, "gaussian"},
+      {KernelKind::quartic_quadratic, "quartic_quadratic"},
+      {KernelKind::log_quadratic, "log_quadratic"},
+      {KernelKind::gaussian_attraction, "gaussian_attraction"}};
 };
 template <>
 struct EnumWords<PositionStep> {

@@ -67,7 +67,11 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                     "sliced: projections per evaluation", at_least(1)));
   f.push_back(omit_default(field("functional", "kernel", &C::kernel,
                                  "the kernel of mmd: riesz K = -|x - y|^r, or gaussian K = "
-                                 "exp(-gamma |x - y|^2) (particle and ift schemes)")));
+                                 "exp(-gamma |x - y|^2) (particle and ift schemes); of "
+                                 "interaction (particle scheme, F = 1/2 ∫∫ W(x - y)): "
+                                 "quartic_quadratic W = |z|^4/4 - |z|^2/2, log_quadratic "
+                                 "W = |z|^2/2 - ln|z|, gaussian_attraction W = "
+                                 "-exp(-|z|^2)/pi")));
   f.push_back(omit_default(field("functional", "gamma", &C::gamma,
                                  "gaussian: K(x, y) = exp(-gamma |x - y|^2), gamma > 0",
                                  positive())));

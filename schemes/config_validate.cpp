@@ -1,6 +1,7 @@
 // Validation of a flow config: the schema's per-key checks, each measure, and the paper's
 // constraints (check_paper_constraints), all naming the offending key.
 #include <cmath>
+#include <string>
 
 #include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/error.hpp"
@@ -185,6 +186,19 @@ void check_kernel_and_ift(const FlowConfig& c) {
     }
     if (c.scheme != SchemeKind::particle && !ift) {
       bad("functional.kernel", "gaussian runs with flow.scheme = \"particle\" or \"ift\"");
+    }
+  }
+  if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
+    if (c.functional != FunctionalKind::interaction) {
+      bad("functional.kernel", std::string(to_text(c.kernel)) +
+                                   " is a kernel of functional.kind = \"interaction\"");
+    }
+    if (c.scheme != SchemeKind::particle) {
+      bad("functional.kernel", std::string(to_text(c.kernel)) +
+                                   " runs with flow.scheme = \"particle\" only");
+    }
+    if (c.estimator != Estimator::exact) {
+      bad("functional.kernel", std::string(to_text(c.kernel)) + " needs the exact estimator");
     }
   }
   if (ift) {

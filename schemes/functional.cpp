@@ -7,6 +7,7 @@
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/schemes/functional_gaussian.hpp"
+#include "nwgf/schemes/functional_interaction.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
@@ -299,6 +300,13 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const Functio
     if (t.x.rows < 1) throw_bad_input("target: the target measure has no points");
   }
   if (spec.kernel == KernelKind::gaussian) return make_gaussian_mmd<T>(ctx, spec.gamma, d, targets);
+  if (spec.kernel != KernelKind::riesz) {
+    if (spec.kind != FunctionalKind::interaction || spec.estimator != Estimator::exact) {
+      throw_bad_input("functional.kernel: an interaction kernel W needs kind = \"interaction\" "
+                      "and the exact estimator");
+    }
+    return make_kernel_interaction<T>(ctx, spec.kernel);
+  }
   return std::make_unique<RieszFunctional<T>>(ctx, spec, d, max_rows, targets);
 }
 

@@ -16,6 +16,7 @@
 #include "nwgf/schemes/flow.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/aggregation_metrics.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
@@ -254,6 +255,7 @@ class Runner {
   void evaluate(StepInfo& s, index_t n) {
     if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
     if (porous_) evaluate_porous(*porous_, cfg_.initial.t0, s, to_host(ctx_, x_));
+    if (has_aggregation_metrics(cfg_)) evaluate_aggregation(cfg_, s, to_host(ctx_, x_));
     if (!reference_->active()) return;
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
   }

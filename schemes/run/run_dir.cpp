@@ -41,7 +41,10 @@ const OptionalColumn optional_columns[] = {
     {"symkl_exact", &StepInfo::symkl_exact},
     {"w1_radial", &StepInfo::w1_radial},
     {"second_moment", &StepInfo::second_moment},
-    {"second_moment_exact", &StepInfo::second_moment_exact}};
+    {"second_moment_exact", &StepInfo::second_moment_exact},
+    // The aggregation flows' steady states.
+    {"ring_radius", &StepInfo::ring_radius},
+    {"w1_semicircle", &StepInfo::w1_semicircle}};
 
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;

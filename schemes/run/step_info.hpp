@@ -36,6 +36,11 @@ struct StepInfo {
   double w1_radial = none;
   double second_moment = none;
   double second_moment_exact = none;
+  // Aggregation (functional.kernel = quartic_quadratic / log_quadratic, 1-D;
+  // schemes/run/aggregation_metrics.hpp): mean distance to the mean (the ring's radius), and W1
+  // to the semicircle law.
+  double ring_radius = none;
+  double w1_semicircle = none;
 };
 
 }  // namespace nwgf

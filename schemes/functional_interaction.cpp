@@ -1,0 +1,66 @@
+#include "nwgf/schemes/functional_interaction.hpp"
+
+#include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+
+namespace nwgf {
+namespace {
+
+PairFamily family_of(KernelKind kernel) {
+  switch (kernel) {
+    case KernelKind::quartic_quadratic: return PairFamily::quartic_quadratic;
+    case KernelKind::log_quadratic: return PairFamily::log_quadratic;
+    case KernelKind::gaussian_attraction: return PairFamily::gaussian_attraction;
+    case KernelKind::riesz:
+    case KernelKind::gaussian: break;
+  }
+  throw_bad_input("functional.kernel: not an interaction kernel W");
+}
+
+template <class T>
+class KernelInteraction final : public Functional<T> {
+ public:
+  KernelInteraction(const Context& ctx, KernelKind kernel)
+      : family_(family_of(kernel)), scalar_(ctx, 1) {}
+
+  double batch_value(const Context&, ConstPointsView<T>, T, PointsView<T>) override {
+    throw_bad_input("functional.kernel: this kernel runs with flow.scheme = \"particle\" only");
+  }
+  double batch_directional(const Context&, ConstPointsView<T>, ConstPointsView<T>, T,
+                           PointsView<T>) override {
+    throw_bad_input("functional.kernel: this kernel runs with flow.scheme = \"particle\" only");
+  }
+
+  double value(const Context& ctx, ConstPointsView<T> x) override {
+    const double n = double(x.rows);
+    pair_energy<T>(ctx, family_, 1.0, x, nullptr, x, nullptr, scalar_.data(), &ws_);
+    double v = 0;
+    copy_to_host(ctx, &v, scalar_);
+    return 0.5 * v / (n * n);
+  }
+
+  void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
+                         PointsView<T> grad) override {
+    pair_gradient<T>(ctx, family_, 1.0, x, nullptr, x, nullptr, T(scale / double(x.rows)), grad,
+                     false, &ws_);
+  }
+
+ private:
+  PairFamily family_;
+  Buffer<double> scalar_;
+  PairwiseWorkspace ws_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel) {
+  return std::make_unique<KernelInteraction<T>>(ctx, kernel);
+}
+
+template std::unique_ptr<Functional<float>> make_kernel_interaction<float>(const Context&,
+                                                                           KernelKind);
+template std::unique_ptr<Functional<double>> make_kernel_interaction<double>(const Context&,
+                                                                             KernelKind);
+
+}  // namespace nwgf

@@ -1,0 +1,18 @@
+#pragma once
+// The interaction energy of a kernel W other than the Riesz one (functional.kernel =
+// quartic_quadratic | log_quadratic | gaussian_attraction, kernels/family/), for the particle
+// scheme, with the convention F(mu) = 1/2 ∫∫ W(x - y) dmu(x) dmu(y) (README, "Interaction
+// kernels"):
+//   F(mu_N) = 1/(2 N^2) sum_ii' W(x_i - x_i')          (V-statistic; log_quadratic: i != i')
+//   N grad_{x_i} F_N = 1/N sum_i' grad W(x_i - x_i')
+// The batch estimates of the neural schemes are refused (config validation).
+#include <memory>
+
+#include "nwgf/schemes/functional.hpp"
+
+namespace nwgf {
+
+template <class T>
+std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel);
+
+}  // namespace nwgf
