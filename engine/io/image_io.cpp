@@ -112,6 +112,20 @@ std::string without_empty_idat(const std::string& b) {
   return out;
 }
 
+// Whether every chunk up to IEND lies inside the file. stb_image grows its IDAT buffer to a
+// chunk's declared length (up to 1 GiB, doubled) before it reads the chunk, so a short file
+// claiming a long chunk would allocate gigabytes (found by fuzz_image).
+bool png_chunks_inside(const std::string& b) {
+  const auto* u = reinterpret_cast<const stbi_uc*>(b.data());
+  for (std::size_t i = 8; i + 8 <= b.size();) {
+    const std::size_t length = be32(u + i);
+    if (length > b.size() - i - 8) return false;
+    if (b.compare(i + 4, 4, "IEND") == 0) return true;
+    i += 12 + length;
+  }
+  return true;
+}
+
 // (height, width) pixels of `channels` (2: gray + alpha, 4: RGBA) samples in [0, max] into
 // intensities: Rec. 601 luma, composited over white.
 template <class Sample>
@@ -147,13 +161,17 @@ GrayImage decode_gray_image(const std::string& bytes, const std::string& name) {
     throw_bad_input(name + ": not a readable image (corrupt PNM: a header number of more than 9 " +
                     "digits)");
   }
-    // The header's size is checked before anything is decoded. stb_image refuses large PNGs
+  // The header's size is checked before anything is decoded. stb_image refuses large PNGs
   // itself but reports only "unknown image type"; their IHDR names the size.
   if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 &&
       bytes.compare(12, 4, "IHDR") == 0) {
     check_size(name, be32(data + 16), be32(data + 20));
   }
   if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+    if (!png_chunks_inside(bytes)) {
+      throw_bad_input(name + ": not a readable image (corrupt PNG: a chunk longer than the rest " +
+                      "of the file)");
+    }
     const std::string cleaned = without_empty_idat(bytes);
     if (!cleaned.empty()) return decode_gray_image(cleaned, name);
   }
