@@ -24,6 +24,8 @@
 // from Philox; the reverse pass multiplies dL/dh_l by the same m_l / (1 - p). Element (i, j) of
 // h_l is element offset + sum_{l' < l} max_batch w_l' + i w_l + j (dropout layers l' only) of the
 // draw's stream, so a draw repeats bit for bit on every backend. p = 0 or no draw: no dropout.
+// The draw is a kernel argument (not on the device like Adam's step counter): a captured CUDA
+// graph of a training forward would replay the same masks.
 //
 // Every buffer is preallocated for max_batch, so forward/backward allocate nothing and, on CUDA,
 // synchronise nothing (a scheme can capture its iteration in a CUDA graph).
