@@ -10,6 +10,7 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/dropout.hpp"
 #include "nwgf/nn/mlp_cuda.hpp"
 #include "nwgf/nn/mlp_math.hpp"
 
@@ -127,6 +128,22 @@ void bias_grad(const Context& ctx, const T* dh, const T* h, T* g, index_t rows, 
   cpu_bias_grad(ctx.threads(), dh, h, g, rows, cols, partial, db, accumulate);
 }
 
+// The mask of h_l (l >= 2) in draw: its elements follow those of h_2..h_{l-1} (max_batch rows
+// each), so the address does not depend on the batch.
+template <class T>
+detail::DropoutLayer<T> dropout_layer(const DropoutDraw& draw, double p,
+                                      const std::vector<index_t>& widths, index_t max_batch,
+                                      index_t l) {
+  detail::DropoutLayer<T> d;
+  d.seed = draw.seed;
+  d.stream = draw.stream;
+  d.offset = draw.offset;
+  for (index_t k = 2; k < l; ++k) d.offset += std::uint64_t(max_batch * widths[std::size_t(k)]);
+  d.threshold = detail::dropout_threshold(p);
+  d.scale = T(1.0 / (1.0 - p));
+  return d;
+}
+
 void check_view(const char* what, index_t rows, index_t cols, index_t ld, Device dev,
                 index_t want_rows, index_t want_cols, Device want_dev) {
   if (rows != want_rows || cols != want_cols || ld != cols || dev != want_dev) {
@@ -147,6 +164,8 @@ Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch,
   for (index_t w : widths_)
     if (w < 1) throw_bad_input("Mlp: layer width " + std::to_string(w) + " must be positive");
   if (max_batch_ < 1) throw_bad_input("Mlp: max_batch must be positive");
+  if (!(options_.dropout >= 0 && options_.dropout < 1))
+    throw_bad_input("Mlp: dropout " + std::to_string(options_.dropout) + " must lie in [0, 1)");
   if (options_.residual && widths_.front() != widths_.back())
     throw_bad_input("Mlp: a residual network needs equal input and output widths");
   const index_t L = num_layers();
@@ -183,6 +202,13 @@ Mlp<T>::Mlp(const Context& ctx, std::vector<index_t> widths, index_t max_batch,
 }
 
 template <class T>
+std::uint64_t Mlp<T>::dropout_elements() const {
+  if (!(options_.dropout > 0)) return 0;
+  return dropout_layer<T>(DropoutDraw{}, options_.dropout, widths_, max_batch_, num_layers())
+      .offset;
+}
+
+template <class T>
 void Mlp<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream) {
   // Consecutive stream offsets per layer: W_l then b_l, like PyTorch's per-tensor uniform_.
   for (index_t l = 0; l < num_layers(); ++l) {
@@ -199,7 +225,8 @@ void Mlp<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream) 
 }
 
 template <class T>
-void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out) {
+void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out,
+                     const DropoutDraw* train) {
   const index_t B = in.rows, L = num_layers();
   if (B < 1 || B > max_batch_)
     throw_runtime("Mlp::forward: batch " + std::to_string(B) + " outside [1, max_batch " +
@@ -207,6 +234,8 @@ void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> ou
   check_view("forward input", in.rows, in.cols, in.ld, in.device, B, widths_[0], ctx.device());
   check_view("forward output", out.rows, out.cols, out.ld, out.device, B, widths_[L], ctx.device());
   batch_ = B;
+  dropped_ = train && options_.dropout > 0;
+  if (dropped_) draw_ = *train;
   detail::copy_bytes(ctx, input_.data(), ctx.device(), in.data, ctx.device(),
                      sizeof(T) * std::size_t(B * widths_[0]));
   const T* h = input_.data();
@@ -226,12 +255,16 @@ void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> ou
     if (!last && act == Activation::prelu) {
       bias_prelu<T>(ctx, z, params_.data() + bias_offset(l), params_.data() + slope_offset(l + 1),
                     acts_[l].data(), B, n);
-      h = acts_[l].data();
-      continue;
+    } else {
+      bias_activation<T>(ctx, z, params_.data() + bias_offset(l), B, n,
+                         !last && act == Activation::relu);
     }
-    bias_activation<T>(ctx, z, params_.data() + bias_offset(l), B, n,
-                       !last && act == Activation::relu);
-    h = z;
+    if (dropped_ && l >= 1 && !last) {  // h_{l+1} <- h_{l+1} ⊙ m_{l+1} / (1 - p)
+      detail::apply_dropout(ctx,
+                            dropout_layer<T>(draw_, options_.dropout, widths_, max_batch_, l + 1),
+                            acts_[l].data(), B * n);
+    }
+    h = last ? z : acts_[l].data();
   }
 }
 
@@ -269,6 +302,10 @@ void Mlp<T>::backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T>
     }
     T* next = scratch_[l % 2].data();
     gemm<T>(ctx, Op::N, Op::N, B, k, n, T(1), g, n, W, k, T(0), next, k);  // (B, k) = g W
+    if (dropped_ && l >= 2) {  // dL/dh_l ⊙ m_l / (1 - p)
+      detail::apply_dropout(ctx, dropout_layer<T>(draw_, options_.dropout, widths_, max_batch_, l),
+                            next, B * k);
+    }
     T* db = grads_.data() + bias_offset(l - 1);
     switch (options_.activation) {
       case Activation::relu:  // g_l = (g W) ⊙ 1[h_l > 0], db_{l-1} = 1^T g_l

@@ -118,6 +118,7 @@ struct FlowConfig {
   index_t latent_dim = 0;  // 0: d
   Activation activation = Activation::relu;  // hidden layers of the network
   bool residual = true;                      // variational: T(x) = x + net(x)
+  double dropout = 0;  // variational: p of the map's dropout (training only; 0: none)
 
   // [critic] the variational scheme's critic h
   std::vector<index_t> critic_hidden = {64};

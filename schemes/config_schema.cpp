@@ -125,6 +125,13 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                                 "linear: an affine network)")));
   f.push_back(variational(field("network", "residual", &C::residual,
                                 "variational: the map is T(x) = x + net(x)")));
+  f.push_back(omit_default(variational(field(
+      "network", "dropout", &C::dropout,
+      "variational: dropout probability p after each hidden Linear(w, w) of the map T (not the "
+      "first layer; training passes only, Philox masks; 0: none), 0 <= p < 1",
+      Check<double>([](const std::string& k, double v) {
+        if (!(v >= 0 && v < 1)) bad(k, "must lie in [0, 1)");
+      })))));
   const auto widths = Check<std::vector<index_t>>([](const std::string& k,
                                                      const std::vector<index_t>& v) {
     if (v.empty()) bad(k, "needs at least one hidden layer");

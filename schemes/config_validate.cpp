@@ -236,6 +236,13 @@ void check_variational(const FlowConfig& c) {
   if (variational && !density) {
     bad("functional.kind", "the variational scheme takes kind = \"kl\" or \"entropy\"");
   }
+  if (c.dropout > 0 && !variational) {
+    bad("network.dropout", "dropout is implemented for the variational scheme's map T only");
+  }
+  if (c.dropout > 0 && c.hidden.size() < 2) {
+    bad("network.dropout", "needs at least two hidden layers (dropout follows each hidden "
+                           "Linear(w, w), not the first layer)");
+  }
   if (variational && atoms(c.initial.kind)) {
     bad("initial.kind", "the variational scheme needs an initial measure with a density (KL and "
                         "the entropy are infinite at atoms; the moment fit of Gamma degenerates)");

@@ -71,7 +71,7 @@ std::unique_ptr<Scheme<T>> make_scheme(const Context& ctx, const FlowConfig& cfg
 // Philox stream of a purpose at a step: (purpose << 48) | step.
 enum class RandomPurpose : std::uint64_t {
   initial = 1, target = 2, network = 3, batch = 4, latent = 5, sliced = 6, push = 7,
-  rescale_batch = 8, rescale_latent = 9, reference = 10, noise = 11
+  rescale_batch = 8, rescale_latent = 9, reference = 10, noise = 11, dropout = 12
 };
 inline std::uint64_t random_stream(RandomPurpose p, std::uint64_t step) {
   return (std::uint64_t(p) << 48) | step;

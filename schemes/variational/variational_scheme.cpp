@@ -42,9 +42,9 @@ class VariationalScheme final : public Scheme<T> {
         inner_(cfg.inner),
         lr_(cfg.lr),
         map_(ctx, widths(d, cfg.hidden, d), chunk_,
-             MlpOptions{cfg.activation, cfg.residual, 0.25}),
+             MlpOptions{cfg.activation, cfg.residual, 0.25, cfg.dropout}),
         critic_(ctx, widths(d, cfg.critic_hidden, 1), chunk_,
-                MlpOptions{cfg.critic_activation, false, 0.25}),
+                MlpOptions{cfg.critic_activation, false, 0.25, 0.0}),
         map_adam_(ctx, map_.num_params()),
         critic_adam_(ctx, critic_.num_params()),
         y_(ctx, m_ * d),
@@ -108,8 +108,11 @@ class VariationalScheme final : public Scheme<T> {
     sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
                  hin_.data() + M * d_);
     T* ty = hin_.data();
+    // The map's training forward: dropout masks of step n, iteration it (none when p = 0).
+    const DropoutDraw draw{seed_, random_stream(RandomPurpose::dropout, std::uint64_t(n)),
+                           std::uint64_t(it) * map_.dropout_elements()};
     map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
-                 PointsView<T>(ty, M, d_, hin_.device()));
+                 PointsView<T>(ty, M, d_, hin_.device()), &draw);
     // J_2 ascent steps of the critic on [T(Y); Z].
     for (index_t j = 0; j < inner_; ++j) {
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), 2 * M, d_, hin_.device()),
