@@ -128,6 +128,9 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
 // own first row on; each thread sums both sides of its pairs into a gradient buffer of its own
 // (n, d), and the buffers are added in thread order. Blocks go to threads in a snake order
 // (0, 1, .., t-1, t-1, .., 0, ...) that evens out the triangle's rows.
+// Row sums (energy with p.values; any a, b the weights of the points as columns) the same way:
+// pair (i, j) adds b_j k to row i and b_i k to row j in per-thread buffers (n), and the diagonal
+// b_i k(0) is added at the end.
 template <class T>
 PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
   const index_t n = p.x.rows, d = p.x.cols;
@@ -135,8 +138,12 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
   const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
   const int nt = int(std::clamp<index_t>(threads, 1, std::min<index_t>(kMaxThreads, blocks)));
   const bool grad = pass == PairwisePass::gradient;
+  const bool row_sums = pass == PairwisePass::energy && p.values != nullptr;
+  // The points' weights as columns, for the columns' side of each pair.
+  const T* col_weight = row_sums ? p.b : p.a;
   double value_part[kMaxThreads] = {};
   std::vector<std::vector<double>> g_part(grad ? std::size_t(nt) : 0);
+  std::vector<std::vector<double>> v_part(row_sums ? std::size_t(nt) : 0);
   RowBlock<T> base = row_block_for(pass, p);
   base.symmetric = true;
 #pragma omp parallel num_threads(nt)
@@ -146,6 +153,8 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
     sc.reserve(jb, d, false);
     std::vector<double>* gt = grad ? &g_part[std::size_t(t)] : nullptr;
     if (gt) gt->assign(std::size_t(n * d), 0.0);
+    std::vector<double>* vt = row_sums ? &v_part[std::size_t(t)] : nullptr;
+    if (vt) vt->assign(std::size_t(n), 0.0);
     double value = 0;
     RowBlock<T> blk = base;
     blk.work = sc.work.data();
@@ -155,9 +164,9 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
       const index_t i0 = bi * kSelfRowBlock, i1 = std::min(n, i0 + kSelfRowBlock);
       double row_value[kSelfRowBlock] = {};
       blk.x = p.x.data + i0 * p.x.ld;
-      blk.a = p.a ? p.a + i0 : nullptr;
+      blk.a = col_weight ? col_weight + i0 : nullptr;
       blk.rows = i1 - i0;
-      blk.value = row_value;
+      blk.value = vt ? vt->data() + i0 : row_value;
       blk.g = gt ? gt->data() + i0 * d : nullptr;
       for (index_t j0 = i0; j0 < n; j0 += jb) {
         blk.jn = std::min(jb, n - j0);
@@ -167,6 +176,7 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
         blk.ldy = jb;
         blk.b = p.b ? sc.bt.data() : nullptr;
         blk.g_columns = gt ? gt->data() + j0 * d : nullptr;
+        blk.value_columns = vt ? vt->data() + j0 : nullptr;
         pairwise_rows(blk);
       }
       for (index_t i = i0; i < i1; ++i) value += (p.a ? double(p.a[i]) : 1.0) * row_value[i - i0];
@@ -174,16 +184,32 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
     value_part[t] = value;
   }
   PassResult res;
-  res.value = 2.0 * sum_in_order(value_part, nt);  // each unordered pair stands for two
-  // The diagonal pairs (z = 0): sum_i a_i^2 k(0), for the families with k(0) != 0.
-  // (Riesz, quartic_quadratic and log_quadratic have k(0) = 0.)
+  // The diagonal pairs (z = 0) for the families with k(0) != 0 (Riesz, quartic_quadratic and
+  // log_quadratic have k(0) = 0).
+  double k0 = 0;
   if (p.family == PairFamily::gaussian || p.family == PairFamily::gaussian_attraction) {
+    k0 = double(p.family == PairFamily::gaussian ? GaussianPair<T>::make(p.param).value(T(0))
+                                                 : GaussianAttractionPair<T>::make(p.param).value(T(0)));
+  }
+  if (row_sums) {
+    std::vector<double> full(static_cast<std::size_t>(n));
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (index_t i = 0; i < n; ++i) {
+      double v = k0 * (p.b ? double(p.b[i]) : 1.0);
+      for (int t = 0; t < nt; ++t) v += v_part[std::size_t(t)][std::size_t(i)];
+      full[std::size_t(i)] = v;
+      const T inc = T(double(p.scale) * (p.a ? double(p.a[i]) : 1.0) * v);
+      p.values[i] = p.accumulate ? p.values[i] + inc : inc;
+    }
+    for (index_t i = 0; i < n; ++i) res.value += (p.a ? double(p.a[i]) : 1.0) * full[std::size_t(i)];
+    return res;
+  }
+  res.value = 2.0 * sum_in_order(value_part, nt);  // each unordered pair stands for two
+  // The diagonal: sum_i a_i^2 k(0).
+  if (k0 != 0) {
     double diag = 0;
     for (index_t i = 0; i < n; ++i) diag += p.a ? double(p.a[i]) * double(p.a[i]) : 1.0;
-    const T k0 = p.family == PairFamily::gaussian
-                     ? GaussianPair<T>::make(p.param).value(T(0))
-                     : GaussianAttractionPair<T>::make(p.param).value(T(0));
-    res.value += double(k0) * diag;
+    res.value += k0 * diag;
   }
   if (grad && p.g.data) {
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -202,12 +228,18 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
 
 template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
-  if (pass != PairwisePass::directional && p.x.data == p.y.data && p.x.ld == p.y.ld &&
-      p.x.rows == p.y.rows && p.a == p.b && p.x.cols <= 3 && !p.values) {
+  // Y = X and d <= 3: over unordered pairs (the energy's row sums with any weights; the sums
+  // and gradients with a = b).
+  const bool self = p.x.data == p.y.data && p.x.ld == p.y.ld && p.x.rows == p.y.rows &&
+                    p.x.cols <= 3;
+  if (self && ((pass == PairwisePass::energy && (p.values || p.a == p.b)) ||
+               (pass == PairwisePass::gradient && p.a == p.b))) {
     return cpu_self_pass(pass, p, threads);
   }
   const bool dir = pass == PairwisePass::directional;
   const bool write_g = pass != PairwisePass::energy && p.g.data != nullptr;
+  const bool write_values = p.values != nullptr &&
+                            (pass == PairwisePass::energy || pass == PairwisePass::value_gradient);
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
   const bool row_major = d >= kRowMajorD;
@@ -261,7 +293,7 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
         const double ai = p.a ? double(p.a[i]) : 1.0;
         value += ai * row_value[i - i0];
         if (write_g) write_gradient_row(p, i, sc.g.data() + (i - i0) * d);
-        if (p.values) {
+        if (write_values) {
           const T inc = T(double(p.scale) * ai * row_value[i - i0]);
           p.values[i] = p.accumulate ? p.values[i] + inc : inc;
         }

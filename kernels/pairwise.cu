@@ -98,6 +98,7 @@ __global__ void __launch_bounds__(kThreads)
         cnt += q.coincident ? 1 : 0;
         for (int k = 0; k < D; ++k) tg[k] += q.f * z[k] + q.fu * u[k];
       } else {
+        if constexpr (P == PairwisePass::value_gradient) tv += bj * kernel.value(s);
         const T f = bj * kernel.grad_factor(s);
         for (int k = 0; k < D; ++k) tg[k] += f * z[k];
       }
@@ -113,7 +114,7 @@ __global__ void __launch_bounds__(kThreads)
       gi[k] = p.accumulate ? gi[k] + inc : inc;
     }
   }
-  if (active && P == PairwisePass::energy && p.values) {
+  if (active && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
     const T inc = T(double(p.scale) * ai * value);
     p.values[i] = p.accumulate ? p.values[i] + inc : inc;
   }
@@ -148,7 +149,8 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ T ys[kTileJ][kTileK + 1];
   __shared__ T ws[dir ? kTileJ : 1][kTileK + 1];
   __shared__ T fs[kTileJ][kThreads];
-  __shared__ T qs[dir ? kTileJ : 1][kThreads];
+  // qs: the directional pass's q and fu; the value_gradient pass's b_j k per pair.
+  __shared__ T qs[dir || P == PairwisePass::value_gradient ? kTileJ : 1][kThreads];
   __shared__ double warp_part[kThreads / 32];
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   const index_t i = index_t(blockIdx.x) * kThreads + threadIdx.x;
@@ -162,6 +164,10 @@ __global__ void __launch_bounds__(kThreads)
   if (write_g && active && !p.accumulate) {
     for (index_t k = 0; k < d; ++k) gi[k] = T(0);
   }
+  // value_gradient keeps the row's running value in shared memory: in a register beside the
+  // gradient sweep's factors it makes ptxas spill.
+  __shared__ double vsum[P == PairwisePass::value_gradient ? kThreads : 1];
+  if constexpr (P == PairwisePass::value_gradient) vsum[threadIdx.x] = 0;
   double value = 0;
   unsigned long long cnt = 0;
   for (index_t j0 = 0; j0 < m; j0 += kTileJ) {
@@ -215,14 +221,25 @@ __global__ void __launch_bounds__(kThreads)
         qs[jj][threadIdx.x] = pq.fu;
         fs[jj][threadIdx.x] = pq.f;
       } else {
+        // value_gradient: the values go to qs and are summed after the loop (with tv
+        // accumulating in this loop ptxas spills).
+        if constexpr (P == PairwisePass::value_gradient) qs[jj][threadIdx.x] = bj * kernel.value(sj);
         fs[jj][threadIdx.x] = bj * kernel.grad_factor(sj);
       }
+    }
+    if constexpr (P == PairwisePass::value_gradient) {
+#pragma unroll 1
+      for (int jj = 0; jj < jn; ++jj) tv += qs[jj][threadIdx.x];
     }
     for (int jj = jn; jj < kTileJ; ++jj) {
       fs[jj][threadIdx.x] = T(0);
       if constexpr (dir) qs[jj][threadIdx.x] = T(0);
     }
-    value += double(tv);
+    if constexpr (P == PairwisePass::value_gradient) {
+      vsum[threadIdx.x] += double(tv);
+    } else {
+      value += double(tv);
+    }
     if constexpr (P != PairwisePass::energy) {
       if (write_g) {
         T f[kTileJ], fu[dir ? kTileJ : 1];
@@ -250,7 +267,8 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
   }
-  if (active && P == PairwisePass::energy && p.values) {
+  if constexpr (P == PairwisePass::value_gradient) value = vsum[threadIdx.x];
+  if (active && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
     const T inc = T(double(p.scale) * ai * value);
     p.values[i] = p.accumulate ? p.values[i] + inc : inc;
   }
@@ -317,6 +335,9 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
         break;
       case PairwisePass::directional:
         launch_family<T, PairwisePass::directional>(ctx, p, partials, count);
+        break;
+      case PairwisePass::value_gradient:
+        launch_family<T, PairwisePass::value_gradient>(ctx, p, partials, count);
         break;
     }
   }

@@ -99,6 +99,19 @@ void pair_row_sums(const Context& ctx, PairFamily family, double param, ConstPoi
                    const T* a, ConstPointsView<T> y, const T* b, T scale, T* values,
                    bool accumulate, PairwiseWorkspace* ws = nullptr);
 
+// The row sums and the gradient of the same pair sums in one pass (the IFT weight step needs the
+// target's witness values and, at the same positions, the target's gradient for the next position
+// step):
+//   values_i (+)= scale * a_i * sum_j b_j k(x_i, y_j),   grad_i (+)= scale * a_i * d/dx_i of it,
+// with the kernels of pair_row_sums (no sign) and pair_gradient; both outputs accumulate or are
+// overwritten together. Each equals what the separate passes give, up to rounding (the Gaussian
+// family evaluates its exponential once for both).
+template <class T>
+void pair_row_sums_gradient(const Context& ctx, PairFamily family, double param,
+                            ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                            T scale, T* values, PointsView<T> grad, bool accumulate,
+                            PairwiseWorkspace* ws = nullptr);
+
 // Host conveniences (synchronise): S(X, Y), and the exact MMD^2 (V-statistic, uniform weights).
 template <class T>
 double riesz_energy_value(const Context& ctx, ConstPointsView<T> x, const T* a,
@@ -107,8 +120,9 @@ template <class T>
 double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double r);
 
 namespace detail {
-// What one pass over all pairs computes for every row i of X.
-enum class PairwisePass { energy, gradient, directional };
+// What one pass over all pairs computes for every row i of X (value_gradient: the energy pass's
+// row sums and the gradient pass's rows together).
+enum class PairwisePass { energy, gradient, directional, value_gradient };
 
 // Arguments of a row pass: rows of X against all of Y. v/w/g used only by some passes.
 template <class T>
@@ -120,7 +134,7 @@ struct RowPassArgs {
   PairFamily family = PairFamily::riesz;
   double param = 1;  // the family's parameter: r (Riesz), sigma (Gaussian)
   PointsView<T> g;  // (N, d) rows written: g_i (+)= scale * a_i * sum_j b_j ...; data may be null
-  T* values = nullptr;  // energy pass: (N) row sums values_i (+)= scale * a_i * sum_j b_j k
+  T* values = nullptr;  // energy, value_gradient: (N) row sums values_i (+)= scale a_i sum_j b_j k
   T scale = 1;
   bool accumulate = false;
 };

@@ -145,6 +145,28 @@ void pair_row_sums(const Context& ctx, PairFamily family, double param, ConstPoi
 }
 
 template <class T>
+void pair_row_sums_gradient(const Context& ctx, PairFamily family, double param,
+                            ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                            T scale, T* values, PointsView<T> grad, bool accumulate,
+                            PairwiseWorkspace* ws) {
+  detail::check_pair(ctx, x, y, param, family);
+  detail::check_same_shape<T>(ctx, grad, x, "grad");
+  if (x.rows > 0 && !values) throw_runtime("pair_row_sums_gradient: values is null");
+  RowPassArgs<T> p;
+  p.x = x;
+  p.a = a;
+  p.y = y;
+  p.b = b;
+  p.family = family;
+  p.param = param;
+  p.values = values;
+  p.g = grad;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  row_pass(ctx, PairwisePass::value_gradient, p, nullptr, nullptr, ws);
+}
+
+template <class T>
 void riesz_energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                   const T* b, double r, double* out, PairwiseWorkspace* ws) {
   pair_energy(ctx, PairFamily::riesz, r, x, a, y, b, out, ws);
@@ -260,6 +282,9 @@ double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, doub
                                  PairwiseWorkspace*);                                            \
   template void pair_row_sums<T>(const Context&, PairFamily, double, ConstPointsView<T>, const T*, \
                                  ConstPointsView<T>, const T*, T, T*, bool, PairwiseWorkspace*); \
+  template void pair_row_sums_gradient<T>(const Context&, PairFamily, double, ConstPointsView<T>, \
+                                          const T*, ConstPointsView<T>, const T*, T, T*,           \
+                                          PointsView<T>, bool, PairwiseWorkspace*);                \
   template double riesz_energy_value<T>(const Context&, ConstPointsView<T>, const T*,            \
                                         ConstPointsView<T>, const T*, double);                   \
   template double mmd2<T>(const Context&, ConstPointsView<T>, ConstPointsView<T>, double);

@@ -52,7 +52,20 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 template <class K, PairwisePass P>
 double value_sum_scale(double param) {
-  return P == PairwisePass::energy ? K::value_scale(param) : K::grad_scale(param);
+  return P == PairwisePass::directional ? K::grad_scale(param) : K::value_scale(param);
+}
+
+// The value term and the gradient term of s together (value_gradient pass): one evaluation where
+// the family's gradient term is its value term (kGradIsValue: the Gaussian's exponential).
+template <class K, bool Ieee, class D>
+HWY_INLINE void value_and_grad(D d, Vec<D> s, double param, Vec<D>& e, Vec<D>& f) {
+  if constexpr (requires { K::kGradIsValue; }) {
+    static_assert(K::kGradIsValue);
+    e = f = K::template value<Ieee>(d, s, param);
+  } else {
+    e = K::template value<Ieee>(d, s, param);
+    f = K::template grad<Ieee>(d, s, param);
+  }
 }
 
 // True when every lane of s1 and s2 allows the estimate.
@@ -106,7 +119,8 @@ HWY_INLINE Pairs<D, DIM> load_pairs(D d, const RowBlock<hn::TFromD<D>>& blk,
 // Adds one vector of pairs (columns j.., Masked: only the lanes of `valid`) to acc (DIM) and accv;
 // counts coincident pairs. Fast: every lane of q.s is normal and positive (and in the estimate's
 // range); Ieee: evaluate by IEEE sqrt and division all the same.
-// Symmetric self pass: the columns' side of each pair, -a_i f z, accumulates in col (DIM, ldc).
+// Symmetric self pass: the columns' side of each pair, -a_i f z (gradient) or a_i k (energy with
+// Cols: row sums), accumulates in col (DIM or 1, ldc).
 template <class D>
 struct ColumnSide {
   hn::TFromD<D>* col = nullptr;
@@ -115,7 +129,7 @@ struct ColumnSide {
 };
 
 template <class K, PairwisePass P, bool W, bool Masked, bool Fast, bool Ieee = !Fast,
-          bool Sym = false, int DIM, class D>
+          bool Sym = false, bool Cols = false, int DIM, class D>
 HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D, DIM>& q,
                           index_t j, hn::Mask<D> valid, Vec<D>* acc, Vec<D>& accv,
                           index_t& count, const ColumnSide<D>& cs) {
@@ -129,10 +143,23 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
     }
   };
   if constexpr (P == PairwisePass::energy) {
-    accv = hn::Add(accv, weigh(K::template value<Ieee>(d, q.s, blk.param)));
+    const Vec<D> e = K::template value<Ieee>(d, q.s, blk.param);
+    accv = hn::Add(accv, weigh(e));
+    if constexpr (Sym && Cols) {
+      // Whole vectors at the tail too, as for the gradient's columns below.
+      hn::TFromD<D>* c = cs.col + j;
+      hn::StoreU(W ? hn::MulAdd(e, cs.a_i, hn::LoadU(d, c)) : hn::Add(e, hn::LoadU(d, c)), d, c);
+    }
     return;
   }
-  const Vec<D> f0 = K::template grad<Ieee>(d, q.s, blk.param);
+  Vec<D> f0;
+  if constexpr (P == PairwisePass::value_gradient) {
+    Vec<D> e;
+    value_and_grad<K, Ieee>(d, q.s, blk.param, e, f0);
+    accv = hn::Add(accv, weigh(e));
+  } else {
+    f0 = K::template grad<Ieee>(d, q.s, blk.param);
+  }
   const Vec<D> f = weigh(f0);
   for (int k = 0; k < DIM; ++k) acc[k] = hn::MulAdd(f, q.z[k], acc[k]);
   if constexpr (Sym && P == PairwisePass::gradient) {
@@ -160,7 +187,7 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
   }
 }
 
-template <class K, PairwisePass P, bool W, int DIM, bool Sym, class T>
+template <class K, PairwisePass P, bool W, int DIM, bool Sym, bool Cols, class T>
 HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
   const D d;
@@ -168,11 +195,12 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   const double vscale = value_sum_scale<K, P>(blk.param), gscale = K::grad_scale(blk.param);
   const auto all = hn::FirstN(d, std::size_t(n));
   ColumnSide<D> cs;
-  constexpr bool columns = Sym && P == PairwisePass::gradient;
+  constexpr bool columns = Sym && Cols;
+  constexpr int col_rows = P == PairwisePass::gradient ? DIM : 1;
   if constexpr (columns) {
     cs.col = blk.work;
     cs.ldc = blk.ldy + 16;
-    for (index_t e = 0; e < DIM * cs.ldc; ++e) cs.col[e] = T(0);
+    for (index_t e = 0; e < col_rows * cs.ldc; ++e) cs.col[e] = T(0);
   }
   for (index_t i = 0; i < blk.rows; ++i) {
     if constexpr (columns) cs.a_i = hn::Set(d, W ? blk.a[i] : T(1));
@@ -197,17 +225,17 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
         // Double from the float estimate (3 Newton steps) costs as much FMA-port time as IEEE
         // sqrt and division cost divider time: one vector each keeps both units busy.
         constexpr bool split = rsqrt_steps<T>() == 3;
-        add_pairs<K, P, W, false, true, false, Sym>(d, blk, q1, j, all, acc, accv, count, cs);
-        add_pairs<K, P, W, false, true, split, Sym>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
+        add_pairs<K, P, W, false, true, false, Sym, Cols>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<K, P, W, false, true, split, Sym, Cols>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
       } else {
-        add_pairs<K, P, W, false, false, true, Sym>(d, blk, q1, j, all, acc, accv, count, cs);
-        add_pairs<K, P, W, false, false, true, Sym>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
+        add_pairs<K, P, W, false, false, true, Sym, Cols>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<K, P, W, false, false, true, Sym, Cols>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
       }
     }
     for (; j < blk.jn; j += n) {
       const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
       const Pairs<D, DIM> q = load_pairs<P, true>(d, blk, st, j, valid);
-      add_pairs<K, P, W, true, false, true, Sym>(d, blk, q, j, valid, acc, accv, count, cs);
+      add_pairs<K, P, W, true, false, true, Sym, Cols>(d, blk, q, j, valid, acc, accv, count, cs);
     }
     if constexpr (P != PairwisePass::gradient) {
       blk.value[i] += vscale * double(hn::GetLane(hn::SumOfLanes(d, hn::Add(accv, accv2))));
@@ -220,10 +248,12 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
     }
     if (blk.coincident) *blk.coincident += count;
   }
-  if constexpr (columns) {
+  if constexpr (columns && P == PairwisePass::gradient) {
     for (index_t jj = 0; jj < blk.jn; ++jj) {
       for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(cs.col[k * cs.ldc + jj]);
     }
+  } else if constexpr (columns) {
+    for (index_t jj = 0; jj < blk.jn; ++jj) blk.value_columns[jj] += vscale * double(cs.col[jj]);
   }
 }
 
@@ -265,8 +295,19 @@ HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
         accv = hn::MulAdd(b, e, accv);
         continue;
       }
-      const Vec<D> f =
-          hn::Mul(b, fast ? K::template grad<false>(d, s, blk.param) : K::template grad<true>(d, s, blk.param));
+      Vec<D> f0;
+      if constexpr (P == PairwisePass::value_gradient) {
+        Vec<D> e;
+        if (fast) {
+          value_and_grad<K, false>(d, s, blk.param, e, f0);
+        } else {
+          value_and_grad<K, true>(d, s, blk.param, e, f0);
+        }
+        accv = hn::MulAdd(b, e, accv);
+      } else {
+        f0 = fast ? K::template grad<false>(d, s, blk.param) : K::template grad<true>(d, s, blk.param);
+      }
+      const Vec<D> f = hn::Mul(b, f0);
       hn::StoreU(f, d, f_all + j);
       if constexpr (dir) {
         accv = hn::MulAdd(f, zu, accv);
@@ -372,6 +413,7 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
         value += q.rate;
         count += q.coincident ? 1 : 0;
       } else {
+        if constexpr (P == PairwisePass::value_gradient) value += bj * kernel.value(s);
         f = bj * kernel.grad_factor(s);
       }
       const Vec<D> vf = hn::Set(d, f), vfu = hn::Set(d, fu);
@@ -394,12 +436,26 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
 
 template <class K, PairwisePass P, int DIM, class T>
 void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
-  if constexpr (P == PairwisePass::directional) {
-    return w ? rows_fixed<K, P, true, DIM, false>(blk) : rows_fixed<K, P, false, DIM, false>(blk);
-  } else if (blk.symmetric) {
-    return w ? rows_fixed<K, P, true, DIM, true>(blk) : rows_fixed<K, P, false, DIM, true>(blk);
+  if constexpr (P == PairwisePass::directional || P == PairwisePass::value_gradient) {
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
+  } else if constexpr (P == PairwisePass::gradient) {
+    // The symmetric gradient always adds the columns' side.
+    if (blk.symmetric) {
+      return w ? rows_fixed<K, P, true, DIM, true, true>(blk) : rows_fixed<K, P, false, DIM, true, true>(blk);
+    }
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
   } else {
-    return w ? rows_fixed<K, P, true, DIM, false>(blk) : rows_fixed<K, P, false, DIM, false>(blk);
+    // The symmetric energy adds the columns' side when row sums are wanted.
+    if (blk.symmetric && blk.value_columns) {
+      return w ? rows_fixed<K, P, true, DIM, true, true>(blk) : rows_fixed<K, P, false, DIM, true, true>(blk);
+    }
+    if (blk.symmetric) {
+      return w ? rows_fixed<K, P, true, DIM, true, false>(blk) : rows_fixed<K, P, false, DIM, true, false>(blk);
+    }
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
   }
 }
 
@@ -423,6 +479,7 @@ void rows_family(const RowBlock<T>& blk) {
     case PairwisePass::energy: return rows_family_pass<K, PairwisePass::energy>(blk);
     case PairwisePass::gradient: return rows_family_pass<K, PairwisePass::gradient>(blk);
     case PairwisePass::directional: return rows_family_pass<K, PairwisePass::directional>(blk);
+    case PairwisePass::value_gradient: return rows_family_pass<K, PairwisePass::value_gradient>(blk);
   }
 }
 

@@ -12,6 +12,7 @@
 //   directional  value_i += sum_j b_j (r |z|^{r-2} <z,u>, or at z = 0: |u| for r = 1, else 0),
 //                g_i     += sum_j b_j (r |z|^{r-2} z, or at z = 0 and r = 1: u/|u|),
 //                coincident += #{j : z = 0}
+//   value_gradient  value_i += sum_j b_j |z|^r and g_i += sum_j b_j r |z|^{r-2} z (one sweep)
 // Row sums accumulate in T within one call and are added to the double outputs.
 //
 // How |z|^r is evaluated: for r = 1, 1/2 and 3/2 from reciprocal square roots (the hardware
@@ -57,11 +58,13 @@ struct RowBlock {
   index_t* coincident = nullptr;
   // Symmetric self pass (energy and gradient, d <= 3; Y = X, b = a): the rows are rows diag ..
   // diag + rows - 1 of the columns' numbering, and row r pairs only with the columns after it.
-  // The gradient adds each pair's other side, -a_r f z, to g_columns (jn, d).
+  // The gradient adds each pair's other side, -a_r f z, to g_columns (jn, d); the energy pass,
+  // given value_columns (jn), adds a_r k to it (row sums over unordered pairs).
   bool symmetric = false;
   index_t diag = 0;
-  const T* a = nullptr;  // the rows' weights (with b)
+  const T* a = nullptr;  // the rows' weights as columns (b's entries for these rows)
   double* g_columns = nullptr;
+  double* value_columns = nullptr;
 };
 
 void pairwise_rows(const RowBlock<float>& blk);

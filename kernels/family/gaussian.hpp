@@ -62,6 +62,8 @@ namespace HWY_NAMESPACE {
 // -1 / sigma^2 applies once per row sum). No estimate path: Exp is exact enough everywhere.
 struct GaussianSimd {
   static constexpr bool kFast = false, kCoincident = false;
+  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows.cpp).
+  static constexpr bool kGradIsValue = true;
   template <class T>
   using Scalar = GaussianPair<T>;
   static double value_scale(double) { return 1.0; }

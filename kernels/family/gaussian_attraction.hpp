@@ -56,6 +56,8 @@ namespace HWY_NAMESPACE {
 // exp(-s) for both the value (value_scale -1/pi) and the gradient factor (grad_scale 2/pi).
 struct GaussianAttractionSimd {
   static constexpr bool kFast = false, kCoincident = false;
+  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows.cpp).
+  static constexpr bool kGradIsValue = true;
   template <class T>
   using Scalar = GaussianAttractionPair<T>;
   static double value_scale(double) { return -kInvPi; }
