@@ -40,6 +40,17 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   for (index_t i = 0; i < count; ++i) y[i] = axpby_element(a, x[i], b, y[i]);
 }
 
+template <class T>
+void row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a, const T* x,
+                    T* y) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_row_scaled_add(ctx, n, d, alpha, a, x, y);
+#endif
+  (void)ctx;
+#pragma omp parallel for schedule(static)
+  for (index_t e = 0; e < n * d; ++e) y[e] = row_scaled_add_element(alpha, a, x, y, d, e);
+}
+
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n) {
 #ifdef NWGF_HAVE_CUDA
@@ -66,6 +77,7 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double transport_cost<T>(const Context&, const T*, const T*, index_t, T, T*);    \
   template double sum_squares<T>(const Context&, const T*, index_t);                        \
   template void axpby<T>(const Context&, index_t, T, const T*, T, T*);                      \
+  template void row_scaled_add<T>(const Context&, index_t, index_t, T, const T*, const T*, T*); \
   template bool all_finite<T>(const Context&, const T*, index_t);                           \
   template double reduce_rows<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
   template double reduce_rows<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \

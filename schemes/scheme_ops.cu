@@ -40,6 +40,15 @@ __global__ void axpby_kernel(index_t count, T a, const T* x, T b, T* y) {
   }
 }
 
+template <class T>
+__global__ void row_scaled_add_kernel(index_t n, index_t d, T alpha, const T* a, const T* x,
+                                      T* y) {
+  for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n * d;
+       e += index_t(gridDim.x) * blockDim.x) {
+    y[e] = row_scaled_add_element(alpha, a, x, y, d, e);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -55,6 +64,14 @@ template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   axpby_kernel<T><<<grid_for((long long)count, block_threads), block_threads, 0, stream_of(ctx)>>>(
       count, a, x, b, y);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a,
+                         const T* x, T* y) {
+  row_scaled_add_kernel<T><<<grid_for((long long)(n * d), block_threads), block_threads, 0,
+                             stream_of(ctx)>>>(n, d, alpha, a, x, y);
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
@@ -81,7 +98,9 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
                                                double*);                                        \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
-  template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);
+  template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);                   \
+  template void cuda_row_scaled_add<T>(const Context&, index_t, index_t, T, const T*, const T*, \
+                                       T*);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -76,6 +76,14 @@ NWGF_HD T axpby_element(T a, T x, T b, T y) {
   return b == T(0) ? a * x : a * x + b * y;
 }
 
+// Element e of the rows (n, d): y_e + alpha a_{e / d} x_e (a: row factors, or null for 1).
+template <class T>
+NWGF_HD T row_scaled_add_element(T alpha, const T* a, const T* x, const T* y, index_t d,
+                                 index_t e) {
+  const T f = a ? alpha * a[e / d] : alpha;
+  return y[e] + f * x[e];
+}
+
 // Energy (33) of Appendix H, Example 3, per sample (x, y) in R^2: the potential
 //   p(x, y) = 1{x < 0} |y| - x,
 // its gradient scale (-1, 1{x < 0} sign(y)) and the mask a = 1{x >= 0} of the interaction term.
@@ -126,6 +134,10 @@ double sum_squares(const Context& ctx, const T* v, index_t count);
 // y <- a x + b y (b = 0: y <- a x, whatever y held).
 template <class T>
 void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// y_i <- y_i + alpha a_i x_i for the rows of (n, d) arrays (a: (n) or null for 1).
+template <class T>
+void row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a, const T* x,
+                    T* y);
 // The transport cost's terms as rows: |x_i - t_i|^2, writing g_i (if g) = coef (t_i - x_i).
 template <class T>
 struct TransportRow {
@@ -159,6 +171,9 @@ void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, in
                         const BatchRows& rows, index_t batch, T* in, T* xb);
 template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+template <class T>
+void cuda_row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a,
+                         const T* x, T* y);
 // Partial sums per chunk of reduce_chunk rows into partials (device, chunks_of(n) doubles).
 template <class Row>
 void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials);

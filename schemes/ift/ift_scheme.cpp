@@ -59,7 +59,8 @@ class IftScheme final : public Scheme<T> {
         w_(initial_weights(cfg, n)),
         w_dev_(ctx, n),
         g_dev_(ctx, n),
-        grad_(ctx, n * d) {
+        grad_(ctx, n * d),
+        target_grad_(ctx, n * d) {
     if (ift_.noise > 0) noisy_ = Points<T>(ctx, n, d);
     if (ift_.weight_step == WeightStep::qp && ift_.qp_reference == QpReference::previous) {
       previous_ = Points<T>(ctx, n, d);
@@ -85,6 +86,7 @@ class IftScheme final : public Scheme<T> {
                                random_stream(RandomPurpose::target, std::uint64_t(k)), "target",
                                true);
       mmd_.set_target(ctx, target_);
+      target_grad_valid_ = false;
     }
     if (ift_.weight_step == WeightStep::qp && ift_.qp_reference == QpReference::previous) {
       axpby(ctx, n_ * d_, T(1), x.data(), T(0), previous_.data());
@@ -119,6 +121,7 @@ class IftScheme final : public Scheme<T> {
                       std::to_string(n_));
     }
     std::memcpy(w_.data(), bytes.data(), bytes.size());
+    target_grad_valid_ = false;
     for (double v : w_) {
       if (!(v >= 0) || !std::isfinite(v)) throw_bad_input(what + ": bad weights in the checkpoint");
     }
@@ -138,6 +141,9 @@ class IftScheme final : public Scheme<T> {
   void position_step(const Context& ctx, Points<T>& x, index_t k, double tau) {
     const bool noise = ift_.noise > 0 && (ift_.noise_off == 0 || k <= ift_.noise_off);
     const PointsView<T> grad(grad_.data(), n_, d_, grad_.device());
+    // The target's gradient term from the last weight step holds for these positions only.
+    const bool cached = target_grad_valid_;
+    target_grad_valid_ = false;
     if (!noise && !ift_.target_resample && uniform_weights() &&
         w_.front() == 1.0 / double(n_)) {
       // The particle flow's step: tau n (1/n) grad g = tau grad g in both conventions.
@@ -155,15 +161,28 @@ class IftScheme final : public Scheme<T> {
       if (ift_.noise_witness == NoiseWitness::noisy) wit = noisy_.view();
     }
     const bool weighted = ift_.position_step == PositionStep::weighted;
-    mmd_.witness_gradient(ctx, eval, weighted ? w_dev_.data() : nullptr, wit, w_dev_.data(),
-                          T(weighted ? tau * double(n_) : tau), grad);
+    const T scale = T(weighted ? tau * double(n_) : tau);
+    if (cached && !noise) {
+      mmd_.witness_gradient_cached(ctx, x.view(), weighted ? w_dev_.data() : nullptr,
+                                   w_dev_.data(), scale, target_grad_.data(), grad);
+    } else {
+      mmd_.witness_gradient(ctx, eval, weighted ? w_dev_.data() : nullptr, wit, w_dev_.data(),
+                            scale, grad);
+    }
     axpby(ctx, n_ * d_, T(-1), grad_.data(), T(1), x.data());
   }
 
   void weight_step(const Context& ctx, const Points<T>& x) {
     if (ift_.weight_step == WeightStep::none) return;
-    // g at the new positions with the old weights.
-    mmd_.witness(ctx, x.view(), x.view(), w_dev_.data(), g_dev_.data());
+    // g at the new positions with the old weights; without resampling, the same pass over the
+    // target gives the next position step its target term (kept in target_grad_).
+    if (ift_.target_resample) {
+      mmd_.witness(ctx, x.view(), x.view(), w_dev_.data(), g_dev_.data());
+    } else {
+      const PointsView<T> tg(target_grad_.data(), n_, d_, target_grad_.device());
+      mmd_.witness_and_target_gradient(ctx, x.view(), w_dev_.data(), g_dev_.data(), tg);
+      target_grad_valid_ = true;
+    }
     const std::vector<T> gh = download(ctx, g_dev_);
     const std::vector<double> g(gh.begin(), gh.end());
     switch (ift_.weight_step) {
@@ -214,6 +233,8 @@ class IftScheme final : public Scheme<T> {
   std::optional<WeightedMmd<T>> eval_;  // the fixed target sample when resampling
   std::vector<double> w_;               // (n) the weights, host
   Buffer<T> w_dev_, g_dev_, grad_;
+  Buffer<T> target_grad_;            // (n, d): see WeightedMmd::witness_and_target_gradient
+  bool target_grad_valid_ = false;   // it holds for the current positions and target
   Points<T> noisy_, previous_;
 };
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
 
@@ -89,6 +90,25 @@ void WeightedMmd<T>::witness_gradient(const Context& ctx, ConstPointsView<T> x_e
     riesz_gradient<T>(ctx, x_eval, a, x_wit, w, k_.param, s, grad, false, &ws_);
     riesz_gradient<T>(ctx, x_eval, a, yview(), b_.data(), k_.param, T(-s), grad, true, &ws_);
   }
+}
+
+template <class T>
+void WeightedMmd<T>::witness_and_target_gradient(const Context& ctx, ConstPointsView<T> x,
+                                                 const T* w, T* g, PointsView<T> target_grad) {
+  // The target's part first (overwriting), then the particles' (accumulating): the same sum as
+  // witness(), whose two terms are added in the other order (IEEE addition commutes).
+  pair_row_sums_gradient<T>(ctx, k_.family, k_.param, x, nullptr, yview(), b_.data(),
+                            T(-k_.sign), g, target_grad, false, &ws_);
+  pair_row_sums<T>(ctx, k_.family, k_.param, x, nullptr, x, w, T(k_.sign), g, true, &ws_);
+}
+
+template <class T>
+void WeightedMmd<T>::witness_gradient_cached(const Context& ctx, ConstPointsView<T> x, const T* a,
+                                             const T* w, T scale, const T* target_grad,
+                                             PointsView<T> grad) {
+  pair_gradient<T>(ctx, k_.family, k_.param, x, a, x, w, T(double(scale) * k_.sign), grad, false,
+                   &ws_);
+  row_scaled_add<T>(ctx, x.rows, d_, scale, a, target_grad, grad.data);
 }
 
 template class WeightedMmd<float>;

@@ -46,6 +46,17 @@ class WeightedMmd {
   void witness_gradient(const Context& ctx, ConstPointsView<T> x_eval, const T* a,
                         ConstPointsView<T> x_wit, const T* w, T scale, PointsView<T> grad);
 
+  // The witness of (x, w) at x itself, g (n), and the target's part of its gradient at x,
+  // target_grad_i = -sum_j b_j grad_x K(x_i, y_j) (n, d), from one pass over the target: the
+  // weight step's values and the next position step's target term (it does not depend on w).
+  void witness_and_target_gradient(const Context& ctx, ConstPointsView<T> x, const T* w, T* g,
+                                   PointsView<T> target_grad);
+
+  // witness_gradient(x, a, x, w, scale, grad) given target_grad of witness_and_target_gradient
+  // at the same x (and target): one pass over the particles instead of two passes.
+  void witness_gradient_cached(const Context& ctx, ConstPointsView<T> x, const T* a, const T* w,
+                               T scale, const T* target_grad, PointsView<T> grad);
+
  private:
   ConstPointsView<T> yview() const { return ConstPointsView<T>(y_.data(), m_, d_, y_.device()); }
   double energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
