@@ -1,0 +1,45 @@
+#pragma once
+// `nwgf bench sweep`: the kernels it times (tools/nwgf/bench_sweep_kernels.cpp) and the memory
+// high-water mark of one point.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/types.hpp"
+
+namespace nwgf::cli {
+
+struct SweepKernelOptions {
+  double r = 1.0;
+  int directions = 128;
+  std::vector<index_t> hidden = {128, 128, 128};
+};
+
+// One point of a sweep: its buffers (allocated by make_sweep_kernel) and the call to time.
+struct SweepKernel {
+  std::function<void()> call;
+  double flops = 0;  // floating-point operations of one call (0: not counted)
+  double pairs = 0;  // pair evaluations of one call (pair kernels)
+  std::shared_ptr<void> state;
+};
+
+// The kernels: pairwise (the Riesz self gradient, N^2 pairs), sliced (S_xx, S_xy and the
+// gradient, P directions: N log N), mlp (forward, backward and Adam on a batch of N: N),
+// synthetic-n2 (a single-threaded scalar loop over all N^2 pairs: the calibration workload whose
+// fitted slope must be 2). Bad input naming --kernel for another name.
+const std::vector<std::string>& sweep_kernel_names();
+template <class T>
+SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, index_t n, index_t d,
+                              const SweepKernelOptions& o);
+
+// The process's peak resident set since the last reset_peak_rss(), in bytes (VmHWM of
+// /proc/self/status); reset_peak_rss() writes "5" to /proc/self/clear_refs, which sets the
+// high-water mark to the current RSS, and returns false where that is not possible (then the
+// peak is the process's since it started). current_rss(): VmRSS. -1 where unreadable.
+bool reset_peak_rss();
+long long peak_rss();
+long long current_rss();
+
+}  // namespace nwgf::cli
