@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -80,6 +81,23 @@ TEST_CASE("sweep: a series per d; memory per point grows with N (mlp: O(N) activ
     const double big = lines[1]["peak_rss_bytes"].number - lines[1]["rss_before_bytes"].number;
     CHECK(big > 5e6);
     CHECK(big > 3 * small);
+  }
+}
+
+TEST_CASE("sweep: every kernel runs (small sizes): a line per point and the series' slope") {
+  for (const char* kernel : {"pairwise", "sliced", "step"}) {
+    const auto r = nwgf::test::run_cli(std::string("--threads 1 bench sweep --kernel ") + kernel +
+                                       " --n 200,400 --d 3 --hidden 8 --directions 16 "
+                                       "--repeats 1 --min-seconds 0");
+    INFO(kernel << ": stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<JsonValue> lines = json_lines(r.out);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0]["kernel"].string == kernel);
+    CHECK(lines[1]["n"].number == 400);
+    CHECK(lines[1]["seconds"].number > 0);
+    CHECK(lines[2]["points"].number == 2);
+    CHECK(std::isfinite(lines[2]["slope"].number));
   }
 }
 

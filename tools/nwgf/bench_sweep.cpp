@@ -1,4 +1,4 @@
-// `nwgf bench sweep --kernel pairwise|sliced|mlp|synthetic-n2 --n A:B:xF --d 2,10,784
+// `nwgf bench sweep --kernel pairwise|sliced|mlp|step|synthetic-n2 --n A:B:xF --d 2,10,784
 // [--out DIR]`: times the kernel on the grid of sizes N for each dimension d (one series per d),
 // prints one JSON line per point (median and min of the repeats, peak resident memory) and,
 // per series, a line with the least-squares log-log slope of time against N and its 95%
@@ -250,7 +250,7 @@ BenchRegistrar reg(
     "sweep", "Time a kernel over a grid of N (and d); fit the log-log slope per series",
     [](CLI::App& sub, const GlobalOptions& g) {
       auto o = std::make_shared<SweepOptions>();
-      sub.add_option("--kernel", o->kernel, "pairwise | sliced | mlp | synthetic-n2");
+      sub.add_option("--kernel", o->kernel, "pairwise | sliced | mlp | step | synthetic-n2");
       sub.add_option("--n", o->n, "Sizes: A:B:xF (geometric, e.g. 1e3:1e6:x10) or A,B,C");
       sub.add_option("--d", o->d, "Dimensions, comma separated (one series each)");
       sub.add_option("--out", o->out, "Directory for sweep.csv, sweep.json and sweep.png");

@@ -26,8 +26,9 @@ struct SweepKernel {
 };
 
 // The kernels: pairwise (the Riesz self gradient, N^2 pairs), sliced (S_xx, S_xy and the
-// gradient, P directions: N log N), mlp (forward, backward and Adam on a batch of N: N),
-// synthetic-n2 (a single-threaded scalar loop over all N^2 pairs: the calibration workload whose
+// gradient, P directions: N log N), mlp (forward, backward and Adam on a batch of N: N), step
+// (one training iteration of the neural forward scheme on the interaction energy, batch N: the
+// network on 2N rows and the exact pair terms, N^2), synthetic-n2 (a single-threaded scalar loop over all N^2 pairs: the calibration workload whose
 // fitted slope must be 2). Bad input naming --kernel for another name.
 const std::vector<std::string>& sweep_kernel_names();
 template <class T>

@@ -11,6 +11,9 @@
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/schemes.hpp"
 #include "tools/nwgf/bench_sweep.hpp"
 
 namespace nwgf::cli {
@@ -55,6 +58,35 @@ struct MlpState {
   Points<T> x, y, dout;
 };
 
+// One training iteration of the neural forward scheme on the interaction energy with batch N:
+// the network on 2N rows, the exact pair terms between the two batches, backward, Adam.
+template <class T>
+struct StepState {
+  StepState(const Context& ctx, index_t n, index_t d, const SweepKernelOptions& o) : x(ctx, n, d) {
+    cfg.scheme = SchemeKind::forward;
+    cfg.functional = FunctionalKind::interaction;
+    cfg.r = o.r;
+    cfg.hidden = o.hidden;
+    cfg.batch = n;
+    // Samples spread like the flow after a few steps (a small Gaussian): no pair coincides.
+    MeasureConfig m;
+    m.kind = MeasureKind::gaussian;
+    m.n = n;
+    m.d = d;
+    m.radius = 0.1;
+    const HostMatrix<double> x0 = sample_measure(m, 1, 1, "sweep");
+    const std::vector<T> h(x0.data.begin(), x0.data.end());
+    copy_from_host(ctx, x.buffer(), h.data(), index_t(h.size()));
+    f = make_functional<T>(ctx, cfg, d, 2 * n, std::vector<WeightedPoints>{});
+    s = make_scheme<T>(ctx, cfg, *f, n, d);
+  }
+  FlowConfig cfg;
+  Points<T> x;
+  std::unique_ptr<Functional<T>> f;
+  std::unique_ptr<Scheme<T>> s;
+  index_t it = 0;
+};
+
 // The synthetic kernel's state: N "points" in d coordinates that are computed, not stored, so the
 // work is all arithmetic whatever N (no cache effects to bend the N^2 curve).
 struct SyntheticState {
@@ -94,7 +126,8 @@ long long status_kb(const char* key) {
 }  // namespace
 
 const std::vector<std::string>& sweep_kernel_names() {
-  static const std::vector<std::string> names = {"pairwise", "sliced", "mlp", "synthetic-n2"};
+  static const std::vector<std::string> names = {"pairwise", "sliced", "mlp", "step",
+                                                  "synthetic-n2"};
   return names;
 }
 
@@ -138,6 +171,13 @@ SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, ind
     for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
       k.flops += (l == 0 ? 2 : 3) * 2.0 * double(n) * double(widths[l]) * double(widths[l + 1]);
     }
+    k.state = s;
+  } else if (kernel == "step") {
+    auto s = std::make_shared<StepState<T>>(ctx, n, d, o);
+    k.call = [&ctx, s] {
+      s->s->iterate(ctx, s->x, 1, s->it++, 0.05);
+      ctx.synchronize();
+    };
     k.state = s;
   } else if (kernel == "synthetic-n2") {
     auto s = std::make_shared<SyntheticState>();
