@@ -1,8 +1,9 @@
 // `nwgf devices --peak`: measured FMA and triad peaks (text and JSON), and a sweep's achieved
-// fraction of the FMA peak.
+// fraction of the FMA peak and its roofline picture.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -39,9 +40,11 @@ TEST_CASE("devices --peak: the text form has the peak line; without --peak none"
 }
 
 TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") {
+  const std::string dir = nwgf::test::tmp_path("sweep_peak");
+  std::filesystem::remove_all(dir);
   const auto r = nwgf::test::run_cli(
       "--threads 1 bench sweep --kernel synthetic-n2 --n 500,1000 --repeats 2 --min-seconds 0 "
-      "--peak");
+      "--peak --out '" + dir + "'");
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   std::istringstream in(r.out);
@@ -58,4 +61,6 @@ TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") 
     CHECK(j["fraction_of_peak"].number < 1);
   }
   CHECK(points == 2);
+  // The roofline picture: achieved GFLOP/s under the roof.
+  CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
 }

@@ -60,6 +60,7 @@ TEST_CASE("sweep: the synthetic O(N^2) kernel's slope is 2 +- 0.1; the files") {
   CHECK(j["fits"].array.size() == 1);
   CHECK(j["fits"].array[0]["slope"].number == fit["slope"].number);
   CHECK(nwgf::test::slurp(dir + "/sweep.png").rfind("\x89PNG", 0) == 0);
+  CHECK_FALSE(fs::exists(dir + "/sweep_roofline.png"));  // only with --peak
 }
 
 TEST_CASE("sweep: a series per d; memory per point grows with N (mlp: O(N) activations)") {

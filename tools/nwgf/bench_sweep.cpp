@@ -3,7 +3,8 @@
 // prints one JSON line per point (median and min of the repeats, peak resident memory) and,
 // per series, a line with the least-squares log-log slope of time against N and its 95%
 // confidence interval. DIR gets sweep.csv, sweep.json and sweep.png (time against N on log-log
-// axes, with reference slopes N, N log N and N^2).
+// axes, with reference slopes N, N log N and N^2; tools/nwgf/bench_sweep_plot.cpp), with --peak
+// also sweep_roofline.png.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,7 +22,6 @@
 #include "nwgf/engine/peak.hpp"
 #include "nwgf/engine/scaling.hpp"
 #include "nwgf/engine/simd.hpp"
-#include "nwgf/engine/viz/plot.hpp"
 #include "tools/nwgf/bench.hpp"
 #include "tools/nwgf/bench_sweep.hpp"
 
@@ -41,16 +41,6 @@ struct SweepOptions {
   SweepKernelOptions kernel_options;
 };
 
-struct SweepPoint {
-  long long n = 0, d = 0;
-  Timing t, cpu;  // wall and process CPU seconds per call
-  double seconds = 0;  // the fitted statistic
-  long long rss_before = -1, rss_peak = -1;
-  bool peak_reset = false;
-  double flops = 0, pairs = 0;
-};
-
-std::string series_name(long long d) { return "d=" + std::to_string(d); }
 
 double cpu_now() {
   timespec t{};
@@ -85,58 +75,6 @@ void time_point(const std::function<void()>& fn, int repeats, double min_total, 
   }
   p.t = summarise(wall);
   p.cpu = summarise(cpu);
-}
-
-// time vs N per series on log-log axes (log10 N on x), and the reference slopes through the
-// first series' first point.
-void write_plot(const std::string& path, const std::string& kernel,
-                const std::vector<SweepPoint>& points, const std::vector<long long>& ds) {
-  static const Rgb colours[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},
-                                {148, 103, 189}, {140, 86, 75}};
-  std::vector<Series> series;
-  double x0 = 0, y0 = 0, x1 = 0;
-  for (std::size_t k = 0; k < ds.size(); ++k) {
-    Series s;
-    s.name = series_name(ds[k]);
-    s.color = colours[k % 6];
-    for (const SweepPoint& p : points) {
-      if (p.d != ds[k]) continue;
-      s.x.push_back(std::log10(double(p.n)));
-      s.y.push_back(p.seconds);
-    }
-    if (!s.x.empty() && series.empty()) {
-      x0 = s.x.front();
-      y0 = s.y.front();
-      x1 = s.x.back();
-    }
-    if (!s.x.empty()) x1 = std::max(x1, s.x.back());
-    series.push_back(s);
-  }
-  if (y0 > 0 && x1 > x0) {
-    const Rgb grey{150, 150, 150};
-    const int steps = 16;
-    Series lin{"ref N", {}, {}, grey}, nlog{"ref N log N", {}, {}, {110, 110, 110}},
-        quad{"ref N^2", {}, {}, {70, 70, 70}};
-    const double n0 = std::pow(10.0, x0);
-    for (int i = 0; i <= steps; ++i) {
-      const double x = x0 + (x1 - x0) * i / steps, n = std::pow(10.0, x), ratio = n / n0;
-      lin.x.push_back(x);
-      lin.y.push_back(y0 * ratio);
-      nlog.x.push_back(x);
-      nlog.y.push_back(y0 * ratio * std::log(n) / std::log(std::max(n0, 2.0)));
-      quad.x.push_back(x);
-      quad.y.push_back(y0 * ratio * ratio);
-    }
-    series.push_back(lin);
-    series.push_back(nlog);
-    series.push_back(quad);
-  }
-  LinePlotOptions opt;
-  opt.title = "nwgf bench sweep --kernel " + kernel;
-  opt.x_label = "log10 N";
-  opt.y_label = "seconds";
-  opt.log_y = true;
-  write_png(path, render_lines(series, opt));
 }
 
 template <class T>
@@ -241,7 +179,10 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
     write_file_atomic(dir + "sweep.json",
                       "{\"points\": [\n  " + json_points + "\n],\n\"fits\": [\n  " + json_fits +
                           "\n]}\n");
-    write_plot(dir + "sweep.png", o.kernel, points, ds);
+    write_sweep_plot(dir + "sweep.png", o.kernel, points, ds);
+    if (peak_gflops > 0) {
+      write_roofline_plot(dir + "sweep_roofline.png", o.kernel, points, ds, peak_gflops);
+    }
   }
   return 0;
 }

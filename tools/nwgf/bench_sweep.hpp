@@ -1,6 +1,6 @@
 #pragma once
-// `nwgf bench sweep`: the kernels it times (tools/nwgf/bench_sweep_kernels.cpp) and the memory
-// high-water mark of one point.
+// `nwgf bench sweep`: the kernels it times (tools/nwgf/bench_sweep_kernels.cpp), the memory
+// high-water mark of one point, and the pictures (tools/nwgf/bench_sweep_plot.cpp).
 #include <functional>
 #include <memory>
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/types.hpp"
+#include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {
 
@@ -42,5 +43,28 @@ SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, ind
 bool reset_peak_rss();
 long long peak_rss();
 long long current_rss();
+
+// One measured point of a sweep.
+struct SweepPoint {
+  long long n = 0, d = 0;
+  Timing t, cpu;  // wall and process CPU seconds per call
+  double seconds = 0;  // the fitted statistic
+  long long rss_before = -1, rss_peak = -1;
+  bool peak_reset = false;
+  double flops = 0, pairs = 0;
+};
+
+// "d=D": the name of the series of dimension d.
+std::string series_name(long long d);
+
+// sweep.png: seconds against log10 N per series (log scale), with reference slopes N, N log N
+// and N^2 through the first series' first point.
+void write_sweep_plot(const std::string& path, const std::string& kernel,
+                      const std::vector<SweepPoint>& points, const std::vector<long long>& ds);
+// sweep_roofline.png: achieved GFLOP/s against log10 N per series (the points whose FLOPs are
+// counted), under the measured FMA roof `peak_gflops` drawn as a horizontal line.
+void write_roofline_plot(const std::string& path, const std::string& kernel,
+                         const std::vector<SweepPoint>& points, const std::vector<long long>& ds,
+                         double peak_gflops);
 
 }  // namespace nwgf::cli
