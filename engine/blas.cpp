@@ -6,6 +6,7 @@
 
 #include "nwgf/engine/cuda_backend.hpp"
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
 
 namespace nwgf {
 namespace {
@@ -29,6 +30,7 @@ void gemm<float>(const Context& ctx, Op op_a, Op op_b, index_t m, index_t n, ind
                  index_t ldc) {
   check_dims(op_a, op_b, m, n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
+  trace_count(Counter::gemm_flops, 2.0 * double(m) * double(n) * double(k));
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) return detail::cuda_gemm(ctx, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
@@ -43,6 +45,7 @@ void gemm<double>(const Context& ctx, Op op_a, Op op_b, index_t m, index_t n, in
                   double beta, double* c, index_t ldc) {
   check_dims(op_a, op_b, m, n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
+  trace_count(Counter::gemm_flops, 2.0 * double(m) * double(n) * double(k));
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) return detail::cuda_gemm(ctx, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif

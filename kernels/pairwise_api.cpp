@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/mmd_sums.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 
@@ -76,6 +77,8 @@ namespace {
 template <class T>
 void row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
               index_t* coincident, PairwiseWorkspace* ws) {
+  TraceSpan span(Phase::pairwise);
+  trace_count(Counter::pairs, double(p.x.rows) * double(p.y.rows));
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     PairwiseWorkspace tmp;

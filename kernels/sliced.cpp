@@ -9,7 +9,7 @@
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
-#include "nwgf/engine/nvtx.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/kernels/mmd_sums.hpp"
 #include "nwgf/kernels/radix_sort.hpp"
@@ -97,13 +97,13 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
     const index_t nm = n + m;
     T* proj = ws.proj_x.data();  // (sc, n + m): [X Theta_c^T | Y Theta_c^T], then G in [0, n)
     {
-      NvtxRange r("sliced project");
+      TraceSpan r(Phase::sliced_project);
       gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), proj, nm);
       if (m > 0)
         gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), proj + n, nm);
     }
     {
-      NvtxRange r("sliced sort and rank");
+      TraceSpan r(Phase::sliced_sort_rank);
 #pragma omp parallel num_threads(threads)
       {
         const index_t t = omp_get_thread_num();
@@ -118,7 +118,7 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
       }
     }
     if (want_grad) {
-      NvtxRange r("sliced back-project");
+      TraceSpan r(Phase::sliced_back_project);
       // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
       gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), proj, nm, theta, d, beta, grad.data, grad.ld);

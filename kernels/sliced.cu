@@ -11,7 +11,7 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
-#include "nwgf/engine/nvtx.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/reduce.cuh"
 #include "nwgf/kernels/reduce.hpp"
 #include "nwgf/kernels/sliced.hpp"
@@ -155,12 +155,12 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
     std::int32_t* order = ws.order.data() + std::max(ws.max_n, ws.max_m);  // (sc, n)
     std::int32_t* q_payload = order + index_t(ws.chunk) * ws.max_n;        // (m), discarded
     {
-      NvtxRange r("sliced project");
+      TraceSpan r(Phase::sliced_project);
       gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
       if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
     }
     {
-      NvtxRange r("sliced sort");
+      TraceSpan r(Phase::sliced_sort);
       for (int s = 0; s < sc; ++s) {
         std::size_t bytes = ws.sort_temp_bytes;
         NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
@@ -175,7 +175,7 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
       }
     }
     {
-      NvtxRange r("sliced rank");
+      TraceSpan r(Phase::sliced_rank);
       const index_t tx = index_t(sc) * n, ty = index_t(sc) * m;
       const unsigned gx = grid_for(tx, kThreads), gy = m > 0 ? grid_for(ty, kThreads) : 0;
       double* part_xx = ws.sums.data() + 2;
@@ -192,7 +192,7 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
       cuda_sum_partials(ctx, part_xy, index_t(gx) + gy, ws.sums.data() + 1, true);
     }
     if (want_grad) {
-      NvtxRange r("sliced back-project");
+      TraceSpan r(Phase::sliced_back_project);
       // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
       gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), px, n, theta, d, beta, grad.data, grad.ld);

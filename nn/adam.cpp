@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/mlp_cuda.hpp"
 #include "nwgf/nn/mlp_math.hpp"
 
@@ -41,6 +42,7 @@ void Adam<T>::set_steps(const Context& ctx, std::int64_t t) {
 
 template <class T>
 void Adam<T>::step(const Context& ctx, T* params, const T* grads, double lr) {
+  TraceSpan span(Phase::adam);
   ++steps_;
   T* m = moments_.data();
   T* v = m + n_;

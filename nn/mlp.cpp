@@ -10,6 +10,7 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/dropout.hpp"
 #include "nwgf/nn/mlp_cuda.hpp"
 #include "nwgf/nn/mlp_math.hpp"
@@ -227,6 +228,7 @@ void Mlp<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream) 
 template <class T>
 void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out,
                      const DropoutDraw* train) {
+  TraceSpan span(Phase::network_forward);
   const index_t B = in.rows, L = num_layers();
   if (B < 1 || B > max_batch_)
     throw_runtime("Mlp::forward: batch " + std::to_string(B) + " outside [1, max_batch " +
@@ -271,6 +273,7 @@ void Mlp<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> ou
 template <class T>
 void Mlp<T>::backward(const Context& ctx, ConstPointsView<T> dout, PointsView<T> din,
                       bool accumulate) {
+  TraceSpan span(Phase::network_backward);
   const index_t B = batch_, L = num_layers();
   if (B == 0) throw_runtime("Mlp::backward called before forward");
   check_view("backward dout", dout.rows, dout.cols, dout.ld, dout.device, B, widths_[L],

@@ -140,6 +140,7 @@ struct FlowConfig {
   bool gif = true;             // with plots: plots/flow.gif, the snapshots animated
   index_t plot_size = 512;     // pixels
   bool progress = true;        // progress on stderr
+  bool trace = false;          // trace.json (Chrome Trace Event / Perfetto) in the run directory
   index_t checkpoint_every = 1;
 
   // [eval]

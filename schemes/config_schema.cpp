@@ -171,6 +171,9 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                       if (v < 64 || v > 4096) bad(k, "must lie in [64, 4096]");
                     })));
   f.push_back(field("output", "progress", &C::progress, "progress on stderr"));
+  f.push_back(field("output", "trace", &C::trace,
+                    "trace.json in the run directory: a Chrome Trace Event / Perfetto trace of "
+                    "the run's phases (README, \"Profiling\"; --trace FILE puts it elsewhere)"));
   f.push_back(field("output", "checkpoint_every", &C::checkpoint_every,
                     "write checkpoint.bin every this many steps", at_least(1)));
   f.push_back(field("output", "blowup_step", &C::blowup_step,

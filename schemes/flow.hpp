@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nwgf/engine/backend.hpp"
@@ -37,12 +38,23 @@ namespace nwgf {
 // Return false to stop after this step (a clean stop: status done, final snapshot written).
 using StepCallback = std::function<bool(const StepInfo&, const HostMatrix<double>& samples)>;
 
+// One phase of a run (engine/trace.hpp's names): its time exclusive of the phases nested in it,
+// and that time's share of the run's wall time.
+struct PhaseSeconds {
+  std::string name;
+  double seconds = 0;
+  double share = 0;
+};
+
 struct RunOptions {
   BackendChoice backend = BackendChoice::automatic;
   int threads = 0;       // 0: NWGF_THREADS, else all cores
   std::string out_dir;   // empty: nothing written
   bool resume = false;   // continue from out_dir/checkpoint.bin
   bool progress = true;  // progress on stderr (also needs cfg.progress)
+  // The run's Chrome Trace Event / Perfetto JSON (`--trace`); empty: out_dir/trace.json when
+  // cfg.trace, else none.
+  std::string trace_path;
   StepCallback on_step;
   std::vector<std::shared_ptr<RunObserver>> observers;  // called in this order
 };
@@ -54,6 +66,9 @@ struct RunResult {
   bool stopped = false;  // on_step asked to stop
   HostMatrix<double> samples;
   std::vector<StepInfo> metrics;  // step 0 .. steps (resumed runs: from step 0 of the CSV)
+  double wall_seconds = 0;        // of this process's part of the run
+  std::vector<PhaseSeconds> phases;  // longest first (also manifest.json `phases`)
+  std::vector<std::pair<std::string, double>> counters;  // pairs, gemm_flops, bytes_written
 };
 
 RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
@@ -64,6 +65,7 @@ class NeuralScheme final : public Scheme<T> {
       }
       if (progress) progress(it + 1, res.iterations, res.loss);
     }
+    TraceSpan span(Phase::push);
     if (forward_) {
       res.rescale = rescale(ctx, x, n);
       push(ctx, x, n, T(tau * res.rescale));
@@ -74,11 +76,20 @@ class NeuralScheme final : public Scheme<T> {
   }
 
   double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
-    const index_t rows = draw_batch(ctx, x, n, std::uint64_t(it), batch_, RandomPurpose::batch,
-                                    RandomPurpose::latent);
-    f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)), std::uint64_t(it));
+    index_t rows = 0;
+    {
+      TraceSpan span(Phase::batch);
+      rows = draw_batch(ctx, x, n, std::uint64_t(it), batch_, RandomPurpose::batch,
+                        RandomPurpose::latent);
+      f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)),
+              std::uint64_t(it));
+    }
     mlp_.forward(ctx, cview(in_, rows, d_ + l_), view(out_, rows, d_));
-    const double loss = forward_ ? forward_loss(ctx, rows) : backward_loss(ctx, rows, tau);
+    double loss = 0;
+    {
+      TraceSpan span(Phase::functional);
+      loss = forward_ ? forward_loss(ctx, rows) : backward_loss(ctx, rows, tau);
+    }
     mlp_.backward(ctx, cview(grad_, rows, d_), PointsView<T>(), false);
     adam_.step(ctx, mlp_.params(), mlp_.grads(), lr_);
     return loss;
@@ -248,9 +259,13 @@ class ParticleScheme final : public Scheme<T> {
   }
 
   double iterate(const Context& ctx, Points<T>& x, index_t n, index_t, double tau) override {
-    f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)), 0);
-    f_.particle_gradient(ctx, x.view(), T(1),
-                         PointsView<T>(grad_.data(), x.n(), x.d(), grad_.device()));
+    {
+      TraceSpan span(Phase::functional);
+      f_.draw(ctx, seed_, random_stream(RandomPurpose::sliced, std::uint64_t(n)), 0);
+      f_.particle_gradient(ctx, x.view(), T(1),
+                           PointsView<T>(grad_.data(), x.n(), x.d(), grad_.device()));
+    }
+    TraceSpan span(Phase::push);
     axpby(ctx, x.n() * x.d(), T(-tau), grad_.data(), T(1), x.data());
     return std::numeric_limits<double>::quiet_NaN();
   }

@@ -8,6 +8,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/family/gaussian.hpp"
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/schemes/ift/qp.hpp"
@@ -91,7 +92,11 @@ class IftScheme final : public Scheme<T> {
     if (ift_.weight_step == WeightStep::qp && ift_.qp_reference == QpReference::previous) {
       axpby(ctx, n_ * d_, T(1), x.data(), T(0), previous_.data());
     }
-    position_step(ctx, x, k, tau);
+    {
+      TraceSpan span(Phase::push);
+      position_step(ctx, x, k, tau);
+    }
+    TraceSpan span(Phase::weight_step);
     weight_step(ctx, x);
     return std::numeric_limits<double>::quiet_NaN();
   }

@@ -13,12 +13,14 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/threads.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/schemes/flow.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/aggregation_metrics.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
+#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
@@ -40,6 +42,7 @@ std::string dynamics_key(FlowConfig c) {
   c.gif = true;
   c.plot_size = 512;
   c.progress = false;
+  c.trace = false;
   c.checkpoint_every = 1;
   c.blowup_step = 0;
   c.eval_mmd = false;
@@ -72,6 +75,10 @@ class Runner {
       : cfg_(cfg), opt_(opt), ctx_(opt.backend, opt.threads), steps_(cfg), dir_(opt.out_dir) {}
 
   RunResult run() {
+    const std::string trace_file = run_trace_file(cfg_, opt_);
+    TraceSession session(!trace_file.empty());
+    TraceSpan root(Phase::run);
+    TraceSpan setup(Phase::setup);
     set_threads(ctx_.threads());
     const HostMatrix<double> x0 = sample_measure(
         cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial");
@@ -113,21 +120,31 @@ class Runner {
       // Checked before anything is written: a refused resume leaves the directory as it was.
       std::tie(n, time) = load_checkpoint();
     }
+    setup.close();
     bool stopped = false;
     // From here on any failure (a numerical fault, a write that fails on a full disk, bad input
     // found during a step) leaves the manifest saying failed, never running or done.
     try {
-      if (files_) dir_.prepare(to_toml(cfg_));
+      if (files_) {
+        TraceSpan span(Phase::setup);
+        dir_.prepare(to_toml(cfg_));
+      }
       const double end_time = steps_.end_time();
       const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
                            end_time, x0,           targets, reference_->problem()};
-      for (const auto& o : opt_.observers) o->start(start);
+      if (!opt_.observers.empty()) {
+        TraceSpan span(Phase::plots);
+        for (const auto& o : opt_.observers) o->start(start);
+      }
       if (!opt_.resume) {
         StepInfo s0;
-        if (!scheme_->weights() && !variational()) {
-          s0.functional = functional_->value(ctx_, x_.view());
+        {
+          TraceSpan span(Phase::evaluation);
+          if (!scheme_->weights() && !variational()) {
+            s0.functional = functional_->value(ctx_, x_.view());
+          }
+          scheme_->weighted_metrics(ctx_, x_, 0, s0);
         }
-        scheme_->weighted_metrics(ctx_, x_, 0, s0);
         evaluate(s0, 0);
         record(s0, true);
         if (files_) write_checkpoint(0, 0);
@@ -138,9 +155,12 @@ class Runner {
         const double tau = steps_.tau(n, time);
         progress.step_begin();
         const auto t0 = clock_type::now();
+        TraceSpan step_span(Phase::step);
         const StepResult res = scheme_->step(
             ctx_, x_, n, tau,
             [&](index_t it, index_t its, double loss) { progress.iteration(n, it, its, loss); });
+        step_span.close();
+        session.sample_counters();
         if (n == cfg_.blowup_step) {
           axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
                 x_.data());
@@ -159,12 +179,15 @@ class Runner {
         const bool eval = last || n % cfg_.eval_every == 0;
         // Weighted particles: F of the weighted measure (weighted_metrics) replaces the value of
         // the equally weighted samples; the variational scheme reports its own F.
-        if (eval && variational()) {
-          s.functional = res.functional;
-        } else if (eval && !scheme_->weights()) {
-          s.functional = functional_->value(ctx_, x_.view());
+        if (eval) {
+          TraceSpan span(Phase::evaluation);
+          if (variational()) {
+            s.functional = res.functional;
+          } else if (!scheme_->weights()) {
+            s.functional = functional_->value(ctx_, x_.view());
+          }
+          scheme_->weighted_metrics(ctx_, x_, n, s);
         }
-        if (eval) scheme_->weighted_metrics(ctx_, x_, n, s);
         if (eval) evaluate(s, n);
         s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
         HostMatrix<double> host;
@@ -178,13 +201,31 @@ class Runner {
           write_checkpoint(n, time);
         progress.step_end(s);
       }
-      for (const auto& o : opt_.observers) o->finish(metrics_);
+      if (!opt_.observers.empty()) {
+        TraceSpan span(Phase::plots);
+        for (const auto& o : opt_.observers) o->finish(metrics_);
+      }
+      root.close();
+      session.stop();
+      phases_ = phase_summary(session);
+      counters_ = counter_summary(session);
       if (files_) write_manifest("done", n, time);
+      if (!trace_file.empty()) write_run_trace(session, trace_file);
     } catch (const Error&) {
+      root.close();
+      session.stop();
       mark_failed(checkpoint_step_, checkpoint_time_);
+      // Best effort: the trace of the failed run (a failing write is ignored).
+      try {
+        if (!trace_file.empty()) write_run_trace(session, trace_file);
+      } catch (const Error&) {
+      }
       throw;
     }
     RunResult r;
+    r.wall_seconds = session.wall_seconds();
+    r.phases = phases_;
+    r.counters = counters_;
     r.device = ctx_.device();
     r.steps = n;
     r.time = time;
@@ -222,6 +263,11 @@ class Runner {
     }
     m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
     m.config_json = to_json(cfg_);
+    if (status == "done") {
+      m.phases_json = phases_json(phases_);
+      m.counters_json = counters_json(counters_);
+    }
+    TraceSpan span(Phase::manifest_write);
     dir_.write_manifest(m);
   }
 
@@ -234,14 +280,21 @@ class Runner {
     const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
                      s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
     if (files_ && due) {
-      dir_.write_metrics(metrics_);
+      {
+        TraceSpan span(Phase::metrics_write);
+        dir_.write_metrics(metrics_);
+      }
       if (s.step == 0) write_manifest("running", 0, 0);
     }
     if (!snapshot || (!files_ && opt_.observers.empty())) return;
     const std::vector<T> h = download_points(ctx_, x_);
-    if (files_) dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
-    if (files_ && scheme_->weights()) dir_.write_weights(s.step, *scheme_->weights());
+    if (files_) {
+      TraceSpan span(Phase::snapshot_write);
+      dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
+      if (scheme_->weights()) dir_.write_weights(s.step, *scheme_->weights());
+    }
     if (opt_.observers.empty()) return;
+    TraceSpan span(Phase::plots);
     HostMatrix<double> hd;
     hd.rows = n_;
     hd.cols = d_;
@@ -253,6 +306,7 @@ class Runner {
 
   // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
+    TraceSpan span(Phase::evaluation);
     if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
     if (porous_) evaluate_porous(*porous_, cfg_.initial.t0, s, to_host(ctx_, x_));
     if (has_aggregation_metrics(cfg_)) evaluate_aggregation(cfg_, s, to_host(ctx_, x_));
@@ -261,6 +315,7 @@ class Runner {
   }
 
   void write_checkpoint(index_t step, double time) {
+    TraceSpan span(Phase::checkpoint_write);
     Checkpoint c;
     c.step = step;
     c.time = time;
@@ -308,6 +363,8 @@ class Runner {
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;
   std::vector<StepInfo> metrics_;
+  std::vector<PhaseSeconds> phases_;
+  std::vector<std::pair<std::string, double>> counters_;
 };
 
 }  // namespace

@@ -6,11 +6,13 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/version.hpp"
 
 namespace nwgf {
@@ -83,6 +85,12 @@ index_t snapshot_step(const fs::path& p) {
   return index_t(std::stoll(digits));
 }
 
+// Every file of the run directory is written through these (the trace's bytes_written counter).
+void write_counted(const std::string& file, std::string_view text) {
+  write_file_atomic(file, text);
+  trace_count(Counter::bytes_written, double(text.size()));
+}
+
 }  // namespace
 
 std::string csv_number(double v) {
@@ -124,7 +132,7 @@ void RunDirectory::prepare(const std::string& config_toml) const {
       }
     }
   }
-  write_file_atomic(path("config.toml"), config_toml);
+  write_counted(path("config.toml"), config_toml);
 }
 
 void RunDirectory::write_manifest(const Manifest& m) const {
@@ -142,7 +150,9 @@ void RunDirectory::write_manifest(const Manifest& m) const {
   if (m.latent_dim >= 0) o.add("latent_dim", m.latent_dim);
   o.add("analytic_reference", m.analytic_reference);
   o.raw("config", m.config_json);
-  write_file_atomic(path("manifest.json"), o.str() + "\n");
+  if (!m.phases_json.empty()) o.raw("phases", m.phases_json);
+  if (!m.counters_json.empty()) o.raw("counters", m.counters_json);
+  write_counted(path("manifest.json"), o.str() + "\n");
 }
 
 std::string RunDirectory::manifest_scheme() const {
@@ -182,7 +192,7 @@ void RunDirectory::write_metrics(const std::vector<StepInfo>& rows) const {
     }
     csv += "\n";
   }
-  write_file_atomic(path("metrics.csv"), csv);
+  write_counted(path("metrics.csv"), csv);
 }
 
 bool RunDirectory::has_metrics() const {
@@ -238,6 +248,7 @@ std::vector<StepInfo> RunDirectory::read_steps(index_t last_step) const {
 template <class T>
 void RunDirectory::write_snapshot(index_t step, const T* x, index_t n, index_t d) const {
   write_npy<T>(path("snapshots/" + step_name(step) + ".npy"), x, n, d);
+  trace_count(Counter::bytes_written, double(n) * double(d) * double(sizeof(T)));
 }
 
 std::string RunDirectory::weights_name(index_t step) {
@@ -247,6 +258,7 @@ std::string RunDirectory::weights_name(index_t step) {
 void RunDirectory::write_weights(index_t step, const std::vector<double>& w) const {
   write_npy_vector<double>(path("snapshots/" + weights_name(step) + ".npy"), w.data(),
                            index_t(w.size()));
+  trace_count(Counter::bytes_written, double(w.size()) * double(sizeof(double)));
 }
 
 std::vector<double> RunDirectory::read_weights(index_t step) const {
@@ -289,7 +301,7 @@ void RunDirectory::write_checkpoint(const Checkpoint& c) const {
     put(&len, 8);
     b += *s;
   }
-  write_file_atomic(path("checkpoint.bin"), b);
+  write_counted(path("checkpoint.bin"), b);
 }
 
 Checkpoint RunDirectory::read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const {

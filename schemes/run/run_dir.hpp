@@ -4,7 +4,8 @@
 //
 //   config.toml                  the resolved config (to_toml)
 //   manifest.json                version, status running|done|failed, backend, threads, dtype,
-//                                seed, step, time, n, d, [latent_dim], analytic_reference, config
+//                                seed, step, time, n, d, [latent_dim], analytic_reference, config,
+//                                [phases, counters] (status done: schemes/run/run_trace.hpp)
 //   metrics.csv                  header + one row per step (StepInfo), %.17g, empty cell = NaN
 //   snapshots/step_NNNNNN.npy    the samples (n, d) in the run's dtype
 //   snapshots/weights_NNNNNN.npy the weights (n,) in double, beside each snapshot (weighted
@@ -38,6 +39,8 @@ struct Manifest {
   long long latent_dim = -1;  // < 0: not written (the particle scheme has none)
   bool analytic_reference = false;
   std::string config_json;  // the resolved config as a JSON object
+  std::string phases_json;    // a finished run's per-phase times as a JSON object ("": none)
+  std::string counters_json;  // and its counters ("": none)
 };
 
 // metrics.csv as read: column names from the header, one row of numbers per line.

@@ -7,6 +7,7 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
@@ -104,9 +105,12 @@ class VariationalScheme final : public Scheme<T> {
     if (!gamma_ready_) fit_gamma(ctx, x);
     const index_t M = m_;
     const std::uint64_t counter = std::uint64_t(it) << 32;
-    gather(ctx, x, random_stream(RandomPurpose::batch, std::uint64_t(n)), counter);
-    sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
-                 hin_.data() + M * d_);
+    {
+      TraceSpan span(Phase::batch);
+      gather(ctx, x, random_stream(RandomPurpose::batch, std::uint64_t(n)), counter);
+      sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
+                   hin_.data() + M * d_);
+    }
     T* ty = hin_.data();
     // The map's training forward: dropout masks of step n, iteration it (none when p = 0).
     const DropoutDraw draw{seed_, random_stream(RandomPurpose::dropout, std::uint64_t(n)),
@@ -114,6 +118,7 @@ class VariationalScheme final : public Scheme<T> {
     map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
                  PointsView<T>(ty, M, d_, hin_.device()), &draw);
     // J_2 ascent steps of the critic on [T(Y); Z].
+    TraceSpan critic_span(Phase::critic);
     for (index_t j = 0; j < inner_; ++j) {
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), 2 * M, d_, hin_.device()),
                       PointsView<T>(u_.data(), 2 * M, 1, u_.device()));
@@ -122,6 +127,7 @@ class VariationalScheme final : public Scheme<T> {
                        PointsView<T>());
       critic_adam_.step(ctx, critic_.params(), critic_.grads(), lr_);
     }
+    critic_span.close();
     // One descent step of the map: d/dty = MapRow's part + the critic's input gradient.
     critic_.forward(ctx, ConstPointsView<T>(ty, M, d_, hin_.device()),
                     PointsView<T>(u_.data(), M, 1, u_.device()));

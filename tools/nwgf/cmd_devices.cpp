@@ -1,9 +1,11 @@
 // `nwgf devices`: the backends this build has, CPU threads and SIMD width, and the CUDA devices
-// or the driver's reason why none is usable. Always exit 0.
+// or the driver's reason why none is usable. Always exit 0. `--peak`: also this machine's
+// measured CPU roofline peaks (engine/peak.hpp), a second or two.
 #include <cstdio>
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/peak.hpp"
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/engine/threads.hpp"
 #include "nwgf/engine/version.hpp"
@@ -12,9 +14,14 @@
 namespace nwgf::cli {
 namespace {
 
-int run_devices(const GlobalOptions& g, bool json) {
+int run_devices(const GlobalOptions& g, bool json, bool peak) {
   const int threads = g.threads > 0 ? g.threads : default_threads();
   const CudaStatus cuda = cuda_status();
+  CpuPeaks peaks;
+  if (peak) {
+    set_threads(threads);
+    peaks = measure_cpu_peaks(threads);
+  }
   if (json) {
     JsonObject o;
     o.add("version", NWGF_VERSION_STRING);
@@ -29,12 +36,25 @@ int run_devices(const GlobalOptions& g, bool json) {
       devs += (i ? ", " : "") + dj.str();
     }
     o.raw("cuda_devices", devs + "]");
+    if (peak) {
+      JsonObject pj;
+      pj.add("threads", peaks.threads).add("fma_gflops_f32", peaks.fma_gflops_f32);
+      pj.add("fma_gflops_f64", peaks.fma_gflops_f64);
+      pj.add("triad_gbytes_per_s", peaks.triad_gbytes_per_s).add("triad_bytes", peaks.triad_bytes);
+      o.add("cpu_peak", pj);
+    }
     std::printf("%s\n", o.str().c_str());
     return 0;
   }
   std::printf("nwgf %s\n", NWGF_VERSION_STRING);
   std::printf("cpu: usable, %d threads, SIMD %s (%d-byte vectors)\n", threads,
               simd_target().c_str(), simd_width_bytes());
+  if (peak) {
+    std::printf("cpu peak (%d threads, measured): FMA %.1f GFLOP/s f32, %.1f GFLOP/s f64; "
+                "triad %.1f GB/s\n",
+                peaks.threads, peaks.fma_gflops_f32, peaks.fma_gflops_f64,
+                peaks.triad_gbytes_per_s);
+  }
   if (!cuda.built) {
     std::printf("cuda: not built (%s)\n", cuda.reason.c_str());
   } else if (!cuda.usable) {
@@ -52,8 +72,11 @@ int run_devices(const GlobalOptions& g, bool json) {
 CommandRegistrar reg("devices", "List backends, CPU threads and SIMD width, and CUDA devices",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        auto json = std::make_shared<bool>(false);
+                       auto peak = std::make_shared<bool>(false);
                        sub.add_flag("--json", *json, "One JSON object instead of text");
-                       return [&g, json] { return run_devices(g, *json); };
+                       sub.add_flag("--peak", *peak,
+                                    "Also measure the CPU's FMA and memory-bandwidth peaks");
+                       return [&g, json, peak] { return run_devices(g, *json, *peak); };
                      });
 
 }  // namespace

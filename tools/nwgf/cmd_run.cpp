@@ -1,4 +1,5 @@
-// `nwgf run CONFIG.toml [--out DIR] [--backend auto|cpu|cuda] [--set key=value]... [--resume]`:
+// `nwgf run CONFIG.toml [--out DIR] [--backend auto|cpu|cuda] [--set key=value]... [--resume]
+// [--trace FILE]`:
 // a thin client of schemes/flow.hpp (run_flow) that installs the run's pictures
 // (schemes/run/viz/run_plots.hpp). Exit codes: 0 done, 2 bad config/flag, 3 NaN/Inf.
 // `nwgf run --help-config[=text|markdown]`: the reference of every config key (the README's
@@ -10,6 +11,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
 
@@ -22,6 +24,8 @@ struct RunArgs {
   std::string backend = "auto";
   std::vector<std::string> sets;
   bool resume = false;
+  std::string trace;
+  bool trace_given = false;
   std::string help_config;  // "": run; "text" | "markdown": print the config reference
 };
 
@@ -37,6 +41,7 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
     return 0;
   }
   if (a.config.empty()) throw_bad_input("config: a config file is required (nwgf run CONFIG.toml)");
+  if (a.trace_given && a.trace.empty()) throw_bad_input("--trace: a file name is required");
   const FlowConfig cfg = load_flow_config(a.config, a.sets);
   RunOptions opt;
   opt.backend = parse_backend(a.backend);
@@ -45,10 +50,13 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
                     ? "runs/" + std::filesystem::path(a.config).stem().string()
                     : a.out;
   opt.resume = a.resume;
+  opt.trace_path = a.trace;
   opt.observers.push_back(make_run_plots());
   const RunResult r = run_flow(cfg, opt);
-  std::fprintf(stderr, "done: %lld steps, t = %.6g, output in %s\n", (long long)r.steps, r.time,
-               opt.out_dir.c_str());
+  // The final line names where the time went (manifest.json `phases` has every phase).
+  std::fprintf(stderr, "done: %lld steps, t = %.6g, output in %s; %.3g s, top phases: %s\n",
+               (long long)r.steps, r.time, opt.out_dir.c_str(), r.wall_seconds,
+               top_phases(r.phases).c_str());
   return 0;
 }
 
@@ -64,6 +72,10 @@ CommandRegistrar reg("run", "Run a flow (backward, forward or particle scheme) f
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
                        sub.add_flag("--resume", a->resume,
                                     "Continue from the checkpoint in the run directory");
+                       sub.add_option("--trace", a->trace,
+                                      "Write a Chrome Trace Event / Perfetto JSON of the run's "
+                                      "phases to this file")
+                           ->each([a](const std::string&) { a->trace_given = true; });
                        sub.add_option("--help-config", a->help_config,
                                       "Print the reference of every config key (text | markdown) "
                                       "and exit")

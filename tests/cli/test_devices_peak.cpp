@@ -1,0 +1,66 @@
+// `nwgf devices --peak`: measured FMA and triad peaks (text and JSON), and a sweep's achieved
+// fraction of the FMA peak and its roofline picture.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "tests/helpers.hpp"
+#include "tests/json_reader.hpp"
+
+using nwgf::test::JsonValue;
+
+TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f64 rate") {
+  const auto r = nwgf::test::run_cli("--threads 2 devices --peak --json");
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const JsonValue j = nwgf::test::parse_json(r.out);
+  const JsonValue& p = j["cpu_peak"];
+  CHECK(p["threads"].number == 2);
+  for (const char* k : {"fma_gflops_f32", "fma_gflops_f64", "triad_gbytes_per_s"}) {
+    INFO(k);
+    CHECK(std::isfinite(p[k].number));
+    CHECK(p[k].number > 0.1);
+  }
+  // A vector holds twice as many floats as doubles at the same FMA rate (the best of three runs
+  // of each; a factor 2 in theory, 1.2 leaves room for a loaded machine).
+  CHECK(p["fma_gflops_f32"].number > 1.2 * p["fma_gflops_f64"].number);
+  CHECK(p["triad_bytes"].number == 3.0 * 8 * (8 << 20));
+}
+
+TEST_CASE("devices --peak: the text form has the peak line; without --peak none") {
+  auto r = nwgf::test::run_cli("--threads 1 devices --peak");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("cpu peak (1 threads, measured): FMA ") != std::string::npos);
+  r = nwgf::test::run_cli("devices");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("cpu peak") == std::string::npos);
+}
+
+TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") {
+  const std::string dir = nwgf::test::tmp_path("sweep_peak");
+  std::filesystem::remove_all(dir);
+  const auto r = nwgf::test::run_cli(
+      "--threads 1 bench sweep --kernel synthetic-n2 --n 500,1000 --repeats 2 --min-seconds 0 "
+      "--peak --out '" + dir + "'");
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  int points = 0;
+  while (std::getline(in, line)) {
+    const JsonValue j = nwgf::test::parse_json(line);
+    if (!j.has("n")) continue;
+    ++points;
+    CHECK(j["fraction_of_peak"].number ==
+          doctest::Approx(j["gflops_per_s"].number / j["peak_gflops"].number));
+    // A serial scalar loop on one thread is far below the vector FMA roof.
+    CHECK(j["fraction_of_peak"].number > 0);
+    CHECK(j["fraction_of_peak"].number < 1);
+  }
+  CHECK(points == 2);
+  // The roofline picture: achieved GFLOP/s under the roof.
+  CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
+}

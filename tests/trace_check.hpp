@@ -1,0 +1,102 @@
+#pragma once
+// Checks of a Chrome Trace Event JSON (engine/trace.hpp, `nwgf run --trace`): the document's
+// shape, per-track nesting of the complete ("X") spans, and how much of the root span the spans
+// directly inside it cover.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/json_reader.hpp"
+
+namespace nwgf::test {
+
+struct TraceSummary {
+  std::string problem;  // "": well formed and properly nested on every track
+  int spans = 0;
+  int counters = 0;
+  std::set<std::string> names;          // of the X spans
+  std::set<std::string> counter_names;  // of the C events
+  std::map<std::string, double> last_counter;
+  std::set<long long> tids;
+  double root_us = 0;    // the longest span ("run")
+  double coverage = 0;   // union of the spans directly inside the root / the root's duration
+};
+
+inline TraceSummary summarise_trace(const JsonValue& doc) {
+  TraceSummary t;
+  if (doc.kind != JsonValue::Kind::object || !doc.has("traceEvents") ||
+      doc["traceEvents"].kind != JsonValue::Kind::array) {
+    t.problem = "no traceEvents array";
+    return t;
+  }
+  struct Span {
+    double ts, dur;
+  };
+  std::map<long long, std::vector<Span>> tracks;
+  for (const JsonValue& e : doc["traceEvents"].array) {
+    if (!e.has("ph") || !e.has("pid") || !e.has("tid") || !e.has("name")) {
+      t.problem = "an event without ph, pid, tid or name";
+      return t;
+    }
+    const std::string ph = e["ph"].string;
+    const long long tid = (long long)e["tid"].number;
+    if (ph == "X") {
+      if (!e.has("ts") || !e.has("dur") || e["dur"].number < 0) {
+        t.problem = "an X event without ts or with a negative dur";
+        return t;
+      }
+      tracks[tid].push_back({e["ts"].number, e["dur"].number});
+      t.names.insert(e["name"].string);
+      t.tids.insert(tid);
+      ++t.spans;
+    } else if (ph == "C") {
+      t.counter_names.insert(e["name"].string);
+      t.last_counter[e["name"].string] = e["args"]["value"].number;
+      ++t.counters;
+    } else if (ph != "M") {
+      t.problem = "an event of phase " + ph;
+      return t;
+    }
+  }
+  // Nesting: sorted by start (longer first on ties), every span lies inside the innermost open
+  // span that has not ended before it starts. 1 ns of slack for the microsecond decimals.
+  const double eps = 1e-3;
+  const Span* root = nullptr;
+  long long root_tid = 0;
+  for (auto& [tid, spans] : tracks) {
+    std::stable_sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+      return a.ts != b.ts ? a.ts < b.ts : a.dur > b.dur;
+    });
+    std::vector<const Span*> open;
+    for (const Span& s : spans) {
+      while (!open.empty() && s.ts >= open.back()->ts + open.back()->dur - eps) open.pop_back();
+      if (!open.empty() && s.ts + s.dur > open.back()->ts + open.back()->dur + eps) {
+        t.problem = "span at ts " + std::to_string(s.ts) + " on tid " + std::to_string(tid) +
+                    " overlaps the end of its enclosing span";
+        return t;
+      }
+      open.push_back(&s);
+      if (!root || s.dur > root->dur) {
+        root = &s;
+        root_tid = tid;
+      }
+    }
+  }
+  if (!root) return t;
+  t.root_us = root->dur;
+  // The spans directly inside the root are disjoint (nested ones lie inside them).
+  double covered = 0, end = root->ts;
+  for (const Span& s : tracks[root_tid]) {
+    if (&s == root || s.ts < root->ts || s.ts + s.dur > root->ts + root->dur + eps) continue;
+    if (s.ts >= end - eps) {
+      covered += s.dur;
+      end = s.ts + s.dur;
+    }
+  }
+  t.coverage = root->dur > 0 ? covered / root->dur : 0;
+  return t;
+}
+
+}  // namespace nwgf::test
