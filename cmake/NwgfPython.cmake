@@ -73,6 +73,7 @@ function(nwgf_python_package)
              COMMAND "${Python_EXECUTABLE}" -m pytest -q -p no:cacheprovider
                      ${PROJECT_SOURCE_DIR}/python/tests)
     set_tests_properties(python_pytest PROPERTIES LABELS python TIMEOUT 1200 PROCESSORS 2
-      ENVIRONMENT "PYTHONPATH=${CMAKE_BINARY_DIR}/python;NWGF_CLI=$<TARGET_FILE:nwgf_cli>;NWGF_THREADS=2")
+      ENVIRONMENT "NWGF_CLI=$<TARGET_FILE:nwgf_cli>;NWGF_THREADS=2"
+      ENVIRONMENT_MODIFICATION "PYTHONPATH=path_list_prepend:${CMAKE_BINARY_DIR}/python")
   endif()
 endfunction()

@@ -16,8 +16,14 @@ def array(x: Any, name: str) -> Any:
     if isinstance(x, np.ndarray):
         return x
     if is_torch(x):
+        if x.is_cuda:  # the sums run on nwgf's own stream: finish the producer's work first
+            import torch
+            torch.cuda.current_stream(x.device).synchronize()
         return x.detach() if x.requires_grad else x
     if hasattr(x, "__dlpack__"):
+        if type(x).__module__.split(".")[0] == "cupy":
+            import cupy
+            cupy.cuda.get_current_stream().synchronize()
         return x
     if isinstance(x, (list, tuple)):
         try:
@@ -36,11 +42,21 @@ def is_torch(x: Any) -> bool:
     return type(x).__module__.split(".")[0] == "torch" and hasattr(x, "requires_grad")
 
 
-def like(out: np.ndarray, x: Any) -> Any:
-    """``out`` as the framework of the input ``x``: a torch tensor (sharing memory) for torch."""
+def like(out: Any, x: Any) -> Any:
+    """``out`` (a numpy array, or a DLPack array on the GPU for GPU input) as the framework of
+    the input ``x``, sharing memory: a torch tensor for torch, a cupy or jax array for those."""
+    framework = type(x).__module__.split(".")[0]
     if is_torch(x):
         import torch
-        return torch.from_numpy(out)
+        return torch.from_numpy(out) if isinstance(out, np.ndarray) else torch.from_dlpack(out)
+    if isinstance(out, np.ndarray):
+        return out
+    if framework == "cupy":
+        import cupy
+        return cupy.from_dlpack(out)
+    if framework in ("jax", "jaxlib"):
+        import jax.dlpack
+        return jax.dlpack.from_dlpack(out)
     return out
 
 

@@ -18,6 +18,7 @@
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "python/src/arrays.hpp"
+#include "python/src/device_arrays.hpp"
 #include "python/src/module.hpp"
 
 namespace nwgf::py {
@@ -129,6 +130,7 @@ double riesz_energy_py(nb::handle x, nb::handle y, double r, nb::handle wx, nb::
   check_r(r);
   const AnyArray xa = as_array(x, "x");
   const std::optional<AnyArray> ya = optional_array(y, "y");
+  if (on_cuda(xa)) return nb::cast<double>(cuda_riesz(xa, ya, r, wx, wy, threads, false));
   return wants_f64(xa, ya) ? energy_t<double>(xa, ya, r, wx, wy, threads)
                            : energy_t<float>(xa, ya, r, wx, wy, threads);
 }
@@ -138,6 +140,7 @@ nb::object riesz_gradient_py(nb::handle x, nb::handle y, double r, nb::handle wx
   check_r(r);
   const AnyArray xa = as_array(x, "x");
   const std::optional<AnyArray> ya = optional_array(y, "y");
+  if (on_cuda(xa)) return cuda_riesz(xa, ya, r, wx, wy, threads, true);
   return wants_f64(xa, ya) ? gradient_t<double>(xa, ya, r, wx, wy, threads)
                            : gradient_t<float>(xa, ya, r, wx, wy, threads);
 }
@@ -160,6 +163,14 @@ double mmd2_py(nb::handle x, nb::handle y, double r, const std::string& estimato
   if (seed < 0) throw nb::value_error(("seed: must be >= 0, got " + std::to_string(seed)).c_str());
   const AnyArray xa = as_array(x, "x");
   const AnyArray ya = as_array(y, "y");
+  if (on_cuda(xa)) {
+    if (sliced || unbiased) {
+      throw nb::value_error((std::string(sliced ? "estimator" : "unbiased") +
+                             ": CUDA arrays have the exact V-statistic only (move them to the CPU)")
+                                .c_str());
+    }
+    return cuda_mmd2(xa, ya, r, threads);
+  }
   const bool f64 = wants_f64(xa, ya);
   return f64 ? mmd2_t<double>(xa, ya, r, sliced, directions, unbiased, std::uint64_t(seed), threads)
              : mmd2_t<float>(xa, ya, r, sliced, directions, unbiased, std::uint64_t(seed), threads);
@@ -208,6 +219,8 @@ void bind_kernels(nb::module_& m) {
         "MMD^2 of the Riesz kernel between two point sets (CONTRACT.md's V-statistic).");
   m.def("_cpp_seconds", &cpp_seconds, "function"_a, "x"_a, "r"_a = 1.0, "repeats"_a = 10,
         "threads"_a = 0, "Fastest C++-only call of riesz_energy / riesz_gradient (seconds).");
+  m.def("_to_cuda", &to_cuda, "x"_a, "Test helper: a float64 copy of x on CUDA device 0.");
+  m.def("_to_host", &to_host, "x"_a, "Test helper: a float64 CUDA array as numpy.");
 }
 
 }  // namespace nwgf::py
