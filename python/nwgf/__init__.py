@@ -49,7 +49,7 @@ def riesz_gradient(x: Any, y: Any = None, r: float = 1.0, weights_x: Any = None,
                                _args.real(r, "r"), _args.optional_array(weights_x, "weights_x"),
                                _args.optional_array(weights_y, "weights_y"),
                                _args.threads(threads))
-    return _args.like(out, x)
+    return out if type(x) is np.ndarray else _args.like(out, x)
 
 
 def mmd2(x: Any, y: Any, r: float = 1.0, estimator: str = "exact", directions: int = 256,

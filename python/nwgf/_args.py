@@ -13,7 +13,7 @@ def array(x: Any, name: str) -> Any:
     numpy arrays, torch tensors (detached), and anything with ``__dlpack__`` pass as they are;
     lists and tuples become numpy arrays (float64 for Python numbers, as ``numpy.asarray``).
     """
-    if isinstance(x, np.ndarray):
+    if type(x) is np.ndarray or isinstance(x, np.ndarray):
         return x
     if is_torch(x):
         if x.is_cuda:  # the sums run on nwgf's own stream: finish the producer's work first
@@ -35,7 +35,7 @@ def array(x: Any, name: str) -> Any:
 
 
 def optional_array(x: Any, name: str) -> Any:
-    return None if x is None else array(x, name)
+    return x if x is None or type(x) is np.ndarray else array(x, name)
 
 
 def is_torch(x: Any) -> bool:
@@ -61,12 +61,16 @@ def like(out: Any, x: Any) -> Any:
 
 
 def real(v: Any, name: str) -> float:
+    if type(v) is float:  # the common case, first (the binding's per-call cost)
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(v).__name__}")
     return float(v)
 
 
 def integer(v: Any, name: str) -> int:
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(v).__name__}")
     return int(v)
@@ -85,6 +89,8 @@ def string(v: Any, name: str) -> str:
 
 
 def threads(v: Any) -> int:
+    if type(v) is int and v >= 0:
+        return v
     n = integer(v, "threads")
     if n < 0:
         raise ValueError(f"threads: must be >= 0 (0: NWGF_THREADS, else all cores), got {n}")
