@@ -59,7 +59,8 @@ function(nwgf_python_package)
   target_include_directories(_nwgf PRIVATE ${PROJECT_SOURCE_DIR})
   set_target_properties(_nwgf PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${pkg_dir})
   nwgf_warnings(_nwgf)
-  install(TARGETS _nwgf LIBRARY DESTINATION nwgf COMPONENT python)
+  # Only `cmake --install --component python` (pip) installs the module, not a full install.
+  install(TARGETS _nwgf LIBRARY DESTINATION nwgf COMPONENT python EXCLUDE_FROM_ALL)
 
   if(NWGF_BUILD_TESTS)
     execute_process(COMMAND "${Python_EXECUTABLE}" -c "import pytest, numpy"

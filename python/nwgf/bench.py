@@ -103,6 +103,10 @@ def main(argv: Optional[list] = None) -> None:
     ap.add_argument("--threads", type=int, default=0, help="nwgf threads (0: all cores)")
     ap.add_argument("--max-pairs", type=float, default=float("inf"),
                     help="skip sizes with more than this many pairs times d (a slow machine)")
+    ap.add_argument("--impl", nargs="+", default=["nwgf", "torch", "pykeops"],
+                    help="implementations to run (default all)")
+    ap.add_argument("--peer-max-pairs", type=float, default=float("inf"),
+                    help="--max-pairs for the peers (torch, pykeops) only")
     ap.add_argument("--no-overhead", action="store_true")
     a = ap.parse_args(argv)
 
@@ -116,6 +120,8 @@ def main(argv: Optional[list] = None) -> None:
                       lambda x, y: riesz_gradient(x, y, threads=a.threads))}
     skipped = {}
     try:
+        if "torch" not in a.impl:
+            raise ImportError("not requested (--impl)")
         impls["torch"] = torch_impl()
         import torch
         if a.threads > 0:
@@ -123,6 +129,8 @@ def main(argv: Optional[list] = None) -> None:
     except ImportError as e:
         skipped["torch"] = f"not installed ({e})"
     try:
+        if "pykeops" not in a.impl:
+            raise ImportError("not requested (--impl)")
         impls["pykeops"] = (keops_impl(), None)
     except Exception as e:  # pykeops fails to import without its compiler toolchain
         skipped["pykeops"] = f"unavailable ({type(e).__name__}: {e})"
@@ -139,8 +147,9 @@ def main(argv: Optional[list] = None) -> None:
                     if fn is None:
                         continue
                     line = {"op": op, "impl": impl, "n": n, "d": d, "dtype": "float32"}
-                    if 3.0 * n * n * d > a.max_pairs:
-                        line["skipped"] = f"over --max-pairs {a.max_pairs:g}"
+                    limit = a.max_pairs if impl == "nwgf" else min(a.max_pairs, a.peer_max_pairs)
+                    if 3.0 * n * n * d > limit:
+                        line["skipped"] = f"over --max-pairs {limit:g}"
                     else:
                         line["seconds"] = best_seconds(lambda: fn(x, y), a.repeats)
                     emit(line)
