@@ -116,8 +116,10 @@ def main(argv: Optional[list] = None) -> None:
     if not a.no_overhead:
         for o in overhead(threads=a.threads):
             emit(o)
-    impls = {"nwgf": (lambda x, y: mmd2(x, y, threads=a.threads),
-                      lambda x, y: riesz_gradient(x, y, threads=a.threads))}
+    impls = {}
+    if "nwgf" in a.impl:
+        impls["nwgf"] = (lambda x, y: mmd2(x, y, threads=a.threads),
+                         lambda x, y: riesz_gradient(x, y, threads=a.threads))
     skipped = {}
     try:
         if "torch" not in a.impl:
