@@ -8,6 +8,23 @@
 
 namespace nwgf::detail {
 
+// a + b c with the product rounded on its own. nvcc contracts a + b * c into one FMA (one
+// rounding) while the host build (no FMA in the baseline x86-64 ISA) rounds twice, so the scaled
+// streams differed between the backends on a GPU (seen on an H200: MLP initial weights); the
+// explicitly rounded intrinsics are never contracted.
+template <class T>
+NWGF_HD T add_product_rn(T a, T b, T c) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) {
+    return __fadd_rn(a, __fmul_rn(b, c));
+  } else {
+    return __dadd_rn(a, __dmul_rn(b, c));
+  }
+#else
+  return a + b * c;
+#endif
+}
+
 template <class T, bool Normal>
 NWGF_HD void rng_fill_block(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset,
                             T* out, index_t n, std::uint64_t block, T a, T b) {
@@ -23,7 +40,7 @@ NWGF_HD void rng_fill_block(std::uint64_t seed, std::uint64_t stream, std::uint6
     const std::uint64_t e = block * k + std::uint64_t(j);
     if (e < offset || e >= offset + std::uint64_t(n)) continue;
     // uniform: a + (b - a) U;  normal: a + b Z
-    out[e - offset] = Normal ? a + b * vals[j] : a + (b - a) * vals[j];
+    out[e - offset] = Normal ? add_product_rn(a, b, vals[j]) : add_product_rn(a, T(b - a), vals[j]);
   }
 }
 

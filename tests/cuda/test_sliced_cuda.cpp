@@ -63,8 +63,21 @@ void compare(index_t n, index_t m, index_t d, int S, bool grid, bool accumulate,
   CHECK(g.xy == doctest::Approx(c.xy).epsilon(tol));
   double scale = 0;
   for (double v : c.grad) scale = std::max(scale, std::abs(v));
-  for (std::size_t i = 0; i < c.grad.size(); ++i)
-    REQUIRE(std::abs(g.grad[i] - c.grad[i]) <= 10 * tol * (scale + 1));
+  // Two projections closer than their rounding error can sort in the other order on the GPU
+  // (cuBLAS and OpenBLAS round the projections differently); such a swap moves each of the two
+  // points' gradients by at most 2 (|sxx| + |sxy|) / S along the direction. On an H200 one float
+  // gradient entry of the 2-D, N = 1000 case moved by 0.037 so. Allow a few such entries in
+  // float, none in double.
+  const double swap = 2.0 * (std::abs(double(sxx)) + std::abs(double(sxy))) / S;
+  index_t outliers = 0;
+  for (std::size_t i = 0; i < c.grad.size(); ++i) {
+    const double e = std::abs(g.grad[i] - c.grad[i]);
+    if (e <= 10 * tol * (scale + 1)) continue;
+    ++outliers;
+    REQUIRE(e <= swap + 10 * tol * (scale + 1));
+  }
+  const index_t allowed = std::is_same_v<T, float> ? index_t(c.grad.size()) / 1000 + 2 : 0;
+  CHECK(outliers <= allowed);
 }
 
 }  // namespace
