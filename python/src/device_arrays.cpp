@@ -76,8 +76,14 @@ nb::object cuda_pair(const AnyArray& x, const std::optional<AnyArray>& y, double
   const T* a = cuda_weights<T>(ctx, wx, xv.rows, device, "weights_x");
   const T* b = y ? cuda_weights<T>(ctx, wy, yv.rows, device, "weights_y") : a;
   if (!gradient) {
-    nb::gil_scoped_release release;
-    return nb::float_(riesz_energy_value<T>(ctx, xv, a, yv, b, r));
+    double value = 0;
+    {
+      // The Python float is made after the GIL is back (making it without the GIL crashed on an
+      // H200).
+      nb::gil_scoped_release release;
+      value = riesz_energy_value<T>(ctx, xv, a, yv, b, r);
+    }
+    return nb::float_(value);
   }
   auto g = std::make_unique<Buffer<T>>(ctx, xv.rows * xv.cols);
   {
@@ -122,30 +128,6 @@ double cuda_mmd2(const AnyArray& x, const AnyArray& y, double r, int threads) {
   return mmd2<float>(ctx, xv, yv, r);
 }
 
-nb::object to_cuda(nb::handle obj) {
-  const HostPoints<double> p = points_arg<double>(as_array(obj, "x"), "x");
-  const Context& ctx = cuda_context(0, 0);
-  auto buf = std::make_unique<Buffer<double>>(ctx, p.rows * p.cols);
-  copy_from_host(ctx, *buf, p.data, p.rows * p.cols);
-  double* data = buf->data();
-  nb::capsule owner(buf.release(), [](void* q) noexcept { delete static_cast<Buffer<double>*>(q); });
-  const std::size_t shape[2] = {std::size_t(p.rows), std::size_t(p.cols)};
-  return nb::ndarray<double, nb::c_contig>(data, 2, shape, owner, nullptr, nb::dtype<double>(),
-                                           nb::device::cuda::value, 0)
-      .cast();
-}
-
-nb::object to_host(nb::handle obj) {
-  const AnyArray a = as_array(obj, "x");
-  if (!on_cuda(a) || a.dtype() != nb::dtype<double>() || a.ndim() != 2)
-    bad("x", "expected a 2-D float64 CUDA array");
-  const Context& ctx = cuda_context(a.device_id(), 0);
-  const index_t n = index_t(a.shape(0) * a.shape(1));
-  std::vector<double> host(static_cast<std::size_t>(n));
-  detail::copy_bytes(ctx, host.data(), Device::cpu, a.data(), Device::cuda, sizeof(double) * std::size_t(n));
-  return numpy_owning(std::move(host), index_t(a.shape(0)), index_t(a.shape(1)));
-}
-
 #else
 
 [[noreturn]] static void no_cuda() {
@@ -157,8 +139,6 @@ nb::object cuda_riesz(const AnyArray&, const std::optional<AnyArray>&, double, n
   no_cuda();
 }
 double cuda_mmd2(const AnyArray&, const AnyArray&, double, int) { no_cuda(); }
-nb::object to_cuda(nb::handle) { no_cuda(); }
-nb::object to_host(nb::handle) { no_cuda(); }
 
 #endif
 

@@ -16,8 +16,4 @@ nb::object cuda_riesz(const AnyArray& x, const std::optional<AnyArray>& y, doubl
 // Exact MMD^2 (V-statistic) of CUDA arrays.
 double cuda_mmd2(const AnyArray& x, const AnyArray& y, double r, int threads);
 
-// Test helpers: a float64 host array copied to CUDA device 0, and back to a numpy array.
-nb::object to_cuda(nb::handle obj);
-nb::object to_host(nb::handle obj);
-
 }  // namespace nwgf::py

@@ -219,8 +219,6 @@ void bind_kernels(nb::module_& m) {
         "MMD^2 of the Riesz kernel between two point sets (CONTRACT.md's V-statistic).");
   m.def("_cpp_seconds", &cpp_seconds, "function"_a, "x"_a, "r"_a = 1.0, "repeats"_a = 10,
         "threads"_a = 0, "Fastest C++-only call of riesz_energy / riesz_gradient (seconds).");
-  m.def("_to_cuda", &to_cuda, "x"_a, "Test helper: a float64 copy of x on CUDA device 0.");
-  m.def("_to_host", &to_host, "x"_a, "Test helper: a float64 CUDA array as numpy.");
 }
 
 }  // namespace nwgf::py

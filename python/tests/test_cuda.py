@@ -13,15 +13,37 @@ X = np.random.default_rng(3).normal(size=(500, 3))
 Y = np.random.default_rng(4).normal(size=(300, 3)) + 0.3
 
 
-def test_cuda_arrays_match_the_cpu():
-    from nwgf import _nwgf
-    xd, yd = _nwgf._to_cuda(X), _nwgf._to_cuda(Y)
-    assert np.array_equal(_nwgf._to_host(xd), X)
+def cuda_frameworks():
+    """(name, to_cuda, to_numpy) for each framework here that makes CUDA arrays."""
+    out = []
+    try:
+        import torch
+        if torch.cuda.is_available():
+            out.append(("torch", lambda a: torch.as_tensor(a, device="cuda"),
+                        lambda t: t.cpu().numpy()))
+    except ImportError:
+        pass
+    try:
+        import cupy
+        out.append(("cupy", cupy.asarray, cupy.asnumpy))
+    except ImportError:
+        pass
+    return out
+
+
+@pytest.mark.parametrize("framework", [f[0] for f in cuda_frameworks()] or
+                         [pytest.param("none", marks=pytest.mark.skip(
+                             reason="neither torch with CUDA nor cupy is installed"))])
+def test_cuda_arrays_match_the_cpu(framework):
+    _, to_cuda, to_numpy = next(f for f in cuda_frameworks() if f[0] == framework)
+    xd, yd = to_cuda(X), to_cuda(Y)
     for r in (0.5, 1.0, 1.5):
         assert nwgf.riesz_energy(xd, yd, r=r) == pytest.approx(nwgf.riesz_energy(X, Y, r=r),
                                                                rel=1e-10)
+        assert nwgf.riesz_energy(xd, r=r) == pytest.approx(nwgf.riesz_energy(X, r=r), rel=1e-10)
         g = nwgf.riesz_gradient(xd, yd, r=r)
-        np.testing.assert_allclose(_nwgf._to_host(g), nwgf.riesz_gradient(X, Y, r=r), rtol=1e-9,
+        assert type(g).__module__.split(".")[0] == framework  # the input's framework, on the GPU
+        np.testing.assert_allclose(to_numpy(g), nwgf.riesz_gradient(X, Y, r=r), rtol=1e-9,
                                    atol=1e-12)
         assert nwgf.mmd2(xd, yd, r=r) == pytest.approx(nwgf.mmd2(X, Y, r=r), rel=1e-9)
     with pytest.raises(ValueError, match="y:"):
