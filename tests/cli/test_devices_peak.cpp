@@ -12,6 +12,18 @@
 
 using nwgf::test::JsonValue;
 
+namespace {
+// The sanitizer build measures no hardware roof: its calibration loops are instrumented and
+// compiled for the portable scalar target only, while the pair rows are left uninstrumented
+// (README). There, in CI, the f32 FMA loop ran at 0.68 GFLOP/s against 0.88 for f64, and a sweep
+// point at 5.6x the "peak". The ratio checks below hold for the optimised builds only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRoofsMeasured = false;
+#else
+constexpr bool kRoofsMeasured = true;
+#endif
+}  // namespace
+
 TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f64 rate") {
   const auto r = nwgf::test::run_cli("--threads 2 devices --peak --json");
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
@@ -26,7 +38,11 @@ TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f
   }
   // A vector holds twice as many floats as doubles at the same FMA rate (the best of three runs
   // of each; a factor 2 in theory, 1.2 leaves room for a loaded machine).
-  CHECK(p["fma_gflops_f32"].number > 1.2 * p["fma_gflops_f64"].number);
+  if (kRoofsMeasured) {
+    CHECK(p["fma_gflops_f32"].number > 1.2 * p["fma_gflops_f64"].number);
+  } else {
+    MESSAGE("sanitizer build: the f32 / f64 FMA ratio is not checked");
+  }
   CHECK(p["triad_bytes"].number == 3.0 * 8 * (8 << 20));
 }
 
@@ -58,7 +74,7 @@ TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") 
           doctest::Approx(j["gflops_per_s"].number / j["peak_gflops"].number));
     // A serial scalar loop on one thread is far below the vector FMA roof.
     CHECK(j["fraction_of_peak"].number > 0);
-    CHECK(j["fraction_of_peak"].number < 1);
+    if (kRoofsMeasured) CHECK(j["fraction_of_peak"].number < 1);
   }
   CHECK(points == 2);
   // The roofline picture: achieved GFLOP/s under the roof.
