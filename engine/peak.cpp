@@ -4,6 +4,8 @@
 
 #include <omp.h>
 
+#include "nwgf/engine/backend.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -141,6 +143,31 @@ CpuPeaks measure_cpu_peaks(int threads, double seconds) {
   p.triad_gbytes_per_s = 1e-9 * best;
   return p;
 }
+
+FmaLanes cuda_fma_lanes_per_sm(int major, int minor) {
+  const int cc = major * 10 + minor;
+  switch (cc) {
+    case 60: return {64, 32};
+    case 61: case 62: return {128, 4};
+    case 70: return {64, 32};
+    case 72: case 75: return {64, 2};
+    case 80: return {64, 32};
+    case 86: case 87: case 89: return {128, 2};
+    case 90: return {128, 64};
+    case 100: case 103: return {128, 64};
+    case 120: case 121: return {128, 2};
+    default: return {};
+  }
+}
+
+#ifndef NWGF_HAVE_CUDA
+CudaPeaks measure_cuda_peaks(int device, double seconds, std::size_t bytes) {
+  (void)seconds;
+  (void)bytes;
+  Context ctx(Device::cuda, 0, device);  // throws the bad-input error naming the reason
+  return {};
+}
+#endif
 
 }  // namespace nwgf
 #endif  // HWY_ONCE

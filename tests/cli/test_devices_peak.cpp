@@ -7,6 +7,9 @@
 #include <sstream>
 #include <string>
 
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/peak.hpp"
 #include "tests/helpers.hpp"
 #include "tests/json_reader.hpp"
 
@@ -44,6 +47,41 @@ TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f
     MESSAGE("sanitizer build: the f32 / f64 FMA ratio is not checked");
   }
   CHECK(p["triad_bytes"].number == 3.0 * 8 * (8 << 20));
+  // One CUDA peak entry per usable device, each with the roofs its properties give.
+  const JsonValue& cp = j["cuda_peak"];
+  REQUIRE(cp.kind == JsonValue::Kind::array);
+  CHECK(cp.array.size() == (j["cuda_usable"].boolean ? j["cuda_devices"].array.size() : 0u));
+  for (const JsonValue& c : cp.array) {
+    CHECK(c["fma_gflops_f32"].number ==
+          doctest::Approx(2 * c["fp32_lanes_per_sm"].number * c["multiprocessors"].number *
+                          c["clock_ghz"].number));
+    CHECK(c["copy_gbytes_per_s"].number > 0);
+  }
+}
+
+TEST_CASE("cuda_fma_lanes_per_sm: the arithmetic-throughput table") {
+  // Hopper: 128 f32 and 64 f64 FMA lanes per SM; Ampere GA100 64 / 32; consumer parts 1:64 f64.
+  CHECK(nwgf::cuda_fma_lanes_per_sm(9, 0).f32 == 128);
+  CHECK(nwgf::cuda_fma_lanes_per_sm(9, 0).f64 == 64);
+  CHECK(nwgf::cuda_fma_lanes_per_sm(8, 0).f32 == 64);
+  CHECK(nwgf::cuda_fma_lanes_per_sm(8, 0).f64 == 32);
+  CHECK(nwgf::cuda_fma_lanes_per_sm(8, 9).f32 == 64 * nwgf::cuda_fma_lanes_per_sm(8, 9).f64);
+  CHECK(nwgf::cuda_fma_lanes_per_sm(5, 0).f32 == 0);  // unknown: no roof rather than a guess
+  for (int major = 6; major <= 12; ++major) {
+    for (int minor = 0; minor <= 9; ++minor) {
+      const auto l = nwgf::cuda_fma_lanes_per_sm(major, minor);
+      CHECK(l.f64 <= l.f32);
+      CHECK((l.f32 == 0) == (l.f64 == 0));
+    }
+  }
+}
+
+TEST_CASE("measure_cuda_peaks without a usable CUDA device: the --backend cuda error") {
+  if (nwgf::cuda_status().usable) {
+    MESSAGE("a CUDA device is usable here: tests/cuda covers measure_cuda_peaks");
+    return;
+  }
+  CHECK_THROWS_AS(nwgf::measure_cuda_peaks(0), nwgf::Error);
 }
 
 TEST_CASE("devices --peak: the text form has the peak line; without --peak none") {

@@ -8,6 +8,7 @@
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/peak.hpp"
 #include "nwgf/engine/rng.hpp"
 
 using namespace nwgf;
@@ -78,4 +79,18 @@ TEST_CASE_TEMPLATE("cuBLAS gemm matches OpenBLAS through the facade", T, float, 
       CHECK(err < (sizeof(T) == 4 ? 1e-3 : 1e-10));
     }
   }
+}
+
+TEST_CASE("measure_cuda_peaks: the roofs follow from the properties; the copy kernel copies") {
+  const CudaPeaks p = measure_cuda_peaks(0, 0.01, std::size_t(1) << 18);
+  CHECK(p.copy_bytes == double(std::size_t(1) << 18));
+  CHECK(p.copy_gbytes_per_s > 0);
+  CHECK(p.clock_ghz > 0);
+  CHECK(p.multiprocessors > 0);
+  CHECK(p.dram_gbytes_per_s > 0);
+  const FmaLanes l = cuda_fma_lanes_per_sm(p.sm / 10, p.sm % 10);
+  CHECK(p.fma_gflops_f32 == doctest::Approx(2.0 * l.f32 * p.multiprocessors * p.clock_ghz));
+  CHECK(p.fma_gflops_f64 == doctest::Approx(2.0 * l.f64 * p.multiprocessors * p.clock_ghz));
+  // A size that is not a multiple of 16 bytes is rounded down to whole float4s.
+  CHECK(measure_cuda_peaks(0, 0.0, 100).copy_bytes == 96.0);
 }

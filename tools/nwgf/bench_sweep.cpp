@@ -104,10 +104,14 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
     }
   }
   Context ctx(resolve_backend(parse_backend(o.backend)), g.threads);
-  // The roofline's compute roof for this dtype on the threads the kernels use (CPU only).
+  // The roofline's compute roof for this dtype: measured on the threads the kernels use (CPU),
+  // from the device's properties (CUDA device 0, which the kernels run on).
   double peak_gflops = 0;
   if (o.peak && ctx.device() == Device::cpu) {
     const CpuPeaks pk = measure_cpu_peaks(ctx.threads());
+    peak_gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
+  } else if (o.peak) {
+    const CudaPeaks pk = measure_cuda_peaks(0);
     peak_gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
   }
   std::vector<SweepPoint> points;

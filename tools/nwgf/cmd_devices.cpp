@@ -1,7 +1,9 @@
 // `nwgf devices`: the backends this build has, CPU threads and SIMD width, and the CUDA devices
 // or the driver's reason why none is usable. Always exit 0. `--peak`: also this machine's
-// measured CPU roofline peaks (engine/peak.hpp), a second or two.
+// roofline peaks (engine/peak.hpp), a second or two: the CPU's measured FMA and triad peaks and,
+// per usable CUDA device, the FMA roofs from its properties and a measured copy bandwidth.
 #include <cstdio>
+#include <vector>
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/io/json.hpp"
@@ -18,9 +20,13 @@ int run_devices(const GlobalOptions& g, bool json, bool peak) {
   const int threads = g.threads > 0 ? g.threads : default_threads();
   const CudaStatus cuda = cuda_status();
   CpuPeaks peaks;
+  std::vector<CudaPeaks> cuda_peaks;
   if (peak) {
     set_threads(threads);
     peaks = measure_cpu_peaks(threads);
+    if (cuda.usable) {
+      for (const auto& d : cuda.devices) cuda_peaks.push_back(measure_cuda_peaks(d.index));
+    }
   }
   if (json) {
     JsonObject o;
@@ -42,6 +48,19 @@ int run_devices(const GlobalOptions& g, bool json, bool peak) {
       pj.add("fma_gflops_f64", peaks.fma_gflops_f64);
       pj.add("triad_gbytes_per_s", peaks.triad_gbytes_per_s).add("triad_bytes", peaks.triad_bytes);
       o.add("cpu_peak", pj);
+      std::string cps = "[";
+      for (std::size_t i = 0; i < cuda_peaks.size(); ++i) {
+        const CudaPeaks& c = cuda_peaks[i];
+        JsonObject cj;
+        cj.add("index", c.device).add("name", c.name).add("sm", c.sm);
+        cj.add("multiprocessors", c.multiprocessors).add("clock_ghz", c.clock_ghz);
+        cj.add("fp32_lanes_per_sm", c.fp32_lanes_per_sm).add("fp64_lanes_per_sm", c.fp64_lanes_per_sm);
+        cj.add("fma_gflops_f32", c.fma_gflops_f32).add("fma_gflops_f64", c.fma_gflops_f64);
+        cj.add("dram_gbytes_per_s", c.dram_gbytes_per_s);
+        cj.add("copy_gbytes_per_s", c.copy_gbytes_per_s).add("copy_bytes", c.copy_bytes);
+        cps += (i ? ", " : "") + cj.str();
+      }
+      o.raw("cuda_peak", cps + "]");
     }
     std::printf("%s\n", o.str().c_str());
     return 0;
@@ -54,6 +73,12 @@ int run_devices(const GlobalOptions& g, bool json, bool peak) {
                 "triad %.1f GB/s\n",
                 peaks.threads, peaks.fma_gflops_f32, peaks.fma_gflops_f64,
                 peaks.triad_gbytes_per_s);
+    for (const CudaPeaks& c : cuda_peaks) {
+      std::printf("cuda peak [%d] %s: FMA %.0f GFLOP/s f32, %.0f GFLOP/s f64, DRAM %.0f GB/s "
+                  "(properties: %d SMs at %.2f GHz); copy kernel %.0f GB/s (measured)\n",
+                  c.device, c.name.c_str(), c.fma_gflops_f32, c.fma_gflops_f64,
+                  c.dram_gbytes_per_s, c.multiprocessors, c.clock_ghz, c.copy_gbytes_per_s);
+    }
   }
   if (!cuda.built) {
     std::printf("cuda: not built (%s)\n", cuda.reason.c_str());

@@ -124,7 +124,9 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   prop->minor = 0;
   prop->multiProcessorCount = 1;
   prop->maxThreadsPerMultiProcessor = 2048;
-  prop->clockRate = 1000000;
+  prop->clockRate = 1000000;  // kHz: a nominal device, 1 GHz, 64-bit memory at 1 GHz
+  prop->memoryClockRate = 1000000;
+  prop->memoryBusWidth = 64;
   prop->l2CacheSize = 1 << 20;
   return cudaSuccess;
 }
@@ -154,6 +156,18 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
       break;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin:
       *value = int(p.sharedMemPerBlockOptin);
+      break;
+    case cudaDevAttrClockRate:
+      *value = p.clockRate;
+      break;
+    case cudaDevAttrMemoryClockRate:
+      *value = p.memoryClockRate;
+      break;
+    case cudaDevAttrGlobalMemoryBusWidth:
+      *value = p.memoryBusWidth;
+      break;
+    case cudaDevAttrL2CacheSize:
+      *value = p.l2CacheSize;
       break;
     default:
       return invalid("cudaDeviceGetAttribute: attribute not emulated");
