@@ -23,20 +23,8 @@ struct Timing {
   int repeats = 0;
 };
 
-// Runs fn once to warm up, then `repeats` times (at least; more while the total stays under
-// min_total seconds, up to 10 * repeats) and returns the median wall time of one call.
-inline Timing time_repeats(const std::function<void()>& fn, int repeats, double min_total = 0.5) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  std::vector<double> t;
-  double total = 0;
-  while (int(t.size()) < repeats || (total < min_total && int(t.size()) < 10 * repeats)) {
-    const auto a = clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(clock::now() - a).count();
-    t.push_back(s);
-    total += s;
-  }
+// The median, min and max of per-call times t (not empty).
+inline Timing summarise_times(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   Timing r;
   r.repeats = int(t.size());
@@ -44,6 +32,27 @@ inline Timing time_repeats(const std::function<void()>& fn, int repeats, double 
   r.min = t.front();
   r.max = t.back();
   return r;
+}
+
+// Runs fn once to warm up, then `repeats` times (at least; more while the total stays under
+// min_total seconds, up to 10 * repeats) and returns the wall time per call. `around`, if given,
+// is called with true before and false after each timed call (e.g. to read a CPU clock).
+inline Timing time_repeats(const std::function<void()>& fn, int repeats, double min_total = 0.5,
+                           const std::function<void(bool)>& around = {}) {
+  using clock = std::chrono::steady_clock;
+  fn();
+  std::vector<double> t;
+  double total = 0;
+  while (int(t.size()) < repeats || (total < min_total && int(t.size()) < 10 * repeats)) {
+    if (around) around(true);
+    const auto a = clock::now();
+    fn();
+    const double s = std::chrono::duration<double>(clock::now() - a).count();
+    if (around) around(false);
+    t.push_back(s);
+    total += s;
+  }
+  return summarise_times(std::move(t));
 }
 
 }  // namespace nwgf::cli

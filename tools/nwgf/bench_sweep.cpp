@@ -41,40 +41,25 @@ struct SweepOptions {
   SweepKernelOptions kernel_options;
 };
 
-
 double cpu_now() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
-Timing summarise(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  Timing r;
-  r.repeats = int(t.size());
-  r.median = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-  r.min = t.front();
-  r.max = t.back();
-  return r;
-}
-
 // One warm-up call, then `repeats` calls (more while they total under min_total seconds, up to
 // 10 x repeats): wall and process CPU time of each.
 void time_point(const std::function<void()>& fn, int repeats, double min_total, SweepPoint& p) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  std::vector<double> wall, cpu;
-  double total = 0;
-  while (int(wall.size()) < repeats || (total < min_total && int(wall.size()) < 10 * repeats)) {
-    const double c0 = cpu_now();
-    const auto a = clock::now();
-    fn();
-    wall.push_back(std::chrono::duration<double>(clock::now() - a).count());
-    cpu.push_back(cpu_now() - c0);
-    total += wall.back();
-  }
-  p.t = summarise(wall);
-  p.cpu = summarise(cpu);
+  std::vector<double> cpu;
+  double c0 = 0;
+  p.t = time_repeats(fn, repeats, min_total, [&](bool before) {
+    if (before) {
+      c0 = cpu_now();
+    } else {
+      cpu.push_back(cpu_now() - c0);
+    }
+  });
+  p.cpu = summarise_times(std::move(cpu));
 }
 
 template <class T>
