@@ -53,8 +53,12 @@ class Scheme {
   virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;
   // Training iterations step n uses.
   virtual index_t iterations(index_t n) const = 0;
-  // Weighted particles (the ift scheme): the weights (n, host), null for equal weights.
-  virtual const std::vector<double>* weights() const { return nullptr; }
+  // Weighted particles (the ift scheme): the weights (n, host; brought from the device when a
+  // step left them there), null for equal weights.
+  virtual const std::vector<double>* weights(const Context& ctx) const {
+    (void)ctx;
+    return nullptr;
+  }
   // Weighted particles: the metrics of the weighted measure after `step` into s (functional,
   // paper_step, mmd2_paper, mass, zero_weights, ess, max_weight); nothing otherwise.
   virtual void weighted_metrics(const Context& ctx, const Points<T>& x, index_t step,

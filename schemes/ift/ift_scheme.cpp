@@ -13,6 +13,7 @@
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/schemes/ift/qp.hpp"
 #include "nwgf/schemes/ift/weight_step.hpp"
+#include "nwgf/schemes/ift/weight_step_device.hpp"
 #include "nwgf/schemes/ift/weighted_mmd.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
@@ -58,6 +59,8 @@ class IftScheme final : public Scheme<T> {
                                "target", true)),
         mmd_(ctx, kernel_, d, target_),
         w_(initial_weights(cfg, n)),
+        device_weights_(ctx.is_cuda() && (ift_.weight_step == WeightStep::pgd ||
+                                          ift_.weight_step == WeightStep::kl)),
         w_dev_(ctx, n),
         g_dev_(ctx, n),
         grad_(ctx, n * d),
@@ -67,6 +70,7 @@ class IftScheme final : public Scheme<T> {
       previous_ = Points<T>(ctx, n, d);
     }
     if (ift_.target_resample) eval_.emplace(ctx, kernel_, d, target_);
+    if (device_weights_) w64_dev_ = Buffer<double>(ctx, n);
     upload_weights(ctx);
   }
 
@@ -101,11 +105,15 @@ class IftScheme final : public Scheme<T> {
     return std::numeric_limits<double>::quiet_NaN();
   }
 
-  const std::vector<double>* weights() const override { return &w_; }
+  const std::vector<double>* weights(const Context& ctx) const override {
+    sync_host(ctx);
+    return &w_;
+  }
 
   void weighted_metrics(const Context& ctx, const Points<T>& x, index_t step,
                         StepInfo& s) override {
     const double m2 = (eval_ ? *eval_ : mmd_).mmd2(ctx, x.view(), w_dev_.data());
+    sync_host(ctx);
     const WeightStats ws = weight_stats(w_);
     s.paper_step = double(ift_.weight_step == WeightStep::none ? step : 2 * step);
     s.mmd2_paper = m2;
@@ -117,7 +125,8 @@ class IftScheme final : public Scheme<T> {
   }
 
   // The weights, n doubles (native byte order).
-  std::string state(const Context&) const override {
+  std::string state(const Context& ctx) const override {
+    sync_host(ctx);
     return std::string(reinterpret_cast<const char*>(w_.data()), w_.size() * sizeof(double));
   }
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
@@ -134,13 +143,21 @@ class IftScheme final : public Scheme<T> {
   }
 
  private:
+  // The host weights w_ are the state; on the CUDA backend with a pgd or kl step the device
+  // copy w64_dev_ is, and w_ is brought back only where it is read (metrics, snapshots,
+  // checkpoints).
   void upload_weights(const Context& ctx) {
     const std::vector<T> h(w_.begin(), w_.end());
     copy_from_host(ctx, w_dev_, h.data(), n_);
+    if (device_weights_) copy_from_host(ctx, w64_dev_, w_.data(), n_);
+    host_stale_ = false;
+    uniform_ = std::all_of(w_.begin(), w_.end(), [&](double v) { return v == 1.0 / double(n_); });
   }
 
-  bool uniform_weights() const {
-    return std::all_of(w_.begin(), w_.end(), [&](double v) { return v == w_.front(); });
+  void sync_host(const Context& ctx) const {
+    if (!host_stale_) return;
+    copy_to_host(ctx, w_.data(), w64_dev_);
+    host_stale_ = false;
   }
 
   void position_step(const Context& ctx, Points<T>& x, index_t k, double tau) {
@@ -149,8 +166,7 @@ class IftScheme final : public Scheme<T> {
     // The target's gradient term from the last weight step holds for these positions only.
     const bool cached = target_grad_valid_;
     target_grad_valid_ = false;
-    if (!noise && !ift_.target_resample && uniform_weights() &&
-        w_.front() == 1.0 / double(n_)) {
+    if (!noise && !ift_.target_resample && uniform_) {
       // The particle flow's step: tau n (1/n) grad g = tau grad g in both conventions.
       f_.particle_gradient(ctx, x.view(), T(1), grad);
       axpby(ctx, n_ * d_, T(-tau), grad_.data(), T(1), x.data());
@@ -187,6 +203,19 @@ class IftScheme final : public Scheme<T> {
       const PointsView<T> tg(target_grad_.data(), n_, d_, target_grad_.device());
       mmd_.witness_and_target_gradient(ctx, x.view(), w_dev_.data(), g_dev_.data(), tg);
       target_grad_valid_ = true;
+    }
+    if (device_weights_) {
+#ifdef NWGF_HAVE_CUDA
+      detail::DeviceWeightStep ds;
+      ds.kind = ift_.weight_step;
+      ds.mass = ift_.mass;
+      ds.normalise = ift_.kl_normalise;
+      ds.eta = ift_.eta;
+      detail::cuda_weight_step<T>(ctx, ds, w64_dev_.data(), g_dev_.data(), n_, w_dev_.data());
+#endif
+      host_stale_ = true;
+      uniform_ = false;  // the particle flow's shortcut is for the initial uniform weights
+      return;
     }
     const std::vector<T> gh = download(ctx, g_dev_);
     const std::vector<double> g(gh.begin(), gh.end());
@@ -236,7 +265,11 @@ class IftScheme final : public Scheme<T> {
   WeightedPoints target_;
   WeightedMmd<T> mmd_;
   std::optional<WeightedMmd<T>> eval_;  // the fixed target sample when resampling
-  std::vector<double> w_;               // (n) the weights, host
+  mutable std::vector<double> w_;       // (n) the weights, host (see upload_weights)
+  bool device_weights_;                 // the weight step runs on the device (CUDA: pgd, kl)
+  mutable bool host_stale_ = false;     // w64_dev_ is ahead of w_
+  bool uniform_ = false;                // w_ = 1/n everywhere (the particle flow's step applies)
+  Buffer<double> w64_dev_;              // (n) the weights in double, device (device_weights_)
   Buffer<T> w_dev_, g_dev_, grad_;
   Buffer<T> target_grad_;            // (n, d): see WeightedMmd::witness_and_target_gradient
   bool target_grad_valid_ = false;   // it holds for the current positions and target

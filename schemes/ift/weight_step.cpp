@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nwgf/schemes/ift/simplex.hpp"
+#include "nwgf/schemes/ift/weight_step_math.hpp"
 
 namespace nwgf {
 
@@ -17,7 +18,7 @@ void project_mass(std::vector<double>& w, MassConstraint mass) {
 
 void weight_step_pgd(std::vector<double>& w, const std::vector<double>& g, double eta,
                      MassConstraint mass) {
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] -= 2 * eta * g[i];
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = pgd_weight_value(w[i], g[i], eta);
   project_mass(w, mass);
 }
 
@@ -28,13 +29,13 @@ void weight_step_kl(std::vector<double>& w, const std::vector<double>& g, double
     const double gmin = *std::min_element(g.begin(), g.end());
     double sum = 0;
     for (std::size_t i = 0; i < w.size(); ++i) {
-      w[i] *= std::exp(-eta * (g[i] - gmin));
+      w[i] = kl_weight_value(w[i], g[i], eta, gmin);
       sum += w[i];
     }
     for (double& x : w) x /= sum;
     return;
   }
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] *= std::exp(-eta * g[i]);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = kl_weight_value(w[i], g[i], eta, 0.0);
   if (mass == MassConstraint::simplex) project_simplex_sort(w);
 }
 

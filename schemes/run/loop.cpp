@@ -140,7 +140,7 @@ class Runner {
         StepInfo s0;
         {
           TraceSpan span(Phase::evaluation);
-          if (!scheme_->weights() && !variational()) {
+          if (!scheme_->weights(ctx_) && !variational()) {
             s0.functional = functional_->value(ctx_, x_.view());
           }
           scheme_->weighted_metrics(ctx_, x_, 0, s0);
@@ -183,7 +183,7 @@ class Runner {
           TraceSpan span(Phase::evaluation);
           if (variational()) {
             s.functional = res.functional;
-          } else if (!scheme_->weights()) {
+          } else if (!scheme_->weights(ctx_)) {
             s.functional = functional_->value(ctx_, x_.view());
           }
           scheme_->weighted_metrics(ctx_, x_, n, s);
@@ -291,7 +291,7 @@ class Runner {
     if (files_) {
       TraceSpan span(Phase::snapshot_write);
       dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
-      if (scheme_->weights()) dir_.write_weights(s.step, *scheme_->weights());
+      if (const auto* w = scheme_->weights(ctx_)) dir_.write_weights(s.step, *w);
     }
     if (opt_.observers.empty()) return;
     TraceSpan span(Phase::plots);
@@ -299,7 +299,7 @@ class Runner {
     hd.rows = n_;
     hd.cols = d_;
     hd.data.assign(h.begin(), h.end());
-    for (const auto& o : opt_.observers) o->weighted_snapshot(s, hd, scheme_->weights());
+    for (const auto& o : opt_.observers) o->weighted_snapshot(s, hd, scheme_->weights(ctx_));
   }
 
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }

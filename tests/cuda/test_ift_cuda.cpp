@@ -2,15 +2,20 @@
 // witness function) and the fused row sums + gradient (pair_row_sums_gradient) for the Gaussian
 // and Riesz families, small d (register kernel) and d >= 4 (chunked kernel), float and double;
 // and an IFT run on --backend cuda against the CPU run (its position steps use the target term
-// kept from the weight step, schemes/scheme_ops' row_scaled_add).
+// kept from the weight step, schemes/scheme_ops' row_scaled_add); the device weight steps (pgd,
+// kl; simplex by bisection + Michelot) against the host steps (simplex by sorting).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/ift/weight_step.hpp"
+#include "nwgf/schemes/ift/weight_step_device.hpp"
 
 namespace nwgf {
 namespace {
@@ -102,6 +107,85 @@ TEST_CASE("CUDA pair_row_sums = CPU, Gaussian and Riesz, small and large d") {
     compare<float>(PairFamily::gaussian, 0.8, 150, 70, d, 2e-5);
     compare<double>(PairFamily::riesz, 1.5, 150, 70, d, 1e-12);
     compare<double>(PairFamily::riesz, 1.0, 150, 70, d, 1e-12);
+  }
+}
+
+template <class T>
+void compare_weight_step(WeightStep kind, MassConstraint mass, KlNormalise normalise, index_t n,
+                         double eta, unsigned seed) {
+  CAPTURE(int(kind));
+  CAPTURE(int(mass));
+  CAPTURE(int(normalise));
+  CAPTURE(n);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> w(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
+  double sum = 0;
+  for (auto& v : w) sum += (v = u(rng) < 0.2 ? 0.0 : u(rng));  // some empty particles
+  if (sum == 0) w[0] = sum = 1;
+  for (auto& v : w) v /= sum;
+  // A witness with ties (several particles share a value) and a spread that zeroes some weights.
+  for (auto& v : g) v = T(std::floor(8 * u(rng)) / 8 - 0.4 + 1e-3 * std::floor(4 * u(rng)));
+  Context gpu(Device::cuda, 1);
+  const std::vector<T> gt(g.begin(), g.end());
+  Buffer<double> wd = upload(gpu, w);
+  const Buffer<T> gd = upload(gpu, gt);
+  Buffer<T> wt(gpu, n);
+  detail::DeviceWeightStep s;
+  s.kind = kind;
+  s.mass = mass;
+  s.normalise = normalise;
+  s.eta = eta;
+  detail::cuda_weight_step<T>(gpu, s, wd.data(), gd.data(), n, wt.data());
+  const std::vector<double> dev = download(gpu, wd);
+  const std::vector<T> dev_t = download(gpu, wt);
+  const std::vector<double> gh(gt.begin(), gt.end());
+  // Rounding scale: the largest |v| the projection subtracts theta from (pgd: w - 2 eta g).
+  double vmax = 1;
+  for (index_t i = 0; i < n; ++i) {
+    const auto k = std::size_t(i);
+    if (kind == WeightStep::pgd) vmax = std::max(vmax, std::fabs(w[k] - 2 * eta * gh[k]));
+  }
+  const double eps = std::numeric_limits<double>::epsilon();
+  if (kind == WeightStep::pgd) {
+    weight_step_pgd(w, gh, eta, mass);
+  } else {
+    weight_step_kl(w, gh, eta, mass, normalise);
+  }
+  double mass_dev = 0, mass_host = 0;
+  index_t zeros_dev = 0, zeros_host = 0;
+  // The sums behind theta are added in another order (a block's tree vs the sorted prefix): their
+  // rounding, about sqrt(n) eps vmax, shifts every weight alike. A wrong support would shift
+  // theta by a weight over the support's size, 1e-8 here.
+  const double tol_abs = 16 * std::sqrt(double(n)) * eps * vmax;
+  double worst = 0;  // the largest difference over its tolerance
+  for (index_t i = 0; i < n; ++i) {
+    const auto k = std::size_t(i);
+    worst = std::max(worst, std::fabs(dev[k] - w[k]) / (1e-13 * std::fabs(w[k]) + tol_abs));
+    CHECK(dev_t[k] == T(dev[k]));
+    CHECK(dev[k] >= 0);
+    mass_dev += dev[k];
+    mass_host += w[k];
+    zeros_dev += dev[k] == 0;
+    zeros_host += w[k] == 0;
+  }
+  CHECK(worst <= 1);
+  CHECK(std::fabs(mass_dev - mass_host) <= 4 * eps * vmax * double(n));
+  CHECK(zeros_dev == zeros_host);  // the same support
+}
+
+TEST_CASE("CUDA weight steps = the host steps (pgd, kl; simplex, nonnegative; ties, zeros)") {
+  for (const index_t n : {1, 7, 512, 3001}) {
+    for (const MassConstraint mass : {MassConstraint::simplex, MassConstraint::nonnegative}) {
+      compare_weight_step<double>(WeightStep::pgd, mass, KlNormalise::sum, n, 0.7 / double(n), 5);
+      compare_weight_step<float>(WeightStep::pgd, mass, KlNormalise::sum, n, 0.7 / double(n), 6);
+      compare_weight_step<double>(WeightStep::kl, mass, KlNormalise::project, n, 3.0, 7);
+    }
+    compare_weight_step<double>(WeightStep::kl, MassConstraint::simplex, KlNormalise::sum, n, 3.0, 8);
+    compare_weight_step<float>(WeightStep::kl, MassConstraint::simplex, KlNormalise::sum, n, 3.0, 9);
+    // A step so large that one weight takes all the mass.
+    compare_weight_step<double>(WeightStep::pgd, MassConstraint::simplex, KlNormalise::sum, n,
+                                50.0, 10);
   }
 }
 

@@ -208,7 +208,7 @@ TEST_CASE("monotone F: the exact step and PGD with 2 eta <= 1/lambda_max(K) neve
       const StepInfo st = s.metrics(k);
       if (ws != WeightStep::kl) CHECK(st.functional <= f * (1 + 1e-13));
       CHECK(st.mass == doctest::Approx(1).epsilon(1e-13));
-      const auto* w = s.scheme->weights();
+      const auto* w = s.scheme->weights(s.ctx);
       CHECK(*std::min_element(w->begin(), w->end()) >= 0);
       CHECK(st.paper_step == double(2 * k));
       f = st.functional;
