@@ -74,7 +74,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(omit_default(field("functional", "kernel", &C::kernel,
                                  "the kernel of mmd: riesz K = -|x - y|^r, or gaussian K = "
                                  "exp(-gamma |x - y|^2) (particle and ift schemes); of "
-                                 "interaction (particle scheme, F = 1/2 ∫∫ W(x - y)): "
+                                 "interaction (particle and variational schemes, F = 1/2 ∫∫ "
+                                 "W(x - y)): "
                                  "quartic_quadratic W = |z|^4/4 - |z|^2/2, log_quadratic "
                                  "W = |z|^2/2 - ln|z|, gaussian_attraction W = "
                                  "-exp(-|z|^2)/pi")));

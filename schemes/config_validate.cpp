@@ -193,10 +193,9 @@ void check_kernel_and_ift(const FlowConfig& c) {
       bad("functional.kernel", std::string(to_text(c.kernel)) +
                                    " is a kernel of functional.kind = \"interaction\"");
     }
-    if (c.scheme != SchemeKind::particle) {
+    if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::variational) {
       bad("functional.kernel", std::string(to_text(c.kernel)) +
-                                   " runs with flow.scheme = \"particle\" only (the variational "
-                                   "scheme takes it as a [[functional.terms]] term with fb)");
+                                   " runs with flow.scheme = \"particle\" or \"variational\"");
     }
     if (c.estimator != Estimator::exact) {
       bad("functional.kernel", std::string(to_text(c.kernel)) + " needs the exact estimator");
@@ -269,10 +268,17 @@ void check_variational(const FlowConfig& c) {
   if (variational) {
     const bool ok = c.functional == FunctionalKind::kl || c.functional == FunctionalKind::entropy ||
                     c.functional == FunctionalKind::potential ||
-                    c.functional == FunctionalKind::sum;
+                    c.functional == FunctionalKind::sum ||
+                    c.functional == FunctionalKind::interaction;
     if (!ok) {
       bad("functional.kind", "the variational scheme takes kind = \"kl\", \"entropy\", "
-                             "\"potential\" or \"sum\"");
+                             "\"potential\", \"interaction\" (a kernel W) or \"sum\"");
+    }
+    if (c.functional == FunctionalKind::interaction &&
+        (c.kernel == KernelKind::riesz || c.kernel == KernelKind::gaussian)) {
+      bad("functional.kind", "the variational scheme takes kind = \"interaction\" with an "
+                             "interaction kernel W only (functional.kernel = quartic_quadratic, "
+                             "log_quadratic or gaussian_attraction)");
     }
   }
   if (c.fb) {
@@ -282,12 +288,8 @@ void check_variational(const FlowConfig& c) {
     }
     if (!density && !has_term(c, FunctionalKind::potential)) {
       bad("flow.fb", "needs a kl, entropy or potential term for the JKO part (with interaction "
-                     "terms only, use scheme = \"particle\")");
+                     "terms only: fb = false for the backward step, or scheme = \"particle\")");
     }
-  }
-  if (variational && interaction && !c.fb) {
-    bad("flow.fb", "the variational scheme takes interaction terms as the forward step: set "
-                   "fb = true (the backward interaction step is not implemented)");
   }
   if (c.dropout > 0 && !variational) {
     bad("network.dropout", "dropout is implemented for the variational scheme's map T only");

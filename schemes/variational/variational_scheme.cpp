@@ -28,7 +28,8 @@ constexpr char state_magic[8] = {'N', 'W', 'G', 'F', 'V', 'A', 'R', '1'};
 
 // What the variational step does with each term of F (kind = "sum" or one kind): the density
 // term (kl or entropy, at most one) through the critic, the potential terms by hand (critic-free:
-// an expectation over T # P_k), the interaction terms as the forward step (12) when fb.
+// an expectation over T # P_k), the interaction terms as the forward step (12) when fb, else in
+// the JKO objective as E W(T X - T Y) over the batch (by hand, critic-free).
 struct Parts {
   VariationalKind density = VariationalKind::none;
   double density_weight = 1, m = 0;
@@ -49,9 +50,6 @@ Parts parts_of(const FlowConfig& cfg) {
     } else {
       throw_bad_input("functional.kind: not a term of the variational scheme");
     }
-  }
-  if (!p.interaction.empty() && !cfg.fb) {
-    throw_bad_input("flow.fb: interaction terms of the variational scheme need fb = true");
   }
   return p;
 }
@@ -109,7 +107,21 @@ class VariationalScheme final : public Scheme<T> {
         w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
       }
       interaction_ = make_sum<T>(ctx, std::move(w), d, n);
-      forward_ = Buffer<T>(ctx, n * d);
+      if (cfg.fb) {
+        forward_ = Buffer<T>(ctx, n * d);
+      } else {
+        std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> b;
+        for (const FunctionalTerm& t : parts_.interaction) {
+          b.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+        }
+        batch_interaction_ = make_sum<T>(ctx, std::move(b), d, m_);
+        // 1/2 sum_i w_i W_i(0) (0 for log_quadratic, whose self pairs are left out): the value of
+        // one point.
+        Buffer<T> origin(ctx, d);
+        fill_zero(ctx, origin);
+        self_half_ = batch_interaction_->value(ctx, ConstPointsView<T>(origin.data(), 1, d,
+                                                                       origin.device()));
+      }
     }
     map_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
     critic_.init(ctx, seed_, random_stream(RandomPurpose::network, 1));
@@ -134,7 +146,7 @@ class VariationalScheme final : public Scheme<T> {
 
   StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
                   const IterationCallback& progress) override {
-    if (interaction_) forward_step(ctx, x, tau);
+    if (interaction_ && !batch_interaction_) forward_step(ctx, x, tau);
     fit_gamma(ctx, x);
     StepResult res;
     res.iterations = iterations_;
@@ -194,6 +206,19 @@ class VariationalScheme final : public Scheme<T> {
       const double w = parts_.potential_weight / double(M);
       loss += reduce_rows(ctx, PotentialRow<T>{potential_->rows(), ty, dty_.data(), d_, w, w, true},
                           M);
+    }
+    if (batch_interaction_ && M > 1) {
+      // + sum_i w_i 1/(2 M (M - 1)) sum_{j != l} W_i(ty_j - ty_l), the batch's U-statistic of
+      // 1/2 E W(T X - T Y) (unbiased: the batch rows are iid draws of P_k), from the V-statistic
+      // V = 1/(2 M^2) sum_jl as (M V - 1/2 sum_i w_i W_i(0)) / (M - 1); its gradient in ty_j is
+      // sum_i w_i 1/(M (M - 1)) sum_l grad W_i(ty_j - ty_l) (W even, grad W(0) = 0), the sum's
+      // particle gradient at scale 1/(M - 1). gin_ is free until the critic's input gradient.
+      const ConstPointsView<T> tyv(ty, M, d_, hin_.device());
+      const double v = batch_interaction_->value(ctx, tyv);
+      loss += (double(M) * v - self_half_) / double(M - 1);
+      batch_interaction_->particle_gradient(ctx, tyv, T(1.0 / double(M - 1)),
+                                            PointsView<T>(gin_.data(), M, d_, gin_.device()));
+      axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
     }
     if (critic_on_) {
       critic_.backward(ctx, ConstPointsView<T>(du_.data(), M, 1, du_.device()),
@@ -373,8 +398,10 @@ class VariationalScheme final : public Scheme<T> {
   Buffer<double> mixture_, scratch_;  // its packed arrays; (chunk, 3d) scratch of the ratio
   bool gamma_ready_ = false;
   std::optional<PackedPotential> potential_;      // potential terms (V = -ln Q of [target])
-  std::unique_ptr<Functional<T>> interaction_;   // fb: the interaction terms (forward step)
+  std::unique_ptr<Functional<T>> interaction_;   // the interaction terms over all particles
+  std::unique_ptr<Functional<T>> batch_interaction_;  // not fb: the same over a batch (M rows)
   Buffer<T> forward_;                             // fb: (n, d) the forward step's displacement
+  double self_half_ = 0;                          // not fb: 1/2 sum_i w_i W_i(0)
 };
 
 }  // namespace

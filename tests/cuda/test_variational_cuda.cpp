@@ -82,7 +82,7 @@ m = 2
 )");
 }
 
-TEST_CASE("CUDA variational sums (potential rows, a weighted kl, the fb forward step) match the CPU path") {
+TEST_CASE("CUDA variational sums (potential rows, a weighted kl, the fb forward step), interaction and potential alone match the CPU path") {
   std::string text = common;
   const std::string steps = "steps = 2\n";
   text.replace(text.find(steps), steps.size(), steps + "fb = true\n");
@@ -109,6 +109,12 @@ weight = 1.0
 mean = [-0.5, 0.3]
 cov = [[0.3, 0.0], [0.0, 0.6]]
 weight = 2.0
+)");
+  // The backward interaction step (no critic): the batch U-statistic and its gradient.
+  compare(std::string(common) + R"(
+[functional]
+kind = "interaction"
+kernel = "quartic_quadratic"
 )");
   // A potential alone: no critic.
   compare(std::string(common) + R"(
