@@ -78,6 +78,17 @@ struct IftConfig {
   bool target_resample = false;    // a fresh target sample every iteration
 };
 
+// One term of a sum of functionals ([[functional.terms]], [functional] kind = "sum"):
+// F = sum_i weight_i F_i. Every key that defines the term is required (config_read.cpp):
+// kind and weight always, kernel for interaction, m for entropy. kl and potential take the
+// density of [target].
+struct FunctionalTerm {
+  FunctionalKind kind = FunctionalKind::interaction;  // kl | entropy | potential | interaction
+  double weight = 0;                                   // > 0
+  KernelKind kernel = KernelKind::riesz;               // interaction: an interaction kernel W
+  double m = 0;                                        // entropy: m > 1
+};
+
 struct FlowConfig {
   std::uint64_t seed = 0;
 
@@ -94,6 +105,9 @@ struct FlowConfig {
   Warmup warmup = Warmup::automatic;
   double warmup_start = 1e-8;
   DTypeChoice dtype = DTypeChoice::automatic;  // automatic: f64 for particle, f32 otherwise
+  // variational: the interaction part of F as the explicit forward step (12), the rest by the
+  // variational JKO step (forward-backward)
+  bool fb = false;
 
   // [functional] (in TOML `kind` is required)
   FunctionalKind functional = FunctionalKind::interaction;
@@ -102,6 +116,7 @@ struct FlowConfig {
   index_t directions = 256;         // sliced: projections per evaluation
   KernelKind kernel = KernelKind::riesz;
   double gamma = 1.0;  // gaussian: K(x, y) = exp(-gamma |x - y|^2)
+  std::vector<FunctionalTerm> terms;  // kind = sum: the terms (at least one)
 
   // [ift]
   IftConfig ift;
@@ -187,6 +202,14 @@ std::string to_json(const FlowConfig& cfg);
 // plain text for `nwgf run --help-config`, or the Markdown table of the README.
 enum class ReferenceFormat { text, markdown };
 std::string config_reference(ReferenceFormat format);
+
+// The terms of F: [[functional.terms]] for kind = "sum", else the one term {kind, weight 1, kernel,
+// m}.
+std::vector<FunctionalTerm> functional_terms(const FlowConfig& cfg);
+// Whether F has a term of this kind.
+bool has_term(const FlowConfig& cfg, FunctionalKind kind);
+// Whether F takes the density of [target] (a kl or potential term).
+bool uses_target_density(const FlowConfig& cfg);
 
 // Values that "auto"/0 resolve to.
 DType resolved_dtype(const FlowConfig& cfg);

@@ -11,7 +11,9 @@
 namespace nwgf {
 
 enum class SchemeKind { backward, forward, particle, ift, variational };
-enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy };
+// potential: F = int V dP with V = -ln Q of the [target] density; sum: sum_i w_i F_i over
+// [[functional.terms]].
+enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy, potential, sum };
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
@@ -97,7 +99,9 @@ struct EnumWords<FunctionalKind> {
                                                        {FunctionalKind::barycenter, "barycenter"},
                                                        {FunctionalKind::energy33, "energy33"},
                                                        {FunctionalKind::kl, "kl"},
-                                                       {FunctionalKind::entropy, "entropy"}};
+                                                       {FunctionalKind::entropy, "entropy"},
+                                                       {FunctionalKind::potential, "potential"},
+                                                       {FunctionalKind::sum, "sum"}};
 };
 template <>
 struct EnumWords<Activation> {

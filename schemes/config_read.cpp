@@ -213,12 +213,13 @@ FlowConfig from_table(const toml::table& root) {
     if (mmd && !subtable(root, "target")) {
       bad("target", "required for functional.kind = \"mmd\" (the measure nu of D_K^2(mu, nu))");
     }
-    const bool kl = c.functional == FunctionalKind::kl;
-    if (kl && !subtable(root, "target")) {
-      bad("target", "required for functional.kind = \"kl\" (the density Q of KL(P || Q))");
+    const bool density = uses_target_density(c);
+    if (density && !subtable(root, "target")) {
+      bad("target", "required for functional.kind = \"" + std::string(to_text(c.functional)) +
+                        "\" (the density Q of kl, the potential V = -ln Q)");
     }
-    const bool d_given = read_measure(target, c.target, mmd || kl);
-    if (mmd || kl) targets.push_back({&c.target, d_given});
+    const bool d_given = read_measure(target, c.target, mmd || density);
+    if (mmd || density) targets.push_back({&c.target, d_given});
   }
   if (barycenter && c.targets.empty()) {
     bad("target.measures", "required for functional.kind = \"barycenter\" (one "

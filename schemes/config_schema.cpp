@@ -51,12 +51,18 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(field("flow", "warmup_start", &C::warmup_start, "first warm-up step", positive()));
   f.push_back(field("flow", "dtype", &C::dtype,
                     "sample precision (auto: f64 for particle, f32 for the neural schemes)"));
+  f.push_back(omit_default(variational(field(
+      "flow", "fb", &C::fb,
+      "variational: forward-backward, the interaction terms of F as the explicit forward step "
+      "(12) x <- x - tau grad(W * P)(x), the rest by the variational JKO step"))));
 
   f.push_back(required(field(
       "functional", "kind", &C::functional,
       "the functional F: interaction energy E_K, MMD^2 D_K^2 to [target], the MMD barycenter "
       "(eq. 34) of [[target.measures]], the energy (33) (d = 2); variational scheme: kl = "
-      "KL(P || Q) to the [target] density, entropy = 1/(m-1) int P^m")));
+      "KL(P || Q) to the [target] density, entropy = 1/(m-1) int P^m; potential = int V dP, "
+      "V = -ln Q of the [target] density (particle and variational schemes); sum: "
+      "[[functional.terms]]")));
   f.push_back(field("functional", "r", &C::r, "Riesz exponent of K(x, y) = -|x - y|^r, 0 < r < 2",
                     Check<double>([](const std::string& k, double v) {
                       if (!(v > 0 && v < 2)) bad(k, "must lie in (0, 2)");
@@ -68,7 +74,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(omit_default(field("functional", "kernel", &C::kernel,
                                  "the kernel of mmd: riesz K = -|x - y|^r, or gaussian K = "
                                  "exp(-gamma |x - y|^2) (particle and ift schemes); of "
-                                 "interaction (particle scheme, F = 1/2 ∫∫ W(x - y)): "
+                                 "interaction (particle and variational schemes, F = 1/2 ∫∫ "
+                                 "W(x - y)): "
                                  "quartic_quadratic W = |z|^4/4 - |z|^2/2, log_quadratic "
                                  "W = |z|^2/2 - ln|z|, gaussian_attraction W = "
                                  "-exp(-|z|^2)/pi")));
@@ -107,6 +114,7 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                         "the clean ones (Arbel et al.)"));
   f.push_back(ift_field("target_resample", &IftConfig::target_resample,
                         "a fresh target sample every iteration (metrics: the fixed first one)"));
+  f.push_back(terms_field());
   f.push_back(variational(field("functional", "m", &C::m,
                                 "entropy: the exponent m > 1 (required for kind = \"entropy\")")));
 

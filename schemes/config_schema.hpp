@@ -38,6 +38,9 @@ struct Field {
   std::function<void(const std::string& full_key, const S& s)> check;
 };
 
+// [[functional.terms]] (config_schema_terms.cpp).
+Field<FlowConfig> terms_field();
+
 // FlowConfig's keys outside the measures, in reference order.
 const std::vector<Field<FlowConfig>>& flow_fields();
 // A measure's keys: [initial], [target], [[target.measures]].

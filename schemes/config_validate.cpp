@@ -193,9 +193,9 @@ void check_kernel_and_ift(const FlowConfig& c) {
       bad("functional.kernel", std::string(to_text(c.kernel)) +
                                    " is a kernel of functional.kind = \"interaction\"");
     }
-    if (c.scheme != SchemeKind::particle) {
+    if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::variational) {
       bad("functional.kernel", std::string(to_text(c.kernel)) +
-                                   " runs with flow.scheme = \"particle\" only");
+                                   " runs with flow.scheme = \"particle\" or \"variational\"");
     }
     if (c.estimator != Estimator::exact) {
       bad("functional.kernel", std::string(to_text(c.kernel)) + " needs the exact estimator");
@@ -224,17 +224,72 @@ void check_kernel_and_ift(const FlowConfig& c) {
   }
 }
 namespace {
-// The variational JKO scheme and its density functionals belong together; a KL target is a
-// density (a Gaussian: one mean `points`, standard deviation `radius`).
+// kind = "sum" and its [[functional.terms]]: what each scheme takes.
+void check_terms(const FlowConfig& c) {
+  const bool sum = c.functional == FunctionalKind::sum;
+  if (sum && c.terms.empty()) {
+    bad("functional.terms", "required for kind = \"sum\" (one [[functional.terms]] table per "
+                            "term: kind, weight, ...)");
+  }
+  if (!sum && !c.terms.empty()) bad("functional.terms", "only for kind = \"sum\"");
+  if (sum && c.kernel != KernelKind::riesz) {
+    bad("functional.kernel", "with kind = \"sum\" each interaction term gives its own kernel");
+  }
+  if (sum && c.m != 0 && c.initial.kind != MeasureKind::barenblatt) {
+    bad("functional.m", "with kind = \"sum\" each entropy term gives its own m");
+  }
+  const bool potential = has_term(c, FunctionalKind::potential);
+  if ((sum || potential) && c.scheme != SchemeKind::particle &&
+      c.scheme != SchemeKind::variational) {
+    bad("flow.scheme", "functional.kind = \"" + std::string(to_text(c.functional)) +
+                           "\" runs with scheme = \"particle\" or \"variational\"");
+  }
+  index_t densities = 0;
+  for (const FunctionalTerm& t : functional_terms(c)) {
+    densities += t.kind == FunctionalKind::kl || t.kind == FunctionalKind::entropy;
+  }
+  if (densities > 1) {
+    bad("functional.terms", "at most one kl or entropy term (the variational step has one critic)");
+  }
+}
+
+// The variational JKO scheme and its density functionals belong together; a KL target or a
+// potential is a density (a Gaussian: one mean `points`, standard deviation `radius` or `cov`; a
+// mixture).
 void check_variational(const FlowConfig& c) {
-  const bool density = c.functional == FunctionalKind::kl || c.functional == FunctionalKind::entropy;
+  const bool density = has_term(c, FunctionalKind::kl) || has_term(c, FunctionalKind::entropy);
   const bool variational = c.scheme == SchemeKind::variational;
   if (density && !variational) {
     bad("flow.scheme", "functional.kind = \"" + std::string(to_text(c.functional)) +
-                           "\" needs a density: use scheme = \"variational\"");
+                           "\": a kl or entropy term needs a density: use scheme = "
+                           "\"variational\"");
   }
-  if (variational && !density) {
-    bad("functional.kind", "the variational scheme takes kind = \"kl\" or \"entropy\"");
+  const bool interaction = has_term(c, FunctionalKind::interaction);
+  if (variational) {
+    const bool ok = c.functional == FunctionalKind::kl || c.functional == FunctionalKind::entropy ||
+                    c.functional == FunctionalKind::potential ||
+                    c.functional == FunctionalKind::sum ||
+                    c.functional == FunctionalKind::interaction;
+    if (!ok) {
+      bad("functional.kind", "the variational scheme takes kind = \"kl\", \"entropy\", "
+                             "\"potential\", \"interaction\" (a kernel W) or \"sum\"");
+    }
+    if (c.functional == FunctionalKind::interaction &&
+        (c.kernel == KernelKind::riesz || c.kernel == KernelKind::gaussian)) {
+      bad("functional.kind", "the variational scheme takes kind = \"interaction\" with an "
+                             "interaction kernel W only (functional.kernel = quartic_quadratic, "
+                             "log_quadratic or gaussian_attraction)");
+    }
+  }
+  if (c.fb) {
+    if (!variational) bad("flow.fb", "forward-backward is a variational scheme option");
+    if (!interaction) {
+      bad("flow.fb", "needs an interaction term (the explicit forward step (12) is on W)");
+    }
+    if (!density && !has_term(c, FunctionalKind::potential)) {
+      bad("flow.fb", "needs a kl, entropy or potential term for the JKO part (with interaction "
+                     "terms only: fb = false for the backward step, or scheme = \"particle\")");
+    }
   }
   if (c.dropout > 0 && !variational) {
     bad("network.dropout", "dropout is implemented for the variational scheme's map T only");
@@ -250,18 +305,19 @@ void check_variational(const FlowConfig& c) {
   if (c.functional == FunctionalKind::entropy && !(c.m > 1 && std::isfinite(c.m))) {
     bad("functional.m", "the generalized entropy 1/(m-1) int P^m needs m > 1");
   }
-  if (c.functional == FunctionalKind::kl) {
+  if (uses_target_density(c)) {
     if (c.target.kind != MeasureKind::gaussian && c.target.kind != MeasureKind::mixture) {
-      bad("target.kind", "kl takes a density: kind = \"gaussian\" or \"mixture\"");
+      bad("target.kind", "kl and potential take a density: kind = \"gaussian\" or \"mixture\"");
     }
     if (c.target.points.size() > 1) {
-      bad("target.points", "a gaussian KL target has one mean");
+      bad("target.points", "a gaussian target density has one mean");
     }
   }
 }
 }  // namespace
 
 void check_paper_constraints(const FlowConfig& c) {
+  check_terms(c);
   check_kernel_and_ift(c);
   const index_t d = initial_dim(c);
   if (c.estimator == Estimator::sliced && c.r != 1) {
@@ -309,7 +365,7 @@ void validate(const FlowConfig& c) {
 
   validate_measure("initial", c.initial);
   const index_t d = initial_dim(c);
-  if (c.functional == FunctionalKind::mmd || c.functional == FunctionalKind::kl) {
+  if (c.functional == FunctionalKind::mmd || uses_target_density(c)) {
     validate_measure("target", c.target);
     check_same_dim("target", c.target, d);
   }

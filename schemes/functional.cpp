@@ -8,6 +8,8 @@
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/schemes/functional_gaussian.hpp"
 #include "nwgf/schemes/functional_interaction.hpp"
+#include "nwgf/schemes/functional_potential.hpp"
+#include "nwgf/schemes/functional_sum.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
@@ -281,13 +283,35 @@ class Energy33 final : public Functional<T> {
 }  // namespace
 
 FunctionalSpec functional_spec(const FlowConfig& cfg) {
-  return {cfg.functional, cfg.r, cfg.estimator, cfg.directions, cfg.weights, cfg.kernel, cfg.gamma};
+  FunctionalSpec s;
+  s.kind = cfg.functional;
+  s.r = cfg.r;
+  s.estimator = cfg.estimator;
+  s.directions = cfg.directions;
+  s.weights = cfg.weights;
+  s.kernel = cfg.kernel;
+  s.gamma = cfg.gamma;
+  s.target = cfg.target;
+  s.terms = cfg.terms;
+  return s;
 }
 
 template <class T>
 std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FunctionalSpec& spec,
                                                index_t d, index_t max_rows,
                                                const std::vector<WeightedPoints>& targets) {
+  if (spec.kind == FunctionalKind::potential) return make_potential<T>(ctx, spec.target, d, max_rows);
+  if (spec.kind == FunctionalKind::sum) {
+    std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> terms;
+    for (const FunctionalTerm& t : spec.terms) {
+      if (t.kind == FunctionalKind::potential) {
+        terms.emplace_back(t.weight, make_potential<T>(ctx, spec.target, d, max_rows));
+      } else if (t.kind == FunctionalKind::interaction) {
+        terms.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+      }
+    }
+    return make_sum<T>(ctx, std::move(terms), d, max_rows);
+  }
   if (spec.kind == FunctionalKind::energy33) {
     if (d != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
     return std::make_unique<Energy33<T>>(ctx, spec.r, max_rows);

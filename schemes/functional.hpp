@@ -8,6 +8,8 @@
 //                plus a constant; the same estimator as mmd with target weights alpha_k / M_k, and
 //                the value reported is D_K^2(mu, sum_k alpha_k mu_k) (0 at the barycenter)
 //   energy33     eq. (33) of Appendix H, Example 3 (d = 2, exact estimator)
+//   potential    F = ∫ V dmu, V = -ln Q of the [target] density (functional_potential.hpp)
+//   sum          F = sum_i w_i F_i of potential and interaction-kernel terms (functional_sum.hpp)
 //
 // Batch estimates (training): the rows y (2B, d) are two independent batches y1 = rows [0, B),
 // y2 = rows [B, 2B) stacked; the interaction term uses the cross sum between them (exact) or the
@@ -69,6 +71,9 @@ struct FunctionalSpec {
   std::vector<double> weights;             // barycenter: alpha_k (empty: equal)
   KernelKind kernel = KernelKind::riesz;   // mmd: gaussian K = exp(-gamma |x - y|^2)
   double gamma = 1.0;
+  MeasureConfig target;                // potential: V = -ln Q of this density
+  std::vector<FunctionalTerm> terms;   // sum: the terms (kl and entropy terms are left out:
+                                       // the variational scheme estimates those itself)
 };
 FunctionalSpec functional_spec(const FlowConfig& cfg);
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "nwgf/schemes/potential_rows.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 
 namespace nwgf {
@@ -84,7 +85,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double reduce_rows<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
   template double reduce_rows<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
   template double reduce_rows<MapRow<T>>(const Context&, const MapRow<T>&, index_t);        \
-  template double reduce_rows<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t);
+  template double reduce_rows<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t);      \
+  template double reduce_rows<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -3,6 +3,7 @@
 #include "nwgf/engine/cuda_context.cuh"
 #include "nwgf/kernels/reduce.cuh"
 #include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/potential_rows.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 
 namespace nwgf::detail {
@@ -96,6 +97,8 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
   template void cuda_row_partials<MapRow<T>>(const Context&, const MapRow<T>&, index_t, double*); \
   template void cuda_row_partials<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t,    \
                                                double*);                                        \
+  template void cuda_row_partials<PotentialRow<T>>(const Context&, const PotentialRow<T>&,      \
+                                                   index_t, double*);                           \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
   template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);                   \

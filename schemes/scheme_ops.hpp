@@ -157,7 +157,8 @@ struct DotRow {
 
 // sum_i row(i) over n rows (deterministic chunks); row may write outputs as a side effect.
 // Row is Energy33Row<T>, DotRow<T>, TransportRow<T> or a variational row (CriticRow<T>,
-// MapRow<T>, RatioRow<T> of schemes/variational/critic_rows.hpp).
+// MapRow<T>, RatioRow<T> of schemes/variational/critic_rows.hpp) or PotentialRow<T>
+// (schemes/potential_rows.hpp).
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n);
 // True when every value is finite.

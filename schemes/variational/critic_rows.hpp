@@ -23,13 +23,15 @@
 
 namespace nwgf {
 
-enum class VariationalKind { kl, entropy };
+// none: F has no kl or entropy term (a potential only): no critic, A = 0.
+enum class VariationalKind { kl, entropy, none };
 
 struct CriticTerms {
   VariationalKind kind = VariationalKind::kl;
   OutputTransform transform = OutputTransform::square;
   double m = 2;           // entropy exponent
   double q_m1 = 1;        // entropy: q^{m-1}
+  double weight = 1;      // the term's weight w in F (kind = "sum"): the map's loss takes w A
 };
 
 inline constexpr double critic_log_floor = 1e-10;
@@ -37,6 +39,10 @@ inline constexpr double critic_log_floor = 1e-10;
 // A's h-part a(u) and da/du.
 template <class T>
 NWGF_HD double critic_a(const CriticTerms& c, T u, double* da) {
+  if (c.kind == VariationalKind::none) {
+    *da = 0;
+    return 0;
+  }
   T dh;
   const double h = double(output_transform(c.transform, u, &dh));
   if (c.kind == VariationalKind::kl) {
@@ -134,7 +140,8 @@ struct GaussianLogRatio {
   }
 };
 
-// The map's loss over M rows: 1/M sum_i [|ty_i - y_i|^2 / (2a) + a(u_i) + ratio(ty_i)], with
+// The map's loss over M rows: 1/M sum_i [|ty_i - y_i|^2 / (2a) + w (a(u_i) + ratio(ty_i))]
+// (w = terms.weight), with
 // dty (or null) <- its gradient in ty without the critic's part (which flows through the
 // critic's input gradient) and du (or null) <- its gradient in u. ratio: KL only (params null:
 // none).
@@ -157,10 +164,11 @@ struct MapRow {
       cost += diff * diff;
     }
     double g;
-    const double av = critic_a(terms, u[i], &g);
-    if (du) du[i] = T(g * inv);
+    const double w = terms.weight;
+    const double av = w * critic_a(terms, u[i], &g);
+    if (du) du[i] = T(w * g * inv);
     double rv = 0;
-    if (ratio.params) rv = ratio(ty + i * d, T(inv), dty ? dty + i * d : nullptr, i);
+    if (ratio.params) rv = w * ratio(ty + i * d, T(w * inv), dty ? dty + i * d : nullptr, i);
     if (dty) {
       for (index_t j = 0; j < d; ++j) {
         const double diff = double(ty[i * d + j]) - double(y[i * d + j]);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
@@ -12,6 +13,9 @@
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
+#include "nwgf/schemes/functional_interaction.hpp"
+#include "nwgf/schemes/functional_potential.hpp"
+#include "nwgf/schemes/functional_sum.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
@@ -21,6 +25,34 @@ namespace nwgf {
 namespace {
 
 constexpr char state_magic[8] = {'N', 'W', 'G', 'F', 'V', 'A', 'R', '1'};
+
+// What the variational step does with each term of F (kind = "sum" or one kind): the density
+// term (kl or entropy, at most one) through the critic, the potential terms by hand (critic-free:
+// an expectation over T # P_k), the interaction terms as the forward step (12) when fb, else in
+// the JKO objective as E W(T X - T Y) over the batch (by hand, critic-free).
+struct Parts {
+  VariationalKind density = VariationalKind::none;
+  double density_weight = 1, m = 0;
+  double potential_weight = 0;  // sum of the potential terms' weights (all V = -ln Q of [target])
+  std::vector<FunctionalTerm> interaction;
+};
+Parts parts_of(const FlowConfig& cfg) {
+  Parts p;
+  for (const FunctionalTerm& t : functional_terms(cfg)) {
+    if (t.kind == FunctionalKind::kl || t.kind == FunctionalKind::entropy) {
+      p.density = t.kind == FunctionalKind::kl ? VariationalKind::kl : VariationalKind::entropy;
+      p.density_weight = t.weight;
+      p.m = t.m;
+    } else if (t.kind == FunctionalKind::potential) {
+      p.potential_weight += t.weight;
+    } else if (t.kind == FunctionalKind::interaction) {
+      p.interaction.push_back(t);
+    } else {
+      throw_bad_input("functional.kind: not a term of the variational scheme");
+    }
+  }
+  return p;
+}
 
 std::vector<index_t> widths(index_t in, const std::vector<index_t>& hidden, index_t out) {
   std::vector<index_t> w{in};
@@ -33,7 +65,9 @@ template <class T>
 class VariationalScheme final : public Scheme<T> {
  public:
   VariationalScheme(const Context& ctx, const FlowConfig& cfg, index_t n, index_t d)
-      : kl_(cfg.functional == FunctionalKind::kl),
+      : parts_(parts_of(cfg)),
+        kl_(parts_.density == VariationalKind::kl),
+        critic_on_(parts_.density != VariationalKind::none),
         seed_(cfg.seed),
         n_(n),
         d_(d),
@@ -59,9 +93,36 @@ class VariationalScheme final : public Scheme<T> {
         gamma_lt_(ctx, d * d),
         ratio_(ctx, 2 * d + 2 * d * d),
         next_(ctx, n * d) {
-    terms_.kind = kl_ ? VariationalKind::kl : VariationalKind::entropy;
+    terms_.kind = parts_.density;
     terms_.transform = cfg.critic_output;
-    terms_.m = cfg.m;
+    terms_.m = parts_.m;
+    terms_.weight = parts_.density_weight;
+    if (!critic_on_) fill_zero(ctx, u_);  // MapRow reads u; A = 0 without a critic
+    if (parts_.potential_weight > 0) {
+      potential_.emplace(ctx, target_density(cfg.target, d, "target"), chunk_);
+    }
+    if (!parts_.interaction.empty()) {
+      std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> w;
+      for (const FunctionalTerm& t : parts_.interaction) {
+        w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+      }
+      interaction_ = make_sum<T>(ctx, std::move(w), d, n);
+      if (cfg.fb) {
+        forward_ = Buffer<T>(ctx, n * d);
+      } else {
+        std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> b;
+        for (const FunctionalTerm& t : parts_.interaction) {
+          b.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+        }
+        batch_interaction_ = make_sum<T>(ctx, std::move(b), d, m_);
+        // 1/2 sum_i w_i W_i(0) (0 for log_quadratic, whose self pairs are left out): the value of
+        // one point.
+        Buffer<T> origin(ctx, d);
+        fill_zero(ctx, origin);
+        self_half_ = batch_interaction_->value(ctx, ConstPointsView<T>(origin.data(), 1, d,
+                                                                       origin.device()));
+      }
+    }
     map_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
     critic_.init(ctx, seed_, random_stream(RandomPurpose::network, 1));
     const std::vector<T> ones(std::size_t(chunk_), T(1));
@@ -85,6 +146,7 @@ class VariationalScheme final : public Scheme<T> {
 
   StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
                   const IterationCallback& progress) override {
+    if (interaction_ && !batch_interaction_) forward_step(ctx, x, tau);
     fit_gamma(ctx, x);
     StepResult res;
     res.iterations = iterations_;
@@ -98,6 +160,7 @@ class VariationalScheme final : public Scheme<T> {
     }
     res.functional = estimate(ctx, x, n);
     push(ctx, x);
+    if (interaction_) res.functional += interaction_->value(ctx, x.view());
     return res;
   }
 
@@ -108,8 +171,10 @@ class VariationalScheme final : public Scheme<T> {
     {
       TraceSpan span(Phase::batch);
       gather(ctx, x, random_stream(RandomPurpose::batch, std::uint64_t(n)), counter);
-      sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
-                   hin_.data() + M * d_);
+      if (critic_on_) {
+        sample_gamma(ctx, random_stream(RandomPurpose::latent, std::uint64_t(n)), counter, M,
+                     hin_.data() + M * d_);
+      }
     }
     T* ty = hin_.data();
     // The map's training forward: dropout masks of step n, iteration it (none when p = 0).
@@ -119,7 +184,7 @@ class VariationalScheme final : public Scheme<T> {
                  PointsView<T>(ty, M, d_, hin_.device()), &draw);
     // J_2 ascent steps of the critic on [T(Y); Z].
     TraceSpan critic_span(Phase::critic);
-    for (index_t j = 0; j < inner_; ++j) {
+    for (index_t j = 0; critic_on_ && j < inner_; ++j) {
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), 2 * M, d_, hin_.device()),
                       PointsView<T>(u_.data(), 2 * M, 1, u_.device()));
       reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), du_.data(), M, 1.0 / double(M)}, 2 * M);
@@ -129,14 +194,37 @@ class VariationalScheme final : public Scheme<T> {
     }
     critic_span.close();
     // One descent step of the map: d/dty = MapRow's part + the critic's input gradient.
-    critic_.forward(ctx, ConstPointsView<T>(ty, M, d_, hin_.device()),
-                    PointsView<T>(u_.data(), M, 1, u_.device()));
-    const double loss = reduce_rows(
+    if (critic_on_) {
+      critic_.forward(ctx, ConstPointsView<T>(ty, M, d_, hin_.device()),
+                      PointsView<T>(u_.data(), M, 1, u_.device()));
+    }
+    double loss = reduce_rows(
         ctx, MapRow<T>{terms_, ratio(), y_.data(), ty, u_.data(), dty_.data(), du_.data(), M, d_, tau},
         M);
-    critic_.backward(ctx, ConstPointsView<T>(du_.data(), M, 1, du_.device()),
-                     PointsView<T>(gin_.data(), M, d_, gin_.device()));
-    axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
+    if (potential_) {
+      // + w_V/M sum_i V(ty_i), its gradient added to dty (hand-derived: grad V = -grad ln Q).
+      const double w = parts_.potential_weight / double(M);
+      loss += reduce_rows(ctx, PotentialRow<T>{potential_->rows(), ty, dty_.data(), d_, w, w, true},
+                          M);
+    }
+    if (batch_interaction_ && M > 1) {
+      // + sum_i w_i 1/(2 M (M - 1)) sum_{j != l} W_i(ty_j - ty_l), the batch's U-statistic of
+      // 1/2 E W(T X - T Y) (unbiased: the batch rows are iid draws of P_k), from the V-statistic
+      // V = 1/(2 M^2) sum_jl as (M V - 1/2 sum_i w_i W_i(0)) / (M - 1); its gradient in ty_j is
+      // sum_i w_i 1/(M (M - 1)) sum_l grad W_i(ty_j - ty_l) (W even, grad W(0) = 0), the sum's
+      // particle gradient at scale 1/(M - 1). gin_ is free until the critic's input gradient.
+      const ConstPointsView<T> tyv(ty, M, d_, hin_.device());
+      const double v = batch_interaction_->value(ctx, tyv);
+      loss += (double(M) * v - self_half_) / double(M - 1);
+      batch_interaction_->particle_gradient(ctx, tyv, T(1.0 / double(M - 1)),
+                                            PointsView<T>(gin_.data(), M, d_, gin_.device()));
+      axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
+    }
+    if (critic_on_) {
+      critic_.backward(ctx, ConstPointsView<T>(du_.data(), M, 1, du_.device()),
+                       PointsView<T>(gin_.data(), M, d_, gin_.device()));
+      axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
+    }
     map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
     map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
     return loss;
@@ -180,8 +268,23 @@ class VariationalScheme final : public Scheme<T> {
             components_, mix ? scratch_.data() : nullptr};
   }
 
+  // The forward step (12) on the interaction terms, F_W = sum_i w_i 1/2 ∫∫ W_i (README,
+  // "Interaction kernels"): x <- x - tau sum_i w_i (grad W_i * P)(x), the convolution over all
+  // particles, (grad W * P)(x_j) = 1/N sum_l grad W(x_j - x_l).
+  void forward_step(const Context& ctx, Points<T>& x, double tau) {
+    TraceSpan span(Phase::batch);
+    interaction_->particle_gradient(ctx, x.view(), T(-tau),
+                                    PointsView<T>(forward_.data(), n_, d_, forward_.device()));
+    axpby(ctx, n_ * d_, T(1), forward_.data(), T(1), x.data());
+    gamma_ready_ = false;
+  }
+
   // Gamma of this step from the particles (and, for KL, the ratio's parameters).
   void fit_gamma(const Context& ctx, const Points<T>& x) {
+    if (!critic_on_) {
+      gamma_ready_ = true;
+      return;
+    }
     std::vector<T> h(std::size_t(n_ * d_));
     copy_to_host(ctx, h.data(), x.buffer());
     const std::vector<double> xd(h.begin(), h.end());
@@ -238,17 +341,24 @@ class VariationalScheme final : public Scheme<T> {
             d_);  // += eps L^T
   }
 
-  // F(T # P_k) from the trained critic over all n particles and n samples of Gamma (in chunks):
-  // KL: 1 + E[log h + log mu - log Q](T X) - E_mu[h] (Prop. 1, Q normalised); entropy:
-  // E[A] - E[B] (Prop. 2).
+  // F(T # P_k) without the interaction terms, over all n particles and n samples of Gamma (in
+  // chunks): the density term from the trained critic, KL: 1 + E[log h + log mu - log Q](T X) -
+  // E_mu[h] (Prop. 1, Q normalised); entropy: E[A] - E[B] (Prop. 2); times its weight; plus the
+  // potential terms' w_V E[V(T X)].
   double estimate(const Context& ctx, const Points<T>& x, index_t n) {
     const double w = 1.0 / double(n_);
     const std::uint64_t stream = random_stream(RandomPurpose::rescale_latent, std::uint64_t(n));
-    double loss = 0, ratio_sum = 0;
+    double loss = 0, ratio_sum = 0, potential = 0;
     for (index_t first = 0; first < n_; first += chunk_) {
       const index_t rows = std::min(chunk_, n_ - first);
       map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
                    PointsView<T>(hin_.data(), rows, d_, hin_.device()));
+      if (potential_) {
+        potential += reduce_rows(ctx, PotentialRow<T>{potential_->rows(), hin_.data(), nullptr, d_,
+                                                      w * parts_.potential_weight, 0.0, false},
+                                 rows);
+      }
+      if (!critic_on_) continue;
       if (kl_) ratio_sum += reduce_rows(ctx, RatioRow<T>{ratio(), hin_.data(), d_, w}, rows);
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), rows, d_, hin_.device()),
                       PointsView<T>(u_.data(), rows, 1, u_.device()));
@@ -258,7 +368,8 @@ class VariationalScheme final : public Scheme<T> {
                       PointsView<T>(u_.data(), rows, 1, u_.device()));
       loss += reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, 0, w}, rows);
     }
-    return kl_ ? 1 - loss + ratio_sum : -loss;
+    if (!critic_on_) return potential;
+    return terms_.weight * (kl_ ? 1 - loss + ratio_sum : -loss) + potential;
   }
 
   // x <- T(x), in chunks of the map's max batch.
@@ -272,7 +383,8 @@ class VariationalScheme final : public Scheme<T> {
     gamma_ready_ = false;
   }
 
-  bool kl_;
+  Parts parts_;
+  bool kl_, critic_on_;
   std::uint64_t seed_;
   index_t n_, d_, m_, chunk_, iterations_, inner_;
   double lr_;
@@ -285,6 +397,11 @@ class VariationalScheme final : public Scheme<T> {
   index_t components_ = 0;          // a mixture target's K (0: a Gaussian target)
   Buffer<double> mixture_, scratch_;  // its packed arrays; (chunk, 3d) scratch of the ratio
   bool gamma_ready_ = false;
+  std::optional<PackedPotential> potential_;      // potential terms (V = -ln Q of [target])
+  std::unique_ptr<Functional<T>> interaction_;   // the interaction terms over all particles
+  std::unique_ptr<Functional<T>> batch_interaction_;  // not fb: the same over a batch (M rows)
+  Buffer<T> forward_;                             // fb: (n, d) the forward step's displacement
+  double self_half_ = 0;                          // not fb: 1/2 sum_i w_i W_i(0)
 };
 
 }  // namespace

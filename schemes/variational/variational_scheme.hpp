@@ -13,6 +13,13 @@
 // Gamma is refitted at the start of every step: the Gaussian moment fit of the particles (KL),
 // or the uniform box [-R, R]^d with R = 1.5 max |x_ij| (entropy), as in the paper's code.
 // Both networks and their Adam states persist across steps and are checkpointed.
+//
+// Sums of functionals (kind = "sum", or one kind; README "Variational JKO"): the kl or entropy
+// term (at most one) through the critic, its weight w scaling w A in the map's loss; potential
+// terms add w E[V(T Y)] with grad V = -grad ln Q by hand (PotentialRow); interaction terms
+// either add w/2 E W(T Y - T Y') (the batch U-statistic, by hand) or, with fb, are the explicit
+// forward step (12) x <- x - a w (grad W * P_k)(x) over all particles before the JKO step.
+// Without a kl or entropy term no critic is trained (A = 0, no Gamma).
 #include <memory>
 
 #include "nwgf/schemes/schemes.hpp"

@@ -63,7 +63,7 @@ TEST_CASE("nwgf run --help-config prints the config reference") {
   const auto t = run_cli("run --help-config");
   CHECK(t.exit_code == 0);
   CHECK(t.out.find("[functional]") != std::string::npos);
-  CHECK(t.out.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy; required)") !=
+  CHECK(t.out.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy | potential | sum; required)") !=
         std::string::npos);
   CHECK(t.out.find("  tau (number; default 0.05)") != std::string::npos);
   const auto m = run_cli("run --help-config=markdown");

@@ -1,6 +1,7 @@
 // The variational JKO scheme on CUDA against the CPU path (every CUDA piece of a step: batch
 // gather, Philox samples of Gamma, the map and critic networks with PReLU, the critic and map
-// rows, Adam, the push): a few steps of kl and entropy in double precision, the particles and
+// rows, Adam, the push; the potential rows and the fb forward step of a sum): a few steps of kl,
+// entropy, a potential and a sum in double precision, the particles and
 // the metrics must agree to rounding.
 #include <doctest/doctest.h>
 
@@ -78,5 +79,50 @@ radius = 0.7
 [functional]
 kind = "entropy"
 m = 2
+)");
+}
+
+TEST_CASE("CUDA variational sums (potential rows, a weighted kl, the fb forward step), interaction and potential alone match the CPU path") {
+  std::string text = common;
+  const std::string steps = "steps = 2\n";
+  text.replace(text.find(steps), steps.size(), steps + "fb = true\n");
+  compare(text + R"(
+[functional]
+kind = "sum"
+[[functional.terms]]
+kind = "kl"
+weight = 0.5
+[[functional.terms]]
+kind = "potential"
+weight = 0.3
+[[functional.terms]]
+kind = "interaction"
+kernel = "gaussian_attraction"
+weight = 2.0
+[target]
+kind = "mixture"
+[[target.components]]
+mean = [0.5, 0.2]
+cov = [[0.5, 0.1], [0.1, 0.4]]
+weight = 1.0
+[[target.components]]
+mean = [-0.5, 0.3]
+cov = [[0.3, 0.0], [0.0, 0.6]]
+weight = 2.0
+)");
+  // The backward interaction step (no critic): the batch U-statistic and its gradient.
+  compare(std::string(common) + R"(
+[functional]
+kind = "interaction"
+kernel = "quartic_quadratic"
+)");
+  // A potential alone: no critic.
+  compare(std::string(common) + R"(
+[functional]
+kind = "potential"
+[target]
+kind = "gaussian"
+points = [[0.5, 0.2]]
+cov = [[0.5, 0.1], [0.1, 0.4]]
 )");
 }

@@ -287,7 +287,7 @@ TEST_CASE("config reference: every key, and the README's table is the generated 
     CAPTURE(k);
     CHECK(text.find("  " + std::string(k) + " (") != std::string::npos);
   }
-  CHECK(text.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy; required)") != std::string::npos);
+  CHECK(text.find("kind (interaction | mmd | barycenter | energy33 | kl | entropy | potential | sum; required)") != std::string::npos);
   CHECK(text.find("tau (number; default 0.05)") != std::string::npos);
   const std::string md = config_reference(ReferenceFormat::markdown);
   CHECK(md.find("| `[flow] tau` | number | `0.05` |") != std::string::npos);
@@ -342,4 +342,67 @@ TEST_CASE("config: every experiment config loads, and its resolved TOML loads th
     ++loaded;
   }
   CHECK(loaded >= 60);
+}
+
+TEST_CASE("config: a sum of functionals ([[functional.terms]]) and fb round-trip; absent, neither is written") {
+  const FlowConfig c = parse_flow_config(R"(
+[flow]
+scheme = "variational"
+steps = 1
+fb = true
+[functional]
+kind = "sum"
+[[functional.terms]]
+kind = "potential"
+weight = 0.5
+[[functional.terms]]
+kind = "interaction"
+kernel = "gaussian_attraction"
+weight = 2
+[[functional.terms]]
+kind = "entropy"
+m = 3
+weight = 0.1
+[initial]
+kind = "uniform"
+d = 2
+[target]
+kind = "gaussian"
+radius = 1.5
+)",
+                                         "sum.toml");
+  REQUIRE(c.terms.size() == 3);
+  CHECK(c.fb);
+  CHECK(c.terms[0].kind == FunctionalKind::potential);
+  CHECK(c.terms[0].weight == 0.5);
+  CHECK(c.terms[1].kernel == KernelKind::gaussian_attraction);
+  CHECK(c.terms[2].m == 3);
+  CHECK(functional_terms(c).size() == 3);
+  CHECK(uses_target_density(c));
+  const FlowConfig d = parse_flow_config(to_toml(c), "resolved.toml");
+  CHECK(to_toml(d) == to_toml(c));
+  REQUIRE(d.terms.size() == 3);
+  CHECK(d.terms[2].weight == 0.1);
+  // One kind is one term of weight 1.
+  FlowConfig one;
+  one.functional = FunctionalKind::entropy;
+  one.m = 2;
+  REQUIRE(functional_terms(one).size() == 1);
+  CHECK(functional_terms(one)[0].weight == 1);
+  CHECK(functional_terms(one)[0].m == 2);
+  // Configs without them write neither key (older manifests stay as they were).
+  const std::string plain = to_toml(parse_flow_config(R"(
+[flow]
+scheme = "particle"
+steps = 1
+[functional]
+kind = "interaction"
+[initial]
+kind = "square"
+d = 2
+radius = 0.5
+)",
+                                                      "plain.toml"));
+  CHECK(plain.find("terms") == std::string::npos);
+  CHECK(plain.find("fb") == std::string::npos);
 }

@@ -127,13 +127,15 @@ TEST_CASE("the critic's and the map's row gradients against central differences"
   const GaussianLogRatio<double> ratio{params.data(), d, 0.2, nullptr, 0, nullptr};
   const double h = 1e-6;
   for (const auto kind : {VariationalKind::kl, VariationalKind::entropy})
-    for (const auto tr : {OutputTransform::square, OutputTransform::sigmoid, OutputTransform::none}) {
+    for (const auto tr : {OutputTransform::square, OutputTransform::sigmoid, OutputTransform::none})
+    for (const double weight : {1.0, 0.7}) {  // the density term's weight in a sum of functionals
       CriticTerms t;
       t.kind = kind;
       t.transform = tr;
       t.m = 2.5;
       t.q_m1 = 0.3;
-      INFO("kind " << int(kind) << ", transform " << int(tr));
+      t.weight = weight;
+      INFO("kind " << int(kind) << ", transform " << int(tr) << ", weight " << weight);
       std::vector<double> du(2 * M);
       reduce_rows(ctx, CriticRow<double>{t, u.data(), du.data(), M, 1.0 / M}, 2 * M);
       for (index_t i = 0; i < 2 * M; ++i) {
