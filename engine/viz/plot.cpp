@@ -101,7 +101,7 @@ struct ScatterFrame {
     if (!opt.title.empty()) {
       set_font(cr, 1.15 * fs);
       fit_font(cr, opt.title, 1.15 * fs, size - 0.6 * fs);
-      draw_text(cr, 0.3 * fs, 0.4 * fs, opt.title, 0, 0);
+      draw_text(cr, 0.3 * fs, box.top - 0.4 * fs, opt.title, 0, 1);
     }
   }
 };
@@ -205,6 +205,8 @@ ScatterBox scatter_box(const ScatterOptions& opt, double extent, bool colour_bar
   b.left = left;
   b.top = top;
   b.side = std::max(16.0, std::floor(std::min(opt.size - left - right, opt.size - top - bottom)));
+  // A box narrowed by the colour bar sits in the middle of the height left (title above it).
+  b.top += std::max(0.0, std::floor((opt.size - top - bottom - b.side) / 2));
   return b;
 }
 
@@ -450,14 +452,19 @@ LineLayout line_layout(const std::vector<Series>& series, const LinePlotOptions&
   L.fs = std::clamp(std::min(opt.width, opt.height) / 36.0, 8.0, 18.0);
   const double fs = L.fs;
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  auto extend = [&](double x, double y) {
+    if (!L.usable(y, opt.log_y) || !std::isfinite(x)) return;
+    const double yy = opt.log_y ? std::log10(y) : y;
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x);
+    y0 = std::min(y0, yy);
+    y1 = std::max(y1, yy);
+  };
   for (const auto& s : series) {
-    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!L.usable(s.y[i], opt.log_y) || !std::isfinite(s.x[i])) continue;
-      const double yy = opt.log_y ? std::log10(s.y[i]) : s.y[i];
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, yy);
-      y1 = std::max(y1, yy);
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) extend(s.x[i], s.y[i]);
+    for (std::size_t i = 0; i < s.x.size() && i < s.low.size() && i < s.high.size(); ++i) {
+      extend(s.x[i], s.low[i]);
+      extend(s.x[i], s.high[i]);
     }
   }
   if (!(x1 >= x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
@@ -564,114 +571,131 @@ Picture render_lines(const std::vector<Series>& series, const LinePlotOptions& o
                     " is not in [64, 8192] a side");
   }
   const LineLayout L = line_layout(series, opt);
-  return {opt.width, opt.height, [L, series, opt](cairo_t* cr) {
-            const double fs = L.fs, tick = 0.4 * fs;
-            const LineBox& b = L.box;
-            auto X = [&](double x) { return b.left + (x - L.x0) / (L.x1 - L.x0) * b.width; };
-            auto Y = [&](double y) {
-              return b.top + b.height - (y - L.y0) / (L.y1 - L.y0) * b.height;
-            };
-            cairo_set_line_width(cr, 1);
-            set_colour(cr, grid_grey);
-            for (double t : L.yticks) {
-              cairo_move_to(cr, b.left, std::round(Y(t)) + 0.5);
-              cairo_line_to(cr, b.left + b.width, std::round(Y(t)) + 0.5);
+  return {
+      opt.width, opt.height, [L, series, opt](cairo_t* cr) {
+        const double fs = L.fs, tick = 0.4 * fs;
+        const LineBox& b = L.box;
+        auto X = [&](double x) { return b.left + (x - L.x0) / (L.x1 - L.x0) * b.width; };
+        auto Y = [&](double y) { return b.top + b.height - (y - L.y0) / (L.y1 - L.y0) * b.height; };
+        cairo_set_line_width(cr, 1);
+        set_colour(cr, grid_grey);
+        for (double t : L.yticks) {
+          cairo_move_to(cr, b.left, std::round(Y(t)) + 0.5);
+          cairo_line_to(cr, b.left + b.width, std::round(Y(t)) + 0.5);
+        }
+        for (double t : L.xticks) {
+          cairo_move_to(cr, std::round(X(t)) + 0.5, b.top);
+          cairo_line_to(cr, std::round(X(t)) + 0.5, b.top + b.height);
+        }
+        cairo_stroke(cr);
+        // The curves, clipped to the plot area.
+        cairo_save(cr);
+        cairo_rectangle(cr, b.left, b.top, b.width, b.height);
+        cairo_clip(cr);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_line_width(cr, std::max(1.2, fs / 7));
+        for (const auto& s : series) {
+          // The band: low left to right, then high right to left, filled.
+          std::vector<std::pair<double, double>> lo, hi;
+          for (std::size_t i = 0; i < s.x.size() && i < s.low.size() && i < s.high.size(); ++i) {
+            if (!L.usable(s.low[i], opt.log_y) || !L.usable(s.high[i], opt.log_y) ||
+                !std::isfinite(s.x[i]))
+              continue;
+            lo.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.low[i]) : s.low[i]));
+            hi.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.high[i]) : s.high[i]));
+          }
+          if (lo.size() > 1) {
+            cairo_move_to(cr, lo[0].first, lo[0].second);
+            for (const auto& [px, py] : lo) cairo_line_to(cr, px, py);
+            for (auto it = hi.rbegin(); it != hi.rend(); ++it)
+              cairo_line_to(cr, it->first, it->second);
+            cairo_close_path(cr);
+            set_colour(cr, s.color, 0.25);
+            cairo_fill(cr);
+          }
+          set_colour(cr, s.color);
+          std::vector<std::pair<double, double>> pts;
+          for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+            if (!L.usable(s.y[i], opt.log_y) || !std::isfinite(s.x[i])) continue;
+            pts.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.y[i]) : s.y[i]));
+          }
+          for (std::size_t i = 0; i < pts.size(); ++i) {
+            if (i == 0)
+              cairo_move_to(cr, pts[i].first, pts[i].second);
+            else
+              cairo_line_to(cr, pts[i].first, pts[i].second);
+          }
+          cairo_stroke(cr);
+          if (pts.size() <= 60) {
+            for (const auto& [px, py] : pts) {
+              cairo_new_sub_path(cr);
+              cairo_arc(cr, px, py, std::max(1.5, fs / 5), 0, 2 * M_PI);
             }
-            for (double t : L.xticks) {
-              cairo_move_to(cr, std::round(X(t)) + 0.5, b.top);
-              cairo_line_to(cr, std::round(X(t)) + 0.5, b.top + b.height);
-            }
-            cairo_stroke(cr);
-            // The curves, clipped to the plot area.
-            cairo_save(cr);
-            cairo_rectangle(cr, b.left, b.top, b.width, b.height);
-            cairo_clip(cr);
-            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-            cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+            cairo_fill(cr);
+          }
+        }
+        cairo_restore(cr);
+        // Frame, ticks and labels.
+        set_colour(cr, black);
+        cairo_set_line_width(cr, 1);
+        cairo_rectangle(cr, b.left - 0.5, b.top - 0.5, b.width + 1, b.height + 1);
+        cairo_stroke(cr);
+        set_font(cr, fs);
+        for (std::size_t k = 0; k < L.yticks.size(); ++k) {
+          const double y = std::round(Y(L.yticks[k])) + 0.5;
+          cairo_move_to(cr, b.left - 0.5, y);
+          cairo_line_to(cr, b.left - 0.5 - tick, y);
+          cairo_stroke(cr);
+          const double right = b.left - tick - 0.3 * fs;
+          if (L.decades) {
+            cairo_set_font_size(cr, 0.7 * fs);
+            const double ew = measure(cr, L.ylabels[k]).width;
+            draw_text(cr, right, y - 0.1 * fs, L.ylabels[k], 1, 1);
+            cairo_set_font_size(cr, fs);
+            draw_text(cr, right - ew, y, "10", 1, 0.35);
+          } else {
+            draw_text(cr, right, y, L.ylabels[k], 1, 0.5);
+          }
+        }
+        for (std::size_t k = 0; k < L.xticks.size(); ++k) {
+          const double x = std::round(X(L.xticks[k])) + 0.5;
+          cairo_move_to(cr, x, b.top + b.height + 0.5);
+          cairo_line_to(cr, x, b.top + b.height + 0.5 + tick);
+          cairo_stroke(cr);
+          draw_text(cr, x, b.top + b.height + tick + 0.2 * fs, L.xlabels[k], 0.5, 0);
+        }
+        if (!opt.x_label.empty()) {
+          fit_font(cr, opt.x_label, fs, b.width);
+          draw_text(cr, b.left + b.width / 2, b.top + b.height + tick + 1.5 * fs, opt.x_label, 0.5,
+                    0);
+        }
+        if (!opt.y_label.empty()) {
+          fit_font(cr, opt.y_label, fs, b.height);
+          draw_text(cr, 0.5 * fs, b.top + b.height / 2, opt.y_label, 0.5, 0, -M_PI / 2);
+        }
+        if (!opt.title.empty()) {
+          set_font(cr, 1.15 * fs);
+          fit_font(cr, opt.title, 1.15 * fs, opt.width - 1.2 * fs);
+          draw_text(cr, 0.6 * fs, 0.5 * fs, opt.title, 0, 0);
+        }
+        // The legend, outside the data, top-aligned with it.
+        if (L.legend_w > 0) {
+          set_font(cr, L.legend_fs);
+          double y = b.top + 0.2 * fs;
+          for (const auto& s : series) {
+            if (s.name.empty()) continue;
+            set_colour(cr, s.color);
             cairo_set_line_width(cr, std::max(1.2, fs / 7));
-            for (const auto& s : series) {
-              set_colour(cr, s.color);
-              std::vector<std::pair<double, double>> pts;
-              for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-                if (!L.usable(s.y[i], opt.log_y) || !std::isfinite(s.x[i])) continue;
-                pts.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.y[i]) : s.y[i]));
-              }
-              for (std::size_t i = 0; i < pts.size(); ++i) {
-                if (i == 0)
-                  cairo_move_to(cr, pts[i].first, pts[i].second);
-                else
-                  cairo_line_to(cr, pts[i].first, pts[i].second);
-              }
-              cairo_stroke(cr);
-              if (pts.size() <= 60) {
-                for (const auto& [px, py] : pts) {
-                  cairo_new_sub_path(cr);
-                  cairo_arc(cr, px, py, std::max(1.5, fs / 5), 0, 2 * M_PI);
-                }
-                cairo_fill(cr);
-              }
-            }
-            cairo_restore(cr);
-            // Frame, ticks and labels.
-            set_colour(cr, black);
-            cairo_set_line_width(cr, 1);
-            cairo_rectangle(cr, b.left - 0.5, b.top - 0.5, b.width + 1, b.height + 1);
+            cairo_move_to(cr, L.legend_x, y + 0.6 * fs);
+            cairo_line_to(cr, L.legend_x + 2 * fs, y + 0.6 * fs);
             cairo_stroke(cr);
-            set_font(cr, fs);
-            for (std::size_t k = 0; k < L.yticks.size(); ++k) {
-              const double y = std::round(Y(L.yticks[k])) + 0.5;
-              cairo_move_to(cr, b.left - 0.5, y);
-              cairo_line_to(cr, b.left - 0.5 - tick, y);
-              cairo_stroke(cr);
-              const double right = b.left - tick - 0.3 * fs;
-              if (L.decades) {
-                cairo_set_font_size(cr, 0.7 * fs);
-                const double ew = measure(cr, L.ylabels[k]).width;
-                draw_text(cr, right, y - 0.1 * fs, L.ylabels[k], 1, 1);
-                cairo_set_font_size(cr, fs);
-                draw_text(cr, right - ew, y, "10", 1, 0.35);
-              } else {
-                draw_text(cr, right, y, L.ylabels[k], 1, 0.5);
-              }
-            }
-            for (std::size_t k = 0; k < L.xticks.size(); ++k) {
-              const double x = std::round(X(L.xticks[k])) + 0.5;
-              cairo_move_to(cr, x, b.top + b.height + 0.5);
-              cairo_line_to(cr, x, b.top + b.height + 0.5 + tick);
-              cairo_stroke(cr);
-              draw_text(cr, x, b.top + b.height + tick + 0.2 * fs, L.xlabels[k], 0.5, 0);
-            }
-            if (!opt.x_label.empty()) {
-              fit_font(cr, opt.x_label, fs, b.width);
-              draw_text(cr, b.left + b.width / 2, b.top + b.height + tick + 1.5 * fs, opt.x_label,
-                        0.5, 0);
-            }
-            if (!opt.y_label.empty()) {
-              fit_font(cr, opt.y_label, fs, b.height);
-              draw_text(cr, 0.5 * fs, b.top + b.height / 2, opt.y_label, 0.5, 0, -M_PI / 2);
-            }
-            if (!opt.title.empty()) {
-              set_font(cr, 1.15 * fs);
-              fit_font(cr, opt.title, 1.15 * fs, opt.width - 1.2 * fs);
-              draw_text(cr, 0.6 * fs, 0.5 * fs, opt.title, 0, 0);
-            }
-            // The legend, outside the data, top-aligned with it.
-            if (L.legend_w > 0) {
-              set_font(cr, L.legend_fs);
-              double y = b.top + 0.2 * fs;
-              for (const auto& s : series) {
-                if (s.name.empty()) continue;
-                set_colour(cr, s.color);
-                cairo_set_line_width(cr, std::max(1.2, fs / 7));
-                cairo_move_to(cr, L.legend_x, y + 0.6 * fs);
-                cairo_line_to(cr, L.legend_x + 2 * fs, y + 0.6 * fs);
-                cairo_stroke(cr);
-                set_colour(cr, black);
-                draw_text(cr, L.legend_x + 2.5 * fs, y + 0.6 * fs, s.name, 0, 0.5);
-                y += 1.5 * fs;
-              }
-            }
-          }};
+            set_colour(cr, black);
+            draw_text(cr, L.legend_x + 2.5 * fs, y + 0.6 * fs, s.name, 0, 0.5);
+            y += 1.5 * fs;
+          }
+        }
+      }};
 }
 
 Picture render_text_page(const std::string& title, const std::vector<std::string>& lines, int width,

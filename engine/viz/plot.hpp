@@ -77,6 +77,9 @@ struct Series {
   std::string name;
   std::vector<double> x, y;  // non-finite or (log scale) non-positive y are skipped
   Rgb color{31, 119, 180};
+  // Optional band (as long as x, e.g. mean -+ standard deviation of seeds): filled in the
+  // series' colour, translucent, under the curve; points where either end is unusable skipped.
+  std::vector<double> low = {}, high = {};
 };
 
 struct LinePlotOptions {

@@ -2,8 +2,8 @@
 // metrics.csv over time in one picture (the paper's Fig. 8: MMD^2 to the exact flow of each
 // scheme). One curve per run, named by the run's scheme (manifest.json) or else its directory.
 // With --seeds, runs whose directory names differ only in a trailing _s<digits> (seeds of one
-// config) are one curve: the mean over the seeds, with mean +- standard deviation as two lighter
-// curves (the IFT paper's Fig. 3); the rows are matched by position (same config, same rows).
+// config) are one curve: the mean over the seeds, with mean +- standard deviation as a translucent
+// band (the IFT paper's Fig. 3); the rows are matched by position (same config, same rows).
 // --x picks the x column (default time; e.g. paper_step).
 // Prints one JSON object: out, column, runs, points, width, height.
 #include <algorithm>
@@ -92,10 +92,9 @@ std::vector<Series> seed_band(const std::vector<Series>& runs, const std::string
   }
   mean.name = name + " (" + std::to_string(runs.size()) + ")";
   mean.color = color;
-  const Rgb light{std::uint8_t((color.r + 2 * 255) / 3), std::uint8_t((color.g + 2 * 255) / 3),
-                  std::uint8_t((color.b + 2 * 255) / 3)};
-  lo.color = hi.color = light;
-  return {lo, hi, mean};
+  mean.low = std::move(lo.y);
+  mean.high = std::move(hi.y);
+  return {mean};
 }
 
 int run_plot(const PlotCliOptions& o) {

@@ -268,6 +268,27 @@ TEST_CASE("lines: curves inside the plot area, legend outside it, no label clipp
   CHECK_THROWS_AS(render_lines({s}, LinePlotOptions{10, 480, true, "", "", ""}), Error);
 }
 
+TEST_CASE("lines: a band (mean -+ sd) is a light fill around the curve, inside the frame") {
+  Series s{"mean", {0, 1, 2, 3}, {1, 1, 1, 1}, Rgb{0, 0, 200}};
+  s.low = {0.5, 0.5, 0.5, 0.5};
+  s.high = {1.5, 1.5, 1.5, 1.5};
+  LinePlotOptions o;
+  o.log_y = false;
+  const Image img = rasterize(render_lines({s}, o));
+  const LineBox b = line_box({s}, o);
+  // Down one column: light blue fill above and below the curve (not white, not the line).
+  const int x = int(b.left + b.width / 3);
+  int light = 0;
+  for (int y = int(b.top); y < int(b.top + b.height); ++y) {
+    const Rgb c = img.get(x, y);
+    light += c.b > c.r + 30 && c.r > 150;
+  }
+  CHECK(light > b.height / 4);
+  // Above the band: white.
+  CHECK(is_white(img.get(int(b.left + b.width / 3 + 3), int(b.top + 3))));
+  CHECK(ink_at_edge(img, 2) == 0);
+}
+
 TEST_CASE("png: Image files through cairo's PNG writer have the image's size") {
   Image img(7, 5);
   img.set(1, 2, Rgb{10, 20, 30});
