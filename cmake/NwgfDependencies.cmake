@@ -6,6 +6,7 @@ find_package(GIF 5 REQUIRED)  # giflib: animated GIFs of a run
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(hwy REQUIRED)  # Google Highway: the CPU kernels' SIMD, dispatched at run time
+find_package(PkgConfig REQUIRED)
 
 # The library's Highway settings: every target this compiler can build (AVX-512 with the Ice
 # Lake / Zen 4 extensions included, and the portable fallback), chosen at run time by the CPU
@@ -56,3 +57,13 @@ add_library(nwgf_stb INTERFACE)
 target_include_directories(nwgf_stb SYSTEM INTERFACE
   $<BUILD_INTERFACE:${NWGF_STB_INCLUDE}> $<INSTALL_INTERFACE:${NWGF_STB_INCLUDE}>)
 target_link_libraries(nwgf_stb INTERFACE ${NWGF_STB_LIB})
+
+# cairo (pictures: PNG, SVG, PDF; fonts through fontconfig, DejaVu Sans from fonts-dejavu-core).
+# Only the pictures library (nwgf_viz) links it, privately: the core library, its public headers
+# and a consumer of nwgf::nwgf need no cairo. The interface target carries the library's full
+# path, so the installed package needs no pkg-config at the consumer's configure time.
+pkg_check_modules(NWGF_CAIRO_PC REQUIRED cairo)
+add_library(nwgf_cairo INTERFACE)
+target_include_directories(nwgf_cairo SYSTEM INTERFACE "$<BUILD_INTERFACE:${NWGF_CAIRO_PC_INCLUDE_DIRS}>")
+target_link_libraries(nwgf_cairo INTERFACE ${NWGF_CAIRO_PC_LINK_LIBRARIES})
+message(STATUS "nwgf: cairo ${NWGF_CAIRO_PC_VERSION} ${NWGF_CAIRO_PC_LINK_LIBRARIES}")

@@ -2,7 +2,8 @@
 #   nwgf      (nwgf::nwgf) the core: engine/ without engine/io and engine/viz, kernels/, nn/,
 #             schemes/ without schemes/run/viz, analytic/ (every subfolder included);
 #   nwgf_io   (nwgf::io)   file formats: engine/io/ (atomic files, .npy, IDX, JSON, reading images);
-#   nwgf_viz  (nwgf::viz)  pictures: engine/viz/ (PNG and GIF writing, plots, `nwgf render`);
+#   nwgf_viz  (nwgf::viz)  pictures: engine/viz/ (drawn with cairo: PNG, SVG, PDF; GIFs with
+#                          giflib; plots, `nwgf render`); the only library that links cairo;
 #   nwgf_run_viz (nwgf::run_viz) a run's pictures: schemes/run/viz/ (on nwgf and nwgf_viz).
 # Sources are collected recursively per library, so a new subfolder needs no edit here. CUDA
 # sources (.cu) are compiled by nvcc when the CUDA backend is on, rewritten and compiled as C++
@@ -16,14 +17,14 @@ set(NWGF_PUBLIC_HEADERS
   engine/types.hpp engine/error.hpp engine/hd.hpp engine/backend.hpp engine/buffer.hpp
   engine/blas.hpp engine/rng.hpp engine/philox.hpp engine/threads.hpp engine/simd.hpp
   engine/io/file_io.hpp engine/io/npy.hpp engine/io/idx.hpp engine/io/json.hpp engine/io/image_io.hpp
-  engine/viz/png.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
+  engine/viz/png.hpp engine/viz/picture.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
   kernels/pairwise.hpp kernels/sliced.hpp
   nn/mlp.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
   schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp
   schemes/measures.hpp
   schemes/schemes.hpp schemes/time_steps.hpp
   schemes/run/step_info.hpp schemes/run/observer.hpp schemes/run/run_dir.hpp
-  schemes/run/reference.hpp schemes/run/viz/run_plots.hpp
+  schemes/run/reference.hpp schemes/run/viz/run_plots.hpp schemes/run/viz/run_report.hpp
   analytic/riesz_flow.hpp analytic/line_flow.hpp analytic/barycenter.hpp analytic/references.hpp
   analytic/gaussian_mixture.hpp
   analytic/gaussian_moments.hpp analytic/ou_flow.hpp analytic/barenblatt.hpp)
@@ -108,7 +109,7 @@ function(nwgf_define_libraries)
   nwgf_add_library(nwgf_io io DIRS engine/io
     PUBLIC_LINKS ZLIB::ZLIB PRIVATE_LINKS nwgf_stb)
   nwgf_add_library(nwgf_viz viz DIRS engine/viz
-    PUBLIC_LINKS nwgf_io GIF::GIF PRIVATE_LINKS nwgf_stb)
+    PUBLIC_LINKS nwgf_io GIF::GIF PRIVATE_LINKS nwgf_cairo)
   nwgf_add_library(nwgf nwgf DIRS engine kernels nn schemes analytic
     EXCLUDE engine/io engine/viz schemes/run/viz
     PUBLIC_LINKS nwgf_io OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB

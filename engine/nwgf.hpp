@@ -24,6 +24,7 @@
 #include "nwgf/engine/io/npy.hpp"
 
 #include "nwgf/engine/viz/gif.hpp"
+#include "nwgf/engine/viz/picture.hpp"
 #include "nwgf/engine/viz/plot.hpp"
 #include "nwgf/engine/viz/png.hpp"
 #include "nwgf/engine/viz/render.hpp"
@@ -49,6 +50,7 @@
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "nwgf/schemes/run/step_info.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"
+#include "nwgf/schemes/run/viz/run_report.hpp"
 
 #include "nwgf/analytic/barenblatt.hpp"
 #include "nwgf/analytic/barycenter.hpp"

@@ -1,96 +1,221 @@
 #include "nwgf/engine/viz/plot.hpp"
 
-#include <stb_easy_font.h>
+#include <cairo.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/draw.hpp"
 
 namespace nwgf {
-
-int draw_text(Image& img, int x, int y, const std::string& text, Rgb color, int scale) {
-  // stb_easy_font emits quads of 4 vertices, 16 bytes each (x, y, z floats + rgba).
-  std::vector<char> buf(text.size() * 270 + 64);
-  std::vector<char> s(text.begin(), text.end());
-  s.push_back('\0');
-  unsigned char rgba[4] = {color.r, color.g, color.b, 255};
-  const int quads = stb_easy_font_print(0, 0, s.data(), rgba, buf.data(), int(buf.size()));
-  for (int q = 0; q < quads; ++q) {
-    // The quad's bounding box (its vertices come in either winding).
-    float lo[2] = {1e30f, 1e30f}, hi[2] = {-1e30f, -1e30f};
-    for (int v = 0; v < 4; ++v) {
-      const float* p = reinterpret_cast<const float*>(buf.data() + q * 64 + v * 16);
-      for (int k = 0; k < 2; ++k) lo[k] = std::min(lo[k], p[k]), hi[k] = std::max(hi[k], p[k]);
-    }
-    img.fill_rect(x + int(std::lround(lo[0] * float(scale))), y + int(std::lround(lo[1] * float(scale))),
-                  x + int(std::lround(hi[0] * float(scale))) - 1,
-                  y + int(std::lround(hi[1] * float(scale))) - 1, color);
-  }
-  return stb_easy_font_width(s.data()) * scale;
-}
-
-void draw_line(Image& img, double x0, double y0, double x1, double y1, Rgb color) {
-  const double len = std::max(std::fabs(x1 - x0), std::fabs(y1 - y0));
-  const int steps = int(std::ceil(len)) + 1;
-  for (int i = 0; i <= steps; ++i) {
-    const double t = double(i) / steps;
-    img.set(int(std::lround(x0 + t * (x1 - x0))), int(std::lround(y0 + t * (y1 - y0))), color);
-  }
-}
-
-void draw_circle(Image& img, double cx, double cy, double radius, Rgb color) {
-  const int steps = std::max(64, int(8 * radius));
-  for (int i = 0; i < steps; ++i) {
-    const double a0 = 2 * M_PI * i / steps, a1 = 2 * M_PI * (i + 1) / steps;
-    draw_line(img, cx + radius * std::cos(a0), cy + radius * std::sin(a0),
-              cx + radius * std::cos(a1), cy + radius * std::sin(a1), color);
-  }
-}
-
-namespace {
-std::string format_number(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
-}
-}  // namespace
-
 namespace {
 
-// The box of render_scatter / render_density: pixel coordinates of the first two coordinates.
-struct Frame {
+using namespace viz;
+
+const Rgb black{0, 0, 0}, grid_grey{225, 225, 225};
+const Rgb sample_blue{31, 119, 180}, target_orange{255, 127, 14};
+
+// Font size of a square picture of `size` pixels.
+double scatter_font(int size) { return std::clamp(size / 40.0, 8.0, 20.0); }
+
+// The first two coordinates of n points of R^d, as (n, 2) (x2 = 0 for d = 1).
+std::vector<double> first_two(const double* x, index_t n, index_t d) {
+  std::vector<double> p(std::size_t(2 * n));
+  for (index_t i = 0; i < n; ++i) {
+    p[std::size_t(2 * i)] = x[i * d];
+    p[std::size_t(2 * i + 1)] = d > 1 ? x[i * d + 1] : 0.0;
+  }
+  return p;
+}
+
+// Ticks of the data box on one axis: about 6 intervals over [c - e, c + e].
+std::vector<double> box_ticks(double c, double e, double* step) {
+  *step = nice_step(2 * e, 6);
+  return ticks_between(c - e, c + e, *step);
+}
+
+// Everything of a scatter or density picture but the data: frame, ticks, labels, circles, title.
+struct ScatterFrame {
+  ScatterBox box;
+  double fs;
   int size;
-  double cx, cy, extent, scale;
-  Frame(const double* x, index_t n, index_t d, const ScatterOptions& opt)
-      : size(opt.size),
-        cx(opt.centre.size() > 0 ? opt.centre[0] : 0),
-        cy(opt.centre.size() > 1 ? opt.centre[1] : 0),
-        extent(fit_extent(x, n, d, opt)),
-        scale(0.5 * size / extent) {}
-  double u(double v) const { return 0.5 * size + (v - cx) * scale; }
-  double v(double w) const { return 0.5 * size + (w - cy) * scale; }
+  index_t d;
+  ScatterOptions opt;
+
+  void clip(cairo_t* cr) const {
+    cairo_rectangle(cr, box.left, box.top, box.side, box.side);
+    cairo_clip(cr);
+  }
+
+  void draw_circles(cairo_t* cr) const {
+    cairo_save(cr);
+    clip(cr);
+    set_colour(cr, black);
+    cairo_set_line_width(cr, std::max(1.0, fs / 10));
+    const double scale = box.side / (2 * box.extent);
+    for (double r : opt.circles) {
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, box.u(box.cx), box.v(box.cy), r * scale, 0, 2 * M_PI);
+      cairo_stroke(cr);
+    }
+    cairo_restore(cr);
+  }
+
+  void draw_axes(cairo_t* cr) const {
+    const double tick = 0.4 * fs;
+    set_colour(cr, black);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, box.left - 0.5, box.top - 0.5, box.side + 1, box.side + 1);
+    cairo_stroke(cr);
+    set_font(cr, fs);
+    double sx = 0, sy = 0;
+    const std::vector<double> tx = box_ticks(box.cx, box.extent, &sx);
+    const std::vector<double> ty = box_ticks(box.cy, box.extent, &sy);
+    for (double t : tx) {
+      const double u = std::round(box.u(t)) + 0.5;
+      cairo_move_to(cr, u, box.top + box.side + 0.5);
+      cairo_line_to(cr, u, box.top + box.side + 0.5 + tick);
+      cairo_stroke(cr);
+      draw_text(cr, u, box.top + box.side + tick + 0.2 * fs, tick_label(t, sx), 0.5, 0);
+    }
+    if (d > 1) {
+      for (double t : ty) {
+        const double v = std::round(box.v(t)) + 0.5;
+        cairo_move_to(cr, box.left - 0.5, v);
+        cairo_line_to(cr, box.left - 0.5 - tick, v);
+        cairo_stroke(cr);
+        draw_text(cr, box.left - tick - 0.3 * fs, v, tick_label(t, sy), 1, 0.5);
+      }
+    }
+    const double label_y = box.top + box.side + tick + 1.4 * fs;
+    std::string xl = "x1";
+    if (d > 2) xl += "   (first two of d = " + std::to_string(d) + " coordinates)";
+    set_font(cr, fit_font(cr, xl, fs, box.side));
+    draw_text(cr, box.left + box.side / 2, label_y, xl, 0.5, 0);
+    set_font(cr, fs);
+    if (d > 1) draw_text(cr, 0.3 * fs, box.top + box.side / 2, "x2", 0.5, 0, -M_PI / 2);
+    if (!opt.title.empty()) {
+      set_font(cr, 1.15 * fs);
+      fit_font(cr, opt.title, 1.15 * fs, size - 0.6 * fs);
+      draw_text(cr, 0.3 * fs, box.top - 0.4 * fs, opt.title, 0, 1);
+    }
+  }
 };
 
-// Circles around the centre, the title and the box label.
-void draw_overlay(Image& img, const Frame& f, index_t d, const ScatterOptions& opt) {
-  for (double r : opt.circles) {
-    draw_circle(img, 0.5 * f.size, f.size - 1 - 0.5 * f.size, r * f.scale, Rgb{0, 0, 0});
+ScatterFrame make_frame(const double* x, index_t n, index_t d, const ScatterOptions& opt,
+                        bool colour_bar) {
+  return ScatterFrame{scatter_box(opt, fit_extent(x, n, d, opt), colour_bar),
+                      scatter_font(opt.size), opt.size, d, opt};
+}
+
+// Dots of n points (p: (n, 2)) in colour c. Few points: one antialiased cairo disc each. Many:
+// a coverage raster at the device resolution, each point adding its disc area to the pixels
+// around it (bilinear share); a pixel's opacity 1 - exp(-alpha * coverage), what compositing that
+// many faint dots gives, and the raster painted once. Under a second for 1e6 points.
+void draw_dots(cairo_t* cr, const ScatterBox& box, const std::vector<double>& p, Rgb c,
+               DotStyle s) {
+  const index_t n = index_t(p.size() / 2);
+  cairo_save(cr);
+  cairo_rectangle(cr, box.left, box.top, box.side, box.side);
+  cairo_clip(cr);
+  if (n <= 20000) {
+    set_colour(cr, c, s.alpha);
+    for (index_t i = 0; i < n; ++i) {
+      const double u = box.u(p[std::size_t(2 * i)]), v = box.v(p[std::size_t(2 * i + 1)]);
+      if (!std::isfinite(u) || !std::isfinite(v)) continue;
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, u, v, s.radius, 0, 2 * M_PI);
+      cairo_fill(cr);
+    }
+    cairo_restore(cr);
+    return;
   }
-  const Rgb grey{90, 90, 90};
-  int y = 4;
-  if (!opt.title.empty()) {
-    draw_text(img, 6, y, opt.title, Rgb{0, 0, 0}, 2);
-    y += 26;
+  // Vector output embeds the raster at twice the picture's resolution.
+  const bool image = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_IMAGE;
+  const double res = image ? 1.0 : 2.0;
+  const int w = std::max(1, int(std::ceil(box.side * res)));
+  std::vector<float> cover(std::size_t(w) * std::size_t(w), 0.0f);  // (w, w), row 0 at the top
+  const double area = M_PI * s.radius * s.radius * res * res;
+  const double k = res * box.side / (2 * box.extent);
+  const double u0 = box.cx - box.extent, v0 = box.cy + box.extent;
+  for (index_t i = 0; i < n; ++i) {
+    const double fu = (p[std::size_t(2 * i)] - u0) * k - 0.5;
+    const double fv = (v0 - p[std::size_t(2 * i + 1)]) * k - 0.5;
+    if (!(fu > -1 && fv > -1 && fu < w && fv < w)) continue;  // also drops NaN
+    const int iu = int(std::floor(fu)), iv = int(std::floor(fv));
+    const double au = fu - iu, av = fv - iv;
+    const double wt[4] = {(1 - au) * (1 - av), au * (1 - av), (1 - au) * av, au * av};
+    for (int q = 0; q < 4; ++q) {
+      const int uu = iu + (q & 1), vv = iv + (q >> 1);
+      if (uu >= 0 && vv >= 0 && uu < w && vv < w) {
+        cover[std::size_t(vv) * std::size_t(w) + std::size_t(uu)] += float(wt[q] * area);
+      }
+    }
   }
-  std::string axes = "box +-" + format_number(f.extent);
-  if (d > 2) axes += ", projection on x1, x2 of d = " + std::to_string(d);
-  draw_text(img, 6, y, axes, grey, 1);
+  cairo_surface_t* layer = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, w);
+  unsigned char* data = cairo_image_surface_get_data(layer);
+  const int stride = cairo_image_surface_get_stride(layer);
+  for (int y = 0; y < w; ++y) {
+    auto* row = reinterpret_cast<std::uint32_t*>(data + std::ptrdiff_t(y) * stride);
+    for (int x = 0; x < w; ++x) {
+      const double a =
+          1 - std::exp(-s.alpha * cover[std::size_t(y) * std::size_t(w) + std::size_t(x)]);
+      auto pm = [a](std::uint8_t ch) { return std::uint32_t(std::lround(ch * a)); };
+      row[x] =
+          (std::uint32_t(std::lround(255 * a)) << 24) | (pm(c.r) << 16) | (pm(c.g) << 8) | pm(c.b);
+    }
+  }
+  cairo_surface_mark_dirty(layer);
+  cairo_translate(cr, box.left, box.top);
+  cairo_scale(cr, 1 / res, 1 / res);
+  cairo_set_source_surface(cr, layer, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+  cairo_paint(cr);
+  cairo_surface_destroy(layer);
+  cairo_restore(cr);
 }
 
 }  // namespace
+
+ScatterBox scatter_box(const ScatterOptions& opt, double extent, bool colour_bar) {
+  const double fs = scatter_font(opt.size);
+  ScatterBox b;
+  b.cx = opt.centre.size() > 0 ? opt.centre[0] : 0;
+  b.cy = opt.centre.size() > 1 ? opt.centre[1] : 0;
+  b.extent = extent > 0 && std::isfinite(extent) ? extent : 1;
+  Measurer m;
+  set_font(m.cr, fs);
+  double step = 0, label_w = 0, x_last = 0;
+  for (double t : box_ticks(b.cy, b.extent, &step)) {
+    label_w = std::max(label_w, measure(m.cr, tick_label(t, step)).width);
+  }
+  const std::vector<double> tx = box_ticks(b.cx, b.extent, &step);
+  if (!tx.empty()) x_last = measure(m.cr, tick_label(tx.back(), step)).width / 2;
+  const double tick = 0.4 * fs;
+  const double left = std::ceil(1.6 * fs + label_w + tick + 0.3 * fs);
+  const double top = std::ceil(opt.title.empty() ? 0.8 * fs : 2.2 * fs);
+  const double bottom = tick + 2.8 * fs + 0.4 * fs;
+  double right = std::max(0.8 * fs, x_last + 0.3 * fs);
+  if (colour_bar)
+    right = std::max(right, 0.8 * fs + 1.1 * fs + tick + measure(m.cr, "1e+06").width + 1.8 * fs);
+  b.left = left;
+  b.top = top;
+  b.side = std::max(16.0, std::floor(std::min(opt.size - left - right, opt.size - top - bottom)));
+  // A box narrowed by the colour bar sits in the middle of the height left (title above it).
+  b.top += std::max(0.0, std::floor((opt.size - top - bottom - b.side) / 2));
+  return b;
+}
+
+DotStyle dot_style(index_t n, int size) {
+  const double nn = double(std::max<index_t>(n, 1));
+  const double px = size / 512.0;
+  return {std::clamp(3.2 * std::pow(300.0 / nn, 0.25), 0.6, 3.5) * std::max(px, 0.5),
+          std::clamp(std::sqrt(2000.0 / nn), 0.04, 0.85)};
+}
 
 double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
   if (opt.extent > 0) return opt.extent;
@@ -107,84 +232,150 @@ double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& o
   return extent > 0 ? 1.1 * extent : 1.0;
 }
 
-Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
-  const Frame f(x, n, d, opt);
-  Image img(f.size, f.size);
-  // Dots: 2x2 pixels, fainter when there are many.
-  const double alpha = std::clamp(3000.0 / double(std::max<index_t>(n, 1)), 0.15, 0.8);
-  const Rgb blue{31, 119, 180};
-  for (index_t i = 0; i < n; ++i) {
-    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
-    if (!std::isfinite(u) || !std::isfinite(v)) continue;
-    const int iu = int(std::floor(u)), iv = f.size - 1 - int(std::floor(v));
-    for (int a = 0; a < 2; ++a) {
-      for (int b = 0; b < 2; ++b) img.blend(iu + a, iv + b, blue, alpha);
-    }
-  }
-  draw_overlay(img, f, d, opt);
-  return img;
+Picture render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
+  const ScatterFrame f = make_frame(x, n, d, opt, false);
+  auto p = std::make_shared<const std::vector<double>>(first_two(x, n, d));
+  return {opt.size, opt.size, [f, p, n](cairo_t* cr) {
+            if (!f.opt.target.empty()) {
+              const index_t m = index_t(f.opt.target.size() / 2);
+              draw_dots(cr, f.box, f.opt.target, target_orange, dot_style(m, f.size));
+            }
+            draw_dots(cr, f.box, *p, sample_blue, dot_style(n, f.size));
+            f.draw_circles(cr);
+            f.draw_axes(cr);
+          }};
 }
 
-Image render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
-                              const ScatterOptions& opt) {
-  const Frame f(x, n, d, opt);
-  Image img(f.size, f.size);
-  double top = 0;
-  for (index_t i = 0; i < n; ++i) top = std::max(top, w[i]);
-  const Rgb ink{214, 39, 40}, hollow{110, 110, 110};
-  const int radius = std::max(2, f.size / 128);
-  for (index_t i = 0; i < n; ++i) {
-    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
-    if (!std::isfinite(u) || !std::isfinite(v)) continue;
-    const double cu = u, cv = f.size - 1 - v;
-    if (!(w[i] > 0)) {
-      draw_circle(img, cu, cv, radius, hollow);
-      continue;
-    }
-    const double alpha = 0.15 + 0.85 * w[i] / top;
-    for (int a = -radius; a <= radius; ++a) {
-      for (int b = -radius; b <= radius; ++b) {
-        if (a * a + b * b <= radius * radius) {
-          img.blend(int(std::floor(cu)) + a, int(std::floor(cv)) + b, ink, alpha);
-        }
-      }
-    }
-  }
-  draw_overlay(img, f, d, opt);
-  return img;
+Picture render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
+                                const ScatterOptions& opt) {
+  const ScatterFrame f = make_frame(x, n, d, opt, false);
+  auto p = std::make_shared<const std::vector<double>>(first_two(x, n, d));
+  auto wt = std::make_shared<const std::vector<double>>(w, w + n);
+  return {opt.size, opt.size, [f, p, wt, n](cairo_t* cr) {
+            double top = 0;
+            for (double v : *wt) top = std::max(top, v);
+            const double radius = std::max(2.0, f.size / 128.0);
+            cairo_save(cr);
+            f.clip(cr);
+            cairo_set_line_width(cr, 1);
+            for (index_t i = 0; i < n; ++i) {
+              const double u = f.box.u((*p)[std::size_t(2 * i)]);
+              const double v = f.box.v((*p)[std::size_t(2 * i + 1)]);
+              if (!std::isfinite(u) || !std::isfinite(v)) continue;
+              const double wi = (*wt)[std::size_t(i)];
+              cairo_new_sub_path(cr);
+              cairo_arc(cr, u, v, radius, 0, 2 * M_PI);
+              if (wi > 0) {
+                set_colour(cr, Rgb{214, 39, 40}, 0.15 + 0.85 * wi / top);
+                cairo_fill(cr);
+              } else {
+                set_colour(cr, Rgb{110, 110, 110});
+                cairo_stroke(cr);
+              }
+            }
+            cairo_restore(cr);
+            f.draw_circles(cr);
+            f.draw_axes(cr);
+          }};
 }
 
-Image render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
-  const Frame f(x, n, d, opt);
-  Image img(f.size, f.size);
-  // Cells of 2x2 pixels, (cells, cells) counts; row 0 at the top like the image.
-  const int cells = (f.size + 1) / 2;
-  std::vector<index_t> count(std::size_t(cells) * std::size_t(cells), 0);
-  for (index_t i = 0; i < n; ++i) {
-    const double u = f.u(x[i * d]), v = f.v(d > 1 ? x[i * d + 1] : 0.0);
-    if (!(u >= 0 && u < f.size && v >= 0 && v < f.size)) continue;  // also drops NaN
-    const int cu = int(u) / 2, cv = (f.size - 1 - int(v)) / 2;
-    ++count[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
-  }
-  const index_t peak = *std::max_element(count.begin(), count.end());
-  const double norm = peak > 0 ? 1.0 / std::log1p(double(peak)) : 0;
-  const Rgb ink{8, 48, 107};
-  for (int cv = 0; cv < cells; ++cv) {
-    for (int cu = 0; cu < cells; ++cu) {
-      const index_t c = count[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
-      if (c == 0) continue;
-      // A single point stays visible (opacity >= 0.15); the peak is full ink.
-      const double alpha = 0.15 + 0.85 * std::log1p(double(c)) * norm;
-      for (int a = 0; a < 2; ++a) {
-        for (int b = 0; b < 2; ++b) img.blend(2 * cu + a, 2 * cv + b, ink, alpha);
-      }
-    }
-  }
-  draw_overlay(img, f, d, opt);
-  return img;
+Rgb viridis(double t) {
+  // matplotlib's viridis at t = 0, 0.1, ..., 1.
+  static const Rgb stops[11] = {{68, 1, 84},    {72, 36, 117},  {65, 68, 135},  {53, 95, 141},
+                                {42, 120, 142}, {33, 145, 140}, {34, 168, 132}, {68, 191, 112},
+                                {122, 209, 81}, {189, 223, 38}, {253, 231, 37}};
+  const double s = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * 10;
+  const int i = std::min(9, int(s));
+  const double a = s - i;
+  auto mix = [a](std::uint8_t p, std::uint8_t q) {
+    return std::uint8_t(std::lround(p + a * (q - p)));
+  };
+  return {mix(stops[i].r, stops[i + 1].r), mix(stops[i].g, stops[i + 1].g),
+          mix(stops[i].b, stops[i + 1].b)};
 }
 
-Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
+  const ScatterFrame f = make_frame(x, n, d, opt, true);
+  // Cells of about 2x2 pixels: (cells, cells) counts, row 0 at the top.
+  const int cells = std::max(8, int(f.box.side / 2));
+  auto count = std::make_shared<std::vector<index_t>>(std::size_t(cells) * std::size_t(cells), 0);
+  const double k = cells / (2 * f.box.extent);
+  for (index_t i = 0; i < n; ++i) {
+    const double cu = (x[i * d] - (f.box.cx - f.box.extent)) * k;
+    const double cv = ((f.box.cy + f.box.extent) - (d > 1 ? x[i * d + 1] : 0.0)) * k;
+    if (!(cu >= 0 && cu < cells && cv >= 0 && cv < cells)) continue;  // also drops NaN
+    ++(*count)[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
+  }
+  return {opt.size, opt.size, [f, count, cells](cairo_t* cr) {
+            const index_t peak = *std::max_element(count->begin(), count->end());
+            const double norm = peak > 0 ? 1.0 / std::log1p(double(peak)) : 0;
+            cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cells, cells);
+            unsigned char* data = cairo_image_surface_get_data(img);
+            const int stride = cairo_image_surface_get_stride(img);
+            for (int y = 0; y < cells; ++y) {
+              auto* row = reinterpret_cast<std::uint32_t*>(data + std::ptrdiff_t(y) * stride);
+              for (int x = 0; x < cells; ++x) {
+                const index_t c = (*count)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
+                const Rgb v = viridis(std::log1p(double(c)) * norm);
+                row[x] = c == 0 ? 0u
+                                : 0xff000000u | (std::uint32_t(v.r) << 16) |
+                                      (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
+              }
+            }
+            cairo_surface_mark_dirty(img);
+            cairo_save(cr);
+            f.clip(cr);
+            cairo_translate(cr, f.box.left, f.box.top);
+            cairo_scale(cr, f.box.side / cells, f.box.side / cells);
+            cairo_set_source_surface(cr, img, 0, 0);
+            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+            cairo_paint(cr);
+            cairo_restore(cr);
+            cairo_surface_destroy(img);
+            f.draw_circles(cr);
+            f.draw_axes(cr);
+            // The colour bar: viridis from 0 (bottom) to the peak count (top), log(1 + count).
+            const double fs = f.fs, tick = 0.4 * fs;
+            const double bx = f.box.left + f.box.side + 0.8 * fs, bw = 1.1 * fs;
+            const double by = f.box.top, bh = f.box.side;
+            cairo_pattern_t* grad = cairo_pattern_create_linear(0, by + bh, 0, by);
+            for (int s = 0; s <= 20; ++s) {
+              const Rgb c = viridis(s / 20.0);
+              cairo_pattern_add_color_stop_rgb(grad, s / 20.0, c.r / 255.0, c.g / 255.0,
+                                               c.b / 255.0);
+            }
+            cairo_rectangle(cr, bx, by, bw, bh);
+            cairo_set_source(cr, grad);
+            cairo_fill(cr);
+            cairo_pattern_destroy(grad);
+            set_colour(cr, black);
+            cairo_set_line_width(cr, 1);
+            cairo_rectangle(cr, bx - 0.5, by - 0.5, bw + 1, bh + 1);
+            cairo_stroke(cr);
+            set_font(cr, fs);
+            if (peak > 0) {
+              std::vector<double> marks;
+              for (double c = 1; c <= double(peak) * (1 + 1e-9); c *= 10) marks.push_back(c);
+              if (marks.back() < double(peak)) marks.push_back(double(peak));
+              double last_y = std::numeric_limits<double>::infinity();
+              for (std::size_t i = 0; i < marks.size(); ++i) {
+                const double y = by + bh - bh * std::log1p(marks[i]) * norm;
+                // The peak's label only where it does not overlap the last decade's.
+                if (i + 1 == marks.size() && i > 0 && last_y - y < 1.1 * fs) continue;
+                cairo_move_to(cr, bx + bw + 0.5, std::round(y) + 0.5);
+                cairo_line_to(cr, bx + bw + 0.5 + tick, std::round(y) + 0.5);
+                cairo_stroke(cr);
+                char b[32];
+                std::snprintf(b, sizeof b, "%.4g", marks[i]);
+                draw_text(cr, bx + bw + tick + 0.2 * fs, y, b, 0, 0.5);
+                last_y = y;
+              }
+            }
+            draw_text(cr, f.size - 0.3 * fs, by + bh / 2, "count per cell", 0.5, 0, M_PI / 2);
+          }};
+}
+
+Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
   const int th = opt.tile_height, tw = opt.tile_width;
   if (th < 1 || tw < 1 || opt.columns < 1 || opt.scale < 1 || opt.gap < 0) {
     throw_bad_input("tiles: tile size, columns and scale must be positive, the gap >= 0");
@@ -205,151 +396,343 @@ Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt
     throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
                     " pixels is too large (at most 32768 a side; fewer tiles or columns)");
   }
-  Image img(int(width), int(height), Rgb{200, 200, 200});
+  // The grid's pixels (height - top, width): grey gaps, tiles 255 (1 - v).
+  const int gw = int(width), gh = int(height) - top;
+  auto grid =
+      std::make_shared<std::vector<std::uint32_t>>(std::size_t(gw) * std::size_t(gh), 0xffc8c8c8u);
   for (index_t k = 0; k < n; ++k) {
-    const int x0 = int(opt.gap + (k % columns) * step_x);
-    const int y0 = int(top + opt.gap + (k / columns) * step_y);
+    const index_t x0 = opt.gap + (k % columns) * step_x, y0 = opt.gap + (k / columns) * step_y;
     const double* tile = x + k * d;  // (th, tw)
-    for (int i = 0; i < th; ++i) {
-      for (int j = 0; j < tw; ++j) {
-        const double v = tile[i * tw + j];
+    for (int i = 0; i < th * opt.scale; ++i) {
+      for (int j = 0; j < tw * opt.scale; ++j) {
+        const double v = tile[(i / opt.scale) * tw + j / opt.scale];
         const double ink = std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0;
-        const auto g = std::uint8_t(std::lround(255.0 * (1.0 - ink)));
-        img.fill_rect(x0 + j * opt.scale, y0 + i * opt.scale, x0 + (j + 1) * opt.scale - 1,
-                      y0 + (i + 1) * opt.scale - 1, Rgb{g, g, g});
+        const auto g = std::uint32_t(std::lround(255.0 * (1.0 - ink)));
+        (*grid)[std::size_t(y0 + i) * std::size_t(gw) + std::size_t(x0 + j)] =
+            0xff000000u | (g << 16) | (g << 8) | g;
       }
     }
   }
-  if (top > 0) {
-    img.fill_rect(0, 0, int(width) - 1, top - 1, Rgb{255, 255, 255});
-    draw_text(img, 6, 4, opt.title, Rgb{0, 0, 0}, 2);
-  }
-  return img;
+  const std::string title = opt.title;
+  return {gw, int(height), [grid, gw, gh, top, title](cairo_t* cr) {
+            cairo_surface_t* img = cairo_image_surface_create_for_data(
+                reinterpret_cast<unsigned char*>(grid->data()), CAIRO_FORMAT_RGB24, gw, gh, gw * 4);
+            cairo_save(cr);
+            cairo_set_source_surface(cr, img, 0, top);
+            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+            cairo_rectangle(cr, 0, top, gw, gh);
+            cairo_fill(cr);
+            cairo_restore(cr);
+            cairo_surface_destroy(img);
+            if (top > 0) {
+              set_colour(cr, black);
+              set_font(cr, 15);
+              fit_font(cr, title, 15, gw - 8);
+              draw_text(cr, 6, top / 2.0, title, 0, 0.5);
+            }
+          }};
 }
 
 namespace {
 
-int text_width(const std::string& text, int scale) {
-  std::vector<char> s(text.begin(), text.end());
-  s.push_back('\0');
-  return stb_easy_font_width(s.data()) * scale;
-}
+// The layout of render_lines: data ranges (log10 of y on a log axis), ticks and the plot area.
+struct LineLayout {
+  double fs;
+  double x0, x1, y0, y1;
+  std::vector<double> xticks, yticks;
+  std::vector<std::string> xlabels, ylabels;
+  bool decades = false;  // y labels 10^k
+  LineBox box;
+  double legend_x = 0, legend_w = 0, legend_fs = 0;
+  bool usable(double y, bool log_y) const { return std::isfinite(y) && (!log_y || y > 0); }
+};
 
-// A tick step of 1, 2 or 5 times a power of ten giving about `count` intervals over `range`.
-double nice_step(double range, int count) {
-  const double raw = range / count;
-  const double p = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0}) {
-    if (m * p >= raw) return m * p;
+LineLayout line_layout(const std::vector<Series>& series, const LinePlotOptions& opt) {
+  LineLayout L;
+  L.fs = std::clamp(std::min(opt.width, opt.height) / 36.0, 8.0, 18.0);
+  const double fs = L.fs;
+  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  auto extend = [&](double x, double y) {
+    if (!L.usable(y, opt.log_y) || !std::isfinite(x)) return;
+    const double yy = opt.log_y ? std::log10(y) : y;
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x);
+    y0 = std::min(y0, yy);
+    y1 = std::max(y1, yy);
+  };
+  for (const auto& s : series) {
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) extend(s.x[i], s.y[i]);
+    for (std::size_t i = 0; i < s.x.size() && i < s.low.size() && i < s.high.size(); ++i) {
+      extend(s.x[i], s.low[i]);
+      extend(s.x[i], s.high[i]);
+    }
   }
-  return 10 * p;
-}
-
-// Tick labels with as many decimals as the step needs (scientific for tiny or huge values).
-std::string tick_label(double v, double step) {
-  char b[32];
-  if (std::fabs(v) < 0.5 * step) v = 0;
-  const double big = std::max(std::fabs(v), step);
-  if (step < 1e-3 || big >= 1e6) {
-    std::snprintf(b, sizeof b, "%.2g", v);
+  if (!(x1 >= x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (x1 == x0) x0 -= 0.5, x1 += 0.5;
+  if (y1 == y0) y0 -= opt.log_y ? 0.5 : std::max(0.5, 0.1 * std::fabs(y0)), y1 = 2 * y1 - y0;
+  // y: the axis ends on ticks, so the end labels sit at the frame's corners.
+  if (opt.log_y) {
+    const double lo = std::floor(y0 + 1e-9), hi = std::ceil(y1 - 1e-9);
+    if (hi - lo <= 2) {
+      // Within two decades: 1, 2, 5 times each power of ten, axis from tick to tick.
+      std::vector<double> all;
+      for (double e = lo; e <= hi; ++e) {
+        for (double m : {1.0, 2.0, 5.0}) all.push_back(e + std::log10(m));
+      }
+      std::size_t a = 0, b = all.size() - 1;
+      while (a + 1 < all.size() && all[a + 1] <= y0 + 1e-9) ++a;
+      while (b > a + 1 && all[b - 1] >= y1 - 1e-9) --b;
+      for (std::size_t i = a; i <= b; ++i) {
+        L.yticks.push_back(all[i]);
+        char s[32];
+        std::snprintf(s, sizeof s, "%g", std::pow(10.0, all[i]));
+        L.ylabels.push_back(s);
+      }
+      y0 = all[a], y1 = all[b];
+    } else {
+      y0 = lo, y1 = hi;
+      const double every = std::ceil((hi - lo) / 8);
+      for (double e = lo; e <= hi + 1e-9; e += every) {
+        L.yticks.push_back(e);
+        L.ylabels.push_back(std::to_string(int(std::lround(e))));
+      }
+      L.decades = true;
+    }
   } else {
-    const int decimals = std::max(0, int(std::ceil(-std::log10(step) - 1e-9)));
-    std::snprintf(b, sizeof b, "%.*f", decimals, v);
+    const double step = nice_step(y1 - y0, 5);
+    y0 = std::floor(y0 / step + 1e-9) * step;
+    y1 = std::ceil(y1 / step - 1e-9) * step;
+    if (y1 <= y0) y1 = y0 + step;
+    L.yticks = ticks_between(y0, y1, step);
+    for (double t : L.yticks) L.ylabels.push_back(tick_label(t, step));
   }
-  return b;
+  const double xstep = nice_step(x1 - x0, 6);
+  L.xticks = ticks_between(x0, x1, xstep);
+  for (double t : L.xticks) L.xlabels.push_back(tick_label(t, xstep));
+  L.x0 = x0, L.x1 = x1, L.y0 = y0, L.y1 = y1;
+
+  Measurer m;
+  set_font(m.cr, fs);
+  double label_w = 0;
+  for (const auto& l : L.ylabels) {
+    double w = measure(m.cr, L.decades ? "10" : l).width;
+    if (L.decades) {
+      cairo_set_font_size(m.cr, 0.7 * fs);
+      w += measure(m.cr, l).width;
+      cairo_set_font_size(m.cr, fs);
+    }
+    label_w = std::max(label_w, w);
+  }
+  double name_w = 0;
+  int named = 0;
+  for (const auto& s : series) {
+    if (s.name.empty()) continue;
+    name_w = std::max(name_w, measure(m.cr, s.name).width);
+    ++named;
+  }
+  const double tick = 0.4 * fs, pad = 0.6 * fs;
+  const double left =
+      std::ceil(pad + (opt.y_label.empty() ? 0 : 1.5 * fs) + label_w + tick + 0.3 * fs);
+  // A decade label's exponent reaches 0.9 fs above its tick.
+  const double top =
+      std::ceil((opt.title.empty() ? 0.9 * fs : 2.4 * fs) + (L.decades ? 0.6 * fs : 0));
+  const double bottom = std::ceil(tick + 1.4 * fs + (opt.x_label.empty() ? 0 : 1.5 * fs) + pad);
+  double right = pad;
+  if (!L.xlabels.empty())
+    right = std::max(right, measure(m.cr, L.xlabels.back()).width / 2 + 0.3 * fs);
+  if (named > 0) {
+    // The legend beside the data, at most 40% of the width (its font shrinks to fit).
+    L.legend_fs = fs;
+    L.legend_w = 3.2 * fs + name_w;
+    const double most = 0.4 * opt.width;
+    if (L.legend_w > most) {
+      L.legend_fs = fs * (most - 3.2 * fs) / name_w;
+      L.legend_w = most;
+    }
+    right = L.legend_w + 0.8 * fs;
+  }
+  L.box.left = left;
+  L.box.top = top;
+  L.box.width = std::max(16.0, std::floor(opt.width - left - right));
+  L.box.height = std::max(16.0, std::floor(opt.height - top - bottom));
+  L.legend_x = left + L.box.width + 0.8 * fs;
+  return L;
 }
 
 }  // namespace
 
-Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt) {
-  Image img(opt.width, opt.height);
-  auto usable = [&](double y) { return std::isfinite(y) && (!opt.log_y || y > 0); };
-  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
-  for (const auto& s : series) {
-    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!usable(s.y[i]) || !std::isfinite(s.x[i])) continue;
-      const double yy = opt.log_y ? std::log10(s.y[i]) : s.y[i];
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, yy);
-      y1 = std::max(y1, yy);
-    }
+LineBox line_box(const std::vector<Series>& series, const LinePlotOptions& opt) {
+  return line_layout(series, opt).box;
+}
+
+Picture render_lines(const std::vector<Series>& series, const LinePlotOptions& opt) {
+  if (opt.width < 64 || opt.height < 64 || opt.width > 8192 || opt.height > 8192) {
+    throw_bad_input("line plot: " + std::to_string(opt.width) + "x" + std::to_string(opt.height) +
+                    " is not in [64, 8192] a side");
   }
-  if (!(x1 >= x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  // Ticks: decades on a log axis, 1-2-5 steps otherwise; the axes end on ticks.
-  const double ystep = opt.log_y ? 1.0 : nice_step(y1 - y0, 5);
-  y0 = std::floor(y0 / ystep + 1e-9) * ystep;
-  y1 = std::ceil(y1 / ystep - 1e-9) * ystep;
-  if (y1 <= y0) y1 = y0 + ystep;
-  const double xstep = nice_step(x1 - x0, 6);
-  std::vector<std::string> ylabels;
-  std::vector<double> yticks;
-  for (double yy = y0; yy <= y1 + 0.5 * ystep; yy += ystep) {
-    yticks.push_back(yy);
-    ylabels.push_back(opt.log_y ? "1e" + std::to_string(int(std::lround(yy))) : tick_label(yy, ystep));
-  }
-  int label_w = 0;
-  for (const auto& l : ylabels) label_w = std::max(label_w, text_width(l, 2));
-  const int left = label_w + 20, right = 24, top = opt.y_label.empty() ? 44 : 66, bottom = 56;
-  const int w = opt.width - left - right, h = opt.height - top - bottom;
-  auto X = [&](double x) { return left + (x - x0) / (x1 - x0) * w; };
-  auto Y = [&](double y) { return top + h - (y - y0) / (y1 - y0) * h; };
-  const Rgb black{0, 0, 0}, grid{225, 225, 225};
-  for (std::size_t k = 0; k < yticks.size(); ++k) {
-    draw_line(img, left, Y(yticks[k]), left + w, Y(yticks[k]), grid);
-    draw_text(img, left - 10 - text_width(ylabels[k], 2), int(Y(yticks[k])) - 6, ylabels[k], black, 2);
-  }
-  for (double xx = std::ceil(x0 / xstep - 1e-9) * xstep; xx <= x1 + 1e-9 * xstep; xx += xstep) {
-    draw_line(img, X(xx), top, X(xx), top + h, grid);
-    const std::string l = tick_label(xx, xstep);
-    draw_text(img, int(X(xx)) - text_width(l, 2) / 2, top + h + 8, l, black, 2);
-  }
-  draw_line(img, left, top, left, top + h, black);
-  draw_line(img, left, top + h, left + w, top + h, black);
-  for (const auto& s : series) {
-    bool have = false;
-    double px = 0, py = 0;
-    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!usable(s.y[i])) continue;
-      const double qx = X(s.x[i]), qy = Y(opt.log_y ? std::log10(s.y[i]) : s.y[i]);
-      if (have) {
-        draw_line(img, px, py, qx, qy, s.color);
-        draw_line(img, px, py + 1, qx, qy + 1, s.color);
-      }
-      img.fill_rect(int(qx) - 1, int(qy) - 1, int(qx) + 1, int(qy) + 1, s.color);
-      have = true;
-      px = qx, py = qy;
-    }
-  }
-  draw_text(img, 10, 10, opt.title, black, 2);
-  if (!opt.y_label.empty()) draw_text(img, 10, 36, opt.y_label, black, 2);
-  draw_text(img, left + w / 2 - text_width(opt.x_label, 2) / 2, opt.height - 22, opt.x_label,
-            black, 2);
-  // Legend in a framed white box at the top right, over the curves.
-  int name_w = 0, named = 0;
-  for (const auto& s : series) {
-    name_w = std::max(name_w, text_width(s.name, 2));
-    named += s.name.empty() ? 0 : 1;
-  }
-  if (named > 0) {
-    const int bw = name_w + 44, bh = 22 * named + 8;
-    const int bx = left + w - bw - 6, by = top + 6;
-    img.fill_rect(bx, by, bx + bw, by + bh, Rgb{255, 255, 255});
-    draw_line(img, bx, by, bx + bw, by, grid);
-    draw_line(img, bx, by + bh, bx + bw, by + bh, grid);
-    draw_line(img, bx, by, bx, by + bh, grid);
-    draw_line(img, bx + bw, by, bx + bw, by + bh, grid);
-    int ly = by + 6;
-    for (const auto& s : series) {
-      if (s.name.empty()) continue;
-      img.fill_rect(bx + 8, ly + 5, bx + 28, ly + 8, s.color);
-      draw_text(img, bx + 36, ly, s.name, black, 2);
-      ly += 22;
-    }
-  }
-  return img;
+  const LineLayout L = line_layout(series, opt);
+  return {
+      opt.width, opt.height, [L, series, opt](cairo_t* cr) {
+        const double fs = L.fs, tick = 0.4 * fs;
+        const LineBox& b = L.box;
+        auto X = [&](double x) { return b.left + (x - L.x0) / (L.x1 - L.x0) * b.width; };
+        auto Y = [&](double y) { return b.top + b.height - (y - L.y0) / (L.y1 - L.y0) * b.height; };
+        cairo_set_line_width(cr, 1);
+        set_colour(cr, grid_grey);
+        for (double t : L.yticks) {
+          cairo_move_to(cr, b.left, std::round(Y(t)) + 0.5);
+          cairo_line_to(cr, b.left + b.width, std::round(Y(t)) + 0.5);
+        }
+        for (double t : L.xticks) {
+          cairo_move_to(cr, std::round(X(t)) + 0.5, b.top);
+          cairo_line_to(cr, std::round(X(t)) + 0.5, b.top + b.height);
+        }
+        cairo_stroke(cr);
+        // The curves, clipped to the plot area.
+        cairo_save(cr);
+        cairo_rectangle(cr, b.left, b.top, b.width, b.height);
+        cairo_clip(cr);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_line_width(cr, std::max(1.2, fs / 7));
+        for (const auto& s : series) {
+          // The band: low left to right, then high right to left, filled.
+          std::vector<std::pair<double, double>> lo, hi;
+          for (std::size_t i = 0; i < s.x.size() && i < s.low.size() && i < s.high.size(); ++i) {
+            if (!L.usable(s.low[i], opt.log_y) || !L.usable(s.high[i], opt.log_y) ||
+                !std::isfinite(s.x[i]))
+              continue;
+            lo.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.low[i]) : s.low[i]));
+            hi.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.high[i]) : s.high[i]));
+          }
+          if (lo.size() > 1) {
+            cairo_move_to(cr, lo[0].first, lo[0].second);
+            for (const auto& [px, py] : lo) cairo_line_to(cr, px, py);
+            for (auto it = hi.rbegin(); it != hi.rend(); ++it)
+              cairo_line_to(cr, it->first, it->second);
+            cairo_close_path(cr);
+            set_colour(cr, s.color, 0.25);
+            cairo_fill(cr);
+          }
+          set_colour(cr, s.color);
+          std::vector<std::pair<double, double>> pts;
+          for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+            if (!L.usable(s.y[i], opt.log_y) || !std::isfinite(s.x[i])) continue;
+            pts.emplace_back(X(s.x[i]), Y(opt.log_y ? std::log10(s.y[i]) : s.y[i]));
+          }
+          for (std::size_t i = 0; i < pts.size(); ++i) {
+            if (i == 0)
+              cairo_move_to(cr, pts[i].first, pts[i].second);
+            else
+              cairo_line_to(cr, pts[i].first, pts[i].second);
+          }
+          cairo_stroke(cr);
+          if (pts.size() <= 60) {
+            for (const auto& [px, py] : pts) {
+              cairo_new_sub_path(cr);
+              cairo_arc(cr, px, py, std::max(1.5, fs / 5), 0, 2 * M_PI);
+            }
+            cairo_fill(cr);
+          }
+        }
+        cairo_restore(cr);
+        // Frame, ticks and labels.
+        set_colour(cr, black);
+        cairo_set_line_width(cr, 1);
+        cairo_rectangle(cr, b.left - 0.5, b.top - 0.5, b.width + 1, b.height + 1);
+        cairo_stroke(cr);
+        set_font(cr, fs);
+        for (std::size_t k = 0; k < L.yticks.size(); ++k) {
+          const double y = std::round(Y(L.yticks[k])) + 0.5;
+          cairo_move_to(cr, b.left - 0.5, y);
+          cairo_line_to(cr, b.left - 0.5 - tick, y);
+          cairo_stroke(cr);
+          const double right = b.left - tick - 0.3 * fs;
+          if (L.decades) {
+            cairo_set_font_size(cr, 0.7 * fs);
+            const double ew = measure(cr, L.ylabels[k]).width;
+            draw_text(cr, right, y - 0.1 * fs, L.ylabels[k], 1, 1);
+            cairo_set_font_size(cr, fs);
+            draw_text(cr, right - ew, y, "10", 1, 0.35);
+          } else {
+            draw_text(cr, right, y, L.ylabels[k], 1, 0.5);
+          }
+        }
+        for (std::size_t k = 0; k < L.xticks.size(); ++k) {
+          const double x = std::round(X(L.xticks[k])) + 0.5;
+          cairo_move_to(cr, x, b.top + b.height + 0.5);
+          cairo_line_to(cr, x, b.top + b.height + 0.5 + tick);
+          cairo_stroke(cr);
+          draw_text(cr, x, b.top + b.height + tick + 0.2 * fs, L.xlabels[k], 0.5, 0);
+        }
+        if (!opt.x_label.empty()) {
+          fit_font(cr, opt.x_label, fs, b.width);
+          draw_text(cr, b.left + b.width / 2, b.top + b.height + tick + 1.5 * fs, opt.x_label, 0.5,
+                    0);
+        }
+        if (!opt.y_label.empty()) {
+          fit_font(cr, opt.y_label, fs, b.height);
+          draw_text(cr, 0.5 * fs, b.top + b.height / 2, opt.y_label, 0.5, 0, -M_PI / 2);
+        }
+        if (!opt.title.empty()) {
+          set_font(cr, 1.15 * fs);
+          fit_font(cr, opt.title, 1.15 * fs, opt.width - 1.2 * fs);
+          draw_text(cr, 0.6 * fs, 0.5 * fs, opt.title, 0, 0);
+        }
+        // The legend, outside the data, top-aligned with it.
+        if (L.legend_w > 0) {
+          set_font(cr, L.legend_fs);
+          double y = b.top + 0.2 * fs;
+          for (const auto& s : series) {
+            if (s.name.empty()) continue;
+            set_colour(cr, s.color);
+            cairo_set_line_width(cr, std::max(1.2, fs / 7));
+            cairo_move_to(cr, L.legend_x, y + 0.6 * fs);
+            cairo_line_to(cr, L.legend_x + 2 * fs, y + 0.6 * fs);
+            cairo_stroke(cr);
+            set_colour(cr, black);
+            draw_text(cr, L.legend_x + 2.5 * fs, y + 0.6 * fs, s.name, 0, 0.5);
+            y += 1.5 * fs;
+          }
+        }
+      }};
+}
+
+Picture render_text_page(const std::string& title, const std::vector<std::string>& lines, int width,
+                         int height) {
+  return {
+      width, height, [title, lines, width, height](cairo_t* cr) {
+        const double margin = 36, title_fs = 16;
+        set_colour(cr, black);
+        set_font(cr, title_fs, true);
+        fit_font(cr, title, title_fs, width - 2 * margin);
+        draw_text(cr, margin, margin, title, 0, 0);
+        const double top = margin + 2 * title_fs, avail_h = height - top - margin;
+        // The largest font (<= 9) at which the lines fit in 1, 2 or 3 columns.
+        cairo_select_font_face(cr, "DejaVu Sans Mono", CAIRO_FONT_SLANT_NORMAL,
+                               CAIRO_FONT_WEIGHT_NORMAL);
+        cairo_set_font_size(cr, 1);
+        double widest = 0;
+        for (const auto& l : lines) widest = std::max(widest, measure(cr, l).width);
+        const double line_h = 1.25;  // per unit of font size
+        double fs = 0;
+        int cols = 1;
+        for (int c = 1; c <= 3; ++c) {
+          const double rows = std::ceil(double(lines.size()) / c);
+          const double gap = 18;
+          const double by_w = widest > 0 ? (width - 2 * margin - (c - 1) * gap) / c / widest : 9;
+          const double by_h = rows > 0 ? avail_h / (rows * line_h) : 9;
+          const double f = std::min({9.0, by_w, by_h});
+          if (f > fs + 0.25) fs = f, cols = c;
+        }
+        cairo_set_font_size(cr, fs);
+        const auto rows = std::size_t(std::ceil(double(lines.size()) / cols));
+        const double col_w = (width - 2 * margin) / cols;
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+          const std::size_t c = rows > 0 ? i / rows : 0, r = rows > 0 ? i % rows : 0;
+          draw_text(cr, margin + double(c) * col_w, top + double(r) * fs * line_h, lines[i], 0, 0);
+        }
+      }};
 }
 
 }  // namespace nwgf

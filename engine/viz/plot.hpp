@@ -1,37 +1,64 @@
 #pragma once
-// Pictures of point sets and of metric curves, drawn into engine/viz/png.hpp images.
+// Pictures of point sets and of metric curves (engine/viz/picture.hpp: PNG, SVG or PDF from the
+// same drawing). Text is DejaVu Sans through cairo; tick steps are 1, 2 or 5 times a power of ten
+// and the margins are measured from the labels, so no label is clipped.
 #include <string>
 #include <vector>
 
-#include "nwgf/engine/viz/png.hpp"
 #include "nwgf/engine/types.hpp"
+#include "nwgf/engine/viz/picture.hpp"
+#include "nwgf/engine/viz/png.hpp"
 
 namespace nwgf {
 
 struct ScatterOptions {
-  int size = 512;               // pixels (square)
+  int size = 512;               // pixels (square canvas)
   double extent = 0;            // half-width of the shown box around `centre`; 0: fit the data
   std::vector<double> centre;   // default: the origin
   std::vector<double> circles;  // radii of circles drawn around `centre` (e.g. supp gamma(t))
-  std::string title;            // top-left label
+  std::vector<double> target;   // (m, 2) row-major: target samples, drawn in a second colour
+  std::string title;            // above the frame
 };
 
-// 2-D scatter of n points in R^d (row-major); for d > 2 the projection onto the first two
-// coordinates, for d = 1 the points on a line. Dot opacity adapts to n.
-Image render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+// Where the data box of a scatter or density picture lies on its canvas: a square of `side`
+// pixels with its top-left corner at (left, top); x1 grows to the right, x2 upwards, one scale
+// for both (equal aspect). Room is left for the tick labels, axis labels, title and (density)
+// the colour bar.
+struct ScatterBox {
+  double left = 0, top = 0, side = 0;
+  double cx = 0, cy = 0, extent = 1;
+  double u(double x1) const { return left + (x1 - (cx - extent)) / (2 * extent) * side; }
+  double v(double x2) const { return top + ((cy + extent) - x2) / (2 * extent) * side; }
+};
+ScatterBox scatter_box(const ScatterOptions& opt, double extent, bool colour_bar);
+
+// The dots of n samples: radius in pixels and opacity, large and opaque for a few points, small
+// and faint for many, so that 1e2 and 1e6 points both read well.
+struct DotStyle {
+  double radius, alpha;
+};
+DotStyle dot_style(index_t n, int size);
+
+// 2-D scatter of n points in R^d (row-major) with axes, ticks and labels; for d > 2 the
+// projection onto the first two coordinates, for d = 1 the points on a line. The target samples
+// (opt.target) in orange under the samples in blue; circles in black.
+Picture render_scatter(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 // The half-width render_scatter and render_density show: opt.extent when > 0, else 1.1 times
 // the largest |x1 - centre1|, |x2 - centre2| of the finite points and circle radii (1 if none).
 double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
 // Weighted points (w: (n) >= 0), as in the IFT paper's Fig. 4/5: a disc per point whose colour
 // intensity grows with w / max w, and a hollow grey circle where w = 0.
-Image render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
-                              const ScatterOptions& opt);
+Picture render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
+                                const ScatterOptions& opt);
 
-// 2-D histogram of the same points, framed like render_scatter (extent, centre, circles, title):
-// cells of 2x2 pixels shaded by log(1 + count) / log(1 + max count), so both dense cores and
-// sparse tails stay visible when n is large.
-Image render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+// 2-D histogram of the same points, framed like render_scatter: square cells of about 2 pixels,
+// coloured with viridis by log(1 + count) / log(1 + max count) (empty cells white), and a colour
+// bar of the counts beside the frame.
+Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
+
+// Viridis (matplotlib's perceptual colour map) at t in [0, 1].
+Rgb viridis(double t);
 
 struct TileOptions {
   int tile_height = 28, tile_width = 28;  // one row of x is a tile_height x tile_width image
@@ -42,14 +69,17 @@ struct TileOptions {
 };
 
 // Rows of x (n, d = tile_height * tile_width, row-major image rows) as a grid of grayscale tiles,
-// `columns` per grid row. Values are clipped to [0, 1]; 1 is dark ink on white (dark = mass, as
-// in the image targets). d != tile_height * tile_width is bad input.
-Image render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt);
+// `columns` per grid row, on a grey background. Values are clipped to [0, 1]; 1 is dark ink on
+// white (dark = mass, as in the image targets). d != tile_height * tile_width is bad input.
+Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt);
 
 struct Series {
   std::string name;
   std::vector<double> x, y;  // non-finite or (log scale) non-positive y are skipped
   Rgb color{31, 119, 180};
+  // Optional band (as long as x, e.g. mean -+ standard deviation of seeds): filled in the
+  // series' colour, translucent, under the curve; points where either end is unusable skipped.
+  std::vector<double> low = {}, high = {};
 };
 
 struct LinePlotOptions {
@@ -58,13 +88,20 @@ struct LinePlotOptions {
   std::string title, x_label, y_label;
 };
 
-// Curves with axes, ticks and a legend (the paper's Fig. 4 style: MMD^2 over time, log scale);
-// series with an empty name are left out of the legend.
-Image render_lines(const std::vector<Series>& series, const LinePlotOptions& opt);
+// Curves with axes, 1-2-5 ticks (decades on a log axis spanning several) and a legend to the
+// right of the data (the paper's Fig. 4 style: MMD^2 over time, log scale); series with an empty
+// name are left out of the legend.
+Picture render_lines(const std::vector<Series>& series, const LinePlotOptions& opt);
 
-// Text with stb_easy_font glyphs, `scale` pixels per font unit; returns the width drawn.
-int draw_text(Image& img, int x, int y, const std::string& text, Rgb color, int scale = 1);
-void draw_line(Image& img, double x0, double y0, double x1, double y1, Rgb color);
-void draw_circle(Image& img, double cx, double cy, double radius, Rgb color);
+// Where render_lines puts the data: its plot area in pixels (for tests and overlays).
+struct LineBox {
+  double left = 0, top = 0, width = 0, height = 0;
+};
+LineBox line_box(const std::vector<Series>& series, const LinePlotOptions& opt);
+
+// Lines of text on a page of width x height: a title, then the lines in DejaVu Sans Mono, in
+// as many columns as they need (the font shrinks when they do not fit).
+Picture render_text_page(const std::string& title, const std::vector<std::string>& lines, int width,
+                         int height);
 
 }  // namespace nwgf

@@ -1,7 +1,5 @@
 #include "nwgf/engine/viz/png.hpp"
 
-#include <stb_image_write.h>
-
 #include <algorithm>
 
 #include "nwgf/engine/error.hpp"
@@ -48,18 +46,6 @@ void Image::fill_rect(int x0, int y0, int x1, int y1, Rgb c) {
   for (int y = std::max(0, y0); y <= std::min(h_ - 1, y1); ++y) {
     for (int x = std::max(0, x0); x <= std::min(w_ - 1, x1); ++x) set(x, y, c);
   }
-}
-
-std::string encode_png(const Image& img) {
-  std::string bytes;
-  auto sink = [](void* ctx, void* data, int size) {
-    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), std::size_t(size));
-  };
-  if (!stbi_write_png_to_func(sink, &bytes, img.width(), img.height(), 3, img.data(),
-                              img.width() * 3)) {
-    throw_runtime("PNG encoding failed");
-  }
-  return bytes;
 }
 
 void write_png(const std::string& path, const Image& img) {

@@ -1,5 +1,6 @@
 #pragma once
-// RGB images in memory and PNG files (stb_image_write). Pixels are 8-bit RGB, row 0 at the top.
+// RGB images in memory and PNG files (cairo's PNG writer, engine/viz/picture.cpp). Pixels are
+// 8-bit RGB, row 0 at the top.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,10 +1,13 @@
 #include "nwgf/engine/viz/render.hpp"
 
+#include <cairo.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/viz/draw.hpp"
 #include "nwgf/engine/viz/gif.hpp"
 
 namespace nwgf {
@@ -43,7 +46,7 @@ RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d) {
   return n > 20000 ? RenderStyle::density : RenderStyle::scatter;
 }
 
-Image render_points(const double* x, index_t n, index_t d, const RenderOptions& opt) {
+Picture render_points(const double* x, index_t n, index_t d, const RenderOptions& opt) {
   switch (resolve_style(opt, n, d)) {
     case RenderStyle::tiles:
       return render_tiles(x, std::min(n, std::max<index_t>(opt.max_tiles, 1)), d, opt.tiles);
@@ -54,8 +57,8 @@ Image render_points(const double* x, index_t n, index_t d, const RenderOptions& 
   }
 }
 
-Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
-                          const std::vector<index_t>& rows, const RenderOptions& opt) {
+Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
+                            const std::vector<index_t>& rows, const RenderOptions& opt) {
   if (snapshots.empty()) throw_bad_input("trajectories: no snapshots");
   if (rows.empty()) throw_bad_input("trajectories: no samples chosen");
   const index_t n = snapshots[0].rows, d = snapshots[0].cols;
@@ -100,39 +103,50 @@ Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
     }
     o.scatter.extent = extent;
   }
-  Image img = render_points(snapshots.back().data.data(), n, d, o);
-  const int size = o.scatter.size;
-  const double cx = o.scatter.centre.size() > 0 ? o.scatter.centre[0] : 0;
-  const double cy = o.scatter.centre.size() > 1 ? o.scatter.centre[1] : 0;
-  const double scale = 0.5 * size / o.scatter.extent;
-  // Pixel centre of a 2x2 scatter dot at x (render_scatter's mapping).
-  auto at = [&](const HostMatrix<double>& s, index_t r) {
-    const double* p = s.data.data() + r * d;
-    const double u = 0.5 * size + (p[0] - cx) * scale;
-    const double v = 0.5 * size + ((d > 1 ? p[1] : 0.0) - cy) * scale;
-    return std::pair<double, double>{std::floor(u) + 0.5, size - 1 - std::floor(v) + 0.5};
-  };
-  const Rgb colors[] = {{214, 39, 40},   {255, 127, 14}, {44, 160, 44},
-                        {148, 103, 189}, {140, 86, 75},  {227, 119, 194},
-                        {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-  for (index_t k = 0; k < K; ++k) {
-    const Rgb c = colors[k % index_t(std::size(colors))];
-    const index_t r = rows[std::size_t(k)];
-    for (std::size_t s = 0; s + 1 < snapshots.size(); ++s) {
-      const auto [x0, y0] = at(snapshots[s], r);
-      const auto [x1, y1] = at(snapshots[s + 1], r);
-      draw_line(img, x0, y0, x1, y1, c);
+  const Picture base = render_points(snapshots.back().data.data(), n, d, o);
+  const ScatterBox box =
+      scatter_box(o.scatter, o.scatter.extent, resolve_style(o, n, d) == RenderStyle::density);
+  // paths: (K, S, 2) pixel positions of sample rows[k] at snapshot s.
+  const auto S = index_t(snapshots.size());
+  std::vector<double> paths;
+  for (index_t r : rows) {
+    for (const auto& s : snapshots) {
+      const double* p = s.data.data() + r * d;
+      paths.push_back(box.u(p[0]));
+      paths.push_back(box.v(d > 1 ? p[1] : 0.0));
     }
-    // Start: hollow square; end: filled square.
-    const auto [sx, sy] = at(snapshots.front(), r);
-    const auto [ex, ey] = at(snapshots.back(), r);
-    for (int a = -2; a <= 2; ++a) {
-      img.set(int(sx) + a, int(sy) - 2, c), img.set(int(sx) + a, int(sy) + 2, c);
-      img.set(int(sx) - 2, int(sy) + a, c), img.set(int(sx) + 2, int(sy) + a, c);
-    }
-    img.fill_rect(int(ex) - 2, int(ey) - 2, int(ex) + 2, int(ey) + 2, c);
   }
-  return img;
+  const double lw = std::max(1.5, o.scatter.size / 300.0);
+  return {base.width, base.height, [base, box, paths, K, S, lw](cairo_t* cr) {
+            base.draw(cr);
+            static const Rgb colors[] = {{214, 39, 40},   {255, 127, 14}, {44, 160, 44},
+                                         {148, 103, 189}, {140, 86, 75},  {227, 119, 194},
+                                         {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+            cairo_save(cr);
+            cairo_rectangle(cr, box.left, box.top, box.side, box.side);
+            cairo_clip(cr);
+            cairo_set_line_width(cr, lw);
+            cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+            for (index_t k = 0; k < K; ++k) {
+              const Rgb c = colors[k % index_t(std::size(colors))];
+              const double* p = paths.data() + 2 * k * S;
+              for (index_t s = 0; s + 1 < S; ++s) {
+                // Alpha from 0.25 at the start to 1 at the end.
+                viz::set_colour(cr, c, 0.25 + 0.75 * double(s + 1) / double(S - 1));
+                cairo_move_to(cr, p[2 * s], p[2 * s + 1]);
+                cairo_line_to(cr, p[2 * s + 2], p[2 * s + 3]);
+                cairo_stroke(cr);
+              }
+              viz::set_colour(cr, c);
+              cairo_new_sub_path(cr);
+              cairo_arc(cr, p[0], p[1], 2.2 * lw, 0, 2 * M_PI);
+              cairo_stroke(cr);
+              cairo_new_sub_path(cr);
+              cairo_arc(cr, p[2 * S - 2], p[2 * S - 1], 2.2 * lw, 0, 2 * M_PI);
+              cairo_fill(cr);
+            }
+            cairo_restore(cr);
+          }};
 }
 
 void render_snapshot_gif(const std::vector<SnapshotFrame>& snapshots, const std::string& gif_path,
@@ -168,7 +182,7 @@ void render_snapshot_gif(const std::vector<SnapshotFrame>& snapshots, const std:
       std::snprintf(b, sizeof b, "  t = %.4g", snapshots[i].time);
       title += b;
     }
-    return render_points(m.data.data(), n, d, opt);
+    return rasterize(render_points(m.data.data(), n, d, opt));
   };
   std::vector<Image> frames{frame(0, x)};
   // All frames stay in memory until encoded: at most max_gif_frames and max_gif_bytes of them.

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/engine/viz/picture.hpp"
 #include "nwgf/engine/viz/plot.hpp"
 #include "nwgf/engine/viz/png.hpp"
-#include "nwgf/engine/types.hpp"
 
 namespace nwgf {
 
@@ -32,15 +33,16 @@ RenderStyle parse_render_style(const std::string& name, const std::string& flag 
 RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d);
 
 // One picture of the point set x (n, d), row-major.
-Image render_points(const double* x, index_t n, index_t d, const RenderOptions& opt);
+Picture render_points(const double* x, index_t n, index_t d, const RenderOptions& opt);
 
 // Paths of samples `rows` through the snapshots (each (n, d), same shape). Tiles: row k of the
 // grid shows sample rows[k] at every snapshot, left to right (the paper's Fig. 5 layout).
 // Scatter/density: the picture of the last snapshot with each chosen sample's path drawn as a
-// polyline through all snapshots (first two coordinates). Bad input: no snapshots, shapes that
+// polyline through all snapshots (first two coordinates), fading in from the start (a hollow
+// circle) to the end (a filled one). Bad input: no snapshots, shapes that
 // differ, a row out of range.
-Image render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
-                          const std::vector<index_t>& rows, const RenderOptions& opt);
+Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
+                            const std::vector<index_t>& rows, const RenderOptions& opt);
 
 // Frames are held in memory until encoded: a GIF has at most this many, and at most this many
 // bytes of RGB frames (at least 2 frames); longer runs are shown at evenly spaced snapshots.

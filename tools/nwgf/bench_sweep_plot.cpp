@@ -62,7 +62,7 @@ void write_sweep_plot(const std::string& path, const std::string& kernel,
   opt.x_label = "log10 N";
   opt.y_label = "seconds";
   opt.log_y = true;
-  write_png(path, render_lines(series, opt));
+  write_picture(path, render_lines(series, opt));
 }
 
 void write_roofline_plot(const std::string& path, const std::string& kernel,
@@ -95,7 +95,7 @@ void write_roofline_plot(const std::string& path, const std::string& kernel,
   opt.x_label = "log10 N";
   opt.y_label = "GFLOP/s";
   opt.log_y = true;
-  write_png(path, render_lines(series, opt));
+  write_picture(path, render_lines(series, opt));
 }
 
 }  // namespace nwgf::cli

@@ -1,9 +1,9 @@
-// `nwgf plot RUN_DIR... --column C --out F.png [--log] [--title T]`: one column of several runs'
+// `nwgf plot RUN_DIR... --column C --out F.png|.svg|.pdf [--log] [--title T]`: one column of several runs'
 // metrics.csv over time in one picture (the paper's Fig. 8: MMD^2 to the exact flow of each
 // scheme). One curve per run, named by the run's scheme (manifest.json) or else its directory.
 // With --seeds, runs whose directory names differ only in a trailing _s<digits> (seeds of one
-// config) are one curve: the mean over the seeds, with mean +- standard deviation as two lighter
-// curves (the IFT paper's Fig. 3); the rows are matched by position (same config, same rows).
+// config) are one curve: the mean over the seeds, with mean +- standard deviation as a translucent
+// band (the IFT paper's Fig. 3); the rows are matched by position (same config, same rows).
 // --x picks the x column (default time; e.g. paper_step).
 // Prints one JSON object: out, column, runs, points, width, height.
 #include <algorithm>
@@ -18,7 +18,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/viz/plot.hpp"
-#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/engine/viz/picture.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "tools/nwgf/command.hpp"
 
@@ -92,17 +92,13 @@ std::vector<Series> seed_band(const std::vector<Series>& runs, const std::string
   }
   mean.name = name + " (" + std::to_string(runs.size()) + ")";
   mean.color = color;
-  const Rgb light{std::uint8_t((color.r + 2 * 255) / 3), std::uint8_t((color.g + 2 * 255) / 3),
-                  std::uint8_t((color.b + 2 * 255) / 3)};
-  lo.color = hi.color = light;
-  return {lo, hi, mean};
+  mean.low = std::move(lo.y);
+  mean.high = std::move(hi.y);
+  return {mean};
 }
 
 int run_plot(const PlotCliOptions& o) {
-  std::string ext = fs::path(o.out).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char ch) { return char(std::tolower(ch)); });
-  if (ext != ".png") throw_bad_input("--out: " + o.out + " must end in .png");
+  picture_format(o.out, "--out");  // .png, .svg or .pdf
   // Matplotlib's tab10 colours.
   static const Rgb palette[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
                                 {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
@@ -157,27 +153,27 @@ int run_plot(const PlotCliOptions& o) {
   po.title = o.title.empty() ? o.column : o.title;
   po.x_label = o.x;
   if (!o.title.empty()) po.y_label = o.column;  // else the title is the column
-  const Image img = render_lines(series, po);
-  write_png(o.out, img);
+  const Picture img = render_lines(series, po);
+  write_picture(o.out, img);
   JsonObject out;
   out.add("out", o.out)
       .add("column", o.column)
       .add("runs", (long long)o.runs.size())
       .add("points", points)
-      .add("width", img.width())
-      .add("height", img.height());
+      .add("width", img.width)
+      .add("height", img.height);
   std::printf("%s\n", out.str().c_str());
   return 0;
 }
 
 CommandRegistrar reg(
-    "plot", "One metrics.csv column of several runs over time, as a PNG line plot",
+    "plot", "One metrics.csv column of several runs over time, as a line plot (PNG, SVG or PDF)",
     [](CLI::App& sub, const GlobalOptions&) {
       auto o = std::make_shared<PlotCliOptions>();
       sub.add_option("RUN_DIR", o->runs, "Run directories of `nwgf run`")->required();
       sub.add_option("--column", o->column, "metrics.csv column, e.g. mmd2_analytic or functional")
           ->required();
-      sub.add_option("--out", o->out, "Output picture (.png)")->required();
+      sub.add_option("--out", o->out, "Output picture (.png, .svg or .pdf)")->required();
       sub.add_flag("--log", o->log, "Logarithmic y axis (non-positive values skipped)");
       sub.add_option("--title", o->title, "Title (default: the column)");
       sub.add_option("--x", o->x, "metrics.csv column of the x axis (default time), e.g. paper_step");

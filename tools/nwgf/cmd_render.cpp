@@ -1,8 +1,10 @@
-// `nwgf render INPUT --out FILE.png|FILE.gif [...]`: pictures of point sets (engine/viz/render.hpp).
+// `nwgf render INPUT --out FILE.png|.svg|.pdf|.gif [...]`: pictures of point sets
+// (engine/viz/render.hpp), PNG, SVG and PDF from the same drawing (engine/viz/picture.hpp).
 // INPUT is a .npy point set (a scatter, density or tile picture) or a run directory of `nwgf run`
 // (its last snapshot, with its weights when the run has them: intensity by weight, hollow at 0;
 // an animated GIF of all snapshots; --trajectories K samples' paths).
-// Prints one JSON object: out, style, n, d, and width, height (PNG) or snapshots (GIF).
+// Prints one JSON object: out, style, n, d, and width, height (PNG, SVG, PDF; pixels or points)
+// or snapshots (GIF).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -120,8 +122,8 @@ JsonObject report(const RenderCliOptions& o, RenderStyle style, index_t n, index
       .add("d", (long long)d);
   return out;
 }
-void print(JsonObject& out, const Image& img) {
-  out.add("width", img.width()).add("height", img.height());
+void print(JsonObject& out, const Picture& pic) {
+  out.add("width", pic.width).add("height", pic.height);
   std::printf("%s\n", out.str().c_str());
 }
 
@@ -146,8 +148,8 @@ int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
   for (std::size_t i : shown) snapshots.push_back(i == 0 ? first : read_npy<double>(paths[i]));
   std::vector<index_t> rows;
   for (index_t k = 0; k < o.trajectories; ++k) rows.push_back(k * n / o.trajectories);
-  const Image img = render_trajectories(snapshots, rows, r);
-  write_png(o.out, img);
+  const Picture img = render_trajectories(snapshots, rows, r);
+  write_picture(o.out, img);
   JsonObject out = report(o, style, n, d);
   out.add("snapshots", (long long)snapshots.size());
   print(out, img);
@@ -163,16 +165,16 @@ int run_render(const RenderCliOptions& o) {
     throw_bad_input("INPUT: " + o.input + " is neither a .npy file nor a run directory");
   }
   const std::string kind = lower_extension(o.out);
-  if (kind != ".png" && kind != ".gif") {
-    throw_bad_input("--out: " + o.out + " must end in .png or .gif");
+  if (kind != ".gif" && kind != ".png" && kind != ".svg" && kind != ".pdf") {
+    throw_bad_input("--out: " + o.out + " must end in .png, .svg, .pdf or .gif");
   }
   const RenderOptions r = library_options(o);
   if (!run_dir) {
     if (kind == ".gif") throw_bad_input("--out: a .gif animates a run directory, INPUT is a file");
     if (o.trajectories > 0) throw_bad_input("--trajectories: needs a run directory as INPUT");
     const HostMatrix<double> x = read_npy<double>(o.input);
-    const Image img = render_points(x.data.data(), x.rows, x.cols, r);
-    write_png(o.out, img);
+    const Picture img = render_points(x.data.data(), x.rows, x.cols, r);
+    write_picture(o.out, img);
     JsonObject out = report(o, resolve_style(r, x.rows, x.cols), x.rows, x.cols);
     print(out, img);
     return 0;
@@ -198,21 +200,21 @@ int run_render(const RenderCliOptions& o) {
                     " entries, the snapshot " + std::to_string(last.rows) + " rows");
   }
   const bool weighted = !w.empty() && resolve_style(r, last.rows, last.cols) == RenderStyle::scatter;
-  const Image img = weighted ? render_weighted_scatter(last.data.data(), w.data(), last.rows,
+  const Picture img = weighted ? render_weighted_scatter(last.data.data(), w.data(), last.rows,
                                                        last.cols, r.scatter)
                              : render_points(last.data.data(), last.rows, last.cols, r);
-  write_png(o.out, img);
+  write_picture(o.out, img);
   JsonObject out = report(o, resolve_style(r, last.rows, last.cols), last.rows, last.cols);
   print(out, img);
   return 0;
 }
 
 CommandRegistrar reg(
-    "render", "Pictures of a point set (.npy) or a run directory: PNG scatter/density/tiles, GIF",
+    "render", "Pictures of a point set (.npy) or a run directory: scatter/density/tiles as PNG, SVG or PDF; GIF",
     [](CLI::App& sub, const GlobalOptions&) {
       auto o = std::make_shared<RenderCliOptions>();
       sub.add_option("INPUT", o->input, "A point set (N, d) .npy, or a run directory")->required();
-      sub.add_option("--out", o->out, "Output picture: .png, or .gif (run directory)")->required();
+      sub.add_option("--out", o->out, "Output picture: .png, .svg, .pdf, or .gif (run directory)")->required();
       sub.add_option("--style", o->style,
                      "auto|scatter|density|tiles (auto: tiles when d = H*W, density for N > "
                      "20000, else scatter)");

@@ -8,7 +8,7 @@
 
 #include "nwgf/analytic/riesz_flow.hpp"
 #include "nwgf/engine/viz/plot.hpp"
-#include "nwgf/engine/viz/png.hpp"
+#include "nwgf/engine/viz/picture.hpp"
 
 namespace nwgf {
 namespace {
@@ -42,8 +42,8 @@ class RunPlots final : public RunObserver {
     apply_frame(ro.scatter, s.time);
     const bool weighted = w && index_t(w->size()) == x.rows &&
                           resolve_style(ro, x.rows, x.cols) == RenderStyle::scatter;
-    write_png(dir_->path("plots/" + RunDirectory::step_name(s.step) + ".png"),
-              weighted ? render_weighted_scatter(x.data.data(), w->data(), x.rows, x.cols,
+    write_picture(dir_->path("plots/" + RunDirectory::step_name(s.step) + ".png"),
+                  weighted ? render_weighted_scatter(x.data.data(), w->data(), x.rows, x.cols,
                                                  ro.scatter)
                        : render_points(x.data.data(), x.rows, x.cols, ro));
   }
@@ -127,7 +127,7 @@ class RunPlots final : public RunObserver {
                  std::string(to_text(cfg_->scheme));
       po.log_y = mmd;
     }
-    write_png(dir_->path("plots/metrics.png"), render_lines(series, po));
+    write_picture(dir_->path("plots/metrics.png"), render_lines(series, po));
   }
 
   const FlowConfig* cfg_ = nullptr;
