@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make pkg-config libopenblas-dev libopenblas-openmp-dev libboost-math-dev
           doctest-dev libcli11-dev libtomlplusplus-dev zlib1g-dev libstb-dev libgif-dev libhwy-dev
-          dataset-fashion-mnist python3 python3-dev python3-venv)
+          dataset-fashion-mnist python3 python3-dev python3-venv
+          openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
