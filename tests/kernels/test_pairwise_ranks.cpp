@@ -97,7 +97,7 @@ class ThreadComm final : public Comm {
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  std::vector<T> v(std::size_t(n * d));
+  std::vector<T> v(static_cast<std::size_t>(n * d));
   for (std::size_t i = 0; i < v.size(); ++i) {
     v[i] = T(philox_uniform<double>(7, stream, i) - 0.5);
   }
@@ -110,11 +110,11 @@ void check_ranks(index_t n, index_t d, index_t m, int threads, int ranks) {
   INFO("n = " << n << ", d = " << d << ", m = " << m << ", threads = " << threads
               << ", ranks = " << ranks << ", sizeof(T) = " << sizeof(T));
   const std::vector<T> x = points<T>(n, d, 1), y = points<T>(m, d, 2);
-  std::vector<T> b(std::size_t(m));
+  std::vector<T> b(static_cast<std::size_t>(m));
   for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(0.5 + double(j % 7) / double(m));
   const Context ctx(Device::cpu, threads);
   const ConstPointsView<T> xv(x.data(), n, d, Device::cpu), yv(y.data(), m, d, Device::cpu);
-  std::vector<T> ref(std::size_t(n * d));
+  std::vector<T> ref(static_cast<std::size_t>(n * d));
   const PointsView<T> rv(ref.data(), n, d, Device::cpu);
   riesz_gradient<T>(ctx, xv, nullptr, xv, nullptr, 1.5, T(-0.25), rv, false);
   if (m > 0) riesz_gradient<T>(ctx, xv, nullptr, yv, b.data(), 1.5, T(1), rv, true);

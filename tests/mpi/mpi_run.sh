@@ -5,8 +5,8 @@
 #       `nwgf --threads THREADS run CONFIG` (no mpirun) bit for bit; manifest.json says ranks = P.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
-#   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK [--set ...]
-#       exit 2 with exactly one line on stderr, `error: ...`.
+#   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
+#       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E).
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
 # mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
@@ -29,12 +29,13 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
   echo "ok: $n snapshots identical"
 }
 
-one_error_line() {  # STDERR_FILE RC
-  local err=$1 rc=$2
+one_error_line() {  # STDERR_FILE RC [PATTERN]
+  local err=$1 rc=$2 pattern=${3:-.}
   cat "$err"
   [ "$rc" -eq 2 ] || { echo "FAIL: exit $rc, expected 2"; exit 1; }
   [ "$(wc -l < "$err")" -eq 1 ] || { echo "FAIL: stderr has $(wc -l < "$err") lines"; exit 1; }
   grep -q '^error: ' "$err" || { echo "FAIL: no 'error:' line"; exit 1; }
+  grep -Eq "$pattern" "$err" || { echo "FAIL: the error does not match '$pattern'"; exit 1; }
   echo "ok: exit 2, one error line"
 }
 
@@ -67,15 +68,17 @@ case $mode in
     echo "ok: $np ranks to step $half, $q ranks to step $steps: identical"
     ;;
   refuse)
+    pattern=$1
+    shift
     rc=0
     "${mpirun[@]}" -np "$np" "$nwgf" run "$config" --out "$work/out" "$@" 2> "$work/err" || rc=$?
-    one_error_line "$work/err" "$rc"
+    one_error_line "$work/err" "$rc" "$pattern"
     ;;
   mismatch)
     rc=0
     "${mpirun[@]}" -np 1 "$nwgf" run "$config" --out "$work/out" : \
       -np 1 "$nwgf" run "$config" --out "$work/out" --set flow.tau=0.5 2> "$work/err" || rc=$?
-    one_error_line "$work/err" "$rc"
+    one_error_line "$work/err" "$rc" "differs between ranks"
     ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac
