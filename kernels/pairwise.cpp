@@ -350,11 +350,11 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   return res;
 }
 
-#define NWGF_CPU_PASS_INSTANTIATE(T)                                                         \
-  template PassResult cpu_row_pass<T>(PairwisePass, const RowPassArgs<T>&, int);             \
-  template bool cpu_takes_self_pass<T>(PairwisePass, const RowPassArgs<T>&);                 \
-  template std::vector<std::vector<double>> cpu_self_gradient_buffers<T>(                    \
-      const RowPassArgs<T>&, int, int, int, int);                                             \
+#define NWGF_CPU_PASS_INSTANTIATE(T)                                                            \
+  template PassResult cpu_row_pass<T>(PairwisePass, const RowPassArgs<T>&, int);                \
+  template bool cpu_takes_self_pass<T>(PairwisePass, const RowPassArgs<T>&);                    \
+  template std::vector<std::vector<double>> cpu_self_gradient_buffers<T>(const RowPassArgs<T>&, \
+                                                                         int, int, int, int);   \
   template void cpu_write_gradient<T>(const RowPassArgs<T>&, const double*, int);
 NWGF_CPU_PASS_INSTANTIATE(float)
 NWGF_CPU_PASS_INSTANTIATE(double)

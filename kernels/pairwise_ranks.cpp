@@ -93,10 +93,10 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   comm.allgather(grad.data, counts, offsets);
 }
 
-#define NWGF_RANKS_INSTANTIATE(T)                                                              \
-  template void pair_gradient_ranks<T>(const Context&, const Comm&, PairFamily, double,        \
-                                       ConstPointsView<T>, const T*, ConstPointsView<T>,       \
-                                       const T*, T, PointsView<T>, bool);
+#define NWGF_RANKS_INSTANTIATE(T)                                                                  \
+  template void pair_gradient_ranks<T>(const Context&, const Comm&, PairFamily, double,            \
+                                       ConstPointsView<T>, const T*, ConstPointsView<T>, const T*, \
+                                       T, PointsView<T>, bool);
 NWGF_RANKS_INSTANTIATE(float)
 NWGF_RANKS_INSTANTIATE(double)
 #undef NWGF_RANKS_INSTANTIATE

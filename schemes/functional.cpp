@@ -172,8 +172,8 @@ class RieszFunctional final : public Functional<T> {
       pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, x, nullptr,
                              T(-scale / n), grad, false);
       if (m_ > 0) {
-        pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, tview(),
-                               b_.data(), scale, grad, true);
+        pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, tview(), b_.data(),
+                               scale, grad, true);
       }
       return;
     }

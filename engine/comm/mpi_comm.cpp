@@ -117,8 +117,10 @@ CommSession::CommSession() : comm_(&single_process_comm()) {
   const int size = env_int("OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
   launcher_rank_ = std::max(env_int("OMPI_COMM_WORLD_RANK", "PMI_RANK"), 0);
   if (size > 1) {
-    problem_ = "this nwgf was built without MPI (NWGF_MPI=OFF or no MPI found) but started as "
-               "one of " + std::to_string(size) + " ranks by an MPI launcher";
+    problem_ =
+        "this nwgf was built without MPI (NWGF_MPI=OFF or no MPI found) but started as "
+        "one of " +
+        std::to_string(size) + " ranks by an MPI launcher";
   }
 }
 CommSession::~CommSession() = default;

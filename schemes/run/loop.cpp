@@ -22,8 +22,8 @@
 #include "nwgf/schemes/run/aggregation_metrics.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
-#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
@@ -128,12 +128,13 @@ class Runner {
                         "as one process (mpirun -np 1 or no mpirun)");
       }
       if (ctx_.is_cuda()) {
-        throw_bad_input("--backend: the CUDA backend does not run across MPI ranks yet; use "
-                        "--backend cpu or one process");
+        throw_bad_input(
+            "--backend: the CUDA backend does not run across MPI ranks yet; use "
+            "--backend cpu or one process");
       }
     }
-    HostMatrix<double> x0 = sample_measure(
-        cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial");
+    HostMatrix<double> x0 = sample_measure(cfg_.initial, cfg_.seed,
+                                           random_stream(RandomPurpose::initial, 0), "initial");
     n_ = x0.rows;
     d_ = x0.cols;
     if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1 && has_atoms(x0)) {

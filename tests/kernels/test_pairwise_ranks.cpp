@@ -127,11 +127,11 @@ void check_ranks(index_t n, index_t d, index_t m, int threads, int ranks) {
       const ThreadComm comm(world, q);
       const Context rctx(Device::cpu, threads);
       const PointsView<T> gv(got[std::size_t(q)].data(), n, d, Device::cpu);
-      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, xv, nullptr,
-                             T(-0.25), gv, false);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, xv, nullptr, T(-0.25),
+                             gv, false);
       if (m > 0) {
-        pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, yv, b.data(),
-                               T(1), gv, true);
+        pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, yv, b.data(), T(1),
+                               gv, true);
       }
     });
   }

@@ -97,9 +97,10 @@ int main(int argc, char** argv) {
     for (auto& [sub, run] : runners) {
       if (!sub->parsed()) continue;
       if (comm.size() > 1 && sub->get_name() != "run") {
-        print_error("nwgf " + sub->get_name() + " runs as one process; of the subcommands only "
-                    "`nwgf run` runs across MPI ranks (mpirun -np " + std::to_string(comm.size()) +
-                    ")");
+        print_error("nwgf " + sub->get_name() +
+                    " runs as one process; of the subcommands only "
+                    "`nwgf run` runs across MPI ranks (mpirun -np " +
+                    std::to_string(comm.size()) + ")");
         return 2;
       }
       return run();
