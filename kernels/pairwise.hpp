@@ -159,6 +159,8 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
 template <class T>
 bool cpu_takes_self_pass(PairwisePass pass, const RowPassArgs<T>& p);
 int cpu_self_threads(index_t n, int threads);
+// The rows of X per block of the other CPU passes (one thread sums a block's rows over all of Y).
+index_t cpu_row_block();
 template <class T>
 std::vector<std::vector<double>> cpu_self_gradient_buffers(const RowPassArgs<T>& p, int nt, int t0,
                                                            int t1, int threads);

@@ -10,12 +10,6 @@
 
 namespace nwgf {
 
-namespace {
-// The CPU row pass's row block (kernels/pairwise.cpp, CpuPairwisePolicy::row_block): rank
-// boundaries fall on multiples of it, so each rank's blocks are those of one process.
-constexpr index_t kRowGrid = 64;
-}  // namespace
-
 template <class T>
 void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
                          ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
@@ -70,11 +64,14 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
     detail::cpu_write_gradient(p, acc.data(), ctx.threads());
     return;
   }
-  const index_t blocks = (n + kRowGrid - 1) / kRowGrid;
+  // Rank boundaries fall on multiples of the CPU row pass's row block, so each rank's blocks are
+  // those of one process.
+  const index_t grid = detail::cpu_row_block();
+  const index_t blocks = (n + grid - 1) / grid;
   std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
   for (int r = 0; r < ranks; ++r) {
-    const index_t r0 = std::min(n, blocks * r / ranks * kRowGrid);
-    const index_t r1 = std::min(n, blocks * (r + 1) / ranks * kRowGrid);
+    const index_t r0 = std::min(n, blocks * r / ranks * grid);
+    const index_t r1 = std::min(n, blocks * (r + 1) / ranks * grid);
     offsets[std::size_t(r)] = std::size_t(r0 * d) * sizeof(T);
     counts[std::size_t(r)] = std::size_t((r1 - r0) * d) * sizeof(T);
   }
