@@ -15,6 +15,7 @@
 set(NWGF_PUBLIC_HEADERS
   engine/nwgf.hpp
   engine/types.hpp engine/error.hpp engine/hd.hpp engine/backend.hpp engine/buffer.hpp
+  engine/comm/comm.hpp
   engine/blas.hpp engine/rng.hpp engine/philox.hpp engine/threads.hpp engine/simd.hpp
   engine/io/file_io.hpp engine/io/npy.hpp engine/io/idx.hpp engine/io/json.hpp engine/io/image_io.hpp
   engine/viz/png.hpp engine/viz/picture.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
@@ -115,6 +116,19 @@ function(nwgf_define_libraries)
     PUBLIC_LINKS nwgf_io OpenMP::OpenMP_CXX nwgf_openblas Boost::headers ZLIB::ZLIB
     PRIVATE_LINKS tomlplusplus::tomlplusplus)
   nwgf_use_hwy(nwgf)
+  # The MPI communicator (engine/comm/mpi_comm.cpp): mpi.h, its include path and definitions
+  # stay on that file; the library links MPI (LINK_ONLY: no usage requirements elsewhere).
+  if(NWGF_WITH_MPI)
+    set(_mpi_flags)
+    foreach(dir ${MPI_CXX_INCLUDE_DIRS})
+      list(APPEND _mpi_flags -isystem ${dir})
+    endforeach()
+    set_source_files_properties(${PROJECT_SOURCE_DIR}/engine/comm/mpi_comm.cpp
+      TARGET_DIRECTORY nwgf PROPERTIES
+      COMPILE_DEFINITIONS "NWGF_HAVE_MPI=1;${MPI_CXX_COMPILE_DEFINITIONS}"
+      COMPILE_OPTIONS "${_mpi_flags};${MPI_CXX_COMPILE_OPTIONS}")
+    target_link_libraries(nwgf PRIVATE $<LINK_ONLY:MPI::MPI_CXX>)
+  endif()
   # The run's pictures (plots/*.png, flow.gif): an observer of the run loop that `nwgf run`
   # installs; the core draws nothing and links no picture library.
   nwgf_add_library(nwgf_run_viz run_viz DIRS schemes/run/viz PUBLIC_LINKS nwgf nwgf_viz)

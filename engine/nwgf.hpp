@@ -8,6 +8,7 @@
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/hd.hpp"
 #include "nwgf/engine/philox.hpp"

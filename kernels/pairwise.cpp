@@ -123,6 +123,60 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
   return b;
 }
 
+}  // namespace
+
+index_t cpu_row_block() { return kRowBlock; }
+
+int cpu_self_threads(index_t n, int threads) {
+  const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
+  return int(std::clamp<index_t>(threads, 1, std::min<index_t>(kMaxThreads, blocks)));
+}
+
+namespace {
+
+// Thread t of nt of the self pass (cpu_self_pass): its snake share of the row blocks, summed into
+// its own gradient (gt, (n, d)) or row-sum (vt, (n)) buffer (either may be null); returns its
+// part of the energy.
+template <class T>
+double self_thread(const RowPassArgs<T>& p, const RowBlock<T>& base, int t, int nt,
+                   std::vector<double>* gt, std::vector<double>* vt) {
+  const index_t n = p.x.rows, d = p.x.cols;
+  const index_t jb = tile_cols<T>(d);
+  const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
+  const T* col_weight = vt ? p.b : p.a;
+  Scratch<T>& sc = thread_scratch<T>();
+  sc.reserve(jb, d, false);
+  if (gt) gt->assign(std::size_t(n * d), 0.0);
+  if (vt) vt->assign(std::size_t(n), 0.0);
+  double value = 0;
+  RowBlock<T> blk = base;
+  blk.work = sc.work.data();
+  for (index_t bi = 0; bi < blocks; ++bi) {
+    const index_t lap = bi / nt, pos = bi % nt;
+    if ((lap % 2 == 0 ? pos : nt - 1 - pos) != t) continue;
+    const index_t i0 = bi * kSelfRowBlock, i1 = std::min(n, i0 + kSelfRowBlock);
+    double row_value[kSelfRowBlock] = {};
+    blk.x = p.x.data + i0 * p.x.ld;
+    blk.a = col_weight ? col_weight + i0 : nullptr;
+    blk.rows = i1 - i0;
+    blk.value = vt ? vt->data() + i0 : row_value;
+    blk.g = gt ? gt->data() + i0 * d : nullptr;
+    for (index_t j0 = i0; j0 < n; j0 += jb) {
+      blk.jn = std::min(jb, n - j0);
+      blk.diag = i0 - j0;
+      load_tile(p, false, j0, blk.jn, jb, sc);
+      blk.y = sc.yt.data();
+      blk.ldy = jb;
+      blk.b = p.b ? sc.bt.data() : nullptr;
+      blk.g_columns = gt ? gt->data() + j0 * d : nullptr;
+      blk.value_columns = vt ? vt->data() + j0 : nullptr;
+      pairwise_rows(blk);
+    }
+    for (index_t i = i0; i < i1; ++i) value += (p.a ? double(p.a[i]) : 1.0) * row_value[i - i0];
+  }
+  return value;
+}
+
 // The self sums S(X, X) and dS/dX with a = b and d <= 3 over unordered pairs: the factor of
 // (i, j) serves (j, i) too, which halves the work. Row block I pairs with the columns from its
 // own first row on; each thread sums both sides of its pairs into a gradient buffer of its own
@@ -134,13 +188,9 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
 template <class T>
 PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
   const index_t n = p.x.rows, d = p.x.cols;
-  const index_t jb = tile_cols<T>(d);
-  const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
-  const int nt = int(std::clamp<index_t>(threads, 1, std::min<index_t>(kMaxThreads, blocks)));
+  const int nt = cpu_self_threads(n, threads);
   const bool grad = pass == PairwisePass::gradient;
   const bool row_sums = pass == PairwisePass::energy && p.values != nullptr;
-  // The points' weights as columns, for the columns' side of each pair.
-  const T* col_weight = row_sums ? p.b : p.a;
   double value_part[kMaxThreads] = {};
   std::vector<std::vector<double>> g_part(grad ? std::size_t(nt) : 0);
   std::vector<std::vector<double>> v_part(row_sums ? std::size_t(nt) : 0);
@@ -149,39 +199,9 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
-    Scratch<T>& sc = thread_scratch<T>();
-    sc.reserve(jb, d, false);
     std::vector<double>* gt = grad ? &g_part[std::size_t(t)] : nullptr;
-    if (gt) gt->assign(std::size_t(n * d), 0.0);
     std::vector<double>* vt = row_sums ? &v_part[std::size_t(t)] : nullptr;
-    if (vt) vt->assign(std::size_t(n), 0.0);
-    double value = 0;
-    RowBlock<T> blk = base;
-    blk.work = sc.work.data();
-    for (index_t bi = 0; bi < blocks; ++bi) {
-      const index_t lap = bi / nt, pos = bi % nt;
-      if ((lap % 2 == 0 ? pos : nt - 1 - pos) != t) continue;
-      const index_t i0 = bi * kSelfRowBlock, i1 = std::min(n, i0 + kSelfRowBlock);
-      double row_value[kSelfRowBlock] = {};
-      blk.x = p.x.data + i0 * p.x.ld;
-      blk.a = col_weight ? col_weight + i0 : nullptr;
-      blk.rows = i1 - i0;
-      blk.value = vt ? vt->data() + i0 : row_value;
-      blk.g = gt ? gt->data() + i0 * d : nullptr;
-      for (index_t j0 = i0; j0 < n; j0 += jb) {
-        blk.jn = std::min(jb, n - j0);
-        blk.diag = i0 - j0;
-        load_tile(p, false, j0, blk.jn, jb, sc);
-        blk.y = sc.yt.data();
-        blk.ldy = jb;
-        blk.b = p.b ? sc.bt.data() : nullptr;
-        blk.g_columns = gt ? gt->data() + j0 * d : nullptr;
-        blk.value_columns = vt ? vt->data() + j0 : nullptr;
-        pairwise_rows(blk);
-      }
-      for (index_t i = i0; i < i1; ++i) value += (p.a ? double(p.a[i]) : 1.0) * row_value[i - i0];
-    }
-    value_part[t] = value;
+    value_part[t] = self_thread(p, base, t, nt, gt, vt);
   }
   PassResult res;
   // The diagonal pairs (z = 0) for the families with k(0) != 0 (Riesz, quartic_quadratic and
@@ -227,15 +247,39 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
 }  // namespace
 
 template <class T>
-PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
+bool cpu_takes_self_pass(PairwisePass pass, const RowPassArgs<T>& p) {
   // Y = X and d <= 3: over unordered pairs (the energy's row sums with any weights; the sums
   // and gradients with a = b).
   const bool self = p.x.data == p.y.data && p.x.ld == p.y.ld && p.x.rows == p.y.rows &&
                     p.x.cols <= 3;
-  if (self && ((pass == PairwisePass::energy && (p.values || p.a == p.b)) ||
-               (pass == PairwisePass::gradient && p.a == p.b))) {
-    return cpu_self_pass(pass, p, threads);
-  }
+  return self && ((pass == PairwisePass::energy && (p.values || p.a == p.b)) ||
+                  (pass == PairwisePass::gradient && p.a == p.b));
+}
+
+template <class T>
+std::vector<std::vector<double>> cpu_self_gradient_buffers(const RowPassArgs<T>& p, int nt, int t0,
+                                                           int t1, int threads) {
+  const int count = std::max(t1 - t0, 0);
+  std::vector<std::vector<double>> part(static_cast<std::size_t>(count));
+  if (count == 0) return part;
+  RowBlock<T> base = row_block_for(PairwisePass::gradient, p);
+  base.symmetric = true;
+  const int nth = std::clamp(std::min(threads, count), 1, kMaxThreads);
+#pragma omp parallel for num_threads(nth) schedule(static, 1)
+  for (int t = t0; t < t1; ++t) self_thread(p, base, t, nt, &part[std::size_t(t - t0)], nullptr);
+  return part;
+}
+
+template <class T>
+void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads) {
+  const index_t n = p.x.rows, d = p.x.cols;
+#pragma omp parallel for num_threads(std::clamp(threads, 1, kMaxThreads)) schedule(static)
+  for (index_t i = 0; i < n; ++i) write_gradient_row(p, i, acc + i * d);
+}
+
+template <class T>
+PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
+  if (cpu_takes_self_pass(pass, p)) return cpu_self_pass(pass, p, threads);
   const bool dir = pass == PairwisePass::directional;
   const bool write_g = pass != PairwisePass::energy && p.g.data != nullptr;
   const bool write_values = p.values != nullptr &&
@@ -308,8 +352,15 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   return res;
 }
 
-template PassResult cpu_row_pass<float>(PairwisePass, const RowPassArgs<float>&, int);
-template PassResult cpu_row_pass<double>(PairwisePass, const RowPassArgs<double>&, int);
+#define NWGF_CPU_PASS_INSTANTIATE(T)                                                            \
+  template PassResult cpu_row_pass<T>(PairwisePass, const RowPassArgs<T>&, int);                \
+  template bool cpu_takes_self_pass<T>(PairwisePass, const RowPassArgs<T>&);                    \
+  template std::vector<std::vector<double>> cpu_self_gradient_buffers<T>(const RowPassArgs<T>&, \
+                                                                         int, int, int, int);   \
+  template void cpu_write_gradient<T>(const RowPassArgs<T>&, const double*, int);
+NWGF_CPU_PASS_INSTANTIATE(float)
+NWGF_CPU_PASS_INSTANTIATE(double)
+#undef NWGF_CPU_PASS_INSTANTIATE
 
 }  // namespace detail
 }  // namespace nwgf

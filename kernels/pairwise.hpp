@@ -17,6 +17,8 @@
 //
 // MMD^2 follows CONTRACT.md: D_K^2 = E_K(mu - nu) with K(x,y) = -|x-y|^r, the 1/2 factor of the
 // paper and V-statistics, i.e. mean_ij |x_i-y_j|^r - 1/2 mean_ii' |x_i-x_i'|^r - 1/2 mean |y-y'|^r.
+#include <vector>
+
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/types.hpp"
@@ -147,6 +149,23 @@ struct PassResult {
 // CPU row pass over all pairs, `threads` OpenMP threads (the summation order depends on it).
 template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads);
+
+// The CPU self pass split by its threads (for ranks, kernels/pairwise_ranks.cpp). cpu_row_pass
+// takes the self path (X = Y, d <= 3, unordered pairs) when cpu_takes_self_pass; its gradient is
+// then, bit for bit: acc (n, d) = 0; acc += buffer t for t = 0 .. nt-1 in order, the buffers of
+// nt = cpu_self_threads(n, threads) threads (cpu_self_gradient_buffers: those of threads
+// [t0, t1), computed with `threads` OpenMP threads); then cpu_write_gradient
+// (g_i (+)= scale a_i acc_i).
+template <class T>
+bool cpu_takes_self_pass(PairwisePass pass, const RowPassArgs<T>& p);
+int cpu_self_threads(index_t n, int threads);
+// The rows of X per block of the other CPU passes (one thread sums a block's rows over all of Y).
+index_t cpu_row_block();
+template <class T>
+std::vector<std::vector<double>> cpu_self_gradient_buffers(const RowPassArgs<T>& p, int nt, int t0,
+                                                           int t1, int threads);
+template <class T>
+void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads);
 
 #ifdef NWGF_HAVE_CUDA
 // CUDA row pass: writes the scalar (energy or D) to out (device; may be null) and, when

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/io/npy.hpp"  // HostMatrix
 #include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/config.hpp"
@@ -57,6 +58,12 @@ struct RunOptions {
   std::string trace_path;
   StepCallback on_step;
   std::vector<std::shared_ptr<RunObserver>> observers;  // called in this order
+  // The ranks of the run (engine/comm/comm.hpp; nullptr: this process alone). With more than one
+  // rank every rank calls run_flow with the same config and options: the particle scheme's
+  // gradients are shared across them (the same snapshots, bit for bit, as one process with the
+  // same thread count); rank 0 alone writes files, shows progress, evaluates, calls on_step and
+  // the observers. Other schemes, the sliced estimator and the CUDA backend refuse (bad input).
+  const Comm* comm = nullptr;
 };
 
 struct RunResult {

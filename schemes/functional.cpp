@@ -5,6 +5,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/schemes/functional_gaussian.hpp"
 #include "nwgf/schemes/functional_interaction.hpp"
@@ -169,8 +170,23 @@ class RieszFunctional final : public Functional<T> {
                         T(m_ > 0 ? scale / double(m_) : 0), grad, false);
       return;
     }
+    if (comm_ && comm_->size() > 1) {
+      pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, x, nullptr,
+                             T(-scale / n), grad, false);
+      if (m_ > 0) {
+        pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, tview(), b_.data(),
+                               scale, grad, true);
+      }
+      return;
+    }
     riesz_gradient<T>(ctx, x, nullptr, x, nullptr, r_, T(-scale / n), grad, false, &ws_);
     if (m_ > 0) riesz_gradient<T>(ctx, x, nullptr, tview(), b_.data(), r_, scale, grad, true, &ws_);
+  }
+
+  // The exact estimator's particle gradient runs across ranks (kernels/pairwise_ranks.hpp).
+  bool set_comm(const Comm* comm) override {
+    comm_ = comm;
+    return comm == nullptr || comm->size() == 1 || !sliced_;
   }
 
   void draw(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
@@ -202,6 +218,7 @@ class RieszFunctional final : public Functional<T> {
   PairwiseWorkspace ws_;
   std::optional<SlicedRiesz<T>> sliced_;
   Buffer<T> sliced_grad_;  // (max_rows, d)
+  const Comm* comm_ = nullptr;
 };
 
 // Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.

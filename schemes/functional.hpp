@@ -24,6 +24,7 @@
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/measures.hpp"
@@ -53,6 +54,11 @@ class Functional {
   // Particle flow (App. D): grad <- scale M ∇F_M(x) for F_M(x) = F(1/M sum delta_{x_i}).
   virtual void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                                  PointsView<T> grad) = 0;
+
+  // The ranks that share particle_gradient (engine/comm/comm.hpp; nullptr: this process alone):
+  // every rank then passes the same x and gets the whole gradient, bit for bit the one-process
+  // result. Returns false when this functional does not run across ranks (more than one rank).
+  virtual bool set_comm(const Comm* comm) { return comm == nullptr || comm->size() == 1; }
 
   // Fresh random directions for the sliced estimator (no-op for exact estimators).
   virtual void draw(const Context& ctx, std::uint64_t seed, std::uint64_t stream,

@@ -2,6 +2,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 
 namespace nwgf {
 namespace {
@@ -41,11 +42,23 @@ class KernelInteraction final : public Functional<T> {
 
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
+    if (comm_ && comm_->size() > 1) {
+      pair_gradient_ranks<T>(ctx, *comm_, family_, 1.0, x, nullptr, x, nullptr,
+                             T(scale / double(x.rows)), grad, false);
+      return;
+    }
     pair_gradient<T>(ctx, family_, 1.0, x, nullptr, x, nullptr, T(scale / double(x.rows)), grad,
                      false, &ws_);
   }
 
+  // The particle gradient runs across ranks (kernels/pairwise_ranks.hpp).
+  bool set_comm(const Comm* comm) override {
+    comm_ = comm;
+    return true;
+  }
+
  private:
+  const Comm* comm_ = nullptr;
   PairFamily family_;
   Buffer<double> scalar_;
   PairwiseWorkspace ws_;

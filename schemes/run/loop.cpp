@@ -7,10 +7,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/threads.hpp"
 #include "nwgf/engine/trace.hpp"
@@ -20,8 +22,8 @@
 #include "nwgf/schemes/run/aggregation_metrics.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
-#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
@@ -72,7 +74,15 @@ template <class T>
 class Runner {
  public:
   Runner(const FlowConfig& cfg, const RunOptions& opt)
-      : cfg_(cfg), opt_(opt), ctx_(opt.backend, opt.threads), steps_(cfg), dir_(opt.out_dir) {}
+      : cfg_(cfg),
+        opt_(opt),
+        comm_(opt.comm ? *opt.comm : single_process_comm()),
+        root_(comm_.root()),
+        ctx_(opt.backend, opt.threads),
+        steps_(cfg),
+        dir_(opt.out_dir) {
+    if (root_) observers_ = opt.observers;
+  }
 
   RunResult run() {
     const std::string trace_file = run_trace_file(cfg_, opt_);
@@ -80,8 +90,51 @@ class Runner {
     TraceSpan root(Phase::run);
     TraceSpan setup(Phase::setup);
     set_threads(ctx_.threads());
-    const HostMatrix<double> x0 = sample_measure(
-        cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial");
+    // Every rank sets up the same run (replicated, from the same config and seed); any rank's
+    // failure is every rank's (engine/comm/comm.hpp).
+    HostMatrix<double> x0;
+    std::vector<WeightedPoints> targets;
+    collective(comm_, [&] { set_up(x0, targets); });
+    index_t n = 0;
+    double time = 0;
+    if (opt_.resume) {
+      // Checked before anything is written: a refused resume leaves the directory as it was.
+      // Rank 0 reads the checkpoint and sends the state to the others.
+      on_root(comm_, [&] { std::tie(n, time) = load_checkpoint(); });
+      share_state(n, time);
+    }
+    setup.close();
+    run_steps(session, root, x0, targets, n, time);
+    RunResult r;
+    r.wall_seconds = session.wall_seconds();
+    r.phases = phases_;
+    r.counters = counters_;
+    r.device = ctx_.device();
+    r.steps = n;
+    r.time = time;
+    r.stopped = stopped_;
+    r.samples = to_host(ctx_, x_);
+    r.metrics = metrics_;
+    return r;
+  }
+
+ private:
+  void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
+    if (comm_.size() > 1) {
+      require_same_run();
+      if (cfg_.scheme != SchemeKind::particle) {
+        throw_bad_input("flow.scheme: \"" + std::string(to_text(cfg_.scheme)) +
+                        "\" does not run across MPI ranks yet (the particle scheme does); run it "
+                        "as one process (mpirun -np 1 or no mpirun)");
+      }
+      if (ctx_.is_cuda()) {
+        throw_bad_input(
+            "--backend: the CUDA backend does not run across MPI ranks yet; use "
+            "--backend cpu or one process");
+      }
+    }
+    HostMatrix<double> x0 = sample_measure(cfg_.initial, cfg_.seed,
+                                           random_stream(RandomPurpose::initial, 0), "initial");
     n_ = x0.rows;
     d_ = x0.cols;
     if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1 && has_atoms(x0)) {
@@ -90,7 +143,6 @@ class Runner {
     // Atoms stay atoms (with their masses) for the exact estimators; the sliced one needs
     // equally weighted samples.
     const bool atoms = cfg_.estimator == Estimator::exact;
-    std::vector<WeightedPoints> targets;
     if (cfg_.functional == FunctionalKind::mmd) {
       targets.push_back(target_measure(cfg_.target, cfg_.seed,
                                        random_stream(RandomPurpose::target, 0), "target", atoms));
@@ -103,6 +155,20 @@ class Runner {
     const index_t max_rows = std::max<index_t>(
         n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
     functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
+    if (comm_.size() > 1) {
+      if (n_ < comm_.size()) {
+        throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
+                        std::to_string(n_) + " samples (initial.n); use at most " +
+                        std::to_string(n_) + " ranks");
+      }
+      if (!functional_->set_comm(&comm_)) {
+        throw_bad_input("functional: this functional (estimator \"" +
+                        std::string(to_text(cfg_.estimator)) + "\", kernel \"" +
+                        std::string(to_text(cfg_.kernel)) +
+                        "\") does not run across MPI ranks yet; the exact Riesz functionals "
+                        "and the interaction kernels do");
+      }
+    }
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
     x_ = Points<T>(ctx_, n_, d_);
     {
@@ -112,44 +178,74 @@ class Runner {
     reference_.emplace(cfg_, n_);
     if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
     if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
-    files_ = !opt_.out_dir.empty();
+    files_ = !opt_.out_dir.empty() && root_;
+    x0_out = std::move(x0);
+  }
 
-    index_t n = 0;
-    double time = 0;
-    if (opt_.resume) {
-      // Checked before anything is written: a refused resume leaves the directory as it was.
-      std::tie(n, time) = load_checkpoint();
-    }
-    setup.close();
+  // Every rank runs the same command: the resolved config and the options that shape the
+  // result or the files.
+  void require_same_run() const {
+    require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
+                 to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
+                     std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
+                     (opt_.resume ? "resume" : ""));
+  }
+
+  // After a resume on rank 0: the step, time, samples and scheme state to every rank.
+  void share_state(index_t& n, double& time) {
+    if (comm_.size() == 1) return;
+    comm_.broadcast(&n, sizeof(n), 0);
+    comm_.broadcast(&time, sizeof(time), 0);
+    std::vector<T> h = download_points(ctx_, x_);
+    comm_.broadcast(h.data(), h.size() * sizeof(T), 0);
+    collective(comm_, [&] { copy_from_host(ctx_, x_.buffer(), h.data(), index_t(h.size())); });
+    std::string state = root_ ? scheme_->state(ctx_) : std::string();
+    broadcast_string(comm_, state, 0);
+    collective(comm_, [&] {
+      if (!root_) scheme_->restore(ctx_, state, dir_.path("checkpoint.bin"));
+    });
+    checkpoint_step_ = n;
+    checkpoint_time_ = time;
+  }
+
+  void run_steps(TraceSession& session, TraceSpan& root, const HostMatrix<double>& x0,
+                 const std::vector<WeightedPoints>& targets, index_t& n, double& time) {
+    const std::string trace_file = root_ ? run_trace_file(cfg_, opt_) : std::string();
     bool stopped = false;
     // From here on any failure (a numerical fault, a write that fails on a full disk, bad input
     // found during a step) leaves the manifest saying failed, never running or done.
+    // With ranks: the steps run on every rank (the same samples on each); what rank 0 alone does
+    // (files, evaluation, observers, progress) runs in on_root, so that its failure reaches every
+    // rank; a failure on every rank at once (a numerical fault: the samples are the same) needs
+    // no agreement.
     try {
-      if (files_) {
-        TraceSpan span(Phase::setup);
-        dir_.prepare(to_toml(cfg_));
-      }
-      const double end_time = steps_.end_time();
-      const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
-                           end_time, x0,           targets, reference_->problem()};
-      if (!opt_.observers.empty()) {
-        TraceSpan span(Phase::plots);
-        for (const auto& o : opt_.observers) o->start(start);
-      }
-      if (!opt_.resume) {
-        StepInfo s0;
-        {
-          TraceSpan span(Phase::evaluation);
-          if (!scheme_->weights(ctx_) && !variational()) {
-            s0.functional = functional_->value(ctx_, x_.view());
-          }
-          scheme_->weighted_metrics(ctx_, x_, 0, s0);
+      on_root(comm_, [&] {
+        if (files_) {
+          TraceSpan span(Phase::setup);
+          dir_.prepare(to_toml(cfg_));
         }
-        evaluate(s0, 0);
-        record(s0, true);
-        if (files_) write_checkpoint(0, 0);
-      }
-      Progress progress(opt_.progress && cfg_.progress, steps_.total_steps());
+        const double end_time = steps_.end_time();
+        const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
+                             end_time, x0,           targets, reference_->problem()};
+        if (!observers_.empty()) {
+          TraceSpan span(Phase::plots);
+          for (const auto& o : observers_) o->start(start);
+        }
+        if (!opt_.resume) {
+          StepInfo s0;
+          {
+            TraceSpan span(Phase::evaluation);
+            if (!scheme_->weights(ctx_) && !variational()) {
+              s0.functional = functional_->value(ctx_, x_.view());
+            }
+            scheme_->weighted_metrics(ctx_, x_, 0, s0);
+          }
+          evaluate(s0, 0);
+          record(s0, true);
+          if (files_) write_checkpoint(0, 0);
+        }
+      });
+      Progress progress(root_ && opt_.progress && cfg_.progress, steps_.total_steps());
       while (!stopped && steps_.more(n + 1, time)) {
         ++n;
         const double tau = steps_.tau(n, time);
@@ -170,47 +266,58 @@ class Runner {
                           " (t = " + csv_number(time + tau) + ")");
         }
         time += tau;
-        StepInfo s;
-        s.step = n;
-        s.time = time;
-        s.tau = tau;
-        s.loss = res.loss;
-        const bool last = !steps_.more(n + 1, time);
-        const bool eval = last || n % cfg_.eval_every == 0;
-        // Weighted particles: F of the weighted measure (weighted_metrics) replaces the value of
-        // the equally weighted samples; the variational scheme reports its own F.
-        if (eval) {
-          TraceSpan span(Phase::evaluation);
-          if (variational()) {
-            s.functional = res.functional;
-          } else if (!scheme_->weights(ctx_)) {
-            s.functional = functional_->value(ctx_, x_.view());
+        on_root(comm_, [&] {
+          StepInfo s;
+          s.step = n;
+          s.time = time;
+          s.tau = tau;
+          s.loss = res.loss;
+          const bool last = !steps_.more(n + 1, time);
+          const bool eval = last || n % cfg_.eval_every == 0;
+          // Weighted particles: F of the weighted measure (weighted_metrics) replaces the value
+          // of the equally weighted samples; the variational scheme reports its own F.
+          if (eval) {
+            TraceSpan span(Phase::evaluation);
+            if (variational()) {
+              s.functional = res.functional;
+            } else if (!scheme_->weights(ctx_)) {
+              s.functional = functional_->value(ctx_, x_.view());
+            }
+            scheme_->weighted_metrics(ctx_, x_, n, s);
           }
-          scheme_->weighted_metrics(ctx_, x_, n, s);
+          if (eval) evaluate(s, n);
+          s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+          HostMatrix<double> host;
+          if (opt_.on_step) {
+            host = to_host(ctx_, x_);
+            stopped = !opt_.on_step(s, host);
+          }
+          const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
+          record(s, snap);
+          if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0))
+            write_checkpoint(n, time);
+          progress.step_end(s);
+        });
+        if (comm_.size() > 1) {
+          char flag = stopped ? 1 : 0;
+          comm_.broadcast(&flag, 1, 0);
+          stopped = flag != 0;
         }
-        if (eval) evaluate(s, n);
-        s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-        HostMatrix<double> host;
-        if (opt_.on_step) {
-          host = to_host(ctx_, x_);
-          stopped = !opt_.on_step(s, host);
+      }
+      on_root(comm_, [&] {
+        if (!observers_.empty()) {
+          TraceSpan span(Phase::plots);
+          for (const auto& o : observers_) o->finish(metrics_);
         }
-        const bool snap = last || stopped || (cfg_.every > 0 && n % cfg_.every == 0);
-        record(s, snap);
-        if (files_ && (last || stopped || n % cfg_.checkpoint_every == 0))
-          write_checkpoint(n, time);
-        progress.step_end(s);
-      }
-      if (!opt_.observers.empty()) {
-        TraceSpan span(Phase::plots);
-        for (const auto& o : opt_.observers) o->finish(metrics_);
-      }
+      });
       root.close();
       session.stop();
       phases_ = phase_summary(session);
       counters_ = counter_summary(session);
-      if (files_) write_manifest("done", n, time);
-      if (!trace_file.empty()) write_run_trace(session, trace_file);
+      on_root(comm_, [&] {
+        if (files_) write_manifest("done", n, time);
+        if (!trace_file.empty()) write_run_trace(session, trace_file);
+      });
     } catch (const Error&) {
       root.close();
       session.stop();
@@ -222,17 +329,7 @@ class Runner {
       }
       throw;
     }
-    RunResult r;
-    r.wall_seconds = session.wall_seconds();
-    r.phases = phases_;
-    r.counters = counters_;
-    r.device = ctx_.device();
-    r.steps = n;
-    r.time = time;
-    r.stopped = stopped;
-    r.samples = to_host(ctx_, x_);
-    r.metrics = metrics_;
-    return r;
+    stopped_ = stopped;
   }
 
  private:
@@ -252,6 +349,7 @@ class Runner {
     m.status = status;
     m.backend = to_string(ctx_.device());
     m.threads = ctx_.threads();
+    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
     m.dtype = to_string(dtype_of<T>());
     m.seed = (long long)cfg_.seed;
     m.step = (long long)step;
@@ -286,20 +384,20 @@ class Runner {
       }
       if (s.step == 0) write_manifest("running", 0, 0);
     }
-    if (!snapshot || (!files_ && opt_.observers.empty())) return;
+    if (!snapshot || (!files_ && observers_.empty())) return;
     const std::vector<T> h = download_points(ctx_, x_);
     if (files_) {
       TraceSpan span(Phase::snapshot_write);
       dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
-      if (const auto* w = scheme_->weights(ctx_)) dir_.write_weights(s.step, *w);
+      if (scheme_->weights(ctx_)) dir_.write_weights(s.step, *scheme_->weights(ctx_));
     }
-    if (opt_.observers.empty()) return;
+    if (observers_.empty()) return;
     TraceSpan span(Phase::plots);
     HostMatrix<double> hd;
     hd.rows = n_;
     hd.cols = d_;
     hd.data.assign(h.begin(), h.end());
-    for (const auto& o : opt_.observers) o->weighted_snapshot(s, hd, scheme_->weights(ctx_));
+    for (const auto& o : observers_) o->weighted_snapshot(s, hd, scheme_->weights(ctx_));
   }
 
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
@@ -349,6 +447,10 @@ class Runner {
 
   const FlowConfig& cfg_;
   const RunOptions& opt_;
+  const Comm& comm_;
+  bool root_;
+  std::vector<std::shared_ptr<RunObserver>> observers_;  // rank 0's
+  bool stopped_ = false;
   Context ctx_;
   TimeSteps steps_;
   RunDirectory dir_;

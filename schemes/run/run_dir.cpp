@@ -141,6 +141,7 @@ void RunDirectory::write_manifest(const Manifest& m) const {
   o.add("status", m.status);
   o.add("backend", m.backend);
   o.add("threads", m.threads);
+  if (m.ranks > 0) o.add("ranks", m.ranks);
   o.add("dtype", m.dtype);
   o.add("seed", m.seed);
   o.add("step", m.step);

@@ -33,6 +33,7 @@ struct Manifest {
   std::string status;  // running | done | failed
   std::string backend, dtype;
   int threads = 0;
+  int ranks = 0;  // > 0: written as `ranks` (a run under an MPI launcher); 0: not written
   long long seed = 0, step = 0;
   double time = 0;
   long long n = 0, d = 0;

@@ -42,8 +42,12 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
   }
   if (a.config.empty()) throw_bad_input("config: a config file is required (nwgf run CONFIG.toml)");
   if (a.trace_given && a.trace.empty()) throw_bad_input("--trace: a file name is required");
-  const FlowConfig cfg = load_flow_config(a.config, a.sets);
+  const Comm& comm = g.comm ? *g.comm : single_process_comm();
+  // Each rank reads the config (a rank that cannot is every rank's error: no rank waits).
+  FlowConfig cfg;
+  collective(comm, [&] { cfg = load_flow_config(a.config, a.sets); });
   RunOptions opt;
+  opt.comm = &comm;
   opt.backend = parse_backend(a.backend);
   opt.threads = g.threads;
   opt.out_dir = a.out.empty()
@@ -51,8 +55,9 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
                     : a.out;
   opt.resume = a.resume;
   opt.trace_path = a.trace;
-  opt.observers.push_back(make_run_plots());
+  if (comm.root()) opt.observers.push_back(make_run_plots());
   const RunResult r = run_flow(cfg, opt);
+  if (!comm.root()) return 0;
   // The final line names where the time went (manifest.json `phases` has every phase).
   std::fprintf(stderr, "done: %lld steps, t = %.6g, output in %s; %.3g s, top phases: %s\n",
                (long long)r.steps, r.time, opt.out_dir.c_str(), r.wall_seconds,

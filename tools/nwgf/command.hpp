@@ -8,11 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/engine/comm/comm.hpp"
+
 namespace nwgf::cli {
 
 // Options every subcommand sees.
 struct GlobalOptions {
   int threads = 0;  // 0: NWGF_THREADS, else all cores
+  // The process's ranks (engine/comm/comm.hpp): MPI under an MPI launcher, else one process.
+  const Comm* comm = nullptr;
 };
 
 // setup adds the subcommand's options and returns the function that runs it (its exit code).

@@ -1,10 +1,14 @@
 // nwgf: the command-line client. Exit codes (CONTRACT.md): 0 success, 2 bad input with one line
 // `error: ...` on stderr, 3 numerical failure, 1 anything else.
+// Under an MPI launcher (a build with MPI: engine/comm/comm.hpp) every rank runs this; errors
+// are printed by rank 0 only (every rank leaves with the same error and exit code), and only
+// `nwgf run` runs across more than one rank.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/version.hpp"
 #include "tools/nwgf/bench.hpp"
@@ -28,11 +32,23 @@ std::string one_line(std::string s) {
 
 int main(int argc, char** argv) {
   using namespace nwgf::cli;
+  const nwgf::CommSession comm_session;
+  const nwgf::Comm& comm = comm_session.comm();
+  // Rank 0 speaks for all (a build without MPI started by a launcher: the launcher's rank 0).
+  const bool speaks = comm.root() && comm_session.launcher_rank() == 0;
+  const auto print_error = [speaks](const std::string& message) {
+    if (speaks) std::fprintf(stderr, "error: %s\n", message.c_str());
+  };
+  if (!comm_session.problem().empty()) {
+    print_error(comm_session.problem());
+    return 2;
+  }
   CLI::App app{"nwgf: neural Wasserstein gradient flows of MMD functionals with Riesz kernels"};
   app.set_version_flag("--version", std::string("nwgf ") + NWGF_VERSION_STRING);
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions global;
+  global.comm = &comm;
   app.add_option("--threads", global.threads, "CPU threads (default: NWGF_THREADS, else all cores)")
       ->check(CLI::Range(1, 4096));
 
@@ -60,7 +76,7 @@ int main(int argc, char** argv) {
       const bool known = std::any_of(registry.begin(), registry.end(),
                                      [&](const CommandSpec& c) { return c.name == a; });
       if (!known) {
-        std::fprintf(stderr, "error: unknown subcommand '%s' (see nwgf --help)\n", a.c_str());
+        print_error("unknown subcommand '" + a + "' (see nwgf --help)");
         return 2;
       }
       if (a == "bench" && i + 1 < argc && argv[i + 1][0] != '-') {
@@ -68,29 +84,36 @@ int main(int argc, char** argv) {
         const auto& benches = bench_registry();
         if (std::none_of(benches.begin(), benches.end(),
                          [&](const CommandSpec& c) { return c.name == b; })) {
-          std::fprintf(stderr, "error: unknown benchmark '%s' (see nwgf bench --help)\n",
-                       b.c_str());
+          print_error("unknown benchmark '" + b + "' (see nwgf bench --help)");
           return 2;
         }
       }
       break;
     }
-    std::fprintf(stderr, "error: %s\n", one_line(e.what()).c_str());
+    print_error(one_line(e.what()));
     return 2;
   }
   try {
     for (auto& [sub, run] : runners) {
-      if (sub->parsed()) return run();
+      if (!sub->parsed()) continue;
+      if (comm.size() > 1 && sub->get_name() != "run") {
+        print_error("nwgf " + sub->get_name() +
+                    " runs as one process; of the subcommands only "
+                    "`nwgf run` runs across MPI ranks (mpirun -np " +
+                    std::to_string(comm.size()) + ")");
+        return 2;
+      }
+      return run();
     }
     return 1;
   } catch (const nwgf::Error& e) {
-    std::fprintf(stderr, "error: %s\n", one_line(e.what()).c_str());
+    print_error(one_line(e.what()));
     return e.exit_code();
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory\n");
+    print_error("out of memory");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", one_line(e.what()).c_str());
+    print_error(one_line(e.what()));
     return 1;
   }
 }

@@ -1,0 +1,90 @@
+// The single-process communicator and the agreement helpers of engine/comm/comm.hpp.
+#include "nwgf/engine/comm/comm.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <new>
+
+#include "nwgf/engine/error.hpp"
+
+namespace nwgf {
+namespace {
+
+class SingleComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  const char* kind() const override { return "single"; }
+  CommStatus agree(const CommStatus& local) const override { return local; }
+  void broadcast(void*, std::size_t, int) const override {}
+  void allgather(void*, const std::vector<std::size_t>&,
+                 const std::vector<std::size_t>&) const override {}
+  void send(const void*, std::size_t, int) const override {
+    throw_runtime("comm: send on a single-process communicator");
+  }
+  void recv(void*, std::size_t, int) const override {
+    throw_runtime("comm: recv on a single-process communicator");
+  }
+};
+
+[[noreturn]] void throw_status(const CommStatus& s) {
+  throw Error(s.code == 2   ? ErrorKind::bad_input
+              : s.code == 3 ? ErrorKind::numerical
+                            : ErrorKind::runtime,
+              s.message);
+}
+
+}  // namespace
+
+const Comm& single_process_comm() {
+  static const SingleComm comm;
+  return comm;
+}
+
+void collective(const Comm& comm, const std::function<void()>& f) {
+  if (comm.size() == 1) {
+    f();
+    return;
+  }
+  CommStatus local;
+  try {
+    f();
+  } catch (const Error& e) {
+    local = {e.exit_code(), e.what()};
+  } catch (const std::bad_alloc&) {
+    local = {1, "out of memory"};
+  } catch (const std::exception& e) {
+    local = {1, e.what()};
+  }
+  const CommStatus agreed = comm.agree(local);
+  if (agreed.code != 0) throw_status(agreed);
+}
+
+void on_root(const Comm& comm, const std::function<void()>& f) {
+  collective(comm, [&] {
+    if (comm.root()) f();
+  });
+}
+
+void broadcast_string(const Comm& comm, std::string& s, int root) {
+  if (comm.size() == 1) return;
+  std::uint64_t len = s.size();
+  comm.broadcast(&len, sizeof(len), root);
+  s.resize(std::size_t(len));
+  if (len > 0) comm.broadcast(s.data(), std::size_t(len), root);
+}
+
+void require_same(const Comm& comm, const std::string& what, const std::string& value) {
+  if (comm.size() == 1) return;
+  std::string ref = value;
+  broadcast_string(comm, ref, 0);
+  collective(comm, [&] {
+    if (ref != value) {
+      throw_bad_input(what + " differs between ranks: rank " + std::to_string(comm.rank()) +
+                      "'s is not rank 0's (every rank must run the same command)");
+    }
+  });
+}
+
+}  // namespace nwgf

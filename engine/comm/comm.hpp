@@ -1,0 +1,89 @@
+#pragma once
+// Communicators: the processes (ranks) of one run. A Comm is single-process (rank 0 of 1: every
+// collective is a no-op or a copy) or MPI (engine/comm/mpi_comm.cpp, MPI_COMM_WORLD, built with
+// NWGF_MPI and started by an MPI launcher); NCCL between GPUs comes later behind the same
+// interface. Collectives must be called by every rank in the same order; byte counts of one call
+// are limited to INT_MAX (an Error otherwise).
+//
+// Errors and collectives: a rank that throws while the others wait in a collective would hang
+// the job. Work that may fail on some ranks only (files, memory, anything not computed the same
+// way on every rank) runs inside collective() (or on_root()), which agrees on the outcome: an
+// error on any rank is thrown on every rank as the same nwgf::Error (that of the lowest failing
+// rank), so every rank leaves through the same path. With one rank both just call f.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nwgf {
+
+// An outcome as the ranks agree on it: code 0 none, else the CLI's exit code (2 bad input,
+// 3 numerical, 1 other) and the error's message.
+struct CommStatus {
+  int code = 0;
+  std::string message;
+};
+
+class Comm {
+ public:
+  virtual ~Comm() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // "single" or "mpi".
+  virtual const char* kind() const = 0;
+  bool root() const { return rank() == 0; }
+
+  // Every rank gives its status; all return that of the lowest failing rank (code 0: none).
+  virtual CommStatus agree(const CommStatus& local) const = 0;
+  // bytes at data from root to every rank.
+  virtual void broadcast(void* data, std::size_t bytes, int root) const = 0;
+  // In place: rank q's part is bytes [offsets[q], offsets[q] + counts[q]) of data; afterwards
+  // every rank holds every part.
+  virtual void allgather(void* data, const std::vector<std::size_t>& counts,
+                         const std::vector<std::size_t>& offsets) const = 0;
+  // Blocking point to point.
+  virtual void send(const void* data, std::size_t bytes, int dest) const = 0;
+  virtual void recv(void* data, std::size_t bytes, int source) const = 0;
+};
+
+// The single-process communicator (rank 0 of 1).
+const Comm& single_process_comm();
+
+// Runs f on this rank, then (more than one rank) agrees: an nwgf::Error, std::bad_alloc or other
+// std::exception on any rank is thrown on every rank as one nwgf::Error.
+void collective(const Comm& comm, const std::function<void()>& f);
+// f on rank 0 only, agreed the same way.
+void on_root(const Comm& comm, const std::function<void()>& f);
+// Bad input unless `value` (what: its name in the message) is the same on every rank.
+void require_same(const Comm& comm, const std::string& what, const std::string& value);
+// A string from root to every rank.
+void broadcast_string(const Comm& comm, std::string& s, int root);
+
+// The process's communicator for a command-line tool: MPI (MPI_Init_thread on construction,
+// MPI_Finalize on destruction) when nwgf is built with MPI and this process was started by an
+// MPI launcher (mpirun/mpiexec/srun: OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK or PMI_SIZE in
+// the environment), else the single-process one; MPI is not touched at all then.
+class CommSession {
+ public:
+  CommSession();
+  ~CommSession();
+  CommSession(const CommSession&) = delete;
+  CommSession& operator=(const CommSession&) = delete;
+  const Comm& comm() const { return *comm_; }
+  // Non-empty when this process cannot take part: a build without MPI started as one of several
+  // ranks by a launcher. launcher_rank: the rank the launcher gave (0 when none).
+  const std::string& problem() const { return problem_; }
+  int launcher_rank() const { return launcher_rank_; }
+
+ private:
+  std::unique_ptr<Comm> owned_;
+  std::string problem_;
+  int launcher_rank_ = 0;
+  const Comm* comm_;
+};
+
+// Whether this build has the MPI communicator.
+bool mpi_available();
+
+}  // namespace nwgf

@@ -1,0 +1,130 @@
+// The MPI communicator (MPI_COMM_WORLD) and the tool's CommSession (engine/comm/comm.hpp).
+// Without NWGF_HAVE_MPI (NWGF_MPI=OFF or no MPI found) only the single-process session exists.
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
+
+#ifdef NWGF_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace nwgf {
+
+#ifdef NWGF_HAVE_MPI
+namespace {
+
+int count_of(std::size_t bytes) {
+  if (bytes > std::size_t(INT_MAX)) {
+    throw_runtime("comm: a message of " + std::to_string(bytes) +
+                  " bytes exceeds MPI's int count (not chunked yet)");
+  }
+  return int(bytes);
+}
+
+class MpiComm final : public Comm {
+ public:
+  MpiComm() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const char* kind() const override { return "mpi"; }
+
+  CommStatus agree(const CommStatus& local) const override {
+    int mine = local.code != 0 ? rank_ : size_;
+    int first = size_;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first == size_) return {};
+    CommStatus s = local;
+    MPI_Bcast(&s.code, 1, MPI_INT, first, MPI_COMM_WORLD);
+    std::uint64_t len = s.message.size();
+    MPI_Bcast(&len, 1, MPI_UINT64_T, first, MPI_COMM_WORLD);
+    s.message.resize(std::size_t(len));
+    if (len > 0) MPI_Bcast(s.message.data(), count_of(len), MPI_CHAR, first, MPI_COMM_WORLD);
+    return s;
+  }
+
+  void broadcast(void* data, std::size_t bytes, int root) const override {
+    if (bytes == 0) return;
+    MPI_Bcast(data, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
+  }
+
+  void allgather(void* data, const std::vector<std::size_t>& counts,
+                 const std::vector<std::size_t>& offsets) const override {
+    const auto ranks = static_cast<std::size_t>(size_);
+    std::vector<int> c(ranks), o(ranks);
+    for (int q = 0; q < size_; ++q) {
+      c[std::size_t(q)] = count_of(counts[std::size_t(q)]);
+      o[std::size_t(q)] = count_of(offsets[std::size_t(q)]);
+    }
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.data(), o.data(), MPI_BYTE,
+                   MPI_COMM_WORLD);
+  }
+
+  void send(const void* data, std::size_t bytes, int dest) const override {
+    MPI_Send(data, count_of(bytes), MPI_BYTE, dest, 0, MPI_COMM_WORLD);
+  }
+  void recv(void* data, std::size_t bytes, int source) const override {
+    MPI_Recv(data, count_of(bytes), MPI_BYTE, source, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+
+// Started by an MPI launcher: Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun), Hydra (MPICH).
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(v)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool mpi_available() { return true; }
+
+CommSession::CommSession() : comm_(&single_process_comm()) {
+  if (!launched_by_mpi()) return;
+  // OpenMP threads compute; only the main thread calls MPI.
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  owned_ = std::make_unique<MpiComm>();
+  comm_ = owned_.get();
+}
+
+CommSession::~CommSession() {
+  if (!owned_) return;
+  owned_.reset();
+  MPI_Finalize();
+}
+
+#else
+
+bool mpi_available() { return false; }
+CommSession::CommSession() : comm_(&single_process_comm()) {
+  const auto env_int = [](const char* a, const char* b) {
+    const char* v = std::getenv(a);
+    if (!v) v = std::getenv(b);
+    return v ? std::atoi(v) : -1;
+  };
+  const int size = env_int("OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
+  launcher_rank_ = std::max(env_int("OMPI_COMM_WORLD_RANK", "PMI_RANK"), 0);
+  if (size > 1) {
+    problem_ =
+        "this nwgf was built without MPI (NWGF_MPI=OFF or no MPI found) but started as "
+        "one of " +
+        std::to_string(size) + " ranks by an MPI launcher";
+  }
+}
+CommSession::~CommSession() = default;
+
+#endif
+
+}  // namespace nwgf

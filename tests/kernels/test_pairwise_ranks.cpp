@@ -1,0 +1,189 @@
+// The pairwise gradient across ranks (kernels/pairwise_ranks.hpp) gives, bit for bit, what
+// pair_gradient gives in one process with the same thread count: P ranks simulated by P threads
+// over an in-process communicator (no MPI: this runs in every build, the sanitizer one too; the
+// MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by its threads) and the
+// row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5 ranks, 1..4 threads.
+#include <doctest/doctest.h>
+
+#include <barrier>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+
+namespace nwgf {
+namespace {
+
+// P ranks as P threads of this process: collectives meet at a barrier.
+struct World {
+  explicit World(int p) : size(p), bar(p), ptrs(std::size_t(p)), status(std::size_t(p)) {}
+  int size;
+  std::barrier<> bar;
+  std::vector<void*> ptrs;
+  std::vector<CommStatus> status;
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::pair<int, int>, std::deque<std::vector<char>>> mail;
+};
+
+class ThreadComm final : public Comm {
+ public:
+  ThreadComm(World& w, int rank) : w_(w), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return w_.size; }
+  const char* kind() const override { return "threads"; }
+  CommStatus agree(const CommStatus& local) const override {
+    w_.status[std::size_t(rank_)] = local;
+    w_.bar.arrive_and_wait();
+    CommStatus s;
+    for (const auto& st : w_.status) {
+      if (st.code != 0) {
+        s = st;
+        break;
+      }
+    }
+    w_.bar.arrive_and_wait();
+    return s;
+  }
+  void broadcast(void* data, std::size_t bytes, int root) const override {
+    w_.ptrs[std::size_t(rank_)] = data;
+    w_.bar.arrive_and_wait();
+    if (rank_ != root) std::memcpy(data, w_.ptrs[std::size_t(root)], bytes);
+    w_.bar.arrive_and_wait();
+  }
+  void allgather(void* data, const std::vector<std::size_t>& counts,
+                 const std::vector<std::size_t>& offsets) const override {
+    w_.ptrs[std::size_t(rank_)] = data;
+    w_.bar.arrive_and_wait();
+    for (int q = 0; q < w_.size; ++q) {
+      if (q == rank_ || counts[std::size_t(q)] == 0) continue;
+      std::memcpy(static_cast<char*>(data) + offsets[std::size_t(q)],
+                  static_cast<const char*>(w_.ptrs[std::size_t(q)]) + offsets[std::size_t(q)],
+                  counts[std::size_t(q)]);
+    }
+    w_.bar.arrive_and_wait();
+  }
+  void send(const void* data, std::size_t bytes, int dest) const override {
+    std::vector<char> msg(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
+    {
+      std::lock_guard<std::mutex> lock(w_.m);
+      w_.mail[{rank_, dest}].push_back(std::move(msg));
+    }
+    w_.cv.notify_all();
+  }
+  void recv(void* data, std::size_t bytes, int source) const override {
+    std::unique_lock<std::mutex> lock(w_.m);
+    auto& q = w_.mail[{source, rank_}];
+    w_.cv.wait(lock, [&] { return !q.empty(); });
+    REQUIRE(q.front().size() == bytes);
+    std::memcpy(data, q.front().data(), bytes);
+    q.pop_front();
+  }
+
+ private:
+  World& w_;
+  int rank_;
+};
+
+template <class T>
+std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
+  std::vector<T> v(static_cast<std::size_t>(n * d));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    v[i] = T(philox_uniform<double>(7, stream, i) - 0.5);
+  }
+  return v;
+}
+
+// One process's gradient, then P ranks' (each its own copy of grad, every copy compared).
+template <class T>
+void check_ranks(index_t n, index_t d, index_t m, int threads, int ranks) {
+  INFO("n = " << n << ", d = " << d << ", m = " << m << ", threads = " << threads
+              << ", ranks = " << ranks << ", sizeof(T) = " << sizeof(T));
+  const std::vector<T> x = points<T>(n, d, 1), y = points<T>(m, d, 2);
+  std::vector<T> b(static_cast<std::size_t>(m));
+  for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(0.5 + double(j % 7) / double(m));
+  const Context ctx(Device::cpu, threads);
+  const ConstPointsView<T> xv(x.data(), n, d, Device::cpu), yv(y.data(), m, d, Device::cpu);
+  std::vector<T> ref(static_cast<std::size_t>(n * d));
+  const PointsView<T> rv(ref.data(), n, d, Device::cpu);
+  riesz_gradient<T>(ctx, xv, nullptr, xv, nullptr, 1.5, T(-0.25), rv, false);
+  if (m > 0) riesz_gradient<T>(ctx, xv, nullptr, yv, b.data(), 1.5, T(1), rv, true);
+
+  World world(ranks);
+  std::vector<std::vector<T>> got(std::size_t(ranks), std::vector<T>(ref.size(), T(7)));
+  std::vector<std::thread> pool;
+  for (int q = 0; q < ranks; ++q) {
+    pool.emplace_back([&, q] {
+      const ThreadComm comm(world, q);
+      const Context rctx(Device::cpu, threads);
+      const PointsView<T> gv(got[std::size_t(q)].data(), n, d, Device::cpu);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, xv, nullptr, T(-0.25),
+                             gv, false);
+      if (m > 0) {
+        pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.5, xv, nullptr, yv, b.data(), T(1),
+                               gv, true);
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (int q = 0; q < ranks; ++q) {
+    CHECK(std::memcmp(got[std::size_t(q)].data(), ref.data(), ref.size() * sizeof(T)) == 0);
+  }
+}
+
+TEST_CASE("the self pass split by threads across ranks is bit for bit one process's") {
+  // 1100 rows: 5 blocks of 256, so up to 5 threads; ranks beyond them idle.
+  for (int threads : {1, 3, 4}) {
+    for (int ranks : {1, 2, 3, 4, 5}) {
+      check_ranks<double>(1100, 2, 0, threads, ranks);
+      check_ranks<float>(1100, 3, 50, threads, ranks);
+    }
+  }
+}
+
+TEST_CASE("the row pass on the 64-row grid across ranks is bit for bit one process's") {
+  for (int threads : {1, 2}) {
+    for (int ranks : {1, 2, 3, 4, 7}) {
+      check_ranks<double>(333, 5, 40, threads, ranks);
+      check_ranks<float>(130, 17, 0, threads, ranks);
+    }
+  }
+}
+
+TEST_CASE("a failure on one rank reaches every rank as the same error") {
+  World world(3);
+  std::vector<int> codes(3, 0);
+  std::vector<std::string> messages(3);
+  std::vector<std::thread> pool;
+  for (int q = 0; q < 3; ++q) {
+    pool.emplace_back([&, q] {
+      const ThreadComm comm(world, q);
+      try {
+        collective(comm, [&] {
+          if (q == 1) throw_bad_input("rank 1 cannot read its config");
+        });
+      } catch (const Error& e) {
+        codes[std::size_t(q)] = e.exit_code();
+        messages[std::size_t(q)] = e.what();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (int q = 0; q < 3; ++q) {
+    CHECK(codes[std::size_t(q)] == 2);
+    CHECK(messages[std::size_t(q)] == "rank 1 cannot read its config");
+  }
+}
+
+}  // namespace
+}  // namespace nwgf

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The MPI tests of `nwgf run` (registered by tests/CMakeLists.txt when MPI is found):
+#   mpi_run.sh same NWGF MPIEXEC P CONFIG WORK [THREADS]
+#       `mpirun -np P nwgf --threads THREADS run CONFIG` gives the snapshots of
+#       `nwgf --threads THREADS run CONFIG` (no mpirun) bit for bit; manifest.json says ranks = P.
+#   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
+#       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
+#   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
+#       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E).
+#   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
+#       two ranks with different configs (MPMD): exit 2, one `error:` line.
+# mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
+set -euo pipefail
+mode=$1 nwgf=$2 mpiexec=$3 np=$4 config=$5 work=$6
+shift 6
+mpirun=("$mpiexec" --oversubscribe -q)
+rm -rf "$work"
+mkdir -p "$work"
+
+compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
+  local a=$1 b=$2 n=0
+  for f in "$a"/snapshots/*.npy; do
+    cmp "$f" "$b/snapshots/$(basename "$f")" || { echo "FAIL: $(basename "$f") differs"; exit 1; }
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ] || { echo "FAIL: no snapshots in $a"; exit 1; }
+  [ "$(ls "$a"/snapshots/*.npy | wc -l)" = "$(ls "$b"/snapshots/*.npy | wc -l)" ] ||
+    { echo "FAIL: snapshot counts differ"; exit 1; }
+  echo "ok: $n snapshots identical"
+}
+
+one_error_line() {  # STDERR_FILE RC [PATTERN]
+  local err=$1 rc=$2 pattern=${3:-.}
+  cat "$err"
+  [ "$rc" -eq 2 ] || { echo "FAIL: exit $rc, expected 2"; exit 1; }
+  [ "$(wc -l < "$err")" -eq 1 ] || { echo "FAIL: stderr has $(wc -l < "$err") lines"; exit 1; }
+  grep -q '^error: ' "$err" || { echo "FAIL: no 'error:' line"; exit 1; }
+  grep -Eq "$pattern" "$err" || { echo "FAIL: the error does not match '$pattern'"; exit 1; }
+  echo "ok: exit 2, one error line"
+}
+
+case $mode in
+  same)
+    threads=${1:-2}
+    "$nwgf" --threads "$threads" run "$config" --out "$work/one" 2> "$work/one.err"
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
+      2> "$work/ranks.err"
+    compare_snapshots "$work/one" "$work/ranks"
+    grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
+      { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
+    ! grep -q '"ranks"' "$work/one/manifest.json" ||
+      { echo "FAIL: the one-process manifest.json says ranks"; exit 1; }
+    # Rank 0 alone writes: one `done:` line.
+    [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
+    ;;
+  resume)
+    q=$1
+    steps=$(sed -n 's/^steps = \([0-9]*\)/\1/p' "$config")
+    half=$((steps / 2))
+    "$nwgf" --threads 2 run "$config" --out "$work/one" 2> /dev/null
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" \
+      --set "flow.steps=$half" 2> /dev/null
+    "${mpirun[@]}" -np "$q" "$nwgf" --threads 2 run "$config" --out "$work/ranks" --resume \
+      2> /dev/null
+    last=$(printf 'step_%06d.npy' "$steps")
+    cmp "$work/one/snapshots/$last" "$work/ranks/snapshots/$last" ||
+      { echo "FAIL: the resumed run's last snapshot differs"; exit 1; }
+    echo "ok: $np ranks to step $half, $q ranks to step $steps: identical"
+    ;;
+  refuse)
+    pattern=$1
+    shift
+    rc=0
+    "${mpirun[@]}" -np "$np" "$nwgf" run "$config" --out "$work/out" "$@" 2> "$work/err" || rc=$?
+    one_error_line "$work/err" "$rc" "$pattern"
+    ;;
+  mismatch)
+    rc=0
+    "${mpirun[@]}" -np 1 "$nwgf" run "$config" --out "$work/out" : \
+      -np 1 "$nwgf" run "$config" --out "$work/out" --set flow.tau=0.5 2> "$work/err" || rc=$?
+    one_error_line "$work/err" "$rc" "differs between ranks"
+    ;;
+  *) echo "unknown mode $mode"; exit 1 ;;
+esac
