@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/parse_number.hpp"
 
 namespace nwgf {
 namespace {
@@ -14,14 +15,8 @@ namespace {
 // A positive integer, possibly written as a double ("1e3"); bad input naming flag otherwise.
 long long positive_integer(const std::string& s, const std::string& flag,
                            const std::string& spec) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !(v >= 1) || v > 1e15 || v != std::floor(v)) {
+  const double v = parse_whole_number(s).value_or(0.0);
+  if (!(v >= 1) || v > 1e15 || v != std::floor(v)) {
     throw_bad_input(flag + ": '" + s + "' in '" + spec + "' is not an integer in [1, 1e15]");
   }
   return (long long)v;
@@ -55,14 +50,8 @@ std::vector<long long> parse_size_grid(const std::string& spec, const std::strin
   const long long b = positive_integer(parts[1], flag, spec);
   if (b < a) throw_bad_input(flag + ": '" + spec + "': the end is below the start");
   const std::string fs = parts[2].substr(1);
-  std::size_t used = 0;
-  double f = 0;
-  try {
-    f = std::stod(fs, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != fs.size() || !(f > 1) || !std::isfinite(f)) {
+  const double f = parse_whole_number(fs).value_or(0.0);
+  if (!(f > 1) || !std::isfinite(f)) {
     throw_bad_input(flag + ": '" + spec + "': the factor must be a number > 1");
   }
   std::vector<long long> out;

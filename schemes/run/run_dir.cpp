@@ -12,6 +12,7 @@
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/parse_number.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/version.hpp"
 
@@ -60,17 +61,9 @@ std::vector<std::string> split_csv_line(const std::string& line) {
 // A cell of metrics.csv: empty is NaN (not evaluated); anything else must be a number.
 double parse_cell(const std::string& s, const std::string& file, std::size_t line) {
   if (s.empty()) return std::nan("");
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size()) {
-    throw_bad_input(file + ":" + std::to_string(line) + ": '" + s + "' is not a number");
-  }
-  return v;
+  const std::optional<double> v = parse_whole_number(s);
+  if (!v) throw_bad_input(file + ":" + std::to_string(line) + ": '" + s + "' is not a number");
+  return *v;
 }
 
 // The step number of snapshots/step_NNNNNN.npy; -1 for other names.

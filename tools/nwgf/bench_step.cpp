@@ -11,6 +11,7 @@
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/io/json.hpp"
+#include "nwgf/engine/scaling.hpp"
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/engine/threads.hpp"
 #include "nwgf/schemes/functional.hpp"
@@ -89,14 +90,7 @@ int run_bench(const GlobalOptions& g, const StepArgs& a) {
   cfg.initial.d = a.d;
   cfg.initial.radius = 0.1;
   cfg.hidden.clear();
-  std::stringstream ss(a.hidden);
-  for (std::string w; std::getline(ss, w, ',');) {
-    try {
-      cfg.hidden.push_back(std::stoll(w));
-    } catch (const std::exception&) {
-      throw_bad_input("--hidden: '" + a.hidden + "' is not a comma-separated list of widths");
-    }
-  }
+  for (const long long w : parse_int_list(a.hidden, "--hidden")) cfg.hidden.push_back(index_t(w));
   if (cfg.scheme == SchemeKind::variational) {  // KL to N(0, Id): one map and J_2 critic steps
     cfg.functional = FunctionalKind::kl;
     cfg.target.kind = MeasureKind::gaussian;

@@ -18,6 +18,7 @@
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/parse_number.hpp"
 #include "nwgf/engine/viz/render.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tools/nwgf/command.hpp"
@@ -37,17 +38,9 @@ struct RenderCliOptions {
 
 // A finite number, else bad input naming `flag`.
 double parse_number(const std::string& s, const std::string& flag) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v)) {
-    throw_bad_input(flag + ": '" + s + "' is not a finite number");
-  }
-  return v;
+  const std::optional<double> v = parse_whole_number(s);
+  if (!v || !std::isfinite(*v)) throw_bad_input(flag + ": '" + s + "' is not a finite number");
+  return *v;
 }
 
 std::string lower_extension(const std::string& path) {
