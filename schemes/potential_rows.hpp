@@ -20,19 +20,22 @@ struct TargetPotential {
   index_t components = 0, d = 0;
   double* scratch = nullptr;
 
-  // V(x) of row i; grad (d doubles, or null) <- grad V(x).
+  // Row i's gradient slot in the scratch (d doubles).
+  NWGF_HD double* grad_slot(index_t i) const { return scratch + i * 3 * d + 2 * d; }
+
+  // V(x) of row i; when with_grad, grad_slot(i) <- grad V(x). (No pointer is returned through an
+  // out-parameter: on CUDA that put a local on the stack and spilled.)
   template <class T>
-  NWGF_HD double operator()(const T* x, index_t i, double** grad) const {
+  NWGF_HD double operator()(const T* x, index_t i, bool with_grad) const {
     double* xd = scratch + i * 3 * d;
     for (index_t j = 0; j < d; ++j) xd[j] = double(x[j]);
-    double* g = xd + 2 * d;
+    double* g = grad_slot(i);
     const index_t K = components;
     const double lq = gaussian_math::mixture_log_density(
         xd, K, mixture, mixture + K * d, mixture + K * d + K * d * d,
-        mixture + K * d + K * d * d + K, d, xd + d, grad ? g : nullptr);
-    if (grad) {
+        mixture + K * d + K * d * d + K, d, xd + d, with_grad ? g : nullptr);
+    if (with_grad) {
       for (index_t j = 0; j < d; ++j) g[j] = -g[j];
-      *grad = g;
     }
     return -lq;
   }
@@ -50,9 +53,9 @@ struct PotentialRow {
   double g_scale;
   bool accumulate;
   NWGF_HD double operator()(index_t i) const {
-    double* g = nullptr;
-    const double value = v(x + i * d, i, grad ? &g : nullptr);
+    const double value = v(x + i * d, i, grad != nullptr);
     if (grad) {
+      const double* g = v.grad_slot(i);
       for (index_t j = 0; j < d; ++j) {
         const double add = g_scale * g[j];
         grad[i * d + j] = T(accumulate ? double(grad[i * d + j]) + add : add);
