@@ -141,6 +141,21 @@ struct RowPassArgs {
   bool accumulate = false;
 };
 
+// The arguments every pass of (X, a) against (Y, b) under a family shares; the caller adds what
+// its pass writes (g, values, scale, accumulate).
+template <class T>
+RowPassArgs<T> pair_pass_args(PairFamily family, double param, ConstPointsView<T> x, const T* a,
+                              ConstPointsView<T> y, const T* b) {
+  RowPassArgs<T> p;
+  p.x = x;
+  p.a = a;
+  p.y = y;
+  p.b = b;
+  p.family = family;
+  p.param = param;
+  return p;
+}
+
 // What a row pass returns on the CPU: the scalar (energy or D) and the coincident-pair count.
 struct PassResult {
   double value = 0;

@@ -99,13 +99,7 @@ template <class T>
 void pair_energy(const Context& ctx, PairFamily family, double param, ConstPointsView<T> x,
                  const T* a, ConstPointsView<T> y, const T* b, double* out, PairwiseWorkspace* ws) {
   detail::check_pair(ctx, x, y, param, family);
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.family = family;
-  p.param = param;
+  RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   row_pass(ctx, PairwisePass::energy, p, out, nullptr, ws);
 }
 
@@ -115,13 +109,7 @@ void pair_gradient(const Context& ctx, PairFamily family, double param, ConstPoi
                    bool accumulate, PairwiseWorkspace* ws) {
   detail::check_pair(ctx, x, y, param, family);
   detail::check_same_shape<T>(ctx, grad, x, "grad");
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.family = family;
-  p.param = param;
+  RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.g = grad;
   p.scale = scale;
   p.accumulate = accumulate;
@@ -134,13 +122,7 @@ void pair_row_sums(const Context& ctx, PairFamily family, double param, ConstPoi
                    bool accumulate, PairwiseWorkspace* ws) {
   detail::check_pair(ctx, x, y, param, family);
   if (x.rows > 0 && !values) throw_runtime("pair_row_sums: values is null");
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.family = family;
-  p.param = param;
+  RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.values = values;
   p.scale = scale;
   p.accumulate = accumulate;
@@ -155,13 +137,7 @@ void pair_row_sums_gradient(const Context& ctx, PairFamily family, double param,
   detail::check_pair(ctx, x, y, param, family);
   detail::check_same_shape<T>(ctx, grad, x, "grad");
   if (x.rows > 0 && !values) throw_runtime("pair_row_sums_gradient: values is null");
-  RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.family = family;
-  p.param = param;
+  RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.values = values;
   p.g = grad;
   p.scale = scale;

@@ -23,13 +23,7 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   if (grad.ld != grad.cols || grad.rows != x.rows || grad.cols != x.cols) {
     throw_runtime("pair_gradient_ranks: grad must be a dense (N, d) view");
   }
-  detail::RowPassArgs<T> p;
-  p.x = x;
-  p.a = a;
-  p.y = y;
-  p.b = b;
-  p.family = family;
-  p.param = param;
+  detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.g = grad;
   p.scale = scale;
   p.accumulate = accumulate;
