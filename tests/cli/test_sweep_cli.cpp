@@ -31,18 +31,30 @@ std::vector<JsonValue> json_lines(const std::string& out) {
 
 TEST_CASE("sweep: the synthetic O(N^2) kernel's slope is 2 +- 0.1; the files") {
   const std::string dir = nwgf::test::tmp_path("sweep_cli");
-  fs::remove_all(dir);
-  // N = 1000 .. 8000: 0.5 M to 32 M pair evaluations, milliseconds to a tenth of a second per
-  // call, enough work per point to dominate timer and scheduling noise; the min of the repeats.
-  const auto r = nwgf::test::run_cli(
-      "--threads 1 bench sweep --kernel synthetic-n2 --n 1000:8000:x2 --d 2 --repeats 5 "
-      "--min-seconds 0 --stat cpu --out '" + dir + "'");
+  // N = 2000 .. 16000: 2 M to 128 M pair evaluations, milliseconds to a few tenths of a second
+  // per call (more under a sanitizer), enough work per point to dominate timer and scheduling
+  // noise. The fit is on the process CPU time of the fastest repeat (--stat cpu-min): on a
+  // loaded 2-core machine wall time is time-sliced and a concurrent test on the sibling core
+  // inflates the median CPU time of a short point (one CI run under AddressSanitizer fitted 1.84
+  // on median CPU times of N = 1000 .. 8000 whose fastest repeats gave 1.98). A timing is a
+  // sample, so a sweep whose slope misses is run once more; the test fails when both miss.
+  nwgf::test::CliResult r;
+  std::vector<JsonValue> lines;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    fs::remove_all(dir);
+    r = nwgf::test::run_cli(
+        "--threads 1 bench sweep --kernel synthetic-n2 --n 2000:16000:x2 --d 2 --repeats 5 "
+        "--min-seconds 0 --stat cpu-min --out '" + dir + "'");
+    if (r.exit_code != 0) break;
+    lines = json_lines(r.out);
+    if (lines.size() == 5 && std::abs(lines[4]["slope"].number - 2) <= 0.1) break;
+    MESSAGE("sweep slope off 2 +- 0.1 on attempt " << attempt + 1 << ":\n" << r.out);
+  }
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
-  const std::vector<JsonValue> lines = json_lines(r.out);
   REQUIRE(lines.size() == 5);
   for (std::size_t i = 0; i < 4; ++i) {
-    CHECK(lines[i]["n"].number == 1000 * (1 << i));
+    CHECK(lines[i]["n"].number == 2000 * (1 << i));
     CHECK(lines[i]["seconds"].number > 0);
     CHECK(lines[i]["peak_rss_bytes"].number > 0);
     CHECK(lines[i]["series"].string == "d=2");
