@@ -2,6 +2,7 @@
 // fraction of the FMA peak and its roofline picture.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -117,4 +118,46 @@ TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") 
   CHECK(points == 2);
   // The roofline picture: achieved GFLOP/s under the roof.
   CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
+}
+
+TEST_CASE("bench sweep --peak: bytes, intensity and the bandwidth roof of a kernel with traffic") {
+  const std::string dir = nwgf::test::tmp_path("sweep_peak_bytes");
+  std::filesystem::remove_all(dir);
+  const auto r = nwgf::test::run_cli(
+      "--threads 1 bench sweep --kernel mlp --hidden 16,8 --d 3 --n 200,400 --repeats 1 "
+      "--min-seconds 0 --peak --out '" + dir + "'");
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  int points = 0;
+  while (std::getline(in, line)) {
+    const JsonValue j = nwgf::test::parse_json(line);
+    if (!j.has("n")) continue;
+    ++points;
+    // The traffic model written out independently: widths 6, 16, 8, 3 (input 2d, output d);
+    // the input, the output gradient and the output; the two hidden layers' activations
+    // written and read; 7 float words per parameter (Adam).
+    const double n = j["n"].number;
+    const double params = (6 * 16 + 16) + (16 * 8 + 8) + (8 * 3 + 3);
+    const double want = 4 * (n * (6 + 3 + 3) + 2 * n * (16 + 8) + 7 * params);
+    CHECK(j["bytes"].number == doctest::Approx(want).epsilon(1e-12));
+    CHECK(j["gbytes_per_s"].number == doctest::Approx(want / j["seconds"].number * 1e-9));
+    CHECK(j["intensity"].number ==
+          doctest::Approx(j["gflops_per_s"].number / j["gbytes_per_s"].number));
+    CHECK(j["peak_gbytes_per_s"].number > 0);
+    const double bound = std::min(j["peak_gflops"].number,
+                                  j["intensity"].number * j["peak_gbytes_per_s"].number);
+    CHECK(j["attainable_gflops"].number == doctest::Approx(bound));
+    CHECK(j["fraction_of_attainable"].number ==
+          doctest::Approx(j["gflops_per_s"].number / bound));
+  }
+  CHECK(points == 2);
+  CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
+  // The synthetic kernel moves no data: no bytes, no intensity.
+  const auto s = nwgf::test::run_cli(
+      "--threads 1 bench sweep --kernel synthetic-n2 --n 300 --repeats 1 --min-seconds 0");
+  REQUIRE(s.exit_code == 0);
+  CHECK(s.out.find("\"bytes\"") == std::string::npos);
+  CHECK(s.out.find("\"intensity\"") == std::string::npos);
 }

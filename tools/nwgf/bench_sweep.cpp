@@ -91,13 +91,15 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
   Context ctx(resolve_backend(parse_backend(o.backend)), g.threads);
   // The roofline's compute roof for this dtype: measured on the threads the kernels use (CPU),
   // from the device's properties (CUDA device 0, which the kernels run on).
-  double peak_gflops = 0;
+  SweepRoofs roofs;
   if (o.peak && ctx.device() == Device::cpu) {
     const CpuPeaks pk = measure_cpu_peaks(ctx.threads());
-    peak_gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
+    roofs.gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
+    roofs.gbytes_per_s = pk.triad_gbytes_per_s;
   } else if (o.peak) {
     const CudaPeaks pk = measure_cuda_peaks(0);
-    peak_gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
+    roofs.gflops = sizeof(T) == 4 ? pk.fma_gflops_f32 : pk.fma_gflops_f64;
+    roofs.gbytes_per_s = pk.copy_gbytes_per_s;
   }
   std::vector<SweepPoint> points;
   std::string csv = "kernel,series,n,d,seconds,seconds_median,seconds_min,seconds_max,repeats,"
@@ -117,6 +119,7 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
         time_point(k.call, o.repeats, o.min_seconds, p);
         p.flops = k.flops;
         p.pairs = k.pairs;
+        p.bytes = k.bytes;
       }
       p.rss_peak = peak_rss();
       p.seconds = o.stat == "min"       ? p.t.min
@@ -136,9 +139,18 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
       j.add("peak_rss_since", p.peak_reset ? "point" : "process");
       if (p.pairs > 0) j.add("gpairs_per_s", p.pairs / p.seconds * 1e-9);
       if (p.flops > 0) j.add("gflops_per_s", p.flops / p.seconds * 1e-9);
-      if (p.flops > 0 && peak_gflops > 0) {
-        j.add("peak_gflops", peak_gflops);
-        j.add("fraction_of_peak", p.flops / p.seconds * 1e-9 / peak_gflops);
+      if (p.bytes > 0) {
+        j.add("bytes", p.bytes).add("gbytes_per_s", p.bytes / p.seconds * 1e-9);
+        if (p.flops > 0) j.add("intensity", p.flops / p.bytes);
+      }
+      if (p.flops > 0 && roofs.gflops > 0) {
+        j.add("peak_gflops", roofs.gflops);
+        j.add("fraction_of_peak", p.flops / p.seconds * 1e-9 / roofs.gflops);
+        if (p.bytes > 0 && roofs.gbytes_per_s > 0) {
+          const double bound = roofs.attainable(p.flops / p.bytes);
+          j.add("peak_gbytes_per_s", roofs.gbytes_per_s).add("attainable_gflops", bound);
+          j.add("fraction_of_attainable", p.flops / p.seconds * 1e-9 / bound);
+        }
       }
       std::printf("%s\n", j.str().c_str());
       std::fflush(stdout);
@@ -172,8 +184,8 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
                       "{\"points\": [\n  " + json_points + "\n],\n\"fits\": [\n  " + json_fits +
                           "\n]}\n");
     write_sweep_plot(dir + "sweep.png", o.kernel, points, ds);
-    if (peak_gflops > 0) {
-      write_roofline_plot(dir + "sweep_roofline.png", o.kernel, points, ds, peak_gflops);
+    if (roofs.gflops > 0) {
+      write_roofline_plot(dir + "sweep_roofline.png", o.kernel, points, ds, roofs);
     }
   }
   return 0;

@@ -23,6 +23,11 @@ struct SweepKernel {
   std::function<void()> call;
   double flops = 0;  // floating-point operations of one call (0: not counted)
   double pairs = 0;  // pair evaluations of one call (pair kernels)
+  // The call's compulsory memory traffic (0: not counted): its inputs read and its outputs
+  // written once, plus what the kernel stores by design between its passes (the network's
+  // activations, kept from forward to backward). A lower bound on the real traffic, so the
+  // bandwidth roof drawn from it is an upper bound on the attainable rate.
+  double bytes = 0;
   std::shared_ptr<void> state;
 };
 
@@ -51,7 +56,20 @@ struct SweepPoint {
   double seconds = 0;  // the fitted statistic
   long long rss_before = -1, rss_peak = -1;
   bool peak_reset = false;
-  double flops = 0, pairs = 0;
+  double flops = 0, pairs = 0, bytes = 0;
+};
+
+// The roofs of one dtype on the sweep's device: the FMA rate and the memory bandwidth (CPU: the
+// STREAM triad; CUDA: the copy kernel), both measured by engine/peak.hpp. 0: not measured.
+struct SweepRoofs {
+  double gflops = 0, gbytes_per_s = 0;
+  // The roofline's bound for a kernel of arithmetic intensity `intensity` (FLOPs per byte):
+  // min(FMA roof, intensity x bandwidth); the FMA roof where the bandwidth is unknown.
+  double attainable(double intensity) const {
+    if (!(gbytes_per_s > 0) || !(intensity > 0)) return gflops;
+    const double bw = intensity * gbytes_per_s;
+    return bw < gflops ? bw : gflops;
+  }
 };
 
 // "d=D": the name of the series of dimension d.
@@ -61,10 +79,12 @@ std::string series_name(long long d);
 // and N^2 through the first series' first point.
 void write_sweep_plot(const std::string& path, const std::string& kernel,
                       const std::vector<SweepPoint>& points, const std::vector<long long>& ds);
-// sweep_roofline.png: achieved GFLOP/s against log10 N per series (the points whose FLOPs are
-// counted), under the measured FMA roof `peak_gflops` drawn as a horizontal line.
+// sweep_roofline.png: the classic roofline where the kernel's bytes are counted and the
+// bandwidth measured, achieved GFLOP/s of each series (its points whose FLOPs are counted)
+// against log10 arithmetic intensity under min(FMA roof, intensity x bandwidth); otherwise
+// achieved GFLOP/s against log10 N under the FMA roof drawn as a horizontal line.
 void write_roofline_plot(const std::string& path, const std::string& kernel,
                          const std::vector<SweepPoint>& points, const std::vector<long long>& ds,
-                         double peak_gflops);
+                         const SweepRoofs& roofs);
 
 }  // namespace nwgf::cli

@@ -143,6 +143,11 @@ SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, ind
       ctx.synchronize();
     };
     k.pairs = double(n) * double(n);
+    // Per pair and coordinate a difference, a square-accumulate and a scale-accumulate; the
+    // inverse norm and the kernel's factor counted as 2 (a count model: the vector rsqrt with its
+    // Newton step, and pow for r != 1, cost more). Traffic: X read, the gradient written.
+    k.flops = k.pairs * double(3 * d + 2);
+    k.bytes = 2.0 * double(n) * double(d) * sizeof(T);
     k.state = s;
   } else if (kernel == "sliced") {
     auto s = std::make_shared<SlicedState<T>>(ctx, n, d, o.directions);
@@ -155,6 +160,9 @@ SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, ind
     };
     // The projections and the back-projection: GEMMs of (P, d) by (d, N).
     k.flops = 3 * 2.0 * double(o.directions) * double(d) * double(n);
+    // Traffic: both point sets and the directions read, the gradient written (the projections
+    // and their sorts are the kernel's intermediates, not counted).
+    k.bytes = (3.0 * double(n) * double(d) + double(o.directions) * double(d)) * sizeof(T);
     k.state = s;
   } else if (kernel == "mlp") {
     std::vector<index_t> widths = {2 * d};
@@ -171,6 +179,14 @@ SweepKernel make_sweep_kernel(const Context& ctx, const std::string& kernel, ind
     for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
       k.flops += (l == 0 ? 2 : 3) * 2.0 * double(n) * double(widths[l]) * double(widths[l + 1]);
     }
+    // Traffic: the input and the output gradient read, the output written; each hidden layer's
+    // activations written by forward and read by backward; the parameters read and written, the
+    // gradients written and read, Adam's two moments read and written (7 per parameter).
+    k.bytes = double(n) * double(widths.front() + 2 * widths.back()) * sizeof(T);
+    for (std::size_t l = 1; l + 1 < widths.size(); ++l) {
+      k.bytes += 2.0 * double(n) * double(widths[l]) * sizeof(T);
+    }
+    k.bytes += 7.0 * double(s->mlp.num_params()) * sizeof(T);
     k.state = s;
   } else if (kernel == "step") {
     auto s = std::make_shared<StepState<T>>(ctx, n, d, o);

@@ -67,7 +67,14 @@ void write_sweep_plot(const std::string& path, const std::string& kernel,
 
 void write_roofline_plot(const std::string& path, const std::string& kernel,
                          const std::vector<SweepPoint>& points, const std::vector<long long>& ds,
-                         double peak_gflops) {
+                         const SweepRoofs& roofs) {
+  // The classic roofline (achieved GFLOP/s against log10 FLOPs per byte under
+  // min(FMA roof, intensity x bandwidth)) where every counted point has its bytes and the
+  // bandwidth was measured; otherwise achieved GFLOP/s against log10 N under the FMA roof.
+  bool classic = roofs.gbytes_per_s > 0;
+  for (const SweepPoint& p : points) {
+    if (p.flops > 0 && !(p.bytes > 0)) classic = false;
+  }
   std::vector<Series> series;
   double lo = 0, hi = 0;
   bool any = false;
@@ -77,7 +84,7 @@ void write_roofline_plot(const std::string& path, const std::string& kernel,
     s.color = colours[k % 6];
     for (const SweepPoint& p : points) {
       if (p.d != ds[k] || !(p.flops > 0) || !(p.seconds > 0)) continue;
-      const double x = std::log10(double(p.n));
+      const double x = classic ? std::log10(p.flops / p.bytes) : std::log10(double(p.n));
       s.x.push_back(x);
       s.y.push_back(p.flops / p.seconds * 1e-9);
       lo = any ? std::min(lo, x) : x;
@@ -86,15 +93,31 @@ void write_roofline_plot(const std::string& path, const std::string& kernel,
     }
     series.push_back(s);
   }
-  if (any) {
-    series.push_back(Series{"FMA roof (devices --peak)", {lo, hi}, {peak_gflops, peak_gflops},
-                            Rgb{70, 70, 70}});
-  }
   LinePlotOptions opt;
   opt.title = "nwgf bench sweep --kernel " + kernel + ": achieved vs peak";
-  opt.x_label = "log10 N";
   opt.y_label = "GFLOP/s";
   opt.log_y = true;
+  if (any && classic) {
+    // The roof from a decade left of the lower of the points and the ridge point (FMA roof /
+    // bandwidth, where the two roofs meet) to a decade right of the higher.
+    const double ridge = std::log10(roofs.gflops / roofs.gbytes_per_s);
+    const double x0 = std::min(lo, ridge) - 1, x1 = std::max(hi, ridge) + 1;
+    Series roof{"roof min(FMA, intensity x bandwidth)", {}, {}, Rgb{70, 70, 70}};
+    const int steps = 64;
+    for (int i = 0; i <= steps; ++i) {
+      const double x = x0 + (x1 - x0) * i / steps;
+      roof.x.push_back(x);
+      roof.y.push_back(roofs.attainable(std::pow(10.0, x)));
+    }
+    series.push_back(roof);
+    opt.x_label = "log10 FLOPs per byte (arithmetic intensity)";
+  } else {
+    if (any) {
+      series.push_back(Series{"FMA roof (devices --peak)", {lo, hi}, {roofs.gflops, roofs.gflops},
+                              Rgb{70, 70, 70}});
+    }
+    opt.x_label = "log10 N";
+  }
   write_picture(path, render_lines(series, opt));
 }
 
