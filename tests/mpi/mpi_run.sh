@@ -9,6 +9,10 @@
 #       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E).
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
+#   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS
+#       rank P-1 killed with SIGKILL mid-run: the job ends (no hang) with a non-zero exit and the
+#       launcher's message naming the signal; every snapshot written is complete and bit for bit
+#       the one-process run's; `--resume` at P ranks ends with the one-process run's snapshots.
 # mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
 set -euo pipefail
 mode=$1 nwgf=$2 mpiexec=$3 np=$4 config=$5 work=$6
@@ -27,6 +31,14 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
   [ "$(ls "$a"/snapshots/*.npy | wc -l)" = "$(ls "$b"/snapshots/*.npy | wc -l)" ] ||
     { echo "FAIL: snapshot counts differ"; exit 1; }
   echo "ok: $n snapshots identical"
+}
+
+procs_of() {  # PATTERN: the pids whose command line contains PATTERN (no procps needed)
+  local f
+  for f in /proc/[0-9]*/cmdline; do
+    tr '\0' ' ' < "$f" 2> /dev/null | grep -qF -- "$1" && { f=${f#/proc/}; echo "${f%/cmdline}"; }
+  done
+  return 0
 }
 
 one_error_line() {  # STDERR_FILE RC [PATTERN]
@@ -79,6 +91,48 @@ case $mode in
     "${mpirun[@]}" -np 1 "$nwgf" run "$config" --out "$work/out" : \
       -np 1 "$nwgf" run "$config" --out "$work/out" --set flow.tau=0.5 2> "$work/err" || rc=$?
     one_error_line "$work/err" "$rc" "differs between ranks"
+    ;;
+  killed)
+    steps=$1
+    "$nwgf" --threads 1 run "$config" --out "$work/one" --set "flow.steps=$steps" \
+      --set output.every=1 2> /dev/null
+    # Without -q: the launcher's own report of the dead rank is the error the user sees.
+    rc=0
+    timeout 300 "$mpiexec" --oversubscribe -np "$np" "$nwgf" --threads 1 run "$config" \
+      --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 \
+      > "$work/ranks.out" 2> "$work/ranks.err" &
+    job=$!
+    for _ in $(seq 1 1200); do
+      [ -e "$work/ranks/snapshots/step_000005.npy" ] && break
+      sleep 0.05
+    done
+    victim=""
+    for p in $(procs_of "--out $work/ranks"); do
+      if tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$((np - 1))"; then
+        victim=$p
+      fi
+    done
+    [ -n "$victim" ] || { echo "FAIL: no rank $((np - 1)) process found"; kill "$job"; exit 1; }
+    kill -9 "$victim"
+    wait "$job" || rc=$?
+    cat "$work/ranks.err"
+    [ "$rc" -ne 0 ] || { echo "FAIL: the job exited 0 after a rank was killed"; exit 1; }
+    [ "$rc" -ne 124 ] || { echo "FAIL: the job hung after a rank was killed"; exit 1; }
+    grep -q "signal 9" "$work/ranks.err" || { echo "FAIL: no message names the killed rank"; exit 1; }
+    [ -z "$(procs_of "--out $work/ranks --set")" ] || { echo "FAIL: ranks left running"; exit 1; }
+    last=$(printf 'step_%06d.npy' "$steps")
+    [ ! -e "$work/ranks/snapshots/$last" ] || { echo "FAIL: the run ended before the kill"; exit 1; }
+    n=0
+    for f in "$work"/ranks/snapshots/*.npy; do
+      cmp "$f" "$work/one/snapshots/$(basename "$f")" ||
+        { echo "FAIL: $(basename "$f") after the kill is not the one-process snapshot"; exit 1; }
+      n=$((n + 1))
+    done
+    echo "ok: killed at rank $((np - 1)) after $n snapshots (exit $rc); each complete and identical"
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 1 run "$config" --out "$work/ranks" \
+      --set "flow.steps=$steps" --set output.every=1 --resume 2> "$work/resume.err" ||
+      { cat "$work/resume.err"; echo "FAIL: --resume after the kill"; exit 1; }
+    compare_snapshots "$work/one" "$work/ranks"
     ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac
