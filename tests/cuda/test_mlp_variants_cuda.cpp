@@ -9,25 +9,13 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "tests/cuda/device_compare.hpp"
 
 using namespace nwgf;
+using nwgf::test::rel_err;
+using nwgf::test::to_host;
 
 namespace {
-template <class T>
-double rel_err(const std::vector<T>& a, const std::vector<T>& b) {
-  double e = 0, s = 1e-30;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    e = std::max(e, std::fabs(double(a[i]) - double(b[i])));
-    s = std::max(s, std::fabs(double(b[i])));
-  }
-  return e / s;
-}
-template <class T>
-std::vector<T> to_host(const Context& ctx, const T* p, index_t n) {
-  Buffer<T> tmp(ctx, n);
-  detail::copy_bytes(ctx, tmp.data(), ctx.device(), p, ctx.device(), sizeof(T) * std::size_t(n));
-  return download(ctx, tmp);
-}
 
 template <class T>
 void compare(const MlpOptions& o) {

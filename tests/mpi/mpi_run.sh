@@ -33,10 +33,20 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
   echo "ok: $n snapshots identical"
 }
 
-procs_of() {  # PATTERN: the pids whose command line contains PATTERN (no procps needed)
-  local f
+procs_of() {  # PATTERN: the pids whose command line contains PATTERN (bash builtins only)
+  local f args
   for f in /proc/[0-9]*/cmdline; do
-    tr '\0' ' ' < "$f" 2> /dev/null | grep -qF -- "$1" && { f=${f#/proc/}; echo "${f%/cmdline}"; }
+    mapfile -d '' -t args < "$f" 2> /dev/null || continue
+    [[ " ${args[*]} " == *"$1"* ]] && { f=${f#/proc/}; echo "${f%/cmdline}"; }
+  done
+  return 0
+}
+
+rank_of() {  # PID: its OMPI_COMM_WORLD_RANK, empty if none
+  local vars v
+  mapfile -d '' -t vars < "/proc/$1/environ" 2> /dev/null || return 0
+  for v in "${vars[@]}"; do
+    [[ $v == OMPI_COMM_WORLD_RANK=* ]] && echo "${v#OMPI_COMM_WORLD_RANK=}"
   done
   return 0
 }
@@ -102,17 +112,20 @@ case $mode in
       --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 \
       > "$work/ranks.out" 2> "$work/ranks.err" &
     job=$!
+    # Find the last rank's process as soon as it starts, then let the run write a few steps.
+    victim=""
     for _ in $(seq 1 1200); do
-      [ -e "$work/ranks/snapshots/step_000005.npy" ] && break
+      for p in $(procs_of "--out $work/ranks --set"); do
+        [ "$(rank_of "$p")" = "$((np - 1))" ] && victim=$p
+      done
+      [ -n "$victim" ] && break
       sleep 0.05
     done
-    victim=""
-    for p in $(procs_of "--out $work/ranks"); do
-      if tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$((np - 1))"; then
-        victim=$p
-      fi
-    done
     [ -n "$victim" ] || { echo "FAIL: no rank $((np - 1)) process found"; kill "$job"; exit 1; }
+    for _ in $(seq 1 1200); do
+      [ -e "$work/ranks/snapshots/step_000005.npy" ] && break
+      sleep 0.02
+    done
     kill -9 "$victim"
     wait "$job" || rc=$?
     cat "$work/ranks.err"
