@@ -13,6 +13,7 @@
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/dropout.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "tests/nn/central_differences.hpp"
 
 using namespace nwgf;
 
@@ -110,23 +111,7 @@ void check(const std::vector<index_t>& w, const MlpOptions& o, index_t B, std::u
     for (std::size_t i = 0; i < yy.size(); ++i) s += (long double)c[i] * yy[i];
     return s;
   };
-  const double h = 1e-6;
-  for (index_t q = 0; q < P; ++q) {
-    std::vector<double> pp = p, pm = p;
-    pp[std::size_t(q)] += h;
-    pm[std::size_t(q)] -= h;
-    const double fd = double((loss(pp, x) - loss(pm, x)) / (2 * h));
-    INFO("parameter " << q);
-    REQUIRE(std::fabs(g[std::size_t(q)] - fd) <= 1e-7 * (1 + std::fabs(fd)));
-  }
-  for (std::size_t q = 0; q < x.size(); ++q) {
-    std::vector<double> xp = x, xm = x;
-    xp[q] += h;
-    xm[q] -= h;
-    const double fd = double((loss(p, xp) - loss(p, xm)) / (2 * h));
-    INFO("input " << q);
-    REQUIRE(std::fabs(dx[q] - fd) <= 1e-7 * (1 + std::fabs(fd)));
-  }
+  nwgf::test::check_central_differences(p, x, g, dx, loss);
 }
 
 }  // namespace
