@@ -26,6 +26,22 @@ constexpr bool kRoofsMeasured = false;
 #else
 constexpr bool kRoofsMeasured = true;
 #endif
+
+// Calls check(point) for each point line of a sweep's stdout (not the fit lines); returns how
+// many there were.
+template <class Check>
+int for_each_point(const std::string& out, const Check& check) {
+  std::istringstream in(out);
+  std::string line;
+  int points = 0;
+  while (std::getline(in, line)) {
+    const JsonValue j = nwgf::test::parse_json(line);
+    if (!j.has("n")) continue;
+    ++points;
+    check(j);
+  }
+  return points;
+}
 }  // namespace
 
 TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f64 rate") {
@@ -102,19 +118,13 @@ TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") 
       "--peak --out '" + dir + "'");
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
-  std::istringstream in(r.out);
-  std::string line;
-  int points = 0;
-  while (std::getline(in, line)) {
-    const JsonValue j = nwgf::test::parse_json(line);
-    if (!j.has("n")) continue;
-    ++points;
+  const int points = for_each_point(r.out, [](const JsonValue& j) {
     CHECK(j["fraction_of_peak"].number ==
           doctest::Approx(j["gflops_per_s"].number / j["peak_gflops"].number));
     // A serial scalar loop on one thread is far below the vector FMA roof.
     CHECK(j["fraction_of_peak"].number > 0);
     if (kRoofsMeasured) CHECK(j["fraction_of_peak"].number < 1);
-  }
+  });
   CHECK(points == 2);
   // The roofline picture: achieved GFLOP/s under the roof.
   CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
@@ -128,13 +138,7 @@ TEST_CASE("bench sweep --peak: bytes, intensity and the bandwidth roof of a kern
       "--min-seconds 0 --peak --out '" + dir + "'");
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
-  std::istringstream in(r.out);
-  std::string line;
-  int points = 0;
-  while (std::getline(in, line)) {
-    const JsonValue j = nwgf::test::parse_json(line);
-    if (!j.has("n")) continue;
-    ++points;
+  const int points = for_each_point(r.out, [](const JsonValue& j) {
     // The traffic model written out independently: widths 6, 16, 8, 3 (input 2d, output d);
     // the input, the output gradient and the output; the two hidden layers' activations
     // written and read; 7 float words per parameter (Adam).
@@ -151,7 +155,7 @@ TEST_CASE("bench sweep --peak: bytes, intensity and the bandwidth roof of a kern
     CHECK(j["attainable_gflops"].number == doctest::Approx(bound));
     CHECK(j["fraction_of_attainable"].number ==
           doctest::Approx(j["gflops_per_s"].number / bound));
-  }
+  });
   CHECK(points == 2);
   CHECK(nwgf::test::slurp(dir + "/sweep_roofline.png").rfind("\x89PNG", 0) == 0);
   // The synthetic kernel moves no data: no bytes, no intensity.
