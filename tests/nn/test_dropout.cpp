@@ -14,63 +14,14 @@
 #include "nwgf/nn/dropout.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "tests/nn/central_differences.hpp"
+#include "tests/nn/reference_mlp.hpp"
 
 using namespace nwgf;
 
 namespace {
 
-// The keep bit of element e of (seed, stream), restated from nn/mlp.hpp and nn/dropout_math.hpp.
-bool kept(const DropoutDraw& draw, double p, std::uint64_t e) {
-  const PhiloxBlock b = philox_block(draw.seed, draw.stream, (draw.offset + e) / 4);
-  return double(b.v[(draw.offset + e) % 4]) < std::floor((1 - p) * 4294967296.0);
-}
+using nwgf::test::reference_forward;
 
-// Naive forward with dropout on h_l, l = 2..L-1; params in Mlp's layout. min_kink: min |z| over
-// the hidden pre-activations.
-std::vector<long double> reference_forward(const std::vector<index_t>& w, const MlpOptions& o,
-                                           index_t max_batch, const DropoutDraw& draw,
-                                           const std::vector<double>& p,
-                                           const std::vector<double>& x, index_t B,
-                                           long double* min_kink) {
-  const std::size_t L = w.size() - 1;
-  std::vector<long double> h(x.begin(), x.end());
-  std::size_t off = 0;
-  for (std::size_t l = 0; l < L; ++l) off += std::size_t(w[l + 1] * (w[l] + 1));
-  const std::size_t slopes = off;
-  off = 0;
-  std::uint64_t base = 0;  // stream element of h_l's element 0
-  long double kink = INFINITY;
-  for (std::size_t l = 0; l < L; ++l) {
-    const index_t k = w[l], n = w[l + 1];
-    const double* W = p.data() + off;
-    const double* b = W + n * k;
-    off += std::size_t(n * (k + 1));
-    const bool dropped = l >= 1 && l + 1 < L;
-    std::vector<long double> z(std::size_t(B * n));
-    for (index_t i = 0; i < B; ++i)
-      for (index_t j = 0; j < n; ++j) {
-        long double s = b[j];
-        for (index_t q = 0; q < k; ++q) s += (long double)W[j * k + q] * h[std::size_t(i * k + q)];
-        if (l + 1 < L) {
-          kink = std::min(kink, std::fabs(s));
-          if (o.activation == Activation::relu) s = s > 0 ? s : 0;
-          if (o.activation == Activation::prelu) s = s > 0 ? s : (long double)p[slopes + l] * s;
-          if (dropped) {
-            s = kept(draw, o.dropout, base + std::uint64_t(i * n + j))
-                    ? s * (long double)double(1.0 / (1.0 - o.dropout))
-                    : 0;
-          }
-        } else if (o.residual) {
-          s += (long double)x[std::size_t(i * n + j)];
-        }
-        z[std::size_t(i * n + j)] = s;
-      }
-    if (dropped) base += std::uint64_t(max_batch * n);
-    h = std::move(z);
-  }
-  if (min_kink) *min_kink = kink;
-  return h;
-}
 
 // L = sum c ⊙ net(x) with the masks of draw: forward vs reference, dL/dtheta and dL/dx vs
 // central differences.
@@ -90,7 +41,7 @@ void check(const std::vector<index_t>& w, const MlpOptions& o, index_t B, std::u
   long double kink = 0;
   for (std::uint64_t s = 1;; ++s) {
     rng_normal<double>(ctx, seed, s, 0, x.data(), index_t(x.size()));
-    reference_forward(w, o, max_batch, draw, p, x, B, &kink);
+    reference_forward(w, o, p, x, B, &kink, &draw, max_batch);
     if (kink > 1e-3 || o.activation == Activation::linear) break;
     REQUIRE(s < 50);
   }
@@ -98,7 +49,7 @@ void check(const std::vector<index_t>& w, const MlpOptions& o, index_t B, std::u
   std::vector<double> y(std::size_t(B * out)), dx(std::size_t(B * in));
   mlp.forward(ctx, ConstPointsView<double>(x.data(), B, in), PointsView<double>(y.data(), B, out),
               &draw);
-  const auto ref = reference_forward(w, o, max_batch, draw, p, x, B, nullptr);
+  const auto ref = reference_forward(w, o, p, x, B, nullptr, &draw, max_batch);
   for (std::size_t i = 0; i < y.size(); ++i)
     REQUIRE(std::fabs(y[i] - double(ref[i])) <= 1e-12 * (1 + std::fabs(double(ref[i]))));
   mlp.backward(ctx, ConstPointsView<double>(c.data(), B, out),
@@ -106,7 +57,7 @@ void check(const std::vector<index_t>& w, const MlpOptions& o, index_t B, std::u
   const std::vector<double> g(mlp.grads(), mlp.grads() + P);
 
   auto loss = [&](const std::vector<double>& pp, const std::vector<double>& xx) {
-    const auto yy = reference_forward(w, o, max_batch, draw, pp, xx, B, nullptr);
+    const auto yy = reference_forward(w, o, pp, xx, B, nullptr, &draw, max_batch);
     long double s = 0;
     for (std::size_t i = 0; i < yy.size(); ++i) s += (long double)c[i] * yy[i];
     return s;

@@ -10,41 +10,19 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "tests/nn/reference_mlp.hpp"
 
 using namespace nwgf;
 
 namespace {
 
-// Naive forward in long double from host parameters; also returns min |pre-activation| of the
-// hidden layers (distance to the ReLU kinks).
+// The naive forward of a default (ReLU) MLP in long double (tests/nn/reference_mlp.hpp); also
+// returns min |pre-activation| of the hidden layers (distance to the ReLU kinks).
 std::vector<long double> reference_forward(const std::vector<index_t>& w,
                                            const std::vector<double>& p,
                                            const std::vector<double>& x, index_t B,
                                            long double* min_kink) {
-  const std::size_t L = w.size() - 1;
-  std::vector<long double> h(x.begin(), x.end());
-  std::size_t off = 0;
-  long double kink = INFINITY;
-  for (std::size_t l = 0; l < L; ++l) {
-    const index_t k = w[l], n = w[l + 1];
-    const double* W = p.data() + off;
-    const double* b = W + n * k;
-    off += std::size_t(n * (k + 1));
-    std::vector<long double> z(std::size_t(B * n));
-    for (index_t i = 0; i < B; ++i)
-      for (index_t j = 0; j < n; ++j) {
-        long double s = b[j];
-        for (index_t q = 0; q < k; ++q) s += (long double)W[j * k + q] * h[std::size_t(i * k + q)];
-        if (l + 1 < L) {
-          kink = std::min(kink, std::fabs(s));
-          s = s > 0 ? s : 0;
-        }
-        z[std::size_t(i * n + j)] = s;
-      }
-    h = std::move(z);
-  }
-  if (min_kink) *min_kink = kink;
-  return h;
+  return nwgf::test::reference_forward(w, MlpOptions{}, p, x, B, min_kink);
 }
 
 struct Case {

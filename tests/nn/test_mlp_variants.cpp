@@ -12,47 +12,14 @@
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "tests/nn/central_differences.hpp"
+#include "tests/nn/reference_mlp.hpp"
 
 using namespace nwgf;
 
 namespace {
 
-// Naive forward; params in Mlp's layout. min_kink: min |z| over the hidden pre-activations.
-std::vector<long double> reference_forward(const std::vector<index_t>& w, const MlpOptions& o,
-                                           const std::vector<double>& p,
-                                           const std::vector<double>& x, index_t B,
-                                           long double* min_kink) {
-  const std::size_t L = w.size() - 1;
-  std::vector<long double> h(x.begin(), x.end());
-  std::size_t off = 0;
-  for (std::size_t l = 0; l < L; ++l) off += std::size_t(w[l + 1] * (w[l] + 1));
-  const std::size_t slopes = off;
-  off = 0;
-  long double kink = INFINITY;
-  for (std::size_t l = 0; l < L; ++l) {
-    const index_t k = w[l], n = w[l + 1];
-    const double* W = p.data() + off;
-    const double* b = W + n * k;
-    off += std::size_t(n * (k + 1));
-    std::vector<long double> z(std::size_t(B * n));
-    for (index_t i = 0; i < B; ++i)
-      for (index_t j = 0; j < n; ++j) {
-        long double s = b[j];
-        for (index_t q = 0; q < k; ++q) s += (long double)W[j * k + q] * h[std::size_t(i * k + q)];
-        if (l + 1 < L) {
-          kink = std::min(kink, std::fabs(s));
-          if (o.activation == Activation::relu) s = s > 0 ? s : 0;
-          if (o.activation == Activation::prelu) s = s > 0 ? s : (long double)p[slopes + l] * s;
-        } else if (o.residual) {
-          s += (long double)x[std::size_t(i * n + j)];
-        }
-        z[std::size_t(i * n + j)] = s;
-      }
-    h = std::move(z);
-  }
-  if (min_kink) *min_kink = kink;
-  return h;
-}
+using nwgf::test::reference_forward;
+
 
 // L = sum c ⊙ net(x): forward vs reference, dL/dtheta and dL/dx vs central differences.
 void check(const std::vector<index_t>& w, const MlpOptions& o, index_t B, std::uint64_t seed) {
