@@ -10,6 +10,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/viz/draw.hpp"
+#include "nwgf/engine/viz/kde.hpp"
 
 namespace nwgf {
 namespace {
@@ -296,30 +297,41 @@ Rgb viridis(double t) {
 
 Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
   const ScatterFrame f = make_frame(x, n, d, opt, true);
-  // Cells of about 2x2 pixels: (cells, cells) counts, row 0 at the top.
+  // Cells of about 2x2 pixels: (cells, cells) values, row 0 at the top.
   const int cells = std::max(8, int(f.box.side / 2));
-  auto count = std::make_shared<std::vector<index_t>>(std::size_t(cells) * std::size_t(cells), 0);
-  const double k = cells / (2 * f.box.extent);
-  for (index_t i = 0; i < n; ++i) {
-    const double cu = (x[i * d] - (f.box.cx - f.box.extent)) * k;
-    const double cv = ((f.box.cy + f.box.extent) - (d > 1 ? x[i * d + 1] : 0.0)) * k;
-    if (!(cu >= 0 && cu < cells && cv >= 0 && cv < cells)) continue;  // also drops NaN
-    ++(*count)[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
+  const bool kde = opt.density == DensityEstimate::kde;
+  std::vector<double> value;
+  if (kde) {
+    const double h = opt.bandwidth > 0 ? opt.bandwidth : scott_bandwidth(x, n, d);
+    value = gaussian_kde(x, n, d, KdeGrid{f.box.cx, f.box.cy, f.box.extent, cells}, h);
+  } else {
+    if (opt.bandwidth != 0) throw_bad_input("--bandwidth: only a kde density has a bandwidth");
+    value.assign(std::size_t(cells) * std::size_t(cells), 0.0);
+    const double k = cells / (2 * f.box.extent);
+    for (index_t i = 0; i < n; ++i) {
+      const double cu = (x[i * d] - (f.box.cx - f.box.extent)) * k;
+      const double cv = ((f.box.cy + f.box.extent) - (d > 1 ? x[i * d + 1] : 0.0)) * k;
+      if (!(cu >= 0 && cu < cells && cv >= 0 && cv < cells)) continue;  // also drops NaN
+      value[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)] += 1;
+    }
   }
-  return {opt.size, opt.size, [f, count, cells](cairo_t* cr) {
-            const index_t peak = *std::max_element(count->begin(), count->end());
-            const double norm = peak > 0 ? 1.0 / std::log1p(double(peak)) : 0;
+  auto cell = std::make_shared<const std::vector<double>>(std::move(value));
+  return {opt.size, opt.size, [f, cell, cells, kde](cairo_t* cr) {
+            const double peak = *std::max_element(cell->begin(), cell->end());
+            // The colour scale: t in [0, 1] of a value (counts: logarithmic; kde: linear).
+            const double norm = !(peak > 0) ? 0 : kde ? 1.0 / peak : 1.0 / std::log1p(peak);
+            auto shade = [kde, norm](double v) { return (kde ? v : std::log1p(v)) * norm; };
             cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cells, cells);
             unsigned char* data = cairo_image_surface_get_data(img);
             const int stride = cairo_image_surface_get_stride(img);
             for (int y = 0; y < cells; ++y) {
               auto* row = reinterpret_cast<std::uint32_t*>(data + std::ptrdiff_t(y) * stride);
               for (int x = 0; x < cells; ++x) {
-                const index_t c = (*count)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
-                const Rgb v = viridis(std::log1p(double(c)) * norm);
-                row[x] = c == 0 ? 0u
-                                : 0xff000000u | (std::uint32_t(v.r) << 16) |
-                                      (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
+                const double c = (*cell)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
+                const Rgb v = viridis(shade(c));
+                row[x] = !(c > 0) ? 0u
+                                  : 0xff000000u | (std::uint32_t(v.r) << 16) |
+                                        (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
               }
             }
             cairo_surface_mark_dirty(img);
@@ -328,13 +340,16 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
             cairo_translate(cr, f.box.left, f.box.top);
             cairo_scale(cr, f.box.side / cells, f.box.side / cells);
             cairo_set_source_surface(cr, img, 0, 0);
-            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+            // Counts are cells; the estimate is a smooth function, drawn so.
+            cairo_pattern_set_filter(cairo_get_source(cr),
+                                     kde ? CAIRO_FILTER_BILINEAR : CAIRO_FILTER_NEAREST);
+            cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
             cairo_paint(cr);
             cairo_restore(cr);
             cairo_surface_destroy(img);
             f.draw_circles(cr);
             f.draw_axes(cr);
-            // The colour bar: viridis from 0 (bottom) to the peak count (top), log(1 + count).
+            // The colour bar: viridis from 0 (bottom) to the peak (top).
             const double fs = f.fs, tick = 0.4 * fs;
             const double bx = f.box.left + f.box.side + 0.8 * fs, bw = 1.1 * fs;
             const double by = f.box.top, bh = f.box.side;
@@ -354,24 +369,30 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
             cairo_stroke(cr);
             set_font(cr, fs);
             if (peak > 0) {
+              // Counts: 1, 10, 100, ... and the peak; kde: 1-2-5 steps from 0 (labels %.3g).
               std::vector<double> marks;
-              for (double c = 1; c <= double(peak) * (1 + 1e-9); c *= 10) marks.push_back(c);
-              if (marks.back() < double(peak)) marks.push_back(double(peak));
+              if (kde) {
+                marks = ticks_between(0, peak, nice_step(peak, 4));
+              } else {
+                for (double c = 1; c <= peak * (1 + 1e-9); c *= 10) marks.push_back(c);
+                if (marks.back() < peak) marks.push_back(peak);
+              }
               double last_y = std::numeric_limits<double>::infinity();
               for (std::size_t i = 0; i < marks.size(); ++i) {
-                const double y = by + bh - bh * std::log1p(marks[i]) * norm;
+                const double y = by + bh - bh * shade(marks[i]);
                 // The peak's label only where it does not overlap the last decade's.
-                if (i + 1 == marks.size() && i > 0 && last_y - y < 1.1 * fs) continue;
+                if (!kde && i + 1 == marks.size() && i > 0 && last_y - y < 1.1 * fs) continue;
                 cairo_move_to(cr, bx + bw + 0.5, std::round(y) + 0.5);
                 cairo_line_to(cr, bx + bw + 0.5 + tick, std::round(y) + 0.5);
                 cairo_stroke(cr);
                 char b[32];
-                std::snprintf(b, sizeof b, "%.4g", marks[i]);
+                std::snprintf(b, sizeof b, kde ? "%.3g" : "%.4g", marks[i]);
                 draw_text(cr, bx + bw + tick + 0.2 * fs, y, b, 0, 0.5);
                 last_y = y;
               }
             }
-            draw_text(cr, f.size - 0.3 * fs, by + bh / 2, "count per cell", 0.5, 0, M_PI / 2);
+            draw_text(cr, f.size - 0.3 * fs, by + bh / 2, kde ? "density" : "count per cell", 0.5,
+                      0, M_PI / 2);
           }};
 }
 

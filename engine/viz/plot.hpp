@@ -11,6 +11,10 @@
 
 namespace nwgf {
 
+// How render_density estimates the density: counts per cell, or a Gaussian kernel density
+// estimate (engine/viz/kde.hpp).
+enum class DensityEstimate { histogram, kde };
+
 struct ScatterOptions {
   int size = 512;               // pixels (square canvas)
   double extent = 0;            // half-width of the shown box around `centre`; 0: fit the data
@@ -18,6 +22,8 @@ struct ScatterOptions {
   std::vector<double> circles;  // radii of circles drawn around `centre` (e.g. supp gamma(t))
   std::vector<double> target;   // (m, 2) row-major: target samples, drawn in a second colour
   std::string title;            // above the frame
+  DensityEstimate density = DensityEstimate::histogram;  // render_density only
+  double bandwidth = 0;  // kde: the Gaussian's standard deviation; 0: Scott's rule
 };
 
 // Where the data box of a scatter or density picture lies on its canvas: a square of `side`
@@ -52,9 +58,12 @@ double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& o
 Picture render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
                                 const ScatterOptions& opt);
 
-// 2-D histogram of the same points, framed like render_scatter: square cells of about 2 pixels,
-// coloured with viridis by log(1 + count) / log(1 + max count) (empty cells white), and a colour
-// bar of the counts beside the frame.
+// The density of the same points, framed like render_scatter, on square cells of about 2 pixels
+// with a colour bar beside the frame. opt.density histogram: counts per cell coloured with viridis
+// by log(1 + count) / log(1 + max count), empty cells white. kde: the Gaussian kernel density
+// estimate (kde.hpp; bandwidth opt.bandwidth, or Scott's rule when 0) averaged over each cell,
+// coloured linearly from 0 to its peak and drawn smoothly (bilinear), white where it is 0 (no
+// point within 4 bandwidths). Bad bandwidths are bad input naming --bandwidth.
 Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
 // Viridis (matplotlib's perceptual colour map) at t in [0, 1].

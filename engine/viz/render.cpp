@@ -40,6 +40,12 @@ RenderStyle parse_render_style(const std::string& name, const std::string& flag)
   throw_bad_input(flag + ": '" + name + "' is not one of auto, scatter, density, tiles");
 }
 
+DensityEstimate parse_density_estimate(const std::string& name, const std::string& flag) {
+  if (name == "histogram") return DensityEstimate::histogram;
+  if (name == "kde") return DensityEstimate::kde;
+  throw_bad_input(flag + ": '" + name + "' is not one of histogram, kde");
+}
+
 RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d) {
   if (opt.style != RenderStyle::automatic) return opt.style;
   if (is_tile_data(opt.tiles, d)) return RenderStyle::tiles;

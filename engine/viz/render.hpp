@@ -28,6 +28,10 @@ struct RenderOptions {
 // "auto" | "scatter" | "density" | "tiles"; anything else is bad input naming `flag`.
 RenderStyle parse_render_style(const std::string& name, const std::string& flag = "--style");
 
+// "histogram" | "kde"; anything else is bad input naming `flag`.
+DensityEstimate parse_density_estimate(const std::string& name,
+                                       const std::string& flag = "--density");
+
 // The style `automatic` resolves to for n points in R^d: tiles when d = tile_height * tile_width,
 // else density when n > 20000, else scatter. Other styles are returned unchanged.
 RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d);

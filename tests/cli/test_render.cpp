@@ -287,6 +287,16 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
   REQUIRE(png_size(png, &w, &h));
   CHECK(w == 300);
 
+  // --density kde: the density style, a Gaussian KDE (Scott's rule, or --bandwidth).
+  r = test::run_cli("render '" + npy + "' --out '" + png + "' --size 128 --density kde");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"style\": \"density\"") != std::string::npos);
+  r = test::run_cli("render '" + npy + "' --out '" + png +
+                    "' --size 128 --style density --density kde --bandwidth 0.2");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(png_size(png, &w, &h));
+  CHECK(w == 128);
+
   // Bad input: exit 2, one error line naming the culprit.
   const std::string txt = test::tmp_path("render_x.txt");
   std::FILE* f = std::fopen(txt.c_str(), "w");
@@ -326,6 +336,12 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
       {dir, png, " --trajectories 41", "--trajectories"},
       {empty_dir, png, "", "render_empty_run"},
       {npy, below_file, "", below_file},
+      {npy, png, " --density heat", "--density"},
+      {npy, png, " --density kde --style scatter", "--density"},
+      {npy, png, " --density kde --bandwidth 0", "--bandwidth"},
+      {npy, png, " --density kde --bandwidth -0.5", "--bandwidth"},
+      {npy, png, " --density kde --bandwidth 100", "--bandwidth"},
+      {npy, png, " --style density --bandwidth 0.1", "--bandwidth"},
   };
   for (const auto& b : bad) {
     std::string args = "render '";

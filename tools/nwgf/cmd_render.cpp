@@ -29,9 +29,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RenderCliOptions {
-  std::string input, out, style = "auto", centre, tile = "28x28", title;
+  std::string input, out, style = "auto", centre, tile = "28x28", title, density;
   int size = 512, columns = 10, delay = 10;
   double extent = 0;
+  double bandwidth = 0;
+  bool bandwidth_given = false;
   std::vector<double> circles;
   index_t max_tiles = 100, trajectories = 0;
 };
@@ -75,6 +77,24 @@ RenderOptions library_options(const RenderCliOptions& o) {
   }
   r.scatter.circles = o.circles;
   r.scatter.title = o.title;
+  // --density picks the density style (when --style is auto) and how it is estimated.
+  if (!o.density.empty()) {
+    r.scatter.density = parse_density_estimate(o.density, "--density");
+    if (r.style == RenderStyle::automatic) r.style = RenderStyle::density;
+    if (r.style != RenderStyle::density) {
+      throw_bad_input("--density: draws --style density, not --style " + o.style);
+    }
+  }
+  if (o.bandwidth_given) {
+    if (!(o.bandwidth > 0) || !std::isfinite(o.bandwidth)) {
+      throw_bad_input("--bandwidth: " + std::to_string(o.bandwidth) +
+                      " is not a positive finite number");
+    }
+    if (r.scatter.density != DensityEstimate::kde) {
+      throw_bad_input("--bandwidth: only with --density kde");
+    }
+    r.scatter.bandwidth = o.bandwidth;
+  }
   const auto x = o.tile.find('x');
   int h = 0, w = 0;
   if (x != std::string::npos) {
@@ -217,6 +237,12 @@ CommandRegistrar reg(
       sub.add_option("--circle", o->circles, "Draw a circle of radius R around the centre")
           ->allow_extra_args(false);
       sub.add_option("--title", o->title, "Title drawn at the top");
+      sub.add_option("--density", o->density,
+                     "histogram|kde: the density style's estimate (histogram; kde: Gaussian "
+                     "kernel density estimate); picks --style density when --style is auto");
+      CLI::Option* bandwidth =
+          sub.add_option("--bandwidth", o->bandwidth,
+                         "kde: the Gaussian's standard deviation (default: Scott's rule)");
       sub.add_option("--tile", o->tile, "Tile shape HxW of image data (28x28)");
       sub.add_option("--columns", o->columns, "Tiles per grid row (10)")
           ->check(CLI::Range(1, 1000));
@@ -227,7 +253,10 @@ CommandRegistrar reg(
           ->check(CLI::Range(index_t(1), index_t(1) << 20));
       sub.add_option("--delay", o->delay, "GIF: hundredths of a second per frame (10)")
           ->check(CLI::Range(1, 10000));
-      return [o] { return run_render(*o); };
+      return [o, bandwidth] {
+        o->bandwidth_given = bandwidth->count() > 0;
+        return run_render(*o);
+      };
     });
 
 }  // namespace
