@@ -396,33 +396,72 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
           }};
 }
 
-Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+TileLayout tile_layout(index_t n, const TileOptions& opt) {
   const int th = opt.tile_height, tw = opt.tile_width;
   if (th < 1 || tw < 1 || opt.columns < 1 || opt.scale < 1 || opt.gap < 0) {
     throw_bad_input("tiles: tile size, columns and scale must be positive, the gap >= 0");
   }
+  if (n < 1) throw_bad_input("tiles: no rows to draw");
+  TileLayout L;
+  const index_t columns = std::min<index_t>(opt.columns, n);
+  const index_t rows = (n + columns - 1) / columns;
+  if (index_t(opt.row_labels.size()) > rows || index_t(opt.column_labels.size()) > columns) {
+    throw_bad_input("tiles: " + std::to_string(opt.row_labels.size()) + " row and " +
+                    std::to_string(opt.column_labels.size()) + " column labels for a grid of " +
+                    std::to_string(rows) + " x " + std::to_string(columns));
+  }
+  const index_t step_x = index_t(tw) * opt.scale + opt.gap,
+                step_y = index_t(th) * opt.scale + opt.gap;
+  const index_t grid_w = opt.gap + columns * step_x, grid_h = opt.gap + rows * step_y;
+  // Labels: the font (at most 14 px, at least 6) shrinks until the widest column label fits a
+  // column and a row label's line fits a row.
+  Measurer m;
+  const double fs = std::clamp(0.3 * double(th * opt.scale), 9.0, 14.0);
+  double left = 0, top = opt.title.empty() ? 0 : 26;
+  if (!opt.row_labels.empty()) {
+    set_font(m.cr, fs);
+    L.row_fs = std::max(6.0, std::min(fs, fs * double(step_y - 1) / measure(m.cr, "Mg").height));
+    set_font(m.cr, L.row_fs);
+    double widest = 0;
+    for (const auto& l : opt.row_labels) widest = std::max(widest, measure(m.cr, l).width);
+    left = std::ceil(widest + 0.8 * L.row_fs);
+  }
+  if (!opt.column_labels.empty()) {
+    set_font(m.cr, fs);
+    double widest = 0;
+    for (const auto& l : opt.column_labels) widest = std::max(widest, measure(m.cr, l).width);
+    L.column_fs = widest > 0 ? std::max(6.0, std::min(fs, fs * double(step_x - 2) / widest)) : fs;
+    set_font(m.cr, L.column_fs);
+    top += std::ceil(measure(m.cr, "Mg").height + 0.3 * L.column_fs);
+  }
+  if (!opt.title.empty()) L.title_fs = 15;
+  const index_t width = index_t(left) + grid_w, height = index_t(top) + grid_h;
+  if (width > 32768 || height > 32768) {
+    throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels is too large (at most 32768 a side; fewer tiles or columns)");
+  }
+  L.width = int(width), L.height = int(height);
+  L.grid_left = int(left), L.grid_top = int(top);
+  L.grid_width = int(grid_w), L.grid_height = int(grid_h);
+  L.step_x = int(step_x), L.step_y = int(step_y), L.gap = opt.gap;
+  L.columns = int(columns), L.rows = int(rows);
+  return L;
+}
+
+Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+  const int th = opt.tile_height, tw = opt.tile_width;
   if (d != index_t(th) * index_t(tw)) {
     throw_bad_input("tiles (--tile HxW): d = " + std::to_string(d) + " is not " +
                     std::to_string(th) + "x" + std::to_string(tw) + " = " +
                     std::to_string(index_t(th) * index_t(tw)));
   }
-  if (n < 1) throw_bad_input("tiles: no rows to draw");
-  const index_t columns = std::min<index_t>(opt.columns, n);
-  const index_t rows = (n + columns - 1) / columns;
-  const index_t step_x = index_t(tw) * opt.scale + opt.gap,
-                step_y = index_t(th) * opt.scale + opt.gap;
-  const int top = opt.title.empty() ? 0 : 26;
-  const index_t width = opt.gap + columns * step_x, height = top + opt.gap + rows * step_y;
-  if (width > 32768 || height > 32768) {
-    throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
-                    " pixels is too large (at most 32768 a side; fewer tiles or columns)");
-  }
-  // The grid's pixels (height - top, width): grey gaps, tiles 255 (1 - v).
-  const int gw = int(width), gh = int(height) - top;
+  const TileLayout L = tile_layout(n, opt);
+  // The grid's pixels (grid_height, grid_width): grey gaps, tiles 255 (1 - v).
+  const int gw = L.grid_width, gh = L.grid_height;
   auto grid =
       std::make_shared<std::vector<std::uint32_t>>(std::size_t(gw) * std::size_t(gh), 0xffc8c8c8u);
   for (index_t k = 0; k < n; ++k) {
-    const index_t x0 = opt.gap + (k % columns) * step_x, y0 = opt.gap + (k / columns) * step_y;
+    const int x0 = L.tile_x(k) - L.grid_left, y0 = L.tile_y(k) - L.grid_top;
     const double* tile = x + k * d;  // (th, tw)
     for (int i = 0; i < th * opt.scale; ++i) {
       for (int j = 0; j < tw * opt.scale; ++j) {
@@ -434,22 +473,34 @@ Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& o
       }
     }
   }
-  const std::string title = opt.title;
-  return {gw, int(height), [grid, gw, gh, top, title](cairo_t* cr) {
+  return {L.width, L.height, [grid, L, opt](cairo_t* cr) {
+            const int gw = L.grid_width, gh = L.grid_height;
             cairo_surface_t* img = cairo_image_surface_create_for_data(
                 reinterpret_cast<unsigned char*>(grid->data()), CAIRO_FORMAT_RGB24, gw, gh, gw * 4);
             cairo_save(cr);
-            cairo_set_source_surface(cr, img, 0, top);
+            cairo_set_source_surface(cr, img, L.grid_left, L.grid_top);
             cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-            cairo_rectangle(cr, 0, top, gw, gh);
+            cairo_rectangle(cr, L.grid_left, L.grid_top, gw, gh);
             cairo_fill(cr);
             cairo_restore(cr);
             cairo_surface_destroy(img);
-            if (top > 0) {
-              set_colour(cr, black);
-              set_font(cr, 15);
-              fit_font(cr, title, 15, gw - 8);
-              draw_text(cr, 6, top / 2.0, title, 0, 0.5);
+            set_colour(cr, black);
+            if (!opt.title.empty()) {
+              set_font(cr, L.title_fs);
+              fit_font(cr, opt.title, L.title_fs, L.width - 8);
+              draw_text(cr, 6, 13, opt.title, 0, 0.5);
+            }
+            const double tile_w = opt.tile_width * opt.scale, tile_h = opt.tile_height * opt.scale;
+            set_font(cr, L.row_fs);
+            for (std::size_t r = 0; r < opt.row_labels.size(); ++r) {
+              const index_t k = index_t(r) * L.columns;
+              draw_text(cr, L.grid_left - 0.4 * L.row_fs, L.tile_y(k) + tile_h / 2,
+                        opt.row_labels[r], 1, 0.5);
+            }
+            set_font(cr, L.column_fs);
+            for (std::size_t c = 0; c < opt.column_labels.size(); ++c) {
+              draw_text(cr, L.tile_x(index_t(c)) + tile_w / 2, L.grid_top - 0.15 * L.column_fs,
+                        opt.column_labels[c], 0.5, 1);
             }
           }};
 }

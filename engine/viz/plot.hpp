@@ -75,11 +75,32 @@ struct TileOptions {
   int scale = 2;                          // pixels per image pixel
   int gap = 2;                            // pixels between tiles
   std::string title;                      // drawn above the grid when not empty
+  // Labels of the grid's rows (left of each row, e.g. the sample) and columns (above each
+  // column, e.g. the time), as many as there are rows / columns; empty: none (no margin).
+  std::vector<std::string> row_labels, column_labels;
 };
 
+// Where render_tiles puts things: the canvas size, the grid's top-left corner, the distance
+// from one tile to the next, and the label fonts (pixels; 0 without labels). Tile k (grid row
+// k / columns, column k % columns) has its top-left pixel at (tile_x(k), tile_y(k)); the gaps
+// between tiles, around the grid, are the grid's grey lines.
+struct TileLayout {
+  int width = 0, height = 0;
+  int grid_left = 0, grid_top = 0, grid_width = 0, grid_height = 0;
+  int step_x = 0, step_y = 0, gap = 0, columns = 1, rows = 1;
+  double title_fs = 0, row_fs = 0, column_fs = 0;
+  int tile_x(index_t k) const { return grid_left + gap + int(k % columns) * step_x; }
+  int tile_y(index_t k) const { return grid_top + gap + int(k / columns) * step_y; }
+};
+// Bad input: tile size, columns or scale not positive, a negative gap, n < 1, more labels than
+// rows or columns, a canvas over 32768 pixels a side.
+TileLayout tile_layout(index_t n, const TileOptions& opt);
+
 // Rows of x (n, d = tile_height * tile_width, row-major image rows) as a grid of grayscale tiles,
-// `columns` per grid row, on a grey background. Values are clipped to [0, 1]; 1 is dark ink on
-// white (dark = mass, as in the image targets). d != tile_height * tile_width is bad input.
+// `columns` per grid row, on a grey background (the grid). Values are clipped to [0, 1]; 1 is
+// dark ink on white (dark = mass, as in the image targets). With labels, each grid row's label
+// sits left of it (right-aligned, vertically centred) and each column's above it (centred),
+// their fonts shrunk to fit a tile's height / width. d != tile_height * tile_width is bad input.
 Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt);
 
 struct Series {

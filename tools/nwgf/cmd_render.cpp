@@ -141,10 +141,11 @@ void print(JsonObject& out, const Picture& pic) {
 }
 
 // K evenly spaced samples' paths through the run's snapshots (image data: at most `columns`
-// evenly spaced snapshots are read, as many as the grid shows).
+// evenly spaced snapshots are read, as many as the grid shows, each column labelled with its
+// snapshot's time, or step, and each row with its sample).
 int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
-                            const std::vector<std::string>& paths) {
-  HostMatrix<double> first = read_npy<double>(paths[0]);
+                            const std::vector<SnapshotFrame>& frames) {
+  HostMatrix<double> first = read_npy<double>(frames[0].path);
   const index_t n = first.rows, d = first.cols;
   if (o.trajectories > n) {
     throw_bad_input("--trajectories: " + std::to_string(o.trajectories) +
@@ -152,16 +153,20 @@ int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
   }
   const RenderStyle style = resolve_style(r, n, d);
   std::vector<std::size_t> shown;
-  const std::size_t S = paths.size();
+  const std::size_t S = frames.size();
   const std::size_t keep =
       style == RenderStyle::tiles ? std::min<std::size_t>(S, std::size_t(o.columns)) : S;
   for (std::size_t k = 0; k < keep; ++k)
     shown.push_back(keep == 1 ? S - 1 : k * (S - 1) / (keep - 1));
   std::vector<HostMatrix<double>> snapshots;
-  for (std::size_t i : shown) snapshots.push_back(i == 0 ? first : read_npy<double>(paths[i]));
+  std::vector<std::string> labels;
+  for (std::size_t i : shown) {
+    snapshots.push_back(i == 0 ? first : read_npy<double>(frames[i].path));
+    labels.push_back(snapshot_label(frames[i]));
+  }
   std::vector<index_t> rows;
   for (index_t k = 0; k < o.trajectories; ++k) rows.push_back(k * n / o.trajectories);
-  const Picture img = render_trajectories(snapshots, rows, r);
+  const Picture img = render_trajectories(snapshots, rows, r, labels);
   write_picture(o.out, img);
   JsonObject out = report(o, style, n, d);
   out.add("snapshots", (long long)snapshots.size());
@@ -204,7 +209,7 @@ int run_render(const RenderCliOptions& o) {
     std::printf("%s\n", out.str().c_str());
     return 0;
   }
-  if (o.trajectories > 0) return render_run_trajectories(o, r, paths);
+  if (o.trajectories > 0) return render_run_trajectories(o, r, run_snapshot_frames(run));
   const HostMatrix<double> last = read_npy<double>(paths.back());
   // Weighted particles (an ift run): the snapshot's weights beside it colour the scatter.
   const std::vector<double> w = run.read_weights(run.snapshots().back().step);
