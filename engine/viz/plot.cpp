@@ -414,7 +414,7 @@ TileLayout tile_layout(index_t n, const TileOptions& opt) {
                 step_y = index_t(th) * opt.scale + opt.gap;
   const index_t grid_w = opt.gap + columns * step_x, grid_h = opt.gap + rows * step_y;
   // Labels: the font (at most 14 px, at least 6) shrinks until the widest column label fits a
-  // column and a row label's line fits a row.
+  // column with room to spare and a row label's line fits a row.
   Measurer m;
   const double fs = std::clamp(0.3 * double(th * opt.scale), 9.0, 14.0);
   double left = 0, top = opt.title.empty() ? 0 : 26;
@@ -430,7 +430,9 @@ TileLayout tile_layout(index_t n, const TileOptions& opt) {
     set_font(m.cr, fs);
     double widest = 0;
     for (const auto& l : opt.column_labels) widest = std::max(widest, measure(m.cr, l).width);
-    L.column_fs = widest > 0 ? std::max(6.0, std::min(fs, fs * double(step_x - 2) / widest)) : fs;
+    // A label at most 85% of a column wide: a space between neighbours.
+    L.column_fs =
+        widest > 0 ? std::max(6.0, std::min(fs, fs * 0.85 * double(step_x) / widest)) : fs;
     set_font(m.cr, L.column_fs);
     top += std::ceil(measure(m.cr, "Mg").height + 0.3 * L.column_fs);
   }
