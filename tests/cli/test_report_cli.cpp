@@ -106,6 +106,8 @@ TEST_CASE("nwgf report: --out F.html is one self-contained page with the PDF's c
   CHECK(page.find("scheme = &quot;backward&quot;") != std::string::npos);
   CHECK(page.find("tau = 0.1") != std::string::npos);
   CHECK(page.find("n = 30, d = 2, snapshots 5") != std::string::npos);
+  CHECK(page.find("alt=\"functional F over time\"") != std::string::npos);
+  CHECK(page.find("alt=\"the samples at step 4\"") != std::string::npos);
   // One embedded PNG per picture: 3 metrics panels (F, MMD^2, wall time; no loss values) and
   // the 3 snapshots, and no reference to any other file.
   CHECK(count(page, "<img ") == 6);

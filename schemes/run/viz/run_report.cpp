@@ -112,6 +112,7 @@ RunReport run_report(const RunDirectory& run) {
     o.x_label = "time";
     s.name.clear();
     report.metrics.push_back(render_lines({s}, o));
+    report.metric_titles.push_back(title + " over time");
   };
   add(column_series(table, "functional", Rgb{31, 119, 180}), "functional F", false);
   add(column_series(table, "mmd2_analytic", Rgb{214, 39, 40}), "MMD^2 to the closed form", true);
@@ -140,6 +141,7 @@ RunReport run_report(const RunDirectory& run) {
   for (int k = 0; k < 3; ++k) {
     const std::size_t i = picks[k];
     ro.scatter.title = ro.tiles.title = "step " + std::to_string(snaps[i].step);
+    report.snapshot_titles.push_back("the samples at " + ro.scatter.title);
     const HostMatrix<double>& m = shown[std::size_t(k)];
     const Picture p = render_points(m.data.data(), m.rows, m.cols, ro);
     const double scale = std::min(1.0, 270.0 / std::max(p.width, p.height));
@@ -193,10 +195,12 @@ std::string run_report_html(const RunDirectory& run) {
   }
   if (!report.metrics.empty()) {
     page.heading("Metrics");
-    for (const Picture& p : report.metrics) page.picture(p, "metrics over time");
+    for (std::size_t i = 0; i < report.metrics.size(); ++i)
+      page.picture(report.metrics[i], report.metric_titles[i]);
   }
   page.heading("First, middle and last snapshots");
-  for (const Picture& p : report.snapshots) page.picture(p, "snapshot");
+  for (std::size_t i = 0; i < report.snapshots.size(); ++i)
+    page.picture(report.snapshots[i], report.snapshot_titles[i]);
   return page.str();
 }
 

@@ -23,6 +23,7 @@ struct RunReport {
   bool has_config = false;
   std::vector<Picture> metrics;    // up to four panels, each one column over time
   std::vector<Picture> snapshots;  // first, middle, last, in one frame
+  std::vector<std::string> metric_titles, snapshot_titles;  // one per picture
 };
 RunReport run_report(const RunDirectory& run);
 
