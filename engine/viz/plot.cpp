@@ -321,6 +321,9 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
             // The colour scale: t in [0, 1] of a value (counts: logarithmic; kde: linear).
             const double norm = !(peak > 0) ? 0 : kde ? 1.0 / peak : 1.0 / std::log1p(peak);
             auto shade = [kde, norm](double v) { return (kde ? v : std::log1p(v)) * norm; };
+            // White: empty cells; for the estimate, below 1/1000 of its peak (the bottom colour
+            // anyway), so the edge is a contour of the estimate, not of its truncation at 4 h.
+            const double blank = kde ? 1e-3 * peak : 0;
             cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cells, cells);
             unsigned char* data = cairo_image_surface_get_data(img);
             const int stride = cairo_image_surface_get_stride(img);
@@ -329,7 +332,7 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
               for (int x = 0; x < cells; ++x) {
                 const double c = (*cell)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
                 const Rgb v = viridis(shade(c));
-                row[x] = !(c > 0) ? 0u
+                row[x] = !(c > blank) ? 0u
                                   : 0xff000000u | (std::uint32_t(v.r) << 16) |
                                         (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
               }

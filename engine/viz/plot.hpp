@@ -62,8 +62,8 @@ Picture render_weighted_scatter(const double* x, const double* w, index_t n, ind
 // with a colour bar beside the frame. opt.density histogram: counts per cell coloured with viridis
 // by log(1 + count) / log(1 + max count), empty cells white. kde: the Gaussian kernel density
 // estimate (kde.hpp; bandwidth opt.bandwidth, or Scott's rule when 0) averaged over each cell,
-// coloured linearly from 0 to its peak and drawn smoothly (bilinear), white where it is 0 (no
-// point within 4 bandwidths). Bad bandwidths are bad input naming --bandwidth.
+// coloured linearly from 0 to its peak and drawn smoothly (bilinear), white where it is below
+// 1/1000 of its peak. Bad bandwidths are bad input naming --bandwidth.
 Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
 // Viridis (matplotlib's perceptual colour map) at t in [0, 1].
