@@ -19,6 +19,7 @@ set(NWGF_PUBLIC_HEADERS
   engine/blas.hpp engine/rng.hpp engine/philox.hpp engine/threads.hpp engine/simd.hpp
   engine/io/file_io.hpp engine/io/npy.hpp engine/io/idx.hpp engine/io/json.hpp engine/io/image_io.hpp
   engine/viz/png.hpp engine/viz/picture.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
+  engine/viz/kde.hpp engine/viz/html.hpp
   kernels/pairwise.hpp kernels/sliced.hpp
   nn/mlp.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
   schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp

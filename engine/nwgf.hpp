@@ -25,6 +25,8 @@
 #include "nwgf/engine/io/npy.hpp"
 
 #include "nwgf/engine/viz/gif.hpp"
+#include "nwgf/engine/viz/html.hpp"
+#include "nwgf/engine/viz/kde.hpp"
 #include "nwgf/engine/viz/picture.hpp"
 #include "nwgf/engine/viz/plot.hpp"
 #include "nwgf/engine/viz/png.hpp"

@@ -10,6 +10,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/viz/draw.hpp"
+#include "nwgf/engine/viz/kde.hpp"
 
 namespace nwgf {
 namespace {
@@ -296,30 +297,44 @@ Rgb viridis(double t) {
 
 Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt) {
   const ScatterFrame f = make_frame(x, n, d, opt, true);
-  // Cells of about 2x2 pixels: (cells, cells) counts, row 0 at the top.
+  // Cells of about 2x2 pixels: (cells, cells) values, row 0 at the top.
   const int cells = std::max(8, int(f.box.side / 2));
-  auto count = std::make_shared<std::vector<index_t>>(std::size_t(cells) * std::size_t(cells), 0);
-  const double k = cells / (2 * f.box.extent);
-  for (index_t i = 0; i < n; ++i) {
-    const double cu = (x[i * d] - (f.box.cx - f.box.extent)) * k;
-    const double cv = ((f.box.cy + f.box.extent) - (d > 1 ? x[i * d + 1] : 0.0)) * k;
-    if (!(cu >= 0 && cu < cells && cv >= 0 && cv < cells)) continue;  // also drops NaN
-    ++(*count)[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)];
+  const bool kde = opt.density == DensityEstimate::kde;
+  std::vector<double> value;
+  if (kde) {
+    const double h = opt.bandwidth > 0 ? opt.bandwidth : scott_bandwidth(x, n, d);
+    value = gaussian_kde(x, n, d, KdeGrid{f.box.cx, f.box.cy, f.box.extent, cells}, h);
+  } else {
+    if (opt.bandwidth != 0) throw_bad_input("--bandwidth: only a kde density has a bandwidth");
+    value.assign(std::size_t(cells) * std::size_t(cells), 0.0);
+    const double k = cells / (2 * f.box.extent);
+    for (index_t i = 0; i < n; ++i) {
+      const double cu = (x[i * d] - (f.box.cx - f.box.extent)) * k;
+      const double cv = ((f.box.cy + f.box.extent) - (d > 1 ? x[i * d + 1] : 0.0)) * k;
+      if (!(cu >= 0 && cu < cells && cv >= 0 && cv < cells)) continue;  // also drops NaN
+      value[std::size_t(cv) * std::size_t(cells) + std::size_t(cu)] += 1;
+    }
   }
-  return {opt.size, opt.size, [f, count, cells](cairo_t* cr) {
-            const index_t peak = *std::max_element(count->begin(), count->end());
-            const double norm = peak > 0 ? 1.0 / std::log1p(double(peak)) : 0;
+  auto cell = std::make_shared<const std::vector<double>>(std::move(value));
+  return {opt.size, opt.size, [f, cell, cells, kde](cairo_t* cr) {
+            const double peak = *std::max_element(cell->begin(), cell->end());
+            // The colour scale: t in [0, 1] of a value (counts: logarithmic; kde: linear).
+            const double norm = !(peak > 0) ? 0 : kde ? 1.0 / peak : 1.0 / std::log1p(peak);
+            auto shade = [kde, norm](double v) { return (kde ? v : std::log1p(v)) * norm; };
+            // White: empty cells; for the estimate, below 1/1000 of its peak (the bottom colour
+            // anyway), so the edge is a contour of the estimate, not of its truncation at 4 h.
+            const double blank = kde ? 1e-3 * peak : 0;
             cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cells, cells);
             unsigned char* data = cairo_image_surface_get_data(img);
             const int stride = cairo_image_surface_get_stride(img);
             for (int y = 0; y < cells; ++y) {
               auto* row = reinterpret_cast<std::uint32_t*>(data + std::ptrdiff_t(y) * stride);
               for (int x = 0; x < cells; ++x) {
-                const index_t c = (*count)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
-                const Rgb v = viridis(std::log1p(double(c)) * norm);
-                row[x] = c == 0 ? 0u
-                                : 0xff000000u | (std::uint32_t(v.r) << 16) |
-                                      (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
+                const double c = (*cell)[std::size_t(y) * std::size_t(cells) + std::size_t(x)];
+                const Rgb v = viridis(shade(c));
+                row[x] = !(c > blank) ? 0u
+                                  : 0xff000000u | (std::uint32_t(v.r) << 16) |
+                                        (std::uint32_t(v.g) << 8) | std::uint32_t(v.b);
               }
             }
             cairo_surface_mark_dirty(img);
@@ -328,13 +343,16 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
             cairo_translate(cr, f.box.left, f.box.top);
             cairo_scale(cr, f.box.side / cells, f.box.side / cells);
             cairo_set_source_surface(cr, img, 0, 0);
-            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+            // Counts are cells; the estimate is a smooth function, drawn so.
+            cairo_pattern_set_filter(cairo_get_source(cr),
+                                     kde ? CAIRO_FILTER_BILINEAR : CAIRO_FILTER_NEAREST);
+            cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
             cairo_paint(cr);
             cairo_restore(cr);
             cairo_surface_destroy(img);
             f.draw_circles(cr);
             f.draw_axes(cr);
-            // The colour bar: viridis from 0 (bottom) to the peak count (top), log(1 + count).
+            // The colour bar: viridis from 0 (bottom) to the peak (top).
             const double fs = f.fs, tick = 0.4 * fs;
             const double bx = f.box.left + f.box.side + 0.8 * fs, bw = 1.1 * fs;
             const double by = f.box.top, bh = f.box.side;
@@ -354,54 +372,101 @@ Picture render_density(const double* x, index_t n, index_t d, const ScatterOptio
             cairo_stroke(cr);
             set_font(cr, fs);
             if (peak > 0) {
+              // Counts: 1, 10, 100, ... and the peak; kde: 1-2-5 steps from 0 (labels %.3g).
               std::vector<double> marks;
-              for (double c = 1; c <= double(peak) * (1 + 1e-9); c *= 10) marks.push_back(c);
-              if (marks.back() < double(peak)) marks.push_back(double(peak));
+              if (kde) {
+                marks = ticks_between(0, peak, nice_step(peak, 4));
+              } else {
+                for (double c = 1; c <= peak * (1 + 1e-9); c *= 10) marks.push_back(c);
+                if (marks.back() < peak) marks.push_back(peak);
+              }
               double last_y = std::numeric_limits<double>::infinity();
               for (std::size_t i = 0; i < marks.size(); ++i) {
-                const double y = by + bh - bh * std::log1p(marks[i]) * norm;
+                const double y = by + bh - bh * shade(marks[i]);
                 // The peak's label only where it does not overlap the last decade's.
-                if (i + 1 == marks.size() && i > 0 && last_y - y < 1.1 * fs) continue;
+                if (!kde && i + 1 == marks.size() && i > 0 && last_y - y < 1.1 * fs) continue;
                 cairo_move_to(cr, bx + bw + 0.5, std::round(y) + 0.5);
                 cairo_line_to(cr, bx + bw + 0.5 + tick, std::round(y) + 0.5);
                 cairo_stroke(cr);
                 char b[32];
-                std::snprintf(b, sizeof b, "%.4g", marks[i]);
+                std::snprintf(b, sizeof b, kde ? "%.3g" : "%.4g", marks[i]);
                 draw_text(cr, bx + bw + tick + 0.2 * fs, y, b, 0, 0.5);
                 last_y = y;
               }
             }
-            draw_text(cr, f.size - 0.3 * fs, by + bh / 2, "count per cell", 0.5, 0, M_PI / 2);
+            draw_text(cr, f.size - 0.3 * fs, by + bh / 2, kde ? "density" : "count per cell", 0.5,
+                      0, M_PI / 2);
           }};
 }
 
-Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+TileLayout tile_layout(index_t n, const TileOptions& opt) {
   const int th = opt.tile_height, tw = opt.tile_width;
   if (th < 1 || tw < 1 || opt.columns < 1 || opt.scale < 1 || opt.gap < 0) {
     throw_bad_input("tiles: tile size, columns and scale must be positive, the gap >= 0");
   }
+  if (n < 1) throw_bad_input("tiles: no rows to draw");
+  TileLayout L;
+  const index_t columns = std::min<index_t>(opt.columns, n);
+  const index_t rows = (n + columns - 1) / columns;
+  if (index_t(opt.row_labels.size()) > rows || index_t(opt.column_labels.size()) > columns) {
+    throw_bad_input("tiles: " + std::to_string(opt.row_labels.size()) + " row and " +
+                    std::to_string(opt.column_labels.size()) + " column labels for a grid of " +
+                    std::to_string(rows) + " x " + std::to_string(columns));
+  }
+  const index_t step_x = index_t(tw) * opt.scale + opt.gap,
+                step_y = index_t(th) * opt.scale + opt.gap;
+  const index_t grid_w = opt.gap + columns * step_x, grid_h = opt.gap + rows * step_y;
+  // Labels: the font (at most 14 px, at least 6) shrinks until the widest column label fits a
+  // column with room to spare and a row label's line fits a row.
+  Measurer m;
+  const double fs = std::clamp(0.3 * double(th * opt.scale), 9.0, 14.0);
+  double left = 0, top = opt.title.empty() ? 0 : 26;
+  if (!opt.row_labels.empty()) {
+    set_font(m.cr, fs);
+    L.row_fs = std::max(6.0, std::min(fs, fs * double(step_y - 1) / measure(m.cr, "Mg").height));
+    set_font(m.cr, L.row_fs);
+    double widest = 0;
+    for (const auto& l : opt.row_labels) widest = std::max(widest, measure(m.cr, l).width);
+    left = std::ceil(widest + 0.8 * L.row_fs);
+  }
+  if (!opt.column_labels.empty()) {
+    set_font(m.cr, fs);
+    double widest = 0;
+    for (const auto& l : opt.column_labels) widest = std::max(widest, measure(m.cr, l).width);
+    // A label at most 85% of a column wide: a space between neighbours.
+    L.column_fs =
+        widest > 0 ? std::max(6.0, std::min(fs, fs * 0.85 * double(step_x) / widest)) : fs;
+    set_font(m.cr, L.column_fs);
+    top += std::ceil(measure(m.cr, "Mg").height + 0.3 * L.column_fs);
+  }
+  if (!opt.title.empty()) L.title_fs = 15;
+  const index_t width = index_t(left) + grid_w, height = index_t(top) + grid_h;
+  if (width > 32768 || height > 32768) {
+    throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels is too large (at most 32768 a side; fewer tiles or columns)");
+  }
+  L.width = int(width), L.height = int(height);
+  L.grid_left = int(left), L.grid_top = int(top);
+  L.grid_width = int(grid_w), L.grid_height = int(grid_h);
+  L.step_x = int(step_x), L.step_y = int(step_y), L.gap = opt.gap;
+  L.columns = int(columns), L.rows = int(rows);
+  return L;
+}
+
+Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt) {
+  const int th = opt.tile_height, tw = opt.tile_width;
   if (d != index_t(th) * index_t(tw)) {
     throw_bad_input("tiles (--tile HxW): d = " + std::to_string(d) + " is not " +
                     std::to_string(th) + "x" + std::to_string(tw) + " = " +
                     std::to_string(index_t(th) * index_t(tw)));
   }
-  if (n < 1) throw_bad_input("tiles: no rows to draw");
-  const index_t columns = std::min<index_t>(opt.columns, n);
-  const index_t rows = (n + columns - 1) / columns;
-  const index_t step_x = index_t(tw) * opt.scale + opt.gap,
-                step_y = index_t(th) * opt.scale + opt.gap;
-  const int top = opt.title.empty() ? 0 : 26;
-  const index_t width = opt.gap + columns * step_x, height = top + opt.gap + rows * step_y;
-  if (width > 32768 || height > 32768) {
-    throw_bad_input("tiles: a grid of " + std::to_string(width) + "x" + std::to_string(height) +
-                    " pixels is too large (at most 32768 a side; fewer tiles or columns)");
-  }
-  // The grid's pixels (height - top, width): grey gaps, tiles 255 (1 - v).
-  const int gw = int(width), gh = int(height) - top;
+  const TileLayout L = tile_layout(n, opt);
+  // The grid's pixels (grid_height, grid_width): grey gaps, tiles 255 (1 - v).
+  const int gw = L.grid_width, gh = L.grid_height;
   auto grid =
       std::make_shared<std::vector<std::uint32_t>>(std::size_t(gw) * std::size_t(gh), 0xffc8c8c8u);
   for (index_t k = 0; k < n; ++k) {
-    const index_t x0 = opt.gap + (k % columns) * step_x, y0 = opt.gap + (k / columns) * step_y;
+    const int x0 = L.tile_x(k) - L.grid_left, y0 = L.tile_y(k) - L.grid_top;
     const double* tile = x + k * d;  // (th, tw)
     for (int i = 0; i < th * opt.scale; ++i) {
       for (int j = 0; j < tw * opt.scale; ++j) {
@@ -413,22 +478,34 @@ Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& o
       }
     }
   }
-  const std::string title = opt.title;
-  return {gw, int(height), [grid, gw, gh, top, title](cairo_t* cr) {
+  return {L.width, L.height, [grid, L, opt](cairo_t* cr) {
+            const int gw = L.grid_width, gh = L.grid_height;
             cairo_surface_t* img = cairo_image_surface_create_for_data(
                 reinterpret_cast<unsigned char*>(grid->data()), CAIRO_FORMAT_RGB24, gw, gh, gw * 4);
             cairo_save(cr);
-            cairo_set_source_surface(cr, img, 0, top);
+            cairo_set_source_surface(cr, img, L.grid_left, L.grid_top);
             cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-            cairo_rectangle(cr, 0, top, gw, gh);
+            cairo_rectangle(cr, L.grid_left, L.grid_top, gw, gh);
             cairo_fill(cr);
             cairo_restore(cr);
             cairo_surface_destroy(img);
-            if (top > 0) {
-              set_colour(cr, black);
-              set_font(cr, 15);
-              fit_font(cr, title, 15, gw - 8);
-              draw_text(cr, 6, top / 2.0, title, 0, 0.5);
+            set_colour(cr, black);
+            if (!opt.title.empty()) {
+              set_font(cr, L.title_fs);
+              fit_font(cr, opt.title, L.title_fs, L.width - 8);
+              draw_text(cr, 6, 13, opt.title, 0, 0.5);
+            }
+            const double tile_w = opt.tile_width * opt.scale, tile_h = opt.tile_height * opt.scale;
+            set_font(cr, L.row_fs);
+            for (std::size_t r = 0; r < opt.row_labels.size(); ++r) {
+              const index_t k = index_t(r) * L.columns;
+              draw_text(cr, L.grid_left - 0.4 * L.row_fs, L.tile_y(k) + tile_h / 2,
+                        opt.row_labels[r], 1, 0.5);
+            }
+            set_font(cr, L.column_fs);
+            for (std::size_t c = 0; c < opt.column_labels.size(); ++c) {
+              draw_text(cr, L.tile_x(index_t(c)) + tile_w / 2, L.grid_top - 0.15 * L.column_fs,
+                        opt.column_labels[c], 0.5, 1);
             }
           }};
 }

@@ -11,6 +11,10 @@
 
 namespace nwgf {
 
+// How render_density estimates the density: counts per cell, or a Gaussian kernel density
+// estimate (engine/viz/kde.hpp).
+enum class DensityEstimate { histogram, kde };
+
 struct ScatterOptions {
   int size = 512;               // pixels (square canvas)
   double extent = 0;            // half-width of the shown box around `centre`; 0: fit the data
@@ -18,6 +22,8 @@ struct ScatterOptions {
   std::vector<double> circles;  // radii of circles drawn around `centre` (e.g. supp gamma(t))
   std::vector<double> target;   // (m, 2) row-major: target samples, drawn in a second colour
   std::string title;            // above the frame
+  DensityEstimate density = DensityEstimate::histogram;  // render_density only
+  double bandwidth = 0;  // kde: the Gaussian's standard deviation; 0: Scott's rule
 };
 
 // Where the data box of a scatter or density picture lies on its canvas: a square of `side`
@@ -52,9 +58,12 @@ double fit_extent(const double* x, index_t n, index_t d, const ScatterOptions& o
 Picture render_weighted_scatter(const double* x, const double* w, index_t n, index_t d,
                                 const ScatterOptions& opt);
 
-// 2-D histogram of the same points, framed like render_scatter: square cells of about 2 pixels,
-// coloured with viridis by log(1 + count) / log(1 + max count) (empty cells white), and a colour
-// bar of the counts beside the frame.
+// The density of the same points, framed like render_scatter, on square cells of about 2 pixels
+// with a colour bar beside the frame. opt.density histogram: counts per cell coloured with viridis
+// by log(1 + count) / log(1 + max count), empty cells white. kde: the Gaussian kernel density
+// estimate (kde.hpp; bandwidth opt.bandwidth, or Scott's rule when 0) averaged over each cell,
+// coloured linearly from 0 to its peak and drawn smoothly (bilinear), white where it is below
+// 1/1000 of its peak. Bad bandwidths are bad input naming --bandwidth.
 Picture render_density(const double* x, index_t n, index_t d, const ScatterOptions& opt);
 
 // Viridis (matplotlib's perceptual colour map) at t in [0, 1].
@@ -66,11 +75,32 @@ struct TileOptions {
   int scale = 2;                          // pixels per image pixel
   int gap = 2;                            // pixels between tiles
   std::string title;                      // drawn above the grid when not empty
+  // Labels of the grid's rows (left of each row, e.g. the sample) and columns (above each
+  // column, e.g. the time), as many as there are rows / columns; empty: none (no margin).
+  std::vector<std::string> row_labels, column_labels;
 };
 
+// Where render_tiles puts things: the canvas size, the grid's top-left corner, the distance
+// from one tile to the next, and the label fonts (pixels; 0 without labels). Tile k (grid row
+// k / columns, column k % columns) has its top-left pixel at (tile_x(k), tile_y(k)); the gaps
+// between tiles, around the grid, are the grid's grey lines.
+struct TileLayout {
+  int width = 0, height = 0;
+  int grid_left = 0, grid_top = 0, grid_width = 0, grid_height = 0;
+  int step_x = 0, step_y = 0, gap = 0, columns = 1, rows = 1;
+  double title_fs = 0, row_fs = 0, column_fs = 0;
+  int tile_x(index_t k) const { return grid_left + gap + int(k % columns) * step_x; }
+  int tile_y(index_t k) const { return grid_top + gap + int(k / columns) * step_y; }
+};
+// Bad input: tile size, columns or scale not positive, a negative gap, n < 1, more labels than
+// rows or columns, a canvas over 32768 pixels a side.
+TileLayout tile_layout(index_t n, const TileOptions& opt);
+
 // Rows of x (n, d = tile_height * tile_width, row-major image rows) as a grid of grayscale tiles,
-// `columns` per grid row, on a grey background. Values are clipped to [0, 1]; 1 is dark ink on
-// white (dark = mass, as in the image targets). d != tile_height * tile_width is bad input.
+// `columns` per grid row, on a grey background (the grid). Values are clipped to [0, 1]; 1 is
+// dark ink on white (dark = mass, as in the image targets). With labels, each grid row's label
+// sits left of it (right-aligned, vertically centred) and each column's above it (centred),
+// their fonts shrunk to fit a tile's height / width. d != tile_height * tile_width is bad input.
 Picture render_tiles(const double* x, index_t n, index_t d, const TileOptions& opt);
 
 struct Series {

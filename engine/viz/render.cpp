@@ -40,6 +40,12 @@ RenderStyle parse_render_style(const std::string& name, const std::string& flag)
   throw_bad_input(flag + ": '" + name + "' is not one of auto, scatter, density, tiles");
 }
 
+DensityEstimate parse_density_estimate(const std::string& name, const std::string& flag) {
+  if (name == "histogram") return DensityEstimate::histogram;
+  if (name == "kde") return DensityEstimate::kde;
+  throw_bad_input(flag + ": '" + name + "' is not one of histogram, kde");
+}
+
 RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d) {
   if (opt.style != RenderStyle::automatic) return opt.style;
   if (is_tile_data(opt.tiles, d)) return RenderStyle::tiles;
@@ -58,8 +64,13 @@ Picture render_points(const double* x, index_t n, index_t d, const RenderOptions
 }
 
 Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
-                            const std::vector<index_t>& rows, const RenderOptions& opt) {
+                            const std::vector<index_t>& rows, const RenderOptions& opt,
+                            const std::vector<std::string>& snapshot_labels) {
   if (snapshots.empty()) throw_bad_input("trajectories: no snapshots");
+  if (!snapshot_labels.empty() && snapshot_labels.size() != snapshots.size()) {
+    throw_bad_input("trajectories: " + std::to_string(snapshot_labels.size()) + " labels for " +
+                    std::to_string(snapshots.size()) + " snapshots");
+  }
   if (rows.empty()) throw_bad_input("trajectories: no samples chosen");
   const index_t n = snapshots[0].rows, d = snapshots[0].cols;
   for (const auto& s : snapshots) {
@@ -91,6 +102,16 @@ Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
     }
     TileOptions t = opt.tiles;
     t.columns = int(S);
+    if (!snapshot_labels.empty()) {
+      t.column_labels.clear();
+      for (index_t s : shown) t.column_labels.push_back(snapshot_labels[std::size_t(s)]);
+      t.row_labels.clear();
+      for (index_t r : rows) {
+        char b[32];
+        std::snprintf(b, sizeof b, "#%lld", static_cast<long long>(r));
+        t.row_labels.emplace_back(b);
+      }
+    }
     return render_tiles(grid.data(), K * S, d, t);
   }
   // The last snapshot, framed so that every path fits, with the paths on top.

@@ -28,6 +28,10 @@ struct RenderOptions {
 // "auto" | "scatter" | "density" | "tiles"; anything else is bad input naming `flag`.
 RenderStyle parse_render_style(const std::string& name, const std::string& flag = "--style");
 
+// "histogram" | "kde"; anything else is bad input naming `flag`.
+DensityEstimate parse_density_estimate(const std::string& name,
+                                       const std::string& flag = "--density");
+
 // The style `automatic` resolves to for n points in R^d: tiles when d = tile_height * tile_width,
 // else density when n > 20000, else scatter. Other styles are returned unchanged.
 RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d);
@@ -36,13 +40,16 @@ RenderStyle resolve_style(const RenderOptions& opt, index_t n, index_t d);
 Picture render_points(const double* x, index_t n, index_t d, const RenderOptions& opt);
 
 // Paths of samples `rows` through the snapshots (each (n, d), same shape). Tiles: row k of the
-// grid shows sample rows[k] at every snapshot, left to right (the paper's Fig. 5 layout).
+// grid shows sample rows[k] at every snapshot, left to right (the paper's Fig. 5 layout); given
+// `snapshot_labels` (one per snapshot, e.g. "t = 25"), each column is labelled with its
+// snapshot's and each row with its sample ("#12"). Labels must be none or one per snapshot.
 // Scatter/density: the picture of the last snapshot with each chosen sample's path drawn as a
 // polyline through all snapshots (first two coordinates), fading in from the start (a hollow
 // circle) to the end (a filled one). Bad input: no snapshots, shapes that
 // differ, a row out of range.
 Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
-                            const std::vector<index_t>& rows, const RenderOptions& opt);
+                            const std::vector<index_t>& rows, const RenderOptions& opt,
+                            const std::vector<std::string>& snapshot_labels = {});
 
 // Frames are held in memory until encoded: a GIF has at most this many, and at most this many
 // bytes of RGB frames (at least 2 frames); longer runs are shown at evenly spaced snapshots.

@@ -132,6 +132,55 @@ TEST_CASE("tiles: each value is one scale x scale block of grey 255 (1 - v), cli
   CHECK_THROWS_AS(render_tiles(x.data(), 3, 5, t), Error);  // d != 2 * 3
 }
 
+TEST_CASE("tiles: a labelled grid puts tiles, grid lines and labels where tile_layout says") {
+  // 6 tiles of 2x3 pixels, 3 columns, scale 4: 2 grid rows, labelled like the paper's Fig. 5.
+  TileOptions t;
+  t.tile_height = 2, t.tile_width = 3, t.columns = 3, t.scale = 4, t.gap = 2;
+  std::vector<double> x(6 * 6);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = double(i % 7) / 7;
+  const TileLayout plain = tile_layout(6, t);
+  CHECK(plain.grid_left == 0);
+  CHECK(plain.grid_top == 0);
+  t.row_labels = {"#0", "#17"};
+  t.column_labels = {"t = 0", "t = 5", "t = 10"};
+  const TileLayout L = tile_layout(6, t);
+  REQUIRE(L.grid_left > 8);
+  REQUIRE(L.grid_top > 6);
+  CHECK(L.width == L.grid_left + plain.width);
+  CHECK(L.height == L.grid_top + plain.height);
+  const Image img = rasterize(render_tiles(x.data(), 6, 6, t));
+  CHECK(img.width() == L.width);
+  CHECK(img.height() == L.height);
+  const int tw = 3 * 4, th = 2 * 4;
+  for (int k = 0; k < 6; ++k) {
+    CAPTURE(k);
+    // Each image pixel is a 4x4 block of its grey, where the layout puts the tile.
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        const int grey = int(std::lround(255 * (1 - x[std::size_t(k * 6 + i * 3 + j)])));
+        CHECK(img.get(L.tile_x(k) + 4 * j + 1, L.tile_y(k) + 4 * i + 2).r == grey);
+      }
+    }
+    // The grid: grey lines left of and above every tile.
+    CHECK(img.get(L.tile_x(k) - 1, L.tile_y(k) + 3).r == 200);
+    CHECK(img.get(L.tile_x(k) + 5, L.tile_y(k) - 1).r == 200);
+  }
+  // A row's label: ink left of the grid beside that row only; a column's: ink above it.
+  for (int r = 0; r < 2; ++r) {
+    CHECK(ink_in(img, 0, L.tile_y(3 * r), L.grid_left, L.tile_y(3 * r) + th) > 5);
+  }
+  for (int c = 0; c < 3; ++c) {
+    CHECK(ink_in(img, L.tile_x(c), 0, L.tile_x(c) + tw, L.grid_top) > 5);
+  }
+  CHECK(ink_in(img, 0, 0, L.grid_left, L.grid_top) == 0);  // the corner
+  // Labels stay inside the canvas.
+  CHECK(ink_in(img, 0, 0, img.width(), 1) == 0);
+  CHECK(ink_in(img, 0, 0, 1, img.height()) == 0);
+  // More labels than rows or columns: bad input.
+  t.row_labels = {"a", "b", "c"};
+  CHECK_THROWS_AS(tile_layout(6, t), Error);
+}
+
 TEST_CASE("density and scatter: all points in one quadrant put ink only there") {
   const std::vector<double> x = square_points(5000, 0.2, 0.9);  // upper right quadrant
   ScatterOptions o;
@@ -202,6 +251,24 @@ TEST_CASE("trajectories: tile grid rows are samples, columns snapshots; 2-D path
   CHECK(few.get(1 + 6, 1).r == int(std::lround(255 * (1 - 0.4))));  // snapshot 4
   CHECK_THROWS_AS(render_trajectories(snaps, {4}, o), Error);       // row out of range
   CHECK_THROWS_AS(render_trajectories({}, {0}, o), Error);
+  // Labelled: columns by the shown snapshots' labels, rows by sample; the tiles move right and
+  // down by the label margins and keep their values.
+  const std::vector<std::string> labels = {"t = 0", "t = 1", "t = 2", "t = 3", "t = 4"};
+  const Image lab = rasterize(render_trajectories(snaps, {3, 1}, o, labels));
+  TileOptions lt = o.tiles;
+  lt.row_labels = {"#3", "#1"};
+  lt.column_labels = {"t = 0", "t = 2", "t = 4"};
+  const TileLayout L = tile_layout(6, lt);
+  CHECK(lab.width() == L.width);
+  CHECK(lab.height() == L.height);
+  CHECK(L.grid_left > 0);
+  for (int k = 0; k < 2; ++k) {
+    for (int s = 0; s < 3; ++s) {
+      const int grey = int(std::lround(255 * (1 - (2 * s + (k == 0 ? 3 : 1)) / 10.0)));
+      CHECK(lab.get(L.tile_x(3 * k + s), L.tile_y(3 * k + s)).r == grey);
+    }
+  }
+  CHECK_THROWS_AS(render_trajectories(snaps, {0}, o, {"t = 0"}), Error);  // not one per snapshot
 
   // 2-D: one sample moves from (-0.8, 0) to (0.8, 0), the others sit at the origin; its path is
   // red across the middle row, and the frame holds the whole path.
@@ -287,6 +354,28 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
   REQUIRE(png_size(png, &w, &h));
   CHECK(w == 300);
 
+  // --density kde: the density style, a Gaussian KDE (Scott's rule, or --bandwidth).
+  r = test::run_cli("render '" + npy + "' --out '" + png + "' --size 128 --density kde");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"style\": \"density\"") != std::string::npos);
+  r = test::run_cli("render '" + npy + "' --out '" + png +
+                    "' --size 128 --style density --density kde --bandwidth 0.2");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(png_size(png, &w, &h));
+  CHECK(w == 128);
+
+  // 784-D runs: the trajectory grid's columns are labelled with the times, its rows with the
+  // samples, so it is wider and taller than the bare grid of 3 x 2 tiles of 58 px.
+  std::vector<std::vector<double>> images;
+  for (int s = 0; s < 3; ++s) images.emplace_back(4 * 784, 0.2 * (s + 1));
+  const std::string mnist_run = fake_run("render_cli_mnist_run", images, 4, 784, {0, 4, 8});
+  r = test::run_cli("render '" + mnist_run + "' --out '" + png + "' --trajectories 2");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(png_size(png, &w, &h));
+  CHECK(w > 2 + 3 * 58);
+  CHECK(h > 2 + 2 * 58);
+  fs::remove_all(mnist_run);
+
   // Bad input: exit 2, one error line naming the culprit.
   const std::string txt = test::tmp_path("render_x.txt");
   std::FILE* f = std::fopen(txt.c_str(), "w");
@@ -326,6 +415,12 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
       {dir, png, " --trajectories 41", "--trajectories"},
       {empty_dir, png, "", "render_empty_run"},
       {npy, below_file, "", below_file},
+      {npy, png, " --density heat", "--density"},
+      {npy, png, " --density kde --style scatter", "--density"},
+      {npy, png, " --density kde --bandwidth 0", "--bandwidth"},
+      {npy, png, " --density kde --bandwidth -0.5", "--bandwidth"},
+      {npy, png, " --density kde --bandwidth 100", "--bandwidth"},
+      {npy, png, " --style density --bandwidth 0.1", "--bandwidth"},
   };
   for (const auto& b : bad) {
     std::string args = "render '";

@@ -29,9 +29,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RenderCliOptions {
-  std::string input, out, style = "auto", centre, tile = "28x28", title;
+  std::string input, out, style = "auto", centre, tile = "28x28", title, density;
   int size = 512, columns = 10, delay = 10;
   double extent = 0;
+  double bandwidth = 0;
+  bool bandwidth_given = false;
   std::vector<double> circles;
   index_t max_tiles = 100, trajectories = 0;
 };
@@ -75,6 +77,24 @@ RenderOptions library_options(const RenderCliOptions& o) {
   }
   r.scatter.circles = o.circles;
   r.scatter.title = o.title;
+  // --density picks the density style (when --style is auto) and how it is estimated.
+  if (!o.density.empty()) {
+    r.scatter.density = parse_density_estimate(o.density, "--density");
+    if (r.style == RenderStyle::automatic) r.style = RenderStyle::density;
+    if (r.style != RenderStyle::density) {
+      throw_bad_input("--density: draws --style density, not --style " + o.style);
+    }
+  }
+  if (o.bandwidth_given) {
+    if (!(o.bandwidth > 0) || !std::isfinite(o.bandwidth)) {
+      throw_bad_input("--bandwidth: " + std::to_string(o.bandwidth) +
+                      " is not a positive finite number");
+    }
+    if (r.scatter.density != DensityEstimate::kde) {
+      throw_bad_input("--bandwidth: only with --density kde");
+    }
+    r.scatter.bandwidth = o.bandwidth;
+  }
   const auto x = o.tile.find('x');
   int h = 0, w = 0;
   if (x != std::string::npos) {
@@ -121,10 +141,11 @@ void print(JsonObject& out, const Picture& pic) {
 }
 
 // K evenly spaced samples' paths through the run's snapshots (image data: at most `columns`
-// evenly spaced snapshots are read, as many as the grid shows).
+// evenly spaced snapshots are read, as many as the grid shows, each column labelled with its
+// snapshot's time, or step, and each row with its sample).
 int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
-                            const std::vector<std::string>& paths) {
-  HostMatrix<double> first = read_npy<double>(paths[0]);
+                            const std::vector<SnapshotFrame>& frames) {
+  HostMatrix<double> first = read_npy<double>(frames[0].path);
   const index_t n = first.rows, d = first.cols;
   if (o.trajectories > n) {
     throw_bad_input("--trajectories: " + std::to_string(o.trajectories) +
@@ -132,16 +153,20 @@ int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
   }
   const RenderStyle style = resolve_style(r, n, d);
   std::vector<std::size_t> shown;
-  const std::size_t S = paths.size();
+  const std::size_t S = frames.size();
   const std::size_t keep =
       style == RenderStyle::tiles ? std::min<std::size_t>(S, std::size_t(o.columns)) : S;
   for (std::size_t k = 0; k < keep; ++k)
     shown.push_back(keep == 1 ? S - 1 : k * (S - 1) / (keep - 1));
   std::vector<HostMatrix<double>> snapshots;
-  for (std::size_t i : shown) snapshots.push_back(i == 0 ? first : read_npy<double>(paths[i]));
+  std::vector<std::string> labels;
+  for (std::size_t i : shown) {
+    snapshots.push_back(i == 0 ? first : read_npy<double>(frames[i].path));
+    labels.push_back(snapshot_label(frames[i]));
+  }
   std::vector<index_t> rows;
   for (index_t k = 0; k < o.trajectories; ++k) rows.push_back(k * n / o.trajectories);
-  const Picture img = render_trajectories(snapshots, rows, r);
+  const Picture img = render_trajectories(snapshots, rows, r, labels);
   write_picture(o.out, img);
   JsonObject out = report(o, style, n, d);
   out.add("snapshots", (long long)snapshots.size());
@@ -184,7 +209,7 @@ int run_render(const RenderCliOptions& o) {
     std::printf("%s\n", out.str().c_str());
     return 0;
   }
-  if (o.trajectories > 0) return render_run_trajectories(o, r, paths);
+  if (o.trajectories > 0) return render_run_trajectories(o, r, run_snapshot_frames(run));
   const HostMatrix<double> last = read_npy<double>(paths.back());
   // Weighted particles (an ift run): the snapshot's weights beside it colour the scatter.
   const std::vector<double> w = run.read_weights(run.snapshots().back().step);
@@ -217,6 +242,12 @@ CommandRegistrar reg(
       sub.add_option("--circle", o->circles, "Draw a circle of radius R around the centre")
           ->allow_extra_args(false);
       sub.add_option("--title", o->title, "Title drawn at the top");
+      sub.add_option("--density", o->density,
+                     "histogram|kde: the density style's estimate (histogram; kde: Gaussian "
+                     "kernel density estimate); picks --style density when --style is auto");
+      CLI::Option* bandwidth =
+          sub.add_option("--bandwidth", o->bandwidth,
+                         "kde: the Gaussian's standard deviation (default: Scott's rule)");
       sub.add_option("--tile", o->tile, "Tile shape HxW of image data (28x28)");
       sub.add_option("--columns", o->columns, "Tiles per grid row (10)")
           ->check(CLI::Range(1, 1000));
@@ -227,7 +258,10 @@ CommandRegistrar reg(
           ->check(CLI::Range(index_t(1), index_t(1) << 20));
       sub.add_option("--delay", o->delay, "GIF: hundredths of a second per frame (10)")
           ->check(CLI::Range(1, 10000));
-      return [o] { return run_render(*o); };
+      return [o, bandwidth] {
+        o->bandwidth_given = bandwidth->count() > 0;
+        return run_render(*o);
+      };
     });
 
 }  // namespace

@@ -1,4 +1,5 @@
-// `nwgf report RUN_DIR --out F.pdf`: a run's summary as one PDF (schemes/run/viz/run_report.hpp).
+// `nwgf report RUN_DIR --out F.pdf|F.html`: a run's summary as one PDF or one self-contained HTML
+// page (schemes/run/viz/run_report.hpp).
 // Prints one JSON object: out, run.
 #include <cstdio>
 #include <memory>
@@ -17,11 +18,13 @@ struct ReportCliOptions {
 
 CommandRegistrar reg(
     "report",
-    "A run directory's summary as a PDF: config, metrics plots, first/middle/last snapshots",
+    "A run directory's summary as a PDF or HTML page: config, metrics plots, first/middle/last "
+    "snapshots",
     [](CLI::App& sub, const GlobalOptions&) {
       auto o = std::make_shared<ReportCliOptions>();
       sub.add_option("RUN_DIR", o->run, "A run directory of `nwgf run`")->required();
-      sub.add_option("--out", o->out, "Output file (.pdf)")->required();
+      sub.add_option("--out", o->out, "Output file: .pdf, or .html (one page, pictures embedded)")
+          ->required();
       return [o] {
         write_run_report(RunDirectory(o->run), o->out);
         JsonObject out;

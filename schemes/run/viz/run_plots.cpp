@@ -145,8 +145,7 @@ class RunPlots final : public RunObserver {
 
 std::shared_ptr<RunObserver> make_run_plots() { return std::make_shared<RunPlots>(); }
 
-void render_run_gif(const RunDirectory& run, const std::string& gif_path, const RenderOptions& opt,
-                    int delay_cs) {
+std::vector<SnapshotFrame> run_snapshot_frames(const RunDirectory& run) {
   std::vector<SnapshotFrame> frames;
   for (const SnapshotFile& s : run.snapshots()) frames.push_back({s.step, s.path});
   if (run.has_metrics()) {
@@ -163,6 +162,19 @@ void render_run_gif(const RunDirectory& run, const std::string& gif_path, const 
       }
     }
   }
+  return frames;
+}
+
+std::string snapshot_label(const SnapshotFrame& frame) {
+  if (!std::isfinite(frame.time)) return "step " + std::to_string(frame.step);
+  char b[48];
+  std::snprintf(b, sizeof b, "t = %.4g", frame.time);
+  return b;
+}
+
+void render_run_gif(const RunDirectory& run, const std::string& gif_path, const RenderOptions& opt,
+                    int delay_cs) {
+  const std::vector<SnapshotFrame> frames = run_snapshot_frames(run);
   render_snapshot_gif(frames, gif_path, opt, delay_cs);
 }
 

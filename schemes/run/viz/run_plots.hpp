@@ -9,6 +9,7 @@
 // target points (d <= 2). Lives in the viz layer: links engine/plot, render, png, gif.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nwgf/engine/viz/render.hpp"
 #include "nwgf/schemes/run/observer.hpp"
@@ -19,6 +20,12 @@ namespace nwgf {
 // opt.observers.push_back(make_run_plots()) before run_flow; does nothing for a run without a
 // directory.
 std::shared_ptr<RunObserver> make_run_plots();
+
+// A run directory's snapshots in step order, each with metrics.csv's time where it has one (NaN
+// otherwise). Bad input: no snapshots, a damaged metrics.csv.
+std::vector<SnapshotFrame> run_snapshot_frames(const RunDirectory& run);
+// "t = 12.5" where the time is known, else "step 25": a snapshot's label in pictures.
+std::string snapshot_label(const SnapshotFrame& frame);
 
 // A run directory's snapshots as one GIF, titled with metrics.csv's times where it has them
 // (engine/render.hpp render_snapshot_gif). Bad input: no snapshots, a damaged metrics.csv.

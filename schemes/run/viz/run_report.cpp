@@ -1,6 +1,7 @@
 #include "nwgf/schemes/run/viz/run_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/file_io.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/viz/html.hpp"
 #include "nwgf/engine/viz/picture.hpp"
 #include "nwgf/engine/viz/plot.hpp"
 #include "nwgf/engine/viz/render.hpp"
@@ -39,16 +41,27 @@ Series column_series(const MetricsTable& t, const std::string& name, Rgb colour)
   return s;
 }
 
-}  // namespace
-
-void write_run_report(const RunDirectory& run, const std::string& pdf_path) {
-  if (picture_format(pdf_path, "--out") != PictureFormat::pdf) {
-    throw_bad_input("--out: " + pdf_path + " must end in .pdf (a report has several pages)");
-  }
-  write_pdf_pages(pdf_path, run_report_pages(run));
+std::string lower_extension(const std::string& path) {
+  std::string e = std::filesystem::path(path).extension().string();
+  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return e;
 }
 
-std::vector<Picture> run_report_pages(const RunDirectory& run) {
+}  // namespace
+
+void write_run_report(const RunDirectory& run, const std::string& path) {
+  const std::string ext = lower_extension(path);
+  if (ext == ".html" || ext == ".htm") {
+    write_file_atomic(path, run_report_html(run));
+    return;
+  }
+  if (ext != ".pdf") {
+    throw_bad_input("--out: " + path + " must end in .pdf or .html (a report has several parts)");
+  }
+  write_pdf_pages(path, run_report_pages(run));
+}
+
+RunReport run_report(const RunDirectory& run) {
   std::error_code ec;
   if (!std::filesystem::is_directory(run.dir(), ec)) {
     throw_bad_input("RUN_DIR: " + run.dir() + " is not a directory");
@@ -56,9 +69,11 @@ std::vector<Picture> run_report_pages(const RunDirectory& run) {
   const std::vector<SnapshotFile> snaps = run.snapshots();
   const MetricsTable table = run.has_metrics() ? run.read_metrics() : MetricsTable{};
   const std::string scheme = run.manifest_scheme();
+  RunReport report;
+  report.title = "nwgf report: " + run.dir();
 
-  // Page 1: the run and its config.
-  std::vector<std::string> lines;
+  // The run and its config.
+  std::vector<std::string>& lines = report.summary;
   const HostMatrix<double> first = read_npy<double>(snaps.front().path);
   lines.push_back("scheme " + (scheme.empty() ? std::string("(no manifest)") : scheme) +
                   ", n = " + std::to_string(first.rows) + ", d = " + std::to_string(first.cols) +
@@ -80,19 +95,11 @@ std::vector<Picture> run_report_pages(const RunDirectory& run) {
     lines.push_back("wall time of the steps " + fmt("%.4g", total) + " s, per step median " +
                     fmt("%.4g", w[w.size() / 2]) + " s, max " + fmt("%.4g", w.back()) + " s");
   }
-  lines.push_back("");
-  lines.push_back("config.toml:");
   const std::string config = run.path("config.toml");
-  if (std::filesystem::exists(config, ec)) {
-    std::istringstream in(read_file(config));
-    for (std::string l; std::getline(in, l);) lines.push_back("  " + l);
-  } else {
-    lines.push_back("  (none)");
-  }
-  std::vector<Picture> pages{render_text_page("nwgf report: " + run.dir(), lines, page_w, page_h)};
+  report.has_config = std::filesystem::exists(config, ec);
+  if (report.has_config) report.config = read_file(config);
 
-  // Page 2: metrics, up to four panels.
-  std::vector<Picture> panels;
+  // Metrics, up to four panels.
   auto add = [&](Series s, const std::string& title, bool log) {
     bool any = false;
     for (double y : s.y) any = any || (std::isfinite(y) && (!log || y > 0));
@@ -104,21 +111,15 @@ std::vector<Picture> run_report_pages(const RunDirectory& run) {
     o.title = title;
     o.x_label = "time";
     s.name.clear();
-    panels.push_back(render_lines({s}, o));
+    report.metrics.push_back(render_lines({s}, o));
+    report.metric_titles.push_back(title + " over time");
   };
   add(column_series(table, "functional", Rgb{31, 119, 180}), "functional F", false);
   add(column_series(table, "mmd2_analytic", Rgb{214, 39, 40}), "MMD^2 to the closed form", true);
   add(column_series(table, "loss", Rgb{44, 160, 44}), "training loss", false);
   add(per_step, "wall seconds per step", true);
-  if (!panels.empty()) {
-    std::vector<Placed> placed;
-    for (std::size_t i = 0; i < panels.size(); ++i) {
-      placed.push_back({panels[i], 14.0 + 414.0 * double(i % 2), 28.0 + 280.0 * double(i / 2), 1});
-    }
-    pages.push_back(arrange(page_w, page_h, placed));
-  }
 
-  // Page 3: the first, middle and last snapshots, one frame for all.
+  // The first, middle and last snapshots, one frame for all, each at most 270 a side.
   const std::size_t picks[3] = {0, (snaps.size() - 1) / 2, snaps.size() - 1};
   std::vector<HostMatrix<double>> shown;
   for (std::size_t k : picks) {
@@ -137,17 +138,70 @@ std::vector<Picture> run_report_pages(const RunDirectory& run) {
   for (const auto& m : shown)
     extent = std::max(extent, fit_extent(m.data.data(), m.rows, m.cols, ro.scatter));
   ro.scatter.extent = extent;
-  std::vector<Placed> snaps_placed;
   for (int k = 0; k < 3; ++k) {
     const std::size_t i = picks[k];
     ro.scatter.title = ro.tiles.title = "step " + std::to_string(snaps[i].step);
+    report.snapshot_titles.push_back("the samples at " + ro.scatter.title);
     const HostMatrix<double>& m = shown[std::size_t(k)];
     const Picture p = render_points(m.data.data(), m.rows, m.cols, ro);
     const double scale = std::min(1.0, 270.0 / std::max(p.width, p.height));
-    snaps_placed.push_back({p, 8.0 + 278.0 * k, 120.0, scale});
+    report.snapshots.push_back(arrange(int(std::ceil(p.width * scale)),
+                                       int(std::ceil(p.height * scale)), {Placed{p, 0, 0, scale}}));
+  }
+  return report;
+}
+
+std::vector<Picture> run_report_pages(const RunDirectory& run) {
+  const RunReport report = run_report(run);
+  // Page 1: the run and its config.
+  std::vector<std::string> lines = report.summary;
+  lines.push_back("");
+  lines.push_back("config.toml:");
+  if (report.has_config) {
+    std::istringstream in(report.config);
+    for (std::string l; std::getline(in, l);) lines.push_back("  " + l);
+  } else {
+    lines.push_back("  (none)");
+  }
+  std::vector<Picture> pages{render_text_page(report.title, lines, page_w, page_h)};
+  // Page 2: the metrics, two by two.
+  if (!report.metrics.empty()) {
+    std::vector<Placed> placed;
+    for (std::size_t i = 0; i < report.metrics.size(); ++i) {
+      placed.push_back(
+          {report.metrics[i], 14.0 + 414.0 * double(i % 2), 28.0 + 280.0 * double(i / 2), 1});
+    }
+    pages.push_back(arrange(page_w, page_h, placed));
+  }
+  // Page 3: the snapshots side by side.
+  std::vector<Placed> snaps_placed;
+  for (std::size_t k = 0; k < report.snapshots.size(); ++k) {
+    snaps_placed.push_back({report.snapshots[k], 8.0 + 278.0 * double(k), 120.0, 1});
   }
   pages.push_back(arrange(page_w, page_h, snaps_placed));
   return pages;
+}
+
+std::string run_report_html(const RunDirectory& run) {
+  const RunReport report = run_report(run);
+  HtmlPage page(report.title);
+  page.heading("The run");
+  for (const std::string& l : report.summary) page.paragraph(l);
+  page.heading("config.toml");
+  if (report.has_config) {
+    page.preformatted(report.config);
+  } else {
+    page.paragraph("(none)");
+  }
+  if (!report.metrics.empty()) {
+    page.heading("Metrics");
+    for (std::size_t i = 0; i < report.metrics.size(); ++i)
+      page.picture(report.metrics[i], report.metric_titles[i]);
+  }
+  page.heading("First, middle and last snapshots");
+  for (std::size_t i = 0; i < report.snapshots.size(); ++i)
+    page.picture(report.snapshots[i], report.snapshot_titles[i]);
+  return page.str();
 }
 
 }  // namespace nwgf
