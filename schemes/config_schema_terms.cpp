@@ -24,7 +24,11 @@ std::vector<FunctionalTerm> read_terms(const toml::node& n, const std::string& k
     if (!t.contains("kind")) bad(tk + ".kind", "required (kl | entropy | potential | interaction)");
     FunctionalTerm term;
     term.kind = Codec<FunctionalKind>::read(*t.get("kind"), tk + ".kind");
-    if (needs_kernel(term.kind) && t.contains("kernel")) {
+    if (needs_kernel(term.kind)) {  // first: which kernel decides whether r belongs
+      if (!t.contains("kernel")) {
+        bad(tk + ".kernel", "required for an interaction term (quartic_quadratic | log_quadratic "
+                            "| gaussian_attraction | riesz)");
+      }
       term.kernel = Codec<KernelKind>::read(*t.get("kernel"), tk + ".kernel");
     }
     for (const auto& [key, value] : t) {
@@ -32,7 +36,7 @@ std::vector<FunctionalTerm> read_terms(const toml::node& n, const std::string& k
       const bool known = name == "kind" || name == "weight" ||
                          (name == "kernel" && needs_kernel(term.kind)) ||
                          (name == "m" && needs_m(term.kind)) ||
-                         (name == "r" && needs_r(term) && t.contains("kernel"));
+                         (name == "r" && needs_r(term));
       if (!known) {
         bad(tk + "." + name, name == "r" && needs_kernel(term.kind)
                                  ? "only for an interaction term of kernel = \"riesz\""
@@ -42,12 +46,6 @@ std::vector<FunctionalTerm> read_terms(const toml::node& n, const std::string& k
     }
     if (!t.contains("weight")) bad(tk + ".weight", "required (the term's factor, > 0)");
     term.weight = as_double(*t.get("weight"), tk + ".weight");
-    if (needs_kernel(term.kind)) {
-      if (!t.contains("kernel")) {
-        bad(tk + ".kernel", "required for an interaction term (quartic_quadratic | log_quadratic "
-                            "| gaussian_attraction | riesz)");
-      }
-    }
     if (needs_r(term)) {
       if (!t.contains("r")) bad(tk + ".r", "required for a riesz term (W = -|z|^r, 0 < r < 2)");
       term.r = as_double(*t.get("r"), tk + ".r");
