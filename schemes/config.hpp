@@ -80,13 +80,14 @@ struct IftConfig {
 
 // One term of a sum of functionals ([[functional.terms]], [functional] kind = "sum"):
 // F = sum_i weight_i F_i. Every key that defines the term is required (config_read.cpp):
-// kind and weight always, kernel for interaction, m for entropy. kl and potential take the
-// density of [target].
+// kind and weight always, kernel for interaction, m for entropy, r for an interaction term of
+// kernel = "riesz". kl and potential take the density of [target].
 struct FunctionalTerm {
   FunctionalKind kind = FunctionalKind::interaction;  // kl | entropy | potential | interaction
   double weight = 0;                                   // > 0
   KernelKind kernel = KernelKind::riesz;               // interaction: an interaction kernel W
   double m = 0;                                        // entropy: m > 1
+  double r = 1;                                        // kernel = riesz: W = -|z|^r, 0 < r < 2
 };
 
 struct FlowConfig {

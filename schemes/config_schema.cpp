@@ -78,7 +78,7 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                                  "W(x - y)): "
                                  "quartic_quadratic W = |z|^4/4 - |z|^2/2, log_quadratic "
                                  "W = |z|^2/2 - ln|z|, gaussian_attraction W = "
-                                 "-exp(-|z|^2)/pi")));
+                                 "-exp(-|z|^2)/pi, riesz W = -|z|^r (repulsive; with r)")));
   f.push_back(omit_default(field("functional", "gamma", &C::gamma,
                                  "gaussian: K(x, y) = exp(-gamma |x - y|^2), gamma > 0",
                                  positive())));

@@ -10,6 +10,7 @@ std::vector<FunctionalTerm> functional_terms(const FlowConfig& cfg) {
   t.weight = 1;
   t.kernel = cfg.kernel;
   t.m = cfg.m;
+  t.r = cfg.r;
   return {t};
 }
 

@@ -274,11 +274,10 @@ void check_variational(const FlowConfig& c) {
       bad("functional.kind", "the variational scheme takes kind = \"kl\", \"entropy\", "
                              "\"potential\", \"interaction\" (a kernel W) or \"sum\"");
     }
-    if (c.functional == FunctionalKind::interaction &&
-        (c.kernel == KernelKind::riesz || c.kernel == KernelKind::gaussian)) {
+    if (c.functional == FunctionalKind::interaction && c.kernel == KernelKind::gaussian) {
       bad("functional.kind", "the variational scheme takes kind = \"interaction\" with an "
                              "interaction kernel W only (functional.kernel = quartic_quadratic, "
-                             "log_quadratic or gaussian_attraction)");
+                             "log_quadratic, gaussian_attraction or riesz)");
     }
   }
   if (c.fb) {

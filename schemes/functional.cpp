@@ -324,7 +324,7 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const Functio
       if (t.kind == FunctionalKind::potential) {
         terms.emplace_back(t.weight, make_potential<T>(ctx, spec.target, d, max_rows));
       } else if (t.kind == FunctionalKind::interaction) {
-        terms.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+        terms.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel, t.r));
       }
     }
     return make_sum<T>(ctx, std::move(terms), d, max_rows);

@@ -1,6 +1,7 @@
 #pragma once
-// The interaction energy of a kernel W other than the Riesz one (functional.kernel =
-// quartic_quadratic | log_quadratic | gaussian_attraction, kernels/family/), for the particle
+// The interaction energy of a kernel W (functional.kernel = quartic_quadratic | log_quadratic |
+// gaussian_attraction | riesz, kernels/family/; riesz: W(z) = -|z|^r, the MMD kernel's sign, so
+// that F = E_K of the Riesz functional) for the particle scheme's sums and the variational
 // scheme, with the convention F(mu) = 1/2 ∫∫ W(x - y) dmu(x) dmu(y) (README, "Interaction
 // kernels"):
 //   F(mu_N) = 1/(2 N^2) sum_ii' W(x_i - x_i')          (V-statistic; log_quadratic: i != i')
@@ -13,6 +14,7 @@
 namespace nwgf {
 
 template <class T>
-std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel);
+std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel,
+                                                       double r = 1.0);
 
 }  // namespace nwgf

@@ -43,6 +43,8 @@ nb::dict step_dict(const StepInfo& s) {
   d["second_moment_exact"] = s.second_moment_exact;
   d["ring_radius"] = s.ring_radius;
   d["w1_semicircle"] = s.w1_semicircle;
+  d["energy_distance"] = s.energy_distance;
+  d["mixture_tv"] = s.mixture_tv;
   return d;
 }
 

@@ -28,6 +28,7 @@
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
 #include "nwgf/schemes/variational/closed_form_metrics.hpp"
+#include "nwgf/schemes/variational/mixture_metrics.hpp"
 
 namespace nwgf {
 namespace {
@@ -178,6 +179,7 @@ class Runner {
     reference_.emplace(cfg_, n_);
     if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
     if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
+    if (cfg_.eval_mmd) mixture_ = mixture_problem(cfg_);
     files_ = !opt_.out_dir.empty() && root_;
     x0_out = std::move(x0);
   }
@@ -407,6 +409,7 @@ class Runner {
     TraceSpan span(Phase::evaluation);
     if (ou_) evaluate_ou(*ou_, cfg_.tau, steps_.constant(), s, n, to_host(ctx_, x_));
     if (porous_) evaluate_porous(*porous_, cfg_.initial.t0, s, to_host(ctx_, x_));
+    if (mixture_) evaluate_mixture(*mixture_, s, to_host(ctx_, x_));
     if (has_aggregation_metrics(cfg_)) evaluate_aggregation(cfg_, s, to_host(ctx_, x_));
     if (!reference_->active()) return;
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
@@ -461,6 +464,7 @@ class Runner {
   std::optional<ReferenceMetrics> reference_;
   std::optional<OuProblem> ou_;
   std::optional<Barenblatt> porous_;
+  std::optional<MixtureProblem> mixture_;
   bool files_ = false;
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;

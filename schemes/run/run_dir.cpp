@@ -47,7 +47,10 @@ const OptionalColumn optional_columns[] = {
     {"second_moment_exact", &StepInfo::second_moment_exact},
     // The aggregation flows' steady states.
     {"ring_radius", &StepInfo::ring_radius},
-    {"w1_semicircle", &StepInfo::w1_semicircle}};
+    {"w1_semicircle", &StepInfo::w1_semicircle},
+    // Gaussian-mixture sampling (the variational scheme, kl to a mixture).
+    {"energy_distance", &StepInfo::energy_distance},
+    {"mixture_tv", &StepInfo::mixture_tv}};
 
 std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;

@@ -41,6 +41,12 @@ struct StepInfo {
   // to the semicircle law.
   double ring_radius = none;
   double w1_semicircle = none;
+  // Variational scheme, KL to a Gaussian mixture (schemes/variational/mixture_metrics.hpp): the
+  // energy distance of the particles to i.i.d. samples of the target mixture, and the total
+  // variation between the target's weights and the fractions of particles whose most probable
+  // component (posterior argmax) is each component.
+  double energy_distance = none;
+  double mixture_tv = none;
 };
 
 }  // namespace nwgf

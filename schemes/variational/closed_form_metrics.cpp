@@ -6,6 +6,7 @@ namespace nwgf {
 
 std::optional<OuProblem> ou_problem(const FlowConfig& cfg) {
   if (cfg.scheme != SchemeKind::variational || cfg.functional != FunctionalKind::kl) return {};
+  if (cfg.target.kind != MeasureKind::gaussian) return {};  // a mixture target has no OU flow
   const MeasureConfig& m = cfg.initial;
   if (m.kind != MeasureKind::gaussian || m.points.size() > 1 || !m.cov.empty()) return {};
   const index_t d = m.d;

@@ -104,7 +104,7 @@ class VariationalScheme final : public Scheme<T> {
     if (!parts_.interaction.empty()) {
       std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> w;
       for (const FunctionalTerm& t : parts_.interaction) {
-        w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+        w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel, t.r));
       }
       interaction_ = make_sum<T>(ctx, std::move(w), d, n);
       if (cfg.fb) {
@@ -112,7 +112,7 @@ class VariationalScheme final : public Scheme<T> {
       } else {
         std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> b;
         for (const FunctionalTerm& t : parts_.interaction) {
-          b.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel));
+          b.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel, t.r));
         }
         batch_interaction_ = make_sum<T>(ctx, std::move(b), d, m_);
         // 1/2 sum_i w_i W_i(0) (0 for log_quadratic, whose self pairs are left out): the value of
