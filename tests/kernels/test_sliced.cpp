@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -299,6 +300,51 @@ TEST_CASE("accumulate, empty y, no gradient, chunked directions") {
   CHECK(rb.xy == doctest::Approx(r.xy).epsilon(1e-12));
   for (std::size_t i = 0; i < g.size(); ++i)
     CHECK(rb.grad[i] == doctest::Approx(r.grad[i]).epsilon(1e-4).scale(1.0));
+}
+
+// The CPU paths (NWGF_SLICED_CPU, read when a SlicedRiesz is built) visit the same sorted order
+// and compute the same numbers; they differ in how the data moves (f32: packed key + index sort
+// or key and index arrays; gradient written through destination buckets, from 2^18 points of
+// x, or directly), so they must agree bit for bit. Points on a grid of 1/64 make ties, -0.0
+// and +0.0 among the projections.
+template <class T>
+Result run_path(const char* path, const std::vector<T>& x, const std::vector<T>& y, index_t d) {
+  REQUIRE(setenv("NWGF_SLICED_CPU", path, 1) == 0);
+  Context ctx(Device::cpu, 2);
+  const index_t n = index_t(x.size()) / d, m = index_t(y.size()) / d;
+  SlicedRiesz<T> s(ctx, n, m, d, 3);
+  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
+  s.draw_directions(ctx, 9, 1, 0);
+  const double nn = double(n) * double(n);
+  return run<T>(ctx, s, x, y, d, T(-0.5 / nn), T(1 / (double(n) * double(m))));
+}
+
+TEST_CASE_TEMPLATE("CPU paths agree bit for bit at large N (bucketed gradient writes)", T, float,
+                   double) {
+  const index_t d = 2, n = (index_t(1) << 18) + 5, m = 70000;
+  auto x = gaussian_points<T>(n, d, 91), y = gaussian_points<T>(m, d, 92, 0.2);
+  for (std::size_t i = 0; i < x.size(); i += 2) x[i] = T(std::round(double(x[i]) * 64) / 64);
+  for (std::size_t i = 0; i < y.size(); i += 3) y[i] = T(std::round(double(y[i]) * 64) / 64);
+  for (std::size_t i = 0; i < 64; ++i) x[i] = T(i % 2 ? -0.0 : 0.0);
+  const Result ref = run_path<T>("pairs", x, y, d);
+  for (const char* path : {"packed", "packed_bucketed"}) {
+    CAPTURE(path);
+    const Result r = run_path<T>(path, x, y, d);
+    CHECK(r.xx == ref.xx);
+    CHECK(r.xy == ref.xy);
+    index_t differ = 0;
+    for (std::size_t i = 0; i < r.grad.size(); ++i) differ += r.grad[i] != ref.grad[i];
+    CHECK(differ == 0);
+  }
+  // And the gradient is not trivially equal: it varies across points (beyond the zeros).
+  index_t varies = 0;
+  for (std::size_t i = 64; i + 2 < ref.grad.size(); i += 2) varies += ref.grad[i] != ref.grad[i + 2];
+  CHECK(varies > n / 2);
+  // An unknown path is refused.
+  REQUIRE(setenv("NWGF_SLICED_CPU", "fast", 1) == 0);
+  Context ctx(Device::cpu, 1);
+  CHECK_THROWS_AS(SlicedRiesz<T>(ctx, 10, 10, d, 2), nwgf::Error);
+  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
 }
 
 TEST_CASE("sliced_mmd2 approaches the exact V-statistic MMD^2") {
