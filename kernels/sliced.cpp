@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <numbers>
@@ -27,18 +26,14 @@ double sliced_constant(index_t d) {
 
 namespace {
 
-// The CPU path: packed_bucketed (the default) sorts f32 projections packed with their index
-// and writes the gradient through destination buckets at large N; NWGF_SLICED_CPU=pairs
-// selects the earlier path (key and index arrays, direct gradient writes) for A/B timings,
-// NWGF_SLICED_CPU=packed the packed sort with direct writes. f64 always sorts pairs.
-enum class SlicedCpuPath { packed_bucketed, packed, pairs };
-SlicedCpuPath sliced_cpu_path() {
+// The CPU sort: f32 projections are sorted packed with their index (radix_sort_packed) unless
+// NWGF_SLICED_CPU=pairs selects the earlier key and index arrays (radix_sort_pairs), kept for
+// A/B timings (README, Performance); f64 always sorts pairs (a 64-bit key leaves no room).
+bool sliced_cpu_packed() {
   const char* env = std::getenv("NWGF_SLICED_CPU");
-  if (!env || !*env || std::string(env) == "packed_bucketed") return SlicedCpuPath::packed_bucketed;
-  if (std::string(env) == "packed") return SlicedCpuPath::packed;
-  if (std::string(env) == "pairs") return SlicedCpuPath::pairs;
-  throw_bad_input(std::string("NWGF_SLICED_CPU: expected packed_bucketed, packed or pairs (got \"") +
-                  env + "\")");
+  if (!env || !*env || std::string(env) == "packed") return true;
+  if (std::string(env) == "pairs") return false;
+  throw_bad_input(std::string("NWGF_SLICED_CPU: expected packed or pairs (got \"") + env + "\")");
 }
 
 // Elements of projections held per pass: bounds memory at large N while keeping the GEMMs and
@@ -46,106 +41,48 @@ SlicedCpuPath sliced_cpu_path() {
 constexpr index_t kCpuChunkElements = index_t(1) << 25;
 constexpr index_t kCudaChunkElements = index_t(1) << 26;
 
-// The sorted union as the rank pass reads it: key and origin index at sorted position k.
+// The sorted union as the rank pass reads it: key and origin index at sorted position k, and
+// whether the keys at positions k <= j are equal (a tie).
 template <class T>
 struct SortedPairs {  // radix_sort_pairs: a key array and an index array
   const T* keys;
   const std::int32_t* from;
   T key(index_t k) const { return keys[k]; }
   std::int32_t index(index_t k) const { return from[k]; }
+  bool tie(index_t k, index_t j) const { return keys[k] == keys[j]; }
 };
 struct SortedPacked {  // radix_sort_packed: one u64 per element, key bits high, index low
   const std::uint64_t* e;
   float key(index_t k) const { return radix_packed_key(e[k]); }
   std::int32_t index(index_t k) const { return std::int32_t(radix_packed_index(e[k])); }
-};
-
-// Gradient sinks: put(is_p, i, g) stores G[i] = g for points of p (is_p), ignores q; finish()
-// completes the stores. Direct: one random write per element into row (fine while row fits in
-// cache). Bucketed: appends (g, i) to the bucket of i >> shift in a scratch array whose bucket b
-// starts at b << shift (every index of [0, n) occurs once, so the offsets are known), q
-// elements to a discard bucket at [n, n + m); finish() then reads the buckets in order, each
-// writing a window of 2^shift entries of row: sequential streams plus cache-local writes instead
-// of a cache and TLB miss per element.
-template <class T>
-struct DirectSink {
-  T* row;
-  T discard;
-  void put(bool is_p, std::int32_t i, T g) { *(is_p ? row + i : &discard) = g; }
-  void finish() {}
-};
-
-// Buckets of the bucketed sink: at most about 1024 streams, windows of at least 4096 entries.
-constexpr int kSinkMaxBucketsLog2 = 10;
-constexpr int kSinkMinShift = 12;
-inline int sink_shift(index_t n) {
-  int log2n = 0;
-  while ((index_t(1) << log2n) < n) ++log2n;
-  return std::max(kSinkMinShift, log2n - kSinkMaxBucketsLog2);
-}
-constexpr int kSinkMaxBuckets = (1 << kSinkMaxBucketsLog2) + 1;
-
-// Slot storage of the bucketed sink: f32 packs (g bits, i) into the packed sort's scratch; f64
-// uses the pairs sort's key and index scratch arrays.
-struct SlotsPacked {
-  std::uint64_t* e;
-  void set(index_t s, float g, std::int32_t i) {
-    e[s] = radix_pack(std::bit_cast<std::uint32_t>(g), std::uint32_t(i));
-  }
-  float g(index_t s) const { return std::bit_cast<float>(std::uint32_t(e[s] >> 32)); }
-  std::int32_t i(index_t s) const { return std::int32_t(std::uint32_t(e[s])); }
-};
-template <class T>
-struct SlotsPairs {
-  T* gv;
-  std::int32_t* gi;
-  void set(index_t s, T g, std::int32_t i) {
-    gv[s] = g;
-    gi[s] = i;
-  }
-  T g(index_t s) const { return gv[s]; }
-  std::int32_t i(index_t s) const { return gi[s]; }
-};
-
-template <class T, class Slots>
-struct BucketSink {
-  T* row;
-  index_t n;
-  Slots slots;
-  int shift = 0, buckets = 0;
-  index_t next[kSinkMaxBuckets + 1];  // write position per bucket; [buckets] is the discard
-  BucketSink(T* row_, index_t n_, Slots s) : row(row_), n(n_), slots(s) {
-    shift = sink_shift(n);
-    buckets = int((n + (index_t(1) << shift) - 1) >> shift);
-    for (int b = 0; b < buckets; ++b) next[b] = index_t(b) << shift;
-    next[buckets] = n;
-  }
-  void put(bool is_p, std::int32_t i, T g) {
-    const int b = is_p ? int(i >> shift) : buckets;
-    slots.set(next[b]++, g, i);
-  }
-  void finish() {
-    for (index_t s = 0; s < n; ++s) row[slots.i(s)] = slots.g(s);
+  // Equal floats have equal radix bits except -0.0 (bits 0x7fffffff) and +0.0 (0x80000000),
+  // which sort next to each other: compared on the bits without decoding.
+  bool tie(index_t k, index_t j) const {
+    const std::uint32_t a = std::uint32_t(e[k] >> 32), b = std::uint32_t(e[j] >> 32);
+    return a == b || (a == 0x7fffffffu && b == 0x80000000u);
   }
 };
 
 // One direction on the CPU, after the sort: `sorted` is the union of p = row[0, n) (indices
 // 0..n-1) and q = row[n, n + m) in ascending order, so for every element the running counts
 // cp, cq say how many p and q lie below it, and one branch-free pass yields all ranks. Writes
-// the 1-D sums S_xx, S_xy to sums (2) and, when `grad`, the gradient entries G[s, i] of p
-// through `sink`.
-template <class T, class Sorted, class Sink>
-void cpu_ranks(const Sorted& sorted, index_t n, index_t m, T scale_xx, T scale_xy, bool grad,
-               Sink& sink, double* sums) {
+// the 1-D sums S_xx, S_xy to sums (2) and, when `grad`, the gradient entries G[s, i] over
+// p = row[0, n) (one random write each: tried writing them through destination buckets
+// instead, 2^10 sequential streams and cache-local writes, and that measured 10% slower at
+// N = 1e6 and 1e7).
+template <class T, class Sorted>
+void cpu_ranks(const Sorted& sorted, T* row, index_t n, index_t m, T scale_xx, T scale_xy,
+               bool grad, double* sums) {
   const index_t total = n + m;
   double vxx = 0, vxy = 0;
   index_t cp = 0, cq = 0;  // p and q strictly below key(k)
+  T discard;
   for (index_t k = 0; k < total;) {
     const T v = sorted.key(k);
-    if (k + 1 < total && sorted.key(k + 1) == v) {
+    if (k + 1 < total && sorted.tie(k, k + 1)) {
       // Tie group [k, e): np points of p and nq of q share the value v.
       index_t e = k + 1;
-      while (e < total && sorted.key(e) == v) ++e;
+      while (e < total && sorted.tie(k, e)) ++e;
       index_t np = 0;
       for (index_t j = k; j < e; ++j) np += sorted.index(j) < n;
       const index_t nq = e - k - np;
@@ -156,7 +93,8 @@ void cpu_ranks(const Sorted& sorted, index_t n, index_t m, T scale_xx, T scale_x
       vxy += double(v) * (double(dc) * double(np) + double(dq) * double(nq));
       if (grad) {
         const T g = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
-        for (index_t j = k; j < e; ++j) sink.put(sorted.index(j) < n, sorted.index(j), g);
+        for (index_t j = k; j < e; ++j)
+          if (sorted.index(j) < n) row[sorted.index(j)] = g;
       }
       cp += np;
       cq += nq;
@@ -171,12 +109,11 @@ void cpu_ranks(const Sorted& sorted, index_t n, index_t m, T scale_xx, T scale_x
     const index_t dq = sliced_cross_derivative(cp, n - cp);
     vxx += is_p ? double(v) * double(ds) : 0.0;
     vxy += double(v) * double(is_p ? dc : dq);
-    if (grad) sink.put(is_p, i, sliced_gradient_entry(ds, dc, scale_xx, scale_xy));
+    if (grad) *(is_p ? row + i : &discard) = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
     cp += is_p;
     cq += !is_p;
     ++k;
   }
-  if (grad) sink.finish();
   sums[0] = vxx;
   sums[1] = vxy;
 }
@@ -190,36 +127,20 @@ struct DirectionScratch {
   index_t cap;
 };
 
-// Below this many points of p the rows being written fit in cache: direct writes.
-constexpr index_t kBucketedMinN = index_t(1) << 18;
-
 // One direction: sort row (N + M) = [p | q], then ranks; G overwrites row[0, n).
 template <class T>
 void cpu_direction(const detail::SlicedWorkspace<T>& ws, const DirectionScratch<T>& sc, T* row,
                    index_t n, index_t m, T scale_xx, T scale_xy, bool grad, double* sums) {
   const index_t total = n + m;
-  const bool bucketed = ws.cpu_bucketed && grad && n >= kBucketedMinN;
   if constexpr (std::is_same_v<T, float>) {
     if (ws.cpu_packed) {
       radix_sort_packed(row, total, sc.packed, sc.packed + sc.cap);
-      const SortedPacked sorted{sc.packed};
-      if (bucketed) {
-        BucketSink<float, SlotsPacked> sink(row, n, SlotsPacked{sc.packed + sc.cap});
-        return cpu_ranks<float>(sorted, n, m, scale_xx, scale_xy, grad, sink, sums);
-      }
-      DirectSink<float> sink{row, 0.0f};
-      return cpu_ranks<float>(sorted, n, m, scale_xx, scale_xy, grad, sink, sums);
+      return cpu_ranks<float>(SortedPacked{sc.packed}, row, n, m, scale_xx, scale_xy, grad, sums);
     }
   }
   // from: 0..n-1 = p
   radix_sort_pairs<T>(row, nullptr, total, sc.keys, sc.from, sc.keys + sc.cap, sc.from + sc.cap);
-  const SortedPairs<T> sorted{sc.keys, sc.from};
-  if (bucketed) {
-    BucketSink<T, SlotsPairs<T>> sink(row, n, SlotsPairs<T>{sc.keys + sc.cap, sc.from + sc.cap});
-    return cpu_ranks<T>(sorted, n, m, scale_xx, scale_xy, grad, sink, sums);
-  }
-  DirectSink<T> sink{row, T(0)};
-  cpu_ranks<T>(sorted, n, m, scale_xx, scale_xy, grad, sink, sums);
+  cpu_ranks<T>(SortedPairs<T>{sc.keys, sc.from}, row, n, m, scale_xx, scale_xy, grad, sums);
 }
 
 template <class T>
@@ -308,9 +229,7 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
 #endif
   } else {
     ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * (max_n + max_m));
-    const SlicedCpuPath path = sliced_cpu_path();
-    ws_.cpu_packed = std::is_same_v<T, float> && path != SlicedCpuPath::pairs;
-    ws_.cpu_bucketed = path == SlicedCpuPath::packed_bucketed;
+    ws_.cpu_packed = sliced_cpu_packed() && std::is_same_v<T, float>;
     const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
     if (ws_.cpu_packed) {
       ws_.packed = Buffer<std::uint64_t>(ctx, scratch);

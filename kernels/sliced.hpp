@@ -53,7 +53,6 @@ struct SlicedWorkspace {
   Buffer<std::int32_t> order;
   Buffer<std::uint64_t> packed;  // cpu, packed path (f32): per thread 2 (max_n + max_m)
   bool cpu_packed = false;       // cpu: f32 keys sorted packed with their index
-  bool cpu_bucketed = false;     // cpu: gradient written through destination buckets at large N
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy, then a chunk's block partials

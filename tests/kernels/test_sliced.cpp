@@ -302,48 +302,48 @@ TEST_CASE("accumulate, empty y, no gradient, chunked directions") {
     CHECK(rb.grad[i] == doctest::Approx(r.grad[i]).epsilon(1e-4).scale(1.0));
 }
 
-// The CPU paths (NWGF_SLICED_CPU, read when a SlicedRiesz is built) visit the same sorted order
-// and compute the same numbers; they differ in how the data moves (f32: packed key + index sort
-// or key and index arrays; gradient written through destination buckets, from 2^18 points of
-// x, or directly), so they must agree bit for bit. Points on a grid of 1/64 make ties, -0.0
-// and +0.0 among the projections.
-template <class T>
-Result run_path(const char* path, const std::vector<T>& x, const std::vector<T>& y, index_t d) {
+// The f32 CPU sorts (NWGF_SLICED_CPU, read when a SlicedRiesz is built: packed key + index,
+// the default, or key and index arrays) give the same sorted order, so the sums and gradients
+// must agree bit for bit. Points on a grid of 1/64 make ties, and -0.0 and +0.0 among the
+// projections; the sizes take the packed sort's 11-bit and 8-bit digits.
+Result run_path(const char* path, const std::vector<float>& x, const std::vector<float>& y,
+                index_t d) {
   REQUIRE(setenv("NWGF_SLICED_CPU", path, 1) == 0);
   Context ctx(Device::cpu, 2);
   const index_t n = index_t(x.size()) / d, m = index_t(y.size()) / d;
-  SlicedRiesz<T> s(ctx, n, m, d, 3);
+  SlicedRiesz<float> s(ctx, n, m, d, 3);
   REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
   s.draw_directions(ctx, 9, 1, 0);
   const double nn = double(n) * double(n);
-  return run<T>(ctx, s, x, y, d, T(-0.5 / nn), T(1 / (double(n) * double(m))));
+  return run<float>(ctx, s, x, y, d, float(-0.5 / nn), float(1 / (double(n) * double(m))));
 }
 
-TEST_CASE_TEMPLATE("CPU paths agree bit for bit at large N (bucketed gradient writes)", T, float,
-                   double) {
-  const index_t d = 2, n = (index_t(1) << 18) + 5, m = 70000;
-  auto x = gaussian_points<T>(n, d, 91), y = gaussian_points<T>(m, d, 92, 0.2);
-  for (std::size_t i = 0; i < x.size(); i += 2) x[i] = T(std::round(double(x[i]) * 64) / 64);
-  for (std::size_t i = 0; i < y.size(); i += 3) y[i] = T(std::round(double(y[i]) * 64) / 64);
-  for (std::size_t i = 0; i < 64; ++i) x[i] = T(i % 2 ? -0.0 : 0.0);
-  const Result ref = run_path<T>("pairs", x, y, d);
-  for (const char* path : {"packed", "packed_bucketed"}) {
-    CAPTURE(path);
-    const Result r = run_path<T>(path, x, y, d);
-    CHECK(r.xx == ref.xx);
-    CHECK(r.xy == ref.xy);
+TEST_CASE("f32: packed and pairs sorts give bit-identical sums and gradients") {
+  const index_t d = 2;
+  for (index_t n : {index_t(1000), (index_t(1) << 18) + 5}) {
+    CAPTURE(n);
+    const index_t m = n / 4 + 3;
+    auto x = gaussian_points<float>(n, d, 91), y = gaussian_points<float>(m, d, 92, 0.2);
+    for (std::size_t i = 0; i < x.size(); i += 2) x[i] = std::round(x[i] * 64) / 64;
+    for (std::size_t i = 0; i < y.size(); i += 3) y[i] = std::round(y[i] * 64) / 64;
+    for (std::size_t i = 0; i < 64; ++i) x[i] = i % 2 ? -0.0f : 0.0f;
+    const Result pairs = run_path("pairs", x, y, d);
+    const Result packed = run_path("packed", x, y, d);
+    CHECK(packed.xx == pairs.xx);
+    CHECK(packed.xy == pairs.xy);
     index_t differ = 0;
-    for (std::size_t i = 0; i < r.grad.size(); ++i) differ += r.grad[i] != ref.grad[i];
+    for (std::size_t i = 0; i < packed.grad.size(); ++i) differ += packed.grad[i] != pairs.grad[i];
     CHECK(differ == 0);
+    // The gradient is not trivially equal: it varies across points (beyond the zeros).
+    index_t varies = 0;
+    for (std::size_t i = 64; i + 2 < pairs.grad.size(); i += 2)
+      varies += pairs.grad[i] != pairs.grad[i + 2];
+    CHECK(varies > n / 2);
   }
-  // And the gradient is not trivially equal: it varies across points (beyond the zeros).
-  index_t varies = 0;
-  for (std::size_t i = 64; i + 2 < ref.grad.size(); i += 2) varies += ref.grad[i] != ref.grad[i + 2];
-  CHECK(varies > n / 2);
   // An unknown path is refused.
   REQUIRE(setenv("NWGF_SLICED_CPU", "fast", 1) == 0);
   Context ctx(Device::cpu, 1);
-  CHECK_THROWS_AS(SlicedRiesz<T>(ctx, 10, 10, d, 2), nwgf::Error);
+  CHECK_THROWS_AS(SlicedRiesz<float>(ctx, 10, 10, d, 2), nwgf::Error);
   REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
 }
 
