@@ -1,9 +1,15 @@
 #include "nwgf/kernels/sliced.hpp"
 
 #include <omp.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <numbers>
 #include <string>
@@ -34,6 +40,27 @@ bool sliced_cpu_packed() {
   if (!env || !*env || std::string(env) == "packed") return true;
   if (std::string(env) == "pairs") return false;
   throw_bad_input(std::string("NWGF_SLICED_CPU: expected packed or pairs (got \"") + env + "\")");
+}
+
+// Asks Linux for transparent huge pages (THP, "madvise" mode) over the page-aligned part of a
+// large CPU buffer: the sort's scatter passes and the gradient writes hit random places in
+// arrays of 100s of MB, where 4 KiB pages cost a TLB miss per access (`nwgf bench sliced`,
+// f32, d = 2: 1.05x faster at N = 1e6, 1.09x at 1e7 on the development machine). Only a
+// hint: ignored where THP is off or unavailable. The pairs path (NWGF_SLICED_CPU=pairs) stays
+// as it was, without it.
+void advise_huge_pages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t(1) << 21;
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (!p || page_size <= 0) return;
+  const std::uintptr_t page = std::uintptr_t(page_size), a = std::uintptr_t(p);
+  const std::uintptr_t lo = (a + page - 1) / page * page, hi = (a + bytes) / page * page;
+  if (hi <= lo || hi - lo < kHuge) return;
+  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 // Elements of projections held per pass: bounds memory at large N while keeping the GEMMs and
@@ -233,6 +260,8 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
     const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
     if (ws_.cpu_packed) {
       ws_.packed = Buffer<std::uint64_t>(ctx, scratch);
+      advise_huge_pages(ws_.packed.data(), ws_.packed.bytes());
+      advise_huge_pages(ws_.proj_x.data(), ws_.proj_x.bytes());
     } else {
       ws_.sorted = Buffer<T>(ctx, scratch);
       ws_.order = Buffer<std::int32_t>(ctx, scratch);
