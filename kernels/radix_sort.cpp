@@ -184,7 +184,8 @@ void packed_scatter(const float* keys, const std::uint64_t* src, index_t lo, ind
 
 // When every pass was skipped (n < 2 or all keys share their bits), the input is already sorted.
 inline void packed_identity(const float* keys, index_t n, std::uint64_t* out) {
-  for (index_t i = 0; i < n; ++i) out[i] = radix_pack(radix_ordered_bits(keys[i]), std::uint32_t(i));
+  for (index_t i = 0; i < n; ++i)
+    out[i] = radix_pack(radix_ordered_bits(keys[i]), std::uint32_t(i));
 }
 
 template <class D>

@@ -60,7 +60,9 @@ NWGF_HD std::uint64_t radix_pack(std::uint32_t ordered_bits, std::uint32_t index
   return (std::uint64_t(ordered_bits) << 32) | index;
 }
 NWGF_HD std::uint32_t radix_packed_index(std::uint64_t e) { return std::uint32_t(e); }
-NWGF_HD float radix_packed_key(std::uint64_t e) { return radix_key_of_bits(std::uint32_t(e >> 32)); }
+NWGF_HD float radix_packed_key(std::uint64_t e) {
+  return radix_key_of_bits(std::uint32_t(e >> 32));
+}
 
 // Packed sort of float keys with their indices: out (n) <- radix_pack(radix_ordered_bits(
 // keys_in[i]), i) in ascending order, i.e. by the radix key order (the one radix_sort_pairs

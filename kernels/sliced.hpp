@@ -51,8 +51,8 @@ struct SlicedWorkspace {
   // indices; cuda: sorted chunk (max_n + max_m), order iota, chunk max_n, max_m.
   Buffer<T> sorted;
   Buffer<std::int32_t> order;
-  Buffer<std::uint64_t> packed;  // cpu, packed path (f32): per thread 2 (max_n + max_m)
-  bool cpu_packed = false;       // cpu: f32 keys sorted packed with their index
+  Buffer<std::uint64_t> packed;     // cpu, packed path (f32): per thread 2 (max_n + max_m)
+  bool cpu_packed = false;          // cpu: f32 keys sorted packed with their index
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy, then a chunk's block partials

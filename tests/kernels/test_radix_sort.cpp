@@ -212,10 +212,11 @@ TEST_CASE("radix_key_of_bits inverts radix_ordered_bits; radix_pack keeps both h
 TEST_CASE("packed radix sort = std::stable_sort on (key, index), serial path") {
   // Sizes around the 8- and 11-bit bucket counts, the parallel threshold (2^17) and the switch
   // from 11- to 8-bit digits (2^18); run inside a parallel region, so serially.
-  const index_t sizes[] = {0,    1,    2,    3,    255,        256,        257,
-                           2047, 2048, 2049, 4099, (1 << 17) - 1, (1 << 17) + 1, (1 << 18),
-                           (1 << 18) + 1};
-  for (index_t n : sizes) {
+  const std::vector<index_t> sizes = {0, 1, 2, 3, 255, 256, 257, 2047, 2048, 2049, 4099};
+  const std::vector<index_t> large = {(1 << 17) - 1, (1 << 17) + 1, 1 << 18, (1 << 18) + 1};
+  std::vector<index_t> all = sizes;
+  all.insert(all.end(), large.begin(), large.end());
+  for (index_t n : all) {
     CAPTURE(n);
 #pragma omp parallel num_threads(2)
     {
