@@ -46,4 +46,31 @@ void radix_sort_pairs(const T* keys_in, const std::int32_t* vals_in, index_t n, 
 template <class T>
 void radix_sort_keys(const T* keys_in, index_t n, T* keys_out, T* keys_tmp);
 
+// The float key whose radix_ordered_bits are `bits` (the inverse map).
+NWGF_HD float radix_key_of_bits(std::uint32_t bits) {
+  const std::uint32_t mask = (bits >> 31) ? std::uint32_t(0x80000000u) : ~std::uint32_t(0);
+  const std::uint32_t u = bits ^ mask;
+  float key;
+  std::memcpy(&key, &u, sizeof key);
+  return key;
+}
+
+// One packed element: the key's ordered bits in the high half, its index in the low half.
+NWGF_HD std::uint64_t radix_pack(std::uint32_t ordered_bits, std::uint32_t index) {
+  return (std::uint64_t(ordered_bits) << 32) | index;
+}
+NWGF_HD std::uint32_t radix_packed_index(std::uint64_t e) { return std::uint32_t(e); }
+NWGF_HD float radix_packed_key(std::uint64_t e) {
+  return radix_key_of_bits(std::uint32_t(e >> 32));
+}
+
+// Packed sort of float keys with their indices: out (n) <- radix_pack(radix_ordered_bits(
+// keys_in[i]), i) in ascending order, i.e. by the radix key order (the one radix_sort_pairs
+// uses: -0.0 before +0.0) and equal keys by index, the order radix_sort_pairs<float> gives with
+// the identity payload. One u64 array moves instead of a key and an index array, and only the
+// high 32 bits are sorted on (3 LSD passes of 11 bits up to 2^18 keys, 4 of 8 bits beyond).
+// tmp (n) is scratch; n < 2^31. Threads as radix_sort_pairs: all OpenMP threads outside a
+// parallel region, serial inside one.
+void radix_sort_packed(const float* keys_in, index_t n, std::uint64_t* out, std::uint64_t* tmp);
+
 }  // namespace nwgf

@@ -1,11 +1,19 @@
 #include "nwgf/kernels/sliced.hpp"
 
 #include <omp.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
@@ -24,31 +32,86 @@ double sliced_constant(index_t d) {
 
 namespace {
 
+// The CPU sort: f32 projections are sorted packed with their index (radix_sort_packed) unless
+// NWGF_SLICED_CPU=pairs selects the earlier key and index arrays (radix_sort_pairs), kept for
+// A/B timings (README, Performance); f64 always sorts pairs (a 64-bit key leaves no room).
+bool sliced_cpu_packed() {
+  const char* env = std::getenv("NWGF_SLICED_CPU");
+  if (!env || !*env || std::string(env) == "packed") return true;
+  if (std::string(env) == "pairs") return false;
+  throw_bad_input(std::string("NWGF_SLICED_CPU: expected packed or pairs (got \"") + env + "\")");
+}
+
+// Asks Linux for transparent huge pages (THP, "madvise" mode) over the page-aligned part of a
+// large CPU buffer: the sort's scatter passes and the gradient writes hit random places in
+// arrays of 100s of MB, where 4 KiB pages cost a TLB miss per access (`nwgf bench sliced`,
+// f32, d = 2: 1.05x faster at N = 1e6, 1.09x at 1e7 on the development machine). Only a
+// hint: ignored where THP is off or unavailable. The pairs path (NWGF_SLICED_CPU=pairs) stays
+// as it was, without it.
+void advise_huge_pages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t(1) << 21;
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (!p || page_size <= 0) return;
+  const std::uintptr_t page = std::uintptr_t(page_size), a = std::uintptr_t(p);
+  const std::uintptr_t lo = (a + page - 1) / page * page, hi = (a + bytes) / page * page;
+  if (hi <= lo || hi - lo < kHuge) return;
+  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 // Elements of projections held per pass: bounds memory at large N while keeping the GEMMs and
 // the per-direction work coarse.
 constexpr index_t kCpuChunkElements = index_t(1) << 25;
 constexpr index_t kCudaChunkElements = index_t(1) << 26;
 
-// One direction on the CPU. row (N + M) holds p then q; one radix sort of the union gives, for
-// every element in ascending order, how many p and q lie below it (running counts cp, cq), so
-// one branch-free pass yields all ranks. Writes the 1-D sums S_xx, S_xy to sums (2) and, when
-// `grad`, the gradient entries G[s, i] over p = row[0, N).
+// The sorted union as the rank pass reads it: key and origin index at sorted position k, and
+// whether the keys at positions k <= j are equal (a tie).
 template <class T>
-void cpu_direction(T* row, index_t n, index_t m, T* keys, T* keys_tmp, std::int32_t* from,
-                   std::int32_t* from_tmp, T scale_xx, T scale_xy, bool grad, double* sums) {
+struct SortedPairs {  // radix_sort_pairs: a key array and an index array
+  const T* keys;
+  const std::int32_t* from;
+  T key(index_t k) const { return keys[k]; }
+  std::int32_t index(index_t k) const { return from[k]; }
+  bool tie(index_t k, index_t j) const { return keys[k] == keys[j]; }
+};
+struct SortedPacked {  // radix_sort_packed: one u64 per element, key bits high, index low
+  const std::uint64_t* e;
+  float key(index_t k) const { return radix_packed_key(e[k]); }
+  std::int32_t index(index_t k) const { return std::int32_t(radix_packed_index(e[k])); }
+  // Equal floats have equal radix bits except -0.0 (bits 0x7fffffff) and +0.0 (0x80000000),
+  // which sort next to each other: compared on the bits without decoding.
+  bool tie(index_t k, index_t j) const {
+    const std::uint32_t a = std::uint32_t(e[k] >> 32), b = std::uint32_t(e[j] >> 32);
+    return a == b || (a == 0x7fffffffu && b == 0x80000000u);
+  }
+};
+
+// One direction on the CPU, after the sort: `sorted` is the union of p = row[0, n) (indices
+// 0..n-1) and q = row[n, n + m) in ascending order, so for every element the running counts
+// cp, cq say how many p and q lie below it, and one branch-free pass yields all ranks. Writes
+// the 1-D sums S_xx, S_xy to sums (2) and, when `grad`, the gradient entries G[s, i] over
+// p = row[0, n) (one random write each: tried writing them through destination buckets
+// instead, 2^10 sequential streams and cache-local writes, and that measured 10% slower at
+// N = 1e6 and 1e7).
+template <class T, class Sorted>
+void cpu_ranks(const Sorted& sorted, T* row, index_t n, index_t m, T scale_xx, T scale_xy,
+               bool grad, double* sums) {
   const index_t total = n + m;
-  radix_sort_pairs<T>(row, nullptr, total, keys, from, keys_tmp, from_tmp);  // from: 0..n-1 = p
   double vxx = 0, vxy = 0;
-  index_t cp = 0, cq = 0;  // p and q strictly below keys[k]
+  index_t cp = 0, cq = 0;  // p and q strictly below key(k)
   T discard;
   for (index_t k = 0; k < total;) {
-    const T v = keys[k];
-    if (k + 1 < total && keys[k + 1] == v) {
+    const T v = sorted.key(k);
+    if (k + 1 < total && sorted.tie(k, k + 1)) {
       // Tie group [k, e): np points of p and nq of q share the value v.
       index_t e = k + 1;
-      while (e < total && keys[e] == v) ++e;
+      while (e < total && sorted.tie(k, e)) ++e;
       index_t np = 0;
-      for (index_t j = k; j < e; ++j) np += from[j] < n;
+      for (index_t j = k; j < e; ++j) np += sorted.index(j) < n;
       const index_t nq = e - k - np;
       const index_t ds = sliced_self_derivative(cp, n - cp - np);
       const index_t dc = sliced_cross_derivative(cq, m - cq - nq);
@@ -58,7 +121,7 @@ void cpu_direction(T* row, index_t n, index_t m, T* keys, T* keys_tmp, std::int3
       if (grad) {
         const T g = sliced_gradient_entry(ds, dc, scale_xx, scale_xy);
         for (index_t j = k; j < e; ++j)
-          if (from[j] < n) row[from[j]] = g;
+          if (sorted.index(j) < n) row[sorted.index(j)] = g;
       }
       cp += np;
       cq += nq;
@@ -66,7 +129,7 @@ void cpu_direction(T* row, index_t n, index_t m, T* keys, T* keys_tmp, std::int3
       continue;
     }
     // A value of its own: selects instead of branches (p and q interleave at random).
-    const std::int32_t i = from[k];
+    const std::int32_t i = sorted.index(k);
     const bool is_p = i < n;
     const index_t ds = sliced_self_derivative(cp, n - cp - 1);
     const index_t dc = sliced_cross_derivative(cq, m - cq);
@@ -80,6 +143,31 @@ void cpu_direction(T* row, index_t n, index_t m, T* keys, T* keys_tmp, std::int3
   }
   sums[0] = vxx;
   sums[1] = vxy;
+}
+
+// Per-thread scratch of one direction: 2 (N + M) entries of either layout.
+template <class T>
+struct DirectionScratch {
+  T* keys;  // pairs path: keys, keys_tmp = keys + cap; from likewise
+  std::int32_t* from;
+  std::uint64_t* packed;  // packed path: out, tmp = packed + cap
+  index_t cap;
+};
+
+// One direction: sort row (N + M) = [p | q], then ranks; G overwrites row[0, n).
+template <class T>
+void cpu_direction(const detail::SlicedWorkspace<T>& ws, const DirectionScratch<T>& sc, T* row,
+                   index_t n, index_t m, T scale_xx, T scale_xy, bool grad, double* sums) {
+  const index_t total = n + m;
+  if constexpr (std::is_same_v<T, float>) {
+    if (ws.cpu_packed) {
+      radix_sort_packed(row, total, sc.packed, sc.packed + sc.cap);
+      return cpu_ranks<float>(SortedPacked{sc.packed}, row, n, m, scale_xx, scale_xy, grad, sums);
+    }
+  }
+  // from: 0..n-1 = p
+  radix_sort_pairs<T>(row, nullptr, total, sc.keys, sc.from, sc.keys + sc.cap, sc.from + sc.cap);
+  cpu_ranks<T>(SortedPairs<T>{sc.keys, sc.from}, row, n, m, scale_xx, scale_xy, grad, sums);
 }
 
 template <class T>
@@ -108,12 +196,17 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
       {
         const index_t t = omp_get_thread_num();
         const index_t cap = ws.max_n + ws.max_m;
-        T* keys = ws.sorted.data() + t * 2 * cap;
-        std::int32_t* from = ws.order.data() + t * 2 * cap;
+        DirectionScratch<T> scratch{nullptr, nullptr, nullptr, cap};
+        if (ws.cpu_packed) {
+          scratch.packed = ws.packed.data() + t * 2 * cap;
+        } else {
+          scratch.keys = ws.sorted.data() + t * 2 * cap;
+          scratch.from = ws.order.data() + t * 2 * cap;
+        }
 #pragma omp for schedule(dynamic, 1)
         for (int s = 0; s < sc; ++s) {
-          cpu_direction<T>(proj + index_t(s) * nm, n, m, keys, keys + cap, from, from + cap,
-                           scale_xx, scale_xy, want_grad, ws.sums.data() + 2 * (c0 + s));
+          cpu_direction<T>(ws, scratch, proj + index_t(s) * nm, n, m, scale_xx, scale_xy,
+                           want_grad, ws.sums.data() + 2 * (c0 + s));
         }
       }
     }
@@ -163,8 +256,16 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
 #endif
   } else {
     ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * (max_n + max_m));
-    ws_.sorted = Buffer<T>(ctx, index_t(ws_.threads) * 2 * (max_n + max_m));
-    ws_.order = Buffer<std::int32_t>(ctx, index_t(ws_.threads) * 2 * (max_n + max_m));
+    ws_.cpu_packed = sliced_cpu_packed() && std::is_same_v<T, float>;
+    const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
+    if (ws_.cpu_packed) {
+      ws_.packed = Buffer<std::uint64_t>(ctx, scratch);
+      advise_huge_pages(ws_.packed.data(), ws_.packed.bytes());
+      advise_huge_pages(ws_.proj_x.data(), ws_.proj_x.bytes());
+    } else {
+      ws_.sorted = Buffer<T>(ctx, scratch);
+      ws_.order = Buffer<std::int32_t>(ctx, scratch);
+    }
     ws_.sums = Buffer<double>(ctx, 2 * index_t(directions));
   }
   draw_directions(ctx, 0, 0, 0);

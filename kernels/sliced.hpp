@@ -47,8 +47,12 @@ struct SlicedWorkspace {
       proj_x;  // projections, then the 1-D gradients G in their x part; cpu: (chunk,
                // max_n + max_m) x and y side by side (sorted as one union); cuda: (chunk, max_n)
   Buffer<T> proj_y;            // cuda: (chunk, max_m)
-  Buffer<T> sorted;            // cpu: per thread 2 (max_n + max_m); cuda: chunk (max_n + max_m)
-  Buffer<std::int32_t> order;  // cpu: per thread 2 (max_n + max_m); cuda: iota, chunk max_n, max_m
+  // cpu, pairs path (f64, or NWGF_SLICED_CPU=pairs): per thread 2 (max_n + max_m) keys and
+  // indices; cuda: sorted chunk (max_n + max_m), order iota, chunk max_n, max_m.
+  Buffer<T> sorted;
+  Buffer<std::int32_t> order;
+  Buffer<std::uint64_t> packed;     // cpu, packed path (f32): per thread 2 (max_n + max_m)
+  bool cpu_packed = false;          // cpu: f32 keys sorted packed with their index
   Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy, then a chunk's block partials

@@ -146,3 +146,115 @@ TEST_CASE("radix sort: all keys equal and already sorted input") {
                                  perm_tmp.data());
   for (index_t i = 0; i < n; ++i) CHECK(perm[std::size_t(i)] == i);
 }
+
+namespace {
+
+// The packed sort against std::stable_sort of (key, index) in the radix key order (a total
+// order on non-NaN floats: -0.0 before +0.0, otherwise the order of <), and against
+// radix_sort_pairs<float> with the identity payload: the same permutation, keys bit-exact.
+void packed_sort_and_check(const std::vector<float>& in) {
+  const index_t n = index_t(in.size());
+  std::vector<std::int32_t> ref(in.size());
+  std::iota(ref.begin(), ref.end(), 0);
+  std::stable_sort(ref.begin(), ref.end(), [&](std::int32_t a, std::int32_t b) {
+    return nwgf::radix_ordered_bits(in[std::size_t(a)]) <
+           nwgf::radix_ordered_bits(in[std::size_t(b)]);
+  });
+  std::vector<std::uint64_t> out(in.size()), tmp(in.size());
+  nwgf::radix_sort_packed(in.data(), n, out.data(), tmp.data());
+  std::vector<float> keys(in.size()), keys_tmp(in.size());
+  std::vector<std::int32_t> perm(in.size()), perm_tmp(in.size());
+  nwgf::radix_sort_pairs<float>(in.data(), nullptr, n, keys.data(), perm.data(), keys_tmp.data(),
+                                perm_tmp.data());
+  index_t bad_index = 0, bad_key = 0, bad_pairs = 0;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const std::int32_t i = std::int32_t(nwgf::radix_packed_index(out[k]));
+    const float key = nwgf::radix_packed_key(out[k]);
+    bad_index += i != ref[k];
+    bad_key += nwgf::radix_ordered_bits(key) != nwgf::radix_ordered_bits(in[std::size_t(ref[k])]);
+    bad_pairs += i != perm[k] || nwgf::radix_ordered_bits(key) != nwgf::radix_ordered_bits(keys[k]);
+  }
+  CHECK(bad_index == 0);
+  CHECK(bad_key == 0);
+  CHECK(bad_pairs == 0);
+}
+
+// Keys whose radix bits differ only in bits [lo, lo + width) (so every other digit of the
+// packed sort is shared and its pass skipped), with ties; NaN patterns are stepped over.
+std::vector<float> keys_varying_in(index_t n, int lo, int width, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::vector<float> k(static_cast<std::size_t>(n));
+  const std::uint32_t base = 0xA5A5A5A5u & ~(((std::uint32_t(1) << width) - 1) << lo);
+  for (auto& v : k) {
+    do {
+      const std::uint32_t digit = std::uint32_t(gen()) & ((std::uint32_t(1) << width) - 1);
+      v = nwgf::radix_key_of_bits(base | ((gen() % 4 == 0 ? 5u : digit) << lo));
+    } while (std::isnan(v));
+  }
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("radix_key_of_bits inverts radix_ordered_bits; radix_pack keeps both halves") {
+  for (float v : {0.0f, -0.0f, 1.5f, -1.5f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::denorm_min(),
+                  -std::numeric_limits<float>::max()}) {
+    const float back = nwgf::radix_key_of_bits(nwgf::radix_ordered_bits(v));
+    CHECK(back == v);
+    CHECK(std::signbit(back) == std::signbit(v));
+    const std::uint64_t e = nwgf::radix_pack(nwgf::radix_ordered_bits(v), 0xFFFFFFFEu);
+    CHECK(nwgf::radix_packed_index(e) == 0xFFFFFFFEu);
+    CHECK(nwgf::radix_ordered_bits(nwgf::radix_packed_key(e)) == nwgf::radix_ordered_bits(v));
+  }
+}
+
+TEST_CASE("packed radix sort = std::stable_sort on (key, index), serial path") {
+  // Sizes around the 8- and 11-bit bucket counts, the parallel threshold (2^17) and the switch
+  // from 11- to 8-bit digits (2^18); run inside a parallel region, so serially.
+  const std::vector<index_t> sizes = {0, 1, 2, 3, 255, 256, 257, 2047, 2048, 2049, 4099};
+  const std::vector<index_t> large = {(1 << 17) - 1, (1 << 17) + 1, 1 << 18, (1 << 18) + 1};
+  std::vector<index_t> all = sizes;
+  all.insert(all.end(), large.begin(), large.end());
+  for (index_t n : all) {
+    CAPTURE(n);
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+      packed_sort_and_check(awkward_keys<float>(n, unsigned(n) + 3));
+    }
+  }
+}
+
+TEST_CASE("packed radix sort = std::stable_sort on (key, index), multi-threaded path") {
+  omp_set_num_threads(std::max(2, omp_get_num_procs()));
+  for (index_t n : {index_t(1) << 17, (index_t(1) << 18) + 1, index_t(300001)}) {
+    CAPTURE(n);
+    packed_sort_and_check(awkward_keys<float>(n, unsigned(n) + 5));
+  }
+}
+
+TEST_CASE("packed radix sort: keys differing in one digit only (skipped passes), equal keys") {
+  // Both digit widths (n below and above 2^18) and both paths (serial below 2^17 or inside a
+  // parallel region; threaded above 2^17 outside one): the parity of the moving passes decides
+  // whether the result lands in out or is copied there.
+  omp_set_num_threads(std::max(2, omp_get_num_procs()));
+  for (index_t n : {index_t(1000), index_t(1) << 18, (index_t(1) << 18) + 7}) {
+    for (int lo : {0, 8, 11, 16, 22, 24}) {
+      CAPTURE(n);
+      CAPTURE(lo);
+      const auto keys = keys_varying_in(n, lo, 8, unsigned(lo) + 1);
+      packed_sort_and_check(keys);
+#pragma omp parallel num_threads(2)
+      {
+#pragma omp single
+        packed_sort_and_check(keys);
+      }
+    }
+    std::vector<float> same(static_cast<std::size_t>(n), -2.5f);
+    packed_sort_and_check(same);
+    std::vector<float> zeros(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < zeros.size(); ++i) zeros[i] = i % 3 ? 0.0f : -0.0f;
+    packed_sort_and_check(zeros);
+  }
+}

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -299,6 +300,51 @@ TEST_CASE("accumulate, empty y, no gradient, chunked directions") {
   CHECK(rb.xy == doctest::Approx(r.xy).epsilon(1e-12));
   for (std::size_t i = 0; i < g.size(); ++i)
     CHECK(rb.grad[i] == doctest::Approx(r.grad[i]).epsilon(1e-4).scale(1.0));
+}
+
+// The f32 CPU sorts (NWGF_SLICED_CPU, read when a SlicedRiesz is built: packed key + index,
+// the default, or key and index arrays) give the same sorted order, so the sums and gradients
+// must agree bit for bit. Points on a grid of 1/64 make ties, and -0.0 and +0.0 among the
+// projections; the sizes take the packed sort's 11-bit and 8-bit digits.
+Result run_path(const char* path, const std::vector<float>& x, const std::vector<float>& y,
+                index_t d) {
+  REQUIRE(setenv("NWGF_SLICED_CPU", path, 1) == 0);
+  Context ctx(Device::cpu, 2);
+  const index_t n = index_t(x.size()) / d, m = index_t(y.size()) / d;
+  SlicedRiesz<float> s(ctx, n, m, d, 3);
+  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
+  s.draw_directions(ctx, 9, 1, 0);
+  const double nn = double(n) * double(n);
+  return run<float>(ctx, s, x, y, d, float(-0.5 / nn), float(1 / (double(n) * double(m))));
+}
+
+TEST_CASE("f32: packed and pairs sorts give bit-identical sums and gradients") {
+  const index_t d = 2;
+  for (index_t n : {index_t(1000), (index_t(1) << 18) + 5}) {
+    CAPTURE(n);
+    const index_t m = n / 4 + 3;
+    auto x = gaussian_points<float>(n, d, 91), y = gaussian_points<float>(m, d, 92, 0.2);
+    for (std::size_t i = 0; i < x.size(); i += 2) x[i] = std::round(x[i] * 64) / 64;
+    for (std::size_t i = 0; i < y.size(); i += 3) y[i] = std::round(y[i] * 64) / 64;
+    for (std::size_t i = 0; i < 64; ++i) x[i] = i % 2 ? -0.0f : 0.0f;
+    const Result pairs = run_path("pairs", x, y, d);
+    const Result packed = run_path("packed", x, y, d);
+    CHECK(packed.xx == pairs.xx);
+    CHECK(packed.xy == pairs.xy);
+    index_t differ = 0;
+    for (std::size_t i = 0; i < packed.grad.size(); ++i) differ += packed.grad[i] != pairs.grad[i];
+    CHECK(differ == 0);
+    // The gradient is not trivially equal: it varies across points (beyond the zeros).
+    index_t varies = 0;
+    for (std::size_t i = 64; i + 2 < pairs.grad.size(); i += 2)
+      varies += pairs.grad[i] != pairs.grad[i + 2];
+    CHECK(varies > n / 2);
+  }
+  // An unknown path is refused.
+  REQUIRE(setenv("NWGF_SLICED_CPU", "fast", 1) == 0);
+  Context ctx(Device::cpu, 1);
+  CHECK_THROWS_AS(SlicedRiesz<float>(ctx, 10, 10, d, 2), nwgf::Error);
+  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
 }
 
 TEST_CASE("sliced_mmd2 approaches the exact V-statistic MMD^2") {

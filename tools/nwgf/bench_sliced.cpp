@@ -3,11 +3,15 @@
 // SlicedRiesz::evaluate computing both values S_xx = sum_ij |x_i - x_j| and S_xy = sum_ij
 // |x_i - y_j| and the gradient -1/(2N^2) dS_xx/dx + 1/N^2 dS_xy/dx (N x d): projections, the
 // sorts of all S (N + N) projections, ranks and back-projection (tools/bench/peers/
-// sliced_torch.py times the same work in PyTorch).
+// sliced_torch.py times the same work in PyTorch). `cpu_seconds` is the median process CPU time
+// of the same calls, `cpu_ns_per_point_direction` that over 2 N S (points times directions).
+// NWGF_SLICED_CPU=pairs|packed|packed_bucketed picks the CPU path (kernels/sliced.cpp).
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
@@ -27,6 +31,12 @@ struct SlicedBenchOptions {
   int repeats = 5;
 };
 
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
 template <class T>
 int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   Context ctx(resolve_backend(parse_backend(o.backend)), g.threads);
@@ -43,7 +53,21 @@ int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
                     out.data() + 1, T(-0.5 / nn), T(1 / nn), grad.view(), false);
     ctx.synchronize();
   };
-  const Timing t = time_repeats(step, o.repeats, 0.3);
+  // Process CPU seconds per call beside the wall time: on a loaded machine the wall time of a
+  // long call includes the time other processes held the cores.
+  std::vector<double> cpu;
+  double cpu0 = 0;
+  const auto around = [&](bool before) {
+    if (before) {
+      cpu0 = process_cpu_seconds();
+    } else {
+      cpu.push_back(process_cpu_seconds() - cpu0);
+    }
+  };
+  const Timing t = time_repeats(step, o.repeats, 0.3, around);
+  const Timing tc = summarise_times(cpu);
+  // CPU time per projected point and direction: (N + M) S points are projected, sorted and ranked.
+  const double point_directions = 2.0 * double(n) * double(o.directions);
   const std::vector<double> sums = download(ctx, out);
   JsonObject j;
   j.add("bench", "sliced").add("device", to_string(ctx.device())).add("threads", ctx.threads());
@@ -52,6 +76,8 @@ int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   j.add("d", (long long)d).add("directions", o.directions);
   j.add("seconds", t.median).add("seconds_min", t.min).add("seconds_max", t.max);
   j.add("repeats", t.repeats);
+  j.add("cpu_seconds", tc.median).add("cpu_seconds_min", tc.min);
+  j.add("cpu_ns_per_point_direction", tc.median / point_directions * 1e9);
   j.add("s_xx", sums[0]).add("s_xy", sums[1]);
   j.add("timed", "evaluate: S_xx, S_xy and their gradient wrt x (directions fixed)");
   std::printf("%s\n", j.str().c_str());
