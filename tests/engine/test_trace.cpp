@@ -58,10 +58,10 @@ TEST_CASE("exclusive phase times, nesting and threads in the trace") {
     TraceSpan run(Phase::run);
     {
       TraceSpan outer(Phase::step);
-      sleep_ms(20);
+      sleep_ms(40);
       {
         TraceSpan inner(Phase::adam);
-        sleep_ms(20);
+        sleep_ms(40);
         trace_count(Counter::gemm_flops, 1000);
       }
       session.sample_counters();
@@ -70,7 +70,9 @@ TEST_CASE("exclusive phase times, nesting and threads in the trace") {
       TraceSpan a(Phase::evaluation);
       TraceSpan b(Phase::pairwise);
       trace_count(Counter::pairs, 42);
-      sleep_ms(5);
+      // Long enough that the overlap (total > wall below) outlasts a preemption of the main
+      // thread between the session's start and the run span on a loaded machine.
+      sleep_ms(30);
     });
     worker.join();
     session.sample_counters();
@@ -79,11 +81,11 @@ TEST_CASE("exclusive phase times, nesting and threads in the trace") {
   const auto phases = session.phases();
   const double wall = session.wall_seconds();
   const double adam = seconds_of(phases, Phase::adam), step = seconds_of(phases, Phase::step);
-  CHECK(adam >= 0.019);
-  CHECK(step >= 0.019);
+  CHECK(adam >= 0.039);
+  CHECK(step >= 0.039);
   // Exclusive: the step's own time excludes the nested adam span.
   CHECK(step + adam <= wall + 1e-9);
-  CHECK(seconds_of(phases, Phase::pairwise) >= 0.004);
+  CHECK(seconds_of(phases, Phase::pairwise) >= 0.029);
   double total = 0;
   for (const PhaseTime& p : phases) {
     total += p.seconds;
@@ -107,7 +109,7 @@ TEST_CASE("exclusive phase times, nesting and threads in the trace") {
   CHECK(t.counter_names ==
         std::set<std::string>{"pairs", "gemm_flops", "bytes_written"});
   CHECK(t.last_counter.at("pairs") == 42);
-  CHECK(t.root_us >= 45000);
+  CHECK(t.root_us >= 110000);
   CHECK(t.coverage > 0.5);
 }
 
