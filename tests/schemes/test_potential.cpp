@@ -16,6 +16,7 @@
 #include "nwgf/schemes/potential_rows.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "tests/helpers.hpp"
+#include "tests/schemes/particle_gradient_fd.hpp"
 
 using namespace nwgf;
 
@@ -149,17 +150,7 @@ weight = 0.4
   const double want = 0.7 * v->value(ctx, xv) + pairs / (2.0 * n * n);
   CHECK(sum->value(ctx, xv) == doctest::Approx(want).epsilon(1e-13));
   // particle_gradient = N grad F_N (scale 1).
-  std::vector<double> g(x.size());
-  sum->particle_gradient(ctx, xv, 1.0, PointsView<double>(g.data(), n, 2));
-  const double h = 1e-6;
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    std::vector<double> p = x, m = x;
-    p[e] += h;
-    m[e] -= h;
-    const double fd = (sum->value(ctx, ConstPointsView<double>(p.data(), n, 2)) -
-                       sum->value(ctx, ConstPointsView<double>(m.data(), n, 2))) / (2 * h);
-    CHECK(g[e] == doctest::Approx(double(n) * fd).epsilon(1e-6));
-  }
+  nwgf::test::check_particle_gradient_fd(ctx, *sum, x, n, 2, 1.0, 1e-6, 1e-6);
 }
 
 TEST_CASE("PotentialRow: weighted values, scaled gradients written or added") {

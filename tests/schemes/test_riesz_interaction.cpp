@@ -15,6 +15,7 @@
 #include "nwgf/schemes/functional_interaction.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/schemes.hpp"
+#include "tests/schemes/particle_gradient_fd.hpp"
 
 using namespace nwgf;
 
@@ -54,18 +55,7 @@ TEST_CASE("riesz interaction term: value and N grad F_N against central differen
     const double want = riesz_energy_direct(x, n, d, r);
     CHECK(want < 0);
     CHECK(f->value(ctx, xv) == doctest::Approx(want).epsilon(1e-13));
-    std::vector<double> g(x.size());
-    f->particle_gradient(ctx, xv, 0.5, PointsView<double>(g.data(), n, d));
-    const double h = 1e-5;
-    for (std::size_t e = 0; e < x.size(); ++e) {
-      std::vector<double> p = x, m = x;
-      p[e] += h;
-      m[e] -= h;
-      const double fd = (f->value(ctx, ConstPointsView<double>(p.data(), n, d)) -
-                         f->value(ctx, ConstPointsView<double>(m.data(), n, d))) / (2 * h);
-      // particle_gradient(scale) = scale N grad F_N.
-      CHECK(g[e] == doctest::Approx(0.5 * double(n) * fd).epsilon(1e-7));
-    }
+    nwgf::test::check_particle_gradient_fd(ctx, *f, x, n, d, 0.5, 1e-5, 1e-7);
   }
   CHECK_THROWS(make_kernel_interaction<double>(ctx, KernelKind::riesz, 2.0));
 }
@@ -125,17 +115,7 @@ progress = false
   }
   const double want = pot + 0.6 * riesz_energy_direct(x, n, 2, 1.5) + 0.3 * quartic;
   CHECK(sum->value(ctx, xv) == doctest::Approx(want).epsilon(1e-13));
-  std::vector<double> g(x.size());
-  sum->particle_gradient(ctx, xv, 1.0, PointsView<double>(g.data(), n, 2));
-  const double h = 1e-5;
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    std::vector<double> p = x, m = x;
-    p[e] += h;
-    m[e] -= h;
-    const double fd = (sum->value(ctx, ConstPointsView<double>(p.data(), n, 2)) -
-                       sum->value(ctx, ConstPointsView<double>(m.data(), n, 2))) / (2 * h);
-    CHECK(g[e] == doctest::Approx(double(n) * fd).epsilon(1e-7));
-  }
+  nwgf::test::check_particle_gradient_fd(ctx, *sum, x, n, 2, 1.0, 1e-5, 1e-7);
 }
 
 namespace {
