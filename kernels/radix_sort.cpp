@@ -83,6 +83,20 @@ void sort_serial(const T* keys_in, const std::int32_t* vals_in, index_t n, T* ke
 
 // All threads: per pass, each thread histograms its contiguous slice; offsets ordered by
 // (digit, thread) keep the scatter stable.
+// The parallel passes' offsets: hist holds `threads` histograms of `buckets` counts, thread-major;
+// each count becomes the thread's first destination in its bucket (bucket-major, then thread
+// order, so the sort stays stable). True where one bucket holds all n keys: the pass is skipped.
+inline bool exclusive_offsets(index_t* hist, int buckets, int threads, index_t n) {
+  index_t sum = 0;
+  bool skip = false;
+  for (int b = 0; b < buckets; ++b) {
+    const index_t before = sum;
+    for (int u = 0; u < threads; ++u) sum += std::exchange(hist[std::size_t(u) * buckets + b], sum);
+    if (sum - before == n) skip = true;
+  }
+  return skip;
+}
+
 template <class T>
 void sort_parallel(const T* keys_in, const std::int32_t* vals_in, index_t n, T* keys_out,
                    std::int32_t* vals_out, T* keys_tmp, std::int32_t* vals_tmp, int threads) {
@@ -107,15 +121,7 @@ void sort_parallel(const T* keys_in, const std::int32_t* vals_in, index_t n, T* 
       for (index_t i = lo; i < hi; ++i) ++h[digit_of(src_k[i], p)];
 #pragma omp barrier
 #pragma omp single
-      {
-        index_t sum = 0;
-        for (int b = 0; b < kBuckets; ++b) {
-          const index_t before = sum;
-          for (int u = 0; u < threads; ++u)
-            sum += std::exchange(hist[std::size_t(u) * kBuckets + b], sum);
-          if (sum - before == n) skip = true;
-        }
-      }
+      skip = exclusive_offsets(hist.data(), kBuckets, threads, n);
       if (!skip) {
         for (index_t i = lo; i < hi; ++i) {
           const T k = src_k[i];
@@ -243,15 +249,7 @@ void packed_parallel(const float* keys, index_t n, std::uint64_t* out, std::uint
       }
 #pragma omp barrier
 #pragma omp single
-      {
-        index_t sum = 0;
-        for (int b = 0; b < B; ++b) {
-          const index_t before = sum;
-          for (int u = 0; u < threads; ++u)
-            sum += std::exchange(hist[std::size_t(u) * B + b], sum);
-          if (sum - before == n) skip = true;
-        }
-      }
+      skip = exclusive_offsets(hist.data(), B, threads, n);
       if (!skip) packed_scatter<D>(keys, src, lo, hi, p, dst, h);
     }
     if (skip) continue;
