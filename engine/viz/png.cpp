@@ -30,18 +30,6 @@ void Image::set(int x, int y, Rgb c) {
   px_[i + 2] = c.b;
 }
 
-void Image::blend(int x, int y, Rgb c, double alpha) {
-  if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
-  const std::size_t i = (std::size_t(y) * std::size_t(w_) + std::size_t(x)) * 3;
-  const double a = std::clamp(alpha, 0.0, 1.0);
-  auto mix = [a](std::uint8_t dst, std::uint8_t src) {
-    return std::uint8_t(double(dst) * (1 - a) + double(src) * a + 0.5);
-  };
-  px_[i] = mix(px_[i], c.r);
-  px_[i + 1] = mix(px_[i + 1], c.g);
-  px_[i + 2] = mix(px_[i + 2], c.b);
-}
-
 void Image::fill_rect(int x0, int y0, int x1, int y1, Rgb c) {
   for (int y = std::max(0, y0); y <= std::min(h_ - 1, y1); ++y) {
     for (int x = std::max(0, x0); x <= std::min(w_ - 1, x1); ++x) set(x, y, c);

@@ -20,8 +20,6 @@ class Image {
   Rgb get(int x, int y) const;
   // Pixels outside the image are ignored.
   void set(int x, int y, Rgb c);
-  // c over the pixel with opacity alpha in [0, 1].
-  void blend(int x, int y, Rgb c, double alpha);
   void fill_rect(int x0, int y0, int x1, int y1, Rgb c);  // inclusive corners
 
  private:

@@ -40,6 +40,12 @@ RenderStyle parse_render_style(const std::string& name, const std::string& flag)
   throw_bad_input(flag + ": '" + name + "' is not one of auto, scatter, density, tiles");
 }
 
+TrajectoryRows parse_trajectory_rows(const std::string& name, const std::string& flag) {
+  if (name == "samples") return TrajectoryRows::samples;
+  if (name == "time") return TrajectoryRows::time;
+  throw_bad_input(flag + ": '" + name + "' is not one of samples, time");
+}
+
 DensityEstimate parse_density_estimate(const std::string& name, const std::string& flag) {
   if (name == "histogram") return DensityEstimate::histogram;
   if (name == "kde") return DensityEstimate::kde;
@@ -88,29 +94,33 @@ Picture render_trajectories(const std::vector<HostMatrix<double>>& snapshots,
   }
   const auto K = index_t(rows.size());
   if (resolve_style(opt, n, d) == RenderStyle::tiles) {
-    // Grid (K, S): row k is sample rows[k] at each of at most `columns` evenly spaced snapshots.
+    // Grid (K, S): row k is sample rows[k] at each of at most `columns` evenly spaced snapshots;
+    // or, with time rows, its transpose (S, K).
     const std::vector<index_t> shown =
         evenly_spaced(index_t(snapshots.size()), std::max(opt.tiles.columns, 1));
     const auto S = index_t(shown.size());
+    const bool time_rows = opt.trajectory_rows == TrajectoryRows::time;
     std::vector<double> grid(std::size_t(K * S * d));  // (K * S, d)
     for (index_t k = 0; k < K; ++k) {
       for (index_t s = 0; s < S; ++s) {
         const double* src =
             snapshots[std::size_t(shown[std::size_t(s)])].data.data() + rows[std::size_t(k)] * d;
-        std::copy(src, src + d, grid.begin() + std::ptrdiff_t((k * S + s) * d));
+        const index_t cell = time_rows ? s * K + k : k * S + s;
+        std::copy(src, src + d, grid.begin() + std::ptrdiff_t(cell * d));
       }
     }
     TileOptions t = opt.tiles;
-    t.columns = int(S);
+    t.columns = int(time_rows ? K : S);
     if (!snapshot_labels.empty()) {
-      t.column_labels.clear();
-      for (index_t s : shown) t.column_labels.push_back(snapshot_labels[std::size_t(s)]);
-      t.row_labels.clear();
+      std::vector<std::string> times, samples;
+      for (index_t s : shown) times.push_back(snapshot_labels[std::size_t(s)]);
       for (index_t r : rows) {
         char b[32];
         std::snprintf(b, sizeof b, "#%lld", static_cast<long long>(r));
-        t.row_labels.emplace_back(b);
+        samples.emplace_back(b);
       }
+      t.column_labels = time_rows ? samples : times;
+      t.row_labels = time_rows ? times : samples;
     }
     return render_tiles(grid.data(), K * S, d, t);
   }

@@ -18,15 +18,23 @@ namespace nwgf {
 
 enum class RenderStyle { automatic, scatter, density, tiles };
 
+// What the rows of a tile trajectory grid are: the samples (one per row, the snapshots across)
+// or the snapshots (one per row, from the start at the top; the samples across).
+enum class TrajectoryRows { samples, time };
+
 struct RenderOptions {
   RenderStyle style = RenderStyle::automatic;
   ScatterOptions scatter;  // scatter and density
   TileOptions tiles;
   index_t max_tiles = 100;  // tiles: only the first max_tiles rows are drawn
+  TrajectoryRows trajectory_rows = TrajectoryRows::samples;  // render_trajectories, tiles only
 };
 
 // "auto" | "scatter" | "density" | "tiles"; anything else is bad input naming `flag`.
 RenderStyle parse_render_style(const std::string& name, const std::string& flag = "--style");
+
+// "samples" | "time"; anything else is bad input naming `flag`.
+TrajectoryRows parse_trajectory_rows(const std::string& name, const std::string& flag = "--rows");
 
 // "histogram" | "kde"; anything else is bad input naming `flag`.
 DensityEstimate parse_density_estimate(const std::string& name,
@@ -42,7 +50,10 @@ Picture render_points(const double* x, index_t n, index_t d, const RenderOptions
 // Paths of samples `rows` through the snapshots (each (n, d), same shape). Tiles: row k of the
 // grid shows sample rows[k] at every snapshot, left to right (the paper's Fig. 5 layout); given
 // `snapshot_labels` (one per snapshot, e.g. "t = 25"), each column is labelled with its
-// snapshot's and each row with its sample ("#12"). Labels must be none or one per snapshot.
+// snapshot's and each row with its sample ("#12"). With opt.trajectory_rows = time the grid is
+// transposed: row s is snapshot s (labelled with its label), column k sample rows[k] ("#12").
+// At most opt.tiles.columns evenly spaced snapshots are shown (the first and last included),
+// whichever way they run. Labels must be none or one per snapshot.
 // Scatter/density: the picture of the last snapshot with each chosen sample's path drawn as a
 // polyline through all snapshots (first two coordinates), fading in from the start (a hollow
 // circle) to the end (a filled one). Bad input: no snapshots, shapes that

@@ -270,6 +270,35 @@ TEST_CASE("trajectories: tile grid rows are samples, columns snapshots; 2-D path
   }
   CHECK_THROWS_AS(render_trajectories(snaps, {0}, o, {"t = 0"}), Error);  // not one per snapshot
 
+  // Time rows: the transpose, one row per shown snapshot (from the start down), one column per
+  // sample; rows labelled by time, columns by sample.
+  RenderOptions tr = o;
+  tr.trajectory_rows = TrajectoryRows::time;
+  const Image trans = rasterize(render_trajectories(snaps, {3, 1}, tr, labels));
+  TileOptions tt = o.tiles;
+  tt.columns = 2;
+  tt.row_labels = {"t = 0", "t = 2", "t = 4"};
+  tt.column_labels = {"#3", "#1"};
+  const TileLayout T = tile_layout(6, tt);
+  CHECK(T.rows == 3);
+  CHECK(T.columns == 2);
+  CHECK(trans.width() == T.width);
+  CHECK(trans.height() == T.height);
+  CHECK(T.grid_left > 0);
+  CHECK(T.grid_top > 0);
+  for (int s = 0; s < 3; ++s) {
+    for (int k = 0; k < 2; ++k) {
+      const int grey = int(std::lround(255 * (1 - (2 * s + (k == 0 ? 3 : 1)) / 10.0)));
+      CHECK(trans.get(T.tile_x(2 * s + k), T.tile_y(2 * s + k)).r == grey);
+    }
+  }
+  // The labels put ink left of the grid (times) and above it (samples).
+  CHECK(ink_in(trans, 0, T.grid_top, T.grid_left, T.grid_top + T.grid_height) > 0);
+  CHECK(ink_in(trans, T.grid_left, 0, T.grid_left + T.grid_width, T.grid_top) > 0);
+  CHECK_THROWS_AS(parse_trajectory_rows("diagonal"), Error);
+  CHECK(parse_trajectory_rows("time") == TrajectoryRows::time);
+  CHECK(parse_trajectory_rows("samples") == TrajectoryRows::samples);
+
   // 2-D: one sample moves from (-0.8, 0) to (0.8, 0), the others sit at the origin; its path is
   // red across the middle row, and the frame holds the whole path.
   std::vector<HostMatrix<double>> path(3);
@@ -374,6 +403,19 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
   REQUIRE(png_size(png, &w, &h));
   CHECK(w > 2 + 3 * 58);
   CHECK(h > 2 + 2 * 58);
+  // --rows time: the transpose, 2 samples across and 3 snapshots down.
+  r = test::run_cli("render '" + mnist_run + "' --out '" + png + "' --trajectories 2 --rows time");
+  REQUIRE(r.exit_code == 0);
+  int tw = 0, th = 0;
+  REQUIRE(png_size(png, &tw, &th));
+  CHECK(tw > 2 + 2 * 58);
+  CHECK(tw < w);
+  CHECK(th > 2 + 3 * 58);
+  CHECK(th > h);
+  r = test::run_cli("render '" + mnist_run + "' --out '" + png +
+                    "' --trajectories 2 --rows sideways");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--rows") != std::string::npos);
   fs::remove_all(mnist_run);
 
   // Bad input: exit 2, one error line naming the culprit.
@@ -421,6 +463,10 @@ TEST_CASE("nwgf render: .npy to .png, run directories to .png/.gif/trajectories"
       {npy, png, " --density kde --bandwidth -0.5", "--bandwidth"},
       {npy, png, " --density kde --bandwidth 100", "--bandwidth"},
       {npy, png, " --style density --bandwidth 0.1", "--bandwidth"},
+      {npy, png, " --rows time", "--rows"},
+      {dir, png, " --rows time", "--rows"},
+      {dir, png, " --trajectories 2 --rows time", "--rows"},
+      {dir, png, " --trajectories 2 --rows diagonal", "--rows"},
   };
   for (const auto& b : bad) {
     std::string args = "render '";

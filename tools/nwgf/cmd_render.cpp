@@ -29,7 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RenderCliOptions {
-  std::string input, out, style = "auto", centre, tile = "28x28", title, density;
+  std::string input, out, style = "auto", centre, tile = "28x28", title, density, rows;
   int size = 512, columns = 10, delay = 10;
   double extent = 0;
   double bandwidth = 0;
@@ -110,6 +110,10 @@ RenderOptions library_options(const RenderCliOptions& o) {
   r.tiles.columns = o.columns;
   r.tiles.title = o.title;
   r.max_tiles = o.max_tiles;
+  if (!o.rows.empty()) {
+    r.trajectory_rows = parse_trajectory_rows(o.rows, "--rows");
+    if (o.trajectories == 0) throw_bad_input("--rows: arranges the grid of --trajectories K");
+  }
   return r;
 }
 
@@ -152,6 +156,10 @@ int render_run_trajectories(const RenderCliOptions& o, const RenderOptions& r,
                     " samples asked, the run has " + std::to_string(n));
   }
   const RenderStyle style = resolve_style(r, n, d);
+  if (!o.rows.empty() && style != RenderStyle::tiles) {
+    throw_bad_input("--rows: only image data (d = tile H*W, --tile) is drawn as a grid; d = " +
+                    std::to_string(d) + " is drawn as " + style_name(style) + " paths");
+  }
   std::vector<std::size_t> shown;
   const std::size_t S = frames.size();
   const std::size_t keep =
@@ -249,13 +257,17 @@ CommandRegistrar reg(
           sub.add_option("--bandwidth", o->bandwidth,
                          "kde: the Gaussian's standard deviation (default: Scott's rule)");
       sub.add_option("--tile", o->tile, "Tile shape HxW of image data (28x28)");
-      sub.add_option("--columns", o->columns, "Tiles per grid row (10)")
+      sub.add_option("--columns", o->columns,
+                     "Tiles per grid row (10); --trajectories of image data: at most C snapshots")
           ->check(CLI::Range(1, 1000));
       sub.add_option("--max-tiles", o->max_tiles, "Draw at most K samples as tiles (100)")
           ->check(CLI::Range(index_t(1), index_t(1) << 20));
       sub.add_option("--trajectories", o->trajectories,
                      "Run directory: K evenly spaced samples' paths through the snapshots")
           ->check(CLI::Range(index_t(1), index_t(1) << 20));
+      sub.add_option("--rows", o->rows,
+                     "--trajectories of image data: the grid's rows are the samples (samples, the "
+                     "snapshots across) or the snapshots (time, the samples across)");
       sub.add_option("--delay", o->delay, "GIF: hundredths of a second per frame (10)")
           ->check(CLI::Range(1, 10000));
       return [o, bandwidth] {
