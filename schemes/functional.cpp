@@ -229,7 +229,7 @@ template <class T>
 class Energy33 final : public Functional<T> {
  public:
   Energy33(const Context& ctx, double r, index_t max_rows)
-      : r_(r), mask_(ctx, max_rows), scalar_(ctx) {}
+      : r_(r), mask_(ctx, max_rows), scalar_(ctx), gradient_rows_(ctx, max_rows) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
@@ -277,7 +277,8 @@ class Energy33 final : public Functional<T> {
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
     const index_t n = x.rows;
-    reduce_rows(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
+    // The rows write grad and the mask; their sum (the potential) is not needed here.
+    gradient_rows_.run(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
     const auto c = column(x, 0, n);
     riesz_gradient<T>(ctx, c, mask_.data(), c, mask_.data(), r_, T(-scale / double(n)),
                       column(grad, 0, n), true, &ws_);
@@ -295,6 +296,7 @@ class Energy33 final : public Functional<T> {
   Buffer<T> mask_;
   Scalar scalar_;
   PairwiseWorkspace ws_;
+  RowPartials gradient_rows_;
 };
 
 }  // namespace
