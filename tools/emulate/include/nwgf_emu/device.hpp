@@ -146,7 +146,7 @@ struct BoundLaunch {
     // thread gets its own copy, as in CUDA.
     std::tuple<std::decay_t<A>...> params(std::forward<A>(a)...);
     submit(cfg.stream, [cfg = cfg, body = body, params = std::move(params)] {
-      // A replay validates again (the configuration is unchanged) and counts the launch.
+      // Validated again where it runs (a replay has the captured configuration); counts it.
       if (!detail::launch_begin(cfg.site, cfg.grid, cfg.block, cfg.shmem, cfg.stream)) return;
       int index = 0;
       std::apply([&](const auto&... p) { ((check_param(cfg.site, index++, p)), ...); }, params);
