@@ -44,7 +44,7 @@ class RieszFunctional final : public Functional<T> {
  public:
   RieszFunctional(const Context& ctx, const FunctionalSpec& spec, index_t d, index_t max_rows,
                   const std::vector<WeightedPoints>& targets)
-      : r_(spec.r), d_(d), scalar_(ctx) {
+      : r_(spec.r), d_(d), scalar_(ctx), dot_rows_(ctx, max_rows * d) {
     std::vector<T> t, b;
     std::vector<double> alpha = spec.weights;
     if (alpha.empty()) alpha.assign(targets.size(), 1.0 / double(targets.size()));
@@ -73,6 +73,7 @@ class RieszFunctional final : public Functional<T> {
       }
       sliced_.emplace(ctx, max_rows, m_, d, int(spec.directions));
       sliced_grad_ = Buffer<T>(ctx, max_rows * d);
+      sliced_sums_ = Buffer<double>(ctx, 2);
     }
   }
 
@@ -80,32 +81,12 @@ class RieszFunctional final : public Functional<T> {
                      PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
     const bool want = grad.data != nullptr;
-    if (sliced_) {
-      // E ≈ -S_xx / (2 n (n-1)) (U-statistic), V ≈ S_xy / (n M).
-      const double cxx = -0.5 / (double(n) * double(n - 1));
-      const double cxy = m_ > 0 ? 1.0 / (double(n) * double(m_)) : 0.0;
-      Buffer<double> sums(ctx, 2);
-      sliced_->evaluate(ctx, y, tview(), sums.data(), m_ > 0 ? sums.data() + 1 : nullptr,
-                        T(scale * cxx), T(scale * cxy), grad, false);
-      const auto s = download(ctx, sums);
-      return cxx * s[0] + (m_ > 0 ? cxy * s[1] : 0.0) + energy_nu_;
-    }
+    if (sliced_ || (want && scale != T(0))) return batch_value_deferred(ctx, y, scale, grad)(ctx);
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
     double f = energy_nu_;
-    if (want && scale != T(0)) {
-      riesz_gradient<T>(ctx, y1, nullptr, y2, nullptr, r_, T(scale * ce), rows(grad, 0, half),
-                        false, &ws_);
-      riesz_gradient<T>(ctx, y2, nullptr, y1, nullptr, r_, T(scale * ce),
-                        rows(grad, half, n - half), false, &ws_);
-      // S is positively homogeneous of degree r in (y1, y2) jointly (Euler):
-      // r S = sum_i <y1_i, dS/dy1_i> + sum_j <y2_j, dS/dy2_j>, so the gradients give the value
-      // without another pass over the pairs.
-      f += reduce_rows(ctx, DotRow<T>{y.data, grad.data}, n * y.cols) / (r_ * double(scale));
-    } else {
-      riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
-      f += ce * scalar_.get(ctx);
-    }
+    riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
+    f += ce * scalar_.get(ctx);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
       riesz_energy<T>(ctx, y, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
@@ -115,6 +96,48 @@ class RieszFunctional final : public Functional<T> {
       }
     }
     return f;
+  }
+
+  // The sliced estimate, and the exact one with its gradient: the sums stay on the device.
+  DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                     PointsView<T> grad) override {
+    const index_t n = y.rows, half = n / 2;
+    if (sliced_) {
+      // E ≈ -S_xx / (2 n (n-1)) (U-statistic), V ≈ S_xy / (n M).
+      const double cxx = -0.5 / (double(n) * double(n - 1));
+      const double cxy = m_ > 0 ? 1.0 / (double(n) * double(m_)) : 0.0;
+      double* sums = sliced_sums_.data();
+      sliced_->evaluate(ctx, y, tview(), sums, m_ > 0 ? sums + 1 : nullptr, T(scale * cxx),
+                        T(scale * cxy), grad, false);
+      return [this, cxx, cxy](const Context& c) {
+        const auto s = download(c, sliced_sums_);
+        return cxx * s[0] + (m_ > 0 ? cxy * s[1] : 0.0) + energy_nu_;
+      };
+    }
+    if (grad.data == nullptr || scale == T(0)) {
+      return Functional<T>::batch_value_deferred(ctx, y, scale, grad);
+    }
+    const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
+    const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
+    riesz_gradient<T>(ctx, y1, nullptr, y2, nullptr, r_, T(scale * ce), rows(grad, 0, half), false,
+                      &ws_);
+    riesz_gradient<T>(ctx, y2, nullptr, y1, nullptr, r_, T(scale * ce), rows(grad, half, n - half),
+                      false, &ws_);
+    // S is positively homogeneous of degree r in (y1, y2) jointly (Euler):
+    // r S = sum_i <y1_i, dS/dy1_i> + sum_j <y2_j, dS/dy2_j>, so the gradients give the value
+    // without another pass over the pairs.
+    dot_rows_.run(ctx, DotRow<T>{y.data, grad.data}, n * y.cols);
+    const double cv = 1.0 / double(n), euler = r_ * double(scale);
+    if (m_ > 0) {
+      riesz_energy<T>(ctx, y, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
+      riesz_gradient<T>(ctx, y, nullptr, tview(), b_.data(), r_, T(scale * cv), grad, true, &ws_);
+    }
+    return [this, cv, euler](const Context& c) {
+      double f = energy_nu_;
+      f += dot_rows_.sum(c) / euler;
+      if (m_ > 0) f += cv * scalar_.get(c);
+      return f;
+    };
   }
 
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
@@ -217,7 +240,9 @@ class RieszFunctional final : public Functional<T> {
   Scalar scalar_;
   PairwiseWorkspace ws_;
   std::optional<SlicedRiesz<T>> sliced_;
-  Buffer<T> sliced_grad_;  // (max_rows, d)
+  Buffer<T> sliced_grad_;       // (max_rows, d)
+  Buffer<double> sliced_sums_;  // S_xx, S_xy
+  RowPartials dot_rows_;        // the Euler sum of the exact batch value
   const Comm* comm_ = nullptr;
 };
 
@@ -229,7 +254,7 @@ template <class T>
 class Energy33 final : public Functional<T> {
  public:
   Energy33(const Context& ctx, double r, index_t max_rows)
-      : r_(r), mask_(ctx, max_rows), scalar_(ctx) {}
+      : r_(r), mask_(ctx, max_rows), scalar_(ctx), gradient_rows_(ctx, max_rows) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
@@ -277,7 +302,8 @@ class Energy33 final : public Functional<T> {
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
     const index_t n = x.rows;
-    reduce_rows(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
+    // The rows write grad and the mask; their sum (the potential) is not needed here.
+    gradient_rows_.run(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
     const auto c = column(x, 0, n);
     riesz_gradient<T>(ctx, c, mask_.data(), c, mask_.data(), r_, T(-scale / double(n)),
                       column(grad, 0, n), true, &ws_);
@@ -295,6 +321,7 @@ class Energy33 final : public Functional<T> {
   Buffer<T> mask_;
   Scalar scalar_;
   PairwiseWorkspace ws_;
+  RowPartials gradient_rows_;
 };
 
 }  // namespace

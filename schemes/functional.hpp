@@ -19,6 +19,7 @@
 //   V ≈ 1/(2B) sum_i sum_j b_j |y_i - t_j|^r  (t target rows, weights b summing to 1: the
 //   points' own masses (weighted Diracs) or 1/M, times alpha_k for a barycenter)
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -31,6 +32,11 @@
 
 namespace nwgf {
 
+// A value left where it was computed (device partials or scalars), read on demand once the work
+// that computes it has run (a CUDA graph's replay included) and before the next call on the
+// object that made it.
+using DeferredValue = std::function<double(const Context&)>;
+
 template <class T>
 class Functional {
  public:
@@ -40,6 +46,15 @@ class Functional {
   // grad.data != nullptr.
   virtual double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                              PointsView<T> grad) = 0;
+
+  // batch_value with the value deferred: grad as batch_value writes it, the value (the same
+  // bits) read on demand. Where a functional overrides it, nothing in it allocates, downloads or
+  // synchronises, so a CUDA graph can capture it; the default runs batch_value now.
+  virtual DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                             PointsView<T> grad) {
+    const double v = batch_value(ctx, y, scale, grad);
+    return [v](const Context&) { return v; };
+  }
 
   // Estimate of the directional derivative D_v F = ∫ ∇_{v(x)} G(x) dmu (paper eq. before (15)):
   // the right derivative d/dt+ F^(y + t v) at t = 0; grad_v (2B, d) <- scale dD^/dv when

@@ -33,7 +33,7 @@ template <class T>
 class Potential final : public Functional<T> {
  public:
   Potential(const Context& ctx, const MeasureConfig& target, index_t d, index_t max_rows)
-      : v_(ctx, target_density(target, d, "target"), max_rows) {}
+      : v_(ctx, target_density(target, d, "target"), max_rows), gradient_rows_(ctx, max_rows) {}
 
   double batch_value(const Context&, ConstPointsView<T>, T, PointsView<T>) override {
     throw_bad_input("functional.kind: potential runs with flow.scheme = \"particle\" or "
@@ -53,9 +53,11 @@ class Potential final : public Functional<T> {
 
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
-    reduce_rows(ctx, PotentialRow<T>{v_.rows(), x.data, grad.data, x.cols, 0.0, double(scale),
-                                     false},
-                rows_of(x));
+    // The rows write grad; their sum (the energy) is not needed here.
+    gradient_rows_.run(ctx,
+                       PotentialRow<T>{v_.rows(), x.data, grad.data, x.cols, 0.0, double(scale),
+                                       false},
+                       rows_of(x));
   }
 
  private:
@@ -65,6 +67,7 @@ class Potential final : public Functional<T> {
     return x.rows;
   }
   PackedPotential v_;
+  RowPartials gradient_rows_;
 };
 
 }  // namespace

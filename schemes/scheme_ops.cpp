@@ -1,7 +1,10 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
+#include "nwgf/engine/error.hpp"
 #include "nwgf/schemes/potential_rows.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 
@@ -66,6 +69,39 @@ double reduce_rows(const Context& ctx, const Row& row, index_t n) {
   return chunked_sum(n, row);
 }
 
+RowPartials::RowPartials(const Context& ctx, index_t max_rows) : max_rows_(max_rows) {
+  if (ctx.is_cuda()) partials_ = Buffer<double>(ctx, std::max<index_t>(chunks_of(max_rows), 1));
+}
+
+template <class Row>
+void RowPartials::run(const Context& ctx, const Row& row, index_t n) {
+  if (n > max_rows_) {
+    throw_runtime("row sum of " + std::to_string(n) + " rows, sized for " +
+                  std::to_string(max_rows_));
+  }
+  chunks_ = chunks_of(n);
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_row_partials(ctx, row, n, partials_.data());
+#endif
+  (void)ctx;
+  host_sum_ = chunked_sum(n, row);
+}
+
+double RowPartials::sum(const Context& ctx) const {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    std::vector<double> partial(static_cast<std::size_t>(chunks_));
+    if (chunks_ > 0) {
+      detail::copy_bytes(ctx, partial.data(), Device::cpu, partials_.data(), Device::cuda,
+                         sizeof(double) * std::size_t(chunks_));
+    }
+    return sum_in_order(partial.data(), chunks_);
+  }
+#endif
+  (void)ctx;
+  return host_sum_;
+}
+
 template <class T>
 bool all_finite(const Context& ctx, const T* v, index_t count) {
   // Inf - Inf and NaN propagate into the sum of squares.
@@ -86,7 +122,11 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double reduce_rows<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
   template double reduce_rows<MapRow<T>>(const Context&, const MapRow<T>&, index_t);        \
   template double reduce_rows<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t);      \
-  template double reduce_rows<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t);
+  template double reduce_rows<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t); \
+  template void RowPartials::run<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
+  template void RowPartials::run<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
+  template void RowPartials::run<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
+  template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

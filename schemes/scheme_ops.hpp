@@ -161,6 +161,23 @@ struct DotRow {
 // (schemes/potential_rows.hpp).
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n);
+// The same row sum with its partials kept where they were computed: run() neither allocates
+// (the partials are sized for max_rows at construction) nor downloads nor synchronises, so a
+// CUDA graph can capture it; sum() reads the partials on demand and adds them in order (the
+// value reduce_rows returns, bit for bit). CPU: run() computes the sum itself.
+class RowPartials {
+ public:
+  RowPartials() = default;
+  RowPartials(const Context& ctx, index_t max_rows);
+  template <class Row>
+  void run(const Context& ctx, const Row& row, index_t n);
+  double sum(const Context& ctx) const;
+
+ private:
+  Buffer<double> partials_;  // (chunks_of(max_rows)) on the CUDA device; empty on the CPU
+  index_t max_rows_ = 0, chunks_ = 0;
+  double host_sum_ = 0;
+};
 // True when every value is finite.
 template <class T>
 bool all_finite(const Context& ctx, const T* v, index_t count);

@@ -43,7 +43,8 @@ class NeuralScheme final : public Scheme<T> {
         grad2_(ctx, max_rows_ * d),
         next_(ctx, n * d),
         t_(ctx, max_rows_ * d),
-        centre_(ctx, d) {
+        centre_(ctx, d),
+        transport_rows_(ctx, max_rows_ * d) {
     mlp_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
     fill_zero(ctx, centre_);
   }
@@ -76,6 +77,22 @@ class NeuralScheme final : public Scheme<T> {
   }
 
   double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
+    return train(ctx, x, n, it, tau)(ctx);
+  }
+  void iterate_on_device(const Context& ctx, Points<T>& x, index_t n, index_t it,
+                         double tau) override {
+    loss_ = train(ctx, x, n, it, tau);
+  }
+  double loss(const Context& ctx) override { return loss_ ? loss_(ctx) : Scheme<T>::loss(ctx); }
+
+  std::string state(const Context& ctx) const override { return serialize_mlp(ctx, mlp_, &adam_); }
+  void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
+    deserialize_mlp(ctx, bytes, what, mlp_, &adam_);
+  }
+
+ private:
+  // One training iteration; the loss deferred (the backward loss stays on the device).
+  DeferredValue train(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) {
     index_t rows = 0;
     {
       TraceSpan span(Phase::batch);
@@ -85,22 +102,21 @@ class NeuralScheme final : public Scheme<T> {
               std::uint64_t(it));
     }
     mlp_.forward(ctx, cview(in_, rows, d_ + l_), view(out_, rows, d_));
-    double loss = 0;
+    DeferredValue loss;
     {
       TraceSpan span(Phase::functional);
-      loss = forward_ ? forward_loss(ctx, rows) : backward_loss(ctx, rows, tau);
+      if (forward_) {
+        const double l = forward_loss(ctx, rows);
+        loss = [l](const Context&) { return l; };
+      } else {
+        loss = backward_loss(ctx, rows, tau);
+      }
     }
     mlp_.backward(ctx, cview(grad_, rows, d_), PointsView<T>(), false);
     adam_.step(ctx, mlp_.params(), mlp_.grads(), lr_);
     return loss;
   }
 
-  std::string state(const Context& ctx) const override { return serialize_mlp(ctx, mlp_, &adam_); }
-  void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
-    deserialize_mlp(ctx, bytes, what, mlp_, &adam_);
-  }
-
- private:
   static std::vector<index_t> widths(const FlowConfig& cfg, index_t d) {
     std::vector<index_t> w{d + latent_dim(cfg)};
     w.insert(w.end(), cfg.hidden.begin(), cfg.hidden.end());
@@ -170,16 +186,21 @@ class NeuralScheme final : public Scheme<T> {
   // Backward: T(x, z) = x + out_scale net((x - centre) / scale, z), a reparametrisation of the
   // Markov kernel that keeps the network's inputs and outputs O(1) at every scale of the flow.
   // L = 1/(2 tau) mean_k |x_k - T_k|^2 + F^; grad_ <- dL/dnet = out_scale dL/dT.
-  double backward_loss(const Context& ctx, index_t rows, double tau) {
+  DeferredValue backward_loss(const Context& ctx, index_t rows, double tau) {
     const index_t count = rows * d_;
     copy_rows(ctx, xb_, t_, count);
     axpby(ctx, count, T(out_scale_), out_.data(), T(1), t_.data());
-    const double cost = transport_cost(ctx, xb_.data(), t_.data(), count,
-                                       T(out_scale_ / (tau * double(rows))), grad2_.data());
-    const double f =
-        f_.batch_value(ctx, cview(t_, rows, d_), T(out_scale_), view(grad_, rows, d_));
+    // The transport cost (transport_cost's row sum, kept on the device).
+    transport_rows_.run(
+        ctx,
+        TransportRow<T>{xb_.data(), t_.data(), T(out_scale_ / (tau * double(rows))), grad2_.data()},
+        count);
+    DeferredValue f =
+        f_.batch_value_deferred(ctx, cview(t_, rows, d_), T(out_scale_), view(grad_, rows, d_));
     axpby(ctx, count, T(1), grad2_.data(), T(1), grad_.data());
-    return cost / (2 * tau * double(rows)) + f;
+    return [this, rows, tau, f = std::move(f)](const Context& c) {
+      return transport_rows_.sum(c) / (2 * tau * double(rows)) + f(c);
+    };
   }
   static void copy_rows(const Context& ctx, const Buffer<T>& src, Buffer<T>& dst, index_t count) {
     axpby(ctx, count, T(1), src.data(), T(0), dst.data());
@@ -238,6 +259,8 @@ class NeuralScheme final : public Scheme<T> {
   Mlp<T> mlp_;
   Adam<T> adam_;
   Buffer<T> in_, xb_, out_, grad_, grad2_, next_, t_, centre_;
+  RowPartials transport_rows_;
+  DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
 };
 

@@ -48,6 +48,20 @@ class Scheme {
   // One training iteration of step n (what `nwgf bench step` times); returns the loss. The
   // particle scheme has no training: it does one whole step.
   virtual double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) = 0;
+  // iterate() with the loss left on the device, read on demand by loss() (after the work ran:
+  // a CUDA graph's replay included). Where a scheme overrides it (the backward scheme with an
+  // exact or sliced Riesz functional), nothing in it allocates, downloads or synchronises, so a
+  // CUDA graph can capture it; the default runs iterate() (capturable for the particle scheme,
+  // whose loss is NaN).
+  virtual void iterate_on_device(const Context& ctx, Points<T>& x, index_t n, index_t it,
+                                 double tau) {
+    last_loss_ = iterate(ctx, x, n, it, tau);
+  }
+  // The loss of the last iterate_on_device().
+  virtual double loss(const Context& ctx) {
+    (void)ctx;
+    return last_loss_;
+  }
   // Network + optimizer state (empty for the particle flow) and its restore.
   virtual std::string state(const Context& ctx) const = 0;
   virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;
@@ -65,6 +79,9 @@ class Scheme {
                                 StepInfo& s) {
     (void)ctx, (void)x, (void)step, (void)s;
   }
+
+ private:
+  double last_loss_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 // F must outlive the scheme. n, d: the sample count and dimension.

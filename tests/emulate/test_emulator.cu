@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cub/cub.cuh>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nwgf_emu/control.hpp"
@@ -131,6 +133,12 @@ __global__ void shuffles(int* out, int width) {
   o[5] = __any_sync(0xffffffffu, lane == 7);
   o[6] = __all_sync(0xffffffffu, lane < 40);
   o[7] = lane < 16 ? __shfl_sync(0x0000ffffu, v, 15 - lane) : -7;
+}
+
+// x <- a x + b (one pass of a captured iteration).
+__global__ void affine(float* x, int n, float a, float b) {
+  const int i = int(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i < n) x[i] = a * x[i] + b;
 }
 
 __global__ void index_3d(int* out) {
@@ -475,6 +483,108 @@ TEST_CASE("cublasSgemm is column-major and rejects host matrices") {
   CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, da.p, m - 1, db.p, k, &beta, dc.p,
                     m) == CUBLAS_STATUS_INVALID_VALUE);
   cublasDestroy(h);
+}
+
+// One iteration: y <- 2 y + 1 (kernel), c <- A y (cuBLAS, y as a 4 x 2 matrix), keys <- c sorted
+// (CUB, with y's index as payload), then a fill of the last element of y (memset).
+struct Iteration {
+  static constexpr int n = 8;
+  DeviceArray<float> y{std::vector<float>{3, -1, 4, 1, -5, 9, 2, 6}};
+  DeviceArray<float> a{std::vector<float>{1, 2, 0, -1, 0.5f, 3, 1, 1, -2, 0, 1, 2, 0, 1, 0, 1}};
+  DeviceArray<float> c{std::vector<float>(n, 0.0f)};
+  DeviceArray<float> keys{std::vector<float>(n, 0.0f)};
+  DeviceArray<int> iota{std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}};
+  DeviceArray<int> order{std::vector<int>(n, 0)};
+  DeviceArray<unsigned char> temp{4096};
+  void run(cudaStream_t s, cublasHandle_t h) {
+    affine<<<2, 4, 0, s>>>(y.p, n, 2.0f, 1.0f);
+    const float one = 1.0f, zero = 0.0f;
+    REQUIRE(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, 4, 2, 4, &one, a.p, 4, y.p, 4, &zero, c.p,
+                        4) == CUBLAS_STATUS_SUCCESS);
+    std::size_t bytes = temp.n;
+    REQUIRE(cub::DeviceRadixSort::SortPairs(temp.p, bytes, c.p, keys.p, iota.p, order.p, n, 0, 32,
+                                            s) == cudaSuccess);
+    REQUIRE(cudaMemsetAsync(y.p + n - 1, 0, sizeof(float), s) == cudaSuccess);
+  }
+};
+
+TEST_CASE("stream capture: recorded work does not run; a graph replays it like eager runs") {
+  cudaStream_t s;
+  REQUIRE(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) == cudaSuccess);
+  cublasHandle_t h;
+  REQUIRE(cublasCreate(&h) == CUBLAS_STATUS_SUCCESS);
+  REQUIRE(cublasSetStream(h, s) == CUBLAS_STATUS_SUCCESS);
+  Iteration eager, graph;
+  eager.run(s, h);
+  eager.run(s, h);
+
+  cudaStreamCaptureStatus st = cudaStreamCaptureStatusActive;
+  CHECK(cudaStreamIsCapturing(s, &st) == cudaSuccess);
+  CHECK(st == cudaStreamCaptureStatusNone);
+  const auto before = graph.y.host();
+  REQUIRE(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal) == cudaSuccess);
+  CHECK(cudaStreamIsCapturing(s, &st) == cudaSuccess);
+  CHECK(st == cudaStreamCaptureStatusActive);
+  CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal) == cudaErrorIllegalState);
+  CHECK(take_fault(cudaErrorIllegalState) != "");
+  graph.run(s, h);
+  cudaGraph_t g = nullptr;
+  REQUIRE(cudaStreamEndCapture(s, &g) == cudaSuccess);
+  REQUIRE(g != nullptr);
+  CHECK(graph.y.host() == before);  // captured, not run
+  cudaGraphExec_t exec = nullptr;
+  REQUIRE(cudaGraphInstantiate(&exec, g, 0) == cudaSuccess);
+  REQUIRE(cudaGraphLaunch(exec, s) == cudaSuccess);
+  REQUIRE(cudaGraphLaunch(exec, s) == cudaSuccess);
+  REQUIRE(cudaStreamSynchronize(s) == cudaSuccess);
+  CHECK(graph.y.host() == eager.y.host());
+  CHECK(graph.c.host() == eager.c.host());
+  CHECK(graph.keys.host() == eager.keys.host());
+  CHECK(graph.order.host() == eager.order.host());
+  CHECK(cudaGraphExecDestroy(exec) == cudaSuccess);
+  CHECK(cudaGraphDestroy(g) == cudaSuccess);
+  CHECK(take_fault() == "");
+  cublasDestroy(h);
+  CHECK(cudaStreamDestroy(s) == cudaSuccess);
+}
+
+TEST_CASE("stream capture: allocation, synchronous copies and synchronisation invalidate it") {
+  cudaStream_t s;
+  REQUIRE(cudaStreamCreate(&s) == cudaSuccess);
+  DeviceArray<float> d(4);
+  float host[4] = {};
+  // Each call is refused during a global capture, which then ends invalidated (no graph).
+  const std::vector<std::pair<const char*, std::function<cudaError_t()>>> calls = {
+      {"cudaMalloc", [] { void* p = nullptr; return cudaMalloc(&p, 16); }},
+      {"cudaFree", [&] { return cudaFree(d.p); }},
+      {"cudaMemcpy", [&] { return cudaMemcpy(host, d.p, sizeof host, cudaMemcpyDeviceToHost); }},
+      {"cudaStreamSynchronize", [&] { return cudaStreamSynchronize(s); }},
+      {"cudaDeviceSynchronize", [] { return cudaDeviceSynchronize(); }},
+  };
+  for (const auto& [name, call] : calls) {
+    CAPTURE(name);
+    REQUIRE(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal) == cudaSuccess);
+    CHECK(call() == cudaErrorStreamCaptureUnsupported);
+    CHECK(take_fault(cudaErrorStreamCaptureUnsupported).find(name) != std::string::npos);
+    cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+    CHECK(cudaStreamIsCapturing(s, &st) == cudaSuccess);
+    CHECK(st == cudaStreamCaptureStatusInvalidated);
+    cudaGraph_t g = reinterpret_cast<cudaGraph_t>(&st);
+    CHECK(cudaStreamEndCapture(s, &g) == cudaErrorStreamCaptureInvalidated);
+    CHECK(g == nullptr);
+  }
+  // A relaxed capture tolerates allocation, and the legacy stream cannot capture.
+  REQUIRE(cudaStreamBeginCapture(s, cudaStreamCaptureModeRelaxed) == cudaSuccess);
+  void* p = nullptr;
+  CHECK(cudaMalloc(&p, 16) == cudaSuccess);
+  CHECK(cudaFree(p) == cudaSuccess);
+  cudaGraph_t g = nullptr;
+  CHECK(cudaStreamEndCapture(s, &g) == cudaSuccess);
+  CHECK(cudaGraphDestroy(g) == cudaSuccess);
+  CHECK(cudaStreamBeginCapture(nullptr, cudaStreamCaptureModeGlobal) ==
+        cudaErrorStreamCaptureUnsupported);
+  CHECK(take_fault(cudaErrorStreamCaptureUnsupported) != "");
+  CHECK(cudaStreamDestroy(s) == cudaSuccess);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // nwgf CUDA emulator: cuBLAS / cuBLASLt on OpenBLAS. Arguments are validated like cuBLAS does
 // (dimensions, leading dimensions) and matrices must be device memory, so host pointers passed to
-// cuBLAS fail here as they would on a GPU.
+// cuBLAS fail here as they would on a GPU. The multiplication is submitted on the handle's
+// stream, so a capturing stream records it (cuBLAS GEMMs are capturable).
 #include <cblas.h>
 
 #include <cstdio>
@@ -117,8 +118,14 @@ cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa,
   const cublasStatus_t st =
       check_gemm(handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   if (st != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0) return st;
-  cblas_sgemm(CblasColMajor, to_cblas(transa), to_cblas(transb), m, n, k, *alpha, A, lda, B, ldb,
-              *beta, C, ldc);
+  // Host-mode scalars are read at the call (as cuBLAS does, also when captured into a graph).
+  const bool host_scalars = handle->mode == CUBLAS_POINTER_MODE_HOST;
+  const float a_host = host_scalars ? *alpha : float(0), b_host = host_scalars ? *beta : float(0);
+  nwgf::emu::submit(handle->stream, [=] {
+    cblas_sgemm(CblasColMajor, to_cblas(transa), to_cblas(transb), m, n, k,
+                host_scalars ? a_host : *alpha, A, lda, B, ldb, host_scalars ? b_host : *beta, C,
+                ldc);
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -129,8 +136,14 @@ cublasStatus_t cublasDgemm(cublasHandle_t handle, cublasOperation_t transa,
   const cublasStatus_t st =
       check_gemm(handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   if (st != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0) return st;
-  cblas_dgemm(CblasColMajor, to_cblas(transa), to_cblas(transb), m, n, k, *alpha, A, lda, B, ldb,
-              *beta, C, ldc);
+  // Host-mode scalars are read at the call (as cuBLAS does, also when captured into a graph).
+  const bool host_scalars = handle->mode == CUBLAS_POINTER_MODE_HOST;
+  const double a_host = host_scalars ? *alpha : double(0), b_host = host_scalars ? *beta : double(0);
+  nwgf::emu::submit(handle->stream, [=] {
+    cblas_dgemm(CblasColMajor, to_cblas(transa), to_cblas(transb), m, n, k,
+                host_scalars ? a_host : *alpha, A, lda, B, ldb, host_scalars ? b_host : *beta, C,
+                ldc);
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -41,6 +41,14 @@ cudaError_t pending_error();
 // set_error(err, why), returning err: the runtime API's failure path.
 cudaError_t invalid(const std::string& why, cudaError_t err = cudaErrorInvalidValue);
 
+// ---- runtime_api.cpp / graph.cpp: streams and stream capture --------------------------------
+bool valid_stream(cudaStream_t s);  // null (the legacy stream) or a live cudaStreamCreate one
+bool is_capturing(cudaStream_t stream);
+// `call` cannot be captured: while a capture forbids it (every capture; relaxed ones allow
+// `allocation` calls), invalidates the captures and fails with cudaErrorStreamCaptureUnsupported;
+// cudaSuccess when no capture is in progress.
+cudaError_t refuse_during_capture(const char* call, bool allocation = false);
+
 // ---- memory.cpp: one mmap per allocation, a PROT_NONE page right after it ---------------------
 struct Allocation {
   char* map;

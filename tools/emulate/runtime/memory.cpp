@@ -78,6 +78,9 @@ using nwgf::emu::impl::page_size;
 
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
   if (!ptr) return invalid("cudaMalloc: ptr is null");
+  if (const cudaError_t e = nwgf::emu::impl::refuse_during_capture("cudaMalloc", true);
+      e != cudaSuccess)
+    return e;
   const std::size_t page = page_size();
   const std::size_t rounded = (bytes + 15) / 16 * 16;  // 16-byte aligned start (float4/double2)
   const std::size_t body = (rounded + page - 1) / page * page;
@@ -96,6 +99,9 @@ cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
 
 cudaError_t cudaFree(void* ptr) {
   if (!ptr) return cudaSuccess;
+  if (const cudaError_t e = nwgf::emu::impl::refuse_during_capture("cudaFree", true);
+      e != cudaSuccess)
+    return e;
   std::unique_lock<std::mutex> lock(g_mutex);
   auto it = g_allocs.find(std::uintptr_t(ptr));
   if (it == g_allocs.end()) {

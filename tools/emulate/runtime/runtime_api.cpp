@@ -21,12 +21,17 @@ struct EmuEvent {
 };
 std::set<void*> g_streams;
 std::set<void*> g_events;
+}  // namespace
+
+namespace nwgf::emu::impl {
 bool valid_stream(cudaStream_t s) {
   if (s == nullptr) return true;
   std::lock_guard<std::mutex> lock(g_mutex);
   return g_streams.count(s) != 0;
 }
-}  // namespace
+}  // namespace nwgf::emu::impl
+using nwgf::emu::impl::refuse_during_capture;
+using nwgf::emu::impl::valid_stream;
 
 const char* cudaGetErrorName(cudaError_t err) {
   switch (err) {
@@ -50,6 +55,16 @@ const char* cudaGetErrorName(cudaError_t err) {
       return "cudaErrorInvalidResourceHandle";
     case cudaErrorLaunchFailure:
       return "cudaErrorLaunchFailure";
+    case cudaErrorStreamCaptureWrongThread:
+      return "cudaErrorStreamCaptureWrongThread";
+    case cudaErrorStreamCaptureUnmatched:
+      return "cudaErrorStreamCaptureUnmatched";
+    case cudaErrorStreamCaptureInvalidated:
+      return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorStreamCaptureUnsupported:
+      return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorIllegalState:
+      return "cudaErrorIllegalState";
   }
   return "cudaErrorUnknown";
 }
@@ -85,6 +100,16 @@ const char* cudaGetErrorString(cudaError_t err) {
       return "invalid resource handle";
     case cudaErrorLaunchFailure:
       return "unspecified launch failure";
+    case cudaErrorStreamCaptureWrongThread:
+      return "attempt to terminate a thread-local capture sequence from another thread";
+    case cudaErrorStreamCaptureUnmatched:
+      return "capture was not ended in the same stream as it began";
+    case cudaErrorStreamCaptureInvalidated:
+      return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureUnsupported:
+      return "operation not permitted when stream is capturing";
+    case cudaErrorIllegalState:
+      return "operation not permitted in the current state";
   }
   return "unknown error";
 }
@@ -185,7 +210,11 @@ cudaError_t cudaGetDevice(int* device) {
   *device = 0;
   return cudaSuccess;
 }
-cudaError_t cudaDeviceSynchronize() { return nwgf::emu::impl::pending_error(); }
+cudaError_t cudaDeviceSynchronize() {
+  if (const cudaError_t e = refuse_during_capture("cudaDeviceSynchronize"); e != cudaSuccess)
+    return e;
+  return nwgf::emu::impl::pending_error();
+}
 cudaError_t cudaMemGetInfo(std::size_t* free_bytes, std::size_t* total_bytes) {
   const std::size_t total = std::size_t(16) << 30, used = nwgf::emu::device_bytes_in_use();
   if (free_bytes) *free_bytes = used < total ? total - used : 0;
@@ -224,10 +253,11 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaM
                    (src_dev ? "device" : "host") + ", " + std::to_string(bytes) +
                    " bytes; a device range must lie inside one allocation)");
   }
-  std::memmove(dst, src, bytes);
+  nwgf::emu::submit(stream, [dst, src, bytes] { std::memmove(dst, src, bytes); });
   return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  if (const cudaError_t e = refuse_during_capture("cudaMemcpy"); e != cudaSuccess) return e;
   return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
 }
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
@@ -239,10 +269,11 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_
     return invalid("cudaMemset: " + std::to_string(bytes) +
                    " bytes are not inside one device allocation");
   }
-  std::memset(ptr, value, bytes);
+  nwgf::emu::submit(stream, [ptr, value, bytes] { std::memset(ptr, value, bytes); });
   return cudaSuccess;
 }
 cudaError_t cudaMemset(void* ptr, int value, std::size_t bytes) {
+  if (const cudaError_t e = refuse_during_capture("cudaMemset"); e != cudaSuccess) return e;
   return cudaMemsetAsync(ptr, value, bytes, nullptr);
 }
 
@@ -258,6 +289,8 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream) {
   return cudaStreamCreateWithFlags(stream, cudaStreamDefault);
 }
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  if (nwgf::emu::impl::is_capturing(stream))
+    return invalid("cudaStreamDestroy: the stream is capturing", cudaErrorIllegalState);
   std::unique_lock<std::mutex> lock(g_mutex);
   if (!g_streams.erase(stream)) {
     lock.unlock();
@@ -269,6 +302,8 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   if (!valid_stream(stream))
     return invalid("cudaStreamSynchronize: unknown stream", cudaErrorInvalidResourceHandle);
+  if (const cudaError_t e = refuse_during_capture("cudaStreamSynchronize"); e != cudaSuccess)
+    return e;
   return nwgf::emu::impl::pending_error();
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
@@ -306,6 +341,8 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (!event) return invalid("cudaEventSynchronize: null event", cudaErrorInvalidResourceHandle);
+  if (const cudaError_t e = refuse_during_capture("cudaEventSynchronize"); e != cudaSuccess)
+    return e;
   return nwgf::emu::impl::pending_error();
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <source_location>
 #include <tuple>
 #include <type_traits>
@@ -122,40 +123,56 @@ T* dynamic_shared() {
   return static_cast<T*>(detail::dynamic_shared());
 }
 
+// Enqueues `work` on `stream`: runs it now, or records it into the graph the stream captures
+// (runtime/graph.cpp). Kernel launches, async copies and fills, cuBLAS and CUB all go through it.
+void submit(CUstream_st* stream, std::function<void()> work);
+
+struct LaunchConfig {
+  LaunchSite site;
+  dim3 grid, block;
+  std::size_t shmem;
+  CUstream_st* stream;
+};
+
 template <class Body>
 struct BoundLaunch {
-  LaunchSite site;
+  LaunchConfig cfg;
   Body body;
   bool ok;
   template <class... A>
   void operator()(A&&... a) const {
     if (!ok) return;
-    // Arguments are evaluated once on the host; every thread gets its own copy, as in CUDA.
+    // Arguments are evaluated once on the host (at capture time in a captured launch); every
+    // thread gets its own copy, as in CUDA.
     std::tuple<std::decay_t<A>...> params(std::forward<A>(a)...);
-    int index = 0;
-    std::apply([&](const auto&... p) { ((check_param(index++, p)), ...); }, params);
-    auto thread = [&] { std::apply([&](const auto&... p) { body(p...); }, params); };
-    detail::run_grid([](void* c) { (*static_cast<decltype(thread)*>(c))(); }, &thread);
+    submit(cfg.stream, [cfg = cfg, body = body, params = std::move(params)] {
+      // Validated again where it runs (a replay has the captured configuration); counts it.
+      if (!detail::launch_begin(cfg.site, cfg.grid, cfg.block, cfg.shmem, cfg.stream)) return;
+      int index = 0;
+      std::apply([&](const auto&... p) { ((check_param(cfg.site, index++, p)), ...); }, params);
+      auto thread = [&] { std::apply([&](const auto&... p) { body(p...); }, params); };
+      detail::run_grid([](void* c) { (*static_cast<decltype(thread)*>(c))(); }, &thread);
+    });
   }
   template <class P>
-  void check_param(int index, const P& p) const {
+  static void check_param(const LaunchSite& site, int index, const P& p) {
     if constexpr (std::is_pointer_v<P>) detail::check_kernel_pointer(site, index, p);
   }
 };
 
 struct LaunchStart {
-  LaunchSite site;
+  LaunchConfig cfg;
   bool ok;
   template <class Body>
   BoundLaunch<Body> operator()(Body body) const {
-    return BoundLaunch<Body>{site, body, ok};
+    return BoundLaunch<Body>{cfg, body, ok};
   }
 };
 
 inline LaunchStart launch(const char* kernel, const char* file, int line, dim3 grid, dim3 block,
                           std::size_t shmem = 0, CUstream_st* stream = nullptr) {
-  const LaunchSite site{kernel, file, line};
-  return LaunchStart{site, detail::launch_begin(site, grid, block, shmem, stream)};
+  const LaunchConfig cfg{LaunchSite{kernel, file, line}, grid, block, shmem, stream};
+  return LaunchStart{cfg, detail::launch_begin(cfg.site, grid, block, shmem, stream)};
 }
 
 template <class T>

@@ -4,6 +4,7 @@
 // returns), a too-small temp storage is an error, keys sort by the order-preserving unsigned image
 // of the key restricted to bits [begin_bit, end_bit), stable, with -0.0 equal to +0.0. The temp
 // storage is scribbled over (0xFF), so callers that expect it to hold anything afterwards fail.
+// The sort is submitted on the given stream: a capturing stream records it.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -73,7 +74,6 @@ bool prologue(const char* what, void* d_temp_storage, std::size_t& temp_storage_
     status = cudaErrorInvalidValue;
     return true;
   }
-  std::memset(d_temp_storage, 0xFF, temp_storage_bytes);
   return false;
 }
 
@@ -107,57 +107,64 @@ struct DeviceRadixSort {
   static cudaError_t SortPairs(void* d_temp_storage, std::size_t& temp_storage_bytes,
                                const K* d_keys_in, K* d_keys_out, const V* d_values_in,
                                V* d_values_out, N num_items, int begin_bit = 0,
-                               int end_bit = int(8 * sizeof(K)), cudaStream_t = nullptr) {
+                               int end_bit = int(8 * sizeof(K)), cudaStream_t stream = nullptr) {
     return pairs("SortPairs", d_temp_storage, temp_storage_bytes, d_keys_in, d_keys_out,
-                 d_values_in, d_values_out, num_items, begin_bit, end_bit, false);
+                 d_values_in, d_values_out, num_items, begin_bit, end_bit, false, stream);
   }
   template <class K, class V, class N>
   static cudaError_t SortPairsDescending(void* d_temp_storage, std::size_t& temp_storage_bytes,
                                          const K* d_keys_in, K* d_keys_out, const V* d_values_in,
                                          V* d_values_out, N num_items, int begin_bit = 0,
-                                         int end_bit = int(8 * sizeof(K)), cudaStream_t = nullptr) {
+                                         int end_bit = int(8 * sizeof(K)), cudaStream_t stream = nullptr) {
     return pairs("SortPairsDescending", d_temp_storage, temp_storage_bytes, d_keys_in, d_keys_out,
-                 d_values_in, d_values_out, num_items, begin_bit, end_bit, true);
+                 d_values_in, d_values_out, num_items, begin_bit, end_bit, true, stream);
   }
   template <class K, class N>
   static cudaError_t SortKeys(void* d_temp_storage, std::size_t& temp_storage_bytes,
                               const K* d_keys_in, K* d_keys_out, N num_items, int begin_bit = 0,
-                              int end_bit = int(8 * sizeof(K)), cudaStream_t = nullptr) {
+                              int end_bit = int(8 * sizeof(K)), cudaStream_t stream = nullptr) {
     return keys("SortKeys", d_temp_storage, temp_storage_bytes, d_keys_in, d_keys_out, num_items,
-                begin_bit, end_bit, false);
+                begin_bit, end_bit, false, stream);
   }
   template <class K, class N>
   static cudaError_t SortKeysDescending(void* d_temp_storage, std::size_t& temp_storage_bytes,
                                         const K* d_keys_in, K* d_keys_out, N num_items,
                                         int begin_bit = 0, int end_bit = int(8 * sizeof(K)),
-                                        cudaStream_t = nullptr) {
+                                        cudaStream_t stream = nullptr) {
     return keys("SortKeysDescending", d_temp_storage, temp_storage_bytes, d_keys_in, d_keys_out,
-                num_items, begin_bit, end_bit, true);
+                num_items, begin_bit, end_bit, true, stream);
   }
 
  private:
   template <class K, class V, class N>
   static cudaError_t pairs(const char* what, void* temp, std::size_t& bytes, const K* ki, K* ko,
-                           const V* vi, V* vo, N n, int b0, int b1, bool desc) {
+                           const V* vi, V* vo, N n, int b0, int b1, bool desc,
+                           cudaStream_t stream) {
     const void* ptrs[] = {ki, ko, vi, vo};
     cudaError_t st;
     if (emu_detail::prologue<K>(what, temp, bytes,
                                 emu_detail::temp_bytes(std::size_t(n), sizeof(K), sizeof(V)), ptrs,
                                 4, (long long)n, b0, b1, st))
       return st;
-    emu_detail::sort(ki, ko, vi, vo, std::size_t(n), b0, b1, desc);
+    nwgf::emu::submit(stream, [=] {
+      std::memset(temp, 0xFF, bytes);
+      emu_detail::sort(ki, ko, vi, vo, std::size_t(n), b0, b1, desc);
+    });
     return cudaSuccess;
   }
   template <class K, class N>
   static cudaError_t keys(const char* what, void* temp, std::size_t& bytes, const K* ki, K* ko, N n,
-                          int b0, int b1, bool desc) {
+                          int b0, int b1, bool desc, cudaStream_t stream) {
     const void* ptrs[] = {ki, ko};
     cudaError_t st;
     if (emu_detail::prologue<K>(what, temp, bytes,
                                 emu_detail::temp_bytes(std::size_t(n), sizeof(K), 0), ptrs, 2,
                                 (long long)n, b0, b1, st))
       return st;
-    emu_detail::sort<K, char>(ki, ko, nullptr, nullptr, std::size_t(n), b0, b1, desc);
+    nwgf::emu::submit(stream, [=] {
+      std::memset(temp, 0xFF, bytes);
+      emu_detail::sort<K, char>(ki, ko, nullptr, nullptr, std::size_t(n), b0, b1, desc);
+    });
     return cudaSuccess;
   }
 };

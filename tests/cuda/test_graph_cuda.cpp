@@ -1,0 +1,255 @@
+// CUDA graphs of a scheme's iteration: one iteration captured (nothing runs during the capture),
+// replayed twice, bit for bit the two eager iterations it stands for (the same kernels in the
+// same order). Work that cannot be captured (a download) fails the capture with a reason and
+// leaves the context usable. Skipped (exit 77) where no CUDA device is usable.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/cuda_graph.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/rng.hpp"
+#include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/mlp.hpp"
+#include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/schemes.hpp"
+#include "tests/cuda/device_compare.hpp"
+
+using namespace nwgf;
+
+namespace {
+
+HostMatrix<double> matrix(const std::vector<double>& v, index_t d) {
+  HostMatrix<double> m;
+  m.data = v;
+  m.cols = d;
+  m.rows = index_t(v.size()) / d;
+  return m;
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(T) * a.size()) == 0;
+}
+
+// The particle flows of cfg on n samples in R^d (a diracs target where the functional has one).
+template <class T>
+void check_particle_graph(FlowConfig cfg, index_t n, index_t d) {
+  const Context ctx(Device::cuda, 2);
+  cfg.scheme = SchemeKind::particle;
+  cfg.seed = 11;
+  std::vector<double> x0(std::size_t(n * d)), y(std::size_t(7 * d));
+  rng_normal<double>(Context(Device::cpu, 1), 3, 1, 0, x0.data(), index_t(x0.size()));
+  rng_normal<double>(Context(Device::cpu, 1), 3, 2, 0, y.data(), index_t(y.size()), 0.5, 0.7);
+  std::vector<WeightedPoints> targets;
+  if (cfg.functional == FunctionalKind::mmd) targets.push_back({matrix(y, d), {}});
+  const auto f = make_functional<T>(ctx, cfg, d, n, targets);
+  const auto scheme = make_scheme<T>(ctx, cfg, *f, n, d);
+  const std::vector<T> start(x0.begin(), x0.end());
+  auto points = [&] {
+    Points<T> p(ctx, n, d);
+    copy_from_host(ctx, p.buffer(), start.data(), n * d);
+    return p;
+  };
+  const double tau = 0.05;
+  // Warm-up: the pairwise workspaces grow on their first use, outside the capture.
+  Points<T> warm = points();
+  scheme->iterate(ctx, warm, 1, 0, tau);
+
+  Points<T> eager = points();
+  scheme->iterate(ctx, eager, 2, 0, tau);
+  scheme->iterate(ctx, eager, 2, 0, tau);
+
+  Points<T> x = points();
+  CudaGraph graph(ctx, [&] { scheme->iterate(ctx, x, 2, 0, tau); });
+  CHECK(same_bits(download(ctx, x.buffer()), start));  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  const std::vector<T> got = download(ctx, x.buffer()), want = download(ctx, eager.buffer());
+  CHECK(same_bits(got, want));
+  CHECK(!same_bits(got, start));
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("particle scheme: a captured iteration replays bit for bit", T, float, double) {
+  FlowConfig cfg;
+  SUBCASE("interaction, Riesz r = 1") {
+    cfg.functional = FunctionalKind::interaction;
+    check_particle_graph<T>(cfg, 300, 2);
+  }
+  SUBCASE("mmd, Riesz r = 1.5, to seven Diracs") {
+    cfg.functional = FunctionalKind::mmd;
+    cfg.r = 1.5;
+    check_particle_graph<T>(cfg, 300, 3);
+  }
+  SUBCASE("mmd, sliced (fresh directions per step, CUB sorts)") {
+    cfg.functional = FunctionalKind::mmd;
+    cfg.estimator = Estimator::sliced;
+    cfg.directions = 8;
+    check_particle_graph<T>(cfg, 200, 3);
+  }
+  SUBCASE("mmd, Gaussian kernel") {
+    cfg.functional = FunctionalKind::mmd;
+    cfg.kernel = KernelKind::gaussian;
+    cfg.gamma = 0.5;
+    check_particle_graph<T>(cfg, 200, 2);
+  }
+  SUBCASE("interaction kernel W (quartic - quadratic)") {
+    cfg.functional = FunctionalKind::interaction;
+    cfg.kernel = KernelKind::quartic_quadratic;
+    check_particle_graph<T>(cfg, 200, 2);
+  }
+  SUBCASE("energy (33): a row pass, then the masked interaction") {
+    cfg.functional = FunctionalKind::energy33;
+    check_particle_graph<T>(cfg, 300, 2);
+  }
+  SUBCASE("potential of a Gaussian (a row pass)") {
+    cfg.functional = FunctionalKind::potential;
+    cfg.target.kind = MeasureKind::gaussian;
+    cfg.target.d = 2;
+    cfg.target.points = {{0.5, -0.25}};
+    cfg.target.radius = 0.8;
+    check_particle_graph<T>(cfg, 300, 2);
+  }
+  SUBCASE("sum: a potential plus a Riesz interaction (the second term through a scratch)") {
+    cfg.functional = FunctionalKind::sum;
+    FunctionalTerm potential, interaction;
+    potential.kind = FunctionalKind::potential;
+    potential.weight = 1;
+    interaction.kind = FunctionalKind::interaction;
+    interaction.weight = 0.5;
+    interaction.r = 1.2;
+    cfg.terms = {potential, interaction};
+    cfg.target.kind = MeasureKind::gaussian;
+    cfg.target.d = 2;
+    cfg.target.radius = 0.8;
+    check_particle_graph<T>(cfg, 300, 2);
+  }
+}
+
+// The backward scheme on n samples in R^d toward seven Diracs: a training iteration with its loss
+// left on the device, captured, replayed twice, against two eager iterations (network state
+// and loss bit for bit).
+template <class T>
+void check_backward_graph(FlowConfig cfg) {
+  const Context ctx(Device::cuda, 2);
+  const index_t n = 64, d = 2;
+  cfg.scheme = SchemeKind::backward;
+  cfg.functional = FunctionalKind::mmd;
+  cfg.seed = 5;
+  cfg.batch = 16;
+  cfg.hidden = {16, 16};
+  cfg.iterations = 1;
+  std::vector<double> x0(std::size_t(n * d)), y(std::size_t(7 * d));
+  rng_normal<double>(Context(Device::cpu, 1), 4, 1, 0, x0.data(), index_t(x0.size()));
+  rng_normal<double>(Context(Device::cpu, 1), 4, 2, 0, y.data(), index_t(y.size()), 0.5, 0.7);
+  const std::vector<T> start(x0.begin(), x0.end());
+  const std::vector<WeightedPoints> targets{{matrix(y, d), {}}};
+  struct Run {
+    std::unique_ptr<Functional<T>> f;
+    std::unique_ptr<Scheme<T>> scheme;
+    Points<T> x;
+  };
+  const double tau = 0.1;
+  auto make = [&] {
+    Run r;
+    r.f = make_functional<T>(ctx, cfg, d, n, targets);
+    r.scheme = make_scheme<T>(ctx, cfg, *r.f, n, d);
+    r.x = Points<T>(ctx, n, d);
+    copy_from_host(ctx, r.x.buffer(), start.data(), n * d);
+    r.scheme->step(ctx, r.x, 1, tau, {});  // standardises x; warms the workspaces up
+    return r;
+  };
+  Run eager = make(), captured = make();
+  REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
+  const std::string before = captured.scheme->state(ctx);
+  CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 0, tau); });
+  CHECK(captured.scheme->state(ctx) == before);  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  CHECK(captured.scheme->state(ctx) == eager.scheme->state(ctx));
+  CHECK(captured.scheme->state(ctx) != before);
+  const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
+  CHECK(std::isfinite(want));
+  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+}
+
+TEST_CASE_TEMPLATE("backward scheme: a captured training iteration replays bit for bit", T, float,
+                   double) {
+  FlowConfig cfg;
+  SUBCASE("exact Riesz r = 1") { check_backward_graph<T>(cfg); }
+  SUBCASE("sliced") {
+    cfg.estimator = Estimator::sliced;
+    cfg.directions = 8;
+    check_backward_graph<T>(cfg);
+  }
+}
+
+TEST_CASE_TEMPLATE("network training: forward, backward and Adam replay bit for bit", T, float,
+                   double) {
+  // The network's part of a neural iteration: a PReLU MLP with dropout (the draw a kernel
+  // argument), cuBLAS GEMMs, and Adam with its step counter on the device (bias corrections
+  // advance on every replay).
+  const Context ctx(Device::cuda, 2);
+  const index_t batch = 40, din = 3, dout = 2;
+  const MlpOptions options{Activation::prelu, false, 0.25, 0.2};
+  Buffer<T> in(ctx, batch * din), dy(ctx, batch * dout), out(ctx, batch * dout);
+  rng_normal<T>(ctx, 5, 1, 0, in.data(), batch * din);
+  rng_normal<T>(ctx, 5, 2, 0, dy.data(), batch * dout);
+  const DropoutDraw draw{5, 3, 0};
+  struct Net {
+    Mlp<T> mlp;
+    Adam<T> adam;
+    Net(const Context& c, const MlpOptions& o)
+        : mlp(c, {3, 16, 16, 2}, 40, o), adam(c, mlp.num_params()) {
+      mlp.init(c, 9, 1);
+    }
+  };
+  auto train = [&](Net& net) {
+    net.mlp.forward(ctx, ConstPointsView<T>(in.data(), batch, din, in.device()),
+                    PointsView<T>(out.data(), batch, dout, out.device()), &draw);
+    net.mlp.backward(ctx, ConstPointsView<T>(dy.data(), batch, dout, dy.device()), PointsView<T>(),
+                     false);
+    net.adam.step(ctx, net.mlp.params(), net.mlp.grads(), 1e-2);
+  };
+  Net eager(ctx, options), captured(ctx, options);
+  train(eager);
+  train(eager);
+  auto params = [&](const Net& net) {
+    return test::to_host(ctx, net.mlp.params(), net.mlp.num_params());
+  };
+  const std::vector<T> start = params(captured);
+  CudaGraph graph(ctx, [&] { train(captured); });
+  CHECK(same_bits(params(captured), start));
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  CHECK(same_bits(params(captured), params(eager)));
+  CHECK(captured.adam.device_steps(ctx) == 2);
+}
+
+TEST_CASE("a download inside a capture fails it with the reason; the context still works") {
+  const Context ctx(Device::cuda, 2);
+  Buffer<double> b(ctx, 4);
+  fill_zero(ctx, b);
+  std::string why;
+  try {
+    CudaGraph graph(ctx, [&] { (void)download(ctx, b); });
+    FAIL("the capture did not fail");
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  CHECK(why.find("CUDA") != std::string::npos);
+  CHECK(download(ctx, b) == std::vector<double>(4, 0.0));
+}
