@@ -4,9 +4,10 @@
 // Each mark is read back as cudaEventElapsedTime from a reference event recorded when the
 // session started (resolution about 0.5 us; the float milliseconds of the API keep about 1 us up
 // to 16 s and grow coarser after), aligned to the host clock taken just before that record on an
-// idle stream. Reading back never waits inside a run: the pool (created at the session's start)
-// is refilled from the marks the stream has passed (cudaEventQuery), and grows only when none
-// has; the session's end waits for the stream once and reads the rest.
+// idle stream. Reading back never waits inside a run: the pool (made at the first traced
+// session's start, kept for the next) is refilled from the marks the stream has passed
+// (cudaEventQuery), and grows only when it has passed none; the session's end waits for the
+// stream once and reads the rest.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -43,7 +44,7 @@ class CudaTimeline final : public trace_detail::DeviceTimeline {
     open_.clear();
     spans_.clear();
     if (!reference_ && !ok(cudaEventCreate(&reference_))) return;
-    if (!grow(pool_chunk)) return;
+    if (free_.size() < std::size_t(pool_chunk) && !grow(pool_chunk)) return;
     // On an idle stream the reference is reached right after its record: its host time.
     if (!ok(cudaStreamSynchronize(stream_))) return;
     reference_ns_ = trace_detail::session_now();
