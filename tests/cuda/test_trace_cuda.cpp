@@ -119,3 +119,16 @@ TEST_CASE("a session without a trace file records no device events") {
   session.stop();
   CHECK(summary_of(session).device_tracks.empty());
 }
+
+TEST_CASE("one context in two traced sessions: a fresh stream 0 track each time") {
+  Context ctx(Device::cuda, 1);
+  for (int k = 0; k < 2; ++k) {
+    TraceSession session(true);
+    CHECK(pair_steps(ctx, 1 + k) > 0);
+    session.stop();
+    const test::TraceSummary t = summary_of(session);
+    REQUIRE(t.problem.empty());
+    CHECK(t.device_tracks.size() == 1);
+    CHECK(count_of(t, "stream 0") == 2 * (1 + k));
+  }
+}
