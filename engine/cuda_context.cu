@@ -2,6 +2,12 @@
 #include "nwgf/engine/cuda_context.cuh"
 
 namespace nwgf {
+// engine/trace_device.cu: the context's stream as a device track of trace sessions.
+void attach_trace_timeline(const CudaHandles* h);
+void detach_trace_timeline(const CudaHandles* h) noexcept;
+}  // namespace nwgf
+
+namespace nwgf {
 
 CudaStatus cuda_status_impl() {
   CudaStatus s;
@@ -43,7 +49,9 @@ CudaHandles* make_cuda_handles(int device) {
     NWGF_CUBLAS_CHECK(cublasCreate(&h->cublas));
     NWGF_CUBLAS_CHECK(cublasSetStream(h->cublas, h->stream));
     NWGF_CUBLAS_CHECK(cublasLtCreate(&h->cublas_lt));
+    attach_trace_timeline(h);
   } catch (...) {
+    detach_trace_timeline(h);
     if (h->cublas_lt) cublasLtDestroy(h->cublas_lt);
     if (h->cublas) cublasDestroy(h->cublas);
     if (h->stream) cudaStreamDestroy(h->stream);
@@ -56,6 +64,7 @@ CudaHandles* make_cuda_handles(int device) {
 void destroy_cuda_handles(CudaHandles* h) noexcept {
   if (!h) return;
   cudaSetDevice(h->device);
+  detach_trace_timeline(h);
   if (h->cublas_lt) cublasLtDestroy(h->cublas_lt);
   if (h->cublas) cublasDestroy(h->cublas);
   if (h->stream) {

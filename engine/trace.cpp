@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "nwgf/engine/trace_device.hpp"
+
 namespace nwgf {
 namespace trace_detail {
 
@@ -42,6 +44,11 @@ std::int64_t clock_ns() {
       .count();
 }
 
+struct DeviceTrack {
+  int device = 0, stream = 0;
+  std::vector<DeviceSpan> spans;
+};
+
 struct Registry {
   std::mutex mutex;
   std::atomic<std::uint64_t> generation{0};
@@ -49,6 +56,7 @@ struct Registry {
   std::int64_t origin = 0;  // clock_ns() at the session's start
   bool events = false;
   std::vector<std::unique_ptr<ThreadBuffer>> threads;
+  std::vector<DeviceTrack> device_tracks;
   std::array<std::atomic<double>, std::size_t(Counter::count)> counters{};
 };
 
@@ -79,11 +87,64 @@ ThreadBuffer* local() {
 
 std::int64_t now() { return clock_ns() - registry().origin; }
 
+// The registered device timelines. `mode` changes to and from 2 (events) only under `mutex`, so
+// a timeline is started and finished once per session.
+struct Timelines {
+  std::mutex mutex;
+  std::vector<DeviceTimeline*> all;
+  std::atomic<int> count{0};
+  int next_stream = 0;
+};
+
+Timelines& timelines() {
+  static Timelines t;
+  return t;
+}
+
+// Marks every timeline (each keeps the marks of its own thread only).
+template <class F>
+void mark_timelines(F&& f) {
+  if (mode.load(std::memory_order_relaxed) != 2) return;
+  if (timelines().count.load(std::memory_order_relaxed) == 0) return;
+  Timelines& t = timelines();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (mode.load(std::memory_order_relaxed) != 2) return;
+  for (DeviceTimeline* d : t.all) f(*d);
+}
+
 }  // namespace
 
-std::int64_t begin(Phase) {
+std::int64_t session_now() { return now(); }
+
+void add_timeline(DeviceTimeline* d) {
+  Timelines& t = timelines();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  t.all.push_back(d);
+  t.count.fetch_add(1, std::memory_order_relaxed);
+  if (mode.load(std::memory_order_relaxed) == 2) d->start(t.next_stream++);
+}
+
+void remove_timeline(DeviceTimeline* d) {
+  Timelines& t = timelines();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  const auto it = std::find(t.all.begin(), t.all.end(), d);
+  if (it == t.all.end()) return;
+  t.all.erase(it);
+  t.count.fetch_sub(1, std::memory_order_relaxed);
+  if (mode.load(std::memory_order_relaxed) == 2) d->finish();
+}
+
+void device_track(int device, int stream, std::vector<DeviceSpan> spans) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.device_tracks.push_back({device, stream, std::move(spans)});
+}
+
+std::int64_t begin(Phase p) {
   local()->children.push_back(0);
-  return now();
+  const std::int64_t start = now();
+  mark_timelines([p](DeviceTimeline& d) { d.begin(p); });
+  return start;
 }
 
 void end(Phase p, std::int64_t start) {
@@ -91,6 +152,7 @@ void end(Phase p, std::int64_t start) {
   if (m == 0) return;
   ThreadBuffer* b = local();
   if (b->children.empty()) return;  // begun in an earlier session
+  mark_timelines([p](DeviceTimeline& d) { d.end(p); });
   const std::int64_t dur = now() - start;
   const std::int64_t inner = b->children.back();
   b->children.pop_back();
@@ -115,12 +177,18 @@ TraceSession::TraceSession(bool events) {
   {
     std::lock_guard<std::mutex> lock(r.mutex);
     r.threads.clear();
+    r.device_tracks.clear();
     for (auto& c : r.counters) c.store(0, std::memory_order_relaxed);
     r.events = events;
     r.origin = clock_ns();
   }
   r.generation.fetch_add(1, std::memory_order_acq_rel);
+  Timelines& t = timelines();
+  std::lock_guard<std::mutex> lock(t.mutex);
   mode.store(events ? 2 : 1, std::memory_order_release);
+  if (!events) return;
+  t.next_stream = 0;
+  for (DeviceTimeline* d : t.all) d->start(t.next_stream++);
 }
 
 TraceSession::~TraceSession() { stop(); }
@@ -128,8 +196,16 @@ TraceSession::~TraceSession() { stop(); }
 void TraceSession::stop() {
   if (!owner_ || stopped_) return;
   stopped_ = true;
-  stop_ns_ = now();
-  mode.store(0, std::memory_order_release);
+  {
+    // The device tracks first: their spans end before the session does.
+    Timelines& t = timelines();
+    std::lock_guard<std::mutex> lock(t.mutex);
+    if (mode.load(std::memory_order_relaxed) == 2) {
+      for (DeviceTimeline* d : t.all) d->finish();
+    }
+    stop_ns_ = now();
+    mode.store(0, std::memory_order_release);
+  }
   registry().owned.store(false, std::memory_order_release);
 }
 
@@ -226,6 +302,29 @@ std::string TraceSession::chrome_json(const std::string& process_name) const {
                ", \"cat\": \"nwgf\", \"ph\": \"C\", \"ts\": " + micros(s.at) +
                ", \"pid\": " + pid + ", \"tid\": " + tid + ", \"args\": {\"value\": " + v + "}}";
       }
+    }
+  }
+  // The device tracks: one process per device, one thread per stream (tids apart from the host's).
+  std::vector<int> named;
+  for (const DeviceTrack& d : registry().device_tracks) {
+    const std::string dpid = std::to_string(long(::getpid()) + 1 + d.device);
+    const std::string tid = std::to_string(1000 * (d.device + 1) + d.stream);
+    if (std::find(named.begin(), named.end(), d.device) == named.end()) {
+      named.push_back(d.device);
+      out += ",\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": " + dpid +
+             ", \"tid\": 0, \"args\": {\"name\": " + quoted("GPU " + std::to_string(d.device)) +
+             "}}";
+    }
+    out += ",\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": " + dpid + ", \"tid\": " + tid +
+           ", \"args\": {\"name\": " + quoted("stream " + std::to_string(d.stream)) + "}}";
+    std::vector<DeviceSpan> spans = d.spans;
+    std::stable_sort(spans.begin(), spans.end(), [](const DeviceSpan& a, const DeviceSpan& b) {
+      return a.start != b.start ? a.start < b.start : a.dur > b.dur;
+    });
+    for (const DeviceSpan& e : spans) {
+      out += ",\n{\"name\": " + quoted(phase_name(e.phase)) +
+             ", \"cat\": \"gpu\", \"ph\": \"X\", \"ts\": " + micros(e.start) +
+             ", \"dur\": " + micros(e.dur) + ", \"pid\": " + dpid + ", \"tid\": " + tid + "}";
     }
   }
   return out + "\n], \"displayTimeUnit\": \"ms\"}\n";

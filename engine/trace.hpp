@@ -10,7 +10,9 @@
 // Spans belong at phase granularity (a GEMM call, a pair pass, an Adam step), never per element
 // or inside OpenMP loops. With no session recording a span costs one relaxed atomic load (and
 // the NVTX push/pop of CUDA builds); recording, two clock reads and a per-thread buffer update.
-// On the CUDA backend a span measures host time (launches and the synchronisations inside it).
+// On the CUDA backend a span measures host time (launches and the synchronisations inside it);
+// while a session keeps events, the span is also timed on the device, by a pair of pooled CUDA
+// events on the context's stream (engine/trace_device.hpp): the trace's "stream N" tracks.
 #include <atomic>
 #include <cstdint>
 #include <string>

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "tests/helpers.hpp"
+#include "tests/json_reader.hpp"
+#include "tests/trace_check.hpp"
 
 namespace {
 
@@ -64,4 +66,32 @@ TEST_CASE("nwgf run: the emulated CUDA backend reproduces the CPU backend's metr
       }
     }
   }
+}
+
+TEST_CASE("nwgf run --backend cuda --trace: the stream's track beside the host's") {
+  const std::string out = nwgf::test::tmp_path("emu_trace_run");
+  const std::string trace = out + "/trace.json";
+  const auto r = nwgf::test::run_cli(
+      "run '" + std::string(NWGF_SOURCE_DIR) + "/tools/experiments/quickstart.toml' --backend " +
+      "cuda --out '" + out + "' --trace '" + trace + "' --set flow.steps=2 --set " +
+      "train.iterations=5 --set train.iterations_first=5 --set initial.n=200 --set " +
+      "train.batch=64 --set eval.reference=300 --set output.every=1");
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nwgf::test::TraceSummary t =
+      nwgf::test::summarise_trace(nwgf::test::parse_json(nwgf::test::slurp(trace)));
+  REQUIRE_MESSAGE(t.problem.empty(), t.problem);  // every track nests, the stream's too
+  CHECK(t.coverage >= 0.95);
+  REQUIRE(t.device_tracks.size() == 1);
+  const nwgf::test::DeviceTrackSummary& d = t.device_tracks[0];
+  CHECK(d.process == "GPU 0");
+  CHECK(d.thread == "stream 0");
+  for (const char* name :
+       {"run", "step", "network forward", "network backward", "adam", "pairwise terms"}) {
+    CHECK_MESSAGE(d.names.count(name) == 1, "no device span " << name);
+  }
+  // Inside the session: the emulated stream reaches each event at its record, so the device spans
+  // also end by the host's "run".
+  CHECK(d.first_us >= 0);
+  CHECK(d.last_end_us <= t.root_end_us + 1e-3);
 }

@@ -433,6 +433,33 @@ TEST_CASE("runtime API: memory kinds, memset, device properties") {
   cudaGetLastError();
 }
 
+TEST_CASE("runtime API: events are stamped when recorded, timed unless made without timing") {
+  cudaStream_t s = nullptr;
+  REQUIRE(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) == cudaSuccess);
+  cudaEvent_t a = nullptr, b = nullptr, untimed = nullptr;
+  REQUIRE(cudaEventCreateWithFlags(&a, cudaEventDefault) == cudaSuccess);
+  REQUIRE(cudaEventCreate(&b) == cudaSuccess);
+  REQUIRE(cudaEventCreateWithFlags(&untimed, cudaEventDisableTiming) == cudaSuccess);
+  float ms = -1;
+  CHECK(cudaEventElapsedTime(&ms, a, b) == cudaErrorInvalidResourceHandle);  // not recorded
+  cudaGetLastError();
+  CHECK(cudaEventRecord(a, s) == cudaSuccess);
+  usleep(2000);
+  CHECK(cudaEventRecord(b, s) == cudaSuccess);
+  CHECK(cudaEventRecord(untimed, s) == cudaSuccess);
+  CHECK(cudaEventQuery(b) == cudaSuccess);  // the work before it has run
+  CHECK(cudaEventElapsedTime(&ms, a, b) == cudaSuccess);
+  CHECK(ms >= 2.0f);
+  CHECK(ms < 1000.0f);
+  CHECK(cudaEventElapsedTime(&ms, a, untimed) == cudaErrorInvalidResourceHandle);
+  cudaGetLastError();
+  CHECK(cudaEventElapsedTime(nullptr, a, b) == cudaErrorInvalidValue);
+  cudaGetLastError();
+  CHECK(std::string(cudaGetErrorName(cudaErrorNotReady)) == "cudaErrorNotReady");
+  for (cudaEvent_t e : {a, b, untimed}) CHECK(cudaEventDestroy(e) == cudaSuccess);
+  CHECK(cudaStreamDestroy(s) == cudaSuccess);
+}
+
 TEST_CASE("cub::DeviceRadixSort: query protocol, stable order, -0.0 equals +0.0") {
   std::vector<float> keys = {3.0f, -1.0f, 0.0f, -0.0f, 2.5f, -1.0f, 1e-30f, -7.0f, 0.0f};
   const int n = int(keys.size());

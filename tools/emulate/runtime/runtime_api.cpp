@@ -53,6 +53,8 @@ const char* cudaGetErrorName(cudaError_t err) {
       return "cudaErrorInvalidDevice";
     case cudaErrorInvalidResourceHandle:
       return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady:
+      return "cudaErrorNotReady";
     case cudaErrorLaunchFailure:
       return "cudaErrorLaunchFailure";
     case cudaErrorStreamCaptureWrongThread:
@@ -98,6 +100,8 @@ const char* cudaGetErrorString(cudaError_t err) {
       return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle:
       return "invalid resource handle";
+    case cudaErrorNotReady:
+      return "device not ready";
     case cudaErrorLaunchFailure:
       return "unspecified launch failure";
     case cudaErrorStreamCaptureWrongThread:
@@ -345,11 +349,23 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     return e;
   return nwgf::emu::impl::pending_error();
 }
+cudaError_t cudaEventQuery(cudaEvent_t event) {
+  if (!event) return invalid("cudaEventQuery: null event", cudaErrorInvalidResourceHandle);
+  return nwgf::emu::impl::pending_error();
+}
+// The events carry the host's steady clock at their record (the stream reaches an event when it is
+// recorded: work runs at the call). As on a GPU: an unrecorded event, or one made with
+// cudaEventDisableTiming, is an invalid handle.
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   auto* a = reinterpret_cast<EmuEvent*>(start);
   auto* b = reinterpret_cast<EmuEvent*>(end);
-  if (!ms || !a || !b || !a->recorded || !b->recorded) {
+  if (!ms) return invalid("cudaEventElapsedTime: ms is null");
+  if (!a || !b || !a->recorded || !b->recorded) {
     return invalid("cudaEventElapsedTime: events not recorded", cudaErrorInvalidResourceHandle);
+  }
+  if ((a->flags | b->flags) & cudaEventDisableTiming) {
+    return invalid("cudaEventElapsedTime: an event made with cudaEventDisableTiming",
+                   cudaErrorInvalidResourceHandle);
   }
   *ms = std::chrono::duration<float, std::milli>(b->when - a->when).count();
   return cudaSuccess;
