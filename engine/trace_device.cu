@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "nwgf/engine/cuda_context.cuh"
 #include "nwgf/engine/trace_device.hpp"
@@ -40,7 +41,7 @@ class CudaTimeline final : public trace_detail::DeviceTimeline {
   void start(int stream) override {
     number_ = stream;
     recording_ = false;
-    depth_ = 0;
+    marked_.clear();
     open_.clear();
     spans_.clear();
     if (!reference_ && !ok(cudaEventCreate(&reference_))) return;
@@ -52,16 +53,24 @@ class CudaTimeline final : public trace_detail::DeviceTimeline {
     recording_ = true;
   }
 
+  // A span that begins while the stream is being captured into a CUDA graph (engine/cuda_graph.hpp)
+  // gets no marks: an event recorded there would become a node of the graph, and querying it
+  // would invalidate the capture. Such spans are left off the device track.
   void begin(Phase p) override {
     if (!recording_ || std::this_thread::get_id() != owner_) return;
-    if (record(p, true)) ++depth_;
+    if (capturing()) {
+      marked_.push_back(false);
+      return;
+    }
+    if (recording_ && record(p, true)) marked_.push_back(true);
   }
 
   void end(Phase p) override {
-    // depth_ == 0: the span began before this timeline started recording.
-    if (!recording_ || depth_ == 0 || std::this_thread::get_id() != owner_) return;
-    --depth_;
-    record(p, false);
+    // marked_ empty: the span began before this timeline started recording.
+    if (!recording_ || marked_.empty() || std::this_thread::get_id() != owner_) return;
+    const bool marked = marked_.back();
+    marked_.pop_back();
+    if (marked) record(p, false);
   }
 
   void finish() override {
@@ -88,6 +97,11 @@ class CudaTimeline final : public trace_detail::DeviceTimeline {
     if (err == cudaSuccess) return true;
     recording_ = false;
     return false;
+  }
+
+  bool capturing() {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    return ok(cudaStreamIsCapturing(stream_, &status)) && status != cudaStreamCaptureStatusNone;
   }
 
   bool grow(int n) {
@@ -140,7 +154,7 @@ class CudaTimeline final : public trace_detail::DeviceTimeline {
   std::thread::id owner_;
   int number_ = 0;
   bool recording_ = false;
-  int depth_ = 0;  // begun spans whose ends are still to come
+  std::vector<bool> marked_;  // begun spans whose ends are still to come: marked on the stream?
   cudaEvent_t reference_ = nullptr;
   std::int64_t reference_ns_ = 0;
   std::vector<cudaEvent_t> free_;

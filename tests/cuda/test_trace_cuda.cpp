@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/cuda_graph.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "tests/json_reader.hpp"
@@ -131,4 +132,39 @@ TEST_CASE("one context in two traced sessions: a fresh stream 0 track each time"
     CHECK(t.device_tracks.size() == 1);
     CHECK(count_of(t, "stream 0") == 2 * (1 + k));
   }
+}
+
+TEST_CASE("spans inside a CUDA graph capture get no device marks; the capture and replay work") {
+  Context ctx(Device::cuda, 1);
+  const index_t n = 64;
+  Buffer<float> b(ctx, n);
+  std::vector<float> ones(std::size_t(n), 1.0f);
+  copy_from_host(ctx, b, ones.data(), n);
+  TraceSession session(true);
+  std::vector<float> h(static_cast<std::size_t>(n));
+  {
+    TraceSpan run(Phase::run);
+    // A span that begins and ends inside the capture: it may not record on the stream.
+    CudaGraph graph(ctx, [&] {
+      TraceSpan inner(Phase::adam);
+      fill_zero(ctx, b);
+    });
+    copy_to_host(ctx, h.data(), b);
+    CHECK(h[0] == 1.0f);  // captured, not run
+    {
+      TraceSpan replay(Phase::step);
+      graph.replay(ctx);
+    }
+  }
+  session.stop();
+  copy_to_host(ctx, h.data(), b);
+  CHECK(h[0] == 0.0f);
+  CHECK(h[std::size_t(n) - 1] == 0.0f);
+  const test::TraceSummary t = summary_of(session);
+  REQUIRE(t.problem.empty());
+  REQUIRE(t.device_tracks.size() == 1);
+  CHECK(t.device_tracks[0].names.count("adam") == 0);
+  CHECK(t.device_tracks[0].names.count("step") == 1);
+  CHECK(t.device_tracks[0].spans == 2);  // run and step
+  CHECK(t.names.count("adam") == 1);    // still on the host track
 }
