@@ -448,7 +448,7 @@ HWY_INLINE void rowmajor_block(D d, const KS& kernel, const RowBlock<T>& blk, co
   Vec<D> acc0 = hn::Zero(d), acc1 = hn::Zero(d), acc2 = hn::Zero(d), acc3 = hn::Zero(d);
   const auto sweep = [&](index_t c, index_t k, Vec<D> xk, Vec<D>& acc) {
     const Vec<D> zk = hn::Sub(xk, hn::LoadU(d, yj[c] + k));
-    if constexpr (P != PairwisePass::energy) hn::StoreU(zk, d, z + c * len + k);
+    hn::StoreU(zk, d, z + c * len + k);
     acc = hn::MulAdd(zk, zk, acc);
   };
   index_t k = 0;
@@ -469,22 +469,20 @@ HWY_INLINE void rowmajor_block(D d, const KS& kernel, const RowBlock<T>& blk, co
   for (index_t c = 0; c < JB; ++c) {
     for (k = tail; k < len; ++k) {
       const T zk = xi[k] - yj[c][k];
-      if constexpr (P != PairwisePass::energy) z[c * len + k] = zk;
+      z[c * len + k] = zk;
       s[c] += zk * zk;
     }
     const T bj = blk.b ? blk.b[j0 + c] : T(1);
     if constexpr (P != PairwisePass::gradient) value += bj * kernel.value(s[c]);
-    if constexpr (P != PairwisePass::energy) f[c] = bj * kernel.grad_factor(s[c]);
+    f[c] = bj * kernel.grad_factor(s[c]);
   }
-  if constexpr (P != PairwisePass::energy) {
-    for (k = 0; k + n <= len; k += n) {
-      Vec<D> g = hn::LoadU(d, gt + k);
-      for (index_t c = 0; c < JB; ++c) g = hn::MulAdd(hn::Set(d, f[c]), hn::LoadU(d, z + c * len + k), g);
-      hn::StoreU(g, d, gt + k);
-    }
-    for (; k < len; ++k) {
-      for (index_t c = 0; c < JB; ++c) gt[k] += f[c] * z[c * len + k] + T(0);
-    }
+  for (k = 0; k + n <= len; k += n) {
+    Vec<D> g = hn::LoadU(d, gt + k);
+    for (index_t c = 0; c < JB; ++c) g = hn::MulAdd(hn::Set(d, f[c]), hn::LoadU(d, z + c * len + k), g);
+    hn::StoreU(g, d, gt + k);
+  }
+  for (; k < len; ++k) {
+    for (index_t c = 0; c < JB; ++c) gt[k] += f[c] * z[c * len + k] + T(0);
   }
 }
 
@@ -500,9 +498,7 @@ HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
   const KS kernel = KS::make(blk.param);
   for (index_t i = 0; i < blk.rows; ++i) {
     const T* xi = blk.x + i * blk.ldx;
-    if constexpr (P != PairwisePass::energy) {
-      for (index_t k = 0; k < len; ++k) gt[k] = 0;
-    }
+    for (index_t k = 0; k < len; ++k) gt[k] = 0;
     T value = 0;
     index_t j = 0;
     for (; j + JB <= blk.jn; j += JB) rowmajor_block<P, JB>(d, kernel, blk, xi, j, z, gt, value);
@@ -513,9 +509,7 @@ HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
       default: break;
     }
     if constexpr (P != PairwisePass::gradient) blk.value[i] += double(value);
-    if constexpr (P != PairwisePass::energy) {
-      for (index_t k = 0; k < len; ++k) blk.g[i * len + k] += double(gt[k]);
-    }
+    for (index_t k = 0; k < len; ++k) blk.g[i * len + k] += double(gt[k]);
   }
 }
 
