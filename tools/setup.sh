@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make pkg-config libopenblas-dev libopenblas-openmp-dev libboost-math-dev
           doctest-dev libcli11-dev libtomlplusplus-dev zlib1g-dev libstb-dev libgif-dev libhwy-dev
-          libcairo2-dev fonts-dejavu-core openmpi-bin libopenmpi-dev
+          libcairo2-dev fonts-dejavu-core openmpi-bin libopenmpi-dev libsimgrid-dev
           dataset-fashion-mnist python3 python3-dev python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
