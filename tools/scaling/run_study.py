@@ -416,6 +416,10 @@ def main():
             print(f"error: {tool} not found (Debian: apt-get install libsimgrid-dev)",
                   file=sys.stderr)
             return 2
+    if not os.access(a.nwgf, os.X_OK):
+        print(f"error: --nwgf: {a.nwgf} is not an executable (build the nwgf_cli target; it "
+              "calibrates and draws the plots)", file=sys.stderr)
+        return 2
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="nwgf_scaling_")
     exe = build_proxy(work)
