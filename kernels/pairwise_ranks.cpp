@@ -178,6 +178,40 @@ void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, 
 }
 
 template <class T>
+void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                         ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                         T scale, T* values, bool accumulate) {
+  detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
+  p.values = values;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  if (comm.size() == 1 || detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
+    pair_row_sums(ctx, family, param, x, a, y, b, scale, values, accumulate);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  row_pass_by_threads(ctx, comm, detail::PairwisePass::energy, p);
+}
+
+template <class T>
+void pair_row_sums_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family,
+                                  double param, ConstPointsView<T> x, const T* a,
+                                  ConstPointsView<T> y, const T* b, T scale, T* values,
+                                  PointsView<T> grad, bool accumulate) {
+  if (comm.size() == 1) {
+    pair_row_sums_gradient(ctx, family, param, x, a, y, b, scale, values, grad, accumulate);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
+  p.values = values;
+  p.g = grad;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  row_pass_by_threads(ctx, comm, detail::PairwisePass::value_gradient, p);
+}
+
+template <class T>
 void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsView<T> x,
                              ConstPointsView<T> v, const T* a, ConstPointsView<T> y,
                              ConstPointsView<T> w, const T* b, double r, double* out,
@@ -227,7 +261,13 @@ void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsVi
   template void riesz_directional_ranks<T>(                                                        \
       const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*,              \
       ConstPointsView<T>, ConstPointsView<T>, const T*, double, double*, PointsView<T>,            \
-      PointsView<T>, T, bool, index_t*);
+      PointsView<T>, T, bool, index_t*);                                                          \
+  template void pair_row_sums_ranks<T>(const Context&, const Comm&, PairFamily, double,            \
+                                       ConstPointsView<T>, const T*, ConstPointsView<T>, const T*, \
+                                       T, T*, bool);                                               \
+  template void pair_row_sums_gradient_ranks<T>(const Context&, const Comm&, PairFamily, double,   \
+                                                ConstPointsView<T>, const T*, ConstPointsView<T>,  \
+                                                const T*, T, T*, PointsView<T>, bool);
 NWGF_RANKS_INSTANTIATE(float)
 NWGF_RANKS_INSTANTIATE(double)
 #undef NWGF_RANKS_INSTANTIATE

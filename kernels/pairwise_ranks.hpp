@@ -37,6 +37,18 @@ template <class T>
 void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
                        ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
                        double* out);
+// pair_row_sums and pair_row_sums_gradient (kernels/pairwise.hpp) across ranks, split the same
+// way (the weighted particles of the ift scheme); values (and grad) whole on every rank. The
+// self row sums (Y = X, d <= 3) run whole on every rank.
+template <class T>
+void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                         ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                         T scale, T* values, bool accumulate);
+template <class T>
+void pair_row_sums_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family,
+                                  double param, ConstPointsView<T> x, const T* a,
+                                  ConstPointsView<T> y, const T* b, T scale, T* values,
+                                  PointsView<T> grad, bool accumulate);
 template <class T>
 void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsView<T> x,
                              ConstPointsView<T> v, const T* a, ConstPointsView<T> y,

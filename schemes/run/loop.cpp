@@ -123,11 +123,10 @@ class Runner {
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
       require_same_run();
-      if (cfg_.scheme != SchemeKind::particle && cfg_.scheme != SchemeKind::backward &&
-          cfg_.scheme != SchemeKind::forward) {
+      if (cfg_.scheme == SchemeKind::variational) {
         throw_bad_input("flow.scheme: \"" + std::string(to_text(cfg_.scheme)) +
-                        "\" does not run across MPI ranks yet (the particle, backward and "
-                        "forward schemes do); run it as one process (mpirun -np 1 or no mpirun)");
+                        "\" does not run across MPI ranks yet (the particle, backward, forward "
+                        "and ift schemes do); run it as one process (mpirun -np 1 or no mpirun)");
       }
       if (ctx_.is_cuda()) {
         throw_bad_input(

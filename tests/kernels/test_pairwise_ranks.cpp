@@ -3,7 +3,8 @@
 // over an in-process communicator (no MPI: this runs in every build, the sanitizer one too; the
 // MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by its threads) and the
 // row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5 ranks, 1..4 threads;
-// the energy and directional passes of the neural schemes' batches (split by threads).
+// the energy and directional passes of the neural schemes' batches and the ift scheme's row sums
+// (split by threads).
 #include <doctest/doctest.h>
 
 #include <barrier>
@@ -185,7 +186,17 @@ void check_batch_ranks(index_t n, index_t m, index_t d, int threads, int ranks) 
                        PointsView<T>(gw.data(), m, d, Device::cpu), T(0.75), false, &coincident);
   CHECK(coincident == 1);
 
+  // The ift scheme's row sums: of X against weighted Y with the gradient, then accumulated
+  // against X itself (whole on every rank for d <= 3).
+  std::vector<T> vals(static_cast<std::size_t>(n)), gs(static_cast<std::size_t>(n * d));
+  pair_row_sums_gradient<T>(ctx, PairFamily::riesz, 1.0, xv, nullptr, yv, b.data(), T(-1),
+                            vals.data(), PointsView<T>(gs.data(), n, d, Device::cpu), false);
+  pair_row_sums<T>(ctx, PairFamily::riesz, 1.0, xv, nullptr, xv, v.data(), T(1), vals.data(),
+                   true);
+
   World world(ranks);
+  std::vector<std::vector<T>> valss(std::size_t(ranks), std::vector<T>(vals.size(), T(3)));
+  std::vector<std::vector<T>> gss(std::size_t(ranks), std::vector<T>(gs.size(), T(3)));
   std::vector<double> energies(std::size_t(ranks), -1), dirs(std::size_t(ranks), -1);
   std::vector<index_t> counts(std::size_t(ranks), -1);
   std::vector<std::vector<T>> gvs(std::size_t(ranks), std::vector<T>(gv.size(), T(7)));
@@ -202,6 +213,11 @@ void check_batch_ranks(index_t n, index_t m, index_t d, int threads, int ranks) 
                                  PointsView<T>(gvs[k].data(), n, d, Device::cpu),
                                  PointsView<T>(gws[k].data(), m, d, Device::cpu), T(0.75), false,
                                  &counts[k]);
+      pair_row_sums_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, xv, nullptr, yv,
+                                      b.data(), T(-1), valss[k].data(),
+                                      PointsView<T>(gss[k].data(), n, d, Device::cpu), false);
+      pair_row_sums_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, xv, nullptr, xv, v.data(), T(1),
+                             valss[k].data(), true);
     });
   }
   for (auto& t : pool) t.join();
@@ -212,6 +228,8 @@ void check_batch_ranks(index_t n, index_t m, index_t d, int threads, int ranks) 
     CHECK(counts[k] == coincident);
     CHECK(std::memcmp(gvs[k].data(), gv.data(), gv.size() * sizeof(T)) == 0);
     CHECK(std::memcmp(gws[k].data(), gw.data(), gw.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(valss[k].data(), vals.data(), vals.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(gss[k].data(), gs.data(), gs.size() * sizeof(T)) == 0);
   }
 }
 
