@@ -127,6 +127,8 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
 
 index_t cpu_row_block() { return kRowBlock; }
 
+int cpu_row_threads(int threads) { return std::clamp(threads, 1, kMaxThreads); }
+
 int cpu_self_threads(index_t n, int threads) {
   const index_t blocks = (n + kSelfRowBlock - 1) / kSelfRowBlock;
   return int(std::clamp<index_t>(threads, 1, std::min<index_t>(kMaxThreads, blocks)));

@@ -176,6 +176,10 @@ bool cpu_takes_self_pass(PairwisePass pass, const RowPassArgs<T>& p);
 int cpu_self_threads(index_t n, int threads);
 // The rows of X per block of the other CPU passes (one thread sums a block's rows over all of Y).
 index_t cpu_row_block();
+// The threads of the other CPU passes for `threads`: thread t sums the row blocks
+// [B t / nt, B (t + 1) / nt) of B, its rows in order from 0; the value is the thread partials
+// summed in thread order (sum_in_order).
+int cpu_row_threads(int threads);
 template <class T>
 std::vector<std::vector<double>> cpu_self_gradient_buffers(const RowPassArgs<T>& p, int nt, int t0,
                                                            int t1, int threads);

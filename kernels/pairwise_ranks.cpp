@@ -7,6 +7,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
+#include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf {
 
@@ -84,10 +85,189 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   comm.allgather(grad.data, counts, offsets);
 }
 
+namespace {
+
+// The rows [first, last) of a pass's X side (x, v, a, g, values); Y untouched.
+template <class T>
+detail::RowPassArgs<T> pass_rows(detail::RowPassArgs<T> p, index_t first, index_t last) {
+  p.x.data += first * p.x.ld;
+  p.x.rows = last - first;
+  if (p.v.data) {
+    p.v.data += first * p.v.ld;
+    p.v.rows = last - first;
+  }
+  if (p.a) p.a += first;
+  if (p.g.data) {
+    p.g.data += first * p.g.ld;
+    p.g.rows = last - first;
+  }
+  if (p.values) p.values += first;
+  return p;
+}
+
+// One CPU row pass split by the threads of one process (pairwise_ranks.hpp).
+template <class T>
+detail::PassResult row_pass_by_threads(const Context& ctx, const Comm& comm,
+                                       detail::PairwisePass pass, const detail::RowPassArgs<T>& p) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t n = p.x.rows, d = p.x.cols;
+  if (p.g.data && (p.g.ld != p.g.cols || p.g.rows != n || p.g.cols != d)) {
+    throw_runtime("row_pass_by_threads: g must be a dense (N, d) view");
+  }
+  const int nt = detail::cpu_row_threads(ctx.threads());
+  const index_t grid = detail::cpu_row_block();
+  const index_t blocks = (n + grid - 1) / grid;
+  // Thread t's rows in one process: the row blocks [B t / nt, B (t + 1) / nt).
+  const auto first_row = [&](int t) { return std::min(n, blocks * t / nt * grid); };
+  const auto first_thread = [&](int r) { return int(std::int64_t(nt) * r / ranks); };
+  const int t0 = first_thread(q), t1 = first_thread(q + 1);
+  std::vector<double> value(std::size_t(nt), 0.0);
+  std::vector<index_t> count(std::size_t(nt), 0);
+  const bool write_values =
+      p.values && (pass == detail::PairwisePass::energy ||
+                   pass == detail::PairwisePass::value_gradient);
+  const bool write_g = pass != detail::PairwisePass::energy && p.g.data;
+  collective(comm, [&] {
+    TraceSpan span(Phase::pairwise);
+    trace_count(Counter::pairs, double(first_row(t1) - first_row(t0)) * double(p.y.rows));
+    // Each of this rank's threads runs its rows as one single-threaded pass (a nested parallel
+    // region of one thread), from 0 and in row order: the partial of that thread.
+#pragma omp parallel for num_threads(std::max(t1 - t0, 1)) schedule(static, 1)
+    for (int t = t0; t < t1; ++t) {
+      const index_t i0 = first_row(t), i1 = first_row(t + 1);
+      if (i1 == i0) continue;
+      const detail::PassResult r = detail::cpu_row_pass<T>(pass, pass_rows(p, i0, i1), 1);
+      value[std::size_t(t)] = r.value;
+      count[std::size_t(t)] = r.coincident;
+    }
+  });
+  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
+  const auto gather = [&](void* data, std::size_t per_thread, std::size_t per_row) {
+    for (int r = 0; r < ranks; ++r) {
+      const int a = first_thread(r), b = first_thread(r + 1);
+      offsets[std::size_t(r)] =
+          per_row ? std::size_t(first_row(a)) * per_row : std::size_t(a) * per_thread;
+      counts[std::size_t(r)] = per_row ? std::size_t(first_row(b) - first_row(a)) * per_row
+                                       : std::size_t(b - a) * per_thread;
+    }
+    comm.allgather(data, counts, offsets);
+  };
+  gather(value.data(), sizeof(double), 0);
+  gather(count.data(), sizeof(index_t), 0);
+  if (write_g) gather(p.g.data, 0, std::size_t(d) * sizeof(T));
+  if (write_values) gather(p.values, 0, sizeof(T));
+  detail::PassResult res;
+  res.value = sum_in_order(value.data(), nt);
+  for (int t = 0; t < nt; ++t) res.coincident += count[std::size_t(t)];
+  return res;
+}
+
+}  // namespace
+
+template <class T>
+void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                       ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                       double* out) {
+  const detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
+  if (comm.size() == 1 || detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
+    pair_energy(ctx, family, param, x, a, y, b, out);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  *out = row_pass_by_threads(ctx, comm, detail::PairwisePass::energy, p).value;
+}
+
+template <class T>
+void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                         ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                         T scale, T* values, bool accumulate) {
+  detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
+  p.values = values;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  if (comm.size() == 1 || detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
+    pair_row_sums(ctx, family, param, x, a, y, b, scale, values, accumulate);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  row_pass_by_threads(ctx, comm, detail::PairwisePass::energy, p);
+}
+
+template <class T>
+void pair_row_sums_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family,
+                                  double param, ConstPointsView<T> x, const T* a,
+                                  ConstPointsView<T> y, const T* b, T scale, T* values,
+                                  PointsView<T> grad, bool accumulate) {
+  if (comm.size() == 1) {
+    pair_row_sums_gradient(ctx, family, param, x, a, y, b, scale, values, grad, accumulate);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
+  p.values = values;
+  p.g = grad;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  row_pass_by_threads(ctx, comm, detail::PairwisePass::value_gradient, p);
+}
+
+template <class T>
+void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsView<T> x,
+                             ConstPointsView<T> v, const T* a, ConstPointsView<T> y,
+                             ConstPointsView<T> w, const T* b, double r, double* out,
+                             PointsView<T> grad_v, PointsView<T> grad_w, T scale, bool accumulate,
+                             index_t* coincident) {
+  if (comm.size() == 1) {
+    riesz_directional(ctx, x, v, a, y, w, b, r, out, grad_v, grad_w, scale, accumulate,
+                      coincident);
+    return;
+  }
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  // The two passes of riesz_directional (kernels/pairwise_api.cpp): rows of X (D, dD/dv), then
+  // rows of Y with the roles swapped (dD/dw).
+  detail::RowPassArgs<T> p;
+  p.x = x;
+  p.v = v;
+  p.a = a;
+  p.y = y;
+  p.w = w;
+  p.b = b;
+  p.param = r;
+  p.g = grad_v;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  detail::RowPassArgs<T> pq = p;
+  pq.x = y;
+  pq.v = w;
+  pq.a = b;
+  pq.y = x;
+  pq.w = v;
+  pq.b = a;
+  pq.g = grad_w;
+  const detail::PassResult res =
+      row_pass_by_threads(ctx, comm, detail::PairwisePass::directional, p);
+  if (out) *out = res.value;
+  if (coincident) *coincident = res.coincident;
+  if (grad_w.data) row_pass_by_threads(ctx, comm, detail::PairwisePass::directional, pq);
+}
+
 #define NWGF_RANKS_INSTANTIATE(T)                                                                  \
   template void pair_gradient_ranks<T>(const Context&, const Comm&, PairFamily, double,            \
                                        ConstPointsView<T>, const T*, ConstPointsView<T>, const T*, \
-                                       T, PointsView<T>, bool);
+                                       T, PointsView<T>, bool);                                     \
+  template void pair_energy_ranks<T>(const Context&, const Comm&, PairFamily, double,              \
+                                     ConstPointsView<T>, const T*, ConstPointsView<T>, const T*,   \
+                                     double*);                                                     \
+  template void riesz_directional_ranks<T>(                                                        \
+      const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*,              \
+      ConstPointsView<T>, ConstPointsView<T>, const T*, double, double*, PointsView<T>,            \
+      PointsView<T>, T, bool, index_t*);                                                          \
+  template void pair_row_sums_ranks<T>(const Context&, const Comm&, PairFamily, double,            \
+                                       ConstPointsView<T>, const T*, ConstPointsView<T>, const T*, \
+                                       T, T*, bool);                                               \
+  template void pair_row_sums_gradient_ranks<T>(const Context&, const Comm&, PairFamily, double,   \
+                                                ConstPointsView<T>, const T*, ConstPointsView<T>,  \
+                                                const T*, T, T*, PointsView<T>, bool);
 NWGF_RANKS_INSTANTIATE(float)
 NWGF_RANKS_INSTANTIATE(double)
 #undef NWGF_RANKS_INSTANTIATE

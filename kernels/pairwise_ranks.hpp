@@ -24,4 +24,36 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
                          ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
                          T scale, PointsView<T> grad, bool accumulate);
 
+// The energy pass (pair_energy) and riesz_directional across ranks, for the batch terms of the
+// neural schemes: every rank passes the same arguments and gets the whole result (the value, the
+// coincident-pair count, grad_v and grad_w), bit for bit the one-process result with ctx's thread
+// count. They split the one-process pass by its threads: rank q runs the rows of threads
+// [nt q / P, nt (q + 1) / P) of nt = cpu_row_threads(threads) (each thread's rows a contiguous
+// range on the 64-row grid, its partial summed from 0 in row order, as that thread would), the
+// partials, counts and gradient rows are allgathered and every rank sums the partials in thread
+// order. Only nt ranks get work: give --threads >= P. The self energy pass (Y = X, d <= 3, the
+// unordered pairs) is not split: every rank runs it whole.
+template <class T>
+void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                       ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                       double* out);
+// pair_row_sums and pair_row_sums_gradient (kernels/pairwise.hpp) across ranks, split the same
+// way (the weighted particles of the ift scheme); values (and grad) whole on every rank. The
+// self row sums (Y = X, d <= 3) run whole on every rank.
+template <class T>
+void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
+                         ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
+                         T scale, T* values, bool accumulate);
+template <class T>
+void pair_row_sums_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family,
+                                  double param, ConstPointsView<T> x, const T* a,
+                                  ConstPointsView<T> y, const T* b, T scale, T* values,
+                                  PointsView<T> grad, bool accumulate);
+template <class T>
+void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsView<T> x,
+                             ConstPointsView<T> v, const T* a, ConstPointsView<T> y,
+                             ConstPointsView<T> w, const T* b, double r, double* out,
+                             PointsView<T> grad_v, PointsView<T> grad_w, T scale, bool accumulate,
+                             index_t* coincident);
+
 }  // namespace nwgf

@@ -85,15 +85,13 @@ class RieszFunctional final : public Functional<T> {
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
     double f = energy_nu_;
-    riesz_energy<T>(ctx, y1, nullptr, y2, nullptr, r_, scalar_.ptr(), &ws_);
+    energy(ctx, y1, nullptr, y2, nullptr);
     f += ce * scalar_.get(ctx);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
-      riesz_energy<T>(ctx, y, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
+      energy(ctx, y, nullptr, tview(), b_.data());
       f += cv * scalar_.get(ctx);
-      if (want) {
-        riesz_gradient<T>(ctx, y, nullptr, tview(), b_.data(), r_, T(scale * cv), grad, true, &ws_);
-      }
+      if (want) gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
     }
     return f;
   }
@@ -119,18 +117,16 @@ class RieszFunctional final : public Functional<T> {
     }
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = -0.5 / (double(y1.rows) * double(y2.rows));
-    riesz_gradient<T>(ctx, y1, nullptr, y2, nullptr, r_, T(scale * ce), rows(grad, 0, half), false,
-                      &ws_);
-    riesz_gradient<T>(ctx, y2, nullptr, y1, nullptr, r_, T(scale * ce), rows(grad, half, n - half),
-                      false, &ws_);
+    gradient(ctx, y1, nullptr, y2, nullptr, T(scale * ce), rows(grad, 0, half), false);
+    gradient(ctx, y2, nullptr, y1, nullptr, T(scale * ce), rows(grad, half, n - half), false);
     // S is positively homogeneous of degree r in (y1, y2) jointly (Euler):
     // r S = sum_i <y1_i, dS/dy1_i> + sum_j <y2_j, dS/dy2_j>, so the gradients give the value
     // without another pass over the pairs.
     dot_rows_.run(ctx, DotRow<T>{y.data, grad.data}, n * y.cols);
     const double cv = 1.0 / double(n), euler = r_ * double(scale);
     if (m_ > 0) {
-      riesz_energy<T>(ctx, y, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
-      riesz_gradient<T>(ctx, y, nullptr, tview(), b_.data(), r_, T(scale * cv), grad, true, &ws_);
+      energy(ctx, y, nullptr, tview(), b_.data());
+      gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
     }
     return [this, cv, euler](const Context& c) {
       double f = energy_nu_;
@@ -156,17 +152,15 @@ class RieszFunctional final : public Functional<T> {
     const index_t n = y.rows, half = n / 2;
     const double ce = -0.5 / (double(half) * double(n - half));
     index_t coincident = 0;
-    riesz_directional<T>(ctx, rows(y, 0, half), rows(v, 0, half), nullptr, rows(y, half, n - half),
-                         rows(v, half, n - half), nullptr, r_, scalar_.ptr(),
-                         rows(grad_v, 0, half), rows(grad_v, half, n - half), T(scale * ce),
-                         false, &coincident, &ws_);
+    directional(ctx, rows(y, 0, half), rows(v, 0, half), nullptr, rows(y, half, n - half),
+                rows(v, half, n - half), nullptr, rows(grad_v, 0, half),
+                rows(grad_v, half, n - half), T(scale * ce), false, &coincident);
     double dv = ce * scalar_.get(ctx);
     check_coincident(coincident);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
-      riesz_directional<T>(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), r_,
-                           scalar_.ptr(), grad_v, PointsView<T>(), T(scale * cv), true,
-                           &coincident, &ws_);
+      directional(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), grad_v, PointsView<T>(),
+                  T(scale * cv), true, &coincident);
       dv += cv * scalar_.get(ctx);
       check_coincident(coincident);
     }
@@ -193,20 +187,12 @@ class RieszFunctional final : public Functional<T> {
                         T(m_ > 0 ? scale / double(m_) : 0), grad, false);
       return;
     }
-    if (comm_ && comm_->size() > 1) {
-      pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, x, nullptr,
-                             T(-scale / n), grad, false);
-      if (m_ > 0) {
-        pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, nullptr, tview(), b_.data(),
-                               scale, grad, true);
-      }
-      return;
-    }
-    riesz_gradient<T>(ctx, x, nullptr, x, nullptr, r_, T(-scale / n), grad, false, &ws_);
-    if (m_ > 0) riesz_gradient<T>(ctx, x, nullptr, tview(), b_.data(), r_, scale, grad, true, &ws_);
+    gradient(ctx, x, nullptr, x, nullptr, T(-scale / n), grad, false);
+    if (m_ > 0) gradient(ctx, x, nullptr, tview(), b_.data(), scale, grad, true);
   }
 
-  // The exact estimator's particle gradient runs across ranks (kernels/pairwise_ranks.hpp).
+  // The exact estimator's particle gradient and batch terms (value, gradient, directional
+  // derivative) run across ranks (kernels/pairwise_ranks.hpp); value() stays on one rank.
   bool set_comm(const Comm* comm) override {
     comm_ = comm;
     return comm == nullptr || comm->size() == 1 || !sliced_;
@@ -223,6 +209,36 @@ class RieszFunctional final : public Functional<T> {
     v.data = v.data ? v.data + first * v.ld : nullptr;
     v.rows = count;
     return v;
+  }
+  // The pair passes, across the ranks of comm_ when there are several (the same bits).
+  bool distributed() const { return comm_ && comm_->size() > 1; }
+  void energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+              const T* b) {
+    if (distributed()) {
+      pair_energy_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, a, y, b, scalar_.ptr());
+    } else {
+      riesz_energy<T>(ctx, x, a, y, b, r_, scalar_.ptr(), &ws_);
+    }
+  }
+  void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                const T* b, T scale, PointsView<T> grad, bool accumulate) {
+    if (distributed()) {
+      pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, a, y, b, scale, grad,
+                             accumulate);
+    } else {
+      riesz_gradient<T>(ctx, x, a, y, b, r_, scale, grad, accumulate, &ws_);
+    }
+  }
+  void directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v, const T* a,
+                   ConstPointsView<T> y, ConstPointsView<T> w, const T* b, PointsView<T> grad_v,
+                   PointsView<T> grad_w, T scale, bool accumulate, index_t* coincident) {
+    if (distributed()) {
+      riesz_directional_ranks<T>(ctx, *comm_, x, v, a, y, w, b, r_, scalar_.ptr(), grad_v, grad_w,
+                                 scale, accumulate, coincident);
+    } else {
+      riesz_directional<T>(ctx, x, v, a, y, w, b, r_, scalar_.ptr(), grad_v, grad_w, scale,
+                           accumulate, coincident, &ws_);
+    }
   }
   ConstPointsView<T> tview() const {
     return ConstPointsView<T>(target_.data(), m_, d_, target_.device());

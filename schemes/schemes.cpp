@@ -85,6 +85,13 @@ class NeuralScheme final : public Scheme<T> {
   }
   double loss(const Context& ctx) override { return loss_ ? loss_(ctx) : Scheme<T>::loss(ctx); }
 
+  // Across ranks: training is replicated (every rank runs the same Adam steps on the same
+  // batches; the functional shares the batch's pair terms), the push splits its row chunks.
+  bool set_comm(const Comm* comm) override {
+    comm_ = comm;
+    return true;
+  }
+
   std::string state(const Context& ctx) const override { return serialize_mlp(ctx, mlp_, &adam_); }
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
     deserialize_mlp(ctx, bytes, what, mlp_, &adam_);
@@ -231,19 +238,37 @@ class NeuralScheme final : public Scheme<T> {
 
   // x <- x + alpha net(x, z), fresh z per sample. Backward: alpha = scale (x <- T(x, z));
   // forward: alpha = tau (D/||v||^2)^-.
+  // Across ranks the chunks of max_rows_ rows (the fixed grid of one process) are split: rank q
+  // pushes chunks [C q / P, C (q + 1) / P) of C, and the rows are allgathered.
   void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     BatchRows b;
     b.seed = seed_;
     b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
     b.centre = centre_.data();
     b.inv_scale = 1 / scale_;
-    for (index_t first = 0; first < n_; first += max_rows_) {
-      const index_t rows = std::min(max_rows_, n_ - first);
-      b.first = first;
-      b.z_counter = std::uint64_t(first * l_);
-      network_input(ctx, x.data(), n_, d_, l_, b, rows, in_.data(), static_cast<T*>(nullptr));
-      mlp_.forward(ctx, cview(in_, rows, d_ + l_),
-                   PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+    const int ranks = comm_ ? comm_->size() : 1, q = comm_ ? comm_->rank() : 0;
+    const index_t chunks = (n_ + max_rows_ - 1) / max_rows_;
+    const auto first_row = [&](int r) { return std::min(n_, chunks * r / ranks * max_rows_); };
+    const auto chunk_rows = [&](index_t first, index_t last) {
+      for (; first < last; first += max_rows_) {
+        const index_t rows = std::min(max_rows_, last - first);
+        b.first = first;
+        b.z_counter = std::uint64_t(first * l_);
+        network_input(ctx, x.data(), n_, d_, l_, b, rows, in_.data(), static_cast<T*>(nullptr));
+        mlp_.forward(ctx, cview(in_, rows, d_ + l_),
+                     PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+      }
+    };
+    if (ranks == 1) {
+      chunk_rows(0, n_);
+    } else {
+      collective(*comm_, [&] { chunk_rows(first_row(q), first_row(q + 1)); });
+      std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
+      for (int r = 0; r < ranks; ++r) {
+        offsets[std::size_t(r)] = std::size_t(first_row(r) * d_) * sizeof(T);
+        counts[std::size_t(r)] = std::size_t((first_row(r + 1) - first_row(r)) * d_) * sizeof(T);
+      }
+      comm_->allgather(next_.data(), counts, offsets);
     }
     axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
@@ -262,6 +287,7 @@ class NeuralScheme final : public Scheme<T> {
   RowPartials transport_rows_;
   DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
+  const Comm* comm_ = nullptr;
 };
 
 template <class T>
@@ -292,6 +318,9 @@ class ParticleScheme final : public Scheme<T> {
     axpby(ctx, x.n() * x.d(), T(-tau), grad_.data(), T(1), x.data());
     return std::numeric_limits<double>::quiet_NaN();
   }
+
+  // Across ranks the functional shares the particle gradient; the update is replicated.
+  bool set_comm(const Comm*) override { return true; }
 
   std::string state(const Context&) const override { return {}; }
   void restore(const Context&, const std::string&, const std::string&) override {}

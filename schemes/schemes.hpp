@@ -16,6 +16,7 @@
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/run/step_info.hpp"
@@ -62,6 +63,10 @@ class Scheme {
     (void)ctx;
     return last_loss_;
   }
+  // The ranks of the run (engine/comm/comm.hpp; nullptr: this process alone): every rank runs
+  // the same step on the same samples and gets the same bits as one process. Returns false when
+  // this scheme does not run across ranks (more than one rank).
+  virtual bool set_comm(const Comm* comm) { return comm == nullptr || comm->size() == 1; }
   // Network + optimizer state (empty for the particle flow) and its restore.
   virtual std::string state(const Context& ctx) const = 0;
   virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;

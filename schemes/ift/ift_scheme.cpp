@@ -125,6 +125,14 @@ class IftScheme final : public Scheme<T> {
   }
 
   // The weights, n doubles (native byte order).
+  // Across ranks: the pair passes of the position and weight steps are shared (the functional's
+  // particle gradient, WeightedMmd's witness passes); the weight step itself, on the host, and
+  // the metrics (rank 0) are not.
+  bool set_comm(const Comm* comm) override {
+    mmd_.set_comm(comm);
+    return true;
+  }
+
   std::string state(const Context& ctx) const override {
     sync_host(ctx);
     return std::string(reinterpret_cast<const char*>(w_.data()), w_.size() * sizeof(double));

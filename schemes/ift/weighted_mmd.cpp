@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
@@ -72,10 +73,30 @@ double WeightedMmd<T>::mmd2(const Context& ctx, ConstPointsView<T> x, const T* w
 template <class T>
 void WeightedMmd<T>::witness(const Context& ctx, ConstPointsView<T> x_eval,
                              ConstPointsView<T> x_wit, const T* w, T* g) {
+  if (distributed()) {
+    pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x_eval, nullptr, x_wit, w,
+                           T(k_.sign), g, false);
+    pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x_eval, nullptr, yview(), b_.data(),
+                           T(-k_.sign), g, true);
+    return;
+  }
   pair_row_sums<T>(ctx, k_.family, k_.param, x_eval, nullptr, x_wit, w, T(k_.sign), g, false,
                    &ws_);
   pair_row_sums<T>(ctx, k_.family, k_.param, x_eval, nullptr, yview(), b_.data(), T(-k_.sign), g,
                    true, &ws_);
+}
+
+// One gradient pass of the kernel's family (pair_gradient is what riesz_gradient and
+// gaussian_gradient run), across the ranks when there are several.
+template <class T>
+void WeightedMmd<T>::gradient(const Context& ctx, ConstPointsView<T> x, const T* a,
+                              ConstPointsView<T> y, const T* b, T scale, PointsView<T> grad,
+                              bool accumulate) {
+  if (distributed()) {
+    pair_gradient_ranks<T>(ctx, *comm_, k_.family, k_.param, x, a, y, b, scale, grad, accumulate);
+  } else {
+    pair_gradient<T>(ctx, k_.family, k_.param, x, a, y, b, scale, grad, accumulate, &ws_);
+  }
 }
 
 template <class T>
@@ -83,6 +104,11 @@ void WeightedMmd<T>::witness_gradient(const Context& ctx, ConstPointsView<T> x_e
                                       ConstPointsView<T> x_wit, const T* w, T scale,
                                       PointsView<T> grad) {
   const T s = T(double(scale) * k_.sign);
+  if (distributed()) {
+    gradient(ctx, x_eval, a, x_wit, w, s, grad, false);
+    gradient(ctx, x_eval, a, yview(), b_.data(), T(-s), grad, true);
+    return;
+  }
   if (k_.family == PairFamily::gaussian) {
     gaussian_gradient<T>(ctx, x_eval, a, x_wit, w, k_.param, s, grad, false, &ws_);
     gaussian_gradient<T>(ctx, x_eval, a, yview(), b_.data(), k_.param, T(-s), grad, true, &ws_);
@@ -97,6 +123,13 @@ void WeightedMmd<T>::witness_and_target_gradient(const Context& ctx, ConstPoints
                                                  const T* w, T* g, PointsView<T> target_grad) {
   // The target's part first (overwriting), then the particles' (accumulating): the same sum as
   // witness(), whose two terms are added in the other order (IEEE addition commutes).
+  if (distributed()) {
+    pair_row_sums_gradient_ranks<T>(ctx, *comm_, k_.family, k_.param, x, nullptr, yview(),
+                                    b_.data(), T(-k_.sign), g, target_grad, false);
+    pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x, nullptr, x, w, T(k_.sign), g,
+                           true);
+    return;
+  }
   pair_row_sums_gradient<T>(ctx, k_.family, k_.param, x, nullptr, yview(), b_.data(),
                             T(-k_.sign), g, target_grad, false, &ws_);
   pair_row_sums<T>(ctx, k_.family, k_.param, x, nullptr, x, w, T(k_.sign), g, true, &ws_);
@@ -106,8 +139,7 @@ template <class T>
 void WeightedMmd<T>::witness_gradient_cached(const Context& ctx, ConstPointsView<T> x, const T* a,
                                              const T* w, T scale, const T* target_grad,
                                              PointsView<T> grad) {
-  pair_gradient<T>(ctx, k_.family, k_.param, x, a, x, w, T(double(scale) * k_.sign), grad, false,
-                   &ws_);
+  gradient(ctx, x, a, x, w, T(double(scale) * k_.sign), grad, false);
   row_scaled_add<T>(ctx, x.rows, d_, scale, a, target_grad, grad.data);
 }
 

@@ -11,6 +11,7 @@
 // device; vectors w, g live on the device too.
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/schemes/config_enums.hpp"
 #include "nwgf/schemes/measures.hpp"
@@ -57,7 +58,15 @@ class WeightedMmd {
   void witness_gradient_cached(const Context& ctx, ConstPointsView<T> x, const T* a, const T* w,
                                T scale, const T* target_grad, PointsView<T> grad);
 
+  // The ranks that share the witness passes (engine/comm/comm.hpp; nullptr: this process alone);
+  // every rank passes the same arguments and gets one process's bits. mmd2 stays on the caller's
+  // rank.
+  void set_comm(const Comm* comm) { comm_ = comm; }
+
  private:
+  bool distributed() const { return comm_ && comm_->size() > 1; }
+  void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                const T* b, T scale, PointsView<T> grad, bool accumulate);
   ConstPointsView<T> yview() const { return ConstPointsView<T>(y_.data(), m_, d_, y_.device()); }
   double energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                 const T* b);
@@ -68,6 +77,7 @@ class WeightedMmd {
   Buffer<double> scalar_;
   double yy_ = 0;  // b'k_YY b
   PairwiseWorkspace ws_;
+  const Comm* comm_ = nullptr;
 };
 
 }  // namespace nwgf

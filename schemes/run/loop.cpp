@@ -123,10 +123,10 @@ class Runner {
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
       require_same_run();
-      if (cfg_.scheme != SchemeKind::particle) {
+      if (cfg_.scheme == SchemeKind::variational) {
         throw_bad_input("flow.scheme: \"" + std::string(to_text(cfg_.scheme)) +
-                        "\" does not run across MPI ranks yet (the particle scheme does); run it "
-                        "as one process (mpirun -np 1 or no mpirun)");
+                        "\" does not run across MPI ranks yet (the particle, backward, forward "
+                        "and ift schemes do); run it as one process (mpirun -np 1 or no mpirun)");
       }
       if (ctx_.is_cuda()) {
         throw_bad_input(
@@ -171,6 +171,9 @@ class Runner {
       }
     }
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
+    if (comm_.size() > 1 && !scheme_->set_comm(&comm_)) {
+      throw_runtime("flow.scheme: the scheme refused the MPI ranks");
+    }
     x_ = Points<T>(ctx_, n_, d_);
     {
       std::vector<T> h(x0.data.begin(), x0.data.end());

@@ -2,7 +2,9 @@
 // pair_gradient gives in one process with the same thread count: P ranks simulated by P threads
 // over an in-process communicator (no MPI: this runs in every build, the sanitizer one too; the
 // MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by its threads) and the
-// row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5 ranks, 1..4 threads.
+// row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5 ranks, 1..4 threads;
+// the energy and directional passes of the neural schemes' batches and the ift scheme's row sums
+// (split by threads).
 #include <doctest/doctest.h>
 
 #include <barrier>
@@ -156,6 +158,88 @@ TEST_CASE("the row pass on the 64-row grid across ranks is bit for bit one proce
     for (int ranks : {1, 2, 3, 4, 7}) {
       check_ranks<double>(333, 5, 40, threads, ranks);
       check_ranks<float>(130, 17, 0, threads, ranks);
+    }
+  }
+}
+
+// The batch terms of the neural schemes: the energy pass of X against weighted Y, and the
+// directional derivative with both gradients (grad_w accumulated onto a copy), one process's
+// bits on every rank (value, coincident count, gradients). Some rows coincide with Y's.
+template <class T>
+void check_batch_ranks(index_t n, index_t m, index_t d, int threads, int ranks) {
+  INFO("n = " << n << ", m = " << m << ", d = " << d << ", threads = " << threads
+              << ", ranks = " << ranks << ", sizeof(T) = " << sizeof(T));
+  std::vector<T> x = points<T>(n, d, 3), v = points<T>(n, d, 4);
+  const std::vector<T> y = points<T>(m, d, 5), w = points<T>(m, d, 6);
+  for (index_t k = 0; k < d; ++k) x[std::size_t(k)] = y[std::size_t(d + k)];  // x_0 = y_1
+  std::vector<T> b(static_cast<std::size_t>(m));
+  for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(0.25 + double(j % 5) / double(m));
+  const Context ctx(Device::cpu, threads);
+  const ConstPointsView<T> xv(x.data(), n, d, Device::cpu), vv(v.data(), n, d, Device::cpu);
+  const ConstPointsView<T> yv(y.data(), m, d, Device::cpu), wv(w.data(), m, d, Device::cpu);
+  double energy = 0, dir = 0;
+  index_t coincident = 0;
+  std::vector<T> gv(std::size_t(n * d)), gw(std::size_t(m * d), T(0.5));
+  riesz_energy<T>(ctx, xv, nullptr, yv, b.data(), 1.0, &energy);
+  riesz_directional<T>(ctx, xv, vv, nullptr, yv, wv, b.data(), 1.0, &dir,
+                       PointsView<T>(gv.data(), n, d, Device::cpu),
+                       PointsView<T>(gw.data(), m, d, Device::cpu), T(0.75), false, &coincident);
+  CHECK(coincident == 1);
+
+  // The ift scheme's row sums: of X against weighted Y with the gradient, then accumulated
+  // against X itself (whole on every rank for d <= 3).
+  std::vector<T> vals(static_cast<std::size_t>(n)), gs(static_cast<std::size_t>(n * d));
+  pair_row_sums_gradient<T>(ctx, PairFamily::riesz, 1.0, xv, nullptr, yv, b.data(), T(-1),
+                            vals.data(), PointsView<T>(gs.data(), n, d, Device::cpu), false);
+  pair_row_sums<T>(ctx, PairFamily::riesz, 1.0, xv, nullptr, xv, v.data(), T(1), vals.data(),
+                   true);
+
+  World world(ranks);
+  std::vector<std::vector<T>> valss(std::size_t(ranks), std::vector<T>(vals.size(), T(3)));
+  std::vector<std::vector<T>> gss(std::size_t(ranks), std::vector<T>(gs.size(), T(3)));
+  std::vector<double> energies(std::size_t(ranks), -1), dirs(std::size_t(ranks), -1);
+  std::vector<index_t> counts(std::size_t(ranks), -1);
+  std::vector<std::vector<T>> gvs(std::size_t(ranks), std::vector<T>(gv.size(), T(7)));
+  std::vector<std::vector<T>> gws(std::size_t(ranks), std::vector<T>(gw.size(), T(0.5)));
+  std::vector<std::thread> pool;
+  for (int q = 0; q < ranks; ++q) {
+    pool.emplace_back([&, q] {
+      const ThreadComm comm(world, q);
+      const Context rctx(Device::cpu, threads);
+      const std::size_t k = std::size_t(q);
+      pair_energy_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, xv, nullptr, yv, b.data(),
+                           &energies[k]);
+      riesz_directional_ranks<T>(rctx, comm, xv, vv, nullptr, yv, wv, b.data(), 1.0, &dirs[k],
+                                 PointsView<T>(gvs[k].data(), n, d, Device::cpu),
+                                 PointsView<T>(gws[k].data(), m, d, Device::cpu), T(0.75), false,
+                                 &counts[k]);
+      pair_row_sums_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, xv, nullptr, yv,
+                                      b.data(), T(-1), valss[k].data(),
+                                      PointsView<T>(gss[k].data(), n, d, Device::cpu), false);
+      pair_row_sums_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, xv, nullptr, xv, v.data(), T(1),
+                             valss[k].data(), true);
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (int q = 0; q < ranks; ++q) {
+    const std::size_t k = std::size_t(q);
+    CHECK(std::memcmp(&energies[k], &energy, sizeof(double)) == 0);
+    CHECK(std::memcmp(&dirs[k], &dir, sizeof(double)) == 0);
+    CHECK(counts[k] == coincident);
+    CHECK(std::memcmp(gvs[k].data(), gv.data(), gv.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(gws[k].data(), gw.data(), gw.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(valss[k].data(), vals.data(), vals.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(gss[k].data(), gs.data(), gs.size() * sizeof(T)) == 0);
+  }
+}
+
+TEST_CASE("the batch terms split by threads across ranks are bit for bit one process's") {
+  // 200 rows: 4 blocks of 64 (the last partial); more threads than blocks leave some idle.
+  for (int threads : {1, 2, 3, 6}) {
+    for (int ranks : {1, 2, 3, 4}) {
+      check_batch_ranks<double>(200, 150, 2, threads, ranks);
+      check_batch_ranks<float>(200, 70, 3, threads, ranks);
+      check_batch_ranks<float>(130, 40, 20, threads, ranks);
     }
   }
 }
