@@ -60,31 +60,42 @@ void sliced_gradient_ranks(const Context& ctx, const Comm& comm, SlicedRiesz<T>&
       detail::cpu_sliced_project(ctx, ws, x, y, c0, sc);
       detail::cpu_sliced_rank(ctx, ws, n, m, c0, s0, s1, scale_xx, scale_xy, want_grad);
       if (!want_grad) return;
-      // To rank r: the block (own, rows of r) of G, row-major.
+      // To rank r: the block (own, rows of r) of G, row-major. Nothing to itself: its own
+      // directions' G is in place already.
       buffers.send.resize(std::size_t(own * n));
       buffers.recv.resize(std::size_t(index_t(sc) * mine));
       for (int r = 0; r < ranks; ++r) {
-        const index_t a = row0[rs(r)], rows = row0[rs(r) + 1] - a;
-        T* block = buffers.send.data() + own * a;
-        for (index_t s = 0; s < own; ++s) {
-          std::memcpy(block + s * rows, proj + (s0 + s) * nm + a, std::size_t(rows) * sizeof(T));
-        }
+        const index_t a = row0[rs(r)], rows = r == me ? 0 : row0[rs(r) + 1] - a;
         send_offsets[rs(r)] = std::size_t(own * a) * sizeof(T);
         send_counts[rs(r)] = std::size_t(own * rows) * sizeof(T);
         // From rank r: its directions' block of this rank's rows, which lands in direction order.
+        const index_t from = r == me ? 0 : dir(r + 1) - dir(r);
         recv_offsets[rs(r)] = std::size_t(index_t(dir(r)) * mine) * sizeof(T);
-        recv_counts[rs(r)] = std::size_t(index_t(dir(r + 1) - dir(r)) * mine) * sizeof(T);
+        recv_counts[rs(r)] = std::size_t(from * mine) * sizeof(T);
+      }
+      // Each (direction, destination) piece is one copy: spread over the threads.
+      const index_t pieces = own * ranks;
+      T* send = buffers.send.data();
+#pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
+      for (index_t k = 0; k < pieces; ++k) {
+        const index_t s = k / ranks;
+        const int r = int(k % ranks);
+        const index_t a = row0[rs(r)], rows = row0[rs(r) + 1] - a;
+        if (r == me || rows == 0) continue;
+        std::memcpy(send + own * a + s * rows, proj + (s0 + s) * nm + a,
+                    std::size_t(rows) * sizeof(T));
       }
     });
     if (want_grad) {
       comm.alltoallv(buffers.send.data(), send_counts, send_offsets, buffers.recv.data(),
                      recv_counts, recv_offsets);
-      // This rank's rows of G for every direction of the chunk, back in place.
+      // This rank's rows of G for the other ranks' directions, back in place.
       const index_t a = row0[rs(me)];
-      for (index_t s = 0; s < sc && mine > 0; ++s) {
-        if (s >= s0 && s < s1) continue;  // its own directions are there already
-        std::memcpy(proj + s * nm + a, buffers.recv.data() + s * mine,
-                    std::size_t(mine) * sizeof(T));
+      const T* recv = buffers.recv.data();
+#pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
+      for (index_t s = 0; s < sc; ++s) {
+        if ((s >= s0 && s < s1) || mine == 0) continue;
+        std::memcpy(proj + s * nm + a, recv + s * mine, std::size_t(mine) * sizeof(T));
       }
       detail::cpu_sliced_back_project(ctx, ws, n, m, c0, sc, grad, accumulate);
     }
