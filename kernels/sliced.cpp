@@ -174,49 +174,76 @@ template <class T>
 void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPointsView<T> x,
                   ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx, T scale_xy,
                   PointsView<T> grad, bool accumulate) {
-  const index_t n = x.rows, m = y.rows, d = ws.d;
+  const index_t n = x.rows, m = y.rows;
   const int S = ws.directions;
-  const double factor = sliced_constant(d) / S;
   const bool want_grad = grad.data != nullptr && n > 0;
-  const int threads = std::min(ctx.threads(), ws.threads);
   for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
     const int sc = std::min(ws.chunk, S - c0);
-    const T* theta = ws.theta.data() + index_t(c0) * d;  // (sc, d)
-    const index_t nm = n + m;
-    T* proj = ws.proj_x.data();  // (sc, n + m): [X Theta_c^T | Y Theta_c^T], then G in [0, n)
-    {
-      TraceSpan r(Phase::sliced_project);
-      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), proj, nm);
-      if (m > 0)
-        gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), proj + n, nm);
-    }
-    {
-      TraceSpan r(Phase::sliced_sort_rank);
+    detail::cpu_sliced_project(ctx, ws, x, y, c0, sc);
+    detail::cpu_sliced_rank(ctx, ws, n, m, c0, 0, sc, scale_xx, scale_xy, want_grad);
+    if (want_grad) detail::cpu_sliced_back_project(ctx, ws, n, m, c0, sc, grad, accumulate);
+  }
+  detail::cpu_sliced_sums(ws, n, out_xx, out_xy);
+}
+
+}  // namespace
+
+namespace detail {
+
+template <class T>
+void cpu_sliced_project(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
+                        ConstPointsView<T> y, int c0, int sc) {
+  const index_t n = x.rows, m = y.rows, d = ws.d, nm = n + m;
+  const T* theta = ws.theta.data() + index_t(c0) * d;  // (sc, d)
+  T* proj = ws.proj_x.data();  // (sc, n + m): [X Theta_c^T | Y Theta_c^T], then G in [0, n)
+  TraceSpan r(Phase::sliced_project);
+  gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), proj, nm);
+  if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), proj + n, nm);
+}
+
+template <class T>
+void cpu_sliced_rank(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, index_t m, int c0,
+                     int s0, int s1, T scale_xx, T scale_xy, bool grad) {
+  const index_t nm = n + m;
+  T* proj = ws.proj_x.data();
+  const int threads = std::min(ctx.threads(), ws.threads);
+  TraceSpan r(Phase::sliced_sort_rank);
 #pragma omp parallel num_threads(threads)
-      {
-        const index_t t = omp_get_thread_num();
-        const index_t cap = ws.max_n + ws.max_m;
-        DirectionScratch<T> scratch{nullptr, nullptr, nullptr, cap};
-        if (ws.cpu_packed) {
-          scratch.packed = ws.packed.data() + t * 2 * cap;
-        } else {
-          scratch.keys = ws.sorted.data() + t * 2 * cap;
-          scratch.from = ws.order.data() + t * 2 * cap;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int s = 0; s < sc; ++s) {
-          cpu_direction<T>(ws, scratch, proj + index_t(s) * nm, n, m, scale_xx, scale_xy,
-                           want_grad, ws.sums.data() + 2 * (c0 + s));
-        }
-      }
+  {
+    const index_t t = omp_get_thread_num();
+    const index_t cap = ws.max_n + ws.max_m;
+    DirectionScratch<T> scratch{nullptr, nullptr, nullptr, cap};
+    if (ws.cpu_packed) {
+      scratch.packed = ws.packed.data() + t * 2 * cap;
+    } else {
+      scratch.keys = ws.sorted.data() + t * 2 * cap;
+      scratch.from = ws.order.data() + t * 2 * cap;
     }
-    if (want_grad) {
-      TraceSpan r(Phase::sliced_back_project);
-      // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
-      const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
-      gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), proj, nm, theta, d, beta, grad.data, grad.ld);
+#pragma omp for schedule(dynamic, 1)
+    for (int s = s0; s < s1; ++s) {
+      cpu_direction<T>(ws, scratch, proj + index_t(s) * nm, n, m, scale_xx, scale_xy, grad,
+                       ws.sums.data() + 2 * (c0 + s));
     }
   }
+}
+
+template <class T>
+void cpu_sliced_back_project(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, index_t m,
+                             int c0, int sc, PointsView<T> grad, bool accumulate) {
+  const index_t d = ws.d, nm = n + m;
+  const double factor = sliced_constant(d) / ws.directions;
+  const T* theta = ws.theta.data() + index_t(c0) * d;
+  TraceSpan r(Phase::sliced_back_project);
+  // grad (n, d) (+)= factor G^T Theta_c,  G (sc, n).
+  const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
+  gemm<T>(ctx, Op::T, Op::N, n, d, sc, T(factor), ws.proj_x.data(), nm, theta, d, beta, grad.data,
+          grad.ld);
+}
+
+template <class T>
+void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, double* out_xy) {
+  const int S = ws.directions;
+  const double factor = sliced_constant(ws.d) / S;
   double xx = 0, xy = 0;
   for (int s = 0; s < S && n > 0; ++s) {
     xx += ws.sums.data()[2 * s];
@@ -226,7 +253,7 @@ void cpu_evaluate(const Context& ctx, detail::SlicedWorkspace<T>& ws, ConstPoint
   if (out_xy) *out_xy = factor * xy;
 }
 
-}  // namespace
+}  // namespace detail
 
 template <class T>
 SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d,
@@ -333,6 +360,19 @@ double sliced_mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> 
 
 template class SlicedRiesz<float>;
 template class SlicedRiesz<double>;
+#define NWGF_SLICED_CPU_STEPS(T)                                                                 \
+  template void detail::cpu_sliced_project<T>(const Context&, detail::SlicedWorkspace<T>&,       \
+                                              ConstPointsView<T>, ConstPointsView<T>, int, int); \
+  template void detail::cpu_sliced_rank<T>(const Context&, detail::SlicedWorkspace<T>&, index_t, \
+                                           index_t, int, int, int, T, T, bool);                  \
+  template void detail::cpu_sliced_back_project<T>(const Context&, detail::SlicedWorkspace<T>&,  \
+                                                   index_t, index_t, int, int, PointsView<T>,    \
+                                                   bool);                                        \
+  template void detail::cpu_sliced_sums<T>(const detail::SlicedWorkspace<T>&, index_t, double*,  \
+                                           double*);
+NWGF_SLICED_CPU_STEPS(float)
+NWGF_SLICED_CPU_STEPS(double)
+#undef NWGF_SLICED_CPU_STEPS
 template double sliced_mmd2<float>(const Context&, ConstPointsView<float>, ConstPointsView<float>,
                                    int, std::uint64_t);
 template double sliced_mmd2<double>(const Context&, ConstPointsView<double>,

@@ -58,6 +58,26 @@ struct SlicedWorkspace {
                         // cuda: running S_xx, S_xy, then a chunk's block partials
   std::size_t sort_temp_bytes = 0;
 };
+// The CPU evaluation's steps, which SlicedRiesz::evaluate runs per chunk of directions and
+// kernels/sliced_ranks.cpp runs across ranks:
+// - project: ws.proj_x (sc, n + m) = [X Theta_c^T | Y Theta_c^T] for directions [c0, c0 + sc);
+// - rank: sorts and ranks rows [s0, s1) of ws.proj_x (directions c0 + s) on ctx's threads:
+//   ws.sums[2 (c0 + s) + {0, 1}] = that direction's S_xx, S_xy and, when grad, G[s, i] over the
+//   row's first n entries;
+// - back_project: grad (n, d) = (or += when c0 > 0 or accumulate) (c_d / S) G^T Theta_c;
+// - sums: out_xx, out_xy (either may be nullptr) = (c_d / S) times the per-direction sums added
+//   in direction order.
+template <class T>
+void cpu_sliced_project(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
+                        ConstPointsView<T> y, int c0, int sc);
+template <class T>
+void cpu_sliced_rank(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, index_t m, int c0,
+                     int s0, int s1, T scale_xx, T scale_xy, bool grad);
+template <class T>
+void cpu_sliced_back_project(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, index_t m,
+                             int c0, int sc, PointsView<T> grad, bool accumulate);
+template <class T>
+void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, double* out_xy);
 #ifdef NWGF_HAVE_CUDA
 template <class T>
 void cuda_sliced_prepare(const Context& ctx, SlicedWorkspace<T>& ws);
@@ -95,6 +115,8 @@ class SlicedRiesz {
   index_t dim() const { return ws_.d; }
   // The current directions, (S, d) row-major on ctx's device.
   const T* theta() const { return ws_.theta.data(); }
+  // The workspace, for the evaluation across ranks (kernels/sliced_ranks.hpp).
+  detail::SlicedWorkspace<T>& workspace() { return ws_; }
 
  private:
   detail::SlicedWorkspace<T> ws_;

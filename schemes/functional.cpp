@@ -7,6 +7,7 @@
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/sliced.hpp"
+#include "nwgf/kernels/sliced_ranks.hpp"
 #include "nwgf/schemes/functional_gaussian.hpp"
 #include "nwgf/schemes/functional_interaction.hpp"
 #include "nwgf/schemes/functional_potential.hpp"
@@ -183,19 +184,21 @@ class RieszFunctional final : public Functional<T> {
     // M ∇F_M = -(1/M) sum_j r |x_i - x_j|^{r-2} (x_i - x_j) + sum_j b_j ∇|x_i - t_j|^r.
     const double n = double(x.rows);
     if (sliced_) {
-      sliced_->evaluate(ctx, x, tview(), nullptr, nullptr, T(scale * (-0.5 / n)),
-                        T(m_ > 0 ? scale / double(m_) : 0), grad, false);
+      sliced_gradient_ranks<T>(ctx, comm_ ? *comm_ : single_process_comm(), *sliced_, x, tview(),
+                               nullptr, nullptr, T(scale * (-0.5 / n)),
+                               T(m_ > 0 ? scale / double(m_) : 0), grad, false, sliced_ranks_);
       return;
     }
     gradient(ctx, x, nullptr, x, nullptr, T(-scale / n), grad, false);
     if (m_ > 0) gradient(ctx, x, nullptr, tview(), b_.data(), scale, grad, true);
   }
 
-  // The exact estimator's particle gradient and batch terms (value, gradient, directional
-  // derivative) run across ranks (kernels/pairwise_ranks.hpp); value() stays on one rank.
+  // The particle gradient (exact: kernels/pairwise_ranks.hpp; sliced: sliced_ranks.hpp) and the
+  // exact batch terms (value, gradient, directional derivative) run across ranks; value() stays
+  // on one rank.
   bool set_comm(const Comm* comm) override {
     comm_ = comm;
-    return comm == nullptr || comm->size() == 1 || !sliced_;
+    return true;
   }
 
   void draw(const Context& ctx, std::uint64_t seed, std::uint64_t stream,
@@ -260,6 +263,7 @@ class RieszFunctional final : public Functional<T> {
   Buffer<double> sliced_sums_;  // S_xx, S_xy
   RowPartials dot_rows_;        // the Euler sum of the exact batch value
   const Comm* comm_ = nullptr;
+  SlicedRanksBuffers<T> sliced_ranks_;  // the transpose's space across ranks
 };
 
 // Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.

@@ -37,6 +37,44 @@ class SingleComm final : public Comm {
 
 }  // namespace
 
+void Comm::alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                     const std::vector<std::size_t>& send_offsets, void* recv,
+                     const std::vector<std::size_t>& recv_counts,
+                     const std::vector<std::size_t>& recv_offsets) const {
+  const int me = rank(), ranks = size();
+  const auto* in = static_cast<const char*>(send);
+  auto* out = static_cast<char*>(recv);
+  const auto self = std::size_t(me);
+  if (send_counts[self] != recv_counts[self]) {
+    throw_runtime("comm: alltoallv sends this rank a part of another size than it receives");
+  }
+  if (send_counts[self] > 0) {
+    std::memmove(out + recv_offsets[self], in + send_offsets[self], send_counts[self]);
+  }
+  // Pairs (a, b), a < b, in lexicographic order: a sends, then receives; b the other way round.
+  // The first pair not yet done has both its ranks at it, so the exchange always advances.
+  for (int a = 0; a < ranks; ++a) {
+    for (int b = a + 1; b < ranks; ++b) {
+      if (me != a && me != b) continue;
+      const int other = me == a ? b : a;
+      const auto o = std::size_t(other);
+      const auto give = [&] {
+        if (send_counts[o] > 0) this->send(in + send_offsets[o], send_counts[o], other);
+      };
+      const auto take = [&] {
+        if (recv_counts[o] > 0) this->recv(out + recv_offsets[o], recv_counts[o], other);
+      };
+      if (me == a) {
+        give();
+        take();
+      } else {
+        take();
+        give();
+      }
+    }
+  }
+}
+
 const Comm& single_process_comm() {
   static const SingleComm comm;
   return comm;

@@ -45,6 +45,15 @@ class Comm {
   // Blocking point to point.
   virtual void send(const void* data, std::size_t bytes, int dest) const = 0;
   virtual void recv(void* data, std::size_t bytes, int source) const = 0;
+  // All to all: this rank's bytes [send_offsets[r], + send_counts[r]) of send go to rank r, and
+  // rank r's bytes for this rank arrive at [recv_offsets[r], + recv_counts[r]) of recv (so
+  // recv_counts[r] is what rank r sends here). 64-bit counts; over MPI no message exceeds INT_MAX
+  // bytes (larger ones go in pieces). The default moves the bytes with send/recv, the pairs of
+  // ranks in one global order (deadlock-free with blocking sends), this rank's own part copied.
+  virtual void alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                         const std::vector<std::size_t>& send_offsets, void* recv,
+                         const std::vector<std::size_t>& recv_counts,
+                         const std::vector<std::size_t>& recv_offsets) const;
 };
 
 // The single-process communicator (rank 0 of 1).

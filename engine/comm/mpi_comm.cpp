@@ -4,7 +4,9 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
@@ -72,6 +74,43 @@ class MpiComm final : public Comm {
   }
   void recv(void* data, std::size_t bytes, int source) const override {
     MPI_Recv(data, count_of(bytes), MPI_BYTE, source, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+
+  // Every message posted at once (MPI_Irecv, MPI_Isend), in pieces of at most INT_MAX bytes:
+  // messages between two ranks with one tag arrive in the order sent, so the pieces line up.
+  void alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                 const std::vector<std::size_t>& send_offsets, void* recv,
+                 const std::vector<std::size_t>& recv_counts,
+                 const std::vector<std::size_t>& recv_offsets) const override {
+    constexpr std::size_t kPiece = std::size_t(INT_MAX);
+    constexpr int kTag = 1;
+    const auto* in = static_cast<const char*>(send);
+    auto* out = static_cast<char*>(recv);
+    const auto self = std::size_t(rank_);
+    if (send_counts[self] != recv_counts[self]) {
+      throw_runtime("comm: alltoallv sends this rank a part of another size than it receives");
+    }
+    if (send_counts[self] > 0) {
+      std::memmove(out + recv_offsets[self], in + send_offsets[self], send_counts[self]);
+    }
+    std::vector<MPI_Request> requests;
+    for (int r = 0; r < size_; ++r) {
+      const auto q = std::size_t(r);
+      for (std::size_t b = 0; r != rank_ && b < recv_counts[q]; b += kPiece) {
+        requests.emplace_back();
+        MPI_Irecv(out + recv_offsets[q] + b, int(std::min(kPiece, recv_counts[q] - b)), MPI_BYTE, r,
+                  kTag, MPI_COMM_WORLD, &requests.back());
+      }
+    }
+    for (int r = 0; r < size_; ++r) {
+      const auto q = std::size_t(r);
+      for (std::size_t b = 0; r != rank_ && b < send_counts[q]; b += kPiece) {
+        requests.emplace_back();
+        MPI_Isend(in + send_offsets[q] + b, int(std::min(kPiece, send_counts[q] - b)), MPI_BYTE, r,
+                  kTag, MPI_COMM_WORLD, &requests.back());
+      }
+    }
+    MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
   }
 
  private:

@@ -166,8 +166,8 @@ class Runner {
         throw_bad_input("functional: this functional (estimator \"" +
                         std::string(to_text(cfg_.estimator)) + "\", kernel \"" +
                         std::string(to_text(cfg_.kernel)) +
-                        "\") does not run across MPI ranks yet; the exact Riesz functionals "
-                        "and the interaction kernels do");
+                        "\") does not run across MPI ranks yet; the Riesz functionals (exact "
+                        "and sliced) and the interaction kernels do");
       }
     }
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);

@@ -1,20 +1,15 @@
 // The pairwise gradient across ranks (kernels/pairwise_ranks.hpp) gives, bit for bit, what
 // pair_gradient gives in one process with the same thread count: P ranks simulated by P threads
-// over an in-process communicator (no MPI: this runs in every build, the sanitizer one too; the
-// MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by its threads) and the
-// row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5 ranks, 1..4 threads;
-// the energy and directional passes of the neural schemes' batches and the ift scheme's row sums
-// (split by threads).
+// over an in-process communicator (tests/thread_comm.hpp; no MPI: this runs in every build, the
+// sanitizer one too; the MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by
+// its threads) and the row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5
+// ranks, 1..4 threads; the energy and directional passes of the neural schemes' batches and the
+// ift scheme's row sums (split by threads).
 #include <doctest/doctest.h>
 
-#include <barrier>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <map>
-#include <mutex>
+#include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "nwgf/engine/comm/comm.hpp"
@@ -22,80 +17,13 @@
 #include "nwgf/engine/philox.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
+#include "tests/thread_comm.hpp"
 
 namespace nwgf {
 namespace {
 
-// P ranks as P threads of this process: collectives meet at a barrier.
-struct World {
-  explicit World(int p) : size(p), bar(p), ptrs(std::size_t(p)), status(std::size_t(p)) {}
-  int size;
-  std::barrier<> bar;
-  std::vector<void*> ptrs;
-  std::vector<CommStatus> status;
-  std::mutex m;
-  std::condition_variable cv;
-  std::map<std::pair<int, int>, std::deque<std::vector<char>>> mail;
-};
-
-class ThreadComm final : public Comm {
- public:
-  ThreadComm(World& w, int rank) : w_(w), rank_(rank) {}
-  int rank() const override { return rank_; }
-  int size() const override { return w_.size; }
-  const char* kind() const override { return "threads"; }
-  CommStatus agree(const CommStatus& local) const override {
-    w_.status[std::size_t(rank_)] = local;
-    w_.bar.arrive_and_wait();
-    CommStatus s;
-    for (const auto& st : w_.status) {
-      if (st.code != 0) {
-        s = st;
-        break;
-      }
-    }
-    w_.bar.arrive_and_wait();
-    return s;
-  }
-  void broadcast(void* data, std::size_t bytes, int root) const override {
-    w_.ptrs[std::size_t(rank_)] = data;
-    w_.bar.arrive_and_wait();
-    if (rank_ != root) std::memcpy(data, w_.ptrs[std::size_t(root)], bytes);
-    w_.bar.arrive_and_wait();
-  }
-  void allgather(void* data, const std::vector<std::size_t>& counts,
-                 const std::vector<std::size_t>& offsets) const override {
-    w_.ptrs[std::size_t(rank_)] = data;
-    w_.bar.arrive_and_wait();
-    for (int q = 0; q < w_.size; ++q) {
-      if (q == rank_ || counts[std::size_t(q)] == 0) continue;
-      std::memcpy(static_cast<char*>(data) + offsets[std::size_t(q)],
-                  static_cast<const char*>(w_.ptrs[std::size_t(q)]) + offsets[std::size_t(q)],
-                  counts[std::size_t(q)]);
-    }
-    w_.bar.arrive_and_wait();
-  }
-  void send(const void* data, std::size_t bytes, int dest) const override {
-    std::vector<char> msg(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
-    {
-      std::lock_guard<std::mutex> lock(w_.m);
-      w_.mail[{rank_, dest}].push_back(std::move(msg));
-    }
-    w_.cv.notify_all();
-  }
-  void recv(void* data, std::size_t bytes, int source) const override {
-    std::unique_lock<std::mutex> lock(w_.m);
-    auto& q = w_.mail[{source, rank_}];
-    w_.cv.wait(lock, [&] { return !q.empty(); });
-    REQUIRE(q.front().size() == bytes);
-    std::memcpy(data, q.front().data(), bytes);
-    q.pop_front();
-  }
-
- private:
-  World& w_;
-  int rank_;
-};
+using test::ThreadComm;
+using test::World;
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
