@@ -130,6 +130,14 @@ function(nwgf_define_libraries)
       COMPILE_OPTIONS "${_mpi_flags};${MPI_CXX_COMPILE_OPTIONS}")
     target_link_libraries(nwgf PRIVATE $<LINK_ONLY:MPI::MPI_CXX>)
   endif()
+  # The NCCL device communicator (engine/comm/nccl_comm.cu; engine/comm/nccl_off.cpp without).
+  if(NWGF_WITH_NCCL)
+    target_compile_definitions(nwgf PRIVATE NWGF_HAVE_NCCL=1)
+    if(NOT NWGF_CUDA_EMULATE)
+      target_include_directories(nwgf SYSTEM PRIVATE ${NWGF_NCCL_INCLUDE_DIR})
+      target_link_libraries(nwgf PRIVATE $<LINK_ONLY:${NWGF_NCCL_LIBRARY}>)
+    endif()
+  endif()
   # The run's pictures (plots/*.png, flow.gif): an observer of the run loop that `nwgf run`
   # installs; the core draws nothing and links no picture library.
   nwgf_add_library(nwgf_run_viz run_viz DIRS schemes/run/viz PUBLIC_LINKS nwgf nwgf_viz)

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/reduce.hpp"
@@ -20,7 +21,13 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
     pair_gradient(ctx, family, param, x, a, y, b, scale, grad, accumulate);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
+  const DeviceComm* device_comm = nullptr;
+  if (ctx.is_cuda()) {
+    device_comm = dynamic_cast<const DeviceComm*>(&comm);
+    if (!device_comm) {
+      throw_bad_input("pairwise: the CUDA backend across ranks needs a device communicator (NCCL)");
+    }
+  }
   if (grad.ld != grad.cols || grad.rows != x.rows || grad.cols != x.cols) {
     throw_runtime("pair_gradient_ranks: grad must be a dense (N, d) view");
   }
@@ -29,7 +36,7 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   p.scale = scale;
   p.accumulate = accumulate;
   const index_t n = x.rows, d = x.cols;
-  if (detail::cpu_takes_self_pass(detail::PairwisePass::gradient, p)) {
+  if (!device_comm && detail::cpu_takes_self_pass(detail::PairwisePass::gradient, p)) {
     const int nt = detail::cpu_self_threads(n, ctx.threads());
     const int t0 = int(std::int64_t(nt) * q / ranks), t1 = int(std::int64_t(nt) * (q + 1) / ranks);
     std::vector<double> acc;
@@ -60,7 +67,9 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
     return;
   }
   // Rank boundaries fall on multiples of the CPU row pass's row block, so each rank's blocks are
-  // those of one process.
+  // those of one process. The CUDA row pass (kernels/pairwise.cu: one thread per row, summing
+  // over all of Y in a fixed order, no symmetric self pass) gives a row the same bits whichever
+  // rows its launch covers, so the same grid serves it.
   const index_t grid = detail::cpu_row_block();
   const index_t blocks = (n + grid - 1) / grid;
   std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
@@ -82,7 +91,12 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
     gs.rows = rows;
     pair_gradient(ctx, family, param, xs, a ? a + r0 : nullptr, y, b, scale, gs, accumulate);
   });
-  comm.allgather(grad.data, counts, offsets);
+  // CUDA: the rows stay on the device; NCCL gathers them on the Context's stream.
+  if (device_comm) {
+    device_comm->device_allgather(grad.data, counts, offsets);
+  } else {
+    comm.allgather(grad.data, counts, offsets);
+  }
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/threads.hpp"
 #include "nwgf/engine/trace.hpp"
@@ -71,6 +72,15 @@ HostMatrix<double> to_host(const Context& ctx, const Points<T>& x) {
   return m;
 }
 
+// The GPU of this rank: one rank per GPU, the node-local rank picking among the node's devices
+// (collective over comm); device 0 in one process or on the CPU backend.
+int rank_cuda_device(const Comm& comm, BackendChoice backend) {
+  if (comm.size() == 1 || backend == BackendChoice::cpu) return 0;
+  const int local = node_local_rank(comm);
+  const CudaStatus s = cuda_status();
+  return s.devices.empty() ? 0 : local % int(s.devices.size());
+}
+
 template <class T>
 class Runner {
  public:
@@ -79,7 +89,7 @@ class Runner {
         opt_(opt),
         comm_(opt.comm ? *opt.comm : single_process_comm()),
         root_(comm_.root()),
-        ctx_(opt.backend, opt.threads),
+        ctx_(opt.backend, opt.threads, rank_cuda_device(comm_, opt.backend)),
         steps_(cfg),
         dir_(opt.out_dir) {
     if (root_) observers_ = opt.observers;
@@ -96,6 +106,12 @@ class Runner {
     HostMatrix<double> x0;
     std::vector<WeightedPoints> targets;
     collective(comm_, [&] { set_up(x0, targets); });
+    // CUDA across ranks: the particle gradient's rows are gathered on the GPUs over NCCL (the
+    // bootstrap is collective, so it runs after set_up's agreed outcome).
+    if (ctx_.is_cuda() && comm_.size() > 1) {
+      device_comm_ = make_nccl_comm(ctx_, comm_);
+      functional_->set_comm(device_comm_.get());
+    }
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
@@ -128,10 +144,15 @@ class Runner {
                         "\" does not run across MPI ranks yet (the particle, backward, forward "
                         "and ift schemes do); run it as one process (mpirun -np 1 or no mpirun)");
       }
-      if (ctx_.is_cuda()) {
+      if (ctx_.is_cuda() &&
+          (cfg_.scheme != SchemeKind::particle || cfg_.estimator != Estimator::exact)) {
+        throw_bad_input("--backend: on the CUDA backend only the particle scheme with the exact "
+                        "estimator runs across MPI ranks yet; use --backend cpu or one process");
+      }
+      if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
-            "--backend: the CUDA backend does not run across MPI ranks yet; use "
-            "--backend cpu or one process");
+            "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "
+            "without it; use --backend cpu or one process");
       }
     }
     HostMatrix<double> x0 = sample_measure(cfg_.initial, cfg_.seed,
@@ -458,6 +479,7 @@ class Runner {
   std::vector<std::shared_ptr<RunObserver>> observers_;  // rank 0's
   bool stopped_ = false;
   Context ctx_;
+  std::unique_ptr<DeviceComm> device_comm_;  // CUDA across ranks (after ctx_: uses its stream)
   TimeSteps steps_;
   RunDirectory dir_;
   index_t n_ = 0, d_ = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The MPI tests of `nwgf run` (registered by tests/CMakeLists.txt when MPI is found):
-#   mpi_run.sh same NWGF MPIEXEC P CONFIG WORK [THREADS]
-#       `mpirun -np P nwgf --threads THREADS run CONFIG` gives the snapshots of
-#       `nwgf --threads THREADS run CONFIG` (no mpirun) bit for bit; manifest.json says ranks = P.
+#   mpi_run.sh same NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
+#       `mpirun -np P nwgf --threads THREADS run CONFIG RUN_ARGS` gives the snapshots of
+#       `nwgf --threads THREADS run CONFIG RUN_ARGS` (no mpirun) bit for bit; manifest.json says
+#       ranks = P.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -64,8 +65,9 @@ one_error_line() {  # STDERR_FILE RC [PATTERN]
 case $mode in
   same)
     threads=${1:-2}
-    "$nwgf" --threads "$threads" run "$config" --out "$work/one" 2> "$work/one.err"
-    "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
+    shift || true
+    "$nwgf" --threads "$threads" run "$config" --out "$work/one" "$@" 2> "$work/one.err"
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" "$@" \
       2> "$work/ranks.err"
     compare_snapshots "$work/one" "$work/ranks"
     grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||

@@ -1,0 +1,219 @@
+// The NCCL device communicator (engine/comm/nccl_comm.hpp). Without NWGF_HAVE_NCCL this file is
+// empty and engine/comm/nccl_off.cpp says so instead.
+#ifdef NWGF_HAVE_NCCL
+#include <nccl.h>
+
+#include <string>
+#include <utility>
+
+#include "nwgf/engine/comm/nccl_comm.hpp"
+#include "nwgf/engine/cuda_check.cuh"
+#include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/engine/error.hpp"
+
+namespace nwgf {
+namespace {
+
+void nccl_check(ncclResult_t r, const char* call, ncclComm_t comm) {
+  if (r == ncclSuccess) return;
+  const char* last = ncclGetLastError(comm);
+  std::string msg = std::string("NCCL: ") + call + ": " + ncclGetErrorString(r);
+  if (last && *last) msg += std::string(" (") + last + ")";
+  throw Error(ErrorKind::runtime, msg);
+}
+
+class NcclComm final : public DeviceComm {
+ public:
+  NcclComm(const Context& ctx, const Comm& host) : ctx_(ctx), host_(host) {
+    if (!ctx.is_cuda()) throw_runtime("make_nccl_comm: the Context is not a CUDA one");
+    // Bootstrap: rank 0's unique id to every rank over the host communicator, then every rank
+    // joins on its Context's device.
+    ncclUniqueId id{};
+    collective(host_, [&] {
+      NWGF_CUDA_CHECK(cudaSetDevice(ctx_.cuda()->device));
+      if (host_.root()) nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId", nullptr);
+    });
+    host_.broadcast(&id, sizeof(id), 0);
+    try {
+      collective(host_, [&] {
+        nccl_check(ncclCommInitRank(&comm_, host_.size(), id, host_.rank()), "ncclCommInitRank",
+                   nullptr);
+      });
+    } catch (...) {
+      abort_comm();
+      throw;
+    }
+  }
+
+  ~NcclComm() override {
+    if (comm_) ncclCommDestroy(comm_);  // waits for the work still queued
+  }
+  NcclComm(const NcclComm&) = delete;
+  NcclComm& operator=(const NcclComm&) = delete;
+
+  int rank() const override { return host_.rank(); }
+  int size() const override { return host_.size(); }
+  const char* kind() const override { return "nccl"; }
+  CommStatus agree(const CommStatus& local) const override { return host_.agree(local); }
+  void broadcast(void* data, std::size_t bytes, int root) const override {
+    host_.broadcast(data, bytes, root);
+  }
+  void allgather(void* data, const std::vector<std::size_t>& counts,
+                 const std::vector<std::size_t>& offsets) const override {
+    host_.allgather(data, counts, offsets);
+  }
+  void send(const void* data, std::size_t bytes, int dest) const override {
+    host_.send(data, bytes, dest);
+  }
+  void recv(void* data, std::size_t bytes, int source) const override {
+    host_.recv(data, bytes, source);
+  }
+
+  void device_broadcast(void* data, std::size_t bytes, int root) const override {
+    run(
+        "ncclBroadcast",
+        [&] {
+          check_rank(root, "root");
+          check_buffer(data, bytes);
+        },
+        [&] {
+          if (bytes == 0) return;
+          nccl_check(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_of(ctx_)),
+                     "ncclBroadcast", comm_);
+        });
+  }
+
+  void device_allgather(void* data, const std::vector<std::size_t>& counts,
+                        const std::vector<std::size_t>& offsets) const override {
+    const auto ranks = static_cast<std::size_t>(size());
+    run(
+        "allgather (grouped ncclBroadcast)",
+        [&] {
+          if (counts.size() != ranks || offsets.size() != ranks) {
+            throw_runtime("DeviceComm::device_allgather: counts/offsets are not one per rank");
+          }
+          for (std::size_t q = 0; q < ranks; ++q) check_buffer(data, counts[q]);
+        },
+        [&] {
+          // NCCL's allgather wants equal counts: one broadcast per non-empty part, in rank
+          // order, fused by the group.
+          char* base = static_cast<char*>(data);
+          nccl_check(ncclGroupStart(), "ncclGroupStart", comm_);
+          ncclResult_t r = ncclSuccess;
+          for (std::size_t q = 0; q < ranks && r == ncclSuccess; ++q) {
+            if (counts[q] == 0) continue;
+            char* part = base + offsets[q];
+            r = ncclBroadcast(part, part, counts[q], ncclUint8, int(q), comm_, stream_of(ctx_));
+          }
+          const ncclResult_t end = ncclGroupEnd();  // the group is closed on every path
+          nccl_check(r, "ncclBroadcast", comm_);
+          nccl_check(end, "ncclGroupEnd", comm_);
+        });
+  }
+
+  // Point to point involves two ranks, so nothing is agreed over all of them (the host
+  // agreement would make it collective): arguments and NCCL's result are checked here and an
+  // error is thrown on this rank, with the communicator aborted.
+  void device_send(const void* data, std::size_t bytes, int dest) const override {
+    run_local("ncclSend", [&] {
+      check_rank(dest, "dest");
+      check_buffer(data, bytes);
+      nccl_check(ncclSend(data, bytes, ncclUint8, dest, comm_, stream_of(ctx_)), "ncclSend",
+                 comm_);
+    });
+  }
+
+  void device_recv(void* data, std::size_t bytes, int source) const override {
+    run_local("ncclRecv", [&] {
+      check_rank(source, "source");
+      check_buffer(data, bytes);
+      nccl_check(ncclRecv(data, bytes, ncclUint8, source, comm_, stream_of(ctx_)), "ncclRecv",
+                 comm_);
+    });
+  }
+
+ private:
+  void check_rank(int q, const char* what) const {
+    if (q < 0 || q >= size()) {
+      throw_runtime(std::string("DeviceComm: ") + what + " " + std::to_string(q) +
+                    " is not a rank");
+    }
+  }
+  static void check_buffer(const void* data, std::size_t bytes) {
+    if (bytes > 0 && !data) throw_runtime("DeviceComm: a null buffer");
+  }
+
+  // The arguments are agreed first (a rank that would not call NCCL must not leave the others
+  // waiting in it), then the call's outcome: NCCL's return code and the communicator's
+  // asynchronous error. On any rank's failure every rank aborts its communicator (nothing stays
+  // queued behind a rank that left) and throws the same error: that of the lowest rank whose own
+  // call failed, else (only peers' reports, ncclRemoteError) that of the lowest reporting rank.
+  template <class Check, class Call>
+  void run(const char* what, Check&& check, Call&& call) const {
+    if (!comm_) throw_runtime(std::string("NCCL: ") + what + ": the communicator was aborted");
+    try {
+      collective(host_, check);
+    } catch (...) {
+      abort_comm();
+      throw;
+    }
+    CommStatus local, cause;
+    try {
+      call();
+      ncclResult_t async = ncclSuccess;
+      nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
+      if (async == ncclRemoteError) {
+        local = {1, std::string("NCCL: ") + what + ": " + ncclGetErrorString(async) + " (" +
+                        ncclGetLastError(comm_) + ")"};
+      } else {
+        nccl_check(async, what, comm_);
+      }
+    } catch (const Error& e) {
+      local = cause = {e.exit_code(), e.what()};
+    } catch (const std::exception& e) {
+      local = cause = {1, e.what()};
+    }
+    const CommStatus agreed = host_.agree(local);
+    if (agreed.code == 0) return;
+    const CommStatus first_cause = host_.agree(cause);
+    abort_comm();
+    const CommStatus& s = first_cause.code != 0 ? first_cause : agreed;
+    throw Error(s.code == 2   ? ErrorKind::bad_input
+                : s.code == 3 ? ErrorKind::numerical
+                              : ErrorKind::runtime,
+                s.message);
+  }
+
+  template <class Call>
+  void run_local(const char* what, Call&& call) const {
+    if (!comm_) throw_runtime(std::string("NCCL: ") + what + ": the communicator was aborted");
+    try {
+      call();
+      ncclResult_t async = ncclSuccess;
+      nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
+      nccl_check(async, what, comm_);
+    } catch (...) {
+      abort_comm();
+      throw;
+    }
+  }
+
+  void abort_comm() const {
+    if (comm_) ncclCommAbort(std::exchange(comm_, nullptr));
+  }
+
+  const Context& ctx_;
+  const Comm& host_;
+  mutable ncclComm_t comm_ = nullptr;
+};
+
+}  // namespace
+
+bool nccl_available() { return true; }
+
+std::unique_ptr<DeviceComm> make_nccl_comm(const Context& ctx, const Comm& host) {
+  return std::make_unique<NcclComm>(ctx, host);
+}
+
+}  // namespace nwgf
+#endif  // NWGF_HAVE_NCCL
