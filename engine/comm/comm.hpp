@@ -1,9 +1,9 @@
 #pragma once
 // Communicators: the processes (ranks) of one run. A Comm is single-process (rank 0 of 1: every
 // collective is a no-op or a copy) or MPI (engine/comm/mpi_comm.cpp, MPI_COMM_WORLD, built with
-// NWGF_MPI and started by an MPI launcher); NCCL between GPUs comes later behind the same
-// interface. Collectives must be called by every rank in the same order; byte counts of one call
-// are limited to INT_MAX (an Error otherwise).
+// NWGF_MPI and started by an MPI launcher); the device communicator over NCCL extends it
+// (engine/comm/nccl_comm.hpp). Collectives must be called by every rank in the same order; byte
+// counts are 64-bit (over MPI, longer messages than INT_MAX bytes go in pieces).
 //
 // Errors and collectives: a rank that throws while the others wait in a collective would hang
 // the job. Work that may fail on some ranks only (files, memory, anything not computed the same

@@ -22,10 +22,25 @@ namespace {
 
 int count_of(std::size_t bytes) {
   if (bytes > std::size_t(INT_MAX)) {
-    throw_runtime("comm: a message of " + std::to_string(bytes) +
-                  " bytes exceeds MPI's int count (not chunked yet)");
+    throw_runtime("comm: a count of " + std::to_string(bytes) + " exceeds MPI's int");
   }
   return int(bytes);
+}
+
+// The largest message one MPI call moves: MPI counts are ints, so longer messages go in pieces
+// of at most INT_MAX bytes. NWGF_MPI_MAX_MESSAGE (bytes, >= 1) lowers it, so the tests run the
+// piecewise paths on small runs (tests/CMakeLists.txt); read once.
+std::size_t max_message() {
+  static const std::size_t piece = [] {
+    std::size_t v = std::size_t(INT_MAX);
+    if (const char* e = std::getenv("NWGF_MPI_MAX_MESSAGE")) {
+      char* end = nullptr;
+      const unsigned long long u = std::strtoull(e, &end, 10);
+      if (end != e && *end == '\0' && u >= 1) v = std::min<std::size_t>(v, std::size_t(u));
+    }
+    return v;
+  }();
+  return piece;
 }
 
 class MpiComm final : public Comm {
@@ -53,36 +68,60 @@ class MpiComm final : public Comm {
   }
 
   void broadcast(void* data, std::size_t bytes, int root) const override {
-    if (bytes == 0) return;
-    MPI_Bcast(data, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
+    auto* p = static_cast<char*>(data);
+    for (std::size_t b = 0; b < bytes; b += max_message()) {
+      MPI_Bcast(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, root, MPI_COMM_WORLD);
+    }
   }
 
   void allgather(void* data, const std::vector<std::size_t>& counts,
                  const std::vector<std::size_t>& offsets) const override {
     const auto ranks = static_cast<std::size_t>(size_);
+    bool fits = true;
+    for (std::size_t q = 0; q < ranks; ++q) {
+      fits = fits && counts[q] <= max_message() && offsets[q] <= std::size_t(INT_MAX);
+    }
+    if (!fits) {
+      // Past int counts or offsets: each rank's part broadcast from it, in pieces (the same
+      // bytes land in the same places; every rank makes the same calls in the same order).
+      for (int q = 0; q < size_; ++q) {
+        broadcast(static_cast<char*>(data) + offsets[std::size_t(q)], counts[std::size_t(q)], q);
+      }
+      return;
+    }
     std::vector<int> c(ranks), o(ranks);
-    for (int q = 0; q < size_; ++q) {
-      c[std::size_t(q)] = count_of(counts[std::size_t(q)]);
-      o[std::size_t(q)] = count_of(offsets[std::size_t(q)]);
+    for (std::size_t q = 0; q < ranks; ++q) {
+      c[q] = count_of(counts[q]);
+      o[q] = count_of(offsets[q]);
     }
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.data(), o.data(), MPI_BYTE,
                    MPI_COMM_WORLD);
   }
 
+  // In pieces: messages between two ranks with one tag arrive in the order sent.
   void send(const void* data, std::size_t bytes, int dest) const override {
-    MPI_Send(data, count_of(bytes), MPI_BYTE, dest, 0, MPI_COMM_WORLD);
+    const auto* p = static_cast<const char*>(data);
+    for (std::size_t b = 0; b < bytes || b == 0; b += max_message()) {
+      MPI_Send(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, dest, 0, MPI_COMM_WORLD);
+      if (bytes == 0) break;
+    }
   }
   void recv(void* data, std::size_t bytes, int source) const override {
-    MPI_Recv(data, count_of(bytes), MPI_BYTE, source, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    auto* p = static_cast<char*>(data);
+    for (std::size_t b = 0; b < bytes || b == 0; b += max_message()) {
+      MPI_Recv(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, source, 0, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE);
+      if (bytes == 0) break;
+    }
   }
 
-  // Every message posted at once (MPI_Irecv, MPI_Isend), in pieces of at most INT_MAX bytes:
+  // Every message posted at once (MPI_Irecv, MPI_Isend), in pieces of at most max_message():
   // messages between two ranks with one tag arrive in the order sent, so the pieces line up.
   void alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
                  const std::vector<std::size_t>& send_offsets, void* recv,
                  const std::vector<std::size_t>& recv_counts,
                  const std::vector<std::size_t>& recv_offsets) const override {
-    constexpr std::size_t kPiece = std::size_t(INT_MAX);
+    const std::size_t kPiece = max_message();
     constexpr int kTag = 1;
     const auto* in = static_cast<const char*>(send);
     auto* out = static_cast<char*>(recv);

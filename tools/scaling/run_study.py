@@ -168,7 +168,7 @@ def case_args(cal, backend, schedule, n, d, dtype, ranks):
 
 def int_counts_ok(schedule, n, d, b, ranks):
     """Whether the engine's Comm (engine/comm/mpi_comm.cpp: byte counts and displacements are
-    MPI ints, "not chunked yet") can send this step's messages unscaled."""
+    MPI ints) sends this step's messages whole rather than in pieces of at most INT_MAX bytes."""
     if ranks == 1:
         return True
     if schedule == "self":
@@ -281,8 +281,8 @@ def write_markdown(rows, cal, path, ps, ns, plats):
            "(kernels/pairwise_ranks.cpp; on GPU nodes the row pass, which CUDA does not run across",
            "ranks yet); ring and sliced are models of the issue's designs. comm = the slowest",
            "rank's step minus its compute (no schedule here overlaps the allgather with compute).",
-           "A cell marked * sends messages over 2^31 - 1 bytes, which the engine's Comm refuses",
-           "today (MPI int counts, not chunked yet): simulated as if chunked.", "",
+           "A cell marked * sends messages over 2^31 - 1 bytes, which the engine's Comm sends in pieces",
+           "(MPI int counts; an allgather then becomes P broadcasts): simulated as one allgather.", "",
            "## Where communication stops hiding behind compute", "",
            "Each cell: the largest P with efficiency >= 0.8 / the first P where communication is",
            ">= 10% of the step.", ""]
