@@ -134,8 +134,9 @@ function(nwgf_define_libraries)
   if(NWGF_WITH_NCCL)
     target_compile_definitions(nwgf PRIVATE NWGF_HAVE_NCCL=1)
     if(NOT NWGF_CUDA_EMULATE)
+      # libnccl.so.2 is loaded when a run first needs it (dlopen), not linked: see nccl_comm.cu.
       target_include_directories(nwgf SYSTEM PRIVATE ${NWGF_NCCL_INCLUDE_DIR})
-      target_link_libraries(nwgf PRIVATE $<LINK_ONLY:${NWGF_NCCL_LIBRARY}>)
+      target_link_libraries(nwgf PRIVATE $<LINK_ONLY:${CMAKE_DL_LIBS}>)
     endif()
   endif()
   # The run's pictures (plots/*.png, flow.gif): an observer of the run loop that `nwgf run`

@@ -2,6 +2,9 @@
 // empty and engine/comm/nccl_off.cpp says so instead.
 #ifdef NWGF_HAVE_NCCL
 #include <nccl.h>
+#ifndef NWGF_CUDA_EMULATE
+#include <dlfcn.h>
+#endif
 
 #include <string>
 #include <utility>
@@ -11,13 +14,61 @@
 #include "nwgf/engine/cuda_context.cuh"
 #include "nwgf/engine/error.hpp"
 
+// Every NCCL function this file calls, without its "nccl" prefix.
+#define NWGF_NCCL_ENTRIES(X)                                                            \
+  X(Broadcast) X(CommAbort) X(CommDestroy) X(CommGetAsyncError) X(CommInitRank)         \
+  X(GetErrorString) X(GetLastError) X(GetUniqueId) X(GroupEnd) X(GroupStart) X(Recv)   \
+  X(Send)
+
 namespace nwgf {
 namespace {
 
+// The NCCL entry points this file calls. The CUDA build loads libnccl.so.2 when a run first
+// needs it (dlopen) instead of linking it: a process that never runs across GPUs must not load
+// it, e.g. the Python module next to PyTorch, which brings a libnccl.so.2 of its own version
+// (with ours loaded first, `import torch` fails on a missing symbol). The emulation build calls
+// its stand-in (tools/emulate/include/nccl.h) directly.
+struct NcclApi {
+#define NWGF_NCCL_ENTRY(name) decltype(&::nccl##name) name = nullptr;
+  NWGF_NCCL_ENTRIES(NWGF_NCCL_ENTRY)
+#undef NWGF_NCCL_ENTRY
+};
+
+NcclApi load_nccl() {
+  NcclApi api;
+#ifdef NWGF_CUDA_EMULATE
+#define NWGF_NCCL_ENTRY(name) api.name = &::nccl##name;
+  NWGF_NCCL_ENTRIES(NWGF_NCCL_ENTRY)
+#undef NWGF_NCCL_ENTRY
+#else
+  void* lib = dlopen("libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* why = dlerror();
+    throw_bad_input(std::string("--backend cuda across MPI ranks needs NCCL: cannot load "
+                                "libnccl.so.2 (") +
+                    (why ? why : "not found") + "); put the CUDA toolkit's lib directory on "
+                    "LD_LIBRARY_PATH, or use --backend cpu");
+  }
+#define NWGF_NCCL_ENTRY(name)                                                            \
+  api.name = reinterpret_cast<decltype(api.name)>(dlsym(lib, "nccl" #name));           \
+  if (!api.name) throw_bad_input("libnccl.so.2 has no nccl" #name " (NCCL too old)");
+  NWGF_NCCL_ENTRIES(NWGF_NCCL_ENTRY)
+#undef NWGF_NCCL_ENTRY
+#endif
+  return api;
+}
+
+// Loaded once per process (thread-safe static); throws (bad input) where NCCL cannot be loaded.
+const NcclApi& nccl() {
+  static const NcclApi api = load_nccl();
+  return api;
+}
+
+
 void nccl_check(ncclResult_t r, const char* call, ncclComm_t comm) {
   if (r == ncclSuccess) return;
-  const char* last = ncclGetLastError(comm);
-  std::string msg = std::string("NCCL: ") + call + ": " + ncclGetErrorString(r);
+  const char* last = nccl().GetLastError(comm);
+  std::string msg = std::string("NCCL: ") + call + ": " + nccl().GetErrorString(r);
   if (last && *last) msg += std::string(" (") + last + ")";
   throw Error(ErrorKind::runtime, msg);
 }
@@ -31,12 +82,13 @@ class NcclComm final : public DeviceComm {
     ncclUniqueId id{};
     collective(host_, [&] {
       NWGF_CUDA_CHECK(cudaSetDevice(ctx_.cuda()->device));
-      if (host_.root()) nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId", nullptr);
+      nccl();  // every rank loads NCCL here, so a rank without it fails the agreed call
+      if (host_.root()) nccl_check(nccl().GetUniqueId(&id), "ncclGetUniqueId", nullptr);
     });
     host_.broadcast(&id, sizeof(id), 0);
     try {
       collective(host_, [&] {
-        nccl_check(ncclCommInitRank(&comm_, host_.size(), id, host_.rank()), "ncclCommInitRank",
+        nccl_check(nccl().CommInitRank(&comm_, host_.size(), id, host_.rank()), "ncclCommInitRank",
                    nullptr);
       });
     } catch (...) {
@@ -46,7 +98,7 @@ class NcclComm final : public DeviceComm {
   }
 
   ~NcclComm() override {
-    if (comm_) ncclCommDestroy(comm_);  // waits for the work still queued
+    if (comm_) nccl().CommDestroy(comm_);  // waits for the work still queued
   }
   NcclComm(const NcclComm&) = delete;
   NcclComm& operator=(const NcclComm&) = delete;
@@ -78,7 +130,7 @@ class NcclComm final : public DeviceComm {
         },
         [&] {
           if (bytes == 0) return;
-          nccl_check(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_of(ctx_)),
+          nccl_check(nccl().Broadcast(data, data, bytes, ncclUint8, root, comm_, stream_of(ctx_)),
                      "ncclBroadcast", comm_);
         });
   }
@@ -98,14 +150,14 @@ class NcclComm final : public DeviceComm {
           // NCCL's allgather wants equal counts: one broadcast per non-empty part, in rank
           // order, fused by the group.
           char* base = static_cast<char*>(data);
-          nccl_check(ncclGroupStart(), "ncclGroupStart", comm_);
+          nccl_check(nccl().GroupStart(), "ncclGroupStart", comm_);
           ncclResult_t r = ncclSuccess;
           for (std::size_t q = 0; q < ranks && r == ncclSuccess; ++q) {
             if (counts[q] == 0) continue;
             char* part = base + offsets[q];
-            r = ncclBroadcast(part, part, counts[q], ncclUint8, int(q), comm_, stream_of(ctx_));
+            r = nccl().Broadcast(part, part, counts[q], ncclUint8, int(q), comm_, stream_of(ctx_));
           }
-          const ncclResult_t end = ncclGroupEnd();  // the group is closed on every path
+          const ncclResult_t end = nccl().GroupEnd();  // the group is closed on every path
           nccl_check(r, "ncclBroadcast", comm_);
           nccl_check(end, "ncclGroupEnd", comm_);
         });
@@ -118,7 +170,7 @@ class NcclComm final : public DeviceComm {
     run_local("ncclSend", [&] {
       check_rank(dest, "dest");
       check_buffer(data, bytes);
-      nccl_check(ncclSend(data, bytes, ncclUint8, dest, comm_, stream_of(ctx_)), "ncclSend",
+      nccl_check(nccl().Send(data, bytes, ncclUint8, dest, comm_, stream_of(ctx_)), "ncclSend",
                  comm_);
     });
   }
@@ -127,7 +179,7 @@ class NcclComm final : public DeviceComm {
     run_local("ncclRecv", [&] {
       check_rank(source, "source");
       check_buffer(data, bytes);
-      nccl_check(ncclRecv(data, bytes, ncclUint8, source, comm_, stream_of(ctx_)), "ncclRecv",
+      nccl_check(nccl().Recv(data, bytes, ncclUint8, source, comm_, stream_of(ctx_)), "ncclRecv",
                  comm_);
     });
   }
@@ -161,10 +213,10 @@ class NcclComm final : public DeviceComm {
     try {
       call();
       ncclResult_t async = ncclSuccess;
-      nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
+      nccl_check(nccl().CommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
       if (async == ncclRemoteError) {
-        local = {1, std::string("NCCL: ") + what + ": " + ncclGetErrorString(async) + " (" +
-                        ncclGetLastError(comm_) + ")"};
+        local = {1, std::string("NCCL: ") + what + ": " + nccl().GetErrorString(async) + " (" +
+                        nccl().GetLastError(comm_) + ")"};
       } else {
         nccl_check(async, what, comm_);
       }
@@ -190,7 +242,7 @@ class NcclComm final : public DeviceComm {
     try {
       call();
       ncclResult_t async = ncclSuccess;
-      nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
+      nccl_check(nccl().CommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_);
       nccl_check(async, what, comm_);
     } catch (...) {
       abort_comm();
@@ -199,7 +251,7 @@ class NcclComm final : public DeviceComm {
   }
 
   void abort_comm() const {
-    if (comm_) ncclCommAbort(std::exchange(comm_, nullptr));
+    if (comm_) nccl().CommAbort(std::exchange(comm_, nullptr));
   }
 
   const Context& ctx_;
