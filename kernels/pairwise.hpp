@@ -156,6 +156,42 @@ RowPassArgs<T> pair_pass_args(PairFamily family, double param, ConstPointsView<T
   return p;
 }
 
+// The two passes of riesz_directional: rows of X against Y (D and dD/dv into grad_v), then rows
+// of Y against X with the roles swapped (dD/dw into grad_w): d/dw_j of r|z|^{r-2}<z,u>
+// (z = x_i - y_j) is r|z'|^{r-2} z' with z' = y_j - x_i (likewise u/|u| -> u'/|u'| at
+// coincident pairs).
+template <class T>
+struct DirectionalPasses {
+  RowPassArgs<T> rows_of_x, rows_of_y;
+};
+template <class T>
+DirectionalPasses<T> directional_pass_args(ConstPointsView<T> x, ConstPointsView<T> v,
+                                           const T* a, ConstPointsView<T> y,
+                                           ConstPointsView<T> w, const T* b, double r,
+                                           PointsView<T> grad_v, PointsView<T> grad_w, T scale,
+                                           bool accumulate) {
+  RowPassArgs<T> p;
+  p.x = x;
+  p.v = v;
+  p.a = a;
+  p.y = y;
+  p.w = w;
+  p.b = b;
+  p.param = r;
+  p.g = grad_v;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  RowPassArgs<T> q = p;
+  q.x = y;
+  q.v = w;
+  q.a = b;
+  q.y = x;
+  q.w = v;
+  q.b = a;
+  q.g = grad_w;
+  return {p, q};
+}
+
 // What a row pass returns on the CPU: the scalar (energy or D) and the coincident-pair count.
 struct PassResult {
   double value = 0;

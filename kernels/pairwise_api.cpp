@@ -184,28 +184,8 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
   if (grad_v.data && grad_v.data == grad_w.data && !accumulate) {
     throw_runtime("riesz_directional: grad_v and grad_w alias without accumulate");
   }
-  // Row pass over X gives D and dD/dv; the pass over Y with the roles swapped gives dD/dw, since
-  // d/dw_j of r|z|^{r-2}<z,u> (z = x_i - y_j) is r|z'|^{r-2} z' with z' = y_j - x_i (and
-  // likewise u/|u| -> u'/|u'| at coincident pairs).
-  RowPassArgs<T> p;
-  p.x = x;
-  p.v = v;
-  p.a = a;
-  p.y = y;
-  p.w = w;
-  p.b = b;
-  p.param = r;
-  p.g = grad_v;
-  p.scale = scale;
-  p.accumulate = accumulate;
-  RowPassArgs<T> q = p;
-  q.x = y;
-  q.v = w;
-  q.a = b;
-  q.y = x;
-  q.w = v;
-  q.b = a;
-  q.g = grad_w;
+  const auto [p, q] =
+      detail::directional_pass_args(x, v, a, y, w, b, r, grad_v, grad_w, scale, accumulate);
   PairwiseWorkspace tmp;  // both passes share one workspace
   PairwiseWorkspace* wsp = ws ? ws : &tmp;
   row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp);

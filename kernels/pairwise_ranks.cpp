@@ -237,27 +237,9 @@ void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsVi
     return;
   }
   if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
-  // The two passes of riesz_directional (kernels/pairwise_api.cpp): rows of X (D, dD/dv), then
-  // rows of Y with the roles swapped (dD/dw).
-  detail::RowPassArgs<T> p;
-  p.x = x;
-  p.v = v;
-  p.a = a;
-  p.y = y;
-  p.w = w;
-  p.b = b;
-  p.param = r;
-  p.g = grad_v;
-  p.scale = scale;
-  p.accumulate = accumulate;
-  detail::RowPassArgs<T> pq = p;
-  pq.x = y;
-  pq.v = w;
-  pq.a = b;
-  pq.y = x;
-  pq.w = v;
-  pq.b = a;
-  pq.g = grad_w;
+  // The two passes of riesz_directional (kernels/pairwise_api.cpp).
+  const auto [p, pq] =
+      detail::directional_pass_args(x, v, a, y, w, b, r, grad_v, grad_w, scale, accumulate);
   const detail::PassResult res =
       row_pass_by_threads(ctx, comm, detail::PairwisePass::directional, p);
   if (out) *out = res.value;
