@@ -43,6 +43,18 @@ std::size_t max_message() {
   return piece;
 }
 
+// Calls f(offset, count) for the consecutive pieces of at most max_message() bytes of a message
+// of `bytes`; one empty piece for 0 bytes (a zero-length message still matches its receive).
+template <class F>
+void each_piece(std::size_t bytes, F f) {
+  std::size_t b = 0;
+  do {
+    const std::size_t c = std::min(max_message(), bytes - b);
+    f(b, int(c));
+    b += c;
+  } while (b < bytes);
+}
+
 class MpiComm final : public Comm {
  public:
   MpiComm() {
@@ -68,10 +80,11 @@ class MpiComm final : public Comm {
   }
 
   void broadcast(void* data, std::size_t bytes, int root) const override {
+    if (bytes == 0) return;
     auto* p = static_cast<char*>(data);
-    for (std::size_t b = 0; b < bytes; b += max_message()) {
-      MPI_Bcast(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, root, MPI_COMM_WORLD);
-    }
+    each_piece(bytes, [&](std::size_t b, int c) {
+      MPI_Bcast(p + b, c, MPI_BYTE, root, MPI_COMM_WORLD);
+    });
   }
 
   void allgather(void* data, const std::vector<std::size_t>& counts,
@@ -101,18 +114,15 @@ class MpiComm final : public Comm {
   // In pieces: messages between two ranks with one tag arrive in the order sent.
   void send(const void* data, std::size_t bytes, int dest) const override {
     const auto* p = static_cast<const char*>(data);
-    for (std::size_t b = 0; b < bytes || b == 0; b += max_message()) {
-      MPI_Send(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, dest, 0, MPI_COMM_WORLD);
-      if (bytes == 0) break;
-    }
+    each_piece(bytes, [&](std::size_t b, int c) {
+      MPI_Send(p + b, c, MPI_BYTE, dest, 0, MPI_COMM_WORLD);
+    });
   }
   void recv(void* data, std::size_t bytes, int source) const override {
     auto* p = static_cast<char*>(data);
-    for (std::size_t b = 0; b < bytes || b == 0; b += max_message()) {
-      MPI_Recv(p + b, int(std::min(max_message(), bytes - b)), MPI_BYTE, source, 0, MPI_COMM_WORLD,
-               MPI_STATUS_IGNORE);
-      if (bytes == 0) break;
-    }
+    each_piece(bytes, [&](std::size_t b, int c) {
+      MPI_Recv(p + b, c, MPI_BYTE, source, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    });
   }
 
   // Every message posted at once (MPI_Irecv, MPI_Isend), in pieces of at most max_message():
