@@ -46,6 +46,14 @@ class SumFunctional final : public Functional<T> {
     }
   }
 
+  // Across ranks when every term's particle gradient is: each term then gives the whole gradient
+  // on every rank (bit for bit one process's), and the weighted sum is replicated.
+  bool set_comm(const Comm* comm) override {
+    bool ok = true;
+    for (auto& [w, term] : terms_) ok = term->set_comm(comm) && ok;
+    return ok;
+  }
+
  private:
   Terms terms_;
   Buffer<T> scratch_;

@@ -139,11 +139,6 @@ class Runner {
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
       require_same_run();
-      if (cfg_.scheme == SchemeKind::variational) {
-        throw_bad_input("flow.scheme: \"" + std::string(to_text(cfg_.scheme)) +
-                        "\" does not run across MPI ranks yet (the particle, backward, forward "
-                        "and ift schemes do); run it as one process (mpirun -np 1 or no mpirun)");
-      }
       if (ctx_.is_cuda() &&
           (cfg_.scheme != SchemeKind::particle || cfg_.estimator != Estimator::exact)) {
         throw_bad_input("--backend: on the CUDA backend only the particle scheme with the exact "
@@ -183,7 +178,9 @@ class Runner {
                         std::to_string(n_) + " samples (initial.n); use at most " +
                         std::to_string(n_) + " ranks");
       }
-      if (!functional_->set_comm(&comm_)) {
+      // The variational scheme builds its own terms (and shares them, set_comm below); it
+      // never steps with this one.
+      if (!variational() && !functional_->set_comm(&comm_)) {
         throw_bad_input("functional: this functional (estimator \"" +
                         std::string(to_text(cfg_.estimator)) + "\", kernel \"" +
                         std::string(to_text(cfg_.kernel)) +

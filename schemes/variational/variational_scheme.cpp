@@ -20,6 +20,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
+#include "nwgf/schemes/variational/rank_chunks.hpp"
 
 namespace nwgf {
 namespace {
@@ -230,6 +231,16 @@ class VariationalScheme final : public Scheme<T> {
     return loss;
   }
 
+  // Across ranks (README, "MPI runs"): the training (batches, both networks' forward, backward
+  // and Adam steps), Gamma's refit and the batch U-statistic are replicated, the same bits on
+  // every rank; the push and the estimate of F split their row chunks (rank_chunks.hpp), and
+  // with fb the forward step's interaction gradient is shared (kernels/pairwise_ranks.hpp).
+  bool set_comm(const Comm* comm) override {
+    if (interaction_ && !batch_interaction_ && !interaction_->set_comm(comm)) return false;
+    comm_ = comm;
+    return true;
+  }
+
   std::string state(const Context& ctx) const override {
     const std::string a = serialize_mlp(ctx, map_, &map_adam_);
     const std::string b = serialize_mlp(ctx, critic_, &critic_adam_);
@@ -345,40 +356,60 @@ class VariationalScheme final : public Scheme<T> {
   // chunks): the density term from the trained critic, KL: 1 + E[log h + log mu - log Q](T X) -
   // E_mu[h] (Prop. 1, Q normalised); entropy: E[A] - E[B] (Prop. 2); times its weight; plus the
   // potential terms' w_V E[V(T X)].
+  // With ranks each chunk's four sums are allgathered and added in chunk order as one process
+  // adds them.
   double estimate(const Context& ctx, const Points<T>& x, index_t n) {
+    TraceSpan span(Phase::functional);
     const double w = 1.0 / double(n_);
     const std::uint64_t stream = random_stream(RandomPurpose::rescale_latent, std::uint64_t(n));
-    double loss = 0, ratio_sum = 0, potential = 0;
-    for (index_t first = 0; first < n_; first += chunk_) {
-      const index_t rows = std::min(chunk_, n_ - first);
+    const RankChunks split(comm_, n_, chunk_);
+    // Per chunk: the potential, ratio, critic-on-T(X) and critic-on-Gamma sums.
+    constexpr index_t per = 4;
+    std::vector<double> sums(std::size_t(split.chunks() * per), 0.0);
+    split.each_own([&](index_t c) {
+      const index_t first = split.first_row(c), rows = split.rows(c);
+      double* v = sums.data() + c * per;
       map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
                    PointsView<T>(hin_.data(), rows, d_, hin_.device()));
       if (potential_) {
-        potential += reduce_rows(ctx, PotentialRow<T>{potential_->rows(), hin_.data(), nullptr, d_,
-                                                      w * parts_.potential_weight, 0.0, false},
-                                 rows);
+        v[0] = reduce_rows(ctx, PotentialRow<T>{potential_->rows(), hin_.data(), nullptr, d_,
+                                                w * parts_.potential_weight, 0.0, false},
+                           rows);
       }
-      if (!critic_on_) continue;
-      if (kl_) ratio_sum += reduce_rows(ctx, RatioRow<T>{ratio(), hin_.data(), d_, w}, rows);
+      if (!critic_on_) return;
+      if (kl_) v[1] = reduce_rows(ctx, RatioRow<T>{ratio(), hin_.data(), d_, w}, rows);
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), rows, d_, hin_.device()),
                       PointsView<T>(u_.data(), rows, 1, u_.device()));
-      loss += reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, rows, w}, rows);
+      v[2] = reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, rows, w}, rows);
       sample_gamma(ctx, stream, std::uint64_t(first * d_), rows, hin_.data());
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), rows, d_, hin_.device()),
                       PointsView<T>(u_.data(), rows, 1, u_.device()));
-      loss += reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, 0, w}, rows);
+      v[3] = reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), nullptr, 0, w}, rows);
+    });
+    split.allgather_chunk_values(sums, per);
+    double loss = 0, ratio_sum = 0, potential = 0;
+    for (index_t c = 0; c < split.chunks(); ++c) {
+      const double* v = sums.data() + c * per;
+      if (potential_) potential += v[0];
+      if (!critic_on_) continue;
+      if (kl_) ratio_sum += v[1];
+      loss += v[2];
+      loss += v[3];
     }
     if (!critic_on_) return potential;
     return terms_.weight * (kl_ ? 1 - loss + ratio_sum : -loss) + potential;
   }
 
-  // x <- T(x), in chunks of the map's max batch.
+  // x <- T(x), in chunks of the map's max batch (with ranks: rank q's chunks, then allgathered).
   void push(const Context& ctx, Points<T>& x) {
-    for (index_t first = 0; first < n_; first += chunk_) {
-      const index_t rows = std::min(chunk_, n_ - first);
+    TraceSpan span(Phase::push);
+    const RankChunks split(comm_, n_, chunk_);
+    split.each_own([&](index_t c) {
+      const index_t first = split.first_row(c), rows = split.rows(c);
       map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
                    PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
-    }
+    });
+    split.allgather_rows(next_.data(), d_);
     std::swap(x.buffer(), next_);
     gamma_ready_ = false;
   }
@@ -402,6 +433,7 @@ class VariationalScheme final : public Scheme<T> {
   std::unique_ptr<Functional<T>> batch_interaction_;  // not fb: the same over a batch (M rows)
   Buffer<T> forward_;                             // fb: (n, d) the forward step's displacement
   double self_half_ = 0;                          // not fb: 1/2 sum_i w_i W_i(0)
+  const Comm* comm_ = nullptr;                    // the ranks (nullptr: this process alone)
 };
 
 }  // namespace

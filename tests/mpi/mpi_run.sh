@@ -4,6 +4,8 @@
 #       `mpirun -np P nwgf --threads THREADS run CONFIG RUN_ARGS` gives the snapshots of
 #       `nwgf --threads THREADS run CONFIG RUN_ARGS` (no mpirun) bit for bit; manifest.json says
 #       ranks = P.
+#   mpi_run.sh same_metrics NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
+#       as same, and metrics.csv is the one-process file byte for byte but for wall_seconds.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -32,6 +34,14 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
   [ "$(ls "$a"/snapshots/*.npy | wc -l)" = "$(ls "$b"/snapshots/*.npy | wc -l)" ] ||
     { echo "FAIL: snapshot counts differ"; exit 1; }
   echo "ok: $n snapshots identical"
+}
+
+compare_metrics() {  # DIR_A DIR_B: metrics.csv byte for byte without its wall_seconds column
+  local a=$1/metrics.csv b=$2/metrics.csv
+  [ "$(head -1 "$a" | cut -d, -f6)" = wall_seconds ] || { echo "FAIL: column 6 of $a"; exit 1; }
+  cmp <(cut -d, -f6 --complement "$a") <(cut -d, -f6 --complement "$b") ||
+    { echo "FAIL: metrics.csv differs"; exit 1; }
+  echo "ok: metrics.csv identical ($(($(wc -l < "$a") - 1)) rows, wall_seconds aside)"
 }
 
 procs_of() {  # PATTERN: the pids whose command line contains PATTERN (bash builtins only)
@@ -63,13 +73,14 @@ one_error_line() {  # STDERR_FILE RC [PATTERN]
 }
 
 case $mode in
-  same)
+  same | same_metrics)
     threads=${1:-2}
     shift || true
     "$nwgf" --threads "$threads" run "$config" --out "$work/one" "$@" 2> "$work/one.err"
     "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" "$@" \
       2> "$work/ranks.err"
     compare_snapshots "$work/one" "$work/ranks"
+    [ "$mode" = same ] || compare_metrics "$work/one" "$work/ranks"
     grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
       { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
     ! grep -q '"ranks"' "$work/one/manifest.json" ||
