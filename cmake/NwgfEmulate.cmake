@@ -166,7 +166,16 @@ function(nwgf_emu_tests)
              refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/backward_d2.toml ${_emu_tmp}/nccl_refuse_backward
              "only the particle scheme with the exact estimator" --backend cuda)
-    set_tests_properties(emu_nccl_refuse_backward
+    # Nor the Gaussian kernel and energy33 (the CPU backend distributes both).
+    add_test(NAME emu_nccl_refuse_gaussian COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/gaussian_d2.toml ${_emu_tmp}/nccl_refuse_gaussian
+             "the Gaussian kernel and energy33 do not run across MPI ranks" --backend cuda)
+    add_test(NAME emu_nccl_refuse_energy33 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/energy33_d2.toml ${_emu_tmp}/nccl_refuse_energy33
+             "the Gaussian kernel and energy33 do not run across MPI ranks" --backend cuda)
+    set_tests_properties(emu_nccl_refuse_backward emu_nccl_refuse_gaussian emu_nccl_refuse_energy33
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
   endif()
 

@@ -11,6 +11,39 @@
 #include "nwgf/kernels/reduce.hpp"
 
 namespace nwgf {
+namespace {
+
+// Allgathers the rows of the CPU view g (N, d) that the ranks own (rank r the rows
+// [first[r], first[r + 1])). A dense view (ld = d) moves in place; a strided one (a column of a
+// wider matrix, ld > d: energy33's y coordinates) through a packed copy, so what lies between
+// its rows stays as each rank has it.
+template <class T>
+void allgather_rows(const Comm& comm, PointsView<T> g, const std::vector<index_t>& first) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t d = g.cols, ld = g.ld;
+  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
+  for (int r = 0; r < ranks; ++r) {
+    const index_t r0 = first[std::size_t(r)], r1 = first[std::size_t(r) + 1];
+    offsets[std::size_t(r)] = std::size_t(r0 * d) * sizeof(T);
+    counts[std::size_t(r)] = std::size_t((r1 - r0) * d) * sizeof(T);
+  }
+  if (ld == d) {
+    comm.allgather(g.data, counts, offsets);
+    return;
+  }
+  const index_t own0 = first[std::size_t(q)], own1 = first[std::size_t(q) + 1];
+  std::vector<T> packed(static_cast<std::size_t>(g.rows * d));
+  for (index_t i = own0; i < own1; ++i) {
+    for (index_t k = 0; k < d; ++k) packed[std::size_t(i * d + k)] = g.data[i * ld + k];
+  }
+  comm.allgather(packed.data(), counts, offsets);
+  for (index_t i = 0; i < g.rows; ++i) {
+    if (i >= own0 && i < own1) continue;
+    for (index_t k = 0; k < d; ++k) g.data[i * ld + k] = packed[std::size_t(i * d + k)];
+  }
+}
+
+}  // namespace
 
 template <class T>
 void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
@@ -28,8 +61,9 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
       throw_bad_input("pairwise: the CUDA backend across ranks needs a device communicator (NCCL)");
     }
   }
-  if (grad.ld != grad.cols || grad.rows != x.rows || grad.cols != x.cols) {
-    throw_runtime("pair_gradient_ranks: grad must be a dense (N, d) view");
+  if (grad.ld < grad.cols || grad.rows != x.rows || grad.cols != x.cols ||
+      (device_comm && grad.ld != grad.cols)) {
+    throw_runtime("pair_gradient_ranks: grad must be an (N, d) view (dense on CUDA)");
   }
   detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.g = grad;
@@ -72,15 +106,9 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   // rows its launch covers, so the same grid serves it.
   const index_t grid = detail::cpu_row_block();
   const index_t blocks = (n + grid - 1) / grid;
-  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
-  for (int r = 0; r < ranks; ++r) {
-    const index_t r0 = std::min(n, blocks * r / ranks * grid);
-    const index_t r1 = std::min(n, blocks * (r + 1) / ranks * grid);
-    offsets[std::size_t(r)] = std::size_t(r0 * d) * sizeof(T);
-    counts[std::size_t(r)] = std::size_t((r1 - r0) * d) * sizeof(T);
-  }
-  const index_t r0 = index_t(offsets[std::size_t(q)] / sizeof(T)) / d;
-  const index_t rows = index_t(counts[std::size_t(q)] / sizeof(T)) / d;
+  std::vector<index_t> first(static_cast<std::size_t>(ranks) + 1);
+  for (int r = 0; r <= ranks; ++r) first[std::size_t(r)] = std::min(n, blocks * r / ranks * grid);
+  const index_t r0 = first[std::size_t(q)], rows = first[std::size_t(q) + 1] - r0;
   collective(comm, [&] {
     if (rows == 0) return;
     ConstPointsView<T> xs = x;
@@ -93,9 +121,15 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   });
   // CUDA: the rows stay on the device; NCCL gathers them on the Context's stream.
   if (device_comm) {
+    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
+    for (int r = 0; r < ranks; ++r) {
+      offsets[std::size_t(r)] = std::size_t(first[std::size_t(r)] * d) * sizeof(T);
+      counts[std::size_t(r)] =
+          std::size_t((first[std::size_t(r) + 1] - first[std::size_t(r)]) * d) * sizeof(T);
+    }
     device_comm->device_allgather(grad.data, counts, offsets);
   } else {
-    comm.allgather(grad.data, counts, offsets);
+    allgather_rows(comm, grad, first);
   }
 }
 
@@ -125,8 +159,8 @@ detail::PassResult row_pass_by_threads(const Context& ctx, const Comm& comm,
                                        detail::PairwisePass pass, const detail::RowPassArgs<T>& p) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t n = p.x.rows, d = p.x.cols;
-  if (p.g.data && (p.g.ld != p.g.cols || p.g.rows != n || p.g.cols != d)) {
-    throw_runtime("row_pass_by_threads: g must be a dense (N, d) view");
+  if (p.g.data && (p.g.ld < p.g.cols || p.g.rows != n || p.g.cols != d)) {
+    throw_runtime("row_pass_by_threads: g must be an (N, d) view");
   }
   const int nt = detail::cpu_row_threads(ctx.threads());
   const index_t grid = detail::cpu_row_block();
@@ -168,7 +202,11 @@ detail::PassResult row_pass_by_threads(const Context& ctx, const Comm& comm,
   };
   gather(value.data(), sizeof(double), 0);
   gather(count.data(), sizeof(index_t), 0);
-  if (write_g) gather(p.g.data, 0, std::size_t(d) * sizeof(T));
+  if (write_g) {
+    std::vector<index_t> first(static_cast<std::size_t>(ranks) + 1);
+    for (int r = 0; r <= ranks; ++r) first[std::size_t(r)] = first_row(first_thread(r));
+    allgather_rows(comm, p.g, first);
+  }
   if (write_values) gather(p.values, 0, sizeof(T));
   detail::PassResult res;
   res.value = sum_in_order(value.data(), nt);

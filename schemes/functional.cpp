@@ -274,7 +274,11 @@ template <class T>
 class Energy33 final : public Functional<T> {
  public:
   Energy33(const Context& ctx, double r, index_t max_rows)
-      : r_(r), mask_(ctx, max_rows), scalar_(ctx), gradient_rows_(ctx, max_rows) {}
+      : r_(r),
+        cuda_(ctx.is_cuda()),
+        mask_(ctx, max_rows),
+        scalar_(ctx),
+        gradient_rows_(ctx, max_rows) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
@@ -284,12 +288,15 @@ class Energy33 final : public Functional<T> {
     const double ce = -0.5 / (double(half) * double(n - half));
     const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
-    riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
+    if (distributed()) {
+      pair_energy_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, c1, a1, c2, a2, scalar_.ptr());
+    } else {
+      riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
+    }
     const double e = ce * scalar_.get(ctx);
     if (grad.data) {
-      riesz_gradient<T>(ctx, c1, a1, c2, a2, r_, T(scale * ce), column(grad, 0, half), true, &ws_);
-      riesz_gradient<T>(ctx, c2, a2, c1, a1, r_, T(scale * ce), column(grad, half, n - half), true,
-                        &ws_);
+      gradient(ctx, c1, a1, c2, a2, T(scale * ce), column(grad, 0, half));
+      gradient(ctx, c2, a2, c1, a1, T(scale * ce), column(grad, half, n - half));
     }
     return p / double(n) + e;
   }
@@ -302,10 +309,17 @@ class Energy33 final : public Functional<T> {
     const double ce = -0.5 / (double(half) * double(n - half));
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
     index_t coincident = 0;
-    riesz_directional<T>(ctx, column(y, 0, half), column(v, 0, half), a1, column(y, half, n - half),
-                         column(v, half, n - half), a2, r_, scalar_.ptr(),
-                         column(grad_v, 0, half), column(grad_v, half, n - half), T(scale * ce),
-                         true, &coincident, &ws_);
+    if (distributed()) {
+      riesz_directional_ranks<T>(ctx, *comm_, column(y, 0, half), column(v, 0, half), a1,
+                                 column(y, half, n - half), column(v, half, n - half), a2, r_,
+                                 scalar_.ptr(), column(grad_v, 0, half),
+                                 column(grad_v, half, n - half), T(scale * ce), true, &coincident);
+    } else {
+      riesz_directional<T>(ctx, column(y, 0, half), column(v, 0, half), a1,
+                           column(y, half, n - half), column(v, half, n - half), a2, r_,
+                           scalar_.ptr(), column(grad_v, 0, half), column(grad_v, half, n - half),
+                           T(scale * ce), true, &coincident, &ws_);
+    }
     refuse_coincident(r_, coincident);
     return p / double(n) + ce * scalar_.get(ctx);
   }
@@ -325,8 +339,17 @@ class Energy33 final : public Functional<T> {
     // The rows write grad and the mask; their sum (the potential) is not needed here.
     gradient_rows_.run(ctx, Energy33Row<T>{x.data, nullptr, scale, grad.data, mask_.data()}, n);
     const auto c = column(x, 0, n);
-    riesz_gradient<T>(ctx, c, mask_.data(), c, mask_.data(), r_, T(-scale / double(n)),
-                      column(grad, 0, n), true, &ws_);
+    gradient(ctx, c, mask_.data(), c, mask_.data(), T(-scale / double(n)), column(grad, 0, n));
+  }
+
+  // The pair passes of the particle gradient and of the batch terms (value, gradient,
+  // directional derivative) run across ranks on the CPU (kernels/pairwise_ranks.hpp, with the
+  // strided column views); the potential's rows (O(N)) and value() run whole on every rank that
+  // calls them. The CUDA backend does not run energy33 across ranks yet.
+  bool set_comm(const Comm* comm) override {
+    if (comm && comm->size() > 1 && cuda_) return false;
+    comm_ = comm;
+    return true;
   }
 
  private:
@@ -337,7 +360,20 @@ class Energy33 final : public Functional<T> {
     return View(v.data + first * v.ld + 1, count, 1, v.ld, v.device);
   }
 
+  bool distributed() const { return comm_ && comm_->size() > 1; }
+  // grad (+)= scale dS/dx of the weighted Riesz sum, across the ranks when there are several.
+  void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                const T* b, T scale, PointsView<T> grad) {
+    if (distributed()) {
+      pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, a, y, b, scale, grad, true);
+    } else {
+      riesz_gradient<T>(ctx, x, a, y, b, r_, scale, grad, true, &ws_);
+    }
+  }
+
   double r_;
+  bool cuda_;
+  const Comm* comm_ = nullptr;
   Buffer<T> mask_;
   Scalar scalar_;
   PairwiseWorkspace ws_;

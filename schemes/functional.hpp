@@ -72,9 +72,9 @@ class Functional {
 
   // The ranks that share particle_gradient (engine/comm/comm.hpp; nullptr: this process alone):
   // every rank then passes the same x and gets the whole gradient, bit for bit the one-process
-  // result; the exact Riesz functionals share the batch terms (batch_value, batch_directional)
-  // the same way. Returns false when this functional does not run across ranks (more than one
-  // rank).
+  // result; the exact Riesz functionals, energy33 and the Gaussian MMD share the batch terms
+  // (batch_value, batch_directional) the same way. Returns false when this functional does not
+  // run across ranks (more than one rank; the Gaussian MMD and energy33 on the CUDA backend).
   virtual bool set_comm(const Comm* comm) { return comm == nullptr || comm->size() == 1; }
 
   // Fresh random directions for the sliced estimator (no-op for exact estimators).

@@ -4,6 +4,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 
 namespace nwgf {
 namespace {
@@ -12,7 +13,11 @@ template <class T>
 class GaussianMmd final : public Functional<T> {
  public:
   GaussianMmd(const Context& ctx, double gamma, index_t d, const WeightedPoints& target)
-      : sigma_(std::sqrt(0.5 / gamma)), d_(d), m_(target.x.rows), scalar_(ctx, 1) {
+      : sigma_(std::sqrt(0.5 / gamma)),
+        d_(d),
+        m_(target.x.rows),
+        cuda_(ctx.is_cuda()),
+        scalar_(ctx, 1) {
     std::vector<T> t(target.x.data.begin(), target.x.data.end());
     std::vector<T> b(std::size_t(m_), T(1.0 / double(m_)));
     for (std::size_t j = 0; j < target.w.size(); ++j) b[j] = T(target.w[j]);
@@ -26,15 +31,12 @@ class GaussianMmd final : public Functional<T> {
     const index_t n = y.rows, half = n / 2;
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = 0.5 / (double(y1.rows) * double(y2.rows)), cv = -1.0 / double(n);
-    double f = energy_nu_ + ce * energy(ctx, y1, nullptr, y2, nullptr) +
-               cv * energy(ctx, y, nullptr, tview(), b_.data());
+    double f = energy_nu_ + ce * energy(ctx, y1, nullptr, y2, nullptr, true) +
+               cv * energy(ctx, y, nullptr, tview(), b_.data(), true);
     if (grad.data) {
-      gaussian_gradient<T>(ctx, y1, nullptr, y2, nullptr, sigma_, T(scale * ce),
-                           rows(grad, 0, half), false, &ws_);
-      gaussian_gradient<T>(ctx, y2, nullptr, y1, nullptr, sigma_, T(scale * ce),
-                           rows(grad, half, n - half), false, &ws_);
-      gaussian_gradient<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, T(scale * cv), grad,
-                           true, &ws_);
+      gradient(ctx, y1, nullptr, y2, nullptr, T(scale * ce), rows(grad, 0, half), false);
+      gradient(ctx, y2, nullptr, y1, nullptr, T(scale * ce), rows(grad, half, n - half), false);
+      gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
     }
     return f;
   }
@@ -53,8 +55,17 @@ class GaussianMmd final : public Functional<T> {
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
     const double n = double(x.rows);
-    gaussian_gradient<T>(ctx, x, nullptr, x, nullptr, sigma_, T(scale / n), grad, false, &ws_);
-    gaussian_gradient<T>(ctx, x, nullptr, tview(), b_.data(), sigma_, T(-scale), grad, true, &ws_);
+    gradient(ctx, x, nullptr, x, nullptr, T(scale / n), grad, false);
+    gradient(ctx, x, nullptr, tview(), b_.data(), T(-scale), grad, true);
+  }
+
+  // The particle gradient and the batch terms (value and gradient) run across ranks on the CPU
+  // (kernels/pairwise_ranks.hpp: the same bits); value() stays on the rank that calls it (the
+  // metrics, rank 0). The CUDA backend does not run this functional across ranks yet.
+  bool set_comm(const Comm* comm) override {
+    if (comm && comm->size() > 1 && cuda_) return false;
+    comm_ = comm;
+    return true;
   }
 
  private:
@@ -67,16 +78,35 @@ class GaussianMmd final : public Functional<T> {
   ConstPointsView<T> tview() const {
     return ConstPointsView<T>(target_.data(), m_, d_, target_.device());
   }
+  // The pair passes, across the ranks of comm_ when there are several and `shared` (every rank
+  // makes the call; value() is made by one rank alone).
+  bool distributed() const { return comm_ && comm_->size() > 1; }
   double energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                const T* b) {
-    gaussian_energy<T>(ctx, x, a, y, b, sigma_, scalar_.data(), &ws_);
+                const T* b, bool shared = false) {
+    if (shared && distributed()) {
+      pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, x, a, y, b, scalar_.data());
+    } else {
+      gaussian_energy<T>(ctx, x, a, y, b, sigma_, scalar_.data(), &ws_);
+    }
     double v = 0;
     copy_to_host(ctx, &v, scalar_);
     return v;
   }
 
+  void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
+                const T* b, T scale, PointsView<T> grad, bool accumulate) {
+    if (distributed()) {
+      pair_gradient_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, x, a, y, b, scale, grad,
+                             accumulate);
+    } else {
+      gaussian_gradient<T>(ctx, x, a, y, b, sigma_, scale, grad, accumulate, &ws_);
+    }
+  }
+
   double sigma_;
   index_t d_, m_;
+  bool cuda_;
+  const Comm* comm_ = nullptr;
   Buffer<T> target_, b_;
   Buffer<double> scalar_;
   double energy_nu_ = 0;

@@ -144,6 +144,12 @@ class Runner {
         throw_bad_input("--backend: on the CUDA backend only the particle scheme with the exact "
                         "estimator runs across MPI ranks yet; use --backend cpu or one process");
       }
+      if (ctx_.is_cuda() &&
+          (cfg_.kernel == KernelKind::gaussian || cfg_.functional == FunctionalKind::energy33)) {
+        throw_bad_input("--backend: on the CUDA backend the Gaussian kernel and energy33 do not "
+                        "run across MPI ranks yet (the CPU backend runs them); use --backend cpu "
+                        "or one process");
+      }
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
             "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "
@@ -181,11 +187,13 @@ class Runner {
       // The variational scheme builds its own terms (and shares them, set_comm below); it
       // never steps with this one.
       if (!variational() && !functional_->set_comm(&comm_)) {
-        throw_bad_input("functional: this functional (estimator \"" +
+        throw_bad_input("functional: this functional (kind \"" +
+                        std::string(to_text(cfg_.functional)) + "\", estimator \"" +
                         std::string(to_text(cfg_.estimator)) + "\", kernel \"" +
                         std::string(to_text(cfg_.kernel)) +
                         "\") does not run across MPI ranks yet; the Riesz functionals (exact "
-                        "and sliced) and the interaction kernels do");
+                        "and sliced), the Gaussian kernel, energy33 and the interaction kernels "
+                        "do");
       }
     }
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);

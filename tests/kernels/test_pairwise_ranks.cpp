@@ -4,7 +4,8 @@
 // sanitizer one too; the MPI runs themselves: tests/mpi). Cases: the self pass (d <= 3, split by
 // its threads) and the row pass (d > 3; a target with weights, accumulated), f32 and f64, 1..5
 // ranks, 1..4 threads; the energy and directional passes of the neural schemes' batches and the
-// ift scheme's row sums (split by threads).
+// ift scheme's row sums (split by threads); the Gaussian family and the strided column views of
+// energy33.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -168,6 +169,134 @@ TEST_CASE("the batch terms split by threads across ranks are bit for bit one pro
       check_batch_ranks<double>(200, 150, 2, threads, ranks);
       check_batch_ranks<float>(200, 70, 3, threads, ranks);
       check_batch_ranks<float>(130, 40, 20, threads, ranks);
+    }
+  }
+}
+
+// The functionals beyond Riesz (schemes/functional_gaussian.cpp, energy33 in
+// schemes/functional.cpp): the Gaussian family's self gradient (d <= 3: split by threads; d > 3:
+// rows owned), its target term and energy; and energy33's pair terms, the Riesz sums of the y
+// column of (n, 2) matrices (strided views, ld 2) weighted by a 0/1 mask: the self gradient, the
+// two batch halves against each other (energy, gradients) and the directional derivative, all
+// accumulated onto the potential's part. Column 0 of every rank's gradient matrices is that
+// rank's own (its rank number): the strided gathers must leave it as it is.
+template <class T>
+void check_family_ranks(index_t n, index_t d, int threads, int ranks) {
+  INFO("n = " << n << ", d = " << d << ", threads = " << threads << ", ranks = " << ranks
+              << ", sizeof(T) = " << sizeof(T));
+  const index_t m = 90, half = n / 2;
+  const double sigma = 0.7;
+  const std::vector<T> x = points<T>(n, d, 8), y = points<T>(m, d, 9);
+  std::vector<T> b(static_cast<std::size_t>(m));
+  for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(1.0 / double(m) + double(j % 3) / 1000.0);
+  const std::vector<T> z = points<T>(n, 2, 10), u = points<T>(n, 2, 11);
+  std::vector<T> mask(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) mask[std::size_t(i)] = T(z[std::size_t(2 * i)] >= 0 ? 1 : 0);
+  const auto column = [](const T* base, index_t first, index_t count) {
+    return ConstPointsView<T>(base + first * 2 + 1, count, 1, 2, Device::cpu);
+  };
+  const auto gcolumn = [](std::vector<T>& g, index_t first, index_t count) {
+    return PointsView<T>(g.data() + first * 2 + 1, count, 1, 2, Device::cpu);
+  };
+  const ConstPointsView<T> xv(x.data(), n, d, Device::cpu), yv(y.data(), m, d, Device::cpu);
+  const T *a1 = mask.data(), *a2 = mask.data() + half;
+
+  // One process.
+  const Context ctx(Device::cpu, threads);
+  std::vector<T> g(static_cast<std::size_t>(n * d));
+  const PointsView<T> gv(g.data(), n, d, Device::cpu);
+  gaussian_gradient<T>(ctx, xv, nullptr, xv, nullptr, sigma, T(0.5), gv, false);
+  gaussian_gradient<T>(ctx, xv, nullptr, yv, b.data(), sigma, T(-1), gv, true);
+  double ge = 0, e33 = 0, d33 = 0;
+  index_t coincident = 0;
+  gaussian_energy<T>(ctx, xv, nullptr, yv, b.data(), sigma, &ge);
+  std::vector<T> gs(z.size(), T(-1)), gb(z.size(), T(-1)), gd(z.size(), T(-1));
+  riesz_gradient<T>(ctx, column(z.data(), 0, n), a1, column(z.data(), 0, n), a1, 1.0, T(-0.1),
+                    gcolumn(gs, 0, n), true);
+  riesz_energy<T>(ctx, column(z.data(), 0, half), a1, column(z.data(), half, n - half), a2, 1.0,
+                  &e33);
+  riesz_gradient<T>(ctx, column(z.data(), 0, half), a1, column(z.data(), half, n - half), a2, 1.0,
+                    T(0.3), gcolumn(gb, 0, half), true);
+  riesz_gradient<T>(ctx, column(z.data(), half, n - half), a2, column(z.data(), 0, half), a1, 1.0,
+                    T(0.3), gcolumn(gb, half, n - half), true);
+  riesz_directional<T>(ctx, column(z.data(), 0, half), column(u.data(), 0, half), a1,
+                       column(z.data(), half, n - half), column(u.data(), half, n - half), a2, 1.0,
+                       &d33, gcolumn(gd, 0, half), gcolumn(gd, half, n - half), T(0.2), true,
+                       &coincident);
+
+  World world(ranks);
+  const auto own = [](std::size_t size, int q) {
+    std::vector<T> v(size, T(-1));
+    for (std::size_t i = 0; i < size; i += 2) v[i] = T(q);
+    return v;
+  };
+  std::vector<std::vector<T>> gq(std::size_t(ranks), std::vector<T>(g.size(), T(7)));
+  std::vector<std::vector<T>> gsq, gbq, gdq;
+  for (int q = 0; q < ranks; ++q) {
+    gsq.push_back(own(z.size(), q));
+    gbq.push_back(own(z.size(), q));
+    gdq.push_back(own(z.size(), q));
+  }
+  std::vector<double> geq(std::size_t(ranks), -1), e33q(std::size_t(ranks), -1),
+      d33q(std::size_t(ranks), -1);
+  std::vector<index_t> cq(std::size_t(ranks), -1);
+  std::vector<std::thread> pool;
+  for (int q = 0; q < ranks; ++q) {
+    pool.emplace_back([&, q] {
+      const ThreadComm comm(world, q);
+      const Context rctx(Device::cpu, threads);
+      const std::size_t k = std::size_t(q);
+      const PointsView<T> gqv(gq[k].data(), n, d, Device::cpu);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::gaussian, sigma, xv, nullptr, xv, nullptr,
+                             T(0.5), gqv, false);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::gaussian, sigma, xv, nullptr, yv, b.data(),
+                             T(-1), gqv, true);
+      pair_energy_ranks<T>(rctx, comm, PairFamily::gaussian, sigma, xv, nullptr, yv, b.data(),
+                           &geq[k]);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, column(z.data(), 0, n), a1,
+                             column(z.data(), 0, n), a1, T(-0.1), gcolumn(gsq[k], 0, n), true);
+      pair_energy_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, column(z.data(), 0, half), a1,
+                           column(z.data(), half, n - half), a2, &e33q[k]);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, column(z.data(), 0, half), a1,
+                             column(z.data(), half, n - half), a2, T(0.3),
+                             gcolumn(gbq[k], 0, half), true);
+      pair_gradient_ranks<T>(rctx, comm, PairFamily::riesz, 1.0, column(z.data(), half, n - half),
+                             a2, column(z.data(), 0, half), a1, T(0.3),
+                             gcolumn(gbq[k], half, n - half), true);
+      riesz_directional_ranks<T>(rctx, comm, column(z.data(), 0, half), column(u.data(), 0, half),
+                                 a1, column(z.data(), half, n - half),
+                                 column(u.data(), half, n - half), a2, 1.0, &d33q[k],
+                                 gcolumn(gdq[k], 0, half), gcolumn(gdq[k], half, n - half),
+                                 T(0.2), true, &cq[k]);
+    });
+  }
+  for (auto& t : pool) t.join();
+  // The one-process column 1 with rank q's column 0.
+  const auto same = [](const std::vector<T>& got, const std::vector<T>& ref, int q) {
+    std::vector<T> v = ref;
+    for (std::size_t i = 0; i < v.size(); i += 2) v[i] = T(q);
+    return std::memcmp(got.data(), v.data(), v.size() * sizeof(T)) == 0;
+  };
+  for (int q = 0; q < ranks; ++q) {
+    const std::size_t k = std::size_t(q);
+    CHECK(std::memcmp(gq[k].data(), g.data(), g.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(&geq[k], &ge, sizeof(double)) == 0);
+    CHECK(std::memcmp(&e33q[k], &e33, sizeof(double)) == 0);
+    CHECK(std::memcmp(&d33q[k], &d33, sizeof(double)) == 0);
+    CHECK(cq[k] == coincident);
+    CHECK(same(gsq[k], gs, q));
+    CHECK(same(gbq[k], gb, q));
+    CHECK(same(gdq[k], gd, q));
+  }
+}
+
+TEST_CASE("the Gaussian family and strided column views across ranks are one process's") {
+  // 300 rows: 5 row blocks of 64 (the last partial), 2 self-pass blocks of 256.
+  for (int threads : {1, 2, 4}) {
+    for (int ranks : {1, 2, 3, 4}) {
+      check_family_ranks<double>(300, 2, threads, ranks);
+      check_family_ranks<float>(300, 3, threads, ranks);
+      check_family_ranks<double>(200, 6, threads, ranks);
     }
   }
 }
