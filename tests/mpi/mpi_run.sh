@@ -2,12 +2,14 @@
 # The MPI tests of `nwgf run` (registered by tests/CMakeLists.txt when MPI is found):
 #   mpi_run.sh same NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
 #       `mpirun -np P nwgf --threads THREADS run CONFIG RUN_ARGS` gives the snapshots of
-#       `nwgf --threads THREADS run CONFIG RUN_ARGS` (no mpirun) bit for bit; manifest.json says
-#       ranks = P.
+#       `nwgf --threads THREADS run CONFIG RUN_ARGS` (no mpirun) bit for bit (every .npy under
+#       snapshots/, weights included, and checkpoint.bin, which the ranks write together with
+#       MPI-IO); no temporary file is left; manifest.json says ranks = P.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
-#       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E).
+#       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E); no
+#       temporary file left.
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
 #   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS
@@ -70,6 +72,10 @@ case $mode in
     "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" "$@" \
       2> "$work/ranks.err"
     compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
+      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
     grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
       { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
     ! grep -q '"ranks"' "$work/one/manifest.json" ||
@@ -97,6 +103,8 @@ case $mode in
     rc=0
     "${mpirun[@]}" -np "$np" "$nwgf" run "$config" --out "$work/out" "$@" 2> "$work/err" || rc=$?
     one_error_line "$work/err" "$rc" "$pattern"
+    [ -z "$(find "$work" -name '*.tmp.*')" ] ||
+      { echo "FAIL: temporary files left: $(find "$work" -name '*.tmp.*')"; exit 1; }
     ;;
   mismatch)
     rc=0
