@@ -4,7 +4,8 @@
 #       `mpirun -np P nwgf --threads THREADS run CONFIG RUN_ARGS` gives the snapshots of
 #       `nwgf --threads THREADS run CONFIG RUN_ARGS` (no mpirun) bit for bit (every .npy under
 #       snapshots/, weights included, and checkpoint.bin, which the ranks write together with
-#       MPI-IO); no temporary file is left; manifest.json says ranks = P.
+#       MPI-IO) and metrics.csv but its wall_seconds; no temporary file is left; manifest.json
+#       says ranks = P.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -34,6 +35,11 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
   [ "$(ls "$a"/snapshots/*.npy | wc -l)" = "$(ls "$b"/snapshots/*.npy | wc -l)" ] ||
     { echo "FAIL: snapshot counts differ"; exit 1; }
   echo "ok: $n snapshots identical"
+}
+
+without_wall() {  # METRICS_CSV: its cells, the wall_seconds column left out
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_seconds") w = i }
+           { out = ""; for (i = 1; i <= NF; i++) if (i != w) out = out $i ","; print out }' "$1"
 }
 
 procs_of() {  # PATTERN: the pids whose command line contains PATTERN (bash builtins only)
@@ -74,6 +80,9 @@ case $mode in
     compare_snapshots "$work/one" "$work/ranks"
     cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
       { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    # The metrics (F, MMD, ...) to the last digit of %.17g, all but the wall_seconds column.
+    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+      { echo "FAIL: metrics.csv differs"; exit 1; }
     [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
       { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
     grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
