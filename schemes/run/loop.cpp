@@ -246,6 +246,7 @@ class Runner {
     // rank; a failure on every rank at once (a numerical fault: the samples are the same) needs
     // no agreement.
     try {
+      const double f0 = !opt_.resume ? shared_value(true) : StepInfo::none;
       on_root(comm_, [&] {
         if (files_) {
           TraceSpan span(Phase::setup);
@@ -262,8 +263,8 @@ class Runner {
           StepInfo s0;
           {
             TraceSpan span(Phase::evaluation);
-            if (!scheme_->weights(ctx_) && !variational()) {
-              s0.functional = functional_->value(ctx_, x_.view());
+            if (value_evaluated()) {
+              s0.functional = comm_.size() > 1 ? f0 : functional_->value(ctx_, x_.view());
             }
             scheme_->weighted_metrics(ctx_, x_, 0, s0);
           }
@@ -294,6 +295,7 @@ class Runner {
                           " (t = " + csv_number(time + tau) + ")");
         }
         time += tau;
+        const double f = shared_value(!steps_.more(n + 1, time) || n % cfg_.eval_every == 0);
         on_root(comm_, [&] {
           StepInfo s;
           s.step = n;
@@ -309,7 +311,7 @@ class Runner {
             if (variational()) {
               s.functional = res.functional;
             } else if (!scheme_->weights(ctx_)) {
-              s.functional = functional_->value(ctx_, x_.view());
+              s.functional = comm_.size() > 1 ? f : functional_->value(ctx_, x_.view());
             }
             scheme_->weighted_metrics(ctx_, x_, n, s);
           }
@@ -430,6 +432,20 @@ class Runner {
   }
 
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
+
+  // Whether StepInfo::functional is F(samples) from Functional::value (not for the weighted
+  // particles, whose weighted_metrics report it, nor the variational scheme).
+  bool value_evaluated() const { return !scheme_->weights(ctx_) && !variational(); }
+
+  // Across ranks, at an evaluation step (`due`): F(samples) computed by every rank before rank
+  // 0's on_root part, so that the functional splits its pair passes across them (the same bits
+  // as one process; metrics.csv compared by the mpi tests). One process: none (rank 0's part
+  // calls value() as before).
+  double shared_value(bool due) {
+    if (comm_.size() == 1 || !due || !value_evaluated()) return StepInfo::none;
+    TraceSpan span(Phase::evaluation);
+    return functional_->value(ctx_, x_.view());
+  }
 
   // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
