@@ -196,7 +196,8 @@ class MpiComm final : public Comm {
                            MPI_INFO_NULL, &fh);
     if (rc != MPI_SUCCESS) fail(rc, "MPI_File_open");
     // The writes and the close are collective over the ranks that opened the file: stop here
-    // on every rank unless all did (write_file_atomic_all checks beforehand that each can).
+    // on every rank unless all did (a rank that did keeps its handle: closing it would wait for
+    // the others; write_file_atomic_all checks beforehand with open(2) that each rank can).
     CommStatus agreed = agree(local);
     if (agreed.code != 0) throw_bad_input(agreed.message);
     for (long long k = 0; k < rounds; ++k) {
