@@ -168,14 +168,22 @@ class RieszFunctional final : public Functional<T> {
     return dv;
   }
 
+  // Across ranks on the CPU (every rank calls it then) the pair passes are split as the batch
+  // terms' (energy(): pair_energy_ranks, the same bits; the self pass of d <= 3 runs whole on
+  // every rank); the CUDA backend evaluates it whole on every rank.
   double value(const Context& ctx, ConstPointsView<T> x) override {
     const double n = double(x.rows);
-    riesz_energy<T>(ctx, x, nullptr, x, nullptr, r_, scalar_.ptr(), &ws_);
-    double f = -0.5 * scalar_.get(ctx) / (n * n) + energy_nu_;
-    if (m_ > 0) {
-      riesz_energy<T>(ctx, x, nullptr, tview(), b_.data(), r_, scalar_.ptr(), &ws_);
-      f += scalar_.get(ctx) / n;
-    }
+    const bool split = distributed() && !ctx.is_cuda();
+    const auto pass = [&](ConstPointsView<T> y, const T* b) {
+      if (split) {
+        energy(ctx, x, nullptr, y, b);
+      } else {
+        riesz_energy<T>(ctx, x, nullptr, y, b, r_, scalar_.ptr(), &ws_);
+      }
+      return scalar_.get(ctx);
+    };
+    double f = -0.5 * pass(x, nullptr) / (n * n) + energy_nu_;
+    if (m_ > 0) f += pass(tview(), b_.data()) / n;
     return f;
   }
 
@@ -193,9 +201,8 @@ class RieszFunctional final : public Functional<T> {
     if (m_ > 0) gradient(ctx, x, nullptr, tview(), b_.data(), scale, grad, true);
   }
 
-  // The particle gradient (exact: kernels/pairwise_ranks.hpp; sliced: sliced_ranks.hpp) and the
-  // exact batch terms (value, gradient, directional derivative) run across ranks; value() stays
-  // on one rank.
+  // The particle gradient (exact: kernels/pairwise_ranks.hpp; sliced: sliced_ranks.hpp), the
+  // exact batch terms (value, gradient, directional derivative) and value() run across ranks.
   bool set_comm(const Comm* comm) override {
     comm_ = comm;
     return true;

@@ -1,6 +1,10 @@
 // The single-process communicator and the agreement helpers of engine/comm/comm.hpp.
 #include "nwgf/engine/comm/comm.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -73,6 +77,30 @@ void Comm::alltoallv(const void* send, const std::vector<std::size_t>& send_coun
       }
     }
   }
+}
+
+// One process (or ranks that share a process, as the tests' threads do): plain pwrite.
+void Comm::write_at_all(const std::string& path, const std::vector<FilePart>& parts) const {
+  collective(*this, [&] {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw_bad_input("cannot write " + path + ": " + std::strerror(errno));
+    const auto fail = [&](int e) {
+      ::close(fd);
+      throw_bad_input("cannot write " + path + ": " + std::strerror(e));
+    };
+    for (const FilePart& part : parts) {
+      const char* p = static_cast<const char*>(part.data);
+      std::size_t done = 0;
+      while (done < part.bytes) {
+        const ssize_t w = ::pwrite(fd, p + done, part.bytes - done, off_t(part.offset + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) fail(w < 0 ? errno : EIO);
+        done += std::size_t(w);
+      }
+    }
+    if (::fsync(fd) != 0) fail(errno);
+    if (::close(fd) != 0) throw_bad_input("cannot write " + path + ": " + std::strerror(errno));
+  });
 }
 
 const Comm& single_process_comm() {

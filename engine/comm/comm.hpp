@@ -11,6 +11,7 @@
 // error on any rank is thrown on every rank as the same nwgf::Error (that of the lowest failing
 // rank), so every rank leaves through the same path. With one rank both just call f.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,13 @@ namespace nwgf {
 struct CommStatus {
   int code = 0;
   std::string message;
+};
+
+// Part of a file that one rank writes: `bytes` bytes from `data` at byte `offset` of the file.
+struct FilePart {
+  std::uint64_t offset = 0;
+  const void* data = nullptr;
+  std::size_t bytes = 0;
 };
 
 class Comm {
@@ -54,6 +62,13 @@ class Comm {
                          const std::vector<std::size_t>& send_offsets, void* recv,
                          const std::vector<std::size_t>& recv_counts,
                          const std::vector<std::size_t>& recv_offsets) const;
+  // Collective file write: every rank writes its parts (disjoint from every other rank's) into
+  // the file `path` (created when missing, never truncated), synced and closed on every rank
+  // when it returns. 64-bit offsets; over MPI one MPI_File_write_at_all per piece of at most
+  // INT_MAX bytes (every rank makes the same number of calls). The outcome is agreed: a failure
+  // on any rank is thrown on every rank as the same Error (bad input naming `path`). The
+  // default (one process) writes with pwrite. See write_file_atomic_all for whole files.
+  virtual void write_at_all(const std::string& path, const std::vector<FilePart>& parts) const;
 };
 
 // The single-process communicator (rank 0 of 1).
@@ -66,6 +81,15 @@ void collective(const Comm& comm, const std::function<void()>& f);
 void on_root(const Comm& comm, const std::function<void()>& f);
 // Bad input unless `value` (what: its name in the message) is the same on every rank.
 void require_same(const Comm& comm, const std::string& what, const std::string& value);
+// write_file_atomic (engine/io/file_io.hpp) by every rank together: rank 0 creates the
+// temporary name PATH.tmp.PID (its pid, as a one-process write names it, so RunDirectory::prepare
+// removes what a killed job left), every rank checks that it can open it (a directory that is
+// not on a file system all ranks share is bad input naming the rank), write_at_all writes every
+// rank's parts, and only once every rank's writes have succeeded rank 0 renames it into place
+// (and syncs the directory); on any failure rank 0 removes it and every rank throws the same
+// Error. So a failure on any rank leaves no half-written file under `path`.
+void write_file_atomic_all(const Comm& comm, const std::string& path,
+                           const std::vector<FilePart>& parts);
 // A string from root to every rank.
 void broadcast_string(const Comm& comm, std::string& s, int root);
 

@@ -162,6 +162,59 @@ class MpiComm final : public Comm {
     MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
   }
 
+  // MPI-IO: one collective MPI_File_write_at_all per round, a rank's k-th piece (at most
+  // max_message() bytes) in round k and an empty write once it has none left, so every rank
+  // makes the same calls; the first error of each rank is kept while the collective calls go on
+  // (sync and close included), then the outcome is agreed. File errors return (MPI's default
+  // error handler for files is MPI_ERRORS_RETURN).
+  void write_at_all(const std::string& path, const std::vector<FilePart>& parts) const override {
+    struct Piece {
+      MPI_Offset at;
+      const char* data;
+      int count;
+    };
+    std::vector<Piece> pieces;
+    for (const FilePart& part : parts) {
+      if (part.bytes == 0) continue;
+      each_piece(part.bytes, [&](std::size_t b, int c) {
+        pieces.push_back({MPI_Offset(part.offset + b), static_cast<const char*>(part.data) + b, c});
+      });
+    }
+    long long mine = static_cast<long long>(pieces.size()), rounds = 0;
+    MPI_Allreduce(&mine, &rounds, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    CommStatus local;
+    const auto fail = [&](int rc, const char* what) {
+      if (local.code != 0) return;
+      char text[MPI_MAX_ERROR_STRING];
+      int len = 0;
+      MPI_Error_string(rc, text, &len);
+      local = {2, "cannot write " + path + " (" + what + " on rank " + std::to_string(rank_) +
+                      "): " + std::string(text, std::size_t(len))};
+    };
+    MPI_File fh = MPI_FILE_NULL;
+    int rc = MPI_File_open(MPI_COMM_WORLD, path.c_str(), MPI_MODE_WRONLY | MPI_MODE_CREATE,
+                           MPI_INFO_NULL, &fh);
+    if (rc != MPI_SUCCESS) fail(rc, "MPI_File_open");
+    // The writes and the close are collective over the ranks that opened the file: stop here
+    // on every rank unless all did (a rank that did keeps its handle: closing it would wait for
+    // the others; write_file_atomic_all checks beforehand with open(2) that each rank can).
+    CommStatus agreed = agree(local);
+    if (agreed.code != 0) throw_bad_input(agreed.message);
+    for (long long k = 0; k < rounds; ++k) {
+      const Piece p = k < mine ? pieces[std::size_t(k)] : Piece{0, nullptr, 0};
+      // The status's count is not checked: ROMIO leaves it 0 on some ranks of a collective
+      // write; write_file_atomic_all checks the file's size instead.
+      rc = MPI_File_write_at_all(fh, p.at, p.data, p.count, MPI_BYTE, MPI_STATUS_IGNORE);
+      if (rc != MPI_SUCCESS) fail(rc, "MPI_File_write_at_all");
+    }
+    rc = MPI_File_sync(fh);
+    if (rc != MPI_SUCCESS) fail(rc, "MPI_File_sync");
+    rc = MPI_File_close(&fh);
+    if (rc != MPI_SUCCESS) fail(rc, "MPI_File_close");
+    agreed = agree(local);
+    if (agreed.code != 0) throw_bad_input(agreed.message);
+  }
+
  private:
   int rank_ = 0, size_ = 1;
 };

@@ -83,6 +83,28 @@ HostMatrix<T> parse_npy_rank(const std::string& bytes, const std::string& name, 
 template <class T>
 std::string encode_npy_shape(const T* data, index_t rows, index_t cols, const std::string& shape);
 
+namespace {
+
+template <class T>
+std::string npy_header_shape(const std::string& shape) {
+  std::string header = "{'descr': '";
+  header.append(sizeof(T) == 4 ? "<f4" : "<f8")
+      .append("', 'fortran_order': False, 'shape': ")
+      .append(shape)
+      .append(", }");
+  // Pad with spaces so that magic + lengths + header + '\n' is a multiple of 64 bytes.
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(char(header.size() & 0xff));
+  out.push_back(char(header.size() >> 8));
+  out += header;
+  return out;
+}
+
+}  // namespace
+
 NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
   return parse_npy_header(bytes, name, 2);
 }
@@ -213,21 +235,23 @@ std::string encode_npy(const T* data, index_t rows, index_t cols) {
 
 template <class T>
 std::string encode_npy_shape(const T* data, index_t rows, index_t cols, const std::string& shape) {
-  std::string header = "{'descr': '";
-  header.append(sizeof(T) == 4 ? "<f4" : "<f8")
-      .append("', 'fortran_order': False, 'shape': ")
-      .append(shape)
-      .append(", }");
-  // Pad with spaces so that magic + lengths + header + '\n' is a multiple of 64 bytes.
-  const std::size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header.push_back('\n');
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out.push_back(char(header.size() & 0xff));
-  out.push_back(char(header.size() >> 8));
-  out += header;
+  std::string out = npy_header_shape<T>(shape);
   out.append(reinterpret_cast<const char*>(data), sizeof(T) * std::size_t(rows * cols));
   return out;
+}
+
+template <class T>
+std::string npy_header(index_t rows, index_t cols) {
+  std::string shape = "(";
+  shape.append(std::to_string(rows)).append(", ").append(std::to_string(cols)).append(")");
+  return npy_header_shape<T>(shape);
+}
+
+template <class T>
+std::string npy_vector_header(index_t n) {
+  std::string shape = "(";
+  shape.append(std::to_string(n)).append(",)");
+  return npy_header_shape<T>(shape);
 }
 
 template <class T>
@@ -259,5 +283,9 @@ template std::string encode_npy<float>(const float*, index_t, index_t);
 template std::string encode_npy<double>(const double*, index_t, index_t);
 template void write_npy<float>(const std::string&, const float*, index_t, index_t);
 template void write_npy<double>(const std::string&, const double*, index_t, index_t);
+template std::string npy_header<float>(index_t, index_t);
+template std::string npy_header<double>(index_t, index_t);
+template std::string npy_vector_header<float>(index_t);
+template std::string npy_vector_header<double>(index_t);
 
 }  // namespace nwgf

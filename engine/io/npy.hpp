@@ -42,5 +42,11 @@ template <class T>
 void write_npy(const std::string& path, const T* data, index_t rows, index_t cols);
 template <class T>
 std::string encode_npy(const T* data, index_t rows, index_t cols);
+// The header (magic, lengths, padded dict) that write_npy / write_npy_vector put before the
+// data, for writers that place the rows themselves (the ranks' collective snapshots).
+template <class T>
+std::string npy_header(index_t rows, index_t cols);
+template <class T>
+std::string npy_vector_header(index_t n);
 
 }  // namespace nwgf

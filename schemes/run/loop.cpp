@@ -3,6 +3,7 @@
 // checkpoint; resume from a checkpoint.
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -250,6 +251,7 @@ class Runner {
     // rank; a failure on every rank at once (a numerical fault: the samples are the same) needs
     // no agreement.
     try {
+      const double f0 = !opt_.resume ? shared_value(true) : StepInfo::none;
       on_root(comm_, [&] {
         if (files_) {
           TraceSpan span(Phase::setup);
@@ -266,8 +268,8 @@ class Runner {
           StepInfo s0;
           {
             TraceSpan span(Phase::evaluation);
-            if (!scheme_->weights(ctx_) && !variational()) {
-              s0.functional = functional_->value(ctx_, x_.view());
+            if (value_evaluated()) {
+              s0.functional = comm_.size() > 1 ? f0 : functional_->value(ctx_, x_.view());
             }
             scheme_->weighted_metrics(ctx_, x_, 0, s0);
           }
@@ -276,6 +278,7 @@ class Runner {
           if (files_) write_checkpoint(0, 0);
         }
       });
+      if (comm_.size() > 1) write_shared(false);
       Progress progress(root_ && opt_.progress && cfg_.progress, steps_.total_steps());
       while (!stopped && steps_.more(n + 1, time)) {
         ++n;
@@ -297,6 +300,7 @@ class Runner {
                           " (t = " + csv_number(time + tau) + ")");
         }
         time += tau;
+        const double f = shared_value(!steps_.more(n + 1, time) || n % cfg_.eval_every == 0);
         on_root(comm_, [&] {
           StepInfo s;
           s.step = n;
@@ -312,7 +316,7 @@ class Runner {
             if (variational()) {
               s.functional = res.functional;
             } else if (!scheme_->weights(ctx_)) {
-              s.functional = functional_->value(ctx_, x_.view());
+              s.functional = comm_.size() > 1 ? f : functional_->value(ctx_, x_.view());
             }
             scheme_->weighted_metrics(ctx_, x_, n, s);
           }
@@ -329,11 +333,7 @@ class Runner {
             write_checkpoint(n, time);
           progress.step_end(s);
         });
-        if (comm_.size() > 1) {
-          char flag = stopped ? 1 : 0;
-          comm_.broadcast(&flag, 1, 0);
-          stopped = flag != 0;
-        }
+        if (comm_.size() > 1) stopped = write_shared(stopped);
       }
       on_root(comm_, [&] {
         if (!observers_.empty()) {
@@ -416,8 +416,13 @@ class Runner {
       if (s.step == 0) write_manifest("running", 0, 0);
     }
     if (!snapshot || (!files_ && observers_.empty())) return;
+    if (files_ && comm_.size() > 1) {
+      pending_.snapshot = 1;  // written by every rank together after rank 0's part (write_shared)
+      pending_.step = s.step;
+      if (observers_.empty()) return;
+    }
     const std::vector<T> h = download_points(ctx_, x_);
-    if (files_) {
+    if (files_ && comm_.size() == 1) {
       TraceSpan span(Phase::snapshot_write);
       dir_.write_snapshot<T>(s.step, h.data(), n_, d_);
       if (scheme_->weights(ctx_)) dir_.write_weights(s.step, *scheme_->weights(ctx_));
@@ -433,6 +438,20 @@ class Runner {
 
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
 
+  // Whether StepInfo::functional is F(samples) from Functional::value (not for the weighted
+  // particles, whose weighted_metrics report it, nor the variational scheme).
+  bool value_evaluated() const { return !scheme_->weights(ctx_) && !variational(); }
+
+  // Across ranks, at an evaluation step (`due`): F(samples) computed by every rank before rank
+  // 0's on_root part, so that the functional splits its pair passes across them (the same bits
+  // as one process; metrics.csv compared by the mpi tests). One process: none (rank 0's part
+  // calls value() as before).
+  double shared_value(bool due) {
+    if (comm_.size() == 1 || !due || !value_evaluated()) return StepInfo::none;
+    TraceSpan span(Phase::evaluation);
+    return functional_->value(ctx_, x_.view());
+  }
+
   // mmd2_analytic / mmd2_iterate of StepInfo (when a closed form exists); the OU metrics.
   void evaluate(StepInfo& s, index_t n) {
     TraceSpan span(Phase::evaluation);
@@ -444,7 +463,59 @@ class Runner {
     reference_->evaluate(ctx_, s, n, to_host(ctx_, x_), steps_.constant());
   }
 
+  // Across ranks (on rank 0, in its on_root part of a step): what write_shared then writes with
+  // every rank, collectively (MPI-IO), and whether rank 0 stopped the run.
+  struct SharedWrites {
+    std::int64_t step = 0;
+    double time = 0;
+    std::uint8_t snapshot = 0, checkpoint = 0, stopped = 0;
+  };
+
+  // Every rank, after rank 0's on_root part of a step (more than one rank): rank 0's pending
+  // snapshot (and weights) and checkpoint written by all ranks, each its rows of the 64-row grid
+  // (RunDirectory's Comm overloads), and `stopped` from rank 0, which it returns. The order of
+  // one process: the snapshot, then the checkpoint.
+  bool write_shared(bool stopped) {
+    SharedWrites w = pending_;
+    pending_ = {};
+    w.stopped = stopped ? 1 : 0;
+    comm_.broadcast(&w, sizeof(w), 0);
+    if (!w.snapshot && !w.checkpoint) return w.stopped != 0;
+    std::vector<T> h;
+    collective(comm_, [&] { h = download_points(ctx_, x_); });
+    if (w.snapshot) {
+      TraceSpan span(Phase::snapshot_write);
+      dir_.write_snapshot<T>(comm_, index_t(w.step), h.data(), n_, d_);
+      const std::vector<double>* weights = scheme_->weights(ctx_);
+      if (weights) dir_.write_weights(comm_, index_t(w.step), *weights);
+    }
+    if (w.checkpoint) {
+      TraceSpan span(Phase::checkpoint_write);
+      Checkpoint c;
+      c.step = index_t(w.step);
+      c.time = w.time;
+      c.scalar_bytes = sizeof(T);
+      c.n = n_;
+      c.d = d_;
+      // The scheme's state and the key go in the trailer, which rank 0 writes.
+      on_root(comm_, [&] {
+        c.scheme_state = scheme_->state(ctx_);
+        c.dynamics_key = dynamics_key(cfg_);
+      });
+      dir_.write_checkpoint(comm_, c, h.data());
+      checkpoint_step_ = c.step;
+      checkpoint_time_ = c.time;
+    }
+    return w.stopped != 0;
+  }
+
   void write_checkpoint(index_t step, double time) {
+    if (comm_.size() > 1) {
+      pending_.checkpoint = 1;  // written by every rank together (write_shared)
+      pending_.step = step;
+      pending_.time = time;
+      return;
+    }
     TraceSpan span(Phase::checkpoint_write);
     Checkpoint c;
     c.step = step;
@@ -496,6 +567,7 @@ class Runner {
   std::optional<Barenblatt> porous_;
   std::optional<MixtureProblem> mixture_;
   bool files_ = false;
+  SharedWrites pending_;         // rank 0's, across ranks
   index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
   double checkpoint_time_ = 0;
   std::vector<StepInfo> metrics_;

@@ -15,6 +15,7 @@
 #include "nwgf/engine/parse_number.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/version.hpp"
+#include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
 namespace {
@@ -87,7 +88,57 @@ void write_counted(const std::string& file, std::string_view text) {
   trace_count(Counter::bytes_written, double(text.size()));
 }
 
+// The checkpoint's fields before the samples (a fixed length) and after them.
+std::string checkpoint_head(const Checkpoint& c) {
+  std::string b(checkpoint_magic, 8);
+  auto put = [&b](const void* p, std::size_t k) { b.append(static_cast<const char*>(p), k); };
+  const std::int64_t step = c.step, n = c.n, d = c.d;
+  put(&step, 8), put(&c.time, 8), put(&c.scalar_bytes, 4), put(&n, 8), put(&d, 8);
+  return b;
+}
+
+std::string checkpoint_tail(const Checkpoint& c) {
+  std::string b;
+  for (const std::string* s : {&c.scheme_state, &c.dynamics_key}) {
+    const std::uint64_t len = s->size();
+    b.append(reinterpret_cast<const char*>(&len), 8);
+    b += *s;
+  }
+  return b;
+}
+
+// A file of `head`, then rows x row_bytes bytes of which each rank writes the rows it owns from
+// `rows_data` (all rows), then `tail`, written by every rank of comm. Rank 0 writes head and
+// tail; every rank passes a head of the same length (where the rows start), the tail only
+// matters on rank 0.
+void write_rows_all(const Comm& comm, const std::string& file, const std::string& head,
+                    const void* rows_data, index_t rows, std::size_t row_bytes,
+                    const std::string& tail) {
+  const auto [r0, r1] = owned_rows(rows, comm.rank(), comm.size());
+  const auto* data = static_cast<const char*>(rows_data);
+  const std::uint64_t body = std::uint64_t(head.size());  // the same on every rank
+  std::vector<FilePart> parts;
+  if (comm.root()) parts.push_back({0, head.data(), head.size()});
+  parts.push_back({body + std::uint64_t(r0) * row_bytes, data + std::size_t(r0) * row_bytes,
+                   std::size_t(r1 - r0) * row_bytes});
+  if (comm.root()) {
+    parts.push_back({body + std::uint64_t(rows) * row_bytes, tail.data(), tail.size()});
+  }
+  write_file_atomic_all(comm, file, parts);
+  if (comm.root()) {
+    trace_count(Counter::bytes_written,
+                double(head.size()) + double(rows) * double(row_bytes) + double(tail.size()));
+  }
+}
+
 }  // namespace
+
+std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks) {
+  const index_t grid = detail::cpu_row_block();
+  const index_t blocks = (n + grid - 1) / grid;
+  return {std::min(n, blocks * rank / ranks * grid),
+          std::min(n, blocks * (rank + 1) / ranks * grid)};
+}
 
 std::string csv_number(double v) {
   if (!std::isfinite(v)) return "";
@@ -288,18 +339,45 @@ std::vector<SnapshotFile> RunDirectory::snapshots() const {
 }
 
 void RunDirectory::write_checkpoint(const Checkpoint& c) const {
-  std::string b(checkpoint_magic, 8);
-  auto put = [&b](const void* p, std::size_t k) { b.append(static_cast<const char*>(p), k); };
-  const std::int64_t step = c.step, n = c.n, d = c.d;
-  put(&step, 8), put(&c.time, 8), put(&c.scalar_bytes, 4), put(&n, 8), put(&d, 8);
+  std::string b = checkpoint_head(c);
   b += c.samples;
-  for (const std::string* s : {&c.scheme_state, &c.dynamics_key}) {
-    const std::uint64_t len = s->size();
-    put(&len, 8);
-    b += *s;
-  }
+  b += checkpoint_tail(c);
   write_counted(path("checkpoint.bin"), b);
 }
+
+template <class T>
+void RunDirectory::write_snapshot(const Comm& comm, index_t step, const T* x, index_t n,
+                                  index_t d) const {
+  if (comm.size() == 1) return write_snapshot<T>(step, x, n, d);
+  write_rows_all(comm, path("snapshots/" + step_name(step) + ".npy"), npy_header<T>(n, d), x, n,
+                 std::size_t(d) * sizeof(T), std::string());
+}
+
+void RunDirectory::write_weights(const Comm& comm, index_t step,
+                                 const std::vector<double>& w) const {
+  if (comm.size() == 1) return write_weights(step, w);
+  const index_t n = index_t(w.size());
+  write_rows_all(comm, path("snapshots/" + weights_name(step) + ".npy"),
+                 npy_vector_header<double>(n), w.data(), n, sizeof(double), std::string());
+}
+
+void RunDirectory::write_checkpoint(const Comm& comm, const Checkpoint& c,
+                                    const void* samples) const {
+  if (comm.size() == 1) {
+    Checkpoint whole = c;
+    whole.samples.assign(static_cast<const char*>(samples),
+                         std::size_t(c.n * c.d) * c.scalar_bytes);
+    return write_checkpoint(whole);
+  }
+  write_rows_all(comm, path("checkpoint.bin"), checkpoint_head(c), samples, c.n,
+                 std::size_t(c.d) * c.scalar_bytes,
+                 comm.root() ? checkpoint_tail(c) : std::string());
+}
+
+template void RunDirectory::write_snapshot<float>(const Comm&, index_t, const float*, index_t,
+                                                  index_t) const;
+template void RunDirectory::write_snapshot<double>(const Comm&, index_t, const double*, index_t,
+                                                   index_t) const;
 
 Checkpoint RunDirectory::read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const {
   const std::string file = path("checkpoint.bin");

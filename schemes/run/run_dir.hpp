@@ -16,15 +16,23 @@
 //                                dynamics key   (native byte order, little-endian in practice)
 //
 // Every write is atomic (NAME.tmp.PID, then rename), so a killed run leaves each file whole.
+// Across MPI ranks the snapshots, weights and checkpoint are written by all ranks together (the
+// overloads taking a Comm: each rank its rows, write_file_atomic_all), with the same bytes.
 // Bad files are bad input (Error, exit 2) naming the file (and line for metrics.csv).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
+
+// The rows [first, second) of n that `rank` of `ranks` owns: the 64-row blocks
+// [B rank / ranks, B (rank + 1) / ranks) of the B blocks (kernels/pairwise_ranks.hpp).
+std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks);
 
 // %.17g (round-trips a double); "" for NaN and Inf (metrics.csv's empty cell).
 std::string csv_number(double v);
@@ -103,6 +111,17 @@ class RunDirectory {
   std::vector<SnapshotFile> snapshots() const;
 
   void write_checkpoint(const Checkpoint& c) const;
+
+  // The same files written by every rank of comm together (called by every rank; with one rank
+  // the writers above): each rank writes the rows it owns on the fixed 64-row grid of
+  // kernels/pairwise_ranks.hpp (owned_rows) from its copy of all n rows at x (or w), rank 0 also
+  // the header (and the checkpoint's trailer). The bytes are those of the writers above.
+  template <class T>
+  void write_snapshot(const Comm& comm, index_t step, const T* x, index_t n, index_t d) const;
+  void write_weights(const Comm& comm, index_t step, const std::vector<double>& w) const;
+  // c.samples is not used: the n d samples are at `samples` (every rank's copy). c.n, c.d and
+  // c.scalar_bytes are needed on every rank, the rest on rank 0 only.
+  void write_checkpoint(const Comm& comm, const Checkpoint& c, const void* samples) const;
   // Bad input naming the file: none (names --resume), not a checkpoint, truncated, a negative
   // step or a time that is not finite and >= 0, a dtype or shape other than the expected one.
   Checkpoint read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
@@ -15,6 +16,7 @@
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"
 #include "tests/helpers.hpp"
+#include "tests/thread_comm.hpp"
 
 using namespace nwgf;
 namespace fs = std::filesystem;
@@ -402,4 +404,116 @@ TEST_CASE("nwgf render RUN and nwgf plot RUN read the run through the same reade
     CHECK(r.err.find("metrics.csv:3") != std::string::npos);
   }
   fs::remove_all(out);
+}
+
+namespace {
+
+// Every file under dir whose name holds ".tmp." (what a write left behind).
+std::vector<std::string> temporary_files(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) {
+      found.push_back(e.path().string());
+    }
+  }
+  return found;
+}
+
+// The snapshot, weights and checkpoint of step 5 written by `ranks` ranks (threads,
+// tests/thread_comm.hpp) through RunDirectory's Comm overloads; rank q's error message (if any)
+// in errors[q]. Only rank 0 is given the scheme state and the key (the others' do not count).
+template <class T>
+void write_with_ranks(const RunDirectory& run, int ranks, const std::vector<T>& x,
+                      const std::vector<double>& w, const Checkpoint& c,
+                      std::vector<std::string>& errors) {
+  test::World world(ranks);
+  errors.assign(std::size_t(ranks), "");
+  std::vector<std::thread> pool;
+  for (int q = 0; q < ranks; ++q) {
+    pool.emplace_back([&, q] {
+      const test::ThreadComm comm(world, q);
+      Checkpoint mine = c;
+      mine.samples.clear();
+      if (q != 0) mine.scheme_state = mine.dynamics_key = "";
+      try {
+        run.write_snapshot<T>(comm, 5, x.data(), c.n, c.d);
+        run.write_weights(comm, 5, w);
+        run.write_checkpoint(comm, mine, x.data());
+      } catch (const Error& e) {
+        errors[std::size_t(q)] = e.what();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+}
+
+template <class T>
+void check_ranks_write_one_process_bytes() {
+  for (const index_t n : {1, 63, 150, 700}) {
+    const index_t d = 3;
+    std::vector<T> x(std::size_t(n * d));
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = T(0.25) * T(k) - T(1e-3) * T(k * k % 97);
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (std::size_t k = 0; k < w.size(); ++k) w[k] = 1.0 / double(k + 3);
+    Checkpoint c;
+    c.step = 5;
+    c.time = 0.1 + 0.2;
+    c.scalar_bytes = sizeof(T);
+    c.n = n;
+    c.d = d;
+    c.scheme_state = std::string("state\0of rank 0", 15);
+    c.dynamics_key = "seed = 9\n";
+    const RunDirectory one = fresh("rundir_ranks_one");
+    one.prepare("seed = 9\n");
+    one.write_snapshot<T>(5, x.data(), n, d);
+    one.write_weights(5, w);
+    Checkpoint whole = c;
+    whole.samples.assign(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(T));
+    one.write_checkpoint(whole);
+    for (int ranks = 1; ranks <= 5; ++ranks) {
+      CAPTURE(n);
+      CAPTURE(ranks);
+      const RunDirectory run = fresh("rundir_ranks_" + std::to_string(ranks));
+      run.prepare("seed = 9\n");
+      std::vector<std::string> errors;
+      write_with_ranks<T>(run, ranks, x, w, c, errors);
+      for (const std::string& e : errors) CHECK(e.empty());
+      for (const char* f : {"snapshots/step_000005.npy", "snapshots/weights_000005.npy",
+                            "checkpoint.bin"}) {
+        CAPTURE(f);
+        CHECK(test::slurp(run.path(f)) == test::slurp(one.path(f)));
+      }
+      CHECK(temporary_files(run.dir()).empty());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("across ranks: snapshots, weights and checkpoint written together are one process's") {
+  // Each rank writes its rows of the 64-row grid (owned_rows): 150 rows give rank 0 none at 4
+  // and 5 ranks, 1 row leaves all but one rank without rows.
+  check_ranks_write_one_process_bytes<double>();
+  check_ranks_write_one_process_bytes<float>();
+  CHECK(owned_rows(150, 0, 4) == std::pair<index_t, index_t>(0, 0));
+  CHECK(owned_rows(150, 1, 4) == std::pair<index_t, index_t>(0, 64));
+  CHECK(owned_rows(150, 3, 4) == std::pair<index_t, index_t>(128, 150));
+}
+
+TEST_CASE("across ranks: a failed write is every rank's error and leaves no file") {
+  // No snapshots/ directory: rank 0 cannot create the temporary file.
+  const RunDirectory run = fresh("rundir_ranks_fail");
+  const std::vector<double> x(12, 1.0), w(4, 0.25);
+  Checkpoint c;
+  c.scalar_bytes = 8;
+  c.n = 4;
+  c.d = 3;
+  std::vector<std::string> errors;
+  write_with_ranks<double>(run, 3, x, w, c, errors);
+  for (const std::string& e : errors) {
+    CHECK(e == errors[0]);
+    CHECK(e.find("cannot write " + run.path("snapshots/step_000005.npy")) != std::string::npos);
+  }
+  CHECK(!fs::exists(run.path("snapshots")));
+  CHECK(temporary_files(run.dir()).empty());
 }
