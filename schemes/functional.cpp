@@ -331,24 +331,38 @@ template <class T>
 class Energy33 final : public Functional<T> {
  public:
   Energy33(const Context& ctx, double r, index_t max_rows)
-      : r_(r), mask_(ctx, max_rows), scalar_(ctx), gradient_rows_(ctx, max_rows) {}
+      : r_(r),
+        mask_(ctx, max_rows),
+        scalar_(ctx),
+        gradient_rows_(ctx, max_rows),
+        value_rows_(ctx, max_rows) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
+    return batch_value_deferred(ctx, y, scale, grad)(ctx);
+  }
+
+  // The potential's row sum (partials) and the interaction's sum stay on the device until the
+  // value is read: capturable.
+  DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                     PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
-    const double p = reduce_rows(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)),
-                                                       grad.data, mask_.data()}, n);
+    value_rows_.run(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)), grad.data,
+                                        mask_.data()}, n);
     const double ce = -0.5 / (double(half) * double(n - half));
     const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
     riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
-    const double e = ce * scalar_.get(ctx);
     if (grad.data) {
       riesz_gradient<T>(ctx, c1, a1, c2, a2, r_, T(scale * ce), column(grad, 0, half), true, &ws_);
       riesz_gradient<T>(ctx, c2, a2, c1, a1, r_, T(scale * ce), column(grad, half, n - half), true,
                         &ws_);
     }
-    return p / double(n) + e;
+    return [this, n, ce](const Context& c) {
+      const double p = value_rows_.sum(c);
+      const double e = ce * scalar_.get(c);
+      return p / double(n) + e;
+    };
   }
 
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
@@ -399,6 +413,7 @@ class Energy33 final : public Functional<T> {
   Scalar scalar_;
   PairwiseWorkspace ws_;
   RowPartials gradient_rows_;
+  RowPartials value_rows_;  // the potential's row sum of the batch value
 };
 
 }  // namespace

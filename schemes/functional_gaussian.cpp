@@ -1,6 +1,7 @@
 #include "nwgf/schemes/functional_gaussian.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
@@ -12,7 +13,7 @@ template <class T>
 class GaussianMmd final : public Functional<T> {
  public:
   GaussianMmd(const Context& ctx, double gamma, index_t d, const WeightedPoints& target)
-      : sigma_(std::sqrt(0.5 / gamma)), d_(d), m_(target.x.rows), scalar_(ctx, 1) {
+      : sigma_(std::sqrt(0.5 / gamma)), d_(d), m_(target.x.rows), scalar_(ctx, 1), sums_(ctx, 2) {
     std::vector<T> t(target.x.data.begin(), target.x.data.end());
     std::vector<T> b(std::size_t(m_), T(1.0 / double(m_)));
     for (std::size_t j = 0; j < target.w.size(); ++j) b[j] = T(target.w[j]);
@@ -23,11 +24,17 @@ class GaussianMmd final : public Functional<T> {
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
+    return batch_value_deferred(ctx, y, scale, grad)(ctx);
+  }
+
+  // The two energies stay on the device (sums_) until the value is read: capturable.
+  DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                     PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = 0.5 / (double(y1.rows) * double(y2.rows)), cv = -1.0 / double(n);
-    double f = energy_nu_ + ce * energy(ctx, y1, nullptr, y2, nullptr) +
-               cv * energy(ctx, y, nullptr, tview(), b_.data());
+    gaussian_energy<T>(ctx, y1, nullptr, y2, nullptr, sigma_, sums_.data(), &ws_);
+    gaussian_energy<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, sums_.data() + 1, &ws_);
     if (grad.data) {
       gaussian_gradient<T>(ctx, y1, nullptr, y2, nullptr, sigma_, T(scale * ce),
                            rows(grad, 0, half), false, &ws_);
@@ -36,7 +43,10 @@ class GaussianMmd final : public Functional<T> {
       gaussian_gradient<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, T(scale * cv), grad,
                            true, &ws_);
     }
-    return f;
+    return [this, ce, cv](const Context& c) {
+      const std::vector<double> s = download(c, sums_);
+      return energy_nu_ + ce * s[0] + cv * s[1];
+    };
   }
 
   double batch_directional(const Context&, ConstPointsView<T>, ConstPointsView<T>, T,
@@ -79,6 +89,7 @@ class GaussianMmd final : public Functional<T> {
   index_t d_, m_;
   Buffer<T> target_, b_;
   Buffer<double> scalar_;
+  Buffer<double> sums_;  // the batch value's two energies (batch_value_deferred)
   double energy_nu_ = 0;
   PairwiseWorkspace ws_;
 };

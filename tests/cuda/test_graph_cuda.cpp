@@ -137,7 +137,8 @@ TEST_CASE_TEMPLATE("particle scheme: a captured iteration replays bit for bit", 
   }
 }
 
-// A neural scheme (cfg.scheme: backward or forward) on n samples in R^d toward seven Diracs: a
+// A neural scheme (cfg.scheme: backward or forward; cfg.functional) on n samples in R^2 (toward
+// seven Diracs where the functional has a target): a
 // training iteration with its loss left on the device, captured, replayed twice, against two
 // eager iterations (network state and loss bit for bit). The forward scheme's eager iterations
 // are also checked against its host path (D, ||v|| and the loss on the host, as before they
@@ -146,7 +147,6 @@ template <class T>
 void check_neural_graph(FlowConfig cfg, index_t n = 64, index_t batch = 16) {
   const Context ctx(Device::cuda, 2);
   const index_t d = 2;
-  cfg.functional = FunctionalKind::mmd;
   cfg.seed = 5;
   cfg.batch = batch;
   cfg.hidden = {16, 16};
@@ -207,10 +207,20 @@ TEST_CASE_TEMPLATE("backward scheme: a captured training iteration replays bit f
                    double) {
   FlowConfig cfg;
   cfg.scheme = SchemeKind::backward;
+  cfg.functional = FunctionalKind::mmd;
   SUBCASE("exact Riesz r = 1") { check_neural_graph<T>(cfg); }
   SUBCASE("sliced") {
     cfg.estimator = Estimator::sliced;
     cfg.directions = 8;
+    check_neural_graph<T>(cfg);
+  }
+  SUBCASE("Gaussian kernel") {
+    cfg.kernel = KernelKind::gaussian;
+    cfg.gamma = 0.5;
+    check_neural_graph<T>(cfg);
+  }
+  SUBCASE("energy (33): a row sum's partials and the masked interaction") {
+    cfg.functional = FunctionalKind::energy33;
     check_neural_graph<T>(cfg);
   }
 }
@@ -221,6 +231,7 @@ TEST_CASE_TEMPLATE("forward scheme: a captured training iteration replays bit fo
   // counts the coincident pairs on the device too.
   FlowConfig cfg;
   cfg.scheme = SchemeKind::forward;
+  cfg.functional = FunctionalKind::mmd;
   SUBCASE("exact Riesz r = 1") { check_neural_graph<T>(cfg); }
   SUBCASE("exact Riesz r = 0.5 (the coincident-pair count on the device; no such pair)") {
     // Batches of 2 x 4 rows of 2000 samples: no row is drawn twice in these iterations.

@@ -285,15 +285,19 @@ TEST_CASE("validation: particle flow, r = 1, d = 10") {
 
 TEST_CASE("backward scheme: iterate() and iterate_on_device() + loss() agree bit for bit") {
   // The deferred loss (the sums read after the iteration) is the loss iterate() returns, and
-  // the training is the same.
-  for (const Estimator estimator : {Estimator::exact, Estimator::sliced}) {
-    CAPTURE(int(estimator));
+  // the training is the same: Riesz exact and sliced, the Gaussian kernel, energy (33).
+  for (int variant = 0; variant < 4; ++variant) {
+    CAPTURE(variant);
     const Context ctx(Device::cpu, 2);
     const index_t n = 64, d = 2;
     FlowConfig cfg;
     cfg.scheme = SchemeKind::backward;
-    cfg.functional = FunctionalKind::mmd;
-    cfg.estimator = estimator;
+    cfg.functional = variant == 3 ? FunctionalKind::energy33 : FunctionalKind::mmd;
+    cfg.estimator = variant == 1 ? Estimator::sliced : Estimator::exact;
+    if (variant == 2) {
+      cfg.kernel = KernelKind::gaussian;
+      cfg.gamma = 0.5;
+    }
     cfg.directions = 8;
     cfg.seed = 5;
     cfg.batch = 16;
