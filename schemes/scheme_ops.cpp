@@ -156,7 +156,9 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template void RowPartials::run<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
   template void RowPartials::run<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
   template void RowPartials::run<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
-  template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t);
+  template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t); \
+  template void RowPartials::run<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
+  template void RowPartials::run<MapRow<T>>(const Context&, const MapRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

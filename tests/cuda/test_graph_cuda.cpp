@@ -1,6 +1,6 @@
-// CUDA graphs of a scheme's iteration (particle, backward, forward, ift): one iteration captured (nothing runs during the capture),
-// replayed twice, bit for bit the two eager iterations it stands for (the same kernels in the
-// same order). Work that cannot be captured (a download) fails the capture with a reason and
+// CUDA graphs of a scheme's iteration (particle, backward, forward, ift, variational): one
+// iteration captured (nothing runs during the capture), replayed twice, bit for bit the two eager
+// iterations it stands for (the same kernels in the same order). Work that cannot be captured (a download) fails the capture with a reason and
 // leaves the context usable. Skipped (exit 77) where no CUDA device is usable.
 #include <doctest/doctest.h>
 
@@ -17,9 +17,11 @@
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/schemes.hpp"
+#include "nwgf/schemes/variational/variational_scheme.hpp"
 #include "tests/cuda/device_compare.hpp"
 #include "tests/schemes/host_directional.hpp"
 
@@ -390,6 +392,91 @@ TEST_CASE("ift scheme with the qp weight step: not capturable (the program is so
   CHECK_THROWS_AS(CudaGraph(ctx, [&] { scheme->iterate(ctx, x, 2, 0, 0.3); }), Error);
   scheme->iterate(ctx, x, 2, 0, 0.3);  // the context still works
   CHECK(download(ctx, x.buffer()).size() == std::size_t(n * d));
+}
+
+// The variational scheme of a config: after a step and one eager iteration (Gamma fitted on the
+// host, the workspaces grown), a training iteration (the critic's ascent steps, the map's
+// descent step; their row sums' partials on the device) captured, replayed twice, against two
+// eager iterations: map and critic states and the loss bit for bit.
+template <class T>
+void check_variational_graph(const std::string& toml) {
+  const Context ctx(Device::cuda, 2);
+  const FlowConfig cfg = parse_flow_config(toml, "graph.toml");
+  const index_t n = cfg.initial.n, d = cfg.initial.d;
+  std::vector<double> x0(std::size_t(n * d));
+  rng_normal<double>(Context(Device::cpu, 1), 8, 1, 0, x0.data(), index_t(x0.size()));
+  const std::vector<T> start(x0.begin(), x0.end());
+  struct Run {
+    std::unique_ptr<Scheme<T>> scheme;
+    Points<T> x;
+  };
+  const double tau = cfg.tau;
+  auto make = [&] {
+    Run r;
+    r.scheme = make_variational_scheme<T>(ctx, cfg, n, d);
+    r.x = Points<T>(ctx, n, d);
+    copy_from_host(ctx, r.x.buffer(), start.data(), n * d);
+    r.scheme->step(ctx, r.x, 1, tau, {});
+    r.scheme->iterate_on_device(ctx, r.x, 2, 0, tau);
+    return r;
+  };
+  Run eager = make(), captured = make();
+  REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
+  const std::string before = captured.scheme->state(ctx);
+  CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 1, tau); });
+  CHECK(captured.scheme->state(ctx) == before);  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  CHECK(captured.scheme->state(ctx) == eager.scheme->state(ctx));
+  CHECK(captured.scheme->state(ctx) != before);
+  const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
+  CHECK(std::isfinite(want));
+  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+}
+
+TEST_CASE_TEMPLATE("variational scheme: a captured training iteration replays bit for bit", T,
+                   float, double) {
+  const std::string head = R"(
+seed = 3
+[flow]
+scheme = "variational"
+tau = 0.05
+steps = 2
+[initial]
+kind = "gaussian"
+n = 200
+d = 2
+radius = 1.0
+[target]
+kind = "gaussian"
+points = [[1.0, -0.5]]
+radius = 0.8
+[network]
+hidden = [16]
+[train]
+iterations = 2
+batch = 64
+[output]
+progress = false
+)";
+  SUBCASE("KL (Prop. 1): critic and map") {
+    check_variational_graph<T>(head + "[functional]\nkind = \"kl\"\n");
+  }
+  SUBCASE("entropy plus a potential (two row sums)") {
+    check_variational_graph<T>(head + R"([functional]
+kind = "sum"
+[[functional.terms]]
+kind = "entropy"
+m = 2.0
+weight = 0.5
+[[functional.terms]]
+kind = "potential"
+weight = 1.0
+)");
+  }
 }
 
 TEST_CASE_TEMPLATE("network training: forward, backward and Adam replay bit for bit", T, float,
