@@ -23,6 +23,7 @@ set(NWGF_PUBLIC_HEADERS
   kernels/pairwise.hpp kernels/sliced.hpp
   nn/mlp.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
   schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp
+  schemes/device_sum.hpp
   schemes/measures.hpp
   schemes/schemes.hpp schemes/time_steps.hpp
   schemes/run/step_info.hpp schemes/run/observer.hpp schemes/run/run_dir.hpp

@@ -315,7 +315,7 @@ void launch_family(const Context& ctx, const RowPassArgs<T>& p, double* partials
 
 template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
-                   index_t* host_count, PairwiseWorkspace& ws) {
+                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count) {
   cudaStream_t st = stream_of(ctx);
   const index_t blocks = (p.x.rows + kThreads - 1) / kThreads;
   ws.reserve(ctx, blocks);
@@ -324,6 +324,8 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
   if (host_count) {
     count = reinterpret_cast<unsigned long long*>(ws.count());
     NWGF_CUDA_CHECK(cudaMemsetAsync(count, 0, sizeof(unsigned long long), st));
+  } else if (device_count) {
+    count = reinterpret_cast<unsigned long long*>(device_count);
   }
   if (blocks > 0) {
     switch (pass) {
@@ -349,8 +351,8 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
 }
 
 template void cuda_row_pass<float>(const Context&, PairwisePass, const RowPassArgs<float>&,
-                                   double*, index_t*, PairwiseWorkspace&);
+                                   double*, index_t*, PairwiseWorkspace&, index_t*);
 template void cuda_row_pass<double>(const Context&, PairwisePass, const RowPassArgs<double>&,
-                                    double*, index_t*, PairwiseWorkspace&);
+                                    double*, index_t*, PairwiseWorkspace&, index_t*);
 
 }  // namespace nwgf::detail

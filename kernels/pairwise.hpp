@@ -68,6 +68,16 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
                        const T* a, ConstPointsView<T> y, ConstPointsView<T> w, const T* b,
                        double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
                        bool accumulate, index_t* coincident, PairwiseWorkspace* ws = nullptr);
+// riesz_directional with the coincident-pair count added to *device_count (one index_t on ctx's
+// device, host memory on the CPU; null: not counted) instead of brought to the host: nothing
+// downloads or synchronises, so a CUDA graph can capture it. The caller zeroes the count before
+// and reads it after the work ran.
+template <class T>
+void riesz_directional_device_count(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v,
+                                    const T* a, ConstPointsView<T> y, ConstPointsView<T> w,
+                                    const T* b, double r, double* out, PointsView<T> grad_v,
+                                    PointsView<T> grad_w, T scale, bool accumulate,
+                                    index_t* device_count, PairwiseWorkspace* ws = nullptr);
 
 // The same sums for the Gaussian kernel G(x, y) = exp(-|x - y|^2 / (2 sigma^2)), sigma > 0
 // (kernels/family/gaussian.hpp): out <- sum_ij a_i b_j G(x_i, y_j), and
@@ -224,10 +234,11 @@ void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads)
 
 #ifdef NWGF_HAVE_CUDA
 // CUDA row pass: writes the scalar (energy or D) to out (device; may be null) and, when
-// host_count is not null, copies the coincident-pair count to it (synchronising).
+// host_count is not null, copies the coincident-pair count to it (synchronising); when
+// device_count is not null, adds the count to it on the device instead (nothing synchronises).
 template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
-                   index_t* host_count, PairwiseWorkspace& ws);
+                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count = nullptr);
 #endif
 }  // namespace detail
 

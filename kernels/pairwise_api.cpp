@@ -73,16 +73,17 @@ using detail::RowPassArgs;
 namespace {
 
 // One pass on ctx's backend: the CUDA row pass writes `out` (device) and `coincident` (host) itself;
-// the CPU pass returns them. Null `out` / `coincident`: not wanted.
+// the CPU pass returns them. Null `out` / `coincident`: not wanted. device_count (ctx's device, or
+// null): the coincident-pair count added to it where it lives, nothing brought back.
 template <class T>
 void row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
-              index_t* coincident, PairwiseWorkspace* ws) {
+              index_t* coincident, PairwiseWorkspace* ws, index_t* device_count = nullptr) {
   TraceSpan span(Phase::pairwise);
   trace_count(Counter::pairs, double(p.x.rows) * double(p.y.rows));
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     PairwiseWorkspace tmp;
-    detail::cuda_row_pass(ctx, pass, p, out, coincident, ws ? *ws : tmp);
+    detail::cuda_row_pass(ctx, pass, p, out, coincident, ws ? *ws : tmp, device_count);
     return;
   }
 #endif
@@ -90,6 +91,31 @@ void row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, do
   const detail::PassResult res = detail::cpu_row_pass<T>(pass, p, ctx.threads());
   if (out) *out = res.value;
   if (coincident) *coincident = res.coincident;
+  if (device_count) *device_count += res.coincident;
+}
+
+// riesz_directional's two passes, the count brought to the host (coincident) or left on the
+// device (device_count).
+template <class T>
+void directional_passes(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v,
+                        const T* a, ConstPointsView<T> y, ConstPointsView<T> w, const T* b,
+                        double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
+                        bool accumulate, index_t* coincident, index_t* device_count,
+                        PairwiseWorkspace* ws) {
+  detail::check_pair(ctx, x, y, r);
+  detail::check_same_shape(ctx, v, x, "v");
+  detail::check_same_shape(ctx, w, y, "w");
+  if (grad_v.data) detail::check_same_shape<T>(ctx, grad_v, x, "grad_v");
+  if (grad_w.data) detail::check_same_shape<T>(ctx, grad_w, y, "grad_w");
+  if (grad_v.data && grad_v.data == grad_w.data && !accumulate) {
+    throw_runtime("riesz_directional: grad_v and grad_w alias without accumulate");
+  }
+  const auto [p, q] =
+      detail::directional_pass_args(x, v, a, y, w, b, r, grad_v, grad_w, scale, accumulate);
+  PairwiseWorkspace tmp;  // both passes share one workspace
+  PairwiseWorkspace* wsp = ws ? ws : &tmp;
+  row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp, device_count);
+  if (grad_w.data) row_pass(ctx, PairwisePass::directional, q, nullptr, nullptr, wsp);
 }
 
 }  // namespace
@@ -176,20 +202,18 @@ void riesz_directional(const Context& ctx, ConstPointsView<T> x, ConstPointsView
                        const T* a, ConstPointsView<T> y, ConstPointsView<T> w, const T* b,
                        double r, double* out, PointsView<T> grad_v, PointsView<T> grad_w, T scale,
                        bool accumulate, index_t* coincident, PairwiseWorkspace* ws) {
-  detail::check_pair(ctx, x, y, r);
-  detail::check_same_shape(ctx, v, x, "v");
-  detail::check_same_shape(ctx, w, y, "w");
-  if (grad_v.data) detail::check_same_shape<T>(ctx, grad_v, x, "grad_v");
-  if (grad_w.data) detail::check_same_shape<T>(ctx, grad_w, y, "grad_w");
-  if (grad_v.data && grad_v.data == grad_w.data && !accumulate) {
-    throw_runtime("riesz_directional: grad_v and grad_w alias without accumulate");
-  }
-  const auto [p, q] =
-      detail::directional_pass_args(x, v, a, y, w, b, r, grad_v, grad_w, scale, accumulate);
-  PairwiseWorkspace tmp;  // both passes share one workspace
-  PairwiseWorkspace* wsp = ws ? ws : &tmp;
-  row_pass(ctx, PairwisePass::directional, p, out, coincident, wsp);
-  if (grad_w.data) row_pass(ctx, PairwisePass::directional, q, nullptr, nullptr, wsp);
+  directional_passes(ctx, x, v, a, y, w, b, r, out, grad_v, grad_w, scale, accumulate, coincident,
+                     nullptr, ws);
+}
+
+template <class T>
+void riesz_directional_device_count(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> v,
+                                    const T* a, ConstPointsView<T> y, ConstPointsView<T> w,
+                                    const T* b, double r, double* out, PointsView<T> grad_v,
+                                    PointsView<T> grad_w, T scale, bool accumulate,
+                                    index_t* device_count, PairwiseWorkspace* ws) {
+  directional_passes(ctx, x, v, a, y, w, b, r, out, grad_v, grad_w, scale, accumulate, nullptr,
+                     device_count, ws);
 }
 
 template <class T>
@@ -228,6 +252,10 @@ double mmd2(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, doub
                                      const T*, ConstPointsView<T>, ConstPointsView<T>, const T*, \
                                      double, double*, PointsView<T>, PointsView<T>, T, bool,     \
                                      index_t*, PairwiseWorkspace*);                              \
+  template void riesz_directional_device_count<T>(                                               \
+      const Context&, ConstPointsView<T>, ConstPointsView<T>, const T*, ConstPointsView<T>,      \
+      ConstPointsView<T>, const T*, double, double*, PointsView<T>, PointsView<T>, T, bool,      \
+      index_t*, PairwiseWorkspace*);                                                             \
   template void gaussian_energy<T>(const Context&, ConstPointsView<T>, const T*,                 \
                                    ConstPointsView<T>, const T*, double, double*,                \
                                    PairwiseWorkspace*);                                          \

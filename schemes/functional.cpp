@@ -45,7 +45,13 @@ class RieszFunctional final : public Functional<T> {
  public:
   RieszFunctional(const Context& ctx, const FunctionalSpec& spec, index_t d, index_t max_rows,
                   const std::vector<WeightedPoints>& targets)
-      : r_(spec.r), d_(d), scalar_(ctx), dot_rows_(ctx, max_rows * d) {
+      : r_(spec.r),
+        d_(d),
+        scalar_(ctx),
+        dot_rows_(ctx, max_rows * d),
+        dir_rows_(ctx, max_rows * d),
+        dir_sums_(ctx, 2),
+        dir_counts_(ctx, 2) {
     std::vector<T> t, b;
     std::vector<double> alpha = spec.weights;
     if (alpha.empty()) alpha.assign(targets.size(), 1.0 / double(targets.size()));
@@ -168,6 +174,54 @@ class RieszFunctional final : public Functional<T> {
     return dv;
   }
 
+  // batch_directional's passes with D's sums and the coincident-pair counts left on the device.
+  std::optional<DeferredDirectional> batch_directional_deferred(const Context& ctx,
+                                                                ConstPointsView<T> y,
+                                                                ConstPointsView<T> v, T scale,
+                                                                PointsView<T> grad_v) override {
+    if (distributed()) return std::nullopt;
+    DeferredDirectional res;
+    if (sliced_) {
+      const index_t count = y.rows * y.cols;
+      const PointsView<T> g(sliced_grad_.data(), y.rows, y.cols, sliced_grad_.device());
+      (void)batch_value_deferred(ctx, y, T(1), g);  // its gradient only
+      dir_rows_.run(ctx, DotRow<T>{g.data, v.data}, count);
+      if (grad_v.data) axpby(ctx, count, scale, g.data, T(0), grad_v.data);
+      res.value.terms[0] = dir_rows_.term();
+      res.value.count = 1;
+      return res;
+    }
+    const index_t n = y.rows, half = n / 2;
+    const double ce = -0.5 / (double(half) * double(n - half));
+    // Only r < 1 refuses coincident pairs (refuse_forward_at_atoms): count them then.
+    const bool count = r_ < 1;
+    index_t* counts = count ? dir_counts_.data() : nullptr;
+    if (count) fill_zero(ctx, dir_counts_);
+    riesz_directional_device_count<T>(
+        ctx, rows(y, 0, half), rows(v, 0, half), nullptr, rows(y, half, n - half),
+        rows(v, half, n - half), nullptr, r_, dir_sums_.data(), rows(grad_v, 0, half),
+        rows(grad_v, half, n - half), T(scale * ce), false, counts, &ws_);
+    res.value.terms[0] = DeviceTerm{dir_sums_.data(), 0, ce};
+    res.value.count = 1;
+    if (m_ > 0) {
+      const double cv = 1.0 / double(n);
+      riesz_directional_device_count<T>(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), r_,
+                                        dir_sums_.data() + 1, grad_v, PointsView<T>(),
+                                        T(scale * cv), true, count ? counts + 1 : nullptr, &ws_);
+      res.value.terms[1] = DeviceTerm{dir_sums_.data() + 1, 0, cv};
+      res.value.count = 2;
+    }
+    if (count) {
+      // batch_directional's order: the pairs within the batch first, then those with the target.
+      res.check = [this](const Context& c) {
+        const std::vector<index_t> k = download(c, dir_counts_);
+        check_coincident(k[0]);
+        check_coincident(k[1]);
+      };
+    }
+    return res;
+  }
+
   // Across ranks on the CPU (every rank calls it then) the pair passes are split as the batch
   // terms' (energy(): pair_energy_ranks, the same bits; the self pass of d <= 3 runs whole on
   // every rank); the CUDA backend evaluates it whole on every rank.
@@ -269,6 +323,9 @@ class RieszFunctional final : public Functional<T> {
   Buffer<T> sliced_grad_;       // (max_rows, d)
   Buffer<double> sliced_sums_;  // S_xx, S_xy
   RowPartials dot_rows_;        // the Euler sum of the exact batch value
+  RowPartials dir_rows_;        // the sliced D = <grad F^, v> (batch_directional_deferred)
+  Buffer<double> dir_sums_;     // the exact D's two sums (batch_directional_deferred)
+  Buffer<index_t> dir_counts_;  // and their coincident-pair counts
   const Comm* comm_ = nullptr;
   SlicedRanksBuffers<T> sliced_ranks_;  // the transpose's space across ranks
 };
@@ -285,13 +342,21 @@ class Energy33 final : public Functional<T> {
         cuda_(ctx.is_cuda()),
         mask_(ctx, max_rows),
         scalar_(ctx),
-        gradient_rows_(ctx, max_rows) {}
+        gradient_rows_(ctx, max_rows),
+        value_rows_(ctx, max_rows) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
+    return batch_value_deferred(ctx, y, scale, grad)(ctx);
+  }
+
+  // The potential's row sum (partials) and the interaction's sum stay on the device until the
+  // value is read: capturable.
+  DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                     PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
-    const double p = reduce_rows(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)),
-                                                       grad.data, mask_.data()}, n);
+    value_rows_.run(ctx, Energy33Row<T>{y.data, nullptr, T(scale / double(n)), grad.data,
+                                        mask_.data()}, n);
     const double ce = -0.5 / (double(half) * double(n - half));
     const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
@@ -300,12 +365,15 @@ class Energy33 final : public Functional<T> {
     } else {
       riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
     }
-    const double e = ce * scalar_.get(ctx);
     if (grad.data) {
       gradient(ctx, c1, a1, c2, a2, T(scale * ce), column(grad, 0, half));
       gradient(ctx, c2, a2, c1, a1, T(scale * ce), column(grad, half, n - half));
     }
-    return p / double(n) + e;
+    return [this, n, ce](const Context& c) {
+      const double p = value_rows_.sum(c);
+      const double e = ce * scalar_.get(c);
+      return p / double(n) + e;
+    };
   }
 
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
@@ -385,6 +453,7 @@ class Energy33 final : public Functional<T> {
   Scalar scalar_;
   PairwiseWorkspace ws_;
   RowPartials gradient_rows_;
+  RowPartials value_rows_;  // the potential's row sum of the batch value
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "nwgf/engine/backend.hpp"
@@ -28,6 +29,7 @@
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/device_sum.hpp"
 #include "nwgf/schemes/measures.hpp"
 
 namespace nwgf {
@@ -36,6 +38,15 @@ namespace nwgf {
 // that computes it has run (a CUDA graph's replay included) and before the next call on the
 // object that made it.
 using DeferredValue = std::function<double(const Context&)>;
+
+// A directional derivative left on the device (batch_directional_deferred): D as a DeviceSum for
+// a kernel of the caller to read, and the refusal of coincident pairs (r < 1) deferred to check:
+// called once the work ran, it throws the error batch_directional would have thrown (null: none
+// to make).
+struct DeferredDirectional {
+  DeviceSum value;
+  std::function<void(const Context&)> check;
+};
 
 template <class T>
 class Functional {
@@ -62,6 +73,19 @@ class Functional {
   // r < 1 a coincident pair makes D infinite: a bad-input error (measure with atoms).
   virtual double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v,
                                    T scale, PointsView<T> grad_v) = 0;
+
+  // batch_directional with D left on the device (the same bits) and its coincident-pair check
+  // deferred. Where a functional overrides it (the Riesz functionals on one rank), nothing in it
+  // allocates, downloads or synchronises, so a CUDA graph can capture it; the default returns
+  // nothing and the caller runs batch_directional.
+  virtual std::optional<DeferredDirectional> batch_directional_deferred(const Context& ctx,
+                                                                        ConstPointsView<T> y,
+                                                                        ConstPointsView<T> v,
+                                                                        T scale,
+                                                                        PointsView<T> grad_v) {
+    (void)ctx, (void)y, (void)v, (void)scale, (void)grad_v;
+    return std::nullopt;
+  }
 
   // F(mu_N) of the empirical measure of x (N, d), V-statistic (all pairs): the metrics' value.
   virtual double value(const Context& ctx, ConstPointsView<T> x) = 0;

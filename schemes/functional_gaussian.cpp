@@ -1,6 +1,7 @@
 #include "nwgf/schemes/functional_gaussian.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
@@ -17,7 +18,8 @@ class GaussianMmd final : public Functional<T> {
         d_(d),
         m_(target.x.rows),
         cuda_(ctx.is_cuda()),
-        scalar_(ctx, 1) {
+        scalar_(ctx, 1),
+        sums_(ctx, 2) {
     std::vector<T> t(target.x.data.begin(), target.x.data.end());
     std::vector<T> b(std::size_t(m_), T(1.0 / double(m_)));
     for (std::size_t j = 0; j < target.w.size(); ++j) b[j] = T(target.w[j]);
@@ -28,17 +30,33 @@ class GaussianMmd final : public Functional<T> {
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
+    return batch_value_deferred(ctx, y, scale, grad)(ctx);
+  }
+
+  // The two energies stay on the device (sums_) until the value is read: capturable.
+  DeferredValue batch_value_deferred(const Context& ctx, ConstPointsView<T> y, T scale,
+                                     PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = 0.5 / (double(y1.rows) * double(y2.rows)), cv = -1.0 / double(n);
-    double f = energy_nu_ + ce * energy(ctx, y1, nullptr, y2, nullptr, true) +
-               cv * energy(ctx, y, nullptr, tview(), b_.data(), true);
+    if (distributed()) {
+      pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, y1, nullptr, y2, nullptr,
+                           sums_.data());
+      pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, y, nullptr, tview(),
+                           b_.data(), sums_.data() + 1);
+    } else {
+      gaussian_energy<T>(ctx, y1, nullptr, y2, nullptr, sigma_, sums_.data(), &ws_);
+      gaussian_energy<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, sums_.data() + 1, &ws_);
+    }
     if (grad.data) {
       gradient(ctx, y1, nullptr, y2, nullptr, T(scale * ce), rows(grad, 0, half), false);
       gradient(ctx, y2, nullptr, y1, nullptr, T(scale * ce), rows(grad, half, n - half), false);
       gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
     }
-    return f;
+    return [this, ce, cv](const Context& c) {
+      const std::vector<double> s = download(c, sums_);
+      return energy_nu_ + ce * s[0] + cv * s[1];
+    };
   }
 
   double batch_directional(const Context&, ConstPointsView<T>, ConstPointsView<T>, T,
@@ -78,21 +96,16 @@ class GaussianMmd final : public Functional<T> {
   ConstPointsView<T> tview() const {
     return ConstPointsView<T>(target_.data(), m_, d_, target_.device());
   }
-  // The pair passes, across the ranks of comm_ when there are several and `shared` (every rank
-  // makes the call; value() is made by one rank alone).
-  bool distributed() const { return comm_ && comm_->size() > 1; }
   double energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                const T* b, bool shared = false) {
-    if (shared && distributed()) {
-      pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, x, a, y, b, scalar_.data());
-    } else {
-      gaussian_energy<T>(ctx, x, a, y, b, sigma_, scalar_.data(), &ws_);
-    }
+                const T* b) {
+    gaussian_energy<T>(ctx, x, a, y, b, sigma_, scalar_.data(), &ws_);
     double v = 0;
     copy_to_host(ctx, &v, scalar_);
     return v;
   }
-
+  // The pair passes across the ranks of comm_ when there are several (every rank makes the
+  // batch and particle calls; value() is made by one rank alone and stays local).
+  bool distributed() const { return comm_ && comm_->size() > 1; }
   void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                 const T* b, T scale, PointsView<T> grad, bool accumulate) {
     if (distributed()) {
@@ -109,6 +122,7 @@ class GaussianMmd final : public Functional<T> {
   const Comm* comm_ = nullptr;
   Buffer<T> target_, b_;
   Buffer<double> scalar_;
+  Buffer<double> sums_;  // the batch value's two energies (batch_value_deferred)
   double energy_nu_ = 0;
   PairwiseWorkspace ws_;
 };

@@ -45,6 +45,23 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
 }
 
 template <class T>
+void axpby_device(const Context& ctx, index_t count, const double* c, const T* x, T* y) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_axpby_device(ctx, count, c, x, y);
+#endif
+  // The host's loop: axpby with the two scalars (the same bits).
+  axpby(ctx, count, T(c[0]), x, T(c[1]), y);
+}
+
+void forward_loss_device(const Context& ctx, const ForwardLossArgs& args) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_forward_loss_device(ctx, args);
+#endif
+  (void)ctx;
+  forward_loss_coefficients(args);
+}
+
+template <class T>
 void row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a, const T* x,
                     T* y) {
 #ifdef NWGF_HAVE_CUDA
@@ -102,6 +119,18 @@ double RowPartials::sum(const Context& ctx) const {
   return host_sum_;
 }
 
+DeviceTerm RowPartials::term() const {
+  DeviceTerm t;
+  if (partials_.size() > 0) {
+    // CUDA: the partials where run() left them (none: the term is 0).
+    t.p = chunks_ > 0 ? partials_.data() : nullptr;
+    t.partials = chunks_;
+  } else {
+    t.p = &host_sum_;
+  }
+  return t;
+}
+
 template <class T>
 bool all_finite(const Context& ctx, const T* v, index_t count) {
   // Inf - Inf and NaN propagate into the sum of squares.
@@ -114,6 +143,7 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double transport_cost<T>(const Context&, const T*, const T*, index_t, T, T*);    \
   template double sum_squares<T>(const Context&, const T*, index_t);                        \
   template void axpby<T>(const Context&, index_t, T, const T*, T, T*);                      \
+  template void axpby_device<T>(const Context&, index_t, const double*, const T*, T*);      \
   template void row_scaled_add<T>(const Context&, index_t, index_t, T, const T*, const T*, T*); \
   template bool all_finite<T>(const Context&, const T*, index_t);                           \
   template double reduce_rows<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
@@ -126,7 +156,9 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template void RowPartials::run<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
   template void RowPartials::run<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
   template void RowPartials::run<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
-  template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t);
+  template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t); \
+  template void RowPartials::run<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
+  template void RowPartials::run<MapRow<T>>(const Context&, const MapRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -42,6 +42,17 @@ __global__ void axpby_kernel(index_t count, T a, const T* x, T b, T* y) {
 }
 
 template <class T>
+__global__ void axpby_device_kernel(index_t count, const double* c, const T* x, T* y) {
+  const T a = T(c[0]), b = T(c[1]);
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += index_t(gridDim.x) * blockDim.x) {
+    y[i] = axpby_element(a, x[i], b, y[i]);
+  }
+}
+
+__global__ void forward_loss_kernel(ForwardLossArgs args) { forward_loss_coefficients(args); }
+
+template <class T>
 __global__ void row_scaled_add_kernel(index_t n, index_t d, T alpha, const T* a, const T* x,
                                       T* y) {
   for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n * d;
@@ -65,6 +76,18 @@ template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   axpby_kernel<T><<<grid_for((long long)count, block_threads), block_threads, 0, stream_of(ctx)>>>(
       count, a, x, b, y);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_axpby_device(const Context& ctx, index_t count, const double* c, const T* x, T* y) {
+  axpby_device_kernel<T><<<grid_for((long long)count, block_threads), block_threads, 0,
+                           stream_of(ctx)>>>(count, c, x, y);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+void cuda_forward_loss_device(const Context& ctx, const ForwardLossArgs& args) {
+  forward_loss_kernel<<<1, 1, 0, stream_of(ctx)>>>(args);
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
@@ -102,6 +125,7 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
   template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);                   \
+  template void cuda_axpby_device<T>(const Context&, index_t, const double*, const T*, T*);    \
   template void cuda_row_scaled_add<T>(const Context&, index_t, index_t, T, const T*, const T*, \
                                        T*);
 NWGF_INSTANTIATE(float)

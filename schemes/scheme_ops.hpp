@@ -4,7 +4,8 @@
 //   - network input [x_i, z] for a batch of rows drawn uniformly from the samples, z ~ N(0, Id)
 //     (Philox, so the batch depends only on (seed, stream, counter), not on backend or threads);
 //   - the transport cost sum_k |x_k - T_k|^2 and its gradient coef (T - x);
-//   - sums of squares, y <- a x + b y, and a finite check.
+//   - sums of squares, y <- a x + b y, and a finite check;
+//   - the forward loss (14) from values left on the device (DeviceSum), one thread's kernel.
 // Reductions are the fixed-order partials of kernels/reduce.hpp: fixed chunks, per-chunk partial
 // sums in double added in order (the same for any thread count).
 #include <cmath>
@@ -14,8 +15,10 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/hd.hpp"
 #include "nwgf/engine/philox.hpp"
+#include "nwgf/engine/rng_math.hpp"
 #include "nwgf/engine/types.hpp"
 #include "nwgf/kernels/reduce.hpp"
+#include "nwgf/schemes/device_sum.hpp"
 
 namespace nwgf {
 
@@ -84,6 +87,42 @@ NWGF_HD T row_scaled_add_element(T alpha, const T* a, const T* x, const T* y, in
   return y[e] + f * x[e];
 }
 
+// The value of a DeviceTerm / DeviceSum (device_sum.hpp), read where it lives. The products are
+// rounded on their own (add_product_rn), as the host rounds them.
+NWGF_HD double device_term_value(const DeviceTerm& t) {
+  if (!t.p) return 0.0;
+  if (t.partials == 0) return *t.p;
+  double s = 0;
+  for (index_t k = 0; k < t.partials; ++k) s += t.p[k];
+  return s;
+}
+NWGF_HD double device_sum_value(const DeviceSum& s) {
+  double v = s.count > 0 ? s.terms[0].coef * device_term_value(s.terms[0]) : 0.0;
+  for (int k = 1; k < s.count; ++k) {
+    v = detail::add_product_rn(v, s.terms[k].coef, device_term_value(s.terms[k]));
+  }
+  return v;
+}
+
+// The forward loss (14), L = D / (||v|| + eps) with ||v||^2 = |v|^2 / rows, and its gradient's
+// coefficients: dL/dv = coef[1] dD/dv + coef[0] v, coef[0] = -D / (denom^2 rows ||v||) (0 at
+// v = 0), coef[1] = 1 / denom; coef[2] = L.
+struct ForwardLossArgs {
+  DeviceSum d;        // D
+  DeviceTerm norm2;   // |v|^2 (the sum of squares over all rows)
+  double rows = 1;
+  double eps = 0;
+  double* coef = nullptr;  // (3), ctx's device
+};
+NWGF_HD void forward_loss_coefficients(const ForwardLossArgs& f) {
+  const double dv = device_sum_value(f.d);
+  const double norm = sqrt(device_term_value(f.norm2) / f.rows);
+  const double denom = norm + f.eps;
+  f.coef[0] = norm > 0 ? -dv / (denom * denom * f.rows * norm) : 0.0;
+  f.coef[1] = 1 / denom;
+  f.coef[2] = dv / denom;
+}
+
 // Energy (33) of Appendix H, Example 3, per sample (x, y) in R^2: the potential
 //   p(x, y) = 1{x < 0} |y| - x,
 // its gradient scale (-1, 1{x < 0} sign(y)) and the mask a = 1{x >= 0} of the interaction term.
@@ -134,6 +173,12 @@ double sum_squares(const Context& ctx, const T* v, index_t count);
 // y <- a x + b y (b = 0: y <- a x, whatever y held).
 template <class T>
 void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+// y <- T(c[0]) x + T(c[1]) y with c (2 doubles) on ctx's device (axpby's arithmetic, the
+// coefficients read where a kernel left them).
+template <class T>
+void axpby_device(const Context& ctx, index_t count, const double* c, const T* x, T* y);
+// forward_loss_coefficients on ctx's device (one thread).
+void forward_loss_device(const Context& ctx, const ForwardLossArgs& args);
 // y_i <- y_i + alpha a_i x_i for the rows of (n, d) arrays (a: (n) or null for 1).
 template <class T>
 void row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a, const T* x,
@@ -172,6 +217,8 @@ class RowPartials {
   template <class Row>
   void run(const Context& ctx, const Row& row, index_t n);
   double sum(const Context& ctx) const;
+  // The sum as a term of a DeviceSum (where run() left it; coef 1), for a later kernel to read.
+  DeviceTerm term() const;
 
  private:
   Buffer<double> partials_;  // (chunks_of(max_rows)) on the CUDA device; empty on the CPU
@@ -189,6 +236,9 @@ void cuda_network_input(const Context& ctx, const T* x, index_t n, index_t d, in
                         const BatchRows& rows, index_t batch, T* in, T* xb);
 template <class T>
 void cuda_axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y);
+template <class T>
+void cuda_axpby_device(const Context& ctx, index_t count, const double* c, const T* x, T* y);
+void cuda_forward_loss_device(const Context& ctx, const ForwardLossArgs& args);
 template <class T>
 void cuda_row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* a,
                          const T* x, T* y);

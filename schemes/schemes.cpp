@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
@@ -44,7 +45,9 @@ class NeuralScheme final : public Scheme<T> {
         next_(ctx, n * d),
         t_(ctx, max_rows_ * d),
         centre_(ctx, d),
-        transport_rows_(ctx, max_rows_ * d) {
+        transport_rows_(ctx, max_rows_ * d),
+        norm_rows_(ctx, max_rows_ * d),
+        forward_coef_(ctx, 3) {
     mlp_.init(ctx, seed_, random_stream(RandomPurpose::network, 0));
     fill_zero(ctx, centre_);
   }
@@ -113,8 +116,7 @@ class NeuralScheme final : public Scheme<T> {
     {
       TraceSpan span(Phase::functional);
       if (forward_) {
-        const double l = forward_loss(ctx, rows);
-        loss = [l](const Context&) { return l; };
+        loss = forward_loss(ctx, rows);
       } else {
         loss = backward_loss(ctx, rows, tau);
       }
@@ -213,8 +215,32 @@ class NeuralScheme final : public Scheme<T> {
     axpby(ctx, count, T(1), src.data(), T(0), dst.data());
   }
 
-  // L = D / (||v|| + eps), ||v||^2 = mean_k |v_k|^2; grad_ <- dL/dv.
-  double forward_loss(const Context& ctx, index_t rows) {
+  // L = D / (||v|| + eps), ||v||^2 = mean_k |v_k|^2; grad_ <- dL/dv. Where the functional leaves
+  // D on the device (batch_directional_deferred), so do ||v||, the loss and its coefficients (one
+  // thread's kernel: the host's arithmetic, the same bits), and the coincident-pair refusal waits
+  // for the loss to be read.
+  DeferredValue forward_loss(const Context& ctx, index_t rows) {
+    std::optional<DeferredDirectional> dir = f_.batch_directional_deferred(
+        ctx, cview(xb_, rows, d_), cview(out_, rows, d_), T(1), view(grad_, rows, d_));
+    if (!dir) {
+      const double l = forward_loss_host(ctx, rows);
+      return [l](const Context&) { return l; };
+    }
+    norm_rows_.run(ctx, DotRow<T>{out_.data(), out_.data()}, rows * d_);
+    ForwardLossArgs args;
+    args.d = dir->value;
+    args.norm2 = norm_rows_.term();
+    args.rows = double(rows);
+    args.eps = forward_norm_eps;
+    args.coef = forward_coef_.data();
+    forward_loss_device(ctx, args);
+    axpby_device(ctx, rows * d_, forward_coef_.data(), out_.data(), grad_.data());
+    return [this, check = std::move(dir->check)](const Context& c) {
+      if (check) check(c);
+      return download(c, forward_coef_)[2];
+    };
+  }
+  double forward_loss_host(const Context& ctx, index_t rows) {
     const double dv = f_.batch_directional(ctx, cview(xb_, rows, d_), cview(out_, rows, d_), T(1),
                                            view(grad_, rows, d_));
     const double norm = std::sqrt(sum_squares(ctx, out_.data(), rows * d_) / double(rows));
@@ -285,6 +311,8 @@ class NeuralScheme final : public Scheme<T> {
   Adam<T> adam_;
   Buffer<T> in_, xb_, out_, grad_, grad2_, next_, t_, centre_;
   RowPartials transport_rows_;
+  RowPartials norm_rows_;        // the forward loss's |v|^2
+  Buffer<double> forward_coef_;  // its coefficients and value (forward_loss_device)
   DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
   const Comm* comm_ = nullptr;

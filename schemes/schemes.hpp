@@ -50,10 +50,10 @@ class Scheme {
   // particle scheme has no training: it does one whole step.
   virtual double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) = 0;
   // iterate() with the loss left on the device, read on demand by loss() (after the work ran:
-  // a CUDA graph's replay included). Where a scheme overrides it (the backward scheme with an
-  // exact or sliced Riesz functional), nothing in it allocates, downloads or synchronises, so a
-  // CUDA graph can capture it; the default runs iterate() (capturable for the particle scheme,
-  // whose loss is NaN).
+  // a CUDA graph's replay included). Where a scheme overrides it (backward, forward and
+  // variational; README "CUDA graphs" lists the functionals), nothing in it allocates, downloads
+  // or synchronises, so a CUDA graph can capture it; the default runs iterate() (capturable for
+  // the particle and ift schemes, whose loss is NaN).
   virtual void iterate_on_device(const Context& ctx, Points<T>& x, index_t n, index_t it,
                                  double tau) {
     last_loss_ = iterate(ctx, x, n, it, tau);

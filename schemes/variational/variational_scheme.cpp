@@ -93,7 +93,10 @@ class VariationalScheme final : public Scheme<T> {
         gamma_mean_(ctx, d),
         gamma_lt_(ctx, d * d),
         ratio_(ctx, 2 * d + 2 * d * d),
-        next_(ctx, n * d) {
+        next_(ctx, n * d),
+        critic_rows_(ctx, 2 * m_),
+        map_rows_(ctx, m_),
+        potential_rows_(ctx, m_) {
     terms_.kind = parts_.density;
     terms_.transform = cfg.critic_output;
     terms_.m = parts_.m;
@@ -166,6 +169,19 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
+    return train(ctx, x, n, it, tau)(ctx);
+  }
+  // The critic's and the map's row sums keep their partials on the device (RowPartials), so
+  // without batch interaction terms (whose value is read back) the iteration is capturable.
+  void iterate_on_device(const Context& ctx, Points<T>& x, index_t n, index_t it,
+                         double tau) override {
+    loss_ = train(ctx, x, n, it, tau);
+  }
+  double loss(const Context& ctx) override { return loss_ ? loss_(ctx) : Scheme<T>::loss(ctx); }
+
+ private:
+  // One training iteration; the loss deferred.
+  DeferredValue train(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) {
     if (!gamma_ready_) fit_gamma(ctx, x);
     const index_t M = m_;
     const std::uint64_t counter = std::uint64_t(it) << 32;
@@ -188,7 +204,9 @@ class VariationalScheme final : public Scheme<T> {
     for (index_t j = 0; critic_on_ && j < inner_; ++j) {
       critic_.forward(ctx, ConstPointsView<T>(hin_.data(), 2 * M, d_, hin_.device()),
                       PointsView<T>(u_.data(), 2 * M, 1, u_.device()));
-      reduce_rows(ctx, CriticRow<T>{terms_, u_.data(), du_.data(), M, 1.0 / double(M)}, 2 * M);
+      // The rows write du; their sum (the critic's objective) is not needed here.
+      critic_rows_.run(ctx, CriticRow<T>{terms_, u_.data(), du_.data(), M, 1.0 / double(M)},
+                       2 * M);
       critic_.backward(ctx, ConstPointsView<T>(du_.data(), 2 * M, 1, du_.device()),
                        PointsView<T>());
       critic_adam_.step(ctx, critic_.params(), critic_.grads(), lr_);
@@ -199,15 +217,17 @@ class VariationalScheme final : public Scheme<T> {
       critic_.forward(ctx, ConstPointsView<T>(ty, M, d_, hin_.device()),
                       PointsView<T>(u_.data(), M, 1, u_.device()));
     }
-    double loss = reduce_rows(
+    map_rows_.run(
         ctx, MapRow<T>{terms_, ratio(), y_.data(), ty, u_.data(), dty_.data(), du_.data(), M, d_, tau},
         M);
     if (potential_) {
       // + w_V/M sum_i V(ty_i), its gradient added to dty (hand-derived: grad V = -grad ln Q).
       const double w = parts_.potential_weight / double(M);
-      loss += reduce_rows(ctx, PotentialRow<T>{potential_->rows(), ty, dty_.data(), d_, w, w, true},
-                          M);
+      potential_rows_.run(
+          ctx, PotentialRow<T>{potential_->rows(), ty, dty_.data(), d_, w, w, true}, M);
     }
+    // The batch interaction's term, read back now (not capturable): added after the row sums.
+    std::optional<double> interaction;
     if (batch_interaction_ && M > 1) {
       // + sum_i w_i 1/(2 M (M - 1)) sum_{j != l} W_i(ty_j - ty_l), the batch's U-statistic of
       // 1/2 E W(T X - T Y) (unbiased: the batch rows are iid draws of P_k), from the V-statistic
@@ -216,7 +236,7 @@ class VariationalScheme final : public Scheme<T> {
       // particle gradient at scale 1/(M - 1). gin_ is free until the critic's input gradient.
       const ConstPointsView<T> tyv(ty, M, d_, hin_.device());
       const double v = batch_interaction_->value(ctx, tyv);
-      loss += (double(M) * v - self_half_) / double(M - 1);
+      interaction = (double(M) * v - self_half_) / double(M - 1);
       batch_interaction_->particle_gradient(ctx, tyv, T(1.0 / double(M - 1)),
                                             PointsView<T>(gin_.data(), M, d_, gin_.device()));
       axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
@@ -228,9 +248,16 @@ class VariationalScheme final : public Scheme<T> {
     }
     map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
     map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
-    return loss;
+    const bool potential = potential_.has_value();
+    return [this, potential, interaction](const Context& c) {
+      double loss = map_rows_.sum(c);
+      if (potential) loss += potential_rows_.sum(c);
+      if (interaction) loss += *interaction;
+      return loss;
+    };
   }
 
+ public:
   // Across ranks (README, "MPI runs"): the training (batches, both networks' forward, backward
   // and Adam steps), Gamma's refit and the batch U-statistic are replicated, the same bits on
   // every rank; the push and the estimate of F split their row chunks (rank_chunks.hpp), and
@@ -431,6 +458,8 @@ class VariationalScheme final : public Scheme<T> {
   std::optional<PackedPotential> potential_;      // potential terms (V = -ln Q of [target])
   std::unique_ptr<Functional<T>> interaction_;   // the interaction terms over all particles
   std::unique_ptr<Functional<T>> batch_interaction_;  // not fb: the same over a batch (M rows)
+  RowPartials critic_rows_, map_rows_, potential_rows_;  // the training's row sums
+  DeferredValue loss_;  // of the last iterate_on_device
   Buffer<T> forward_;                             // fb: (n, d) the forward step's displacement
   double self_half_ = 0;                          // not fb: 1/2 sum_i w_i W_i(0)
   const Comm* comm_ = nullptr;                    // the ranks (nullptr: this process alone)

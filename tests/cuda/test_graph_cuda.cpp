@@ -1,6 +1,6 @@
-// CUDA graphs of a scheme's iteration: one iteration captured (nothing runs during the capture),
-// replayed twice, bit for bit the two eager iterations it stands for (the same kernels in the
-// same order). Work that cannot be captured (a download) fails the capture with a reason and
+// CUDA graphs of a scheme's iteration (particle, backward, forward, ift, variational): one
+// iteration captured (nothing runs during the capture), replayed twice, bit for bit the two eager
+// iterations it stands for (the same kernels in the same order). Work that cannot be captured (a download) fails the capture with a reason and
 // leaves the context usable. Skipped (exit 77) where no CUDA device is usable.
 #include <doctest/doctest.h>
 
@@ -17,9 +17,13 @@
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
+#include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/schemes.hpp"
+#include "nwgf/schemes/variational/variational_scheme.hpp"
 #include "tests/cuda/device_compare.hpp"
+#include "tests/schemes/host_directional.hpp"
 
 using namespace nwgf;
 
@@ -135,17 +139,18 @@ TEST_CASE_TEMPLATE("particle scheme: a captured iteration replays bit for bit", 
   }
 }
 
-// The backward scheme on n samples in R^d toward seven Diracs: a training iteration with its loss
-// left on the device, captured, replayed twice, against two eager iterations (network state
-// and loss bit for bit).
+// A neural scheme (cfg.scheme: backward or forward; cfg.functional) on n samples in R^2 (toward
+// seven Diracs where the functional has a target): a
+// training iteration with its loss left on the device, captured, replayed twice, against two
+// eager iterations (network state and loss bit for bit). The forward scheme's eager iterations
+// are also checked against its host path (D, ||v|| and the loss on the host, as before they
+// stayed on the device: test::HostDirectional).
 template <class T>
-void check_backward_graph(FlowConfig cfg) {
+void check_neural_graph(FlowConfig cfg, index_t n = 64, index_t batch = 16) {
   const Context ctx(Device::cuda, 2);
-  const index_t n = 64, d = 2;
-  cfg.scheme = SchemeKind::backward;
-  cfg.functional = FunctionalKind::mmd;
+  const index_t d = 2;
   cfg.seed = 5;
-  cfg.batch = 16;
+  cfg.batch = batch;
   cfg.hidden = {16, 16};
   cfg.iterations = 1;
   std::vector<double> x0(std::size_t(n * d)), y(std::size_t(7 * d));
@@ -155,22 +160,29 @@ void check_backward_graph(FlowConfig cfg) {
   const std::vector<WeightedPoints> targets{{matrix(y, d), {}}};
   struct Run {
     std::unique_ptr<Functional<T>> f;
+    std::unique_ptr<test::HostDirectional<T>> host;
     std::unique_ptr<Scheme<T>> scheme;
     Points<T> x;
   };
   const double tau = 0.1;
-  auto make = [&] {
+  auto make = [&](bool host_path) {
     Run r;
     r.f = make_functional<T>(ctx, cfg, d, n, targets);
-    r.scheme = make_scheme<T>(ctx, cfg, *r.f, n, d);
+    Functional<T>* f = r.f.get();
+    if (host_path) {
+      r.host = std::make_unique<test::HostDirectional<T>>(*r.f);
+      f = r.host.get();
+    }
+    r.scheme = make_scheme<T>(ctx, cfg, *f, n, d);
     r.x = Points<T>(ctx, n, d);
     copy_from_host(ctx, r.x.buffer(), start.data(), n * d);
     r.scheme->step(ctx, r.x, 1, tau, {});  // standardises x; warms the workspaces up
     return r;
   };
-  Run eager = make(), captured = make();
+  Run eager = make(false), captured = make(false);
   REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
   eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
+  const double want1 = eager.scheme->loss(ctx);
   eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
   const std::string before = captured.scheme->state(ctx);
   CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 0, tau); });
@@ -183,16 +195,287 @@ void check_backward_graph(FlowConfig cfg) {
   const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
   CHECK(std::isfinite(want));
   CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+  if (cfg.scheme == SchemeKind::forward) {
+    Run host = make(true);
+    const double h1 = host.scheme->iterate(ctx, host.x, 2, 0, tau);
+    const double h2 = host.scheme->iterate(ctx, host.x, 2, 0, tau);
+    CHECK(std::memcmp(&h1, &want1, sizeof h1) == 0);
+    CHECK(std::memcmp(&h2, &want, sizeof h2) == 0);
+    CHECK(host.scheme->state(ctx) == eager.scheme->state(ctx));
+  }
 }
 
 TEST_CASE_TEMPLATE("backward scheme: a captured training iteration replays bit for bit", T, float,
                    double) {
   FlowConfig cfg;
-  SUBCASE("exact Riesz r = 1") { check_backward_graph<T>(cfg); }
+  cfg.scheme = SchemeKind::backward;
+  cfg.functional = FunctionalKind::mmd;
+  SUBCASE("exact Riesz r = 1") { check_neural_graph<T>(cfg); }
   SUBCASE("sliced") {
     cfg.estimator = Estimator::sliced;
     cfg.directions = 8;
-    check_backward_graph<T>(cfg);
+    check_neural_graph<T>(cfg);
+  }
+  SUBCASE("Gaussian kernel") {
+    cfg.kernel = KernelKind::gaussian;
+    cfg.gamma = 0.5;
+    check_neural_graph<T>(cfg);
+  }
+  SUBCASE("energy (33): a row sum's partials and the masked interaction") {
+    cfg.functional = FunctionalKind::energy33;
+    check_neural_graph<T>(cfg);
+  }
+}
+
+TEST_CASE_TEMPLATE("forward scheme: a captured training iteration replays bit for bit", T, float,
+                   double) {
+  // D, ||v||, the loss and its coefficients stay on the device (one thread's kernel); r < 1
+  // counts the coincident pairs on the device too.
+  FlowConfig cfg;
+  cfg.scheme = SchemeKind::forward;
+  cfg.functional = FunctionalKind::mmd;
+  SUBCASE("exact Riesz r = 1") { check_neural_graph<T>(cfg); }
+  SUBCASE("exact Riesz r = 0.5 (the coincident-pair count on the device; no such pair)") {
+    // Batches of 2 x 4 rows of 2000 samples: no row is drawn twice in these iterations.
+    cfg.r = 0.5;
+    check_neural_graph<T>(cfg, 2000, 4);
+  }
+  SUBCASE("sliced") {
+    cfg.estimator = Estimator::sliced;
+    cfg.directions = 8;
+    check_neural_graph<T>(cfg);
+  }
+}
+
+TEST_CASE_TEMPLATE("forward scheme, r < 1: coincident pairs refused after the iteration, with the "
+                   "host path's error", T, float, double) {
+  // 32 batch rows drawn from 64 samples: some sample is drawn twice, a coincident pair, which
+  // r < 1 refuses (exit 2). The host path refuses inside batch_directional; the device path
+  // counts on the device and refuses when the loss is read: eagerly and after a replay alike.
+  const Context ctx(Device::cuda, 2);
+  const index_t n = 64, d = 2;
+  FlowConfig cfg;
+  cfg.scheme = SchemeKind::forward;
+  cfg.functional = FunctionalKind::interaction;
+  cfg.r = 0.5;
+  cfg.seed = 5;
+  cfg.batch = 16;
+  cfg.hidden = {16, 16};
+  std::vector<double> x0(std::size_t(n * d));
+  rng_normal<double>(Context(Device::cpu, 1), 4, 1, 0, x0.data(), index_t(x0.size()));
+  const std::vector<T> start(x0.begin(), x0.end());
+  auto points = [&] {
+    Points<T> p(ctx, n, d);
+    copy_from_host(ctx, p.buffer(), start.data(), n * d);
+    return p;
+  };
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const auto f_host = make_functional<T>(ctx, cfg, d, n, std::vector<WeightedPoints>{});
+  test::HostDirectional<T> host(*f_host);
+  const auto f = make_functional<T>(ctx, cfg, d, n, std::vector<WeightedPoints>{});
+  const auto s_host = make_scheme<T>(ctx, cfg, host, n, d);
+  const auto s = make_scheme<T>(ctx, cfg, *f, n, d);
+  Points<T> x_host = points(), x = points();
+  const std::string want = message([&] { s_host->iterate(ctx, x_host, 1, 0, 0.1); });
+  CHECK(want.find("coincident sample pairs") != std::string::npos);
+  CHECK(message([&] { s->iterate(ctx, x, 1, 0, 0.1); }) == want);  // eager, workspaces grown
+  CudaGraph graph(ctx, [&] { s->iterate_on_device(ctx, x, 1, 0, 0.1); });  // nothing checked
+  graph.replay(ctx);
+  CHECK(message([&] { (void)s->loss(ctx); }) == want);
+}
+
+// The ift scheme on n weighted particles in R^2 toward a Gaussian target sample: one iteration
+// (position step, witness, the weight step on the device) captured, replayed twice, against two
+// eager iterations: positions and weights bit for bit.
+template <class T>
+void check_ift_graph(FlowConfig cfg) {
+  const Context ctx(Device::cuda, 2);
+  const index_t n = 120, d = 2;
+  cfg.scheme = SchemeKind::ift;
+  cfg.functional = FunctionalKind::mmd;
+  cfg.seed = 7;
+  cfg.target.kind = MeasureKind::gaussian;
+  cfg.target.n = 50;
+  cfg.target.d = d;
+  cfg.target.radius = 1.0;
+  std::vector<double> x0(std::size_t(n * d));
+  rng_normal<double>(Context(Device::cpu, 1), 6, 1, 0, x0.data(), index_t(x0.size()), 0.0, 0.5);
+  const std::vector<T> start(x0.begin(), x0.end());
+  const WeightedPoints target =
+      target_measure(cfg.target, cfg.seed, random_stream(RandomPurpose::target, 0), "target", true);
+  struct Run {
+    std::unique_ptr<Functional<T>> f;
+    std::unique_ptr<Scheme<T>> scheme;
+    Points<T> x;
+  };
+  const double tau = 0.3;
+  auto make = [&] {
+    Run r;
+    r.f = make_functional<T>(ctx, cfg, d, n, std::vector<WeightedPoints>{target});
+    r.scheme = make_scheme<T>(ctx, cfg, *r.f, n, d);
+    r.x = Points<T>(ctx, n, d);
+    copy_from_host(ctx, r.x.buffer(), start.data(), n * d);
+    // The first iteration leaves the uniform weights (the particle flow's shortcut) and keeps
+    // the target term for the next position step; the workspaces grow.
+    r.scheme->iterate(ctx, r.x, 1, 0, tau);
+    return r;
+  };
+  Run eager = make(), captured = make();
+  const std::vector<double> w_before = *captured.scheme->weights(ctx);
+  REQUIRE(*eager.scheme->weights(ctx) == w_before);
+  eager.scheme->iterate(ctx, eager.x, 2, 0, tau);
+  eager.scheme->iterate(ctx, eager.x, 2, 0, tau);
+  const std::vector<T> x_before = download(ctx, captured.x.buffer());
+  CudaGraph graph(ctx, [&] { captured.scheme->iterate(ctx, captured.x, 2, 0, tau); });
+  CHECK(same_bits(download(ctx, captured.x.buffer()), x_before));  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  const std::vector<T> got = download(ctx, captured.x.buffer()),
+                       want = download(ctx, eager.x.buffer());
+  CHECK(same_bits(got, want));
+  CHECK(!same_bits(got, x_before));
+  const std::vector<double> w_got = *captured.scheme->weights(ctx),
+                            w_want = *eager.scheme->weights(ctx);
+  CHECK(same_bits(w_got, w_want));
+  CHECK(!same_bits(w_got, w_before));
+}
+
+TEST_CASE_TEMPLATE("ift scheme: a captured iteration replays bit for bit", T, float, double) {
+  FlowConfig cfg;
+  SUBCASE("pgd on the simplex, Riesz r = 1") { check_ift_graph<T>(cfg); }
+  SUBCASE("pgd on the nonnegative weights, unweighted position step, Gaussian kernel") {
+    cfg.ift.mass = MassConstraint::nonnegative;
+    cfg.ift.position_step = PositionStep::unweighted;
+    cfg.kernel = KernelKind::gaussian;
+    cfg.gamma = 0.5;
+    check_ift_graph<T>(cfg);
+  }
+  SUBCASE("kl normalised by the sum") {
+    cfg.ift.weight_step = WeightStep::kl;
+    check_ift_graph<T>(cfg);
+  }
+  SUBCASE("kl projected, noisy position step (the noise drawn on the device)") {
+    cfg.ift.weight_step = WeightStep::kl;
+    cfg.ift.kl_normalise = KlNormalise::project;
+    cfg.ift.noise = 0.1;
+    check_ift_graph<T>(cfg);
+  }
+}
+
+TEST_CASE("ift scheme with the qp weight step: not capturable (the program is solved on the host)") {
+  const Context ctx(Device::cuda, 2);
+  const index_t n = 40, d = 2;
+  FlowConfig cfg;
+  cfg.scheme = SchemeKind::ift;
+  cfg.functional = FunctionalKind::mmd;
+  cfg.ift.weight_step = WeightStep::qp;
+  cfg.ift.qp_iterations = 5;
+  cfg.target.kind = MeasureKind::gaussian;
+  cfg.target.n = 20;
+  cfg.target.d = d;
+  const WeightedPoints target = target_measure(cfg.target, 1, 2, "target", true);
+  const auto f = make_functional<double>(ctx, cfg, d, n, std::vector<WeightedPoints>{target});
+  const auto scheme = make_scheme<double>(ctx, cfg, *f, n, d);
+  std::vector<double> x0(std::size_t(n * d));
+  rng_normal<double>(Context(Device::cpu, 1), 6, 1, 0, x0.data(), index_t(x0.size()));
+  Points<double> x(ctx, n, d);
+  copy_from_host(ctx, x.buffer(), x0.data(), n * d);
+  scheme->iterate(ctx, x, 1, 0, 0.3);
+  CHECK_THROWS_AS(CudaGraph(ctx, [&] { scheme->iterate(ctx, x, 2, 0, 0.3); }), Error);
+  scheme->iterate(ctx, x, 2, 0, 0.3);  // the context still works
+  CHECK(download(ctx, x.buffer()).size() == std::size_t(n * d));
+}
+
+// The variational scheme of a config: after a step and one eager iteration (Gamma fitted on the
+// host, the workspaces grown), a training iteration (the critic's ascent steps, the map's
+// descent step; their row sums' partials on the device) captured, replayed twice, against two
+// eager iterations: map and critic states and the loss bit for bit.
+template <class T>
+void check_variational_graph(const std::string& toml) {
+  const Context ctx(Device::cuda, 2);
+  const FlowConfig cfg = parse_flow_config(toml, "graph.toml");
+  const index_t n = cfg.initial.n, d = cfg.initial.d;
+  std::vector<double> x0(std::size_t(n * d));
+  rng_normal<double>(Context(Device::cpu, 1), 8, 1, 0, x0.data(), index_t(x0.size()));
+  const std::vector<T> start(x0.begin(), x0.end());
+  struct Run {
+    std::unique_ptr<Scheme<T>> scheme;
+    Points<T> x;
+  };
+  const double tau = cfg.tau;
+  auto make = [&] {
+    Run r;
+    r.scheme = make_variational_scheme<T>(ctx, cfg, n, d);
+    r.x = Points<T>(ctx, n, d);
+    copy_from_host(ctx, r.x.buffer(), start.data(), n * d);
+    r.scheme->step(ctx, r.x, 1, tau, {});
+    r.scheme->iterate_on_device(ctx, r.x, 2, 0, tau);
+    return r;
+  };
+  Run eager = make(), captured = make();
+  REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
+  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
+  const std::string before = captured.scheme->state(ctx);
+  CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 1, tau); });
+  CHECK(captured.scheme->state(ctx) == before);  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  CHECK(captured.scheme->state(ctx) == eager.scheme->state(ctx));
+  CHECK(captured.scheme->state(ctx) != before);
+  const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
+  CHECK(std::isfinite(want));
+  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+}
+
+TEST_CASE_TEMPLATE("variational scheme: a captured training iteration replays bit for bit", T,
+                   float, double) {
+  const std::string head = R"(
+seed = 3
+[flow]
+scheme = "variational"
+tau = 0.05
+steps = 2
+[initial]
+kind = "gaussian"
+n = 200
+d = 2
+radius = 1.0
+[target]
+kind = "gaussian"
+points = [[1.0, -0.5]]
+radius = 0.8
+[network]
+hidden = [16]
+[train]
+iterations = 2
+batch = 64
+[output]
+progress = false
+)";
+  SUBCASE("KL (Prop. 1): critic and map") {
+    check_variational_graph<T>(head + "[functional]\nkind = \"kl\"\n");
+  }
+  SUBCASE("entropy plus a potential (two row sums)") {
+    check_variational_graph<T>(head + R"([functional]
+kind = "sum"
+[[functional.terms]]
+kind = "entropy"
+m = 2.0
+weight = 0.5
+[[functional.terms]]
+kind = "potential"
+weight = 1.0
+)");
   }
 }
 

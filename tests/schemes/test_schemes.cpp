@@ -11,12 +11,16 @@
 #include "nwgf/analytic/riesz_flow.hpp"
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/error.hpp"
 #include "nwgf/engine/philox.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/schemes/flow.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/schemes.hpp"
+#include "nwgf/schemes/variational/variational_scheme.hpp"
+#include "tests/schemes/host_directional.hpp"
 
 using namespace nwgf;
 
@@ -283,15 +287,19 @@ TEST_CASE("validation: particle flow, r = 1, d = 10") {
 
 TEST_CASE("backward scheme: iterate() and iterate_on_device() + loss() agree bit for bit") {
   // The deferred loss (the sums read after the iteration) is the loss iterate() returns, and
-  // the training is the same.
-  for (const Estimator estimator : {Estimator::exact, Estimator::sliced}) {
-    CAPTURE(int(estimator));
+  // the training is the same: Riesz exact and sliced, the Gaussian kernel, energy (33).
+  for (int variant = 0; variant < 4; ++variant) {
+    CAPTURE(variant);
     const Context ctx(Device::cpu, 2);
     const index_t n = 64, d = 2;
     FlowConfig cfg;
     cfg.scheme = SchemeKind::backward;
-    cfg.functional = FunctionalKind::mmd;
-    cfg.estimator = estimator;
+    cfg.functional = variant == 3 ? FunctionalKind::energy33 : FunctionalKind::mmd;
+    cfg.estimator = variant == 1 ? Estimator::sliced : Estimator::exact;
+    if (variant == 2) {
+      cfg.kernel = KernelKind::gaussian;
+      cfg.gamma = 0.5;
+    }
     cfg.directions = 8;
     cfg.seed = 5;
     cfg.batch = 16;
@@ -314,6 +322,162 @@ TEST_CASE("backward scheme: iterate() and iterate_on_device() + loss() agree bit
     for (index_t it = 0; it < 3; ++it) {
       const double a = s1->iterate(ctx, x1, 1, it, 0.1);
       s2->iterate_on_device(ctx, x2, 1, it, 0.1);
+      const double b = s2->loss(ctx);
+      CHECK(std::isfinite(a));
+      CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    }
+    CHECK(s1->state(ctx) == s2->state(ctx));
+  }
+}
+
+namespace {
+
+// The forward scheme on n samples in R^2 toward seven Diracs (mmd): its loss with D left on the
+// device against the host path (test::HostDirectional), iterate() and iterate_on_device() +
+// loss(), losses and network states bit for bit. Where `atoms`, the samples sit on two points, so
+// the batches have coincident pairs.
+template <class T>
+void check_forward_loss_paths(const Context& ctx, FlowConfig cfg, bool atoms = false,
+                              index_t n = 64, index_t batch = 16) {
+  const index_t d = 2;
+  cfg.scheme = SchemeKind::forward;
+  cfg.functional = FunctionalKind::mmd;
+  cfg.directions = 8;
+  cfg.seed = 5;
+  cfg.batch = batch;
+  cfg.hidden = {16, 16};
+  std::vector<double> x0(std::size_t(n * d)), y(std::size_t(7 * d));
+  for (std::size_t i = 0; i < x0.size(); ++i) {
+    x0[i] = atoms ? double(i / 2 % 2) : philox_normal<double>(4, 1, i);
+  }
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = 0.5 + 0.7 * philox_normal<double>(4, 2, i);
+  HostMatrix<double> target;
+  target.rows = 7;
+  target.cols = d;
+  target.data = y;
+  const std::vector<WeightedPoints> targets{{target, {}}};
+  auto f_device = make_functional<T>(ctx, cfg, d, n, targets);
+  auto f_deferred = make_functional<T>(ctx, cfg, d, n, targets);
+  auto f_host = make_functional<T>(ctx, cfg, d, n, targets);
+  test::HostDirectional<T> host(*f_host);
+  auto s_device = make_scheme<T>(ctx, cfg, *f_device, n, d);
+  auto s_deferred = make_scheme<T>(ctx, cfg, *f_deferred, n, d);
+  auto s_host = make_scheme<T>(ctx, cfg, host, n, d);
+  const std::vector<T> start(x0.begin(), x0.end());
+  Points<T> x1(ctx, n, d), x2(ctx, n, d), x3(ctx, n, d);
+  for (Points<T>* x : {&x1, &x2, &x3}) copy_from_host(ctx, x->buffer(), start.data(), n * d);
+  if (atoms) {
+    // r < 1: the host path refuses the coincident pairs inside batch_directional; the device
+    // path once its loss is read, with the same error.
+    std::string want, got_iterate, got_loss;
+    auto message = [](auto&& f) {
+      try {
+        f();
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+      return std::string();
+    };
+    want = message([&] { s_host->iterate(ctx, x1, 1, 0, 0.1); });
+    got_iterate = message([&] { s_device->iterate(ctx, x2, 1, 0, 0.1); });
+    s_deferred->iterate_on_device(ctx, x3, 1, 0, 0.1);  // nothing refused yet
+    got_loss = message([&] { (void)s_deferred->loss(ctx); });
+    CHECK(want.find("coincident sample pairs") != std::string::npos);
+    CHECK(got_iterate == want);
+    CHECK(got_loss == want);
+    return;
+  }
+  for (index_t it = 0; it < 3; ++it) {
+    const double a = s_host->iterate(ctx, x1, 1, it, 0.1);
+    const double b = s_device->iterate(ctx, x2, 1, it, 0.1);
+    s_deferred->iterate_on_device(ctx, x3, 1, it, 0.1);
+    const double c = s_deferred->loss(ctx);
+    CHECK(std::isfinite(a));
+    CHECK(a != 0);
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    CHECK(std::memcmp(&a, &c, sizeof a) == 0);
+  }
+  CHECK(s_device->state(ctx) == s_host->state(ctx));
+  CHECK(s_deferred->state(ctx) == s_host->state(ctx));
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("forward scheme: the loss left on the device is the host path's, bit for bit", T,
+                   float, double) {
+  const Context ctx(Device::cpu, 2);
+  FlowConfig cfg;
+  SUBCASE("exact, r = 1") { check_forward_loss_paths<T>(ctx, cfg); }
+  SUBCASE("exact, r = 0.5 (no sample drawn twice: batches of 2 x 4 rows of 2000)") {
+    cfg.r = 0.5;
+    check_forward_loss_paths<T>(ctx, cfg, false, 2000, 4);
+  }
+  SUBCASE("sliced") {
+    cfg.estimator = Estimator::sliced;
+    check_forward_loss_paths<T>(ctx, cfg);
+  }
+  SUBCASE("exact, r = 0.5, coincident batch pairs: refused as before") {
+    cfg.r = 0.5;
+    check_forward_loss_paths<T>(ctx, cfg, true);
+  }
+}
+
+TEST_CASE("variational scheme: iterate() and iterate_on_device() + loss() agree bit for bit") {
+  // The row sums' partials read after the iteration give the loss iterate() returns; with the
+  // batch interaction term (read back inside the iteration) as well.
+  const std::string head = R"(
+seed = 3
+[flow]
+scheme = "variational"
+tau = 0.05
+steps = 2
+[initial]
+kind = "gaussian"
+n = 200
+d = 2
+radius = 1.0
+[target]
+kind = "gaussian"
+points = [[1.0, -0.5]]
+radius = 0.8
+[network]
+hidden = [16]
+[train]
+iterations = 2
+batch = 64
+[output]
+progress = false
+[functional]
+kind = "sum"
+[[functional.terms]]
+kind = "kl"
+weight = 1.0
+[[functional.terms]]
+kind = "potential"
+weight = 0.5
+)";
+  for (const bool interaction : {false, true}) {
+    CAPTURE(interaction);
+    const std::string extra = interaction ? R"([[functional.terms]]
+kind = "interaction"
+kernel = "riesz"
+r = 1.0
+weight = 0.5
+)"
+                                          : "";
+    const FlowConfig cfg = parse_flow_config(head + extra, "variational.toml");
+    const Context ctx(Device::cpu, 2);
+    const index_t n = cfg.initial.n, d = cfg.initial.d;
+    std::vector<double> x0(std::size_t(n * d));
+    for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = philox_normal<double>(8, 1, i);
+    auto s1 = make_variational_scheme<double>(ctx, cfg, n, d);
+    auto s2 = make_variational_scheme<double>(ctx, cfg, n, d);
+    Points<double> x1(ctx, n, d), x2(ctx, n, d);
+    copy_from_host(ctx, x1.buffer(), x0.data(), n * d);
+    copy_from_host(ctx, x2.buffer(), x0.data(), n * d);
+    for (index_t it = 0; it < 3; ++it) {
+      const double a = s1->iterate(ctx, x1, 1, it, cfg.tau);
+      s2->iterate_on_device(ctx, x2, 1, it, cfg.tau);
       const double b = s2->loss(ctx);
       CHECK(std::isfinite(a));
       CHECK(std::memcmp(&a, &b, sizeof a) == 0);
