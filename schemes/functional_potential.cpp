@@ -60,6 +60,10 @@ class Potential final : public Functional<T> {
                        rows_of(x));
   }
 
+  // Across ranks every rank computes the whole gradient (and value) itself: O(N) work per step
+  // with no exchange, the same bits as one process (the row partials do not depend on the ranks).
+  bool set_comm(const Comm*) override { return true; }
+
  private:
   index_t rows_of(ConstPointsView<T> x) const {
     if (x.rows > v_.max_rows()) throw_bad_input("potential: more rows than the functional was built for");
