@@ -45,6 +45,19 @@ void allgather_rows(const Comm& comm, PointsView<T> g, const std::vector<index_t
 
 }  // namespace
 
+std::vector<index_t> owned_row_starts(index_t n, int ranks) {
+  const index_t grid = detail::cpu_row_block();
+  const index_t blocks = (n + grid - 1) / grid;
+  std::vector<index_t> first(static_cast<std::size_t>(ranks) + 1);
+  for (int r = 0; r <= ranks; ++r) first[std::size_t(r)] = std::min(n, blocks * r / ranks * grid);
+  return first;
+}
+
+std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks) {
+  const std::vector<index_t> first = owned_row_starts(n, ranks);
+  return {first[std::size_t(rank)], first[std::size_t(rank) + 1]};
+}
+
 template <class T>
 void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
                          ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
@@ -104,10 +117,7 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
   // those of one process. The CUDA row pass (kernels/pairwise.cu: one thread per row, summing
   // over all of Y in a fixed order, no symmetric self pass) gives a row the same bits whichever
   // rows its launch covers, so the same grid serves it.
-  const index_t grid = detail::cpu_row_block();
-  const index_t blocks = (n + grid - 1) / grid;
-  std::vector<index_t> first(static_cast<std::size_t>(ranks) + 1);
-  for (int r = 0; r <= ranks; ++r) first[std::size_t(r)] = std::min(n, blocks * r / ranks * grid);
+  const std::vector<index_t> first = owned_row_starts(n, ranks);
   const index_t r0 = first[std::size_t(q)], rows = first[std::size_t(q) + 1] - r0;
   collective(comm, [&] {
     if (rows == 0) return;

@@ -19,11 +19,21 @@
 // Any family runs (Riesz, Gaussian, the interaction kernels). On the CPU the views may be strided
 // (ld > d, e.g. one column of an (N, 2) matrix, energy33's y coordinates): gradient rows are then
 // gathered through a packed copy and the entries between them are left as each rank has them.
+#include <utility>
+#include <vector>
+
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 
 namespace nwgf {
+
+// The rank boundaries of the fixed row grid above: rank r of `ranks` owns the rows
+// [first[r], first[r + 1]) of n, the 64-row blocks [B r / ranks, B (r + 1) / ranks) of the B
+// blocks of the CPU row pass (ranks + 1 entries; the last is n).
+std::vector<index_t> owned_row_starts(index_t n, int ranks);
+// Rank `rank`'s rows [first, second) of that grid.
+std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks);
 
 template <class T>
 void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,

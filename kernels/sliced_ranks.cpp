@@ -9,6 +9,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 
 namespace nwgf {
 
@@ -40,10 +41,7 @@ void sliced_gradient_ranks(const Context& ctx, const Comm& comm, SlicedRiesz<T>&
   const auto rs = [](int r) { return std::size_t(r); };
 
   // Row owners on the fixed grid of kernels/pairwise_ranks.hpp.
-  const index_t grid = detail::cpu_row_block();
-  const index_t blocks = (n + grid - 1) / grid;
-  std::vector<index_t> row0(rs(ranks) + 1);
-  for (int r = 0; r <= ranks; ++r) row0[rs(r)] = std::min(n, blocks * r / ranks * grid);
+  const std::vector<index_t> row0 = owned_row_starts(n, ranks);
   const index_t mine = row0[rs(me) + 1] - row0[rs(me)];
 
   std::vector<std::size_t> send_counts(rs(ranks)), send_offsets(rs(ranks));

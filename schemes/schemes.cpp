@@ -10,6 +10,7 @@
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
 #include "nwgf/schemes/ift/ift_scheme.hpp"
+#include "nwgf/schemes/rank_chunks.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/variational_scheme.hpp"
 
@@ -264,38 +265,25 @@ class NeuralScheme final : public Scheme<T> {
 
   // x <- x + alpha net(x, z), fresh z per sample. Backward: alpha = scale (x <- T(x, z));
   // forward: alpha = tau (D/||v||^2)^-.
-  // Across ranks the chunks of max_rows_ rows (the fixed grid of one process) are split: rank q
-  // pushes chunks [C q / P, C (q + 1) / P) of C, and the rows are allgathered.
+  // Across ranks the chunks of max_rows_ rows (the fixed grid of one process) are split
+  // (schemes/rank_chunks.hpp): rank q pushes chunks [C q / P, C (q + 1) / P) of C, and the rows
+  // are allgathered.
   void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     BatchRows b;
     b.seed = seed_;
     b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
     b.centre = centre_.data();
     b.inv_scale = 1 / scale_;
-    const int ranks = comm_ ? comm_->size() : 1, q = comm_ ? comm_->rank() : 0;
-    const index_t chunks = (n_ + max_rows_ - 1) / max_rows_;
-    const auto first_row = [&](int r) { return std::min(n_, chunks * r / ranks * max_rows_); };
-    const auto chunk_rows = [&](index_t first, index_t last) {
-      for (; first < last; first += max_rows_) {
-        const index_t rows = std::min(max_rows_, last - first);
-        b.first = first;
-        b.z_counter = std::uint64_t(first * l_);
-        network_input(ctx, x.data(), n_, d_, l_, b, rows, in_.data(), static_cast<T*>(nullptr));
-        mlp_.forward(ctx, cview(in_, rows, d_ + l_),
-                     PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
-      }
-    };
-    if (ranks == 1) {
-      chunk_rows(0, n_);
-    } else {
-      collective(*comm_, [&] { chunk_rows(first_row(q), first_row(q + 1)); });
-      std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
-      for (int r = 0; r < ranks; ++r) {
-        offsets[std::size_t(r)] = std::size_t(first_row(r) * d_) * sizeof(T);
-        counts[std::size_t(r)] = std::size_t((first_row(r + 1) - first_row(r)) * d_) * sizeof(T);
-      }
-      comm_->allgather(next_.data(), counts, offsets);
-    }
+    const RankChunks chunks(comm_, n_, max_rows_);
+    chunks.each_own([&](index_t c) {
+      const index_t first = chunks.first_row(c), rows = chunks.rows(c);
+      b.first = first;
+      b.z_counter = std::uint64_t(first * l_);
+      network_input(ctx, x.data(), n_, d_, l_, b, rows, in_.data(), static_cast<T*>(nullptr));
+      mlp_.forward(ctx, cview(in_, rows, d_ + l_),
+                   PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+    });
+    chunks.allgather_rows(next_.data(), d_);
     axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
   }

@@ -15,7 +15,7 @@
 #include "nwgf/engine/parse_number.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/version.hpp"
-#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 
 namespace nwgf {
 namespace {
@@ -132,13 +132,6 @@ void write_rows_all(const Comm& comm, const std::string& file, const std::string
 }
 
 }  // namespace
-
-std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks) {
-  const index_t grid = detail::cpu_row_block();
-  const index_t blocks = (n + grid - 1) / grid;
-  return {std::min(n, blocks * rank / ranks * grid),
-          std::min(n, blocks * (rank + 1) / ranks * grid)};
-}
 
 std::string csv_number(double v) {
   if (!std::isfinite(v)) return "";

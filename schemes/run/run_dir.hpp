@@ -30,10 +30,6 @@
 
 namespace nwgf {
 
-// The rows [first, second) of n that `rank` of `ranks` owns: the 64-row blocks
-// [B rank / ranks, B (rank + 1) / ranks) of the B blocks (kernels/pairwise_ranks.hpp).
-std::pair<index_t, index_t> owned_rows(index_t n, int rank, int ranks);
-
 // %.17g (round-trips a double); "" for NaN and Inf (metrics.csv's empty cell).
 std::string csv_number(double v);
 

@@ -20,7 +20,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
-#include "nwgf/schemes/variational/rank_chunks.hpp"
+#include "nwgf/schemes/rank_chunks.hpp"
 
 namespace nwgf {
 namespace {

@@ -12,6 +12,7 @@
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/schemes/flow.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "nwgf/schemes/run/viz/run_plots.hpp"

@@ -1,6 +1,7 @@
 #pragma once
-// The variational scheme across ranks (README, "MPI runs"): the passes over all N particles (the
-// push P_{k+1} = T_k # P_k and the estimate of F) walk a fixed grid of row chunks in one process
+// The neural and variational schemes across ranks (README, "MPI runs"): the passes over all N
+// particles (the push through the network, x + alpha net(x, z) or P_{k+1} = T_k # P_k, and the
+// variational estimate of F) walk a fixed grid of row chunks in one process
 // (C chunks of `chunk` rows, the last shorter; the network's shape per call, so the rows get
 // their one-process bits whichever rank runs them). Rank q of P runs the chunks
 // [C q / P, C (q + 1) / P); the pushed rows, and the per-chunk sums of the estimate, are then
