@@ -145,12 +145,6 @@ class Runner {
         throw_bad_input("--backend: on the CUDA backend only the particle scheme with the exact "
                         "estimator runs across MPI ranks yet; use --backend cpu or one process");
       }
-      if (ctx_.is_cuda() &&
-          (cfg_.kernel == KernelKind::gaussian || cfg_.functional == FunctionalKind::energy33)) {
-        throw_bad_input("--backend: on the CUDA backend the Gaussian kernel and energy33 do not "
-                        "run across MPI ranks yet (the CPU backend runs them); use --backend cpu "
-                        "or one process");
-      }
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
             "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "
