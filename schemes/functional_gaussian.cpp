@@ -81,9 +81,9 @@ class GaussianMmd final : public Functional<T> {
 
   // The particle gradient runs across ranks (kernels/pairwise_ranks.hpp: the same bits; on
   // CUDA the comm is the run's DeviceComm, rows gathered over NCCL), and so do the batch terms
-  // (value and gradient) on the CPU; on CUDA they run whole on every rank (replicated: the
-  // CUDA backend steps only the particle scheme across ranks). value() stays on the rank that
-  // calls it.
+  // (value and gradient) on the CPU; on CUDA they run whole on every rank (replicated: across
+  // ranks the CUDA backend steps only the particle and ift schemes, which call the particle
+  // gradient alone). value() stays on the rank that calls it.
   bool set_comm(const Comm* comm) override {
     comm_ = comm;
     return true;
