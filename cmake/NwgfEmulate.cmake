@@ -143,7 +143,8 @@ function(nwgf_emu_tests)
   # NCCL across ranks (the stand-in over MPI, tools/emulate/include/nccl.h), label mpi: the device
   # communicator's collectives and error agreement at 2 and 3 ranks (tests/mpi/emu_nccl_comm.cpp),
   # and `mpirun -np P nwgf run --backend cuda` writing the one-process run's snapshots, bit for
-  # bit (tests/mpi/mpi_run.sh same).
+  # bit (tests/mpi/mpi_run.sh same): the Riesz MMD and interaction energy (d2, d5_f32), the
+  # Gaussian kernel, energy33, the ift scheme (Riesz pgd; Gaussian kl, f32).
   if(NWGF_WITH_NCCL AND MPIEXEC_EXECUTABLE)
     set(_mpi_env "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
     add_executable(emu_nccl_comm tests/mpi/emu_nccl_comm.cpp)  # its own main: one per rank
@@ -152,30 +153,23 @@ function(nwgf_emu_tests)
     foreach(np 2 3)
       add_test(NAME emu_nccl_comm_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q -np ${np}
                $<TARGET_FILE:emu_nccl_comm>)
-      foreach(cfg d2 d5_f32)
+      foreach(cfg d2 d5_f32 gaussian energy33 ift gaussian_ift)
         add_test(NAME emu_nccl_same_${cfg}_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
                  same $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
                  ${_emu_root}/tests/mpi/emu_cuda_${cfg}.toml ${_emu_tmp}/nccl_${cfg}_np${np} 2
                  --backend cuda)
       endforeach()
       set_tests_properties(emu_nccl_comm_np${np} emu_nccl_same_d2_np${np} emu_nccl_same_d5_f32_np${np}
-        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+        emu_nccl_same_gaussian_np${np} emu_nccl_same_energy33_np${np} emu_nccl_same_ift_np${np}
+        emu_nccl_same_gaussian_ift_np${np} PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
-    # What the CUDA backend does not distribute yet (the neural schemes): exit 2, one line.
+    # What the CUDA backend does not distribute yet (the neural and variational schemes, the
+    # sliced estimator): exit 2, one line.
     add_test(NAME emu_nccl_refuse_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
              refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/backward_d2.toml ${_emu_tmp}/nccl_refuse_backward
-             "only the particle scheme with the exact estimator" --backend cuda)
-    # Nor the Gaussian kernel and energy33 (the CPU backend distributes both).
-    add_test(NAME emu_nccl_refuse_gaussian COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
-             refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
-             ${_emu_root}/tests/mpi/gaussian_d2.toml ${_emu_tmp}/nccl_refuse_gaussian
-             "the Gaussian kernel and energy33 do not run across MPI ranks" --backend cuda)
-    add_test(NAME emu_nccl_refuse_energy33 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
-             refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
-             ${_emu_root}/tests/mpi/energy33_d2.toml ${_emu_tmp}/nccl_refuse_energy33
-             "the Gaussian kernel and energy33 do not run across MPI ranks" --backend cuda)
-    set_tests_properties(emu_nccl_refuse_backward emu_nccl_refuse_gaussian emu_nccl_refuse_energy33
+             "only the particle and ift schemes with the exact estimator" --backend cuda)
+    set_tests_properties(emu_nccl_refuse_backward
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
   endif()
 

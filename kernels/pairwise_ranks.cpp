@@ -74,9 +74,8 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
       throw_bad_input("pairwise: the CUDA backend across ranks needs a device communicator (NCCL)");
     }
   }
-  if (grad.ld < grad.cols || grad.rows != x.rows || grad.cols != x.cols ||
-      (device_comm && grad.ld != grad.cols)) {
-    throw_runtime("pair_gradient_ranks: grad must be an (N, d) view (dense on CUDA)");
+  if (grad.ld < grad.cols || grad.rows != x.rows || grad.cols != x.cols) {
+    throw_runtime("pair_gradient_ranks: grad must be an (N, d) view");
   }
   detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.g = grad;
@@ -129,13 +128,18 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
     gs.rows = rows;
     pair_gradient(ctx, family, param, xs, a ? a + r0 : nullptr, y, b, scale, gs, accumulate);
   });
-  // CUDA: the rows stay on the device; NCCL gathers them on the Context's stream.
+  // CUDA: the rows stay on the device; NCCL gathers them on the Context's stream. Each rank's
+  // part is the contiguous span from its first row's start to its last row's end: its rows
+  // when dense; when strided (ld > d) also the entries between them, which the caller keeps
+  // the same on every rank (energy33: the potential's column, computed whole on each rank), so
+  // no packed copy (a kernel) is needed and the gathered view is bit for bit the dense case's.
   if (device_comm) {
+    const index_t ld = grad.ld;
     std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
     for (int r = 0; r < ranks; ++r) {
-      offsets[std::size_t(r)] = std::size_t(first[std::size_t(r)] * d) * sizeof(T);
-      counts[std::size_t(r)] =
-          std::size_t((first[std::size_t(r) + 1] - first[std::size_t(r)]) * d) * sizeof(T);
+      const index_t f0 = first[std::size_t(r)], f1 = first[std::size_t(r) + 1];
+      offsets[std::size_t(r)] = std::size_t(f0 * ld) * sizeof(T);
+      counts[std::size_t(r)] = f1 > f0 ? std::size_t((f1 - f0 - 1) * ld + d) * sizeof(T) : 0;
     }
     device_comm->device_allgather(grad.data, counts, offsets);
   } else {

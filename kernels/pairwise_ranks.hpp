@@ -16,9 +16,12 @@
 // allgathered on the device over NCCL, so the result is that of one GPU process, bit for bit.
 // X and Y are held whole on every rank (O(N d) memory per rank in this version). Errors in a
 // rank's part are agreed (collective()) before any exchange, so no rank is left waiting.
-// Any family runs (Riesz, Gaussian, the interaction kernels). On the CPU the views may be strided
-// (ld > d, e.g. one column of an (N, 2) matrix, energy33's y coordinates): gradient rows are then
-// gathered through a packed copy and the entries between them are left as each rank has them.
+// Any family runs (Riesz, Gaussian, the interaction kernels). The views may be strided (ld > d,
+// e.g. one column of an (N, 2) matrix, energy33's y coordinates). On the CPU the gradient rows
+// are then gathered through a packed copy and the entries between them are left as each rank
+// has them; on CUDA each rank's span of grad from its first row to its last is gathered whole,
+// so the entries between the rows must be the same on every rank beforehand (the caller's
+// replicated part: energy33's potential column).
 #include <utility>
 #include <vector>
 

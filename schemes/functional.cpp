@@ -360,14 +360,14 @@ class Energy33 final : public Functional<T> {
     const double ce = -0.5 / (double(half) * double(n - half));
     const auto c1 = column(y, 0, half), c2 = column(y, half, n - half);
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
-    if (distributed()) {
+    if (distributed() && !cuda_) {
       pair_energy_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, c1, a1, c2, a2, scalar_.ptr());
     } else {
       riesz_energy<T>(ctx, c1, a1, c2, a2, r_, scalar_.ptr(), &ws_);
     }
     if (grad.data) {
-      gradient(ctx, c1, a1, c2, a2, T(scale * ce), column(grad, 0, half));
-      gradient(ctx, c2, a2, c1, a1, T(scale * ce), column(grad, half, n - half));
+      gradient(ctx, c1, a1, c2, a2, T(scale * ce), column(grad, 0, half), !cuda_);
+      gradient(ctx, c2, a2, c1, a1, T(scale * ce), column(grad, half, n - half), !cuda_);
     }
     return [this, n, ce](const Context& c) {
       const double p = value_rows_.sum(c);
@@ -384,7 +384,7 @@ class Energy33 final : public Functional<T> {
     const double ce = -0.5 / (double(half) * double(n - half));
     const T *a1 = mask_.data(), *a2 = mask_.data() + half;
     index_t coincident = 0;
-    if (distributed()) {
+    if (distributed() && !cuda_) {
       riesz_directional_ranks<T>(ctx, *comm_, column(y, 0, half), column(v, 0, half), a1,
                                  column(y, half, n - half), column(v, half, n - half), a2, r_,
                                  scalar_.ptr(), column(grad_v, 0, half),
@@ -417,12 +417,12 @@ class Energy33 final : public Functional<T> {
     gradient(ctx, c, mask_.data(), c, mask_.data(), T(-scale / double(n)), column(grad, 0, n));
   }
 
-  // The pair passes of the particle gradient and of the batch terms (value, gradient,
-  // directional derivative) run across ranks on the CPU (kernels/pairwise_ranks.hpp, with the
-  // strided column views); the potential's rows (O(N)) and value() run whole on every rank that
-  // calls them. The CUDA backend does not run energy33 across ranks yet.
+  // The pair passes of the particle gradient (on CUDA too: the rows' spans of the strided y
+  // column gathered over NCCL, the potential's x column between them the same on every rank)
+  // and, on the CPU, of the batch terms (value, gradient, directional derivative) run across
+  // ranks (kernels/pairwise_ranks.hpp); the potential's rows (O(N)), value() and on CUDA the
+  // batch terms run whole on every rank that calls them.
   bool set_comm(const Comm* comm) override {
-    if (comm && comm->size() > 1 && cuda_) return false;
     comm_ = comm;
     return true;
   }
@@ -438,8 +438,8 @@ class Energy33 final : public Functional<T> {
   bool distributed() const { return comm_ && comm_->size() > 1; }
   // grad (+)= scale dS/dx of the weighted Riesz sum, across the ranks when there are several.
   void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                const T* b, T scale, PointsView<T> grad) {
-    if (distributed()) {
+                const T* b, T scale, PointsView<T> grad, bool split = true) {
+    if (distributed() && split) {
       pair_gradient_ranks<T>(ctx, *comm_, PairFamily::riesz, r_, x, a, y, b, scale, grad, true);
     } else {
       riesz_gradient<T>(ctx, x, a, y, b, r_, scale, grad, true, &ws_);

@@ -39,7 +39,7 @@ class GaussianMmd final : public Functional<T> {
     const index_t n = y.rows, half = n / 2;
     const auto y1 = rows(y, 0, half), y2 = rows(y, half, n - half);
     const double ce = 0.5 / (double(y1.rows) * double(y2.rows)), cv = -1.0 / double(n);
-    if (distributed()) {
+    if (distributed() && !cuda_) {
       pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, y1, nullptr, y2, nullptr,
                            sums_.data());
       pair_energy_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, y, nullptr, tview(),
@@ -49,9 +49,11 @@ class GaussianMmd final : public Functional<T> {
       gaussian_energy<T>(ctx, y, nullptr, tview(), b_.data(), sigma_, sums_.data() + 1, &ws_);
     }
     if (grad.data) {
-      gradient(ctx, y1, nullptr, y2, nullptr, T(scale * ce), rows(grad, 0, half), false);
-      gradient(ctx, y2, nullptr, y1, nullptr, T(scale * ce), rows(grad, half, n - half), false);
-      gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
+      const bool split = !cuda_;
+      gradient(ctx, y1, nullptr, y2, nullptr, T(scale * ce), rows(grad, 0, half), false, split);
+      gradient(ctx, y2, nullptr, y1, nullptr, T(scale * ce), rows(grad, half, n - half), false,
+               split);
+      gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true, split);
     }
     return [this, ce, cv](const Context& c) {
       const std::vector<double> s = download(c, sums_);
@@ -77,11 +79,12 @@ class GaussianMmd final : public Functional<T> {
     gradient(ctx, x, nullptr, tview(), b_.data(), T(-scale), grad, true);
   }
 
-  // The particle gradient and the batch terms (value and gradient) run across ranks on the CPU
-  // (kernels/pairwise_ranks.hpp: the same bits); value() stays on the rank that calls it (the
-  // metrics, rank 0). The CUDA backend does not run this functional across ranks yet.
+  // The particle gradient runs across ranks (kernels/pairwise_ranks.hpp: the same bits; on
+  // CUDA the comm is the run's DeviceComm, rows gathered over NCCL), and so do the batch terms
+  // (value and gradient) on the CPU; on CUDA they run whole on every rank (replicated: across
+  // ranks the CUDA backend steps only the particle and ift schemes, which call the particle
+  // gradient alone). value() stays on the rank that calls it.
   bool set_comm(const Comm* comm) override {
-    if (comm && comm->size() > 1 && cuda_) return false;
     comm_ = comm;
     return true;
   }
@@ -107,8 +110,8 @@ class GaussianMmd final : public Functional<T> {
   // batch and particle calls; value() is made by one rank alone and stays local).
   bool distributed() const { return comm_ && comm_->size() > 1; }
   void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
-                const T* b, T scale, PointsView<T> grad, bool accumulate) {
-    if (distributed()) {
+                const T* b, T scale, PointsView<T> grad, bool accumulate, bool split = true) {
+    if (distributed() && split) {
       pair_gradient_ranks<T>(ctx, *comm_, PairFamily::gaussian, sigma_, x, a, y, b, scale, grad,
                              accumulate);
     } else {

@@ -126,8 +126,9 @@ class IftScheme final : public Scheme<T> {
 
   // The weights, n doubles (native byte order).
   // Across ranks: the pair passes of the position and weight steps are shared (the functional's
-  // particle gradient, WeightedMmd's witness passes); the weight step itself, on the host, and
-  // the metrics (rank 0) are not.
+  // particle gradient, WeightedMmd's witness passes; on CUDA, comm the run's DeviceComm, only
+  // the gradient passes: the witness row sums run whole on every rank); the weight step itself
+  // (host, or device for pgd and kl on CUDA: replicated) and the metrics (rank 0) are not.
   bool set_comm(const Comm* comm) override {
     mmd_.set_comm(comm);
     return true;

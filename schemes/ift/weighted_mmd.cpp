@@ -73,7 +73,7 @@ double WeightedMmd<T>::mmd2(const Context& ctx, ConstPointsView<T> x, const T* w
 template <class T>
 void WeightedMmd<T>::witness(const Context& ctx, ConstPointsView<T> x_eval,
                              ConstPointsView<T> x_wit, const T* w, T* g) {
-  if (distributed()) {
+  if (rows_distributed(ctx)) {
     pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x_eval, nullptr, x_wit, w,
                            T(k_.sign), g, false);
     pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x_eval, nullptr, yview(), b_.data(),
@@ -123,7 +123,7 @@ void WeightedMmd<T>::witness_and_target_gradient(const Context& ctx, ConstPoints
                                                  const T* w, T* g, PointsView<T> target_grad) {
   // The target's part first (overwriting), then the particles' (accumulating): the same sum as
   // witness(), whose two terms are added in the other order (IEEE addition commutes).
-  if (distributed()) {
+  if (rows_distributed(ctx)) {
     pair_row_sums_gradient_ranks<T>(ctx, *comm_, k_.family, k_.param, x, nullptr, yview(),
                                     b_.data(), T(-k_.sign), g, target_grad, false);
     pair_row_sums_ranks<T>(ctx, *comm_, k_.family, k_.param, x, nullptr, x, w, T(k_.sign), g,

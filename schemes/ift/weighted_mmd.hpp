@@ -60,11 +60,14 @@ class WeightedMmd {
 
   // The ranks that share the witness passes (engine/comm/comm.hpp; nullptr: this process alone);
   // every rank passes the same arguments and gets one process's bits. mmd2 stays on the caller's
-  // rank.
+  // rank. On CUDA (comm a DeviceComm) only the gradient passes are shared (rows gathered over
+  // NCCL); the row sums (witness, witness_and_target_gradient) run whole on every rank, since
+  // pair_row_sums_ranks splits the CPU pass by its threads.
   void set_comm(const Comm* comm) { comm_ = comm; }
 
  private:
   bool distributed() const { return comm_ && comm_->size() > 1; }
+  bool rows_distributed(const Context& ctx) const { return distributed() && !ctx.is_cuda(); }
   void gradient(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
                 const T* b, T scale, PointsView<T> grad, bool accumulate);
   ConstPointsView<T> yview() const { return ConstPointsView<T>(y_.data(), m_, d_, y_.device()); }

@@ -112,6 +112,7 @@ class Runner {
     if (ctx_.is_cuda() && comm_.size() > 1) {
       device_comm_ = make_nccl_comm(ctx_, comm_);
       functional_->set_comm(device_comm_.get());
+      scheme_->set_comm(device_comm_.get());  // the ift scheme's witness gradient passes
     }
     index_t n = 0;
     double time = 0;
@@ -141,15 +142,11 @@ class Runner {
     if (comm_.size() > 1) {
       require_same_run();
       if (ctx_.is_cuda() &&
-          (cfg_.scheme != SchemeKind::particle || cfg_.estimator != Estimator::exact)) {
-        throw_bad_input("--backend: on the CUDA backend only the particle scheme with the exact "
-                        "estimator runs across MPI ranks yet; use --backend cpu or one process");
-      }
-      if (ctx_.is_cuda() &&
-          (cfg_.kernel == KernelKind::gaussian || cfg_.functional == FunctionalKind::energy33)) {
-        throw_bad_input("--backend: on the CUDA backend the Gaussian kernel and energy33 do not "
-                        "run across MPI ranks yet (the CPU backend runs them); use --backend cpu "
-                        "or one process");
+          ((cfg_.scheme != SchemeKind::particle && cfg_.scheme != SchemeKind::ift) ||
+           cfg_.estimator != Estimator::exact)) {
+        throw_bad_input("--backend: on the CUDA backend only the particle and ift schemes with "
+                        "the exact estimator run across MPI ranks yet; use --backend cpu or one "
+                        "process");
       }
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
