@@ -190,8 +190,8 @@ class Runner {
                         std::string(to_text(cfg_.estimator)) + "\", kernel \"" +
                         std::string(to_text(cfg_.kernel)) +
                         "\") does not run across MPI ranks yet; the Riesz functionals (exact "
-                        "and sliced), the Gaussian kernel, energy33 and the interaction kernels "
-                        "do");
+                        "and sliced), the Gaussian kernel, energy33, the potential and the "
+                        "interaction kernels do");
       }
     }
     scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
