@@ -12,18 +12,9 @@
 
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/file_io.hpp"
 
 namespace nwgf {
-namespace {
-
-std::string dir_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-}  // namespace
 
 void write_file_atomic_all(const Comm& comm, const std::string& path,
                            const std::vector<FilePart>& parts) {
@@ -80,14 +71,7 @@ void write_file_atomic_all(const Comm& comm, const std::string& path,
                         std::to_string(std::uint64_t(st.st_size)) + " bytes after the writes, " +
                         std::to_string(want) + " expected");
       }
-      if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw_bad_input("cannot write " + path + ": " + std::strerror(errno));
-      }
-      const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
+      rename_into_place(tmp, path);
     });
   } catch (const Error&) {
     // Every rank is here with the same agreed error; rank 0 removes what is left (best effort).

@@ -44,6 +44,10 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t by
     ::unlink(tmp.c_str());
     throw_bad_input("cannot write " + path + ": " + std::strerror(e));
   }
+  rename_into_place(tmp, path);
+}
+
+void rename_into_place(const std::string& tmp, const std::string& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());

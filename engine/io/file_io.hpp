@@ -8,6 +8,9 @@
 namespace nwgf {
 
 void write_file_atomic(const std::string& path, const void* data, std::size_t bytes);
+// The last step of such a write: renames the written and synced temporary file `tmp` to `path`
+// (a failure removes tmp and is a bad-input error naming path), then fsyncs path's directory.
+void rename_into_place(const std::string& tmp, const std::string& path);
 inline void write_file_atomic(const std::string& path, std::string_view text) {
   write_file_atomic(path, text.data(), text.size());
 }
