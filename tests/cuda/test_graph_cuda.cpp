@@ -145,6 +145,30 @@ TEST_CASE_TEMPLATE("particle scheme: a captured iteration replays bit for bit", 
 // eager iterations (network state and loss bit for bit). The forward scheme's eager iterations
 // are also checked against its host path (D, ||v|| and the loss on the host, as before they
 // stayed on the device: test::HostDirectional).
+// Two eager iterations of `eager` (iterate_on_device, iteration `it`) against one iteration of
+// `captured` captured into a graph and replayed twice: the capture runs nothing, the replays give
+// eager's scheme state and loss bit for bit. Returns eager's loss after its first iteration.
+template <class T>
+double check_device_replay(const Context& ctx, Scheme<T>& eager, Points<T>& eager_x,
+                           Scheme<T>& captured, Points<T>& captured_x, index_t it, double tau) {
+  REQUIRE(eager.state(ctx) == captured.state(ctx));
+  eager.iterate_on_device(ctx, eager_x, 2, it, tau);
+  const double first = eager.loss(ctx);
+  eager.iterate_on_device(ctx, eager_x, 2, it, tau);
+  const std::string before = captured.state(ctx);
+  CudaGraph graph(ctx, [&] { captured.iterate_on_device(ctx, captured_x, 2, it, tau); });
+  CHECK(captured.state(ctx) == before);  // captured, not run
+  graph.replay(ctx);
+  graph.replay(ctx);
+  ctx.synchronize();
+  CHECK(captured.state(ctx) == eager.state(ctx));
+  CHECK(captured.state(ctx) != before);
+  const double want = eager.loss(ctx), got = captured.loss(ctx);
+  CHECK(std::isfinite(want));
+  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+  return first;
+}
+
 template <class T>
 void check_neural_graph(FlowConfig cfg, index_t n = 64, index_t batch = 16) {
   const Context ctx(Device::cuda, 2);
@@ -180,21 +204,9 @@ void check_neural_graph(FlowConfig cfg, index_t n = 64, index_t batch = 16) {
     return r;
   };
   Run eager = make(false), captured = make(false);
-  REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
-  eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
-  const double want1 = eager.scheme->loss(ctx);
-  eager.scheme->iterate_on_device(ctx, eager.x, 2, 0, tau);
-  const std::string before = captured.scheme->state(ctx);
-  CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 0, tau); });
-  CHECK(captured.scheme->state(ctx) == before);  // captured, not run
-  graph.replay(ctx);
-  graph.replay(ctx);
-  ctx.synchronize();
-  CHECK(captured.scheme->state(ctx) == eager.scheme->state(ctx));
-  CHECK(captured.scheme->state(ctx) != before);
-  const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
-  CHECK(std::isfinite(want));
-  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+  const double want1 =
+      check_device_replay<T>(ctx, *eager.scheme, eager.x, *captured.scheme, captured.x, 0, tau);
+  const double want = eager.scheme->loss(ctx);
   if (cfg.scheme == SchemeKind::forward) {
     Run host = make(true);
     const double h1 = host.scheme->iterate(ctx, host.x, 2, 0, tau);
@@ -421,20 +433,7 @@ void check_variational_graph(const std::string& toml) {
     return r;
   };
   Run eager = make(), captured = make();
-  REQUIRE(eager.scheme->state(ctx) == captured.scheme->state(ctx));
-  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
-  eager.scheme->iterate_on_device(ctx, eager.x, 2, 1, tau);
-  const std::string before = captured.scheme->state(ctx);
-  CudaGraph graph(ctx, [&] { captured.scheme->iterate_on_device(ctx, captured.x, 2, 1, tau); });
-  CHECK(captured.scheme->state(ctx) == before);  // captured, not run
-  graph.replay(ctx);
-  graph.replay(ctx);
-  ctx.synchronize();
-  CHECK(captured.scheme->state(ctx) == eager.scheme->state(ctx));
-  CHECK(captured.scheme->state(ctx) != before);
-  const double want = eager.scheme->loss(ctx), got = captured.scheme->loss(ctx);
-  CHECK(std::isfinite(want));
-  CHECK(std::memcmp(&want, &got, sizeof want) == 0);
+  (void)check_device_replay<T>(ctx, *eager.scheme, eager.x, *captured.scheme, captured.x, 1, tau);
 }
 
 TEST_CASE_TEMPLATE("variational scheme: a captured training iteration replays bit for bit", T,
