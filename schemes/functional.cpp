@@ -343,7 +343,10 @@ class Energy33 final : public Functional<T> {
         mask_(ctx, max_rows),
         scalar_(ctx),
         gradient_rows_(ctx, max_rows),
-        value_rows_(ctx, max_rows) {}
+        value_rows_(ctx, max_rows),
+        dir_rows_(ctx, max_rows),
+        dir_sum_(ctx, 1),
+        dir_count_(ctx, 1) {}
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
@@ -397,6 +400,36 @@ class Energy33 final : public Functional<T> {
     }
     refuse_coincident(r_, coincident);
     return p / double(n) + ce * scalar_.get(ctx);
+  }
+
+  // batch_directional on one rank with the row sum's partials, the masked interaction's sum and
+  // (r < 1) its coincident-pair count left on the device: D = p / n + ce S, the host's order.
+  std::optional<DeferredDirectional> batch_directional_deferred(const Context& ctx,
+                                                                ConstPointsView<T> y,
+                                                                ConstPointsView<T> v, T scale,
+                                                                PointsView<T> grad_v) override {
+    if (distributed()) return std::nullopt;
+    const index_t n = y.rows, half = n / 2;
+    dir_rows_.run(ctx, Energy33Row<T>{y.data, v.data, T(scale / double(n)), grad_v.data,
+                                      mask_.data()}, n);
+    const double ce = -0.5 / (double(half) * double(n - half));
+    const T *a1 = mask_.data(), *a2 = mask_.data() + half;
+    const bool count = r_ < 1;
+    if (count) fill_zero(ctx, dir_count_);
+    riesz_directional_device_count<T>(
+        ctx, column(y, 0, half), column(v, 0, half), a1, column(y, half, n - half),
+        column(v, half, n - half), a2, r_, dir_sum_.data(), column(grad_v, 0, half),
+        column(grad_v, half, n - half), T(scale * ce), true, count ? dir_count_.data() : nullptr,
+        &ws_);
+    DeferredDirectional res;
+    res.value.terms[0] = dir_rows_.term();
+    res.value.terms[0].div = double(n);
+    res.value.terms[1] = DeviceTerm{dir_sum_.data(), 0, ce};
+    res.value.count = 2;
+    if (count) {
+      res.check = [this](const Context& c) { refuse_coincident(r_, download(c, dir_count_)[0]); };
+    }
+    return res;
   }
 
   double value(const Context& ctx, ConstPointsView<T> x) override {
@@ -454,6 +487,9 @@ class Energy33 final : public Functional<T> {
   PairwiseWorkspace ws_;
   RowPartials gradient_rows_;
   RowPartials value_rows_;  // the potential's row sum of the batch value
+  RowPartials dir_rows_;    // batch_directional_deferred's: the potential's row sum,
+  Buffer<double> dir_sum_;  // the masked interaction's sum
+  Buffer<index_t> dir_count_;  // and its coincident pairs (r < 1)
 };
 
 }  // namespace

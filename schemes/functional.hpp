@@ -90,6 +90,15 @@ class Functional {
   // F(mu_N) of the empirical measure of x (N, d), V-statistic (all pairs): the metrics' value.
   virtual double value(const Context& ctx, ConstPointsView<T> x) = 0;
 
+  // value with its sums left on the device, read on demand (the same bits). Where a functional
+  // overrides it (the interaction kernels W and their sums, on one rank), nothing in it
+  // allocates, downloads or synchronises, so a CUDA graph can capture it (the variational
+  // scheme's batch interaction term); the default runs value now.
+  virtual DeferredValue value_deferred(const Context& ctx, ConstPointsView<T> x) {
+    const double v = value(ctx, x);
+    return [v](const Context&) { return v; };
+  }
+
   // Particle flow (App. D): grad <- scale M ∇F_M(x) for F_M(x) = F(1/M sum delta_{x_i}).
   virtual void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                                  PointsView<T> grad) = 0;

@@ -43,11 +43,18 @@ class KernelInteraction final : public Functional<T> {
   }
 
   double value(const Context& ctx, ConstPointsView<T> x) override {
+    return value_deferred(ctx, x)(ctx);
+  }
+
+  // The pair sum stays on the device (scalar_) until the value is read: capturable.
+  DeferredValue value_deferred(const Context& ctx, ConstPointsView<T> x) override {
     const double n = double(x.rows);
     pair_energy<T>(ctx, family_, param_, x, nullptr, x, nullptr, scalar_.data(), &ws_);
-    double v = 0;
-    copy_to_host(ctx, &v, scalar_);
-    return sign_ * 0.5 * v / (n * n);
+    return [this, n](const Context& c) {
+      double v = 0;
+      copy_to_host(c, &v, scalar_);
+      return sign_ * 0.5 * v / (n * n);
+    };
   }
 
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,

@@ -27,6 +27,17 @@ class SumFunctional final : public Functional<T> {
     return f;
   }
 
+  // The terms' values deferred (capturable where every term's is), summed as value() sums them.
+  DeferredValue value_deferred(const Context& ctx, ConstPointsView<T> x) override {
+    std::vector<std::pair<double, DeferredValue>> parts;
+    for (auto& [w, term] : terms_) parts.emplace_back(w, term->value_deferred(ctx, x));
+    return [parts = std::move(parts)](const Context& c) {
+      double f = 0;
+      for (const auto& [w, v] : parts) f += w * v(c);
+      return f;
+    };
+  }
+
   // grad <- scale sum_i w_i (N grad F_i,N): the first term writes, the others add through a
   // scratch buffer.
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,

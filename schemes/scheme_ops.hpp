@@ -88,7 +88,7 @@ NWGF_HD T row_scaled_add_element(T alpha, const T* a, const T* x, const T* y, in
 }
 
 // The value of a DeviceTerm / DeviceSum (device_sum.hpp), read where it lives. The products are
-// rounded on their own (add_product_rn), as the host rounds them.
+// rounded on their own (add_product_rn), as the host rounds them; a quotient is never contracted.
 NWGF_HD double device_term_value(const DeviceTerm& t) {
   if (!t.p) return 0.0;
   if (t.partials == 0) return *t.p;
@@ -97,9 +97,15 @@ NWGF_HD double device_term_value(const DeviceTerm& t) {
   return s;
 }
 NWGF_HD double device_sum_value(const DeviceSum& s) {
-  double v = s.count > 0 ? s.terms[0].coef * device_term_value(s.terms[0]) : 0.0;
-  for (int k = 1; k < s.count; ++k) {
-    v = detail::add_product_rn(v, s.terms[k].coef, device_term_value(s.terms[k]));
+  double v = 0.0;
+  for (int k = 0; k < s.count; ++k) {
+    const DeviceTerm& t = s.terms[k];
+    const double x = device_term_value(t);
+    if (t.div != 0) {
+      v = k == 0 ? x / t.div : v + x / t.div;
+    } else {
+      v = k == 0 ? t.coef * x : detail::add_product_rn(v, t.coef, x);
+    }
   }
   return v;
 }

@@ -171,8 +171,8 @@ class VariationalScheme final : public Scheme<T> {
   double iterate(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) override {
     return train(ctx, x, n, it, tau)(ctx);
   }
-  // The critic's and the map's row sums keep their partials on the device (RowPartials), so
-  // without batch interaction terms (whose value is read back) the iteration is capturable.
+  // The critic's and the map's row sums keep their partials on the device (RowPartials) and the
+  // batch interaction terms their pair sums (value_deferred), so the iteration is capturable.
   void iterate_on_device(const Context& ctx, Points<T>& x, index_t n, index_t it,
                          double tau) override {
     loss_ = train(ctx, x, n, it, tau);
@@ -226,8 +226,9 @@ class VariationalScheme final : public Scheme<T> {
       potential_rows_.run(
           ctx, PotentialRow<T>{potential_->rows(), ty, dty_.data(), d_, w, w, true}, M);
     }
-    // The batch interaction's term, read back now (not capturable): added after the row sums.
-    std::optional<double> interaction;
+    // The batch interaction's term, its pair sums left on the device (value_deferred): added
+    // after the row sums when the loss is read.
+    DeferredValue interaction;
     if (batch_interaction_ && M > 1) {
       // + sum_i w_i 1/(2 M (M - 1)) sum_{j != l} W_i(ty_j - ty_l), the batch's U-statistic of
       // 1/2 E W(T X - T Y) (unbiased: the batch rows are iid draws of P_k), from the V-statistic
@@ -235,8 +236,10 @@ class VariationalScheme final : public Scheme<T> {
       // sum_i w_i 1/(M (M - 1)) sum_l grad W_i(ty_j - ty_l) (W even, grad W(0) = 0), the sum's
       // particle gradient at scale 1/(M - 1). gin_ is free until the critic's input gradient.
       const ConstPointsView<T> tyv(ty, M, d_, hin_.device());
-      const double v = batch_interaction_->value(ctx, tyv);
-      interaction = (double(M) * v - self_half_) / double(M - 1);
+      DeferredValue v = batch_interaction_->value_deferred(ctx, tyv);
+      interaction = [this, M, v = std::move(v)](const Context& c) {
+        return (double(M) * v(c) - self_half_) / double(M - 1);
+      };
       batch_interaction_->particle_gradient(ctx, tyv, T(1.0 / double(M - 1)),
                                             PointsView<T>(gin_.data(), M, d_, gin_.device()));
       axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
@@ -249,10 +252,10 @@ class VariationalScheme final : public Scheme<T> {
     map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
     map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
     const bool potential = potential_.has_value();
-    return [this, potential, interaction](const Context& c) {
+    return [this, potential, interaction = std::move(interaction)](const Context& c) {
       double loss = map_rows_.sum(c);
       if (potential) loss += potential_rows_.sum(c);
-      if (interaction) loss += *interaction;
+      if (interaction) loss += interaction(c);
       return loss;
     };
   }

@@ -257,6 +257,10 @@ TEST_CASE_TEMPLATE("forward scheme: a captured training iteration replays bit fo
     cfg.directions = 8;
     check_neural_graph<T>(cfg);
   }
+  SUBCASE("energy (33): the row sum's partials (D = p / n + ce S) and the masked interaction") {
+    cfg.functional = FunctionalKind::energy33;
+    check_neural_graph<T>(cfg);
+  }
 }
 
 TEST_CASE_TEMPLATE("forward scheme, r < 1: coincident pairs refused after the iteration, with the "
@@ -463,6 +467,29 @@ progress = false
 )";
   SUBCASE("KL (Prop. 1): critic and map") {
     check_variational_graph<T>(head + "[functional]\nkind = \"kl\"\n");
+  }
+  SUBCASE("interaction kernel W, fb = false (the batch U-statistic's pair sum on the device)") {
+    check_variational_graph<T>(head + R"([functional]
+kind = "interaction"
+kernel = "quartic_quadratic"
+)");
+  }
+  SUBCASE("sum: a potential plus two interaction kernels W (fb = false)") {
+    check_variational_graph<T>(head + R"([functional]
+kind = "sum"
+[[functional.terms]]
+kind = "potential"
+weight = 1.0
+[[functional.terms]]
+kind = "interaction"
+kernel = "gaussian_attraction"
+weight = 0.5
+[[functional.terms]]
+kind = "interaction"
+kernel = "riesz"
+r = 1.5
+weight = 0.25
+)");
   }
   SUBCASE("entropy plus a potential (two row sums)") {
     check_variational_graph<T>(head + R"([functional]
