@@ -12,10 +12,7 @@
 #include "nwgf/engine/philox.hpp"
 
 namespace nwgf {
-namespace {
 
-// Rows per centre: n split in proportion to the weights (largest remainder; equal weights give
-// consecutive blocks of (almost) equal size). Returns the first row of each centre, plus n.
 std::vector<index_t> split_rows(index_t n, index_t k, const std::vector<double>& weights) {
   std::vector<index_t> first(std::size_t(k + 1), 0);
   if (weights.empty()) {
@@ -38,6 +35,8 @@ std::vector<index_t> split_rows(index_t n, index_t k, const std::vector<double>&
   for (index_t c = 0; c < k; ++c) first[std::size_t(c + 1)] = first[std::size_t(c)] + count[std::size_t(c)];
   return first;
 }
+
+namespace {
 
 // Index into [0, n) of any integer under the half-sample symmetric extension (d c b a | a b c d |
 // d c b a), as scipy.ndimage's default mode "reflect".

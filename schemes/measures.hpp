@@ -38,6 +38,10 @@ GaussianMixture mixture_of(const MeasureConfig& m, const std::string& key);
 // The measure's listed points, or the origin of R^d when none are listed.
 std::vector<std::vector<double>> measure_points(const MeasureConfig& m);
 
+// Rows per centre: n split in proportion to the weights (largest remainder; equal weights give
+// consecutive blocks of (almost) equal size). Returns the first row of each centre, plus n.
+std::vector<index_t> split_rows(index_t n, index_t k, const std::vector<double>& weights);
+
 // True when some two rows coincide exactly (the empirical measure has an atom of mass > 1/n).
 bool has_atoms(const HostMatrix<double>& x);
 

@@ -12,6 +12,8 @@
 #include "nwgf/kernels/family/gaussian.hpp"
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/schemes/ift/qp.hpp"
+#include "nwgf/schemes/ift/qp_device.hpp"
+#include "nwgf/schemes/ift/target_draw.hpp"
 #include "nwgf/schemes/ift/weight_step.hpp"
 #include "nwgf/schemes/ift/weight_step_device.hpp"
 #include "nwgf/schemes/ift/weighted_mmd.hpp"
@@ -21,7 +23,7 @@
 namespace nwgf {
 namespace {
 
-// The largest n of weight_step = "qp": its Gram matrix is dense on the host (n^2 doubles).
+// The largest n of weight_step = "qp": its Gram matrix is dense (n^2 doubles, host or device).
 constexpr index_t kQpMaxParticles = 4096;
 
 // K(x_i, x_j) = sign k(|x_i - x_j|^2) on the host (n x n), with the family's scalar functor.
@@ -59,8 +61,7 @@ class IftScheme final : public Scheme<T> {
                                "target", true)),
         mmd_(ctx, kernel_, d, target_),
         w_(initial_weights(cfg, n)),
-        device_weights_(ctx.is_cuda() && (ift_.weight_step == WeightStep::pgd ||
-                                          ift_.weight_step == WeightStep::kl)),
+        device_weights_(ctx.is_cuda() && ift_.weight_step != WeightStep::none),
         w_dev_(ctx, n),
         g_dev_(ctx, n),
         grad_(ctx, n * d),
@@ -70,7 +71,16 @@ class IftScheme final : public Scheme<T> {
       previous_ = Points<T>(ctx, n, d);
     }
     if (ift_.target_resample) eval_.emplace(ctx, kernel_, d, target_);
+    // On CUDA the fresh samples are drawn on the device where the kind allows (capturable).
+    if (ift_.target_resample && ctx.is_cuda() && device_drawable(cfg.target)) {
+      draw_.emplace(ctx, cfg.target, cfg.seed);
+    }
     if (device_weights_) w64_dev_ = Buffer<double>(ctx, n);
+    if (device_weights_ && ift_.weight_step == WeightStep::qp) {
+      gram_ = Buffer<double>(ctx, n * n);
+      qp_scratch_ = Buffer<double>(ctx, 8 * n + 5);
+      if (ift_.qp_reference == QpReference::previous) ref_dev_ = Buffer<T>(ctx, n);
+    }
     upload_weights(ctx);
   }
 
@@ -87,10 +97,14 @@ class IftScheme final : public Scheme<T> {
 
   double iterate(const Context& ctx, Points<T>& x, index_t k, index_t, double tau) override {
     if (ift_.target_resample) {
-      target_ = target_measure(cfg_.target, cfg_.seed,
-                               random_stream(RandomPurpose::target, std::uint64_t(k)), "target",
-                               true);
-      mmd_.set_target(ctx, target_);
+      const std::uint64_t stream = random_stream(RandomPurpose::target, std::uint64_t(k));
+      if (draw_) {
+        draw_->draw<T>(ctx, stream, mmd_.target_rows());
+        mmd_.target_rows_changed();
+      } else {
+        target_ = target_measure(cfg_.target, cfg_.seed, stream, "target", true);
+        mmd_.set_target(ctx, target_);
+      }
       target_grad_valid_ = false;
     }
     if (ift_.weight_step == WeightStep::qp && ift_.qp_reference == QpReference::previous) {
@@ -128,7 +142,7 @@ class IftScheme final : public Scheme<T> {
   // Across ranks: the pair passes of the position and weight steps are shared (the functional's
   // particle gradient, WeightedMmd's witness passes; on CUDA, comm the run's DeviceComm, only
   // the gradient passes: the witness row sums run whole on every rank); the weight step itself
-  // (host, or device for pgd and kl on CUDA: replicated) and the metrics (rank 0) are not.
+  // (host, or device on CUDA: replicated) and the metrics (rank 0) are not.
   bool set_comm(const Comm* comm) override {
     mmd_.set_comm(comm);
     return true;
@@ -152,7 +166,7 @@ class IftScheme final : public Scheme<T> {
   }
 
  private:
-  // The host weights w_ are the state; on the CUDA backend with a pgd or kl step the device
+  // The host weights w_ are the state; on the CUDA backend (pgd, kl and qp steps) the device
   // copy w64_dev_ is, and w_ is brought back only where it is read (metrics, snapshots,
   // checkpoints).
   void upload_weights(const Context& ctx) {
@@ -215,6 +229,12 @@ class IftScheme final : public Scheme<T> {
     }
     if (device_weights_) {
 #ifdef NWGF_HAVE_CUDA
+      if (ift_.weight_step == WeightStep::qp) {
+        weight_step_qp_device(ctx, x);
+        host_stale_ = true;
+        uniform_ = false;
+        return;
+      }
       detail::DeviceWeightStep ds;
       ds.kind = ift_.weight_step;
       ds.mass = ift_.mass;
@@ -266,6 +286,30 @@ class IftScheme final : public Scheme<T> {
     w_ = solve_weight_qp(K, ift_.eta, c, w_, ift_.qp_iterations, ift_.mass).b;
   }
 
+#ifdef NWGF_HAVE_CUDA
+  // weight_step_qp on the device (qp_device.hpp): the reference pass against the old positions
+  // into ref_dev_ ("previous"), the Gram matrix and the FISTA solve; g_dev_ holds the witness.
+  void weight_step_qp_device(const Context& ctx, const Points<T>& x) {
+    const T* ref = nullptr;
+    if (ift_.qp_reference == QpReference::previous) {
+      pair_row_sums<T>(ctx, kernel_.family, kernel_.param, x.view(), nullptr, previous_.view(),
+                       w_dev_.data(), T(kernel_.sign), ref_dev_.data(), false, &ref_ws_);
+      ref = ref_dev_.data();
+    }
+    detail::DeviceQp q;
+    q.family = kernel_.family;
+    q.param = kernel_.param;
+    q.sign = kernel_.sign;
+    q.eta = ift_.eta;
+    q.iterations = ift_.qp_iterations;
+    q.mass = ift_.mass;
+    q.gram = gram_.data();
+    q.scratch = qp_scratch_.data();
+    detail::cuda_weight_step_qp<T>(ctx, q, x.data(), n_, d_, g_dev_.data(), ref, w64_dev_.data(),
+                                   w_dev_.data());
+  }
+#endif
+
   const FlowConfig& cfg_;
   IftConfig ift_;
   Functional<T>& f_;
@@ -274,11 +318,15 @@ class IftScheme final : public Scheme<T> {
   WeightedPoints target_;
   WeightedMmd<T> mmd_;
   std::optional<WeightedMmd<T>> eval_;  // the fixed target sample when resampling
+  std::optional<TargetDraw> draw_;       // the resampling's device draw (CUDA, device_drawable)
   mutable std::vector<double> w_;       // (n) the weights, host (see upload_weights)
   bool device_weights_;                 // the weight step runs on the device (CUDA: pgd, kl)
   mutable bool host_stale_ = false;     // w64_dev_ is ahead of w_
   bool uniform_ = false;                // w_ = 1/n everywhere (the particle flow's step applies)
   Buffer<double> w64_dev_;              // (n) the weights in double, device (device_weights_)
+  Buffer<double> gram_, qp_scratch_;    // qp on the device: K (n, n) and FISTA's vectors (8 n + 5)
+  Buffer<T> ref_dev_;                   // qp on the device, reference "previous": K(X', X_ref) w
+  PairwiseWorkspace ref_ws_;            // and its pass's workspace (grown outside a capture)
   Buffer<T> w_dev_, g_dev_, grad_;
   Buffer<T> target_grad_;            // (n, d): see WeightedMmd::witness_and_target_gradient
   bool target_grad_valid_ = false;   // it holds for the current positions and target

@@ -48,6 +48,7 @@ void WeightedMmd<T>::set_target(const Context& ctx, const WeightedPoints& target
   copy_from_host(ctx, y_, y.data(), m_ * d_);
   copy_from_host(ctx, b_, b.data(), m_);
   yy_ = energy(ctx, yview(), b_.data(), yview(), b_.data());
+  yy_stale_ = false;
 }
 
 template <class T>
@@ -65,6 +66,10 @@ double WeightedMmd<T>::energy(const Context& ctx, ConstPointsView<T> x, const T*
 
 template <class T>
 double WeightedMmd<T>::mmd2(const Context& ctx, ConstPointsView<T> x, const T* w) {
+  if (yy_stale_) {
+    yy_ = energy(ctx, yview(), b_.data(), yview(), b_.data());
+    yy_stale_ = false;
+  }
   const double xx = energy(ctx, x, w, x, w);
   const double xy = energy(ctx, x, w, yview(), b_.data());
   return k_.sign * (xx - 2 * xy + yy_);

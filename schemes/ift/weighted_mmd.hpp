@@ -33,6 +33,10 @@ class WeightedMmd {
 
   // A new target (same m), e.g. a fresh sample.
   void set_target(const Context& ctx, const WeightedPoints& target);
+  // The target's rows (m, d) on ctx's device, for a kernel to write a new sample in (the
+  // weights stay): call target_rows_changed() after, and b'K_YY b is recomputed when mmd2 needs it.
+  T* target_rows() { return y_.data(); }
+  void target_rows_changed() { yy_stale_ = true; }
   index_t m() const { return m_; }
 
   // MMD^2 (paper convention) of (x, w) against the target; w on the device.
@@ -79,6 +83,7 @@ class WeightedMmd {
   Buffer<T> y_, b_;
   Buffer<double> scalar_;
   double yy_ = 0;  // b'k_YY b
+  bool yy_stale_ = false;  // the rows changed since yy_ was computed
   PairwiseWorkspace ws_;
   const Comm* comm_ = nullptr;
 };

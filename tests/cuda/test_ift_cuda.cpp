@@ -209,6 +209,9 @@ TEST_CASE("an IFT run on CUDA follows the CPU run (pgd, kl, qp weight steps; noi
   for (const WeightStep ws : {WeightStep::pgd, WeightStep::kl, WeightStep::qp}) {
     c.ift.weight_step = ws;
     c.ift.noise = ws == WeightStep::kl ? 1.0 : 0.0;
+    // qp on CUDA is ~1000 kernels per step (qp.cu): 20 FISTA iterations keep the emulated run
+    // short.
+    c.ift.qp_iterations = 20;
     RunOptions opt;
     opt.backend = BackendChoice::cpu;
     const RunResult cpu = run_flow(c, opt);
