@@ -75,9 +75,9 @@ class Functional {
                                    T scale, PointsView<T> grad_v) = 0;
 
   // batch_directional with D left on the device (the same bits) and its coincident-pair check
-  // deferred. Where a functional overrides it (the Riesz functionals on one rank), nothing in it
-  // allocates, downloads or synchronises, so a CUDA graph can capture it; the default returns
-  // nothing and the caller runs batch_directional.
+  // deferred. Where a functional overrides it (the Riesz functionals and energy33, on one rank),
+  // nothing in it allocates, downloads or synchronises, so a CUDA graph can capture it; the
+  // default returns nothing and the caller runs batch_directional.
   virtual std::optional<DeferredDirectional> batch_directional_deferred(const Context& ctx,
                                                                         ConstPointsView<T> y,
                                                                         ConstPointsView<T> v,
