@@ -20,6 +20,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
+#include "nwgf/schemes/variational/transport_map.hpp"
 #include "nwgf/schemes/rank_chunks.hpp"
 
 namespace nwgf {
@@ -76,12 +77,12 @@ class VariationalScheme final : public Scheme<T> {
         chunk_(std::max<index_t>(2 * m_, std::min<index_t>(n, 4096))),
         iterations_(cfg.iterations),
         inner_(cfg.inner),
+        pretrain_iterations_(cfg.pretrain_iterations),
         lr_(cfg.lr),
-        map_(ctx, widths(d, cfg.hidden, d), chunk_,
-             MlpOptions{cfg.activation, cfg.residual, 0.25, cfg.dropout}),
+        pretrain_lr_(cfg.pretrain_lr),
+        map_(ctx, cfg, d, chunk_),
         critic_(ctx, widths(d, cfg.critic_hidden, 1), chunk_,
                 MlpOptions{cfg.critic_activation, false, 0.25, 0.0}),
-        map_adam_(ctx, map_.num_params()),
         critic_adam_(ctx, critic_.num_params()),
         y_(ctx, m_ * d),
         hin_(ctx, chunk_ * d),
@@ -183,6 +184,7 @@ class VariationalScheme final : public Scheme<T> {
   // One training iteration; the loss deferred.
   DeferredValue train(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) {
     if (!gamma_ready_) fit_gamma(ctx, x);
+    if (map_.needs_pretraining()) pretrain(ctx, x);
     const index_t M = m_;
     const std::uint64_t counter = std::uint64_t(it) << 32;
     {
@@ -246,8 +248,8 @@ class VariationalScheme final : public Scheme<T> {
                        PointsView<T>(gin_.data(), M, d_, gin_.device()));
       axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
     }
-    map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
-    map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
+    map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()));
+    map_.step(ctx, lr_);
     const bool potential = potential_.has_value();
     return [this, potential, interaction](const Context& c) {
       double loss = map_rows_.sum(c);
@@ -269,7 +271,7 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   std::string state(const Context& ctx) const override {
-    const std::string a = serialize_mlp(ctx, map_, &map_adam_);
+    const std::string a = map_.state(ctx);
     const std::string b = serialize_mlp(ctx, critic_, &critic_adam_);
     std::string s(state_magic, sizeof state_magic);
     for (const std::string* part : {&a, &b}) {
@@ -295,7 +297,7 @@ class VariationalScheme final : public Scheme<T> {
       part = bytes.substr(at, std::size_t(len));
       at += std::size_t(len);
     }
-    deserialize_mlp(ctx, parts[0], what + " (map T)", map_, &map_adam_);
+    map_.restore(ctx, parts[0], what + " (map T)");
     deserialize_mlp(ctx, parts[1], what + " (critic h)", critic_, &critic_adam_);
   }
 
@@ -315,6 +317,37 @@ class VariationalScheme final : public Scheme<T> {
                                     PointsView<T>(forward_.data(), n_, d_, forward_.device()));
     axpby(ctx, n_ * d_, T(1), forward_.data(), T(1), x.data());
     gamma_ready_ = false;
+  }
+
+  // An ICNN map's pretraining to the identity before the first step, as the paper's code
+  // (id_pretrain_model): pretrain_iterations Adam steps (a fresh Adam, lr pretrain_lr) on the
+  // mean squared error 1/(M d) sum |T(y) - y|^2 over batches y of the initial particles (the
+  // training's batch size M; stream batch 0, which no step uses), the convex weights clamped after
+  // each step, stopping early once the loss before a step is below 1e-5 (the code's loss_stop).
+  // The map's own Adam state starts fresh after it. The code also uses weight decay 1e-8 here;
+  // this does not. ICNN maps run on the CPU only, so the loss is formed on the host.
+  void pretrain(const Context& ctx, const Points<T>& x) {
+    const index_t M = m_, count = M * d_;
+    Adam<T> adam(ctx, map_.num_params());
+    for (index_t it = 0; it < pretrain_iterations_; ++it) {
+      gather(ctx, x, random_stream(RandomPurpose::batch, 0), std::uint64_t(it) << 32);
+      map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
+                   PointsView<T>(hin_.data(), M, d_, hin_.device()));
+      const T* y = y_.data();
+      const T* ty = hin_.data();
+      T* g = dty_.data();
+      double loss = 0;
+      for (index_t i = 0; i < count; ++i) {
+        const double r = double(ty[i]) - double(y[i]);
+        loss += r * r;
+        g[i] = T(2 * r / double(count));
+      }
+      loss /= double(count);
+      map_.backward(ctx, ConstPointsView<T>(g, M, d_, dty_.device()));
+      map_.step_with(ctx, adam, pretrain_lr_);
+      if (loss < 1e-5) break;
+    }
+    map_.set_pretrained();
   }
 
   // Gamma of this step from the particles (and, for KL, the ratio's parameters).
@@ -444,12 +477,13 @@ class VariationalScheme final : public Scheme<T> {
   Parts parts_;
   bool kl_, critic_on_;
   std::uint64_t seed_;
-  index_t n_, d_, m_, chunk_, iterations_, inner_;
-  double lr_;
+  index_t n_, d_, m_, chunk_, iterations_, inner_, pretrain_iterations_;
+  double lr_, pretrain_lr_;
   CriticTerms terms_;
   GaussianFit target_;
-  Mlp<T> map_, critic_;
-  Adam<T> map_adam_, critic_adam_;
+  TransportMap<T> map_;
+  Mlp<T> critic_;
+  Adam<T> critic_adam_;
   Buffer<T> y_, hin_, u_, du_, dty_, gin_, ones_, gamma_mean_, gamma_lt_, ratio_, next_;
   double ratio_c_ = 0;
   index_t components_ = 0;          // a mixture target's K (0: a Gaussian target)
