@@ -12,7 +12,9 @@
 // celu(u) = u (u > 0), e^u - 1 (u <= 0) is convex and nondecreasing, so phi is convex (and
 // eps-strongly convex) whenever the convex weights V_l and w are >= 0: clamp_convex() clamps them
 // after each optimiser step (the code's convexify()). With one hidden layer (the code's porous
-// config, hidden [64]) phi is a convex quadratic and T is affine: CELU is never applied.
+// config, hidden [64]) phi is a convex quadratic and T is affine: CELU is never applied. CELU's
+// second derivative jumps at 0 (1 to 0), so with more layers phi is C^{1,1}, not C^2: grad^2 phi
+// (and a density pushed through T) jumps across the hidden units' kink sets.
 //
 // forward() computes T(x) = grad_x phi(x) by a hand-written reverse pass through phi:
 //   g_{L-1} = w,  delta_l = g_l ⊙ celu'(u_l) (delta_0 = g_0),  g_{l-1} = delta_l V_l,
