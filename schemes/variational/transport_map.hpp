@@ -5,8 +5,16 @@
 // convexify()) and which is pretrained to the identity once before the first step (the scheme
 // runs the pretraining; this records that it ran, in the checkpointed state).
 //
+// An ICNN map also keeps the parameters of every step's trained map phi_1, phi_2, ... (record(),
+// once per step before the push), for densities through all maps (eqs. (15)-(16),
+// nn/icnn_density.hpp, `nwgf density`).
+//
 // State: an MLP's is serialize_mlp's bytes (as before ICNN maps existed); an ICNN's is one byte
-// (pretrained or not) followed by serialize_icnn's.
+// (pretrained or not), a u64 count k, the k recorded parameter vectors (num_params T values each),
+// then serialize_icnn's bytes.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +27,22 @@
 #include "nwgf/schemes/config.hpp"
 
 namespace nwgf {
+
+// The recorded maps' parameters (S values, n each) in an ICNN map's state (TransportMap::state).
+template <class S>
+std::vector<std::vector<S>> icnn_maps(const std::string& bytes, index_t n, const std::string& what) {
+  std::uint64_t k = 0;
+  if (bytes.size() < 1 + sizeof k || (bytes[0] != '\0' && bytes[0] != '\1'))
+    throw_bad_input(what + ": not an ICNN map state (network.kind = \"icnn\")");
+  std::memcpy(&k, bytes.data() + 1, sizeof k);
+  const std::size_t each = sizeof(S) * std::size_t(n);
+  if (k > (bytes.size() - 1 - sizeof k) / std::max<std::size_t>(each, 1))
+    throw_bad_input(what + ": truncated ICNN map state");
+  std::vector<std::vector<S>> maps(static_cast<std::size_t>(k), std::vector<S>(static_cast<std::size_t>(n)));
+  for (std::size_t j = 0; j < maps.size(); ++j)
+    std::memcpy(maps[j].data(), bytes.data() + 1 + sizeof k + j * each, each);
+  return maps;
+}
 
 template <class T>
 class TransportMap {
@@ -74,17 +98,29 @@ class TransportMap {
   T* grads() { return icnn_ ? icnn_->grads() : mlp_->grads(); }
   index_t num_params() const { return icnn_ ? icnn_->num_params() : mlp_->num_params(); }
   Icnn<T>& icnn() { return *icnn_; }
+  // ICNN: appends the current parameters to the maps of the run (MLP: nothing).
+  void record() {
+    if (icnn_) history_.emplace_back(icnn_->params(), icnn_->params() + icnn_->num_params());
+  }
 
   std::string state(const Context& ctx) const {
     if (!icnn_) return serialize_mlp(ctx, *mlp_, &*adam_);
-    return std::string(1, pretrained_ ? '\1' : '\0') + serialize_icnn(ctx, *icnn_, &*adam_);
+    std::string s(1, pretrained_ ? '\1' : '\0');
+    const std::uint64_t k = history_.size();
+    s.append(reinterpret_cast<const char*>(&k), sizeof k);
+    for (const std::vector<T>& p : history_)
+      s.append(reinterpret_cast<const char*>(p.data()), sizeof(T) * p.size());
+    return s + serialize_icnn(ctx, *icnn_, &*adam_);
   }
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) {
     if (!icnn_) return deserialize_mlp(ctx, bytes, what, *mlp_, &*adam_);
     if (bytes.empty() || (bytes[0] != '\0' && bytes[0] != '\1'))
       throw_bad_input(what + ": not an ICNN map state (network.kind = \"icnn\")");
-    deserialize_icnn(ctx, std::string_view(bytes).substr(1), what, *icnn_, &*adam_);
+    const std::vector<std::vector<T>> maps = icnn_maps<T>(bytes, num_params(), what);
+    const std::size_t at = 1 + sizeof(std::uint64_t) + maps.size() * sizeof(T) * std::size_t(num_params());
+    deserialize_icnn(ctx, std::string_view(bytes).substr(at), what, *icnn_, &*adam_);
     pretrained_ = bytes[0] == '\1';
+    history_ = maps;
   }
 
  private:
@@ -92,6 +128,7 @@ class TransportMap {
   std::optional<Icnn<T>> icnn_;
   std::optional<Adam<T>> adam_;
   bool pretrained_ = false;
+  std::vector<std::vector<T>> history_;  // ICNN: phi_1, phi_2, ... (params)
 };
 
 }  // namespace nwgf

@@ -1,6 +1,7 @@
 #include "nwgf/schemes/variational/variational_scheme.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -54,6 +55,25 @@ Parts parts_of(const FlowConfig& cfg) {
     }
   }
   return p;
+}
+
+// The map's and the critic's parts of a scheme state (VariationalScheme::state).
+std::array<std::string, 2> state_parts(const std::string& bytes, const std::string& what) {
+  std::size_t at = sizeof state_magic;
+  if (bytes.size() < at || std::memcmp(bytes.data(), state_magic, at) != 0) {
+    throw_bad_input(what + ": not a variational scheme state (map and critic)");
+  }
+  std::array<std::string, 2> parts;
+  for (std::string& part : parts) {
+    std::uint64_t len = 0;
+    if (bytes.size() - at < sizeof len) throw_bad_input(what + ": truncated scheme state");
+    std::memcpy(&len, bytes.data() + at, sizeof len);
+    at += sizeof len;
+    if (bytes.size() - at < len) throw_bad_input(what + ": truncated scheme state");
+    part = bytes.substr(at, std::size_t(len));
+    at += std::size_t(len);
+  }
+  return parts;
 }
 
 std::vector<index_t> widths(index_t in, const std::vector<index_t>& hidden, index_t out) {
@@ -164,6 +184,7 @@ class VariationalScheme final : public Scheme<T> {
       if (progress) progress(it + 1, iterations_, res.loss);
     }
     res.functional = estimate(ctx, x, n);
+    map_.record();
     push(ctx, x);
     if (interaction_) res.functional += interaction_->value(ctx, x.view());
     return res;
@@ -283,20 +304,7 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
-    std::size_t at = sizeof state_magic;
-    if (bytes.size() < at || std::memcmp(bytes.data(), state_magic, at) != 0) {
-      throw_bad_input(what + ": not a variational scheme state (map and critic)");
-    }
-    std::string parts[2];
-    for (std::string& part : parts) {
-      std::uint64_t len = 0;
-      if (bytes.size() - at < sizeof len) throw_bad_input(what + ": truncated scheme state");
-      std::memcpy(&len, bytes.data() + at, sizeof len);
-      at += sizeof len;
-      if (bytes.size() - at < len) throw_bad_input(what + ": truncated scheme state");
-      part = bytes.substr(at, std::size_t(len));
-      at += std::size_t(len);
-    }
+    const std::array<std::string, 2> parts = state_parts(bytes, what);
     map_.restore(ctx, parts[0], what + " (map T)");
     deserialize_mlp(ctx, parts[1], what + " (critic h)", critic_, &critic_adam_);
   }
@@ -505,6 +513,35 @@ template <class T>
 std::unique_ptr<Scheme<T>> make_variational_scheme(const Context& ctx, const FlowConfig& cfg,
                                                    index_t n, index_t d) {
   return std::make_unique<VariationalScheme<T>>(ctx, cfg, n, d);
+}
+
+std::vector<std::unique_ptr<Icnn<double>>> variational_icnn_maps(const FlowConfig& cfg, index_t d,
+                                                                 std::uint32_t scalar_bytes,
+                                                                 const std::string& state,
+                                                                 index_t max_batch,
+                                                                 const std::string& what) {
+  if (cfg.scheme != SchemeKind::variational || cfg.map != MapKind::icnn) {
+    throw_bad_input(what + ": not a run of the variational scheme with network.kind = \"icnn\"");
+  }
+  const Context cpu(Device::cpu, 1);
+  const IcnnOptions options{cfg.rank, cfg.strong_convexity};
+  const index_t n = Icnn<double>(cpu, d, cfg.hidden, 1, options).num_params();
+  const std::string part = state_parts(state, what)[0];
+  std::vector<std::unique_ptr<Icnn<double>>> maps;
+  auto build = [&](const auto& params) {
+    for (const auto& p : params) {
+      maps.push_back(std::make_unique<Icnn<double>>(cpu, d, cfg.hidden, max_batch, options));
+      for (index_t i = 0; i < n; ++i) maps.back()->params()[i] = double(p[std::size_t(i)]);
+    }
+  };
+  if (scalar_bytes == sizeof(float)) {
+    build(icnn_maps<float>(part, n, what));
+  } else if (scalar_bytes == sizeof(double)) {
+    build(icnn_maps<double>(part, n, what));
+  } else {
+    throw_bad_input(what + ": samples of " + std::to_string(scalar_bytes) + " bytes");
+  }
+  return maps;
 }
 
 template std::unique_ptr<Scheme<float>> make_variational_scheme<float>(const Context&,

@@ -1,6 +1,6 @@
 // ICNN maps in the variational scheme (network.kind = "icnn"): the pretraining to the identity
-// leaves the particles in place, a run repeats and resumes bit for bit (parameters, Adam state
-// and the pretrained flag are checkpointed), the keys are validated, and an MLP run's resolved
+// leaves the particles in place, a run repeats and resumes bit for bit (parameters, Adam state,
+// the pretrained flag and every step's map are checkpointed), the keys are validated, and an MLP run's resolved
 // config does not mention them.
 #include <doctest/doctest.h>
 
@@ -97,6 +97,11 @@ TEST_CASE("icnn map: a run repeats, resumes bit for bit and moves toward the tar
   const RunResult resumed = run({}, dir, true);
   CHECK(resumed.samples.data == a.samples.data);
   CHECK(resumed.metrics.back().functional == a.metrics.back().functional);
+  // The checkpoint (every step's map for densities, the map's and critic's Adam states) too.
+  const std::string full = test::tmp_path("variational_icnn_full");
+  std::filesystem::remove_all(full);
+  run({}, full);
+  CHECK(test::slurp(full + "/checkpoint.bin") == test::slurp(dir + "/checkpoint.bin"));
   const std::string manifest = test::slurp(dir + "/manifest.json");
   CHECK(manifest.find("icnn") != std::string::npos);
   // KL(P || N((1, 0), 0.64 I)) from N(0, I) is 1.06: the estimate falls.
