@@ -132,4 +132,23 @@ TEST_CASE("nwgf density: log P_3 of an OU run with ICNN maps against the exact J
   r = test::run_cli("density '" + dir_mlp + "'");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("network.kind = \"icnn\"") != std::string::npos);
+  // A forward-backward run (its forward steps are not ICNN maps): refused from its config.
+  std::string fb = config;
+  auto replace_once = [&fb](const std::string& from, const std::string& to) {
+    const auto at = fb.find(from);
+    REQUIRE(at != std::string::npos);
+    fb.replace(at, from.size(), to);
+  };
+  replace_once("[functional]\nkind = \"kl\"\n",
+               "[functional]\nkind = \"sum\"\n[[functional.terms]]\nkind = \"kl\"\nweight = 1.0\n"
+               "[[functional.terms]]\nkind = \"interaction\"\nkernel = \"quartic_quadratic\"\n"
+               "weight = 1.0\n");
+  replace_once("steps = 3\n", "steps = 3\nfb = true\n");
+  const std::string dir_fb = test::tmp_path("density_fb_run");
+  std::filesystem::remove_all(dir_fb);
+  std::filesystem::create_directories(dir_fb);
+  write_file("density_fb_run/config.toml", fb);
+  r = test::run_cli("density '" + dir_fb + "'");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("error: flow.fb") != std::string::npos);
 }

@@ -47,6 +47,10 @@ int run_density(const DensityCliOptions& o) {
   const RunDirectory dir(o.run);
   const FlowConfig cfg = load_flow_config(dir.path("config.toml"));
   const index_t d = cfg.initial.d;
+  if (cfg.fb) {
+    throw_bad_input("flow.fb: the run's explicit forward steps are not ICNN maps; densities "
+                    "need fb = false (the paper's App. B)");
+  }
   if (cfg.initial.kind == MeasureKind::gaussian && cfg.initial.points.size() > 1) {
     throw_bad_input("initial.points: the run's P_0 is a mixture of several Gaussians given as "
                     "kind = \"gaussian\"; density needs one mean or kind = \"mixture\"");
