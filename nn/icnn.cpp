@@ -74,7 +74,8 @@ Icnn<T>::Icnn(const Context& ctx, index_t d, std::vector<index_t> hidden, index_
               const IcnnOptions& options)
     : d_(d), hidden_(std::move(hidden)), max_batch_(max_batch), options_(options) {
   if (ctx.device() != Device::cpu)
-    throw_bad_input("network.kind: \"icnn\" maps run on the CPU backend only (backend = \"cpu\")");
+    throw_bad_input(
+        "network.kind: \"icnn\" maps run on the CPU backend only (--backend cpu or auto)");
   if (d_ < 1) throw_bad_input("Icnn: the dimension must be positive");
   if (hidden_.empty()) throw_bad_input("Icnn: need at least one hidden width");
   for (index_t w : hidden_)
