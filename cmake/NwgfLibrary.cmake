@@ -21,7 +21,7 @@ set(NWGF_PUBLIC_HEADERS
   engine/viz/png.hpp engine/viz/picture.hpp engine/viz/gif.hpp engine/viz/plot.hpp engine/viz/render.hpp
   engine/viz/kde.hpp engine/viz/html.hpp
   kernels/pairwise.hpp kernels/sliced.hpp
-  nn/mlp.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
+  nn/mlp.hpp nn/icnn.hpp nn/icnn_density.hpp nn/adam.hpp nn/serialize.hpp nn/activation.hpp nn/output_transform.hpp
   schemes/config.hpp schemes/config_enums.hpp schemes/flow.hpp schemes/functional.hpp
   schemes/device_sum.hpp
   schemes/measures.hpp

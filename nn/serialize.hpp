@@ -12,6 +12,7 @@
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/nn/adam.hpp"
+#include "nwgf/nn/icnn.hpp"
 #include "nwgf/nn/mlp.hpp"
 
 namespace nwgf {
@@ -27,6 +28,15 @@ std::string serialize_mlp(const Context& ctx, const Mlp<T>& mlp, const Adam<T>* 
 template <class T>
 void deserialize_mlp(const Context& ctx, std::string_view bytes, const std::string& what,
                      Mlp<T>& mlp, Adam<T>* adam);
+
+// The same for an ICNN (nn/icnn.hpp): magic "NWGFICN1", the widths field holding
+// [d, h_0, ..., h_{L-1}, rank, the bits of strong_convexity as an i64]; restored only into an
+// ICNN of that shape.
+template <class T>
+std::string serialize_icnn(const Context& ctx, const Icnn<T>& net, const Adam<T>* adam);
+template <class T>
+void deserialize_icnn(const Context& ctx, std::string_view bytes, const std::string& what,
+                      Icnn<T>& net, Adam<T>* adam);
 
 // Atomic write (engine/io/file_io.hpp) / read of the same bytes.
 template <class T>

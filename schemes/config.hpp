@@ -135,6 +135,11 @@ struct FlowConfig {
   Activation activation = Activation::relu;  // hidden layers of the network
   bool residual = true;                      // variational: T(x) = x + net(x)
   double dropout = 0;  // variational: p of the map's dropout (training only; 0: none)
+  MapKind map = MapKind::mlp;  // variational: the map T, an MLP or grad phi of an ICNN
+  index_t rank = 1;                  // icnn: quadratic terms per unit
+  double strong_convexity = 1e-6;    // icnn: eps of (eps/2) |x|^2 in phi
+  index_t pretrain_iterations = 4000;  // icnn: Adam steps fitting T to the identity before step 1
+  double pretrain_lr = 8e-3;           // icnn: their learning rate
 
   // [critic] the variational scheme's critic h
   std::vector<index_t> critic_hidden = {64};

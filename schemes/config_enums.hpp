@@ -11,6 +11,9 @@
 namespace nwgf {
 
 enum class SchemeKind { backward, forward, particle, ift, variational };
+// [network] kind: the variational scheme's map T, an MLP (nn/mlp.hpp) or the gradient of an
+// input-convex network (nn/icnn.hpp).
+enum class MapKind { mlp, icnn };
 // potential: F = int V dP with V = -ln Q of the [target] density; sum: sum_i w_i F_i over
 // [[functional.terms]].
 enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy, potential, sum };
@@ -107,6 +110,10 @@ template <>
 struct EnumWords<Activation> {
   static constexpr EnumWord<Activation> words[] = {
       {Activation::relu, "relu"}, {Activation::prelu, "prelu"}, {Activation::linear, "linear"}};
+};
+template <>
+struct EnumWords<MapKind> {
+  static constexpr EnumWord<MapKind> words[] = {{MapKind::mlp, "mlp"}, {MapKind::icnn, "icnn"}};
 };
 template <>
 struct EnumWords<OutputTransform> {

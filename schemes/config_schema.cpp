@@ -140,6 +140,25 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
       Check<double>([](const std::string& k, double v) {
         if (!(v >= 0 && v < 1)) bad(k, "must lie in [0, 1)");
       })))));
+  f.push_back(omit_default(variational(field(
+      "network", "kind", &C::map,
+      "variational: the map T, an MLP (mlp) or T = grad phi of an input-convex network phi "
+      "(icnn: the paper's code's DenseICNN, quadratic skips, CELU; CPU backend; README "
+      "\"ICNN maps\")"))));
+  f.push_back(omit_default(variational(field("network", "rank", &C::rank,
+                                             "icnn: quadratic terms per unit (rank)",
+                                             at_least(1)))));
+  f.push_back(omit_default(variational(field(
+      "network", "strong_convexity", &C::strong_convexity,
+      "icnn: eps of the term (eps/2) |x|^2 of phi", non_negative()))));
+  f.push_back(omit_default(variational(field(
+      "network", "pretrain_iterations", &C::pretrain_iterations,
+      "icnn: Adam steps fitting T to the identity on the initial particles before step 1 "
+      "(the paper's code: 4000; 0: none)",
+      at_least(0)))));
+  f.push_back(omit_default(variational(field("network", "pretrain_lr", &C::pretrain_lr,
+                                             "icnn: the learning rate of that pretraining",
+                                             positive()))));
   const auto widths = Check<std::vector<index_t>>([](const std::string& k,
                                                      const std::vector<index_t>& v) {
     if (v.empty()) bad(k, "needs at least one hidden layer");

@@ -297,6 +297,22 @@ void check_variational(const FlowConfig& c) {
     bad("network.dropout", "needs at least two hidden layers (dropout follows each hidden "
                            "Linear(w, w), not the first layer)");
   }
+  const FlowConfig def;
+  if (c.map == MapKind::icnn) {
+    if (!variational) bad("network.kind", "icnn maps are the variational scheme's");
+    if (c.dropout > 0) bad("network.dropout", "an icnn map has no dropout");
+    if (c.activation != def.activation) {
+      bad("network.activation", "an icnn map's activation is CELU (leave the key out)");
+    }
+  } else {
+    // The icnn keys at their defaults are not written: any other value is a mistake.
+    const char* given = c.rank != def.rank                                 ? "network.rank"
+                        : c.strong_convexity != def.strong_convexity       ? "network.strong_convexity"
+                        : c.pretrain_iterations != def.pretrain_iterations ? "network.pretrain_iterations"
+                        : c.pretrain_lr != def.pretrain_lr                 ? "network.pretrain_lr"
+                                                                           : nullptr;
+    if (given) bad(given, "applies to network.kind = \"icnn\" only");
+  }
   if (variational && atoms(c.initial.kind)) {
     bad("initial.kind", "the variational scheme needs an initial measure with a density (KL and "
                         "the entropy are infinite at atoms; the moment fit of Gamma degenerates)");

@@ -1,6 +1,7 @@
 #include "nwgf/schemes/variational/variational_scheme.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
+#include "nwgf/schemes/variational/transport_map.hpp"
 #include "nwgf/schemes/rank_chunks.hpp"
 
 namespace nwgf {
@@ -55,6 +57,25 @@ Parts parts_of(const FlowConfig& cfg) {
   return p;
 }
 
+// The map's and the critic's parts of a scheme state (VariationalScheme::state).
+std::array<std::string, 2> state_parts(const std::string& bytes, const std::string& what) {
+  std::size_t at = sizeof state_magic;
+  if (bytes.size() < at || std::memcmp(bytes.data(), state_magic, at) != 0) {
+    throw_bad_input(what + ": not a variational scheme state (map and critic)");
+  }
+  std::array<std::string, 2> parts;
+  for (std::string& part : parts) {
+    std::uint64_t len = 0;
+    if (bytes.size() - at < sizeof len) throw_bad_input(what + ": truncated scheme state");
+    std::memcpy(&len, bytes.data() + at, sizeof len);
+    at += sizeof len;
+    if (bytes.size() - at < len) throw_bad_input(what + ": truncated scheme state");
+    part = bytes.substr(at, std::size_t(len));
+    at += std::size_t(len);
+  }
+  return parts;
+}
+
 std::vector<index_t> widths(index_t in, const std::vector<index_t>& hidden, index_t out) {
   std::vector<index_t> w{in};
   w.insert(w.end(), hidden.begin(), hidden.end());
@@ -76,12 +97,12 @@ class VariationalScheme final : public Scheme<T> {
         chunk_(std::max<index_t>(2 * m_, std::min<index_t>(n, 4096))),
         iterations_(cfg.iterations),
         inner_(cfg.inner),
+        pretrain_iterations_(cfg.pretrain_iterations),
         lr_(cfg.lr),
-        map_(ctx, widths(d, cfg.hidden, d), chunk_,
-             MlpOptions{cfg.activation, cfg.residual, 0.25, cfg.dropout}),
+        pretrain_lr_(cfg.pretrain_lr),
+        map_(ctx, cfg, d, chunk_),
         critic_(ctx, widths(d, cfg.critic_hidden, 1), chunk_,
                 MlpOptions{cfg.critic_activation, false, 0.25, 0.0}),
-        map_adam_(ctx, map_.num_params()),
         critic_adam_(ctx, critic_.num_params()),
         y_(ctx, m_ * d),
         hin_(ctx, chunk_ * d),
@@ -163,6 +184,7 @@ class VariationalScheme final : public Scheme<T> {
       if (progress) progress(it + 1, iterations_, res.loss);
     }
     res.functional = estimate(ctx, x, n);
+    map_.record();
     push(ctx, x);
     if (interaction_) res.functional += interaction_->value(ctx, x.view());
     return res;
@@ -183,6 +205,7 @@ class VariationalScheme final : public Scheme<T> {
   // One training iteration; the loss deferred.
   DeferredValue train(const Context& ctx, Points<T>& x, index_t n, index_t it, double tau) {
     if (!gamma_ready_) fit_gamma(ctx, x);
+    if (map_.needs_pretraining()) pretrain(ctx, x);
     const index_t M = m_;
     const std::uint64_t counter = std::uint64_t(it) << 32;
     {
@@ -249,8 +272,8 @@ class VariationalScheme final : public Scheme<T> {
                        PointsView<T>(gin_.data(), M, d_, gin_.device()));
       axpby(ctx, M * d_, T(1), gin_.data(), T(1), dty_.data());
     }
-    map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()), PointsView<T>());
-    map_adam_.step(ctx, map_.params(), map_.grads(), lr_);
+    map_.backward(ctx, ConstPointsView<T>(dty_.data(), M, d_, dty_.device()));
+    map_.step(ctx, lr_);
     const bool potential = potential_.has_value();
     return [this, potential, interaction = std::move(interaction)](const Context& c) {
       double loss = map_rows_.sum(c);
@@ -272,7 +295,7 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   std::string state(const Context& ctx) const override {
-    const std::string a = serialize_mlp(ctx, map_, &map_adam_);
+    const std::string a = map_.state(ctx);
     const std::string b = serialize_mlp(ctx, critic_, &critic_adam_);
     std::string s(state_magic, sizeof state_magic);
     for (const std::string* part : {&a, &b}) {
@@ -284,21 +307,8 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
-    std::size_t at = sizeof state_magic;
-    if (bytes.size() < at || std::memcmp(bytes.data(), state_magic, at) != 0) {
-      throw_bad_input(what + ": not a variational scheme state (map and critic)");
-    }
-    std::string parts[2];
-    for (std::string& part : parts) {
-      std::uint64_t len = 0;
-      if (bytes.size() - at < sizeof len) throw_bad_input(what + ": truncated scheme state");
-      std::memcpy(&len, bytes.data() + at, sizeof len);
-      at += sizeof len;
-      if (bytes.size() - at < len) throw_bad_input(what + ": truncated scheme state");
-      part = bytes.substr(at, std::size_t(len));
-      at += std::size_t(len);
-    }
-    deserialize_mlp(ctx, parts[0], what + " (map T)", map_, &map_adam_);
+    const std::array<std::string, 2> parts = state_parts(bytes, what);
+    map_.restore(ctx, parts[0], what + " (map T)");
     deserialize_mlp(ctx, parts[1], what + " (critic h)", critic_, &critic_adam_);
   }
 
@@ -318,6 +328,37 @@ class VariationalScheme final : public Scheme<T> {
                                     PointsView<T>(forward_.data(), n_, d_, forward_.device()));
     axpby(ctx, n_ * d_, T(1), forward_.data(), T(1), x.data());
     gamma_ready_ = false;
+  }
+
+  // An ICNN map's pretraining to the identity before the first step, as the paper's code
+  // (id_pretrain_model): pretrain_iterations Adam steps (a fresh Adam, lr pretrain_lr) on the
+  // mean squared error 1/(M d) sum |T(y) - y|^2 over batches y of the initial particles (the
+  // training's batch size M; stream batch 0, which no step uses), the convex weights clamped after
+  // each step, stopping early once the loss before a step is below 1e-5 (the code's loss_stop).
+  // The map's own Adam state starts fresh after it. The code also uses weight decay 1e-8 here;
+  // this does not. ICNN maps run on the CPU only, so the loss is formed on the host.
+  void pretrain(const Context& ctx, const Points<T>& x) {
+    const index_t M = m_, count = M * d_;
+    Adam<T> adam(ctx, map_.num_params());
+    for (index_t it = 0; it < pretrain_iterations_; ++it) {
+      gather(ctx, x, random_stream(RandomPurpose::batch, 0), std::uint64_t(it) << 32);
+      map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
+                   PointsView<T>(hin_.data(), M, d_, hin_.device()));
+      const T* y = y_.data();
+      const T* ty = hin_.data();
+      T* g = dty_.data();
+      double loss = 0;
+      for (index_t i = 0; i < count; ++i) {
+        const double r = double(ty[i]) - double(y[i]);
+        loss += r * r;
+        g[i] = T(2 * r / double(count));
+      }
+      loss /= double(count);
+      map_.backward(ctx, ConstPointsView<T>(g, M, d_, dty_.device()));
+      map_.step_with(ctx, adam, pretrain_lr_);
+      if (loss < 1e-5) break;
+    }
+    map_.set_pretrained();
   }
 
   // Gamma of this step from the particles (and, for KL, the ratio's parameters).
@@ -447,12 +488,13 @@ class VariationalScheme final : public Scheme<T> {
   Parts parts_;
   bool kl_, critic_on_;
   std::uint64_t seed_;
-  index_t n_, d_, m_, chunk_, iterations_, inner_;
-  double lr_;
+  index_t n_, d_, m_, chunk_, iterations_, inner_, pretrain_iterations_;
+  double lr_, pretrain_lr_;
   CriticTerms terms_;
   GaussianFit target_;
-  Mlp<T> map_, critic_;
-  Adam<T> map_adam_, critic_adam_;
+  TransportMap<T> map_;
+  Mlp<T> critic_;
+  Adam<T> critic_adam_;
   Buffer<T> y_, hin_, u_, du_, dty_, gin_, ones_, gamma_mean_, gamma_lt_, ratio_, next_;
   double ratio_c_ = 0;
   index_t components_ = 0;          // a mixture target's K (0: a Gaussian target)
@@ -474,6 +516,35 @@ template <class T>
 std::unique_ptr<Scheme<T>> make_variational_scheme(const Context& ctx, const FlowConfig& cfg,
                                                    index_t n, index_t d) {
   return std::make_unique<VariationalScheme<T>>(ctx, cfg, n, d);
+}
+
+std::vector<std::unique_ptr<Icnn<double>>> variational_icnn_maps(const FlowConfig& cfg, index_t d,
+                                                                 std::uint32_t scalar_bytes,
+                                                                 const std::string& state,
+                                                                 index_t max_batch,
+                                                                 const std::string& what) {
+  if (cfg.scheme != SchemeKind::variational || cfg.map != MapKind::icnn) {
+    throw_bad_input(what + ": not a run of the variational scheme with network.kind = \"icnn\"");
+  }
+  const Context cpu(Device::cpu, 1);
+  const IcnnOptions options{cfg.rank, cfg.strong_convexity};
+  const index_t n = Icnn<double>(cpu, d, cfg.hidden, 1, options).num_params();
+  const std::string part = state_parts(state, what)[0];
+  std::vector<std::unique_ptr<Icnn<double>>> maps;
+  auto build = [&](const auto& params) {
+    for (const auto& p : params) {
+      maps.push_back(std::make_unique<Icnn<double>>(cpu, d, cfg.hidden, max_batch, options));
+      for (index_t i = 0; i < n; ++i) maps.back()->params()[i] = double(p[std::size_t(i)]);
+    }
+  };
+  if (scalar_bytes == sizeof(float)) {
+    build(icnn_maps<float>(part, n, what));
+  } else if (scalar_bytes == sizeof(double)) {
+    build(icnn_maps<double>(part, n, what));
+  } else {
+    throw_bad_input(what + ": samples of " + std::to_string(scalar_bytes) + " bytes");
+  }
+  return maps;
 }
 
 template std::unique_ptr<Scheme<float>> make_variational_scheme<float>(const Context&,

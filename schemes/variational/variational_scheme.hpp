@@ -20,11 +20,24 @@
 // either add w/2 E W(T Y - T Y') (the batch U-statistic, by hand) or, with fb, are the explicit
 // forward step (12) x <- x - a w (grad W * P_k)(x) over all particles before the JKO step.
 // Without a kl or entropy term no critic is trained (A = 0, no Gamma).
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "nwgf/nn/icnn.hpp"
 #include "nwgf/schemes/schemes.hpp"
 
 namespace nwgf {
+
+// The ICNN maps phi_1..phi_k of a run with network.kind = "icnn", in double (each with max_batch
+// rows), from its scheme state (a checkpoint's; scalar_bytes = sizeof(T) of the run): for
+// densities through the maps (nn/icnn_density.hpp). Bad input naming `what` for any other run.
+std::vector<std::unique_ptr<Icnn<double>>> variational_icnn_maps(const FlowConfig& cfg, index_t d,
+                                                                 std::uint32_t scalar_bytes,
+                                                                 const std::string& state,
+                                                                 index_t max_batch,
+                                                                 const std::string& what);
 
 template <class T>
 std::unique_ptr<Scheme<T>> make_variational_scheme(const Context& ctx, const FlowConfig& cfg,
