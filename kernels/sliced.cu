@@ -157,16 +157,16 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
     const std::int32_t* iota = ws.order.data();
     std::int32_t* order = ws.order.data() + std::max(ws.max_n, ws.max_m);  // (sc, n)
     std::int32_t* q_payload = order + index_t(ws.chunk) * ws.max_n;        // (m), discarded
-    {
-      TraceSpan r(Phase::sliced_project);
-      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
-      if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
-    }
     // Across ranks this rank sorts the directions [first(part), first(part + 1)) of the chunk.
     const int parts = split ? split->parts : 1;
     const auto first = [&](int r) { return int(std::int64_t(sc) * r / parts); };
     const int s0 = first(split ? split->part : 0), s1 = first(split ? split->part + 1 : 1);
-    {
+    const auto project_and_sort = [&] {
+      {
+        TraceSpan r(Phase::sliced_project);
+        gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
+        if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
+      }
       TraceSpan r(Phase::sliced_sort);
       for (int s = s0; s < s1; ++s) {
         std::size_t bytes = ws.sort_temp_bytes;
@@ -180,6 +180,11 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
               q_sorted + index_t(s) * m, iota, q_payload, int(m), 0, bits, stream));
         }
       }
+    };
+    if (split) {
+      split->own(project_and_sort);  // a failure on any rank is every rank's, before the gather
+    } else {
+      project_and_sort();
     }
     if (split) {
       // The other ranks' sorted rows (direction-major: rank r's are one contiguous range).

@@ -86,9 +86,11 @@ void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, do
 // allgather of one byte range per rank, DeviceComm::device_allgather) then brings it the other
 // ranks' sorted rows and their order, and the rest of the chunk (the rank kernels, the sums, the
 // back-projection) runs whole on every rank: a sorted row does not depend on who sorts it, so
-// every rank gets one GPU's bits.
+// every rank gets one GPU's bits. own runs this rank's part of a chunk (the projections and its
+// sorts) so that a failure on any rank is every rank's before the gather (collective()).
 struct CudaSortSplit {
   int part = 0, parts = 1;
+  std::function<void(const std::function<void()>& f)> own;
   std::function<void(void* data, const std::vector<std::size_t>& counts,
                      const std::vector<std::size_t>& offsets)>
       gather;

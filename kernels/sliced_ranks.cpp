@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "nwgf/engine/comm/nccl_comm.hpp"
@@ -27,7 +28,7 @@ void sliced_gradient_ranks(const Context& ctx, const Comm& comm, SlicedRiesz<T>&
   if (ctx.is_cuda()) {
     // The sorts split by directions, the sorted rows gathered over NCCL, the rest whole on every
     // rank (detail::CudaSortSplit): the shapes are checked before any exchange, alike on every
-    // rank.
+    // rank, and each rank's part is agreed (collective()) before its gather.
     const auto* device = dynamic_cast<const DeviceComm*>(&comm);
     if (!device) {
       throw_bad_input("sliced: the CUDA backend across ranks needs a device communicator (NCCL)");
@@ -35,6 +36,7 @@ void sliced_gradient_ranks(const Context& ctx, const Comm& comm, SlicedRiesz<T>&
     detail::CudaSortSplit split;
     split.part = me;
     split.parts = ranks;
+    split.own = [device](const std::function<void()>& f) { collective(*device, f); };
     split.gather = [device](void* data, const std::vector<std::size_t>& counts,
                             const std::vector<std::size_t>& offsets) {
       device->device_allgather(data, counts, offsets);
