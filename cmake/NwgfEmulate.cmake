@@ -144,7 +144,9 @@ function(nwgf_emu_tests)
   # communicator's collectives and error agreement at 2 and 3 ranks (tests/mpi/emu_nccl_comm.cpp),
   # and `mpirun -np P nwgf run --backend cuda` writing the one-process run's snapshots, bit for
   # bit (tests/mpi/mpi_run.sh same): the Riesz MMD and interaction energy (d2, d5_f32), the
-  # Gaussian kernel, energy33, the ift scheme (Riesz pgd; Gaussian kl, f32).
+  # Gaussian kernel, energy33, the ift scheme (Riesz pgd; Gaussian kl, f32), the backward
+  # (f64) and forward (f32, d = 3) schemes, the variational scheme (fb, f32; KL), the sliced
+  # estimator.
   if(NWGF_WITH_NCCL AND MPIEXEC_EXECUTABLE)
     set(_mpi_env "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
     add_executable(emu_nccl_comm tests/mpi/emu_nccl_comm.cpp)  # its own main: one per rank
@@ -153,23 +155,34 @@ function(nwgf_emu_tests)
     foreach(np 2 3)
       add_test(NAME emu_nccl_comm_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q -np ${np}
                $<TARGET_FILE:emu_nccl_comm>)
-      foreach(cfg d2 d5_f32 gaussian energy33 ift gaussian_ift)
+      foreach(cfg d2 d5_f32 gaussian energy33 ift gaussian_ift backward forward variational)
         add_test(NAME emu_nccl_same_${cfg}_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
                  same $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
                  ${_emu_root}/tests/mpi/emu_cuda_${cfg}.toml ${_emu_tmp}/nccl_${cfg}_np${np} 2
                  --backend cuda)
       endforeach()
+      # Configs of the CPU tests: the variational KL run (9000 particles, 3 chunks of the push and
+      # of the estimate of F split by the ranks, the pushed rows gathered over NCCL) and the sliced
+      # estimator (f32 with a target, f64 d = 3: the sorts split by directions).
+      foreach(cfg variational_kl_d2 sliced_d2_f32 sliced_d3)
+        add_test(NAME emu_nccl_same_${cfg}_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+                 same $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
+                 ${_emu_root}/tests/mpi/${cfg}.toml ${_emu_tmp}/nccl_${cfg}_np${np} 2 --backend cuda)
+      endforeach()
       set_tests_properties(emu_nccl_comm_np${np} emu_nccl_same_d2_np${np} emu_nccl_same_d5_f32_np${np}
         emu_nccl_same_gaussian_np${np} emu_nccl_same_energy33_np${np} emu_nccl_same_ift_np${np}
-        emu_nccl_same_gaussian_ift_np${np} PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+        emu_nccl_same_gaussian_ift_np${np} emu_nccl_same_backward_np${np} emu_nccl_same_forward_np${np}
+        emu_nccl_same_variational_np${np} emu_nccl_same_variational_kl_d2_np${np}
+        emu_nccl_same_sliced_d2_f32_np${np} emu_nccl_same_sliced_d3_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
-    # What the CUDA backend does not distribute yet (the neural and variational schemes, the
-    # sliced estimator): exit 2, one line.
-    add_test(NAME emu_nccl_refuse_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
-             refuse $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
-             ${_emu_root}/tests/mpi/backward_d2.toml ${_emu_tmp}/nccl_refuse_backward
-             "only the particle and ift schemes with the exact estimator" --backend cuda)
-    set_tests_properties(emu_nccl_refuse_backward
+    # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
+    # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
+    add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             resume $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/emu_cuda_backward.toml ${_emu_tmp}/nccl_resume_backward 3
+             --backend cuda)
+    set_tests_properties(emu_nccl_resume_backward
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
   endif()
 

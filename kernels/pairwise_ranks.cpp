@@ -235,11 +235,11 @@ void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, 
                        ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
                        double* out) {
   const detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
-  if (comm.size() == 1 || detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
+  if (comm.size() == 1 || ctx.is_cuda() ||
+      detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
     pair_energy(ctx, family, param, x, a, y, b, out);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
   *out = row_pass_by_threads(ctx, comm, detail::PairwisePass::energy, p).value;
 }
 
@@ -251,11 +251,11 @@ void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family
   p.values = values;
   p.scale = scale;
   p.accumulate = accumulate;
-  if (comm.size() == 1 || detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
+  if (comm.size() == 1 || ctx.is_cuda() ||
+      detail::cpu_takes_self_pass(detail::PairwisePass::energy, p)) {
     pair_row_sums(ctx, family, param, x, a, y, b, scale, values, accumulate);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
   row_pass_by_threads(ctx, comm, detail::PairwisePass::energy, p);
 }
 
@@ -264,11 +264,10 @@ void pair_row_sums_gradient_ranks(const Context& ctx, const Comm& comm, PairFami
                                   double param, ConstPointsView<T> x, const T* a,
                                   ConstPointsView<T> y, const T* b, T scale, T* values,
                                   PointsView<T> grad, bool accumulate) {
-  if (comm.size() == 1) {
+  if (comm.size() == 1 || ctx.is_cuda()) {
     pair_row_sums_gradient(ctx, family, param, x, a, y, b, scale, values, grad, accumulate);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
   detail::RowPassArgs<T> p = detail::pair_pass_args(family, param, x, a, y, b);
   p.values = values;
   p.g = grad;
@@ -283,12 +282,11 @@ void riesz_directional_ranks(const Context& ctx, const Comm& comm, ConstPointsVi
                              ConstPointsView<T> w, const T* b, double r, double* out,
                              PointsView<T> grad_v, PointsView<T> grad_w, T scale, bool accumulate,
                              index_t* coincident) {
-  if (comm.size() == 1) {
+  if (comm.size() == 1 || ctx.is_cuda()) {
     riesz_directional(ctx, x, v, a, y, w, b, r, out, grad_v, grad_w, scale, accumulate,
                       coincident);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the CUDA backend does not run across ranks yet");
   // The two passes of riesz_directional (kernels/pairwise_api.cpp).
   const auto [p, pq] =
       detail::directional_pass_args(x, v, a, y, w, b, r, grad_v, grad_w, scale, accumulate);

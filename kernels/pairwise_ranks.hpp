@@ -52,13 +52,17 @@ void pair_gradient_ranks(const Context& ctx, const Comm& comm, PairFamily family
 // partials, counts and gradient rows are allgathered and every rank sums the partials in thread
 // order. Only nt ranks get work: give --threads >= P. The self energy pass (Y = X, d <= 3, the
 // unordered pairs) is not split: every rank runs it whole.
+// On the CUDA backend these four run whole on every rank (replicated): the CUDA pass sums one
+// double per 128-row launch block and then all blocks in one ordered sum whose grouping depends
+// on the block count, and the directional pass writes its gradients with the value, so a split
+// on the 64-row grid would not give one GPU process's bits. They are the small batch terms.
 template <class T>
 void pair_energy_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
                        ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,
                        double* out);
 // pair_row_sums and pair_row_sums_gradient (kernels/pairwise.hpp) across ranks, split the same
 // way (the weighted particles of the ift scheme); values (and grad) whole on every rank. The
-// self row sums (Y = X, d <= 3) run whole on every rank.
+// self row sums (Y = X, d <= 3), and every pass on CUDA, run whole on every rank.
 template <class T>
 void pair_row_sums_ranks(const Context& ctx, const Comm& comm, PairFamily family, double param,
                          ConstPointsView<T> x, const T* a, ConstPointsView<T> y, const T* b,

@@ -313,7 +313,8 @@ void SlicedRiesz<T>::draw_directions(const Context& ctx, std::uint64_t seed, std
 template <class T>
 void SlicedRiesz<T>::evaluate(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y,
                               double* out_xx, double* out_xy, T scale_xx, T scale_xy,
-                              PointsView<T> grad, bool accumulate) {
+                              PointsView<T> grad, bool accumulate,
+                              const detail::CudaSortSplit* split) {
   // (Appending piece by piece avoids a GCC 12 -Wrestrict false positive on "(" + string.)
   const auto shape = [](index_t r, index_t c) {
     std::string s(1, '(');
@@ -332,8 +333,9 @@ void SlicedRiesz<T>::evaluate(const Context& ctx, ConstPointsView<T> x, ConstPoi
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda())
     return detail::cuda_sliced_evaluate(ctx, ws_, x, y, out_xx, out_xy, scale_xx, scale_xy, grad,
-                                        accumulate);
+                                        accumulate, split);
 #endif
+  if (split) throw_runtime("sliced: a sort split is for the CUDA backend");
   cpu_evaluate(ctx, ws_, x, y, out_xx, out_xy, scale_xx, scale_xy, grad, accumulate);
 }
 

@@ -6,7 +6,9 @@
 // running sums in a fixed order (kernels/reduce.hpp: deterministic, no atomics); back-projection
 // by cuBLAS.
 #include <algorithm>
+#include <cstddef>
 #include <cub/device/device_radix_sort.cuh>
+#include <vector>
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/cuda_check.cuh"
@@ -136,7 +138,8 @@ void cuda_sliced_normalize(const Context& ctx, SlicedWorkspace<T>& ws) {
 template <class T>
 void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
                           ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx,
-                          T scale_xy, PointsView<T> grad, bool accumulate) {
+                          T scale_xy, PointsView<T> grad, bool accumulate,
+                          const CudaSortSplit* split) {
   const index_t n = x.rows, m = y.rows, d = ws.d;
   const int S = ws.directions;
   const double factor = sliced_constant(d) / S;
@@ -154,14 +157,18 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
     const std::int32_t* iota = ws.order.data();
     std::int32_t* order = ws.order.data() + std::max(ws.max_n, ws.max_m);  // (sc, n)
     std::int32_t* q_payload = order + index_t(ws.chunk) * ws.max_n;        // (m), discarded
-    {
-      TraceSpan r(Phase::sliced_project);
-      gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
-      if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
-    }
-    {
+    // Across ranks this rank sorts the directions [first(part), first(part + 1)) of the chunk.
+    const int parts = split ? split->parts : 1;
+    const auto first = [&](int r) { return int(std::int64_t(sc) * r / parts); };
+    const int s0 = first(split ? split->part : 0), s1 = first(split ? split->part + 1 : 1);
+    const auto project_and_sort = [&] {
+      {
+        TraceSpan r(Phase::sliced_project);
+        gemm<T>(ctx, Op::N, Op::T, sc, n, d, T(1), theta, d, x.data, x.ld, T(0), px, n);
+        if (m > 0) gemm<T>(ctx, Op::N, Op::T, sc, m, d, T(1), theta, d, y.data, y.ld, T(0), py, m);
+      }
       TraceSpan r(Phase::sliced_sort);
-      for (int s = 0; s < sc; ++s) {
+      for (int s = s0; s < s1; ++s) {
         std::size_t bytes = ws.sort_temp_bytes;
         NWGF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
             ws.sort_temp.data(), bytes, static_cast<const T*>(px + index_t(s) * n),
@@ -173,6 +180,26 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
               q_sorted + index_t(s) * m, iota, q_payload, int(m), 0, bits, stream));
         }
       }
+    };
+    if (split) {
+      split->own(project_and_sort);  // a failure on any rank is every rank's, before the gather
+    } else {
+      project_and_sort();
+    }
+    if (split) {
+      // The other ranks' sorted rows (direction-major: rank r's are one contiguous range).
+      const auto gather = [&](void* data, index_t per_direction, std::size_t bytes) {
+        std::vector<std::size_t> counts(static_cast<std::size_t>(parts)), offsets(counts.size());
+        for (int r = 0; r < parts; ++r) {
+          offsets[std::size_t(r)] = std::size_t(index_t(first(r)) * per_direction) * bytes;
+          counts[std::size_t(r)] =
+              std::size_t(index_t(first(r + 1) - first(r)) * per_direction) * bytes;
+        }
+        split->gather(data, counts, offsets);
+      };
+      gather(p_sorted, n, sizeof(T));
+      gather(order, n, sizeof(std::int32_t));
+      if (m > 0) gather(q_sorted, m, sizeof(T));
     }
     {
       TraceSpan r(Phase::sliced_rank);
@@ -209,7 +236,7 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
   template void cuda_sliced_normalize<T>(const Context&, SlicedWorkspace<T>&);                     \
   template void cuda_sliced_evaluate<T>(const Context&, SlicedWorkspace<T>&, ConstPointsView<T>,   \
                                         ConstPointsView<T>, double*, double*, T, T, PointsView<T>, \
-                                        bool);
+                                        bool, const CudaSortSplit*);
 NWGF_SLICED_INSTANTIATE(float)
 NWGF_SLICED_INSTANTIATE(double)
 #undef NWGF_SLICED_INSTANTIATE

@@ -22,7 +22,10 @@
 // CONTRACT.md). The returned sums estimate the exact sums without bias (the c_d factor is applied).
 // Cost per evaluation: CPU one radix sort of the N + M projections per direction (directions in
 // parallel over threads); CUDA one CUB device radix sort per direction and set.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
@@ -78,6 +81,20 @@ void cpu_sliced_back_project(const Context& ctx, SlicedWorkspace<T>& ws, index_t
                              int c0, int sc, PointsView<T> grad, bool accumulate);
 template <class T>
 void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, double* out_xy);
+// The CUDA evaluation across ranks (kernels/sliced_ranks.cpp): of each chunk of sc directions
+// this rank sorts only [sc part / parts, sc (part + 1) / parts); gather (an in-place device
+// allgather of one byte range per rank, DeviceComm::device_allgather) then brings it the other
+// ranks' sorted rows and their order, and the rest of the chunk (the rank kernels, the sums, the
+// back-projection) runs whole on every rank: a sorted row does not depend on who sorts it, so
+// every rank gets one GPU's bits. own runs this rank's part of a chunk (the projections and its
+// sorts) so that a failure on any rank is every rank's before the gather (collective()).
+struct CudaSortSplit {
+  int part = 0, parts = 1;
+  std::function<void(const std::function<void()>& f)> own;
+  std::function<void(void* data, const std::vector<std::size_t>& counts,
+                     const std::vector<std::size_t>& offsets)>
+      gather;
+};
 #ifdef NWGF_HAVE_CUDA
 template <class T>
 void cuda_sliced_prepare(const Context& ctx, SlicedWorkspace<T>& ws);
@@ -86,7 +103,8 @@ void cuda_sliced_normalize(const Context& ctx, SlicedWorkspace<T>& ws);
 template <class T>
 void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPointsView<T> x,
                           ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx,
-                          T scale_xy, PointsView<T> grad, bool accumulate);
+                          T scale_xy, PointsView<T> grad, bool accumulate,
+                          const CudaSortSplit* split = nullptr);
 #endif
 }  // namespace detail
 
@@ -108,8 +126,10 @@ class SlicedRiesz {
   // written as one double each to out_xx / out_xy on ctx's device (either may be nullptr);
   // grad (N, d) = (or += when accumulate) scale_xx dS_xx/dx + scale_xy dS_xy/dx, skipped when
   // grad.data == nullptr. x (N, d), y (M, d) with N <= max_n, M <= max_m; M may be 0 (S_xy = 0).
+  // split: the CUDA backend across ranks (detail::CudaSortSplit); must be nullptr on the CPU.
   void evaluate(const Context& ctx, ConstPointsView<T> x, ConstPointsView<T> y, double* out_xx,
-                double* out_xy, T scale_xx, T scale_xy, PointsView<T> grad, bool accumulate);
+                double* out_xy, T scale_xx, T scale_xy, PointsView<T> grad, bool accumulate,
+                const detail::CudaSortSplit* split = nullptr);
 
   int directions() const { return ws_.directions; }
   index_t dim() const { return ws_.d; }

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -23,7 +25,25 @@ void sliced_gradient_ranks(const Context& ctx, const Comm& comm, SlicedRiesz<T>&
     sliced.evaluate(ctx, x, y, out_xx, out_xy, scale_xx, scale_xy, grad, accumulate);
     return;
   }
-  if (ctx.is_cuda()) throw_bad_input("sliced: the CUDA backend does not run across ranks yet");
+  if (ctx.is_cuda()) {
+    // The sorts split by directions, the sorted rows gathered over NCCL, the rest whole on every
+    // rank (detail::CudaSortSplit): the shapes are checked before any exchange, alike on every
+    // rank, and each rank's part is agreed (collective()) before its gather.
+    const auto* device = dynamic_cast<const DeviceComm*>(&comm);
+    if (!device) {
+      throw_bad_input("sliced: the CUDA backend across ranks needs a device communicator (NCCL)");
+    }
+    detail::CudaSortSplit split;
+    split.part = me;
+    split.parts = ranks;
+    split.own = [device](const std::function<void()>& f) { collective(*device, f); };
+    split.gather = [device](void* data, const std::vector<std::size_t>& counts,
+                            const std::vector<std::size_t>& offsets) {
+      device->device_allgather(data, counts, offsets);
+    };
+    sliced.evaluate(ctx, x, y, out_xx, out_xy, scale_xx, scale_xy, grad, accumulate, &split);
+    return;
+  }
   detail::SlicedWorkspace<T>& ws = sliced.workspace();
   const index_t n = x.rows, m = y.rows, d = ws.d, nm = n + m;
   // The checks of SlicedRiesz::evaluate: every rank passes the same shapes, so every rank throws.

@@ -1,6 +1,6 @@
 #pragma once
 // The sliced Riesz sums and gradient (kernels/sliced.hpp, r = 1) across the ranks of a
-// communicator (engine/comm/comm.hpp), CPU backend. Every rank passes the same x, y, grad and a
+// communicator (engine/comm/comm.hpp). Every rank passes the same x, y, grad and a
 // SlicedRiesz built alike with the same directions drawn; every rank gets the whole result, bit
 // for bit what SlicedRiesz::evaluate gives in one process with ctx's thread count. Per chunk of
 // directions (one process's chunks, c0 .. c0 + sc):
@@ -22,6 +22,11 @@
 // depends only on its own row of the operand, so the rows of G a rank does not own may hold
 // anything (its stale projections). Cost per rank: the sorts (the bulk for small d) / P; the two
 // GEMMs, O(S (N + M) d), on every rank; the transpose moves S N / P entries per rank.
+//
+// CUDA backend (comm must be a DeviceComm): the sorts of each chunk split by directions as in
+// step 2, the sorted rows and their order gathered over NCCL, and every rank runs the rest of the
+// chunk whole (the rank kernels, the sums, the back-projection): one GPU's bits. The sorts are
+// divided by P; every rank receives S (2 N + M) values per step.
 //
 // X and Y are held whole on every rank (O((N + M) d) memory per rank, as the particle scheme holds
 // them). Errors in a rank's part are agreed (collective()) before each exchange.

@@ -179,7 +179,9 @@ class RieszFunctional final : public Functional<T> {
                                                                 ConstPointsView<T> y,
                                                                 ConstPointsView<T> v, T scale,
                                                                 PointsView<T> grad_v) override {
-    if (distributed()) return std::nullopt;
+    // Across ranks the CPU splits the passes (batch_directional); CUDA runs them whole on every
+    // rank (pairwise_ranks.hpp), so it keeps this path, one GPU process's.
+    if (distributed() && !ctx.is_cuda()) return std::nullopt;
     DeferredDirectional res;
     if (sliced_) {
       const index_t count = y.rows * y.cols;

@@ -12,7 +12,10 @@
 #include <functional>
 #include <vector>
 
+#include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
+#include "nwgf/engine/error.hpp"
 #include "nwgf/engine/types.hpp"
 
 namespace nwgf {
@@ -47,14 +50,22 @@ class RankChunks {
   }
 
   // data: (n, cols) rows whose own chunks this rank has written; afterwards every rank holds all.
+  // On the CUDA backend data is on the device and comm must be a DeviceComm: the rows move over
+  // NCCL on ctx's stream (engine/comm/nccl_comm.hpp).
   template <class T>
-  void allgather_rows(T* data, index_t cols) const {
+  void allgather_rows(const Context& ctx, T* data, index_t cols) const {
     if (!comm_) return;
     std::vector<std::size_t> counts(static_cast<std::size_t>(ranks_)), offsets(counts.size());
     for (int r = 0; r < ranks_; ++r) {
       const index_t a = first_row(first_chunk(r)), b = first_row(first_chunk(r + 1));
       offsets[std::size_t(r)] = std::size_t(a * cols) * sizeof(T);
       counts[std::size_t(r)] = std::size_t((b - a) * cols) * sizeof(T);
+    }
+    if (ctx.is_cuda()) {
+      const auto* device = dynamic_cast<const DeviceComm*>(comm_);
+      if (!device) throw_runtime("RankChunks: the CUDA backend across ranks needs NCCL");
+      device->device_allgather(data, counts, offsets);
+      return;
     }
     comm_->allgather(data, counts, offsets);
   }

@@ -283,7 +283,7 @@ class NeuralScheme final : public Scheme<T> {
       mlp_.forward(ctx, cview(in_, rows, d_ + l_),
                    PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
     });
-    chunks.allgather_rows(next_.data(), d_);
+    chunks.allgather_rows(ctx, next_.data(), d_);
     axpby(ctx, n_ * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
   }

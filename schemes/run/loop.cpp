@@ -115,12 +115,14 @@ class Runner {
     HostMatrix<double> x0;
     std::vector<WeightedPoints> targets;
     collective(comm_, [&] { set_up(x0, targets); });
-    // CUDA across ranks: the particle gradient's rows are gathered on the GPUs over NCCL (the
-    // bootstrap is collective, so it runs after set_up's agreed outcome).
+    // CUDA across ranks: the pair gradients' rows and the pushed rows of the neural and
+    // variational schemes are gathered on the GPUs over NCCL (the bootstrap is collective, so it
+    // runs after set_up's agreed outcome).
     if (ctx_.is_cuda() && comm_.size() > 1) {
       device_comm_ = make_nccl_comm(ctx_, comm_);
       functional_->set_comm(device_comm_.get());
-      scheme_->set_comm(device_comm_.get());  // the ift scheme's witness gradient passes
+      // The ift witness gradient passes, the pushes, the variational scheme's own terms.
+      scheme_->set_comm(device_comm_.get());
     }
     index_t n = 0;
     double time = 0;
@@ -149,13 +151,6 @@ class Runner {
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
       require_same_run();
-      if (ctx_.is_cuda() &&
-          ((cfg_.scheme != SchemeKind::particle && cfg_.scheme != SchemeKind::ift) ||
-           cfg_.estimator != Estimator::exact)) {
-        throw_bad_input("--backend: on the CUDA backend only the particle and ift schemes with "
-                        "the exact estimator run across MPI ranks yet; use --backend cpu or one "
-                        "process");
-      }
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
             "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "

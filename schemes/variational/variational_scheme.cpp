@@ -480,7 +480,7 @@ class VariationalScheme final : public Scheme<T> {
       map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
                    PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
     });
-    split.allgather_rows(next_.data(), d_);
+    split.allgather_rows(ctx, next_.data(), d_);
     std::swap(x.buffer(), next_);
     gamma_ready_ = false;
   }

@@ -7,7 +7,7 @@
 #       MPI-IO) and metrics.csv but its wall_seconds; no temporary file is left; manifest.json
 #       says ranks = P.
 #   mpi_run.sh same_metrics ...: the same as same (the name of the variational tests).
-#   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q
+#   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
 #       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E); no
@@ -95,12 +95,13 @@ case $mode in
     ;;
   resume)
     q=$1
+    shift
     steps=$(sed -n 's/^steps = \([0-9]*\)/\1/p' "$config")
     half=$((steps / 2))
-    "$nwgf" --threads 2 run "$config" --out "$work/one" 2> /dev/null
+    "$nwgf" --threads 2 run "$config" --out "$work/one" "$@" 2> /dev/null
     "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" \
-      --set "flow.steps=$half" 2> /dev/null
-    "${mpirun[@]}" -np "$q" "$nwgf" --threads 2 run "$config" --out "$work/ranks" --resume \
+      --set "flow.steps=$half" "$@" 2> /dev/null
+    "${mpirun[@]}" -np "$q" "$nwgf" --threads 2 run "$config" --out "$work/ranks" --resume "$@" \
       2> /dev/null
     last=$(printf 'step_%06d.npy' "$steps")
     cmp "$work/one/snapshots/$last" "$work/ranks/snapshots/$last" ||
