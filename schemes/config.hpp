@@ -172,6 +172,9 @@ struct FlowConfig {
   // Test-only hook (documented in the README): multiply the samples by this factor after step
   // `blowup_step` to force a numerical failure (exit 3).
   index_t blowup_step = 0;
+  // Test only: the rank whose samples blowup_step makes NaN (-1: every rank), to check that a
+  // failure on one rank ends the job on every rank.
+  index_t blowup_rank = -1;
 };
 
 // Reads TOML; what defines the problem must be given: [functional] kind, [initial] kind, a

@@ -205,6 +205,10 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                     "write checkpoint.bin every this many steps", at_least(1)));
   f.push_back(field("output", "blowup_step", &C::blowup_step,
                     "test only: NaN samples after this step (exit 3); 0: off", at_least(0)));
+  f.push_back(omit_default(field(
+      "output", "blowup_rank", &C::blowup_rank,
+      "test only: the MPI rank whose samples blowup_step makes NaN; -1: every rank",
+      at_least(-1))));
 
   f.push_back(field("eval", "mmd", &C::eval_mmd,
                     "mmd2_analytic / mmd2_iterate where a closed form exists"));

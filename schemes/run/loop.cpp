@@ -291,14 +291,19 @@ class Runner {
             [&](index_t it, index_t its, double loss) { progress.iteration(n, it, its, loss); });
         step_span.close();
         session.sample_counters();
-        if (n == cfg_.blowup_step) {
+        if (n == cfg_.blowup_step &&
+            (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
           axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
                 x_.data());
         }
-        if (!all_finite(ctx_, x_.data(), n_ * d_)) {
-          throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
-                          " (t = " + csv_number(time + tau) + ")");
-        }
+        // Agreed across ranks: a rank whose state went bad alone (a defect in a split pass)
+        // must not leave the others waiting in the next step's collectives.
+        collective(comm_, [&] {
+          if (!all_finite(ctx_, x_.data(), n_ * d_)) {
+            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
+                            " (t = " + csv_number(time + tau) + ")");
+          }
+        });
         time += tau;
         const double f = shared_value(!steps_.more(n + 1, time) || n % cfg_.eval_every == 0);
         on_root(comm_, [&] {

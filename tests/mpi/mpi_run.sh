@@ -12,6 +12,8 @@
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
 #       exit 2 with exactly one line on stderr, `error: ...` matching PATTERN (grep -E); no
 #       temporary file left.
+#   mpi_run.sh numerical NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
+#       the same with exit 3 (a numerical failure, e.g. on one rank only: no hang).
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
 #   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS
@@ -61,14 +63,14 @@ rank_of() {  # PID: its OMPI_COMM_WORLD_RANK, empty if none
   return 0
 }
 
-one_error_line() {  # STDERR_FILE RC [PATTERN]
-  local err=$1 rc=$2 pattern=${3:-.}
+one_error_line() {  # STDERR_FILE RC [PATTERN [EXPECTED_RC]]
+  local err=$1 rc=$2 pattern=${3:-.} expected=${4:-2}
   cat "$err"
-  [ "$rc" -eq 2 ] || { echo "FAIL: exit $rc, expected 2"; exit 1; }
+  [ "$rc" -eq "$expected" ] || { echo "FAIL: exit $rc, expected $expected"; exit 1; }
   [ "$(wc -l < "$err")" -eq 1 ] || { echo "FAIL: stderr has $(wc -l < "$err") lines"; exit 1; }
   grep -q '^error: ' "$err" || { echo "FAIL: no 'error:' line"; exit 1; }
   grep -Eq "$pattern" "$err" || { echo "FAIL: the error does not match '$pattern'"; exit 1; }
-  echo "ok: exit 2, one error line"
+  echo "ok: exit $expected, one error line"
 }
 
 case $mode in
@@ -108,12 +110,12 @@ case $mode in
       { echo "FAIL: the resumed run's last snapshot differs"; exit 1; }
     echo "ok: $np ranks to step $half, $q ranks to step $steps: identical"
     ;;
-  refuse)
+  refuse | numerical)
     pattern=$1
     shift
     rc=0
     "${mpirun[@]}" -np "$np" "$nwgf" run "$config" --out "$work/out" "$@" 2> "$work/err" || rc=$?
-    one_error_line "$work/err" "$rc" "$pattern"
+    one_error_line "$work/err" "$rc" "$pattern" "$([ "$mode" = refuse ] && echo 2 || echo 3)"
     [ -z "$(find "$work" -name '*.tmp.*')" ] ||
       { echo "FAIL: temporary files left: $(find "$work" -name '*.tmp.*')"; exit 1; }
     ;;
