@@ -70,6 +70,9 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
                          std::vector<double>& acc_g) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t d = p.x.cols;
+  // The chunk list below is every rank's own computation: it must be the same everywhere.
+  require_same(comm, "the sharded pass's sizes (n, m, d)",
+               std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
   const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
   const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
   const index_t y0 = yf[std::size_t(q)];
