@@ -280,6 +280,77 @@ void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads)
 }
 
 template <class T>
+index_t cpu_column_tile(index_t d) {
+  // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
+  return d >= kRowMajorD ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
+                         : tile_cols<T>(d);
+}
+
+template <class T>
+void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* acc_value,
+                            double* acc_g, int threads, const std::function<void()>& progress) {
+  const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
+  if (n == 0 || m == 0) return;
+  const bool row_major = d >= kRowMajorD;
+  const index_t jb = cpu_column_tile<T>(d);
+  const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
+  const int nt = std::clamp(threads, 1, kMaxThreads);
+  RowBlock<T> base = row_block_for(pass, p);
+  base.transposed = !row_major;
+  const bool grad = pass != PairwisePass::energy;
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    const int nth = omp_get_num_threads();
+    Scratch<T>& sc = thread_scratch<T>();
+    sc.reserve(jb, d, false);
+    std::vector<double> row_value(static_cast<std::size_t>(kRowBlock));
+    RowBlock<T> blk = base;
+    blk.work = sc.work.data();
+    blk.value = row_value.data();
+    for (index_t bi = blocks * t / nth; bi < blocks * (t + 1) / nth; ++bi) {
+      const index_t i0 = bi * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
+      blk.x = p.x.data + i0 * p.x.ld;
+      blk.rows = i1 - i0;
+      // The rows' accumulators themselves: a tile adds to them exactly as it adds to a row
+      // block's in cpu_row_pass (which starts them at 0 and walks every tile in order).
+      blk.g = grad ? acc_g + i0 * d : sc.g.data();
+      blk.value = acc_value ? acc_value + i0 : row_value.data();
+      for (index_t j0 = 0; j0 < m; j0 += jb) {
+        blk.jn = std::min(jb, m - j0);
+        if (row_major) {
+          blk.y = p.y.data + j0 * p.y.ld;
+          blk.ldy = p.y.ld;
+          blk.b = p.b ? p.b + j0 : nullptr;
+        } else {
+          load_tile(p, false, j0, blk.jn, jb, sc);
+          blk.y = sc.yt.data();
+          blk.ldy = jb;
+          blk.b = p.b ? sc.bt.data() : nullptr;
+        }
+        pairwise_rows(blk);
+      }
+      if (t == 0 && progress) progress();
+    }
+  }
+}
+
+template <class T>
+void cpu_write_rows(const RowPassArgs<T>& p, const double* acc_value, const double* acc_g,
+                    int threads) {
+  const index_t n = p.x.rows, d = p.x.cols;
+#pragma omp parallel for num_threads(std::clamp(threads, 1, kMaxThreads)) schedule(static)
+  for (index_t i = 0; i < n; ++i) {
+    if (p.g.data && acc_g) write_gradient_row(p, i, acc_g + i * d);
+    if (p.values && acc_value) {
+      const double ai = p.a ? double(p.a[i]) : 1.0;
+      const T inc = T(double(p.scale) * ai * acc_value[i]);
+      p.values[i] = p.accumulate ? p.values[i] + inc : inc;
+    }
+  }
+}
+
+template <class T>
 PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads) {
   if (cpu_takes_self_pass(pass, p)) return cpu_self_pass(pass, p, threads);
   const bool dir = pass == PairwisePass::directional;
@@ -289,8 +360,7 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
   const bool row_major = d >= kRowMajorD;
-  const index_t jb = row_major ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
-                               : tile_cols<T>(d);
+  const index_t jb = cpu_column_tile<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);
   double value_part[kMaxThreads] = {};
@@ -359,7 +429,11 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   template bool cpu_takes_self_pass<T>(PairwisePass, const RowPassArgs<T>&);                    \
   template std::vector<std::vector<double>> cpu_self_gradient_buffers<T>(const RowPassArgs<T>&, \
                                                                          int, int, int, int);   \
-  template void cpu_write_gradient<T>(const RowPassArgs<T>&, const double*, int);
+  template void cpu_write_gradient<T>(const RowPassArgs<T>&, const double*, int);             \
+  template index_t cpu_column_tile<T>(index_t);                                                 \
+  template void cpu_rows_against_tiles<T>(PairwisePass, const RowPassArgs<T>&, double*,         \
+                                          double*, int, const std::function<void()>&);          \
+  template void cpu_write_rows<T>(const RowPassArgs<T>&, const double*, const double*, int);
 NWGF_CPU_PASS_INSTANTIATE(float)
 NWGF_CPU_PASS_INSTANTIATE(double)
 #undef NWGF_CPU_PASS_INSTANTIATE

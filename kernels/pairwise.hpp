@@ -17,6 +17,7 @@
 //
 // MMD^2 follows CONTRACT.md: D_K^2 = E_K(mu - nu) with K(x,y) = -|x-y|^r, the 1/2 factor of the
 // paper and V-statistics, i.e. mean_ij |x_i-y_j|^r - 1/2 mean_ii' |x_i-x_i'|^r - 1/2 mean |y-y'|^r.
+#include <functional>
 #include <vector>
 
 #include "nwgf/engine/backend.hpp"
@@ -226,6 +227,27 @@ index_t cpu_row_block();
 // [B t / nt, B (t + 1) / nt) of B, its rows in order from 0; the value is the thread partials
 // summed in thread order (sum_in_order).
 int cpu_row_threads(int threads);
+// The column tile of the CPU row pass (not the self pass) at dimension d: every row sums over the
+// tiles of Y [j0, j0 + jb), j0 = 0, jb, 2 jb, ..., each tile's sums taken in T and added to
+// double accumulators. Fed the same tiles in the same order, the sharded pass
+// (kernels/pairwise_sharded.hpp) gives a row the same bits.
+template <class T>
+index_t cpu_column_tile(index_t d);
+// Rows of p.x against p.y's columns taken as consecutive tiles of cpu_column_tile<T>(d) (the
+// last may be shorter): adds each tile's row sums to acc_value (p.x.rows; energy and
+// value_gradient) and acc_g ((p.x.rows, d); gradient and value_gradient), as cpu_row_pass does
+// within one row block. Threads split the rows in 64-row blocks as cpu_row_pass does (a row's
+// bits do not depend on the split). progress, when set, is called by the calling thread (the
+// OpenMP team's master, the one that may call MPI) after each of its row blocks. Not the
+// directional pass.
+template <class T>
+void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* acc_value,
+                            double* acc_g, int threads, const std::function<void()>& progress);
+// p.g's rows (+)= scale a_i acc_g_i, p.values (+)= scale a_i acc_value_i (where set), as
+// cpu_row_pass writes them.
+template <class T>
+void cpu_write_rows(const RowPassArgs<T>& p, const double* acc_value, const double* acc_g,
+                    int threads);
 template <class T>
 std::vector<std::vector<double>> cpu_self_gradient_buffers(const RowPassArgs<T>& p, int nt, int t0,
                                                            int t1, int threads);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nwgf {
@@ -33,6 +34,59 @@ struct FilePart {
   std::size_t bytes = 0;
 };
 
+// A nonblocking operation in flight (Comm::ibroadcast). test() advances it without blocking
+// (MPI moves a nonblocking collective only inside MPI calls, so a rank that computes meanwhile
+// calls test() now and then) and says whether it is complete; wait() completes it. An empty
+// request is complete. Destroying a pending request waits for it: every rank posts the same
+// operations in the same order, so it completes.
+class CommRequest {
+ public:
+  CommRequest() = default;
+  CommRequest(std::function<bool()> test, std::function<void()> wait)
+      : test_(std::move(test)), wait_(std::move(wait)) {}
+  CommRequest(CommRequest&& o) noexcept
+      : test_(std::move(o.test_)), wait_(std::move(o.wait_)) {
+    o.test_ = nullptr;
+    o.wait_ = nullptr;
+  }
+  CommRequest& operator=(CommRequest&& o) noexcept {
+    if (this != &o) {
+      finish();
+      test_ = std::move(o.test_);
+      wait_ = std::move(o.wait_);
+      o.test_ = nullptr;
+      o.wait_ = nullptr;
+    }
+    return *this;
+  }
+  CommRequest(const CommRequest&) = delete;
+  CommRequest& operator=(const CommRequest&) = delete;
+  ~CommRequest() { finish(); }
+  bool test() {
+    if (!wait_) return true;
+    if (!test_) {  // nothing to poll with: complete it
+      finish();
+      return true;
+    }
+    if (!test_()) return false;
+    wait_ = nullptr;
+    test_ = nullptr;
+    return true;
+  }
+  void wait() { finish(); }
+
+ private:
+  void finish() noexcept {
+    if (!wait_) return;
+    auto w = std::move(wait_);
+    wait_ = nullptr;
+    test_ = nullptr;
+    w();
+  }
+  std::function<bool()> test_;
+  std::function<void()> wait_;
+};
+
 class Comm {
  public:
   virtual ~Comm() = default;
@@ -46,6 +100,14 @@ class Comm {
   virtual CommStatus agree(const CommStatus& local) const = 0;
   // bytes at data from root to every rank.
   virtual void broadcast(void* data, std::size_t bytes, int root) const = 0;
+  // broadcast without blocking: posted by every rank in the same order as the other collectives;
+  // data must stay untouched (and, off the root, unread) until the request completes. Over MPI
+  // one MPI_Ibcast per piece of at most INT_MAX bytes. The default broadcasts at once and
+  // returns a completed request (one process: nothing moves).
+  virtual CommRequest ibroadcast(void* data, std::size_t bytes, int root) const {
+    broadcast(data, bytes, root);
+    return {};
+  }
   // In place: rank q's part is bytes [offsets[q], offsets[q] + counts[q]) of data; afterwards
   // every rank holds every part.
   virtual void allgather(void* data, const std::vector<std::size_t>& counts,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,26 @@ class MpiComm final : public Comm {
     each_piece(bytes, [&](std::size_t b, int c) {
       MPI_Bcast(p + b, c, MPI_BYTE, root, MPI_COMM_WORLD);
     });
+  }
+
+  // One MPI_Ibcast per piece; the request tests and waits for all of them.
+  CommRequest ibroadcast(void* data, std::size_t bytes, int root) const override {
+    if (bytes == 0) return {};
+    auto* p = static_cast<char*>(data);
+    auto requests = std::make_shared<std::vector<MPI_Request>>();
+    each_piece(bytes, [&](std::size_t b, int c) {
+      requests->emplace_back();
+      MPI_Ibcast(p + b, c, MPI_BYTE, root, MPI_COMM_WORLD, &requests->back());
+    });
+    return CommRequest(
+        [requests] {
+          int done = 0;
+          MPI_Testall(int(requests->size()), requests->data(), &done, MPI_STATUSES_IGNORE);
+          return done != 0;
+        },
+        [requests] {
+          MPI_Waitall(int(requests->size()), requests->data(), MPI_STATUSES_IGNORE);
+        });
   }
 
   void allgather(void* data, const std::vector<std::size_t>& counts,

@@ -99,5 +99,21 @@ TEST_CASE("nwgf bench pairwise prints one JSON line with seconds and gpairs_per_
   CHECK(run_cli("bench pairwise --r 2").exit_code == 2);
 }
 
+TEST_CASE("nwgf bench pairwise --sharded in one process: the stream's times and buffers") {
+  // 3000 points, chunks of 16 columns rounded up to the tile (1024 at d = 5): three chunks at one
+  // rank.
+  const auto res =
+      run_cli("--threads 1 bench pairwise --sharded --n 3000 --d 5 --chunk 16 --repeats 2");
+  REQUIRE(res.exit_code == 0);
+  CHECK(json_number(res.out, "seconds") > 0);
+  CHECK(json_number(res.out, "ranks") == 1);
+  CHECK(json_number(res.out, "chunks") > 1);
+  CHECK(res.out.find("\"wait_seconds_per_rank\": [") != std::string::npos);
+  CHECK(res.out.find("\"buffer_bytes_per_rank\": [") != std::string::npos);
+  const auto bad = run_cli("bench pairwise --sharded --chunk -1");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--chunk") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace nwgf

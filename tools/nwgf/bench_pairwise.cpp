@@ -4,6 +4,17 @@
 // gradients, the forward scheme's loss) are timed in the same run. On a shared machine the wall
 // time is noisy; `cpu_gpairs_per_s` (N^2 * threads / process CPU seconds per call) shows what
 // the threads achieve while they actually run.
+//
+// --sharded (any rank count, `mpirun -np P nwgf bench pairwise --sharded`): the gradient of the
+// particle flow's self interaction by the sharded pass (kernels/pairwise_sharded.hpp: each rank
+// draws and holds only its own rows, Y = X streams past in chunks). Every rank makes the same
+// `repeats` calls (no time-based extra repeats: each call is collective); `seconds` is rank 0's
+// median; per rank: the time spent computing and waiting for chunks in the timed calls, the
+// pass's buffers and the process's peak resident memory (getrusage), gathered on rank 0.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -16,6 +27,8 @@
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
 #include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {
@@ -27,6 +40,8 @@ struct PairwiseBenchOptions {
   std::string dtype = "f32", backend = "cpu";
   int repeats = 5;
   bool directional = false;
+  bool sharded = false;
+  index_t chunk = 0;
 };
 
 double cpu_seconds() {
@@ -83,6 +98,84 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
+template <class T>
+int run_sharded_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
+  const Comm& comm = *g.comm;
+  const int ranks = comm.size(), q = comm.rank();
+  if (parse_backend(o.backend) == BackendChoice::cuda) {
+    throw_bad_input("--sharded: the sharded pass runs on the CPU backend only");
+  }
+  if (index_t(ranks) > o.n) {
+    throw_bad_input("--sharded: more ranks (" + std::to_string(ranks) + ") than points (" +
+                    std::to_string(o.n) + ")");
+  }
+  Context ctx(Device::cpu, g.threads);
+  const index_t n = o.n, d = o.d;
+  const auto [r0, r1] = owned_rows(n, q, ranks);
+  const index_t rows = r1 - r0;
+  // This rank's rows of the points one process draws (Philox addressed by global index).
+  Points<T> x(ctx, rows, d), grad(ctx, rows, d);
+  if (rows > 0) rng_uniform<T>(ctx, 1, 0, std::uint64_t(r0 * d), x.data(), rows * d);
+  const ConstPointsView<T> xv = std::as_const(x).view();
+  ShardedOptions so;
+  so.chunk_columns = o.chunk;
+  ShardedStats last;
+  double compute_total = 0, wait_total = 0;
+  const auto call = [&] {
+    return pair_gradient_sharded<T>(ctx, comm, PairFamily::riesz, o.r, xv, nullptr, n, xv,
+                                    nullptr, n, T(1), grad.view(), false, so);
+  };
+  call();  // warm-up
+  std::vector<double> times;
+  for (int k = 0; k < o.repeats; ++k) {
+    comm.agree({});  // start together
+    const auto t0 = std::chrono::steady_clock::now();
+    last = call();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    compute_total += last.compute_seconds;
+    wait_total += last.wait_seconds;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  // Per rank: compute and wait seconds per call, buffer bytes, peak RSS bytes, rows.
+  constexpr std::size_t kFields = 5;
+  std::vector<double> all(std::size_t(ranks) * kFields);
+  double* mine = all.data() + std::size_t(q) * kFields;
+  mine[0] = compute_total / o.repeats;
+  mine[1] = wait_total / o.repeats;
+  mine[2] = double(last.buffer_bytes);
+  mine[3] = double(ru.ru_maxrss) * 1024.0;
+  mine[4] = double(rows);
+  std::vector<std::size_t> counts(std::size_t(ranks), kFields * sizeof(double)), offsets(counts);
+  for (std::size_t r = 0; r < offsets.size(); ++r) offsets[r] = r * kFields * sizeof(double);
+  comm.allgather(all.data(), counts, offsets);
+  if (!comm.root()) return 0;
+  const Timing tg = summarise_times(times);
+  const double pairs = double(n) * double(n);
+  std::vector<double> compute, wait, buffers, rss, owned;
+  for (int r = 0; r < ranks; ++r) {
+    const double* f = all.data() + std::size_t(r) * kFields;
+    compute.push_back(f[0]);
+    wait.push_back(f[1]);
+    buffers.push_back(f[2]);
+    rss.push_back(f[3]);
+    owned.push_back(f[4]);
+  }
+  JsonObject j;
+  j.add("bench", "pairwise").add("sharded", true).add("ranks", ranks);
+  j.add("device", to_string(ctx.device())).add("threads", ctx.threads());
+  j.add("simd", simd_target());
+  j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("d", (long long)d);
+  j.add("r", o.r).add("seconds", tg.median).add("gpairs_per_s", pairs / tg.median * 1e-9);
+  j.add("seconds_min", tg.min).add("seconds_max", tg.max).add("repeats", tg.repeats);
+  j.add("chunks", (long long)last.chunks).add("chunk_columns", (long long)last.chunk_columns);
+  j.add("rows_per_rank", owned).add("compute_seconds_per_rank", compute);
+  j.add("wait_seconds_per_rank", wait).add("buffer_bytes_per_rank", buffers);
+  j.add("peak_rss_bytes_per_rank", rss);
+  std::printf("%s\n", j.str().c_str());
+  return 0;
+}
+
 BenchRegistrar reg("pairwise", "Fused Riesz self gradient / energy sums (N x N pairs)",
                    [](CLI::App& sub, const GlobalOptions& g) {
                      auto o = std::make_shared<PairwiseBenchOptions>();
@@ -94,11 +187,26 @@ BenchRegistrar reg("pairwise", "Fused Riesz self gradient / energy sums (N x N p
                      sub.add_option("--repeats", o->repeats, "Timed repeats (median)");
                      sub.add_flag("--directional", o->directional,
                                   "Also time the directional derivative with velocity gradients");
+                     sub.add_flag("--sharded", o->sharded,
+                                  "The gradient by the sharded pass (own rows per rank, Y "
+                                  "streamed in chunks; runs under mpirun)");
+                     sub.add_option("--chunk", o->chunk,
+                                    "--sharded: columns per broadcast chunk (0: about 4 MiB)");
                      return [o, &g]() -> int {
                        if (o->n < 1) throw_bad_input("--n: must be positive");
                        if (o->d < 1) throw_bad_input("--d: must be positive");
                        if (!(o->r > 0 && o->r < 2)) throw_bad_input("--r: must lie in (0, 2)");
                        if (o->repeats < 1) throw_bad_input("--repeats: must be positive");
+                       if (o->chunk < 0) throw_bad_input("--chunk: must not be negative");
+                       if (o->sharded) {
+                         return parse_dtype(o->dtype) == DType::f32
+                                    ? run_sharded_bench<float>(*o, g)
+                                    : run_sharded_bench<double>(*o, g);
+                       }
+                       if (g.comm && g.comm->size() > 1) {
+                         throw_bad_input("nwgf bench pairwise runs across MPI ranks only with "
+                                         "--sharded");
+                       }
                        return parse_dtype(o->dtype) == DType::f32
                                   ? run_pairwise_bench<float>(*o, g)
                                   : run_pairwise_bench<double>(*o, g);

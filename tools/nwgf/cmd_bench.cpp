@@ -1,6 +1,9 @@
 // `nwgf bench <name> ...`: dispatches to the benchmarks in tools/nwgf/bench_*.cpp.
 #include <memory>
+#include <string>
 
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
 #include "tools/nwgf/bench.hpp"
 
 namespace nwgf::cli {
@@ -26,9 +29,19 @@ CommandRegistrar reg("bench", "Benchmarks (one JSON object per line on stdout)",
                          b->fallthrough();
                          runners->emplace_back(b, spec.setup(*b, g));
                        }
-                       return [runners]() -> int {
-                         for (auto& [b, run] : *runners)
-                           if (b->parsed()) return run();
+                       return [runners, &g]() -> int {
+                         for (auto& [b, run] : *runners) {
+                           if (!b->parsed()) continue;
+                           // Across ranks only bench pairwise runs (it refuses without
+                           // --sharded); every other benchmark is one process's.
+                           if (g.comm && g.comm->size() > 1 && b->get_name() != "pairwise") {
+                             throw_bad_input("nwgf bench " + b->get_name() +
+                                             " runs as one process; across MPI ranks only "
+                                             "`nwgf bench pairwise --sharded` runs (mpirun -np " +
+                                             std::to_string(g.comm->size()) + ")");
+                           }
+                           return run();
+                         }
                          return 2;
                        };
                      });

@@ -96,10 +96,12 @@ int main(int argc, char** argv) {
   try {
     for (auto& [sub, run] : runners) {
       if (!sub->parsed()) continue;
-      if (comm.size() > 1 && sub->get_name() != "run") {
+      // `nwgf bench` checks its own benchmark (bench pairwise --sharded runs across ranks).
+      if (comm.size() > 1 && sub->get_name() != "run" && sub->get_name() != "bench") {
         print_error("nwgf " + sub->get_name() +
                     " runs as one process; of the subcommands only "
-                    "`nwgf run` runs across MPI ranks (mpirun -np " +
+                    "`nwgf run` (and `nwgf bench pairwise --sharded`) runs across MPI ranks "
+                    "(mpirun -np " +
                     std::to_string(comm.size()) + ")");
         return 2;
       }

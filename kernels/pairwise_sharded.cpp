@@ -1,0 +1,283 @@
+// Exact pairwise sums across ranks with O(N/P) memory per rank (kernels/pairwise_sharded.hpp).
+#include "nwgf/kernels/pairwise_sharded.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/reduce.hpp"
+
+namespace nwgf {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// One chunk of the stream: global columns [c0, c1) of Y, all in rank `owner`'s block.
+struct Chunk {
+  index_t c0 = 0, c1 = 0;
+  int owner = 0;
+};
+
+// The chunks in global column order: each rank's block cut at the multiples of `per` (global
+// columns), so a chunk never spans two ranks.
+std::vector<Chunk> chunk_list(const std::vector<index_t>& first, index_t per) {
+  std::vector<Chunk> chunks;
+  for (std::size_t r = 0; r + 1 < first.size(); ++r) {
+    for (index_t c = first[r]; c < first[r + 1];) {
+      const index_t e = std::min(first[r + 1], (c / per + 1) * per);
+      chunks.push_back({c, e, int(r)});
+      c = e;
+    }
+  }
+  return chunks;
+}
+
+// The local outcome of work that may fail on some ranks only (memory): kept, then agreed.
+CommStatus status_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& err) {
+    return {err.exit_code(), err.what()};
+  } catch (const std::bad_alloc&) {
+    return {1, "out of memory"};
+  } catch (const std::exception& err) {
+    return {1, err.what()};
+  }
+}
+
+[[noreturn]] void throw_agreed(const CommStatus& s) {
+  throw Error(s.code == 2   ? ErrorKind::bad_input
+              : s.code == 3 ? ErrorKind::numerical
+                            : ErrorKind::runtime,
+              s.message);
+}
+
+// The stream and the row accumulators of one sharded pass (energy, gradient or both).
+template <class T>
+ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
+                         const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                         const ShardedOptions& options, std::vector<double>& acc_value,
+                         std::vector<double>& acc_g) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t d = p.x.cols;
+  // The chunk list below is every rank's own computation: it must be the same everywhere.
+  require_same(comm, "the sharded pass's sizes (n, m, d)",
+               std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
+  const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
+  const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
+  const index_t y0 = yf[std::size_t(q)];
+  const index_t jb = detail::cpu_column_tile<T>(d);
+  index_t per = options.chunk_columns;
+  if (per <= 0) per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
+  per = (per + jb - 1) / jb * jb;
+  std::vector<Chunk> chunks = chunk_list(yf, per);
+  if (options.reverse_chunks) std::reverse(chunks.begin(), chunks.end());
+  // Whether Y has weights: b_own of a rank with no columns says nothing (an empty vector's
+  // data() may be null), so the ranks with columns decide, and must agree.
+  std::vector<char> has_b(static_cast<std::size_t>(ranks), 0);
+  has_b[std::size_t(q)] = char(p.y.rows == 0 ? 0 : p.b ? 2 : 1);
+  {
+    std::vector<std::size_t> counts(has_b.size(), 1), offsets(has_b.size());
+    for (std::size_t r = 0; r < offsets.size(); ++r) offsets[r] = r;
+    comm.allgather(has_b.data(), counts, offsets);
+  }
+  const bool weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
+  if (weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
+    throw_runtime("pairwise_sharded: some ranks pass weights of Y and others none");
+  }
+  const bool want_g = pass != detail::PairwisePass::energy;
+  // Staging slot layout: jb columns of carry (the start of a tile cut by the previous chunk,
+  // right-aligned) then the chunk's columns, so the cut tile reads on contiguously.
+  const index_t slot_cols = jb + per;
+  std::vector<T> ys[2], bs[2];
+  ShardedStats st;
+  st.chunk_columns = per;
+  st.chunks = index_t(chunks.size());
+  collective(comm, [&] {
+    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d) {
+      throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
+                    std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
+                    " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
+                    std::to_string(yf[std::size_t(q) + 1] - y0) + ")");
+    }
+    acc_value.assign(std::size_t(rows), 0.0);
+    if (want_g) acc_g.assign(std::size_t(rows * d), 0.0);
+    const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
+    for (auto& y : ys) y.resize(std::size_t(used * d));
+    if (weights) {
+      for (auto& b : bs) b.resize(std::size_t(used));
+    }
+    st.buffer_bytes = (acc_value.size() + acc_g.size()) * sizeof(double) +
+                      (ys[0].size() + ys[1].size() + bs[0].size() + bs[1].size()) * sizeof(T);
+  });
+  if (chunks.empty()) return st;
+
+  CommRequest pending[2][2];
+  // Posts chunk k's broadcast into slot k % 2 (the owner copies its columns in first).
+  const auto post = [&](std::size_t k) {
+    const Chunk& c = chunks[k];
+    const std::size_t s = k % 2;
+    const index_t len = c.c1 - c.c0;
+    T* yd = ys[s].data() + jb * d;
+    T* bd = weights ? bs[s].data() + jb : nullptr;
+    if (c.owner == q) {
+      for (index_t j = 0; j < len; ++j) {
+        const T* src = p.y.data + (c.c0 - y0 + j) * p.y.ld;
+        std::copy(src, src + d, yd + j * d);
+      }
+      if (weights) std::copy(p.b + (c.c0 - y0), p.b + (c.c1 - y0), bd);
+    }
+    pending[s][0] = comm.ibroadcast(yd, std::size_t(len * d) * sizeof(T), c.owner);
+    if (weights) pending[s][1] = comm.ibroadcast(bd, std::size_t(len) * sizeof(T), c.owner);
+  };
+
+  std::exception_ptr failed;
+  index_t carry = 0;  // columns of a cut tile waiting at the end of the current slot's carry area
+  TraceSpan span(Phase::pairwise);
+  trace_count(Counter::pairs, double(rows) * double(m));
+  post(0);
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const std::size_t s = k % 2, nexts = (k + 1) % 2;
+    const double w0 = now_seconds();
+    pending[s][0].wait();
+    pending[s][1].wait();
+    st.wait_seconds += now_seconds() - w0;
+    if (k + 1 < chunks.size()) post(k + 1);
+    const index_t len = chunks[k].c1 - chunks[k].c0;
+    const index_t avail = carry + len;
+    const bool last = k + 1 == chunks.size();
+    const index_t take = last ? avail : avail / jb * jb;
+    const double c0 = now_seconds();
+    if (!failed && rows > 0 && take > 0) {
+      try {
+        detail::RowPassArgs<T> pk = p;
+        pk.y = ConstPointsView<T>(ys[s].data() + (jb - carry) * d, take, d, Device::cpu);
+        pk.b = weights ? bs[s].data() + (jb - carry) : nullptr;
+        const auto progress = [&] {
+          if (k + 1 < chunks.size()) {
+            pending[nexts][0].test();
+            pending[nexts][1].test();
+          }
+        };
+        detail::cpu_rows_against_tiles<T>(pass, pk, acc_value.data(),
+                                          want_g ? acc_g.data() : nullptr, ctx.threads(),
+                                          progress);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    }
+    st.compute_seconds += now_seconds() - c0;
+    // The cut tile's columns move to the next slot's carry area (its broadcast, in flight,
+    // fills the columns after it).
+    const index_t left = avail - take;
+    if (left > 0) {
+      const T* from = ys[s].data() + (jb - carry + take) * d;
+      std::memcpy(ys[nexts].data() + (jb - left) * d, from, std::size_t(left * d) * sizeof(T));
+      if (weights) {
+        std::memcpy(bs[nexts].data() + (jb - left), bs[s].data() + (jb - carry + take),
+                    std::size_t(left) * sizeof(T));
+      }
+    }
+    carry = left;
+  }
+  const CommStatus agreed = comm.agree(failed ? status_of(failed) : CommStatus{});
+  if (agreed.code != 0) throw_agreed(agreed);
+  return st;
+}
+
+template <class T>
+detail::RowPassArgs<T> own_args(PairFamily family, double param, ConstPointsView<T> x_own,
+                                const T* a_own, ConstPointsView<T> y_own, const T* b_own) {
+  if (x_own.device != Device::cpu || y_own.device != Device::cpu) {
+    throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+  }
+  return detail::pair_pass_args(family, param, x_own, a_own, y_own, b_own);
+}
+
+}  // namespace
+
+template <class T>
+ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFamily family,
+                                   double param, ConstPointsView<T> x_own, const T* a_own,
+                                   index_t n, ConstPointsView<T> y_own, const T* b_own, index_t m,
+                                   T scale, PointsView<T> grad_own, bool accumulate,
+                                   const ShardedOptions& options) {
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  p.g = grad_own;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols || grad_own.ld < grad_own.cols) {
+    throw_runtime("pair_gradient_sharded: grad_own must be a (rows_owned, d) view");
+  }
+  std::vector<double> acc_value, acc_g;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::gradient, p, n, m, options,
+                                      acc_value, acc_g);
+  detail::cpu_write_rows(p, nullptr, acc_g.data(), ctx.threads());
+  return st;
+}
+
+template <class T>
+ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamily family,
+                                 double param, ConstPointsView<T> x_own, const T* a_own, index_t n,
+                                 ConstPointsView<T> y_own, const T* b_own, index_t m, double* out,
+                                 T scale, T* values_own, bool accumulate,
+                                 const ShardedOptions& options) {
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  p.values = values_own;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  std::vector<double> acc_value, acc_g;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::energy, p, n, m, options,
+                                      acc_value, acc_g);
+  if (values_own) detail::cpu_write_rows(p, acc_value.data(), nullptr, ctx.threads());
+  if (out) {
+    // One process: thread t of nt sums a_i row_i over its rows (the 64-row blocks
+    // [B t / nt, B (t + 1) / nt)) in order from 0, and the partials add in thread order. Here
+    // the nt partials pass rank 0 -> 1 -> ... -> P-1, each adding its rows in order to their
+    // thread's partial, and the last rank broadcasts them.
+    const int ranks = comm.size(), q = comm.rank();
+    const int nt = detail::cpu_row_threads(ctx.threads());
+    const index_t grid = detail::cpu_row_block();
+    const index_t blocks = (n + grid - 1) / grid;
+    const index_t r0 = owned_row_starts(n, ranks)[std::size_t(q)];
+    std::vector<double> part(std::size_t(nt), 0.0);
+    const std::size_t bytes = part.size() * sizeof(double);
+    if (q > 0) comm.recv(part.data(), bytes, q - 1);
+    int t = 0;
+    for (index_t i = 0; i < index_t(acc_value.size()); ++i) {
+      const index_t bi = (r0 + i) / grid;
+      while (t + 1 < nt && blocks * (t + 1) / nt <= bi) ++t;
+      part[std::size_t(t)] += (a_own ? double(a_own[i]) : 1.0) * acc_value[std::size_t(i)];
+    }
+    if (q + 1 < ranks) comm.send(part.data(), bytes, q + 1);
+    comm.broadcast(part.data(), bytes, ranks - 1);
+    *out = sum_in_order(part.data(), nt);
+  }
+  return st;
+}
+
+#define NWGF_SHARDED_INSTANTIATE(T)                                                               \
+  template ShardedStats pair_gradient_sharded<T>(                                                 \
+      const Context&, const Comm&, PairFamily, double, ConstPointsView<T>, const T*, index_t,     \
+      ConstPointsView<T>, const T*, index_t, T, PointsView<T>, bool, const ShardedOptions&);      \
+  template ShardedStats pair_energy_sharded<T>(const Context&, const Comm&, PairFamily, double,   \
+                                               ConstPointsView<T>, const T*, index_t,             \
+                                               ConstPointsView<T>, const T*, index_t, double*, T, \
+                                               T*, bool, const ShardedOptions&);
+NWGF_SHARDED_INSTANTIATE(float)
+NWGF_SHARDED_INSTANTIATE(double)
+#undef NWGF_SHARDED_INSTANTIATE
+
+}  // namespace nwgf

@@ -1,0 +1,73 @@
+#pragma once
+// Exact pairwise sums across ranks with O(N/P) memory per rank (CPU backend): each rank holds
+// only its own rows of X (and a) and its own block of Y (and b), both on the fixed grid of
+// owned_row_starts (kernels/pairwise_ranks.hpp: rank q the 64-row blocks [B q / P, B (q + 1) / P)
+// of n rows, likewise of m), and gets only its own rows of the result.
+//
+// Y streams past every rank in chunks, in global column order: chunk k (at most
+// chunk_columns columns, within one rank's block) is broadcast by its owner (Comm::ibroadcast),
+// double-buffered: chunk k + 1 is posted before chunk k is computed. Each rank sums its rows
+// over the stream in the column tiles of the CPU row pass (detail::cpu_column_tile: tiles start
+// at multiples of jb in global columns; a tile cut by a chunk's end is completed from the next
+// chunk, the cut part carried over), into double row accumulators that persist across chunks.
+// So every row gets, bit for bit, what the one-process row pass (kernels/pairwise.cpp,
+// cpu_row_pass) gives it, at any rank count and any thread count (threads split a rank's rows
+// in 64-row blocks; a row's bits do not depend on the split).
+//
+// Not the symmetric self pass: with Y = X and d <= 3 one process sums unordered pairs
+// (cpu_self_pass, half the work, other bits); the sharded pass always runs the row pass (all
+// ordered pairs), so its bits are those of one process's row pass (pair_gradient with Y a copy
+// of X), the same at every rank count among sharded runs, not those of pair_gradient(X, X).
+//
+// Memory per rank: the own rows' accumulators (rows_owned (d + 1) doubles) and two staging
+// buffers of (chunk_columns + jb) (d + 1) T, besides the caller's own rows and Y block. Errors
+// (memory) are agreed before the stream and after it (a rank whose computation failed keeps
+// taking part in every broadcast), so no rank is left waiting.
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+
+namespace nwgf {
+
+struct ShardedOptions {
+  // Columns of Y per broadcast chunk, rounded up to a multiple of the column tile; 0: about
+  // 4 MiB of Y per chunk.
+  index_t chunk_columns = 0;
+  // Test only: stream the chunks in reverse order (the tiles then cut the stream elsewhere and
+  // the bits differ from one process's; tests/kernels/test_pairwise_sharded.cpp checks that
+  // they do, so the order is what the bitwise checks test).
+  bool reverse_chunks = false;
+};
+
+// What a sharded pass cost this rank.
+struct ShardedStats {
+  double compute_seconds = 0;  // summing rows over the chunks
+  double wait_seconds = 0;     // blocked waiting for a chunk's broadcast (not hidden by compute)
+  std::size_t buffer_bytes = 0;  // accumulators and staging buffers this pass allocated
+  index_t chunks = 0;            // chunks streamed
+  index_t chunk_columns = 0;     // columns per chunk (at most)
+};
+
+// grad_own (+)= scale * dS/dx_i for this rank's rows i of X (n rows in all) against all of Y
+// (m rows in all), S = sum_ij a_i b_j k(x_i, y_j) (kernels/pairwise.hpp's pair_gradient).
+// x_own, a_own, grad_own: this rank's rows of X (owned_rows(n, rank, P)); y_own, b_own: its rows
+// of Y (owned_rows(m, rank, P)); a_own or b_own nullptr: all weights 1.
+template <class T>
+ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFamily family,
+                                   double param, ConstPointsView<T> x_own, const T* a_own,
+                                   index_t n, ConstPointsView<T> y_own, const T* b_own, index_t m,
+                                   T scale, PointsView<T> grad_own, bool accumulate,
+                                   const ShardedOptions& options = {});
+
+// The energy S on every rank, bit for bit the one-process row pass's value with ctx's thread
+// count (the thread partials of one process are continued rank to rank in row order and summed
+// in thread order), and optionally this rank's row sums values_own (+)= scale a_i sum_j b_j k
+// (pair_row_sums; null: none).
+template <class T>
+ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamily family,
+                                 double param, ConstPointsView<T> x_own, const T* a_own, index_t n,
+                                 ConstPointsView<T> y_own, const T* b_own, index_t m, double* out,
+                                 T scale = T(1), T* values_own = nullptr, bool accumulate = false,
+                                 const ShardedOptions& options = {});
+
+}  // namespace nwgf
