@@ -4,41 +4,11 @@
 #include <cmath>
 #include <string>
 
+#include "nwgf/analytic/gaussian_mixture_math.hpp"
 #include "nwgf/engine/error.hpp"
 
 namespace nwgf {
 namespace {
-
-// In place: the lower Cholesky factor of the (d, d) symmetric a; false if not positive definite.
-bool cholesky(double* a, index_t d) {
-  for (index_t j = 0; j < d; ++j) {
-    double s = a[j * d + j];
-    for (index_t k = 0; k < j; ++k) s -= a[j * d + k] * a[j * d + k];
-    if (!(s > 0)) return false;
-    const double l = std::sqrt(s);
-    a[j * d + j] = l;
-    for (index_t i = j + 1; i < d; ++i) {
-      double t = a[i * d + j];
-      for (index_t k = 0; k < j; ++k) t -= a[i * d + k] * a[j * d + k];
-      a[i * d + j] = t / l;
-    }
-  }
-  return true;
-}
-
-// b <- L^{-T} L^{-1} b for the factor L of cholesky().
-void cholesky_solve(const double* l, index_t d, double* b) {
-  for (index_t i = 0; i < d; ++i) {
-    double s = b[i];
-    for (index_t k = 0; k < i; ++k) s -= l[i * d + k] * b[k];
-    b[i] = s / l[i * d + i];
-  }
-  for (index_t i = d - 1; i >= 0; --i) {
-    double s = b[i];
-    for (index_t k = i + 1; k < d; ++k) s -= l[k * d + i] * b[k];
-    b[i] = s / l[i * d + i];
-  }
-}
 
 double dot(const double* a, const double* b, index_t d) {
   double s = 0;
@@ -54,6 +24,7 @@ IcnnInversion invert_chunk(const Context& ctx, Icnn<double>& net, const double* 
       trial(t.size()), phi(static_cast<std::size_t>(B)), phi_trial(static_cast<std::size_t>(B)), slope(static_cast<std::size_t>(B)),
       scale(static_cast<std::size_t>(B));
   std::vector<char> done(std::size_t(B), 0), accepted(std::size_t(B), 0);
+  std::vector<double> factor(std::size_t(d * d)), zero(std::size_t(d), 0.0);
   for (index_t i = 0; i < B; ++i) scale[std::size_t(i)] = 1 + std::sqrt(dot(y + i * d, y + i * d, d));
   IcnnInversion out;
   for (index_t it = 0;; ++it) {
@@ -85,12 +56,14 @@ IcnnInversion invert_chunk(const Context& ctx, Icnn<double>& net, const double* 
       if (done[std::size_t(i)]) continue;
       double* hi = h.data() + i * d * d;
       double* s = step.data() + i * d;
-      if (!cholesky(hi, d)) {
+      if (!gaussian_math::cholesky(hi, d, factor.data())) {
         throw_numerical("ICNN inversion (15): the Hessian of phi is not positive definite at row " +
                         std::to_string(first_row + i));
       }
       std::vector<double> r(s, s + d);
-      cholesky_solve(hi, d, s);
+      // s <- H^{-1} s = L^{-T} L^{-1} s (the forward substitution in place: zero mean).
+      gaussian_math::whiten(s, zero.data(), factor.data(), d, s);
+      gaussian_math::solve_transposed(factor.data(), d, s);
       slope[std::size_t(i)] = -dot(r.data(), s, d);  // <grad f, s> = -<r, s> < 0
       phi[std::size_t(i)] -= dot(x + i * d, y + i * d, d);
     }
@@ -141,19 +114,17 @@ IcnnInversion invert_icnn(const Context& ctx, Icnn<double>& net, const double* y
 void log_det_hessian(const Context& ctx, Icnn<double>& net, const double* x, double* out,
                      index_t B) {
   const index_t d = net.dim(), chunk = net.max_batch();
-  std::vector<double> h(std::size_t(chunk * d * d));
+  std::vector<double> h(std::size_t(chunk * d * d)), factor(std::size_t(d * d));
   for (index_t first = 0; first < B; first += chunk) {
     const index_t rows = std::min(chunk, B - first);
     net.hessian(ctx, ConstPointsView<double>(x + first * d, rows, d), h.data());
     for (index_t i = 0; i < rows; ++i) {
       double* hi = h.data() + i * d * d;
-      if (!cholesky(hi, d)) {
+      if (!gaussian_math::cholesky(hi, d, factor.data())) {
         throw_numerical("log det of the Hessian of phi: not positive definite at row " +
                         std::to_string(first + i));
       }
-      double s = 0;
-      for (index_t j = 0; j < d; ++j) s += 2 * std::log(hi[j * d + j]);
-      out[first + i] = s;
+      out[first + i] = 2 * gaussian_math::half_log_det(factor.data(), d);
     }
   }
 }
