@@ -149,6 +149,9 @@ __global__ void __launch_bounds__(kThreads)
     qp_fista_step_kernel(double* scratch_v, index_t n, double h, MassConstraint mass,
                          int bisections) {
   __shared__ double scratch[kThreads / 32 + 1];
+  // With the bisection count passed on in a register, ptxas (CUDA 13, sm_90) spilled 4 bytes in
+  // this kernel (tools/check_ptxas.sh fails on any spill); read from shared memory, none.
+  __shared__ int shared_bisections;
   QpVectors q(scratch_v, n);
   const double L = q.L();
   if (!(L > 0)) return;
@@ -157,7 +160,9 @@ __global__ void __launch_bounds__(kThreads)
     q.b[i] = q.y[i] - (h * q.grad[i] - q.c[i]) / L;
   }
   if (mass == MassConstraint::simplex) {
-    block_project_simplex(q.b, n, bisections, scratch);
+    if (threadIdx.x == 0) shared_bisections = bisections;
+    __syncthreads();
+    block_project_simplex(q.b, n, shared_bisections, scratch);
   } else {
     for (index_t i = threadIdx.x; i < n; i += kThreads) q.b[i] = q.b[i] > 0 ? q.b[i] : 0.0;
   }

@@ -58,7 +58,11 @@ __device__ void block_project_simplex(double* w, index_t n, int bisections, doub
     if (!(mid > lo && mid < hi)) break;  // the bracket is down to adjacent doubles
     double part = 0;
     for (index_t i = first; i < n; i += stride) part += simplex_part(w[i], mid);
-    (block_all(BlockOp::sum, part, scratch) > 1.0 ? lo : hi) = mid;
+    if (block_all(BlockOp::sum, part, scratch) > 1.0) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
   }
   // Michelot: from the support {v > lo} (it contains the projection's), the threshold of the
   // support, until the support stops shrinking: then it is the exact one.
