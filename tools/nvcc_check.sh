@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles the given .cu files with nvcc exactly as the CUDA build does (C++20, warnings as
-# errors, sm_80 and sm_90), without a full CUDA build. Usage: tools/nvcc_check.sh FILE.cu...
+# errors, sm_80 and sm_90), without a full CUDA build, and fails on any register spill as CI's
+# tools/check_ptxas.sh does. Usage: tools/nvcc_check.sh FILE.cu...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
@@ -19,4 +20,9 @@ for cu in "$@"; do
     -c "$cu" -o /dev/null >"$gen/log" 2>&1 || rc=$?
   grep -v 'Function properties\|Used [0-9]* registers\|Compile time' "$gen/log" || true
   [ "$rc" -eq 0 ] || { echo "nvcc: $cu FAILED"; exit "$rc"; }
+  # As tools/check_ptxas.sh in CI: any register spill fails.
+  if grep -q '[1-9][0-9]* bytes spill stores' "$gen/log"; then
+    echo "nvcc: $cu spills registers (see the ptxas lines above)"
+    exit 1
+  fi
 done
