@@ -106,6 +106,7 @@ struct FlowConfig {
   Warmup warmup = Warmup::automatic;
   double warmup_start = 1e-8;
   DTypeChoice dtype = DTypeChoice::automatic;  // automatic: f64 for particle, f32 otherwise
+  MemoryLayout memory = MemoryLayout::replicated;  // sharded: each rank holds only its own rows
   // variational: the interaction part of F as the explicit forward step (12), the rest by the
   // variational JKO step (forward-backward)
   bool fb = false;

@@ -20,6 +20,9 @@ enum class FunctionalKind { interaction, mmd, barycenter, energy33, kl, entropy,
 enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
+// [flow] memory: every rank holds all N samples (replicated), or only its own rows (sharded:
+// the particle scheme's O(N/P) memory per rank, schemes/run/sharded_loop.cpp).
+enum class MemoryLayout { replicated, sharded };
 // [functional] kernel: K(x, y) = -|x - y|^r (riesz) or exp(-gamma |x - y|^2) (gaussian); the
 // interaction kernels W of kind = "interaction", F = 1/2 ∫∫ W(x - y) dmu dmu (kernels/family/):
 // |z|^4/4 - |z|^2/2, |z|^2/2 - ln|z|, -exp(-|z|^2)/pi.
@@ -130,6 +133,11 @@ template <>
 struct EnumWords<Warmup> {
   static constexpr EnumWord<Warmup> words[] = {
       {Warmup::automatic, "auto"}, {Warmup::on, "on"}, {Warmup::off, "off"}};
+};
+template <>
+struct EnumWords<MemoryLayout> {
+  static constexpr EnumWord<MemoryLayout> words[] = {{MemoryLayout::replicated, "replicated"},
+                                                     {MemoryLayout::sharded, "sharded"}};
 };
 template <>
 struct EnumWords<DTypeChoice> {

@@ -140,7 +140,7 @@ bool atoms(MeasureKind k) { return k == MeasureKind::dirac || k == MeasureKind::
 }  // namespace
 
 index_t measure_dim(const MeasureConfig& m) {
-  if (m.kind == MeasureKind::npy) return parse_npy_header(read_file(m.path), m.path).cols;
+  if (m.kind == MeasureKind::npy) return read_npy_info(m.path).cols;  // the header only
   if (m.kind == MeasureKind::idx) return read_idx_header(m.path).item_size();
   if (m.kind == MeasureKind::image) return 2;
   return m.d;
@@ -372,6 +372,44 @@ void check_paper_constraints(const FlowConfig& c) {
   }
 }
 
+namespace {
+// flow.memory = "sharded" (schemes/run/sharded_loop.hpp): what it runs; the rest is refused
+// naming the key that asks for it (the backend, the evaluation and the ranks: at run time).
+void check_memory(const FlowConfig& c) {
+  if (c.memory != MemoryLayout::sharded) return;
+  const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
+  if (c.scheme != SchemeKind::particle) {
+    bad("flow.scheme", "only \"particle\" runs" + why);
+  }
+  if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
+      c.functional != FunctionalKind::barycenter) {
+    bad("functional.kind", "only interaction, mmd and barycenter run" + why);
+  }
+  if (c.estimator != Estimator::exact) bad("functional.estimator", "only exact runs" + why);
+  if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
+    bad("functional.kernel", "only riesz and gaussian run" + why);
+  }
+  const auto by_rows = [&](const std::string& key, const MeasureConfig& m) {
+    if (m.kind == MeasureKind::idx || m.kind == MeasureKind::image ||
+        m.kind == MeasureKind::mixture || m.kind == MeasureKind::barenblatt) {
+      bad(key + ".kind", quoted(m.kind) + " is not drawn by rows" + why +
+                             "; dirac, diracs, square, square_boundary, circle, gaussian, "
+                             "uniform and npy are");
+    }
+  };
+  by_rows("initial", c.initial);
+  if (c.functional == FunctionalKind::mmd) by_rows("target", c.target);
+  for (std::size_t i = 0; i < c.targets.size(); ++i) {
+    by_rows("target.measures[" + std::to_string(i) + "]", c.targets[i]);
+  }
+  if (c.plots) {
+    bad("output.plots", "no rank holds all samples" + why +
+                            ": set output.plots = false (and draw the snapshots afterwards: "
+                            "nwgf render, nwgf plot)");
+  }
+}
+}  // namespace
+
 void validate(const FlowConfig& c) {
   for (const auto& f : config_schema::flow_fields()) {
     if (f.check) f.check(f.table.empty() ? f.key : f.table + "." + f.key, c);
@@ -402,6 +440,7 @@ void validate(const FlowConfig& c) {
     }
   }
   check_paper_constraints(c);
+  check_memory(c);
 }
 
 }  // namespace nwgf

@@ -71,7 +71,7 @@ struct RunResult {
   index_t steps = 0;  // the last step done
   double time = 0;
   bool stopped = false;  // on_step asked to stop
-  HostMatrix<double> samples;
+  HostMatrix<double> samples;  // flow.memory = "sharded": this rank's own rows only
   std::vector<StepInfo> metrics;  // step 0 .. steps (resumed runs: from step 0 of the CSV)
   double wall_seconds = 0;        // of this process's part of the run
   std::vector<PhaseSeconds> phases;  // longest first (also manifest.json `phases`)

@@ -146,23 +146,12 @@ std::vector<double> image_density(const std::string& path, double blur, double b
   return density;
 }
 
-HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
-                                  const std::string& key) {
-  if (m.kind == MeasureKind::npy) return read_npy<double>(m.path);
-  if (m.kind == MeasureKind::idx) return read_idx(m.path, m.n);
-  if (m.kind == MeasureKind::image) return sample_image(m, seed, stream, key);
-  HostMatrix<double> x;
-  x.rows = m.n;
-  x.cols = m.d;
-  x.data.assign(std::size_t(m.n * m.d), 0.0);
-  if (m.kind == MeasureKind::barenblatt) {
-    sample_barenblatt(barenblatt_unit(m.d, m.m), m.t0, m.n, seed, stream, x.data.data());
-    return x;
-  }
-  if (m.kind == MeasureKind::mixture) {
-    mixture_of(m, key).sample(m.n, seed, stream, x.data.data());
-    return x;
-  }
+namespace {
+
+// Rows [first, last) of the per-row kinds (each row drawn from Philox by its global index i, so
+// any range gives the whole draw's rows) into x (rows last - first, m.d columns).
+void draw_rows(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+               const std::string& key, index_t first_row, index_t last_row, double* out) {
   // gaussian with a full covariance: row i = p + L z_i, L L^T = cov.
   const std::vector<double> chol =
       m.kind == MeasureKind::gaussian && !m.cov.empty() ? cholesky_factor(m.cov, m.d)
@@ -177,9 +166,9 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
   auto u = [&](index_t i) { return philox_uniform<double>(seed, stream, std::uint64_t(i)); };
   auto z = [&](index_t i) { return philox_normal<double>(seed, stream, std::uint64_t(i)); };
   index_t centre = 0;
-  for (index_t i = 0; i < m.n; ++i) {
+  for (index_t i = first_row; i < last_row; ++i) {
     while (i >= first[std::size_t(centre + 1)]) ++centre;
-    double* row = &x.data[std::size_t(i * d)];
+    double* row = out + (i - first_row) * d;
     const auto& c = centres[std::size_t(m.kind == MeasureKind::uniform || m.kind == MeasureKind::dirac ? 0 : centre)];
     if (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs) {
       std::copy(c.begin(), c.end(), row);
@@ -217,6 +206,61 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
       throw_bad_input(key + ".kind: unknown measure '" + std::string(to_text(m.kind)) + "'");
     }
   }
+}
+
+bool per_row_kind(MeasureKind k) {
+  return k == MeasureKind::dirac || k == MeasureKind::diracs || k == MeasureKind::square ||
+         k == MeasureKind::square_boundary || k == MeasureKind::circle ||
+         k == MeasureKind::gaussian || k == MeasureKind::uniform;
+}
+
+}  // namespace
+
+HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+                                  const std::string& key) {
+  if (m.kind == MeasureKind::npy) return read_npy<double>(m.path);
+  if (m.kind == MeasureKind::idx) return read_idx(m.path, m.n);
+  if (m.kind == MeasureKind::image) return sample_image(m, seed, stream, key);
+  HostMatrix<double> x;
+  x.rows = m.n;
+  x.cols = m.d;
+  x.data.assign(std::size_t(m.n * m.d), 0.0);
+  if (m.kind == MeasureKind::barenblatt) {
+    sample_barenblatt(barenblatt_unit(m.d, m.m), m.t0, m.n, seed, stream, x.data.data());
+    return x;
+  }
+  if (m.kind == MeasureKind::mixture) {
+    mixture_of(m, key).sample(m.n, seed, stream, x.data.data());
+    return x;
+  }
+  draw_rows(m, seed, stream, key, 0, m.n, x.data.data());
+  return x;
+}
+
+bool measure_rows_supported(const MeasureConfig& m) {
+  return per_row_kind(m.kind) || m.kind == MeasureKind::npy;
+}
+
+index_t measure_size(const MeasureConfig& m, const std::string& key) {
+  if (m.kind == MeasureKind::npy) return read_npy_info(m.path).rows;
+  if (!measure_rows_supported(m)) {
+    throw_bad_input(key + ".kind: '" + std::string(to_text(m.kind)) +
+                    "' cannot be drawn by rows (flow.memory = \"sharded\" takes dirac, diracs, "
+                    "square, square_boundary, circle, gaussian, uniform and npy)");
+  }
+  return m.n;
+}
+
+HostMatrix<double> sample_measure_rows(const MeasureConfig& m, std::uint64_t seed,
+                                       std::uint64_t stream, const std::string& key,
+                                       index_t first, index_t last) {
+  if (m.kind == MeasureKind::npy) return read_npy_rows<double>(m.path, first, last);
+  (void)measure_size(m, key);
+  HostMatrix<double> x;
+  x.rows = last - first;
+  x.cols = m.d;
+  x.data.assign(std::size_t(x.rows * m.d), 0.0);
+  if (x.rows > 0) draw_rows(m, seed, stream, key, first, last, x.data.data());
   return x;
 }
 

@@ -16,6 +16,17 @@ namespace nwgf {
 HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                                   const std::string& key);
 
+// Rows [first, last) of sample_measure's n x d points, the same values, drawn (Philox by global
+// row index) or read (npy: only those rows of the file) without the others: for the sharded
+// runs, each rank its own rows. The kinds whose rows are drawn one by one (dirac, diracs,
+// square, square_boundary, circle, gaussian, uniform) and npy; others are bad input naming
+// key.kind (measure_size says so first).
+bool measure_rows_supported(const MeasureConfig& m);
+index_t measure_size(const MeasureConfig& m, const std::string& key);  // n (npy: the file's rows)
+HostMatrix<double> sample_measure_rows(const MeasureConfig& m, std::uint64_t seed,
+                                       std::uint64_t stream, const std::string& key,
+                                       index_t first, index_t last);
+
 // A target measure as weighted points: atoms (kinds dirac and diracs) are kept as the atoms with
 // their masses when `atoms` is true (the exact estimators take weights); otherwise the n samples
 // of sample_measure with equal weights (w empty).

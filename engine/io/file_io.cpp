@@ -72,4 +72,27 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::uint64_t file_size(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw_bad_input("cannot read " + path + ": is a directory");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw_bad_input("cannot read " + path + ": " + ec.message());
+  return std::uint64_t(size);
+}
+
+std::string read_file_range(const std::string& path, std::uint64_t offset, std::size_t bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input("cannot read " + path + ": " + std::strerror(errno));
+  std::string out(bytes, '\0');
+  in.seekg(std::streamoff(offset));
+  if (bytes > 0) in.read(out.data(), std::streamsize(bytes));
+  if (!in || std::size_t(in.gcount()) != bytes) {
+    throw_bad_input("cannot read " + path + ": " + std::to_string(bytes) + " bytes at " +
+                    std::to_string(offset) + " are past its end (truncated?)");
+  }
+  return out;
+}
+
 }  // namespace nwgf

@@ -1,5 +1,6 @@
 #include "nwgf/engine/io/npy.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -109,7 +110,39 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
   return parse_npy_header(bytes, name, 2);
 }
 
+namespace {
+// parse_npy_header of a file of `total` bytes of which `bytes` holds at least the header; the
+// data's first byte at *data_offset.
+NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total,
+                               const std::string& name, int rank, std::size_t* data_offset);
+// The header of the file at path (only its first bytes read); *data_offset: where the data start.
+NpyInfo read_npy_info_at(const std::string& path, std::size_t* data_offset) {
+  const std::uint64_t total = file_size(path);
+  std::string head = read_file_range(path, 0, std::size_t(std::min<std::uint64_t>(total, 12)));
+  std::size_t need = head.size();
+  if (head.size() >= 10 && std::memcmp(head.data(), "\x93NUMPY", 6) == 0) {
+    const unsigned major = std::uint8_t(head[6]);
+    if (major == 1) {
+      need = 10 + (std::uint8_t(head[8]) | (std::size_t(std::uint8_t(head[9])) << 8));
+    } else if (head.size() >= 12) {
+      std::size_t len = 0;
+      for (int k = 0; k < 4; ++k) len |= std::size_t(std::uint8_t(head[8 + k])) << (8 * k);
+      need = 12 + len;
+    }
+  }
+  need = std::size_t(std::min<std::uint64_t>(total, need));
+  if (need > head.size()) head = read_file_range(path, 0, need);
+  return parse_npy_header_sized(head, std::size_t(total), path, 2, data_offset);
+}
+}  // namespace
+
 NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int rank) {
+  return parse_npy_header_sized(bytes, bytes.size(), name, rank, nullptr);
+}
+
+namespace {
+NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total,
+                               const std::string& name, int rank, std::size_t* data_offset) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
     fail(name, "not a .npy file (bad magic string)");
@@ -179,12 +212,19 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int 
 
   const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
   const std::size_t need = std::size_t(info.rows) * std::size_t(info.cols) * elem;
-  const std::size_t have = bytes.size() - header_start - header_len;
+  const std::size_t have = total - header_start - header_len;
   if (have < need)
     fail(name, "data too short: shape needs " + std::to_string(need) + " bytes, file has " + std::to_string(have));
   if (have > need)
     fail(name, "trailing bytes after the data (" + std::to_string(have - need) + " extra)");
+  if (data_offset) *data_offset = header_start + header_len;
   return info;
+}
+}  // namespace
+
+NpyInfo read_npy_info(const std::string& path) {
+  std::size_t offset = 0;
+  return read_npy_info_at(path, &offset);
 }
 
 template <class T>
@@ -225,6 +265,45 @@ template <class T>
 HostMatrix<T> read_npy(const std::string& path) {
   return parse_npy<T>(read_file(path), path);
 }
+
+template <class T>
+HostMatrix<T> read_npy_rows(const std::string& path, index_t first, index_t last) {
+  std::size_t offset = 0;
+  const NpyInfo info = read_npy_info_at(path, &offset);
+  if (first < 0 || last < first || last > info.rows) {
+    fail(path, "rows [" + std::to_string(first) + ", " + std::to_string(last) +
+                   ") asked of a file of " + std::to_string(info.rows) + " rows");
+  }
+  const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
+  const std::size_t row_bytes = std::size_t(info.cols) * elem;
+  const std::string bytes = read_file_range(
+      path, std::uint64_t(offset) + std::uint64_t(first) * row_bytes,
+      std::size_t(last - first) * row_bytes);
+  HostMatrix<T> m;
+  m.rows = last - first;
+  m.cols = info.cols;
+  const std::size_t n = std::size_t(m.rows) * std::size_t(m.cols);
+  m.data.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double v;
+    if (info.dtype == DType::f32) {
+      float f;
+      std::memcpy(&f, bytes.data() + 4 * k, 4);
+      v = f;
+    } else {
+      std::memcpy(&v, bytes.data() + 8 * k, 8);
+    }
+    if (!std::isfinite(v)) {
+      fail(path, std::string(std::isnan(v) ? "NaN" : "Inf") + " value at row " +
+                     std::to_string(std::size_t(first) + k / std::size_t(info.cols)) +
+                     ", column " + std::to_string(k % std::size_t(info.cols)));
+    }
+    m.data[k] = T(v);
+  }
+  return m;
+}
+template HostMatrix<float> read_npy_rows<float>(const std::string&, index_t, index_t);
+template HostMatrix<double> read_npy_rows<double>(const std::string&, index_t, index_t);
 
 template <class T>
 std::string encode_npy(const T* data, index_t rows, index_t cols) {

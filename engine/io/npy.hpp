@@ -30,6 +30,13 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name);
 // rank 1: shape (N,), reported as rows = N, cols = 1; rank 2: as above.
 NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int rank);
 
+// The header of a point-set file (read without its data; the data's length is checked against
+// the file's size), and rows [first, last) of it (only those bytes read, values converted to T
+// and checked as read_npy checks them): for the sharded runs, each rank its own rows.
+NpyInfo read_npy_info(const std::string& path);
+template <class T>
+HostMatrix<T> read_npy_rows(const std::string& path, index_t first, index_t last);
+
 // 1-D arrays of shape (N,) (e.g. the weights of a weighted point set), validated like the point
 // sets (finite values, float32 or float64).
 template <class T>

@@ -22,10 +22,12 @@
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/aggregation_metrics.hpp"
+#include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
 #include "nwgf/schemes/run/run_trace.hpp"
+#include "nwgf/schemes/run/sharded_loop.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
@@ -36,25 +38,6 @@ namespace nwgf {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-// The settings that must match between a run and its resumption (run length and outputs may
-// change).
-std::string dynamics_key(FlowConfig c) {
-  c.steps = 0;
-  c.t_end = 0;
-  c.every = 0;
-  c.plots = false;
-  c.gif = true;
-  c.plot_size = 512;
-  c.progress = false;
-  c.trace = false;
-  c.checkpoint_every = 1;
-  c.blowup_step = 0;
-  c.eval_mmd = false;
-  c.reference = 0;
-  c.eval_every = 1;
-  return to_toml(c);
-}
 
 template <class T>
 std::vector<T> download_points(const Context& ctx, const Points<T>& x) {
@@ -584,6 +567,7 @@ class Runner {
 
 RunResult run_flow(const FlowConfig& cfg, const RunOptions& opt) {
   validate(cfg);
+  if (cfg.memory == MemoryLayout::sharded) return run_flow_sharded(cfg, opt);
   if (resolved_dtype(cfg) == DType::f64) return Runner<double>(cfg, opt).run();
   return Runner<float>(cfg, opt).run();
 }

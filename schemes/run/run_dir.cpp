@@ -111,15 +111,15 @@ std::string checkpoint_tail(const Checkpoint& c) {
 // `rows_data` (all rows), then `tail`, written by every rank of comm. Rank 0 writes head and
 // tail; every rank passes a head of the same length (where the rows start), the tail only
 // matters on rank 0.
-void write_rows_all(const Comm& comm, const std::string& file, const std::string& head,
-                    const void* rows_data, index_t rows, std::size_t row_bytes,
-                    const std::string& tail) {
+// own_data: this rank's rows only (rows [r0, r1) of the grid), as the sharded runs hold them.
+void write_own_rows_all(const Comm& comm, const std::string& file, const std::string& head,
+                        const void* own_data, index_t rows, std::size_t row_bytes,
+                        const std::string& tail) {
   const auto [r0, r1] = owned_rows(rows, comm.rank(), comm.size());
-  const auto* data = static_cast<const char*>(rows_data);
   const std::uint64_t body = std::uint64_t(head.size());  // the same on every rank
   std::vector<FilePart> parts;
   if (comm.root()) parts.push_back({0, head.data(), head.size()});
-  parts.push_back({body + std::uint64_t(r0) * row_bytes, data + std::size_t(r0) * row_bytes,
+  parts.push_back({body + std::uint64_t(r0) * row_bytes, own_data,
                    std::size_t(r1 - r0) * row_bytes});
   if (comm.root()) {
     parts.push_back({body + std::uint64_t(rows) * row_bytes, tail.data(), tail.size()});
@@ -129,6 +129,15 @@ void write_rows_all(const Comm& comm, const std::string& file, const std::string
     trace_count(Counter::bytes_written,
                 double(head.size()) + double(rows) * double(row_bytes) + double(tail.size()));
   }
+}
+
+void write_rows_all(const Comm& comm, const std::string& file, const std::string& head,
+                    const void* rows_data, index_t rows, std::size_t row_bytes,
+                    const std::string& tail) {
+  const index_t r0 = owned_rows(rows, comm.rank(), comm.size()).first;
+  write_own_rows_all(comm, file, head,
+                     static_cast<const char*>(rows_data) + std::size_t(r0) * row_bytes, rows,
+                     row_bytes, tail);
 }
 
 }  // namespace
@@ -371,6 +380,76 @@ template void RunDirectory::write_snapshot<float>(const Comm&, index_t, const fl
                                                   index_t) const;
 template void RunDirectory::write_snapshot<double>(const Comm&, index_t, const double*, index_t,
                                                    index_t) const;
+
+template <class T>
+void RunDirectory::write_snapshot_rows(const Comm& comm, index_t step, const T* own, index_t n,
+                                       index_t d) const {
+  if (comm.size() == 1) return write_snapshot<T>(step, own, n, d);
+  write_own_rows_all(comm, path("snapshots/" + step_name(step) + ".npy"), npy_header<T>(n, d),
+                     own, n, std::size_t(d) * sizeof(T), std::string());
+}
+template void RunDirectory::write_snapshot_rows<float>(const Comm&, index_t, const float*,
+                                                       index_t, index_t) const;
+template void RunDirectory::write_snapshot_rows<double>(const Comm&, index_t, const double*,
+                                                        index_t, index_t) const;
+
+void RunDirectory::write_checkpoint_rows(const Comm& comm, const Checkpoint& c,
+                                         const void* own) const {
+  if (comm.size() == 1) return write_checkpoint(comm, c, own);
+  write_own_rows_all(comm, path("checkpoint.bin"), checkpoint_head(c), own, c.n,
+                     std::size_t(c.d) * c.scalar_bytes,
+                     comm.root() ? checkpoint_tail(c) : std::string());
+}
+
+Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
+                                              index_t first, index_t last) const {
+  const std::string file = path("checkpoint.bin");
+  if (!fs::exists(file)) throw_bad_input("--resume: no checkpoint in " + dir_);
+  const std::uint64_t size = file_size(file);
+  constexpr std::size_t head_bytes = 8 + 8 + 8 + 4 + 8 + 8;
+  if (size < head_bytes) throw_bad_input(file + ": truncated checkpoint");
+  const std::string head = read_file_range(file, 0, head_bytes);
+  std::size_t at = 0;
+  auto get = [&](const std::string& b, void* p, std::size_t k) {
+    if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
+    std::memcpy(p, b.data() + at, k);
+    at += k;
+  };
+  char magic[8];
+  get(head, magic, 8);
+  if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
+  std::int64_t step, rows, cols;
+  Checkpoint c;
+  get(head, &step, 8), get(head, &c.time, 8), get(head, &c.scalar_bytes, 4), get(head, &rows, 8),
+      get(head, &cols, 8);
+  if (step < 0 || !std::isfinite(c.time) || c.time < 0) {
+    throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
+                    csv_number(c.time) + ")");
+  }
+  if (c.scalar_bytes != scalar_bytes || rows != n || cols != d) {
+    throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
+  }
+  c.step = index_t(step);
+  c.n = n;
+  c.d = d;
+  const std::uint64_t row_bytes = std::uint64_t(d) * scalar_bytes;
+  const std::uint64_t tail_at = head_bytes + std::uint64_t(n) * row_bytes;
+  if (size < tail_at) throw_bad_input(file + ": truncated checkpoint");
+  if (last > first) {
+    c.samples = read_file_range(file, head_bytes + std::uint64_t(first) * row_bytes,
+                                std::size_t(std::uint64_t(last - first) * row_bytes));
+  }
+  const std::string tail = read_file_range(file, tail_at, std::size_t(size - tail_at));
+  at = 0;
+  for (std::string* s : {&c.scheme_state, &c.dynamics_key}) {
+    std::uint64_t len;
+    get(tail, &len, 8);
+    if (len > tail.size() - at) throw_bad_input(file + ": truncated checkpoint");
+    *s = tail.substr(at, std::size_t(len));
+    at += std::size_t(len);
+  }
+  return c;
+}
 
 Checkpoint RunDirectory::read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const {
   const std::string file = path("checkpoint.bin");

@@ -118,6 +118,17 @@ class RunDirectory {
   // c.samples is not used: the n d samples are at `samples` (every rank's copy). c.n, c.d and
   // c.scalar_bytes are needed on every rank, the rest on rank 0 only.
   void write_checkpoint(const Comm& comm, const Checkpoint& c, const void* samples) const;
+  // The sharded runs' writers (flow.memory = "sharded"): the same files and bytes, each rank
+  // passing only its own rows (owned_rows of n on the 64-row grid) at `own`; with one rank the
+  // one-process writers.
+  template <class T>
+  void write_snapshot_rows(const Comm& comm, index_t step, const T* own, index_t n,
+                           index_t d) const;
+  void write_checkpoint_rows(const Comm& comm, const Checkpoint& c, const void* own) const;
+  // read_checkpoint reading only rows [first, last) of the samples (c.samples holds those),
+  // with the same checks: any rank count resumes any checkpoint.
+  Checkpoint read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
+                                  index_t first, index_t last) const;
   // Bad input naming the file: none (names --resume), not a checkpoint, truncated, a negative
   // step or a time that is not finite and >= 0, a dtype or shape other than the expected one.
   Checkpoint read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const;

@@ -1,0 +1,451 @@
+// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle scheme with each rank holding
+// only its own rows of the samples and of the target.
+#include "nwgf/schemes/run/sharded_loop.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/threads.hpp"
+#include "nwgf/engine/trace.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/dynamics_key.hpp"
+#include "nwgf/schemes/run/progress.hpp"
+#include "nwgf/schemes/run/reference.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_trace.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/schemes.hpp"
+#include "nwgf/schemes/time_steps.hpp"
+
+namespace nwgf {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// The CPU backend only: the sharded pair passes have no CUDA path yet.
+BackendChoice sharded_backend(BackendChoice b) {
+  if (b == BackendChoice::cuda) {
+    throw_bad_input("--backend: flow.memory = \"sharded\" runs on the CPU backend only; use "
+                    "--backend cpu or flow.memory = \"replicated\"");
+  }
+  return BackendChoice::cpu;
+}
+
+template <class T>
+class ShardedRunner {
+ public:
+  ShardedRunner(const FlowConfig& cfg, const RunOptions& opt)
+      : cfg_(cfg),
+        opt_(opt),
+        comm_(opt.comm ? *opt.comm : single_process_comm()),
+        root_(comm_.root()),
+        ctx_(sharded_backend(opt.backend), opt.threads),
+        steps_(cfg),
+        dir_(opt.out_dir) {
+    if (root_) observers_ = opt.observers;
+  }
+
+  RunResult run() {
+    const std::string trace_file = root_ ? run_trace_file(cfg_, opt_) : std::string();
+    TraceSession session(!trace_file.empty());
+    TraceSpan root(Phase::run);
+    TraceSpan setup(Phase::setup);
+    set_threads(ctx_.threads());
+    // Each rank draws or reads its own rows; a failure on any rank is every rank's, agreed
+    // before the first pair pass (a collective) starts.
+    collective(comm_, [&] { set_up(); });
+    target_energy();
+    index_t n = 0;
+    double time = 0;
+    if (opt_.resume) {
+      // Every rank reads its rows of the checkpoint (and checks it); rank 0 the metrics.
+      collective(comm_, [&] { std::tie(n, time) = load_checkpoint(); });
+    }
+    setup.close();
+    run_steps(session, root, trace_file, n, time);
+    RunResult r;
+    r.wall_seconds = session.wall_seconds();
+    r.phases = phases_;
+    r.counters = counters_;
+    r.device = ctx_.device();
+    r.steps = n;
+    r.time = time;
+    r.samples.rows = rows_;
+    r.samples.cols = d_;
+    r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
+    r.metrics = metrics_;
+    return r;
+  }
+
+ private:
+  void set_up() {
+    if (comm_.size() > 1) {
+      require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
+                   to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
+                       std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
+                       (opt_.resume ? "resume" : ""));
+    }
+    if (opt_.on_step) {
+      throw_bad_input("flow.memory: a step callback (on_step) needs all samples on one rank; "
+                      "use flow.memory = \"replicated\"");
+    }
+    n_ = measure_size(cfg_.initial, "initial");
+    d_ = initial_dim(cfg_);
+    if (n_ < comm_.size()) {
+      throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
+                      std::to_string(n_) + " samples (initial.n); use at most " +
+                      std::to_string(n_) + " ranks");
+    }
+    reference_.emplace(cfg_, n_);
+    if (reference_->active()) {
+      throw_bad_input("eval.mmd: the MMD^2 to the closed form needs all samples on one rank, "
+                      "which flow.memory = \"sharded\" never gathers; set eval.mmd = false");
+    }
+    std::tie(r0_, r1_) = owned_rows(n_, comm_.rank(), comm_.size());
+    rows_ = r1_ - r0_;
+    const HostMatrix<double> x0 = sample_measure_rows(
+        cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial", r0_, r1_);
+    x_ = to_points(x0);
+    grad_ = Points<T>(ctx_, rows_, d_);
+    set_up_target();
+    files_ = !opt_.out_dir.empty();
+  }
+
+  Points<T> to_points(const HostMatrix<double>& h) {
+    Points<T> p(ctx_, h.rows, d_);
+    for (std::size_t k = 0; k < h.data.size(); ++k) p.data()[k] = T(h.data[k]);
+    return p;
+  }
+
+  // This rank's rows of the target the one-process functional holds: the measures of mmd (one)
+  // or barycenter (several) one after another, atoms as atoms with their masses, weights
+  // b_j = alpha_k w_j (w_j the atom's mass or 1 / M_k), as RieszFunctional and GaussianMmd
+  // build them.
+  void set_up_target() {
+    std::vector<const MeasureConfig*> measures;
+    if (cfg_.functional == FunctionalKind::mmd) measures.push_back(&cfg_.target);
+    for (const auto& m : cfg_.targets) measures.push_back(&m);
+    if (measures.empty()) return;
+    const std::size_t kk = measures.size();
+    std::vector<double> alpha = cfg_.weights;
+    if (alpha.empty()) alpha.assign(kk, 1.0 / double(kk));
+    std::vector<std::string> keys(kk);
+    std::vector<std::optional<WeightedPoints>> atoms(kk);
+    std::vector<index_t> size(kk), offset(kk + 1, 0);
+    for (std::size_t k = 0; k < kk; ++k) {
+      const MeasureConfig& m = *measures[k];
+      keys[k] = cfg_.functional == FunctionalKind::mmd
+                    ? std::string("target")
+                    : "target.measures[" + std::to_string(k) + "]";
+      if (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs) {
+        // The atoms (from the config, a few points) on every rank; each keeps its own.
+        atoms[k] = target_measure(m, cfg_.seed, random_stream(RandomPurpose::target, k), keys[k],
+                                  true);
+        size[k] = atoms[k]->x.rows;
+      } else {
+        size[k] = measure_size(m, keys[k]);
+        if (m.kind == MeasureKind::npy && read_npy_info(m.path).cols != d_) {
+          throw_bad_input(keys[k] + ": the target points have d = " +
+                          std::to_string(read_npy_info(m.path).cols) + ", the samples d = " +
+                          std::to_string(d_));
+        }
+      }
+      offset[k + 1] = offset[k] + size[k];
+    }
+    m_ = offset[kk];
+    std::tie(t0_, t1_) = owned_rows(m_, comm_.rank(), comm_.size());
+    target_ = Points<T>(ctx_, t1_ - t0_, d_);
+    b_ = Buffer<T>(ctx_, t1_ - t0_);
+    for (std::size_t k = 0; k < kk; ++k) {
+      const index_t a = std::max(t0_, offset[k]), e = std::min(t1_, offset[k + 1]);
+      if (a >= e) continue;
+      const index_t la = a - offset[k], le = e - offset[k];
+      HostMatrix<double> rows;
+      if (atoms[k]) {
+        rows.rows = le - la;
+        rows.cols = d_;
+        rows.data.assign(atoms[k]->x.data.begin() + la * d_, atoms[k]->x.data.begin() + le * d_);
+      } else {
+        rows = sample_measure_rows(*measures[k], cfg_.seed,
+                                   random_stream(RandomPurpose::target, k), keys[k], la, le);
+      }
+      for (index_t i = 0; i < le - la; ++i) {
+        for (index_t j = 0; j < d_; ++j) {
+          target_.data()[(a - t0_ + i) * d_ + j] = T(rows.data[std::size_t(i * d_ + j)]);
+        }
+        const bool weighted = atoms[k] && !atoms[k]->w.empty();
+        b_.data()[a - t0_ + i] =
+            T(alpha[k] * (weighted ? atoms[k]->w[std::size_t(la + i)] : 1.0 / double(size[k])));
+      }
+    }
+  }
+
+  bool gaussian() const { return cfg_.kernel == KernelKind::gaussian; }
+  PairFamily family() const { return gaussian() ? PairFamily::gaussian : PairFamily::riesz; }
+  // The family's parameter as the functionals pass it: r, or sigma = sqrt(1 / (2 gamma)).
+  double param() const { return gaussian() ? std::sqrt(0.5 / cfg_.gamma) : cfg_.r; }
+  ConstPointsView<T> xview() const { return std::as_const(x_).view(); }
+  ConstPointsView<T> tview() const { return std::as_const(target_).view(); }
+
+  // E_K(nu) of the target (a constant of F): Riesz -1/2 S_tt, Gaussian 1/2 S_tt.
+  void target_energy() {
+    if (m_ == 0) return;
+    double s = 0;
+    pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
+                           b_.data(), m_, &s);
+    energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
+  }
+
+  // grad <- M grad F_M(x) on the own rows (Functional::particle_gradient with scale 1):
+  //   Riesz:    -(1/N) sum_j grad_x |x_i - x_j|^r-sum + sum_j b_j grad_x |x_i - t_j|^r-sum,
+  //   Gaussian: (1/N) grad of the self sum - grad of the target sum.
+  void gradient() {
+    const double n = double(n_);
+    const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
+    pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(),
+                             nullptr, n_, self, grad_.view(), false);
+    if (m_ > 0) {
+      pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
+                               b_.data(), m_, gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
+    }
+  }
+
+  // F(mu_N) on every rank, in the functionals' value() order.
+  double value() {
+    TraceSpan span(Phase::evaluation);
+    const double n = double(n_);
+    double sxx = 0, sxt = 0;
+    pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
+                           n_, &sxx);
+    if (m_ > 0) {
+      pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
+                             b_.data(), m_, &sxt);
+    }
+    if (gaussian()) return 0.5 * sxx / (n * n) - sxt / n + energy_nu_;
+    double f = -0.5 * sxx / (n * n) + energy_nu_;
+    if (m_ > 0) f += sxt / n;
+    return f;
+  }
+
+  void run_steps(TraceSession& session, TraceSpan& root, const std::string& trace_file,
+                 index_t& n, double& time) {
+    // Every rank runs every step and every write (each its rows); rank 0 alone writes
+    // metrics.csv and the manifest and shows progress, in on_root (its failure is every
+    // rank's). Whether a step writes a snapshot or a checkpoint follows from the config and the
+    // step on every rank alike.
+    try {
+      const double f0 = opt_.resume ? StepInfo::none : value();
+      on_root(comm_, [&] {
+        if (files_) {
+          TraceSpan span(Phase::setup);
+          dir_.prepare(to_toml(cfg_));
+        }
+        if (!observers_.empty()) {
+          TraceSpan span(Phase::plots);
+          const HostMatrix<double> none{{}, 0, d_};
+          const std::vector<WeightedPoints> no_targets;
+          const RunStart start{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none, no_targets,
+                               reference_->problem()};
+          for (const auto& o : observers_) o->start(start);
+        }
+        if (!opt_.resume) {
+          StepInfo s0;
+          s0.functional = f0;
+          record(s0, true);
+        }
+      });
+      if (!opt_.resume) write_files(0, 0, true, true);
+      Progress progress(root_ && opt_.progress && cfg_.progress, steps_.total_steps());
+      while (steps_.more(n + 1, time)) {
+        ++n;
+        const double tau = steps_.tau(n, time);
+        progress.step_begin();
+        const auto t0 = clock_type::now();
+        {
+          TraceSpan step_span(Phase::step);
+          {
+            TraceSpan span(Phase::functional);
+            gradient();
+          }
+          TraceSpan span(Phase::push);
+          axpby(ctx_, rows_ * d_, T(-tau), grad_.data(), T(1), x_.data());
+        }
+        session.sample_counters();
+        if (root_) progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
+        if (n == cfg_.blowup_step && (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
+          axpby(ctx_, rows_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
+                x_.data());
+        }
+        collective(comm_, [&] {
+          if (!all_finite(ctx_, x_.data(), rows_ * d_)) {
+            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
+                            " (t = " + csv_number(time + tau) + ")");
+          }
+        });
+        time += tau;
+        const bool last = !steps_.more(n + 1, time);
+        const bool eval = last || n % cfg_.eval_every == 0;
+        const double f = eval ? value() : StepInfo::none;
+        const bool snap = last || (cfg_.every > 0 && n % cfg_.every == 0);
+        const bool checkpoint = last || n % cfg_.checkpoint_every == 0;
+        on_root(comm_, [&] {
+          StepInfo s;
+          s.step = n;
+          s.time = time;
+          s.tau = tau;
+          s.functional = f;
+          s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+          record(s, snap);
+          progress.step_end(s);
+        });
+        write_files(n, time, snap, checkpoint);
+      }
+      on_root(comm_, [&] {
+        if (!observers_.empty()) {
+          TraceSpan span(Phase::plots);
+          for (const auto& o : observers_) o->finish(metrics_);
+        }
+      });
+      root.close();
+      session.stop();
+      phases_ = phase_summary(session);
+      counters_ = counter_summary(session);
+      on_root(comm_, [&] {
+        if (files_) write_manifest("done", n, time);
+        if (!trace_file.empty()) write_run_trace(session, trace_file);
+      });
+    } catch (const Error&) {
+      root.close();
+      session.stop();
+      if (root_ && files_) {
+        // Best effort, as the replicated loop: the manifest says failed (a second failure, the
+        // disk still full, is ignored).
+        try {
+          write_manifest("failed", checkpoint_step_, checkpoint_time_);
+        } catch (const Error&) {
+        }
+      }
+      try {
+        if (!trace_file.empty()) write_run_trace(session, trace_file);
+      } catch (const Error&) {
+      }
+      throw;
+    }
+  }
+
+  // Rank 0: the metrics row (metrics.csv rewritten when due, as the replicated loop does).
+  void record(const StepInfo& s, bool snapshot) {
+    metrics_.push_back(s);
+    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
+                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
+    if (files_ && due) {
+      {
+        TraceSpan span(Phase::metrics_write);
+        dir_.write_metrics(metrics_);
+      }
+      if (s.step == 0) write_manifest("running", 0, 0);
+    }
+  }
+
+  // Every rank: the snapshot, then the checkpoint (the one-process order), each rank its rows.
+  void write_files(index_t step, double time, bool snapshot, bool checkpoint) {
+    if (!files_) return;
+    if (snapshot) {
+      TraceSpan span(Phase::snapshot_write);
+      dir_.write_snapshot_rows<T>(comm_, step, x_.data(), n_, d_);
+    }
+    if (checkpoint) {
+      TraceSpan span(Phase::checkpoint_write);
+      Checkpoint c;
+      c.step = step;
+      c.time = time;
+      c.scalar_bytes = sizeof(T);
+      c.n = n_;
+      c.d = d_;
+      c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
+      dir_.write_checkpoint_rows(comm_, c, x_.data());
+      checkpoint_step_ = step;
+      checkpoint_time_ = time;
+    }
+  }
+
+  void write_manifest(const std::string& status, index_t step, double time) {
+    Manifest m;
+    m.status = status;
+    m.backend = to_string(ctx_.device());
+    m.threads = ctx_.threads();
+    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
+    m.dtype = to_string(dtype_of<T>());
+    m.seed = (long long)cfg_.seed;
+    m.step = (long long)step;
+    m.time = time;
+    m.n = (long long)n_;
+    m.d = (long long)d_;
+    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
+    m.config_json = to_json(cfg_);
+    if (status == "done") {
+      m.phases_json = phases_json(phases_);
+      m.counters_json = counters_json(counters_);
+    }
+    TraceSpan span(Phase::manifest_write);
+    dir_.write_manifest(m);
+  }
+
+  std::pair<index_t, double> load_checkpoint() {
+    const Checkpoint c = dir_.read_checkpoint_rows(sizeof(T), n_, d_, r0_, r1_);
+    if (c.dynamics_key != dynamics_key(cfg_)) {
+      throw_bad_input("--resume: the config differs from the run in " + opt_.out_dir +
+                      " (only flow.steps, flow.t_end, flow.memory, [output] and [eval] may "
+                      "change)");
+    }
+    std::memcpy(x_.data(), c.samples.data(), c.samples.size());
+    if (root_ && dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
+    checkpoint_step_ = c.step;
+    checkpoint_time_ = c.time;
+    return {c.step, c.time};
+  }
+
+  const FlowConfig& cfg_;
+  const RunOptions& opt_;
+  const Comm& comm_;
+  bool root_;
+  std::vector<std::shared_ptr<RunObserver>> observers_;  // rank 0's
+  Context ctx_;
+  TimeSteps steps_;
+  RunDirectory dir_;
+  index_t n_ = 0, d_ = 0, m_ = 0;
+  index_t r0_ = 0, r1_ = 0, rows_ = 0;  // own rows of the samples
+  index_t t0_ = 0, t1_ = 0;             // and of the target
+  Points<T> x_, grad_, target_;
+  Buffer<T> b_;
+  double energy_nu_ = 0;
+  std::optional<ReferenceMetrics> reference_;
+  bool files_ = false;  // every rank: whether the run writes a directory
+  index_t checkpoint_step_ = 0;
+  double checkpoint_time_ = 0;
+  std::vector<StepInfo> metrics_;  // rank 0's
+  std::vector<PhaseSeconds> phases_;
+  std::vector<std::pair<std::string, double>> counters_;
+};
+
+}  // namespace
+
+RunResult run_flow_sharded(const FlowConfig& cfg, const RunOptions& opt) {
+  if (resolved_dtype(cfg) == DType::f64) return ShardedRunner<double>(cfg, opt).run();
+  return ShardedRunner<float>(cfg, opt).run();
+}
+
+}  // namespace nwgf

@@ -1,0 +1,33 @@
+#pragma once
+// run_flow with flow.memory = "sharded": the particle scheme (App. D) on the CPU backend with
+// each MPI rank holding only its own rows, O(N/P) memory per rank (README, "MPI runs").
+//
+// Rank q of P owns the rows owned_rows(N, q, P) of the samples and owned_rows(M, q, P) of the
+// target (the fixed 64-row grid of kernels/pairwise_ranks.hpp) and nothing else: it draws them
+// (Philox by global row index, the values one process draws for those rows) or reads them (npy:
+// only those rows of the file). A step is
+//   x_i <- x_i - tau M grad F_M(x)_i   (the particle scheme's update, own rows i),
+// its pair sums through pair_gradient_sharded (kernels/pairwise_sharded.hpp: Y streams past every
+// rank); F (metrics.csv `functional`) through pair_energy_sharded, computed by every rank. The
+// snapshots and checkpoint.bin are written by all ranks together, each its rows (the same bytes
+// as one process's files), and --resume reads only the own rows, at any rank count.
+//
+// Bits: the sharded pair passes run the row pass over all ordered pairs, so a sharded run gives
+// the same snapshots, checkpoint and metrics (but wall_seconds) at every rank count P = 1, 2,
+// ...; they equal the replicated run's where one process runs the row pass too (d > 3), and
+// differ in the last bits for d <= 3, where one process sums unordered pairs (the self pass).
+//
+// Runs: flow.scheme = "particle", functional.kind = interaction, mmd or barycenter with the
+// exact estimator and the Riesz kernel, or mmd with the Gaussian kernel. Refused (bad input
+// naming the key, config_validate.cpp and here): other schemes, functionals, estimators and
+// kernels, measures not drawn by rows, output.plots, --backend cuda, eval.mmd where a closed form
+// would be evaluated (it needs all samples on one rank), a RunOptions::on_step callback, and more
+// ranks than samples. RunOptions::observers get start (with no initial samples: rows 0) and
+// finish, never the snapshots. RunResult::samples holds this rank's own rows.
+#include "nwgf/schemes/flow.hpp"
+
+namespace nwgf {
+
+RunResult run_flow_sharded(const FlowConfig& cfg, const RunOptions& opt);
+
+}  // namespace nwgf
