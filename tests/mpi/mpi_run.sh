@@ -7,6 +7,13 @@
 #       MPI-IO) and metrics.csv but its wall_seconds; no temporary file is left; manifest.json
 #       says ranks = P.
 #   mpi_run.sh same_metrics ...: the same as same (the name of the variational tests).
+#   mpi_run.sh sharded NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
+#       flow.memory = "sharded" (each rank holds its own rows): `mpirun -np P` gives one
+#       process's sharded run byte for byte (snapshots, checkpoint.bin, metrics.csv but its
+#       wall_seconds), no temporary file left, manifest.json says ranks = P, one `done:` line.
+#   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
+#       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot, the checkpoint
+#       and metrics.csv (but wall_seconds) of one process's sharded run.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -94,6 +101,45 @@ case $mode in
       { echo "FAIL: the one-process manifest.json says ranks"; exit 1; }
     # Rank 0 alone writes: one `done:` line.
     [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
+    ;;
+  sharded)
+    threads=${1:-2}
+    shift || true
+    "$nwgf" --threads "$threads" run "$config" --out "$work/one" --set flow.memory='"sharded"' \
+      "$@" 2> "$work/one.err"
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
+      --set flow.memory='"sharded"' "$@" 2> "$work/ranks.err"
+    compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+      { echo "FAIL: metrics.csv differs"; exit 1; }
+    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
+      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
+    grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
+      { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
+    grep -q '"memory": *"sharded"' "$work/ranks/manifest.json" ||
+      { echo "FAIL: manifest.json's config has no memory = sharded"; exit 1; }
+    [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
+    echo "ok: sharded at $np ranks = sharded in one process"
+    ;;
+  sharded_resume)
+    q=$1
+    shift
+    steps=$(sed -n 's/^steps = \([0-9]*\)/\1/p' "$config")
+    half=$((steps / 2))
+    sharded=(--set flow.memory='"sharded"')
+    "$nwgf" --threads 2 run "$config" --out "$work/one" "${sharded[@]}" "$@" 2> /dev/null
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" \
+      "${sharded[@]}" --set "flow.steps=$half" "$@" 2> /dev/null
+    "${mpirun[@]}" -np "$q" "$nwgf" --threads 2 run "$config" --out "$work/ranks" --resume \
+      "${sharded[@]}" "$@" 2> /dev/null
+    compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+      { echo "FAIL: metrics.csv differs"; exit 1; }
+    echo "ok: sharded, $np ranks to step $half, $q ranks to step $steps: identical"
     ;;
   resume)
     q=$1

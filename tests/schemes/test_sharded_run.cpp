@@ -1,0 +1,240 @@
+// flow.memory = "sharded" in one process (schemes/run/sharded_loop.hpp): the rows a rank draws or
+// reads are those of the whole draw; a checkpoint's rows read alone; the sharded run against the
+// replicated one (the same bits for d > 3, where both run the row pass; bounded for d <= 3,
+// where one process runs the symmetric self pass); refusals. Across MPI ranks: tests/mpi
+// (mpi_sharded_*, label mpi).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/io/npy.hpp"
+#include "nwgf/schemes/config.hpp"
+#include "nwgf/schemes/flow.hpp"
+#include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/run_dir.hpp"
+#include "tests/helpers.hpp"
+
+using namespace nwgf;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Rows [first, last) of the whole draw, compared bit for bit with sample_measure_rows.
+void check_rows(const MeasureConfig& m, index_t first, index_t last) {
+  const HostMatrix<double> all = sample_measure(m, 7, 3, "initial");
+  const HostMatrix<double> part = sample_measure_rows(m, 7, 3, "initial", first, last);
+  REQUIRE(part.rows == last - first);
+  REQUIRE(part.cols == all.cols);
+  const std::size_t bytes = std::size_t(part.rows * part.cols) * sizeof(double);
+  CHECK((bytes == 0 || std::memcmp(part.data.data(), all.data.data() + first * all.cols, bytes) == 0));
+}
+
+MeasureConfig measure(MeasureKind kind, index_t n, index_t d) {
+  MeasureConfig m;
+  m.kind = kind;
+  m.n = n;
+  m.d = d;
+  m.radius = 0.7;
+  return m;
+}
+
+const char* mmd_config = R"(
+seed = 3
+[flow]
+scheme = "particle"
+tau = 0.2
+steps = 3
+[functional]
+kind = "mmd"
+r = 1.0
+[initial]
+kind = "gaussian"
+n = 150
+d = 2
+radius = 0.5
+[target]
+kind = "square"
+n = 90
+d = 2
+radius = 1.0
+[output]
+plots = false
+progress = false
+)";
+
+RunResult run_memory(const std::string& text, const std::vector<std::string>& sets,
+                     const std::string& memory) {
+  std::vector<std::string> all = sets;
+  all.push_back("flow.memory=\"" + memory + "\"");
+  const FlowConfig cfg = parse_flow_config(text, "sharded", all);
+  RunOptions opt;
+  opt.threads = 2;
+  opt.progress = false;
+  return run_flow(cfg, opt);
+}
+
+double max_abs_difference(const HostMatrix<double>& a, const HostMatrix<double>& b) {
+  REQUIRE(a.data.size() == b.data.size());
+  double m = 0;
+  for (std::size_t k = 0; k < a.data.size(); ++k) m = std::max(m, std::fabs(a.data[k] - b.data[k]));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("sample_measure_rows: each rank's rows are the whole draw's rows") {
+  MeasureConfig cov = measure(MeasureKind::gaussian, 100, 3);
+  cov.cov = {2, 0.5, 0, 0.5, 1, 0.2, 0, 0.2, 1};
+  MeasureConfig diracs = measure(MeasureKind::diracs, 100, 2);
+  diracs.points = {{0, 0}, {1, 1}, {2, -1}};
+  diracs.weights = {0.2, 0.5, 0.3};
+  MeasureConfig boxes = measure(MeasureKind::square, 100, 2);
+  boxes.points = {{0, 0}, {5, 5}};
+  for (const MeasureConfig& m :
+       {measure(MeasureKind::square, 100, 2), measure(MeasureKind::square_boundary, 100, 3),
+        measure(MeasureKind::circle, 100, 4), measure(MeasureKind::gaussian, 100, 2),
+        measure(MeasureKind::uniform, 100, 5), cov, diracs, boxes}) {
+    CAPTURE(to_text(m.kind));
+    check_rows(m, 0, 100);
+    check_rows(m, 17, 64);   // across the centres' blocks (diracs: 20 | 50 | 30 rows)
+    check_rows(m, 64, 100);
+    check_rows(m, 99, 100);
+    check_rows(m, 40, 40);   // a rank without rows
+  }
+  CHECK_THROWS_AS(sample_measure_rows(measure(MeasureKind::barenblatt, 10, 2), 1, 1, "initial", 0,
+                                      5),
+                  Error);
+}
+
+TEST_CASE("read_npy_rows: only the rows asked for, as read_npy reads them") {
+  const std::string path = test::tmp_path("sharded_rows.npy");
+  std::vector<float> x(37 * 3);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 0.125f * float(k) - 3.0f;
+  write_npy<float>(path, x.data(), 37, 3);
+  const HostMatrix<double> all = read_npy<double>(path);
+  const NpyInfo info = read_npy_info(path);
+  CHECK(info.rows == 37);
+  CHECK(info.cols == 3);
+  CHECK(info.dtype == DType::f32);
+  for (const auto& [a, b] : {std::pair<index_t, index_t>{0, 37}, {5, 21}, {36, 37}, {9, 9}}) {
+    const HostMatrix<double> part = read_npy_rows<double>(path, a, b);
+    REQUIRE(part.rows == b - a);
+    for (index_t k = 0; k < part.rows * 3; ++k) {
+      CHECK(part.data[std::size_t(k)] == all.data[std::size_t(a * 3 + k)]);
+    }
+  }
+  CHECK_THROWS_AS(read_npy_rows<double>(path, 30, 38), Error);
+  // A file cut short: the header's shape does not fit its size.
+  const std::string bytes = test::slurp(path);
+  const std::string cut = test::tmp_path("sharded_rows_cut.npy");
+  {
+    std::FILE* f = std::fopen(cut.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size() - 4, f);
+    std::fclose(f);
+  }
+  CHECK_THROWS_AS(read_npy_info(cut), Error);
+  MeasureConfig m;
+  m.kind = MeasureKind::npy;
+  m.path = path;
+  check_rows(m, 11, 30);
+}
+
+TEST_CASE("read_checkpoint_rows: the rows of the samples and the trailer") {
+  const std::string dir = test::tmp_path("sharded_checkpoint");
+  fs::remove_all(dir);
+  const RunDirectory run(dir);
+  run.prepare("seed = 1\n");
+  const index_t n = 130, d = 3;
+  std::vector<double> x(std::size_t(n * d));
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 1.0 / double(k + 1);
+  Checkpoint c;
+  c.step = 7;
+  c.time = 0.7;
+  c.scalar_bytes = sizeof(double);
+  c.n = n;
+  c.d = d;
+  c.samples.assign(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(double));
+  c.scheme_state = std::string("st\0te", 5);
+  c.dynamics_key = "seed = 1\n";
+  run.write_checkpoint(c);
+  for (const auto& [a, b] : {std::pair<index_t, index_t>{0, 130}, {64, 128}, {128, 130}, {5, 5}}) {
+    const Checkpoint r = run.read_checkpoint_rows(sizeof(double), n, d, a, b);
+    CHECK(r.step == 7);
+    CHECK(r.time == 0.7);
+    CHECK(r.scheme_state == c.scheme_state);
+    CHECK(r.dynamics_key == c.dynamics_key);
+    CHECK(r.samples == c.samples.substr(std::size_t(a * d) * sizeof(double),
+                                        std::size_t((b - a) * d) * sizeof(double)));
+  }
+  CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(float), n, d, 0, 1), Error);
+  CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(double), n + 1, d, 0, 1), Error);
+}
+
+TEST_CASE("sharded against replicated: the row pass's bits for d > 3") {
+  // d = 5: one process runs the row pass for the self term too, so both layouts give the same
+  // samples and F, bit for bit (Riesz, and the Gaussian kernel with weighted atoms).
+  const std::vector<std::string> d5 = {"initial.d=5", "target.d=5"};
+  const RunResult rep = run_memory(mmd_config, d5, "replicated");
+  const RunResult sha = run_memory(mmd_config, d5, "sharded");
+  REQUIRE(sha.samples.rows == 150);
+  CHECK(sha.samples.data == rep.samples.data);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    CHECK(sha.metrics[k].functional == rep.metrics[k].functional);
+  }
+  const std::vector<std::string> gauss = {
+      "initial.d=5", "target.d=5", "functional.kernel=\"gaussian\"", "functional.gamma=0.5",
+      "target.kind=\"diracs\"", "target.points=[[1,0,0,0,0],[0,1,0,0,0]]",
+      "target.weights=[0.25,0.75]", "flow.dtype=\"f32\""};
+  const RunResult grep = run_memory(mmd_config, gauss, "replicated");
+  const RunResult gsha = run_memory(mmd_config, gauss, "sharded");
+  CHECK(gsha.samples.data == grep.samples.data);
+  CHECK(gsha.metrics.back().functional == grep.metrics.back().functional);
+}
+
+TEST_CASE("sharded against replicated for d <= 3: the self pass's other rounding, bounded") {
+  // d = 2: one process sums the self term over unordered pairs (the self pass), the sharded run
+  // over ordered pairs (the row pass): the same sums in another order, so after 3 steps the
+  // samples agree to rounding (the samples are O(1): 1e-12 is ~4500 ulps) and so does F.
+  const RunResult rep = run_memory(mmd_config, {}, "replicated");
+  const RunResult sha = run_memory(mmd_config, {}, "sharded");
+  CHECK(max_abs_difference(sha.samples, rep.samples) < 1e-12);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    CHECK(std::fabs(sha.metrics[k].functional - rep.metrics[k].functional) <
+          1e-12 * std::fabs(rep.metrics[k].functional) + 1e-15);
+  }
+  // The step moved the samples by far more than the bound (a test that could fail).
+  const FlowConfig cfg = parse_flow_config(mmd_config, "sharded");
+  const HostMatrix<double> x0 = sample_measure(cfg.initial, cfg.seed, 0, "initial");
+  CHECK(max_abs_difference(sha.samples, rep.samples) < 1e-6 * max_abs_difference(x0, rep.samples));
+}
+
+TEST_CASE("sharded refusals name the key") {
+  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
+    std::vector<std::string> all = sets;
+    all.push_back("flow.memory=\"sharded\"");
+    try {
+      const FlowConfig cfg = parse_flow_config(mmd_config, "sharded", all);
+      RunOptions opt;
+      opt.progress = false;
+      run_flow(cfg, opt);
+      FAIL("no error for " << key);
+    } catch (const Error& e) {
+      CAPTURE(e.what());
+      CHECK(e.exit_code() == 2);
+      CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
+    }
+  };
+  refuse({"output.plots=true"}, "output.plots");
+  refuse({"functional.estimator=\"sliced\""}, "functional.estimator");
+  refuse({"functional.kind=\"energy33\""}, "functional.kind");
+  refuse({"functional.kind=\"interaction\"", "initial.radius=1e-9"}, "eval.mmd");
+  refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
+         "functional.kernel");
+}
