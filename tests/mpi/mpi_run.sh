@@ -14,6 +14,9 @@
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
+#   mpi_run.sh sharded_from_replicated NWGF MPIEXEC P CONFIG WORK
+#       one process replicated to half the steps, --resume sharded at P ranks: for d > 3 (both
+#       layouts run the row pass) every snapshot and the checkpoint of one replicated run.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -144,6 +147,17 @@ case $mode in
     cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
       { echo "FAIL: metrics.csv differs"; exit 1; }
     echo "ok: sharded, $np ranks to step $half, $q ranks to step $steps: identical"
+    ;;
+  sharded_from_replicated)
+    steps=$(sed -n 's/^steps = \([0-9]*\)/\1/p' "$config")
+    "$nwgf" --threads 2 run "$config" --out "$work/one" 2> /dev/null
+    "$nwgf" --threads 2 run "$config" --out "$work/ranks" --set "flow.steps=$((steps / 2))" \
+      2> /dev/null
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" --resume \
+      --set flow.memory='"sharded"' 2> /dev/null
+    compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs"; exit 1; }
     ;;
   resume)
     q=$1
