@@ -51,11 +51,11 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(field("flow", "warmup_start", &C::warmup_start, "first warm-up step", positive()));
   f.push_back(field("flow", "dtype", &C::dtype,
                     "sample precision (auto: f64 for particle, f32 for the neural schemes)"));
-  f.push_back(omit_default(field(
-      "flow", "memory", &C::memory,
-      "replicated: every MPI rank holds all N samples; sharded: each rank holds only its own "
-      "rows of the samples and of the target (O(N/P) memory per rank; particle scheme, exact "
-      "Riesz or Gaussian functionals, CPU backend; README \"MPI runs\")")));
+  f.push_back(omit_default(
+      field("flow", "memory", &C::memory,
+            "replicated: every MPI rank holds all N samples; sharded: each rank holds only its own "
+            "rows of the samples and of the target (O(N/P) memory per rank; particle scheme, exact "
+            "Riesz or Gaussian functionals, CPU backend; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(
       "flow", "fb", &C::fb,
       "variational: forward-backward, the interaction terms of F as the explicit forward step "

@@ -149,7 +149,7 @@ std::vector<double> image_density(const std::string& path, double blur, double b
 namespace {
 
 // Rows [first, last) of the per-row kinds (each row drawn from Philox by its global index i, so
-// any range gives the whole draw's rows) into x (rows last - first, m.d columns).
+// any range gives the whole draw's rows) into out (last - first rows of m.d values).
 void draw_rows(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                const std::string& key, index_t first_row, index_t last_row, double* out) {
   // gaussian with a full covariance: row i = p + L z_i, L L^T = cov.
@@ -252,8 +252,8 @@ index_t measure_size(const MeasureConfig& m, const std::string& key) {
 }
 
 HostMatrix<double> sample_measure_rows(const MeasureConfig& m, std::uint64_t seed,
-                                       std::uint64_t stream, const std::string& key,
-                                       index_t first, index_t last) {
+                                       std::uint64_t stream, const std::string& key, index_t first,
+                                       index_t last) {
   if (m.kind == MeasureKind::npy) return read_npy_rows<double>(m.path, first, last);
   (void)measure_size(m, key);
   HostMatrix<double> x;

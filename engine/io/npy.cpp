@@ -113,8 +113,8 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name) {
 namespace {
 // parse_npy_header of a file of `total` bytes of which `bytes` holds at least the header; the
 // data's first byte at *data_offset.
-NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total,
-                               const std::string& name, int rank, std::size_t* data_offset);
+NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total, const std::string& name,
+                               int rank, std::size_t* data_offset);
 // The header of the file at path (only its first bytes read); *data_offset: where the data start.
 NpyInfo read_npy_info_at(const std::string& path, std::size_t* data_offset) {
   const std::uint64_t total = file_size(path);
@@ -141,8 +141,8 @@ NpyInfo parse_npy_header(const std::string& bytes, const std::string& name, int 
 }
 
 namespace {
-NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total,
-                               const std::string& name, int rank, std::size_t* data_offset) {
+NpyInfo parse_npy_header_sized(const std::string& bytes, std::size_t total, const std::string& name,
+                               int rank, std::size_t* data_offset) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
     fail(name, "not a .npy file (bad magic string)");
@@ -276,9 +276,9 @@ HostMatrix<T> read_npy_rows(const std::string& path, index_t first, index_t last
   }
   const std::size_t elem = info.dtype == DType::f32 ? 4 : 8;
   const std::size_t row_bytes = std::size_t(info.cols) * elem;
-  const std::string bytes = read_file_range(
-      path, std::uint64_t(offset) + std::uint64_t(first) * row_bytes,
-      std::size_t(last - first) * row_bytes);
+  const std::string bytes =
+      read_file_range(path, std::uint64_t(offset) + std::uint64_t(first) * row_bytes,
+                      std::size_t(last - first) * row_bytes);
   HostMatrix<T> m;
   m.rows = last - first;
   m.cols = info.cols;
@@ -295,8 +295,8 @@ HostMatrix<T> read_npy_rows(const std::string& path, index_t first, index_t last
     }
     if (!std::isfinite(v)) {
       fail(path, std::string(std::isnan(v) ? "NaN" : "Inf") + " value at row " +
-                     std::to_string(std::size_t(first) + k / std::size_t(info.cols)) +
-                     ", column " + std::to_string(k % std::size_t(info.cols)));
+                     std::to_string(std::size_t(first) + k / std::size_t(info.cols)) + ", column " +
+                     std::to_string(k % std::size_t(info.cols)));
     }
     m.data[k] = T(v);
   }

@@ -119,8 +119,8 @@ void write_own_rows_all(const Comm& comm, const std::string& file, const std::st
   const std::uint64_t body = std::uint64_t(head.size());  // the same on every rank
   std::vector<FilePart> parts;
   if (comm.root()) parts.push_back({0, head.data(), head.size()});
-  parts.push_back({body + std::uint64_t(r0) * row_bytes, own_data,
-                   std::size_t(r1 - r0) * row_bytes});
+  parts.push_back(
+      {body + std::uint64_t(r0) * row_bytes, own_data, std::size_t(r1 - r0) * row_bytes});
   if (comm.root()) {
     parts.push_back({body + std::uint64_t(rows) * row_bytes, tail.data(), tail.size()});
   }
@@ -385,11 +385,11 @@ template <class T>
 void RunDirectory::write_snapshot_rows(const Comm& comm, index_t step, const T* own, index_t n,
                                        index_t d) const {
   if (comm.size() == 1) return write_snapshot<T>(step, own, n, d);
-  write_own_rows_all(comm, path("snapshots/" + step_name(step) + ".npy"), npy_header<T>(n, d),
-                     own, n, std::size_t(d) * sizeof(T), std::string());
+  write_own_rows_all(comm, path("snapshots/" + step_name(step) + ".npy"), npy_header<T>(n, d), own,
+                     n, std::size_t(d) * sizeof(T), std::string());
 }
-template void RunDirectory::write_snapshot_rows<float>(const Comm&, index_t, const float*,
-                                                       index_t, index_t) const;
+template void RunDirectory::write_snapshot_rows<float>(const Comm&, index_t, const float*, index_t,
+                                                       index_t) const;
 template void RunDirectory::write_snapshot_rows<double>(const Comm&, index_t, const double*,
                                                         index_t, index_t) const;
 

@@ -38,8 +38,9 @@ using clock_type = std::chrono::steady_clock;
 // The CPU backend only: the sharded pair passes have no CUDA path yet.
 BackendChoice sharded_backend(BackendChoice b) {
   if (b == BackendChoice::cuda) {
-    throw_bad_input("--backend: flow.memory = \"sharded\" runs on the CPU backend only; use "
-                    "--backend cpu or flow.memory = \"replicated\"");
+    throw_bad_input(
+        "--backend: flow.memory = \"sharded\" runs on the CPU backend only; use "
+        "--backend cpu or flow.memory = \"replicated\"");
   }
   return BackendChoice::cpu;
 }
@@ -99,8 +100,9 @@ class ShardedRunner {
                        (opt_.resume ? "resume" : ""));
     }
     if (opt_.on_step) {
-      throw_bad_input("flow.memory: a step callback (on_step) needs all samples on one rank; "
-                      "use flow.memory = \"replicated\"");
+      throw_bad_input(
+          "flow.memory: a step callback (on_step) needs all samples on one rank; "
+          "use flow.memory = \"replicated\"");
     }
     n_ = measure_size(cfg_.initial, "initial");
     d_ = initial_dim(cfg_);
@@ -111,8 +113,9 @@ class ShardedRunner {
     }
     reference_.emplace(cfg_, n_);
     if (reference_->active()) {
-      throw_bad_input("eval.mmd: the MMD^2 to the closed form needs all samples on one rank, "
-                      "which flow.memory = \"sharded\" never gathers; set eval.mmd = false");
+      throw_bad_input(
+          "eval.mmd: the MMD^2 to the closed form needs all samples on one rank, "
+          "which flow.memory = \"sharded\" never gathers; set eval.mmd = false");
     }
     std::tie(r0_, r1_) = owned_rows(n_, comm_.rank(), comm_.size());
     rows_ = r1_ - r0_;
@@ -152,15 +155,15 @@ class ShardedRunner {
                     : "target.measures[" + std::to_string(k) + "]";
       if (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs) {
         // The atoms (from the config, a few points) on every rank; each keeps its own.
-        atoms[k] = target_measure(m, cfg_.seed, random_stream(RandomPurpose::target, k), keys[k],
-                                  true);
+        atoms[k] =
+            target_measure(m, cfg_.seed, random_stream(RandomPurpose::target, k), keys[k], true);
         size[k] = atoms[k]->x.rows;
       } else {
         size[k] = measure_size(m, keys[k]);
         if (m.kind == MeasureKind::npy && read_npy_info(m.path).cols != d_) {
           throw_bad_input(keys[k] + ": the target points have d = " +
-                          std::to_string(read_npy_info(m.path).cols) + ", the samples d = " +
-                          std::to_string(d_));
+                          std::to_string(read_npy_info(m.path).cols) +
+                          ", the samples d = " + std::to_string(d_));
         }
       }
       offset[k + 1] = offset[k] + size[k];
@@ -179,8 +182,8 @@ class ShardedRunner {
         rows.cols = d_;
         rows.data.assign(atoms[k]->x.data.begin() + la * d_, atoms[k]->x.data.begin() + le * d_);
       } else {
-        rows = sample_measure_rows(*measures[k], cfg_.seed,
-                                   random_stream(RandomPurpose::target, k), keys[k], la, le);
+        rows = sample_measure_rows(*measures[k], cfg_.seed, random_stream(RandomPurpose::target, k),
+                                   keys[k], la, le);
       }
       for (index_t i = 0; i < le - la; ++i) {
         for (index_t j = 0; j < d_; ++j) {
@@ -215,8 +218,8 @@ class ShardedRunner {
   void gradient() {
     const double n = double(n_);
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
-    pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(),
-                             nullptr, n_, self, grad_.view(), false);
+    pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
+                             n_, self, grad_.view(), false);
     if (m_ > 0) {
       pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
                                b_.data(), m_, gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
@@ -240,8 +243,8 @@ class ShardedRunner {
     return f;
   }
 
-  void run_steps(TraceSession& session, TraceSpan& root, const std::string& trace_file,
-                 index_t& n, double& time) {
+  void run_steps(TraceSession& session, TraceSpan& root, const std::string& trace_file, index_t& n,
+                 double& time) {
     // Every rank runs every step and every write (each its rows); rank 0 alone writes
     // metrics.csv and the manifest and shows progress, in on_root (its failure is every
     // rank's). Whether a step writes a snapshot or a checkpoint follows from the config and the
@@ -257,8 +260,8 @@ class ShardedRunner {
           TraceSpan span(Phase::plots);
           const HostMatrix<double> none{{}, 0, d_};
           const std::vector<WeightedPoints> no_targets;
-          const RunStart start{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none, no_targets,
-                               reference_->problem()};
+          const RunStart start{cfg_,       opt_.out_dir,         n_, d_, steps_.end_time(), none,
+                               no_targets, reference_->problem()};
           for (const auto& o : observers_) o->start(start);
         }
         if (!opt_.resume) {

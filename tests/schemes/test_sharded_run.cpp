@@ -31,7 +31,8 @@ void check_rows(const MeasureConfig& m, index_t first, index_t last) {
   REQUIRE(part.rows == last - first);
   REQUIRE(part.cols == all.cols);
   const std::size_t bytes = std::size_t(part.rows * part.cols) * sizeof(double);
-  CHECK((bytes == 0 || std::memcmp(part.data.data(), all.data.data() + first * all.cols, bytes) == 0));
+  CHECK((bytes == 0 ||
+         std::memcmp(part.data.data(), all.data.data() + first * all.cols, bytes) == 0));
 }
 
 MeasureConfig measure(MeasureKind kind, index_t n, index_t d) {
@@ -101,14 +102,13 @@ TEST_CASE("sample_measure_rows: each rank's rows are the whole draw's rows") {
         measure(MeasureKind::uniform, 100, 5), cov, diracs, boxes}) {
     CAPTURE(to_text(m.kind));
     check_rows(m, 0, 100);
-    check_rows(m, 17, 64);   // across the centres' blocks (diracs: 20 | 50 | 30 rows)
+    check_rows(m, 17, 64);  // across the centres' blocks (diracs: 20 | 50 | 30 rows)
     check_rows(m, 64, 100);
     check_rows(m, 99, 100);
-    check_rows(m, 40, 40);   // a rank without rows
+    check_rows(m, 40, 40);  // a rank without rows
   }
-  CHECK_THROWS_AS(sample_measure_rows(measure(MeasureKind::barenblatt, 10, 2), 1, 1, "initial", 0,
-                                      5),
-                  Error);
+  CHECK_THROWS_AS(
+      sample_measure_rows(measure(MeasureKind::barenblatt, 10, 2), 1, 1, "initial", 0, 5), Error);
 }
 
 TEST_CASE("read_npy_rows: only the rows asked for, as read_npy reads them") {
@@ -187,10 +187,14 @@ TEST_CASE("sharded against replicated: the row pass's bits for d > 3") {
   for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
     CHECK(sha.metrics[k].functional == rep.metrics[k].functional);
   }
-  const std::vector<std::string> gauss = {
-      "initial.d=5", "target.d=5", "functional.kernel=\"gaussian\"", "functional.gamma=0.5",
-      "target.kind=\"diracs\"", "target.points=[[1,0,0,0,0],[0,1,0,0,0]]",
-      "target.weights=[0.25,0.75]", "flow.dtype=\"f32\""};
+  const std::vector<std::string> gauss = {"initial.d=5",
+                                          "target.d=5",
+                                          "functional.kernel=\"gaussian\"",
+                                          "functional.gamma=0.5",
+                                          "target.kind=\"diracs\"",
+                                          "target.points=[[1,0,0,0,0],[0,1,0,0,0]]",
+                                          "target.weights=[0.25,0.75]",
+                                          "flow.dtype=\"f32\""};
   const RunResult grep = run_memory(mmd_config, gauss, "replicated");
   const RunResult gsha = run_memory(mmd_config, gauss, "sharded");
   CHECK(gsha.samples.data == grep.samples.data);
