@@ -15,11 +15,12 @@ find_package(PkgConfig REQUIRED)
 # UBSan the pair rows take over ten minutes per x86 target on 2 cores, and every target shares
 # the same source (the Release build's tests run each target the CPU has).
 # Even so GCC 12 spends over a quarter of an hour instrumenting that one file, so the sanitizer
-# build leaves kernels/pairwise_rows.cpp uninstrumented (its callers, buffers and tests are).
+# build leaves the pair rows (kernels/pairwise_rows_*.cpp, the translation units of
+# kernels/pairwise_rows-inl.h) uninstrumented (their callers, buffers and tests are).
 function(nwgf_use_hwy target)
   if(NWGF_SANITIZE)
-    set_source_files_properties(${PROJECT_SOURCE_DIR}/kernels/pairwise_rows.cpp
-                                PROPERTIES COMPILE_OPTIONS "-fno-sanitize=all")
+    file(GLOB _rows ${PROJECT_SOURCE_DIR}/kernels/pairwise_rows_*.cpp)
+    set_source_files_properties(${_rows} PROPERTIES COMPILE_OPTIONS "-fno-sanitize=all")
   endif()
   if(NWGF_SANITIZE OR NWGF_CUDA_EMULATE)
     target_compile_definitions(${target} PRIVATE HWY_COMPILE_ONLY_STATIC)

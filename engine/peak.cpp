@@ -1,4 +1,4 @@
-// The FMA loop is compiled for every SIMD target (Google Highway, as kernels/pairwise_rows.cpp)
+// The FMA loop is compiled for every SIMD target (Google Highway, as kernels/pairwise_rows-inl.h)
 // and dispatched to the one in use (engine/simd.hpp).
 #include "nwgf/engine/peak.hpp"
 

@@ -21,7 +21,8 @@ struct Target {
   int bytes;
 };
 
-// The targets of kernels/pairwise_rows.cpp (HWY_TARGETS less the disabled ones), best first.
+// The targets of the pair rows (kernels/pairwise_rows_targets.hpp: HWY_TARGETS less the
+// disabled ones), best first.
 constexpr Target kTargets[] = {
     {HWY_AVX3_DL, "avx512_dl", 64}, {HWY_AVX3, "avx512", 64}, {HWY_AVX2, "avx2", 32},
     {HWY_SSE4, "sse4", 16},         {HWY_NEON, "neon", 16},   {HWY_EMU128, "emu128", 16},

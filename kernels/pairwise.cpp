@@ -5,7 +5,7 @@
 // gives a fixed summation order); each row block of X runs over all of Y in tiles that are copied
 // transposed (structure of arrays, (d, JB)) into per-thread scratch, so the innermost loop runs
 // over j with unit stride (d >= 16: Y read in place, rows of it at a time). The pair rows
-// themselves (kernels/pairwise_rows.cpp) are Highway SIMD code dispatched by the CPU at run time.
+// themselves (kernels/pairwise_rows-inl.h) are Highway SIMD code dispatched by the CPU at run time.
 // Per-row sums of one tile accumulate in T in SIMD lanes and are added to double accumulators;
 // thread partials are summed in thread order (the fixed-order partials of kernels/reduce.hpp).
 #include "nwgf/kernels/pairwise.hpp"

@@ -2,7 +2,7 @@
 // The CPU pair rows of the fused pairwise sums (private to kernels/pairwise.cpp), generic over the
 // kernel family (RowBlock::family; the Riesz family below, any other alike): a block of rows of
 // X (and V) against a range of rows of Y (and W, b). Written once with Google Highway in
-// kernels/pairwise_rows.cpp, compiled for every x86-64 target (AVX-512 with the Ice Lake / Zen 4
+// kernels/pairwise_rows-inl.h, compiled for every x86-64 target (AVX-512 with the Ice Lake / Zen 4
 // extensions, AVX-512, AVX2 + FMA, SSE4, and Highway's portable scalar fallback; NEON on Arm) and chosen
 // at run time by the CPU (engine/simd.hpp).
 //
@@ -69,5 +69,11 @@ struct RowBlock {
 
 void pairwise_rows(const RowBlock<float>& blk);
 void pairwise_rows(const RowBlock<double>& blk);
+
+// The two groups pairwise_rows dispatches to: the Riesz family, and every other family.
+void pairwise_rows_riesz(const RowBlock<float>& blk);
+void pairwise_rows_riesz(const RowBlock<double>& blk);
+void pairwise_rows_families(const RowBlock<float>& blk);
+void pairwise_rows_families(const RowBlock<double>& blk);
 
 }  // namespace nwgf::detail

@@ -62,7 +62,7 @@ namespace HWY_NAMESPACE {
 // -1 / sigma^2 applies once per row sum). No estimate path: Exp is exact enough everywhere.
 struct GaussianSimd {
   static constexpr bool kFast = false, kCoincident = false;
-  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows.cpp).
+  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows-inl.h).
   static constexpr bool kGradIsValue = true;
   template <class T>
   using Scalar = GaussianPair<T>;

@@ -56,7 +56,7 @@ namespace HWY_NAMESPACE {
 // exp(-s) for both the value (value_scale -1/pi) and the gradient factor (grad_scale 2/pi).
 struct GaussianAttractionSimd {
   static constexpr bool kFast = false, kCoincident = false;
-  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows.cpp).
+  // grad() is value(): the value_gradient pass evaluates it once (kernels/pairwise_rows-inl.h).
   static constexpr bool kGradIsValue = true;
   template <class T>
   using Scalar = GaussianAttractionPair<T>;

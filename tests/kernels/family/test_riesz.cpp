@@ -7,7 +7,7 @@
 // out for r < 1); gradients against central differences; scale and accumulate; float against
 // double; bitwise reproducibility; the self sums over unordered pairs against the ordered sums;
 // mmd2 as the CONTRACT V-statistic; the sums over mixed scales. On the CPU only: the per-pair
-// accuracy of the pair rows (kernels/pairwise_rows.cpp, 4 ulp in float, 1e-14 in double) over the
+// accuracy of the pair rows (kernels/pairwise_rows-inl.h, 4 ulp in float, 1e-14 in double) over the
 // whole range of distances. tests/CMakeLists.txt runs this file once per SIMD target.
 #include <doctest/doctest.h>
 

@@ -1,0 +1,593 @@
+// The CPU pair rows (kernels/pairwise_rows.hpp), written once with Google Highway and compiled
+// for each SIMD target by the translation units that include this file after
+// hwy/foreach_target.h (kernels/pairwise_rows_riesz_*.cpp, kernels/pairwise_rows_families_*.cpp:
+// one per group of families and element type, so that a parallel build compiles them side by
+// side); Highway's dynamic dispatch runs the best one the CPU supports (or the one
+// engine/simd.hpp was told to use). The rows are generic over a family's SIMD functor K (the
+// interface: kernels/family/riesz.hpp, SIMD part); the per-target math they share is
+// kernels/simd/pair_math-inl.h.
+//
+// Three layouts of the columns of Y:
+// - d = 1, 2, 3 (transposed tile): one vector of columns j at a time, all d coordinates in
+//   registers; two independent accumulator sets hide the FMA latency;
+// - 4 <= d < 16 (transposed tile): per row, a first sweep over j stores the per-pair factors in
+//   scratch, a second sweep per coordinate k sums f_j (x_k - y_kj);
+// - d >= 16 (row-major, in place): per pair, the dot products over k are vectorised and the
+//   factor is the family's scalar functor (its cost is small beside 3d flops).
+#if defined(NWGF_KERNELS_PAIRWISE_ROWS_INL) == defined(HWY_TARGET_TOGGLE)
+#ifdef NWGF_KERNELS_PAIRWISE_ROWS_INL
+#undef NWGF_KERNELS_PAIRWISE_ROWS_INL
+#else
+#define NWGF_KERNELS_PAIRWISE_ROWS_INL
+#endif
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include <hwy/contrib/math/math-inl.h>
+#include <hwy/highway.h>
+
+#include "nwgf/kernels/family/gaussian.hpp"
+#include "nwgf/kernels/family/gaussian_attraction.hpp"
+#include "nwgf/kernels/family/log_quadratic.hpp"
+#include "nwgf/kernels/family/quartic_quadratic.hpp"
+#include "nwgf/kernels/family/pair.hpp"
+#include "nwgf/kernels/family/riesz.hpp"
+#include "nwgf/kernels/pairwise_rows.hpp"
+#include "nwgf/kernels/simd/pair_math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace nwgf::detail {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// ---- per-family constants of the row sums ------------------------------------------------
+
+template <class K, PairwisePass P>
+double value_sum_scale(double param) {
+  return P == PairwisePass::directional ? K::grad_scale(param) : K::value_scale(param);
+}
+
+// The value term and the gradient term of s together (value_gradient pass): one evaluation where
+// the family's gradient term is its value term (kGradIsValue: the Gaussian's exponential).
+template <class K, bool Ieee, class D>
+HWY_INLINE void value_and_grad(D d, Vec<D> s, double param, Vec<D>& e, Vec<D>& f) {
+  if constexpr (requires { K::kGradIsValue; }) {
+    static_assert(K::kGradIsValue);
+    e = f = K::template value<Ieee>(d, s, param);
+  } else {
+    e = K::template value<Ieee>(d, s, param);
+    f = K::template grad<Ieee>(d, s, param);
+  }
+}
+
+// True when every lane of s1 and s2 allows the estimate.
+template <class K, class D>
+HWY_INLINE bool fast_lanes(D d, Vec<D> s1, Vec<D> s2) {
+  using T = hn::TFromD<D>;
+  if constexpr (!K::kFast) return false;
+  const auto low = hn::Ge(hn::Min(s1, s2), hn::Set(d, estimate_low<T>()));
+  if constexpr (estimate_high<T>() == std::numeric_limits<T>::infinity()) {
+    return hn::AllTrue(d, low);
+  } else {
+    return hn::AllTrue(d, hn::And(low, hn::Le(hn::Max(s1, s2), hn::Set(d, estimate_high<T>()))));
+  }
+}
+
+// ---- d = 1, 2, 3: one row against the transposed columns -------------------------------------
+
+template <class D, int DIM>
+struct RowState {
+  Vec<D> x[DIM], v[DIM];
+};
+
+// One vector of pairs: z, u (directional) and s = |z|^2, <z,u>, |u|^2.
+template <class D, int DIM>
+struct Pairs {
+  Vec<D> z[DIM], u[DIM];
+  Vec<D> s, zu, uu;
+};
+
+template <PairwisePass P, bool Masked, int DIM, class D>
+HWY_INLINE Pairs<D, DIM> load_pairs(D d, const RowBlock<hn::TFromD<D>>& blk,
+                                    const RowState<D, DIM>& st, index_t j, hn::Mask<D> valid) {
+  using T = hn::TFromD<D>;
+  const auto load = [&](const T* p) {
+    if constexpr (Masked) return LoadPart(valid, d, p);
+    else return hn::LoadU(d, p);
+  };
+  Pairs<D, DIM> q;
+  for (int k = 0; k < DIM; ++k) {
+    q.z[k] = hn::Sub(st.x[k], load(blk.y + k * blk.ldy + j));
+    q.s = k == 0 ? hn::Mul(q.z[0], q.z[0]) : hn::MulAdd(q.z[k], q.z[k], q.s);
+    if constexpr (P == PairwisePass::directional) {
+      q.u[k] = hn::Sub(st.v[k], load(blk.w + k * blk.ldw + j));
+      q.zu = k == 0 ? hn::Mul(q.z[0], q.u[0]) : hn::MulAdd(q.z[k], q.u[k], q.zu);
+      q.uu = k == 0 ? hn::Mul(q.u[0], q.u[0]) : hn::MulAdd(q.u[k], q.u[k], q.uu);
+    }
+  }
+  return q;
+}
+
+// Adds one vector of pairs (columns j.., Masked: only the lanes of `valid`) to acc (DIM) and accv;
+// counts coincident pairs. Fast: every lane of q.s is normal and positive (and in the estimate's
+// range); Ieee: evaluate by IEEE sqrt and division all the same.
+// Symmetric self pass: the columns' side of each pair, -a_i f z (gradient) or a_i k (energy with
+// Cols: row sums), accumulates in col (DIM or 1, ldc).
+template <class D>
+struct ColumnSide {
+  hn::TFromD<D>* col = nullptr;
+  index_t ldc = 0;
+  Vec<D> a_i;
+};
+
+template <class K, PairwisePass P, bool W, bool Masked, bool Fast, bool Ieee = !Fast,
+          bool Sym = false, bool Cols = false, int DIM, class D>
+HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D, DIM>& q,
+                          index_t j, hn::Mask<D> valid, Vec<D>* acc, Vec<D>& accv,
+                          index_t& count, const ColumnSide<D>& cs) {
+  const auto weigh = [&](Vec<D> t) {
+    if constexpr (W) {
+      return hn::Mul(t, Masked ? LoadPart(valid, d, blk.b + j) : hn::LoadU(d, blk.b + j));
+    } else if constexpr (Masked) {
+      return hn::IfThenElseZero(valid, t);
+    } else {
+      return t;
+    }
+  };
+  if constexpr (P == PairwisePass::energy) {
+    const Vec<D> e = K::template value<Ieee>(d, q.s, blk.param);
+    accv = hn::Add(accv, weigh(e));
+    if constexpr (Sym && Cols) {
+      // Whole vectors at the tail too, as for the gradient's columns below.
+      hn::TFromD<D>* c = cs.col + j;
+      hn::StoreU(W ? hn::MulAdd(e, cs.a_i, hn::LoadU(d, c)) : hn::Add(e, hn::LoadU(d, c)), d, c);
+    }
+    return;
+  }
+  Vec<D> f0;
+  if constexpr (P == PairwisePass::value_gradient) {
+    Vec<D> e;
+    value_and_grad<K, Ieee>(d, q.s, blk.param, e, f0);
+    accv = hn::Add(accv, weigh(e));
+  } else {
+    f0 = K::template grad<Ieee>(d, q.s, blk.param);
+  }
+  const Vec<D> f = weigh(f0);
+  for (int k = 0; k < DIM; ++k) acc[k] = hn::MulAdd(f, q.z[k], acc[k]);
+  if constexpr (Sym && P == PairwisePass::gradient) {
+    const Vec<D> fj = W ? hn::Mul(f0, cs.a_i) : f0;
+    for (int k = 0; k < DIM; ++k) {
+      // Whole vectors also at the tail: col rows are padded by a vector, and lanes past jn are
+      // never read back (a masked store is microcoded and slow on AMD).
+      hn::TFromD<D>* c = cs.col + k * cs.ldc + j;
+      hn::StoreU(hn::NegMulAdd(fj, q.z[k], hn::LoadU(d, c)), d, c);
+    }
+  }
+  if constexpr (P == PairwisePass::directional) {
+    accv = hn::MulAdd(f, q.zu, accv);
+    if constexpr (!Fast) {
+      auto coinc = hn::Eq(q.s, hn::Zero(d));
+      if constexpr (Masked) coinc = hn::And(coinc, valid);
+      count += index_t(hn::CountTrue(d, coinc));
+      if constexpr (K::kCoincident) {
+        // At z = 0: rate c |u|^2 and gradient c u, c scaled like f.
+        const Vec<D> fu = weigh(hn::IfThenElseZero(coinc, K::coincident_grad(d, q.uu)));
+        accv = hn::MulAdd(fu, q.uu, accv);
+        for (int k = 0; k < DIM; ++k) acc[k] = hn::MulAdd(fu, q.u[k], acc[k]);
+      }
+    }
+  }
+}
+
+template <class K, PairwisePass P, bool W, int DIM, bool Sym, bool Cols, class T>
+HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
+  using D = hn::ScalableTag<T>;
+  const D d;
+  const index_t n = index_t(hn::Lanes(d));
+  const double vscale = value_sum_scale<K, P>(blk.param), gscale = K::grad_scale(blk.param);
+  const auto all = hn::FirstN(d, std::size_t(n));
+  ColumnSide<D> cs;
+  constexpr bool columns = Sym && Cols;
+  constexpr int col_rows = P == PairwisePass::gradient ? DIM : 1;
+  if constexpr (columns) {
+    cs.col = blk.work;
+    cs.ldc = blk.ldy + 16;
+    for (index_t e = 0; e < col_rows * cs.ldc; ++e) cs.col[e] = T(0);
+  }
+  for (index_t i = 0; i < blk.rows; ++i) {
+    if constexpr (columns) cs.a_i = hn::Set(d, W ? blk.a[i] : T(1));
+    RowState<D, DIM> st;
+    const T* xi = blk.x + i * blk.ldx;
+    for (int k = 0; k < DIM; ++k) {
+      st.x[k] = hn::Set(d, xi[k]);
+      st.v[k] = P == PairwisePass::directional ? hn::Set(d, blk.v[i * blk.ldv + k]) : hn::Zero(d);
+    }
+    Vec<D> acc[DIM], acc2[DIM];
+    for (int k = 0; k < DIM; ++k) acc[k] = acc2[k] = hn::Zero(d);
+    Vec<D> accv = hn::Zero(d), accv2 = hn::Zero(d);
+    index_t count = 0;
+    // Symmetric: row i pairs with the columns after it only.
+    index_t j = Sym ? std::max<index_t>(0, blk.diag + i + 1) : 0;
+    // Two vectors at a time into two accumulator sets; one test for both whether the estimate
+    // applies (it does but at coincident points and subnormal distances).
+    for (; j + 2 * n <= blk.jn; j += 2 * n) {
+      const Pairs<D, DIM> q1 = load_pairs<P, false>(d, blk, st, j, all);
+      const Pairs<D, DIM> q2 = load_pairs<P, false>(d, blk, st, j + n, all);
+      if (HWY_LIKELY(fast_lanes<K>(d, q1.s, q2.s))) {
+        // Double from the float estimate (3 Newton steps) costs as much FMA-port time as IEEE
+        // sqrt and division cost divider time: one vector each keeps both units busy.
+        constexpr bool split = rsqrt_steps<T>() == 3;
+        add_pairs<K, P, W, false, true, false, Sym, Cols>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<K, P, W, false, true, split, Sym, Cols>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
+      } else {
+        add_pairs<K, P, W, false, false, true, Sym, Cols>(d, blk, q1, j, all, acc, accv, count, cs);
+        add_pairs<K, P, W, false, false, true, Sym, Cols>(d, blk, q2, j + n, all, acc2, accv2, count, cs);
+      }
+    }
+    for (; j < blk.jn; j += n) {
+      const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
+      const Pairs<D, DIM> q = load_pairs<P, true>(d, blk, st, j, valid);
+      add_pairs<K, P, W, true, false, true, Sym, Cols>(d, blk, q, j, valid, acc, accv, count, cs);
+    }
+    if constexpr (P != PairwisePass::gradient) {
+      blk.value[i] += vscale * double(hn::GetLane(hn::SumOfLanes(d, hn::Add(accv, accv2))));
+    }
+    if constexpr (P != PairwisePass::energy) {
+      for (int k = 0; k < DIM; ++k) {
+        blk.g[i * blk.d + k] +=
+            gscale * double(hn::GetLane(hn::SumOfLanes(d, hn::Add(acc[k], acc2[k]))));
+      }
+    }
+    if (blk.coincident) *blk.coincident += count;
+  }
+  if constexpr (columns && P == PairwisePass::gradient) {
+    for (index_t jj = 0; jj < blk.jn; ++jj) {
+      for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(cs.col[k * cs.ldc + jj]);
+    }
+  } else if constexpr (columns) {
+    for (index_t jj = 0; jj < blk.jn; ++jj) blk.value_columns[jj] += vscale * double(cs.col[jj]);
+  }
+}
+
+// ---- 4 <= d < 16: two sweeps per row over the transposed columns -------------------------------
+
+template <class K, PairwisePass P, class T>
+HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
+  using D = hn::ScalableTag<T>;
+  const D d;
+  constexpr bool dir = P == PairwisePass::directional;
+  const index_t n = index_t(hn::Lanes(d));
+  const index_t padded = (blk.jn + n - 1) / n * n;
+  T* f_all = blk.work;
+  T* fu_all = blk.work + padded;
+  const double vscale = value_sum_scale<K, P>(blk.param), gscale = K::grad_scale(blk.param);
+  for (index_t i = 0; i < blk.rows; ++i) {
+    const T* xi = blk.x + i * blk.ldx;
+    const T* vi = dir ? blk.v + i * blk.ldv : nullptr;
+    Vec<D> accv = hn::Zero(d);
+    index_t count = 0;
+    for (index_t j = 0; j < blk.jn; j += n) {
+      const bool tail = j + n > blk.jn;
+      const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
+      const auto load = [&](const T* p) { return tail ? LoadPart(valid, d, p) : hn::LoadU(d, p); };
+      Vec<D> s = hn::Zero(d), zu = hn::Zero(d), uu = hn::Zero(d);
+      for (index_t k = 0; k < blk.d; ++k) {
+        const Vec<D> z = hn::Sub(hn::Set(d, xi[k]), load(blk.y + k * blk.ldy + j));
+        s = hn::MulAdd(z, z, s);
+        if constexpr (dir) {
+          const Vec<D> u = hn::Sub(hn::Set(d, vi[k]), load(blk.w + k * blk.ldw + j));
+          zu = hn::MulAdd(z, u, zu);
+          uu = hn::MulAdd(u, u, uu);
+        }
+      }
+      const bool fast = !tail && fast_lanes<K>(d, s, s);
+      const Vec<D> b = blk.b ? load(blk.b + j) : hn::IfThenElseZero(valid, hn::Set(d, T(1)));
+      if constexpr (P == PairwisePass::energy) {
+        const Vec<D> e = fast ? K::template value<false>(d, s, blk.param) : K::template value<true>(d, s, blk.param);
+        accv = hn::MulAdd(b, e, accv);
+        continue;
+      }
+      Vec<D> f0;
+      if constexpr (P == PairwisePass::value_gradient) {
+        Vec<D> e;
+        if (fast) {
+          value_and_grad<K, false>(d, s, blk.param, e, f0);
+        } else {
+          value_and_grad<K, true>(d, s, blk.param, e, f0);
+        }
+        accv = hn::MulAdd(b, e, accv);
+      } else {
+        f0 = fast ? K::template grad<false>(d, s, blk.param) : K::template grad<true>(d, s, blk.param);
+      }
+      const Vec<D> f = hn::Mul(b, f0);
+      hn::StoreU(f, d, f_all + j);
+      if constexpr (dir) {
+        accv = hn::MulAdd(f, zu, accv);
+        Vec<D> fu = hn::Zero(d);
+        if (!fast) {
+          const auto coinc = hn::And(hn::Eq(s, hn::Zero(d)), valid);
+          count += index_t(hn::CountTrue(d, coinc));
+          if constexpr (K::kCoincident) {
+            fu = hn::Mul(b, hn::IfThenElseZero(coinc, K::coincident_grad(d, uu)));
+            accv = hn::MulAdd(fu, uu, accv);
+          }
+        }
+        hn::StoreU(fu, d, fu_all + j);
+      }
+    }
+    if constexpr (P != PairwisePass::gradient) {
+      blk.value[i] += vscale * double(hn::GetLane(hn::SumOfLanes(d, accv)));
+    }
+    if constexpr (P != PairwisePass::energy) {
+      for (index_t k = 0; k < blk.d; ++k) {
+        const Vec<D> xk = hn::Set(d, xi[k]);
+        const Vec<D> vk = dir ? hn::Set(d, vi[k]) : hn::Zero(d);
+        Vec<D> acc = hn::Zero(d);
+        for (index_t j = 0; j < blk.jn; j += n) {
+          const bool tail = j + n > blk.jn;
+          const auto valid = hn::FirstN(d, std::size_t(std::min(n, blk.jn - j)));
+          const auto load = [&](const T* p) { return tail ? LoadPart(valid, d, p) : hn::LoadU(d, p); };
+          acc = hn::MulAdd(hn::LoadU(d, f_all + j), hn::Sub(xk, load(blk.y + k * blk.ldy + j)), acc);
+          if constexpr (dir) {
+            acc = hn::MulAdd(hn::LoadU(d, fu_all + j), hn::Sub(vk, load(blk.w + k * blk.ldw + j)), acc);
+          }
+        }
+        blk.g[i * blk.d + k] += gscale * double(hn::GetLane(hn::SumOfLanes(d, acc)));
+      }
+    }
+    if (blk.coincident) *blk.coincident += count;
+  }
+}
+
+// ---- d >= 16: rows of Y in place, vectorised over k --------------------------------------------
+
+// sum_k a_k b_k over k < d (a, b of length d), and with a second pair.
+template <class D>
+HWY_INLINE hn::TFromD<D> dot(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, index_t len) {
+  using T = hn::TFromD<D>;
+  const index_t n = index_t(hn::Lanes(d));
+  Vec<D> acc = hn::Zero(d);
+  index_t k = 0;
+  for (; k + n <= len; k += n) acc = hn::MulAdd(hn::LoadU(d, a + k), hn::LoadU(d, b + k), acc);
+  T s = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; k < len; ++k) s += a[k] * b[k];
+  return s;
+}
+
+// KS: the family's scalar functor (kernels/family/riesz.hpp), for T on the host.
+template <PairwisePass P, class KS, class T>
+HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
+  using D = hn::ScalableTag<T>;
+  const D d;
+  constexpr bool dir = P == PairwisePass::directional;
+  const index_t n = index_t(hn::Lanes(d)), len = blk.d;
+  T* z = blk.work;        // (d) x_i - y_j
+  T* u = blk.work + len;  // (d) v_i - w_j, then the row's gradient sum
+  T* gt = blk.work + 2 * len;
+  const KS kernel = KS::make(blk.param);
+  for (index_t i = 0; i < blk.rows; ++i) {
+    const T* xi = blk.x + i * blk.ldx;
+    const T* vi = dir ? blk.v + i * blk.ldv : nullptr;
+    for (index_t k = 0; k < len; ++k) gt[k] = 0;
+    T value = 0;
+    index_t count = 0;
+    for (index_t j = 0; j < blk.jn; ++j) {
+      const T* yj = blk.y + j * blk.ldy;
+      const T bj = blk.b ? blk.b[j] : T(1);
+      // z = x_i - y_j (kept for the gradient passes) and s = |z|^2 in one sweep, summed in the
+      // order of dot(): the vector lanes, then the tail.
+      index_t k = 0;
+      Vec<D> sacc = hn::Zero(d);
+      for (; k + n <= len; k += n) {
+        const Vec<D> zk = hn::Sub(hn::LoadU(d, xi + k), hn::LoadU(d, yj + k));
+        if constexpr (P != PairwisePass::energy) hn::StoreU(zk, d, z + k);
+        sacc = hn::MulAdd(zk, zk, sacc);
+      }
+      T s = hn::GetLane(hn::SumOfLanes(d, sacc));
+      for (; k < len; ++k) {
+        const T zk = xi[k] - yj[k];
+        if constexpr (P != PairwisePass::energy) z[k] = zk;
+        s += zk * zk;
+      }
+      if constexpr (P == PairwisePass::energy) {
+        value += bj * kernel.value(s);
+        continue;
+      }
+      T f, fu = 0;
+      if constexpr (dir) {
+        const T* wj = blk.w + j * blk.ldw;
+        for (k = 0; k + n <= len; k += n) hn::StoreU(hn::Sub(hn::LoadU(d, vi + k), hn::LoadU(d, wj + k)), d, u + k);
+        for (; k < len; ++k) u[k] = vi[k] - wj[k];
+        const T uu = s == T(0) ? dot(d, u, u, len) : T(0);
+        const DirectionalPair<T> q = directional_pair(kernel, bj, s, dot(d, z, u, len), uu);
+        f = q.f;
+        fu = q.fu;
+        value += q.rate;
+        count += q.coincident ? 1 : 0;
+      } else {
+        if constexpr (P == PairwisePass::value_gradient) value += bj * kernel.value(s);
+        f = bj * kernel.grad_factor(s);
+      }
+      const Vec<D> vf = hn::Set(d, f), vfu = hn::Set(d, fu);
+      for (k = 0; k + n <= len; k += n) {
+        Vec<D> g = hn::MulAdd(vf, hn::LoadU(d, z + k), hn::LoadU(d, gt + k));
+        if constexpr (dir) g = hn::MulAdd(vfu, hn::LoadU(d, u + k), g);
+        hn::StoreU(g, d, gt + k);
+      }
+      for (; k < len; ++k) gt[k] += f * z[k] + (dir ? fu * u[k] : T(0));
+    }
+    if constexpr (P != PairwisePass::gradient) blk.value[i] += double(value);
+    if constexpr (P != PairwisePass::energy) {
+      for (index_t k = 0; k < len; ++k) blk.g[i * len + k] += double(gt[k]);
+    }
+    if (blk.coincident) *blk.coincident += count;
+  }
+}
+
+// The same rows for the gradient passes without velocities (gradient, value and gradient), with
+// the columns taken JB at a time: the JB dot products run side by side (independent FMA chains,
+// one load of x_i per vector), and the row's gradient sum is loaded and stored once per block.
+// Each pair's arithmetic and the order of the sums are those of rows_rowmajor (the lanes of each
+// |z|^2, then its tail; the value and the gradient sum add the columns in order), so the results
+// are bit for bit the same.
+template <PairwisePass P, index_t JB, class KS, class D, class T>
+HWY_INLINE void rowmajor_block(D d, const KS& kernel, const RowBlock<T>& blk, const T* xi,
+                               index_t j0, T* z, T* gt, T& value) {
+  static_assert(P == PairwisePass::gradient || P == PairwisePass::value_gradient);
+  const index_t n = index_t(hn::Lanes(d)), len = blk.d;
+  const T* yj[JB];
+  for (index_t c = 0; c < JB; ++c) yj[c] = blk.y + (j0 + c) * blk.ldy;
+  Vec<D> acc0 = hn::Zero(d), acc1 = hn::Zero(d), acc2 = hn::Zero(d), acc3 = hn::Zero(d);
+  const auto sweep = [&](index_t c, index_t k, Vec<D> xk, Vec<D>& acc) {
+    const Vec<D> zk = hn::Sub(xk, hn::LoadU(d, yj[c] + k));
+    hn::StoreU(zk, d, z + c * len + k);
+    acc = hn::MulAdd(zk, zk, acc);
+  };
+  index_t k = 0;
+  for (; k + n <= len; k += n) {
+    const Vec<D> xk = hn::LoadU(d, xi + k);
+    sweep(0, k, xk, acc0);
+    if constexpr (JB > 1) sweep(1, k, xk, acc1);
+    if constexpr (JB > 2) sweep(2, k, xk, acc2);
+    if constexpr (JB > 3) sweep(3, k, xk, acc3);
+  }
+  const index_t tail = k;
+  T s[JB];
+  s[0] = hn::GetLane(hn::SumOfLanes(d, acc0));
+  if constexpr (JB > 1) s[1] = hn::GetLane(hn::SumOfLanes(d, acc1));
+  if constexpr (JB > 2) s[2] = hn::GetLane(hn::SumOfLanes(d, acc2));
+  if constexpr (JB > 3) s[3] = hn::GetLane(hn::SumOfLanes(d, acc3));
+  T f[JB];
+  for (index_t c = 0; c < JB; ++c) {
+    for (k = tail; k < len; ++k) {
+      const T zk = xi[k] - yj[c][k];
+      z[c * len + k] = zk;
+      s[c] += zk * zk;
+    }
+    const T bj = blk.b ? blk.b[j0 + c] : T(1);
+    if constexpr (P != PairwisePass::gradient) value += bj * kernel.value(s[c]);
+    f[c] = bj * kernel.grad_factor(s[c]);
+  }
+  for (k = 0; k + n <= len; k += n) {
+    Vec<D> g = hn::LoadU(d, gt + k);
+    for (index_t c = 0; c < JB; ++c) g = hn::MulAdd(hn::Set(d, f[c]), hn::LoadU(d, z + c * len + k), g);
+    hn::StoreU(g, d, gt + k);
+  }
+  for (; k < len; ++k) {
+    for (index_t c = 0; c < JB; ++c) gt[k] += f[c] * z[c * len + k] + T(0);
+  }
+}
+
+// KS: the family's scalar functor; P: gradient or value_gradient. Scratch: 5 d.
+template <PairwisePass P, class KS, class T>
+HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
+  using D = hn::ScalableTag<T>;
+  const D d;
+  constexpr index_t JB = 4;
+  const index_t len = blk.d;
+  T* z = blk.work;             // (JB, d): x_i - y_j of the block's columns
+  T* gt = blk.work + JB * len;  // (d) the row's gradient sum
+  const KS kernel = KS::make(blk.param);
+  for (index_t i = 0; i < blk.rows; ++i) {
+    const T* xi = blk.x + i * blk.ldx;
+    for (index_t k = 0; k < len; ++k) gt[k] = 0;
+    T value = 0;
+    index_t j = 0;
+    for (; j + JB <= blk.jn; j += JB) rowmajor_block<P, JB>(d, kernel, blk, xi, j, z, gt, value);
+    switch (blk.jn - j) {
+      case 3: rowmajor_block<P, 3>(d, kernel, blk, xi, j, z, gt, value); break;
+      case 2: rowmajor_block<P, 2>(d, kernel, blk, xi, j, z, gt, value); break;
+      case 1: rowmajor_block<P, 1>(d, kernel, blk, xi, j, z, gt, value); break;
+      default: break;
+    }
+    if constexpr (P != PairwisePass::gradient) blk.value[i] += double(value);
+    for (index_t k = 0; k < len; ++k) blk.g[i * len + k] += double(gt[k]);
+  }
+}
+
+// ---- dispatch on the family, the pass, the weights and d ---------------------------------------
+
+template <class K, PairwisePass P, int DIM, class T>
+void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
+  if constexpr (P == PairwisePass::directional || P == PairwisePass::value_gradient) {
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
+  } else if constexpr (P == PairwisePass::gradient) {
+    // The symmetric gradient always adds the columns' side.
+    if (blk.symmetric) {
+      return w ? rows_fixed<K, P, true, DIM, true, true>(blk) : rows_fixed<K, P, false, DIM, true, true>(blk);
+    }
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
+  } else {
+    // The symmetric energy adds the columns' side when row sums are wanted.
+    if (blk.symmetric && blk.value_columns) {
+      return w ? rows_fixed<K, P, true, DIM, true, true>(blk) : rows_fixed<K, P, false, DIM, true, true>(blk);
+    }
+    if (blk.symmetric) {
+      return w ? rows_fixed<K, P, true, DIM, true, false>(blk) : rows_fixed<K, P, false, DIM, true, false>(blk);
+    }
+    return w ? rows_fixed<K, P, true, DIM, false, false>(blk)
+             : rows_fixed<K, P, false, DIM, false, false>(blk);
+  }
+}
+
+template <class K, PairwisePass P, class T>
+void rows_family_pass(const RowBlock<T>& blk) {
+  if (!blk.transposed) {
+    // The energy pass keeps the one-column rows: blocking did not speed it up at d = 20 and 100.
+    if constexpr (P == PairwisePass::directional || P == PairwisePass::energy) {
+      return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
+    } else {
+      return rows_rowmajor_blocked<P, typename K::template Scalar<T>>(blk);
+    }
+  }
+  const bool w = blk.b != nullptr;
+  switch (blk.d) {
+    case 1: return rows_fixed_sym<K, P, 1>(blk, w);
+    case 2: return rows_fixed_sym<K, P, 2>(blk, w);
+    case 3: return rows_fixed_sym<K, P, 3>(blk, w);
+    default: return rows_general<K, P>(blk);
+  }
+}
+
+template <class K, class T>
+void rows_family(const RowBlock<T>& blk) {
+  switch (blk.pass) {
+    case PairwisePass::energy: return rows_family_pass<K, PairwisePass::energy>(blk);
+    case PairwisePass::gradient: return rows_family_pass<K, PairwisePass::gradient>(blk);
+    case PairwisePass::directional: return rows_family_pass<K, PairwisePass::directional>(blk);
+    case PairwisePass::value_gradient: return rows_family_pass<K, PairwisePass::value_gradient>(blk);
+  }
+}
+
+// The Riesz family (its evaluation path of |z|^r) and the other families, each group compiled
+// in translation units of its own.
+template <class T>
+void rows_riesz(const RowBlock<T>& blk) {
+  switch (blk.power) {
+    case RieszPower::one: return rows_family<RieszSimd<RieszPower::one>>(blk);
+    case RieszPower::half: return rows_family<RieszSimd<RieszPower::half>>(blk);
+    case RieszPower::three_halves: return rows_family<RieszSimd<RieszPower::three_halves>>(blk);
+    case RieszPower::general: return rows_family<RieszSimd<RieszPower::general>>(blk);
+  }
+}
+
+template <class T>
+void rows_families(const RowBlock<T>& blk) {
+  switch (blk.family) {
+    case PairFamily::gaussian: return rows_family<GaussianSimd>(blk);
+    case PairFamily::quartic_quadratic: return rows_family<QuarticQuadraticSimd>(blk);
+    case PairFamily::log_quadratic: return rows_family<LogQuadraticSimd>(blk);
+    case PairFamily::gaussian_attraction: return rows_family<GaussianAttractionSimd>(blk);
+    case PairFamily::riesz: break;
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace nwgf::detail
+HWY_AFTER_NAMESPACE();
+
+#endif  // NWGF_KERNELS_PAIRWISE_ROWS_INL toggle

@@ -1,0 +1,34 @@
+// The CPU pair rows of the families other than Riesz in double (kernels/pairwise_rows-inl.h),
+// compiled for each Highway target; kernels/pairwise_rows.cpp dispatches to them.
+#include "nwgf/kernels/pairwise_rows.hpp"
+#include "nwgf/kernels/pairwise_rows_targets.hpp"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/pairwise_rows_families_f64.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+// foreach_target.h must come first.
+#include <hwy/highway.h>
+
+#include "nwgf/kernels/pairwise_rows-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace nwgf::detail {
+namespace HWY_NAMESPACE {
+
+void RowsFamiliesF64(const RowBlock<double>& blk) { rows_families(blk); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace nwgf::detail
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace nwgf::detail {
+
+HWY_EXPORT(RowsFamiliesF64);
+
+void pairwise_rows_families(const RowBlock<double>& blk) {
+  HWY_DYNAMIC_DISPATCH(RowsFamiliesF64)(blk);
+}
+
+}  // namespace nwgf::detail
+#endif

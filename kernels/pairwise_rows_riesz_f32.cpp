@@ -1,0 +1,32 @@
+// The CPU pair rows of the Riesz family in float (kernels/pairwise_rows-inl.h), compiled for each
+// Highway target; kernels/pairwise_rows.cpp dispatches to them.
+#include "nwgf/kernels/pairwise_rows.hpp"
+#include "nwgf/kernels/pairwise_rows_targets.hpp"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/pairwise_rows_riesz_f32.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+// foreach_target.h must come first.
+#include <hwy/highway.h>
+
+#include "nwgf/kernels/pairwise_rows-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace nwgf::detail {
+namespace HWY_NAMESPACE {
+
+void RowsRieszF32(const RowBlock<float>& blk) { rows_riesz(blk); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace nwgf::detail
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace nwgf::detail {
+
+HWY_EXPORT(RowsRieszF32);
+
+void pairwise_rows_riesz(const RowBlock<float>& blk) { HWY_DYNAMIC_DISPATCH(RowsRieszF32)(blk); }
+
+}  // namespace nwgf::detail
+#endif
