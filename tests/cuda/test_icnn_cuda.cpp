@@ -80,6 +80,7 @@ void compare_icnn(const std::vector<index_t>& hidden, index_t rank, double tol) 
   const ConstPointsView<T> xcv(x.data(), B, d), ccv(c.data(), B, d);
   const ConstPointsView<T> xgv(xg.data(), B, d, d, Device::cuda), cgv(cg.data(), B, d, d, Device::cuda);
   Adam<T> ac(cpu, P), ag(gpu, P);
+  double worst_t = 0, worst_g = 0;  // reported (MESSAGE): the measured errors behind tol
   for (int step = 0; step < 3; ++step) {
     nc.potential(cpu, xcv, phic.data());
     ng.potential(gpu, xgv, phig.data());
@@ -89,6 +90,7 @@ void compare_icnn(const std::vector<index_t>& hidden, index_t rank, double tol) 
     const std::vector<T> tgh = download(gpu, tg);
     INFO("step " << step << ": T rel err " << rel_err(tgh, tc));
     CHECK(rel_err(tgh, tc) < tol);
+    worst_t = std::max(worst_t, rel_err(tgh, tc));
     CHECK(rel_err(tgh, x) > 1e-3);  // not the identity: the comparison sees the network
     nc.backward(cpu, ccv);
     ng.backward(gpu, cgv);
@@ -96,6 +98,7 @@ void compare_icnn(const std::vector<index_t>& hidden, index_t rank, double tol) 
     double e = block_err(nc, to_host(gpu, ng.grads(), P), gc);
     INFO("step " << step << ": gradient block rel err " << e);
     CHECK(e < tol);
+    worst_g = std::max(worst_g, e);
     nc.backward(cpu, ccv, true);  // accumulated: twice the gradient
     ng.backward(gpu, cgv, true);
     gc.assign(nc.grads(), nc.grads() + P);
@@ -110,6 +113,8 @@ void compare_icnn(const std::vector<index_t>& hidden, index_t rank, double tol) 
     CHECK(block_err(nc, pgs, pcs) < tol);
     for (index_t i = nc.convex_offset(); i < P; ++i) CHECK(pgs[std::size_t(i)] >= T(0));
   }
+  MESSAGE("hidden " << hidden.size() << " layers, sizeof(T) " << sizeof(T) << ": T rel err "
+                     << worst_t << ", gradient block rel err " << worst_g);
   // The step moved convex weights below 0 before the clamp somewhere (the clamp was exercised):
   // some are exactly 0 on both backends.
   const std::vector<T> pgs = to_host(gpu, ng.params(), P);
@@ -124,7 +129,9 @@ void compare_icnn(const std::vector<index_t>& hidden, index_t rank, double tol) 
 // and column sums' summation orders only); float to 1e-4 per block: the gradients are sums of
 // B = 300 products over up to three layers with cancellation (block values of order 1e2-1e3 from
 // terms of order 1e1), and float's unit roundoff is 6e-8, so differences of 1e-6 to 1e-5 of a
-// block's largest value come from the summation order alone.
+// block's largest value come from the summation order alone. Measured under the emulator (its
+// cuBLAS multiplies through CBLAS): float 1.6e-7 (T) and 9.5e-7 (gradient blocks), double 2.4e-16
+// and 2.2e-15; the tolerances leave room for a real device's GEMM algorithms.
 TEST_CASE_TEMPLATE("CUDA ICNN phi, T = grad phi, double backprop and Adam + clamp match the CPU",
                    T, float, double) {
   const double tol = sizeof(T) == 4 ? 1e-4 : 1e-12;
@@ -139,7 +146,14 @@ TEST_CASE_TEMPLATE("CUDA ICNN phi, T = grad phi, double backprop and Adam + clam
 namespace {
 
 // ou_d2_icnn_quick (tools/experiments) cut to 2 steps of 10 iterations on 500 particles, with a
-// 30-step pretraining, in double; hidden layers per case.
+// 5-step pretraining, in double; hidden layers per case. The pretraining is short because Adam
+// with the convex clamp amplifies rounding differences (the backends sum GEMMs and column sums
+// in different orders): measured under the emulator, one hidden layer of 32, the loss after
+// step 1 agrees to 1e-13 relative after 1-5 pretraining steps, 2e-11 after 10, 6e-7 after 20,
+// and after 30 steps the second JKO step's loss differs by 28 % (-1.11 vs -1.54): a weight
+// clamped to exactly 0 on one backend and left at rounding size on the other gives its
+// quadratic terms full-size Adam steps (m / sqrt(v) does not see the gradient's scale). The
+// per-kernel math is checked to 1e-12 above; this checks the scheme's wiring.
 std::string ou_icnn(const std::string& hidden, const std::string& extra = "") {
   return R"(
 seed = 1
@@ -162,7 +176,7 @@ cov = [[0.8, 0.15], [0.15, 0.6]]
 [network]
 kind = "icnn"
 hidden = )" + hidden + R"(
-pretrain_iterations = 30
+pretrain_iterations = 5
 [critic]
 hidden = [16]
 activation = "prelu"
@@ -205,7 +219,7 @@ void compare_runs(const RunResult& c, const RunResult& g, double tol) {
 
 TEST_CASE("CUDA variational JKO steps with an ICNN map match the CPU path") {
   // One hidden layer (the experiment's shape) and two (CELU), with the pretraining on the device.
-  for (const char* hidden : {"[32]", "[16, 16]"}) {
+  for (const std::string hidden : {"[32]", "[16, 16]"}) {
     INFO("network.hidden = " << hidden);
     const std::string text = ou_icnn(hidden);
     compare_runs(run(text, BackendChoice::cpu), run(text, BackendChoice::cuda), 1e-8);
