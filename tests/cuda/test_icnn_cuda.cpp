@@ -150,9 +150,9 @@ namespace {
 // with the convex clamp amplifies rounding differences (the backends sum GEMMs and column sums
 // in different orders): measured under the emulator, one hidden layer of 32, the loss after
 // step 1 agrees to 1e-13 relative after 1-5 pretraining steps, 2e-11 after 10, 6e-7 after 20,
-// and after 30 steps the second JKO step's loss differs by 28 % (-1.11 vs -1.54): a weight
-// clamped to exactly 0 on one backend and left at rounding size on the other gives its
-// quadratic terms full-size Adam steps (m / sqrt(v) does not see the gradient's scale). The
+// and after 30 steps the second JKO step's loss differs by 28 % (-1.11 vs -1.54). Suspected, not
+// isolated: a weight clamped to exactly 0 on one backend and left at rounding size on the other
+// gives its quadratic terms full-size Adam steps (m / sqrt(v) does not see the scale). The
 // per-kernel math is checked to 1e-12 above; this checks the scheme's wiring.
 std::string ou_icnn(const std::string& hidden, const std::string& extra = "") {
   return R"(
