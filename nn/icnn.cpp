@@ -5,9 +5,13 @@
 #include <string>
 
 #include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/trace.hpp"
+#include "nwgf/nn/icnn_cuda.hpp"
+#include "nwgf/nn/icnn_math.hpp"
+#include "nwgf/nn/mlp_cuda.hpp"
 
 // The double backprop, by hand. With layers l = 0..L-1, the graph of T(x) is
 //   forward:  p_l = x A_l,  q_l = sum_s p_{l,s}^2 + x W_l^T + b_l,  u_0 = q_0, z_0 = u_0,
@@ -28,28 +32,33 @@
 //                  bbar_l = 1^T qbar_l,  Abar_l += x^T pbar_l.
 // (x is data, so xbar is not formed.) tests/nn/test_icnn.cpp checks every parameter's gradient
 // against central differences of sum_i <c_i, T(x_i)>.
+//
+// Both backends run this same sequence: the GEMMs through engine/blas (cuBLAS on CUDA), the
+// elementwise steps below through the NWGF_HD functions of nn/icnn_math.hpp (the CPU loops here,
+// the kernels of nn/icnn.cu), the column sums (dL/db, dL/dw) in order on the CPU and by nn/mlp.cu's
+// deterministic two-pass column sum on CUDA. Every buffer is allocated by the constructor.
 namespace nwgf {
 namespace {
 
 // Below this many elements an elementwise pass runs on one thread.
 constexpr index_t min_parallel_elements = index_t(1) << 15;
 
-template <class T>
-T celu(T u) {
-  return u > T(0) ? u : std::expm1(u);
-}
-template <class T>
-T celu_d1(T u) {
-  return u > T(0) ? T(1) : std::exp(u);
-}
-template <class T>
-T celu_d2(T u) {
-  return u > T(0) ? T(0) : std::exp(u);
-}
+using detail::icnn_celu;
+using detail::icnn_celu_d1;
+using detail::icnn_celu_d2;
 
-// out[j] (= or +=) sum over rows of m (rows, cols).
+// out[j] (= or +=) sum over rows of m (rows, cols); CUDA: partial is (mlp_colsum_chunks, cols)
+// scratch.
 template <class T>
-void column_sums(const T* m, index_t rows, index_t cols, T* out, bool accumulate) {
+void column_sums(const Context& ctx, const T* m, index_t rows, index_t cols, T* out,
+                 bool accumulate, T* partial) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda())
+    return detail::cuda_bias_grad(ctx, m, static_cast<const T*>(nullptr), static_cast<T*>(nullptr),
+                                  rows, cols, partial, out, accumulate);
+#endif
+  (void)ctx;
+  (void)partial;
   for (index_t j = 0; j < cols; ++j) {
     T s = accumulate ? out[j] : T(0);
     for (index_t i = 0; i < rows; ++i) s += m[i * cols + j];
@@ -57,13 +66,96 @@ void column_sums(const T* m, index_t rows, index_t cols, T* out, bool accumulate
   }
 }
 
+// u, z (B, h) <- the quadratic skips and the activation (detail::icnn_unit_forward).
+template <class T>
+void forward_units(const Context& ctx, T* u, T* z, const T* p, const T* b, index_t B, index_t h,
+                   index_t r, bool first) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_forward_units(ctx, u, z, p, b, B, h, r, first);
+#endif
+  const index_t rh = r * h;
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+  for (index_t i = 0; i < B; ++i)
+    for (index_t k = 0; k < h; ++k)
+      detail::icnn_unit_forward(&u[i * h + k], &z[i * h + k], p + i * rh + k, b[k], r, h, first);
+}
+
+// g <- 1 w^T if w (the last layer), delta and e (detail::icnn_unit_delta).
+template <class T>
+void deltas(const Context& ctx, T* g, T* delta, T* e, const T* u, const T* p, const T* w,
+            index_t B, index_t h, index_t r, bool first) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_delta(ctx, g, delta, e, u, p, w, B, h, r, first);
+#endif
+  const index_t rh = r * h;
+  if (w)
+    for (index_t i = 0; i < B; ++i) std::copy(w, w + h, g + i * h);
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+  for (index_t i = 0; i < B; ++i)
+    for (index_t k = 0; k < h; ++k)
+      delta[i * h + k] = detail::icnn_unit_delta(g[i * h + k], u[i * h + k], p + i * rh + k,
+                                                 e + i * rh + k, r, h, first);
+}
+
+// db <- deltabar, pb <- pbar from T (detail::icnn_unit_from_t).
+template <class T>
+void from_t(const Context& ctx, T* db, T* pb, const T* delta, const T* p, const T* ca, index_t B,
+            index_t h, index_t r) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_from_t(ctx, db, pb, delta, p, ca, B, h, r);
+#endif
+  const index_t rh = r * h;
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+  for (index_t i = 0; i < B; ++i)
+    for (index_t k = 0; k < h; ++k)
+      db[i * h + k] = detail::icnn_unit_from_t(db[i * h + k], delta[i * h + k], p + i * rh + k,
+                                               ca + i * rh + k, pb + i * rh + k, r, h);
+}
+
+// ub, db over count elements (detail::icnn_gbar).
+template <class T>
+void gbars(const Context& ctx, T* db, T* ub, const T* g, const T* u, index_t count) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_gbar(ctx, db, ub, g, u, count);
+#endif
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (count >= min_parallel_elements)
+  for (index_t i = 0; i < count; ++i) detail::icnn_gbar(&db[i], &ub[i], g[i], u[i]);
+}
+
+// ub_prev += zbar's share (detail::icnn_zbar_to_ubar).
+template <class T>
+void zbars(const Context& ctx, T* ub_prev, const T* zb, const T* u_prev, index_t count,
+           bool first) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_zbar(ctx, ub_prev, zb, u_prev, count, first);
+#endif
+  (void)ctx;
+  for (index_t i = 0; i < count; ++i) ub_prev[i] += detail::icnn_zbar_to_ubar(zb[i], u_prev[i], first);
+}
+
+// pb += 2 ub p (detail::icnn_pbar_quadratic).
+template <class T>
+void pbars(const Context& ctx, T* pb, const T* ub, const T* p, index_t B, index_t h, index_t r) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_pbar(ctx, pb, ub, p, B, h, r);
+#endif
+  const index_t rh = r * h;
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+  for (index_t i = 0; i < B; ++i)
+    for (index_t s = 0; s < r; ++s)
+      for (index_t k = 0; k < h; ++k) {
+        const index_t at = i * rh + s * h + k;
+        pb[at] += detail::icnn_pbar_quadratic(ub[i * h + k], p[at]);
+      }
+}
+
 void check_view(const char* what, index_t rows, index_t cols, index_t ld, Device dev,
-                index_t want_rows, index_t want_cols) {
-  if (rows != want_rows || cols != want_cols || ld != cols || dev != Device::cpu) {
+                index_t want_rows, index_t want_cols, Device want_dev) {
+  if (rows != want_rows || cols != want_cols || ld != cols || dev != want_dev) {
     throw_runtime(std::string("Icnn: ") + what + " is (" + std::to_string(rows) + ", " +
                   std::to_string(cols) + ", ld " + std::to_string(ld) + ") on " + to_string(dev) +
                   ", expected contiguous (" + std::to_string(want_rows) + ", " +
-                  std::to_string(want_cols) + ") on cpu");
+                  std::to_string(want_cols) + ") on " + to_string(want_dev));
   }
 }
 
@@ -73,9 +165,6 @@ template <class T>
 Icnn<T>::Icnn(const Context& ctx, index_t d, std::vector<index_t> hidden, index_t max_batch,
               const IcnnOptions& options)
     : d_(d), hidden_(std::move(hidden)), max_batch_(max_batch), options_(options) {
-  if (ctx.device() != Device::cpu)
-    throw_bad_input(
-        "network.kind: \"icnn\" maps run on the CPU backend only (--backend cpu or auto)");
   if (d_ < 1) throw_bad_input("Icnn: the dimension must be positive");
   if (hidden_.empty()) throw_bad_input("Icnn: need at least one hidden width");
   for (index_t w : hidden_)
@@ -111,6 +200,7 @@ Icnn<T>::Icnn(const Context& ctx, index_t d, std::vector<index_t> hidden, index_
     for (auto* v : {&u_, &z_, &g_, &delta_, &delta_bar_, &u_bar_}) v->emplace_back(ctx, max_batch_ * h);
   }
   g_bar_ = Buffer<T>(ctx, max_batch_ * max_h);
+  if (ctx.is_cuda()) partial_ = Buffer<T>(ctx, detail::mlp_colsum_chunks * max_h);
 }
 
 template <class T>
@@ -121,7 +211,7 @@ void Icnn<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream)
     const index_t h = hidden_[std::size_t(l)];
     // A_l then W_l: consecutive standard normals (torch.randn); b_l = 0.
     rng_normal<T>(ctx, seed, stream, std::uint64_t(a_offset(l)), p + a_offset(l), d_ * r * h + h * d_);
-    std::fill(p + b_offset(l), p + b_offset(l) + h, T(0));
+    detail::fill_zero_bytes(ctx, p + b_offset(l), ctx.device(), sizeof(T) * std::size_t(h));
   }
   for (index_t l = 1; l <= L; ++l) {  // V_l (fan-in h_{l-1}), then w (fan-in h_{L-1})
     const index_t fan_in = hidden_[std::size_t(l) - 1];
@@ -134,15 +224,18 @@ void Icnn<T>::init(const Context& ctx, std::uint64_t seed, std::uint64_t stream)
 }
 
 template <class T>
-void Icnn<T>::clamp_convex(const Context&) {
+void Icnn<T>::clamp_convex(const Context& ctx) {
   T* p = params_.data();
-  for (index_t i = convex_; i < params_.size(); ++i) p[i] = std::max(p[i], T(0));
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_clamp(ctx, p + convex_, params_.size() - convex_);
+#endif
+  (void)ctx;
+  for (index_t i = convex_; i < params_.size(); ++i) p[i] = detail::icnn_convex_clamp(p[i]);
 }
 
 template <class T>
 void Icnn<T>::run_forward(const Context& ctx, index_t B) {
   const index_t L = layers(), r = options_.rank, d = d_;
-  const int threads = ctx.threads();
   const T* P = params_.data();
   const T* x = x_.data();
   for (index_t l = 0; l < L; ++l) {
@@ -157,39 +250,16 @@ void Icnn<T>::run_forward(const Context& ctx, index_t B) {
       gemm<T>(ctx, Op::N, Op::T, B, h, hp, T(1), z_[std::size_t(l) - 1].data(), hp,
               P + v_offset(l), hp, T(1), u, h);  // + z_{l-1} V_l^T
     }
-    const T* b = P + b_offset(l);
-#pragma omp parallel for schedule(static) num_threads(threads) if (B * rh >= min_parallel_elements)
-    for (index_t i = 0; i < B; ++i) {
-      for (index_t k = 0; k < h; ++k) {
-        T q = u[i * h + k] + b[k];
-        for (index_t s = 0; s < r; ++s) {
-          const T ps = p[i * rh + s * h + k];
-          q += ps * ps;
-        }
-        u[i * h + k] = q;
-        z[i * h + k] = l == 0 ? q : celu(q);
-      }
-    }
+    forward_units<T>(ctx, u, z, p, P + b_offset(l), B, h, r, l == 0);
   }
   // The first reverse pass: g, delta, e.
   const T* w = P + final_offset();
   for (index_t l = L - 1; l >= 0; --l) {
-    const index_t h = hidden_[std::size_t(l)], rh = r * h;
-    T* g = g_[std::size_t(l)].data();
+    const index_t h = hidden_[std::size_t(l)];
     T* delta = delta_[std::size_t(l)].data();
-    const T* u = u_[std::size_t(l)].data();
-    const T* p = p_[std::size_t(l)].data();
-    T* e = e_[std::size_t(l)].data();
-    if (l == L - 1)
-      for (index_t i = 0; i < B; ++i) std::copy(w, w + h, g + i * h);
-#pragma omp parallel for schedule(static) num_threads(threads) if (B * rh >= min_parallel_elements)
-    for (index_t i = 0; i < B; ++i) {
-      for (index_t k = 0; k < h; ++k) {
-        const T dl = l == 0 ? g[i * h + k] : g[i * h + k] * celu_d1(u[i * h + k]);
-        delta[i * h + k] = dl;
-        for (index_t s = 0; s < r; ++s) e[i * rh + s * h + k] = T(2) * dl * p[i * rh + s * h + k];
-      }
-    }
+    deltas<T>(ctx, g_[std::size_t(l)].data(), delta, e_[std::size_t(l)].data(),
+              u_[std::size_t(l)].data(), p_[std::size_t(l)].data(), l == L - 1 ? w : nullptr, B,
+              h, r, l == 0);
     if (l > 0) {
       const index_t hp = hidden_[std::size_t(l) - 1];
       gemm<T>(ctx, Op::N, Op::N, B, hp, h, T(1), delta, h, P + v_offset(l), hp, T(0),
@@ -205,14 +275,22 @@ void Icnn<T>::forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> o
   if (B < 1 || B > max_batch_)
     throw_runtime("Icnn::forward: batch " + std::to_string(B) + " outside [1, max_batch " +
                   std::to_string(max_batch_) + "]");
-  check_view("forward input", in.rows, in.cols, in.ld, in.device, B, d);
-  check_view("forward output", out.rows, out.cols, out.ld, out.device, B, d);
+  check_view("forward input", in.rows, in.cols, in.ld, in.device, B, d, ctx.device());
+  check_view("forward output", out.rows, out.cols, out.ld, out.device, B, d, ctx.device());
   batch_ = B;
-  std::copy(in.data, in.data + B * d, x_.data());
+  detail::copy_bytes(ctx, x_.data(), ctx.device(), in.data, ctx.device(),
+                     sizeof(T) * std::size_t(B * d));
   run_forward(ctx, B);
   const T* P = params_.data();
   const T eps = T(options_.strong_convexity);
-  for (index_t i = 0; i < B * d; ++i) out.data[i] = eps * x_.data()[i];
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    detail::cuda_icnn_scale(ctx, out.data, x_.data(), eps, B * d);
+  } else
+#endif
+  {
+    for (index_t i = 0; i < B * d; ++i) out.data[i] = eps * x_.data()[i];
+  }
   for (index_t l = 0; l < L; ++l) {
     const index_t h = hidden_[std::size_t(l)], rh = r * h;
     gemm<T>(ctx, Op::N, Op::N, B, d, h, T(1), delta_[std::size_t(l)].data(), h, P + w_offset(l), d,
@@ -226,20 +304,21 @@ template <class T>
 void Icnn<T>::potential(const Context& ctx, ConstPointsView<T> in, T* phi) {
   const index_t B = in.rows, d = d_;
   if (B < 1 || B > max_batch_) throw_runtime("Icnn::potential: batch outside [1, max_batch]");
-  check_view("potential input", in.rows, in.cols, in.ld, in.device, B, d);
+  check_view("potential input", in.rows, in.cols, in.ld, in.device, B, d, ctx.device());
   batch_ = B;
-  std::copy(in.data, in.data + B * d, x_.data());
+  detail::copy_bytes(ctx, x_.data(), ctx.device(), in.data, ctx.device(),
+                     sizeof(T) * std::size_t(B * d));
   run_forward(ctx, B);
   const index_t h = hidden_.back();
   const T* w = params_.data() + final_offset();
   const T* z = z_.back().data();
+  const T* x = x_.data();
   const T half_eps = T(0.5 * options_.strong_convexity);
-  for (index_t i = 0; i < B; ++i) {
-    T s = T(0), xx = T(0);
-    for (index_t k = 0; k < h; ++k) s += w[k] * z[i * h + k];
-    for (index_t j = 0; j < d; ++j) xx += x_.data()[i * d + j] * x_.data()[i * d + j];
-    phi[i] = s + half_eps * xx;
-  }
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_icnn_potential(ctx, phi, w, z, h, x, d, half_eps, B);
+#endif
+  for (index_t i = 0; i < B; ++i)
+    phi[i] = detail::icnn_potential_row(w, z + i * h, h, x + i * d, d, half_eps);
 }
 
 template <class T>
@@ -247,8 +326,7 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
   TraceSpan span(Phase::network_backward);
   const index_t B = batch_, L = layers(), r = options_.rank, d = d_;
   if (B == 0) throw_runtime("Icnn::backward called before forward");
-  check_view("backward dout", dout.rows, dout.cols, dout.ld, dout.device, B, d);
-  const int threads = ctx.threads();
+  check_view("backward dout", dout.rows, dout.cols, dout.ld, dout.device, B, d, ctx.device());
   const T beta = accumulate ? T(1) : T(0);
   const T* P = params_.data();
   T* G = grads_.data();
@@ -267,18 +345,7 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
             G + a_offset(l), rh);
     gemm<T>(ctx, Op::N, Op::N, B, rh, d, T(1), c, d, P + a_offset(l), rh, T(0), ca, rh);  // c A_l
     gemm<T>(ctx, Op::N, Op::T, B, h, d, T(1), c, d, P + w_offset(l), d, T(0), db, h);     // c W_l^T
-#pragma omp parallel for schedule(static) num_threads(threads) if (B * rh >= min_parallel_elements)
-    for (index_t i = 0; i < B; ++i) {
-      for (index_t k = 0; k < h; ++k) {
-        T acc = db[i * h + k];
-        for (index_t s = 0; s < r; ++s) {
-          const index_t at = i * rh + s * h + k;
-          acc += T(2) * p[at] * ca[at];
-          pb[at] = T(2) * delta[i * h + k] * ca[at];
-        }
-        db[i * h + k] = acc;
-      }
-    }
+    from_t<T>(ctx, db, pb, delta, p, ca, B, h, r);
   }
   // The first reverse pass, backwards: deltabar_l becomes gbar_l once used.
   for (index_t l = 0; l < L; ++l) {
@@ -286,7 +353,7 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
     T* db = delta_bar_[std::size_t(l)].data();
     T* ub = u_bar_[std::size_t(l)].data();
     if (l == 0) {
-      std::fill(ub, ub + B * h, T(0));
+      detail::fill_zero_bytes(ctx, ub, ctx.device(), sizeof(T) * std::size_t(B * h));
       continue;
     }
     const index_t hp = hidden_[std::size_t(l) - 1];
@@ -294,15 +361,10 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
     gemm<T>(ctx, Op::N, Op::T, B, h, hp, T(1), gb_prev, hp, P + v_offset(l), hp, T(1), db, h);
     gemm<T>(ctx, Op::T, Op::N, h, hp, B, T(1), delta_[std::size_t(l)].data(), h, gb_prev, hp, beta,
             G + v_offset(l), hp);
-    const T* u = u_[std::size_t(l)].data();
-    const T* g = g_[std::size_t(l)].data();
-#pragma omp parallel for schedule(static) num_threads(threads) if (B * h >= min_parallel_elements)
-    for (index_t i = 0; i < B * h; ++i) {
-      ub[i] = db[i] * g[i] * celu_d2(u[i]);
-      db[i] = db[i] * celu_d1(u[i]);
-    }
+    gbars<T>(ctx, db, ub, g_[std::size_t(l)].data(), u_[std::size_t(l)].data(), B * h);
   }
-  column_sums(delta_bar_.back().data(), B, hidden_.back(), G + final_offset(), accumulate);
+  column_sums<T>(ctx, delta_bar_.back().data(), B, hidden_.back(), G + final_offset(), accumulate,
+                 partial_.data());
   // The forward pass, backwards.
   for (index_t l = L - 1; l >= 0; --l) {
     const index_t h = hidden_[std::size_t(l)], rh = r * h;
@@ -313,22 +375,13 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
               G + v_offset(l), hp);
       T* zb = g_bar_.data();
       gemm<T>(ctx, Op::N, Op::N, B, hp, h, T(1), ub, h, P + v_offset(l), hp, T(0), zb, hp);
-      T* ub_prev = u_bar_[std::size_t(l) - 1].data();
-      const T* u_prev = u_[std::size_t(l) - 1].data();
-      const bool first = l - 1 == 0;
-      for (index_t i = 0; i < B * hp; ++i) ub_prev[i] += first ? zb[i] : zb[i] * celu_d1(u_prev[i]);
+      zbars<T>(ctx, u_bar_[std::size_t(l) - 1].data(), zb, u_[std::size_t(l) - 1].data(), B * hp,
+               l - 1 == 0);
     }
-    const T* p = p_[std::size_t(l)].data();
     T* pb = p_bar_[std::size_t(l)].data();
-#pragma omp parallel for schedule(static) num_threads(threads) if (B * rh >= min_parallel_elements)
-    for (index_t i = 0; i < B; ++i)
-      for (index_t s = 0; s < r; ++s)
-        for (index_t k = 0; k < h; ++k) {
-          const index_t at = i * rh + s * h + k;
-          pb[at] += T(2) * ub[i * h + k] * p[at];
-        }
+    pbars<T>(ctx, pb, ub, p_[std::size_t(l)].data(), B, h, r);
     gemm<T>(ctx, Op::T, Op::N, h, d, B, T(1), ub, h, x, d, T(1), G + w_offset(l), d);
-    column_sums(ub, B, h, G + b_offset(l), accumulate);
+    column_sums<T>(ctx, ub, B, h, G + b_offset(l), accumulate, partial_.data());
     gemm<T>(ctx, Op::T, Op::N, d, rh, B, T(1), x, d, pb, rh, T(1), G + a_offset(l), rh);
   }
 }
@@ -342,8 +395,10 @@ void Icnn<T>::backward(const Context& ctx, ConstPointsView<T> dout, bool accumul
 template <class T>
 void Icnn<T>::hessian(const Context& ctx, ConstPointsView<T> in, T* hess) {
   const index_t B = in.rows, L = layers(), r = options_.rank, d = d_;
+  if (ctx.device() != Device::cpu)
+    throw_runtime("Icnn::hessian is a host computation (nwgf density): use a CPU context");
   if (B < 1 || B > max_batch_) throw_runtime("Icnn::hessian: batch outside [1, max_batch]");
-  check_view("hessian input", in.rows, in.cols, in.ld, in.device, B, d);
+  check_view("hessian input", in.rows, in.cols, in.ld, in.device, B, d, Device::cpu);
   batch_ = B;
   std::copy(in.data, in.data + B * d, x_.data());
   run_forward(ctx, B);
@@ -372,7 +427,7 @@ void Icnn<T>::hessian(const Context& ctx, ConstPointsView<T> in, T* hess) {
             const std::vector<T>& up = udot[std::size_t(l) - 1];
             const T* u_prev = u_[std::size_t(l) - 1].data() + i * hp;
             for (index_t m = 0; m < hp; ++m)
-              q += V[m] * (l - 1 == 0 ? up[std::size_t(m)] : celu_d1(u_prev[m]) * up[std::size_t(m)]);
+              q += V[m] * (l - 1 == 0 ? up[std::size_t(m)] : icnn_celu_d1(u_prev[m]) * up[std::size_t(m)]);
           }
           ud[std::size_t(k)] = q;
         }
@@ -393,8 +448,8 @@ void Icnn<T>::hessian(const Context& ctx, ConstPointsView<T> in, T* hess) {
         std::vector<T> dd(static_cast<std::size_t>(h));
         for (index_t k = 0; k < h; ++k) {
           dd[std::size_t(k)] = l == 0 ? gd[std::size_t(k)]
-                                      : gd[std::size_t(k)] * celu_d1(u[k]) +
-                                            g[k] * celu_d2(u[k]) * udot[std::size_t(l)][std::size_t(k)];
+                                      : gd[std::size_t(k)] * icnn_celu_d1(u[k]) +
+                                            g[k] * icnn_celu_d2(u[k]) * udot[std::size_t(l)][std::size_t(k)];
         }
         if (l > 0) {
           const index_t hp = hidden_[std::size_t(l) - 1];

@@ -27,8 +27,13 @@
 //
 // Parameters are ONE buffer: per layer l [A_l (d, r, h_l) (the code's quadratic_decomposed
 // layout), W_l (h_l, d), b_l (h_l)], then the convex block [V_1 (h_1, h_0), ..., V_{L-1}, w
-// (h_{L-1})], contiguous so that clamp_convex() is one pass. CPU backend only: the constructor
-// refuses a CUDA context (bad input).
+// (h_{L-1})], contiguous so that clamp_convex() is one pass.
+//
+// Both backends: on a CUDA context the same passes run on the device (GEMMs through engine/blas,
+// the elementwise math of nn/icnn_math.hpp in the kernels of nn/icnn.cu). Every buffer is
+// preallocated for max_batch, so forward/backward/clamp_convex allocate nothing and, on CUDA,
+// synchronise nothing (the variational scheme captures its iteration in a CUDA graph). hessian()
+// is a host computation (nwgf density evaluates densities on the host): CPU contexts only.
 #include <cstdint>
 #include <vector>
 
@@ -58,12 +63,12 @@ class Icnn {
 
   // in: (B, d), B <= max_batch; out: (B, d) = T(in) = grad phi(in). Caches what backward needs.
   void forward(const Context& ctx, ConstPointsView<T> in, PointsView<T> out);
-  // phi(in) into phi (B values), without touching the cache.
+  // phi(in) into phi (B values, memory of ctx's device); overwrites the forward cache.
   void potential(const Context& ctx, ConstPointsView<T> in, T* phi);
   // dout: (B, d) = dL/dT for the last forward's batch. Writes dL/dtheta into grads() (adds to it
   // if accumulate). Does not modify the forward cache.
   void backward(const Context& ctx, ConstPointsView<T> dout, bool accumulate = false);
-  // hess: (B, d, d) = grad^2 phi(in) (symmetric); overwrites the forward cache.
+  // hess: (B, d, d) = grad^2 phi(in) (symmetric); overwrites the forward cache. CPU only.
   void hessian(const Context& ctx, ConstPointsView<T> in, T* hess);
   // V_l, w <- max(., 0).
   void clamp_convex(const Context& ctx);
@@ -106,6 +111,7 @@ class Icnn {
   // Reverse scratch per layer: adjoints of delta, u (h_l), of p and c A_l (r h_l).
   std::vector<Buffer<T>> delta_bar_, u_bar_, p_bar_, ca_;
   Buffer<T> g_bar_;  // (max_batch, max h) adjoint of g_l
+  Buffer<T> partial_;  // CUDA: (mlp_colsum_chunks, max h) column-sum partials
 };
 
 }  // namespace nwgf

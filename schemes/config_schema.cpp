@@ -148,8 +148,7 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(omit_default(variational(field(
       "network", "kind", &C::map,
       "variational: the map T, an MLP (mlp) or T = grad phi of an input-convex network phi "
-      "(icnn: the paper's code's DenseICNN, quadratic skips, CELU; CPU backend; README "
-      "\"ICNN maps\")"))));
+      "(icnn: the paper's code's DenseICNN, quadratic skips, CELU; README \"ICNN maps\")"))));
   f.push_back(omit_default(variational(field("network", "rank", &C::rank,
                                              "icnn: quadratic terms per unit (rank)",
                                              at_least(1)))));

@@ -158,7 +158,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template void RowPartials::run<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \
   template void RowPartials::run<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t); \
   template void RowPartials::run<CriticRow<T>>(const Context&, const CriticRow<T>&, index_t);  \
-  template void RowPartials::run<MapRow<T>>(const Context&, const MapRow<T>&, index_t);
+  template void RowPartials::run<MapRow<T>>(const Context&, const MapRow<T>&, index_t);      \
+  template void RowPartials::run<IdentityFitRow<T>>(const Context&, const IdentityFitRow<T>&, index_t);
 NWGF_INSTANTIATE(float)
 NWGF_INSTANTIATE(double)
 #undef NWGF_INSTANTIATE

@@ -122,6 +122,8 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
                                                double*);                                        \
   template void cuda_row_partials<PotentialRow<T>>(const Context&, const PotentialRow<T>&,      \
                                                    index_t, double*);                           \
+  template void cuda_row_partials<IdentityFitRow<T>>(const Context&, const IdentityFitRow<T>&,  \
+                                                     index_t, double*);                         \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \
                                       const BatchRows&, index_t, T*, T*);                      \
   template void cuda_axpby<T>(const Context&, index_t, T, const T*, T, T*);                   \

@@ -65,13 +65,6 @@ int rank_cuda_device(const Comm& comm, BackendChoice backend) {
   return s.devices.empty() ? 0 : local % int(s.devices.size());
 }
 
-// ICNN maps (network.kind = "icnn") run on the CPU only: there the automatic choice is the CPU
-// (an explicit --backend cuda is refused, exit 2 naming network.kind).
-BackendChoice backend_for(const FlowConfig& cfg, BackendChoice backend) {
-  return cfg.map == MapKind::icnn && backend == BackendChoice::automatic ? BackendChoice::cpu
-                                                                         : backend;
-}
-
 template <class T>
 class Runner {
  public:
@@ -80,8 +73,7 @@ class Runner {
         opt_(opt),
         comm_(opt.comm ? *opt.comm : single_process_comm()),
         root_(comm_.root()),
-        ctx_(backend_for(cfg, opt.backend), opt.threads,
-             rank_cuda_device(comm_, backend_for(cfg, opt.backend))),
+        ctx_(opt.backend, opt.threads, rank_cuda_device(comm_, opt.backend)),
         steps_(cfg),
         dir_(opt.out_dir) {
     if (root_) observers_ = opt.observers;

@@ -180,6 +180,32 @@ struct MapRow {
   }
 };
 
+// An ICNN map's pretraining to the identity (VariationalScheme::pretrain): one element's squared
+// residual (ty - y)^2, and its gradient 2 (ty - y) / count in ty into *g (count = M d: the loss is
+// the mean over the batch's elements).
+template <class T>
+NWGF_HD double identity_fit_element(T ty, T y, double count, T* g) {
+  const double r = double(ty) - double(y);
+  *g = T(2 * r / count);
+  return r * r;
+}
+
+// sum_j (ty_ij - y_ij)^2 of row i, its gradient into g (identity_fit_element).
+template <class T>
+struct IdentityFitRow {
+  const T* y;
+  const T* ty;
+  T* g;
+  index_t d;
+  double count;
+  NWGF_HD double operator()(index_t i) const {
+    double s = 0;
+    for (index_t j = 0; j < d; ++j)
+      s += identity_fit_element(ty[i * d + j], y[i * d + j], count, &g[i * d + j]);
+    return s;
+  }
+};
+
 // w sum_i ratio(ty_i) (the KL estimate's last term); value only.
 template <class T>
 struct RatioRow {

@@ -6,7 +6,7 @@
 // runs the pretraining; this records that it ran, in the checkpointed state).
 //
 // An ICNN map also keeps the parameters of every step's trained map phi_1, phi_2, ... (record(),
-// once per step before the push), for densities through all maps (eqs. (15)-(16),
+// once per step before the push; on the host, downloaded from a CUDA device), for densities through all maps (eqs. (15)-(16),
 // nn/icnn_density.hpp, `nwgf density`).
 //
 // State: an MLP's is serialize_mlp's bytes (as before ICNN maps existed); an ICNN's is one byte
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/icnn.hpp"
@@ -98,9 +99,14 @@ class TransportMap {
   T* grads() { return icnn_ ? icnn_->grads() : mlp_->grads(); }
   index_t num_params() const { return icnn_ ? icnn_->num_params() : mlp_->num_params(); }
   Icnn<T>& icnn() { return *icnn_; }
-  // ICNN: appends the current parameters to the maps of the run (MLP: nothing).
-  void record() {
-    if (icnn_) history_.emplace_back(icnn_->params(), icnn_->params() + icnn_->num_params());
+  // ICNN: appends the current parameters to the maps of the run (MLP: nothing). Downloads (and
+  // so synchronises) on CUDA: once per step, outside the training iterations.
+  void record(const Context& ctx) {
+    if (!icnn_) return;
+    std::vector<T> p(static_cast<std::size_t>(icnn_->num_params()));
+    detail::copy_bytes(ctx, p.data(), Device::cpu, icnn_->params(), ctx.device(),
+                       sizeof(T) * p.size());
+    history_.push_back(std::move(p));
   }
 
   std::string state(const Context& ctx) const {

@@ -184,7 +184,7 @@ class VariationalScheme final : public Scheme<T> {
       if (progress) progress(it + 1, iterations_, res.loss);
     }
     res.functional = estimate(ctx, x, n);
-    map_.record();
+    map_.record(ctx);
     push(ctx, x);
     if (interaction_) res.functional += interaction_->value(ctx, x.view());
     return res;
@@ -336,10 +336,14 @@ class VariationalScheme final : public Scheme<T> {
   // training's batch size M; stream batch 0, which no step uses), the convex weights clamped after
   // each step, stopping early once the loss before a step is below 1e-5 (the code's loss_stop).
   // The map's own Adam state starts fresh after it. The code also uses weight decay 1e-8 here;
-  // this does not. ICNN maps run on the CPU only, so the loss is formed on the host.
+  // this does not. The residuals and their gradient are critic_rows.hpp's identity_fit_element:
+  // on the CPU summed element by element in order, on CUDA by the row-sum kernels (the gradient
+  // stays on the device; the loss is read back each iteration for the early stop, so the
+  // pretraining synchronises once per iteration, before step 1 and never in a captured iteration).
   void pretrain(const Context& ctx, const Points<T>& x) {
     const index_t M = m_, count = M * d_;
     Adam<T> adam(ctx, map_.num_params());
+    RowPartials rows(ctx, M);
     for (index_t it = 0; it < pretrain_iterations_; ++it) {
       gather(ctx, x, random_stream(RandomPurpose::batch, 0), std::uint64_t(it) << 32);
       map_.forward(ctx, ConstPointsView<T>(y_.data(), M, d_, y_.device()),
@@ -348,10 +352,11 @@ class VariationalScheme final : public Scheme<T> {
       const T* ty = hin_.data();
       T* g = dty_.data();
       double loss = 0;
-      for (index_t i = 0; i < count; ++i) {
-        const double r = double(ty[i]) - double(y[i]);
-        loss += r * r;
-        g[i] = T(2 * r / double(count));
+      if (ctx.is_cuda()) {
+        rows.run(ctx, IdentityFitRow<T>{y, ty, g, d_, double(count)}, M);
+        loss = rows.sum(ctx);
+      } else {
+        for (index_t i = 0; i < count; ++i) loss += identity_fit_element(ty[i], y[i], double(count), &g[i]);
       }
       loss /= double(count);
       map_.backward(ctx, ConstPointsView<T>(g, M, d_, dty_.device()));

@@ -596,6 +596,14 @@ r = 1.5
 weight = 0.25
 )");
   }
+  SUBCASE("KL with an ICNN map (T = grad phi, its double backprop, the convex clamp)") {
+    // Pretrained to the identity in make()'s step, before the capture.
+    std::string text = head;
+    const std::string net = "[network]\nhidden = [16]\n";
+    text.replace(text.find(net), net.size(),
+                 "[network]\nkind = \"icnn\"\nhidden = [8, 8]\nrank = 2\npretrain_iterations = 5\n");
+    check_variational_graph<T>(text + "[functional]\nkind = \"kl\"\n");
+  }
   SUBCASE("entropy plus a potential (two row sums)") {
     check_variational_graph<T>(head + R"([functional]
 kind = "sum"
