@@ -18,8 +18,8 @@
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
-#include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/mmd_sums.hpp"
 #include "nwgf/kernels/radix_sort.hpp"
 #include "nwgf/kernels/sliced_math.hpp"
@@ -36,26 +36,29 @@ namespace {
 
 using detail::SlicedCpuSort;
 
-// Where NWGF_SLICED_CPU is auto (or unset), the sort of a workspace sized for `total` = max N +
-// max M keys per direction: Highway's vectorised quicksort from these many keys on, below it the
-// radix sorts (f32 packed, f64 pairs), by the `nwgf bench sliced` timings in README, Performance.
-constexpr index_t kVqsortMinF32 = index_t(1) << 40;
-constexpr index_t kVqsortMinF64 = index_t(1) << 40;
+// Where NWGF_SLICED_CPU is auto (or unset): f64 workspaces sized for at least this many keys per
+// direction (max N + max M) sort with Highway's vectorised quicksort, smaller ones with the radix
+// pairs; f32 always sorts packed. Measured with `nwgf bench sliced` (README, Performance; Zen 4,
+// one thread): f64 radix pairs faster up to 1.7e5 keys, vqsort from 2e5 (1.2x) to 2e7 (1.7x);
+// f32 packed faster or level at every size from 2e4 to 2e7 keys.
+constexpr index_t kVqsortMinF64 = 180000;
 
 // The CPU sort: NWGF_SLICED_CPU=pairs|packed|vqsort forces one (for A/B timings; packed is f32
-// only, f64 sorts pairs for it: a 64-bit key leaves no room for the index), auto picks by size.
+// only, f64 sorts pairs for it: a 64-bit key leaves no room for the index; vqsort takes the
+// radix sort where Highway's sort would run scalar code), auto picks by size.
 template <class T>
 SlicedCpuSort sliced_cpu_sort(index_t total) {
   const char* env = std::getenv("NWGF_SLICED_CPU");
   const std::string name = env ? env : "";
   constexpr bool f32 = std::is_same_v<T, float>;
-  if (name.empty() || name == "auto") {
-    if (total >= (f32 ? kVqsortMinF32 : kVqsortMinF64)) return SlicedCpuSort::vqsort;
-    return f32 ? SlicedCpuSort::packed : SlicedCpuSort::pairs;
-  }
+  // Highway's sort only where it has vector code for the SIMD targets allowed now.
+  const bool vq = VqSorter::vectorised();
+  const SlicedCpuSort radix = f32 ? SlicedCpuSort::packed : SlicedCpuSort::pairs;
+  if (name.empty() || name == "auto")
+    return !f32 && vq && total >= kVqsortMinF64 ? SlicedCpuSort::vqsort : radix;
   if (name == "packed") return f32 ? SlicedCpuSort::packed : SlicedCpuSort::pairs;
   if (name == "pairs") return SlicedCpuSort::pairs;
-  if (name == "vqsort") return SlicedCpuSort::vqsort;
+  if (name == "vqsort") return vq ? SlicedCpuSort::vqsort : radix;
   throw_bad_input("NWGF_SLICED_CPU: expected auto, packed, pairs or vqsort (got \"" + name + "\")");
 }
 
@@ -95,7 +98,8 @@ struct SortedPairs {  // radix_sort_pairs: a key array and an index array
   std::int32_t index(index_t k) const { return from[k]; }
   bool tie(index_t k, index_t j) const { return keys[k] == keys[j]; }
 };
-struct SortedPacked {  // radix_sort_packed, VqSorter::packed: one u64 per element, key bits high, index low
+struct SortedPacked {  // radix_sort_packed, VqSorter::packed: one u64 per element, key bits high,
+                       // index low
   const std::uint64_t* e;
   float key(index_t k) const { return radix_packed_key(e[k]); }
   std::int32_t index(index_t k) const { return std::int32_t(radix_packed_index(e[k])); }

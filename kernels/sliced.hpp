@@ -54,7 +54,7 @@ struct SlicedWorkspace {
   Buffer<T>
       proj_x;  // projections, then the 1-D gradients G in their x part; cpu: (chunk,
                // max_n + max_m) x and y side by side (sorted as one union); cuda: (chunk, max_n)
-  Buffer<T> proj_y;            // cuda: (chunk, max_m)
+  Buffer<T> proj_y;  // cuda: (chunk, max_m)
   // cpu, pairs sort: per thread 2 (max_n + max_m) keys and indices; cuda: sorted chunk
   // (max_n + max_m), order iota, chunk max_n, max_m.
   Buffer<T> sorted;
@@ -63,7 +63,7 @@ struct SlicedWorkspace {
   // the radix scratch; vqsort f32: the first half; vqsort f64: max_n + max_m WideKeys).
   Buffer<std::uint64_t> packed;
   SlicedCpuSort cpu_sort = SlicedCpuSort::pairs;  // cpu: chosen once per workspace
-  Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
+  Buffer<unsigned char> sort_temp;                // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy, then a chunk's block partials
   std::size_t sort_temp_bytes = 0;

@@ -2,7 +2,9 @@
 
 #include <hwy/base.h>
 #include <hwy/contrib/sort/vqsort.h>
+#include <hwy/targets.h>
 
+#include <algorithm>
 #include <cstddef>
 
 #include "nwgf/engine/error.hpp"
@@ -25,15 +27,27 @@ void check_count(index_t n) {
 VqSorter::VqSorter() : sorter_(std::make_unique<hwy::Sorter>()) { (void)simd_target(); }
 VqSorter::~VqSorter() = default;
 
+bool VqSorter::vectorised() {
+  (void)simd_target();
+  constexpr std::int64_t kVectorTargets = HWY_AVX3 | HWY_AVX2 | HWY_SSE4 | HWY_SSSE3 | HWY_NEON |
+                                          HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128;
+  return (hwy::SupportedTargets() & kVectorTargets) != 0;
+}
+
 void VqSorter::packed(const float* keys, index_t n, std::uint64_t* out) const {
   check_count(n);
-  for (index_t i = 0; i < n; ++i) out[i] = radix_pack(radix_ordered_bits(keys[i]), std::uint32_t(i));
+  for (index_t i = 0; i < n; ++i)
+    out[i] = radix_pack(radix_ordered_bits(keys[i]), std::uint32_t(i));
+  if (!vectorised()) return std::sort(out, out + n);
   (*sorter_)(out, std::size_t(n), hwy::SortAscending());
 }
 
 void VqSorter::wide(const double* keys, index_t n, WideKey* out) const {
   check_count(n);
   for (index_t i = 0; i < n; ++i) out[i] = WideKey{std::uint64_t(i), radix_ordered_bits(keys[i])};
+  if (!vectorised())
+    return std::sort(out, out + n,
+                     [](const WideKey& a, const WideKey& b) { return a.bits < b.bits; });
   (*sorter_)(reinterpret_cast<hwy::K64V64*>(out), std::size_t(n), hwy::SortAscending());
 }
 

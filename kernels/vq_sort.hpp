@@ -25,6 +25,12 @@ struct alignas(16) WideKey {
 // Holds Highway's sorter state; one per thread (it is not shared between concurrent sorts).
 class VqSorter {
  public:
+  // Whether Highway's sort has vector code for a target allowed now. Debian builds libhwy-contrib
+  // for AVX-512 (not its Ice Lake / Zen 4 variant), AVX2, SSE4 and SSSE3 on x86, so where only
+  // avx512_dl or scalar is allowed (NWGF_SIMD) it would run its scalar fallback (a heap sort, with
+  // no 128-bit key-value sort at all): the sorts below then use std::sort instead (same order).
+  static bool vectorised();
+
   VqSorter();
   ~VqSorter();
   VqSorter(const VqSorter&) = delete;

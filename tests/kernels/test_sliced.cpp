@@ -318,8 +318,8 @@ Result run_path(const char* path, const std::vector<T>& x, const std::vector<T>&
   Context ctx(Device::cpu, 2);
   const index_t n = index_t(x.size()) / d, m = index_t(y.size()) / d;
   SlicedRiesz<T> s(ctx, n, m, d, 3);
-  REQUIRE((before ? setenv("NWGF_SLICED_CPU", saved.c_str(), 1)
-                  : unsetenv("NWGF_SLICED_CPU")) == 0);
+  REQUIRE((before ? setenv("NWGF_SLICED_CPU", saved.c_str(), 1) : unsetenv("NWGF_SLICED_CPU")) ==
+          0);
   if (used) *used = nwgf::detail::to_string(s.workspace().cpu_sort);
   s.draw_directions(ctx, 9, 1, 0);
   const double nn = double(n) * double(n);
@@ -350,7 +350,8 @@ void check_sorts_agree(const std::vector<const char*>& paths,
   }
   // The gradient is not trivially equal: it varies across points (beyond the zeros).
   index_t varies = 0;
-  for (std::size_t i = 64; i + 2 < ref.grad.size(); i += 2) varies += ref.grad[i] != ref.grad[i + 2];
+  for (std::size_t i = 64; i + 2 < ref.grad.size(); i += 2)
+    varies += ref.grad[i] != ref.grad[i + 2];
   CHECK(varies > n / 2);
 }
 
@@ -370,11 +371,12 @@ TEST_CASE("f32: pairs, packed and vqsort sorts give bit-identical sums and gradi
 }
 
 TEST_CASE("f64: pairs and vqsort sorts give bit-identical sums and gradients") {
-  // (packed has no f64 form: f64 sorts pairs for it.)
-  for (index_t n : {index_t(1000), index_t(100003)}) {
-    CAPTURE(n);
-    check_sorts_agree<double>({"pairs", "vqsort", "packed"}, {"pairs", "vqsort", "pairs"}, n);
-  }
+  // (packed has no f64 form: f64 sorts pairs for it.) n + m = 1253 and 225006 keys: auto sorts
+  // pairs below 180000 keys per direction, vqsort from there on; f32 auto always packed.
+  check_sorts_agree<double>({"pairs", "vqsort", "packed", "auto"},
+                            {"pairs", "vqsort", "pairs", "pairs"}, 1000);
+  check_sorts_agree<double>({"pairs", "vqsort", "auto"}, {"pairs", "vqsort", "vqsort"}, 180003);
+  check_sorts_agree<float>({"auto"}, {"packed"}, 180003);
 }
 
 TEST_CASE("sliced_mmd2 approaches the exact V-statistic MMD^2") {

@@ -49,14 +49,15 @@ std::vector<T> awkward_keys(index_t n, unsigned seed) {
   return k;
 }
 
-const std::vector<index_t> kSizes = {0,   1,   2,    3,    7,    8,    9,    15,     16,
-                                     17,  31,  32,   33,   127,  128,  129,  255,    256,
+const std::vector<index_t> kSizes = {0,   1,   2,    3,    7,    8,    9,     15,    16,
+                                     17,  31,  32,   33,   127,  128,  129,   255,   256,
                                      257, 511, 1023, 1024, 1025, 4099, 65537, 300001};
 
 }  // namespace
 
 TEST_CASE("VqSorter::packed gives radix_sort_packed's order exactly") {
-  std::printf("simd target: %s\n", nwgf::simd_target().c_str());
+  std::printf("simd target: %s, Highway's sort vectorised: %d\n", nwgf::simd_target().c_str(),
+              int(nwgf::VqSorter::vectorised()));
   const nwgf::VqSorter sorter;
   for (index_t n : kSizes) {
     CAPTURE(n);
@@ -89,8 +90,8 @@ TEST_CASE("VqSorter::wide sorts f64 keys with their indices (ties in any order)"
     const auto keys = awkward_keys<double>(n, unsigned(n) + 13);
     std::vector<double> ref(keys.size()), ref_tmp(keys.size());
     std::vector<std::int32_t> perm(keys.size()), perm_tmp(keys.size());
-    nwgf::radix_sort_pairs<double>(keys.data(), nullptr, n, ref.data(), perm.data(),
-                                   ref_tmp.data(), perm_tmp.data());
+    nwgf::radix_sort_pairs<double>(keys.data(), nullptr, n, ref.data(), perm.data(), ref_tmp.data(),
+                                   perm_tmp.data());
     std::vector<nwgf::WideKey> out(keys.size());
     sorter.wide(keys.data(), n, out.data());
     // The keys in the radix order, each carrying its own index, every index once.

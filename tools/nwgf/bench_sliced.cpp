@@ -17,8 +17,8 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/json.hpp"
-#include "nwgf/engine/simd.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/simd.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "tools/nwgf/bench.hpp"
 
