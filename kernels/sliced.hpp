@@ -20,8 +20,9 @@
 // Conventions: r = 1 only; uniform weights (weighted sums would replace the counts by weighted
 // prefix sums; not implemented); sums over all pairs, diagonal included (V-statistic,
 // CONTRACT.md). The returned sums estimate the exact sums without bias (the c_d factor is applied).
-// Cost per evaluation: CPU one radix sort of the N + M projections per direction (directions in
-// parallel over threads); CUDA one CUB device radix sort per direction and set.
+// Cost per evaluation: CPU one sort of the N + M projections per direction (radix, or Highway's
+// vectorised quicksort for large f64 sets: kernels/sliced.cpp; directions in parallel over
+// threads); CUDA one CUB device radix sort per direction and set.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
