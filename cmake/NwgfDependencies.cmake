@@ -6,6 +6,12 @@ find_package(GIF 5 REQUIRED)  # giflib: animated GIFs of a run
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(hwy REQUIRED)  # Google Highway: the CPU kernels' SIMD, dispatched at run time
+# Highway's contrib library (libhwy-contrib, in Debian's libhwy-dev): the sliced estimator's
+# vectorised quicksort (kernels/vq_sort.cpp, hwy/contrib/sort/vqsort.h).
+if(NOT TARGET hwy::hwy_contrib)
+  message(FATAL_ERROR "nwgf: Highway's contrib library (target hwy::hwy_contrib, "
+                      "libhwy_contrib) was not found; install libhwy-dev (tools/setup.sh)")
+endif()
 find_package(PkgConfig REQUIRED)
 
 # The library's Highway settings: every target this compiler can build (AVX-512 with the Ice
@@ -27,7 +33,7 @@ function(nwgf_use_hwy target)
   else()
     target_compile_definitions(${target} PRIVATE HWY_COMPILE_ALL_ATTAINABLE HWY_WANT_AVX3_DL)
   endif()
-  target_link_libraries(${target} PUBLIC hwy::hwy)
+  target_link_libraries(${target} PUBLIC hwy::hwy hwy::hwy_contrib)
 endfunction()
 if(NWGF_BUILD_TESTS)
   find_package(doctest REQUIRED)

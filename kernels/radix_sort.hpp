@@ -55,6 +55,16 @@ NWGF_HD float radix_key_of_bits(std::uint32_t bits) {
   return key;
 }
 
+// The double key whose radix_ordered_bits are `bits`.
+NWGF_HD double radix_key_of_bits(std::uint64_t bits) {
+  const std::uint64_t mask =
+      (bits >> 63) ? std::uint64_t(0x8000000000000000ull) : ~std::uint64_t(0);
+  const std::uint64_t u = bits ^ mask;
+  double key;
+  std::memcpy(&key, &u, sizeof key);
+  return key;
+}
+
 // One packed element: the key's ordered bits in the high half, its index in the low half.
 NWGF_HD std::uint64_t radix_pack(std::uint32_t ordered_bits, std::uint32_t index) {
   return (std::uint64_t(ordered_bits) << 32) | index;

@@ -11,17 +11,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <numbers>
 #include <string>
 #include <type_traits>
 
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
-#include "nwgf/engine/trace.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/mmd_sums.hpp"
 #include "nwgf/kernels/radix_sort.hpp"
 #include "nwgf/kernels/sliced_math.hpp"
+#include "nwgf/kernels/vq_sort.hpp"
 
 namespace nwgf {
 
@@ -32,14 +34,32 @@ double sliced_constant(index_t d) {
 
 namespace {
 
-// The CPU sort: f32 projections are sorted packed with their index (radix_sort_packed) unless
-// NWGF_SLICED_CPU=pairs selects the earlier key and index arrays (radix_sort_pairs), kept for
-// A/B timings (README, Performance); f64 always sorts pairs (a 64-bit key leaves no room).
-bool sliced_cpu_packed() {
+using detail::SlicedCpuSort;
+
+// Where NWGF_SLICED_CPU is auto (or unset): f64 workspaces sized for at least this many keys per
+// direction (max N + max M) sort with Highway's vectorised quicksort, smaller ones with the radix
+// pairs; f32 always sorts packed. Measured with `nwgf bench sliced` (README, Performance; Zen 4,
+// one thread): f64 radix pairs faster up to 1.7e5 keys, vqsort from 2e5 (1.2x) to 2e7 (1.7x);
+// f32 packed faster or level at every size from 2e4 to 2e7 keys.
+constexpr index_t kVqsortMinF64 = 180000;
+
+// The CPU sort: NWGF_SLICED_CPU=pairs|packed|vqsort forces one (for A/B timings; packed is f32
+// only, f64 sorts pairs for it: a 64-bit key leaves no room for the index; vqsort takes the
+// radix sort where Highway's sort would run scalar code), auto picks by size.
+template <class T>
+SlicedCpuSort sliced_cpu_sort(index_t total) {
   const char* env = std::getenv("NWGF_SLICED_CPU");
-  if (!env || !*env || std::string(env) == "packed") return true;
-  if (std::string(env) == "pairs") return false;
-  throw_bad_input(std::string("NWGF_SLICED_CPU: expected packed or pairs (got \"") + env + "\")");
+  const std::string name = env ? env : "";
+  constexpr bool f32 = std::is_same_v<T, float>;
+  // Highway's sort only where it has vector code for the SIMD targets allowed now.
+  const bool vq = VqSorter::vectorised();
+  const SlicedCpuSort radix = f32 ? SlicedCpuSort::packed : SlicedCpuSort::pairs;
+  if (name.empty() || name == "auto")
+    return !f32 && vq && total >= kVqsortMinF64 ? SlicedCpuSort::vqsort : radix;
+  if (name == "packed") return f32 ? SlicedCpuSort::packed : SlicedCpuSort::pairs;
+  if (name == "pairs") return SlicedCpuSort::pairs;
+  if (name == "vqsort") return vq ? SlicedCpuSort::vqsort : radix;
+  throw_bad_input("NWGF_SLICED_CPU: expected auto, packed, pairs or vqsort (got \"" + name + "\")");
 }
 
 // Asks Linux for transparent huge pages (THP, "madvise" mode) over the page-aligned part of a
@@ -78,7 +98,8 @@ struct SortedPairs {  // radix_sort_pairs: a key array and an index array
   std::int32_t index(index_t k) const { return from[k]; }
   bool tie(index_t k, index_t j) const { return keys[k] == keys[j]; }
 };
-struct SortedPacked {  // radix_sort_packed: one u64 per element, key bits high, index low
+struct SortedPacked {  // radix_sort_packed, VqSorter::packed: one u64 per element, key bits high,
+                       // index low
   const std::uint64_t* e;
   float key(index_t k) const { return radix_packed_key(e[k]); }
   std::int32_t index(index_t k) const { return std::int32_t(radix_packed_index(e[k])); }
@@ -87,6 +108,16 @@ struct SortedPacked {  // radix_sort_packed: one u64 per element, key bits high,
   bool tie(index_t k, index_t j) const {
     const std::uint32_t a = std::uint32_t(e[k] >> 32), b = std::uint32_t(e[j] >> 32);
     return a == b || (a == 0x7fffffffu && b == 0x80000000u);
+  }
+};
+struct SortedWide {  // VqSorter::wide: an f64 key's bits and its index; ties in any order
+  const WideKey* e;
+  double key(index_t k) const { return radix_key_of_bits(e[k].bits); }
+  std::int32_t index(index_t k) const { return std::int32_t(e[k].index); }
+  // As SortedPacked: -0.0 (bits 0x7ff...f) sorts directly before +0.0 (0x800...0).
+  bool tie(index_t k, index_t j) const {
+    const std::uint64_t a = e[k].bits, b = e[j].bits;
+    return a == b || (a == 0x7fffffffffffffffull && b == 0x8000000000000000ull);
   }
 };
 
@@ -145,13 +176,15 @@ void cpu_ranks(const Sorted& sorted, T* row, index_t n, index_t m, T scale_xx, T
   sums[1] = vxy;
 }
 
-// Per-thread scratch of one direction: 2 (N + M) entries of either layout.
+// Per-thread scratch of one direction: 2 (N + M) entries of the sort's layout.
 template <class T>
 struct DirectionScratch {
-  T* keys;  // pairs path: keys, keys_tmp = keys + cap; from likewise
+  T* keys;  // pairs: keys, keys_tmp = keys + cap; from likewise
   std::int32_t* from;
-  std::uint64_t* packed;  // packed path: out, tmp = packed + cap
+  std::uint64_t* packed;  // packed: out, tmp = packed + cap; vqsort f32: out
+  WideKey* wide;          // vqsort f64: out (cap)
   index_t cap;
+  const VqSorter* sorter;  // vqsort: this thread's
 };
 
 // One direction: sort row (N + M) = [p | q], then ranks; G overwrites row[0, n).
@@ -160,9 +193,18 @@ void cpu_direction(const detail::SlicedWorkspace<T>& ws, const DirectionScratch<
                    index_t n, index_t m, T scale_xx, T scale_xy, bool grad, double* sums) {
   const index_t total = n + m;
   if constexpr (std::is_same_v<T, float>) {
-    if (ws.cpu_packed) {
+    if (ws.cpu_sort == SlicedCpuSort::packed) {
       radix_sort_packed(row, total, sc.packed, sc.packed + sc.cap);
       return cpu_ranks<float>(SortedPacked{sc.packed}, row, n, m, scale_xx, scale_xy, grad, sums);
+    }
+    if (ws.cpu_sort == SlicedCpuSort::vqsort) {
+      sc.sorter->packed(row, total, sc.packed);
+      return cpu_ranks<float>(SortedPacked{sc.packed}, row, n, m, scale_xx, scale_xy, grad, sums);
+    }
+  } else {
+    if (ws.cpu_sort == SlicedCpuSort::vqsort) {
+      sc.sorter->wide(row, total, sc.wide);
+      return cpu_ranks<double>(SortedWide{sc.wide}, row, n, m, scale_xx, scale_xy, grad, sums);
     }
   }
   // from: 0..n-1 = p
@@ -212,9 +254,15 @@ void cpu_sliced_rank(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, inde
   {
     const index_t t = omp_get_thread_num();
     const index_t cap = ws.max_n + ws.max_m;
-    DirectionScratch<T> scratch{nullptr, nullptr, nullptr, cap};
-    if (ws.cpu_packed) {
+    std::unique_ptr<VqSorter> sorter;
+    DirectionScratch<T> scratch{nullptr, nullptr, nullptr, nullptr, cap, nullptr};
+    if (ws.cpu_sort != SlicedCpuSort::pairs) {
       scratch.packed = ws.packed.data() + t * 2 * cap;
+      scratch.wide = reinterpret_cast<WideKey*>(scratch.packed);
+      if (ws.cpu_sort == SlicedCpuSort::vqsort) {
+        sorter = std::make_unique<VqSorter>();
+        scratch.sorter = sorter.get();
+      }
     } else {
       scratch.keys = ws.sorted.data() + t * 2 * cap;
       scratch.from = ws.order.data() + t * 2 * cap;
@@ -253,6 +301,18 @@ void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, do
   if (out_xy) *out_xy = factor * xy;
 }
 
+const char* to_string(SlicedCpuSort sort) {
+  switch (sort) {
+    case SlicedCpuSort::pairs:
+      return "pairs";
+    case SlicedCpuSort::packed:
+      return "packed";
+    case SlicedCpuSort::vqsort:
+      return "vqsort";
+  }
+  return "?";
+}
+
 }  // namespace detail
 
 template <class T>
@@ -283,9 +343,9 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
 #endif
   } else {
     ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * (max_n + max_m));
-    ws_.cpu_packed = sliced_cpu_packed() && std::is_same_v<T, float>;
+    ws_.cpu_sort = sliced_cpu_sort<T>(max_n + max_m);
     const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
-    if (ws_.cpu_packed) {
+    if (ws_.cpu_sort != SlicedCpuSort::pairs) {
       ws_.packed = Buffer<std::uint64_t>(ctx, scratch);
       advise_huge_pages(ws_.packed.data(), ws_.packed.bytes());
       advise_huge_pages(ws_.proj_x.data(), ws_.proj_x.bytes());

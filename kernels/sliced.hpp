@@ -20,8 +20,9 @@
 // Conventions: r = 1 only; uniform weights (weighted sums would replace the counts by weighted
 // prefix sums; not implemented); sums over all pairs, diagonal included (V-statistic,
 // CONTRACT.md). The returned sums estimate the exact sums without bias (the c_d factor is applied).
-// Cost per evaluation: CPU one radix sort of the N + M projections per direction (directions in
-// parallel over threads); CUDA one CUB device radix sort per direction and set.
+// Cost per evaluation: CPU one sort of the N + M projections per direction (radix, or Highway's
+// vectorised quicksort for large f64 sets: kernels/sliced.cpp; directions in parallel over
+// threads); CUDA one CUB device radix sort per direction and set.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,11 @@ namespace nwgf {
 double sliced_constant(index_t d);
 
 namespace detail {
+// The CPU sort of one direction's N + M projections with their indices (kernels/sliced.cpp):
+// LSD radix of a key and an index array, LSD radix of the f32 key packed with its index in one
+// u64, or Highway's vectorised quicksort (kernels/vq_sort.hpp).
+enum class SlicedCpuSort { pairs, packed, vqsort };
+
 // Everything the evaluation needs, allocated once. Directions are processed in chunks of
 // `chunk` so the projections never need S x N memory.
 template <class T>
@@ -49,14 +55,16 @@ struct SlicedWorkspace {
   Buffer<T>
       proj_x;  // projections, then the 1-D gradients G in their x part; cpu: (chunk,
                // max_n + max_m) x and y side by side (sorted as one union); cuda: (chunk, max_n)
-  Buffer<T> proj_y;            // cuda: (chunk, max_m)
-  // cpu, pairs path (f64, or NWGF_SLICED_CPU=pairs): per thread 2 (max_n + max_m) keys and
-  // indices; cuda: sorted chunk (max_n + max_m), order iota, chunk max_n, max_m.
+  Buffer<T> proj_y;  // cuda: (chunk, max_m)
+  // cpu, pairs sort: per thread 2 (max_n + max_m) keys and indices; cuda: sorted chunk
+  // (max_n + max_m), order iota, chunk max_n, max_m.
   Buffer<T> sorted;
   Buffer<std::int32_t> order;
-  Buffer<std::uint64_t> packed;     // cpu, packed path (f32): per thread 2 (max_n + max_m)
-  bool cpu_packed = false;          // cpu: f32 keys sorted packed with their index
-  Buffer<unsigned char> sort_temp;  // cuda: CUB temporary storage
+  // cpu, packed and vqsort sorts: per thread 2 (max_n + max_m) u64 (packed: the sorted keys and
+  // the radix scratch; vqsort f32: the first half; vqsort f64: max_n + max_m WideKeys).
+  Buffer<std::uint64_t> packed;
+  SlicedCpuSort cpu_sort = SlicedCpuSort::pairs;  // cpu: chosen once per workspace
+  Buffer<unsigned char> sort_temp;                // cuda: CUB temporary storage
   Buffer<double> sums;  // cpu: (S, 2) per-direction S_xx, S_xy (summed in order: deterministic);
                         // cuda: running S_xx, S_xy, then a chunk's block partials
   std::size_t sort_temp_bytes = 0;
@@ -81,6 +89,8 @@ void cpu_sliced_back_project(const Context& ctx, SlicedWorkspace<T>& ws, index_t
                              int c0, int sc, PointsView<T> grad, bool accumulate);
 template <class T>
 void cpu_sliced_sums(const SlicedWorkspace<T>& ws, index_t n, double* out_xx, double* out_xy);
+// The name of the workspace's CPU sort ("pairs", "packed", "vqsort"), for benchmarks.
+const char* to_string(SlicedCpuSort sort);
 // The CUDA evaluation across ranks (kernels/sliced_ranks.cpp): of each chunk of sc directions
 // this rank sorts only [sc part / parts, sc (part + 1) / parts); gather (an in-place device
 // allgather of one byte range per rank, DeviceComm::device_allgather) then brings it the other

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -302,49 +303,80 @@ TEST_CASE("accumulate, empty y, no gradient, chunked directions") {
     CHECK(rb.grad[i] == doctest::Approx(r.grad[i]).epsilon(1e-4).scale(1.0));
 }
 
-// The f32 CPU sorts (NWGF_SLICED_CPU, read when a SlicedRiesz is built: packed key + index,
-// the default, or key and index arrays) give the same sorted order, so the sums and gradients
-// must agree bit for bit. Points on a grid of 1/64 make ties, and -0.0 and +0.0 among the
-// projections; the sizes take the packed sort's 11-bit and 8-bit digits.
-Result run_path(const char* path, const std::vector<float>& x, const std::vector<float>& y,
-                index_t d) {
+// The CPU sorts (NWGF_SLICED_CPU, read when a SlicedRiesz is built: radix of key and index
+// arrays, radix of the f32 key packed with its index, Highway's vectorised quicksort) give the
+// same sorted order up to the order of equal keys, which the rank pass does not depend on (a tie
+// group's members share one gradient entry), so the sums and gradients must agree bit for bit.
+// Points on a grid of 1/64 make ties, and -0.0 and +0.0 among the projections; the f32 sizes take
+// the packed sort's 11-bit and 8-bit digits. The environment variable is restored afterwards.
+template <class T>
+Result run_path(const char* path, const std::vector<T>& x, const std::vector<T>& y, index_t d,
+                const char** used = nullptr) {
+  const char* before = std::getenv("NWGF_SLICED_CPU");
+  const std::string saved = before ? before : "";
   REQUIRE(setenv("NWGF_SLICED_CPU", path, 1) == 0);
   Context ctx(Device::cpu, 2);
   const index_t n = index_t(x.size()) / d, m = index_t(y.size()) / d;
-  SlicedRiesz<float> s(ctx, n, m, d, 3);
-  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
+  SlicedRiesz<T> s(ctx, n, m, d, 3);
+  REQUIRE((before ? setenv("NWGF_SLICED_CPU", saved.c_str(), 1) : unsetenv("NWGF_SLICED_CPU")) ==
+          0);
+  if (used) *used = nwgf::detail::to_string(s.workspace().cpu_sort);
   s.draw_directions(ctx, 9, 1, 0);
   const double nn = double(n) * double(n);
-  return run<float>(ctx, s, x, y, d, float(-0.5 / nn), float(1 / (double(n) * double(m))));
+  return run<T>(ctx, s, x, y, d, T(-0.5 / nn), T(1 / (double(n) * double(m))));
 }
 
-TEST_CASE("f32: packed and pairs sorts give bit-identical sums and gradients") {
+template <class T>
+void check_sorts_agree(const std::vector<const char*>& paths,
+                       const std::vector<const char*>& expect_used, index_t n) {
   const index_t d = 2;
+  const index_t m = n / 4 + 3;
+  auto x = gaussian_points<T>(n, d, 91), y = gaussian_points<T>(m, d, 92, 0.2);
+  for (std::size_t i = 0; i < x.size(); i += 2) x[i] = std::round(x[i] * 64) / 64;
+  for (std::size_t i = 0; i < y.size(); i += 3) y[i] = std::round(y[i] * 64) / 64;
+  for (std::size_t i = 0; i < 64; ++i) x[i] = i % 2 ? T(-0.0) : T(0.0);
+  const char* used = nullptr;
+  const Result ref = run_path<T>(paths[0], x, y, d, &used);
+  CHECK(std::string(used) == expect_used[0]);
+  for (std::size_t p = 1; p < paths.size(); ++p) {
+    CAPTURE(paths[p]);
+    const Result r = run_path<T>(paths[p], x, y, d, &used);
+    CHECK(std::string(used) == expect_used[p]);
+    CHECK(r.xx == ref.xx);
+    CHECK(r.xy == ref.xy);
+    index_t differ = 0;
+    for (std::size_t i = 0; i < r.grad.size(); ++i) differ += r.grad[i] != ref.grad[i];
+    CHECK(differ == 0);
+  }
+  // The gradient is not trivially equal: it varies across points (beyond the zeros).
+  index_t varies = 0;
+  for (std::size_t i = 64; i + 2 < ref.grad.size(); i += 2)
+    varies += ref.grad[i] != ref.grad[i + 2];
+  CHECK(varies > n / 2);
+}
+
+TEST_CASE("f32: pairs, packed and vqsort sorts give bit-identical sums and gradients") {
   for (index_t n : {index_t(1000), (index_t(1) << 18) + 5}) {
     CAPTURE(n);
-    const index_t m = n / 4 + 3;
-    auto x = gaussian_points<float>(n, d, 91), y = gaussian_points<float>(m, d, 92, 0.2);
-    for (std::size_t i = 0; i < x.size(); i += 2) x[i] = std::round(x[i] * 64) / 64;
-    for (std::size_t i = 0; i < y.size(); i += 3) y[i] = std::round(y[i] * 64) / 64;
-    for (std::size_t i = 0; i < 64; ++i) x[i] = i % 2 ? -0.0f : 0.0f;
-    const Result pairs = run_path("pairs", x, y, d);
-    const Result packed = run_path("packed", x, y, d);
-    CHECK(packed.xx == pairs.xx);
-    CHECK(packed.xy == pairs.xy);
-    index_t differ = 0;
-    for (std::size_t i = 0; i < packed.grad.size(); ++i) differ += packed.grad[i] != pairs.grad[i];
-    CHECK(differ == 0);
-    // The gradient is not trivially equal: it varies across points (beyond the zeros).
-    index_t varies = 0;
-    for (std::size_t i = 64; i + 2 < pairs.grad.size(); i += 2)
-      varies += pairs.grad[i] != pairs.grad[i + 2];
-    CHECK(varies > n / 2);
+    check_sorts_agree<float>({"pairs", "packed", "vqsort"}, {"pairs", "packed", "vqsort"}, n);
   }
   // An unknown path is refused.
+  const char* before = std::getenv("NWGF_SLICED_CPU");
+  const std::string saved = before ? before : "";
   REQUIRE(setenv("NWGF_SLICED_CPU", "fast", 1) == 0);
   Context ctx(Device::cpu, 1);
-  CHECK_THROWS_AS(SlicedRiesz<float>(ctx, 10, 10, d, 2), nwgf::Error);
-  REQUIRE(unsetenv("NWGF_SLICED_CPU") == 0);
+  CHECK_THROWS_AS(SlicedRiesz<float>(ctx, 10, 10, 2, 2), nwgf::Error);
+  REQUIRE((before ? setenv("NWGF_SLICED_CPU", saved.c_str(), 1) : unsetenv("NWGF_SLICED_CPU")) ==
+          0);
+}
+
+TEST_CASE("f64: pairs and vqsort sorts give bit-identical sums and gradients") {
+  // (packed has no f64 form: f64 sorts pairs for it.) n + m = 1253 and 225006 keys: auto sorts
+  // pairs below 180000 keys per direction, vqsort from there on; f32 auto always packed.
+  check_sorts_agree<double>({"pairs", "vqsort", "packed", "auto"},
+                            {"pairs", "vqsort", "pairs", "pairs"}, 1000);
+  check_sorts_agree<double>({"pairs", "vqsort", "auto"}, {"pairs", "vqsort", "vqsort"}, 180003);
+  check_sorts_agree<float>({"auto"}, {"packed"}, 180003);
 }
 
 TEST_CASE("sliced_mmd2 approaches the exact V-statistic MMD^2") {

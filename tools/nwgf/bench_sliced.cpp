@@ -5,7 +5,8 @@
 // sorts of all S (N + N) projections, ranks and back-projection (tools/bench/peers/
 // sliced_torch.py times the same work in PyTorch). `cpu_seconds` is the median process CPU time
 // of the same calls, `cpu_ns_per_point_direction` that over 2 N S (points times directions).
-// NWGF_SLICED_CPU=pairs|packed|packed_bucketed picks the CPU path (kernels/sliced.cpp).
+// NWGF_SLICED_CPU=auto|pairs|packed|vqsort picks the CPU sort (kernels/sliced.cpp); `cpu_sort`
+// names the one that ran.
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -16,8 +17,8 @@
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/json.hpp"
-#include "nwgf/engine/simd.hpp"
 #include "nwgf/engine/rng.hpp"
+#include "nwgf/engine/simd.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "tools/nwgf/bench.hpp"
 
@@ -72,6 +73,7 @@ int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   JsonObject j;
   j.add("bench", "sliced").add("device", to_string(ctx.device())).add("threads", ctx.threads());
   j.add("simd", simd_target());
+  if (!ctx.is_cuda()) j.add("cpu_sort", detail::to_string(sliced.workspace().cpu_sort));
   j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("m", (long long)n);
   j.add("d", (long long)d).add("directions", o.directions);
   j.add("seconds", t.median).add("seconds_min", t.min).add("seconds_max", t.max);
