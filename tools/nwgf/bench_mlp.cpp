@@ -101,7 +101,7 @@ int run_mlp_bench(const MlpBenchOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
-BenchRegistrar reg(
+BenchRegistrar reg_bench_mlp(
     "mlp", "MLP training step (forward + reverse + Adam) vs its GEMMs alone",
     [](CLI::App& sub, const GlobalOptions& g) {
       auto o = std::make_shared<MlpBenchOptions>();

@@ -176,7 +176,7 @@ int run_sharded_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
-BenchRegistrar reg("pairwise", "Fused Riesz self gradient / energy sums (N x N pairs)",
+BenchRegistrar reg_bench_pairwise("pairwise", "Fused Riesz self gradient / energy sums (N x N pairs)",
                    [](CLI::App& sub, const GlobalOptions& g) {
                      auto o = std::make_shared<PairwiseBenchOptions>();
                      sub.add_option("--n", o->n, "Number of points N");

@@ -86,7 +86,7 @@ int run_sliced_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
-BenchRegistrar reg("sliced", "Sliced Riesz sums r = 1: values and gradient (O(S N log N))",
+BenchRegistrar reg_bench_sliced("sliced", "Sliced Riesz sums r = 1: values and gradient (O(S N log N))",
                    [](CLI::App& sub, const GlobalOptions& g) {
                      auto o = std::make_shared<SlicedBenchOptions>();
                      sub.add_option("--n", o->n, "Number of points N (both X and Y)");

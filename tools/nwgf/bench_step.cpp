@@ -117,7 +117,7 @@ int run_bench(const GlobalOptions& g, const StepArgs& a) {
   return bench<float>(g, a, cfg);
 }
 
-BenchRegistrar reg("step", "Seconds per training iteration (neural schemes) or particle step",
+BenchRegistrar reg_bench_step("step", "Seconds per training iteration (neural schemes) or particle step",
                    [](CLI::App& sub, const GlobalOptions& g) {
                      auto a = std::make_shared<StepArgs>();
                      sub.add_option("--scheme", a->scheme,

@@ -191,7 +191,7 @@ int run_sweep(const SweepOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
-BenchRegistrar reg(
+BenchRegistrar reg_bench_sweep(
     "sweep", "Time a kernel over a grid of N (and d); fit the log-log slope per series",
     [](CLI::App& sub, const GlobalOptions& g) {
       auto o = std::make_shared<SweepOptions>();

@@ -14,7 +14,7 @@ std::vector<CommandSpec>& bench_registry() {
 }
 
 namespace {
-CommandRegistrar reg("bench", "Benchmarks (one JSON object per line on stdout)",
+CommandRegistrar reg_cmd_bench("bench", "Benchmarks (one JSON object per line on stdout)",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        sub.require_subcommand(1);
                        sub.fallthrough();

@@ -110,7 +110,7 @@ int run_density(const DensityCliOptions& o) {
   return 0;
 }
 
-CommandRegistrar reg(
+CommandRegistrar reg_cmd_density(
     "density",
     "Log-densities of a variational run with ICNN maps (network.kind = \"icnn\") at its "
     "checkpoint's step, by inverting the maps (eqs. (15)-(16))",

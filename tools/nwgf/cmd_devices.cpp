@@ -94,7 +94,7 @@ int run_devices(const GlobalOptions& g, bool json, bool peak) {
   return 0;
 }
 
-CommandRegistrar reg("devices", "List backends, CPU threads and SIMD width, and CUDA devices",
+CommandRegistrar reg_cmd_devices("devices", "List backends, CPU threads and SIMD width, and CUDA devices",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        auto json = std::make_shared<bool>(false);
                        auto peak = std::make_shared<bool>(false);

@@ -78,7 +78,7 @@ int run_mmd(const MmdOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
-CommandRegistrar reg("mmd", "MMD^2 between two point sets (.npy): exact V-statistic, or sliced (r = 1)",
+CommandRegistrar reg_cmd_mmd("mmd", "MMD^2 between two point sets (.npy): exact V-statistic, or sliced (r = 1)",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        auto o = std::make_shared<MmdOptions>();
                        sub.add_option("A", o->a_path, "First point set (N, d), .npy")->required();

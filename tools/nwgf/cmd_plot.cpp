@@ -166,7 +166,7 @@ int run_plot(const PlotCliOptions& o) {
   return 0;
 }
 
-CommandRegistrar reg(
+CommandRegistrar reg_cmd_plot(
     "plot", "One metrics.csv column of several runs over time, as a line plot (PNG, SVG or PDF)",
     [](CLI::App& sub, const GlobalOptions&) {
       auto o = std::make_shared<PlotCliOptions>();

@@ -235,7 +235,7 @@ int run_render(const RenderCliOptions& o) {
   return 0;
 }
 
-CommandRegistrar reg(
+CommandRegistrar reg_cmd_render(
     "render", "Pictures of a point set (.npy) or a run directory: scatter/density/tiles as PNG, SVG or PDF; GIF",
     [](CLI::App& sub, const GlobalOptions&) {
       auto o = std::make_shared<RenderCliOptions>();

@@ -16,7 +16,7 @@ struct ReportCliOptions {
   std::string run, out;
 };
 
-CommandRegistrar reg(
+CommandRegistrar reg_cmd_report(
     "report",
     "A run directory's summary as a PDF or HTML page: config, metrics plots, first/middle/last "
     "snapshots",

@@ -65,7 +65,7 @@ int run_command(const GlobalOptions& g, const RunArgs& a) {
   return 0;
 }
 
-CommandRegistrar reg("run", "Run a flow (backward, forward or particle scheme) from a TOML config",
+CommandRegistrar reg_cmd_run("run", "Run a flow (backward, forward or particle scheme) from a TOML config",
                      [](CLI::App& sub, const GlobalOptions& g) {
                        auto a = std::make_shared<RunArgs>();
                        sub.add_option("config", a->config, "Config file (TOML)");
