@@ -26,6 +26,7 @@
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_shell.hpp"
 #include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/sharded_loop.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
@@ -111,14 +112,14 @@ class Runner {
     run_steps(session, root, x0, targets, n, time);
     RunResult r;
     r.wall_seconds = session.wall_seconds();
-    r.phases = phases_;
-    r.counters = counters_;
+    r.phases = shell_.phases();
+    r.counters = shell_.counters();
     r.device = ctx_.device();
     r.steps = n;
     r.time = time;
     r.stopped = stopped_;
     r.samples = to_host(ctx_, x_);
-    r.metrics = metrics_;
+    r.metrics = shell_.metrics();
     return r;
   }
 
@@ -186,6 +187,9 @@ class Runner {
     if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     if (cfg_.eval_mmd) mixture_ = mixture_problem(cfg_);
     files_ = !opt_.out_dir.empty() && root_;
+    shell_.set_files(files_);
+    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none));
     x0_out = std::move(x0);
   }
 
@@ -211,8 +215,7 @@ class Runner {
     collective(comm_, [&] {
       if (!root_) scheme_->restore(ctx_, state, dir_.path("checkpoint.bin"));
     });
-    checkpoint_step_ = n;
-    checkpoint_time_ = time;
+    shell_.checkpointed(n, time);
   }
 
   void run_steps(TraceSession& session, TraceSpan& root, const HostMatrix<double>& x0,
@@ -225,7 +228,7 @@ class Runner {
     // (files, evaluation, observers, progress) runs in on_root, so that its failure reaches every
     // rank; a failure on every rank at once (a numerical fault: the samples are the same) needs
     // no agreement.
-    try {
+    shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = !opt_.resume ? shared_value(true) : StepInfo::none;
       on_root(comm_, [&] {
         if (files_) {
@@ -315,86 +318,15 @@ class Runner {
         });
         if (comm_.size() > 1) stopped = write_shared(stopped);
       }
-      on_root(comm_, [&] {
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->finish(metrics_);
-        }
-      });
-      root.close();
-      session.stop();
-      phases_ = phase_summary(session);
-      counters_ = counter_summary(session);
-      on_root(comm_, [&] {
-        if (files_) write_manifest("done", n, time);
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      });
-    } catch (const Error&) {
-      root.close();
-      session.stop();
-      mark_failed(checkpoint_step_, checkpoint_time_);
-      // Best effort: the trace of the failed run (a failing write is ignored).
-      try {
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      } catch (const Error&) {
-      }
-      throw;
-    }
+    });
     stopped_ = stopped;
   }
 
  private:
-  // Best effort: the manifest says failed, with the step and time of the last good checkpoint
-  // (it must never be left claiming success, or running after the run has stopped); a second
-  // failure (the disk is still full) is ignored.
-  void mark_failed(index_t step, double time) {
-    if (!files_) return;
-    try {
-      write_manifest("failed", std::max<index_t>(step, 0), std::max(time, 0.0));
-    } catch (const Error&) {
-    }
-  }
-
-  void write_manifest(const std::string& status, index_t step, double time) {
-    Manifest m;
-    m.status = status;
-    m.backend = to_string(ctx_.device());
-    m.threads = ctx_.threads();
-    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
-    m.dtype = to_string(dtype_of<T>());
-    m.seed = (long long)cfg_.seed;
-    m.step = (long long)step;
-    m.time = time;
-    m.n = (long long)n_;
-    m.d = (long long)d_;
-    if (cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward) {
-      m.latent_dim = (long long)latent_dim(cfg_);
-    }
-    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
-    m.config_json = to_json(cfg_);
-    if (status == "done") {
-      m.phases_json = phases_json(phases_);
-      m.counters_json = counters_json(counters_);
-    }
-    TraceSpan span(Phase::manifest_write);
-    dir_.write_manifest(m);
-  }
-
-  // metrics.csv (all rows so far); at snapshot steps the snapshot and the observers.
-  // metrics.csv is rewritten at every evaluation, snapshot and checkpoint step (with the default
-  // eval.every = checkpoint_every = 1: every step), so the rows up to a checkpoint are on disk
-  // and a long run with sparse evaluations does not sync the file every step.
+  // The metrics row (RunShell::record: metrics.csv when due); at snapshot steps the snapshot
+  // and the observers.
   void record(const StepInfo& s, bool snapshot) {
-    metrics_.push_back(s);
-    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
-                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
-    if (files_ && due) {
-      {
-        TraceSpan span(Phase::metrics_write);
-        dir_.write_metrics(metrics_);
-      }
-      if (s.step == 0) write_manifest("running", 0, 0);
-    }
+    shell_.record(s, snapshot);
     if (!snapshot || (!files_ && observers_.empty())) return;
     if (files_ && comm_.size() > 1) {
       pending_.snapshot = 1;  // written by every rank together after rank 0's part (write_shared)
@@ -483,8 +415,7 @@ class Runner {
         c.dynamics_key = dynamics_key(cfg_);
       });
       dir_.write_checkpoint(comm_, c, h.data());
-      checkpoint_step_ = c.step;
-      checkpoint_time_ = c.time;
+      shell_.checkpointed(c.step, c.time);
     }
     return w.stopped != 0;
   }
@@ -508,8 +439,7 @@ class Runner {
     c.scheme_state = scheme_->state(ctx_);
     c.dynamics_key = dynamics_key(cfg_);
     dir_.write_checkpoint(c);
-    checkpoint_step_ = step;
-    checkpoint_time_ = time;
+    shell_.checkpointed(step, time);
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -522,9 +452,8 @@ class Runner {
                       " (only flow.steps, flow.t_end, [output] and [eval] may change)");
     }
     scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
-    if (dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
-    checkpoint_step_ = c.step;
-    checkpoint_time_ = c.time;
+    if (dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
+    shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
   }
 
@@ -538,6 +467,7 @@ class Runner {
   std::unique_ptr<DeviceComm> device_comm_;  // CUDA across ranks (after ctx_: uses its stream)
   TimeSteps steps_;
   RunDirectory dir_;
+  RunShell shell_{cfg_, comm_, steps_, dir_};  // the metrics, the manifest, the run's end
   index_t n_ = 0, d_ = 0;
   std::unique_ptr<Functional<T>> functional_;
   std::unique_ptr<Scheme<T>> scheme_;
@@ -547,12 +477,7 @@ class Runner {
   std::optional<Barenblatt> porous_;
   std::optional<MixtureProblem> mixture_;
   bool files_ = false;
-  SharedWrites pending_;         // rank 0's, across ranks
-  index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
-  double checkpoint_time_ = 0;
-  std::vector<StepInfo> metrics_;
-  std::vector<PhaseSeconds> phases_;
-  std::vector<std::pair<std::string, double>> counters_;
+  SharedWrites pending_;  // rank 0's, across ranks
 };
 
 }  // namespace

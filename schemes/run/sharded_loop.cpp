@@ -25,6 +25,7 @@
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_shell.hpp"
 #include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
@@ -79,15 +80,15 @@ class ShardedRunner {
     run_steps(session, root, trace_file, n, time);
     RunResult r;
     r.wall_seconds = session.wall_seconds();
-    r.phases = phases_;
-    r.counters = counters_;
+    r.phases = shell_.phases();
+    r.counters = shell_.counters();
     r.device = ctx_.device();
     r.steps = n;
     r.time = time;
     r.samples.rows = rows_;
     r.samples.cols = d_;
     r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
-    r.metrics = metrics_;
+    r.metrics = shell_.metrics();
     return r;
   }
 
@@ -125,6 +126,9 @@ class ShardedRunner {
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
     files_ = !opt_.out_dir.empty();
+    shell_.set_files(files_);
+    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none));
   }
 
   Points<T> to_points(const HostMatrix<double>& h) {
@@ -249,7 +253,7 @@ class ShardedRunner {
     // metrics.csv and the manifest and shows progress, in on_root (its failure is every
     // rank's). Whether a step writes a snapshot or a checkpoint follows from the config and the
     // step on every rank alike.
-    try {
+    shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = opt_.resume ? StepInfo::none : value();
       on_root(comm_, [&] {
         if (files_) {
@@ -267,7 +271,7 @@ class ShardedRunner {
         if (!opt_.resume) {
           StepInfo s0;
           s0.functional = f0;
-          record(s0, true);
+          shell_.record(s0, true);
         }
       });
       if (!opt_.resume) write_files(0, 0, true, true);
@@ -311,56 +315,12 @@ class ShardedRunner {
           s.tau = tau;
           s.functional = f;
           s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-          record(s, snap);
+          shell_.record(s, snap);
           progress.step_end(s);
         });
         write_files(n, time, snap, checkpoint);
       }
-      on_root(comm_, [&] {
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->finish(metrics_);
-        }
-      });
-      root.close();
-      session.stop();
-      phases_ = phase_summary(session);
-      counters_ = counter_summary(session);
-      on_root(comm_, [&] {
-        if (files_) write_manifest("done", n, time);
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      });
-    } catch (const Error&) {
-      root.close();
-      session.stop();
-      if (root_ && files_) {
-        // Best effort, as the replicated loop: the manifest says failed (a second failure, the
-        // disk still full, is ignored).
-        try {
-          write_manifest("failed", checkpoint_step_, checkpoint_time_);
-        } catch (const Error&) {
-        }
-      }
-      try {
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      } catch (const Error&) {
-      }
-      throw;
-    }
-  }
-
-  // Rank 0: the metrics row (metrics.csv rewritten when due, as the replicated loop does).
-  void record(const StepInfo& s, bool snapshot) {
-    metrics_.push_back(s);
-    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
-                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
-    if (files_ && due) {
-      {
-        TraceSpan span(Phase::metrics_write);
-        dir_.write_metrics(metrics_);
-      }
-      if (s.step == 0) write_manifest("running", 0, 0);
-    }
+    });
   }
 
   // Every rank: the snapshot, then the checkpoint (the one-process order), each rank its rows.
@@ -380,31 +340,8 @@ class ShardedRunner {
       c.d = d_;
       c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
       dir_.write_checkpoint_rows(comm_, c, x_.data());
-      checkpoint_step_ = step;
-      checkpoint_time_ = time;
+      shell_.checkpointed(step, time);
     }
-  }
-
-  void write_manifest(const std::string& status, index_t step, double time) {
-    Manifest m;
-    m.status = status;
-    m.backend = to_string(ctx_.device());
-    m.threads = ctx_.threads();
-    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
-    m.dtype = to_string(dtype_of<T>());
-    m.seed = (long long)cfg_.seed;
-    m.step = (long long)step;
-    m.time = time;
-    m.n = (long long)n_;
-    m.d = (long long)d_;
-    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
-    m.config_json = to_json(cfg_);
-    if (status == "done") {
-      m.phases_json = phases_json(phases_);
-      m.counters_json = counters_json(counters_);
-    }
-    TraceSpan span(Phase::manifest_write);
-    dir_.write_manifest(m);
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -415,9 +352,8 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
-    if (root_ && dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
-    checkpoint_step_ = c.step;
-    checkpoint_time_ = c.time;
+    if (root_ && dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
+    shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
   }
 
@@ -429,6 +365,7 @@ class ShardedRunner {
   Context ctx_;
   TimeSteps steps_;
   RunDirectory dir_;
+  RunShell shell_{cfg_, comm_, steps_, dir_};  // the metrics, the manifest, the run's end
   index_t n_ = 0, d_ = 0, m_ = 0;
   index_t r0_ = 0, r1_ = 0, rows_ = 0;  // own rows of the samples
   index_t t0_ = 0, t1_ = 0;             // and of the target
@@ -437,11 +374,6 @@ class ShardedRunner {
   double energy_nu_ = 0;
   std::optional<ReferenceMetrics> reference_;
   bool files_ = false;  // every rank: whether the run writes a directory
-  index_t checkpoint_step_ = 0;
-  double checkpoint_time_ = 0;
-  std::vector<StepInfo> metrics_;  // rank 0's
-  std::vector<PhaseSeconds> phases_;
-  std::vector<std::pair<std::string, double>> counters_;
 };
 
 }  // namespace
