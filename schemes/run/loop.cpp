@@ -126,7 +126,7 @@ class Runner {
  private:
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
-      require_same_run();
+      require_same_run(comm_, cfg_, ctx_, opt_);
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
             "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "
@@ -156,11 +156,7 @@ class Runner {
         n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
     functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
     if (comm_.size() > 1) {
-      if (n_ < comm_.size()) {
-        throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
-                        std::to_string(n_) + " samples (initial.n); use at most " +
-                        std::to_string(n_) + " ranks");
-      }
+      require_rows_for_ranks(comm_, n_);
       // The variational scheme builds its own terms (and shares them, set_comm below); it
       // never steps with this one.
       if (!variational() && !functional_->set_comm(&comm_)) {
@@ -193,15 +189,6 @@ class Runner {
     x0_out = std::move(x0);
   }
 
-  // Every rank runs the same command: the resolved config and the options that shape the
-  // result or the files.
-  void require_same_run() const {
-    require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
-                 to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
-                     std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
-                     (opt_.resume ? "resume" : ""));
-  }
-
   // After a resume on rank 0: the step, time, samples and scheme state to every rank.
   void share_state(index_t& n, double& time) {
     if (comm_.size() == 1) return;
@@ -231,17 +218,8 @@ class Runner {
     shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = !opt_.resume ? shared_value(true) : StepInfo::none;
       on_root(comm_, [&] {
-        if (files_) {
-          TraceSpan span(Phase::setup);
-          dir_.prepare(to_toml(cfg_));
-        }
-        const double end_time = steps_.end_time();
-        const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
-                             end_time, x0,           targets, reference_->problem()};
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->start(start);
-        }
+        shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), x0,
+                                          targets, reference_->problem()});
         if (!opt_.resume) {
           StepInfo s0;
           {
@@ -269,19 +247,7 @@ class Runner {
             [&](index_t it, index_t its, double loss) { progress.iteration(n, it, its, loss); });
         step_span.close();
         session.sample_counters();
-        if (n == cfg_.blowup_step &&
-            (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
-          axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
-                x_.data());
-        }
-        // Agreed across ranks: a rank whose state went bad alone (a defect in a split pass)
-        // must not leave the others waiting in the next step's collectives.
-        collective(comm_, [&] {
-          if (!all_finite(ctx_, x_.data(), n_ * d_)) {
-            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
-                            " (t = " + csv_number(time + tau) + ")");
-          }
-        });
+        check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), n_ * d_);
         time += tau;
         const double f = shared_value(!steps_.more(n + 1, time) || n % cfg_.eval_every == 0);
         on_root(comm_, [&] {

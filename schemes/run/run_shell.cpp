@@ -3,8 +3,10 @@
 #include "nwgf/schemes/run/run_shell.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "nwgf/schemes/run/run_trace.hpp"
+#include "nwgf/schemes/scheme_ops.hpp"
 
 namespace nwgf {
 
@@ -24,6 +26,52 @@ Manifest run_manifest(const FlowConfig& cfg, const Context& ctx, const Comm& com
   m.analytic_reference = analytic_reference;
   m.config_json = to_json(cfg);
   return m;
+}
+
+void require_same_run(const Comm& comm, const FlowConfig& cfg, const Context& ctx,
+                      const RunOptions& opt) {
+  require_same(comm, "the config or the options (--backend, --threads, --out, --resume)",
+               to_toml(cfg) + "\n" + to_string(ctx.device()) + " " + std::to_string(ctx.threads()) +
+                   " " + opt.out_dir + " " + (opt.resume ? "resume" : ""));
+}
+
+void require_rows_for_ranks(const Comm& comm, index_t n) {
+  if (n < comm.size()) {
+    throw_bad_input("mpirun -np " + std::to_string(comm.size()) + ": more ranks than the " +
+                    std::to_string(n) + " samples (initial.n); use at most " + std::to_string(n) +
+                    " ranks");
+  }
+}
+
+template <class T>
+void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n,
+                   double t, T* x, index_t count) {
+  if (n == cfg.blowup_step && (cfg.blowup_rank < 0 || cfg.blowup_rank == comm.rank())) {
+    axpby(ctx, count, T(0), x, T(std::numeric_limits<double>::quiet_NaN()), x);
+  }
+  collective(comm, [&] {
+    if (!all_finite(ctx, x, count)) {
+      throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
+                      " (t = " + csv_number(t) + ")");
+    }
+  });
+}
+
+template void check_samples<float>(const Context&, const Comm&, const FlowConfig&, index_t,
+                                   double, float*, index_t);
+template void check_samples<double>(const Context&, const Comm&, const FlowConfig&, index_t,
+                                    double, double*, index_t);
+
+void RunShell::start(const std::vector<std::shared_ptr<RunObserver>>& observers,
+                     const RunStart& start) {
+  if (files_) {
+    TraceSpan span(Phase::setup);
+    dir_.prepare(to_toml(cfg_));
+  }
+  if (!observers.empty()) {
+    TraceSpan span(Phase::plots);
+    for (const auto& o : observers) o->start(start);
+  }
 }
 
 void RunShell::record(const StepInfo& s, bool snapshot) {

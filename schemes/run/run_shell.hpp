@@ -28,6 +28,21 @@ namespace nwgf {
 Manifest run_manifest(const FlowConfig& cfg, const Context& ctx, const Comm& comm, DType dtype,
                       index_t n, index_t d, bool analytic_reference);
 
+// Set-up with more than one rank: every rank runs the same command (the resolved config and the
+// options that shape the result or the files), else bad input.
+void require_same_run(const Comm& comm, const FlowConfig& cfg, const Context& ctx,
+                      const RunOptions& opt);
+// Bad input unless there are at least as many samples (n) as ranks.
+void require_rows_for_ranks(const Comm& comm, index_t n);
+
+// After step n, at time t: the test hook output.blowup_step (this rank's samples x, count
+// values, made NaN on output.blowup_rank) and the check that they are finite, agreed across ranks
+// (a rank whose state went bad alone, a defect in a split pass, must not leave the others waiting
+// in the next step's collectives): a numerical error naming the step and t.
+template <class T>
+void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n,
+                   double t, T* x, index_t count);
+
 class RunShell {
  public:
   // cfg, comm, steps and dir outlive the shell (the runner's members).
@@ -50,6 +65,10 @@ class RunShell {
     checkpoint_step_ = step;
     checkpoint_time_ = time;
   }
+
+  // Rank 0, as the run starts: the run directory prepared (its config.toml), the observers
+  // started.
+  void start(const std::vector<std::shared_ptr<RunObserver>>& observers, const RunStart& start);
 
   // Rank 0: the metrics row; metrics.csv (all rows so far) is rewritten at every evaluation,
   // snapshot and checkpoint step (with the default eval.every = checkpoint_every = 1: every

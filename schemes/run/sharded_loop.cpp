@@ -94,12 +94,7 @@ class ShardedRunner {
 
  private:
   void set_up() {
-    if (comm_.size() > 1) {
-      require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
-                   to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
-                       std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
-                       (opt_.resume ? "resume" : ""));
-    }
+    if (comm_.size() > 1) require_same_run(comm_, cfg_, ctx_, opt_);
     if (opt_.on_step) {
       throw_bad_input(
           "flow.memory: a step callback (on_step) needs all samples on one rank; "
@@ -107,11 +102,7 @@ class ShardedRunner {
     }
     n_ = measure_size(cfg_.initial, "initial");
     d_ = initial_dim(cfg_);
-    if (n_ < comm_.size()) {
-      throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
-                      std::to_string(n_) + " samples (initial.n); use at most " +
-                      std::to_string(n_) + " ranks");
-    }
+    require_rows_for_ranks(comm_, n_);
     reference_.emplace(cfg_, n_);
     if (reference_->active()) {
       throw_bad_input(
@@ -256,18 +247,10 @@ class ShardedRunner {
     shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = opt_.resume ? StepInfo::none : value();
       on_root(comm_, [&] {
-        if (files_) {
-          TraceSpan span(Phase::setup);
-          dir_.prepare(to_toml(cfg_));
-        }
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          const HostMatrix<double> none{{}, 0, d_};
-          const std::vector<WeightedPoints> no_targets;
-          const RunStart start{cfg_,       opt_.out_dir,         n_, d_, steps_.end_time(), none,
-                               no_targets, reference_->problem()};
-          for (const auto& o : observers_) o->start(start);
-        }
+        const HostMatrix<double> none{{}, 0, d_};
+        const std::vector<WeightedPoints> no_targets;
+        shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none,
+                                          no_targets, reference_->problem()});
         if (!opt_.resume) {
           StepInfo s0;
           s0.functional = f0;
@@ -292,16 +275,7 @@ class ShardedRunner {
         }
         session.sample_counters();
         if (root_) progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
-        if (n == cfg_.blowup_step && (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
-          axpby(ctx_, rows_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
-                x_.data());
-        }
-        collective(comm_, [&] {
-          if (!all_finite(ctx_, x_.data(), rows_ * d_)) {
-            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
-                            " (t = " + csv_number(time + tau) + ")");
-          }
-        });
+        check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), rows_ * d_);
         time += tau;
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
