@@ -110,16 +110,9 @@ class Runner {
     }
     setup.close();
     run_steps(session, root, x0, targets, n, time);
-    RunResult r;
-    r.wall_seconds = session.wall_seconds();
-    r.phases = shell_.phases();
-    r.counters = shell_.counters();
-    r.device = ctx_.device();
-    r.steps = n;
-    r.time = time;
+    RunResult r = shell_.result(session, ctx_.device(), n, time);
     r.stopped = stopped_;
     r.samples = to_host(ctx_, x_);
-    r.metrics = shell_.metrics();
     return r;
   }
 

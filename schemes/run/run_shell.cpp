@@ -62,6 +62,19 @@ template void check_samples<float>(const Context&, const Comm&, const FlowConfig
 template void check_samples<double>(const Context&, const Comm&, const FlowConfig&, index_t,
                                     double, double*, index_t);
 
+RunResult RunShell::result(const TraceSession& session, Device device, index_t n,
+                           double time) const {
+  RunResult r;
+  r.wall_seconds = session.wall_seconds();
+  r.phases = phases_;
+  r.counters = counters_;
+  r.device = device;
+  r.steps = n;
+  r.time = time;
+  r.metrics = metrics_;
+  return r;
+}
+
 void RunShell::start(const std::vector<std::shared_ptr<RunObserver>>& observers,
                      const RunStart& start) {
   if (files_) {

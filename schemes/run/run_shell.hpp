@@ -55,10 +55,13 @@ class RunShell {
   bool files() const { return files_; }
   void set_manifest(Manifest m) { manifest_ = std::move(m); }
 
-  // Rank 0: the rows so far (read back on --resume) and the finished run's summaries.
+  // Rank 0: the rows so far (read back on --resume).
   std::vector<StepInfo>& metrics() { return metrics_; }
-  const std::vector<PhaseSeconds>& phases() const { return phases_; }
-  const std::vector<std::pair<std::string, double>>& counters() const { return counters_; }
+
+  // What run_flow returns but the samples (and `stopped`): the session's wall time, the
+  // finished run's phases and counters, the device, the last step n and its time, the metrics
+  // rows (rank 0's).
+  RunResult result(const TraceSession& session, Device device, index_t n, double time) const;
 
   // The last checkpoint written or resumed from: what a failed run's manifest names.
   void checkpointed(index_t step, double time) {

@@ -78,17 +78,10 @@ class ShardedRunner {
     }
     setup.close();
     run_steps(session, root, trace_file, n, time);
-    RunResult r;
-    r.wall_seconds = session.wall_seconds();
-    r.phases = shell_.phases();
-    r.counters = shell_.counters();
-    r.device = ctx_.device();
-    r.steps = n;
-    r.time = time;
+    RunResult r = shell_.result(session, ctx_.device(), n, time);
     r.samples.rows = rows_;
     r.samples.cols = d_;
     r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
-    r.metrics = shell_.metrics();
     return r;
   }
 
