@@ -44,8 +44,8 @@ void require_rows_for_ranks(const Comm& comm, index_t n) {
 }
 
 template <class T>
-void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n,
-                   double t, T* x, index_t count) {
+void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n, double t,
+                   T* x, index_t count) {
   if (n == cfg.blowup_step && (cfg.blowup_rank < 0 || cfg.blowup_rank == comm.rank())) {
     axpby(ctx, count, T(0), x, T(std::numeric_limits<double>::quiet_NaN()), x);
   }
@@ -57,10 +57,10 @@ void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, 
   });
 }
 
-template void check_samples<float>(const Context&, const Comm&, const FlowConfig&, index_t,
-                                   double, float*, index_t);
-template void check_samples<double>(const Context&, const Comm&, const FlowConfig&, index_t,
-                                    double, double*, index_t);
+template void check_samples<float>(const Context&, const Comm&, const FlowConfig&, index_t, double,
+                                   float*, index_t);
+template void check_samples<double>(const Context&, const Comm&, const FlowConfig&, index_t, double,
+                                    double*, index_t);
 
 RunResult RunShell::result(const TraceSession& session, Device device, index_t n,
                            double time) const {

@@ -40,8 +40,8 @@ void require_rows_for_ranks(const Comm& comm, index_t n);
 // (a rank whose state went bad alone, a defect in a split pass, must not leave the others waiting
 // in the next step's collectives): a numerical error naming the step and t.
 template <class T>
-void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n,
-                   double t, T* x, index_t count);
+void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n, double t,
+                   T* x, index_t count);
 
 class RunShell {
  public:
