@@ -362,12 +362,7 @@ class Runner {
     }
     if (w.checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
-      Checkpoint c;
-      c.step = index_t(w.step);
-      c.time = w.time;
-      c.scalar_bytes = sizeof(T);
-      c.n = n_;
-      c.d = d_;
+      Checkpoint c = checkpoint_at<T>(index_t(w.step), w.time, n_, d_);
       // The scheme's state and the key go in the trailer, which rank 0 writes.
       on_root(comm_, [&] {
         c.scheme_state = scheme_->state(ctx_);
@@ -387,12 +382,7 @@ class Runner {
       return;
     }
     TraceSpan span(Phase::checkpoint_write);
-    Checkpoint c;
-    c.step = step;
-    c.time = time;
-    c.scalar_bytes = sizeof(T);
-    c.n = n_;
-    c.d = d_;
+    Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
     const std::vector<T> h = download_points(ctx_, x_);
     c.samples.assign(reinterpret_cast<const char*>(h.data()), h.size() * sizeof(T));
     c.scheme_state = scheme_->state(ctx_);

@@ -43,6 +43,19 @@ template <class T>
 void check_samples(const Context& ctx, const Comm& comm, const FlowConfig& cfg, index_t n, double t,
                    T* x, index_t count);
 
+// A checkpoint of samples of type T, shape (n, d), at this step and time: the fields before the
+// samples (the samples, the scheme state and the dynamics key are the caller's).
+template <class T>
+Checkpoint checkpoint_at(index_t step, double time, index_t n, index_t d) {
+  Checkpoint c;
+  c.step = step;
+  c.time = time;
+  c.scalar_bytes = sizeof(T);
+  c.n = n;
+  c.d = d;
+  return c;
+}
+
 class RunShell {
  public:
   // cfg, comm, steps and dir outlive the shell (the runner's members).

@@ -299,12 +299,7 @@ class ShardedRunner {
     }
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
-      Checkpoint c;
-      c.step = step;
-      c.time = time;
-      c.scalar_bytes = sizeof(T);
-      c.n = n_;
-      c.d = d_;
+      Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
       c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
       dir_.write_checkpoint_rows(comm_, c, x_.data());
       shell_.checkpointed(step, time);
