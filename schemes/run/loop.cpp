@@ -26,6 +26,7 @@
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_shell.hpp"
 #include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/run/sharded_loop.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
@@ -109,23 +110,16 @@ class Runner {
     }
     setup.close();
     run_steps(session, root, x0, targets, n, time);
-    RunResult r;
-    r.wall_seconds = session.wall_seconds();
-    r.phases = phases_;
-    r.counters = counters_;
-    r.device = ctx_.device();
-    r.steps = n;
-    r.time = time;
+    RunResult r = shell_.result(session, ctx_.device(), n, time);
     r.stopped = stopped_;
     r.samples = to_host(ctx_, x_);
-    r.metrics = metrics_;
     return r;
   }
 
  private:
   void set_up(HostMatrix<double>& x0_out, std::vector<WeightedPoints>& targets) {
     if (comm_.size() > 1) {
-      require_same_run();
+      require_same_run(comm_, cfg_, ctx_, opt_);
       if (ctx_.is_cuda() && !nccl_available()) {
         throw_bad_input(
             "--backend: the CUDA backend across MPI ranks needs NCCL, and this nwgf was built "
@@ -155,11 +149,7 @@ class Runner {
         n_, 2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch));
     functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, targets);
     if (comm_.size() > 1) {
-      if (n_ < comm_.size()) {
-        throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
-                        std::to_string(n_) + " samples (initial.n); use at most " +
-                        std::to_string(n_) + " ranks");
-      }
+      require_rows_for_ranks(comm_, n_);
       // The variational scheme builds its own terms (and shares them, set_comm below); it
       // never steps with this one.
       if (!variational() && !functional_->set_comm(&comm_)) {
@@ -186,16 +176,10 @@ class Runner {
     if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     if (cfg_.eval_mmd) mixture_ = mixture_problem(cfg_);
     files_ = !opt_.out_dir.empty() && root_;
+    shell_.set_files(files_);
+    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none));
     x0_out = std::move(x0);
-  }
-
-  // Every rank runs the same command: the resolved config and the options that shape the
-  // result or the files.
-  void require_same_run() const {
-    require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
-                 to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
-                     std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
-                     (opt_.resume ? "resume" : ""));
   }
 
   // After a resume on rank 0: the step, time, samples and scheme state to every rank.
@@ -211,8 +195,7 @@ class Runner {
     collective(comm_, [&] {
       if (!root_) scheme_->restore(ctx_, state, dir_.path("checkpoint.bin"));
     });
-    checkpoint_step_ = n;
-    checkpoint_time_ = time;
+    shell_.checkpointed(n, time);
   }
 
   void run_steps(TraceSession& session, TraceSpan& root, const HostMatrix<double>& x0,
@@ -225,20 +208,11 @@ class Runner {
     // (files, evaluation, observers, progress) runs in on_root, so that its failure reaches every
     // rank; a failure on every rank at once (a numerical fault: the samples are the same) needs
     // no agreement.
-    try {
+    shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = !opt_.resume ? shared_value(true) : StepInfo::none;
       on_root(comm_, [&] {
-        if (files_) {
-          TraceSpan span(Phase::setup);
-          dir_.prepare(to_toml(cfg_));
-        }
-        const double end_time = steps_.end_time();
-        const RunStart start{cfg_,     opt_.out_dir, n_,      d_,
-                             end_time, x0,           targets, reference_->problem()};
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->start(start);
-        }
+        shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), x0,
+                                          targets, reference_->problem()});
         if (!opt_.resume) {
           StepInfo s0;
           {
@@ -266,19 +240,7 @@ class Runner {
             [&](index_t it, index_t its, double loss) { progress.iteration(n, it, its, loss); });
         step_span.close();
         session.sample_counters();
-        if (n == cfg_.blowup_step &&
-            (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
-          axpby(ctx_, n_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
-                x_.data());
-        }
-        // Agreed across ranks: a rank whose state went bad alone (a defect in a split pass)
-        // must not leave the others waiting in the next step's collectives.
-        collective(comm_, [&] {
-          if (!all_finite(ctx_, x_.data(), n_ * d_)) {
-            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
-                            " (t = " + csv_number(time + tau) + ")");
-          }
-        });
+        check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), n_ * d_);
         time += tau;
         const double f = shared_value(!steps_.more(n + 1, time) || n % cfg_.eval_every == 0);
         on_root(comm_, [&] {
@@ -315,86 +277,15 @@ class Runner {
         });
         if (comm_.size() > 1) stopped = write_shared(stopped);
       }
-      on_root(comm_, [&] {
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->finish(metrics_);
-        }
-      });
-      root.close();
-      session.stop();
-      phases_ = phase_summary(session);
-      counters_ = counter_summary(session);
-      on_root(comm_, [&] {
-        if (files_) write_manifest("done", n, time);
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      });
-    } catch (const Error&) {
-      root.close();
-      session.stop();
-      mark_failed(checkpoint_step_, checkpoint_time_);
-      // Best effort: the trace of the failed run (a failing write is ignored).
-      try {
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      } catch (const Error&) {
-      }
-      throw;
-    }
+    });
     stopped_ = stopped;
   }
 
  private:
-  // Best effort: the manifest says failed, with the step and time of the last good checkpoint
-  // (it must never be left claiming success, or running after the run has stopped); a second
-  // failure (the disk is still full) is ignored.
-  void mark_failed(index_t step, double time) {
-    if (!files_) return;
-    try {
-      write_manifest("failed", std::max<index_t>(step, 0), std::max(time, 0.0));
-    } catch (const Error&) {
-    }
-  }
-
-  void write_manifest(const std::string& status, index_t step, double time) {
-    Manifest m;
-    m.status = status;
-    m.backend = to_string(ctx_.device());
-    m.threads = ctx_.threads();
-    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
-    m.dtype = to_string(dtype_of<T>());
-    m.seed = (long long)cfg_.seed;
-    m.step = (long long)step;
-    m.time = time;
-    m.n = (long long)n_;
-    m.d = (long long)d_;
-    if (cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward) {
-      m.latent_dim = (long long)latent_dim(cfg_);
-    }
-    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
-    m.config_json = to_json(cfg_);
-    if (status == "done") {
-      m.phases_json = phases_json(phases_);
-      m.counters_json = counters_json(counters_);
-    }
-    TraceSpan span(Phase::manifest_write);
-    dir_.write_manifest(m);
-  }
-
-  // metrics.csv (all rows so far); at snapshot steps the snapshot and the observers.
-  // metrics.csv is rewritten at every evaluation, snapshot and checkpoint step (with the default
-  // eval.every = checkpoint_every = 1: every step), so the rows up to a checkpoint are on disk
-  // and a long run with sparse evaluations does not sync the file every step.
+  // The metrics row (RunShell::record: metrics.csv when due); at snapshot steps the snapshot
+  // and the observers.
   void record(const StepInfo& s, bool snapshot) {
-    metrics_.push_back(s);
-    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
-                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
-    if (files_ && due) {
-      {
-        TraceSpan span(Phase::metrics_write);
-        dir_.write_metrics(metrics_);
-      }
-      if (s.step == 0) write_manifest("running", 0, 0);
-    }
+    shell_.record(s, snapshot);
     if (!snapshot || (!files_ && observers_.empty())) return;
     if (files_ && comm_.size() > 1) {
       pending_.snapshot = 1;  // written by every rank together after rank 0's part (write_shared)
@@ -471,20 +362,14 @@ class Runner {
     }
     if (w.checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
-      Checkpoint c;
-      c.step = index_t(w.step);
-      c.time = w.time;
-      c.scalar_bytes = sizeof(T);
-      c.n = n_;
-      c.d = d_;
+      Checkpoint c = checkpoint_at<T>(index_t(w.step), w.time, n_, d_);
       // The scheme's state and the key go in the trailer, which rank 0 writes.
       on_root(comm_, [&] {
         c.scheme_state = scheme_->state(ctx_);
         c.dynamics_key = dynamics_key(cfg_);
       });
       dir_.write_checkpoint(comm_, c, h.data());
-      checkpoint_step_ = c.step;
-      checkpoint_time_ = c.time;
+      shell_.checkpointed(c.step, c.time);
     }
     return w.stopped != 0;
   }
@@ -497,19 +382,13 @@ class Runner {
       return;
     }
     TraceSpan span(Phase::checkpoint_write);
-    Checkpoint c;
-    c.step = step;
-    c.time = time;
-    c.scalar_bytes = sizeof(T);
-    c.n = n_;
-    c.d = d_;
+    Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
     const std::vector<T> h = download_points(ctx_, x_);
     c.samples.assign(reinterpret_cast<const char*>(h.data()), h.size() * sizeof(T));
     c.scheme_state = scheme_->state(ctx_);
     c.dynamics_key = dynamics_key(cfg_);
     dir_.write_checkpoint(c);
-    checkpoint_step_ = step;
-    checkpoint_time_ = time;
+    shell_.checkpointed(step, time);
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -522,9 +401,8 @@ class Runner {
                       " (only flow.steps, flow.t_end, [output] and [eval] may change)");
     }
     scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
-    if (dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
-    checkpoint_step_ = c.step;
-    checkpoint_time_ = c.time;
+    if (dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
+    shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
   }
 
@@ -538,6 +416,7 @@ class Runner {
   std::unique_ptr<DeviceComm> device_comm_;  // CUDA across ranks (after ctx_: uses its stream)
   TimeSteps steps_;
   RunDirectory dir_;
+  RunShell shell_{cfg_, comm_, steps_, dir_};  // the metrics, the manifest, the run's end
   index_t n_ = 0, d_ = 0;
   std::unique_ptr<Functional<T>> functional_;
   std::unique_ptr<Scheme<T>> scheme_;
@@ -547,12 +426,7 @@ class Runner {
   std::optional<Barenblatt> porous_;
   std::optional<MixtureProblem> mixture_;
   bool files_ = false;
-  SharedWrites pending_;         // rank 0's, across ranks
-  index_t checkpoint_step_ = 0;  // the last checkpoint written or resumed from
-  double checkpoint_time_ = 0;
-  std::vector<StepInfo> metrics_;
-  std::vector<PhaseSeconds> phases_;
-  std::vector<std::pair<std::string, double>> counters_;
+  SharedWrites pending_;  // rank 0's, across ranks
 };
 
 }  // namespace

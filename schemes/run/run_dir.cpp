@@ -107,6 +107,58 @@ std::string checkpoint_tail(const Checkpoint& c) {
   return b;
 }
 
+// A checkpoint's bytes read in order from b (all of `file` or a part of it): bad input naming
+// `file` when they run out.
+struct CheckpointReader {
+  const std::string& file;
+  const std::string& b;
+  std::size_t at = 0;
+
+  void get(void* p, std::size_t k) {
+    if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
+    std::memcpy(p, b.data() + at, k);
+    at += k;
+  }
+
+  std::string take(std::size_t len) {
+    if (len > b.size() - at) throw_bad_input(file + ": truncated checkpoint");
+    std::string s = b.substr(at, len);
+    at += len;
+    return s;
+  }
+
+  // The fields before the samples (checkpoint_head's), checked against the config's dtype and
+  // shape.
+  Checkpoint head(std::uint32_t scalar_bytes, index_t n, index_t d) {
+    char magic[8];
+    get(magic, 8);
+    if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
+    std::int64_t step, rows, cols;
+    Checkpoint c;
+    get(&step, 8), get(&c.time, 8), get(&c.scalar_bytes, 4), get(&rows, 8), get(&cols, 8);
+    if (step < 0 || !std::isfinite(c.time) || c.time < 0) {
+      throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
+                      csv_number(c.time) + ")");
+    }
+    if (c.scalar_bytes != scalar_bytes || rows != n || cols != d) {
+      throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
+    }
+    c.step = index_t(step);
+    c.n = n;
+    c.d = d;
+    return c;
+  }
+
+  // The fields after the samples (checkpoint_tail's).
+  void tail(Checkpoint& c) {
+    for (std::string* s : {&c.scheme_state, &c.dynamics_key}) {
+      std::uint64_t len;
+      get(&len, 8);
+      *s = take(std::size_t(len));
+    }
+  }
+};
+
 // A file of `head`, then rows x row_bytes bytes of which each rank writes the rows it owns from
 // `rows_data` (all rows), then `tail`, written by every rank of comm. Rank 0 writes head and
 // tail; every rank passes a head of the same length (where the rows start), the tail only
@@ -409,29 +461,7 @@ Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_
   constexpr std::size_t head_bytes = 8 + 8 + 8 + 4 + 8 + 8;
   if (size < head_bytes) throw_bad_input(file + ": truncated checkpoint");
   const std::string head = read_file_range(file, 0, head_bytes);
-  std::size_t at = 0;
-  auto get = [&](const std::string& b, void* p, std::size_t k) {
-    if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
-    std::memcpy(p, b.data() + at, k);
-    at += k;
-  };
-  char magic[8];
-  get(head, magic, 8);
-  if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
-  std::int64_t step, rows, cols;
-  Checkpoint c;
-  get(head, &step, 8), get(head, &c.time, 8), get(head, &c.scalar_bytes, 4), get(head, &rows, 8),
-      get(head, &cols, 8);
-  if (step < 0 || !std::isfinite(c.time) || c.time < 0) {
-    throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
-                    csv_number(c.time) + ")");
-  }
-  if (c.scalar_bytes != scalar_bytes || rows != n || cols != d) {
-    throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
-  }
-  c.step = index_t(step);
-  c.n = n;
-  c.d = d;
+  Checkpoint c = CheckpointReader{file, head}.head(scalar_bytes, n, d);
   const std::uint64_t row_bytes = std::uint64_t(d) * scalar_bytes;
   const std::uint64_t tail_at = head_bytes + std::uint64_t(n) * row_bytes;
   if (size < tail_at) throw_bad_input(file + ": truncated checkpoint");
@@ -440,14 +470,7 @@ Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_
                                 std::size_t(std::uint64_t(last - first) * row_bytes));
   }
   const std::string tail = read_file_range(file, tail_at, std::size_t(size - tail_at));
-  at = 0;
-  for (std::string* s : {&c.scheme_state, &c.dynamics_key}) {
-    std::uint64_t len;
-    get(tail, &len, 8);
-    if (len > tail.size() - at) throw_bad_input(file + ": truncated checkpoint");
-    *s = tail.substr(at, std::size_t(len));
-    at += std::size_t(len);
-  }
+  CheckpointReader{file, tail}.tail(c);
   return c;
 }
 
@@ -455,40 +478,10 @@ Checkpoint RunDirectory::read_checkpoint(std::uint32_t scalar_bytes, index_t n, 
   const std::string file = path("checkpoint.bin");
   if (!fs::exists(file)) throw_bad_input("--resume: no checkpoint in " + dir_);
   const std::string b = read_file(file);
-  std::size_t at = 0;
-  auto get = [&](void* p, std::size_t k) {
-    if (at + k > b.size()) throw_bad_input(file + ": truncated checkpoint");
-    std::memcpy(p, b.data() + at, k);
-    at += k;
-  };
-  auto get_string = [&](std::size_t len) {
-    if (len > b.size() - at) throw_bad_input(file + ": truncated checkpoint");
-    std::string s = b.substr(at, len);
-    at += len;
-    return s;
-  };
-  char magic[8];
-  get(magic, 8);
-  if (std::memcmp(magic, checkpoint_magic, 8) != 0) throw_bad_input(file + ": not a checkpoint");
-  std::int64_t step, rows, cols;
-  Checkpoint c;
-  get(&step, 8), get(&c.time, 8), get(&c.scalar_bytes, 4), get(&rows, 8), get(&cols, 8);
-  if (step < 0 || !std::isfinite(c.time) || c.time < 0) {
-    throw_bad_input(file + ": corrupt checkpoint (step " + std::to_string(step) + ", time " +
-                    csv_number(c.time) + ")");
-  }
-  if (c.scalar_bytes != scalar_bytes || rows != n || cols != d) {
-    throw_bad_input(file + ": checkpoint has a different dtype or shape than the config");
-  }
-  c.step = index_t(step);
-  c.n = n;
-  c.d = d;
-  c.samples = get_string(std::size_t(n * d) * scalar_bytes);
-  for (std::string* s : {&c.scheme_state, &c.dynamics_key}) {
-    std::uint64_t len;
-    get(&len, 8);
-    *s = get_string(std::size_t(len));
-  }
+  CheckpointReader r{file, b};
+  Checkpoint c = r.head(scalar_bytes, n, d);
+  c.samples = r.take(std::size_t(n * d) * scalar_bytes);
+  r.tail(c);
   return c;
 }
 

@@ -25,6 +25,7 @@
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
 #include "nwgf/schemes/run/run_dir.hpp"
+#include "nwgf/schemes/run/run_shell.hpp"
 #include "nwgf/schemes/run/run_trace.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
@@ -77,28 +78,16 @@ class ShardedRunner {
     }
     setup.close();
     run_steps(session, root, trace_file, n, time);
-    RunResult r;
-    r.wall_seconds = session.wall_seconds();
-    r.phases = phases_;
-    r.counters = counters_;
-    r.device = ctx_.device();
-    r.steps = n;
-    r.time = time;
+    RunResult r = shell_.result(session, ctx_.device(), n, time);
     r.samples.rows = rows_;
     r.samples.cols = d_;
     r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
-    r.metrics = metrics_;
     return r;
   }
 
  private:
   void set_up() {
-    if (comm_.size() > 1) {
-      require_same(comm_, "the config or the options (--backend, --threads, --out, --resume)",
-                   to_toml(cfg_) + "\n" + to_string(ctx_.device()) + " " +
-                       std::to_string(ctx_.threads()) + " " + opt_.out_dir + " " +
-                       (opt_.resume ? "resume" : ""));
-    }
+    if (comm_.size() > 1) require_same_run(comm_, cfg_, ctx_, opt_);
     if (opt_.on_step) {
       throw_bad_input(
           "flow.memory: a step callback (on_step) needs all samples on one rank; "
@@ -106,11 +95,7 @@ class ShardedRunner {
     }
     n_ = measure_size(cfg_.initial, "initial");
     d_ = initial_dim(cfg_);
-    if (n_ < comm_.size()) {
-      throw_bad_input("mpirun -np " + std::to_string(comm_.size()) + ": more ranks than the " +
-                      std::to_string(n_) + " samples (initial.n); use at most " +
-                      std::to_string(n_) + " ranks");
-    }
+    require_rows_for_ranks(comm_, n_);
     reference_.emplace(cfg_, n_);
     if (reference_->active()) {
       throw_bad_input(
@@ -125,6 +110,9 @@ class ShardedRunner {
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
     files_ = !opt_.out_dir.empty();
+    shell_.set_files(files_);
+    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none));
   }
 
   Points<T> to_points(const HostMatrix<double>& h) {
@@ -249,25 +237,17 @@ class ShardedRunner {
     // metrics.csv and the manifest and shows progress, in on_root (its failure is every
     // rank's). Whether a step writes a snapshot or a checkpoint follows from the config and the
     // step on every rank alike.
-    try {
+    shell_.run(session, root, trace_file, observers_, n, time, [&] {
       const double f0 = opt_.resume ? StepInfo::none : value();
       on_root(comm_, [&] {
-        if (files_) {
-          TraceSpan span(Phase::setup);
-          dir_.prepare(to_toml(cfg_));
-        }
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          const HostMatrix<double> none{{}, 0, d_};
-          const std::vector<WeightedPoints> no_targets;
-          const RunStart start{cfg_,       opt_.out_dir,         n_, d_, steps_.end_time(), none,
-                               no_targets, reference_->problem()};
-          for (const auto& o : observers_) o->start(start);
-        }
+        const HostMatrix<double> none{{}, 0, d_};
+        const std::vector<WeightedPoints> no_targets;
+        shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none,
+                                          no_targets, reference_->problem()});
         if (!opt_.resume) {
           StepInfo s0;
           s0.functional = f0;
-          record(s0, true);
+          shell_.record(s0, true);
         }
       });
       if (!opt_.resume) write_files(0, 0, true, true);
@@ -288,16 +268,7 @@ class ShardedRunner {
         }
         session.sample_counters();
         if (root_) progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
-        if (n == cfg_.blowup_step && (cfg_.blowup_rank < 0 || cfg_.blowup_rank == comm_.rank())) {
-          axpby(ctx_, rows_ * d_, T(0), x_.data(), T(std::numeric_limits<double>::quiet_NaN()),
-                x_.data());
-        }
-        collective(comm_, [&] {
-          if (!all_finite(ctx_, x_.data(), rows_ * d_)) {
-            throw_numerical("the samples contain NaN or Inf after step " + std::to_string(n) +
-                            " (t = " + csv_number(time + tau) + ")");
-          }
-        });
+        check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), rows_ * d_);
         time += tau;
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
@@ -311,56 +282,12 @@ class ShardedRunner {
           s.tau = tau;
           s.functional = f;
           s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-          record(s, snap);
+          shell_.record(s, snap);
           progress.step_end(s);
         });
         write_files(n, time, snap, checkpoint);
       }
-      on_root(comm_, [&] {
-        if (!observers_.empty()) {
-          TraceSpan span(Phase::plots);
-          for (const auto& o : observers_) o->finish(metrics_);
-        }
-      });
-      root.close();
-      session.stop();
-      phases_ = phase_summary(session);
-      counters_ = counter_summary(session);
-      on_root(comm_, [&] {
-        if (files_) write_manifest("done", n, time);
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      });
-    } catch (const Error&) {
-      root.close();
-      session.stop();
-      if (root_ && files_) {
-        // Best effort, as the replicated loop: the manifest says failed (a second failure, the
-        // disk still full, is ignored).
-        try {
-          write_manifest("failed", checkpoint_step_, checkpoint_time_);
-        } catch (const Error&) {
-        }
-      }
-      try {
-        if (!trace_file.empty()) write_run_trace(session, trace_file);
-      } catch (const Error&) {
-      }
-      throw;
-    }
-  }
-
-  // Rank 0: the metrics row (metrics.csv rewritten when due, as the replicated loop does).
-  void record(const StepInfo& s, bool snapshot) {
-    metrics_.push_back(s);
-    const bool due = snapshot || s.step % cfg_.eval_every == 0 ||
-                     s.step % cfg_.checkpoint_every == 0 || !steps_.more(s.step + 1, s.time);
-    if (files_ && due) {
-      {
-        TraceSpan span(Phase::metrics_write);
-        dir_.write_metrics(metrics_);
-      }
-      if (s.step == 0) write_manifest("running", 0, 0);
-    }
+    });
   }
 
   // Every rank: the snapshot, then the checkpoint (the one-process order), each rank its rows.
@@ -372,39 +299,11 @@ class ShardedRunner {
     }
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
-      Checkpoint c;
-      c.step = step;
-      c.time = time;
-      c.scalar_bytes = sizeof(T);
-      c.n = n_;
-      c.d = d_;
+      Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
       c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
       dir_.write_checkpoint_rows(comm_, c, x_.data());
-      checkpoint_step_ = step;
-      checkpoint_time_ = time;
+      shell_.checkpointed(step, time);
     }
-  }
-
-  void write_manifest(const std::string& status, index_t step, double time) {
-    Manifest m;
-    m.status = status;
-    m.backend = to_string(ctx_.device());
-    m.threads = ctx_.threads();
-    if (std::string(comm_.kind()) == "mpi") m.ranks = comm_.size();
-    m.dtype = to_string(dtype_of<T>());
-    m.seed = (long long)cfg_.seed;
-    m.step = (long long)step;
-    m.time = time;
-    m.n = (long long)n_;
-    m.d = (long long)d_;
-    m.analytic_reference = reference_->problem().kind != AnalyticReference::none;
-    m.config_json = to_json(cfg_);
-    if (status == "done") {
-      m.phases_json = phases_json(phases_);
-      m.counters_json = counters_json(counters_);
-    }
-    TraceSpan span(Phase::manifest_write);
-    dir_.write_manifest(m);
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -415,9 +314,8 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
-    if (root_ && dir_.has_metrics()) metrics_ = dir_.read_steps(c.step);
-    checkpoint_step_ = c.step;
-    checkpoint_time_ = c.time;
+    if (root_ && dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
+    shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
   }
 
@@ -429,6 +327,7 @@ class ShardedRunner {
   Context ctx_;
   TimeSteps steps_;
   RunDirectory dir_;
+  RunShell shell_{cfg_, comm_, steps_, dir_};  // the metrics, the manifest, the run's end
   index_t n_ = 0, d_ = 0, m_ = 0;
   index_t r0_ = 0, r1_ = 0, rows_ = 0;  // own rows of the samples
   index_t t0_ = 0, t1_ = 0;             // and of the target
@@ -437,11 +336,6 @@ class ShardedRunner {
   double energy_nu_ = 0;
   std::optional<ReferenceMetrics> reference_;
   bool files_ = false;  // every rank: whether the run writes a directory
-  index_t checkpoint_step_ = 0;
-  double checkpoint_time_ = 0;
-  std::vector<StepInfo> metrics_;  // rank 0's
-  std::vector<PhaseSeconds> phases_;
-  std::vector<std::pair<std::string, double>> counters_;
 };
 
 }  // namespace
