@@ -12,44 +12,12 @@
 #include <vector>
 
 #include "nwgf/kernels/radix_sort.hpp"
+#include "tests/kernels/awkward_keys.hpp"
 
 using nwgf::index_t;
+using nwgf::test::awkward_keys;
 
 namespace {
-
-template <class T>
-std::vector<T> awkward_keys(index_t n, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<T> normal(T(0), T(100));
-  std::uniform_int_distribution<int> pick(0, 9);
-  std::vector<T> k(static_cast<std::size_t>(n));
-  for (auto& v : k) {
-    switch (pick(gen)) {
-      case 0:
-        v = T(-0.0);
-        break;
-      case 1:
-        v = T(0.0);
-        break;
-      case 2:
-        v = T(std::round(normal(gen) / 50));
-        break;  // duplicates
-      case 3:
-        v = T(-3.5);
-        break;
-      case 4:
-        v = pick(gen) < 5 ? std::numeric_limits<T>::infinity()
-                          : -std::numeric_limits<T>::infinity();
-        break;
-      case 5:
-        v = std::numeric_limits<T>::denorm_min() * T(pick(gen) - 5);
-        break;
-      default:
-        v = normal(gen);
-    }
-  }
-  return k;
-}
 
 // Checks sorted keys/permutation against std::stable_sort, and the radix conventions: keys
 // carried bit-exactly with their payload, -0.0 before +0.0, stable among equal bit patterns.

@@ -13,41 +13,12 @@
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/kernels/radix_sort.hpp"
 #include "nwgf/kernels/vq_sort.hpp"
+#include "tests/kernels/awkward_keys.hpp"
 
 using nwgf::index_t;
+using nwgf::test::awkward_keys;
 
 namespace {
-
-template <class T>
-std::vector<T> awkward_keys(index_t n, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<T> normal(T(0), T(100));
-  std::uniform_int_distribution<int> pick(0, 9);
-  std::vector<T> k(static_cast<std::size_t>(n));
-  for (auto& v : k) {
-    switch (pick(gen)) {
-      case 0:
-        v = T(-0.0);
-        break;
-      case 1:
-        v = T(0.0);
-        break;
-      case 2:
-        v = T(std::round(normal(gen) / 50));  // duplicates
-        break;
-      case 3:
-        v = pick(gen) < 5 ? std::numeric_limits<T>::infinity()
-                          : -std::numeric_limits<T>::infinity();
-        break;
-      case 4:
-        v = std::numeric_limits<T>::denorm_min() * T(pick(gen) - 5);
-        break;
-      default:
-        v = normal(gen);
-    }
-  }
-  return k;
-}
 
 const std::vector<index_t> kSizes = {0,   1,   2,    3,    7,    8,    9,     15,    16,
                                      17,  31,  32,   33,   127,  128,  129,   255,   256,
