@@ -83,6 +83,21 @@ one_error_line() {  # STDERR_FILE RC [PATTERN [EXPECTED_RC]]
   echo "ok: exit $expected, one error line"
 }
 
+# $work/ranks (np ranks) against $work/one (one process): the snapshots, checkpoint.bin and
+# metrics.csv (to the last digit of %.17g, all but the wall_seconds column) byte for byte, no
+# temporary file left, the manifest's ranks = np.
+same_as_one_process() {
+  compare_snapshots "$work/one" "$work/ranks"
+  cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+    { echo "FAIL: checkpoint.bin differs"; exit 1; }
+  cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+    { echo "FAIL: metrics.csv differs"; exit 1; }
+  [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
+    { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
+  grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
+    { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
+}
+
 case $mode in
   same | same_metrics)
     threads=${1:-2}
@@ -90,16 +105,7 @@ case $mode in
     "$nwgf" --threads "$threads" run "$config" --out "$work/one" "$@" 2> "$work/one.err"
     "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" "$@" \
       2> "$work/ranks.err"
-    compare_snapshots "$work/one" "$work/ranks"
-    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
-      { echo "FAIL: checkpoint.bin differs"; exit 1; }
-    # The metrics (F, MMD, ...) to the last digit of %.17g, all but the wall_seconds column.
-    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
-      { echo "FAIL: metrics.csv differs"; exit 1; }
-    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
-      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
-    grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
-      { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
+    same_as_one_process
     ! grep -q '"ranks"' "$work/one/manifest.json" ||
       { echo "FAIL: the one-process manifest.json says ranks"; exit 1; }
     # Rank 0 alone writes: one `done:` line.
@@ -112,15 +118,7 @@ case $mode in
       "$@" 2> "$work/one.err"
     "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
       --set flow.memory='"sharded"' "$@" 2> "$work/ranks.err"
-    compare_snapshots "$work/one" "$work/ranks"
-    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
-      { echo "FAIL: checkpoint.bin differs"; exit 1; }
-    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
-      { echo "FAIL: metrics.csv differs"; exit 1; }
-    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
-      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
-    grep -q "\"ranks\": *$np" "$work/ranks/manifest.json" ||
-      { echo "FAIL: manifest.json has no ranks = $np"; exit 1; }
+    same_as_one_process
     grep -q '"memory" *: *"sharded"' "$work/ranks/manifest.json" ||
       { echo "FAIL: manifest.json's config has no memory = sharded"; exit 1; }
     [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
