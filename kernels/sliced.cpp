@@ -317,13 +317,16 @@ const char* to_string(SlicedCpuSort sort) {
 
 template <class T>
 SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d,
-                            int directions) {
+                            int directions, int proj_parts) {
   if (d < 1) throw_bad_input("sliced: dimension d must be >= 1 (got " + std::to_string(d) + ")");
   if (directions < 1)
     throw_bad_input("sliced: number of directions must be >= 1 (got " + std::to_string(directions) +
                     ")");
   if (max_n < 0 || max_m < 0 || max_n >= (index_t(1) << 31) || max_m >= (index_t(1) << 31))
     throw_bad_input("sliced: point counts must lie in [0, 2^31)");
+  if (proj_parts < 1 || (proj_parts > 1 && ctx.is_cuda()))
+    throw_runtime("sliced: proj_parts must be 1, or > 1 on the CPU (the sharded evaluation)");
+  ws_.proj_parts = proj_parts;
   ws_.max_n = max_n;
   ws_.max_m = max_m;
   ws_.d = d;
@@ -342,7 +345,8 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
     detail::cuda_sliced_prepare(ctx, ws_);
 #endif
   } else {
-    ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * (max_n + max_m));
+    const index_t proj_rows = (index_t(ws_.chunk) + proj_parts - 1) / proj_parts;
+    ws_.proj_x = Buffer<T>(ctx, proj_rows * (max_n + max_m));
     ws_.cpu_sort = sliced_cpu_sort<T>(max_n + max_m);
     const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
     if (ws_.cpu_sort != SlicedCpuSort::pairs) {
@@ -396,6 +400,8 @@ void SlicedRiesz<T>::evaluate(const Context& ctx, ConstPointsView<T> x, ConstPoi
                                         accumulate, split);
 #endif
   if (split) throw_runtime("sliced: a sort split is for the CUDA backend");
+  if (ws_.proj_parts > 1)
+    throw_runtime("sliced: a workspace for the sharded evaluation (sliced_gradient_sharded)");
   cpu_evaluate(ctx, ws_, x, y, out_xx, out_xy, scale_xx, scale_xy, grad, accumulate);
 }
 

@@ -51,6 +51,9 @@ struct SlicedWorkspace {
   int directions = 0;
   int chunk = 0;    // directions per pass
   int threads = 1;  // cpu: threads the scratch is sized for
+  // cpu: proj_x holds the rows of ceil(chunk / proj_parts) directions (the sharded evaluation
+  // across proj_parts ranks, kernels/sliced_sharded.hpp; evaluate() needs proj_parts = 1).
+  int proj_parts = 1;
   Buffer<T> theta;  // (S, d) unit directions
   Buffer<T>
       proj_x;  // projections, then the 1-D gradients G in their x part; cpu: (chunk,
@@ -124,7 +127,11 @@ template <class T>
 class SlicedRiesz {
  public:
   // Allocates everything; starts with the directions of draw_directions(ctx, 0, 0, 0).
-  SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions);
+  // proj_parts > 1 (CPU): the workspace of sliced_gradient_sharded across that many ranks
+  // (kernels/sliced_sharded.hpp): the same chunk of directions as one process's, projections
+  // for ceil(chunk / proj_parts) directions only; evaluate() then refuses.
+  SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions,
+              int proj_parts = 1);
 
   // Draws S fresh unit directions: normals number [counter S d, (counter + 1) S d) of the Philox
   // stream (seed, stream), each row normalised. Same (seed, stream, counter): same directions on

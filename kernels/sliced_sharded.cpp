@@ -1,0 +1,204 @@
+// The sliced Riesz sums and gradient across ranks with O((N + M)/P) memory per rank
+// (kernels/sliced_sharded.hpp).
+#include "nwgf/kernels/sliced_sharded.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/trace.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+
+namespace nwgf {
+namespace {
+
+constexpr index_t kBlock = 64;  // the row grid's block (owned_row_starts)
+
+// c (sc, rows) with row stride ldc = theta_c (sc, d) a^T for a (rows, d) with row stride lda:
+// one GEMM per 64-row block of the grid, so a block's projections have the same bits whichever
+// rank holds it (a rank's rows start on a block boundary).
+template <class T>
+void project_blocks(const Context& ctx, const T* theta, int sc, index_t d, const T* a, index_t lda,
+                    index_t rows, T* c, index_t ldc) {
+  for (index_t i = 0; i < rows; i += kBlock) {
+    const index_t b = std::min(kBlock, rows - i);
+    gemm<T>(ctx, Op::N, Op::T, sc, b, d, T(1), theta, d, a + i * lda, lda, T(0), c + i, ldc);
+  }
+}
+
+// grad (rows, d) = factor g^T theta_c (+ grad when beta = 1), g (sc, rows) with row stride ldg:
+// one GEMM per 64-row block, as project_blocks.
+template <class T>
+void back_project_blocks(const Context& ctx, const T* g, index_t ldg, int sc, const T* theta,
+                         index_t d, index_t rows, T factor, T beta, T* grad) {
+  for (index_t i = 0; i < rows; i += kBlock) {
+    const index_t b = std::min(kBlock, rows - i);
+    gemm<T>(ctx, Op::T, Op::N, b, d, sc, factor, g + i, ldg, theta, d, beta, grad + i * d, d);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T>& sliced,
+                             ConstPointsView<T> x_own, index_t n, ConstPointsView<T> y_own,
+                             index_t m, double* out_xx, double* out_xy, T scale_xx, T scale_xy,
+                             PointsView<T> grad_own, bool accumulate,
+                             SlicedShardedBuffers<T>& buffers,
+                             const SlicedShardedOptions& options) {
+  if (ctx.is_cuda()) throw_runtime("sliced_gradient_sharded: the CPU backend only");
+  detail::SlicedWorkspace<T>& ws = sliced.workspace();
+  const int ranks = comm.size(), me = comm.rank();
+  const auto rs = [](int r) { return std::size_t(r); };
+  const index_t d = ws.d, nm = n + m;
+  // The chunks, the direction split and the exchanges below are every rank's own computation:
+  // the sizes must be the same everywhere.
+  const bool want_sums = out_xx != nullptr || out_xy != nullptr;
+  require_same(comm, "the sharded sliced pass's sizes (n, m, d, S) and sums",
+               std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d) + ", " +
+                   std::to_string(ws.directions) + (want_sums ? ", sums" : ", no sums"));
+  if (n > ws.max_n || m > ws.max_m || ws.proj_parts != ranks) {
+    throw_runtime("sliced_gradient_sharded: n = " + std::to_string(n) +
+                  ", m = " + std::to_string(m) + " at " + std::to_string(ranks) +
+                  " ranks do not fit the workspace (" + std::to_string(ws.max_n) + ", " +
+                  std::to_string(ws.max_m) + " rows, " + std::to_string(ws.proj_parts) + " parts)");
+  }
+  const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
+  const index_t rows = xf[rs(me) + 1] - xf[rs(me)], trows = yf[rs(me) + 1] - yf[rs(me)];
+  const index_t width = rows + trows;  // this rank's projections per direction
+  // Whether a gradient is asked for: a rank without rows says nothing (an empty vector's data()
+  // may be null), so the ranks with rows decide, and must agree.
+  std::vector<char> has_grad(rs(ranks), 0);
+  has_grad[rs(me)] = char(rows == 0 ? 0 : grad_own.data ? 2 : 1);
+  {
+    std::vector<std::size_t> counts(rs(ranks), 1), offsets(rs(ranks));
+    for (int r = 0; r < ranks; ++r) offsets[rs(r)] = rs(r);
+    comm.allgather(has_grad.data(), counts, offsets);
+  }
+  const bool want_grad =
+      n > 0 && std::find(has_grad.begin(), has_grad.end(), char(2)) != has_grad.end();
+  if (want_grad && std::find(has_grad.begin(), has_grad.end(), char(1)) != has_grad.end()) {
+    throw_runtime("sliced_gradient_sharded: some ranks pass a gradient and others none");
+  }
+  const int S = ws.directions;
+  const T factor = T(sliced_constant(d) / S);
+  collective(comm, [&] {
+    if (x_own.rows != rows || y_own.rows != trows || (rows > 0 && x_own.cols != d) ||
+        (trows > 0 && y_own.cols != d)) {
+      throw_runtime("sliced_gradient_sharded: rank " + std::to_string(me) + " holds " +
+                    std::to_string(x_own.rows) + " rows of X and " + std::to_string(y_own.rows) +
+                    " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
+                    std::to_string(trows) + ") of d = " + std::to_string(d));
+    }
+    if (grad_own.data && (grad_own.rows != rows || grad_own.cols != d || grad_own.ld != d)) {
+      throw_runtime("sliced_gradient_sharded: grad_own must be a dense (rows, d) view");
+    }
+  });
+
+  std::vector<std::size_t> send_counts(rs(ranks)), send_offsets(rs(ranks));
+  std::vector<std::size_t> recv_counts(rs(ranks)), recv_offsets(rs(ranks));
+  for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
+    const int sc = std::min(ws.chunk, S - c0);
+    // The chunk's directions [dir(r), dir(r + 1)) belong to rank r.
+    const auto dir = [&](int r) { return int(std::int64_t(sc) * r / ranks); };
+    const int s0 = dir(me);
+    const index_t own = dir(me + 1) - s0;
+    const T* theta = ws.theta.data() + index_t(c0) * d;
+    T* proj = ws.proj_x.data();  // (own, n + m): the own directions' projections, then G
+    // 1. The own rows' projections, (sc, width) row-major, so rank r's directions are one piece.
+    collective(comm, [&] {
+      TraceSpan span(Phase::sliced_project);
+      buffers.send.resize(std::size_t(index_t(sc) * width));
+      buffers.recv.resize(std::size_t(own * nm));
+      T* send = buffers.send.data();
+      project_blocks(ctx, theta, sc, d, x_own.data, x_own.ld, rows, send, width);
+      if (trows > 0)
+        project_blocks(ctx, theta, sc, d, y_own.data, y_own.ld, trows, send + rows, width);
+      for (int r = 0; r < ranks; ++r) {
+        const int to = options.swap_transpose ? ranks - 1 - r : r;
+        send_offsets[rs(to)] = std::size_t(index_t(dir(r)) * width) * sizeof(T);
+        send_counts[rs(to)] = std::size_t(index_t(dir(r + 1) - dir(r)) * width) * sizeof(T);
+        // From rank r: (own, its rows of X then of Y), after those of ranks < r.
+        const index_t w = xf[rs(r) + 1] - xf[rs(r)] + yf[rs(r) + 1] - yf[rs(r)];
+        recv_offsets[rs(r)] = std::size_t(own * (xf[rs(r)] + yf[rs(r)])) * sizeof(T);
+        recv_counts[rs(r)] = std::size_t(own * w) * sizeof(T);
+      }
+    });
+    // 2. The transpose: every rank gets all N + M projections of its directions.
+    comm.alltoallv(buffers.send.data(), send_counts, send_offsets, buffers.recv.data(), recv_counts,
+                   recv_offsets);
+    // 3. Laid out as one process's rows [p | q], sorted and ranked: sums and G[s, 0..n).
+    collective(comm, [&] {
+      const T* recv = buffers.recv.data();
+      const index_t pieces = own * ranks;
+#pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
+      for (index_t k = 0; k < pieces; ++k) {
+        const index_t s = k / ranks;
+        const int r = int(k % ranks);
+        const index_t xr = xf[rs(r) + 1] - xf[rs(r)], yr = yf[rs(r) + 1] - yf[rs(r)];
+        const T* from = recv + own * (xf[rs(r)] + yf[rs(r)]) + s * (xr + yr);
+        if (xr > 0) std::memcpy(proj + s * nm + xf[rs(r)], from, std::size_t(xr) * sizeof(T));
+        if (yr > 0)
+          std::memcpy(proj + s * nm + n + yf[rs(r)], from + xr, std::size_t(yr) * sizeof(T));
+      }
+      if (own > 0) {
+        detail::cpu_sliced_rank(ctx, ws, n, m, c0 + s0, 0, int(own), scale_xx, scale_xy, want_grad);
+      }
+      if (!want_grad) return;
+      // 4. To rank r: (own, its rows) of G; from rank r: (its directions, own rows), landing in
+      // direction order in g (sc, rows).
+      buffers.send.resize(std::size_t(own * n));
+      buffers.g.resize(std::size_t(index_t(sc) * rows));
+      T* send = buffers.send.data();
+      for (int r = 0; r < ranks; ++r) {
+        const index_t xr = xf[rs(r) + 1] - xf[rs(r)];
+        send_offsets[rs(r)] = std::size_t(own * xf[rs(r)]) * sizeof(T);
+        send_counts[rs(r)] = std::size_t(own * xr) * sizeof(T);
+        recv_offsets[rs(r)] = std::size_t(index_t(dir(r)) * rows) * sizeof(T);
+        recv_counts[rs(r)] = std::size_t(index_t(dir(r + 1) - dir(r)) * rows) * sizeof(T);
+      }
+#pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
+      for (index_t k = 0; k < pieces; ++k) {
+        const index_t s = k / ranks;
+        const int r = int(k % ranks);
+        const index_t xr = xf[rs(r) + 1] - xf[rs(r)];
+        if (xr > 0) {
+          std::memcpy(send + own * xf[rs(r)] + s * xr, proj + s * nm + xf[rs(r)],
+                      std::size_t(xr) * sizeof(T));
+        }
+      }
+    });
+    if (want_grad) {
+      comm.alltoallv(buffers.send.data(), send_counts, send_offsets, buffers.g.data(), recv_counts,
+                     recv_offsets);
+      // 5. The own rows' gradient.
+      TraceSpan span(Phase::sliced_back_project);
+      const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
+      back_project_blocks(ctx, buffers.g.data(), rows, sc, theta, d, rows, factor, beta,
+                          grad_own.data);
+    }
+    if (want_sums) {
+      for (int r = 0; r < ranks; ++r) {
+        send_offsets[rs(r)] = std::size_t(2 * (c0 + dir(r))) * sizeof(double);
+        send_counts[rs(r)] = std::size_t(2 * (dir(r + 1) - dir(r))) * sizeof(double);
+      }
+      comm.allgather(ws.sums.data(), send_counts, send_offsets);
+    }
+  }
+  detail::cpu_sliced_sums(ws, n, out_xx, out_xy);
+}
+
+#define NWGF_SLICED_SHARDED_INSTANTIATE(T)                                                       \
+  template void sliced_gradient_sharded<T>(const Context&, const Comm&, SlicedRiesz<T>&,         \
+                                           ConstPointsView<T>, index_t, ConstPointsView<T>,      \
+                                           index_t, double*, double*, T, T, PointsView<T>, bool, \
+                                           SlicedShardedBuffers<T>&, const SlicedShardedOptions&);
+NWGF_SLICED_SHARDED_INSTANTIATE(float)
+NWGF_SLICED_SHARDED_INSTANTIATE(double)
+#undef NWGF_SLICED_SHARDED_INSTANTIATE
+
+}  // namespace nwgf
