@@ -385,7 +385,9 @@ void check_memory(const FlowConfig& c) {
       c.functional != FunctionalKind::barycenter) {
     bad("functional.kind", "only interaction, mmd and barycenter run" + why);
   }
-  if (c.estimator != Estimator::exact) bad("functional.estimator", "only exact runs" + why);
+  if (c.estimator == Estimator::sliced && c.kernel != KernelKind::riesz) {
+    bad("functional.estimator", "sliced runs with the riesz kernel only" + why);
+  }
   if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
     bad("functional.kernel", "only riesz and gaussian run" + why);
   }

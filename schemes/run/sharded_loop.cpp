@@ -2,6 +2,7 @@
 // only its own rows of the samples and of the target.
 #include "nwgf/schemes/run/sharded_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,8 @@
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
+#include "nwgf/kernels/sliced.hpp"
+#include "nwgf/kernels/sliced_sharded.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
@@ -109,6 +112,11 @@ class ShardedRunner {
     x_ = to_points(x0);
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
+    if (sliced()) {
+      // One workspace for the gradient (X against the target) and F's sums (the target alone
+      // once: max_n covers M), projections for this rank's share of a chunk's directions.
+      sliced_.emplace(ctx_, std::max(n_, m_), m_, d_, int(cfg_.directions), comm_.size());
+    }
     files_ = !opt_.out_dir.empty();
     shell_.set_files(files_);
     shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
@@ -141,7 +149,9 @@ class ShardedRunner {
       keys[k] = cfg_.functional == FunctionalKind::mmd
                     ? std::string("target")
                     : "target.measures[" + std::to_string(k) + "]";
-      if (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs) {
+      // Atoms stay atoms (with their masses) for the exact estimator; the sliced one takes the
+      // n equally weighted samples, as the replicated run (loop.cpp).
+      if (!sliced() && (m.kind == MeasureKind::dirac || m.kind == MeasureKind::diracs)) {
         // The atoms (from the config, a few points) on every rank; each keeps its own.
         atoms[k] =
             target_measure(m, cfg_.seed, random_stream(RandomPurpose::target, k), keys[k], true);
@@ -157,6 +167,25 @@ class ShardedRunner {
       offset[k + 1] = offset[k] + size[k];
     }
     m_ = offset[kk];
+    if (sliced()) {
+      // The sliced sums take equal weights (RieszFunctional's check): b_j = alpha_k / M_k or
+      // alpha_k w_j alike for every point of every measure, as T.
+      std::optional<T> first;
+      bool uniform = true;
+      for (std::size_t k = 0; k < kk; ++k) {
+        const bool weighted = atoms[k] && !atoms[k]->w.empty();
+        const index_t count = weighted ? size[k] : 1;
+        for (index_t j = 0; j < count; ++j) {
+          const T b =
+              T(alpha[k] * (weighted ? atoms[k]->w[std::size_t(j)] : 1.0 / double(size[k])));
+          if (!first) first = b;
+          uniform = uniform && b == *first;
+        }
+      }
+      if (!uniform) {
+        throw_bad_input("functional.estimator: sliced needs equal weights on all target points");
+      }
+    }
     std::tie(t0_, t1_) = owned_rows(m_, comm_.rank(), comm_.size());
     target_ = Points<T>(ctx_, t1_ - t0_, d_);
     b_ = Buffer<T>(ctx_, t1_ - t0_);
@@ -185,6 +214,13 @@ class ShardedRunner {
   }
 
   bool gaussian() const { return cfg_.kernel == KernelKind::gaussian; }
+  bool sliced() const { return cfg_.estimator == Estimator::sliced; }
+  // F's directions (the sliced estimator): one fixed draw for every evaluation of F and for
+  // E_K(nu), normals [S d, 2 S d) of the Philox stream (seed, sliced stream 0), which no step's
+  // gradient draws (step n: stream n, counter 0), so F along the run is one smooth estimate.
+  void draw_value_directions() {
+    sliced_->draw_directions(ctx_, cfg_.seed, random_stream(RandomPurpose::sliced, 0), 1);
+  }
   PairFamily family() const { return gaussian() ? PairFamily::gaussian : PairFamily::riesz; }
   // The family's parameter as the functionals pass it: r, or sigma = sqrt(1 / (2 gamma)).
   double param() const { return gaussian() ? std::sqrt(0.5 / cfg_.gamma) : cfg_.r; }
@@ -195,6 +231,14 @@ class ShardedRunner {
   void target_energy() {
     if (m_ == 0) return;
     double s = 0;
+    if (sliced()) {
+      // -1/2 sum_jj' b_j b_j' |t_j - t_j'| with b_j = 1 / M: the target's own sliced S_xx.
+      draw_value_directions();
+      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, tview(), m_, ConstPointsView<T>(), 0, &s,
+                                 nullptr, T(0), T(0), PointsView<T>(), false, sliced_buffers_);
+      energy_nu_ = -0.5 * s / (double(m_) * double(m_));
+      return;
+    }
     pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
                            b_.data(), m_, &s);
     energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
@@ -203,8 +247,18 @@ class ShardedRunner {
   // grad <- M grad F_M(x) on the own rows (Functional::particle_gradient with scale 1):
   //   Riesz:    -(1/N) sum_j grad_x |x_i - x_j|^r-sum + sum_j b_j grad_x |x_i - t_j|^r-sum,
   //   Gaussian: (1/N) grad of the self sum - grad of the target sum.
-  void gradient() {
+  void gradient(index_t step) {
     const double n = double(n_);
+    if (sliced()) {
+      // The particle scheme's draw (schemes.cpp: stream (sliced, step), counter 0) and
+      // RieszFunctional::particle_gradient's scales: -1/2 / N for S_xx, 1 / M for S_xt.
+      sliced_->draw_directions(ctx_, cfg_.seed,
+                               random_stream(RandomPurpose::sliced, std::uint64_t(step)), 0);
+      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, xview(), n_, tview(), m_, nullptr, nullptr,
+                                 T(-0.5 / n), T(m_ > 0 ? 1.0 / double(m_) : 0.0), grad_.view(),
+                                 false, sliced_buffers_);
+      return;
+    }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
     pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
                              n_, self, grad_.view(), false);
@@ -219,6 +273,16 @@ class ShardedRunner {
     TraceSpan span(Phase::evaluation);
     const double n = double(n_);
     double sxx = 0, sxt = 0;
+    if (sliced()) {
+      // The V-statistic with the sliced sums: -1/2 S_xx / N^2 + S_xt / (N M) + E_K(nu).
+      draw_value_directions();
+      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, xview(), n_, tview(), m_, &sxx,
+                                 m_ > 0 ? &sxt : nullptr, T(0), T(0), PointsView<T>(), false,
+                                 sliced_buffers_);
+      double f = -0.5 * sxx / (n * n) + energy_nu_;
+      if (m_ > 0) f += sxt / (n * double(m_));
+      return f;
+    }
     pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
                            n_, &sxx);
     if (m_ > 0) {
@@ -261,7 +325,7 @@ class ShardedRunner {
           TraceSpan step_span(Phase::step);
           {
             TraceSpan span(Phase::functional);
-            gradient();
+            gradient(n);
           }
           TraceSpan span(Phase::push);
           axpby(ctx_, rows_ * d_, T(-tau), grad_.data(), T(1), x_.data());
@@ -334,6 +398,8 @@ class ShardedRunner {
   Points<T> x_, grad_, target_;
   Buffer<T> b_;
   double energy_nu_ = 0;
+  std::optional<SlicedRiesz<T>> sliced_;  // the sliced estimator's workspace (proj_parts = P)
+  SlicedShardedBuffers<T> sliced_buffers_;
   std::optional<ReferenceMetrics> reference_;
   bool files_ = false;  // every rank: whether the run writes a directory
 };

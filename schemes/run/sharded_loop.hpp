@@ -17,10 +17,17 @@
 // ...; they equal the replicated run's where one process runs the row pass too (d > 3), and
 // differ in the last bits for d <= 3, where one process sums unordered pairs (the self pass).
 //
+// The sliced estimator (Riesz r = 1): the gradient through sliced_gradient_sharded
+// (kernels/sliced_sharded.hpp: own rows projected, two transposes), the step's directions those
+// of the replicated particle scheme; F and E_K(nu) through the same sliced sums, with one fixed
+// draw of directions for every evaluation (the replicated run evaluates F exactly). Its bits are
+// the same at every rank count among sharded runs; against the replicated run the projections
+// (one GEMM over all rows there) may differ in the last bit.
+//
 // Runs: flow.scheme = "particle", functional.kind = interaction, mmd or barycenter with the
-// exact estimator and the Riesz kernel, or mmd with the Gaussian kernel. Refused (bad input
-// naming the key, config_validate.cpp and here): other schemes, functionals, estimators and
-// kernels, measures not drawn by rows, output.plots, --backend cuda, eval.mmd where a closed form
+// exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact).
+// Refused (bad input naming the key, config_validate.cpp and here): other schemes, functionals
+// and kernels, the sliced estimator with targets of unequal weights, measures not drawn by rows, output.plots, --backend cuda, eval.mmd where a closed form
 // would be evaluated (it needs all samples on one rank), a RunOptions::on_step callback, and more
 // ranks than samples. RunOptions::observers get start (with no initial samples: rows 0) and
 // finish, never the snapshots. RunResult::samples holds this rank's own rows.
