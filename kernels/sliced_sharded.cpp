@@ -21,11 +21,12 @@ constexpr index_t kBlock = 64;  // the row grid's block (owned_row_starts)
 // c (sc, rows) with row stride ldc = theta_c (sc, d) a^T for a (rows, d) with row stride lda:
 // one GEMM per 64-row block of the grid, so a block's projections have the same bits whichever
 // rank holds it (a rank's rows start on a block boundary).
+// (block: kBlock, or all rows at once for SlicedShardedOptions::one_gemm.)
 template <class T>
 void project_blocks(const Context& ctx, const T* theta, int sc, index_t d, const T* a, index_t lda,
-                    index_t rows, T* c, index_t ldc) {
-  for (index_t i = 0; i < rows; i += kBlock) {
-    const index_t b = std::min(kBlock, rows - i);
+                    index_t rows, T* c, index_t ldc, index_t block) {
+  for (index_t i = 0; i < rows; i += block) {
+    const index_t b = std::min(block, rows - i);
     gemm<T>(ctx, Op::N, Op::T, sc, b, d, T(1), theta, d, a + i * lda, lda, T(0), c + i, ldc);
   }
 }
@@ -34,9 +35,9 @@ void project_blocks(const Context& ctx, const T* theta, int sc, index_t d, const
 // one GEMM per 64-row block, as project_blocks.
 template <class T>
 void back_project_blocks(const Context& ctx, const T* g, index_t ldg, int sc, const T* theta,
-                         index_t d, index_t rows, T factor, T beta, T* grad) {
-  for (index_t i = 0; i < rows; i += kBlock) {
-    const index_t b = std::min(kBlock, rows - i);
+                         index_t d, index_t rows, T factor, T beta, T* grad, index_t block) {
+  for (index_t i = 0; i < rows; i += block) {
+    const index_t b = std::min(block, rows - i);
     gemm<T>(ctx, Op::T, Op::N, b, d, sc, factor, g + i, ldg, theta, d, beta, grad + i * d, d);
   }
 }
@@ -86,6 +87,7 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
   }
   const int S = ws.directions;
   const T factor = T(sliced_constant(d) / S);
+  const index_t block = options.one_gemm ? std::max<index_t>(1, std::max(rows, trows)) : kBlock;
   collective(comm, [&] {
     if (x_own.rows != rows || y_own.rows != trows || (rows > 0 && x_own.cols != d) ||
         (trows > 0 && y_own.cols != d)) {
@@ -115,9 +117,9 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       buffers.send.resize(std::size_t(index_t(sc) * width));
       buffers.recv.resize(std::size_t(own * nm));
       T* send = buffers.send.data();
-      project_blocks(ctx, theta, sc, d, x_own.data, x_own.ld, rows, send, width);
+      project_blocks(ctx, theta, sc, d, x_own.data, x_own.ld, rows, send, width, block);
       if (trows > 0)
-        project_blocks(ctx, theta, sc, d, y_own.data, y_own.ld, trows, send + rows, width);
+        project_blocks(ctx, theta, sc, d, y_own.data, y_own.ld, trows, send + rows, width, block);
       for (int r = 0; r < ranks; ++r) {
         const int to = options.swap_transpose ? ranks - 1 - r : r;
         send_offsets[rs(to)] = std::size_t(index_t(dir(r)) * width) * sizeof(T);
@@ -179,7 +181,7 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       TraceSpan span(Phase::sliced_back_project);
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
       back_project_blocks(ctx, buffers.g.data(), rows, sc, theta, d, rows, factor, beta,
-                          grad_own.data);
+                          grad_own.data, block);
     }
     if (want_sums) {
       for (int r = 0; r < ranks; ++r) {

@@ -41,9 +41,15 @@ struct SlicedShardedBuffers {
   std::vector<T> send, recv, g;
 };
 
-// Test only: what to break on purpose (the tests see each break).
+// Tests and benchmarks only.
 struct SlicedShardedOptions {
-  bool swap_transpose = false;  // the first transpose sends rank r the part of rank P - 1 - r
+  // Broken on purpose (the tests see it): the first transpose sends rank r the part meant for
+  // rank P - 1 - r.
+  bool swap_transpose = false;
+  // One GEMM over the rank's rows for each projection and back-projection instead of one per
+  // 64-row block (`nwgf bench sliced --sharded --one-gemm`, to time the blocks against): the
+  // bits may then depend on P.
+  bool one_gemm = false;
 };
 
 // out_xx, out_xy (either may be nullptr: on every rank, bit for bit alike) = the estimates of

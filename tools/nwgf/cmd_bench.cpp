@@ -32,12 +32,14 @@ CommandRegistrar reg_cmd_bench("bench", "Benchmarks (one JSON object per line on
                        return [runners, &g]() -> int {
                          for (auto& [b, run] : *runners) {
                            if (!b->parsed()) continue;
-                           // Across ranks only bench pairwise runs (it refuses without
-                           // --sharded); every other benchmark is one process's.
-                           if (g.comm && g.comm->size() > 1 && b->get_name() != "pairwise") {
+                           // Across ranks only bench pairwise and sliced run (they refuse
+                           // without --sharded); every other benchmark is one process's.
+                           if (g.comm && g.comm->size() > 1 && b->get_name() != "pairwise" &&
+                               b->get_name() != "sliced") {
                              throw_bad_input("nwgf bench " + b->get_name() +
                                              " runs as one process; across MPI ranks only "
-                                             "`nwgf bench pairwise --sharded` runs (mpirun -np " +
+                                             "`nwgf bench pairwise|sliced --sharded` runs "
+                                             "(mpirun -np " +
                                              std::to_string(g.comm->size()) + ")");
                            }
                            return run();

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       if (comm.size() > 1 && sub->get_name() != "run" && sub->get_name() != "bench") {
         print_error("nwgf " + sub->get_name() +
                     " runs as one process; of the subcommands only "
-                    "`nwgf run` (and `nwgf bench pairwise --sharded`) runs across MPI ranks "
+                    "`nwgf run` (and `nwgf bench pairwise|sliced --sharded`) runs across MPI ranks "
                     "(mpirun -np " +
                     std::to_string(comm.size()) + ")");
         return 2;
