@@ -346,7 +346,10 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
 #endif
   } else {
     const index_t proj_rows = (index_t(ws_.chunk) + proj_parts - 1) / proj_parts;
-    ws_.proj_x = Buffer<T>(ctx, proj_rows * (max_n + max_m));
+    // Sharded: room for a rank's own projections too (chunk (N + M) / P and at most two 64-row
+    // blocks more per direction, kernels/sliced_sharded.cpp), so no buffer of their own.
+    const index_t slack = proj_parts > 1 ? index_t(ws_.chunk) * 128 : 0;
+    ws_.proj_x = Buffer<T>(ctx, proj_rows * (max_n + max_m) + slack);
     ws_.cpu_sort = sliced_cpu_sort<T>(max_n + max_m);
     const index_t scratch = index_t(ws_.threads) * 2 * (max_n + max_m);
     if (ws_.cpu_sort != SlicedCpuSort::pairs) {

@@ -110,13 +110,24 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
     const int s0 = dir(me);
     const index_t own = dir(me + 1) - s0;
     const T* theta = ws.theta.data() + index_t(c0) * d;
-    T* proj = ws.proj_x.data();  // (own, n + m): the own directions' projections, then G
+    // The space: proj (own, n + m) the own directions' projections, then G; it also holds the
+    // first transpose's send part (consumed before proj is filled) and the second's receive part
+    // (G sent off before) where they fit; recv the first transpose's receive part, then the
+    // second's send part (own n <= own (n + m)).
+    T* proj = ws.proj_x.data();
+    const index_t proj_cap = ws.proj_x.size();
+    const auto grow = [](std::vector<T>& v, index_t size) {
+      if (v.size() < std::size_t(size)) v.resize(std::size_t(size));
+      return v.data();
+    };
+    T* send = nullptr;
+    T* recv = nullptr;
+    T* g = nullptr;
     // 1. The own rows' projections, (sc, width) row-major, so rank r's directions are one piece.
     collective(comm, [&] {
       TraceSpan span(Phase::sliced_project);
-      buffers.send.resize(std::size_t(index_t(sc) * width));
-      buffers.recv.resize(std::size_t(own * nm));
-      T* send = buffers.send.data();
+      send = index_t(sc) * width <= proj_cap ? proj : grow(buffers.send, index_t(sc) * width);
+      recv = grow(buffers.recv, own * nm);
       project_blocks(ctx, theta, sc, d, x_own.data, x_own.ld, rows, send, width, block);
       if (trows > 0)
         project_blocks(ctx, theta, sc, d, y_own.data, y_own.ld, trows, send + rows, width, block);
@@ -131,11 +142,9 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       }
     });
     // 2. The transpose: every rank gets all N + M projections of its directions.
-    comm.alltoallv(buffers.send.data(), send_counts, send_offsets, buffers.recv.data(), recv_counts,
-                   recv_offsets);
+    comm.alltoallv(send, send_counts, send_offsets, recv, recv_counts, recv_offsets);
     // 3. Laid out as one process's rows [p | q], sorted and ranked: sums and G[s, 0..n).
     collective(comm, [&] {
-      const T* recv = buffers.recv.data();
       const index_t pieces = own * ranks;
 #pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
       for (index_t k = 0; k < pieces; ++k) {
@@ -153,9 +162,8 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       if (!want_grad) return;
       // 4. To rank r: (own, its rows) of G; from rank r: (its directions, own rows), landing in
       // direction order in g (sc, rows).
-      buffers.send.resize(std::size_t(own * n));
-      buffers.g.resize(std::size_t(index_t(sc) * rows));
-      T* send = buffers.send.data();
+      send = recv;
+      g = index_t(sc) * rows <= proj_cap ? proj : grow(buffers.g, index_t(sc) * rows);
       for (int r = 0; r < ranks; ++r) {
         const index_t xr = xf[rs(r) + 1] - xf[rs(r)];
         send_offsets[rs(r)] = std::size_t(own * xf[rs(r)]) * sizeof(T);
@@ -175,13 +183,11 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       }
     });
     if (want_grad) {
-      comm.alltoallv(buffers.send.data(), send_counts, send_offsets, buffers.g.data(), recv_counts,
-                     recv_offsets);
+      comm.alltoallv(send, send_counts, send_offsets, g, recv_counts, recv_offsets);
       // 5. The own rows' gradient.
       TraceSpan span(Phase::sliced_back_project);
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
-      back_project_blocks(ctx, buffers.g.data(), rows, sc, theta, d, rows, factor, beta,
-                          grad_own.data, block);
+      back_project_blocks(ctx, g, rows, sc, theta, d, rows, factor, beta, grad_own.data, block);
     }
     if (want_sums) {
       for (int r = 0; r < ranks; ++r) {
