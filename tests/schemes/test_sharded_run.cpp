@@ -1,7 +1,8 @@
 // flow.memory = "sharded" in one process (schemes/run/sharded_loop.hpp): the rows a rank draws or
 // reads are those of the whole draw; a checkpoint's rows read alone; the sharded run against the
 // replicated one (the same bits for d > 3, where both run the row pass; bounded for d <= 3,
-// where one process runs the symmetric self pass); refusals. Across MPI ranks: tests/mpi
+// where one process runs the symmetric self pass); the sliced estimator sharded against
+// replicated (samples to rounding, F within the estimator's error); refusals. Across MPI ranks: tests/mpi
 // (mpi_sharded_*, label mpi).
 #include <doctest/doctest.h>
 
@@ -219,6 +220,31 @@ TEST_CASE("sharded against replicated for d <= 3: the self pass's other rounding
   CHECK(max_abs_difference(sha.samples, rep.samples) < 1e-6 * max_abs_difference(x0, rep.samples));
 }
 
+TEST_CASE("sharded sliced against replicated: the same step, F from the sliced sums") {
+  // The step: the replicated particle scheme's directions and scales; the projections per
+  // 64-row block (kernels/sliced_sharded.hpp) against one GEMM, so the samples agree to
+  // rounding at least (the same bits where OpenBLAS rounds both alike, as here so far). F: the
+  // sliced estimate with fixed directions against the replicated run's exact F.
+  for (const char* dtype : {"f64", "f32"}) {
+    CAPTURE(dtype);
+    const std::vector<std::string> sets = {"functional.estimator=\"sliced\"",
+                                           "functional.directions=64",
+                                           std::string("flow.dtype=\"") + dtype + "\""};
+    const RunResult rep = run_memory(mmd_config, sets, "replicated");
+    const RunResult sha = run_memory(mmd_config, sets, "sharded");
+    const double diff = max_abs_difference(sha.samples, rep.samples);
+    MESSAGE("sharded sliced vs replicated: max |x difference| = " << diff);
+    const FlowConfig cfg = parse_flow_config(mmd_config, "sharded");
+    const HostMatrix<double> x0 = sample_measure(cfg.initial, cfg.seed, 0, "initial");
+    CHECK(diff <= 1e-6 * max_abs_difference(x0, rep.samples));
+    REQUIRE(sha.metrics.size() == rep.metrics.size());
+    for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+      CHECK(std::fabs(sha.metrics[k].functional - rep.metrics[k].functional) <
+            0.05 * std::fabs(rep.metrics[k].functional));
+    }
+  }
+}
+
 TEST_CASE("sharded refusals name the key") {
   const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
     std::vector<std::string> all = sets;
@@ -236,7 +262,11 @@ TEST_CASE("sharded refusals name the key") {
     }
   };
   refuse({"output.plots=true"}, "output.plots");
-  refuse({"functional.estimator=\"sliced\""}, "functional.estimator");
+  // The sliced estimator runs sharded with the Riesz kernel only (r = 1: the general check).
+  refuse({"functional.estimator=\"sliced\"", "functional.kernel=\"gaussian\"",
+          "functional.gamma=0.5"},
+         "functional.estimator");
+  refuse({"functional.estimator=\"sliced\"", "functional.r=1.5"}, "functional.estimator");
   refuse({"functional.kind=\"energy33\""}, "functional.kind");
   refuse({"functional.kind=\"interaction\"", "initial.radius=1e-9"}, "eval.mmd");
   refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
