@@ -2,8 +2,8 @@
 // reads are those of the whole draw; a checkpoint's rows read alone; the sharded run against the
 // replicated one (the same bits for d > 3, where both run the row pass; bounded for d <= 3,
 // where one process runs the symmetric self pass); the sliced estimator sharded against
-// replicated (samples to rounding, F within the estimator's error); refusals. Across MPI ranks: tests/mpi
-// (mpi_sharded_*, label mpi).
+// replicated (samples to rounding, F within the estimator's error); refusals. Across MPI ranks:
+// tests/mpi (mpi_sharded_*, label mpi).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -263,9 +263,9 @@ TEST_CASE("sharded refusals name the key") {
   };
   refuse({"output.plots=true"}, "output.plots");
   // The sliced estimator runs sharded with the Riesz kernel only (r = 1: the general check).
-  refuse({"functional.estimator=\"sliced\"", "functional.kernel=\"gaussian\"",
-          "functional.gamma=0.5"},
-         "functional.estimator");
+  refuse(
+      {"functional.estimator=\"sliced\"", "functional.kernel=\"gaussian\"", "functional.gamma=0.5"},
+      "functional.estimator");
   refuse({"functional.estimator=\"sliced\"", "functional.r=1.5"}, "functional.estimator");
   refuse({"functional.kind=\"energy33\""}, "functional.kind");
   refuse({"functional.kind=\"interaction\"", "initial.radius=1e-9"}, "eval.mmd");
