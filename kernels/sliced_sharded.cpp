@@ -120,14 +120,18 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       if (v.size() < std::size_t(size)) v.resize(std::size_t(size));
       return v.data();
     };
+    // One rank: its projections, (sc, n + m) with X's rows then Y's, are one process's rows
+    // [p | q] already, and G stays in them: no transposes, no receive buffer.
+    const bool alone = ranks == 1;
     T* send = nullptr;
     T* recv = nullptr;
     T* g = nullptr;
+    index_t ldg = rows;
     // 1. The own rows' projections, (sc, width) row-major, so rank r's directions are one piece.
     collective(comm, [&] {
       TraceSpan span(Phase::sliced_project);
       send = index_t(sc) * width <= proj_cap ? proj : grow(buffers.send, index_t(sc) * width);
-      recv = grow(buffers.recv, own * nm);
+      recv = alone ? nullptr : grow(buffers.recv, own * nm);
       project_blocks(ctx, theta, sc, d, x_own.data, x_own.ld, rows, send, width, block);
       if (trows > 0)
         project_blocks(ctx, theta, sc, d, y_own.data, y_own.ld, trows, send + rows, width, block);
@@ -142,10 +146,10 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       }
     });
     // 2. The transpose: every rank gets all N + M projections of its directions.
-    comm.alltoallv(send, send_counts, send_offsets, recv, recv_counts, recv_offsets);
+    if (!alone) comm.alltoallv(send, send_counts, send_offsets, recv, recv_counts, recv_offsets);
     // 3. Laid out as one process's rows [p | q], sorted and ranked: sums and G[s, 0..n).
     collective(comm, [&] {
-      const index_t pieces = own * ranks;
+      const index_t pieces = alone ? 0 : own * ranks;
 #pragma omp parallel for num_threads(std::max(ctx.threads(), 1)) schedule(static)
       for (index_t k = 0; k < pieces; ++k) {
         const index_t s = k / ranks;
@@ -160,6 +164,11 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
         detail::cpu_sliced_rank(ctx, ws, n, m, c0 + s0, 0, int(own), scale_xx, scale_xy, want_grad);
       }
       if (!want_grad) return;
+      if (alone) {
+        g = proj;
+        ldg = nm;
+        return;
+      }
       // 4. To rank r: (own, its rows) of G; from rank r: (its directions, own rows), landing in
       // direction order in g (sc, rows).
       send = recv;
@@ -183,11 +192,11 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
       }
     });
     if (want_grad) {
-      comm.alltoallv(send, send_counts, send_offsets, g, recv_counts, recv_offsets);
+      if (!alone) comm.alltoallv(send, send_counts, send_offsets, g, recv_counts, recv_offsets);
       // 5. The own rows' gradient.
       TraceSpan span(Phase::sliced_back_project);
       const T beta = (c0 == 0 && !accumulate) ? T(0) : T(1);
-      back_project_blocks(ctx, g, rows, sc, theta, d, rows, factor, beta, grad_own.data, block);
+      back_project_blocks(ctx, g, ldg, sc, theta, d, rows, factor, beta, grad_own.data, block);
     }
     if (want_sums) {
       for (int r = 0; r < ranks; ++r) {

@@ -24,7 +24,8 @@
 //
 // Memory per rank: its own rows (X, Y, grad); the workspace (SlicedRiesz built with
 // proj_parts = P: ceil(chunk / P) rows of N + M projections, the sort's scratch of
-// 2 (N + M) per thread); the received projections, ceil(sc / P) (N + M). The own projections
+// 2 (N + M) per thread); the received projections, ceil(sc / P) (N + M) (none at P = 1: one
+// rank's projections are one process's rows, and the transposes are skipped). The own projections
 // (sc (N + M) / P) and the received G (sc N / P) use the workspace's rows where they fit (a rank
 // with more than its share of rows: buffers of their own). Errors in a rank's part are agreed
 // (collective()) before each exchange, so no rank is left waiting.
