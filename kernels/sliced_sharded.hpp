@@ -16,11 +16,12 @@
 // rank, as one process adds them.
 //
 // Bits: the same at every rank count P (one process included: P = 1 runs the same blocks) and
-// thread count held fixed, for the gradient and the sums. Not those of SlicedRiesz::evaluate (one
-// GEMM over all rows: OpenBLAS rounds a row of a larger call differently, see
-// kernels/sliced_ranks.hpp), so a projection may differ in its last bit, and where that swaps two
-// nearly tied projections, G differs by one count: tests/kernels/test_sliced_sharded.cpp bounds
-// the difference.
+// thread count held fixed, for the gradient and the sums. Not necessarily those of
+// SlicedRiesz::evaluate (one GEMM over all rows: OpenBLAS may round a row of a larger call
+// differently, see kernels/sliced_ranks.hpp), so a projection may differ in its last bit, and
+// where that swaps two nearly tied projections, G differs by one count. In every case tried here
+// (OpenBLAS 0.3.21, d = 1..784; N up to 20000 for the gradient, 1e6 for the sums) the bits were
+// the same; tests/kernels/test_sliced_sharded.cpp bounds the difference rather than requiring 0.
 //
 // Memory per rank: its own rows (X, Y, grad); the workspace (SlicedRiesz built with
 // proj_parts = P: ceil(chunk / P) rows of N + M projections, the sort's scratch of
