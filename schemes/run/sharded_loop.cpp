@@ -113,9 +113,10 @@ class ShardedRunner {
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
     if (sliced()) {
-      // One workspace for the gradient (X against the target) and F's sums (the target alone
-      // once: max_n covers M), projections for this rank's share of a chunk's directions.
-      sliced_.emplace(ctx_, std::max(n_, m_), m_, d_, int(cfg_.directions), comm_.size());
+      // The workspace of the gradient and of F's sums (X against the target), sized as the
+      // replicated functional's (the same chunks of directions), projections for this rank's
+      // share of a chunk's directions.
+      sliced_.emplace(ctx_, n_, m_, d_, int(cfg_.directions), comm_.size());
     }
     files_ = !opt_.out_dir.empty();
     shell_.set_files(files_);
@@ -218,8 +219,8 @@ class ShardedRunner {
   // F's directions (the sliced estimator): one fixed draw for every evaluation of F and for
   // E_K(nu), normals [S d, 2 S d) of the Philox stream (seed, sliced stream 0), which no step's
   // gradient draws (step n: stream n, counter 0), so F along the run is one smooth estimate.
-  void draw_value_directions() {
-    sliced_->draw_directions(ctx_, cfg_.seed, random_stream(RandomPurpose::sliced, 0), 1);
+  void draw_value_directions(SlicedRiesz<T>& sliced) {
+    sliced.draw_directions(ctx_, cfg_.seed, random_stream(RandomPurpose::sliced, 0), 1);
   }
   PairFamily family() const { return gaussian() ? PairFamily::gaussian : PairFamily::riesz; }
   // The family's parameter as the functionals pass it: r, or sigma = sqrt(1 / (2 gamma)).
@@ -232,9 +233,16 @@ class ShardedRunner {
     if (m_ == 0) return;
     double s = 0;
     if (sliced()) {
-      // -1/2 sum_jj' b_j b_j' |t_j - t_j'| with b_j = 1 / M: the target's own sliced S_xx.
-      draw_value_directions();
-      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, tview(), m_, ConstPointsView<T>(), 0, &s,
+      // -1/2 sum_jj' b_j b_j' |t_j - t_j'| with b_j = 1 / M: the target's own sliced S_xx, in
+      // the run's workspace where M <= N, else in one of its own for this once.
+      std::optional<SlicedRiesz<T>> own;
+      if (m_ > n_) {
+        collective(comm_,
+                   [&] { own.emplace(ctx_, m_, 0, d_, int(cfg_.directions), comm_.size()); });
+      }
+      SlicedRiesz<T>& sliced = own ? *own : *sliced_;
+      draw_value_directions(sliced);
+      sliced_gradient_sharded<T>(ctx_, comm_, sliced, tview(), m_, ConstPointsView<T>(), 0, &s,
                                  nullptr, T(0), T(0), PointsView<T>(), false, sliced_buffers_);
       energy_nu_ = -0.5 * s / (double(m_) * double(m_));
       return;
@@ -275,7 +283,7 @@ class ShardedRunner {
     double sxx = 0, sxt = 0;
     if (sliced()) {
       // The V-statistic with the sliced sums: -1/2 S_xx / N^2 + S_xt / (N M) + E_K(nu).
-      draw_value_directions();
+      draw_value_directions(*sliced_);
       sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, xview(), n_, tview(), m_, &sxx,
                                  m_ > 0 ? &sxt : nullptr, T(0), T(0), PointsView<T>(), false,
                                  sliced_buffers_);

@@ -225,11 +225,14 @@ TEST_CASE("sharded sliced against replicated: the same step, F from the sliced s
   // 64-row block (kernels/sliced_sharded.hpp) against one GEMM, so the samples agree to
   // rounding at least (the same bits where OpenBLAS rounds both alike, as here so far). F: the
   // sliced estimate with fixed directions against the replicated run's exact F.
-  for (const char* dtype : {"f64", "f32"}) {
-    CAPTURE(dtype);
-    const std::vector<std::string> sets = {"functional.estimator=\"sliced\"",
-                                           "functional.directions=64",
-                                           std::string("flow.dtype=\"") + dtype + "\""};
+  // f64, f32, and a target larger than the samples (E_K(nu) in a workspace of its own).
+  const std::vector<std::vector<std::string>> variants = {
+      {"flow.dtype=\"f64\""}, {"flow.dtype=\"f32\""}, {"flow.dtype=\"f64\"", "target.n=400"}};
+  for (const auto& variant : variants) {
+    CAPTURE(variant.back());
+    std::vector<std::string> sets = {"functional.estimator=\"sliced\"",
+                                     "functional.directions=64"};
+    sets.insert(sets.end(), variant.begin(), variant.end());
     const RunResult rep = run_memory(mmd_config, sets, "replicated");
     const RunResult sha = run_memory(mmd_config, sets, "sharded");
     const double diff = max_abs_difference(sha.samples, rep.samples);
