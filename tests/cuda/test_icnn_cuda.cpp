@@ -240,9 +240,9 @@ TEST_CASE("CUDA variational JKO steps with an ICNN map match the CPU path") {
 // particles: the critic's output stays above 0.1 of its largest |u| on the map's rows, so
 // 2/u amplifies nothing): after 50 pretraining steps and 3 JKO steps of 30 iterations, CUDA and
 // the CPU agree to rounding. Measured under the emulator: samples 4.6e-16 (one hidden layer) and
-// 4.4e-16 (two), the losses and F 2.5e-15 and 1.3e-15 relative; the tolerance, 1e-10, leaves room for a real
-// device's GEMM algorithms and FMAs without hiding a wrong term, which moves the run by far more
-// (an Adam epsilon under the square root on CUDA only: 1.3e-3).
+// 4.4e-16 (two), the losses and F 2.5e-15 and 1.3e-15 relative. The tolerance, 1e-10, leaves
+// room for a real device's GEMM algorithms and FMAs without hiding a wrong term, which moves the
+// run by far more (an Adam epsilon under the square root on CUDA only: 1.3e-3).
 TEST_CASE(
     "CUDA variational run with an ICNN map, 50 pretraining steps and 3 JKO steps, matches the "
     "CPU to rounding when the training is well conditioned") {
