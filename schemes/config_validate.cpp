@@ -378,8 +378,8 @@ namespace {
 void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
-  if (c.scheme != SchemeKind::particle) {
-    bad("flow.scheme", "only \"particle\" runs" + why);
+  if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::backward) {
+    bad("flow.scheme", "only \"particle\" and \"backward\" run" + why);
   }
   if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
       c.functional != FunctionalKind::barycenter) {
@@ -388,6 +388,9 @@ void check_memory(const FlowConfig& c) {
   if (c.estimator != Estimator::exact) bad("functional.estimator", "only exact runs" + why);
   if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
     bad("functional.kernel", "only riesz and gaussian run" + why);
+  }
+  if (c.scheme == SchemeKind::backward && c.kernel != KernelKind::riesz) {
+    bad("functional.kernel", "only riesz runs with flow.scheme = \"backward\"" + why);
   }
   const auto by_rows = [&](const std::string& key, const MeasureConfig& m) {
     if (m.kind == MeasureKind::idx || m.kind == MeasureKind::image ||
