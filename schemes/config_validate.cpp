@@ -389,9 +389,6 @@ void check_memory(const FlowConfig& c) {
   if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
     bad("functional.kernel", "only riesz and gaussian run" + why);
   }
-  if (c.scheme == SchemeKind::backward && c.kernel != KernelKind::riesz) {
-    bad("functional.kernel", "only riesz runs with flow.scheme = \"backward\"" + why);
-  }
   const auto by_rows = [&](const std::string& key, const MeasureConfig& m) {
     if (m.kind == MeasureKind::idx || m.kind == MeasureKind::image ||
         m.kind == MeasureKind::mixture || m.kind == MeasureKind::barenblatt) {
