@@ -107,6 +107,8 @@ class RieszFunctional final : public Functional<T> {
     if (m_own_ == 0) return;
     copy_from_host(ctx, target_, t_own.data, t_own.rows * d);
     copy_from_host(ctx, b_, b_own, t_own.rows);
+    zero_w_ = Buffer<T>(ctx, m_own_ * d);
+    fill_zero(ctx, zero_w_);
   }
 
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
@@ -170,7 +172,6 @@ class RieszFunctional final : public Functional<T> {
 
   double batch_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v, T scale,
                            PointsView<T> grad_v) override {
-    whole_target("the directional derivative");
     if (sliced_) {
       // Away from ties the sliced estimate F^ is differentiable, so D_v F^ = <∇F^(y), v> and
       // dD/dv = ∇F^(y). (At ties it uses sign(0) = 0 and misses the right derivative |v_i - v_j|:
@@ -192,8 +193,7 @@ class RieszFunctional final : public Functional<T> {
     check_coincident(coincident);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
-      directional(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), grad_v, PointsView<T>(),
-                  T(scale * cv), true, &coincident);
+      target_directional(ctx, y, v, grad_v, T(scale * cv), &coincident);
       dv += cv * scalar_.get(ctx);
       check_coincident(coincident);
     }
@@ -330,16 +330,39 @@ class RieszFunctional final : public Functional<T> {
     const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), ranks);
     pair_gradient_sharded<T>(ctx, *comm_, PairFamily::riesz, r_, rows(y, y0, y1 - y0), nullptr,
                              y.rows, tview(), b_.data(), m_, scale, rows(grad, y0, y1 - y0), true);
+    allgather_own_rows(grad);
+  }
+  // The target term of the directional derivative (the target fixed: w = 0): scalar_ <- D,
+  // grad_v += scale dD/dv (grad_v.data null: none), *coincident <- the coincident pairs.
+  void target_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v,
+                          PointsView<T> grad_v, T scale, index_t* coincident) {
+    if (!sharded_target_) {
+      return directional(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), grad_v,
+                         PointsView<T>(), scale, true, coincident);
+    }
+    if (grad_v.data && grad_v.ld != grad_v.cols) {
+      throw_runtime("RieszFunctional: a strided gradient view");
+    }
+    const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), comm_->size());
+    riesz_directional_sharded<T>(ctx, *comm_, rows(y, y0, y1 - y0), rows(v, y0, y1 - y0), nullptr,
+                                 y.rows, tview(), zero_view(), b_.data(), m_, r_, scalar_.ptr(),
+                                 rows(grad_v, y0, y1 - y0), scale, true, coincident);
+    if (grad_v.data) allgather_own_rows(grad_v);
+  }
+  // Sharded: every rank's rows owned_rows(g.rows) of g (contiguous) to every rank.
+  void allgather_own_rows(PointsView<T> g) const {
+    const int ranks = comm_->size();
     if (ranks == 1) return;
-    const std::vector<index_t> starts = owned_row_starts(y.rows, ranks);
-    const std::size_t row_bytes = std::size_t(grad.cols) * sizeof(T);
-    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(static_cast<std::size_t>(ranks));
+    const std::vector<index_t> starts = owned_row_starts(g.rows, ranks);
+    const std::size_t row_bytes = std::size_t(g.cols) * sizeof(T);
+    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)),
+        offsets(static_cast<std::size_t>(ranks));
     for (int q = 0; q < ranks; ++q) {
       offsets[std::size_t(q)] = std::size_t(starts[std::size_t(q)]) * row_bytes;
       counts[std::size_t(q)] =
           std::size_t(starts[std::size_t(q) + 1] - starts[std::size_t(q)]) * row_bytes;
     }
-    comm_->allgather(grad.data, counts, offsets);
+    comm_->allgather(g.data, counts, offsets);
   }
   void energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
               const T* b) {
@@ -374,7 +397,7 @@ class RieszFunctional final : public Functional<T> {
     return ConstPointsView<T>(target_.data(), m_own_, d_, target_.device());
   }
   ConstPointsView<T> zero_view() const {
-    return ConstPointsView<T>(zero_w_.data(), m_, d_, zero_w_.device());
+    return ConstPointsView<T>(zero_w_.data(), m_own_, d_, zero_w_.device());
   }
   void check_coincident(index_t coincident) const { refuse_coincident(r_, coincident); }
 

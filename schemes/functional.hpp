@@ -166,9 +166,9 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowCon
 // the m target points and weights, energy_nu = E_K(nu) (the caller's pair_energy_sharded). The
 // batch (the same on every rank) meets the target through the sharded passes
 // (kernels/pairwise_sharded.hpp), each rank its rows of the batch, the gradient's rows then
-// allgathered: the bits of one process's row pass. value(), particle_gradient() and the
-// directional derivative need the whole target or all samples: they throw (the sharded runner
-// evaluates F itself).
+// allgathered: the bits of one process's row pass; likewise the directional derivative's target
+// term (riesz_directional_sharded, the forward scheme). value() and particle_gradient() need all
+// samples: they throw (the sharded runner evaluates F itself).
 template <class T>
 std::unique_ptr<Functional<T>> make_sharded_target_functional(const Context& ctx, double r,
                                                               index_t d, index_t max_rows,

@@ -101,13 +101,13 @@ class NeuralScheme final : public Scheme<T> {
     return true;
   }
 
-  // Sharded (the backward scheme, CPU backend): x holds this rank's rows [own0_, own1_). The
+  // Sharded (CPU backend): x holds this rank's rows [own0_, own1_). The
   // training stays replicated; what reads the samples gathers or chains them so that every rank
   // gets one process's bits: the centre and scale (standardise: the sums pass rank to rank in row
   // order), the batch rows (gather_rows: from their owners, in batch order) and the push (the
   // rows of one process's chunks moved to the ranks that push them and back).
   bool set_sharded(const Context& ctx, const Comm& comm) override {
-    if (forward_ || ctx.is_cuda()) return false;
+    if (ctx.is_cuda()) return false;
     comm_ = &comm;
     sharded_ = true;
     starts_ = owned_row_starts(n_, comm.size());

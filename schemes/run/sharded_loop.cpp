@@ -188,9 +188,11 @@ class ShardedRunner {
     }
   }
 
-  bool neural() const { return cfg_.scheme == SchemeKind::backward; }
+  bool neural() const {
+    return cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward;
+  }
 
-  // The backward scheme: the network trains replicated on every rank (schemes/schemes.cpp,
+  // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
   // set_sharded); its batch terms against the target through the sharded passes
   // (make_sharded_target_functional), with this rank's target rows and E_K(nu) from
   // target_energy().
