@@ -1,5 +1,5 @@
-// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle and backward schemes with each
-// rank holding only its own rows of the samples and of the target.
+// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle, backward and forward schemes
+// with each rank holding only its own rows of the samples and of the target.
 #include "nwgf/schemes/run/sharded_loop.hpp"
 
 #include <algorithm>
@@ -373,7 +373,7 @@ class ShardedRunner {
   index_t t0_ = 0, t1_ = 0;             // and of the target
   Points<T> x_, grad_, target_;
   Buffer<T> b_;
-  std::unique_ptr<Functional<T>> functional_;  // the backward scheme's
+  std::unique_ptr<Functional<T>> functional_;  // the neural schemes'
   std::unique_ptr<Scheme<T>> scheme_;
   double energy_nu_ = 0;
   std::optional<ReferenceMetrics> reference_;
