@@ -124,10 +124,10 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     if (weights) {
       for (auto& b : bs) b.resize(std::size_t(used));
     }
-    st.buffer_bytes = (acc_value.size() + acc_g.size()) * sizeof(double) +
-                      (ys[0].size() + ys[1].size() + bs[0].size() + bs[1].size() +
-                       ws[0].size() + ws[1].size()) *
-                          sizeof(T);
+    st.buffer_bytes =
+        (acc_value.size() + acc_g.size()) * sizeof(double) +
+        (ys[0].size() + ys[1].size() + bs[0].size() + bs[1].size() + ws[0].size() + ws[1].size()) *
+            sizeof(T);
   });
   if (chunks.empty()) return st;
 
@@ -188,8 +188,8 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
           }
         };
         detail::cpu_rows_against_tiles<T>(pass, pk, acc_value.data(),
-                                          want_g ? acc_g.data() : nullptr, ctx.threads(),
-                                          progress, coincident);
+                                          want_g ? acc_g.data() : nullptr, ctx.threads(), progress,
+                                          coincident);
       } catch (...) {
         failed = std::current_exception();
       }

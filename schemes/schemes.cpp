@@ -1,12 +1,12 @@
 #include "nwgf/schemes/schemes.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
-#include <cmath>
-#include <optional>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
@@ -179,7 +179,7 @@ class NeuralScheme final : public Scheme<T> {
       if (sharded_) {
         std::vector<index_t> every(static_cast<std::size_t>(n_));
         for (index_t i = 0; i < n_; ++i) every[std::size_t(i)] = i;
-        all = gather_rows(ctx, x, every);
+        all = gather_rows(x, every);
       }
       for (int half = 0; half < 2; ++half) {
         b.random = false;
@@ -198,7 +198,7 @@ class NeuralScheme final : public Scheme<T> {
       for (index_t k = 0; k < 2 * batch; ++k) {
         drawn[std::size_t(k)] = batch_row(b.seed, b.stream, b.counter, k, n_);
       }
-      const T* rows = gather_rows(ctx, x, drawn);
+      const T* rows = gather_rows(x, drawn);
       b.random = false;
       b.first = 0;
       network_input(ctx, rows, 2 * batch, d_, l_, b, 2 * batch, in_.data(), xb_.data());
@@ -212,8 +212,7 @@ class NeuralScheme final : public Scheme<T> {
   // rank, in that order, in gathered_ (want.size() rows). Each rank packs the members it owns in
   // the order of `want`; one allgather (bytes) puts the ranks' packs one after another; a fixed
   // permutation (rank of the owner, then place in its pack) restores the order of `want`.
-  const T* gather_rows(const Context& ctx, const Points<T>& x, const std::vector<index_t>& want) {
-    (void)ctx;
+  const T* gather_rows(const Points<T>& x, const std::vector<index_t>& want) {
     const int ranks = comm_->size(), me = comm_->rank();
     const std::size_t count = want.size(), row_bytes = std::size_t(d_) * sizeof(T);
     std::vector<int> owner(count);
@@ -223,7 +222,8 @@ class NeuralScheme final : public Scheme<T> {
       owner[k] = int(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
       place[k] = members[std::size_t(owner[k])]++;
     }
-    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(static_cast<std::size_t>(ranks));
+    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)),
+        offsets(static_cast<std::size_t>(ranks));
     std::size_t at = 0;
     for (int r = 0; r < ranks; ++r) {
       offsets[std::size_t(r)] = at * row_bytes;
@@ -408,8 +408,10 @@ class NeuralScheme final : public Scheme<T> {
     const auto [a, e] = chunk_rows(me);
     const std::size_t row_bytes = std::size_t(d_) * sizeof(T);
     // Bytes of the rows [lo, hi) ∩ [first, last), and where they start relative to `base`.
-    std::vector<std::size_t> own_counts(static_cast<std::size_t>(ranks)), own_offsets(static_cast<std::size_t>(ranks));
-    std::vector<std::size_t> chunk_counts(static_cast<std::size_t>(ranks)), chunk_offsets(static_cast<std::size_t>(ranks));
+    std::vector<std::size_t> own_counts(static_cast<std::size_t>(ranks)),
+        own_offsets(static_cast<std::size_t>(ranks));
+    std::vector<std::size_t> chunk_counts(static_cast<std::size_t>(ranks)),
+        chunk_offsets(static_cast<std::size_t>(ranks));
     for (int r = 0; r < ranks; ++r) {
       const auto [ar, er] = chunk_rows(r);
       const index_t lo = std::max(own0_, ar), hi = std::max(lo, std::min(own1_, er));

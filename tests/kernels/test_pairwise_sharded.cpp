@@ -76,9 +76,8 @@ int mismatches(const Case& c) {
   std::vector<T> ref_gv(static_cast<std::size_t>(n * d), T(0.25));
   double ref_d = 0;
   index_t ref_count = 0;
-  riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, 1.5, &ref_d,
-                       PointsView<T>(ref_gv.data(), n, d), PointsView<T>(), T(0.75), true,
-                       &ref_count);
+  riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, 1.5, &ref_d, PointsView<T>(ref_gv.data(), n, d),
+                       PointsView<T>(), T(0.75), true, &ref_count);
 
   const std::vector<index_t> xf = owned_row_starts(n, c.ranks), yf = owned_row_starts(m, c.ranks);
   World world(c.ranks);
@@ -111,12 +110,10 @@ int mismatches(const Case& c) {
                              n, yov, c.self ? nullptr : bo.data(), m, &r.energy, T(2),
                              r.values.data(), false, o);
       r.grad_v.assign(std::size_t(rows * d), T(0.25));
-      riesz_directional_sharded<T>(rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d),
-                                   c.self ? nullptr : ao.data(), n, yov,
-                                   ConstPointsView<T>(wo.data(), cols, d),
-                                   c.self ? nullptr : bo.data(), m, 1.5, &r.directional,
-                                   PointsView<T>(r.grad_v.data(), rows, d), T(0.75), true,
-                                   &r.coincident, o);
+      riesz_directional_sharded<T>(
+          rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d), c.self ? nullptr : ao.data(), n,
+          yov, ConstPointsView<T>(wo.data(), cols, d), c.self ? nullptr : bo.data(), m, 1.5,
+          &r.directional, PointsView<T>(r.grad_v.data(), rows, d), T(0.75), true, &r.coincident, o);
     });
   }
   for (auto& t : pool) t.join();
