@@ -1,12 +1,14 @@
-// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle scheme with each rank holding
-// only its own rows of the samples and of the target.
+// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle, backward and forward schemes
+// with each rank holding only its own rows of the samples and of the target.
 #include "nwgf/schemes/run/sharded_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
+#include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
@@ -70,6 +73,7 @@ class ShardedRunner {
     // before the first pair pass (a collective) starts.
     collective(comm_, [&] { set_up(); });
     target_energy();
+    if (neural()) collective(comm_, [&] { set_up_scheme(); });
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
@@ -184,6 +188,28 @@ class ShardedRunner {
     }
   }
 
+  bool neural() const {
+    return cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward;
+  }
+
+  // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
+  // set_sharded); its batch terms against the target through the sharded passes
+  // (make_sharded_target_functional), with this rank's target rows and E_K(nu) from
+  // target_energy().
+  void set_up_scheme() {
+    const index_t max_rows =
+        2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
+    functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
+                                                    b_.data(), m_, energy_nu_);
+    if (comm_.size() > 1 && !functional_->set_comm(&comm_)) {
+      throw_runtime("flow.memory: the functional refused the MPI ranks");
+    }
+    scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
+    if (!scheme_->set_sharded(ctx_, comm_)) {
+      throw_runtime("flow.memory: the scheme refused sharded samples");
+    }
+  }
+
   bool gaussian() const { return cfg_.kernel == KernelKind::gaussian; }
   PairFamily family() const { return gaussian() ? PairFamily::gaussian : PairFamily::riesz; }
   // The family's parameter as the functionals pass it: r, or sigma = sqrt(1 / (2 gamma)).
@@ -257,7 +283,16 @@ class ShardedRunner {
         const double tau = steps_.tau(n, time);
         progress.step_begin();
         const auto t0 = clock_type::now();
-        {
+        double loss = StepInfo::none;
+        if (neural()) {
+          TraceSpan step_span(Phase::step);
+          loss = scheme_
+                     ->step(ctx_, x_, n, tau,
+                            [&](index_t it, index_t its, double l) {
+                              if (root_) progress.iteration(n, it, its, l);
+                            })
+                     .loss;
+        } else {
           TraceSpan step_span(Phase::step);
           {
             TraceSpan span(Phase::functional);
@@ -267,7 +302,9 @@ class ShardedRunner {
           axpby(ctx_, rows_ * d_, T(-tau), grad_.data(), T(1), x_.data());
         }
         session.sample_counters();
-        if (root_) progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
+        if (root_ && !neural()) {
+          progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
+        }
         check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), rows_ * d_);
         time += tau;
         const bool last = !steps_.more(n + 1, time);
@@ -280,6 +317,7 @@ class ShardedRunner {
           s.step = n;
           s.time = time;
           s.tau = tau;
+          s.loss = loss;
           s.functional = f;
           s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
           shell_.record(s, snap);
@@ -300,7 +338,8 @@ class ShardedRunner {
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
       Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
-      c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
+      c.dynamics_key = dynamics_key(cfg_);
+      if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
       dir_.write_checkpoint_rows(comm_, c, x_.data());
       shell_.checkpointed(step, time);
     }
@@ -314,6 +353,7 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
+    if (scheme_) scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
     if (root_ && dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
     shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
@@ -333,6 +373,8 @@ class ShardedRunner {
   index_t t0_ = 0, t1_ = 0;             // and of the target
   Points<T> x_, grad_, target_;
   Buffer<T> b_;
+  std::unique_ptr<Functional<T>> functional_;  // the neural schemes'
+  std::unique_ptr<Scheme<T>> scheme_;
   double energy_nu_ = 0;
   std::optional<ReferenceMetrics> reference_;
   bool files_ = false;  // every rank: whether the run writes a directory
