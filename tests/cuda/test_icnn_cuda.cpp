@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -298,7 +299,11 @@ TEST_CASE("an under-trained ICNN run parts ways on the CPU alone when tau moves 
 
 TEST_CASE("nwgf density reads the checkpoint of a CUDA run with ICNN maps") {
   const std::string text = ou_icnn("[32]");
-  const std::string dc = test::tmp_path("icnn_cuda_density_cpu"), dg = test::tmp_path("icnn_cuda_density_gpu");
+  // One directory per emulator schedule: ctest -j runs the schedules' processes side by side.
+  const char* sched = std::getenv("NWGF_EMU_SCHEDULE");
+  const std::string tag = sched ? std::string("_") + sched : std::string();
+  const std::string dc = test::tmp_path("icnn_cuda_density_cpu" + tag),
+                    dg = test::tmp_path("icnn_cuda_density_gpu" + tag);
   std::filesystem::remove_all(dc);
   std::filesystem::remove_all(dg);
   const RunResult c = run(text, BackendChoice::cpu, dc), g = run(text, BackendChoice::cuda, dg);
