@@ -85,7 +85,11 @@ function(nwgf_add_library name export_name)
   elseif(NWGF_WITH_CUDA)
     target_compile_definitions(${name} PUBLIC NWGF_HAVE_CUDA=1)
     if(cu)
-      target_link_libraries(${name} PUBLIC CUDA::cudart_static CUDA::cublas CUDA::cublasLt)
+      # cuBLAS is not linked: engine/cublas_lib.cu loads it on first use (dlopen), so a process
+      # that never creates a CUDA context does not map and relocate it at start-up.
+      target_link_libraries(${name} PUBLIC CUDA::cudart_static ${CMAKE_DL_LIBS})
+      set_property(SOURCE ${PROJECT_SOURCE_DIR}/engine/cublas_lib.cu APPEND PROPERTY
+        COMPILE_DEFINITIONS NWGF_CUBLAS_LIBRARY_DIR="${CUDAToolkit_LIBRARY_DIR}")
       if(TARGET CUDA::nvtx3)
         target_link_libraries(${name} PUBLIC CUDA::nvtx3)
       endif()

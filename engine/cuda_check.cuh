@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "nwgf/engine/cublas_lib.cuh"
 #include "nwgf/engine/error.hpp"
 
 namespace nwgf::detail {
@@ -19,7 +20,7 @@ inline void cuda_check(cudaError_t err, const char* what, const char* file, int 
 inline void cublas_check(cublasStatus_t st, const char* what, const char* file, int line) {
   if (st != CUBLAS_STATUS_SUCCESS) {
     throw Error(ErrorKind::runtime, std::string("cuBLAS: ") + what + ": " +
-                                        cublasGetStatusString(st) + " (" + file + ":" +
+                                        cublas::status_name(st) + " (" + file + ":" +
                                         std::to_string(line) + ")");
   }
 }

@@ -1,3 +1,4 @@
+#include "nwgf/engine/cublas_lib.cuh"
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
 
@@ -46,14 +47,13 @@ CudaHandles* make_cuda_handles(int device) {
     h->device = device;
     NWGF_CUDA_CHECK(cudaSetDevice(device));
     NWGF_CUDA_CHECK(cudaStreamCreateWithFlags(&h->stream, cudaStreamNonBlocking));
-    NWGF_CUBLAS_CHECK(cublasCreate(&h->cublas));
-    NWGF_CUBLAS_CHECK(cublasSetStream(h->cublas, h->stream));
-    NWGF_CUBLAS_CHECK(cublasLtCreate(&h->cublas_lt));
+    const cublas::Api& blas = cublas::api();
+    NWGF_CUBLAS_CHECK(blas.create(&h->cublas));
+    NWGF_CUBLAS_CHECK(blas.set_stream(h->cublas, h->stream));
     attach_trace_timeline(h);
   } catch (...) {
     detach_trace_timeline(h);
-    if (h->cublas_lt) cublasLtDestroy(h->cublas_lt);
-    if (h->cublas) cublasDestroy(h->cublas);
+    if (h->cublas) cublas::api().destroy(h->cublas);
     if (h->stream) cudaStreamDestroy(h->stream);
     delete h;
     throw;
@@ -65,8 +65,7 @@ void destroy_cuda_handles(CudaHandles* h) noexcept {
   if (!h) return;
   cudaSetDevice(h->device);
   detach_trace_timeline(h);
-  if (h->cublas_lt) cublasLtDestroy(h->cublas_lt);
-  if (h->cublas) cublasDestroy(h->cublas);
+  if (h->cublas) cublas::api().destroy(h->cublas);
   if (h->stream) {
     cudaStreamSynchronize(h->stream);
     cudaStreamDestroy(h->stream);

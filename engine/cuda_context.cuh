@@ -1,6 +1,5 @@
 #pragma once
 // The CUDA side of a Context; only .cu files include this.
-#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -12,7 +11,6 @@ struct CudaHandles {
   int device = 0;
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
-  cublasLtHandle_t cublas_lt = nullptr;
 };
 
 inline cudaStream_t stream_of(const Context& ctx) { return ctx.cuda()->stream; }

@@ -288,14 +288,18 @@ index_t cpu_column_tile(index_t d) {
 
 template <class T>
 void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* acc_value,
-                            double* acc_g, int threads, const std::function<void()>& progress) {
+                            double* acc_g, int threads, const std::function<void()>& progress,
+                            index_t* coincident) {
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   if (n == 0 || m == 0) return;
+  const bool dir = pass == PairwisePass::directional;
   const bool row_major = d >= kRowMajorD;
   const index_t jb = cpu_column_tile<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);
+  index_t count_part[kMaxThreads] = {};
   RowBlock<T> base = row_block_for(pass, p);
+  base.ldv = dir ? p.v.ld : 0;
   base.transposed = !row_major;
   const bool grad = pass != PairwisePass::energy;
 #pragma omp parallel num_threads(nt)
@@ -303,14 +307,17 @@ void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* 
     const int t = omp_get_thread_num();
     const int nth = omp_get_num_threads();
     Scratch<T>& sc = thread_scratch<T>();
-    sc.reserve(jb, d, false);
+    sc.reserve(jb, d, dir);
     std::vector<double> row_value(static_cast<std::size_t>(kRowBlock));
+    index_t count = 0;
     RowBlock<T> blk = base;
     blk.work = sc.work.data();
     blk.value = row_value.data();
+    blk.coincident = &count;
     for (index_t bi = blocks * t / nth; bi < blocks * (t + 1) / nth; ++bi) {
       const index_t i0 = bi * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
       blk.x = p.x.data + i0 * p.x.ld;
+      blk.v = dir ? p.v.data + i0 * p.v.ld : nullptr;
       blk.rows = i1 - i0;
       // The rows' accumulators themselves: a tile adds to them exactly as it adds to a row
       // block's in cpu_row_pass (which starts them at 0 and walks every tile in order).
@@ -321,17 +328,24 @@ void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* 
         if (row_major) {
           blk.y = p.y.data + j0 * p.y.ld;
           blk.ldy = p.y.ld;
+          blk.w = dir ? p.w.data + j0 * p.w.ld : nullptr;
+          blk.ldw = dir ? p.w.ld : 0;
           blk.b = p.b ? p.b + j0 : nullptr;
         } else {
-          load_tile(p, false, j0, blk.jn, jb, sc);
+          load_tile(p, dir, j0, blk.jn, jb, sc);
           blk.y = sc.yt.data();
-          blk.ldy = jb;
+          blk.w = sc.wt.data();
+          blk.ldy = blk.ldw = jb;
           blk.b = p.b ? sc.bt.data() : nullptr;
         }
         pairwise_rows(blk);
       }
       if (t == 0 && progress) progress();
     }
+    count_part[t] = count;
+  }
+  if (coincident) {
+    for (int t = 0; t < nt; ++t) *coincident += count_part[t];
   }
 }
 
@@ -432,7 +446,8 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   template void cpu_write_gradient<T>(const RowPassArgs<T>&, const double*, int);             \
   template index_t cpu_column_tile<T>(index_t);                                                 \
   template void cpu_rows_against_tiles<T>(PairwisePass, const RowPassArgs<T>&, double*,         \
-                                          double*, int, const std::function<void()>&);          \
+                                          double*, int, const std::function<void()>&,           \
+                                          index_t*);                                            \
   template void cpu_write_rows<T>(const RowPassArgs<T>&, const double*, const double*, int);
 NWGF_CPU_PASS_INSTANTIATE(float)
 NWGF_CPU_PASS_INSTANTIATE(double)

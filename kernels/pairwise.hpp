@@ -234,15 +234,17 @@ int cpu_row_threads(int threads);
 template <class T>
 index_t cpu_column_tile(index_t d);
 // Rows of p.x against p.y's columns taken as consecutive tiles of cpu_column_tile<T>(d) (the
-// last may be shorter): adds each tile's row sums to acc_value (p.x.rows; energy and
-// value_gradient) and acc_g ((p.x.rows, d); gradient and value_gradient), as cpu_row_pass does
-// within one row block. Threads split the rows in 64-row blocks as cpu_row_pass does (a row's
-// bits do not depend on the split). progress, when set, is called by the calling thread (the
-// OpenMP team's master, the one that may call MPI) after each of its row blocks. Not the
-// directional pass.
+// last may be shorter): adds each tile's row sums to acc_value (p.x.rows; energy,
+// value_gradient and directional: the row's D) and acc_g ((p.x.rows, d); gradient,
+// value_gradient, and directional: dD/dv), as cpu_row_pass does within one row block, and the
+// coincident pairs met (directional) to *coincident when set. Threads split the rows in 64-row
+// blocks as cpu_row_pass does (a row's bits do not depend on the split). progress, when set, is
+// called by the calling thread (the OpenMP team's master, the one that may call MPI) after each
+// of its row blocks.
 template <class T>
 void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* acc_value,
-                            double* acc_g, int threads, const std::function<void()>& progress);
+                            double* acc_g, int threads, const std::function<void()>& progress,
+                            index_t* coincident = nullptr);
 // p.g's rows (+)= scale a_i acc_g_i, p.values (+)= scale a_i acc_value_i (where set), as
 // cpu_row_pass writes them.
 template <class T>

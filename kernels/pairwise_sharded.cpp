@@ -62,12 +62,14 @@ CommStatus status_of(const std::exception_ptr& e) {
               s.message);
 }
 
-// The stream and the row accumulators of one sharded pass (energy, gradient or both).
+// The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
+// directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
+// added to *coincident).
 template <class T>
 ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
                          const detail::RowPassArgs<T>& p, index_t n, index_t m,
                          const ShardedOptions& options, std::vector<double>& acc_value,
-                         std::vector<double>& acc_g) {
+                         std::vector<double>& acc_g, index_t* coincident = nullptr) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t d = p.x.cols;
   // The chunk list below is every rank's own computation: it must be the same everywhere.
@@ -96,15 +98,17 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     throw_runtime("pairwise_sharded: some ranks pass weights of Y and others none");
   }
   const bool want_g = pass != detail::PairwisePass::energy;
+  const bool dir = pass == detail::PairwisePass::directional;
   // Staging slot layout: jb columns of carry (the start of a tile cut by the previous chunk,
   // right-aligned) then the chunk's columns, so the cut tile reads on contiguously.
   const index_t slot_cols = jb + per;
-  std::vector<T> ys[2], bs[2];
+  std::vector<T> ys[2], bs[2], ws[2];
   ShardedStats st;
   st.chunk_columns = per;
   st.chunks = index_t(chunks.size());
   collective(comm, [&] {
-    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d) {
+    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d ||
+        (dir && (p.v.rows != rows || p.w.rows != p.y.rows))) {
       throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
                     std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
                     " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
@@ -114,15 +118,20 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     if (want_g) acc_g.assign(std::size_t(rows * d), 0.0);
     const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
     for (auto& y : ys) y.resize(std::size_t(used * d));
+    if (dir) {
+      for (auto& w : ws) w.resize(std::size_t(used * d));
+    }
     if (weights) {
       for (auto& b : bs) b.resize(std::size_t(used));
     }
-    st.buffer_bytes = (acc_value.size() + acc_g.size()) * sizeof(double) +
-                      (ys[0].size() + ys[1].size() + bs[0].size() + bs[1].size()) * sizeof(T);
+    st.buffer_bytes =
+        (acc_value.size() + acc_g.size()) * sizeof(double) +
+        (ys[0].size() + ys[1].size() + bs[0].size() + bs[1].size() + ws[0].size() + ws[1].size()) *
+            sizeof(T);
   });
   if (chunks.empty()) return st;
 
-  CommRequest pending[2][2];
+  CommRequest pending[2][3];
   // Posts chunk k's broadcast into slot k % 2 (the owner copies its columns in first).
   const auto post = [&](std::size_t k) {
     const Chunk& c = chunks[k];
@@ -130,15 +139,21 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     const index_t len = c.c1 - c.c0;
     T* yd = ys[s].data() + jb * d;
     T* bd = weights ? bs[s].data() + jb : nullptr;
+    T* wd = dir ? ws[s].data() + jb * d : nullptr;
     if (c.owner == q) {
       for (index_t j = 0; j < len; ++j) {
         const T* src = p.y.data + (c.c0 - y0 + j) * p.y.ld;
         std::copy(src, src + d, yd + j * d);
+        if (dir) {
+          const T* wsrc = p.w.data + (c.c0 - y0 + j) * p.w.ld;
+          std::copy(wsrc, wsrc + d, wd + j * d);
+        }
       }
       if (weights) std::copy(p.b + (c.c0 - y0), p.b + (c.c1 - y0), bd);
     }
     pending[s][0] = comm.ibroadcast(yd, std::size_t(len * d) * sizeof(T), c.owner);
     if (weights) pending[s][1] = comm.ibroadcast(bd, std::size_t(len) * sizeof(T), c.owner);
+    if (dir) pending[s][2] = comm.ibroadcast(wd, std::size_t(len * d) * sizeof(T), c.owner);
   };
 
   std::exception_ptr failed;
@@ -151,6 +166,7 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     const double w0 = now_seconds();
     pending[s][0].wait();
     pending[s][1].wait();
+    pending[s][2].wait();
     st.wait_seconds += now_seconds() - w0;
     if (k + 1 < chunks.size()) post(k + 1);
     const index_t len = chunks[k].c1 - chunks[k].c0;
@@ -163,15 +179,17 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
         detail::RowPassArgs<T> pk = p;
         pk.y = ConstPointsView<T>(ys[s].data() + (jb - carry) * d, take, d, Device::cpu);
         pk.b = weights ? bs[s].data() + (jb - carry) : nullptr;
+        if (dir) pk.w = ConstPointsView<T>(ws[s].data() + (jb - carry) * d, take, d, Device::cpu);
         const auto progress = [&] {
           if (k + 1 < chunks.size()) {
             pending[nexts][0].test();
             pending[nexts][1].test();
+            pending[nexts][2].test();
           }
         };
         detail::cpu_rows_against_tiles<T>(pass, pk, acc_value.data(),
-                                          want_g ? acc_g.data() : nullptr, ctx.threads(),
-                                          progress);
+                                          want_g ? acc_g.data() : nullptr, ctx.threads(), progress,
+                                          coincident);
       } catch (...) {
         failed = std::current_exception();
       }
@@ -187,12 +205,43 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
         std::memcpy(bs[nexts].data() + (jb - left), bs[s].data() + (jb - carry + take),
                     std::size_t(left) * sizeof(T));
       }
+      if (dir) {
+        std::memcpy(ws[nexts].data() + (jb - left) * d, ws[s].data() + (jb - carry + take) * d,
+                    std::size_t(left * d) * sizeof(T));
+      }
     }
     carry = left;
   }
   const CommStatus agreed = comm.agree(failed ? status_of(failed) : CommStatus{});
   if (agreed.code != 0) throw_agreed(agreed);
   return st;
+}
+
+// The value of a row pass from this rank's row sums acc (a_i-weighted), on every rank, bit for
+// bit one process's: there thread t of nt sums a_i row_i over its rows (the 64-row blocks
+// [B t / nt, B (t + 1) / nt)) in order from 0, and the partials add in thread order. Here the
+// nt partials pass rank 0 -> 1 -> ... -> P-1, each adding its rows in order to their thread's
+// partial, and the last rank broadcasts them.
+template <class T>
+double rows_in_thread_order(const Context& ctx, const Comm& comm, index_t n, const T* a_own,
+                            const std::vector<double>& acc) {
+  const int ranks = comm.size(), q = comm.rank();
+  const int nt = detail::cpu_row_threads(ctx.threads());
+  const index_t grid = detail::cpu_row_block();
+  const index_t blocks = (n + grid - 1) / grid;
+  const index_t r0 = owned_row_starts(n, ranks)[std::size_t(q)];
+  std::vector<double> part(std::size_t(nt), 0.0);
+  const std::size_t bytes = part.size() * sizeof(double);
+  if (q > 0) comm.recv(part.data(), bytes, q - 1);
+  int t = 0;
+  for (index_t i = 0; i < index_t(acc.size()); ++i) {
+    const index_t bi = (r0 + i) / grid;
+    while (t + 1 < nt && blocks * (t + 1) / nt <= bi) ++t;
+    part[std::size_t(t)] += (a_own ? double(a_own[i]) : 1.0) * acc[std::size_t(i)];
+  }
+  if (q + 1 < ranks) comm.send(part.data(), bytes, q + 1);
+  comm.broadcast(part.data(), bytes, ranks - 1);
+  return sum_in_order(part.data(), nt);
 }
 
 template <class T>
@@ -242,28 +291,45 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
   const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::energy, p, n, m, options,
                                       acc_value, acc_g);
   if (values_own) detail::cpu_write_rows(p, acc_value.data(), nullptr, ctx.threads());
-  if (out) {
-    // One process: thread t of nt sums a_i row_i over its rows (the 64-row blocks
-    // [B t / nt, B (t + 1) / nt)) in order from 0, and the partials add in thread order. Here
-    // the nt partials pass rank 0 -> 1 -> ... -> P-1, each adding its rows in order to their
-    // thread's partial, and the last rank broadcasts them.
-    const int ranks = comm.size(), q = comm.rank();
-    const int nt = detail::cpu_row_threads(ctx.threads());
-    const index_t grid = detail::cpu_row_block();
-    const index_t blocks = (n + grid - 1) / grid;
-    const index_t r0 = owned_row_starts(n, ranks)[std::size_t(q)];
-    std::vector<double> part(std::size_t(nt), 0.0);
-    const std::size_t bytes = part.size() * sizeof(double);
-    if (q > 0) comm.recv(part.data(), bytes, q - 1);
-    int t = 0;
-    for (index_t i = 0; i < index_t(acc_value.size()); ++i) {
-      const index_t bi = (r0 + i) / grid;
-      while (t + 1 < nt && blocks * (t + 1) / nt <= bi) ++t;
-      part[std::size_t(t)] += (a_own ? double(a_own[i]) : 1.0) * acc_value[std::size_t(i)];
-    }
-    if (q + 1 < ranks) comm.send(part.data(), bytes, q + 1);
-    comm.broadcast(part.data(), bytes, ranks - 1);
-    *out = sum_in_order(part.data(), nt);
+  if (out) *out = rows_in_thread_order(ctx, comm, n, a_own, acc_value);
+  return st;
+}
+
+template <class T>
+ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
+                                       ConstPointsView<T> x_own, ConstPointsView<T> v_own,
+                                       const T* a_own, index_t n, ConstPointsView<T> y_own,
+                                       ConstPointsView<T> w_own, const T* b_own, index_t m,
+                                       double r, double* out, PointsView<T> grad_v_own, T scale,
+                                       bool accumulate, index_t* coincident,
+                                       const ShardedOptions& options) {
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+  detail::RowPassArgs<T> p = own_args(PairFamily::riesz, r, x_own, a_own, y_own, b_own);
+  p.v = v_own;
+  p.w = w_own;
+  p.g = grad_v_own;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
+      w_own.cols != y_own.cols ||
+      (grad_v_own.data && (grad_v_own.rows != x_own.rows || grad_v_own.cols != x_own.cols))) {
+    throw_runtime("riesz_directional_sharded: v, w and grad_v must have the shapes of x and y");
+  }
+  std::vector<double> acc_value, acc_g;
+  index_t own_count = 0;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::directional, p, n, m,
+                                      options, acc_value, acc_g, &own_count);
+  if (grad_v_own.data) detail::cpu_write_rows(p, nullptr, acc_g.data(), ctx.threads());
+  if (out) *out = rows_in_thread_order(ctx, comm, n, a_own, acc_value);
+  if (coincident) {
+    // Every rank's count (integers: the order does not matter).
+    std::vector<index_t> counts(static_cast<std::size_t>(comm.size()), 0);
+    counts[std::size_t(comm.rank())] = own_count;
+    std::vector<std::size_t> bytes(counts.size(), sizeof(index_t)), offsets(counts.size());
+    for (std::size_t k = 0; k < offsets.size(); ++k) offsets[k] = k * sizeof(index_t);
+    comm.allgather(counts.data(), bytes, offsets);
+    *coincident = 0;
+    for (index_t c : counts) *coincident += c;
   }
   return st;
 }
@@ -275,7 +341,11 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
   template ShardedStats pair_energy_sharded<T>(const Context&, const Comm&, PairFamily, double,   \
                                                ConstPointsView<T>, const T*, index_t,             \
                                                ConstPointsView<T>, const T*, index_t, double*, T, \
-                                               T*, bool, const ShardedOptions&);
+                                               T*, bool, const ShardedOptions&);                  \
+  template ShardedStats riesz_directional_sharded<T>(                                             \
+      const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*, index_t,     \
+      ConstPointsView<T>, ConstPointsView<T>, const T*, index_t, double, double*, PointsView<T>,  \
+      T, bool, index_t*, const ShardedOptions&);
 NWGF_SHARDED_INSTANTIATE(float)
 NWGF_SHARDED_INSTANTIATE(double)
 #undef NWGF_SHARDED_INSTANTIATE

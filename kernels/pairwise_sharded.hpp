@@ -70,4 +70,19 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
                                  T scale = T(1), T* values_own = nullptr, bool accumulate = false,
                                  const ShardedOptions& options = {});
 
+// The directional derivative D = sum_ij a_i b_j d/dt+ k(x_i + t v_i, y_j + t w_j) at t = 0 of
+// the Riesz kernel (kernels/pairwise.hpp's riesz_directional, its first pass: no dD/dw) with
+// W streamed beside Y: D on every rank (bit for bit one process's row pass, as the energy), this
+// rank's rows grad_v_own (+)= scale dD/dv_i (null data: none), and the coincident pairs of all
+// ranks' rows in *coincident (null: not counted). x_own, v_own, a_own, grad_v_own: this rank's
+// rows of X (n rows in all); y_own, w_own, b_own: its rows of Y (m in all).
+template <class T>
+ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
+                                       ConstPointsView<T> x_own, ConstPointsView<T> v_own,
+                                       const T* a_own, index_t n, ConstPointsView<T> y_own,
+                                       ConstPointsView<T> w_own, const T* b_own, index_t m,
+                                       double r, double* out, PointsView<T> grad_v_own, T scale,
+                                       bool accumulate, index_t* coincident,
+                                       const ShardedOptions& options = {});
+
 }  // namespace nwgf

@@ -55,8 +55,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
       field("flow", "memory", &C::memory,
             "replicated: every MPI rank holds all N samples; sharded: each rank holds only its own "
             "rows of the samples and of the target (O(N/P) memory per rank; particle scheme, exact "
-            "Riesz or Gaussian functionals or the sliced estimator (Riesz r = 1), CPU backend; "
-            "README \"MPI runs\")")));
+            "Riesz or Gaussian functionals or the sliced estimator (Riesz r = 1); backward and "
+            "forward schemes, exact Riesz functionals; CPU backend; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(
       "flow", "fb", &C::fb,
       "variational: forward-backward, the interaction terms of F as the explicit forward step "

@@ -378,15 +378,18 @@ namespace {
 void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
-  if (c.scheme != SchemeKind::particle) {
-    bad("flow.scheme", "only \"particle\" runs" + why);
+  if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::backward &&
+      c.scheme != SchemeKind::forward) {
+    bad("flow.scheme", "only \"particle\", \"backward\" and \"forward\" run" + why);
   }
   if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
       c.functional != FunctionalKind::barycenter) {
     bad("functional.kind", "only interaction, mmd and barycenter run" + why);
   }
-  if (c.estimator == Estimator::sliced && c.kernel != KernelKind::riesz) {
-    bad("functional.estimator", "sliced runs with the riesz kernel only" + why);
+  if (c.estimator == Estimator::sliced &&
+      (c.scheme != SchemeKind::particle || c.kernel != KernelKind::riesz)) {
+    bad("functional.estimator",
+        "sliced runs with flow.scheme = \"particle\" and the riesz kernel only" + why);
   }
   if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
     bad("functional.kernel", "only riesz and gaussian run" + why);

@@ -6,6 +6,7 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_ranks.hpp"
 #include "nwgf/schemes/functional_gaussian.hpp"
@@ -63,6 +64,7 @@ class RieszFunctional final : public Functional<T> {
       }
     }
     m_ = index_t(b.size());
+    m_own_ = m_;
     uniform_b_ = true;
     for (T w : b) uniform_b_ = uniform_b_ && w == b.front();
     if (m_ > 0) {
@@ -84,6 +86,31 @@ class RieszFunctional final : public Functional<T> {
     }
   }
 
+  // flow.memory = "sharded" (make_sharded_target_functional): this rank's rows of the target,
+  // t_own (owned_rows(m, rank, P)) with weights b_own, and E_K(nu) as the caller computed it.
+  RieszFunctional(const Context& ctx, double r, index_t d, index_t max_rows, const Comm& comm,
+                  ConstPointsView<T> t_own, const T* b_own, index_t m, double energy_nu)
+      : r_(r),
+        d_(d),
+        m_(m),
+        m_own_(t_own.rows),
+        energy_nu_(energy_nu),
+        target_(ctx, t_own.rows * d),
+        b_(ctx, t_own.rows),
+        scalar_(ctx),
+        dot_rows_(ctx, max_rows * d),
+        dir_rows_(ctx, max_rows * d),
+        dir_sums_(ctx, 2),
+        dir_counts_(ctx, 2),
+        comm_(&comm),
+        sharded_target_(true) {
+    if (m_own_ == 0) return;
+    copy_from_host(ctx, target_, t_own.data, t_own.rows * d);
+    copy_from_host(ctx, b_, b_own, t_own.rows);
+    zero_w_ = Buffer<T>(ctx, m_own_ * d);
+    fill_zero(ctx, zero_w_);
+  }
+
   double batch_value(const Context& ctx, ConstPointsView<T> y, T scale,
                      PointsView<T> grad) override {
     const index_t n = y.rows, half = n / 2;
@@ -96,9 +123,9 @@ class RieszFunctional final : public Functional<T> {
     f += ce * scalar_.get(ctx);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
-      energy(ctx, y, nullptr, tview(), b_.data());
+      target_energy(ctx, y);
       f += cv * scalar_.get(ctx);
-      if (want) gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
+      if (want) target_gradient(ctx, y, T(scale * cv), grad);
     }
     return f;
   }
@@ -132,8 +159,8 @@ class RieszFunctional final : public Functional<T> {
     dot_rows_.run(ctx, DotRow<T>{y.data, grad.data}, n * y.cols);
     const double cv = 1.0 / double(n), euler = r_ * double(scale);
     if (m_ > 0) {
-      energy(ctx, y, nullptr, tview(), b_.data());
-      gradient(ctx, y, nullptr, tview(), b_.data(), T(scale * cv), grad, true);
+      target_energy(ctx, y);
+      target_gradient(ctx, y, T(scale * cv), grad);
     }
     return [this, cv, euler](const Context& c) {
       double f = energy_nu_;
@@ -166,8 +193,7 @@ class RieszFunctional final : public Functional<T> {
     check_coincident(coincident);
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
-      directional(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), grad_v, PointsView<T>(),
-                  T(scale * cv), true, &coincident);
+      target_directional(ctx, y, v, grad_v, T(scale * cv), &coincident);
       dv += cv * scalar_.get(ctx);
       check_coincident(coincident);
     }
@@ -181,7 +207,7 @@ class RieszFunctional final : public Functional<T> {
                                                                 PointsView<T> grad_v) override {
     // Across ranks the CPU splits the passes (batch_directional); CUDA runs them whole on every
     // rank (pairwise_ranks.hpp), so it keeps this path, one GPU process's.
-    if (distributed() && !ctx.is_cuda()) return std::nullopt;
+    if ((distributed() && !ctx.is_cuda()) || sharded_target_) return std::nullopt;
     DeferredDirectional res;
     if (sliced_) {
       const index_t count = y.rows * y.cols;
@@ -228,6 +254,7 @@ class RieszFunctional final : public Functional<T> {
   // terms' (energy(): pair_energy_ranks, the same bits; the self pass of d <= 3 runs whole on
   // every rank); the CUDA backend evaluates it whole on every rank.
   double value(const Context& ctx, ConstPointsView<T> x) override {
+    whole_target("F(samples)");
     const double n = double(x.rows);
     const bool split = distributed() && !ctx.is_cuda();
     const auto pass = [&](ConstPointsView<T> y, const T* b) {
@@ -246,6 +273,7 @@ class RieszFunctional final : public Functional<T> {
   void particle_gradient(const Context& ctx, ConstPointsView<T> x, T scale,
                          PointsView<T> grad) override {
     // M ∇F_M = -(1/M) sum_j r |x_i - x_j|^{r-2} (x_i - x_j) + sum_j b_j ∇|x_i - t_j|^r.
+    whole_target("the particle gradient");
     const double n = double(x.rows);
     if (sliced_) {
       sliced_gradient_ranks<T>(ctx, comm_ ? *comm_ : single_process_comm(), *sliced_, x, tview(),
@@ -278,6 +306,64 @@ class RieszFunctional final : public Functional<T> {
   }
   // The pair passes, across the ranks of comm_ when there are several (the same bits).
   bool distributed() const { return comm_ && comm_->size() > 1; }
+  // Sharded target: what needs the whole target or all samples runs in the sharded runner.
+  void whole_target(const char* what) const {
+    if (sharded_target_) {
+      throw_runtime(std::string("RieszFunctional: ") + what +
+                    " with a sharded target runs in schemes/run/sharded_loop.cpp");
+    }
+  }
+  // The batch y (the same on every rank) against the target: scalar_ <- S = sum_ij b_j |y_i -
+  // t_j|^r; grad += scale dS/dy. Sharded target: each rank passes its rows owned_rows(2B) of y
+  // and the target streams past (kernels/pairwise_sharded.hpp: every row and S bit for bit one
+  // process's row pass); the gradient's rows are then allgathered.
+  void target_energy(const Context& ctx, ConstPointsView<T> y) {
+    if (!sharded_target_) return energy(ctx, y, nullptr, tview(), b_.data());
+    const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), comm_->size());
+    pair_energy_sharded<T>(ctx, *comm_, PairFamily::riesz, r_, rows(y, y0, y1 - y0), nullptr,
+                           y.rows, tview(), b_.data(), m_, scalar_.ptr());
+  }
+  void target_gradient(const Context& ctx, ConstPointsView<T> y, T scale, PointsView<T> grad) {
+    if (!sharded_target_) return gradient(ctx, y, nullptr, tview(), b_.data(), scale, grad, true);
+    if (grad.ld != grad.cols) throw_runtime("RieszFunctional: a strided gradient view");
+    const int ranks = comm_->size();
+    const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), ranks);
+    pair_gradient_sharded<T>(ctx, *comm_, PairFamily::riesz, r_, rows(y, y0, y1 - y0), nullptr,
+                             y.rows, tview(), b_.data(), m_, scale, rows(grad, y0, y1 - y0), true);
+    allgather_own_rows(grad);
+  }
+  // The target term of the directional derivative (the target fixed: w = 0): scalar_ <- D,
+  // grad_v += scale dD/dv (grad_v.data null: none), *coincident <- the coincident pairs.
+  void target_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v,
+                          PointsView<T> grad_v, T scale, index_t* coincident) {
+    if (!sharded_target_) {
+      return directional(ctx, y, v, nullptr, tview(), zero_view(), b_.data(), grad_v,
+                         PointsView<T>(), scale, true, coincident);
+    }
+    if (grad_v.data && grad_v.ld != grad_v.cols) {
+      throw_runtime("RieszFunctional: a strided gradient view");
+    }
+    const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), comm_->size());
+    riesz_directional_sharded<T>(ctx, *comm_, rows(y, y0, y1 - y0), rows(v, y0, y1 - y0), nullptr,
+                                 y.rows, tview(), zero_view(), b_.data(), m_, r_, scalar_.ptr(),
+                                 rows(grad_v, y0, y1 - y0), scale, true, coincident);
+    if (grad_v.data) allgather_own_rows(grad_v);
+  }
+  // Sharded: every rank's rows owned_rows(g.rows) of g (contiguous) to every rank.
+  void allgather_own_rows(PointsView<T> g) const {
+    const int ranks = comm_->size();
+    if (ranks == 1) return;
+    const std::vector<index_t> starts = owned_row_starts(g.rows, ranks);
+    const std::size_t row_bytes = std::size_t(g.cols) * sizeof(T);
+    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)),
+        offsets(static_cast<std::size_t>(ranks));
+    for (int q = 0; q < ranks; ++q) {
+      offsets[std::size_t(q)] = std::size_t(starts[std::size_t(q)]) * row_bytes;
+      counts[std::size_t(q)] =
+          std::size_t(starts[std::size_t(q) + 1] - starts[std::size_t(q)]) * row_bytes;
+    }
+    comm_->allgather(g.data, counts, offsets);
+  }
   void energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
               const T* b) {
     if (distributed()) {
@@ -306,16 +392,17 @@ class RieszFunctional final : public Functional<T> {
                            accumulate, coincident, &ws_);
     }
   }
+  // The target's rows this rank holds (all of them unless sharded).
   ConstPointsView<T> tview() const {
-    return ConstPointsView<T>(target_.data(), m_, d_, target_.device());
+    return ConstPointsView<T>(target_.data(), m_own_, d_, target_.device());
   }
   ConstPointsView<T> zero_view() const {
-    return ConstPointsView<T>(zero_w_.data(), m_, d_, zero_w_.device());
+    return ConstPointsView<T>(zero_w_.data(), m_own_, d_, zero_w_.device());
   }
   void check_coincident(index_t coincident) const { refuse_coincident(r_, coincident); }
 
   double r_;
-  index_t d_, m_ = 0;
+  index_t d_, m_ = 0, m_own_ = 0;  // target rows in all, and held here
   bool uniform_b_ = true;
   double energy_nu_ = 0;
   Buffer<T> target_, b_, zero_w_;
@@ -330,6 +417,7 @@ class RieszFunctional final : public Functional<T> {
   Buffer<index_t> dir_counts_;  // and their coincident-pair counts
   const Comm* comm_ = nullptr;
   SlicedRanksBuffers<T> sliced_ranks_;  // the transpose's space across ranks
+  bool sharded_target_ = false;         // target_ holds this rank's rows only
 };
 
 // Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.
@@ -556,6 +644,23 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const Functio
   for (const auto& t : targets) w.push_back({t, {}});
   return make_functional<T>(ctx, spec, d, max_rows, w);
 }
+
+template <class T>
+std::unique_ptr<Functional<T>> make_sharded_target_functional(const Context& ctx, double r,
+                                                              index_t d, index_t max_rows,
+                                                              const Comm& comm,
+                                                              ConstPointsView<T> t_own,
+                                                              const T* b_own, index_t m,
+                                                              double energy_nu) {
+  return std::make_unique<RieszFunctional<T>>(ctx, r, d, max_rows, comm, t_own, b_own, m,
+                                              energy_nu);
+}
+template std::unique_ptr<Functional<float>> make_sharded_target_functional<float>(
+    const Context&, double, index_t, index_t, const Comm&, ConstPointsView<float>, const float*,
+    index_t, double);
+template std::unique_ptr<Functional<double>> make_sharded_target_functional<double>(
+    const Context&, double, index_t, index_t, const Comm&, ConstPointsView<double>, const double*,
+    index_t, double);
 
 #define NWGF_INSTANTIATE(T, Targets)                                                         \
   template std::unique_ptr<Functional<T>> make_functional<T>(const Context&, const FunctionalSpec&, \

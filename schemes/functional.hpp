@@ -160,4 +160,21 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowCon
   return make_functional<T>(ctx, functional_spec(cfg), d, max_rows, targets);
 }
 
+// flow.memory = "sharded" (schemes/run/sharded_loop.hpp): the exact Riesz functionals
+// (interaction, mmd, barycenter) for the batch estimates of the backward scheme, the target held
+// by rows across the ranks of comm: t_own and b_own this rank's rows owned_rows(m, rank, P) of
+// the m target points and weights, energy_nu = E_K(nu) (the caller's pair_energy_sharded). The
+// batch (the same on every rank) meets the target through the sharded passes
+// (kernels/pairwise_sharded.hpp), each rank its rows of the batch, the gradient's rows then
+// allgathered: the bits of one process's row pass; likewise the directional derivative's target
+// term (riesz_directional_sharded, the forward scheme). value() and particle_gradient() need all
+// samples: they throw (the sharded runner evaluates F itself).
+template <class T>
+std::unique_ptr<Functional<T>> make_sharded_target_functional(const Context& ctx, double r,
+                                                              index_t d, index_t max_rows,
+                                                              const Comm& comm,
+                                                              ConstPointsView<T> t_own,
+                                                              const T* b_own, index_t m,
+                                                              double energy_nu);
+
 }  // namespace nwgf

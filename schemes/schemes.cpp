@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
@@ -96,6 +101,22 @@ class NeuralScheme final : public Scheme<T> {
     return true;
   }
 
+  // Sharded (CPU backend): x holds this rank's rows [own0_, own1_). The
+  // training stays replicated; what reads the samples gathers or chains them so that every rank
+  // gets one process's bits: the centre and scale (standardise: the sums pass rank to rank in row
+  // order), the batch rows (gather_rows: from their owners, in batch order) and the push (the
+  // rows of one process's chunks moved to the ranks that push them and back).
+  bool set_sharded(const Context& ctx, const Comm& comm) override {
+    if (ctx.is_cuda()) return false;
+    comm_ = &comm;
+    sharded_ = true;
+    starts_ = owned_row_starts(n_, comm.size());
+    own0_ = starts_[std::size_t(comm.rank())];
+    own1_ = starts_[std::size_t(comm.rank()) + 1];
+    next_ = Buffer<T>(ctx, (own1_ - own0_) * d_);  // the constructor's N rows were never touched
+    return true;
+  }
+
   std::string state(const Context& ctx) const override { return serialize_mlp(ctx, mlp_, &adam_); }
   void restore(const Context& ctx, const std::string& bytes, const std::string& what) override {
     deserialize_mlp(ctx, bytes, what, mlp_, &adam_);
@@ -153,44 +174,123 @@ class NeuralScheme final : public Scheme<T> {
     b.centre = centre_.data();
     b.inv_scale = 1 / scale_;
     if (batch >= n_) {
+      // Sharded: all N rows gathered (the batch buffers hold 2N rows anyway).
+      const T* all = x.data();
+      if (sharded_) {
+        std::vector<index_t> every(static_cast<std::size_t>(n_));
+        for (index_t i = 0; i < n_; ++i) every[std::size_t(i)] = i;
+        all = gather_rows(x, every);
+      }
       for (int half = 0; half < 2; ++half) {
         b.random = false;
         b.first = 0;
         b.z_counter = (counter << 32) + std::uint64_t(half * n_ * l_);
-        network_input(ctx, x.data(), n_, d_, l_, b, n_, in_.data() + half * n_ * (d_ + l_),
+        network_input(ctx, all, n_, d_, l_, b, n_, in_.data() + half * n_ * (d_ + l_),
                       xb_.data() + half * n_ * d_);
       }
       return 2 * n_;
     }
     b.random = true;
+    if (sharded_) {
+      // The rows batch_row draws, gathered in batch order: then the k-th input row reads the
+      // k-th gathered row (sequential rows from 0), with the same z.
+      std::vector<index_t> drawn(static_cast<std::size_t>(2 * batch));
+      for (index_t k = 0; k < 2 * batch; ++k) {
+        drawn[std::size_t(k)] = batch_row(b.seed, b.stream, b.counter, k, n_);
+      }
+      const T* rows = gather_rows(x, drawn);
+      b.random = false;
+      b.first = 0;
+      network_input(ctx, rows, 2 * batch, d_, l_, b, 2 * batch, in_.data(), xb_.data());
+      return 2 * batch;
+    }
     network_input(ctx, x.data(), n_, d_, l_, b, 2 * batch, in_.data(), xb_.data());
     return 2 * batch;
+  }
+
+  // Sharded: the samples' rows `want` (global indices, any order, repeats allowed) on every
+  // rank, in that order, in gathered_ (want.size() rows). Each rank packs the members it owns in
+  // the order of `want`; one allgather (bytes) puts the ranks' packs one after another; a fixed
+  // permutation (rank of the owner, then place in its pack) restores the order of `want`.
+  const T* gather_rows(const Points<T>& x, const std::vector<index_t>& want) {
+    const int ranks = comm_->size(), me = comm_->rank();
+    const std::size_t count = want.size(), row_bytes = std::size_t(d_) * sizeof(T);
+    std::vector<int> owner(count);
+    std::vector<std::size_t> place(count), members(std::size_t(ranks), 0);
+    for (std::size_t k = 0; k < count; ++k) {
+      const index_t i = want[k];
+      owner[k] = int(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
+      place[k] = members[std::size_t(owner[k])]++;
+    }
+    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)),
+        offsets(static_cast<std::size_t>(ranks));
+    std::size_t at = 0;
+    for (int r = 0; r < ranks; ++r) {
+      offsets[std::size_t(r)] = at * row_bytes;
+      counts[std::size_t(r)] = members[std::size_t(r)] * row_bytes;
+      at += members[std::size_t(r)];
+    }
+    packed_.resize(count * std::size_t(d_));
+    gathered_.resize(count * std::size_t(d_));
+    const T* own = x.data();
+    for (std::size_t k = 0; k < count; ++k) {
+      if (owner[k] != me) continue;
+      std::memcpy(packed_.data() + offsets[std::size_t(me)] / sizeof(T) + place[k] * d_,
+                  own + (want[k] - own0_) * d_, row_bytes);
+    }
+    comm_->allgather(packed_.data(), counts, offsets);
+    for (std::size_t k = 0; k < count; ++k) {
+      std::memcpy(gathered_.data() + k * d_,
+                  packed_.data() + offsets[std::size_t(owner[k])] / sizeof(T) + place[k] * d_,
+                  row_bytes);
+    }
+    return gathered_.data();
   }
 
   // Centre (mean) and scale (RMS distance to the mean per coordinate; 1 at a Dirac) of the
   // samples at the start of a step: the network works in these standardised coordinates. The
   // backward output scale is max(scale, tau^{1/(2-r)}): a Riesz functional spreads a Dirac to
   // the size tau^{1/(2-r)} in one JKO step (Thm 5.1), so the first steps start at the right size.
+  // Sharded: each rank holds rows [own0_, own1_) and the sums run over them in row order,
+  // continued rank to rank (in_row_order), so they are one process's sums, bit for bit.
   void standardise(const Context& ctx, const Points<T>& x, double tau) {
-    std::vector<T> h(std::size_t(n_ * d_));
+    const index_t rows = sharded_ ? own1_ - own0_ : n_;
+    std::vector<T> h(std::size_t(rows * d_));
     copy_to_host(ctx, h.data(), x.buffer());
     std::vector<double> mean(std::size_t(d_), 0.0);
-    for (index_t i = 0; i < n_; ++i) {
-      for (index_t j = 0; j < d_; ++j) mean[std::size_t(j)] += double(h[std::size_t(i * d_ + j)]);
-    }
+    in_row_order(mean.data(), d_, [&] {
+      for (index_t i = 0; i < rows; ++i) {
+        for (index_t j = 0; j < d_; ++j) mean[std::size_t(j)] += double(h[std::size_t(i * d_ + j)]);
+      }
+    });
     for (double& m : mean) m /= double(n_);
     double var = 0;
-    for (index_t i = 0; i < n_; ++i) {
-      for (index_t j = 0; j < d_; ++j) {
-        const double c = double(h[std::size_t(i * d_ + j)]) - mean[std::size_t(j)];
-        var += c * c;
+    in_row_order(&var, 1, [&] {
+      for (index_t i = 0; i < rows; ++i) {
+        for (index_t j = 0; j < d_; ++j) {
+          const double c = double(h[std::size_t(i * d_ + j)]) - mean[std::size_t(j)];
+          var += c * c;
+        }
       }
-    }
+    });
     const double sd = std::sqrt(var / double(n_ * d_));
     scale_ = sd > 1e-30 ? sd : 1.0;
     out_scale_ = std::max(sd, std::pow(tau, 1 / (2 - r_)));
     const std::vector<T> c(mean.begin(), mean.end());
     copy_from_host(ctx, centre_, c.data(), d_);
+  }
+
+  // acc (count doubles) <- add() over the rows of every rank in rank order: rank q receives the
+  // running sums from q - 1, adds its rows, passes them to q + 1; the last rank broadcasts them.
+  // Replicated (or one rank): add() over all rows.
+  void in_row_order(double* acc, index_t count, const std::function<void()>& add) const {
+    if (!sharded_ || comm_->size() == 1) return add();
+    const std::size_t bytes = std::size_t(count) * sizeof(double);
+    const int me = comm_->rank(), last = comm_->size() - 1;
+    if (me > 0) comm_->recv(acc, bytes, me - 1);
+    add();
+    if (me < last) comm_->send(acc, bytes, me + 1);
+    comm_->broadcast(acc, bytes, last);
   }
 
   // Backward: T(x, z) = x + out_scale net((x - centre) / scale, z), a reparametrisation of the
@@ -269,6 +369,7 @@ class NeuralScheme final : public Scheme<T> {
   // (schemes/rank_chunks.hpp): rank q pushes chunks [C q / P, C (q + 1) / P) of C, and the rows
   // are allgathered.
   void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
+    if (sharded_) return push_sharded(ctx, x, n, alpha);
     BatchRows b;
     b.seed = seed_;
     b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
@@ -288,6 +389,57 @@ class NeuralScheme final : public Scheme<T> {
     std::swap(x.buffer(), next_);
   }
 
+  // Sharded: the same chunks (the network's call shapes, so each row keeps one process's bits)
+  // and the same split of them; rank q's chunk rows [a_q, b_q) come from their owners and the
+  // pushed rows go back to them (two all-to-alls of contiguous row ranges), so a rank holds
+  // O(N / P + chunk) rows at a time.
+  void push_sharded(const Context& ctx, Points<T>& x, index_t n, T alpha) {
+    BatchRows b;
+    b.seed = seed_;
+    b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
+    b.centre = centre_.data();
+    b.inv_scale = 1 / scale_;
+    const RankChunks chunks(comm_, n_, max_rows_);
+    const int ranks = comm_->size(), me = comm_->rank();
+    const auto chunk_rows = [&](int r) {
+      return std::pair<index_t, index_t>(chunks.first_row(chunks.first_chunk(r)),
+                                         chunks.first_row(chunks.first_chunk(r + 1)));
+    };
+    const auto [a, e] = chunk_rows(me);
+    const std::size_t row_bytes = std::size_t(d_) * sizeof(T);
+    // Bytes of the rows [lo, hi) ∩ [first, last), and where they start relative to `base`.
+    std::vector<std::size_t> own_counts(static_cast<std::size_t>(ranks)),
+        own_offsets(static_cast<std::size_t>(ranks));
+    std::vector<std::size_t> chunk_counts(static_cast<std::size_t>(ranks)),
+        chunk_offsets(static_cast<std::size_t>(ranks));
+    for (int r = 0; r < ranks; ++r) {
+      const auto [ar, er] = chunk_rows(r);
+      const index_t lo = std::max(own0_, ar), hi = std::max(lo, std::min(own1_, er));
+      own_counts[std::size_t(r)] = std::size_t(hi - lo) * row_bytes;
+      own_offsets[std::size_t(r)] = std::size_t(lo - own0_) * row_bytes;
+      const index_t s0 = starts_[std::size_t(r)], s1 = starts_[std::size_t(r) + 1];
+      const index_t clo = std::max(s0, a), chi = std::max(clo, std::min(s1, e));
+      chunk_counts[std::size_t(r)] = std::size_t(chi - clo) * row_bytes;
+      chunk_offsets[std::size_t(r)] = std::size_t(clo - a) * row_bytes;
+    }
+    Buffer<T> in_rows(ctx, (e - a) * d_), out_rows(ctx, (e - a) * d_);
+    comm_->alltoallv(x.data(), own_counts, own_offsets, in_rows.data(), chunk_counts,
+                     chunk_offsets);
+    chunks.each_own([&](index_t c) {
+      const index_t first = chunks.first_row(c), rows = chunks.rows(c);
+      b.first = 0;
+      b.z_counter = std::uint64_t(first * l_);
+      network_input(ctx, in_rows.data() + (first - a) * d_, rows, d_, l_, b, rows, in_.data(),
+                    static_cast<T*>(nullptr));
+      mlp_.forward(ctx, cview(in_, rows, d_ + l_),
+                   PointsView<T>(out_rows.data() + (first - a) * d_, rows, d_, out_rows.device()));
+    });
+    comm_->alltoallv(out_rows.data(), chunk_counts, chunk_offsets, next_.data(), own_counts,
+                     own_offsets);
+    axpby(ctx, (own1_ - own0_) * d_, T(1), x.data(), alpha, next_.data());
+    std::swap(x.buffer(), next_);
+  }
+
   bool forward_;
   double r_;
   Functional<T>& f_;
@@ -304,6 +456,12 @@ class NeuralScheme final : public Scheme<T> {
   DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
   const Comm* comm_ = nullptr;
+  // Sharded: this rank's rows [own0_, own1_) of the grid starts_ (owned_row_starts), and the
+  // batch gather's buffers (host).
+  bool sharded_ = false;
+  std::vector<index_t> starts_;
+  index_t own0_ = 0, own1_ = 0;
+  std::vector<T> packed_, gathered_;
 };
 
 template <class T>

@@ -67,6 +67,14 @@ class Scheme {
   // the same step on the same samples and gets the same bits as one process. Returns false when
   // this scheme does not run across ranks (more than one rank).
   virtual bool set_comm(const Comm* comm) { return comm == nullptr || comm->size() == 1; }
+  // flow.memory = "sharded" (schemes/run/sharded_loop.hpp): from now on x holds only this rank's
+  // rows owned_rows(N, rank, P) of the N samples (kernels/pairwise_ranks.hpp), and step() gives
+  // each rank its rows of what one process's step gives (the backward and forward schemes on
+  // the CPU backend; README, "MPI runs"). Returns false when this scheme does not run so.
+  virtual bool set_sharded(const Context& ctx, const Comm& comm) {
+    (void)ctx, (void)comm;
+    return false;
+  }
   // Network + optimizer state (empty for the particle flow) and its restore.
   virtual std::string state(const Context& ctx) const = 0;
   virtual void restore(const Context& ctx, const std::string& bytes, const std::string& what) = 0;

@@ -1,5 +1,5 @@
-// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle scheme with each rank holding
-// only its own rows of the samples and of the target.
+// run_flow_sharded (schemes/run/sharded_loop.hpp): the particle, backward and forward schemes
+// with each rank holding only its own rows of the samples and of the target.
 #include "nwgf/schemes/run/sharded_loop.hpp"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_sharded.hpp"
+#include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
@@ -73,6 +75,7 @@ class ShardedRunner {
     // before the first pair pass (a collective) starts.
     collective(comm_, [&] { set_up(); });
     target_energy();
+    if (neural()) collective(comm_, [&] { set_up_scheme(); });
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
@@ -214,6 +217,28 @@ class ShardedRunner {
     }
   }
 
+  bool neural() const {
+    return cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward;
+  }
+
+  // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
+  // set_sharded); its batch terms against the target through the sharded passes
+  // (make_sharded_target_functional), with this rank's target rows and E_K(nu) from
+  // target_energy().
+  void set_up_scheme() {
+    const index_t max_rows =
+        2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
+    functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
+                                                    b_.data(), m_, energy_nu_);
+    if (comm_.size() > 1 && !functional_->set_comm(&comm_)) {
+      throw_runtime("flow.memory: the functional refused the MPI ranks");
+    }
+    scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
+    if (!scheme_->set_sharded(ctx_, comm_)) {
+      throw_runtime("flow.memory: the scheme refused sharded samples");
+    }
+  }
+
   bool gaussian() const { return cfg_.kernel == KernelKind::gaussian; }
   bool sliced() const { return cfg_.estimator == Estimator::sliced; }
   // F's directions (the sliced estimator): one fixed draw for every evaluation of F and for
@@ -329,7 +354,16 @@ class ShardedRunner {
         const double tau = steps_.tau(n, time);
         progress.step_begin();
         const auto t0 = clock_type::now();
-        {
+        double loss = StepInfo::none;
+        if (neural()) {
+          TraceSpan step_span(Phase::step);
+          loss = scheme_
+                     ->step(ctx_, x_, n, tau,
+                            [&](index_t it, index_t its, double l) {
+                              if (root_) progress.iteration(n, it, its, l);
+                            })
+                     .loss;
+        } else {
           TraceSpan step_span(Phase::step);
           {
             TraceSpan span(Phase::functional);
@@ -339,7 +373,9 @@ class ShardedRunner {
           axpby(ctx_, rows_ * d_, T(-tau), grad_.data(), T(1), x_.data());
         }
         session.sample_counters();
-        if (root_) progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
+        if (root_ && !neural()) {
+          progress.iteration(n, 1, 1, std::numeric_limits<double>::quiet_NaN());
+        }
         check_samples(ctx_, comm_, cfg_, n, time + tau, x_.data(), rows_ * d_);
         time += tau;
         const bool last = !steps_.more(n + 1, time);
@@ -352,6 +388,7 @@ class ShardedRunner {
           s.step = n;
           s.time = time;
           s.tau = tau;
+          s.loss = loss;
           s.functional = f;
           s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
           shell_.record(s, snap);
@@ -372,7 +409,8 @@ class ShardedRunner {
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
       Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
-      c.dynamics_key = dynamics_key(cfg_);  // the particle scheme has no state
+      c.dynamics_key = dynamics_key(cfg_);
+      if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
       dir_.write_checkpoint_rows(comm_, c, x_.data());
       shell_.checkpointed(step, time);
     }
@@ -386,6 +424,7 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
+    if (scheme_) scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
     if (root_ && dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
     shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
@@ -405,6 +444,8 @@ class ShardedRunner {
   index_t t0_ = 0, t1_ = 0;             // and of the target
   Points<T> x_, grad_, target_;
   Buffer<T> b_;
+  std::unique_ptr<Functional<T>> functional_;  // the neural schemes'
+  std::unique_ptr<Scheme<T>> scheme_;
   double energy_nu_ = 0;
   std::optional<SlicedRiesz<T>> sliced_;  // the sliced estimator's workspace (proj_parts = P)
   SlicedShardedBuffers<T> sliced_buffers_;

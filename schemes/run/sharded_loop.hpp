@@ -1,36 +1,50 @@
 #pragma once
-// run_flow with flow.memory = "sharded": the particle scheme (App. D) on the CPU backend with
-// each MPI rank holding only its own rows, O(N/P) memory per rank (README, "MPI runs").
+// run_flow with flow.memory = "sharded": the particle scheme (App. D) and the backward and
+// forward schemes (Alg. 1 and 2) on the CPU backend with each MPI rank holding only its own rows, O(N/P) memory per
+// rank (README, "MPI runs").
 //
 // Rank q of P owns the rows owned_rows(N, q, P) of the samples and owned_rows(M, q, P) of the
 // target (the fixed 64-row grid of kernels/pairwise_ranks.hpp) and nothing else: it draws them
 // (Philox by global row index, the values one process draws for those rows) or reads them (npy:
-// only those rows of the file). A step is
+// only those rows of the file). A particle step is
 //   x_i <- x_i - tau M grad F_M(x)_i   (the particle scheme's update, own rows i),
 // its pair sums through pair_gradient_sharded (kernels/pairwise_sharded.hpp: Y streams past every
-// rank); F (metrics.csv `functional`) through pair_energy_sharded, computed by every rank. The
-// snapshots and checkpoint.bin are written by all ranks together, each its rows (the same bytes
-// as one process's files), and --resume reads only the own rows, at any rank count.
+// rank). A backward or forward step trains the network replicated on every rank, as the replicated layout
+// does (schemes/schemes.cpp, Scheme::set_sharded): the batch rows, drawn by global index, come
+// from their owners (one allgather, then a fixed permutation into batch order), the centre and
+// scale of the samples are summed rank to rank in row order, the batch's terms against the
+// target run through the sharded passes (make_sharded_target_functional; the forward scheme's
+// directional derivative through riesz_directional_sharded), and the push of the
+// N samples moves the rows of one process's chunks to the ranks that push them and back. F
+// (metrics.csv `functional`) through pair_energy_sharded, computed by every rank. The snapshots
+// and checkpoint.bin (with the network's state) are written by all ranks together, each its rows
+// (the same bytes as one process's files), and --resume reads only the own rows, at any rank
+// count.
 //
 // Bits: the sharded pair passes run the row pass over all ordered pairs, so a sharded run gives
 // the same snapshots, checkpoint and metrics (but wall_seconds) at every rank count P = 1, 2,
-// ...; they equal the replicated run's where one process runs the row pass too (d > 3), and
-// differ in the last bits for d <= 3, where one process sums unordered pairs (the self pass).
+// ...; the particle scheme's equal the replicated run's where one process runs the row pass too
+// (d > 3), and differ in the last bits for d <= 3, where one process sums unordered pairs (the
+// self pass). The neural schemes' snapshots and checkpoint are the replicated run's at any d
+// (F enters only the metrics); its metrics `functional` and `loss` (through E_K(nu)) differ in
+// the last bits for d <= 3.
 //
-// The sliced estimator (Riesz r = 1): the gradient through sliced_gradient_sharded
-// (kernels/sliced_sharded.hpp: own rows projected, two transposes), the step's directions those
-// of the replicated particle scheme; F and E_K(nu) through the same sliced sums, with one fixed
-// draw of directions for every evaluation (the replicated run evaluates F exactly). Its bits are
-// the same at every rank count among sharded runs; against the replicated run the projections
-// (one GEMM over all rows there) may differ in the last bit.
+// The sliced estimator (particle scheme, Riesz r = 1): the gradient through
+// sliced_gradient_sharded (kernels/sliced_sharded.hpp: own rows projected, two transposes), the
+// step's directions those of the replicated particle scheme; F and E_K(nu) through the same
+// sliced sums, with one fixed draw of directions for every evaluation (the replicated run
+// evaluates F exactly). Its bits are the same at every rank count among sharded runs; against
+// the replicated run the projections (one GEMM over all rows there) may differ in the last bit.
 //
-// Runs: flow.scheme = "particle", functional.kind = interaction, mmd or barycenter with the
-// exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact).
-// Refused (bad input naming the key, config_validate.cpp and here): other schemes, functionals
-// and kernels, the sliced estimator with targets of unequal weights, measures not drawn by rows, output.plots, --backend cuda, eval.mmd where a closed form
-// would be evaluated (it needs all samples on one rank), a RunOptions::on_step callback, and more
-// ranks than samples. RunOptions::observers get start (with no initial samples: rows 0) and
-// finish, never the snapshots. RunResult::samples holds this rank's own rows.
+// Runs: flow.scheme = "particle" with functional.kind = interaction, mmd or barycenter, the
+// exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact);
+// flow.scheme = "backward" or "forward" with the exact Riesz functionals. Refused (bad input
+// naming the key, config_validate.cpp and here): other schemes, functionals, estimators and
+// kernels, the sliced estimator with targets of unequal weights, measures not drawn by rows,
+// output.plots, --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
+// samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
+// RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
+// snapshots. RunResult::samples holds this rank's own rows.
 #include "nwgf/schemes/flow.hpp"
 
 namespace nwgf {

@@ -1,6 +1,7 @@
 // The sharded pairwise passes (kernels/pairwise_sharded.hpp): each rank holds only its rows of X
-// and its block of Y, Y streams past in chunks, and each rank's rows of the gradient, row sums
-// and the energy are bit for bit what one process's row pass gives (pair_gradient with Y a
+// and its block of Y, Y streams past in chunks, and each rank's rows of the gradient, row sums,
+// the energy, and the directional derivative's D, rows of dD/dv and coincident pairs (W streamed
+// beside Y) are bit for bit what one process's row pass gives (pair_gradient with Y a
 // separate copy of X, so no self pass), with the same thread count. P ranks simulated by P
 // threads (tests/thread_comm.hpp); 1..4 and 7 ranks, f32/f64, d = 2, 3, 20, 100, ranks with no
 // rows, N not a multiple of anything, small chunks (tiles cut by chunk and rank boundaries), and
@@ -42,8 +43,9 @@ struct Case {
 // What one rank returns: its rows of the gradient and the row sums, and the energy.
 template <class T>
 struct RankResult {
-  std::vector<T> grad, values;
-  double energy = 0;
+  std::vector<T> grad, values, grad_v;
+  double energy = 0, directional = 0;
+  index_t coincident = -1;
 };
 
 // Runs the case; returns how many ranks' results differ from one process's in any bit.
@@ -66,6 +68,16 @@ int mismatches(const Case& c) {
                    PointsView<T>(ref_g.data(), n, d), true);
   pair_row_sums<T>(ctx, PairFamily::riesz, 1.5, xv, aw, yv, bw, T(2), ref_v.data(), false);
   pair_energy<T>(ctx, PairFamily::riesz, 1.5, xv, aw, yv, bw, &ref_e);
+  // The directional pass (v, w: the velocities; Y = X: w a copy of v, and every diagonal pair
+  // coincides).
+  const std::vector<T> v = points<T>(n, d, 5);
+  const std::vector<T> w = c.self ? v : points<T>(m, d, 6);
+  const ConstPointsView<T> vv(v.data(), n, d), wv(w.data(), m, d);
+  std::vector<T> ref_gv(static_cast<std::size_t>(n * d), T(0.25));
+  double ref_d = 0;
+  index_t ref_count = 0;
+  riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, 1.5, &ref_d, PointsView<T>(ref_gv.data(), n, d),
+                       PointsView<T>(), T(0.75), true, &ref_count);
 
   const std::vector<index_t> xf = owned_row_starts(n, c.ranks), yf = owned_row_starts(m, c.ranks);
   World world(c.ranks);
@@ -82,6 +94,8 @@ int mismatches(const Case& c) {
       const std::vector<T> yo(y.begin() + c0 * d, y.begin() + (c0 + cols) * d);
       const std::vector<T> ao(a.begin() + r0, a.begin() + r0 + rows);
       const std::vector<T> bo(b.begin() + c0, b.begin() + c0 + cols);
+      const std::vector<T> vo(v.begin() + r0 * d, v.begin() + (r0 + rows) * d);
+      const std::vector<T> wo(w.begin() + c0 * d, w.begin() + (c0 + cols) * d);
       RankResult<T>& r = got[k];
       r.grad.assign(std::size_t(rows * d), T(0.125));
       r.values.assign(std::size_t(rows), T(9));
@@ -95,6 +109,11 @@ int mismatches(const Case& c) {
       pair_energy_sharded<T>(rctx, comm, PairFamily::riesz, 1.5, xov, c.self ? nullptr : ao.data(),
                              n, yov, c.self ? nullptr : bo.data(), m, &r.energy, T(2),
                              r.values.data(), false, o);
+      r.grad_v.assign(std::size_t(rows * d), T(0.25));
+      riesz_directional_sharded<T>(
+          rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d), c.self ? nullptr : ao.data(), n,
+          yov, ConstPointsView<T>(wo.data(), cols, d), c.self ? nullptr : bo.data(), m, 1.5,
+          &r.directional, PointsView<T>(r.grad_v.data(), rows, d), T(0.75), true, &r.coincident, o);
     });
   }
   for (auto& t : pool) t.join();
@@ -110,7 +129,9 @@ int mismatches(const Case& c) {
     const bool same =
         same_bytes(r.grad.data(), ref_g.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
         same_bytes(r.values.data(), ref_v.data() + r0, std::size_t(rows) * sizeof(T)) &&
-        same_bytes(&r.energy, &ref_e, sizeof(double));
+        same_bytes(&r.energy, &ref_e, sizeof(double)) &&
+        same_bytes(r.grad_v.data(), ref_gv.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
+        same_bytes(&r.directional, &ref_d, sizeof(double)) && r.coincident == ref_count;
     bad += same ? 0 : 1;
   }
   return bad;

@@ -17,6 +17,9 @@
 #   mpi_run.sh sharded_from_replicated NWGF MPIEXEC P CONFIG WORK
 #       one process replicated to half the steps, --resume sharded at P ranks: for d > 3 (both
 #       layouts run the row pass) every snapshot and the checkpoint of one replicated run.
+#   mpi_run.sh sharded_as_replicated NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
+#       `mpirun -np P` sharded gives every snapshot and the checkpoint of one replicated process
+#       byte for byte (the backward scheme: F enters only metrics.csv, which is not compared).
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -156,6 +159,17 @@ case $mode in
     compare_snapshots "$work/one" "$work/ranks"
     cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
       { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    ;;
+  sharded_as_replicated)
+    threads=${1:-2}
+    shift || true
+    "$nwgf" --threads "$threads" run "$config" --out "$work/one" "$@" 2> /dev/null
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
+      --set flow.memory='"sharded"' "$@" 2> /dev/null
+    compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    echo "ok: sharded at $np ranks = replicated in one process (snapshots, checkpoint)"
     ;;
   resume)
     q=$1

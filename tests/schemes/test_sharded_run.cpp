@@ -230,8 +230,7 @@ TEST_CASE("sharded sliced against replicated: the same step, F from the sliced s
       {"flow.dtype=\"f64\""}, {"flow.dtype=\"f32\""}, {"flow.dtype=\"f64\"", "target.n=400"}};
   for (const auto& variant : variants) {
     CAPTURE(variant.back());
-    std::vector<std::string> sets = {"functional.estimator=\"sliced\"",
-                                     "functional.directions=64"};
+    std::vector<std::string> sets = {"functional.estimator=\"sliced\"", "functional.directions=64"};
     sets.insert(sets.end(), variant.begin(), variant.end());
     const RunResult rep = run_memory(mmd_config, sets, "replicated");
     const RunResult sha = run_memory(mmd_config, sets, "sharded");
@@ -270,6 +269,8 @@ TEST_CASE("sharded refusals name the key") {
       {"functional.estimator=\"sliced\"", "functional.kernel=\"gaussian\"", "functional.gamma=0.5"},
       "functional.estimator");
   refuse({"functional.estimator=\"sliced\"", "functional.r=1.5"}, "functional.estimator");
+  // Sliced sharded runs the particle scheme only (the neural schemes run exact sharded).
+  refuse({"functional.estimator=\"sliced\"", "flow.scheme=\"backward\""}, "functional.estimator");
   refuse({"functional.kind=\"energy33\""}, "functional.kind");
   refuse({"functional.kind=\"interaction\"", "initial.radius=1e-9"}, "eval.mmd");
   refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},

@@ -8,6 +8,7 @@ OUT="${1:-$ROOT/build-fuzz}"
 SECS="${2:-0}"
 CXX="${CXX:-clang++-14}"
 mkdir -p "$OUT/include"
+OUT="$(cd "$OUT" && pwd)"
 # Project headers resolve as "engine/x.hpp" and as "nwgf/engine/x.hpp" (as in the CMake build).
 ln -sfn "$ROOT" "$OUT/include/nwgf"
 # toml++ compiled into the target (header-only mode) so that its parser is instrumented too;
@@ -20,23 +21,41 @@ FLAGS=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 # idx.cpp: the config reads an IDX target's header for its dimension.
 ENGINE=("$ROOT/engine/io/npy.cpp" "$ROOT/engine/io/idx.cpp" "$ROOT/engine/io/file_io.cpp"
         "$ROOT/engine/types.cpp" -lz)
-"$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_npy.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_npy"
-# fuzz_config: toml++'s implementation in an object of its own, also without the float-cast check:
-# toml++ 3.3's formatter casts log10 of floats below 1 to size_t when it weighs an array for
-# line breaks (toml_formatter.inl:94, upstream; a layout heuristic, harmless in practice). Found
-# by fuzz_config on a seed with `schedule = [[0, 0.1], ...]`. Everything else stays checked.
+# The four targets compile side by side, JOBS at a time (default: the CPU count); each job's
+# output goes to its own log, printed when it fails.
+JOBS="${JOBS:-$(nproc)}"
+pids=() names=()
+job() {  # name command...: runs in the background, at most JOBS at once
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  local name=$1; shift
+  ("$@") > "$OUT/$name.log" 2>&1 &
+  pids+=($!) names+=("$name")
+}
+finish() {  # waits for every job; fails naming each that failed (with its log unless "names")
+  local rc=0 i
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      echo "fuzz: ${names[$i]} failed"; [ "${1:-}" = names ] || cat "$OUT/${names[$i]}.log"; rc=1
+    fi
+  done
+  pids=() names=()
+  return "$rc"
+}
+job build_npy "$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_npy.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_npy"
 printf '#define TOML_IMPLEMENTATION\n#include <toml++/toml.h>\n' > "$OUT/toml_impl.cpp"
-"$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-  -fno-sanitize=unreachable,float-cast-overflow -DTOML_HEADER_ONLY=0 -DNDEBUG \
-  -c "$OUT/toml_impl.cpp" -o "$OUT/toml_impl.o"
-# analytic/gaussian_mixture.cpp: the config checks a Gaussian's covariance by its Cholesky factor.
-"$CXX" "${FLAGS[@]/-DTOML_HEADER_ONLY=1/-DTOML_HEADER_ONLY=0}" "$ROOT/tools/fuzz/fuzz_config.cpp" \
-  "$ROOT"/schemes/config_*.cpp "$ROOT/analytic/gaussian_mixture.cpp" "$OUT/toml_impl.o" \
-  "${ENGINE[@]}" -o "$OUT/fuzz_config"
-"$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_idx.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_idx"
-# stb_image is compiled into the target (fuzz_image.cpp), not linked from libstb.
-"$CXX" "${FLAGS[@]}" -I/usr/include/stb "$ROOT/tools/fuzz/fuzz_image.cpp" \
+build_config() {
+  "$CXX" -std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+    -fno-sanitize=unreachable,float-cast-overflow -DTOML_HEADER_ONLY=0 -DNDEBUG \
+    -c "$OUT/toml_impl.cpp" -o "$OUT/toml_impl.o"
+  "$CXX" "${FLAGS[@]/-DTOML_HEADER_ONLY=1/-DTOML_HEADER_ONLY=0}" "$ROOT/tools/fuzz/fuzz_config.cpp" \
+    "$ROOT"/schemes/config_*.cpp "$ROOT/analytic/gaussian_mixture.cpp" "$OUT/toml_impl.o" \
+    "${ENGINE[@]}" -o "$OUT/fuzz_config"
+}
+job build_config build_config
+job build_idx "$CXX" "${FLAGS[@]}" "$ROOT/tools/fuzz/fuzz_idx.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_idx"
+job build_image "$CXX" "${FLAGS[@]}" -I/usr/include/stb "$ROOT/tools/fuzz/fuzz_image.cpp" \
   "$ROOT/engine/io/image_io.cpp" "${ENGINE[@]}" -o "$OUT/fuzz_image"
+finish
 if [ "$SECS" -gt 0 ]; then
   mkdir -p "$OUT/corpus_npy" "$OUT/corpus_config" "$OUT/corpus_idx" "$OUT/corpus_image"
   cp "$ROOT"/tests/bad_inputs/npy/*.npy "$OUT/corpus_npy/"
@@ -52,8 +71,13 @@ if [ "$SECS" -gt 0 ]; then
     gzip -c -n "$OUT/corpus_idx/fmnist_2.idx" > "$OUT/corpus_idx/fmnist_2_gz.idx"
   fi
   cd "$OUT"
-  ./fuzz_npy -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 corpus_npy
-  ./fuzz_config -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_config
-  ./fuzz_idx -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_idx
-  ./fuzz_image -max_total_time="$SECS" -max_len=8192 -rss_limit_mb=2048 -timeout=10 corpus_image
+  # Each fuzzer is one process: JOBS of them run side by side; their logs are printed in order.
+  job fuzz_npy ./fuzz_npy -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 corpus_npy
+  job fuzz_config ./fuzz_config -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_config
+  job fuzz_idx ./fuzz_idx -max_total_time="$SECS" -max_len=4096 -rss_limit_mb=2048 -timeout=10 corpus_idx
+  job fuzz_image ./fuzz_image -max_total_time="$SECS" -max_len=8192 -rss_limit_mb=2048 -timeout=10 corpus_image
+  rc=0
+  finish names || rc=1
+  for name in fuzz_npy fuzz_config fuzz_idx fuzz_image; do cat "$OUT/$name.log"; done
+  exit "$rc"
 fi
