@@ -187,6 +187,12 @@ void check_kernel_and_ift(const FlowConfig& c) {
     if (c.scheme != SchemeKind::particle && !ift) {
       bad("functional.kernel", "gaussian runs with flow.scheme = \"particle\" or \"ift\"");
     }
+    // The sliced estimator is the Riesz r = 1 kernel's (its 1-D sums by sorting); a Gaussian run
+    // would otherwise compute exact sums while the config says sliced.
+    if (c.estimator != Estimator::exact) {
+      bad("functional.estimator", "the sliced estimator is the riesz kernel's (r = 1); "
+                                  "functional.kernel = \"gaussian\" needs estimator = \"exact\"");
+    }
   }
   if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
     if (c.functional != FunctionalKind::interaction) {
