@@ -12,8 +12,9 @@
 //   registers; two independent accumulator sets hide the FMA latency;
 // - 4 <= d < 16 (transposed tile): per row, a first sweep over j stores the per-pair factors in
 //   scratch, a second sweep per coordinate k sums f_j (x_k - y_kj);
-// - d >= 16 (row-major, in place): per pair, the dot products over k are vectorised and the
-//   factor is the family's scalar functor (its cost is small beside 3d flops).
+// - d >= 16 (row-major, in place): the dot products over k are vectorised, in register-blocked
+//   micro-tiles of rows x columns (one pair at a time with velocities), and the factor is the
+//   family's scalar functor (its cost is small beside 4d flops).
 #if defined(NWGF_KERNELS_PAIRWISE_ROWS_INL) == defined(HWY_TARGET_TOGGLE)
 #ifdef NWGF_KERNELS_PAIRWISE_ROWS_INL
 #undef NWGF_KERNELS_PAIRWISE_ROWS_INL
@@ -426,84 +427,132 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
   }
 }
 
-// The same rows for the gradient passes without velocities (gradient, value and gradient), with
-// the columns taken JB at a time: the JB dot products run side by side (independent FMA chains,
-// one load of x_i per vector), and the row's gradient sum is loaded and stored once per block.
-// Each pair's arithmetic and the order of the sums are those of rows_rowmajor (the lanes of each
-// |z|^2, then its tail; the value and the gradient sum add the columns in order), so the results
-// are bit for bit the same.
-template <PairwisePass P, index_t JB, class KS, class D, class T>
-HWY_INLINE void rowmajor_block(D d, const KS& kernel, const RowBlock<T>& blk, const T* xi,
-                               index_t j0, T* z, T* gt, T& value) {
-  static_assert(P == PairwisePass::gradient || P == PairwisePass::value_gradient);
-  const index_t n = index_t(hn::Lanes(d)), len = blk.d;
-  const T* yj[JB];
-  for (index_t c = 0; c < JB; ++c) yj[c] = blk.y + (j0 + c) * blk.ldy;
-  Vec<D> acc0 = hn::Zero(d), acc1 = hn::Zero(d), acc2 = hn::Zero(d), acc3 = hn::Zero(d);
-  const auto sweep = [&](index_t c, index_t k, Vec<D> xk, Vec<D>& acc) {
-    const Vec<D> zk = hn::Sub(xk, hn::LoadU(d, yj[c] + k));
-    hn::StoreU(zk, d, z + c * len + k);
-    acc = hn::MulAdd(zk, zk, acc);
-  };
+// The same rows for the passes without velocities (energy, gradient, value and gradient) in
+// register-blocked micro-tiles of R rows x C columns: the R C dot products |z|^2 run side by
+// side, each vector of x_i and y_j is loaded once per tile and serves C or R pairs, and the
+// gradient sweep sum_j f_ij (x_i - y_j) is blocked alike (R row sums, each vector of y_j read
+// once for R rows). Each pair's arithmetic and the order of the sums are those of rows_rowmajor
+// (|z|^2: the same lanes over k, the same horizontal sum, then the scalar tail; each row's value
+// and gradient sums add the columns in order, z = x_i - y_j recomputed in T exactly as it was
+// stored there), so the results are bit for bit the same (tests/kernels/test_pair_rows_blocked.cpp
+// checks it on every target).
+//
+// Tile shape per target: AVX-512 has 32 vector registers, 4 x 4 takes 16 accumulators + 4 rows +
+// a column and a difference; AVX2 and SSE4 have 16, 2 x 4 takes 8 + 2 + 2 (3 x 4 would spill).
+template <class D>
+constexpr index_t micro_rows() {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  return 4;
+#else
+  return 2;
+#endif
+}
+constexpr index_t kMicroCols = 4;
+
+// One micro-tile: rows xr[0..R) against columns yc[0..C) (weights bc or nullptr), the rows' sums
+// in value[R] and gt[R] (d each). Rows past the block's end repeat a valid row and write to
+// scratch that is never read.
+template <PairwisePass P, index_t R, index_t C, class KS, class D, class T>
+HWY_INLINE void micro_tile(D d, const KS& kernel, index_t len, const T* const* xr,
+                           const T* const* yc, const T* bc, T* const* gt, T* value) {
+  static_assert(P != PairwisePass::directional);
+  const index_t n = index_t(hn::Lanes(d));
+  Vec<D> acc[R][C];
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t c = 0; c < C; ++c) acc[r][c] = hn::Zero(d);
+  }
   index_t k = 0;
   for (; k + n <= len; k += n) {
-    const Vec<D> xk = hn::LoadU(d, xi + k);
-    sweep(0, k, xk, acc0);
-    if constexpr (JB > 1) sweep(1, k, xk, acc1);
-    if constexpr (JB > 2) sweep(2, k, xk, acc2);
-    if constexpr (JB > 3) sweep(3, k, xk, acc3);
+    Vec<D> xv[R];
+    for (index_t r = 0; r < R; ++r) xv[r] = hn::LoadU(d, xr[r] + k);
+    for (index_t c = 0; c < C; ++c) {
+      const Vec<D> yv = hn::LoadU(d, yc[c] + k);
+      for (index_t r = 0; r < R; ++r) {
+        const Vec<D> zk = hn::Sub(xv[r], yv);
+        acc[r][c] = hn::MulAdd(zk, zk, acc[r][c]);
+      }
+    }
   }
   const index_t tail = k;
-  T s[JB];
-  s[0] = hn::GetLane(hn::SumOfLanes(d, acc0));
-  if constexpr (JB > 1) s[1] = hn::GetLane(hn::SumOfLanes(d, acc1));
-  if constexpr (JB > 2) s[2] = hn::GetLane(hn::SumOfLanes(d, acc2));
-  if constexpr (JB > 3) s[3] = hn::GetLane(hn::SumOfLanes(d, acc3));
-  T f[JB];
-  for (index_t c = 0; c < JB; ++c) {
-    for (k = tail; k < len; ++k) {
-      const T zk = xi[k] - yj[c][k];
-      z[c * len + k] = zk;
-      s[c] += zk * zk;
+  T s[R][C], f[R][C];
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t c = 0; c < C; ++c) s[r][c] = hn::GetLane(hn::SumOfLanes(d, acc[r][c]));
+  }
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t c = 0; c < C; ++c) {
+      for (k = tail; k < len; ++k) {
+        const T zk = xr[r][k] - yc[c][k];
+        s[r][c] += zk * zk;
+      }
+      const T bj = bc[c];
+      if constexpr (P != PairwisePass::gradient) value[r] += bj * kernel.value(s[r][c]);
+      if constexpr (P != PairwisePass::energy) f[r][c] = bj * kernel.grad_factor(s[r][c]);
     }
-    const T bj = blk.b ? blk.b[j0 + c] : T(1);
-    if constexpr (P != PairwisePass::gradient) value += bj * kernel.value(s[c]);
-    f[c] = bj * kernel.grad_factor(s[c]);
   }
+  if constexpr (P == PairwisePass::energy) return;
+  // gt_r += f_rc (x_r - y_c), c in order for each row.
   for (k = 0; k + n <= len; k += n) {
-    Vec<D> g = hn::LoadU(d, gt + k);
-    for (index_t c = 0; c < JB; ++c) g = hn::MulAdd(hn::Set(d, f[c]), hn::LoadU(d, z + c * len + k), g);
-    hn::StoreU(g, d, gt + k);
+    Vec<D> xv[R], g[R];
+    for (index_t r = 0; r < R; ++r) {
+      xv[r] = hn::LoadU(d, xr[r] + k);
+      g[r] = hn::LoadU(d, gt[r] + k);
+    }
+    for (index_t c = 0; c < C; ++c) {
+      const Vec<D> yv = hn::LoadU(d, yc[c] + k);
+      for (index_t r = 0; r < R; ++r) g[r] = hn::MulAdd(hn::Set(d, f[r][c]), hn::Sub(xv[r], yv), g[r]);
+    }
+    for (index_t r = 0; r < R; ++r) hn::StoreU(g[r], d, gt[r] + k);
   }
-  for (; k < len; ++k) {
-    for (index_t c = 0; c < JB; ++c) gt[k] += f[c] * z[c * len + k] + T(0);
+  for (index_t r = 0; r < R; ++r) {
+    for (k = tail; k < len; ++k) {
+      for (index_t c = 0; c < C; ++c) {
+        const T zk = xr[r][k] - yc[c][k];
+        gt[r][k] += f[r][c] * zk + T(0);
+      }
+    }
   }
 }
 
-// KS: the family's scalar functor; P: gradient or value_gradient. Scratch: 5 d.
+// KS: the family's scalar functor; P: energy, gradient or value_gradient. Scratch: (R + 1) d.
 template <PairwisePass P, class KS, class T>
 HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
   const D d;
-  constexpr index_t JB = 4;
+  constexpr index_t R = micro_rows<D>(), C = kMicroCols;
+  constexpr bool grad = P != PairwisePass::energy;
   const index_t len = blk.d;
-  T* z = blk.work;             // (JB, d): x_i - y_j of the block's columns
-  T* gt = blk.work + JB * len;  // (d) the row's gradient sum
   const KS kernel = KS::make(blk.param);
-  for (index_t i = 0; i < blk.rows; ++i) {
-    const T* xi = blk.x + i * blk.ldx;
-    for (index_t k = 0; k < len; ++k) gt[k] = 0;
-    T value = 0;
-    index_t j = 0;
-    for (; j + JB <= blk.jn; j += JB) rowmajor_block<P, JB>(d, kernel, blk, xi, j, z, gt, value);
-    switch (blk.jn - j) {
-      case 3: rowmajor_block<P, 3>(d, kernel, blk, xi, j, z, gt, value); break;
-      case 2: rowmajor_block<P, 2>(d, kernel, blk, xi, j, z, gt, value); break;
-      case 1: rowmajor_block<P, 1>(d, kernel, blk, xi, j, z, gt, value); break;
-      default: break;
+  // Without weights, b_j = 1 read from memory like a weight.
+  const T ones[C] = {T(1), T(1), T(1), T(1)};
+  for (index_t i0 = 0; i0 < blk.rows; i0 += R) {
+    const index_t rn = std::min(R, blk.rows - i0);
+    const T* xr[R];
+    T* gt[R];
+    T value[R] = {};
+    for (index_t r = 0; r < R; ++r) {
+      // Rows past the end: the last row again, its sums into the spare row of scratch.
+      xr[r] = blk.x + (i0 + std::min(r, rn - 1)) * blk.ldx;
+      gt[r] = blk.work + std::min(r, rn) * len;
     }
-    if constexpr (P != PairwisePass::gradient) blk.value[i] += double(value);
-    for (index_t k = 0; k < len; ++k) blk.g[i * len + k] += double(gt[k]);
+    if constexpr (grad) {
+      for (index_t k = 0; k < (rn + 1) * len; ++k) blk.work[k] = T(0);
+    }
+    index_t j = 0;
+    for (; j + C <= blk.jn; j += C) {
+      const T* yc[C];
+      for (index_t c = 0; c < C; ++c) yc[c] = blk.y + (j + c) * blk.ldy;
+      micro_tile<P, R, C>(d, kernel, len, xr, yc, blk.b ? blk.b + j : ones, gt, value);
+    }
+    for (; j < blk.jn; ++j) {
+      const T* yc[1] = {blk.y + j * blk.ldy};
+      micro_tile<P, R, 1>(d, kernel, len, xr, yc, blk.b ? blk.b + j : ones, gt, value);
+    }
+    for (index_t r = 0; r < rn; ++r) {
+      if constexpr (P != PairwisePass::gradient) blk.value[i0 + r] += double(value[r]);
+      if constexpr (grad) {
+        for (index_t k = 0; k < len; ++k) blk.g[(i0 + r) * len + k] += double(gt[r][k]);
+      }
+    }
   }
 }
 
@@ -537,10 +586,17 @@ void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
 template <class K, PairwisePass P, class T>
 void rows_family_pass(const RowBlock<T>& blk) {
   if (!blk.transposed) {
-    // The energy pass keeps the one-column rows: blocking did not speed it up at d = 20 and 100.
-    if constexpr (P == PairwisePass::directional || P == PairwisePass::energy) {
+    // The directional pass (velocities) keeps the one-pair rows; so does any pass when a test
+    // asks for them (RowBlock::one_pair_rows, the reference of the micro-tiles).
+    if constexpr (P == PairwisePass::directional) {
       return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
     } else {
+      // The energy pass alone gains nothing from the tiles below d = 32 (0.8x to 0.9x at
+      // d = 16 on one Zen 4 thread, AVX-512 and AVX2): the per-pair horizontal sums and scalar
+      // factors dominate there.
+      if (blk.one_pair_rows || (P == PairwisePass::energy && blk.d < 32)) {
+        return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
+      }
       return rows_rowmajor_blocked<P, typename K::template Scalar<T>>(blk);
     }
   }

@@ -65,6 +65,9 @@ struct RowBlock {
   const T* a = nullptr;  // the rows' weights as columns (b's entries for these rows)
   double* g_columns = nullptr;
   double* value_columns = nullptr;
+  // d >= 16 (row-major): take every pass one pair at a time (rows_rowmajor) instead of in
+  // micro-tiles. Tests only: the reference the micro-tiles must match bit for bit.
+  bool one_pair_rows = false;
 };
 
 void pairwise_rows(const RowBlock<float>& blk);
