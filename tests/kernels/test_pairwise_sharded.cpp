@@ -17,6 +17,7 @@
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
+#include "tests/kernels/philox_points.hpp"
 #include "tests/thread_comm.hpp"
 
 namespace nwgf {
@@ -27,9 +28,7 @@ using test::World;
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  std::vector<T> v(static_cast<std::size_t>(n * d));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = T(philox_uniform<double>(11, stream, i) - 0.5);
-  return v;
+  return test::philox_points<T>(11, n, d, stream);
 }
 
 struct Case {

@@ -14,6 +14,7 @@
 #include "nwgf/engine/philox.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_ranks.hpp"
+#include "tests/kernels/philox_points.hpp"
 #include "tests/thread_comm.hpp"
 
 namespace nwgf {
@@ -24,15 +25,7 @@ using test::World;
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  std::vector<T> v(static_cast<std::size_t>(n * d));
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    v[i] = T(philox_uniform<double>(5, stream, i) - 0.5);
-  }
-  // A few repeated points: ties in every direction.
-  for (std::size_t i = 0; i + 3 * std::size_t(d) < v.size() && i < 4 * std::size_t(d); ++i) {
-    v[i + 3 * std::size_t(d)] = v[i];
-  }
-  return v;
+  return test::philox_points<T>(5, n, d, stream, true);
 }
 
 struct Case {

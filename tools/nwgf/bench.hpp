@@ -4,8 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
+#include "nwgf/engine/types.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
 #include "tools/nwgf/command.hpp"
 
 namespace nwgf::cli {
@@ -53,6 +59,21 @@ inline Timing time_repeats(const std::function<void()>& fn, int repeats, double 
     total += s;
   }
   return summarise_times(std::move(t));
+}
+
+// The rows [r0, r1) of an n-point `--sharded` benchmark this rank owns (the fixed 64-row grid of
+// owned_rows), after the checks every sharded benchmark makes: the CPU backend, no more ranks
+// than points.
+inline std::pair<index_t, index_t> sharded_bench_rows(const Comm& comm, const std::string& backend,
+                                                      index_t n) {
+  if (parse_backend(backend) == BackendChoice::cuda) {
+    throw_bad_input("--sharded: the sharded pass runs on the CPU backend only");
+  }
+  if (index_t(comm.size()) > n) {
+    throw_bad_input("--sharded: more ranks (" + std::to_string(comm.size()) + ") than points (" +
+                    std::to_string(n) + ")");
+  }
+  return owned_rows(n, comm.rank(), comm.size());
 }
 
 }  // namespace nwgf::cli

@@ -104,16 +104,9 @@ template <class T>
 int run_sliced_sharded_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   const Comm& comm = g.comm ? *g.comm : single_process_comm();
   const int ranks = comm.size(), q = comm.rank();
-  if (parse_backend(o.backend) == BackendChoice::cuda) {
-    throw_bad_input("--sharded: the sharded pass runs on the CPU backend only");
-  }
-  if (index_t(ranks) > o.n) {
-    throw_bad_input("--sharded: more ranks (" + std::to_string(ranks) + ") than points (" +
-                    std::to_string(o.n) + ")");
-  }
+  const auto [r0, r1] = sharded_bench_rows(comm, o.backend, o.n);
   Context ctx(Device::cpu, g.threads);
   const index_t n = o.n, d = o.d;
-  const auto [r0, r1] = owned_rows(n, q, ranks);
   const index_t rows = r1 - r0;
   // This rank's rows of the points one process draws (Philox addressed by global index).
   Points<T> x(ctx, rows, d), y(ctx, rows, d), grad(ctx, rows, d);
