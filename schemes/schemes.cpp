@@ -363,6 +363,16 @@ class NeuralScheme final : public Scheme<T> {
     return norm2 > 0 ? std::max(-dv, 0.0) / norm2 : 0.0;
   }
 
+  // The push's network inputs: the stored rows, standardised, with the latent draws of step n.
+  BatchRows push_rows(index_t n) const {
+    BatchRows b;
+    b.seed = seed_;
+    b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
+    b.centre = centre_.data();
+    b.inv_scale = 1 / scale_;
+    return b;
+  }
+
   // x <- x + alpha net(x, z), fresh z per sample. Backward: alpha = scale (x <- T(x, z));
   // forward: alpha = tau (D/||v||^2)^-.
   // Across ranks the chunks of max_rows_ rows (the fixed grid of one process) are split
@@ -370,11 +380,7 @@ class NeuralScheme final : public Scheme<T> {
   // are allgathered.
   void push(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     if (sharded_) return push_sharded(ctx, x, n, alpha);
-    BatchRows b;
-    b.seed = seed_;
-    b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
-    b.centre = centre_.data();
-    b.inv_scale = 1 / scale_;
+    BatchRows b = push_rows(n);
     const RankChunks chunks(comm_, n_, max_rows_);
     chunks.each_own([&](index_t c) {
       const index_t first = chunks.first_row(c), rows = chunks.rows(c);
@@ -394,11 +400,7 @@ class NeuralScheme final : public Scheme<T> {
   // pushed rows go back to them (two all-to-alls of contiguous row ranges), so a rank holds
   // O(N / P + chunk) rows at a time.
   void push_sharded(const Context& ctx, Points<T>& x, index_t n, T alpha) {
-    BatchRows b;
-    b.seed = seed_;
-    b.z_stream = random_stream(RandomPurpose::push, std::uint64_t(n));
-    b.centre = centre_.data();
-    b.inv_scale = 1 / scale_;
+    BatchRows b = push_rows(n);
     const RankChunks chunks(comm_, n_, max_rows_);
     const int ranks = comm_->size(), me = comm_->rank();
     const auto chunk_rows = [&](int r) {
