@@ -17,16 +17,6 @@
 using nwgf::test::JsonValue;
 
 namespace {
-// The sanitizer build measures no hardware roof: its calibration loops are instrumented and
-// compiled for the portable scalar target only, while the pair rows are left uninstrumented
-// (README). There, in CI, the f32 FMA loop ran at 0.68 GFLOP/s against 0.88 for f64, and a sweep
-// point at 5.6x the "peak". The ratio checks below hold for the optimised builds only.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRoofsMeasured = false;
-#else
-constexpr bool kRoofsMeasured = true;
-#endif
-
 // Calls check(point) for each point line of a sweep's stdout (not the fit lines); returns how
 // many there were.
 template <class Check>
@@ -44,7 +34,7 @@ int for_each_point(const std::string& out, const Check& check) {
 }
 }  // namespace
 
-TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f64 rate") {
+TEST_CASE("devices --peak --json: positive, finite peaks, the triad size and the CUDA roofs") {
   const auto r = nwgf::test::run_cli("--threads 2 devices --peak --json");
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
@@ -56,13 +46,9 @@ TEST_CASE("devices --peak --json: positive, finite peaks; f32 FMA at least the f
     CHECK(std::isfinite(p[k].number));
     CHECK(p[k].number > 0.1);
   }
-  // A vector holds twice as many floats as doubles at the same FMA rate (the best of three runs
-  // of each; a factor 2 in theory, 1.2 leaves room for a loaded machine).
-  if (kRoofsMeasured) {
-    CHECK(p["fma_gflops_f32"].number > 1.2 * p["fma_gflops_f64"].number);
-  } else {
-    MESSAGE("sanitizer build: the f32 / f64 FMA ratio is not checked");
-  }
+  // No timing comparison here (the f32 / f64 ratio is about 2 on an idle machine): in CI a
+  // 2-thread test beside this one halved the f32 loop's best of three (116.9 against 100.1
+  // GFLOP/s for f64, Zen 4), and speed is the benchmarks' business, not the tests'.
   CHECK(p["triad_bytes"].number == 3.0 * 8 * (8 << 20));
   // One CUDA peak entry per usable device, each with the roofs its properties give.
   const JsonValue& cp = j["cuda_peak"];
@@ -121,9 +107,8 @@ TEST_CASE("bench sweep --peak: each point's achieved fraction of the FMA peak") 
   const int points = for_each_point(r.out, [](const JsonValue& j) {
     CHECK(j["fraction_of_peak"].number ==
           doctest::Approx(j["gflops_per_s"].number / j["peak_gflops"].number));
-    // A serial scalar loop on one thread is far below the vector FMA roof.
+    // Positive; not compared with 1 (two timings: a loaded machine can slow either).
     CHECK(j["fraction_of_peak"].number > 0);
-    if (kRoofsMeasured) CHECK(j["fraction_of_peak"].number < 1);
   });
   CHECK(points == 2);
   // The roofline picture: achieved GFLOP/s under the roof.
