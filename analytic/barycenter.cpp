@@ -42,7 +42,8 @@ void sample_curve(Curve2d curve, index_t n, std::uint64_t seed, std::uint64_t st
 }
 
 void sample_barycenter(const std::vector<BarycenterComponent>& components, index_t n,
-                       std::uint64_t seed, std::uint64_t stream, double* out) {
+                       std::uint64_t seed, std::uint64_t stream, double* out,
+                       index_t first_row) {
   if (components.empty()) throw_bad_input("alpha: the barycenter needs at least one measure");
   double total = 0.0;
   for (const auto& c : components) {
@@ -58,7 +59,7 @@ void sample_barycenter(const std::vector<BarycenterComponent>& components, index
 #pragma omp parallel for schedule(static)
   for (index_t i = 0; i < n; ++i) {
     double u[2];
-    philox_uniform_block(philox_block(seed, stream, std::uint64_t(i)), u);
+    philox_uniform_block(philox_block(seed, stream, std::uint64_t(first_row + i)), u);
     int k = 0;
     double cum = components[0].alpha;
     while (k + 1 < m && u[0] >= cum) cum += components[++k].alpha;

@@ -27,11 +27,12 @@ void curve_point(Curve2d curve, double u, double* x);  // x: (2)
 // Philox block i of (seed, stream).
 void sample_curve(Curve2d curve, index_t n, std::uint64_t seed, std::uint64_t stream, double* out);
 
-// n samples (n x 2, host) of mu* = sum_i alpha_i mu_i. Sample i uses Philox block i of
-// (seed, stream): its first uniform picks the component (inverse CDF of the weights), its second
-// the arc-length position. Throws bad_input (naming alpha) on negative weights or weights not
-// summing to 1.
+// n samples (n x 2, host) of mu* = sum_i alpha_i mu_i. Sample i uses Philox block
+// first_row + i of (seed, stream): its first uniform picks the component (inverse CDF of the
+// weights), its second the arc-length position. Throws bad_input (naming alpha) on negative
+// weights or weights not summing to 1.
 void sample_barycenter(const std::vector<BarycenterComponent>& components, index_t n,
-                       std::uint64_t seed, std::uint64_t stream, double* out);
+                       std::uint64_t seed, std::uint64_t stream, double* out,
+                       index_t first_row = 0);
 
 }  // namespace nwgf

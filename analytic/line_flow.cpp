@@ -35,12 +35,13 @@ double line_flow_mmd2(double t) {
   return t <= 0.5 ? 1.0 - 4.0 * t / 3.0 : 1.0 / (12.0 * t * t);
 }
 
-void sample_line_flow(double t, index_t n, std::uint64_t seed, std::uint64_t stream, double* out) {
+void sample_line_flow(double t, index_t n, std::uint64_t seed, std::uint64_t stream, double* out,
+                      index_t first_row) {
   check_t(t);
   if (n < 0) throw_bad_input("n = " + std::to_string(n) + ": sample count must be >= 0");
 #pragma omp parallel for schedule(static)
   for (index_t i = 0; i < n; ++i) {
-    const double u = philox_uniform<double>(seed, stream, std::uint64_t(i));
+    const double u = philox_uniform<double>(seed, stream, std::uint64_t(first_row + i));
     out[i] = std::min(-1.0 + 2.0 * t * u, 0.0);
   }
 }

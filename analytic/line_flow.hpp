@@ -17,7 +17,9 @@ double line_flow_quantile(double t, double u);
 double line_flow_cdf(double t, double x);
 // D_K^2(gamma(t), delta_0) (r = 1, paper's 1/2 factor): 1 - 4t/3 for t <= 1/2, 1/(12 t^2) after.
 double line_flow_mmd2(double t);
-// n samples (n x 1, host) of gamma(t); sample i is Q_t(philox_uniform<double>(seed, stream, i)).
-void sample_line_flow(double t, index_t n, std::uint64_t seed, std::uint64_t stream, double* out);
+// n samples (n x 1, host) of gamma(t); sample i is Q_t(philox_uniform<double>(seed, stream,
+// first_row + i)).
+void sample_line_flow(double t, index_t n, std::uint64_t seed, std::uint64_t stream, double* out,
+                      index_t first_row = 0);
 
 }  // namespace nwgf

@@ -25,13 +25,15 @@ struct ReferenceProblem {
 };
 
 // m exact samples (m, d), host, of the reference at time t; Philox (seed, stream) as the
-// underlying sampler (sample_eta_star, sample_line_flow, sample_barycenter). kind none: throws.
+// underlying sampler (sample_eta_star, sample_line_flow, sample_barycenter), rows
+// [first_row, first_row + m) of its sequence (a sharded run's own rows). kind none: throws.
 void sample_reference(const ReferenceProblem& p, double t, index_t m, std::uint64_t seed,
-                      std::uint64_t stream, double* out);
+                      std::uint64_t stream, double* out, index_t first_row = 0);
 
 // interaction: m samples (m, d) of (scale Id)#eta* moved to p.start (gamma(t) and the schemes'
-// discrete iterates differ only in the scale).
+// discrete iterates differ only in the scale); rows from first_row as sample_reference.
 void sample_interaction_at_scale(const ReferenceProblem& p, double scale, index_t m,
-                                 std::uint64_t seed, std::uint64_t stream, double* out);
+                                 std::uint64_t seed, std::uint64_t stream, double* out,
+                                 index_t first_row = 0);
 
 }  // namespace nwgf

@@ -141,7 +141,7 @@ std::vector<double> forward_scales(double tau, int n) {
 }
 
 void sample_eta_star(int d, double r, double scale, index_t n, std::uint64_t seed,
-                     std::uint64_t stream, double* out) {
+                     std::uint64_t stream, double* out, index_t first_row) {
   const EtaStar eta = eta_star(d, r);
   if (!(scale >= 0.0) || !std::isfinite(scale)) {
     throw_bad_input("scale = " + std::to_string(scale) + ": must be >= 0 and finite");
@@ -152,7 +152,7 @@ void sample_eta_star(int d, double r, double scale, index_t n, std::uint64_t see
 #pragma omp parallel for schedule(static)
   for (index_t i = 0; i < n; ++i) {
     double* x = out + i * d;  // (d)
-    const std::uint64_t base = std::uint64_t(i) * blocks_per_sample;
+    const std::uint64_t base = std::uint64_t(first_row + i) * blocks_per_sample;
     double norm2 = 0.0;
     for (std::uint64_t k = 0; k < normal_blocks; ++k) {
       double z[2];

@@ -60,8 +60,9 @@ std::vector<double> forward_scales(double tau, int n);
 // n samples (row-major n x d, host) of (scale Id)#eta*(d, r), reproducible from (seed, stream)
 // and independent of the thread count: sample i uses the Philox blocks
 // i*B .. i*B + B-1 of (seed, stream), B = ceil(d/2) + 1 (d normals for the direction, then one
-// uniform for the radius, drawn by the Beta quantile ibeta_inv).
+// uniform for the radius, drawn by the Beta quantile ibeta_inv). first_row: the rows
+// [first_row, first_row + n) of that sequence (a rank's own rows of a sharded run).
 void sample_eta_star(int d, double r, double scale, index_t n, std::uint64_t seed,
-                     std::uint64_t stream, double* out);
+                     std::uint64_t stream, double* out, index_t first_row = 0);
 
 }  // namespace nwgf

@@ -7,6 +7,8 @@
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/mmd_sums.hpp"
 #include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/schemes.hpp"
 
@@ -97,32 +99,62 @@ bool ReferenceMetrics::active() const {
   return problem_.kind != AnalyticReference::none && cfg_.eval_mmd;
 }
 
-void ReferenceMetrics::evaluate(const Context& ctx, StepInfo& s, index_t step,
-                                const HostMatrix<double>& x, bool constant_steps) const {
+double ReferenceMetrics::iterate_scale(const StepInfo& s, index_t step, bool constant_steps) const {
+  if (problem_.kind != AnalyticReference::interaction) return StepInfo::none;
+  if (cfg_.scheme == SchemeKind::backward) {
+    if (constant_steps) return jko_scale(cfg_.r, cfg_.tau, int(step));
+    if (cfg_.r == 1) return s.time;  // t_{tau,n} = sum of the steps for r = 1
+  } else if (cfg_.scheme == SchemeKind::forward && cfg_.r == 1) {
+    return s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
+  }
+  return StepInfo::none;
+}
+
+template <class Mmd2>
+void ReferenceMetrics::evaluate_with(StepInfo& s, index_t step, bool constant_steps,
+                                     index_t first_row, index_t rows, index_t d,
+                                     const Mmd2& mmd2) const {
   if (!active()) return;
   HostMatrix<double> y;
-  y.rows = cfg_.reference > 0 ? cfg_.reference : n_;
-  y.cols = x.cols;
+  y.rows = rows;
+  y.cols = d;
   y.data.resize(std::size_t(y.rows * y.cols));
   const std::uint64_t stream = random_stream(RandomPurpose::reference, std::uint64_t(step));
-  sample_reference(problem_, s.time, y.rows, cfg_.seed, stream, y.data.data());
-  s.mmd2_analytic = mmd2_unbiased(ctx, x, y, cfg_.r);
-  if (problem_.kind != AnalyticReference::interaction) return;
-  double iterate = StepInfo::none;
-  if (cfg_.scheme == SchemeKind::backward) {
-    if (constant_steps) {
-      iterate = jko_scale(cfg_.r, cfg_.tau, int(step));
-    } else if (cfg_.r == 1) {
-      iterate = s.time;  // t_{tau,n} = sum of the steps for r = 1
-    }
-  } else if (cfg_.scheme == SchemeKind::forward && cfg_.r == 1) {
-    iterate = s.time;  // Thm 5.4: a_k = a_{k-1} + tau_k
-  }
+  sample_reference(problem_, s.time, y.rows, cfg_.seed, stream, y.data.data(), first_row);
+  s.mmd2_analytic = mmd2(y);
+  const double iterate = iterate_scale(s, step, constant_steps);
   if (std::isfinite(iterate)) {
     sample_interaction_at_scale(problem_, iterate, y.rows, cfg_.seed,
-                                stream | (std::uint64_t(1) << 40), y.data.data());
-    s.mmd2_iterate = mmd2_unbiased(ctx, x, y, cfg_.r);
+                                stream | (std::uint64_t(1) << 40), y.data.data(), first_row);
+    s.mmd2_iterate = mmd2(y);
   }
+}
+
+index_t ReferenceMetrics::reference_rows() const { return cfg_.reference > 0 ? cfg_.reference : n_; }
+
+void ReferenceMetrics::evaluate(const Context& ctx, StepInfo& s, index_t step,
+                                const HostMatrix<double>& x, bool constant_steps) const {
+  evaluate_with(s, step, constant_steps, 0, reference_rows(), x.cols,
+                [&](const HostMatrix<double>& y) { return mmd2_unbiased(ctx, x, y, cfg_.r); });
+}
+
+void ReferenceMetrics::evaluate_sharded(const Context& ctx, const Comm& comm, StepInfo& s,
+                                        index_t step, const HostMatrix<double>& x_own,
+                                        bool constant_steps) const {
+  const index_t m = reference_rows();
+  const auto [y0, y1] = owned_rows(m, comm.rank(), comm.size());
+  const ConstPointsView<double> vx(x_own.data.data(), x_own.rows, x_own.cols, Device::cpu);
+  evaluate_with(s, step, constant_steps, y0, y1 - y0, x_own.cols, [&](const HostMatrix<double>& y) {
+    const ConstPointsView<double> vy(y.data.data(), y.rows, y.cols, Device::cpu);
+    double sxy = 0, sxx = 0, syy = 0;
+    pair_energy_sharded<double>(ctx, comm, PairFamily::riesz, cfg_.r, vx, nullptr, n_, vy, nullptr,
+                                m, &sxy);
+    pair_energy_sharded<double>(ctx, comm, PairFamily::riesz, cfg_.r, vx, nullptr, n_, vx, nullptr,
+                                n_, &sxx);
+    pair_energy_sharded<double>(ctx, comm, PairFamily::riesz, cfg_.r, vy, nullptr, m, vy, nullptr,
+                                m, &syy);
+    return mmd2_from_sums(sxy, sxx, syy, double(n_), double(m), MmdStatistic::u);
+  });
 }
 
 }  // namespace nwgf

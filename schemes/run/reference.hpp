@@ -5,6 +5,7 @@
 
 #include "nwgf/analytic/references.hpp"
 #include "nwgf/engine/backend.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/io/npy.hpp"  // HostMatrix
 #include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/config.hpp"
@@ -43,8 +44,27 @@ class ReferenceMetrics {
   // constant_steps: TimeSteps::constant().
   void evaluate(const Context& ctx, StepInfo& s, index_t step, const HostMatrix<double>& x,
                 bool constant_steps) const;
+  // The same on sharded samples (flow.memory = "sharded", CPU): x_own is this rank's rows
+  // (owned_rows(n, rank, P)) of the samples; every rank draws its own rows of the same reference
+  // sample (the same Philox rows as evaluate's, so the same points), and the three sums run
+  // through the sharded pair passes (kernels/pairwise_sharded.hpp). Collective; the same values
+  // on every rank, bit for bit the same at every rank count. Against evaluate(): the same
+  // points and sums over the same pairs, added in another order (all ordered pairs in the row
+  // pass, where one process may take the symmetric self pass), so equal to rounding.
+  void evaluate_sharded(const Context& ctx, const Comm& comm, StepInfo& s, index_t step,
+                        const HostMatrix<double>& x_own, bool constant_steps) const;
 
  private:
+  // The reference sample's size: eval.reference, or n.
+  index_t reference_rows() const;
+  // The scale of the scheme's exact discrete iterate at step (interaction only), or NaN.
+  double iterate_scale(const StepInfo& s, index_t step, bool constant_steps) const;
+  // Draws rows [first_row, first_row + rows) of the reference (and of the iterate) and sets
+  // s's columns to mmd2(those rows).
+  template <class Mmd2>
+  void evaluate_with(StepInfo& s, index_t step, bool constant_steps, index_t first_row,
+                     index_t rows, index_t d, const Mmd2& mmd2) const;
+
   const FlowConfig& cfg_;
   ReferenceProblem problem_;
   index_t n_;

@@ -187,6 +187,27 @@ TEST_CASE("sample_eta_star: reproducible from (seed, stream), independent of the
   CHECK_THROWS_AS(sample_eta_star(0, 0.5, 1.0, 10, 0, 0, a.data()), Error);
 }
 
+TEST_CASE("the samplers' first_row: rows [k, k + m) of the full draw (a sharded run's own rows)") {
+  const index_t N = 700, k = 193, m = 250;
+  // eta* (d = 3), gamma(t) of the line flow, the barycenter of a circle and a square boundary.
+  std::vector<double> full(N * 3), part(m * 3);
+  sample_eta_star(3, 1.5, 0.7, N, 4, 8, full.data());
+  sample_eta_star(3, 1.5, 0.7, m, 4, 8, part.data(), k);
+  CHECK(std::equal(part.begin(), part.end(), full.begin() + k * 3));
+  sample_eta_star(3, 1.5, 0.7, m, 4, 8, part.data(), k + 1);  // one row on: other rows
+  CHECK_FALSE(std::equal(part.begin(), part.end(), full.begin() + k * 3));
+  std::vector<double> lf(N), lp(m);
+  sample_line_flow(0.8, N, 4, 8, lf.data());
+  sample_line_flow(0.8, m, 4, 8, lp.data(), k);
+  CHECK(std::equal(lp.begin(), lp.end(), lf.begin() + k));
+  const std::vector<BarycenterComponent> comps{{Curve2d::unit_circle, 0.3},
+                                               {Curve2d::square_boundary, 0.7}};
+  std::vector<double> bf(N * 2), bp(m * 2);
+  sample_barycenter(comps, N, 4, 8, bf.data());
+  sample_barycenter(comps, m, 4, 8, bp.data(), k);
+  CHECK(std::equal(bp.begin(), bp.end(), bf.begin() + k * 2));
+}
+
 TEST_CASE("gamma(t) and mu_tau^n samples: second moments f(t)^2 E|X|^2 and f_tau^2 E|X|^2") {
   const int d = 2;
   const double r = 1.5, tau = 0.05;

@@ -127,6 +127,29 @@ case $mode in
     [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
     echo "ok: sharded at $np ranks = sharded in one process"
     ;;
+  sharded_reference)
+    # The closed-form columns of a sharded run at np ranks against one replicated process's: the
+    # same reference points, the same pairs summed in another order, so equal to rounding.
+    "$nwgf" --threads 2 run "$config" --out "$work/one" 2> /dev/null
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" \
+      --set flow.memory='"sharded"' 2> /dev/null
+    python3 - "$work/one/metrics.csv" "$work/ranks/metrics.csv" <<'PY' || exit 1
+import csv, sys
+one, ranks = (list(csv.DictReader(open(f))) for f in sys.argv[1:3])
+assert len(one) == len(ranks) >= 3, (len(one), len(ranks))
+filled = 0
+for a, b in zip(one, ranks):
+    for k in ("mmd2_analytic", "mmd2_iterate", "functional"):
+        if a[k] == "" and b[k] == "":
+            continue
+        assert a[k] != "" and b[k] != "", f"step {a['step']}: {k} filled in one run only"
+        x, y = float(a[k]), float(b[k])
+        assert abs(x - y) <= 1e-9 * max(abs(x), 1e-6), f"step {a['step']}: {k} {x} vs {y}"
+        filled += k != "functional"
+assert filled >= 4, f"only {filled} closed-form cells"
+print(f"ok: {filled} closed-form cells, sharded = replicated to 1e-9")
+PY
+    ;;
   sharded_resume)
     q=$1
     shift
