@@ -272,7 +272,6 @@ TEST_CASE("sharded refusals name the key") {
   // Sliced sharded runs the particle scheme only (the neural schemes run exact sharded).
   refuse({"functional.estimator=\"sliced\"", "flow.scheme=\"backward\""}, "functional.estimator");
   refuse({"functional.kind=\"energy33\""}, "functional.kind");
-  refuse({"functional.kind=\"interaction\"", "initial.radius=1e-9"}, "eval.mmd");
   refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
          "functional.kernel");
 }
