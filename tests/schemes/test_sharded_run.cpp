@@ -276,3 +276,136 @@ TEST_CASE("sharded refusals name the key") {
   refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
          "functional.kernel");
 }
+
+namespace {
+
+const char* ift_config = R"(
+seed = 13
+[flow]
+scheme = "ift"
+tau = 0.5
+steps = 6
+[functional]
+kind = "mmd"
+r = 1.0
+[initial]
+kind = "gaussian"
+n = 300
+d = 2
+radius = 0.5
+[target]
+kind = "gaussian"
+n = 200
+d = 2
+radius = 1.0
+[ift]
+weight_step = "pgd"
+eta = 0.1
+[output]
+every = 3
+plots = false
+progress = false
+)";
+
+// An ift run in one process with its directory (the weights are read back from the last
+// snapshot's weights_NNNNNN.npy).
+struct IftRun {
+  RunResult result;
+  std::vector<double> weights;
+};
+
+IftRun run_ift(const std::vector<std::string>& sets, const std::string& memory,
+               const std::string& name) {
+  std::vector<std::string> all = sets;
+  all.push_back("flow.memory=\"" + memory + "\"");
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
+  RunOptions opt;
+  opt.threads = 2;
+  opt.progress = false;
+  opt.out_dir = test::tmp_path("sharded_ift_" + name + "_" + memory);
+  fs::remove_all(opt.out_dir);
+  IftRun r;
+  r.result = run_flow(cfg, opt);
+  r.weights = RunDirectory(opt.out_dir).read_weights(r.result.steps);
+  REQUIRE(index_t(r.weights.size()) == cfg.initial.n);
+  return r;
+}
+
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double m = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) m = std::max(m, std::fabs(a[k] - b[k]));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("sharded ift against replicated: bits for the KL step at d > 3, bounded for pgd") {
+  // d = 5 (both layouts run the row pass) and the KL step normalised by the sum (in row order
+  // in both): the same positions, weights and metrics, bit for bit.
+  const std::vector<std::string> kl = {"initial.d=5", "target.d=5", "ift.weight_step=\"kl\""};
+  const IftRun rep = run_ift(kl, "replicated", "kl");
+  const IftRun sha = run_ift(kl, "sharded", "kl");
+  CHECK(sha.result.samples.data == rep.result.samples.data);
+  CHECK(sha.weights == rep.weights);
+  REQUIRE(sha.result.metrics.size() == rep.result.metrics.size());
+  for (std::size_t k = 0; k < sha.result.metrics.size(); ++k) {
+    CHECK(sha.result.metrics[k].mmd2_paper == rep.result.metrics[k].mmd2_paper);
+    CHECK(sha.result.metrics[k].ess == rep.result.metrics[k].ess);
+  }
+  // pgd, d = 2: the simplex projection by bisection (sharded) against the sort method
+  // (replicated), and the self pass's other rounding: after 6 iterations the weights agree to
+  // 1e-12 and the positions to 1e-10 (O(1) values), while the run moved both by far more.
+  const IftRun prep = run_ift({}, "replicated", "pgd");
+  const IftRun psha = run_ift({}, "sharded", "pgd");
+  const double dx = max_abs_difference(psha.result.samples, prep.result.samples);
+  const double dw = max_abs_difference(psha.weights, prep.weights);
+  MESSAGE("sharded vs replicated ift (pgd, d = 2): max |x diff| = " << dx
+                                                                    << ", max |w diff| = " << dw);
+  CHECK(dx < 1e-10);
+  CHECK(dw < 1e-12);
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift");
+  const HostMatrix<double> x0 = sample_measure(cfg.initial, cfg.seed, 0, "initial");
+  CHECK(max_abs_difference(x0, prep.result.samples) > 0.1);
+  const std::vector<double> w0(std::size_t(cfg.initial.n), 1.0 / double(cfg.initial.n));
+  CHECK(max_abs_difference(w0, prep.weights) > 0.01);
+  REQUIRE(psha.result.metrics.size() == prep.result.metrics.size());
+  for (std::size_t k = 0; k < psha.result.metrics.size(); ++k) {
+    CHECK(std::fabs(psha.result.metrics[k].mmd2_paper - prep.result.metrics[k].mmd2_paper) <
+          1e-10 * std::fabs(prep.result.metrics[k].mmd2_paper));
+    CHECK(psha.result.metrics[k].zero_weights == prep.result.metrics[k].zero_weights);
+  }
+}
+
+TEST_CASE("sharded ift with weight_step = none is the sharded particle flow, bit for bit") {
+  const IftRun none = run_ift({"ift.weight_step=\"none\""}, "sharded", "none");
+  std::vector<std::string> particle = {"flow.scheme=\"particle\"", "flow.memory=\"sharded\""};
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift", particle);
+  RunOptions opt;
+  opt.threads = 2;
+  opt.progress = false;
+  const RunResult p = run_flow(cfg, opt);
+  CHECK(none.result.samples.data == p.samples.data);
+  for (double w : none.weights) CHECK(w == 1.0 / 300);
+}
+
+TEST_CASE("sharded ift refusals name the key") {
+  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
+    std::vector<std::string> all = sets;
+    all.push_back("flow.memory=\"sharded\"");
+    try {
+      const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
+      RunOptions opt;
+      opt.progress = false;
+      run_flow(cfg, opt);
+      FAIL("no error for " << key);
+    } catch (const Error& e) {
+      CAPTURE(e.what());
+      CHECK(e.exit_code() == 2);
+      CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
+    }
+  };
+  refuse({"ift.weight_step=\"qp\""}, "ift.weight_step");
+  refuse({"target.kind=\"mixture\"", "target.components=[{mean=[0,0],cov=[[1,0],[0,1]],weight=1}]"},
+         "target.kind");
+}
