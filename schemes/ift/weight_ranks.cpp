@@ -93,7 +93,8 @@ void project_simplex_ranks(const Comm& comm, std::vector<double>& v_own, int ite
 
 void weight_step_pgd_ranks(const Comm& comm, std::vector<double>& w_own,
                            const std::vector<double>& g_own, double eta, MassConstraint mass) {
-  for (std::size_t i = 0; i < w_own.size(); ++i) w_own[i] = pgd_weight_value(w_own[i], g_own[i], eta);
+  for (std::size_t i = 0; i < w_own.size(); ++i)
+    w_own[i] = pgd_weight_value(w_own[i], g_own[i], eta);
   if (mass == MassConstraint::simplex) {
     project_simplex_ranks(comm, w_own);
   } else {

@@ -131,11 +131,12 @@ TEST_CASE("weight steps and metrics across ranks: the one-process steps") {
     for (MassConstraint mass : {MassConstraint::simplex, MassConstraint::nonnegative}) {
       std::vector<double> pgd = w;
       weight_step_pgd(pgd, g, 0.05, mass);
-      const std::vector<double> got = on_ranks(ranks, w, [&](const Comm& c, std::vector<double>& own) {
-        const auto [r0, r1] = owned_rows(n, c.rank(), c.size());
-        const std::vector<double> g_own(g.begin() + r0, g.begin() + r1);
-        weight_step_pgd_ranks(c, own, g_own, 0.05, mass);
-      });
+      const std::vector<double> got =
+          on_ranks(ranks, w, [&](const Comm& c, std::vector<double>& own) {
+            const auto [r0, r1] = owned_rows(n, c.rank(), c.size());
+            const std::vector<double> g_own(g.begin() + r0, g.begin() + r1);
+            weight_step_pgd_ranks(c, own, g_own, 0.05, mass);
+          });
       for (std::size_t i = 0; i < pgd.size(); ++i) {
         CHECK(std::fabs(got[i] - pgd[i]) <= (mass == MassConstraint::simplex ? 1e-14 : 0.0));
       }
