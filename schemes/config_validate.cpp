@@ -388,10 +388,6 @@ void check_memory(const FlowConfig& c) {
       c.scheme != SchemeKind::forward && c.scheme != SchemeKind::ift) {
     bad("flow.scheme", "only \"particle\", \"backward\", \"forward\" and \"ift\" run" + why);
   }
-  if (c.scheme == SchemeKind::ift && c.ift.weight_step == WeightStep::qp) {
-    bad("ift.weight_step", "\"qp\" solves a dense n x n program on one rank, which is not run" +
-                               why + "; use pgd, kl or none, or flow.memory = \"replicated\"");
-  }
   if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
       c.functional != FunctionalKind::barycenter) {
     bad("functional.kind", "only interaction, mmd and barycenter run" + why);

@@ -20,6 +20,7 @@
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/config_enums.hpp"
+#include "nwgf/schemes/ift/qp.hpp"
 #include "nwgf/schemes/ift/weight_step.hpp"
 
 namespace nwgf {
@@ -46,6 +47,21 @@ void weight_step_pgd_ranks(const Comm& comm, std::vector<double>& w_own,
 void weight_step_kl_ranks(const Comm& comm, std::vector<double>& w_own,
                           const std::vector<double>& g_own, double eta, MassConstraint mass,
                           KlNormalise normalise);
+// The exact weight step's program (qp.hpp) with K given by its products on the own rows:
+// matvec(v_own, kv_own) sets kv_own <- (K v) on this rank's rows from every rank's v_own (a
+// pair pass across ranks; called by every rank together). spectral_radius_ranks and
+// solve_weight_qp_ranks are qp.hpp's power iteration and FISTA step for step, their vectors
+// split by rows, their sums in row order (the same bits at any rank count; against the
+// one-process dense solve, the products' and sums' order and the projection differ in rounding).
+// first: the global index of this rank's first row (the power iteration's start vector).
+using RowsMatvec = std::function<void(const std::vector<double>&, std::vector<double>&)>;
+double spectral_radius_ranks(const Comm& comm, const RowsMatvec& matvec, std::size_t rows,
+                             index_t first, int iterations = 100);
+QpResult solve_weight_qp_ranks(const Comm& comm, const RowsMatvec& matvec, index_t first,
+                               double eta, const std::vector<double>& c_own,
+                               const std::vector<double>& start_own, index_t iterations,
+                               MassConstraint mass);
+
 // weight_stats over all ranks' rows: mass and sum w^2 in row order (weight_stats' bits), zeros
 // and max exact.
 WeightStats weight_stats_ranks(const Comm& comm, const std::vector<double>& w_own);

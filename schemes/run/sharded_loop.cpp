@@ -339,7 +339,7 @@ class ShardedRunner {
   // their copy in T for the pair passes, the witness and the weight steps (weight_ranks.hpp).
   bool ift() const { return cfg_.scheme == SchemeKind::ift; }
   void set_up_ift() {
-    const IftConfig& c = cfg_.ift;  // weight_step = qp is refused (config_validate.cpp)
+    const IftConfig& c = cfg_.ift;
     if (cfg_.initial.weights_path.empty()) {
       w_.assign(std::size_t(rows_), 1.0 / double(n_));
     } else {
@@ -354,6 +354,11 @@ class ShardedRunner {
     fresh_target_ = c.target_resample && cfg_.target.kind != MeasureKind::dirac &&
                     cfg_.target.kind != MeasureKind::diracs;
     if (fresh_target_) fresh_ = Points<T>(ctx_, t1_ - t0_, d_);
+    if (c.weight_step == WeightStep::qp) {
+      v_t_ = Buffer<T>(ctx_, rows_);
+      kv_t_ = Buffer<T>(ctx_, rows_);
+      if (c.qp_reference == QpReference::previous) previous_ = Points<T>(ctx_, rows_, d_);
+    }
     kernel_ = IftKernel::make(cfg_.kernel, cfg_.gamma, cfg_.r);
   }
 
@@ -383,6 +388,9 @@ class ShardedRunner {
             "target", t0_, t1_);
         for (std::size_t j = 0; j < rows.data.size(); ++j) fresh_.data()[j] = T(rows.data[j]);
       });
+    }
+    if (cfg_.ift.weight_step == WeightStep::qp && cfg_.ift.qp_reference == QpReference::previous) {
+      axpby(ctx_, rows_ * d_, T(1), x_.data(), T(0), previous_.data());
     }
     {
       TraceSpan span(Phase::push);
@@ -435,10 +443,39 @@ class ShardedRunner {
     const std::vector<double> g(g_.data(), g_.data() + rows_);
     if (c.weight_step == WeightStep::pgd) {
       weight_step_pgd_ranks(comm_, w_, g, c.eta, c.mass);
-    } else {
+    } else if (c.weight_step == WeightStep::kl) {
       weight_step_kl_ranks(comm_, w_, g, c.eta, c.mass, c.kl_normalise);
+    } else {
+      ift_weight_step_qp(g);
     }
     weights_changed();
+  }
+
+  // IftScheme::weight_step_qp with K(X', X') v as a pair pass (the own rows' row sums of
+  // pair_energy_sharded with b = v in T): c = K w - g + (1/eta) K(X', X_ref) w, X_ref = X' for
+  // "half", the positions before the step for "previous"; then FISTA (weight_ranks.hpp).
+  void ift_weight_step_qp(const std::vector<double>& g) {
+    const IftConfig& c = cfg_.ift;
+    const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
+      for (index_t i = 0; i < rows_; ++i) v_t_.data()[i] = T(v[std::size_t(i)]);
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), v_t_.data(), n_, nullptr, T(kernel_.sign), kv_t_.data(),
+                             false);
+      kv.assign(kv_t_.data(), kv_t_.data() + rows_);
+    };
+    std::vector<double> kw(static_cast<std::size_t>(rows_)), ref;
+    matvec(w_, kw);
+    if (c.qp_reference == QpReference::previous) {
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             std::as_const(previous_).view(), w_t_.data(), n_, nullptr,
+                             T(kernel_.sign), kv_t_.data(), false);
+      ref.assign(kv_t_.data(), kv_t_.data() + rows_);
+    } else {
+      ref = kw;
+    }
+    std::vector<double> lin(static_cast<std::size_t>(rows_));
+    for (std::size_t i = 0; i < lin.size(); ++i) lin[i] = kw[i] - g[i] + ref[i] / c.eta;
+    w_ = solve_weight_qp_ranks(comm_, matvec, r0_, c.eta, lin, w_, c.qp_iterations, c.mass).b;
   }
 
   // IftScheme::weighted_metrics: MMD^2 = K-sign (w'K_XX w - 2 w'K_XY b + b'K_YY b) against the
@@ -612,6 +649,8 @@ class ShardedRunner {
   std::vector<double> w_;
   Buffer<T> w_t_, g_;
   Points<T> noisy_, fresh_;
+  Buffer<T> v_t_, kv_t_;  // qp: a vector of the products K v and its result, in T
+  Points<T> previous_;    // qp, reference "previous": the positions before the step
   bool uniform_ = false;
   bool fresh_target_ = false;
   std::optional<SlicedRiesz<T>> sliced_;  // the sliced estimator's workspace (proj_parts = P)

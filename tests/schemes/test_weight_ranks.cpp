@@ -64,6 +64,11 @@ void check_projection(const std::vector<double>& v) {
     INFO("ranks = " << ranks);
     CHECK(on_ranks(ranks, v, project) == one);  // bit for bit
   }
+  // theta is Michelot's formula over the support whatever bracket the bisection left: 12
+  // halvings give the bits of 60.
+  CHECK(on_ranks(3, v, [](const Comm& comm, std::vector<double>& own) {
+          project_simplex_ranks(comm, own, 12);
+        }) == one);
   std::vector<double> sorted = v;
   project_simplex_sort(sorted);
   double sum = 0;
@@ -153,6 +158,73 @@ TEST_CASE("weight steps and metrics across ranks: the one-process steps") {
       CHECK(st.zero_weights == one.zero_weights);
       CHECK(st.max_weight == one.max_weight);
     }
+  }
+}
+
+}  // namespace nwgf
+
+namespace nwgf {
+
+TEST_CASE("solve_weight_qp_ranks: the dense FISTA solve, the same bits at every rank count") {
+  // K a Gaussian Gram matrix of 150 points on the line (dense, positive definite); each rank's
+  // products K v over its rows with v allgathered (the dense matvec's row sums, so only the
+  // projection differs from solve_weight_qp's).
+  const index_t n = 150;
+  const std::vector<double> x = uniform_values(n, 7, -2.0, 2.0);
+  std::vector<double> K(static_cast<std::size_t>(n * n));
+  for (index_t i = 0; i < n; ++i) {
+    for (index_t j = 0; j < n; ++j) {
+      const double z = x[std::size_t(i)] - x[std::size_t(j)];
+      K[std::size_t(i * n + j)] = std::exp(-0.5 * z * z);
+    }
+  }
+  const std::vector<double> c = uniform_values(n, 8, 0.0, 1.0);
+  const std::vector<double> start(static_cast<std::size_t>(n), 1.0 / double(n));
+  for (MassConstraint mass : {MassConstraint::simplex, MassConstraint::nonnegative}) {
+    const QpResult dense = solve_weight_qp(K, 0.5, c, start, 40, mass);
+    std::vector<double> one;
+    for (int ranks : {1, 2, 3, 4}) {
+      INFO("ranks = " << ranks << ", simplex = " << (mass == MassConstraint::simplex));
+      std::vector<double> objective(static_cast<std::size_t>(ranks));
+      const std::vector<double> got =
+          on_ranks(ranks, start, [&](const Comm& comm, std::vector<double>& own) {
+            const auto starts = owned_row_starts(n, comm.size());
+            const index_t r0 = starts[std::size_t(comm.rank())];
+            std::vector<std::size_t> counts, offsets;
+            for (int q = 0; q < comm.size(); ++q) {
+              offsets.push_back(std::size_t(starts[std::size_t(q)]) * sizeof(double));
+              counts.push_back(std::size_t(starts[std::size_t(q) + 1] - starts[std::size_t(q)]) *
+                               sizeof(double));
+            }
+            const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
+              std::vector<double> all(static_cast<std::size_t>(n));
+              std::copy(v.begin(), v.end(), all.begin() + r0);
+              comm.allgather(all.data(), counts, offsets);
+              for (std::size_t i = 0; i < v.size(); ++i) {
+                double s = 0;
+                for (index_t j = 0; j < n; ++j) {
+                  s += K[(std::size_t(r0) + i) * std::size_t(n) + std::size_t(j)] *
+                       all[std::size_t(j)];
+                }
+                kv[i] = s;
+              }
+            };
+            const std::vector<double> c_own(c.begin() + r0, c.begin() + r0 + index_t(own.size()));
+            const QpResult r = solve_weight_qp_ranks(comm, matvec, r0, 0.5, c_own, own, 40, mass);
+            own = r.b;
+            objective[std::size_t(comm.rank())] = r.objective;
+          });
+      for (double j : objective)
+        CHECK(std::fabs(j - dense.objective) <= 1e-12 * std::fabs(dense.objective));
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - dense.b[i]) <= 1e-12);
+      if (ranks == 1) one = got;
+      CHECK(got == one);  // bit for bit
+    }
+    // The solve moved the weights (a test that could fail).
+    double moved = 0;
+    for (std::size_t i = 0; i < start.size(); ++i)
+      moved = std::max(moved, std::fabs(dense.b[i] - start[i]));
+    CHECK(moved > 1e-3);
   }
 }
 
