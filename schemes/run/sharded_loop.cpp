@@ -87,6 +87,9 @@ class ShardedRunner {
       collective(comm_, [&] { std::tie(n, time) = load_checkpoint(); });
     }
     if (ift()) weights_changed();
+    // Resumed after an iteration with a weight step: its target term at the restored positions
+    // (the pass that step ran), so the next step adds the same bits as an unbroken run.
+    if (ift() && cache_target_ && n > 0) target_term();
     setup.close();
     run_steps(session, root, trace_file, n, time);
     RunResult r = shell_.result(session, ctx_.device(), n, time);
@@ -354,6 +357,10 @@ class ShardedRunner {
     fresh_target_ = c.target_resample && cfg_.target.kind != MeasureKind::dirac &&
                     cfg_.target.kind != MeasureKind::diracs;
     if (fresh_target_) fresh_ = Points<T>(ctx_, t1_ - t0_, d_);
+    // Without resampling the weight step's pass over the target also gives the next position
+    // step's target term (IftScheme's cache).
+    cache_target_ = c.weight_step != WeightStep::none && !c.target_resample;
+    if (cache_target_) target_grad_ = Points<T>(ctx_, rows_, d_);
     if (c.weight_step == WeightStep::qp) {
       v_t_ = Buffer<T>(ctx_, rows_);
       kv_t_ = Buffer<T>(ctx_, rows_);
@@ -403,6 +410,9 @@ class ShardedRunner {
   void ift_position_step(index_t k, double tau) {
     const IftConfig& c = cfg_.ift;
     const bool noise = c.noise > 0 && (c.noise_off == 0 || k <= c.noise_off);
+    // The target's gradient term from the last weight step holds for these positions only.
+    const bool cached = target_grad_valid_;
+    target_grad_valid_ = false;
     if (!noise && !c.target_resample && uniform_) {
       // The particle flow's step: tau n (1/n) grad g = tau grad g in both conventions.
       gradient(k);
@@ -425,8 +435,13 @@ class ShardedRunner {
     const T* a = weighted ? w_t_.data() : nullptr;
     pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_, wit,
                              w_t_.data(), n_, s, grad_.view(), false);
-    pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_,
-                             ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
+    if (cached && !noise) {
+      // grad_i += scale a_i target_grad_i, target_grad_i = -sum_j b_j grad K(x_i, y_j).
+      row_scaled_add<T>(ctx_, rows_, d_, scale, a, target_grad_.data(), grad_.data());
+    } else {
+      pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_,
+                               ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
+    }
     axpby(ctx_, rows_ * d_, T(-1), grad_.data(), T(1), x_.data());
   }
 
@@ -435,11 +450,20 @@ class ShardedRunner {
   void ift_weight_step() {
     const IftConfig& c = cfg_.ift;
     if (c.weight_step == WeightStep::none) return;
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                           xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                           ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
-                           true);
+    if (cache_target_) {
+      // The target's part first (overwriting, with its gradient), then the particles'
+      // (accumulating): the same sums as below, added in the other order (IEEE addition
+      // commutes).
+      target_term();
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), true);
+    } else {
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
+                             true);
+    }
     const std::vector<double> g(g_.data(), g_.data() + rows_);
     if (c.weight_step == WeightStep::pgd) {
       weight_step_pgd_ranks(comm_, w_, g, c.eta, c.mass);
@@ -449,6 +473,15 @@ class ShardedRunner {
       ift_weight_step_qp(g);
     }
     weights_changed();
+  }
+
+  // g_ <- -K-sign sum_j b_j k(x_i, y_j) and target_grad_ <- its gradient at the current
+  // positions (WeightedMmd::witness_and_target_gradient's target part), in one pass.
+  void target_term() {
+    pair_row_sums_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr,
+                                      n_, tview(), b_.data(), m_, T(-kernel_.sign), g_.data(),
+                                      target_grad_.view(), false);
+    target_grad_valid_ = true;
   }
 
   // IftScheme::weight_step_qp with K(X', X') v as a pair pass (the own rows' row sums of
@@ -653,6 +686,9 @@ class ShardedRunner {
   Points<T> previous_;    // qp, reference "previous": the positions before the step
   bool uniform_ = false;
   bool fresh_target_ = false;
+  bool cache_target_ = false;       // the weight step keeps the target's gradient term
+  bool target_grad_valid_ = false;  // target_grad_ holds for the current positions
+  Points<T> target_grad_;           // (own rows, d)
   std::optional<SlicedRiesz<T>> sliced_;  // the sliced estimator's workspace (proj_parts = P)
   SlicedShardedBuffers<T> sliced_buffers_;
   std::optional<ReferenceMetrics> reference_;
