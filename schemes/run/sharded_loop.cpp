@@ -446,7 +446,7 @@ class ShardedRunner {
   }
 
   // g(x'_i) = sum_j w_j K(x'_i, x'_j) - sum_j b_j K(x'_i, y_j) at the new positions with the old
-  // weights (the own rows' row sums of two energy passes), then the step on the own weights.
+  // weights (the own rows' row sums of two passes), then the step on the own weights.
   void ift_weight_step() {
     const IftConfig& c = cfg_.ift;
     if (c.weight_step == WeightStep::none) return;
