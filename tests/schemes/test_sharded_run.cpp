@@ -174,6 +174,22 @@ TEST_CASE("read_checkpoint_rows: the rows of the samples and the trailer") {
   }
   CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(float), n, d, 0, 1), Error);
   CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(double), n + 1, d, 0, 1), Error);
+  // A scheme state of n rows (the ift scheme's weights): only the asked rows of it read.
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = 0.5 / double(k + 2);
+  c.scheme_state.assign(reinterpret_cast<const char*>(w.data()), w.size() * sizeof(double));
+  run.write_checkpoint(c);
+  for (const auto& [a, b] : {std::pair<index_t, index_t>{0, 130}, {64, 128}, {128, 130}, {5, 5}}) {
+    const Checkpoint r = run.read_checkpoint_rows(sizeof(double), n, d, a, b, sizeof(double));
+    CHECK(r.step == 7);
+    CHECK(r.dynamics_key == c.dynamics_key);
+    CHECK(r.scheme_state == c.scheme_state.substr(std::size_t(a) * sizeof(double),
+                                                  std::size_t(b - a) * sizeof(double)));
+    CHECK(r.samples == c.samples.substr(std::size_t(a * d) * sizeof(double),
+                                        std::size_t((b - a) * d) * sizeof(double)));
+  }
+  // A state that is not n rows: bad input naming the file.
+  CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(double), n, d, 0, 1, 3 * sizeof(double)), Error);
 }
 
 TEST_CASE("sharded against replicated: the row pass's bits for d > 3") {
