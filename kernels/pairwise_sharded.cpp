@@ -277,6 +277,32 @@ ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFam
 }
 
 template <class T>
+ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm,
+                                            PairFamily family, double param,
+                                            ConstPointsView<T> x_own, const T* a_own, index_t n,
+                                            ConstPointsView<T> y_own, const T* b_own, index_t m,
+                                            T scale, T* values_own, PointsView<T> grad_own,
+                                            bool accumulate, const ShardedOptions& options) {
+  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  p.values = values_own;
+  p.g = grad_own;
+  p.scale = scale;
+  p.accumulate = accumulate;
+  if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols || grad_own.ld < grad_own.cols) {
+    throw_runtime("pair_row_sums_gradient_sharded: grad_own must be a (rows_owned, d) view");
+  }
+  if (x_own.rows > 0 && !values_own) {
+    throw_runtime("pair_row_sums_gradient_sharded: values_own is null");
+  }
+  std::vector<double> acc_value, acc_g;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::value_gradient, p, n, m,
+                                      options, acc_value, acc_g);
+  detail::cpu_write_rows(p, acc_value.data(), acc_g.data(), ctx.threads());
+  return st;
+}
+
+template <class T>
 ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamily family,
                                  double param, ConstPointsView<T> x_own, const T* a_own, index_t n,
                                  ConstPointsView<T> y_own, const T* b_own, index_t m, double* out,
@@ -338,6 +364,9 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
   template ShardedStats pair_gradient_sharded<T>(                                                 \
       const Context&, const Comm&, PairFamily, double, ConstPointsView<T>, const T*, index_t,     \
       ConstPointsView<T>, const T*, index_t, T, PointsView<T>, bool, const ShardedOptions&);      \
+  template ShardedStats pair_row_sums_gradient_sharded<T>(                                        \
+      const Context&, const Comm&, PairFamily, double, ConstPointsView<T>, const T*, index_t,      \
+      ConstPointsView<T>, const T*, index_t, T, T*, PointsView<T>, bool, const ShardedOptions&);   \
   template ShardedStats pair_energy_sharded<T>(const Context&, const Comm&, PairFamily, double,   \
                                                ConstPointsView<T>, const T*, index_t,             \
                                                ConstPointsView<T>, const T*, index_t, double*, T, \

@@ -59,6 +59,17 @@ ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFam
                                    T scale, PointsView<T> grad_own, bool accumulate,
                                    const ShardedOptions& options = {});
 
+// pair_row_sums_gradient (kernels/pairwise.hpp) on this rank's rows: values_own (+)= scale a_i
+// sum_j b_j k(x_i, y_j) and grad_own (+)= scale d/dx_i of it, in one pass over the stream (the
+// IFT weight step's target values and the next position step's target gradient).
+template <class T>
+ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm,
+                                            PairFamily family, double param,
+                                            ConstPointsView<T> x_own, const T* a_own, index_t n,
+                                            ConstPointsView<T> y_own, const T* b_own, index_t m,
+                                            T scale, T* values_own, PointsView<T> grad_own,
+                                            bool accumulate, const ShardedOptions& options = {});
+
 // The energy S on every rank, bit for bit the one-process row pass's value with ctx's thread
 // count (the thread partials of one process are continued rank to rank in row order and summed
 // in thread order), and optionally this rank's row sums values_own (+)= scale a_i sum_j b_j k

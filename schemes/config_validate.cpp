@@ -385,8 +385,8 @@ void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
   if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::backward &&
-      c.scheme != SchemeKind::forward) {
-    bad("flow.scheme", "only \"particle\", \"backward\" and \"forward\" run" + why);
+      c.scheme != SchemeKind::forward && c.scheme != SchemeKind::ift) {
+    bad("flow.scheme", "only \"particle\", \"backward\", \"forward\" and \"ift\" run" + why);
   }
   if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
       c.functional != FunctionalKind::barycenter) {

@@ -453,8 +453,56 @@ void RunDirectory::write_checkpoint_rows(const Comm& comm, const Checkpoint& c,
                      comm.root() ? checkpoint_tail(c) : std::string());
 }
 
+void RunDirectory::write_weights_rows(const Comm& comm, index_t step,
+                                      const std::vector<double>& own, index_t n) const {
+  if (comm.size() == 1) return write_weights(step, own);
+  write_own_rows_all(comm, path("snapshots/" + weights_name(step) + ".npy"),
+                     npy_vector_header<double>(n), own.data(), n, sizeof(double), std::string());
+}
+
+void RunDirectory::write_weighted_checkpoint_rows(const Comm& comm, const Checkpoint& c,
+                                                  const void* own,
+                                                  const std::vector<double>& own_weights) const {
+  if (comm.size() == 1) {
+    Checkpoint whole = c;
+    whole.scheme_state.assign(reinterpret_cast<const char*>(own_weights.data()),
+                              own_weights.size() * sizeof(double));
+    return write_checkpoint(comm, whole, own);
+  }
+  // head | samples (n rows) | u64 8 n | weights (n rows) | u64 bytes | dynamics key
+  const auto [r0, r1] = owned_rows(c.n, comm.rank(), comm.size());
+  const std::string head = checkpoint_head(c);
+  const std::uint64_t row_bytes = std::uint64_t(c.d) * c.scalar_bytes;
+  const std::uint64_t state_at = head.size() + std::uint64_t(c.n) * row_bytes;
+  const std::uint64_t state_bytes = std::uint64_t(c.n) * sizeof(double);
+  std::string len(reinterpret_cast<const char*>(&state_bytes), 8);
+  Checkpoint keyed;
+  keyed.dynamics_key = c.dynamics_key;
+  const std::string key_tail = checkpoint_tail(keyed).substr(8);  // the empty state's length out
+  std::vector<FilePart> parts;
+  if (comm.root()) parts.push_back({0, head.data(), head.size()});
+  parts.push_back({head.size() + std::uint64_t(r0) * row_bytes, own,
+                   std::size_t(std::uint64_t(r1 - r0) * row_bytes)});
+  if (comm.root()) parts.push_back({state_at, len.data(), len.size()});
+  parts.push_back({state_at + 8 + std::uint64_t(r0) * sizeof(double), own_weights.data(),
+                   std::size_t(r1 - r0) * sizeof(double)});
+  if (comm.root()) parts.push_back({state_at + 8 + state_bytes, key_tail.data(), key_tail.size()});
+  write_file_atomic_all(comm, path("checkpoint.bin"), parts);
+  if (comm.root()) {
+    trace_count(Counter::bytes_written,
+                double(state_at + 8 + state_bytes) + double(key_tail.size()));
+  }
+}
+
 Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
                                               index_t first, index_t last) const {
+  return read_checkpoint_rows(scalar_bytes, n, d, first, last, 0);
+}
+
+// state_row_bytes 0: the whole scheme state.
+Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
+                                              index_t first, index_t last,
+                                              std::size_t state_row_bytes) const {
   const std::string file = path("checkpoint.bin");
   if (!fs::exists(file)) throw_bad_input("--resume: no checkpoint in " + dir_);
   const std::uint64_t size = file_size(file);
@@ -469,8 +517,31 @@ Checkpoint RunDirectory::read_checkpoint_rows(std::uint32_t scalar_bytes, index_
     c.samples = read_file_range(file, head_bytes + std::uint64_t(first) * row_bytes,
                                 std::size_t(std::uint64_t(last - first) * row_bytes));
   }
-  const std::string tail = read_file_range(file, tail_at, std::size_t(size - tail_at));
-  CheckpointReader{file, tail}.tail(c);
+  if (state_row_bytes == 0) {
+    const std::string tail = read_file_range(file, tail_at, std::size_t(size - tail_at));
+    CheckpointReader{file, tail}.tail(c);
+    return c;
+  }
+  // The state's length, then only this rank's rows of it, then the dynamics key.
+  if (size < tail_at + 8) throw_bad_input(file + ": truncated checkpoint");
+  std::uint64_t state_bytes = 0;
+  const std::string len = read_file_range(file, tail_at, 8);
+  std::memcpy(&state_bytes, len.data(), 8);
+  const std::uint64_t state_at = tail_at + 8;
+  if (state_bytes != std::uint64_t(n) * state_row_bytes || size < state_at + state_bytes) {
+    throw_bad_input(file + ": the scheme state in the checkpoint does not match n = " +
+                    std::to_string(n));
+  }
+  if (last > first) {
+    c.scheme_state = read_file_range(file, state_at + std::uint64_t(first) * state_row_bytes,
+                                     std::size_t(last - first) * state_row_bytes);
+  }
+  const std::uint64_t key_at = state_at + state_bytes;
+  const std::string key = read_file_range(file, key_at, std::size_t(size - key_at));
+  CheckpointReader r{file, key};
+  std::uint64_t key_len = 0;
+  r.get(&key_len, 8);
+  c.dynamics_key = r.take(std::size_t(key_len));
   return c;
 }
 

@@ -125,10 +125,24 @@ class RunDirectory {
   void write_snapshot_rows(const Comm& comm, index_t step, const T* own, index_t n,
                            index_t d) const;
   void write_checkpoint_rows(const Comm& comm, const Checkpoint& c, const void* own) const;
+  // The weighted particles' files (the ift scheme sharded): snapshots/weights_NNNNNN.npy from
+  // each rank's own weights, and the checkpoint whose scheme state is the n weights in double
+  // (the ift scheme's state()), each rank writing its rows of the samples and of the weights
+  // (c.scheme_state is not used). The bytes are those of the one-process writers.
+  void write_weights_rows(const Comm& comm, index_t step, const std::vector<double>& own,
+                          index_t n) const;
+  void write_weighted_checkpoint_rows(const Comm& comm, const Checkpoint& c, const void* own,
+                                      const std::vector<double>& own_weights) const;
   // read_checkpoint reading only rows [first, last) of the samples (c.samples holds those),
   // with the same checks: any rank count resumes any checkpoint.
   Checkpoint read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
                                   index_t first, index_t last) const;
+  // The same for a checkpoint whose scheme state is n rows of state_row_bytes (the ift
+  // scheme's weights: 8): c.scheme_state holds only rows [first, last) of it; bad input naming
+  // the file when the state is not n such rows.
+  Checkpoint read_checkpoint_rows(std::uint32_t scalar_bytes, index_t n, index_t d,
+                                  index_t first, index_t last,
+                                  std::size_t state_row_bytes) const;
   // Bad input naming the file: none (names --resume), not a checkpoint, truncated, a negative
   // step or a time that is not finite and >= 0, a dtype or shape other than the expected one.
   Checkpoint read_checkpoint(std::uint32_t scalar_bytes, index_t n, index_t d) const;

@@ -24,7 +24,11 @@
 #include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_sharded.hpp"
+#include "nwgf/engine/rng.hpp"
 #include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/ift/ift_scheme.hpp"
+#include "nwgf/schemes/ift/weight_ranks.hpp"
+#include "nwgf/schemes/ift/weighted_mmd.hpp"
 #include "nwgf/schemes/measures.hpp"
 #include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
@@ -82,6 +86,10 @@ class ShardedRunner {
       // Every rank reads its rows of the checkpoint (and checks it); rank 0 the metrics.
       collective(comm_, [&] { std::tie(n, time) = load_checkpoint(); });
     }
+    if (ift()) weights_changed();
+    // Resumed after an iteration with a weight step: its target term at the restored positions
+    // (the pass that step ran), so the next step adds the same bits as an unbroken run.
+    if (ift() && cache_target_ && n > 0) target_term();
     setup.close();
     run_steps(session, root, trace_file, n, time);
     RunResult r = shell_.result(session, ctx_.device(), n, time);
@@ -110,6 +118,7 @@ class ShardedRunner {
     x_ = to_points(x0);
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
+    if (ift()) set_up_ift();
     if (sliced()) {
       // The workspace of the gradient and of F's sums (X against the target), sized as the
       // replicated functional's (the same chunks of directions), projections for this rank's
@@ -269,6 +278,7 @@ class ShardedRunner {
     }
     pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
                            b_.data(), m_, &s);
+    energy_yy_ = s;
     energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
   }
 
@@ -323,6 +333,199 @@ class ShardedRunner {
     return f;
   }
 
+  // The ift scheme (schemes/ift/ift_scheme.hpp) on the own rows: the weights w_ (double) and
+  // their copy in T for the pair passes, the witness and the weight steps (weight_ranks.hpp).
+  bool ift() const { return cfg_.scheme == SchemeKind::ift; }
+  void set_up_ift() {
+    const IftConfig& c = cfg_.ift;
+    if (cfg_.initial.weights_path.empty()) {
+      w_.assign(std::size_t(rows_), 1.0 / double(n_));
+    } else {
+      // The file's checks need all weights (their sum): read whole once, keep the own rows.
+      const std::vector<double> all = initial_weights(cfg_, n_);
+      w_.assign(all.begin() + r0_, all.begin() + r1_);
+    }
+    w_t_ = Buffer<T>(ctx_, rows_);
+    g_ = Buffer<T>(ctx_, rows_);
+    if (c.noise > 0) noisy_ = Points<T>(ctx_, rows_, d_);
+    // Atoms (dirac, diracs) are the same in every draw: a fresh sample only of a sampled target.
+    fresh_target_ = c.target_resample && cfg_.target.kind != MeasureKind::dirac &&
+                    cfg_.target.kind != MeasureKind::diracs;
+    if (fresh_target_) fresh_ = Points<T>(ctx_, t1_ - t0_, d_);
+    // Without resampling the weight step's pass over the target also gives the next position
+    // step's target term (IftScheme's cache).
+    cache_target_ = c.weight_step != WeightStep::none && !c.target_resample;
+    if (cache_target_) target_grad_ = Points<T>(ctx_, rows_, d_);
+    if (c.weight_step == WeightStep::qp) {
+      v_t_ = Buffer<T>(ctx_, rows_);
+      kv_t_ = Buffer<T>(ctx_, rows_);
+      if (c.qp_reference == QpReference::previous) previous_ = Points<T>(ctx_, rows_, d_);
+    }
+    kernel_ = IftKernel::make(cfg_.kernel, cfg_.gamma, cfg_.r);
+  }
+
+  // After the weights changed: their copy in T, and whether all are 1/n (on every rank).
+  void weights_changed() {
+    index_t other = 0;
+    for (std::size_t i = 0; i < w_.size(); ++i) {
+      w_t_.data()[i] = T(w_[i]);
+      other += w_[i] == 1.0 / double(n_) ? 0 : 1;
+    }
+    uniform_ = count_across(comm_, other) == 0;
+  }
+
+  // The target rows of the ift passes: a fresh sample's (target_resample) or the fixed one's.
+  ConstPointsView<T> ift_target() const {
+    return fresh_target_ ? std::as_const(fresh_).view() : tview();
+  }
+
+  // One iteration (IftScheme::iterate): the position step, then the weight step.
+  void ift_iteration(index_t k, double tau) {
+    if (fresh_target_) {
+      // The rows of the fresh sample of stream (target, k) this rank owns (atoms never change);
+      // a failure (an npy file read again) agreed before the passes.
+      collective(comm_, [&] {
+        const HostMatrix<double> rows = sample_measure_rows(
+            cfg_.target, cfg_.seed, random_stream(RandomPurpose::target, std::uint64_t(k)),
+            "target", t0_, t1_);
+        for (std::size_t j = 0; j < rows.data.size(); ++j) fresh_.data()[j] = T(rows.data[j]);
+      });
+    }
+    if (cfg_.ift.weight_step == WeightStep::qp && cfg_.ift.qp_reference == QpReference::previous) {
+      axpby(ctx_, rows_ * d_, T(1), x_.data(), T(0), previous_.data());
+    }
+    {
+      TraceSpan span(Phase::push);
+      ift_position_step(k, tau);
+    }
+    TraceSpan span(Phase::weight_step);
+    ift_weight_step();
+  }
+
+  void ift_position_step(index_t k, double tau) {
+    const IftConfig& c = cfg_.ift;
+    const bool noise = c.noise > 0 && (c.noise_off == 0 || k <= c.noise_off);
+    // The target's gradient term from the last weight step holds for these positions only.
+    const bool cached = target_grad_valid_;
+    target_grad_valid_ = false;
+    if (!noise && !c.target_resample && uniform_) {
+      // The particle flow's step: tau n (1/n) grad g = tau grad g in both conventions.
+      gradient(k);
+      axpby(ctx_, rows_ * d_, T(-tau), grad_.data(), T(1), x_.data());
+      return;
+    }
+    ConstPointsView<T> eval = xview(), wit = xview();
+    if (noise) {
+      // x~ = x + noise z, z the own rows' entries of the Philox stream (noise, k).
+      rng_normal<T>(ctx_, cfg_.seed, random_stream(RandomPurpose::noise, std::uint64_t(k)),
+                    std::uint64_t(r0_ * d_), noisy_.data(), rows_ * d_, T(0), T(c.noise));
+      axpby(ctx_, rows_ * d_, T(1), x_.data(), T(1), noisy_.data());
+      eval = std::as_const(noisy_).view();
+      if (c.noise_witness == NoiseWitness::noisy) wit = eval;
+    }
+    // grad_i = scale a_i grad g(x~_i), g the witness of (wit, w) against the target.
+    const bool weighted = c.position_step == PositionStep::weighted;
+    const T scale = T(weighted ? tau * double(n_) : tau);
+    const T s = T(double(scale) * kernel_.sign);
+    const T* a = weighted ? w_t_.data() : nullptr;
+    pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_, wit,
+                             w_t_.data(), n_, s, grad_.view(), false);
+    if (cached && !noise) {
+      // grad_i += scale a_i target_grad_i, target_grad_i = -sum_j b_j grad K(x_i, y_j).
+      row_scaled_add<T>(ctx_, rows_, d_, scale, a, target_grad_.data(), grad_.data());
+    } else {
+      pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_,
+                               ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
+    }
+    axpby(ctx_, rows_ * d_, T(-1), grad_.data(), T(1), x_.data());
+  }
+
+  // g(x'_i) = sum_j w_j K(x'_i, x'_j) - sum_j b_j K(x'_i, y_j) at the new positions with the old
+  // weights (the own rows' row sums of two passes), then the step on the own weights.
+  void ift_weight_step() {
+    const IftConfig& c = cfg_.ift;
+    if (c.weight_step == WeightStep::none) return;
+    if (cache_target_) {
+      // The target's part first (overwriting, with its gradient), then the particles'
+      // (accumulating): the same sums as below, added in the other order (IEEE addition
+      // commutes).
+      target_term();
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), true);
+    } else {
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
+                             true);
+    }
+    const std::vector<double> g(g_.data(), g_.data() + rows_);
+    if (c.weight_step == WeightStep::pgd) {
+      weight_step_pgd_ranks(comm_, w_, g, c.eta, c.mass);
+    } else if (c.weight_step == WeightStep::kl) {
+      weight_step_kl_ranks(comm_, w_, g, c.eta, c.mass, c.kl_normalise);
+    } else {
+      ift_weight_step_qp(g);
+    }
+    weights_changed();
+  }
+
+  // g_ <- -K-sign sum_j b_j k(x_i, y_j) and target_grad_ <- its gradient at the current
+  // positions (WeightedMmd::witness_and_target_gradient's target part), in one pass.
+  void target_term() {
+    pair_row_sums_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr,
+                                      n_, tview(), b_.data(), m_, T(-kernel_.sign), g_.data(),
+                                      target_grad_.view(), false);
+    target_grad_valid_ = true;
+  }
+
+  // IftScheme::weight_step_qp with K(X', X') v as a pair pass (the own rows' row sums of
+  // pair_energy_sharded with b = v in T): c = K w - g + (1/eta) K(X', X_ref) w, X_ref = X' for
+  // "half", the positions before the step for "previous"; then FISTA (weight_ranks.hpp).
+  void ift_weight_step_qp(const std::vector<double>& g) {
+    const IftConfig& c = cfg_.ift;
+    const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
+      for (index_t i = 0; i < rows_; ++i) v_t_.data()[i] = T(v[std::size_t(i)]);
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             xview(), v_t_.data(), n_, nullptr, T(kernel_.sign), kv_t_.data(),
+                             false);
+      kv.assign(kv_t_.data(), kv_t_.data() + rows_);
+    };
+    std::vector<double> kw(static_cast<std::size_t>(rows_)), ref;
+    matvec(w_, kw);
+    if (c.qp_reference == QpReference::previous) {
+      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+                             std::as_const(previous_).view(), w_t_.data(), n_, nullptr,
+                             T(kernel_.sign), kv_t_.data(), false);
+      ref.assign(kv_t_.data(), kv_t_.data() + rows_);
+    } else {
+      ref = kw;
+    }
+    std::vector<double> lin(static_cast<std::size_t>(rows_));
+    for (std::size_t i = 0; i < lin.size(); ++i) lin[i] = kw[i] - g[i] + ref[i] / c.eta;
+    w_ = solve_weight_qp_ranks(comm_, matvec, r0_, c.eta, lin, w_, c.qp_iterations, c.mass).b;
+  }
+
+  // IftScheme::weighted_metrics: MMD^2 = K-sign (w'K_XX w - 2 w'K_XY b + b'K_YY b) against the
+  // fixed target sample, F = 1/2 MMD^2, and the weights' metrics, on every rank.
+  void ift_metrics(StepInfo& s, index_t step) {
+    TraceSpan span(Phase::evaluation);
+    double xx = 0, xy = 0;
+    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
+                           xview(), w_t_.data(), n_, &xx);
+    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
+                           tview(), b_.data(), m_, &xy);
+    const double m2 = kernel_.sign * (xx - 2 * xy + energy_yy_);
+    const WeightStats ws = weight_stats_ranks(comm_, w_);
+    s.paper_step = double(cfg_.ift.weight_step == WeightStep::none ? step : 2 * step);
+    s.mmd2_paper = m2;
+    s.functional = 0.5 * m2;
+    s.mass = ws.mass;
+    s.zero_weights = ws.zero_weights;
+    s.ess = ws.ess;
+    s.max_weight = ws.max_weight;
+  }
+
   void run_steps(TraceSession& session, TraceSpan& root, const std::string& trace_file, index_t& n,
                  double& time) {
     // Every rank runs every step and every write (each its rows); rank 0 alone writes
@@ -330,19 +533,14 @@ class ShardedRunner {
     // rank's). Whether a step writes a snapshot or a checkpoint follows from the config and the
     // step on every rank alike.
     shell_.run(session, root, trace_file, observers_, n, time, [&] {
-      const double f0 = opt_.resume ? StepInfo::none : value();
-      StepInfo ref0;
-      if (!opt_.resume) evaluate(ref0, 0);
+      StepInfo s0;
+      if (!opt_.resume) evaluate(s0, 0);
       on_root(comm_, [&] {
         const HostMatrix<double> none{{}, 0, d_};
         const std::vector<WeightedPoints> no_targets;
         shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none,
                                           no_targets, reference_->problem()});
-        if (!opt_.resume) {
-          StepInfo s0 = ref0;
-          s0.functional = f0;
-          shell_.record(s0, true);
-        }
+        if (!opt_.resume) shell_.record(s0, true);
       });
       if (!opt_.resume) write_files(0, 0, true, true);
       Progress progress(root_ && opt_.progress && cfg_.progress, steps_.total_steps());
@@ -360,6 +558,9 @@ class ShardedRunner {
                               if (root_) progress.iteration(n, it, its, l);
                             })
                      .loss;
+        } else if (ift()) {
+          TraceSpan step_span(Phase::step);
+          ift_iteration(n, tau);
         } else {
           TraceSpan step_span(Phase::step);
           {
@@ -377,7 +578,6 @@ class ShardedRunner {
         time += tau;
         const bool last = !steps_.more(n + 1, time);
         const bool eval = last || n % cfg_.eval_every == 0;
-        const double f = eval ? value() : StepInfo::none;
         StepInfo s;
         if (eval) {
           s.time = time;
@@ -390,7 +590,6 @@ class ShardedRunner {
           s.time = time;
           s.tau = tau;
           s.loss = loss;
-          s.functional = f;
           s.wall_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
           shell_.record(s, snap);
           progress.step_end(s);
@@ -400,9 +599,16 @@ class ShardedRunner {
     });
   }
 
-  // mmd2_analytic / mmd2_iterate against the closed form (when one exists and eval.mmd is on),
-  // on every rank (collective: the sharded pair passes); s.time must be set.
+  // The metrics of an evaluation step on every rank (s.functional: F, or the weighted
+  // particles' 1/2 MMD^2 with their weight metrics), and mmd2_analytic / mmd2_iterate against
+  // the closed form where one exists and eval.mmd is on (collective: the sharded pair passes;
+  // s.time must be set).
   void evaluate(StepInfo& s, index_t step) {
+    if (ift()) {
+      ift_metrics(s, step);
+    } else {
+      s.functional = value();
+    }
     if (!reference_->active()) return;
     TraceSpan span(Phase::evaluation);
     HostMatrix<double> own;
@@ -412,25 +618,33 @@ class ShardedRunner {
     reference_->evaluate_sharded(ctx_, comm_, s, step, own, steps_.constant());
   }
 
-  // Every rank: the snapshot, then the checkpoint (the one-process order), each rank its rows.
+  // Every rank: the snapshot (with the weights), then the checkpoint (the one-process order),
+  // each rank its rows.
   void write_files(index_t step, double time, bool snapshot, bool checkpoint) {
     if (!files_) return;
     if (snapshot) {
       TraceSpan span(Phase::snapshot_write);
       dir_.write_snapshot_rows<T>(comm_, step, x_.data(), n_, d_);
+      if (ift()) dir_.write_weights_rows(comm_, step, w_, n_);
     }
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
       Checkpoint c = checkpoint_at<T>(step, time, n_, d_);
       c.dynamics_key = dynamics_key(cfg_);
-      if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
-      dir_.write_checkpoint_rows(comm_, c, x_.data());
+      if (ift()) {
+        dir_.write_weighted_checkpoint_rows(comm_, c, x_.data(), w_);
+      } else {
+        if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
+        dir_.write_checkpoint_rows(comm_, c, x_.data());
+      }
       shell_.checkpointed(step, time);
     }
   }
 
   std::pair<index_t, double> load_checkpoint() {
-    const Checkpoint c = dir_.read_checkpoint_rows(sizeof(T), n_, d_, r0_, r1_);
+    // The ift scheme's state is the n weights (IftScheme::state): each rank reads its rows.
+    const Checkpoint c =
+        dir_.read_checkpoint_rows(sizeof(T), n_, d_, r0_, r1_, ift() ? sizeof(double) : 0);
     if (c.dynamics_key != dynamics_key(cfg_)) {
       throw_bad_input("--resume: the config differs from the run in " + opt_.out_dir +
                       " (only flow.steps, flow.t_end, flow.memory, [output] and [eval] may "
@@ -438,6 +652,14 @@ class ShardedRunner {
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
     if (scheme_) scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
+    if (ift()) {
+      std::memcpy(w_.data(), c.scheme_state.data(), c.scheme_state.size());
+      for (double v : w_) {
+        if (!(v >= 0) || !std::isfinite(v)) {
+          throw_bad_input(dir_.path("checkpoint.bin") + ": bad weights in the checkpoint");
+        }
+      }
+    }
     if (root_ && dir_.has_metrics()) shell_.metrics() = dir_.read_steps(c.step);
     shell_.checkpointed(c.step, c.time);
     return {c.step, c.time};
@@ -460,6 +682,20 @@ class ShardedRunner {
   std::unique_ptr<Functional<T>> functional_;  // the neural schemes'
   std::unique_ptr<Scheme<T>> scheme_;
   double energy_nu_ = 0;
+  double energy_yy_ = 0;  // b'k_YY b of the target (unsigned family kernel k)
+  // The ift scheme's own rows: weights (double, and in T), the witness, the noisy positions, a
+  // fresh target sample's rows (target_resample of a sampled target).
+  IftKernel kernel_;
+  std::vector<double> w_;
+  Buffer<T> w_t_, g_;
+  Points<T> noisy_, fresh_;
+  Buffer<T> v_t_, kv_t_;  // qp: a vector of the products K v and its result, in T
+  Points<T> previous_;    // qp, reference "previous": the positions before the step
+  bool uniform_ = false;
+  bool fresh_target_ = false;
+  bool cache_target_ = false;       // the weight step keeps the target's gradient term
+  bool target_grad_valid_ = false;  // target_grad_ holds for the current positions
+  Points<T> target_grad_;           // (own rows, d)
   std::optional<SlicedRiesz<T>> sliced_;  // the sliced estimator's workspace (proj_parts = P)
   SlicedShardedBuffers<T> sliced_buffers_;
   std::optional<ReferenceMetrics> reference_;

@@ -36,12 +36,25 @@
 // evaluates F exactly). Its bits are the same at every rank count among sharded runs; against
 // the replicated run the projections (one GEMM over all rows there) may differ in the last bit.
 //
+// The ift scheme (schemes/ift/ift_scheme.hpp): each rank also holds its rows of the weights.
+// The position step's witness gradient through pair_gradient_sharded (the particle scheme's
+// step while the weights are uniform without noise or resampling, as IftScheme), the weight
+// step's witness from the own rows' row sums of pair_energy_sharded (X against X) and of
+// pair_row_sums_gradient_sharded (the target; its gradient kept for the next position step, as
+// IftScheme's cache), the pgd / kl / qp steps and the weight metrics across ranks by sums in
+// row order (schemes/ift/weight_ranks.hpp: the simplex projection by bisection; qp's FISTA with
+// each product K v a pair pass); noise and fresh target samples drawn by global index. The weights
+// go into weights_NNNNNN.npy and the checkpoint's trailer (IftScheme::state's layout), written
+// and read by rows. Its bits are the same at every rank count; against the replicated run the
+// same for kl (sum) at d > 3, to rounding otherwise (the projection's sum order, the self pass).
+//
 // Runs: flow.scheme = "particle" with functional.kind = interaction, mmd or barycenter, the
 // exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact);
-// flow.scheme = "backward" or "forward" with the exact Riesz functionals. Refused (bad input
-// naming the key, config_validate.cpp and here): other schemes, functionals, estimators and
-// kernels, the sliced estimator with targets of unequal weights, measures not drawn by rows,
-// output.plots, --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
+// flow.scheme = "backward" or "forward" with the exact Riesz functionals; flow.scheme = "ift"
+// (the MMD, Riesz or Gaussian, exact), every weight step. Refused (bad input naming the key,
+// config_validate.cpp and here): other schemes, functionals, estimators and kernels, the sliced
+// estimator with targets of unequal weights, measures not drawn by rows, output.plots,
+// --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
 // samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.

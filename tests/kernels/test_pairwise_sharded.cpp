@@ -1,5 +1,6 @@
 // The sharded pairwise passes (kernels/pairwise_sharded.hpp): each rank holds only its rows of X
 // and its block of Y, Y streams past in chunks, and each rank's rows of the gradient, row sums,
+// the row sums with the gradient in one pass (Gaussian),
 // the energy, and the directional derivative's D, rows of dD/dv and coincident pairs (W streamed
 // beside Y) are bit for bit what one process's row pass gives (pair_gradient with Y a
 // separate copy of X, so no self pass), with the same thread count. P ranks simulated by P
@@ -42,7 +43,7 @@ struct Case {
 // What one rank returns: its rows of the gradient and the row sums, and the energy.
 template <class T>
 struct RankResult {
-  std::vector<T> grad, values, grad_v;
+  std::vector<T> grad, values, grad_v, vg_values, vg_grad;
   double energy = 0, directional = 0;
   index_t coincident = -1;
 };
@@ -67,6 +68,11 @@ int mismatches(const Case& c) {
                    PointsView<T>(ref_g.data(), n, d), true);
   pair_row_sums<T>(ctx, PairFamily::riesz, 1.5, xv, aw, yv, bw, T(2), ref_v.data(), false);
   pair_energy<T>(ctx, PairFamily::riesz, 1.5, xv, aw, yv, bw, &ref_e);
+  // The row sums and the gradient in one pass (the Gaussian family: one exponential for both).
+  std::vector<T> ref_vgv(static_cast<std::size_t>(n), T(3));
+  std::vector<T> ref_vgg(static_cast<std::size_t>(n * d), T(0.5));
+  pair_row_sums_gradient<T>(ctx, PairFamily::gaussian, 0.8, xv, aw, yv, bw, T(-1.5),
+                            ref_vgv.data(), PointsView<T>(ref_vgg.data(), n, d), true);
   // The directional pass (v, w: the velocities; Y = X: w a copy of v, and every diagonal pair
   // coincides).
   const std::vector<T> v = points<T>(n, d, 5);
@@ -108,6 +114,13 @@ int mismatches(const Case& c) {
       pair_energy_sharded<T>(rctx, comm, PairFamily::riesz, 1.5, xov, c.self ? nullptr : ao.data(),
                              n, yov, c.self ? nullptr : bo.data(), m, &r.energy, T(2),
                              r.values.data(), false, o);
+      r.vg_values.assign(std::size_t(rows), T(3));
+      r.vg_grad.assign(std::size_t(rows * d), T(0.5));
+      pair_row_sums_gradient_sharded<T>(rctx, comm, PairFamily::gaussian, 0.8, xov,
+                                        c.self ? nullptr : ao.data(), n, yov,
+                                        c.self ? nullptr : bo.data(), m, T(-1.5),
+                                        r.vg_values.data(),
+                                        PointsView<T>(r.vg_grad.data(), rows, d), true, o);
       r.grad_v.assign(std::size_t(rows * d), T(0.25));
       riesz_directional_sharded<T>(
           rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d), c.self ? nullptr : ao.data(), n,
@@ -129,6 +142,8 @@ int mismatches(const Case& c) {
         same_bytes(r.grad.data(), ref_g.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
         same_bytes(r.values.data(), ref_v.data() + r0, std::size_t(rows) * sizeof(T)) &&
         same_bytes(&r.energy, &ref_e, sizeof(double)) &&
+        same_bytes(r.vg_values.data(), ref_vgv.data() + r0, std::size_t(rows) * sizeof(T)) &&
+        same_bytes(r.vg_grad.data(), ref_vgg.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
         same_bytes(r.grad_v.data(), ref_gv.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
         same_bytes(&r.directional, &ref_d, sizeof(double)) && r.coincident == ref_count;
     bad += same ? 0 : 1;

@@ -485,6 +485,38 @@ void check_ranks_write_one_process_bytes() {
         CHECK(test::slurp(run.path(f)) == test::slurp(one.path(f)));
       }
       CHECK(temporary_files(run.dir()).empty());
+      // The sharded writers of weighted particles: each rank passes only its rows of the samples
+      // and of the weights; the checkpoint's scheme state is the n weights.
+      const RunDirectory own = fresh("rundir_own_" + std::to_string(ranks));
+      own.prepare("seed = 9\n");
+      Checkpoint weighted = c;
+      weighted.scheme_state.assign(reinterpret_cast<const char*>(w.data()),
+                                   w.size() * sizeof(double));
+      const RunDirectory one_weighted = fresh("rundir_own_one");
+      one_weighted.prepare("seed = 9\n");
+      whole.scheme_state = weighted.scheme_state;
+      one_weighted.write_checkpoint(whole);
+      test::World world(ranks);
+      std::vector<std::thread> pool;
+      for (int q = 0; q < ranks; ++q) {
+        pool.emplace_back([&, q] {
+          const test::ThreadComm comm(world, q);
+          const auto [r0, r1] = owned_rows(n, q, ranks);
+          const std::vector<T> x_own(x.begin() + r0 * d, x.begin() + r1 * d);
+          const std::vector<double> w_own(w.begin() + r0, w.begin() + r1);
+          Checkpoint mine = c;
+          mine.scheme_state = "not used";
+          if (q != 0) mine.dynamics_key = "";
+          own.write_weights_rows(comm, 5, w_own, n);
+          own.write_weighted_checkpoint_rows(comm, mine, x_own.data(), w_own);
+        });
+      }
+      for (auto& t : pool) t.join();
+      CHECK(test::slurp(own.path("snapshots/weights_000005.npy")) ==
+            test::slurp(one.path("snapshots/weights_000005.npy")));
+      CHECK(test::slurp(own.path("checkpoint.bin")) ==
+            test::slurp(one_weighted.path("checkpoint.bin")));
+      CHECK(temporary_files(own.dir()).empty());
     }
   }
 }

@@ -174,6 +174,22 @@ TEST_CASE("read_checkpoint_rows: the rows of the samples and the trailer") {
   }
   CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(float), n, d, 0, 1), Error);
   CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(double), n + 1, d, 0, 1), Error);
+  // A scheme state of n rows (the ift scheme's weights): only the asked rows of it read.
+  std::vector<double> w(static_cast<std::size_t>(n));
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = 0.5 / double(k + 2);
+  c.scheme_state.assign(reinterpret_cast<const char*>(w.data()), w.size() * sizeof(double));
+  run.write_checkpoint(c);
+  for (const auto& [a, b] : {std::pair<index_t, index_t>{0, 130}, {64, 128}, {128, 130}, {5, 5}}) {
+    const Checkpoint r = run.read_checkpoint_rows(sizeof(double), n, d, a, b, sizeof(double));
+    CHECK(r.step == 7);
+    CHECK(r.dynamics_key == c.dynamics_key);
+    CHECK(r.scheme_state == c.scheme_state.substr(std::size_t(a) * sizeof(double),
+                                                  std::size_t(b - a) * sizeof(double)));
+    CHECK(r.samples == c.samples.substr(std::size_t(a * d) * sizeof(double),
+                                        std::size_t((b - a) * d) * sizeof(double)));
+  }
+  // A state that is not n rows: bad input naming the file.
+  CHECK_THROWS_AS(run.read_checkpoint_rows(sizeof(double), n, d, 0, 1, 3 * sizeof(double)), Error);
 }
 
 TEST_CASE("sharded against replicated: the row pass's bits for d > 3") {
@@ -274,4 +290,158 @@ TEST_CASE("sharded refusals name the key") {
   refuse({"functional.kind=\"energy33\""}, "functional.kind");
   refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
          "functional.kernel");
+}
+
+namespace {
+
+const char* ift_config = R"(
+seed = 13
+[flow]
+scheme = "ift"
+tau = 0.5
+steps = 6
+[functional]
+kind = "mmd"
+r = 1.0
+[initial]
+kind = "gaussian"
+n = 300
+d = 2
+radius = 0.5
+[target]
+kind = "gaussian"
+n = 200
+d = 2
+radius = 1.0
+[ift]
+weight_step = "pgd"
+eta = 0.1
+[output]
+every = 3
+plots = false
+progress = false
+)";
+
+// An ift run in one process with its directory (the weights are read back from the last
+// snapshot's weights_NNNNNN.npy).
+struct IftRun {
+  RunResult result;
+  std::vector<double> weights;
+};
+
+IftRun run_ift(const std::vector<std::string>& sets, const std::string& memory,
+               const std::string& name) {
+  std::vector<std::string> all = sets;
+  all.push_back("flow.memory=\"" + memory + "\"");
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
+  RunOptions opt;
+  opt.threads = 2;
+  opt.progress = false;
+  opt.out_dir = test::tmp_path("sharded_ift_" + name + "_" + memory);
+  fs::remove_all(opt.out_dir);
+  IftRun r;
+  r.result = run_flow(cfg, opt);
+  r.weights = RunDirectory(opt.out_dir).read_weights(r.result.steps);
+  REQUIRE(index_t(r.weights.size()) == cfg.initial.n);
+  return r;
+}
+
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double m = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) m = std::max(m, std::fabs(a[k] - b[k]));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("sharded ift against replicated: bits for the KL step at d > 3, bounded for pgd") {
+  // d = 5 (both layouts run the row pass) and the KL step normalised by the sum (in row order
+  // in both): the same positions, weights and metrics, bit for bit.
+  const std::vector<std::string> kl = {"initial.d=5", "target.d=5", "ift.weight_step=\"kl\""};
+  const IftRun rep = run_ift(kl, "replicated", "kl");
+  const IftRun sha = run_ift(kl, "sharded", "kl");
+  CHECK(sha.result.samples.data == rep.result.samples.data);
+  CHECK(sha.weights == rep.weights);
+  REQUIRE(sha.result.metrics.size() == rep.result.metrics.size());
+  for (std::size_t k = 0; k < sha.result.metrics.size(); ++k) {
+    CHECK(sha.result.metrics[k].mmd2_paper == rep.result.metrics[k].mmd2_paper);
+    CHECK(sha.result.metrics[k].ess == rep.result.metrics[k].ess);
+  }
+  // pgd, d = 2: the simplex projection by bisection (sharded) against the sort method
+  // (replicated), and the self pass's other rounding: after 6 iterations the weights agree to
+  // 1e-12 and the positions to 1e-10 (O(1) values), while the run moved both by far more.
+  const IftRun prep = run_ift({}, "replicated", "pgd");
+  const IftRun psha = run_ift({}, "sharded", "pgd");
+  const double dx = max_abs_difference(psha.result.samples, prep.result.samples);
+  const double dw = max_abs_difference(psha.weights, prep.weights);
+  MESSAGE("sharded vs replicated ift (pgd, d = 2): max |x diff| = " << dx
+                                                                    << ", max |w diff| = " << dw);
+  CHECK(dx < 1e-10);
+  CHECK(dw < 1e-12);
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift");
+  const HostMatrix<double> x0 = sample_measure(cfg.initial, cfg.seed, 0, "initial");
+  CHECK(max_abs_difference(x0, prep.result.samples) > 0.1);
+  const std::vector<double> w0(std::size_t(cfg.initial.n), 1.0 / double(cfg.initial.n));
+  CHECK(max_abs_difference(w0, prep.weights) > 0.01);
+  REQUIRE(psha.result.metrics.size() == prep.result.metrics.size());
+  for (std::size_t k = 0; k < psha.result.metrics.size(); ++k) {
+    CHECK(std::fabs(psha.result.metrics[k].mmd2_paper - prep.result.metrics[k].mmd2_paper) <
+          1e-10 * std::fabs(prep.result.metrics[k].mmd2_paper));
+    CHECK(psha.result.metrics[k].zero_weights == prep.result.metrics[k].zero_weights);
+  }
+}
+
+TEST_CASE("sharded ift with the exact (qp) weight step: the replicated dense solve to rounding") {
+  // The products K v as pair passes against the dense Gram matrix, the projection by bisection
+  // against the sort: both references ("half" on the simplex; "previous" with the Gaussian
+  // kernel on M+), 20 FISTA iterations.
+  const std::vector<std::vector<std::string>> variants = {
+      {"ift.weight_step=\"qp\"", "ift.qp_iterations=20"},
+      {"ift.weight_step=\"qp\"", "ift.qp_iterations=20", "ift.qp_reference=\"previous\"",
+       "functional.kernel=\"gaussian\"", "functional.gamma=0.5", "ift.mass=\"nonnegative\""}};
+  for (const auto& sets : variants) {
+    CAPTURE(sets.back());
+    const IftRun rep = run_ift(sets, "replicated", "qp");
+    const IftRun sha = run_ift(sets, "sharded", "qp");
+    const double dx = max_abs_difference(sha.result.samples, rep.result.samples);
+    const double dw = max_abs_difference(sha.weights, rep.weights);
+    MESSAGE("sharded vs replicated ift (qp): max |x diff| = " << dx << ", max |w diff| = " << dw);
+    CHECK(dx < 1e-10);
+    CHECK(dw < 1e-12);
+    const std::vector<double> w0(300, 1.0 / 300);
+    CHECK(max_abs_difference(w0, rep.weights) > 1e-3);
+  }
+}
+
+TEST_CASE("sharded ift with weight_step = none is the sharded particle flow, bit for bit") {
+  const IftRun none = run_ift({"ift.weight_step=\"none\""}, "sharded", "none");
+  std::vector<std::string> particle = {"flow.scheme=\"particle\"", "flow.memory=\"sharded\""};
+  const FlowConfig cfg = parse_flow_config(ift_config, "ift", particle);
+  RunOptions opt;
+  opt.threads = 2;
+  opt.progress = false;
+  const RunResult p = run_flow(cfg, opt);
+  CHECK(none.result.samples.data == p.samples.data);
+  for (double w : none.weights) CHECK(w == 1.0 / 300);
+}
+
+TEST_CASE("sharded ift refusals name the key") {
+  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
+    std::vector<std::string> all = sets;
+    all.push_back("flow.memory=\"sharded\"");
+    try {
+      const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
+      RunOptions opt;
+      opt.progress = false;
+      run_flow(cfg, opt);
+      FAIL("no error for " << key);
+    } catch (const Error& e) {
+      CAPTURE(e.what());
+      CHECK(e.exit_code() == 2);
+      CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
+    }
+  };
+  refuse({"target.kind=\"mixture\"", "target.components=[{mean=[0,0],cov=[[1,0],[0,1]],weight=1}]"},
+         "target.kind");
 }
