@@ -746,10 +746,10 @@ HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
 //   (3 x 4 spills: 0.83x to 0.89x), but 1 x 4 for double below d = 48 (d = 16: 1.27x, d = 32:
 //   1.1x the 2 x 4 rate; d = 64: 0.9x; float d = 16: 0.95x);
 // - directional (|z|^2 and <z,u>: 2 R C accumulators, R rows of x and of v): AVX-512 2 x 4
-//   (16 + 4 + 2 columns + z, u; 1 x 4 runs 0.7x at d = 784 double); elsewhere 1 x 4 (8 + 2 + 2
-//   + 2 of 16; 2 x 4 runs 0.9x to 0.95x at d = 16 to 200), but 2 x 4 where a row takes 4 KiB or
-//   more (d sizeof(T) >= 4096: the rows and 4 columns of X, V, Y, W outgrow the 32 KiB L1 at
-//   1 x 4; double d = 784: 1.2x).
+//   (16 + 4 + 2 columns + z, u; 1 x 4 runs 0.7x at d = 784 double, within 6% at d = 16 to 64);
+//   elsewhere 1 x 4 (8 + 2 + 2 + 2 of 16; 2 x 4 runs 0.90x to 0.98x at d = 16 to 200), but
+//   2 x 4 where a row takes 4 KiB or more (d sizeof(T) >= 4096: the rows and 4 columns of X, V,
+//   Y, W outgrow the 32 KiB L1 at 1 x 4; double d = 784: 1.2x).
 template <PairwisePass P, class KS, class T>
 void rows_rowmajor_tiles(const RowBlock<T>& blk) {
   constexpr bool dir = P == PairwisePass::directional;
