@@ -109,6 +109,8 @@ void write_gradient_row(const RowPassArgs<T>& p, index_t i, const double* acc) {
   }
 }
 
+bool g_one_pair_rows = false;  // set_cpu_one_pair_rows
+
 // What every row kernel call of a pass shares. Reads NWGF_SIMD once, before threads dispatch.
 template <class T>
 RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
@@ -120,10 +122,13 @@ RowBlock<T> row_block_for(PairwisePass pass, const RowPassArgs<T>& p) {
   b.param = p.param;
   b.d = p.x.cols;
   b.ldx = p.x.ld;
+  b.one_pair_rows = g_one_pair_rows;
   return b;
 }
 
 }  // namespace
+
+void set_cpu_one_pair_rows(bool on) { g_one_pair_rows = on; }
 
 index_t cpu_row_block() { return kRowBlock; }
 

@@ -221,6 +221,10 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
 template <class T>
 bool cpu_takes_self_pass(PairwisePass pass, const RowPassArgs<T>& p);
 int cpu_self_threads(index_t n, int threads);
+// Measurement only (`nwgf bench pairwise --one-pair-rows`): from now on the CPU row passes at
+// d >= 16 take one pair at a time (RowBlock::one_pair_rows) instead of the register-blocked
+// micro-tiles; the bits are the same either way. Not while kernels run.
+void set_cpu_one_pair_rows(bool on);
 // The rows of X per block of the other CPU passes (one thread sums a block's rows over all of Y).
 index_t cpu_row_block();
 // The threads of the other CPU passes for `threads`: thread t sums the row blocks

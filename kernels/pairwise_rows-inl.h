@@ -13,8 +13,8 @@
 // - 4 <= d < 16 (transposed tile): per row, a first sweep over j stores the per-pair factors in
 //   scratch, a second sweep per coordinate k sums f_j (x_k - y_kj);
 // - d >= 16 (row-major, in place): the dot products over k are vectorised, in register-blocked
-//   micro-tiles of rows x columns (one pair at a time with velocities), and the factor is the
-//   family's scalar functor (its cost is small beside 4d flops).
+//   micro-tiles of rows x columns (with velocities too: |z|^2 and <z,u> side by side), and the
+//   factor is the family's scalar functor (its cost is small beside 4d flops).
 #if defined(NWGF_KERNELS_PAIRWISE_ROWS_INL) == defined(HWY_TARGET_TOGGLE)
 #ifdef NWGF_KERNELS_PAIRWISE_ROWS_INL
 #undef NWGF_KERNELS_PAIRWISE_ROWS_INL
@@ -357,6 +357,34 @@ HWY_INLINE hn::TFromD<D> dot(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b
   return s;
 }
 
+// x rounded to T and opaque to the compiler. The directional rows add each pair's rate
+// (f <z,u> from directional_pair) to the row sum as `value += rounded(q.rate)`: without it GCC
+// fuses the product and the sum into one FMA in some row kernels and not in others (contraction
+// across inlining, where the control flow after if-conversion allows it), and the one-pair rows
+// and the micro-tiles would differ in the last bit on FMA targets.
+template <class T>
+HWY_INLINE T rounded(T x) {
+#if HWY_ARCH_X86 && defined(__GNUC__)
+  asm("" : "+x"(x));
+#elif HWY_ARCH_ARM_A64 && defined(__GNUC__)
+  asm("" : "+w"(x));
+#else
+  volatile T kept = x;
+  x = kept;
+#endif
+  return x;
+}
+
+// Whether the directional rows add the u term fu (v_i - w_j) of a pair to the vector part of the
+// gradient sum: where fu = 0 and <z,u> is finite (then u is finite: any infinite or NaN u_k
+// makes z_k u_k, and so <z,u>, infinite or NaN) the term is fma(0, u_k, g_k) = g_k, bit for bit
+// but for the sign of a zero g_k (a sum that underflowed to -0), so it is left out; the one-pair
+// rows and the micro-tiles decide it per pair alike. (The scalar tail adds it always, alike.)
+template <class T>
+HWY_INLINE bool directional_u_term(T fu, T zu) {
+  return fu != T(0) || !std::isfinite(zu);
+}
+
 // KS: the family's scalar functor (kernels/family/riesz.hpp), for T on the host.
 template <PairwisePass P, class KS, class T>
 HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
@@ -397,16 +425,19 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
         continue;
       }
       T f, fu = 0;
+      bool with_u = false;
       if constexpr (dir) {
         const T* wj = blk.w + j * blk.ldw;
         for (k = 0; k + n <= len; k += n) hn::StoreU(hn::Sub(hn::LoadU(d, vi + k), hn::LoadU(d, wj + k)), d, u + k);
         for (; k < len; ++k) u[k] = vi[k] - wj[k];
         const T uu = s == T(0) ? dot(d, u, u, len) : T(0);
-        const DirectionalPair<T> q = directional_pair(kernel, bj, s, dot(d, z, u, len), uu);
+        const T zu = dot(d, z, u, len);
+        const DirectionalPair<T> q = directional_pair(kernel, bj, s, zu, uu);
         f = q.f;
         fu = q.fu;
-        value += q.rate;
+        value += rounded(q.rate);
         count += q.coincident ? 1 : 0;
+        with_u = directional_u_term(fu, zu);
       } else {
         if constexpr (P == PairwisePass::value_gradient) value += bj * kernel.value(s);
         f = bj * kernel.grad_factor(s);
@@ -414,7 +445,7 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
       const Vec<D> vf = hn::Set(d, f), vfu = hn::Set(d, fu);
       for (k = 0; k + n <= len; k += n) {
         Vec<D> g = hn::MulAdd(vf, hn::LoadU(d, z + k), hn::LoadU(d, gt + k));
-        if constexpr (dir) g = hn::MulAdd(vfu, hn::LoadU(d, u + k), g);
+        if (dir && with_u) g = hn::MulAdd(vfu, hn::LoadU(d, u + k), g);
         hn::StoreU(g, d, gt + k);
       }
       for (; k < len; ++k) gt[k] += f * z[k] + (dir ? fu * u[k] : T(0));
@@ -437,16 +468,7 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
 // stored there), so the results are bit for bit the same (tests/kernels/test_pair_rows_blocked.cpp
 // checks it on every target).
 //
-// Tile shape per target: AVX-512 has 32 vector registers, 4 x 4 takes 16 accumulators + 4 rows +
-// a column and a difference; AVX2 and SSE4 have 16, 2 x 4 takes 8 + 2 + 2 (3 x 4 would spill).
-template <class D>
-constexpr index_t micro_rows() {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  return 4;
-#else
-  return 2;
-#endif
-}
+// Tile shape (rows_rowmajor_tiles picks R per target, element type, pass and d; C = 4).
 constexpr index_t kMicroCols = 4;
 
 // One micro-tile: rows xr[0..R) against columns yc[0..C) (weights bc or nullptr), the rows' sums
@@ -513,12 +535,173 @@ HWY_INLINE void micro_tile(D d, const KS& kernel, index_t len, const T* const* x
   }
 }
 
+// sum_k (a_k - b_k)^2 over k < d in the order of dot(d, u, u, len) on u = a - b stored (the
+// differences taken in T alike): the directional pass's |u|^2 without storing u.
+template <class D>
+HWY_INLINE hn::TFromD<D> dot_diff(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, index_t len) {
+  using T = hn::TFromD<D>;
+  const index_t n = index_t(hn::Lanes(d));
+  Vec<D> acc = hn::Zero(d);
+  index_t k = 0;
+  for (; k + n <= len; k += n) {
+    const Vec<D> uk = hn::Sub(hn::LoadU(d, a + k), hn::LoadU(d, b + k));
+    acc = hn::MulAdd(uk, uk, acc);
+  }
+  T s = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; k < len; ++k) {
+    const T uk = a[k] - b[k];
+    s += uk * uk;
+  }
+  return s;
+}
+
+// The directional pass in micro-tiles of R rows x C columns: per pair |z|^2 and <z,u> side by
+// side (2 R C chains; |u|^2 only for a coincident pair, where it is read), then the gradient
+// sweep gt_r += f_rc z_rc + fu_rc u_rc, c in order. Each sum in the order of rows_rowmajor (the
+// vector lanes over k, the horizontal sum, then the scalar tail; z and u recomputed in T as they
+// were stored there), so the bits are the same. The u term of the sweep goes in for the pairs
+// that directional_u_term picks, as there (the tile takes the cheaper sweep without it where no
+// pair of the tile needs it: every pair but the coincident ones). Rows past the block's end
+// repeat a valid row; their sums go to scratch and count[r] is not read.
+template <index_t R, index_t C, class KS, class D, class T>
+HWY_INLINE void micro_tile_directional(D d, const KS& kernel, index_t len, const T* const* xr,
+                                       const T* const* vr, const T* const* yc, const T* const* wc,
+                                       const T* bc, T* const* gt, T* value, index_t* count) {
+  constexpr bool dir = true;
+  const index_t n = index_t(hn::Lanes(d));
+  Vec<D> as[R][C], azu[R][C];
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t c = 0; c < C; ++c) as[r][c] = azu[r][c] = hn::Zero(d);
+  }
+  index_t k = 0;
+  for (; k + n <= len; k += n) {
+    Vec<D> xv[R], vv[R];
+    for (index_t r = 0; r < R; ++r) {
+      xv[r] = hn::LoadU(d, xr[r] + k);
+      vv[r] = hn::LoadU(d, vr[r] + k);
+    }
+    for (index_t c = 0; c < C; ++c) {
+      const Vec<D> yv = hn::LoadU(d, yc[c] + k), wv = hn::LoadU(d, wc[c] + k);
+      for (index_t r = 0; r < R; ++r) {
+        const Vec<D> zk = hn::Sub(xv[r], yv), uk = hn::Sub(vv[r], wv);
+        as[r][c] = hn::MulAdd(zk, zk, as[r][c]);
+        azu[r][c] = hn::MulAdd(zk, uk, azu[r][c]);
+      }
+    }
+  }
+  const index_t tail = k;
+  T f[R][C], fu[R][C];
+  bool u_term[R][C];
+  bool with_u = false;
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t c = 0; c < C; ++c) {
+      T s = hn::GetLane(hn::SumOfLanes(d, as[r][c]));
+      T zu = hn::GetLane(hn::SumOfLanes(d, azu[r][c]));
+      for (k = tail; k < len; ++k) {
+        const T zk = xr[r][k] - yc[c][k];
+        s += zk * zk;
+      }
+      for (k = tail; k < len; ++k) {
+        const T zk = xr[r][k] - yc[c][k], uk = vr[r][k] - wc[c][k];
+        zu += zk * uk;
+      }
+      const T uu = s == T(0) ? dot_diff(d, vr[r], wc[c], len) : T(0);
+      const DirectionalPair<T> q = directional_pair(kernel, bc[c], s, zu, uu);
+      f[r][c] = q.f;
+      fu[r][c] = q.fu;
+      value[r] += rounded(q.rate);
+      count[r] += q.coincident ? 1 : 0;
+      u_term[r][c] = directional_u_term(q.fu, zu);
+      with_u = with_u || u_term[r][c];
+    }
+  }
+  // gt_r += f_rc (x_r - y_c) (+ fu_rc (v_r - w_c)), c in order for each row.
+  for (k = 0; k + n <= len; k += n) {
+    Vec<D> xv[R], g[R];
+    for (index_t r = 0; r < R; ++r) {
+      xv[r] = hn::LoadU(d, xr[r] + k);
+      g[r] = hn::LoadU(d, gt[r] + k);
+    }
+    if (HWY_LIKELY(!with_u)) {
+      for (index_t c = 0; c < C; ++c) {
+        const Vec<D> yv = hn::LoadU(d, yc[c] + k);
+        for (index_t r = 0; r < R; ++r) g[r] = hn::MulAdd(hn::Set(d, f[r][c]), hn::Sub(xv[r], yv), g[r]);
+      }
+    } else {
+      for (index_t c = 0; c < C; ++c) {
+        const Vec<D> yv = hn::LoadU(d, yc[c] + k), wv = hn::LoadU(d, wc[c] + k);
+        for (index_t r = 0; r < R; ++r) {
+          g[r] = hn::MulAdd(hn::Set(d, f[r][c]), hn::Sub(xv[r], yv), g[r]);
+          if (u_term[r][c]) g[r] = hn::MulAdd(hn::Set(d, fu[r][c]), hn::Sub(hn::LoadU(d, vr[r] + k), wv), g[r]);
+        }
+      }
+    }
+    for (index_t r = 0; r < R; ++r) hn::StoreU(g[r], d, gt[r] + k);
+  }
+  for (index_t r = 0; r < R; ++r) {
+    for (k = tail; k < len; ++k) {
+      for (index_t c = 0; c < C; ++c) {
+        const T zk = xr[r][k] - yc[c][k], uk = vr[r][k] - wc[c][k];
+        gt[r][k] += f[r][c] * zk + (dir ? fu[r][c] * uk : T(0));
+      }
+    }
+  }
+}
+
+// KS: the family's scalar functor; the directional pass. Scratch: (R + 1) d.
+template <index_t R, class KS, class T>
+HWY_NOINLINE void rows_rowmajor_blocked_directional(const RowBlock<T>& blk) {
+  using D = hn::ScalableTag<T>;
+  const D d;
+  constexpr index_t C = kMicroCols;
+  const index_t len = blk.d;
+  const KS kernel = KS::make(blk.param);
+  const T ones[C] = {T(1), T(1), T(1), T(1)};
+  for (index_t i0 = 0; i0 < blk.rows; i0 += R) {
+    const index_t rn = std::min(R, blk.rows - i0);
+    const T* xr[R];
+    const T* vr[R];
+    T* gt[R];
+    T value[R] = {};
+    index_t count[R] = {};
+    for (index_t r = 0; r < R; ++r) {
+      const index_t i = i0 + std::min(r, rn - 1);
+      xr[r] = blk.x + i * blk.ldx;
+      vr[r] = blk.v + i * blk.ldv;
+      gt[r] = blk.work + std::min(r, rn) * len;
+    }
+    for (index_t k = 0; k < (rn + 1) * len; ++k) blk.work[k] = T(0);
+    index_t j = 0;
+    for (; j + C <= blk.jn; j += C) {
+      const T* yc[C];
+      const T* wc[C];
+      for (index_t c = 0; c < C; ++c) {
+        yc[c] = blk.y + (j + c) * blk.ldy;
+        wc[c] = blk.w + (j + c) * blk.ldw;
+      }
+      micro_tile_directional<R, C>(d, kernel, len, xr, vr, yc, wc, blk.b ? blk.b + j : ones, gt,
+                                   value, count);
+    }
+    for (; j < blk.jn; ++j) {
+      const T* yc[1] = {blk.y + j * blk.ldy};
+      const T* wc[1] = {blk.w + j * blk.ldw};
+      micro_tile_directional<R, 1>(d, kernel, len, xr, vr, yc, wc, blk.b ? blk.b + j : ones, gt,
+                                   value, count);
+    }
+    for (index_t r = 0; r < rn; ++r) {
+      blk.value[i0 + r] += double(value[r]);
+      for (index_t k = 0; k < len; ++k) blk.g[(i0 + r) * len + k] += double(gt[r][k]);
+      if (blk.coincident) *blk.coincident += count[r];
+    }
+  }
+}
+
 // KS: the family's scalar functor; P: energy, gradient or value_gradient. Scratch: (R + 1) d.
-template <PairwisePass P, class KS, class T>
+template <PairwisePass P, index_t R, class KS, class T>
 HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
   const D d;
-  constexpr index_t R = micro_rows<D>(), C = kMicroCols;
+  constexpr index_t C = kMicroCols;
   constexpr bool grad = P != PairwisePass::energy;
   const index_t len = blk.d;
   const KS kernel = KS::make(blk.param);
@@ -556,6 +739,34 @@ HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
   }
 }
 
+// The micro-tiles' rows R (C = 4 columns) per target, element type, pass and d, measured on one
+// Zen 4 thread (README "Performance"):
+// - energy, gradient, value and gradient: AVX-512 (32 vector registers) 4 x 4: 16 accumulators
+//   + 4 rows + a column and a difference; AVX2, SSE4 and the fallback (16 registers) 2 x 4
+//   (3 x 4 spills: 0.83x to 0.89x), but 1 x 4 for double below d = 48 (d = 16: 1.27x, d = 32:
+//   1.1x the 2 x 4 rate; d = 64: 0.9x; float d = 16: 0.95x);
+// - directional (|z|^2 and <z,u>: 2 R C accumulators, R rows of x and of v): AVX-512 2 x 4
+//   (16 + 4 + 2 columns + z, u; 1 x 4 runs 0.7x at d = 784 double, within 6% at d = 16 to 64);
+//   elsewhere 1 x 4 (8 + 2 + 2 + 2 of 16; 2 x 4 runs 0.90x to 0.98x at d = 16 to 200), but
+//   2 x 4 where a row takes 4 KiB or more (d sizeof(T) >= 4096: the rows and 4 columns of X, V,
+//   Y, W outgrow the 32 KiB L1 at 1 x 4; double d = 784: 1.2x).
+template <PairwisePass P, class KS, class T>
+void rows_rowmajor_tiles(const RowBlock<T>& blk) {
+  constexpr bool dir = P == PairwisePass::directional;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (dir) return rows_rowmajor_blocked_directional<2, KS>(blk);
+  else return rows_rowmajor_blocked<P, 4, KS>(blk);
+#else
+  if constexpr (dir) {
+    if (blk.d * index_t(sizeof(T)) >= 4096) return rows_rowmajor_blocked_directional<2, KS>(blk);
+    return rows_rowmajor_blocked_directional<1, KS>(blk);
+  } else {
+    if (sizeof(T) == 8 && blk.d < 48) return rows_rowmajor_blocked<P, 1, KS>(blk);
+    return rows_rowmajor_blocked<P, 2, KS>(blk);
+  }
+#endif
+}
+
 // ---- dispatch on the family, the pass, the weights and d ---------------------------------------
 
 template <class K, PairwisePass P, int DIM, class T>
@@ -586,10 +797,11 @@ void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
 template <class K, PairwisePass P, class T>
 void rows_family_pass(const RowBlock<T>& blk) {
   if (!blk.transposed) {
-    // The directional pass (velocities) keeps the one-pair rows; so does any pass when a test
-    // asks for them (RowBlock::one_pair_rows, the reference of the micro-tiles).
+    // One pair at a time when a test or a measurement asks for it (RowBlock::one_pair_rows, the
+    // reference of the micro-tiles).
     if constexpr (P == PairwisePass::directional) {
-      return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
+      if (blk.one_pair_rows) return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
+      return rows_rowmajor_tiles<P, typename K::template Scalar<T>>(blk);
     } else {
       // The energy pass alone gains nothing from the tiles below d = 32 (0.8x to 0.9x at
       // d = 16 on one Zen 4 thread, AVX-512 and AVX2): the per-pair horizontal sums and scalar
@@ -597,7 +809,7 @@ void rows_family_pass(const RowBlock<T>& blk) {
       if (blk.one_pair_rows || (P == PairwisePass::energy && blk.d < 32)) {
         return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
       }
-      return rows_rowmajor_blocked<P, typename K::template Scalar<T>>(blk);
+      return rows_rowmajor_tiles<P, typename K::template Scalar<T>>(blk);
     }
   }
   const bool w = blk.b != nullptr;

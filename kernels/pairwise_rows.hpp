@@ -66,7 +66,8 @@ struct RowBlock {
   double* g_columns = nullptr;
   double* value_columns = nullptr;
   // d >= 16 (row-major): take every pass one pair at a time (rows_rowmajor) instead of in
-  // micro-tiles. Tests only: the reference the micro-tiles must match bit for bit.
+  // micro-tiles. Tests (the reference the micro-tiles must match bit for bit) and measurement
+  // only (set_cpu_one_pair_rows, `nwgf bench pairwise --one-pair-rows`).
   bool one_pair_rows = false;
 };
 

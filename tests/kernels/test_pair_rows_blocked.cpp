@@ -1,16 +1,19 @@
 // The CPU pair rows for d >= 16 (kernels/pairwise_rows-inl.h, row-major Y): the register-blocked
-// micro-tiles (R rows x 4 columns; R = 4 on AVX-512, 2 elsewhere) give the same bits as the
-// rows taken one pair at a time (RowBlock::one_pair_rows, the code path the tiles replaced), for
-// the energy, gradient and value-and-gradient passes, every family (Riesz on each evaluation path
-// of |z|^r), float and double, with and without weights, row counts and column counts that leave
-// every remainder of the tile (rows 1..9, columns 1..11), d = 16, 17, 31, 100 and 784 (d not a
-// multiple of the vector length: the scalar tail), Y != X with coincident and nearly coincident
-// pairs, and leading dimensions wider than d. Registered once per SIMD target (NWGF_SIMD).
+// micro-tiles (R rows x 4 columns; R per target, element type, pass and d: 1, 2 or 4, each
+// reached below) give the same bits as the rows taken one pair at a time (RowBlock::one_pair_rows,
+// the code path the tiles replaced), for the energy, gradient, value-and-gradient and
+// directional passes (the directional pass also its coincident-pair count), every family (Riesz
+// on each evaluation path of |z|^r), float and double, with and without weights, row counts and
+// column counts that leave every remainder of the tile (rows 1..9, columns 1..11), d = 16, 17,
+// 31, 100 and 784 (d not a multiple of the vector length: the scalar tail), Y != X with
+// coincident pairs (one moving apart, one at rest) and nearly coincident ones, and leading
+// dimensions wider than d. Registered once per SIMD target (NWGF_SIMD).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "nwgf/engine/philox.hpp"
@@ -45,13 +48,23 @@ std::vector<T> draw(index_t k, std::uint64_t stream, double lo, double hi) {
 
 struct Outputs {
   std::vector<double> value, g;
+  index_t coincident = 0;
+};
+
+// Velocities of the directional pass: rows of V (ld ldv) and columns of W (ld ldw).
+template <class T>
+struct Velocities {
+  const std::vector<T>* v = nullptr;
+  index_t ldv = 0;
+  const std::vector<T>* w = nullptr;
+  index_t ldw = 0;
 };
 
 // rows of X (ld ldx) against jn columns of Y (ld ldy), value and g accumulated onto start values.
 template <class T>
 Outputs run_rows(PairwisePass pass, const Family& fam, index_t d, index_t rows, index_t jn,
                  const std::vector<T>& x, index_t ldx, const std::vector<T>& y, index_t ldy,
-                 const T* b, bool one_pair) {
+                 const T* b, bool one_pair, const Velocities<T>& vel = {}) {
   RowBlock<T> blk;
   blk.pass = pass;
   blk.family = fam.family;
@@ -72,6 +85,14 @@ Outputs run_rows(PairwisePass pass, const Family& fam, index_t d, index_t rows, 
   blk.value = out.value.data();
   blk.g = out.g.data();
   blk.one_pair_rows = one_pair;
+  if (pass == PairwisePass::directional) {
+    blk.v = vel.v->data();
+    blk.ldv = vel.ldv;
+    blk.w = vel.w->data();
+    blk.ldw = vel.ldw;
+    out.coincident = 3;  // accumulated onto
+    blk.coincident = &out.coincident;
+  }
   detail::pairwise_rows(blk);
   return out;
 }
@@ -93,19 +114,42 @@ void check_same_bits(index_t d, index_t rows, index_t jn, bool weights) {
       y[std::size_t(2 * ldy + k)] = x[std::size_t(1 * ldx + k)] * T(1 + 1e-3);
     }
   }
+  // Velocities (directional pass): the first coincident pair moves apart (u != 0), the last one
+  // is at rest (u = 0 too).
+  const index_t ldv = d + 2, ldw = d + 5;
+  auto v = draw<T>(rows * ldv, 7, -1, 1);
+  auto w = draw<T>(jn * ldw, 8, -1, 1);
+  if (jn > 2 && rows > 1) {
+    for (index_t k = 0; k < d; ++k) w[std::size_t((jn - 1) * ldw + k)] = v[std::size_t((rows - 1) * ldv + k)];
+  }
+  const Velocities<T> vel{&v, ldv, &w, ldw};
+  index_t coincident = 0;
+  for (index_t i = 0; i < rows; ++i) {
+    for (index_t j = 0; j < jn; ++j) {
+      bool same = true;
+      for (index_t k = 0; k < d; ++k) same = same && x[std::size_t(i * ldx + k)] == y[std::size_t(j * ldy + k)];
+      coincident += same ? 1 : 0;
+    }
+  }
+  if (jn > 1) CHECK(coincident >= 1);
   const auto b = draw<T>(jn, 3, -1, 1.5);
   for (const Family& fam : kFamilies) {
-    for (const PairwisePass pass :
-         {PairwisePass::energy, PairwisePass::gradient, PairwisePass::value_gradient}) {
+    for (const PairwisePass pass : {PairwisePass::energy, PairwisePass::gradient,
+                                    PairwisePass::value_gradient, PairwisePass::directional}) {
       const Outputs tiles = run_rows<T>(pass, fam, d, rows, jn, x, ldx, y, ldy,
-                                        weights ? b.data() : nullptr, false);
+                                        weights ? b.data() : nullptr, false, vel);
       const Outputs pairs = run_rows<T>(pass, fam, d, rows, jn, x, ldx, y, ldy,
-                                        weights ? b.data() : nullptr, true);
+                                        weights ? b.data() : nullptr, true, vel);
       INFO(simd_target() << (sizeof(T) == 4 ? " f32" : " f64") << " family " << int(fam.family)
                          << " param " << fam.param << " pass " << int(pass) << " d " << d
                          << " rows " << rows << " cols " << jn << " weights " << weights);
       CHECK(same_bits(tiles.value, pairs.value));
       CHECK(same_bits(tiles.g, pairs.g));
+      CHECK(tiles.coincident == pairs.coincident);
+      if (pass == PairwisePass::directional) {
+        // The coincident pairs placed above, counted onto the start value 3.
+        CHECK(tiles.coincident == 3 + coincident);
+      }
     }
   }
 }
@@ -124,6 +168,28 @@ TEST_CASE("pair rows d >= 16: the micro-tiles give the bits of one pair at a tim
   for (const bool weights : {false, true}) {
     check_same_bits<float>(784, 6, 7, weights);
     check_same_bits<double>(784, 5, 9, weights);
+  }
+}
+
+// The directional pass's tiles drop the u term of the gradient sweep where no pair of the tile
+// is coincident; non-finite velocities must still reach the sums as they do one pair at a time.
+TEST_CASE("pair rows d >= 16: the directional micro-tiles with a non-finite velocity") {
+  for (const index_t d : {16, 19}) {
+    const index_t rows = 3, jn = 6;
+    const auto x = draw<double>(rows * d, 11, -1, 1), y = draw<double>(jn * d, 12, -1, 1);
+    auto v = draw<double>(rows * d, 13, -1, 1);
+    const auto w = draw<double>(jn * d, 14, -1, 1);
+    v[std::size_t(1 * d + d - 1)] = std::numeric_limits<double>::infinity();  // vector part or tail
+    const Velocities<double> vel{&v, d, &w, d};
+    const Family fam{PairFamily::riesz, 1.0};
+    const Outputs tiles = run_rows<double>(PairwisePass::directional, fam, d, rows, jn, x, d, y, d,
+                                           nullptr, false, vel);
+    const Outputs pairs = run_rows<double>(PairwisePass::directional, fam, d, rows, jn, x, d, y, d,
+                                           nullptr, true, vel);
+    INFO(simd_target() << " d " << d);
+    CHECK(std::isnan(pairs.g[std::size_t(1 * d + d - 1)]));
+    CHECK(same_bits(tiles.value, pairs.value));
+    CHECK(same_bits(tiles.g, pairs.g));
   }
 }
 

@@ -3,7 +3,10 @@
 // `gpairs_per_s` = N^2 / seconds; the energy and the directional derivative (with both velocity
 // gradients, the forward scheme's loss) are timed in the same run. On a shared machine the wall
 // time is noisy; `cpu_gpairs_per_s` (N^2 * threads / process CPU seconds per call) shows what
-// the threads achieve while they actually run.
+// the threads achieve while they actually run (`directional_cpu_gpairs_per_s` alike for the
+// directional derivative, 2 N^2 pairs a call). --one-pair-rows (measurement only): the CPU rows at
+// d >= 16 take one pair at a time instead of the register-blocked micro-tiles (the same bits), so
+// one binary measures both.
 //
 // --sharded (any rank count, `mpirun -np P nwgf bench pairwise --sharded`): the gradient of the
 // particle flow's self interaction by the sharded pass (kernels/pairwise_sharded.hpp: each rank
@@ -40,6 +43,7 @@ struct PairwiseBenchOptions {
   std::string dtype = "f32", backend = "cpu";
   int repeats = 5;
   bool directional = false;
+  bool one_pair_rows = false;
   bool sharded = false;
   index_t chunk = 0;
 };
@@ -73,10 +77,15 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
     riesz_energy<T>(ctx, xv, nullptr, xv, nullptr, o.r, out.data(), &ws);
     ctx.synchronize();
   };
+  double dir_cpu_total = 0;
+  int dir_calls = 0;
   const auto directional = [&] {
+    const double c0 = cpu_seconds();
     riesz_directional<T>(ctx, xv, vv, nullptr, xv, vv, nullptr, o.r, out.data(), grad_v.view(),
                          grad_v.view(), T(1), true, nullptr, &ws);
     ctx.synchronize();
+    dir_cpu_total += cpu_seconds() - c0;
+    ++dir_calls;
   };
   const Timing tg = time_repeats(gradient, o.repeats, 0.3);
   const Timing te = time_repeats(energy, o.repeats, 0.3);
@@ -85,6 +94,7 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   j.add("bench", "pairwise").add("device", to_string(ctx.device())).add("threads", ctx.threads());
   j.add("simd", simd_target());
   j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("d", (long long)d);
+  if (o.one_pair_rows) j.add("one_pair_rows", true);
   j.add("r", o.r).add("seconds", tg.median).add("gpairs_per_s", pairs / tg.median * 1e-9);
   j.add("cpu_gpairs_per_s", pairs * ctx.threads() / (cpu_total / calls) * 1e-9);
   j.add("seconds_min", tg.min).add("seconds_max", tg.max).add("repeats", tg.repeats);
@@ -93,6 +103,8 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
     const Timing td = time_repeats(directional, o.repeats, 0.3);
     j.add("directional_seconds", td.median);
     j.add("directional_gpairs_per_s", 2 * pairs / td.median * 1e-9);
+    j.add("directional_cpu_gpairs_per_s",
+          2 * pairs * ctx.threads() / (dir_cpu_total / dir_calls) * 1e-9);
   }
   std::printf("%s\n", j.str().c_str());
   return 0;
@@ -159,6 +171,7 @@ int run_sharded_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   j.add("device", to_string(ctx.device())).add("threads", ctx.threads());
   j.add("simd", simd_target());
   j.add("dtype", to_string(dtype_of<T>())).add("n", (long long)n).add("d", (long long)d);
+  if (o.one_pair_rows) j.add("one_pair_rows", true);
   j.add("r", o.r).add("seconds", tg.median).add("gpairs_per_s", pairs / tg.median * 1e-9);
   j.add("seconds_min", tg.min).add("seconds_max", tg.max).add("repeats", tg.repeats);
   j.add("chunks", (long long)last.chunks).add("chunk_columns", (long long)last.chunk_columns);
@@ -180,6 +193,9 @@ BenchRegistrar reg_bench_pairwise("pairwise", "Fused Riesz self gradient / energ
                      sub.add_option("--repeats", o->repeats, "Timed repeats (median)");
                      sub.add_flag("--directional", o->directional,
                                   "Also time the directional derivative with velocity gradients");
+                     sub.add_flag("--one-pair-rows", o->one_pair_rows,
+                                  "Measurement: the CPU rows at d >= 16 one pair at a time "
+                                  "instead of in micro-tiles (same bits)");
                      sub.add_flag("--sharded", o->sharded,
                                   "The gradient by the sharded pass (own rows per rank, Y "
                                   "streamed in chunks; runs under mpirun)");
@@ -191,6 +207,7 @@ BenchRegistrar reg_bench_pairwise("pairwise", "Fused Riesz self gradient / energ
                        if (!(o->r > 0 && o->r < 2)) throw_bad_input("--r: must lie in (0, 2)");
                        if (o->repeats < 1) throw_bad_input("--repeats: must be positive");
                        if (o->chunk < 0) throw_bad_input("--chunk: must not be negative");
+                       detail::set_cpu_one_pair_rows(o->one_pair_rows);
                        if (o->sharded) {
                          return parse_dtype(o->dtype) == DType::f32
                                     ? run_sharded_bench<float>(*o, g)
