@@ -128,14 +128,7 @@ class IftScheme final : public Scheme<T> {
                         StepInfo& s) override {
     const double m2 = (eval_ ? *eval_ : mmd_).mmd2(ctx, x.view(), w_dev_.data());
     sync_host(ctx);
-    const WeightStats ws = weight_stats(w_);
-    s.paper_step = double(ift_.weight_step == WeightStep::none ? step : 2 * step);
-    s.mmd2_paper = m2;
-    s.functional = 0.5 * m2;
-    s.mass = ws.mass;
-    s.zero_weights = ws.zero_weights;
-    s.ess = ws.ess;
-    s.max_weight = ws.max_weight;
+    set_weight_metrics(s, step, ift_.weight_step, m2, weight_stats(w_));
   }
 
   // The weights, n doubles (native byte order).

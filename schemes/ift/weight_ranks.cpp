@@ -128,71 +128,44 @@ void weight_step_kl_ranks(const Comm& comm, std::vector<double>& w_own,
 }
 
 namespace {
-// sum_i a_i b_i over all ranks' rows, in row order.
-double dot_in_row_order(const Comm& comm, const std::vector<double>& a,
-                        const std::vector<double>& b) {
-  double s = 0;
-  sum_in_row_order(comm, &s, 1, [&](double* acc) {
-    for (std::size_t i = 0; i < a.size(); ++i) acc[0] += a[i] * b[i];
-  });
-  return s;
-}
+// The ranks: K v by the caller's pair passes on the own rows, sums continued rank to rank in
+// row order.
+struct RanksOps {
+  const Comm& comm;
+  const RowsMatvec& matvec_rows;
+  MassConstraint mass;
+  std::size_t rows;
+  void matvec(const std::vector<double>& x, std::vector<double>& y) const { matvec_rows(x, y); }
+  template <class Term>
+  double sum(const Term& term) const {
+    double s = 0;
+    sum_in_row_order(comm, &s, 1, [&](double* acc) {
+      for (std::size_t i = 0; i < rows; ++i) acc[0] += term(i);
+    });
+    return s;
+  }
+  void project(std::vector<double>& b) const {
+    if (mass == MassConstraint::simplex) {
+      project_simplex_ranks(comm, b);
+    } else {
+      project_nonnegative(b);
+    }
+  }
+};
 }  // namespace
 
 double spectral_radius_ranks(const Comm& comm, const RowsMatvec& matvec, std::size_t rows,
                              index_t first, int iterations) {
-  std::vector<double> v(rows), kv(rows);
-  for (std::size_t i = 0; i < rows; ++i) v[i] = 1.0 + 0.01 * double((first + index_t(i)) % 7);
-  double lambda = 0;
-  for (int it = 0; it < iterations; ++it) {
-    const double norm = std::sqrt(dot_in_row_order(comm, v, v));
-    if (!(norm > 0)) return 0;
-    for (double& x : v) x /= norm;
-    matvec(v, kv);
-    lambda = std::sqrt(dot_in_row_order(comm, kv, kv));  // |K v| -> |lambda|_max
-    v.swap(kv);
-  }
-  return lambda;
+  return qp_detail::power_iteration(RanksOps{comm, matvec, MassConstraint::simplex, rows}, rows,
+                                    first, iterations);
 }
 
 QpResult solve_weight_qp_ranks(const Comm& comm, const RowsMatvec& matvec, index_t first,
                                double eta, const std::vector<double>& c_own,
                                const std::vector<double>& start_own, index_t iterations,
                                MassConstraint mass) {
-  const std::size_t n = start_own.size();
-  const double h = 1 + 1 / eta;
-  // The power iteration approaches lambda_max from below: 2 % margin.
-  const double L = 1.02 * h * spectral_radius_ranks(comm, matvec, n, first);
-  std::vector<double> kb(n);
-  auto objective = [&](const std::vector<double>& b) {
-    matvec(b, kb);
-    double j = 0;
-    sum_in_row_order(comm, &j, 1, [&](double* acc) {
-      for (std::size_t i = 0; i < n; ++i) acc[0] += 0.5 * h * b[i] * kb[i] - c_own[i] * b[i];
-    });
-    return j;
-  };
-  QpResult best{start_own, objective(start_own)};
-  if (!(L > 0)) return best;
-  std::vector<double> b = start_own, prev = start_own, y = start_own, grad(n);
-  double t = 1;
-  for (index_t it = 0; it < iterations; ++it) {
-    matvec(y, grad);
-    for (std::size_t i = 0; i < n; ++i) grad[i] = h * grad[i] - c_own[i];
-    prev.swap(b);
-    for (std::size_t i = 0; i < n; ++i) b[i] = y[i] - grad[i] / L;
-    if (mass == MassConstraint::simplex) {
-      project_simplex_ranks(comm, b);
-    } else {
-      project_nonnegative(b);
-    }
-    const double j = objective(b);
-    if (j < best.objective) best = {b, j};  // j is the same on every rank
-    const double t_next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
-    for (std::size_t i = 0; i < n; ++i) y[i] = b[i] + (t - 1) / t_next * (b[i] - prev[i]);
-    t = t_next;
-  }
-  return best;
+  return qp_detail::fista(RanksOps{comm, matvec, mass, start_own.size()}, first, eta, c_own,
+                          start_own, iterations);
 }
 
 WeightStats weight_stats_ranks(const Comm& comm, const std::vector<double>& w_own) {

@@ -52,4 +52,15 @@ WeightStats weight_stats(const std::vector<double>& w) {
   return s;
 }
 
+void set_weight_metrics(StepInfo& s, index_t step, WeightStep kind, double mmd2,
+                        const WeightStats& ws) {
+  s.paper_step = double(kind == WeightStep::none ? step : 2 * step);
+  s.mmd2_paper = mmd2;
+  s.functional = 0.5 * mmd2;
+  s.mass = ws.mass;
+  s.zero_weights = ws.zero_weights;
+  s.ess = ws.ess;
+  s.max_weight = ws.max_weight;
+}
+
 }  // namespace nwgf

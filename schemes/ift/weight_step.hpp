@@ -10,7 +10,9 @@
 // P / C: the simplex (mass = simplex, spherical IFT) or {w >= 0} (nonnegative).
 #include <vector>
 
+#include "nwgf/engine/types.hpp"
 #include "nwgf/schemes/config_enums.hpp"
+#include "nwgf/schemes/run/step_info.hpp"
 
 namespace nwgf {
 
@@ -29,5 +31,11 @@ struct WeightStats {
   double zero_weights = 0;
 };
 WeightStats weight_stats(const std::vector<double>& w);
+
+// An IFT evaluation's metrics.csv columns (replicated and sharded runs alike): mmd2_paper = mmd2
+// (the paper's weighted V-statistic), functional = its half, the weight metrics, and the paper's
+// step count (two half steps per iteration, one with weight_step = none).
+void set_weight_metrics(StepInfo& s, index_t step, WeightStep kind, double mmd2,
+                        const WeightStats& ws);
 
 }  // namespace nwgf

@@ -516,14 +516,7 @@ class ShardedRunner {
     pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
                            tview(), b_.data(), m_, &xy);
     const double m2 = kernel_.sign * (xx - 2 * xy + energy_yy_);
-    const WeightStats ws = weight_stats_ranks(comm_, w_);
-    s.paper_step = double(cfg_.ift.weight_step == WeightStep::none ? step : 2 * step);
-    s.mmd2_paper = m2;
-    s.functional = 0.5 * m2;
-    s.mass = ws.mass;
-    s.zero_weights = ws.zero_weights;
-    s.ess = ws.ess;
-    s.max_weight = ws.max_weight;
+    set_weight_metrics(s, step, cfg_.ift.weight_step, m2, weight_stats_ranks(comm_, w_));
   }
 
   void run_steps(TraceSession& session, TraceSpan& root, const std::string& trace_file, index_t& n,

@@ -263,21 +263,27 @@ TEST_CASE("sharded sliced against replicated: the same step, F from the sliced s
   }
 }
 
+// A sharded run of `config` with `sets` is refused: exit 2, the message starting with "key:".
+static void check_refused(const char* config, const char* name, const std::vector<std::string>& sets,
+                   const std::string& key) {
+  std::vector<std::string> all = sets;
+  all.push_back("flow.memory=\"sharded\"");
+  try {
+    const FlowConfig cfg = parse_flow_config(config, name, all);
+    RunOptions opt;
+    opt.progress = false;
+    run_flow(cfg, opt);
+    FAIL("no error for " << key);
+  } catch (const Error& e) {
+    CAPTURE(e.what());
+    CHECK(e.exit_code() == 2);
+    CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
+  }
+}
+
 TEST_CASE("sharded refusals name the key") {
   const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
-    std::vector<std::string> all = sets;
-    all.push_back("flow.memory=\"sharded\"");
-    try {
-      const FlowConfig cfg = parse_flow_config(mmd_config, "sharded", all);
-      RunOptions opt;
-      opt.progress = false;
-      run_flow(cfg, opt);
-      FAIL("no error for " << key);
-    } catch (const Error& e) {
-      CAPTURE(e.what());
-      CHECK(e.exit_code() == 2);
-      CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
-    }
+    check_refused(mmd_config, "sharded", sets, key);
   };
   refuse({"output.plots=true"}, "output.plots");
   // The sliced estimator runs sharded with the Riesz kernel only (r = 1: the general check).
@@ -428,19 +434,7 @@ TEST_CASE("sharded ift with weight_step = none is the sharded particle flow, bit
 
 TEST_CASE("sharded ift refusals name the key") {
   const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
-    std::vector<std::string> all = sets;
-    all.push_back("flow.memory=\"sharded\"");
-    try {
-      const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
-      RunOptions opt;
-      opt.progress = false;
-      run_flow(cfg, opt);
-      FAIL("no error for " << key);
-    } catch (const Error& e) {
-      CAPTURE(e.what());
-      CHECK(e.exit_code() == 2);
-      CHECK(std::string(e.what()).rfind(key + ":", 0) == 0);
-    }
+    check_refused(ift_config, "ift", sets, key);
   };
   refuse({"target.kind=\"mixture\"", "target.components=[{mean=[0,0],cov=[[1,0],[0,1]],weight=1}]"},
          "target.kind");
