@@ -152,6 +152,10 @@ class IftScheme final : public Scheme<T> {
     }
     std::memcpy(w_.data(), bytes.data(), bytes.size());
     target_grad_valid_ = false;
+    // The weight step before the checkpoint left the next position step its target term; the
+    // resumed run recomputes it from the restored positions (the same pass, the same bits), or
+    // it would take the uncached path and part ways in the last bits (f32).
+    target_grad_restored_ = !ift_.target_resample && ift_.weight_step != WeightStep::none;
     for (double v : w_) {
       if (!(v >= 0) || !std::isfinite(v)) throw_bad_input(what + ": bad weights in the checkpoint");
     }
@@ -180,8 +184,10 @@ class IftScheme final : public Scheme<T> {
     const bool noise = ift_.noise > 0 && (ift_.noise_off == 0 || k <= ift_.noise_off);
     const PointsView<T> grad(grad_.data(), n_, d_, grad_.device());
     // The target's gradient term from the last weight step holds for these positions only.
-    const bool cached = target_grad_valid_;
-    target_grad_valid_ = false;
+    // After --resume (k > 1: a run resumed at step 0 had no weight step yet): recomputed below.
+    const bool restored = target_grad_restored_ && k > 1;
+    const bool cached = target_grad_valid_ || restored;
+    target_grad_valid_ = target_grad_restored_ = false;
     if (!noise && !ift_.target_resample && uniform_) {
       // The particle flow's step: tau n (1/n) grad g = tau grad g in both conventions.
       f_.particle_gradient(ctx, x.view(), T(1), grad);
@@ -200,6 +206,10 @@ class IftScheme final : public Scheme<T> {
     const bool weighted = ift_.position_step == PositionStep::weighted;
     const T scale = T(weighted ? tau * double(n_) : tau);
     if (cached && !noise) {
+      if (restored) {
+        const PointsView<T> tg(target_grad_.data(), n_, d_, target_grad_.device());
+        mmd_.witness_and_target_gradient(ctx, x.view(), w_dev_.data(), g_dev_.data(), tg);
+      }
       mmd_.witness_gradient_cached(ctx, x.view(), weighted ? w_dev_.data() : nullptr,
                                    w_dev_.data(), scale, target_grad_.data(), grad);
     } else {
@@ -323,6 +333,7 @@ class IftScheme final : public Scheme<T> {
   Buffer<T> w_dev_, g_dev_, grad_;
   Buffer<T> target_grad_;            // (n, d): see WeightedMmd::witness_and_target_gradient
   bool target_grad_valid_ = false;   // it holds for the current positions and target
+  bool target_grad_restored_ = false;  // restored from a checkpoint: to be recomputed
   Points<T> noisy_, previous_;
 };
 
