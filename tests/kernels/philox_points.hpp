@@ -26,4 +26,15 @@ std::vector<T> philox_points(std::uint64_t key, index_t n, index_t d, std::uint6
   return v;
 }
 
+// k values lo + (hi - lo) u_i, u_i the Philox uniform (key, stream) of index i.
+template <class T>
+std::vector<T> philox_uniforms(std::uint64_t key, index_t k, std::uint64_t stream, double lo,
+                               double hi) {
+  std::vector<T> v(static_cast<std::size_t>(k));
+  for (index_t i = 0; i < k; ++i) {
+    v[std::size_t(i)] = T(lo + (hi - lo) * philox_uniform<double>(key, stream, std::uint64_t(i)));
+  }
+  return v;
+}
+
 }  // namespace nwgf::test

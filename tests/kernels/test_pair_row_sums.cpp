@@ -10,7 +10,7 @@
 #include <cmath>
 #include <vector>
 
-#include "nwgf/engine/philox.hpp"
+#include "tests/kernels/philox_points.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 
 using namespace nwgf;
@@ -19,11 +19,7 @@ namespace {
 
 template <class T>
 std::vector<T> draw(index_t k, std::uint64_t stream, double lo, double hi) {
-  std::vector<T> v(static_cast<std::size_t>(k));
-  for (index_t i = 0; i < k; ++i) {
-    v[std::size_t(i)] = T(lo + (hi - lo) * philox_uniform<double>(9, stream, std::uint64_t(i)));
-  }
-  return v;
+  return test::philox_uniforms<T>(9, k, stream, lo, hi);
 }
 
 enum class Cols { other, self_same, self_other };

@@ -16,7 +16,7 @@
 #include <limits>
 #include <vector>
 
-#include "nwgf/engine/philox.hpp"
+#include "tests/kernels/philox_points.hpp"
 #include "nwgf/engine/simd.hpp"
 #include "nwgf/kernels/family/riesz.hpp"
 #include "nwgf/kernels/pairwise_rows.hpp"
@@ -39,11 +39,7 @@ const Family kFamilies[] = {{PairFamily::riesz, 1.0},          {PairFamily::ries
 
 template <class T>
 std::vector<T> draw(index_t k, std::uint64_t stream, double lo, double hi) {
-  std::vector<T> v(static_cast<std::size_t>(k));
-  for (index_t i = 0; i < k; ++i) {
-    v[std::size_t(i)] = T(lo + (hi - lo) * philox_uniform<double>(17, stream, std::uint64_t(i)));
-  }
-  return v;
+  return test::philox_uniforms<T>(17, k, stream, lo, hi);
 }
 
 struct Outputs {

@@ -69,11 +69,17 @@ plots = false
 progress = false
 )";
 
-RunResult run_memory(const std::string& text, const std::vector<std::string>& sets,
-                     const std::string& memory) {
+// The config `text` (named `name` in errors) with `sets` and flow.memory = memory.
+FlowConfig memory_config(const std::string& text, const std::string& name,
+                         const std::vector<std::string>& sets, const std::string& memory) {
   std::vector<std::string> all = sets;
   all.push_back("flow.memory=\"" + memory + "\"");
-  const FlowConfig cfg = parse_flow_config(text, "sharded", all);
+  return parse_flow_config(text, name, all);
+}
+
+RunResult run_memory(const std::string& text, const std::vector<std::string>& sets,
+                     const std::string& memory) {
+  const FlowConfig cfg = memory_config(text, "sharded", sets, memory);
   RunOptions opt;
   opt.threads = 2;
   opt.progress = false;
@@ -266,10 +272,8 @@ TEST_CASE("sharded sliced against replicated: the same step, F from the sliced s
 // A sharded run of `config` with `sets` is refused: exit 2, the message starting with "key:".
 static void check_refused(const char* config, const char* name, const std::vector<std::string>& sets,
                    const std::string& key) {
-  std::vector<std::string> all = sets;
-  all.push_back("flow.memory=\"sharded\"");
   try {
-    const FlowConfig cfg = parse_flow_config(config, name, all);
+    const FlowConfig cfg = memory_config(config, name, sets, "sharded");
     RunOptions opt;
     opt.progress = false;
     run_flow(cfg, opt);
@@ -337,9 +341,7 @@ struct IftRun {
 
 IftRun run_ift(const std::vector<std::string>& sets, const std::string& memory,
                const std::string& name) {
-  std::vector<std::string> all = sets;
-  all.push_back("flow.memory=\"" + memory + "\"");
-  const FlowConfig cfg = parse_flow_config(ift_config, "ift", all);
+  const FlowConfig cfg = memory_config(ift_config, "ift", sets, memory);
   RunOptions opt;
   opt.threads = 2;
   opt.progress = false;
