@@ -29,10 +29,12 @@
 #       the same with exit 3 (a numerical failure, e.g. on one rank only: no hang).
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
-#   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS
+#   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS [RUN_ARGS...]
 #       rank P-1 killed with SIGKILL mid-run: the job ends (no hang) with a non-zero exit and the
-#       launcher's message naming the signal; every snapshot written is complete and bit for bit
-#       the one-process run's; `--resume` at P ranks ends with the one-process run's snapshots.
+#       launcher's message naming the signal; every snapshot written (positions, and an ift
+#       run's weights_*.npy) is complete and bit for bit the one-process run's; `--resume` at P
+#       ranks ends with the one-process run's snapshots, checkpoint.bin and metrics.csv (but
+#       wall_seconds). RUN_ARGS go to every run (e.g. --set flow.memory='"sharded"').
 # mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
 set -euo pipefail
 mode=$1 nwgf=$2 mpiexec=$3 np=$4 config=$5 work=$6
@@ -226,12 +228,13 @@ PY
     ;;
   killed)
     steps=$1
+    shift
     "$nwgf" --threads 1 run "$config" --out "$work/one" --set "flow.steps=$steps" \
-      --set output.every=1 2> /dev/null
+      --set output.every=1 "$@" 2> /dev/null
     # Without -q: the launcher's own report of the dead rank is the error the user sees.
     rc=0
     timeout 300 "$mpiexec" --oversubscribe -np "$np" "$nwgf" --threads 1 run "$config" \
-      --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 \
+      --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 "$@" \
       > "$work/ranks.out" 2> "$work/ranks.err" &
     job=$!
     # Find the last rank's process as soon as it starts, then let the run write a few steps.
@@ -265,9 +268,15 @@ PY
     done
     echo "ok: killed at rank $((np - 1)) after $n snapshots (exit $rc); each complete and identical"
     "${mpirun[@]}" -np "$np" "$nwgf" --threads 1 run "$config" --out "$work/ranks" \
-      --set "flow.steps=$steps" --set output.every=1 --resume 2> "$work/resume.err" ||
+      --set "flow.steps=$steps" --set output.every=1 --resume "$@" 2> "$work/resume.err" ||
       { cat "$work/resume.err"; echo "FAIL: --resume after the kill"; exit 1; }
     compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs after --resume"; exit 1; }
+    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+      { echo "FAIL: metrics.csv differs after --resume"; exit 1; }
+    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
+      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
     ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac
