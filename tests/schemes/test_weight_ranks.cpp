@@ -2,8 +2,10 @@
 // threads (tests/thread_comm.hpp; the MPI runs: tests/mpi, mpi_sharded_ift_*): the simplex
 // projection the same bit for bit at every rank count (the 64-row grid of owned_rows, ranks
 // without rows included) and, against the one-process sort method, the same support and weights
-// to rounding; ties, zeros, negative entries, a vector already on the simplex. The KL step with
-// the sum and the weight metrics give the one-process bits; the PGD step the projection's.
+// to rounding; ties, zeros, negative entries, a vector already on the simplex. The projection
+// gives the bits of the halving-by-halving version it replaced (projection_before) on
+// adversarial vectors, in the rounds counted by CountingComm. The KL step with the sum and the
+// weight metrics give the one-process bits; the PGD step the projection's.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -67,7 +69,7 @@ void check_projection(const std::vector<double>& v) {
     CHECK(on_ranks(ranks, v, project) == one);  // bit for bit
   }
   // theta is Michelot's formula over the support whatever bracket the bisection left: 12
-  // halvings give the bits of 60.
+  // halvings give the bits of 60 here (not for every vector: kNearTies below).
   CHECK(on_ranks(3, v, [](const Comm& comm, std::vector<double>& own) {
           project_simplex_ranks(comm, own, 12);
         }) == one);
@@ -417,7 +419,7 @@ TEST_CASE("project_simplex_ranks: the bits of the halving-by-halving projection,
   check({-3.0});
   check({});
   // Already on the simplex; geometric values (Michelot's steps drop one value at a time from
-  // below); values within an ulp of the threshold.
+  // below); entries within 2 ulps of the threshold (near_threshold, kNearTies).
   check(std::vector<double>(190, 1.0 / 190));
   std::vector<double> geometric(200);
   for (std::size_t i = 0; i < geometric.size(); ++i) geometric[i] = std::ldexp(1.0, -int(i % 60));
@@ -435,8 +437,8 @@ TEST_CASE("project_simplex_ranks: the bits of the halving-by-halving projection,
     check(uniform_values(333, 16, -0.5, 1.0), iterations);
     check(near_threshold(17), iterations);
   }
-  MESSAGE("rounds per projection, worst case over these vectors: " << most << " (halving by halving: "
-          << most_before << ")");
+  MESSAGE("rounds per projection, worst case over these vectors: "
+          << most << " (halving by halving: " << most_before << ")");
   CHECK(most <= 13);
   CHECK(most_before >= 63);
 }
