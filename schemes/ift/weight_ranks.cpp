@@ -164,6 +164,7 @@ void project_simplex_ranks(const Comm& comm, std::vector<double>& v_own, int ite
   }
   const index_t n = index_t(all.n);
   if (n == 0) return;
+  iterations = std::max(iterations, 0);  // none: Michelot from min v - 1/n
   // sum max(v - theta, 0) is decreasing in theta: >= 1 at min v - 1/n, 0 at max v.
   double lo = all.lo - 1.0 / double(n), hi = all.hi;
   // The bisection, per_pass halvings per ordered pass (the same decisions on the same sums as

@@ -433,7 +433,7 @@ TEST_CASE("project_simplex_ranks: the bits of the halving-by-halving projection,
   }
   for (std::uint64_t stream = 0; stream < 400; ++stream) check(near_threshold(stream));
   // Fewer halvings than 60, not a multiple of the 6 per pass: the same bits as as many halvings.
-  for (int iterations : {0, 1, 7, 12, 13}) {
+  for (int iterations : {-1, 0, 1, 7, 12, 13}) {
     check(uniform_values(333, 16, -0.5, 1.0), iterations);
     check(near_threshold(17), iterations);
   }
