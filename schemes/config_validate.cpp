@@ -413,11 +413,6 @@ void check_memory(const FlowConfig& c) {
   for (std::size_t i = 0; i < c.targets.size(); ++i) {
     by_rows("target.measures[" + std::to_string(i) + "]", c.targets[i]);
   }
-  if (c.plots) {
-    bad("output.plots", "no rank holds all samples" + why +
-                            ": set output.plots = false (and draw the snapshots afterwards: "
-                            "nwgf render, nwgf plot)");
-  }
 }
 }  // namespace
 

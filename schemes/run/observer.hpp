@@ -4,7 +4,8 @@
 // such observer, installed by `nwgf run`; the loop itself draws nothing.
 //
 // Order within a run: start, then for each snapshot step (step 0 unless resumed, every
-// output.every steps, the last) snapshot(...) right after snapshots/step_NNNNNN.npy is written,
+// output.every steps, the last) snapshot(...) right after snapshots/step_NNNNNN.npy is written
+// (flow.memory = "sharded": with the samples and weights rank 0 reads back from those files),
 // then finish(...) after the last step and before the manifest says done. An Error thrown by an
 // observer fails the run like any other (manifest status failed).
 #include <string>
@@ -27,6 +28,10 @@ struct RunStart {
   const HostMatrix<double>& initial;  // (n, d): the initial samples as drawn from the config
   const std::vector<WeightedPoints>& targets;  // the target measures (mmd, barycenter)
   const ReferenceProblem& reference;           // the closed form the run is compared with, if any
+  // Where no rank holds all samples (flow.memory = "sharded"): initial and targets are empty and
+  // bounds (2, d) holds, per coordinate, the minimum (row 0) and maximum (row 1) over the
+  // initial samples and the target points (null where there are no target measures); else null.
+  const HostMatrix<double>* bounds = nullptr;
 };
 
 class RunObserver {

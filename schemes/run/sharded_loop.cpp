@@ -116,6 +116,9 @@ class ShardedRunner {
     const HostMatrix<double> x0 = sample_measure_rows(
         cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial", r0_, r1_);
     x_ = to_points(x0);
+    box_lo_.assign(std::size_t(d_), std::numeric_limits<double>::infinity());
+    box_hi_.assign(std::size_t(d_), -std::numeric_limits<double>::infinity());
+    add_to_box(x0);
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
     if (ift()) set_up_ift();
@@ -129,6 +132,45 @@ class ShardedRunner {
     shell_.set_files(files_);
     shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
                                      reference_->problem().kind != AnalyticReference::none));
+  }
+
+  // The box around the initial samples and the target points (the plots' frame): this rank's
+  // rows in set_up, every rank's in plot_bounds.
+  void add_to_box(const HostMatrix<double>& h) {
+    for (index_t i = 0; i < h.rows; ++i) {
+      for (index_t j = 0; j < d_; ++j) {
+        const double v = h.data[std::size_t(i * d_ + j)];
+        box_lo_[std::size_t(j)] = std::min(box_lo_[std::size_t(j)], v);
+        box_hi_[std::size_t(j)] = std::max(box_hi_[std::size_t(j)], v);
+      }
+    }
+  }
+  // RunStart::bounds (every rank calls it: one allgather of 2 d doubles per rank; exact).
+  HostMatrix<double> plot_bounds() const {
+    const std::size_t p = std::size_t(comm_.size()), dd = std::size_t(d_);
+    std::vector<double> all(2 * dd * p);
+    const std::size_t me = std::size_t(comm_.rank());
+    std::copy(box_lo_.begin(), box_lo_.end(), all.begin() + std::ptrdiff_t(2 * dd * me));
+    std::copy(box_hi_.begin(), box_hi_.end(), all.begin() + std::ptrdiff_t(2 * dd * me + dd));
+    if (p > 1) {
+      std::vector<std::size_t> counts(p, 2 * dd * sizeof(double)), offsets(p);
+      for (std::size_t q = 0; q < p; ++q) offsets[q] = q * 2 * dd * sizeof(double);
+      comm_.allgather(all.data(), counts, offsets);
+    }
+    HostMatrix<double> b;
+    b.rows = 2;
+    b.cols = d_;
+    b.data.assign(2 * dd, 0.0);
+    for (std::size_t j = 0; j < dd; ++j) {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (std::size_t q = 0; q < p; ++q) {
+        lo = std::min(lo, all[2 * dd * q + j]);
+        hi = std::max(hi, all[2 * dd * q + dd + j]);
+      }
+      b.data[j] = lo;
+      b.data[dd + j] = hi;
+    }
+    return b;
   }
 
   Points<T> to_points(const HostMatrix<double>& h) {
@@ -146,6 +188,7 @@ class ShardedRunner {
     if (cfg_.functional == FunctionalKind::mmd) measures.push_back(&cfg_.target);
     for (const auto& m : cfg_.targets) measures.push_back(&m);
     if (measures.empty()) return;
+    has_targets_ = true;
     const std::size_t kk = measures.size();
     std::vector<double> alpha = cfg_.weights;
     if (alpha.empty()) alpha.assign(kk, 1.0 / double(kk));
@@ -210,6 +253,7 @@ class ShardedRunner {
         rows = sample_measure_rows(*measures[k], cfg_.seed, random_stream(RandomPurpose::target, k),
                                    keys[k], la, le);
       }
+      add_to_box(rows);
       for (index_t i = 0; i < le - la; ++i) {
         for (index_t j = 0; j < d_; ++j) {
           target_.data()[(a - t0_ + i) * d_ + j] = T(rows.data[std::size_t(i * d_ + j)]);
@@ -528,11 +572,13 @@ class ShardedRunner {
     shell_.run(session, root, trace_file, observers_, n, time, [&] {
       StepInfo s0;
       if (!opt_.resume) evaluate(s0, 0);
+      const HostMatrix<double> bounds = plot_bounds();
       on_root(comm_, [&] {
         const HostMatrix<double> none{{}, 0, d_};
         const std::vector<WeightedPoints> no_targets;
         shell_.start(observers_, RunStart{cfg_, opt_.out_dir, n_, d_, steps_.end_time(), none,
-                                          no_targets, reference_->problem()});
+                                          no_targets, reference_->problem(),
+                                          has_targets_ ? &bounds : nullptr});
         if (!opt_.resume) shell_.record(s0, true);
       });
       if (!opt_.resume) write_files(0, 0, true, true);
@@ -616,9 +662,16 @@ class ShardedRunner {
   void write_files(index_t step, double time, bool snapshot, bool checkpoint) {
     if (!files_) return;
     if (snapshot) {
-      TraceSpan span(Phase::snapshot_write);
-      dir_.write_snapshot_rows<T>(comm_, step, x_.data(), n_, d_);
-      if (ift()) dir_.write_weights_rows(comm_, step, w_, n_);
+      {
+        TraceSpan span(Phase::snapshot_write);
+        dir_.write_snapshot_rows<T>(comm_, step, x_.data(), n_, d_);
+        if (ift()) dir_.write_weights_rows(comm_, step, w_, n_);
+      }
+      // The pictures (output.plots): no rank holds all samples, so rank 0 reads the files just
+      // written (complete: every rank's writes have returned, rank 0 renamed them into place)
+      // and hands them to the observers, as the replicated run hands its samples; the N d
+      // values (and N weights) live on rank 0 only while it draws.
+      if (cfg_.plots) on_root(comm_, [&] { draw_snapshot(step, time); });
     }
     if (checkpoint) {
       TraceSpan span(Phase::checkpoint_write);
@@ -632,6 +685,19 @@ class ShardedRunner {
       }
       shell_.checkpointed(step, time);
     }
+  }
+
+  void draw_snapshot(index_t step, double time) {
+    if (observers_.empty()) return;
+    TraceSpan span(Phase::plots);
+    const HostMatrix<double> x =
+        read_npy<double>(dir_.path("snapshots/" + RunDirectory::step_name(step) + ".npy"));
+    std::vector<double> w;
+    if (ift()) w = dir_.read_weights(step);
+    StepInfo s;
+    s.step = step;
+    s.time = time;
+    for (const auto& o : observers_) o->weighted_snapshot(s, x, ift() ? &w : nullptr);
   }
 
   std::pair<index_t, double> load_checkpoint() {
@@ -693,6 +759,10 @@ class ShardedRunner {
   SlicedShardedBuffers<T> sliced_buffers_;
   std::optional<ReferenceMetrics> reference_;
   bool files_ = false;  // every rank: whether the run writes a directory
+  // This rank's box around its initial rows and target rows (per coordinate); whether the run
+  // has target measures.
+  std::vector<double> box_lo_, box_hi_;
+  bool has_targets_ = false;
 };
 
 }  // namespace

@@ -10,7 +10,8 @@
 #   mpi_run.sh sharded NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
 #       flow.memory = "sharded" (each rank holds its own rows): `mpirun -np P` gives one
 #       process's sharded run byte for byte (snapshots, checkpoint.bin, metrics.csv but its
-#       wall_seconds), no temporary file left, manifest.json says ranks = P, one `done:` line.
+#       wall_seconds, and with output.plots=true in RUN_ARGS every picture under plots/), no
+#       temporary file left, manifest.json says ranks = P, one `done:` line.
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
@@ -19,7 +20,8 @@
 #       layouts run the row pass) every snapshot and the checkpoint of one replicated run.
 #   mpi_run.sh sharded_as_replicated NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
 #       `mpirun -np P` sharded gives every snapshot and the checkpoint of one replicated process
-#       byte for byte (the backward scheme: F enters only metrics.csv, which is not compared).
+#       byte for byte (the backward scheme: F enters only metrics.csv, which is not compared),
+#       and with output.plots=true in RUN_ARGS its plots/step_*.png and flow.gif.
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -29,10 +31,12 @@
 #       the same with exit 3 (a numerical failure, e.g. on one rank only: no hang).
 #   mpi_run.sh mismatch NWGF MPIEXEC - CONFIG WORK
 #       two ranks with different configs (MPMD): exit 2, one `error:` line.
-#   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS
+#   mpi_run.sh killed NWGF MPIEXEC P CONFIG WORK STEPS [RUN_ARGS...]
 #       rank P-1 killed with SIGKILL mid-run: the job ends (no hang) with a non-zero exit and the
-#       launcher's message naming the signal; every snapshot written is complete and bit for bit
-#       the one-process run's; `--resume` at P ranks ends with the one-process run's snapshots.
+#       launcher's message naming the signal; every snapshot written (positions, and an ift
+#       run's weights_*.npy) is complete and bit for bit the one-process run's; `--resume` at P
+#       ranks ends with the one-process run's snapshots, checkpoint.bin and metrics.csv (but
+#       wall_seconds). RUN_ARGS go to every run (e.g. --set flow.memory='"sharded"').
 # mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
 set -euo pipefail
 mode=$1 nwgf=$2 mpiexec=$3 np=$4 config=$5 work=$6
@@ -52,6 +56,24 @@ compare_snapshots() {  # DIR_A DIR_B: the same snapshot files, byte for byte
     { echo "FAIL: snapshot counts differ"; exit 1; }
   echo "ok: $n snapshots identical"
 }
+
+# With output.plots=true among the run arguments: DIR_B's pictures are DIR_A's byte for byte
+# (plots/step_*.png, plots/flow.gif, and plots/metrics.png unless NO_METRICS is given; at least
+# one picture) and both have the same files under plots/.
+compare_plots() {  # DIR_A DIR_B [NO_METRICS]
+  local a=$1 b=$2 f n=0
+  local names=("$a"/plots/step_*.png "$a"/plots/flow.gif)
+  [ -n "${3:-}" ] || names+=("$a"/plots/metrics.png)
+  for f in "${names[@]}"; do
+    [ -e "$f" ] || continue
+    cmp "$f" "$b/plots/$(basename "$f")" || { echo "FAIL: plots/$(basename "$f") differs"; exit 1; }
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ] || { echo "FAIL: no pictures in $a/plots"; exit 1; }
+  [ "$(ls "$a"/plots)" = "$(ls "$b"/plots)" ] || { echo "FAIL: the plots/ files differ"; exit 1; }
+  echo "ok: $n pictures identical"
+}
+wants_plots() { [[ " $* " == *" output.plots=true "* ]]; }
 
 without_wall() {  # METRICS_CSV: its cells, the wall_seconds column left out
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_seconds") w = i }
@@ -122,6 +144,7 @@ case $mode in
     "${mpirun[@]}" -np "$np" "$nwgf" --threads "$threads" run "$config" --out "$work/ranks" \
       --set flow.memory='"sharded"' "$@" 2> "$work/ranks.err"
     same_as_one_process
+    if wants_plots "$@"; then compare_plots "$work/one" "$work/ranks"; fi
     grep -q '"memory" *: *"sharded"' "$work/ranks/manifest.json" ||
       { echo "FAIL: manifest.json's config has no memory = sharded"; exit 1; }
     [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
@@ -192,6 +215,8 @@ PY
     compare_snapshots "$work/one" "$work/ranks"
     cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
       { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    # metrics.csv may differ in the last bits (not compared), so metrics.png may too.
+    if wants_plots "$@"; then compare_plots "$work/one" "$work/ranks" no_metrics; fi
     echo "ok: sharded at $np ranks = replicated in one process (snapshots, checkpoint)"
     ;;
   resume)
@@ -226,12 +251,13 @@ PY
     ;;
   killed)
     steps=$1
+    shift
     "$nwgf" --threads 1 run "$config" --out "$work/one" --set "flow.steps=$steps" \
-      --set output.every=1 2> /dev/null
+      --set output.every=1 "$@" 2> /dev/null
     # Without -q: the launcher's own report of the dead rank is the error the user sees.
     rc=0
     timeout 300 "$mpiexec" --oversubscribe -np "$np" "$nwgf" --threads 1 run "$config" \
-      --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 \
+      --out "$work/ranks" --set "flow.steps=$steps" --set output.every=1 "$@" \
       > "$work/ranks.out" 2> "$work/ranks.err" &
     job=$!
     # Find the last rank's process as soon as it starts, then let the run write a few steps.
@@ -265,9 +291,15 @@ PY
     done
     echo "ok: killed at rank $((np - 1)) after $n snapshots (exit $rc); each complete and identical"
     "${mpirun[@]}" -np "$np" "$nwgf" --threads 1 run "$config" --out "$work/ranks" \
-      --set "flow.steps=$steps" --set output.every=1 --resume 2> "$work/resume.err" ||
+      --set "flow.steps=$steps" --set output.every=1 --resume "$@" 2> "$work/resume.err" ||
       { cat "$work/resume.err"; echo "FAIL: --resume after the kill"; exit 1; }
     compare_snapshots "$work/one" "$work/ranks"
+    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
+      { echo "FAIL: checkpoint.bin differs after --resume"; exit 1; }
+    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+      { echo "FAIL: metrics.csv differs after --resume"; exit 1; }
+    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
+      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
     ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac

@@ -289,7 +289,6 @@ TEST_CASE("sharded refusals name the key") {
   const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
     check_refused(mmd_config, "sharded", sets, key);
   };
-  refuse({"output.plots=true"}, "output.plots");
   // The sliced estimator runs sharded with the Riesz kernel only (r = 1: the general check).
   refuse(
       {"functional.estimator=\"sliced\"", "functional.kernel=\"gaussian\"", "functional.gamma=0.5"},

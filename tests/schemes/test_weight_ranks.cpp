@@ -2,12 +2,15 @@
 // threads (tests/thread_comm.hpp; the MPI runs: tests/mpi, mpi_sharded_ift_*): the simplex
 // projection the same bit for bit at every rank count (the 64-row grid of owned_rows, ranks
 // without rows included) and, against the one-process sort method, the same support and weights
-// to rounding; ties, zeros, negative entries, a vector already on the simplex. The KL step with
-// the sum and the weight metrics give the one-process bits; the PGD step the projection's.
+// to rounding; ties, zeros, negative entries, a vector already on the simplex. The projection
+// gives the bits of the halving-by-halving version it replaced (projection_before) on
+// adversarial vectors, in the rounds counted by CountingComm. The KL step with the sum and the
+// weight metrics give the one-process bits; the PGD step the projection's.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "nwgf/schemes/ift/simplex.hpp"
 #include "nwgf/schemes/ift/weight_ranks.hpp"
 #include "nwgf/schemes/ift/weight_step.hpp"
+#include "nwgf/schemes/ift/weight_step_math.hpp"
 #include "tests/thread_comm.hpp"
 
 namespace nwgf {
@@ -65,7 +69,7 @@ void check_projection(const std::vector<double>& v) {
     CHECK(on_ranks(ranks, v, project) == one);  // bit for bit
   }
   // theta is Michelot's formula over the support whatever bracket the bisection left: 12
-  // halvings give the bits of 60.
+  // halvings give the bits of 60 here (not for every vector: kNearTies below).
   CHECK(on_ranks(3, v, [](const Comm& comm, std::vector<double>& own) {
           project_simplex_ranks(comm, own, 12);
         }) == one);
@@ -226,6 +230,217 @@ TEST_CASE("solve_weight_qp_ranks: the dense FISTA solve, the same bits at every 
       moved = std::max(moved, std::fabs(dense.b[i] - start[i]));
     CHECK(moved > 1e-3);
   }
+}
+
+}  // namespace nwgf
+
+namespace nwgf {
+namespace {
+
+// Counts the rounds of messages a rank takes part in: each collective (broadcast, allgather,
+// agree) is one; an ordered sum (sends along the ranks, then the last rank's broadcast) counts
+// once, by its broadcast.
+class CountingComm final : public Comm {
+ public:
+  explicit CountingComm(const Comm& inner) : inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+  const char* kind() const override { return inner_.kind(); }
+  CommStatus agree(const CommStatus& local) const override {
+    ++rounds;
+    return inner_.agree(local);
+  }
+  void broadcast(void* data, std::size_t bytes, int root) const override {
+    ++rounds;
+    inner_.broadcast(data, bytes, root);
+  }
+  void allgather(void* data, const std::vector<std::size_t>& counts,
+                 const std::vector<std::size_t>& offsets) const override {
+    ++rounds;
+    inner_.allgather(data, counts, offsets);
+  }
+  void send(const void* data, std::size_t bytes, int dest) const override {
+    inner_.send(data, bytes, dest);
+  }
+  void recv(void* data, std::size_t bytes, int source) const override {
+    inner_.recv(data, bytes, source);
+  }
+  mutable int rounds = 0;
+
+ private:
+  const Comm& inner_;
+};
+
+// Michelot's steps from theta (a lower end of the bracket), as project_simplex_ranks takes
+// them; the threshold they end on. steps: how many.
+double michelot_from(const std::vector<double>& v, double theta, int& steps) {
+  index_t previous = -1;
+  steps = 0;
+  for (index_t k = 0; k <= index_t(v.size()); ++k) {
+    double acc[2] = {0, 0};
+    for (double x : v) {
+      if (x > theta) acc[0] += x, acc[1] += 1;
+    }
+    ++steps;
+    const index_t active = index_t(acc[1]);
+    const double next = simplex_threshold(acc[0], acc[1]);
+    const bool done = active == previous || !(next > theta);
+    previous = active;
+    theta = next;
+    if (done) break;
+  }
+  return theta;
+}
+
+// The projection as project_simplex_ranks computed it before it cut the bisection in passes of
+// several halvings (one process: its sums in row order are these loops), and the rounds it
+// took across ranks: 3 allgathers (n, min, max), one ordered sum per halving and one per
+// Michelot step. theta_out: the threshold.
+std::vector<double> projection_before(std::vector<double> v, int iterations, int& rounds,
+                                      double* theta_out = nullptr) {
+  const index_t n = index_t(v.size());
+  rounds = 3;
+  if (n == 0) return v;
+  double lo = *std::min_element(v.begin(), v.end()) - 1.0 / double(n);
+  double hi = *std::max_element(v.begin(), v.end());
+  for (int k = 0; k < iterations; ++k) {
+    const double mid = 0.5 * (lo + hi);
+    double s = 0;
+    for (double x : v) s += simplex_part(x, mid);
+    (s > 1.0 ? lo : hi) = mid;
+    ++rounds;
+  }
+  int steps = 0;
+  const double theta = michelot_from(v, lo, steps);
+  rounds += steps;
+  if (theta_out) *theta_out = theta;
+  for (double& x : v) x = simplex_part(x, theta);
+  return v;
+}
+
+// project_simplex_ranks at 1..4 and 7 ranks against projection_before, bit for bit; returns the
+// most rounds any rank count took (the same at every count: every rank takes part in every
+// round).
+int check_same_bits(const std::vector<double>& v, int iterations, int& rounds_before) {
+  INFO("n = " << v.size() << ", iterations = " << iterations);
+  const std::vector<double> before = projection_before(v, iterations, rounds_before);
+  int most = 0;
+  for (int ranks : {1, 2, 3, 4, 7}) {
+    INFO("ranks = " << ranks);
+    std::vector<int> rounds(std::size_t(ranks), 0);
+    const std::vector<double> got = on_ranks(ranks, v, [&](const Comm& c, std::vector<double>& o) {
+      const CountingComm counting(c);
+      project_simplex_ranks(counting, o, iterations);
+      rounds[std::size_t(c.rank())] = counting.rounds;
+    });
+    bool same = got.size() == before.size();
+    for (std::size_t i = 0; same && i < got.size(); ++i) {
+      same = std::memcmp(&got[i], &before[i], sizeof(double)) == 0;
+    }
+    CHECK(same);
+    for (int r : rounds) CHECK(r == rounds[0]);
+    if (ranks > 1) most = std::max(most, rounds[0]);  // one rank: no messages, counted anyway
+  }
+  return most;
+}
+
+// v (n in [2, 41], values in +-scale) with 1..4 entries moved to within 2 ulps of its
+// projection's threshold theta: Michelot's steps from a lower end with another active set than
+// the halvings' end on other last bits for some of these (found by search: 5 in 500), so the
+// passes must stop on a bracket with no v_i inside.
+std::vector<double> near_threshold(std::uint64_t stream) {
+  const auto u = [&](std::uint64_t k) { return philox_uniform<double>(21, stream, k); };
+  const std::size_t n = 2 + std::size_t(u(0) * 40);
+  const double scale = std::pow(10.0, std::floor(u(1) * 7) - 3);
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = (2 * u(2 + i) - 1) * scale;
+  int rounds = 0;
+  double theta = 0;
+  projection_before(v, 60, rounds, &theta);
+  const int moved = 1 + int(u(100) * 4);
+  for (int r = 0; r < moved; ++r) {
+    const std::size_t i = std::size_t(u(101 + std::uint64_t(r)) * double(n));
+    const int ulps = int(std::floor(u(201 + std::uint64_t(r)) * 5)) - 2;
+    double y = theta;
+    for (int q = 0; q < std::abs(ulps); ++q) y = std::nextafter(y, ulps > 0 ? 1e300 : -1e300);
+    v[std::min(i, n - 1)] = y;
+  }
+  return v;
+}
+
+// One of the searched vectors: Michelot's steps from its first entry (6.43..., below the
+// halvings' lower end, 7.76...) end 1 ulp below the halvings' theta.
+const std::vector<double> kNearTies = {
+    6.4304537573776184, 7.7632301041379801, 6.5246041306627394, 7.8320426027318728,
+    -9.878451424662968, 2.7282965874860765, 7.7632301041379792, -2.2234923297645812,
+    8.6944176055440856, 6.8609465527263502, 4.1001022381777696, -9.7455339007585788,
+    2.4493468303699428};
+
+}  // namespace
+
+TEST_CASE("project_simplex_ranks: the bits of the halving-by-halving projection, in few rounds") {
+  // Rounds: 1 allgather, at most ceil(60 / 6) = 10 passes of the bisection's tree, then
+  // Michelot's steps past the first (their sums at the tree's points give the first, and the
+  // second where it changes no active set).
+  int most = 0, most_before = 0, before = 0;
+  const auto check = [&](const std::vector<double>& v, int iterations = 60) {
+    const int r = check_same_bits(v, iterations, before);
+    most = std::max(most, r);
+    most_before = std::max(most_before, before);
+    return r;
+  };
+  // Random vectors: the bracket holds no v_i after a few passes.
+  for (index_t n : {1, 2, 5, 64, 100, 333, 5000}) {
+    CHECK(check(uniform_values(n, 11, -0.5, 1.0)) <= 6);
+    CHECK(check(uniform_values(n, 12, 0.0, 1e-3)) <= 6);  // nothing clipped
+  }
+  CHECK(check(uniform_values(2000, 13, -1e6, 1e6)) <= 7);  // one weight (the max) survives
+  // One huge entry among zeros (theta = 0: the bracket holds the zeros to the last halving),
+  // and among equal values, ties at the threshold and the root a data value.
+  for (double big : {1.0, 1e6, 1e300}) {
+    std::vector<double> v(150, 0.0);
+    v[77] = big;
+    check(v);
+  }
+  for (double a : {0.3, -7.25, 1e-300, 123456.789}) {
+    std::vector<double> v(201, a);
+    v[200] = a + 1;  // theta = a (to rounding)
+    check(v);
+    v[0] = a + 1;  // theta = a + 0.5
+    check(v);
+  }
+  check(std::vector<double>(130, 0.5));
+  check(std::vector<double>(65, 1e300));  // min v - 1/n rounds to min v
+  check({1.7e308, 1.6e308, 1.65e308});     // lo + hi overflows: the midpoints out of order
+  std::vector<double> ties(260);
+  for (std::size_t i = 0; i < ties.size(); ++i) ties[i] = double(i % 5) * 0.25 - 0.3;
+  check(ties);
+  check({7.0});
+  check({-3.0});
+  check({});
+  // Already on the simplex; geometric values (Michelot's steps drop one value at a time from
+  // below); entries within 2 ulps of the threshold (near_threshold, kNearTies).
+  check(std::vector<double>(190, 1.0 / 190));
+  std::vector<double> geometric(200);
+  for (std::size_t i = 0; i < geometric.size(); ++i) geometric[i] = std::ldexp(1.0, -int(i % 60));
+  check(geometric);
+  check(kNearTies);
+  {
+    int unused = 0;
+    double theta = 0;
+    projection_before(kNearTies, 60, unused, &theta);
+    CHECK(michelot_from(kNearTies, kNearTies[0], unused) == std::nextafter(theta, -1e300));
+  }
+  for (std::uint64_t stream = 0; stream < 400; ++stream) check(near_threshold(stream));
+  // Fewer halvings than 60, not a multiple of the 6 per pass: the same bits as as many halvings.
+  for (int iterations : {-1, 0, 1, 7, 12, 13}) {
+    check(uniform_values(333, 16, -0.5, 1.0), iterations);
+    check(near_threshold(17), iterations);
+  }
+  MESSAGE("rounds per projection, worst case over these vectors: "
+          << most << " (halving by halving: " << most_before << ")");
+  CHECK(most <= 13);
+  CHECK(most_before >= 63);
 }
 
 }  // namespace nwgf

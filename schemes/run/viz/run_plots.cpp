@@ -23,7 +23,11 @@ class RunPlots final : public RunObserver {
     end_time_ = s.end_time;
     reference_ = s.reference;
     if (reference_.kind == AnalyticReference::interaction) eta_ = eta_star(int(d_), cfg_->r);
-    set_frame(s.initial, s.targets);
+    if (s.bounds) {
+      set_frame_bounds(*s.bounds);
+    } else {
+      set_frame(s.initial, s.targets);
+    }
   }
 
   void snapshot(const StepInfo& s, const HostMatrix<double>& x) override {
@@ -91,6 +95,20 @@ class RunPlots final : public RunObserver {
     };
     add(x0);
     for (const auto& t : targets) add(t.x);
+    frame_from_box(lo, hi);
+  }
+  // The same box from its corners (RunStart::bounds: a sharded run; the same frame, minima and
+  // maxima being exact in any order).
+  void set_frame_bounds(const HostMatrix<double>& bounds) {
+    if (d_ > 2 || bounds.rows != 2 || bounds.cols != d_) return;
+    std::vector<double> lo(std::size_t(d_), 1e300), hi(std::size_t(d_), -1e300);
+    for (index_t j = 0; j < d_; ++j) {
+      lo[std::size_t(j)] = std::min(lo[std::size_t(j)], bounds.data[std::size_t(j)]);
+      hi[std::size_t(j)] = std::max(hi[std::size_t(j)], bounds.data[std::size_t(d_ + j)]);
+    }
+    frame_from_box(lo, hi);
+  }
+  void frame_from_box(const std::vector<double>& lo, const std::vector<double>& hi) {
     double half = 0;
     frame_centre_.assign(std::size_t(d_), 0.0);
     for (index_t j = 0; j < d_; ++j) {
