@@ -36,6 +36,11 @@ double energy_distance(const HostMatrix<double>& x, const HostMatrix<double>& y)
 
 // 1/2 sum_k |N_k/N - w_k| (above), the rows of x against the mixture q.
 double mixture_tv(const GaussianMixture& q, const HostMatrix<double>& x);
+// Its two parts: the counts N_k of the rows of x (exact: rows split across ranks add them up),
+// and the value from the counts of n rows in all.
+std::vector<index_t> mixture_counts(const GaussianMixture& q, const HostMatrix<double>& x);
+double mixture_tv_of_counts(const GaussianMixture& q, const std::vector<index_t>& counts,
+                            index_t n);
 
 // Sets energy_distance and mixture_tv of s from the particles x (n, d).
 void evaluate_mixture(const MixtureProblem& p, StepInfo& s, const HostMatrix<double>& x);
