@@ -1,6 +1,6 @@
 #pragma once
-// run_flow with flow.memory = "sharded": the particle scheme (App. D) and the backward and
-// forward schemes (Alg. 1 and 2) on the CPU backend with each MPI rank holding only its own rows, O(N/P) memory per
+// run_flow with flow.memory = "sharded": the particle scheme (App. D), the backward and
+// forward schemes (Alg. 1 and 2), the ift scheme and the variational scheme on the CPU backend with each MPI rank holding only its own rows, O(N/P) memory per
 // rank (README, "MPI runs").
 //
 // Rank q of P owns the rows owned_rows(N, q, P) of the samples and owned_rows(M, q, P) of the
@@ -48,11 +48,23 @@
 // and read by rows. Its bits are the same at every rank count; against the replicated run the
 // same for kl (sum) at d > 3, to rounding otherwise (the projection's sum order, the self pass).
 //
+// The variational scheme (schemes/variational/variational_scheme.hpp, set_sharded): the map and
+// the critic train replicated, on batches gathered from their owners in batch order
+// (schemes/sharded_rows.hpp), with Gamma's Gaussian moments summed in row order rank to rank
+// (moment_fit_rows) or its box from an exact maximum; the estimate of F and the push run one
+// process's chunks, their rows moved to the ranks that run them and back; fb's forward step and
+// the interaction terms' value through pair_gradient_sharded / pair_energy_sharded. Its metrics
+// from sums over the own rows (symkl_*, mixture_tv, ring_radius; not energy_distance and
+// w1_semicircle). Its bits are the same at every rank count and the replicated run's, but for
+// the interaction terms at d <= 3 (the self pass: fb's samples, the reported value).
+//
 // Runs: flow.scheme = "particle" with functional.kind = interaction, mmd or barycenter, the
 // exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact);
 // flow.scheme = "backward" or "forward" with the exact Riesz functionals; flow.scheme = "ift"
-// (the MMD, Riesz or Gaussian, exact), every weight step. Refused (bad input naming the key,
-// config_validate.cpp and here): other schemes, functionals, estimators and kernels, the sliced
+// (the MMD, Riesz or Gaussian, exact), every weight step; flow.scheme = "variational" with
+// every functional it takes (kl, entropy, potential, interaction with any kernel W, sums; fb;
+// MLP or ICNN maps). Refused (bad input naming the key,
+// config_validate.cpp and here): other functionals, estimators and kernels, the sliced
 // estimator with targets of unequal weights, measures not drawn by rows, output.plots,
 // --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
 // samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
