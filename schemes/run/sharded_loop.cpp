@@ -86,6 +86,7 @@ class ShardedRunner {
     collective(comm_, [&] { set_up(); });
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
+    if (mixture_) mixture_self_term();
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
@@ -248,8 +249,12 @@ class ShardedRunner {
       }
       if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
       if (cfg_.eval_mmd && cfg_.functional == FunctionalKind::kl &&
-          cfg_.target.kind == MeasureKind::mixture) {
+          cfg_.target.kind == MeasureKind::mixture && cfg_.initial.n == n_) {
+        // mixture_problem's i.i.d. sample of the target (n = initial.n rows): this rank's rows.
         mixture_.emplace(mixture_of(cfg_.target, "target"));
+        mixture_sample_ = Points<double>(ctx_, rows_, d_);
+        mixture_->sample_rows(n_, r0_, r1_, cfg_.seed, mixture_sample_stream(),
+                              mixture_sample_.data());
       }
       return;
     }
@@ -638,11 +643,21 @@ class ShardedRunner {
     reference_->evaluate_sharded(ctx_, comm_, s, step, own, steps_.constant());
   }
 
-  // The variational scheme's metrics.csv columns from sums over the own rows (closed_form_metrics,
-  // mixture_metrics, aggregation_metrics), one process's values: the OU flow's symkl_* from the
-  // moment fit summed in row order, mixture_tv from exact counts, ring_radius from sums in row
-  // order. Not computed (empty cells): energy_distance (the target sample whole on every rank
-  // and an O(N^2) pass summed by threads in one process) and w1_semicircle (all samples sorted).
+  // The mixture sample's E|Y - Y'| (V-statistic), once: a sharded pair pass of k = |z|.
+  void mixture_self_term() {
+    const ConstPointsView<double> y = std::as_const(mixture_sample_).view();
+    double s = 0;
+    pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, y, nullptr, n_, y, nullptr, n_,
+                                &s);
+    mixture_self_ = s / (double(n_) * double(n_));
+  }
+
+  // The variational scheme's metrics.csv columns from the own rows (closed_form_metrics,
+  // mixture_metrics, aggregation_metrics): the OU flow's symkl_* from the moment fit summed in
+  // row order, mixture_tv from exact counts, ring_radius from sums in row order (one process's
+  // values, bit for bit); energy_distance from sharded pair passes (in double, against this
+  // rank's rows of the target sample; one process sums the same pairs by threads: the same value
+  // to rounding). Not computed (empty): w1_semicircle (the quantile coupling sorts all samples).
   void evaluate_variational(StepInfo& s, index_t step) {
     if (!ou_ && !mixture_ && !has_aggregation_metrics(cfg_)) return;
     TraceSpan span(Phase::evaluation);
@@ -655,6 +670,17 @@ class ShardedRunner {
                       moment_fit_rows(comm_, own.data.data(), rows_, n_, d_));
     }
     if (mixture_) {
+      Points<double> x(ctx_, rows_, d_);
+      std::copy(own.data.begin(), own.data.end(), x.data());
+      const ConstPointsView<double> xv = std::as_const(x).view(),
+                                    yv = std::as_const(mixture_sample_).view();
+      double sxy = 0, sxx = 0;
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, yv, nullptr,
+                                  n_, &sxy);
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, xv, nullptr,
+                                  n_, &sxx);
+      const double nn = double(n_) * double(n_);
+      s.energy_distance = 2 * sxy / nn - sxx / nn - mixture_self_;
       std::vector<index_t> counts = mixture_counts(*mixture_, own);
       for (index_t& c : counts) c = count_across(comm_, c);
       s.mixture_tv = mixture_tv_of_counts(*mixture_, counts, n_);
@@ -731,6 +757,8 @@ class ShardedRunner {
   double step_functional_ = StepInfo::none;  // the variational scheme's F of the last step
   std::optional<OuProblem> ou_;              // its closed-form metrics (eval.mmd)
   std::optional<GaussianMixture> mixture_;
+  Points<double> mixture_sample_;  // this rank's rows of its i.i.d. sample (mixture_problem's)
+  double mixture_self_ = 0;        // E|Y - Y'| of the whole sample
   double energy_nu_ = 0;
   double energy_yy_ = 0;  // b'k_YY b of the target (unsigned family kernel k)
   // The ift scheme's own rows: weights (double, and in T), the witness, the noisy positions, a

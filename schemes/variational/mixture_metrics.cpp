@@ -17,11 +17,14 @@ std::optional<MixtureProblem> mixture_problem(const FlowConfig& cfg) {
   p.sample.rows = n;
   p.sample.cols = d;
   p.sample.data.assign(std::size_t(n * d), 0.0);
-  // A stream no step of the run uses (the reference purpose, step 2^47 - 1).
-  p.target.sample(n, cfg.seed, random_stream(RandomPurpose::reference, (std::uint64_t(1) << 47) - 1),
-                  p.sample.data.data());
+  p.target.sample(n, cfg.seed, mixture_sample_stream(), p.sample.data.data());
   p.self_term = mean_distance(p.sample.data.data(), n, p.sample.data.data(), n, d);
   return p;
+}
+
+// A stream no step of the run uses (the reference purpose, step 2^47 - 1).
+std::uint64_t mixture_sample_stream() {
+  return random_stream(RandomPurpose::reference, (std::uint64_t(1) << 47) - 1);
 }
 
 double mean_distance(const double* x, index_t n, const double* y, index_t m, index_t d) {

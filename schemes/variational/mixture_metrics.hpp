@@ -9,6 +9,7 @@
 //   mixture_tv       1/2 sum_k |N_k/N - w_k|: N_k the particles whose most probable component
 //                    (argmax_k log w_k + log N(x; m_k, S_k)) is k, w_k the target's weights. A
 //                    flow that misses or over-fills modes has it of order the missing mass.
+#include <cstdint>
 #include <optional>
 
 #include "nwgf/analytic/gaussian_mixture.hpp"
@@ -25,8 +26,9 @@ struct MixtureProblem {
 };
 
 // For the variational scheme with kind = "kl" to a mixture target: the target and n = initial.n
-// of its samples (seed = cfg.seed); otherwise none.
+// of its samples (seed = cfg.seed, Philox stream mixture_sample_stream()); otherwise none.
 std::optional<MixtureProblem> mixture_problem(const FlowConfig& cfg);
+std::uint64_t mixture_sample_stream();
 
 // 1/(n m) sum_ij |x_i - y_j| over the rows of x (n, d) and y (m, d).
 double mean_distance(const double* x, index_t n, const double* y, index_t m, index_t d);

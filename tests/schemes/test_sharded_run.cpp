@@ -540,3 +540,31 @@ TEST_CASE("sharded variational refusals name the key") {
   refuse({"output.plots=true"}, "output.plots");
   refuse({"initial.kind=\"barenblatt\"", "initial.m=2", "initial.t0=0.1"}, "initial.kind");
 }
+
+TEST_CASE(
+    "sharded variational to a mixture: the replicated samples, its metrics from the own rows") {
+  // KL to a two-component mixture: the same samples and F; mixture_tv from exact counts (the
+  // same value), energy_distance from the sharded pair passes (the same pairs added in another
+  // order than one process's threads: rounding).
+  std::string text = variational_config;
+  const std::string gaussian = "kind = \"gaussian\"\npoints = [[0.5, -0.25]]\nradius = 0.8\n";
+  REQUIRE(text.find(gaussian) != std::string::npos);
+  text.replace(text.find(gaussian), gaussian.size(),
+               "kind = \"mixture\"\n"
+               "components = [{mean = [1.0, 0.0], cov = [[0.25, 0.0], [0.0, 0.25]], weight = 1.0},"
+               " {mean = [-1.0, 0.5], cov = [[0.3, 0.1], [0.1, 0.2]], weight = 2.0}]\n");
+  const std::vector<std::string> sets = {"critic.output=\"sigmoid\""};
+  const RunResult rep = run_memory(text, sets, "replicated");
+  const RunResult sha = run_memory(text, sets, "sharded");
+  CHECK(sha.samples.data == rep.samples.data);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    CAPTURE(k);
+    CHECK(std::memcmp(&sha.metrics[k].functional, &rep.metrics[k].functional, sizeof(double)) == 0);
+    REQUIRE(std::isfinite(rep.metrics[k].mixture_tv));
+    CHECK(sha.metrics[k].mixture_tv == rep.metrics[k].mixture_tv);
+    REQUIRE(rep.metrics[k].energy_distance > 1e-3);
+    CHECK(std::fabs(sha.metrics[k].energy_distance - rep.metrics[k].energy_distance) <
+          1e-12 * rep.metrics[k].energy_distance);
+  }
+}
