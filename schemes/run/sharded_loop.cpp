@@ -657,7 +657,8 @@ class ShardedRunner {
   // row order, mixture_tv from exact counts, ring_radius from sums in row order (one process's
   // values, bit for bit); energy_distance from sharded pair passes (in double, against this
   // rank's rows of the target sample; one process sums the same pairs by threads: the same value
-  // to rounding). Not computed (empty): w1_semicircle (the quantile coupling sorts all samples).
+  // to rounding); w1_semicircle (d = 1) on rank 0 alone from all n samples gathered there (the
+  // quantile coupling sorts them; n doubles), one process's value bit for bit.
   void evaluate_variational(StepInfo& s, index_t step) {
     if (!ou_ && !mixture_ && !has_aggregation_metrics(cfg_)) return;
     TraceSpan span(Phase::evaluation);
@@ -688,6 +689,21 @@ class ShardedRunner {
     if (cfg_.functional == FunctionalKind::interaction &&
         cfg_.kernel == KernelKind::quartic_quadratic) {
       s.ring_radius = mean_radius_rows(comm_, own, n_);
+    }
+    if (cfg_.functional == FunctionalKind::interaction &&
+        cfg_.kernel == KernelKind::log_quadratic && d_ == 1) {
+      // The other ranks send their rows to rank 0 (rows in rank order: the samples in row order).
+      if (!root_) {
+        if (rows_ > 0) comm_.send(own.data.data(), std::size_t(rows_) * sizeof(double), 0);
+        return;
+      }
+      std::vector<double> all(static_cast<std::size_t>(n_));
+      std::copy(own.data.begin(), own.data.end(), all.begin());
+      for (int q = 1; q < comm_.size(); ++q) {
+        const auto [a, e] = owned_rows(n_, q, comm_.size());
+        if (e > a) comm_.recv(all.data() + a, std::size_t(e - a) * sizeof(double), q);
+      }
+      s.w1_semicircle = w1_to_semicircle(std::move(all));
     }
   }
 

@@ -55,7 +55,8 @@
 // process's chunks, their rows moved to the ranks that run them and back; fb's forward step and
 // the interaction terms' value through pair_gradient_sharded / pair_energy_sharded. Its metrics
 // from the own rows (symkl_*, mixture_tv, ring_radius by ordered sums and counts;
-// energy_distance by sharded pair passes; not w1_semicircle, which sorts all samples). Its bits are
+// energy_distance by sharded pair passes; w1_semicircle, d = 1, from the samples gathered
+// on rank 0). Its bits are
 // the same at every rank count and the replicated run's, but for the interaction terms at d <= 3
 // (the self pass: fb's samples, the reported value).
 //
