@@ -76,11 +76,16 @@ double GaussianMixture::log_density_gradient(const double* x, double* grad) cons
 
 void GaussianMixture::sample(index_t n, std::uint64_t seed, std::uint64_t stream,
                              double* out) const {
+  sample_rows(n, 0, n, seed, stream, out);
+}
+
+void GaussianMixture::sample_rows(index_t n, index_t first, index_t last, std::uint64_t seed,
+                                  std::uint64_t stream, double* out) const {
   // Normals use indices [0, n d); the component uniforms start at the next even index (a double
   // Philox block holds two values of either kind).
   const std::uint64_t base = std::uint64_t(n * d_ + (n * d_) % 2);
   std::vector<double> z(static_cast<std::size_t>(d_));
-  for (index_t i = 0; i < n; ++i) {
+  for (index_t i = first; i < last; ++i) {
     index_t k = 0;
     if (K_ > 1) {
       const double u = philox_uniform<double>(seed, stream, base + std::uint64_t(i));
@@ -92,7 +97,7 @@ void GaussianMixture::sample(index_t n, std::uint64_t seed, std::uint64_t stream
     for (index_t b = 0; b < d_; ++b) {
       z[std::size_t(b)] = philox_normal<double>(seed, stream, std::uint64_t(i * d_ + b));
     }
-    double* row = out + i * d_;
+    double* row = out + (i - first) * d_;
     for (index_t a = 0; a < d_; ++a) {
       double s = m[a];
       for (index_t b = 0; b <= a; ++b) s += L[a * d_ + b] * z[std::size_t(b)];

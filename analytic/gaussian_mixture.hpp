@@ -38,6 +38,9 @@ class GaussianMixture {
   // (seed, stream) offset past the normals (inverse CDF of the weights; one component: none
   // drawn), then m_k + L_k z with z normals i*d .. i*d + d - 1 of (seed, stream).
   void sample(index_t n, std::uint64_t seed, std::uint64_t stream, double* out) const;
+  // Rows [first, last) of those n samples into out ((last - first) x d): the same values.
+  void sample_rows(index_t n, index_t first, index_t last, std::uint64_t seed, std::uint64_t stream,
+                   double* out) const;
 
   // The flat arrays of gaussian_math::mixture_log_density (e.g. to copy to a device).
   const std::vector<double>& means() const { return means_; }          // (K, d)

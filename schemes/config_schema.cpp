@@ -57,7 +57,9 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
             "rows of the samples and of the target (O(N/P) memory per rank; particle scheme, exact "
             "Riesz or Gaussian functionals or the sliced estimator (Riesz r = 1); backward and "
             "forward schemes, exact Riesz functionals; the ift scheme, every `ift.weight_step` (each "
-            "rank also holds its rows of the weights); CPU backend; README \"MPI runs\")")));
+            "rank also holds its rows of the weights); the variational scheme, every functional "
+            "it takes, fb, MLP or ICNN maps; CPU backend; `output.plots` drawn by rank 0 from the "
+            "snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(
       "flow", "fb", &C::fb,
       "variational: forward-backward, the interaction terms of F as the explicit forward step "

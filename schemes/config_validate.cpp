@@ -384,12 +384,18 @@ namespace {
 void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
-  if (c.scheme != SchemeKind::particle && c.scheme != SchemeKind::backward &&
-      c.scheme != SchemeKind::forward && c.scheme != SchemeKind::ift) {
-    bad("flow.scheme", "only \"particle\", \"backward\", \"forward\" and \"ift\" run" + why);
-  }
-  if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
-      c.functional != FunctionalKind::barycenter) {
+  // Every scheme runs; what each refuses follows.
+  if (c.scheme == SchemeKind::variational) {
+    // Every functional the variational scheme takes: its interaction terms (any kernel W) run
+    // through the sharded pair passes, the rest is per row or replicated training.
+    if (c.functional != FunctionalKind::kl && c.functional != FunctionalKind::entropy &&
+        c.functional != FunctionalKind::potential && c.functional != FunctionalKind::interaction &&
+        c.functional != FunctionalKind::sum) {
+      bad("functional.kind",
+          "the variational scheme runs kl, entropy, potential, interaction and their sums" + why);
+    }
+  } else if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
+             c.functional != FunctionalKind::barycenter) {
     bad("functional.kind", "only interaction, mmd and barycenter run" + why);
   }
   if (c.estimator == Estimator::sliced &&
@@ -397,7 +403,8 @@ void check_memory(const FlowConfig& c) {
     bad("functional.estimator",
         "sliced runs with flow.scheme = \"particle\" and the riesz kernel only" + why);
   }
-  if (c.kernel != KernelKind::riesz && c.kernel != KernelKind::gaussian) {
+  if (c.scheme != SchemeKind::variational && c.kernel != KernelKind::riesz &&
+      c.kernel != KernelKind::gaussian) {
     bad("functional.kernel", "only riesz and gaussian run" + why);
   }
   const auto by_rows = [&](const std::string& key, const MeasureConfig& m) {

@@ -25,9 +25,9 @@ template <class T>
 class KernelInteraction final : public Functional<T> {
  public:
   KernelInteraction(const Context& ctx, KernelKind kernel, double r)
-      : family_(family_of(kernel)),
-        param_(kernel == KernelKind::riesz ? r : 1.0),
-        sign_(kernel == KernelKind::riesz ? -1.0 : 1.0),
+      : family_(interaction_pairs(kernel, r).family),
+        param_(interaction_pairs(kernel, r).param),
+        sign_(interaction_pairs(kernel, r).sign),
         scalar_(ctx, 1) {
     if (kernel == KernelKind::riesz && !(r > 0 && r < 2)) {
       throw_bad_input("functional.r: the Riesz exponent must lie in (0, 2)");
@@ -83,6 +83,11 @@ class KernelInteraction final : public Functional<T> {
 };
 
 }  // namespace
+
+InteractionPairs interaction_pairs(KernelKind kernel, double r) {
+  return {family_of(kernel), kernel == KernelKind::riesz ? r : 1.0,
+          kernel == KernelKind::riesz ? -1.0 : 1.0};
+}
 
 template <class T>
 std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel,

@@ -9,9 +9,19 @@
 // The batch estimates of the neural schemes are refused (config validation).
 #include <memory>
 
+#include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/schemes/functional.hpp"
 
 namespace nwgf {
+
+// The pair sums of W: W = sign k with k the pair family's kernel at `param` (kernels/pairwise.hpp;
+// riesz: k = |z|^r, sign -1; the other kernels: k = W, sign 1). Bad input for a kernel that is
+// not an interaction kernel W.
+struct InteractionPairs {
+  PairFamily family;
+  double param, sign;
+};
+InteractionPairs interaction_pairs(KernelKind kernel, double r);
 
 template <class T>
 std::unique_ptr<Functional<T>> make_kernel_interaction(const Context& ctx, KernelKind kernel,

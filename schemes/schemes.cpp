@@ -17,6 +17,7 @@
 #include "nwgf/schemes/ift/ift_scheme.hpp"
 #include "nwgf/schemes/rank_chunks.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/sharded_rows.hpp"
 #include "nwgf/schemes/variational/variational_scheme.hpp"
 
 namespace nwgf {
@@ -101,19 +102,18 @@ class NeuralScheme final : public Scheme<T> {
     return true;
   }
 
-  // Sharded (CPU backend): x holds this rank's rows [own0_, own1_). The
-  // training stays replicated; what reads the samples gathers or chains them so that every rank
-  // gets one process's bits: the centre and scale (standardise: the sums pass rank to rank in row
-  // order), the batch rows (gather_rows: from their owners, in batch order) and the push (the
-  // rows of one process's chunks moved to the ranks that push them and back).
+  // Sharded (CPU backend): x holds this rank's rows of the 64-row grid (ShardedRows,
+  // schemes/sharded_rows.hpp). The training stays replicated; what reads the samples gathers or
+  // chains them so that every rank gets one process's bits: the centre and scale (standardise:
+  // the sums pass rank to rank in row order), the batch rows (ShardedRows::gather: from their
+  // owners, in batch order) and the push (the rows of one process's chunks moved to the ranks
+  // that push them and back).
   bool set_sharded(const Context& ctx, const Comm& comm) override {
     if (ctx.is_cuda()) return false;
     comm_ = &comm;
     sharded_ = true;
-    starts_ = owned_row_starts(n_, comm.size());
-    own0_ = starts_[std::size_t(comm.rank())];
-    own1_ = starts_[std::size_t(comm.rank()) + 1];
-    next_ = Buffer<T>(ctx, (own1_ - own0_) * d_);  // the constructor's N rows were never touched
+    shard_ = ShardedRows<T>(comm, n_);
+    next_ = Buffer<T>(ctx, shard_.rows() * d_);  // the constructor's N rows were never touched
     return true;
   }
 
@@ -179,7 +179,7 @@ class NeuralScheme final : public Scheme<T> {
       if (sharded_) {
         std::vector<index_t> every(static_cast<std::size_t>(n_));
         for (index_t i = 0; i < n_; ++i) every[std::size_t(i)] = i;
-        all = gather_rows(x, every);
+        all = shard_.gather(x.data(), d_, every);
       }
       for (int half = 0; half < 2; ++half) {
         b.random = false;
@@ -198,7 +198,7 @@ class NeuralScheme final : public Scheme<T> {
       for (index_t k = 0; k < 2 * batch; ++k) {
         drawn[std::size_t(k)] = batch_row(b.seed, b.stream, b.counter, k, n_);
       }
-      const T* rows = gather_rows(x, drawn);
+      const T* rows = shard_.gather(x.data(), d_, drawn);
       b.random = false;
       b.first = 0;
       network_input(ctx, rows, 2 * batch, d_, l_, b, 2 * batch, in_.data(), xb_.data());
@@ -208,53 +208,14 @@ class NeuralScheme final : public Scheme<T> {
     return 2 * batch;
   }
 
-  // Sharded: the samples' rows `want` (global indices, any order, repeats allowed) on every
-  // rank, in that order, in gathered_ (want.size() rows). Each rank packs the members it owns in
-  // the order of `want`; one allgather (bytes) puts the ranks' packs one after another; a fixed
-  // permutation (rank of the owner, then place in its pack) restores the order of `want`.
-  const T* gather_rows(const Points<T>& x, const std::vector<index_t>& want) {
-    const int ranks = comm_->size(), me = comm_->rank();
-    const std::size_t count = want.size(), row_bytes = std::size_t(d_) * sizeof(T);
-    std::vector<int> owner(count);
-    std::vector<std::size_t> place(count), members(std::size_t(ranks), 0);
-    for (std::size_t k = 0; k < count; ++k) {
-      const index_t i = want[k];
-      owner[k] = int(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
-      place[k] = members[std::size_t(owner[k])]++;
-    }
-    std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)),
-        offsets(static_cast<std::size_t>(ranks));
-    std::size_t at = 0;
-    for (int r = 0; r < ranks; ++r) {
-      offsets[std::size_t(r)] = at * row_bytes;
-      counts[std::size_t(r)] = members[std::size_t(r)] * row_bytes;
-      at += members[std::size_t(r)];
-    }
-    packed_.resize(count * std::size_t(d_));
-    gathered_.resize(count * std::size_t(d_));
-    const T* own = x.data();
-    for (std::size_t k = 0; k < count; ++k) {
-      if (owner[k] != me) continue;
-      std::memcpy(packed_.data() + offsets[std::size_t(me)] / sizeof(T) + place[k] * d_,
-                  own + (want[k] - own0_) * d_, row_bytes);
-    }
-    comm_->allgather(packed_.data(), counts, offsets);
-    for (std::size_t k = 0; k < count; ++k) {
-      std::memcpy(gathered_.data() + k * d_,
-                  packed_.data() + offsets[std::size_t(owner[k])] / sizeof(T) + place[k] * d_,
-                  row_bytes);
-    }
-    return gathered_.data();
-  }
-
   // Centre (mean) and scale (RMS distance to the mean per coordinate; 1 at a Dirac) of the
   // samples at the start of a step: the network works in these standardised coordinates. The
   // backward output scale is max(scale, tau^{1/(2-r)}): a Riesz functional spreads a Dirac to
   // the size tau^{1/(2-r)} in one JKO step (Thm 5.1), so the first steps start at the right size.
-  // Sharded: each rank holds rows [own0_, own1_) and the sums run over them in row order,
+  // Sharded: each rank holds its rows and the sums run over them in row order,
   // continued rank to rank (in_row_order), so they are one process's sums, bit for bit.
   void standardise(const Context& ctx, const Points<T>& x, double tau) {
-    const index_t rows = sharded_ ? own1_ - own0_ : n_;
+    const index_t rows = sharded_ ? shard_.rows() : n_;
     std::vector<T> h(std::size_t(rows * d_));
     copy_to_host(ctx, h.data(), x.buffer());
     std::vector<double> mean(std::size_t(d_), 0.0);
@@ -402,31 +363,9 @@ class NeuralScheme final : public Scheme<T> {
   void push_sharded(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     BatchRows b = push_rows(n);
     const RankChunks chunks(comm_, n_, max_rows_);
-    const int ranks = comm_->size(), me = comm_->rank();
-    const auto chunk_rows = [&](int r) {
-      return std::pair<index_t, index_t>(chunks.first_row(chunks.first_chunk(r)),
-                                         chunks.first_row(chunks.first_chunk(r + 1)));
-    };
-    const auto [a, e] = chunk_rows(me);
-    const std::size_t row_bytes = std::size_t(d_) * sizeof(T);
-    // Bytes of the rows [lo, hi) ∩ [first, last), and where they start relative to `base`.
-    std::vector<std::size_t> own_counts(static_cast<std::size_t>(ranks)),
-        own_offsets(static_cast<std::size_t>(ranks));
-    std::vector<std::size_t> chunk_counts(static_cast<std::size_t>(ranks)),
-        chunk_offsets(static_cast<std::size_t>(ranks));
-    for (int r = 0; r < ranks; ++r) {
-      const auto [ar, er] = chunk_rows(r);
-      const index_t lo = std::max(own0_, ar), hi = std::max(lo, std::min(own1_, er));
-      own_counts[std::size_t(r)] = std::size_t(hi - lo) * row_bytes;
-      own_offsets[std::size_t(r)] = std::size_t(lo - own0_) * row_bytes;
-      const index_t s0 = starts_[std::size_t(r)], s1 = starts_[std::size_t(r) + 1];
-      const index_t clo = std::max(s0, a), chi = std::max(clo, std::min(s1, e));
-      chunk_counts[std::size_t(r)] = std::size_t(chi - clo) * row_bytes;
-      chunk_offsets[std::size_t(r)] = std::size_t(clo - a) * row_bytes;
-    }
+    const auto [a, e] = shard_.chunk_span(chunks);
     Buffer<T> in_rows(ctx, (e - a) * d_), out_rows(ctx, (e - a) * d_);
-    comm_->alltoallv(x.data(), own_counts, own_offsets, in_rows.data(), chunk_counts,
-                     chunk_offsets);
+    shard_.to_chunks(chunks, x.data(), d_, in_rows.data());
     chunks.each_own([&](index_t c) {
       const index_t first = chunks.first_row(c), rows = chunks.rows(c);
       b.first = 0;
@@ -436,9 +375,8 @@ class NeuralScheme final : public Scheme<T> {
       mlp_.forward(ctx, cview(in_, rows, d_ + l_),
                    PointsView<T>(out_rows.data() + (first - a) * d_, rows, d_, out_rows.device()));
     });
-    comm_->alltoallv(out_rows.data(), chunk_counts, chunk_offsets, next_.data(), own_counts,
-                     own_offsets);
-    axpby(ctx, (own1_ - own0_) * d_, T(1), x.data(), alpha, next_.data());
+    shard_.from_chunks(chunks, out_rows.data(), d_, next_.data());
+    axpby(ctx, shard_.rows() * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
   }
 
@@ -458,12 +396,9 @@ class NeuralScheme final : public Scheme<T> {
   DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
   const Comm* comm_ = nullptr;
-  // Sharded: this rank's rows [own0_, own1_) of the grid starts_ (owned_row_starts), and the
-  // batch gather's buffers (host).
+  // Sharded: this rank's rows of the grid, and the batch gather's buffers (host).
   bool sharded_ = false;
-  std::vector<index_t> starts_;
-  index_t own0_ = 0, own1_ = 0;
-  std::vector<T> packed_, gathered_;
+  ShardedRows<T> shard_;
 };
 
 template <class T>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nwgf/schemes/ift/weight_ranks.hpp"
+
 namespace nwgf {
 namespace {
 
@@ -69,6 +71,29 @@ double mean_radius(const HostMatrix<double>& x) {
     }
     sum += std::sqrt(s);
   }
+  return sum / double(n);
+}
+
+double mean_radius_rows(const Comm& comm, const HostMatrix<double>& x, index_t n) {
+  const index_t rows = x.rows, d = x.cols;
+  std::vector<double> mean(std::size_t(d), 0.0);
+  sum_in_row_order(comm, mean.data(), int(d), [&](double* m) {
+    for (index_t i = 0; i < rows; ++i) {
+      for (index_t k = 0; k < d; ++k) m[k] += x.data[std::size_t(i * d + k)];
+    }
+  });
+  for (double& m : mean) m /= double(n);
+  double sum = 0;
+  sum_in_row_order(comm, &sum, 1, [&](double* acc) {
+    for (index_t i = 0; i < rows; ++i) {
+      double s = 0;
+      for (index_t k = 0; k < d; ++k) {
+        const double z = x.data[std::size_t(i * d + k)] - mean[std::size_t(k)];
+        s += z * z;
+      }
+      *acc += std::sqrt(s);
+    }
+  });
   return sum / double(n);
 }
 

@@ -8,6 +8,7 @@
 //                  (1/pi) sqrt(2 - x^2) on [-sqrt2, sqrt2], the steady state.
 #include <vector>
 
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/io/npy.hpp"  // HostMatrix
 #include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/run/step_info.hpp"
@@ -21,6 +22,10 @@ void evaluate_aggregation(const FlowConfig& cfg, StepInfo& s, const HostMatrix<d
 
 // mean_i |x_i - mean x| of the rows of x.
 double mean_radius(const HostMatrix<double>& x);
+// The same over n rows split across ranks in row order (x: this rank's rows; flow.memory =
+// "sharded"): both sums continued rank to rank (sum_in_row_order), one process's bits. Every
+// rank together.
+double mean_radius_rows(const Comm& comm, const HostMatrix<double>& x, index_t n);
 // The semicircle law on [-sqrt2, sqrt2]: its CDF, and W1 of the equally weighted points x (1-D)
 // to it, exact up to the quantiles' bisection (1e-15).
 double semicircle_cdf(double x);

@@ -13,23 +13,25 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/threads.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_sharded.hpp"
-#include "nwgf/engine/rng.hpp"
 #include "nwgf/schemes/functional.hpp"
 #include "nwgf/schemes/ift/ift_scheme.hpp"
 #include "nwgf/schemes/ift/weight_ranks.hpp"
 #include "nwgf/schemes/ift/weighted_mmd.hpp"
 #include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/run/aggregation_metrics.hpp"
 #include "nwgf/schemes/run/dynamics_key.hpp"
 #include "nwgf/schemes/run/progress.hpp"
 #include "nwgf/schemes/run/reference.hpp"
@@ -39,6 +41,10 @@
 #include "nwgf/schemes/scheme_ops.hpp"
 #include "nwgf/schemes/schemes.hpp"
 #include "nwgf/schemes/time_steps.hpp"
+#include "nwgf/schemes/variational/closed_form_metrics.hpp"
+#include "nwgf/schemes/variational/gamma.hpp"
+#include "nwgf/schemes/variational/mixture_metrics.hpp"
+#include "nwgf/schemes/variational/variational_scheme.hpp"
 
 namespace nwgf {
 namespace {
@@ -80,6 +86,7 @@ class ShardedRunner {
     collective(comm_, [&] { set_up(); });
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
+    if (mixture_) mixture_self_term();
     index_t n = 0;
     double time = 0;
     if (opt_.resume) {
@@ -265,15 +272,36 @@ class ShardedRunner {
     }
   }
 
+  // The schemes that train a network (replicated on every rank) and push the samples.
   bool neural() const {
-    return cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward;
+    return cfg_.scheme == SchemeKind::backward || cfg_.scheme == SchemeKind::forward ||
+           variational();
   }
+  bool variational() const { return cfg_.scheme == SchemeKind::variational; }
 
   // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
   // set_sharded); its batch terms against the target through the sharded passes
   // (make_sharded_target_functional), with this rank's target rows and E_K(nu) from
   // target_energy().
   void set_up_scheme() {
+    if (variational()) {
+      // Its own terms (no pair terms against a target): the scheme alone; its closed-form
+      // metrics from sums over the own rows (evaluate_variational).
+      scheme_ = make_variational_scheme<T>(ctx_, cfg_, n_, d_);
+      if (!scheme_->set_sharded(ctx_, comm_)) {
+        throw_runtime("flow.memory: the scheme refused sharded samples");
+      }
+      if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
+      if (cfg_.eval_mmd && cfg_.functional == FunctionalKind::kl &&
+          cfg_.target.kind == MeasureKind::mixture && cfg_.initial.n == n_) {
+        // mixture_problem's i.i.d. sample of the target (n = initial.n rows): this rank's rows.
+        mixture_.emplace(mixture_of(cfg_.target, "target"));
+        mixture_sample_ = Points<double>(ctx_, rows_, d_);
+        mixture_->sample_rows(n_, r0_, r1_, cfg_.seed, mixture_sample_stream(),
+                              mixture_sample_.data());
+      }
+      return;
+    }
     const index_t max_rows =
         2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
     functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
@@ -591,12 +619,12 @@ class ShardedRunner {
         double loss = StepInfo::none;
         if (neural()) {
           TraceSpan step_span(Phase::step);
-          loss = scheme_
-                     ->step(ctx_, x_, n, tau,
-                            [&](index_t it, index_t its, double l) {
-                              if (root_) progress.iteration(n, it, its, l);
-                            })
-                     .loss;
+          const StepResult res =
+              scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double l) {
+                if (root_) progress.iteration(n, it, its, l);
+              });
+          loss = res.loss;
+          step_functional_ = res.functional;
         } else if (ift()) {
           TraceSpan step_span(Phase::step);
           ift_iteration(n, tau);
@@ -645,6 +673,10 @@ class ShardedRunner {
   void evaluate(StepInfo& s, index_t step) {
     if (ift()) {
       ift_metrics(s, step);
+    } else if (variational()) {
+      // The scheme's estimate of F(P_k) (none at step 0: no critic yet), its closed-form metrics.
+      if (step > 0) s.functional = step_functional_;
+      evaluate_variational(s, step);
     } else {
       s.functional = value();
     }
@@ -655,6 +687,70 @@ class ShardedRunner {
     own.cols = d_;
     own.data.assign(x_.data(), x_.data() + rows_ * d_);
     reference_->evaluate_sharded(ctx_, comm_, s, step, own, steps_.constant());
+  }
+
+  // The mixture sample's E|Y - Y'| (V-statistic), once: a sharded pair pass of k = |z|.
+  void mixture_self_term() {
+    const ConstPointsView<double> y = std::as_const(mixture_sample_).view();
+    double s = 0;
+    pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, y, nullptr, n_, y, nullptr, n_,
+                                &s);
+    mixture_self_ = s / (double(n_) * double(n_));
+  }
+
+  // The variational scheme's metrics.csv columns from the own rows (closed_form_metrics,
+  // mixture_metrics, aggregation_metrics): the OU flow's symkl_* from the moment fit summed in
+  // row order, mixture_tv from exact counts, ring_radius from sums in row order (one process's
+  // values, bit for bit); energy_distance from sharded pair passes (in double, against this
+  // rank's rows of the target sample; one process sums the same pairs by threads: the same value
+  // to rounding); w1_semicircle (d = 1) on rank 0 alone from all n samples gathered there (the
+  // quantile coupling sorts them; n doubles), one process's value bit for bit.
+  void evaluate_variational(StepInfo& s, index_t step) {
+    if (!ou_ && !mixture_ && !has_aggregation_metrics(cfg_)) return;
+    TraceSpan span(Phase::evaluation);
+    HostMatrix<double> own;
+    own.rows = rows_;
+    own.cols = d_;
+    own.data.assign(x_.data(), x_.data() + rows_ * d_);
+    if (ou_) {
+      evaluate_ou_fit(*ou_, cfg_.tau, steps_.constant(), s, step,
+                      moment_fit_rows(comm_, own.data.data(), rows_, n_, d_));
+    }
+    if (mixture_) {
+      Points<double> x(ctx_, rows_, d_);
+      std::copy(own.data.begin(), own.data.end(), x.data());
+      const ConstPointsView<double> xv = std::as_const(x).view(),
+                                    yv = std::as_const(mixture_sample_).view();
+      double sxy = 0, sxx = 0;
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, yv, nullptr,
+                                  n_, &sxy);
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, xv, nullptr,
+                                  n_, &sxx);
+      const double nn = double(n_) * double(n_);
+      s.energy_distance = 2 * sxy / nn - sxx / nn - mixture_self_;
+      std::vector<index_t> counts = mixture_counts(*mixture_, own);
+      for (index_t& c : counts) c = count_across(comm_, c);
+      s.mixture_tv = mixture_tv_of_counts(*mixture_, counts, n_);
+    }
+    if (cfg_.functional == FunctionalKind::interaction &&
+        cfg_.kernel == KernelKind::quartic_quadratic) {
+      s.ring_radius = mean_radius_rows(comm_, own, n_);
+    }
+    if (cfg_.functional == FunctionalKind::interaction &&
+        cfg_.kernel == KernelKind::log_quadratic && d_ == 1) {
+      // The other ranks send their rows to rank 0 (rows in rank order: the samples in row order).
+      if (!root_) {
+        if (rows_ > 0) comm_.send(own.data.data(), std::size_t(rows_) * sizeof(double), 0);
+        return;
+      }
+      std::vector<double> all(static_cast<std::size_t>(n_));
+      std::copy(own.data.begin(), own.data.end(), all.begin());
+      for (int q = 1; q < comm_.size(); ++q) {
+        const auto [a, e] = owned_rows(n_, q, comm_.size());
+        if (e > a) comm_.recv(all.data() + a, std::size_t(e - a) * sizeof(double), q);
+      }
+      s.w1_semicircle = w1_to_semicircle(std::move(all));
+    }
   }
 
   // Every rank: the snapshot (with the weights), then the checkpoint (the one-process order),
@@ -740,6 +836,11 @@ class ShardedRunner {
   Buffer<T> b_;
   std::unique_ptr<Functional<T>> functional_;  // the neural schemes'
   std::unique_ptr<Scheme<T>> scheme_;
+  double step_functional_ = StepInfo::none;  // the variational scheme's F of the last step
+  std::optional<OuProblem> ou_;              // its closed-form metrics (eval.mmd)
+  std::optional<GaussianMixture> mixture_;
+  Points<double> mixture_sample_;  // this rank's rows of its i.i.d. sample (mixture_problem's)
+  double mixture_self_ = 0;        // E|Y - Y'| of the whole sample
   double energy_nu_ = 0;
   double energy_yy_ = 0;  // b'k_YY b of the target (unsigned family kernel k)
   // The ift scheme's own rows: weights (double, and in T), the witness, the noisy positions, a

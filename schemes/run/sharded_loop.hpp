@@ -1,7 +1,7 @@
 #pragma once
-// run_flow with flow.memory = "sharded": the particle scheme (App. D) and the backward and
-// forward schemes (Alg. 1 and 2) on the CPU backend with each MPI rank holding only its own rows, O(N/P) memory per
-// rank (README, "MPI runs").
+// run_flow with flow.memory = "sharded": the particle scheme (App. D), the backward and
+// forward schemes (Alg. 1 and 2), the ift scheme and the variational scheme on the CPU backend with
+// each MPI rank holding only its own rows, O(N/P) memory per rank (README, "MPI runs").
 //
 // Rank q of P owns the rows owned_rows(N, q, P) of the samples and owned_rows(M, q, P) of the
 // target (the fixed 64-row grid of kernels/pairwise_ranks.hpp) and nothing else: it draws them
@@ -9,9 +9,9 @@
 // only those rows of the file). A particle step is
 //   x_i <- x_i - tau M grad F_M(x)_i   (the particle scheme's update, own rows i),
 // its pair sums through pair_gradient_sharded (kernels/pairwise_sharded.hpp: Y streams past every
-// rank). A backward or forward step trains the network replicated on every rank, as the replicated layout
-// does (schemes/schemes.cpp, Scheme::set_sharded): the batch rows, drawn by global index, come
-// from their owners (one allgather, then a fixed permutation into batch order), the centre and
+// rank). A backward or forward step trains the network replicated on every rank, as the replicated
+// layout does (schemes/schemes.cpp, Scheme::set_sharded): the batch rows, drawn by global index,
+// come from their owners (one allgather, then a fixed permutation into batch order), the centre and
 // scale of the samples are summed rank to rank in row order, the batch's terms against the
 // target run through the sharded passes (make_sharded_target_functional; the forward scheme's
 // directional derivative through riesz_directional_sharded), and the push of the
@@ -48,11 +48,25 @@
 // and read by rows. Its bits are the same at every rank count; against the replicated run the
 // same for kl (sum) at d > 3, to rounding otherwise (the projection's sum order, the self pass).
 //
+// The variational scheme (schemes/variational/variational_scheme.hpp, set_sharded): the map and
+// the critic train replicated, on batches gathered from their owners in batch order
+// (schemes/sharded_rows.hpp), with Gamma's Gaussian moments summed in row order rank to rank
+// (moment_fit_rows) or its box from an exact maximum; the estimate of F and the push run one
+// process's chunks, their rows moved to the ranks that run them and back; fb's forward step and
+// the interaction terms' value through pair_gradient_sharded / pair_energy_sharded. Its metrics
+// from the own rows (symkl_*, mixture_tv, ring_radius by ordered sums and counts;
+// energy_distance by sharded pair passes; w1_semicircle, d = 1, from the samples gathered
+// on rank 0). Its bits are
+// the same at every rank count and the replicated run's, but for the interaction terms at d <= 3
+// (the self pass: fb's samples, the reported value).
+//
 // Runs: flow.scheme = "particle" with functional.kind = interaction, mmd or barycenter, the
 // exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact);
 // flow.scheme = "backward" or "forward" with the exact Riesz functionals; flow.scheme = "ift"
-// (the MMD, Riesz or Gaussian, exact), every weight step. Refused (bad input naming the key,
-// config_validate.cpp and here): other schemes, functionals, estimators and kernels, the sliced
+// (the MMD, Riesz or Gaussian, exact), every weight step; flow.scheme = "variational" with
+// every functional it takes (kl, entropy, potential, interaction with any kernel W, sums; fb;
+// MLP or ICNN maps). Refused (bad input naming the key,
+// config_validate.cpp and here): other functionals, estimators and kernels, the sliced
 // estimator with targets of unequal weights, measures not drawn by rows, output.plots,
 // --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
 // samples on one rank), a RunOptions::on_step callback, and more ranks than samples.

@@ -44,7 +44,11 @@ double symkl_or_none(const GaussianMoments& a, const GaussianMoments& b) {
 
 void evaluate_ou(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
                  const HostMatrix<double>& x) {
-  const GaussianMoments fit = moment_fit(x.data.data(), x.rows, x.cols);
+  evaluate_ou_fit(p, tau, constant_steps, s, step, moment_fit(x.data.data(), x.rows, x.cols));
+}
+
+void evaluate_ou_fit(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
+                     const GaussianMoments& fit) {
   s.symkl_exact = symkl_or_none(fit, ou_continuous(p, s.time));
   if (constant_steps) s.symkl_jko = symkl_or_none(fit, ou_jko_iterate(p, tau, step));
 }

@@ -27,5 +27,8 @@ void evaluate_porous(const Barenblatt& b, double t0, StepInfo& s, const HostMatr
 // x: the particles (n, d) at step `step`, time s.time.
 void evaluate_ou(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
                  const HostMatrix<double>& x);
+// The same from the particles' moment fit (flow.memory = "sharded": moment_fit_rows).
+void evaluate_ou_fit(const OuProblem& p, double tau, bool constant_steps, StepInfo& s, index_t step,
+                     const GaussianMoments& fit);
 
 }  // namespace nwgf

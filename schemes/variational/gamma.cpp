@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/schemes/ift/weight_ranks.hpp"
 
 namespace nwgf {
 
@@ -34,11 +35,44 @@ GaussianFit fit_gaussian(const std::vector<double>& x, index_t n, index_t d) {
   return gaussian_fit_of(moment_fit(x.data(), n, d));
 }
 
-double fit_box(const std::vector<double>& x) {
+double largest_abs(const std::vector<double>& x) {
   double m = 0;
   for (double v : x) m = std::max(m, std::fabs(v));
+  return m;
+}
+
+double fit_box(const std::vector<double>& x) {
+  const double m = largest_abs(x);
   if (!(m > 0) || !std::isfinite(m)) throw_numerical("the particles collapsed to the origin");
   return 1.5 * m;
+}
+
+// The loops of moment_fit, each pass's sums continued rank to rank.
+GaussianMoments moment_fit_rows(const Comm& comm, const double* x, index_t rows, index_t n,
+                                index_t d) {
+  GaussianMoments g;
+  g.mean.assign(std::size_t(d), 0.0);
+  g.cov.assign(std::size_t(d * d), 0.0);
+  sum_in_row_order(comm, g.mean.data(), int(d), [&](double* mean) {
+    for (index_t i = 0; i < rows; ++i)
+      for (index_t j = 0; j < d; ++j) mean[j] += x[i * d + j];
+  });
+  for (double& m : g.mean) m /= double(n);
+  sum_in_row_order(comm, g.cov.data(), int(d * d), [&](double* cov) {
+    for (index_t i = 0; i < rows; ++i)
+      for (index_t j = 0; j < d; ++j) {
+        const double cj = x[i * d + j] - g.mean[std::size_t(j)];
+        for (index_t k = 0; k <= j; ++k)
+          cov[j * d + k] += cj * (x[i * d + k] - g.mean[std::size_t(k)]);
+      }
+  });
+  for (index_t j = 0; j < d; ++j)
+    for (index_t k = 0; k <= j; ++k) {
+      const double c = g.cov[std::size_t(j * d + k)] / double(n);
+      g.cov[std::size_t(j * d + k)] = c;
+      g.cov[std::size_t(k * d + j)] = c;
+    }
+  return g;
 }
 
 }  // namespace nwgf

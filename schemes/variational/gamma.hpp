@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nwgf/analytic/gaussian_moments.hpp"
+#include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/schemes/config.hpp"
 
 namespace nwgf {
@@ -28,5 +29,14 @@ GaussianFit fit_gaussian(const std::vector<double>& x, index_t n, index_t d);
 GaussianFit gaussian_fit_of(const GaussianMoments& g);
 
 double fit_box(const std::vector<double>& x);
+// max_ij |x_ij| (0 for no values).
+double largest_abs(const std::vector<double>& x);
+
+// moment_fit (analytic/gaussian_moments.hpp) of n rows split across ranks in row order (x: this
+// rank's `rows` rows, (rows, d); flow.memory = "sharded"): its two passes' sums run over the
+// rows in global row order, continued rank to rank (sum_in_row_order), so every rank gets one
+// process's moment fit, bit for bit. Every rank together.
+GaussianMoments moment_fit_rows(const Comm& comm, const double* x, index_t rows, index_t n,
+                                index_t d);
 
 }  // namespace nwgf

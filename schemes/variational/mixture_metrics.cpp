@@ -17,11 +17,14 @@ std::optional<MixtureProblem> mixture_problem(const FlowConfig& cfg) {
   p.sample.rows = n;
   p.sample.cols = d;
   p.sample.data.assign(std::size_t(n * d), 0.0);
-  // A stream no step of the run uses (the reference purpose, step 2^47 - 1).
-  p.target.sample(n, cfg.seed, random_stream(RandomPurpose::reference, (std::uint64_t(1) << 47) - 1),
-                  p.sample.data.data());
+  p.target.sample(n, cfg.seed, mixture_sample_stream(), p.sample.data.data());
   p.self_term = mean_distance(p.sample.data.data(), n, p.sample.data.data(), n, d);
   return p;
+}
+
+// A stream no step of the run uses (the reference purpose, step 2^47 - 1).
+std::uint64_t mixture_sample_stream() {
+  return random_stream(RandomPurpose::reference, (std::uint64_t(1) << 47) - 1);
 }
 
 double mean_distance(const double* x, index_t n, const double* y, index_t m, index_t d) {
@@ -52,8 +55,13 @@ double energy_distance(const HostMatrix<double>& x, const HostMatrix<double>& y)
 }
 
 double mixture_tv(const GaussianMixture& q, const HostMatrix<double>& x) {
+  return mixture_tv_of_counts(q, mixture_counts(q, x), x.rows);
+}
+
+std::vector<index_t> mixture_counts(const GaussianMixture& q, const HostMatrix<double>& x) {
   const index_t K = q.components(), d = q.dim();
-  std::vector<double> counts(std::size_t(K), 0.0), z(static_cast<std::size_t>(d), 0.0);
+  std::vector<index_t> counts(std::size_t(K), 0);
+  std::vector<double> z(static_cast<std::size_t>(d), 0.0);
   for (index_t i = 0; i < x.rows; ++i) {
     index_t best = 0;
     double best_log = -INFINITY;
@@ -70,9 +78,14 @@ double mixture_tv(const GaussianMixture& q, const HostMatrix<double>& x) {
     }
     counts[std::size_t(best)] += 1;
   }
+  return counts;
+}
+
+double mixture_tv_of_counts(const GaussianMixture& q, const std::vector<index_t>& counts,
+                            index_t n) {
   double tv = 0;
-  for (index_t k = 0; k < K; ++k) {
-    tv += std::fabs(counts[std::size_t(k)] / double(x.rows) - std::exp(q.log_weights()[std::size_t(k)]));
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    tv += std::fabs(double(counts[k]) / double(n) - std::exp(q.log_weights()[k]));
   }
   return 0.5 * tv;
 }

@@ -6,23 +6,26 @@
 #include <cstring>
 #include <optional>
 
+#include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/trace.hpp"
-#include "nwgf/analytic/gaussian_mixture.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
 #include "nwgf/nn/adam.hpp"
 #include "nwgf/nn/mlp.hpp"
 #include "nwgf/nn/serialize.hpp"
 #include "nwgf/schemes/functional_interaction.hpp"
 #include "nwgf/schemes/functional_potential.hpp"
 #include "nwgf/schemes/functional_sum.hpp"
+#include "nwgf/schemes/ift/weight_ranks.hpp"
 #include "nwgf/schemes/measures.hpp"
+#include "nwgf/schemes/rank_chunks.hpp"
 #include "nwgf/schemes/scheme_ops.hpp"
+#include "nwgf/schemes/sharded_rows.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 #include "nwgf/schemes/variational/gamma.hpp"
 #include "nwgf/schemes/variational/transport_map.hpp"
-#include "nwgf/schemes/rank_chunks.hpp"
 
 namespace nwgf {
 namespace {
@@ -88,6 +91,8 @@ class VariationalScheme final : public Scheme<T> {
  public:
   VariationalScheme(const Context& ctx, const FlowConfig& cfg, index_t n, index_t d)
       : parts_(parts_of(cfg)),
+        sharded_layout_(cfg.memory == MemoryLayout::sharded),
+        fb_(cfg.fb && !parts_.interaction.empty()),
         kl_(parts_.density == VariationalKind::kl),
         critic_on_(parts_.density != VariationalKind::none),
         seed_(cfg.seed),
@@ -114,7 +119,7 @@ class VariationalScheme final : public Scheme<T> {
         gamma_mean_(ctx, d),
         gamma_lt_(ctx, d * d),
         ratio_(ctx, 2 * d + 2 * d * d),
-        next_(ctx, n * d),
+        next_(ctx, sharded_layout_ ? 0 : n * d),  // sharded: the own rows (set_sharded)
         critic_rows_(ctx, 2 * m_),
         map_rows_(ctx, m_),
         potential_rows_(ctx, m_) {
@@ -127,13 +132,21 @@ class VariationalScheme final : public Scheme<T> {
       potential_.emplace(ctx, target_density(cfg.target, d, "target"), chunk_);
     }
     if (!parts_.interaction.empty()) {
-      std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> w;
-      for (const FunctionalTerm& t : parts_.interaction) {
-        w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel, t.r));
+      // Over all particles: the functional (one process, replicated ranks), or its pair sums
+      // through the sharded passes (sharded layout, set_sharded).
+      if (sharded_layout_) {
+        for (const FunctionalTerm& t : parts_.interaction) {
+          pairs_.emplace_back(t.weight, interaction_pairs(t.kernel, t.r));
+        }
+      } else {
+        std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> w;
+        for (const FunctionalTerm& t : parts_.interaction) {
+          w.emplace_back(t.weight, make_kernel_interaction<T>(ctx, t.kernel, t.r));
+        }
+        interaction_ = make_sum<T>(ctx, std::move(w), d, n);
       }
-      interaction_ = make_sum<T>(ctx, std::move(w), d, n);
       if (cfg.fb) {
-        forward_ = Buffer<T>(ctx, n * d);
+        if (!sharded_layout_) forward_ = Buffer<T>(ctx, n * d);
       } else {
         std::vector<std::pair<double, std::unique_ptr<Functional<T>>>> b;
         for (const FunctionalTerm& t : parts_.interaction) {
@@ -171,7 +184,7 @@ class VariationalScheme final : public Scheme<T> {
 
   StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
                   const IterationCallback& progress) override {
-    if (interaction_ && !batch_interaction_) forward_step(ctx, x, tau);
+    if (fb_) forward_step(ctx, x, tau);
     fit_gamma(ctx, x);
     StepResult res;
     res.iterations = iterations_;
@@ -183,10 +196,12 @@ class VariationalScheme final : public Scheme<T> {
       }
       if (progress) progress(it + 1, iterations_, res.loss);
     }
+    // Sharded: the rows of this rank's chunks of the estimate and the push, from their owners.
+    if (sharded_) shard_.to_chunks(RankChunks(comm_, n_, chunk_), x.data(), d_, span_.data());
     res.functional = estimate(ctx, x, n);
     map_.record(ctx);
     push(ctx, x);
-    if (interaction_) res.functional += interaction_->value(ctx, x.view());
+    if (!parts_.interaction.empty()) res.functional += interaction_value(ctx, x);
     return res;
   }
 
@@ -289,8 +304,33 @@ class VariationalScheme final : public Scheme<T> {
   // every rank; the push and the estimate of F split their row chunks (rank_chunks.hpp), and
   // with fb the forward step's interaction gradient is shared (kernels/pairwise_ranks.hpp).
   bool set_comm(const Comm* comm) override {
-    if (interaction_ && !batch_interaction_ && !interaction_->set_comm(comm)) return false;
+    if (sharded_layout_) return false;  // set_sharded
+    if (fb_ && !interaction_->set_comm(comm)) return false;
     comm_ = comm;
+    return true;
+  }
+
+  // flow.memory = "sharded" (CPU backend): x holds this rank's rows of the fixed 64-row grid.
+  // The training stays replicated, with one process's bits on every rank: the batch rows come
+  // from their owners in batch order (ShardedRows::gather), Gamma's moment sums run over the
+  // rows in global row order rank to rank (its box: an exact maximum), the estimate of F and
+  // the push run one process's chunks (the rows of a rank's chunks from their owners and back),
+  // and the interaction terms over all particles (fb's forward step, the reported value) through
+  // the sharded pair passes (kernels/pairwise_sharded.hpp).
+  bool set_sharded(const Context& ctx, const Comm& comm) override {
+    if (ctx.is_cuda() || !sharded_layout_) return false;
+    comm_ = &comm;
+    sharded_ = true;
+    shard_ = ShardedRows<T>(comm, n_);
+    const index_t own = shard_.rows() * d_;
+    next_ = Buffer<T>(ctx, own);
+    if (fb_) {
+      forward_ = Buffer<T>(ctx, own);
+      if (pairs_.size() > 1) forward_term_ = Buffer<T>(ctx, own);
+    }
+    const auto [a, e] = shard_.chunk_span(RankChunks(comm_, n_, chunk_));
+    span_ = Buffer<T>(ctx, (e - a) * d_);
+    span_out_ = Buffer<T>(ctx, (e - a) * d_);
     return true;
   }
 
@@ -322,12 +362,47 @@ class VariationalScheme final : public Scheme<T> {
   // The forward step (12) on the interaction terms, F_W = sum_i w_i 1/2 ∫∫ W_i (README,
   // "Interaction kernels"): x <- x - tau sum_i w_i (grad W_i * P)(x), the convolution over all
   // particles, (grad W * P)(x_j) = 1/N sum_l grad W(x_j - x_l).
+  // Sharded: each term's pair gradient of the own rows against every rank's rows
+  // (pair_gradient_sharded, the row pass), with the scales of SumFunctional and the kernel's
+  // functional nested as they nest them.
   void forward_step(const Context& ctx, Points<T>& x, double tau) {
     TraceSpan span(Phase::batch);
-    interaction_->particle_gradient(ctx, x.view(), T(-tau),
-                                    PointsView<T>(forward_.data(), n_, d_, forward_.device()));
-    axpby(ctx, n_ * d_, T(1), forward_.data(), T(1), x.data());
+    if (!sharded_) {
+      interaction_->particle_gradient(ctx, x.view(), T(-tau),
+                                      PointsView<T>(forward_.data(), n_, d_, forward_.device()));
+      axpby(ctx, n_ * d_, T(1), forward_.data(), T(1), x.data());
+      gamma_ready_ = false;
+      return;
+    }
+    const index_t rows = shard_.rows();
+    const ConstPointsView<T> own(x.data(), rows, d_, x.buffer().device());
+    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      const auto& [w, p] = pairs_[i];
+      Buffer<T>& out = i == 0 ? forward_ : forward_term_;
+      const T scale = T(p.sign * double(T(double(T(-tau)) * w)) / double(n_));
+      pair_gradient_sharded<T>(ctx, *comm_, p.family, p.param, own, nullptr, n_, own, nullptr, n_,
+                               scale, PointsView<T>(out.data(), rows, d_, out.device()), false);
+      if (i > 0) axpby(ctx, rows * d_, T(1), forward_term_.data(), T(1), forward_.data());
+    }
+    axpby(ctx, rows * d_, T(1), forward_.data(), T(1), x.data());
     gamma_ready_ = false;
+  }
+
+  // The interaction terms' value sum_i w_i 1/(2 N^2) sum_jl W_i(x_j - x_l) at the particles
+  // (sharded: the pair sums through pair_energy_sharded, on every rank; KernelInteraction's
+  // formula).
+  double interaction_value(const Context& ctx, const Points<T>& x) {
+    if (!sharded_) return interaction_->value(ctx, x.view());
+    const ConstPointsView<T> own(x.data(), shard_.rows(), d_, x.buffer().device());
+    const double n = double(n_);
+    double f = 0;
+    for (const auto& [w, p] : pairs_) {
+      double v = 0;
+      pair_energy_sharded<T>(ctx, *comm_, p.family, p.param, own, nullptr, n_, own, nullptr, n_,
+                             &v);
+      f += w * (p.sign * 0.5 * v / (n * n));
+    }
+    return f;
   }
 
   // An ICNN map's pretraining to the identity before the first step, as the paper's code
@@ -372,12 +447,16 @@ class VariationalScheme final : public Scheme<T> {
       gamma_ready_ = true;
       return;
     }
-    std::vector<T> h(std::size_t(n_ * d_));
+    const index_t rows = sharded_ ? shard_.rows() : n_;
+    std::vector<T> h(std::size_t(rows * d_));
     copy_to_host(ctx, h.data(), x.buffer());
     const std::vector<double> xd(h.begin(), h.end());
     std::vector<double> mean(std::size_t(d_), 0.0), lt(std::size_t(d_ * d_), 0.0);
     if (kl_) {
-      const GaussianFit g = fit_gaussian(xd, n_, d_);
+      // Sharded: the moment sums over every rank's rows in row order (one process's bits).
+      const GaussianFit g = sharded_
+                                ? gaussian_fit_of(moment_fit_rows(*comm_, xd.data(), rows, n_, d_))
+                                : fit_gaussian(xd, n_, d_);
       mean = g.moments.mean;
       for (index_t i = 0; i < d_; ++i)  // L^T: Z = mean + eps L^T
         for (index_t j = 0; j < d_; ++j) lt[std::size_t(j * d_ + i)] = g.cholesky[std::size_t(i * d_ + j)];
@@ -393,7 +472,8 @@ class VariationalScheme final : public Scheme<T> {
                      : 0.5 * (target_.log_det - g.log_det);
     } else {
       // Uniform on [-R, R]^d: Z = 2R (U - 1/2), as mean + eps L^T with L = 2R Id, eps = U - 1/2.
-      const double r = fit_box(xd);
+      // Sharded: the largest |x_ij| of every rank's rows (a maximum: exact in any order).
+      const double r = sharded_ ? fit_box({max_across(*comm_, largest_abs(xd))}) : fit_box(xd);
       for (index_t i = 0; i < d_; ++i) lt[std::size_t(i * d_ + i)] = 2 * r;
       terms_.q_m1 = std::pow(2 * r, -double(d_) * (terms_.m - 1));
     }
@@ -404,12 +484,22 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   // y_ <- M rows of the particles drawn uniformly (with replacement).
+  // Sharded: the drawn rows gathered from their owners in batch order, then read in order.
   void gather(const Context& ctx, const Points<T>& x, std::uint64_t stream, std::uint64_t counter) {
     BatchRows b;
     b.random = true;
     b.seed = seed_;
     b.stream = stream;
     b.counter = counter;
+    if (sharded_) {
+      std::vector<index_t> drawn(static_cast<std::size_t>(m_));
+      for (index_t k = 0; k < m_; ++k)
+        drawn[std::size_t(k)] = batch_row(seed_, stream, counter, k, n_);
+      b.random = false;
+      network_input(ctx, shard_.gather(x.data(), d_, drawn), m_, d_, 0, b, m_, y_.data(),
+                    static_cast<T*>(nullptr));
+      return;
+    }
     network_input(ctx, x.data(), n_, d_, 0, b, m_, y_.data(), static_cast<T*>(nullptr));
   }
 
@@ -434,19 +524,22 @@ class VariationalScheme final : public Scheme<T> {
   // potential terms' w_V E[V(T X)].
   // With ranks each chunk's four sums are allgathered and added in chunk order as one process
   // adds them.
+  // Sharded: the chunks' rows are in span_ (step()).
   double estimate(const Context& ctx, const Points<T>& x, index_t n) {
     TraceSpan span(Phase::functional);
     const double w = 1.0 / double(n_);
     const std::uint64_t stream = random_stream(RandomPurpose::rescale_latent, std::uint64_t(n));
     const RankChunks split(comm_, n_, chunk_);
+    const auto [base, base_row] = chunk_rows(split, x);
     // Per chunk: the potential, ratio, critic-on-T(X) and critic-on-Gamma sums.
     constexpr index_t per = 4;
     std::vector<double> sums(std::size_t(split.chunks() * per), 0.0);
     split.each_own([&](index_t c) {
       const index_t first = split.first_row(c), rows = split.rows(c);
       double* v = sums.data() + c * per;
-      map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
-                   PointsView<T>(hin_.data(), rows, d_, hin_.device()));
+      map_.forward(
+          ctx, ConstPointsView<T>(base + (first - base_row) * d_, rows, d_, x.buffer().device()),
+          PointsView<T>(hin_.data(), rows, d_, hin_.device()));
       if (potential_) {
         v[0] = reduce_rows(ctx, PotentialRow<T>{potential_->rows(), hin_.data(), nullptr, d_,
                                                 w * parts_.potential_weight, 0.0, false},
@@ -477,21 +570,36 @@ class VariationalScheme final : public Scheme<T> {
   }
 
   // x <- T(x), in chunks of the map's max batch (with ranks: rank q's chunks, then allgathered).
+  // Sharded: the chunks' rows from span_ into span_out_, then back to their owners.
   void push(const Context& ctx, Points<T>& x) {
     TraceSpan span(Phase::push);
     const RankChunks split(comm_, n_, chunk_);
+    const auto [base, base_row] = chunk_rows(split, x);
+    T* out = sharded_ ? span_out_.data() : next_.data();
     split.each_own([&](index_t c) {
       const index_t first = split.first_row(c), rows = split.rows(c);
-      map_.forward(ctx, ConstPointsView<T>(x.data() + first * d_, rows, d_, x.buffer().device()),
-                   PointsView<T>(next_.data() + first * d_, rows, d_, next_.device()));
+      map_.forward(
+          ctx, ConstPointsView<T>(base + (first - base_row) * d_, rows, d_, x.buffer().device()),
+          PointsView<T>(out + (first - base_row) * d_, rows, d_, next_.device()));
     });
-    split.allgather_rows(ctx, next_.data(), d_);
+    if (sharded_) {
+      shard_.from_chunks(split, span_out_.data(), d_, next_.data());
+    } else {
+      split.allgather_rows(ctx, next_.data(), d_);
+    }
     std::swap(x.buffer(), next_);
     gamma_ready_ = false;
   }
 
+  // Where the rows of the chunks are: (pointer, global index of its first row): all samples, or
+  // (sharded) span_, this rank's chunks' rows.
+  std::pair<const T*, index_t> chunk_rows(const RankChunks& split, const Points<T>& x) const {
+    if (!sharded_) return {x.data(), 0};
+    return {span_.data(), shard_.chunk_span(split).first};
+  }
+
   Parts parts_;
-  bool kl_, critic_on_;
+  bool sharded_layout_, fb_, kl_, critic_on_;
   std::uint64_t seed_;
   index_t n_, d_, m_, chunk_, iterations_, inner_, pretrain_iterations_;
   double lr_, pretrain_lr_;
@@ -513,6 +621,12 @@ class VariationalScheme final : public Scheme<T> {
   Buffer<T> forward_;                             // fb: (n, d) the forward step's displacement
   double self_half_ = 0;                          // not fb: 1/2 sum_i w_i W_i(0)
   const Comm* comm_ = nullptr;                    // the ranks (nullptr: this process alone)
+  // Sharded (set_sharded): x holds this rank's rows; the interaction terms' pair sums (weight,
+  // family); the rows of this rank's chunks and their pushed rows; fb's second term's gradient.
+  bool sharded_ = false;
+  ShardedRows<T> shard_;
+  std::vector<std::pair<double, InteractionPairs>> pairs_;
+  Buffer<T> span_, span_out_, forward_term_;
 };
 
 }  // namespace

@@ -440,3 +440,129 @@ TEST_CASE("sharded ift refusals name the key") {
   refuse({"target.kind=\"mixture\"", "target.components=[{mean=[0,0],cov=[[1,0],[0,1]],weight=1}]"},
          "target.kind");
 }
+
+namespace {
+
+// The variational scheme (schemes/variational/variational_scheme.hpp): KL to a Gaussian from a
+// Gaussian (the OU flow), a small map and critic.
+const char* variational_config = R"(
+seed = 5
+[flow]
+scheme = "variational"
+tau = 0.1
+steps = 3
+dtype = "f64"
+[functional]
+kind = "kl"
+[initial]
+kind = "gaussian"
+n = 300
+d = 2
+radius = 1.0
+[target]
+kind = "gaussian"
+points = [[0.5, -0.25]]
+radius = 0.8
+[network]
+hidden = [8]
+[critic]
+hidden = [8]
+[train]
+iterations = 6
+inner = 2
+batch = 64
+lr = 5e-3
+[output]
+plots = false
+progress = false
+)";
+
+// fb: the forward step on an interaction term over all particles, then KL's JKO step.
+const std::vector<std::string> variational_fb = {
+    "flow.fb=true", "functional.kind=\"sum\"",
+    "functional.terms=[{kind=\"interaction\", kernel=\"gaussian_attraction\", weight=1.0}, "
+    "{kind=\"interaction\", kernel=\"quartic_quadratic\", weight=0.5}, "
+    "{kind=\"kl\", weight=1.0}]"};
+
+}  // namespace
+
+TEST_CASE("sharded variational against replicated: one process's training and push, bit for bit") {
+  // The batches gathered in batch order, Gamma's moments summed in row order, the estimate and
+  // the push on one process's chunks: the same samples, F and OU metrics as the replicated run.
+  // With fb at d = 5 (both layouts run the row pass for the forward step and the value of the
+  // interaction terms) too.
+  for (const auto& sets : {std::vector<std::string>{},
+                           std::vector<std::string>{"initial.n=5000"},  // 2 chunks of the push
+                           [] {
+                             std::vector<std::string> s = variational_fb;
+                             s.insert(s.end(), {"initial.d=5", "target.points=[[0.5,0,0,0,0]]"});
+                             return s;
+                           }()}) {
+    CAPTURE(sets.size());
+    const RunResult rep = run_memory(variational_config, sets, "replicated");
+    const RunResult sha = run_memory(variational_config, sets, "sharded");
+    CHECK(sha.samples.data == rep.samples.data);
+    REQUIRE(sha.metrics.size() == rep.metrics.size());
+    for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+      CHECK(std::memcmp(&sha.metrics[k].functional, &rep.metrics[k].functional, sizeof(double)) ==
+            0);
+      CHECK(std::memcmp(&sha.metrics[k].symkl_exact, &rep.metrics[k].symkl_exact, sizeof(double)) ==
+            0);
+    }
+  }
+}
+
+TEST_CASE("sharded variational with fb at d <= 3: the self pass's other rounding, bounded") {
+  // d = 2: one process sums the forward step's and the value's pairs over unordered pairs, the
+  // sharded run over ordered ones; the difference grows through the training but stays at
+  // rounding's size.
+  const RunResult rep = run_memory(variational_config, variational_fb, "replicated");
+  const RunResult sha = run_memory(variational_config, variational_fb, "sharded");
+  const double diff = max_abs_difference(sha.samples, rep.samples);
+  MESSAGE("sharded fb vs replicated, d = 2: max |x difference| = " << diff);
+  CHECK(diff < 1e-12);
+  const FlowConfig cfg =
+      memory_config(variational_config, "variational", variational_fb, "replicated");
+  const HostMatrix<double> x0 = sample_measure(cfg.initial, cfg.seed, 0, "initial");
+  CHECK(diff < 1e-6 * max_abs_difference(x0, rep.samples));
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 1; k < sha.metrics.size(); ++k) {
+    CHECK(std::fabs(sha.metrics[k].functional - rep.metrics[k].functional) <
+          1e-12 * std::fabs(rep.metrics[k].functional));
+  }
+}
+
+TEST_CASE("sharded variational refusals name the key") {
+  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
+    check_refused(variational_config, "variational", sets, key);
+  };
+  refuse({"initial.kind=\"barenblatt\"", "initial.m=2", "initial.t0=0.1"}, "initial.kind");
+}
+
+TEST_CASE(
+    "sharded variational to a mixture: the replicated samples, its metrics from the own rows") {
+  // KL to a two-component mixture: the same samples and F; mixture_tv from exact counts (the
+  // same value), energy_distance from the sharded pair passes (the same pairs added in another
+  // order than one process's threads: rounding).
+  std::string text = variational_config;
+  const std::string gaussian = "kind = \"gaussian\"\npoints = [[0.5, -0.25]]\nradius = 0.8\n";
+  REQUIRE(text.find(gaussian) != std::string::npos);
+  text.replace(text.find(gaussian), gaussian.size(),
+               "kind = \"mixture\"\n"
+               "components = [{mean = [1.0, 0.0], cov = [[0.25, 0.0], [0.0, 0.25]], weight = 1.0},"
+               " {mean = [-1.0, 0.5], cov = [[0.3, 0.1], [0.1, 0.2]], weight = 2.0}]\n");
+  const std::vector<std::string> sets = {"critic.output=\"sigmoid\""};
+  const RunResult rep = run_memory(text, sets, "replicated");
+  const RunResult sha = run_memory(text, sets, "sharded");
+  CHECK(sha.samples.data == rep.samples.data);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    CAPTURE(k);
+    CHECK(std::memcmp(&sha.metrics[k].functional, &rep.metrics[k].functional, sizeof(double)) == 0);
+    REQUIRE(std::isfinite(rep.metrics[k].mixture_tv));
+    CHECK(sha.metrics[k].mixture_tv == rep.metrics[k].mixture_tv);
+    REQUIRE(rep.metrics[k].energy_distance > 1e-3);
+    CHECK(std::fabs(sha.metrics[k].energy_distance - rep.metrics[k].energy_distance) <
+          1e-12 * rep.metrics[k].energy_distance);
+  }
+}
