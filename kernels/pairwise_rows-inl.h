@@ -805,9 +805,11 @@ void rows_rowmajor_pass(const RowBlock<T>& blk) {
 // - d < kAvx2RowsBelow (and the double energy pass below d = 48): the AVX2 target's rows
 //   themselves (rows_as_avx2: its tile shapes, its code, its bits); the AVX-512 tiles lose to
 //   them there even with 256-bit vectors;
-// - rows of at most kNarrowRowBytes bytes: 256-bit vectors (the AVX2 target's lanes and order
-//   of the sums) in the AVX-512 tiles (4 x 4 and 2 x 4 with 32 registers);
-// - longer rows: 512-bit vectors.
+// - the directional pass on rows of at most kNarrowRowBytes bytes: 256-bit vectors (the AVX2
+//   target's lanes and order of the sums, so its bits) in the AVX-512 2 x 4 tiles (1.1x to 1.3x
+//   the 512-bit tiles at float d = 32 to 128, which ran 0.8x the AVX2 target's at d = 32 to 64);
+// - the other passes from d = 32 on, and longer rows: 512-bit vectors (the 256-bit tiles ran
+//   within 10% of them there, slower as often as faster).
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 constexpr bool kNarrowSmallRows = true;
 #else
@@ -860,7 +862,7 @@ void rows_family_pass(const RowBlock<T>& blk) {
   if (!blk.transposed) {
     using KS = typename K::template Scalar<T>;
     if constexpr (kNarrowSmallRows) {
-      if (blk.d * index_t(sizeof(T)) <= kNarrowRowBytes) {
+      if (P == PairwisePass::directional && blk.d * index_t(sizeof(T)) <= kNarrowRowBytes) {
         return rows_rowmajor_pass<P, KS, NarrowRowTag<T>>(blk);
       }
     }
