@@ -807,7 +807,8 @@ void rows_rowmajor_pass(const RowBlock<T>& blk) {
 //   them there even with 256-bit vectors;
 // - the directional pass on rows of at most kNarrowRowBytes bytes: 256-bit vectors (the AVX2
 //   target's lanes and order of the sums, so its bits) in the AVX-512 2 x 4 tiles (1.1x to 1.3x
-//   the 512-bit tiles at float d = 32 to 128, which ran 0.8x the AVX2 target's at d = 32 to 64);
+//   the 512-bit tiles at float d = 32 to 192, 1.05x to 1.15x at double d = 32 to 100, where the
+//   512-bit ones ran 0.8x to 0.9x the AVX2 target's);
 // - the other passes from d = 32 on, and longer rows: 512-bit vectors (the 256-bit tiles ran
 //   within 10% of them there, slower as often as faster).
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
@@ -816,7 +817,7 @@ constexpr bool kNarrowSmallRows = true;
 constexpr bool kNarrowSmallRows = false;
 #endif
 constexpr index_t kAvx2RowsBelow = 32;
-constexpr index_t kNarrowRowBytes = 512;
+constexpr index_t kNarrowRowBytes = 1024;
 template <class T>
 using NarrowRowTag = hn::CappedTag<T, 32 / sizeof(T)>;
 

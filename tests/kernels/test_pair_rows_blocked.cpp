@@ -6,7 +6,7 @@
 // on each evaluation path of |z|^r), float and double, with and without weights, row counts and
 // column counts that leave every remainder of the tile (rows 1..9, columns 1..11), d = 16, 17,
 // 31, 40, 50, 100 and 784 (d not a multiple of the vector length: the scalar tail; on the AVX-512
-// targets d < 32 runs the AVX2 target's rows, the directional pass up to 512 bytes a row 256-bit
+// targets d < 32 runs the AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit
 // vectors, the rest 512-bit ones: each reached), Y != X with
 // coincident pairs (one moving apart, one at rest) and nearly coincident ones, and leading
 // dimensions wider than d. Registered once per SIMD target (NWGF_SIMD).
@@ -171,10 +171,10 @@ TEST_CASE("pair rows d >= 16: the micro-tiles give the bits of one pair at a tim
 }
 
 // On the AVX-512 targets the rows below d = 32 (and the double energy pass below d = 48) run the
-// AVX2 target's rows, the directional pass up to 512 bytes a row 256-bit vectors in the AVX-512
+// AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit vectors in the AVX-512
 // tiles: the same lanes and the same order of every sum, so the same bits as the AVX2 target.
 bool avx2_bits(PairwisePass pass, index_t d, std::size_t size) {
-  return d < 32 || (pass == PairwisePass::directional && d * index_t(size) <= 512) ||
+  return d < 32 || (pass == PairwisePass::directional && d * index_t(size) <= 1024) ||
          (size == 8 && pass == PairwisePass::energy && d < 48);
 }
 
@@ -215,8 +215,8 @@ TEST_CASE("pair rows d >= 16 on AVX-512 at small d: the AVX2 target's bits") {
     return;
   }
   for (const bool weights : {false, true}) {
-    for (const index_t d : {16, 17, 31, 32, 40, 50, 64, 100, 128}) check_avx2_bits<float>(d, weights);
-    for (const index_t d : {16, 17, 31, 32, 40, 47, 50, 64}) check_avx2_bits<double>(d, weights);
+    for (const index_t d : {16, 17, 31, 32, 40, 50, 64, 100, 128, 200}) check_avx2_bits<float>(d, weights);
+    for (const index_t d : {16, 17, 31, 32, 40, 47, 50, 64, 100}) check_avx2_bits<double>(d, weights);
   }
 }
 
