@@ -38,6 +38,17 @@
 #include "nwgf/kernels/pairwise_rows.hpp"
 #include "nwgf/kernels/simd/pair_math-inl.h"
 
+// NWGF_ROWS_TO_AVX2: this pass is an AVX-512 target and the AVX2 target's entry points
+// (N_AVX2::Rows*, kernels/pairwise_rows_*.cpp) are compiled before it in this translation unit,
+// so it may hand the small-d rows to them (rows_as_avx2).
+#undef NWGF_ROWS_TO_AVX2
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3 && (HWY_TARGETS & HWY_AVX2) && \
+    HWY_STATIC_TARGET != HWY_AVX2
+#define NWGF_ROWS_TO_AVX2 1
+#else
+#define NWGF_ROWS_TO_AVX2 0
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {
 namespace HWY_NAMESPACE {
@@ -344,19 +355,6 @@ HWY_NOINLINE void rows_general(const RowBlock<T>& blk) {
 
 // ---- d >= 16: rows of Y in place, vectorised over k --------------------------------------------
 
-// sum_k a_k b_k over k < d (a, b of length d), and with a second pair.
-template <class D>
-HWY_INLINE hn::TFromD<D> dot(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, index_t len) {
-  using T = hn::TFromD<D>;
-  const index_t n = index_t(hn::Lanes(d));
-  Vec<D> acc = hn::Zero(d);
-  index_t k = 0;
-  for (; k + n <= len; k += n) acc = hn::MulAdd(hn::LoadU(d, a + k), hn::LoadU(d, b + k), acc);
-  T s = hn::GetLane(hn::SumOfLanes(d, acc));
-  for (; k < len; ++k) s += a[k] * b[k];
-  return s;
-}
-
 // x rounded to T and opaque to the compiler. The directional rows add each pair's rate
 // (f <z,u> from directional_pair) to the row sum as `value += rounded(q.rate)`: without it GCC
 // fuses the product and the sum into one FMA in some row kernels and not in others (contraction
@@ -375,6 +373,28 @@ HWY_INLINE T rounded(T x) {
   return x;
 }
 
+// a b rounded to T: the products of the scalar tails (k past the last whole vector), so that
+// no compiler fuses them into the sums (an FMA in one row kernel and not in another: last-bit
+// differences between the one-pair rows and the micro-tiles, and between targets, seen with the
+// 256-bit rows of the AVX-512 targets).
+template <class T>
+HWY_INLINE T product(T a, T b) {
+  return rounded(a * b);
+}
+
+// sum_k a_k b_k over k < d (a, b of length d), and with a second pair.
+template <class D>
+HWY_INLINE hn::TFromD<D> dot(D d, const hn::TFromD<D>* a, const hn::TFromD<D>* b, index_t len) {
+  using T = hn::TFromD<D>;
+  const index_t n = index_t(hn::Lanes(d));
+  Vec<D> acc = hn::Zero(d);
+  index_t k = 0;
+  for (; k + n <= len; k += n) acc = hn::MulAdd(hn::LoadU(d, a + k), hn::LoadU(d, b + k), acc);
+  T s = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; k < len; ++k) s += product(a[k], b[k]);
+  return s;
+}
+
 // Whether the directional rows add the u term fu (v_i - w_j) of a pair to the vector part of the
 // gradient sum: where fu = 0 and <z,u> is finite (then u is finite: any infinite or NaN u_k
 // makes z_k u_k, and so <z,u>, infinite or NaN) the term is fma(0, u_k, g_k) = g_k, bit for bit
@@ -385,10 +405,10 @@ HWY_INLINE bool directional_u_term(T fu, T zu) {
   return fu != T(0) || !std::isfinite(zu);
 }
 
-// KS: the family's scalar functor (kernels/family/riesz.hpp), for T on the host.
-template <PairwisePass P, class KS, class T>
+// KS: the family's scalar functor (kernels/family/riesz.hpp), for T on the host; D: the vectors
+// over k (rowmajor_tag).
+template <PairwisePass P, class KS, class D, class T = hn::TFromD<D>>
 HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
-  using D = hn::ScalableTag<T>;
   const D d;
   constexpr bool dir = P == PairwisePass::directional;
   const index_t n = index_t(hn::Lanes(d)), len = blk.d;
@@ -418,7 +438,7 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
       for (; k < len; ++k) {
         const T zk = xi[k] - yj[k];
         if constexpr (P != PairwisePass::energy) z[k] = zk;
-        s += zk * zk;
+        s += product(zk, zk);
       }
       if constexpr (P == PairwisePass::energy) {
         value += bj * kernel.value(s);
@@ -448,7 +468,7 @@ HWY_NOINLINE void rows_rowmajor(const RowBlock<T>& blk) {
         if (dir && with_u) g = hn::MulAdd(vfu, hn::LoadU(d, u + k), g);
         hn::StoreU(g, d, gt + k);
       }
-      for (; k < len; ++k) gt[k] += f * z[k] + (dir ? fu * u[k] : T(0));
+      for (; k < len; ++k) gt[k] += product(f, z[k]) + (dir ? product(fu, u[k]) : T(0));
     }
     if constexpr (P != PairwisePass::gradient) blk.value[i] += double(value);
     if constexpr (P != PairwisePass::energy) {
@@ -504,7 +524,7 @@ HWY_INLINE void micro_tile(D d, const KS& kernel, index_t len, const T* const* x
     for (index_t c = 0; c < C; ++c) {
       for (k = tail; k < len; ++k) {
         const T zk = xr[r][k] - yc[c][k];
-        s[r][c] += zk * zk;
+        s[r][c] += product(zk, zk);
       }
       const T bj = bc[c];
       if constexpr (P != PairwisePass::gradient) value[r] += bj * kernel.value(s[r][c]);
@@ -529,7 +549,7 @@ HWY_INLINE void micro_tile(D d, const KS& kernel, index_t len, const T* const* x
     for (k = tail; k < len; ++k) {
       for (index_t c = 0; c < C; ++c) {
         const T zk = xr[r][k] - yc[c][k];
-        gt[r][k] += f[r][c] * zk + T(0);
+        gt[r][k] += product(f[r][c], zk) + T(0);
       }
     }
   }
@@ -550,7 +570,7 @@ HWY_INLINE hn::TFromD<D> dot_diff(D d, const hn::TFromD<D>* a, const hn::TFromD<
   T s = hn::GetLane(hn::SumOfLanes(d, acc));
   for (; k < len; ++k) {
     const T uk = a[k] - b[k];
-    s += uk * uk;
+    s += product(uk, uk);
   }
   return s;
 }
@@ -599,11 +619,11 @@ HWY_INLINE void micro_tile_directional(D d, const KS& kernel, index_t len, const
       T zu = hn::GetLane(hn::SumOfLanes(d, azu[r][c]));
       for (k = tail; k < len; ++k) {
         const T zk = xr[r][k] - yc[c][k];
-        s += zk * zk;
+        s += product(zk, zk);
       }
       for (k = tail; k < len; ++k) {
         const T zk = xr[r][k] - yc[c][k], uk = vr[r][k] - wc[c][k];
-        zu += zk * uk;
+        zu += product(zk, uk);
       }
       const T uu = s == T(0) ? dot_diff(d, vr[r], wc[c], len) : T(0);
       const DirectionalPair<T> q = directional_pair(kernel, bc[c], s, zu, uu);
@@ -642,16 +662,15 @@ HWY_INLINE void micro_tile_directional(D d, const KS& kernel, index_t len, const
     for (k = tail; k < len; ++k) {
       for (index_t c = 0; c < C; ++c) {
         const T zk = xr[r][k] - yc[c][k], uk = vr[r][k] - wc[c][k];
-        gt[r][k] += f[r][c] * zk + (dir ? fu[r][c] * uk : T(0));
+        gt[r][k] += product(f[r][c], zk) + (dir ? product(fu[r][c], uk) : T(0));
       }
     }
   }
 }
 
 // KS: the family's scalar functor; the directional pass. Scratch: (R + 1) d.
-template <index_t R, class KS, class T>
+template <index_t R, class KS, class D, class T = hn::TFromD<D>>
 HWY_NOINLINE void rows_rowmajor_blocked_directional(const RowBlock<T>& blk) {
-  using D = hn::ScalableTag<T>;
   const D d;
   constexpr index_t C = kMicroCols;
   const index_t len = blk.d;
@@ -697,9 +716,8 @@ HWY_NOINLINE void rows_rowmajor_blocked_directional(const RowBlock<T>& blk) {
 }
 
 // KS: the family's scalar functor; P: energy, gradient or value_gradient. Scratch: (R + 1) d.
-template <PairwisePass P, index_t R, class KS, class T>
+template <PairwisePass P, index_t R, class KS, class D, class T = hn::TFromD<D>>
 HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
-  using D = hn::ScalableTag<T>;
   const D d;
   constexpr index_t C = kMicroCols;
   constexpr bool grad = P != PairwisePass::energy;
@@ -750,21 +768,67 @@ HWY_NOINLINE void rows_rowmajor_blocked(const RowBlock<T>& blk) {
 //   elsewhere 1 x 4 (8 + 2 + 2 + 2 of 16; 2 x 4 runs 0.90x to 0.98x at d = 16 to 200), but
 //   2 x 4 where a row takes 4 KiB or more (d sizeof(T) >= 4096: the rows and 4 columns of X, V,
 //   Y, W outgrow the 32 KiB L1 at 1 x 4; double d = 784: 1.2x).
-template <PairwisePass P, class KS, class T>
+template <PairwisePass P, class KS, class D, class T = hn::TFromD<D>>
 void rows_rowmajor_tiles(const RowBlock<T>& blk) {
   constexpr bool dir = P == PairwisePass::directional;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (dir) return rows_rowmajor_blocked_directional<2, KS>(blk);
-  else return rows_rowmajor_blocked<P, 4, KS>(blk);
+  if constexpr (dir) return rows_rowmajor_blocked_directional<2, KS, D>(blk);
+  else return rows_rowmajor_blocked<P, 4, KS, D>(blk);
 #else
   if constexpr (dir) {
-    if (blk.d * index_t(sizeof(T)) >= 4096) return rows_rowmajor_blocked_directional<2, KS>(blk);
-    return rows_rowmajor_blocked_directional<1, KS>(blk);
+    if (blk.d * index_t(sizeof(T)) >= 4096) return rows_rowmajor_blocked_directional<2, KS, D>(blk);
+    return rows_rowmajor_blocked_directional<1, KS, D>(blk);
   } else {
-    if (sizeof(T) == 8 && blk.d < 48) return rows_rowmajor_blocked<P, 1, KS>(blk);
-    return rows_rowmajor_blocked<P, 2, KS>(blk);
+    if (sizeof(T) == 8 && blk.d < 48) return rows_rowmajor_blocked<P, 1, KS, D>(blk);
+    return rows_rowmajor_blocked<P, 2, KS, D>(blk);
   }
 #endif
+}
+
+// The d >= 16 rows (row-major Y) with vectors of D over k: one pair at a time or in micro-tiles.
+template <PairwisePass P, class KS, class D, class T = hn::TFromD<D>>
+void rows_rowmajor_pass(const RowBlock<T>& blk) {
+  // One pair at a time when a test or a measurement asks for it (RowBlock::one_pair_rows, the
+  // reference of the micro-tiles). The energy pass alone gains nothing from the tiles below
+  // d = 32 (0.8x to 0.9x at d = 16 on one Zen 4 thread, AVX-512 and AVX2): the per-pair
+  // horizontal sums and scalar factors dominate there.
+  if (blk.one_pair_rows || (P == PairwisePass::energy && blk.d < 32)) {
+    return rows_rowmajor<P, KS, D>(blk);
+  }
+  return rows_rowmajor_tiles<P, KS, D>(blk);
+}
+
+// The d >= 16 rows on the AVX-512 targets at small d, measured on one Zen 4 thread (README
+// "Pair rows at small d on AVX-512"): there a pair's |z|^2 is one or two 512-bit vectors, its
+// horizontal sum (one per pair) outweighs the wider FMAs, and a d that is not a multiple of the
+// 16 (8) lanes leaves a long scalar tail. So
+// - d < kAvx2RowsBelow (and the double energy pass below d = 48): the AVX2 target's rows
+//   themselves (rows_as_avx2: its tile shapes, its code, its bits); the AVX-512 tiles lose to
+//   them there even with 256-bit vectors;
+// - the directional pass on rows of at most kNarrowRowBytes bytes: 256-bit vectors (the AVX2
+//   target's lanes and order of the sums, so its bits) in the AVX-512 2 x 4 tiles (1.1x to 1.3x
+//   the 512-bit tiles at float d = 32 to 192, 1.05x to 1.15x at double d = 32 to 100, where the
+//   512-bit ones ran 0.8x to 0.9x the AVX2 target's);
+// - the other passes from d = 32 on, and longer rows: 512-bit vectors (the 256-bit tiles ran
+//   within 10% of them there, slower as often as faster).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+constexpr bool kNarrowSmallRows = true;
+#else
+constexpr bool kNarrowSmallRows = false;
+#endif
+constexpr index_t kAvx2RowsBelow = 32;
+constexpr index_t kNarrowRowBytes = 1024;
+template <class T>
+using NarrowRowTag = hn::CappedTag<T, 32 / sizeof(T)>;
+
+// Whether this target hands blk to the AVX2 target's rows (the translation units'
+// entry points, kernels/pairwise_rows_*.cpp).
+// The double energy pass also below d = 48 (the AVX2 target's 1 x 4 tiles there ran 1.1x the
+// AVX-512 ones at d = 32).
+template <class T>
+bool rows_as_avx2(const RowBlock<T>& blk) {
+  if (!kNarrowSmallRows || blk.transposed) return false;
+  return blk.d < kAvx2RowsBelow || (sizeof(T) == 8 && blk.pass == PairwisePass::energy && blk.d < 48);
 }
 
 // ---- dispatch on the family, the pass, the weights and d ---------------------------------------
@@ -797,20 +861,13 @@ void rows_fixed_sym(const RowBlock<T>& blk, bool w) {
 template <class K, PairwisePass P, class T>
 void rows_family_pass(const RowBlock<T>& blk) {
   if (!blk.transposed) {
-    // One pair at a time when a test or a measurement asks for it (RowBlock::one_pair_rows, the
-    // reference of the micro-tiles).
-    if constexpr (P == PairwisePass::directional) {
-      if (blk.one_pair_rows) return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
-      return rows_rowmajor_tiles<P, typename K::template Scalar<T>>(blk);
-    } else {
-      // The energy pass alone gains nothing from the tiles below d = 32 (0.8x to 0.9x at
-      // d = 16 on one Zen 4 thread, AVX-512 and AVX2): the per-pair horizontal sums and scalar
-      // factors dominate there.
-      if (blk.one_pair_rows || (P == PairwisePass::energy && blk.d < 32)) {
-        return rows_rowmajor<P, typename K::template Scalar<T>>(blk);
+    using KS = typename K::template Scalar<T>;
+    if constexpr (kNarrowSmallRows) {
+      if (P == PairwisePass::directional && blk.d * index_t(sizeof(T)) <= kNarrowRowBytes) {
+        return rows_rowmajor_pass<P, KS, NarrowRowTag<T>>(blk);
       }
-      return rows_rowmajor_tiles<P, typename K::template Scalar<T>>(blk);
     }
+    return rows_rowmajor_pass<P, KS, hn::ScalableTag<T>>(blk);
   }
   const bool w = blk.b != nullptr;
   switch (blk.d) {

@@ -15,7 +15,12 @@ HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {
 namespace HWY_NAMESPACE {
 
-void RowsFamiliesF64(const RowBlock<double>& blk) { rows_families(blk); }
+void RowsFamiliesF64(const RowBlock<double>& blk) {
+#if NWGF_ROWS_TO_AVX2
+  if (rows_as_avx2(blk)) return N_AVX2::RowsFamiliesF64(blk);
+#endif
+  rows_families(blk);
+}
 
 }  // namespace HWY_NAMESPACE
 }  // namespace nwgf::detail

@@ -15,7 +15,12 @@ HWY_BEFORE_NAMESPACE();
 namespace nwgf::detail {
 namespace HWY_NAMESPACE {
 
-void RowsRieszF64(const RowBlock<double>& blk) { rows_riesz(blk); }
+void RowsRieszF64(const RowBlock<double>& blk) {
+#if NWGF_ROWS_TO_AVX2
+  if (rows_as_avx2(blk)) return N_AVX2::RowsRieszF64(blk);
+#endif
+  rows_riesz(blk);
+}
 
 }  // namespace HWY_NAMESPACE
 }  // namespace nwgf::detail

@@ -99,14 +99,18 @@ TEST_CASE("nwgf bench pairwise prints one JSON line with seconds and gpairs_per_
   CHECK(run_cli("bench pairwise --r 2").exit_code == 2);
 }
 
-TEST_CASE("nwgf bench pairwise --directional --one-pair-rows: the directional rates, the rows named") {
+TEST_CASE("nwgf bench pairwise --directional --value-gradient --one-pair-rows: the directional and "
+          "value-gradient rates, the rows named") {
   for (const bool one_pair : {false, true}) {
     const auto res = run_cli(std::string("--threads 1 bench pairwise --n 300 --d 20 --dtype f32 "
-                                         "--repeats 1 --directional") +
+                                         "--repeats 1 --directional --value-gradient") +
                              (one_pair ? " --one-pair-rows" : ""));
     REQUIRE(res.exit_code == 0);
     CHECK(json_number(res.out, "directional_gpairs_per_s") > 0);
     CHECK(json_number(res.out, "directional_cpu_gpairs_per_s") > 0);
+    CHECK(json_number(res.out, "energy_cpu_gpairs_per_s") > 0);
+    CHECK(json_number(res.out, "value_gradient_gpairs_per_s") > 0);
+    CHECK(json_number(res.out, "value_gradient_cpu_gpairs_per_s") > 0);
     CHECK((res.out.find("\"one_pair_rows\": true") != std::string::npos) == one_pair);
   }
 }

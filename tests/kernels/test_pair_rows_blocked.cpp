@@ -5,7 +5,9 @@
 // directional passes (the directional pass also its coincident-pair count), every family (Riesz
 // on each evaluation path of |z|^r), float and double, with and without weights, row counts and
 // column counts that leave every remainder of the tile (rows 1..9, columns 1..11), d = 16, 17,
-// 31, 100 and 784 (d not a multiple of the vector length: the scalar tail), Y != X with
+// 31, 40, 50, 100 and 784 (d not a multiple of the vector length: the scalar tail; on the AVX-512
+// targets d < 32 runs the AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit
+// vectors, the rest 512-bit ones: each reached), Y != X with
 // coincident pairs (one moving apart, one at rest) and nearly coincident ones, and leading
 // dimensions wider than d. Registered once per SIMD target (NWGF_SIMD).
 #include <doctest/doctest.h>
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "tests/kernels/philox_points.hpp"
@@ -153,7 +156,7 @@ void check_same_bits(index_t d, index_t rows, index_t jn, bool weights) {
 }  // namespace
 
 TEST_CASE("pair rows d >= 16: the micro-tiles give the bits of one pair at a time") {
-  for (const index_t d : {16, 17, 31, 100}) {
+  for (const index_t d : {16, 17, 31, 40, 50, 100}) {
     for (const index_t rows : {1, 2, 3, 4, 5, 7, 9}) {
       for (const index_t jn : {1, 3, 4, 6, 11}) {
         check_same_bits<float>(d, rows, jn, (rows + jn) % 2 == 0);
@@ -164,6 +167,56 @@ TEST_CASE("pair rows d >= 16: the micro-tiles give the bits of one pair at a tim
   for (const bool weights : {false, true}) {
     check_same_bits<float>(784, 6, 7, weights);
     check_same_bits<double>(784, 5, 9, weights);
+  }
+}
+
+// On the AVX-512 targets the rows below d = 32 (and the double energy pass below d = 48) run the
+// AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit vectors in the AVX-512
+// tiles: the same lanes and the same order of every sum, so the same bits as the AVX2 target.
+bool avx2_bits(PairwisePass pass, index_t d, std::size_t size) {
+  return d < 32 || (pass == PairwisePass::directional && d * index_t(size) <= 1024) ||
+         (size == 8 && pass == PairwisePass::energy && d < 48);
+}
+
+template <class T>
+void check_avx2_bits(index_t d, bool weights) {
+  const index_t rows = 5, jn = 6, ldx = d + 3, ldy = d + 1, ldv = d + 2, ldw = d + 5;
+  const auto x = draw<T>(rows * ldx, 21, -1, 1), y = draw<T>(jn * ldy, 22, -1, 1);
+  const auto v = draw<T>(rows * ldv, 23, -1, 1), w = draw<T>(jn * ldw, 24, -1, 1);
+  const auto b = draw<T>(jn, 25, -1, 1.5);
+  const Velocities<T> vel{&v, ldv, &w, ldw};
+  const std::string target = simd_target();
+  for (const Family& fam : kFamilies) {
+    for (const PairwisePass pass : {PairwisePass::energy, PairwisePass::gradient,
+                                    PairwisePass::value_gradient, PairwisePass::directional}) {
+      if (!avx2_bits(pass, d, sizeof(T))) continue;
+      for (const bool one_pair : {false, true}) {
+        const Outputs wide = run_rows<T>(pass, fam, d, rows, jn, x, ldx, y, ldy,
+                                         weights ? b.data() : nullptr, one_pair, vel);
+        set_simd_target("avx2");
+        const Outputs avx2 = run_rows<T>(pass, fam, d, rows, jn, x, ldx, y, ldy,
+                                         weights ? b.data() : nullptr, one_pair, vel);
+        set_simd_target(target);
+        INFO(target << (sizeof(T) == 4 ? " f32" : " f64") << " family " << int(fam.family)
+                    << " param " << fam.param << " pass " << int(pass) << " d " << d
+                    << " one pair " << one_pair << " weights " << weights);
+        CHECK(same_bits(wide.value, avx2.value));
+        CHECK(same_bits(wide.g, avx2.g));
+        CHECK(wide.coincident == avx2.coincident);
+      }
+    }
+  }
+}
+
+TEST_CASE("pair rows d >= 16 on AVX-512 at small d: the AVX2 target's bits") {
+  const std::string target = simd_target();
+  if (target.rfind("avx512", 0) != 0) {
+    MESSAGE("not an AVX-512 target: " << target);
+    return;
+  }
+  for (const bool weights : {false, true}) {
+    for (const index_t d : {16, 17, 31, 32, 40, 50, 64, 100, 128, 200}) check_avx2_bits<float>(d, weights);
+    for (const index_t d : {16, 17, 31, 32, 40, 47, 50, 64, 100}) check_avx2_bits<double>(d, weights);
   }
 }
 

@@ -4,7 +4,9 @@
 // gradients, the forward scheme's loss) are timed in the same run. On a shared machine the wall
 // time is noisy; `cpu_gpairs_per_s` (N^2 * threads / process CPU seconds per call) shows what
 // the threads achieve while they actually run (`directional_cpu_gpairs_per_s` alike for the
-// directional derivative, 2 N^2 pairs a call). --one-pair-rows (measurement only): the CPU rows at
+// directional derivative, 2 N^2 pairs a call; `energy_cpu_gpairs_per_s` for the energy).
+// --value-gradient: also the value and gradient pass (pair_row_sums_gradient: the row sums and
+// the gradient together, N^2 pairs a call). --one-pair-rows (measurement only): the CPU rows at
 // d >= 16 take one pair at a time instead of the register-blocked micro-tiles (the same bits), so
 // one binary measures both.
 //
@@ -43,6 +45,7 @@ struct PairwiseBenchOptions {
   std::string dtype = "f32", backend = "cpu";
   int repeats = 5;
   bool directional = false;
+  bool value_gradient = false;
   bool one_pair_rows = false;
   bool sharded = false;
   index_t chunk = 0;
@@ -73,9 +76,25 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
     cpu_total += cpu_seconds() - c0;
     ++calls;
   };
+  double energy_cpu_total = 0;
+  int energy_calls = 0;
   const auto energy = [&] {
+    const double c0 = cpu_seconds();
     riesz_energy<T>(ctx, xv, nullptr, xv, nullptr, o.r, out.data(), &ws);
     ctx.synchronize();
+    energy_cpu_total += cpu_seconds() - c0;
+    ++energy_calls;
+  };
+  Buffer<T> row_values(ctx, n);
+  double vg_cpu_total = 0;
+  int vg_calls = 0;
+  const auto value_gradient = [&] {
+    const double c0 = cpu_seconds();
+    pair_row_sums_gradient<T>(ctx, PairFamily::riesz, o.r, xv, nullptr, xv, nullptr, T(1),
+                              row_values.data(), grad.view(), false, &ws);
+    ctx.synchronize();
+    vg_cpu_total += cpu_seconds() - c0;
+    ++vg_calls;
   };
   double dir_cpu_total = 0;
   int dir_calls = 0;
@@ -99,6 +118,13 @@ int run_pairwise_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   j.add("cpu_gpairs_per_s", pairs * ctx.threads() / (cpu_total / calls) * 1e-9);
   j.add("seconds_min", tg.min).add("seconds_max", tg.max).add("repeats", tg.repeats);
   j.add("energy_seconds", te.median).add("energy_gpairs_per_s", pairs / te.median * 1e-9);
+  j.add("energy_cpu_gpairs_per_s", pairs * ctx.threads() / (energy_cpu_total / energy_calls) * 1e-9);
+  if (o.value_gradient) {
+    const Timing tv = time_repeats(value_gradient, o.repeats, 0.3);
+    j.add("value_gradient_seconds", tv.median);
+    j.add("value_gradient_gpairs_per_s", pairs / tv.median * 1e-9);
+    j.add("value_gradient_cpu_gpairs_per_s", pairs * ctx.threads() / (vg_cpu_total / vg_calls) * 1e-9);
+  }
   if (o.directional) {
     const Timing td = time_repeats(directional, o.repeats, 0.3);
     j.add("directional_seconds", td.median);
@@ -193,6 +219,9 @@ BenchRegistrar reg_bench_pairwise("pairwise", "Fused Riesz self gradient / energ
                      sub.add_option("--repeats", o->repeats, "Timed repeats (median)");
                      sub.add_flag("--directional", o->directional,
                                   "Also time the directional derivative with velocity gradients");
+                     sub.add_flag("--value-gradient", o->value_gradient,
+                                  "Also time the value and gradient pass (row sums and "
+                                  "gradient together)");
                      sub.add_flag("--one-pair-rows", o->one_pair_rows,
                                   "Measurement: the CPU rows at d >= 16 one pair at a time "
                                   "instead of in micro-tiles (same bits)");
