@@ -122,25 +122,36 @@ double symmetric_kl(const GaussianMoments& p, const GaussianMoments& q) {
   return gaussian_kl(p, q) + gaussian_kl(q, p);
 }
 
-GaussianMoments moment_fit(const double* x, index_t n, index_t d) {
-  GaussianMoments g;
-  g.mean.assign(std::size_t(d), 0.0);
-  g.cov.assign(std::size_t(d * d), 0.0);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) g.mean[std::size_t(j)] += x[i * d + j];
-  for (double& m : g.mean) m /= double(n);
-  for (index_t i = 0; i < n; ++i)
+void moment_sum_mean(const double* x, index_t rows, index_t d, double* mean) {
+  for (index_t i = 0; i < rows; ++i)
+    for (index_t j = 0; j < d; ++j) mean[j] += x[i * d + j];
+}
+
+void moment_sum_cov(const double* x, index_t rows, index_t d, const double* mean, double* cov) {
+  for (index_t i = 0; i < rows; ++i)
     for (index_t j = 0; j < d; ++j) {
-      const double cj = x[i * d + j] - g.mean[std::size_t(j)];
-      for (index_t k = 0; k <= j; ++k)
-        g.cov[std::size_t(j * d + k)] += cj * (x[i * d + k] - g.mean[std::size_t(k)]);
+      const double cj = x[i * d + j] - mean[j];
+      for (index_t k = 0; k <= j; ++k) cov[j * d + k] += cj * (x[i * d + k] - mean[k]);
     }
+}
+
+void moment_finish(GaussianMoments& g, index_t n, index_t d) {
   for (index_t j = 0; j < d; ++j)
     for (index_t k = 0; k <= j; ++k) {
       const double c = g.cov[std::size_t(j * d + k)] / double(n);
       g.cov[std::size_t(j * d + k)] = c;
       g.cov[std::size_t(k * d + j)] = c;
     }
+}
+
+GaussianMoments moment_fit(const double* x, index_t n, index_t d) {
+  GaussianMoments g;
+  g.mean.assign(std::size_t(d), 0.0);
+  g.cov.assign(std::size_t(d * d), 0.0);
+  moment_sum_mean(x, n, d, g.mean.data());
+  for (double& m : g.mean) m /= double(n);
+  moment_sum_cov(x, n, d, g.mean.data(), g.cov.data());
+  moment_finish(g, n, d);
   return g;
 }
 

@@ -38,5 +38,12 @@ double symmetric_kl(const GaussianMoments& p, const GaussianMoments& q);
 
 // x: (n, d) row-major, n >= 1.
 GaussianMoments moment_fit(const double* x, index_t n, index_t d);
+// moment_fit's passes over `rows` rows of x, so that a caller can continue them across several
+// blocks of rows (schemes/variational/gamma.hpp: across ranks in row order) with moment_fit's bits:
+// mean[j] += x_ij (row order); then, with mean the final mean, cov[j d + k] (k <= j) +=
+// (x_ij - mean_j)(x_ik - mean_k); moment_finish divides by n and mirrors the lower triangle.
+void moment_sum_mean(const double* x, index_t rows, index_t d, double* mean);
+void moment_sum_cov(const double* x, index_t rows, index_t d, const double* mean, double* cov);
+void moment_finish(GaussianMoments& g, index_t n, index_t d);
 
 }  // namespace nwgf

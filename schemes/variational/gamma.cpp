@@ -53,25 +53,12 @@ GaussianMoments moment_fit_rows(const Comm& comm, const double* x, index_t rows,
   GaussianMoments g;
   g.mean.assign(std::size_t(d), 0.0);
   g.cov.assign(std::size_t(d * d), 0.0);
-  sum_in_row_order(comm, g.mean.data(), int(d), [&](double* mean) {
-    for (index_t i = 0; i < rows; ++i)
-      for (index_t j = 0; j < d; ++j) mean[j] += x[i * d + j];
-  });
+  sum_in_row_order(comm, g.mean.data(), int(d),
+                   [&](double* mean) { moment_sum_mean(x, rows, d, mean); });
   for (double& m : g.mean) m /= double(n);
-  sum_in_row_order(comm, g.cov.data(), int(d * d), [&](double* cov) {
-    for (index_t i = 0; i < rows; ++i)
-      for (index_t j = 0; j < d; ++j) {
-        const double cj = x[i * d + j] - g.mean[std::size_t(j)];
-        for (index_t k = 0; k <= j; ++k)
-          cov[j * d + k] += cj * (x[i * d + k] - g.mean[std::size_t(k)]);
-      }
-  });
-  for (index_t j = 0; j < d; ++j)
-    for (index_t k = 0; k <= j; ++k) {
-      const double c = g.cov[std::size_t(j * d + k)] / double(n);
-      g.cov[std::size_t(j * d + k)] = c;
-      g.cov[std::size_t(k * d + j)] = c;
-    }
+  sum_in_row_order(comm, g.cov.data(), int(d * d),
+                   [&](double* cov) { moment_sum_cov(x, rows, d, g.mean.data(), cov); });
+  moment_finish(g, n, d);
   return g;
 }
 
