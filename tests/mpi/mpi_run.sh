@@ -293,13 +293,7 @@ PY
     "${mpirun[@]}" -np "$np" "$nwgf" --threads 1 run "$config" --out "$work/ranks" \
       --set "flow.steps=$steps" --set output.every=1 --resume "$@" 2> "$work/resume.err" ||
       { cat "$work/resume.err"; echo "FAIL: --resume after the kill"; exit 1; }
-    compare_snapshots "$work/one" "$work/ranks"
-    cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
-      { echo "FAIL: checkpoint.bin differs after --resume"; exit 1; }
-    cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
-      { echo "FAIL: metrics.csv differs after --resume"; exit 1; }
-    [ -z "$(find "$work/ranks" -name '*.tmp.*')" ] ||
-      { echo "FAIL: temporary files left: $(find "$work/ranks" -name '*.tmp.*')"; exit 1; }
+    same_as_one_process  # after --resume
     ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac
