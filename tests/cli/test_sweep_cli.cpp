@@ -1,6 +1,9 @@
-// `nwgf bench sweep`: one JSON line per point and a slope line per series; sweep.csv,
-// sweep.json and sweep.png in --out; the fitted slope of the deliberately quadratic
-// synthetic-n2 kernel is 2 +- 0.1; bad grids and kernels are exit 2 with one `error:` line.
+// `nwgf bench sweep`: one JSON line per point and a slope line per series (the least-squares
+// fit of log seconds on log N of those points); sweep.csv, sweep.json and sweep.png in --out;
+// bad grids and kernels are exit 2 with one `error:` line. No check depends on how fast the
+// machine is: the measured slope (2 for the deliberately quadratic synthetic-n2 kernel) is
+// printed, not asserted (a CI run fitted 1.90 and 1.83, a loaded core's frequency changing
+// between the points); engine/scaling's fit is tested on exact data in test_scaling.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -29,27 +32,16 @@ std::vector<JsonValue> json_lines(const std::string& out) {
 
 }  // namespace
 
-TEST_CASE("sweep: the synthetic O(N^2) kernel's slope is 2 +- 0.1; the files") {
+TEST_CASE("sweep: the synthetic O(N^2) kernel: a line per point, the fit of those points; the files") {
   const std::string dir = nwgf::test::tmp_path("sweep_cli");
   // N = 2000 .. 16000: 2 M to 128 M pair evaluations, milliseconds to a few tenths of a second
-  // per call (more under a sanitizer), enough work per point to dominate timer and scheduling
-  // noise. The fit is on the process CPU time of the fastest repeat (--stat cpu-min): on a
-  // loaded 2-core machine wall time is time-sliced and a concurrent test on the sibling core
-  // inflates the median CPU time of a short point (one CI run under AddressSanitizer fitted 1.84
-  // on median CPU times of N = 1000 .. 8000 whose fastest repeats gave 1.98). A timing is a
-  // sample, so a sweep whose slope misses is run once more; the test fails when both miss.
-  nwgf::test::CliResult r;
-  std::vector<JsonValue> lines;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    fs::remove_all(dir);
-    r = nwgf::test::run_cli(
-        "--threads 1 bench sweep --kernel synthetic-n2 --n 2000:16000:x2 --d 2 --repeats 5 "
-        "--min-seconds 0 --stat cpu-min --out '" + dir + "'");
-    if (r.exit_code != 0) break;
-    lines = json_lines(r.out);
-    if (lines.size() == 5 && std::abs(lines[4]["slope"].number - 2) <= 0.1) break;
-    MESSAGE("sweep slope off 2 +- 0.1 on attempt " << attempt + 1 << ":\n" << r.out);
-  }
+  // per call (more under a sanitizer); the fit is on the process CPU time of the fastest repeat
+  // (--stat cpu-min).
+  fs::remove_all(dir);
+  const nwgf::test::CliResult r = nwgf::test::run_cli(
+      "--threads 1 bench sweep --kernel synthetic-n2 --n 2000:16000:x2 --d 2 --repeats 5 "
+      "--min-seconds 0 --stat cpu-min --out '" + dir + "'");
+  const std::vector<JsonValue> lines = r.exit_code == 0 ? json_lines(r.out) : std::vector<JsonValue>{};
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   REQUIRE(lines.size() == 5);
@@ -61,7 +53,23 @@ TEST_CASE("sweep: the synthetic O(N^2) kernel's slope is 2 +- 0.1; the files") {
   }
   const JsonValue& fit = lines[4];
   CHECK(fit["points"].number == 4);
-  CHECK(fit["slope"].number == doctest::Approx(2).epsilon(0.05));  // |slope - 2| <= 0.1
+  MESSAGE("synthetic-n2 measured slope " << fit["slope"].number << " (2 expected; not asserted)");
+  // The slope line is the least-squares fit of ln seconds on ln N of the four points printed
+  // (recomputed here; any log base gives the same slope).
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    mx += std::log(lines[i]["n"].number) / 4;
+    my += std::log(lines[i]["seconds"].number) / 4;
+  }
+  double sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double dx = std::log(lines[i]["n"].number) - mx;
+    const double dy = std::log(lines[i]["seconds"].number) - my;
+    sxx += dx * dx, sxy += dx * dy, syy += dy * dy;
+  }
+  const double slope = sxy / sxx;
+  CHECK(fit["slope"].number == doctest::Approx(slope).epsilon(1e-9));
+  CHECK(fit["r2"].number == doctest::Approx(sxy * sxy / (sxx * syy)).epsilon(1e-9));
   CHECK(fit["slope_low"].number <= fit["slope"].number);
   CHECK(fit["slope_high"].number >= fit["slope"].number);
   const std::string csv = nwgf::test::slurp(dir + "/sweep.csv");
