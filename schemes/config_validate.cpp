@@ -395,15 +395,11 @@ void check_memory(const FlowConfig& c) {
       bad("functional.kind",
           "the variational scheme runs kl, entropy, potential, interaction and their sums" + why);
     }
-  } else if (c.scheme == SchemeKind::particle) {
-    // The pair terms (any kernel) through the sharded pair passes, the potential per row (a
-    // sum's terms are interaction and potential here: the others need the variational scheme).
-    if (c.functional == FunctionalKind::energy33) {
-      bad("functional.kind", "the particle scheme runs interaction, mmd, barycenter, potential "
-                             "and their sums" + why);
-    }
-  } else if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
-             c.functional != FunctionalKind::barycenter) {
+  } else if (c.scheme != SchemeKind::particle && c.functional != FunctionalKind::interaction &&
+             c.functional != FunctionalKind::mmd && c.functional != FunctionalKind::barycenter) {
+    // The particle scheme runs every functional it takes (the pair terms of any kernel and
+    // energy33's masked Riesz sum through the sharded pair passes, the potential and energy33's
+    // rows per row); the neural schemes their Riesz MMD flows (not energy33).
     bad("functional.kind", "only interaction, mmd and barycenter run" + why);
   }
   if (c.estimator == Estimator::sliced &&

@@ -193,12 +193,14 @@ class ShardedRunner {
   }
 
   // The particle scheme's functionals that are sums of terms (make_functional): an interaction
-  // kernel W (KernelInteraction), the potential, kind = "sum" of both (SumFunctional). The
-  // Riesz and Gaussian MMD flows (mmd, barycenter, interaction with the Riesz kernel) keep
-  // their own path (gradient, value).
+  // kernel W (KernelInteraction), the potential, kind = "sum" of both (SumFunctional), and
+  // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates). The Riesz and
+  // Gaussian MMD flows (mmd, barycenter, interaction with the Riesz kernel) keep their own path
+  // (gradient, value).
   bool kernel_terms() const {
     if (cfg_.scheme != SchemeKind::particle) return false;
     return cfg_.functional == FunctionalKind::sum || cfg_.functional == FunctionalKind::potential ||
+           cfg_.functional == FunctionalKind::energy33 ||
            (cfg_.functional == FunctionalKind::interaction && cfg_.kernel != KernelKind::riesz);
   }
   void set_up_terms() {
@@ -206,7 +208,11 @@ class ShardedRunner {
     for (const FunctionalTerm& t : functional_terms(cfg_)) {
       Term term;
       term.weight = t.weight;
-      if (t.kind == FunctionalKind::potential) {
+      if (t.kind == FunctionalKind::energy33) {
+        if (d_ != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
+        term.energy33 = true;
+        mask_ = Buffer<T>(ctx_, rows_);
+      } else if (t.kind == FunctionalKind::potential) {
         term.potential = true;
         if (!potential_) potential_.emplace(ctx_, target_density(cfg_.target, d_, "target"), rows_);
       } else {
@@ -422,7 +428,16 @@ class ShardedRunner {
       const Term& t = terms_[k];
       const T scale = sum ? T(double(T(1)) * t.weight) : T(1);
       Points<T>& out = k == 0 ? grad_ : term_grad_;
-      if (t.potential) {
+      if (t.energy33) {
+        // Energy33::particle_gradient: the rows write grad and the mask (x < 0), then grad_y +=
+        // -scale / N dS/dy of the masked Riesz sum S of the y column (a strided view, ld 2).
+        (void)reduce_rows(ctx_, Energy33Row<T>{x_.data(), nullptr, scale, out.data(), mask_.data()},
+                          rows_);
+        pair_gradient_sharded<T>(ctx_, comm_, PairFamily::riesz, cfg_.r, y_column(), mask_.data(),
+                                 n_, y_column(), mask_.data(), n_, T(-scale / double(n_)),
+                                 PointsView<T>(out.data() + 1, rows_, 1, 2, out.buffer().device()),
+                                 true);
+      } else if (t.potential) {
         (void)reduce_rows(ctx_, PotentialRow<T>{potential_->rows(), x_.data(), out.data(), d_, 0.0,
                                                 double(scale), false},
                           rows_);
@@ -437,20 +452,21 @@ class ShardedRunner {
 
   // F = sum_k w_k F_k for kernel_terms() (SumFunctional::value; a single functional: w = 1):
   // KernelInteraction's sign 1/(2 N^2) sum_ij k(x_i - x_j) through pair_energy_sharded, the
-  // potential's (1/N) sum_i V(x_i) as reduce_rows sums it (chunks of ReducePolicy::chunk rows,
-  // each chunk's partial continued rank to rank in row order, the partials added in order).
+  // potential's (1/N) sum_i V(x_i) as reduce_rows sums it (rows_sum), energy33's as Energy33.
   double term_value() {
     const double n = double(n_);
     double f = 0;
     for (const Term& t : terms_) {
       double v = 0;
-      if (t.potential) {
-        const PotentialRow<T> row{potential_->rows(), x_.data(), nullptr, d_, 1.0 / n, 0.0, false};
-        std::vector<double> partial(std::size_t(chunks_of(n_)), 0.0);
-        sum_in_row_order(comm_, partial.data(), int(partial.size()), [&](double* acc) {
-          for (index_t i = 0; i < rows_; ++i) acc[(r0_ + i) / ReducePolicy::chunk] += row(i);
-        });
-        v = sum_in_order(partial.data(), index_t(partial.size()));
+      if (t.energy33) {
+        // Energy33::value: p / N - 1/2 S / N^2, p the rows' sum (which also writes the mask).
+        const double p = rows_sum(Energy33Row<T>{x_.data(), nullptr, T(0), nullptr, mask_.data()});
+        double sum = 0;
+        pair_energy_sharded<T>(ctx_, comm_, PairFamily::riesz, cfg_.r, y_column(), mask_.data(), n_,
+                               y_column(), mask_.data(), n_, &sum);
+        v = p / n - 0.5 * sum / (n * n);
+      } else if (t.potential) {
+        v = rows_sum(PotentialRow<T>{potential_->rows(), x_.data(), nullptr, d_, 1.0 / n, 0.0, false});
       } else {
         pair_energy_sharded<T>(ctx_, comm_, t.pairs.family, t.pairs.param, xview(), nullptr, n_,
                                xview(), nullptr, n_, &v);
@@ -459,6 +475,22 @@ class ShardedRunner {
       f += t.weight * v;
     }
     return f;
+  }
+
+  // sum_i row(i) over all N rows as reduce_rows sums it in one process (chunks of
+  // ReducePolicy::chunk rows, each chunk's partial continued rank to rank in row order, the
+  // partials added in order), on every rank; row(i) of the own rows, i local.
+  template <class Row>
+  double rows_sum(const Row& row) const {
+    std::vector<double> partial(std::size_t(chunks_of(n_)), 0.0);
+    sum_in_row_order(comm_, partial.data(), int(partial.size()), [&](double* acc) {
+      for (index_t i = 0; i < rows_; ++i) acc[(r0_ + i) / ReducePolicy::chunk] += row(i);
+    });
+    return sum_in_order(partial.data(), index_t(partial.size()));
+  }
+  // energy33's y coordinates of the own rows: an (rows, 1) view with ld 2.
+  ConstPointsView<T> y_column() const {
+    return ConstPointsView<T>(x_.data() + 1, rows_, 1, 2, x_.buffer().device());
   }
 
   // F(mu_N) on every rank, in the functionals' value() order.
@@ -949,12 +981,13 @@ class ShardedRunner {
   // kernel_terms(): the functional's terms, the potential's density, a term's gradient rows.
   struct Term {
     double weight = 1;
-    bool potential = false;
+    bool potential = false, energy33 = false;
     InteractionPairs pairs{PairFamily::riesz, 1.0, -1.0};
   };
   std::vector<Term> terms_;
   std::optional<PackedPotential> potential_;
   Points<T> term_grad_;
+  Buffer<T> mask_;  // energy33: the own rows' mask (x < 0: 0, else 1)
   std::optional<GaussianMixture> mixture_;
   Points<double> mixture_sample_;  // this rank's rows of its i.i.d. sample (mixture_problem's)
   double mixture_self_ = 0;        // E|Y - Y'| of the whole sample
