@@ -381,27 +381,11 @@ void check_paper_constraints(const FlowConfig& c) {
 namespace {
 // flow.memory = "sharded" (schemes/run/sharded_loop.hpp): what it runs; the rest is refused
 // naming the key that asks for it (the backend, the evaluation and the ranks: at run time).
-// Every measure kind is drawn (or read) by rows.
+// Every scheme runs every functional it takes (the checks above) and every measure kind (drawn
+// or read by rows); the sliced estimator's sums are the Riesz MMD's of the particle scheme.
 void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
-  // Every scheme runs; what each refuses follows.
-  if (c.scheme == SchemeKind::variational) {
-    // Every functional the variational scheme takes: its interaction terms (any kernel W) run
-    // through the sharded pair passes, the rest is per row or replicated training.
-    if (c.functional != FunctionalKind::kl && c.functional != FunctionalKind::entropy &&
-        c.functional != FunctionalKind::potential && c.functional != FunctionalKind::interaction &&
-        c.functional != FunctionalKind::sum) {
-      bad("functional.kind",
-          "the variational scheme runs kl, entropy, potential, interaction and their sums" + why);
-    }
-  } else if (c.scheme != SchemeKind::particle && c.functional != FunctionalKind::interaction &&
-             c.functional != FunctionalKind::mmd && c.functional != FunctionalKind::barycenter) {
-    // The particle scheme runs every functional it takes (the pair terms of any kernel and
-    // energy33's masked Riesz sum through the sharded pair passes, the potential and energy33's
-    // rows per row); the neural schemes their Riesz MMD flows (not energy33).
-    bad("functional.kind", "only interaction, mmd and barycenter run" + why);
-  }
   if (c.estimator == Estimator::sliced &&
       (c.scheme != SchemeKind::particle || c.kernel != KernelKind::riesz ||
        c.functional == FunctionalKind::potential || c.functional == FunctionalKind::sum)) {

@@ -197,10 +197,11 @@ class ShardedRunner {
   // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates). The Riesz and
   // Gaussian MMD flows (mmd, barycenter, interaction with the Riesz kernel) keep their own path
   // (gradient, value).
+  // (energy33 in the neural schemes too: F over all samples, F's value only.)
   bool kernel_terms() const {
+    if (cfg_.functional == FunctionalKind::energy33) return true;
     if (cfg_.scheme != SchemeKind::particle) return false;
     return cfg_.functional == FunctionalKind::sum || cfg_.functional == FunctionalKind::potential ||
-           cfg_.functional == FunctionalKind::energy33 ||
            (cfg_.functional == FunctionalKind::interaction && cfg_.kernel != KernelKind::riesz);
   }
   void set_up_terms() {
@@ -343,8 +344,14 @@ class ShardedRunner {
     }
     const index_t max_rows =
         2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
-    functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
-                                                    b_.data(), m_, energy_nu_);
+    if (cfg_.functional == FunctionalKind::energy33) {
+      // No target: its batch terms need only the batch, which every rank holds whole (the
+      // pair passes split across ranks as in the replicated layout: the same bits).
+      functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, std::vector<WeightedPoints>{});
+    } else {
+      functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
+                                                      b_.data(), m_, energy_nu_);
+    }
     if (comm_.size() > 1 && !functional_->set_comm(&comm_)) {
       throw_runtime("flow.memory: the functional refused the MPI ranks");
     }

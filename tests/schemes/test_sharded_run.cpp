@@ -331,7 +331,6 @@ TEST_CASE("sharded refusals name the key") {
   refuse({"functional.estimator=\"sliced\"", "functional.r=1.5"}, "functional.estimator");
   // Sliced sharded runs the particle scheme only (the neural schemes run exact sharded).
   refuse({"functional.estimator=\"sliced\"", "flow.scheme=\"backward\""}, "functional.estimator");
-  refuse({"functional.kind=\"energy33\"", "flow.scheme=\"backward\""}, "functional.kind");
   // The sliced sums are the Riesz MMD's: not a potential's or a sum's terms (the replicated run
   // takes the exact gradient there).
   refuse({"functional.kind=\"potential\"", "target.kind=\"gaussian\"",
