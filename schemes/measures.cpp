@@ -85,12 +85,14 @@ void sample_image_rows(const MeasureConfig& m, std::uint64_t seed, std::uint64_t
   const std::vector<double> density = image_density(m.path, m.blur, m.background, &w, &h);
   std::vector<double> cdf(density.size());
   std::partial_sum(density.begin(), density.end(), cdf.begin());
-  if (!(cdf.back() > 0)) throw_bad_input(key + ".path: " + m.path + " has no dark pixels (no mass)");
+  if (!(cdf.back() > 0))
+    throw_bad_input(key + ".path: " + m.path + " has no dark pixels (no mass)");
   // Pixel (px, py) covers [px, px + 1) x [py, py + 1); the longer side maps to [-box, box], y up.
   const double scale = 2 * m.box / double(std::max(w, h));
   for (index_t i = first; i < last; ++i) {
     double u[3];
-    for (int k = 0; k < 3; ++k) u[k] = philox_uniform<double>(seed, stream, std::uint64_t(3 * i + k));
+    for (int k = 0; k < 3; ++k)
+      u[k] = philox_uniform<double>(seed, stream, std::uint64_t(3 * i + k));
     const double target = u[0] * cdf.back();
     const std::size_t p = std::size_t(
         std::min<std::ptrdiff_t>(std::upper_bound(cdf.begin(), cdf.end(), target) - cdf.begin(),

@@ -219,7 +219,8 @@ class ShardedRunner {
       } else {
         // The single functional's KernelInteraction takes r = 1 (make_functional): only a term
         // of a sum gives the Riesz kernel, with its own r.
-        term.pairs = interaction_pairs(t.kernel, cfg_.functional == FunctionalKind::sum ? t.r : 1.0);
+        term.pairs =
+            interaction_pairs(t.kernel, cfg_.functional == FunctionalKind::sum ? t.r : 1.0);
       }
       terms_.push_back(term);
     }
@@ -445,13 +446,14 @@ class ShardedRunner {
                                  PointsView<T>(out.data() + 1, rows_, 1, 2, out.buffer().device()),
                                  true);
       } else if (t.potential) {
-        (void)reduce_rows(ctx_, PotentialRow<T>{potential_->rows(), x_.data(), out.data(), d_, 0.0,
-                                                double(scale), false},
+        (void)reduce_rows(ctx_,
+                          PotentialRow<T>{potential_->rows(), x_.data(), out.data(), d_, 0.0,
+                                          double(scale), false},
                           rows_);
       } else {
         pair_gradient_sharded<T>(ctx_, comm_, t.pairs.family, t.pairs.param, xview(), nullptr, n_,
-                                 xview(), nullptr, n_,
-                                 T(t.pairs.sign * double(scale) / double(n_)), out.view(), false);
+                                 xview(), nullptr, n_, T(t.pairs.sign * double(scale) / double(n_)),
+                                 out.view(), false);
       }
       if (k > 0) axpby(ctx_, rows_ * d_, T(1), term_grad_.data(), T(1), grad_.data());
     }
@@ -473,7 +475,8 @@ class ShardedRunner {
                                y_column(), mask_.data(), n_, &sum);
         v = p / n - 0.5 * sum / (n * n);
       } else if (t.potential) {
-        v = rows_sum(PotentialRow<T>{potential_->rows(), x_.data(), nullptr, d_, 1.0 / n, 0.0, false});
+        v = rows_sum(
+            PotentialRow<T>{potential_->rows(), x_.data(), nullptr, d_, 1.0 / n, 0.0, false});
       } else {
         pair_energy_sharded<T>(ctx_, comm_, t.pairs.family, t.pairs.param, xview(), nullptr, n_,
                                xview(), nullptr, n_, &v);
