@@ -194,10 +194,9 @@ class ShardedRunner {
 
   // The particle scheme's functionals that are sums of terms (make_functional): an interaction
   // kernel W (KernelInteraction), the potential, kind = "sum" of both (SumFunctional), and
-  // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates). The Riesz and
-  // Gaussian MMD flows (mmd, barycenter, interaction with the Riesz kernel) keep their own path
-  // (gradient, value).
-  // (energy33 in the neural schemes too: F over all samples, F's value only.)
+  // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates; in the neural
+  // schemes too, for F over all samples). The Riesz and Gaussian MMD flows (mmd, barycenter,
+  // interaction with the Riesz kernel) keep their own path (gradient, value).
   bool kernel_terms() const {
     if (cfg_.functional == FunctionalKind::energy33) return true;
     if (cfg_.scheme != SchemeKind::particle) return false;
@@ -209,8 +208,7 @@ class ShardedRunner {
     for (const FunctionalTerm& t : functional_terms(cfg_)) {
       Term term;
       term.weight = t.weight;
-      if (t.kind == FunctionalKind::energy33) {
-        if (d_ != 2) throw_bad_input("initial.d: energy33 is defined for d = 2");
+      if (t.kind == FunctionalKind::energy33) {  // d = 2 (config validation)
         term.energy33 = true;
         mask_ = Buffer<T>(ctx_, rows_);
       } else if (t.kind == FunctionalKind::potential) {
