@@ -88,6 +88,9 @@ class ShardedRunner {
     // Each rank draws or reads its own rows; a failure on any rank is every rank's, agreed
     // before the first pair pass (a collective) starts.
     collective(comm_, [&] { set_up(); });
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1) {
+      collective(comm_, [&] { refuse_repeated_start(); });
+    }
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
     if (mixture_) mixture_self_term();
@@ -127,6 +130,9 @@ class ShardedRunner {
     const HostMatrix<double> x0 = sample_measure_rows(
         cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial", r0_, r1_);
     x_ = to_points(x0);
+    // The forward scheme at r < 1 refuses a start with atoms (loop.cpp): checked across ranks
+    // after set-up (refuse_repeated_start), on these rows as drawn.
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1) start_rows_ = x0;
     box_lo_.assign(std::size_t(d_), std::numeric_limits<double>::infinity());
     box_hi_.assign(std::size_t(d_), -std::numeric_limits<double>::infinity());
     add_to_box(x0);
@@ -145,6 +151,58 @@ class ShardedRunner {
     shell_.set_files(files_);
     shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
                                      reference_->problem().kind != AnalyticReference::none));
+  }
+
+  // The forward scheme at r < 1 is undefined at a start with atoms (refuse_forward_at_atoms), as
+  // the replicated run refuses it (has_atoms of all N rows): across ranks each row goes to the
+  // rank of its hash (bits of the row, -0 as 0, so rows equal as has_atoms compares them meet),
+  // one all-to-all, then has_atoms of what each rank received and a count across ranks. O(N/P)
+  // rows per rank for rows spread by the hash; every rank reaches both collectives.
+  void refuse_repeated_start() {
+    const HostMatrix<double> x = std::move(start_rows_);
+    start_rows_ = HostMatrix<double>();
+    bool repeats = false;
+    if (comm_.size() == 1) {
+      repeats = has_atoms(x);
+    } else {
+      const std::size_t p = std::size_t(comm_.size()), row_bytes = std::size_t(d_) * sizeof(double);
+      std::vector<std::size_t> owner(std::size_t(x.rows)), send_counts(p, 0), send_offsets(p, 0);
+      for (index_t i = 0; i < x.rows; ++i) {
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the row's bits
+        for (index_t j = 0; j < d_; ++j) {
+          const double v = x.data[std::size_t(i * d_ + j)];
+          std::uint64_t bits = 0;
+          const double w = v == 0 ? 0.0 : v;
+          std::memcpy(&bits, &w, sizeof bits);
+          h = (h ^ bits) * 1099511628211ull;
+        }
+        owner[std::size_t(i)] = std::size_t(h % p);
+        send_counts[owner[std::size_t(i)]] += row_bytes;
+      }
+      for (std::size_t q = 1; q < p; ++q) send_offsets[q] = send_offsets[q - 1] + send_counts[q - 1];
+      std::vector<double> send(std::size_t(x.rows * d_));
+      std::vector<std::size_t> at = send_offsets;
+      for (index_t i = 0; i < x.rows; ++i) {
+        std::memcpy(reinterpret_cast<char*>(send.data()) + at[owner[std::size_t(i)]],
+                    x.data.data() + i * d_, row_bytes);
+        at[owner[std::size_t(i)]] += row_bytes;
+      }
+      // The byte counts first (one 8-byte count per pair of ranks), then the rows.
+      std::vector<std::size_t> recv_counts(p), unit(p, sizeof(std::size_t)), unit_offsets(p);
+      for (std::size_t q = 0; q < p; ++q) unit_offsets[q] = q * sizeof(std::size_t);
+      comm_.alltoallv(send_counts.data(), unit, unit_offsets, recv_counts.data(), unit,
+                      unit_offsets);
+      std::vector<std::size_t> recv_offsets(p, 0);
+      for (std::size_t q = 1; q < p; ++q) recv_offsets[q] = recv_offsets[q - 1] + recv_counts[q - 1];
+      HostMatrix<double> mine;
+      mine.cols = d_;
+      mine.rows = index_t((recv_offsets[p - 1] + recv_counts[p - 1]) / row_bytes);
+      mine.data.resize(std::size_t(mine.rows * d_));
+      comm_.alltoallv(send.data(), send_counts, send_offsets, mine.data.data(), recv_counts,
+                      recv_offsets);
+      repeats = count_across(comm_, has_atoms(mine) ? 1 : 0) > 0;
+    }
+    if (repeats) refuse_forward_at_atoms(cfg_.r, "the initial samples repeat points");
   }
 
   // The box around the initial samples and the target points (the plots' frame): this rank's
@@ -996,6 +1054,7 @@ class ShardedRunner {
   std::optional<PackedPotential> potential_;
   Points<T> term_grad_;
   Buffer<T> mask_;  // energy33: the own rows' mask (x < 0: 0, else 1)
+  HostMatrix<double> start_rows_;  // the forward scheme at r < 1: the own initial rows, once
   std::optional<GaussianMixture> mixture_;
   Points<double> mixture_sample_;  // this rank's rows of its i.i.d. sample (mixture_problem's)
   double mixture_self_ = 0;        // E|Y - Y'| of the whole sample
