@@ -57,11 +57,16 @@ Barenblatt barenblatt_unit(index_t n, double m) {
 
 void sample_barenblatt(const Barenblatt& b, double t, index_t rows, std::uint64_t seed,
                        std::uint64_t stream, double* out) {
+  sample_barenblatt_rows(b, t, 0, rows, seed, stream, out);
+}
+
+void sample_barenblatt_rows(const Barenblatt& b, double t, index_t first, index_t last,
+                            std::uint64_t seed, std::uint64_t stream, double* out) {
   const index_t n = b.n;
-  for (index_t i = 0; i < rows; ++i) {
+  for (index_t i = first; i < last; ++i) {
     const std::uint64_t at = std::uint64_t(i * (n + 1));
     const double r = b.radius_quantile(philox_uniform<double>(seed, stream, at), t);
-    double* row = out + i * n;
+    double* row = out + (i - first) * n;
     double norm2 = 0;
     for (index_t j = 0; j < n; ++j) {
       row[j] = philox_normal<double>(seed, stream, at + 1 + std::uint64_t(j));
@@ -72,13 +77,22 @@ void sample_barenblatt(const Barenblatt& b, double t, index_t rows, std::uint64_
   }
 }
 
-double radial_w1(const Barenblatt& b, double t, const double* x, index_t rows) {
-  std::vector<double> r(static_cast<std::size_t>(rows));
+void row_radii(const double* x, index_t rows, index_t n, double* r) {
   for (index_t i = 0; i < rows; ++i) {
     double s = 0;
-    for (index_t j = 0; j < b.n; ++j) s += x[i * b.n + j] * x[i * b.n + j];
-    r[std::size_t(i)] = std::sqrt(s);
+    for (index_t j = 0; j < n; ++j) s += x[i * n + j] * x[i * n + j];
+    r[i] = std::sqrt(s);
   }
+}
+
+double radial_w1(const Barenblatt& b, double t, const double* x, index_t rows) {
+  std::vector<double> r(static_cast<std::size_t>(rows));
+  row_radii(x, rows, b.n, r.data());
+  return radial_w1_of_radii(b, t, std::move(r));
+}
+
+double radial_w1_of_radii(const Barenblatt& b, double t, std::vector<double> r) {
+  const index_t rows = index_t(r.size());
   std::sort(r.begin(), r.end());
   double w = 0;
   for (index_t i = 0; i < rows; ++i) {

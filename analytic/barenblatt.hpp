@@ -12,6 +12,7 @@
 // code's 3-D/6-D profiles 0.86/0.68: U_C / M solves the equation only on the clock
 // T = t0 + t M^{1-m}, so their references run at the wrong speed.)
 #include <cstdint>
+#include <vector>
 
 #include "nwgf/engine/types.hpp"
 
@@ -40,9 +41,17 @@ Barenblatt barenblatt_unit(index_t n, double m);
 // the direction a normalised Philox normal vector (element i (n + 1) + j).
 void sample_barenblatt(const Barenblatt& b, double t, index_t rows, std::uint64_t seed,
                        std::uint64_t stream, double* out);
+// Rows [first, last) of those samples into out ((last - first) x n): the same values (each row
+// from Philox by its global index).
+void sample_barenblatt_rows(const Barenblatt& b, double t, index_t first, index_t last,
+                            std::uint64_t seed, std::uint64_t stream, double* out);
 
 // The W1 distance between the radii |x_i| of x (rows, n) and |X| under U(., t) / M: the 1-D
 // quantile coupling, (1/N) sum_i |r_(i) - Q((i - 1/2) / N)|.
 double radial_w1(const Barenblatt& b, double t, const double* x, index_t rows);
+// Its two parts: the radii |x_i| of x (rows, n) into r (rows), and the W1 of all N radii (in
+// any order), so that ranks holding rows compute their radii and one rank the distance.
+void row_radii(const double* x, index_t rows, index_t n, double* r);
+double radial_w1_of_radii(const Barenblatt& b, double t, std::vector<double> r);
 
 }  // namespace nwgf

@@ -21,7 +21,7 @@ enum class Estimator { exact, sliced };
 enum class Warmup { automatic, on, off };     // automatic: on when r < 1
 enum class DTypeChoice { automatic, f32, f64 };  // automatic: f64 for particle, f32 otherwise
 // [flow] memory: every rank holds all N samples (replicated), or only its own rows (sharded:
-// the particle, backward and forward schemes, O(N/P) memory per rank, schemes/run/sharded_loop.cpp).
+// every scheme, O(N/P) memory per rank, schemes/run/sharded_loop.cpp).
 enum class MemoryLayout { replicated, sharded };
 // [functional] kernel: K(x, y) = -|x - y|^r (riesz) or exp(-gamma |x - y|^2) (gaussian); the
 // interaction kernels W of kind = "interaction", F = 1/2 ∫∫ W(x - y) dmu dmu (kernels/family/):

@@ -54,12 +54,14 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
   f.push_back(omit_default(
       field("flow", "memory", &C::memory,
             "replicated: every MPI rank holds all N samples; sharded: each rank holds only its own "
-            "rows of the samples and of the target (O(N/P) memory per rank; particle scheme, exact "
-            "Riesz or Gaussian functionals or the sliced estimator (Riesz r = 1); backward and "
-            "forward schemes, exact Riesz functionals; the ift scheme, every `ift.weight_step` (each "
-            "rank also holds its rows of the weights); the variational scheme, every functional "
-            "it takes, fb, MLP or ICNN maps; CPU backend; `output.plots` drawn by rank 0 from the "
-            "snapshot files; README \"MPI runs\")")));
+            "rows of the samples and of the target (O(N/P) memory per rank; every scheme and "
+            "functional: the particle scheme's exact functionals of every kernel, energy33, the "
+            "potential and sums, or the sliced estimator (Riesz r = 1, interaction, mmd, "
+            "barycenter); the backward and forward schemes' exact Riesz functionals and energy33; "
+            "the ift scheme, every `ift.weight_step` (each rank also holds its rows of the "
+            "weights); the variational scheme, every functional it takes, fb, MLP or ICNN maps; "
+            "every measure kind, drawn or read by rows; CPU backend; `output.plots` drawn by "
+            "rank 0 from the snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(
       "flow", "fb", &C::fb,
       "variational: forward-backward, the interaction terms of F as the explicit forward step "

@@ -381,44 +381,17 @@ void check_paper_constraints(const FlowConfig& c) {
 namespace {
 // flow.memory = "sharded" (schemes/run/sharded_loop.hpp): what it runs; the rest is refused
 // naming the key that asks for it (the backend, the evaluation and the ranks: at run time).
+// Every scheme runs every functional it takes (the checks above) and every measure kind (drawn
+// or read by rows); the sliced estimator's sums are the Riesz MMD's of the particle scheme.
 void check_memory(const FlowConfig& c) {
   if (c.memory != MemoryLayout::sharded) return;
   const std::string why = " with flow.memory = \"sharded\" (each rank holds only its own rows)";
-  // Every scheme runs; what each refuses follows.
-  if (c.scheme == SchemeKind::variational) {
-    // Every functional the variational scheme takes: its interaction terms (any kernel W) run
-    // through the sharded pair passes, the rest is per row or replicated training.
-    if (c.functional != FunctionalKind::kl && c.functional != FunctionalKind::entropy &&
-        c.functional != FunctionalKind::potential && c.functional != FunctionalKind::interaction &&
-        c.functional != FunctionalKind::sum) {
-      bad("functional.kind",
-          "the variational scheme runs kl, entropy, potential, interaction and their sums" + why);
-    }
-  } else if (c.functional != FunctionalKind::interaction && c.functional != FunctionalKind::mmd &&
-             c.functional != FunctionalKind::barycenter) {
-    bad("functional.kind", "only interaction, mmd and barycenter run" + why);
-  }
   if (c.estimator == Estimator::sliced &&
-      (c.scheme != SchemeKind::particle || c.kernel != KernelKind::riesz)) {
+      (c.scheme != SchemeKind::particle || c.kernel != KernelKind::riesz ||
+       c.functional == FunctionalKind::potential || c.functional == FunctionalKind::sum)) {
     bad("functional.estimator",
-        "sliced runs with flow.scheme = \"particle\" and the riesz kernel only" + why);
-  }
-  if (c.scheme != SchemeKind::variational && c.kernel != KernelKind::riesz &&
-      c.kernel != KernelKind::gaussian) {
-    bad("functional.kernel", "only riesz and gaussian run" + why);
-  }
-  const auto by_rows = [&](const std::string& key, const MeasureConfig& m) {
-    if (m.kind == MeasureKind::idx || m.kind == MeasureKind::image ||
-        m.kind == MeasureKind::mixture || m.kind == MeasureKind::barenblatt) {
-      bad(key + ".kind", quoted(m.kind) + " is not drawn by rows" + why +
-                             "; dirac, diracs, square, square_boundary, circle, gaussian, "
-                             "uniform and npy are");
-    }
-  };
-  by_rows("initial", c.initial);
-  if (c.functional == FunctionalKind::mmd) by_rows("target", c.target);
-  for (std::size_t i = 0; i < c.targets.size(); ++i) {
-    by_rows("target.measures[" + std::to_string(i) + "]", c.targets[i]);
+        "sliced runs with flow.scheme = \"particle\", the riesz kernel and kind = interaction, "
+        "mmd or barycenter only" + why);
   }
 }
 }  // namespace

@@ -77,31 +77,31 @@ std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, 
   return out;
 }
 
-HostMatrix<double> sample_image(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
-                                const std::string& key) {
+// Rows [first, last) of the image measure's m.n samples into out ((last - first) x 2): sample i
+// from Philox uniforms 3i, 3i + 1, 3i + 2 (the pixel by the density's CDF, the place in it).
+void sample_image_rows(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
+                       const std::string& key, index_t first, index_t last, double* out) {
   int w = 0, h = 0;
   const std::vector<double> density = image_density(m.path, m.blur, m.background, &w, &h);
   std::vector<double> cdf(density.size());
   std::partial_sum(density.begin(), density.end(), cdf.begin());
-  if (!(cdf.back() > 0)) throw_bad_input(key + ".path: " + m.path + " has no dark pixels (no mass)");
+  if (!(cdf.back() > 0))
+    throw_bad_input(key + ".path: " + m.path + " has no dark pixels (no mass)");
   // Pixel (px, py) covers [px, px + 1) x [py, py + 1); the longer side maps to [-box, box], y up.
   const double scale = 2 * m.box / double(std::max(w, h));
-  HostMatrix<double> x;
-  x.rows = m.n;
-  x.cols = 2;
-  x.data.resize(std::size_t(2 * m.n));
-  for (index_t i = 0; i < m.n; ++i) {
+  for (index_t i = first; i < last; ++i) {
     double u[3];
-    for (int k = 0; k < 3; ++k) u[k] = philox_uniform<double>(seed, stream, std::uint64_t(3 * i + k));
+    for (int k = 0; k < 3; ++k)
+      u[k] = philox_uniform<double>(seed, stream, std::uint64_t(3 * i + k));
     const double target = u[0] * cdf.back();
     const std::size_t p = std::size_t(
         std::min<std::ptrdiff_t>(std::upper_bound(cdf.begin(), cdf.end(), target) - cdf.begin(),
                                  std::ptrdiff_t(cdf.size()) - 1));
     const double px = double(p % std::size_t(w)) + u[1], py = double(p / std::size_t(w)) + u[2];
-    x.data[std::size_t(2 * i)] = (px - 0.5 * w) * scale;
-    x.data[std::size_t(2 * i + 1)] = (0.5 * h - py) * scale;
+    double* row = out + 2 * (i - first);
+    row[0] = (px - 0.5 * w) * scale;
+    row[1] = (0.5 * h - py) * scale;
   }
-  return x;
 }
 
 }  // namespace
@@ -208,46 +208,18 @@ void draw_rows(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
   }
 }
 
-bool per_row_kind(MeasureKind k) {
-  return k == MeasureKind::dirac || k == MeasureKind::diracs || k == MeasureKind::square ||
-         k == MeasureKind::square_boundary || k == MeasureKind::circle ||
-         k == MeasureKind::gaussian || k == MeasureKind::uniform;
-}
-
 }  // namespace
 
 HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, std::uint64_t stream,
                                   const std::string& key) {
   if (m.kind == MeasureKind::npy) return read_npy<double>(m.path);
   if (m.kind == MeasureKind::idx) return read_idx(m.path, m.n);
-  if (m.kind == MeasureKind::image) return sample_image(m, seed, stream, key);
-  HostMatrix<double> x;
-  x.rows = m.n;
-  x.cols = m.d;
-  x.data.assign(std::size_t(m.n * m.d), 0.0);
-  if (m.kind == MeasureKind::barenblatt) {
-    sample_barenblatt(barenblatt_unit(m.d, m.m), m.t0, m.n, seed, stream, x.data.data());
-    return x;
-  }
-  if (m.kind == MeasureKind::mixture) {
-    mixture_of(m, key).sample(m.n, seed, stream, x.data.data());
-    return x;
-  }
-  draw_rows(m, seed, stream, key, 0, m.n, x.data.data());
-  return x;
-}
-
-bool measure_rows_supported(const MeasureConfig& m) {
-  return per_row_kind(m.kind) || m.kind == MeasureKind::npy;
+  return sample_measure_rows(m, seed, stream, key, 0, m.n);
 }
 
 index_t measure_size(const MeasureConfig& m, const std::string& key) {
+  (void)key;
   if (m.kind == MeasureKind::npy) return read_npy_info(m.path).rows;
-  if (!measure_rows_supported(m)) {
-    throw_bad_input(key + ".kind: '" + std::string(to_text(m.kind)) +
-                    "' cannot be drawn by rows (flow.memory = \"sharded\" takes dirac, diracs, "
-                    "square, square_boundary, circle, gaussian, uniform and npy)");
-  }
   return m.n;
 }
 
@@ -255,12 +227,25 @@ HostMatrix<double> sample_measure_rows(const MeasureConfig& m, std::uint64_t see
                                        std::uint64_t stream, const std::string& key, index_t first,
                                        index_t last) {
   if (m.kind == MeasureKind::npy) return read_npy_rows<double>(m.path, first, last);
-  (void)measure_size(m, key);
+  if (m.kind == MeasureKind::idx) return read_idx_rows(m.path, m.n, first, last);
   HostMatrix<double> x;
   x.rows = last - first;
-  x.cols = m.d;
-  x.data.assign(std::size_t(x.rows * m.d), 0.0);
-  if (x.rows > 0) draw_rows(m, seed, stream, key, first, last, x.data.data());
+  x.cols = m.kind == MeasureKind::image ? 2 : m.d;
+  x.data.assign(std::size_t(x.rows * x.cols), 0.0);
+  if (x.rows == 0) return x;
+  // Every kind draws row i from Philox by its global index i (a mixture's component too), so
+  // any range gives the whole draw's rows; the set-up (the image's density, the mixture's
+  // factors, the Barenblatt profile) is computed whole by every caller.
+  if (m.kind == MeasureKind::image) {
+    sample_image_rows(m, seed, stream, key, first, last, x.data.data());
+  } else if (m.kind == MeasureKind::barenblatt) {
+    sample_barenblatt_rows(barenblatt_unit(m.d, m.m), m.t0, first, last, seed, stream,
+                           x.data.data());
+  } else if (m.kind == MeasureKind::mixture) {
+    mixture_of(m, key).sample_rows(m.n, first, last, seed, stream, x.data.data());
+  } else {
+    draw_rows(m, seed, stream, key, first, last, x.data.data());
+  }
   return x;
 }
 

@@ -17,11 +17,9 @@ HostMatrix<double> sample_measure(const MeasureConfig& m, std::uint64_t seed, st
                                   const std::string& key);
 
 // Rows [first, last) of sample_measure's n x d points, the same values, drawn (Philox by global
-// row index) or read (npy: only those rows of the file) without the others: for the sharded
-// runs, each rank its own rows. The kinds whose rows are drawn one by one (dirac, diracs,
-// square, square_boundary, circle, gaussian, uniform) and npy; others are bad input naming
-// key.kind (measure_size says so first).
-bool measure_rows_supported(const MeasureConfig& m);
+// row index: every kind, a mixture's component and a Barenblatt radius included) or read (npy,
+// idx: only those rows of the file) without the others: for the sharded runs, each rank its own
+// rows. The set-up a kind needs (an image's density, a mixture's factors) is computed whole.
 index_t measure_size(const MeasureConfig& m, const std::string& key);  // n (npy: the file's rows)
 HostMatrix<double> sample_measure_rows(const MeasureConfig& m, std::uint64_t seed,
                                        std::uint64_t stream, const std::string& key,

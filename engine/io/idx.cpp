@@ -58,6 +58,18 @@ class Source {
   virtual index_t read(unsigned char* out, index_t n) = 0;
   // Upper bound on the bytes the stream can still deliver (for reserving memory).
   virtual index_t bound() const = 0;
+  // Passes over n bytes; returns how many it passed (fewer at the end of the stream).
+  virtual index_t skip(index_t n) {
+    std::vector<unsigned char> discard(std::size_t(std::min(n, chunk_bytes)));
+    index_t done = 0;
+    while (done < n) {
+      const index_t k = std::min(n - done, chunk_bytes);
+      const index_t got = read(discard.data(), k);
+      done += got;
+      if (got < k) break;
+    }
+    return done;
+  }
 };
 
 class MemorySource final : public Source {
@@ -160,6 +172,15 @@ class FileSource final : public Source {
     return gzdirect(f_) ? size_ - consumed_ : size_ * max_deflate_ratio;
   }
 
+  // A plain file seeks (no bytes read); a gzip stream inflates what it passes over.
+  index_t skip(index_t n) override {
+    if (!gzdirect(f_)) return Source::skip(n);
+    const index_t left = std::max<index_t>(size_ - consumed_, 0), k = std::min(n, left);
+    if (gzseek(f_, z_off_t(k), SEEK_CUR) < 0) fail(path_, "cannot seek");
+    consumed_ += k;
+    return k;
+  }
+
  private:
   std::string path_;
   gzFile f_ = nullptr;
@@ -224,17 +245,33 @@ bool convert(const unsigned char* in, index_t k, double* out, index_t& bad) {
   return true;
 }
 
-HostMatrix<double> read_body(Source& src, const IdxHeader& h, const std::string& name,
-                             index_t count) {
+// count (0: all) as read_idx counts; the items [first, last) of them (last < 0: count).
+index_t checked_count(const IdxHeader& h, const std::string& name, index_t count) {
   if (count < 0) fail(name, "item count " + std::to_string(count) + " is negative");
   if (count > h.items()) {
     fail(name, "asked for " + std::to_string(count) + " items, the file has " +
                    std::to_string(h.items()));
   }
-  if (count == 0) count = h.items();
-  const index_t cols = h.item_size(), values = count * cols, size = type_size(h.type);
+  return count == 0 ? h.items() : count;
+}
+
+HostMatrix<double> read_body(Source& src, const IdxHeader& h, const std::string& name,
+                             index_t count, index_t first = 0, index_t last = -1) {
+  count = checked_count(h, name, count);
+  if (last < 0) last = count;
+  if (first < 0 || first > last || last > count) {
+    fail(name, "items [" + std::to_string(first) + ", " + std::to_string(last) +
+                   ") are not among the first " + std::to_string(count));
+  }
+  const index_t cols = h.item_size(), values = (last - first) * cols, size = type_size(h.type);
+  const auto truncated = [&] {
+    fail(name, "truncated IDX data (" + std::to_string(count) + " items of " +
+                   std::to_string(cols) + " values need " + std::to_string(count * cols * size) +
+                   " bytes after the header)");
+  };
+  if (first > 0 && src.skip(first * cols * size) < first * cols * size) truncated();
   HostMatrix<double> m;
-  m.rows = count;
+  m.rows = last - first;
   m.cols = cols;
   // Reserve only what the stream could hold: a damaged header cannot make us allocate 16 GB.
   m.data.reserve(std::size_t(std::min(values, std::max<index_t>(src.bound(), 0) / size)));
@@ -246,11 +283,7 @@ HostMatrix<double> read_body(Source& src, const IdxHeader& h, const std::string&
   std::vector<unsigned char> buf(std::size_t(std::min(values * size, chunk_bytes)));
   for (index_t done = 0; done < values;) {
     const index_t k = std::min(values - done, chunk_bytes / size);
-    if (src.read(buf.data(), k * size) < k * size) {
-      fail(name, "truncated IDX data (" + std::to_string(count) + " items of " +
-                     std::to_string(cols) + " values need " + std::to_string(values * size) +
-                     " bytes after the header)");
-    }
+    if (src.read(buf.data(), k * size) < k * size) truncated();
     m.data.resize(std::size_t(done + k));
     double* out = m.data.data() + done;
     index_t bad = -1;
@@ -277,7 +310,7 @@ HostMatrix<double> read_body(Source& src, const IdxHeader& h, const std::string&
     }
     if (!ok) {
       const index_t at = done + bad;
-      fail(name, "non-finite value (item " + std::to_string(at / cols) + ", value " +
+      fail(name, "non-finite value (item " + std::to_string(first + at / cols) + ", value " +
                      std::to_string(at % cols) + ")");
     }
     done += k;
@@ -302,6 +335,13 @@ HostMatrix<double> read_idx(const std::string& path, index_t count) {
   FileSource src(path);
   const IdxHeader h = parse_header(src, path);
   return read_body(src, h, path, count);
+}
+
+HostMatrix<double> read_idx_rows(const std::string& path, index_t count, index_t first,
+                                 index_t last) {
+  FileSource src(path);
+  const IdxHeader h = parse_header(src, path);
+  return read_body(src, h, path, count, first, last);
 }
 
 HostMatrix<double> parse_idx(const std::string& bytes, const std::string& name, index_t count) {

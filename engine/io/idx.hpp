@@ -28,6 +28,14 @@ IdxHeader read_idx_header(const std::string& path);
 // a corrupt gzip stream or a size that overflows is bad input naming the file.
 HostMatrix<double> read_idx(const std::string& path, index_t count = 0);
 
+// Items [first, last) of those first `count` items (0: all), the same rows read_idx gives them,
+// without converting the others (a plain file seeks past them; a gzip stream inflates them):
+// for the sharded runs, each rank its own rows. Bad input as read_idx's for a count the file
+// does not hold, and for a body truncated or a non-finite value within these rows (item numbers
+// global), so the ranks together check what read_idx checks.
+HostMatrix<double> read_idx_rows(const std::string& path, index_t count, index_t first,
+                                 index_t last);
+
 // The same from the file's bytes (plain or gzip) in memory; `name` is used in messages.
 HostMatrix<double> parse_idx(const std::string& bytes, const std::string& name, index_t count = 0);
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/analytic/barenblatt.hpp"
 #include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
@@ -24,9 +25,12 @@
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
+#include "nwgf/kernels/reduce.hpp"
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_sharded.hpp"
 #include "nwgf/schemes/functional.hpp"
+#include "nwgf/schemes/functional_interaction.hpp"
+#include "nwgf/schemes/functional_potential.hpp"
 #include "nwgf/schemes/ift/ift_scheme.hpp"
 #include "nwgf/schemes/ift/weight_ranks.hpp"
 #include "nwgf/schemes/ift/weighted_mmd.hpp"
@@ -84,6 +88,9 @@ class ShardedRunner {
     // Each rank draws or reads its own rows; a failure on any rank is every rank's, agreed
     // before the first pair pass (a collective) starts.
     collective(comm_, [&] { set_up(); });
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1) {
+      collective(comm_, [&] { refuse_repeated_start(); });
+    }
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
     if (mixture_) mixture_self_term();
@@ -123,11 +130,16 @@ class ShardedRunner {
     const HostMatrix<double> x0 = sample_measure_rows(
         cfg_.initial, cfg_.seed, random_stream(RandomPurpose::initial, 0), "initial", r0_, r1_);
     x_ = to_points(x0);
+    // The forward scheme at r < 1 refuses a start with atoms (loop.cpp): checked across ranks
+    // after set-up (refuse_repeated_start), on these rows as drawn.
+    if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1) start_rows_ = x0;
     box_lo_.assign(std::size_t(d_), std::numeric_limits<double>::infinity());
     box_hi_.assign(std::size_t(d_), -std::numeric_limits<double>::infinity());
     add_to_box(x0);
     grad_ = Points<T>(ctx_, rows_, d_);
     set_up_target();
+    set_up_terms();
+    if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     if (ift()) set_up_ift();
     if (sliced()) {
       // The workspace of the gradient and of F's sums (X against the target), sized as the
@@ -139,6 +151,58 @@ class ShardedRunner {
     shell_.set_files(files_);
     shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
                                      reference_->problem().kind != AnalyticReference::none));
+  }
+
+  // The forward scheme at r < 1 is undefined at a start with atoms (refuse_forward_at_atoms), as
+  // the replicated run refuses it (has_atoms of all N rows): across ranks each row goes to the
+  // rank of its hash (bits of the row, -0 as 0, so rows equal as has_atoms compares them meet),
+  // one all-to-all, then has_atoms of what each rank received and a count across ranks. O(N/P)
+  // rows per rank for rows spread by the hash; every rank reaches both collectives.
+  void refuse_repeated_start() {
+    const HostMatrix<double> x = std::move(start_rows_);
+    start_rows_ = HostMatrix<double>();
+    bool repeats = false;
+    if (comm_.size() == 1) {
+      repeats = has_atoms(x);
+    } else {
+      const std::size_t p = std::size_t(comm_.size()), row_bytes = std::size_t(d_) * sizeof(double);
+      std::vector<std::size_t> owner(std::size_t(x.rows)), send_counts(p, 0), send_offsets(p, 0);
+      for (index_t i = 0; i < x.rows; ++i) {
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the row's bits
+        for (index_t j = 0; j < d_; ++j) {
+          const double v = x.data[std::size_t(i * d_ + j)];
+          std::uint64_t bits = 0;
+          const double w = v == 0 ? 0.0 : v;
+          std::memcpy(&bits, &w, sizeof bits);
+          h = (h ^ bits) * 1099511628211ull;
+        }
+        owner[std::size_t(i)] = std::size_t(h % p);
+        send_counts[owner[std::size_t(i)]] += row_bytes;
+      }
+      for (std::size_t q = 1; q < p; ++q) send_offsets[q] = send_offsets[q - 1] + send_counts[q - 1];
+      std::vector<double> send(std::size_t(x.rows * d_));
+      std::vector<std::size_t> at = send_offsets;
+      for (index_t i = 0; i < x.rows; ++i) {
+        std::memcpy(reinterpret_cast<char*>(send.data()) + at[owner[std::size_t(i)]],
+                    x.data.data() + i * d_, row_bytes);
+        at[owner[std::size_t(i)]] += row_bytes;
+      }
+      // The byte counts first (one 8-byte count per pair of ranks), then the rows.
+      std::vector<std::size_t> recv_counts(p), unit(p, sizeof(std::size_t)), unit_offsets(p);
+      for (std::size_t q = 0; q < p; ++q) unit_offsets[q] = q * sizeof(std::size_t);
+      comm_.alltoallv(send_counts.data(), unit, unit_offsets, recv_counts.data(), unit,
+                      unit_offsets);
+      std::vector<std::size_t> recv_offsets(p, 0);
+      for (std::size_t q = 1; q < p; ++q) recv_offsets[q] = recv_offsets[q - 1] + recv_counts[q - 1];
+      HostMatrix<double> mine;
+      mine.cols = d_;
+      mine.rows = index_t((recv_offsets[p - 1] + recv_counts[p - 1]) / row_bytes);
+      mine.data.resize(std::size_t(mine.rows * d_));
+      comm_.alltoallv(send.data(), send_counts, send_offsets, mine.data.data(), recv_counts,
+                      recv_offsets);
+      repeats = count_across(comm_, has_atoms(mine) ? 1 : 0) > 0;
+    }
+    if (repeats) refuse_forward_at_atoms(cfg_.r, "the initial samples repeat points");
   }
 
   // The box around the initial samples and the target points (the plots' frame): this rank's
@@ -184,6 +248,39 @@ class ShardedRunner {
     Points<T> p(ctx_, h.rows, d_);
     for (std::size_t k = 0; k < h.data.size(); ++k) p.data()[k] = T(h.data[k]);
     return p;
+  }
+
+  // The particle scheme's functionals that are sums of terms (make_functional): an interaction
+  // kernel W (KernelInteraction), the potential, kind = "sum" of both (SumFunctional), and
+  // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates; in the neural
+  // schemes too, for F over all samples). The Riesz and Gaussian MMD flows (mmd, barycenter,
+  // interaction with the Riesz kernel) keep their own path (gradient, value).
+  bool kernel_terms() const {
+    if (cfg_.functional == FunctionalKind::energy33) return true;
+    if (cfg_.scheme != SchemeKind::particle) return false;
+    return cfg_.functional == FunctionalKind::sum || cfg_.functional == FunctionalKind::potential ||
+           (cfg_.functional == FunctionalKind::interaction && cfg_.kernel != KernelKind::riesz);
+  }
+  void set_up_terms() {
+    if (!kernel_terms()) return;
+    for (const FunctionalTerm& t : functional_terms(cfg_)) {
+      Term term;
+      term.weight = t.weight;
+      if (t.kind == FunctionalKind::energy33) {  // d = 2 (config validation)
+        term.energy33 = true;
+        mask_ = Buffer<T>(ctx_, rows_);
+      } else if (t.kind == FunctionalKind::potential) {
+        term.potential = true;
+        if (!potential_) potential_.emplace(ctx_, target_density(cfg_.target, d_, "target"), rows_);
+      } else {
+        // The single functional's KernelInteraction takes r = 1 (make_functional): only a term
+        // of a sum gives the Riesz kernel, with its own r.
+        term.pairs =
+            interaction_pairs(t.kernel, cfg_.functional == FunctionalKind::sum ? t.r : 1.0);
+      }
+      terms_.push_back(term);
+    }
+    if (terms_.size() > 1) term_grad_ = Points<T>(ctx_, rows_, d_);
   }
 
   // This rank's rows of the target the one-process functional holds: the measures of mmd (one)
@@ -304,8 +401,14 @@ class ShardedRunner {
     }
     const index_t max_rows =
         2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
-    functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
-                                                    b_.data(), m_, energy_nu_);
+    if (cfg_.functional == FunctionalKind::energy33) {
+      // No target: its batch terms need only the batch, which every rank holds whole (the
+      // pair passes split across ranks as in the replicated layout: the same bits).
+      functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, std::vector<WeightedPoints>{});
+    } else {
+      functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
+                                                      b_.data(), m_, energy_nu_);
+    }
     if (comm_.size() > 1 && !functional_->set_comm(&comm_)) {
       throw_runtime("flow.memory: the functional refused the MPI ranks");
     }
@@ -359,6 +462,7 @@ class ShardedRunner {
   //   Gaussian: (1/N) grad of the self sum - grad of the target sum.
   void gradient(index_t step) {
     const double n = double(n_);
+    if (kernel_terms()) return term_gradient();
     if (sliced()) {
       // The particle scheme's draw (schemes.cpp: stream (sliced, step), counter 0) and
       // RieszFunctional::particle_gradient's scales: -1/2 / N for S_xx, 1 / M for S_xt.
@@ -378,9 +482,87 @@ class ShardedRunner {
     }
   }
 
+  // grad <- M grad F_M(x) on the own rows for kernel_terms(): SumFunctional's first term writes,
+  // the others add through a scratch buffer, each at the scale T(w) (a single functional: T(1));
+  // an interaction term's pair sum (KernelInteraction: sign T(w) / N) through
+  // pair_gradient_sharded, the potential's rows (Potential: grad V(x_i) T(w)) on the own rows.
+  void term_gradient() {
+    const bool sum = cfg_.functional == FunctionalKind::sum;
+    for (std::size_t k = 0; k < terms_.size(); ++k) {
+      const Term& t = terms_[k];
+      const T scale = sum ? T(double(T(1)) * t.weight) : T(1);
+      Points<T>& out = k == 0 ? grad_ : term_grad_;
+      if (t.energy33) {
+        // Energy33::particle_gradient: the rows write grad and the mask (x < 0), then grad_y +=
+        // -scale / N dS/dy of the masked Riesz sum S of the y column (a strided view, ld 2).
+        (void)reduce_rows(ctx_, Energy33Row<T>{x_.data(), nullptr, scale, out.data(), mask_.data()},
+                          rows_);
+        pair_gradient_sharded<T>(ctx_, comm_, PairFamily::riesz, cfg_.r, y_column(), mask_.data(),
+                                 n_, y_column(), mask_.data(), n_, T(-scale / double(n_)),
+                                 PointsView<T>(out.data() + 1, rows_, 1, 2, out.buffer().device()),
+                                 true);
+      } else if (t.potential) {
+        (void)reduce_rows(ctx_,
+                          PotentialRow<T>{potential_->rows(), x_.data(), out.data(), d_, 0.0,
+                                          double(scale), false},
+                          rows_);
+      } else {
+        pair_gradient_sharded<T>(ctx_, comm_, t.pairs.family, t.pairs.param, xview(), nullptr, n_,
+                                 xview(), nullptr, n_, T(t.pairs.sign * double(scale) / double(n_)),
+                                 out.view(), false);
+      }
+      if (k > 0) axpby(ctx_, rows_ * d_, T(1), term_grad_.data(), T(1), grad_.data());
+    }
+  }
+
+  // F = sum_k w_k F_k for kernel_terms() (SumFunctional::value; a single functional: w = 1):
+  // KernelInteraction's sign 1/(2 N^2) sum_ij k(x_i - x_j) through pair_energy_sharded, the
+  // potential's (1/N) sum_i V(x_i) as reduce_rows sums it (rows_sum), energy33's as Energy33.
+  double term_value() {
+    const double n = double(n_);
+    double f = 0;
+    for (const Term& t : terms_) {
+      double v = 0;
+      if (t.energy33) {
+        // Energy33::value: p / N - 1/2 S / N^2, p the rows' sum (which also writes the mask).
+        const double p = rows_sum(Energy33Row<T>{x_.data(), nullptr, T(0), nullptr, mask_.data()});
+        double sum = 0;
+        pair_energy_sharded<T>(ctx_, comm_, PairFamily::riesz, cfg_.r, y_column(), mask_.data(), n_,
+                               y_column(), mask_.data(), n_, &sum);
+        v = p / n - 0.5 * sum / (n * n);
+      } else if (t.potential) {
+        v = rows_sum(
+            PotentialRow<T>{potential_->rows(), x_.data(), nullptr, d_, 1.0 / n, 0.0, false});
+      } else {
+        pair_energy_sharded<T>(ctx_, comm_, t.pairs.family, t.pairs.param, xview(), nullptr, n_,
+                               xview(), nullptr, n_, &v);
+        v = t.pairs.sign * 0.5 * v / (n * n);
+      }
+      f += t.weight * v;
+    }
+    return f;
+  }
+
+  // sum_i row(i) over all N rows as reduce_rows sums it in one process (chunks of
+  // ReducePolicy::chunk rows, each chunk's partial continued rank to rank in row order, the
+  // partials added in order), on every rank; row(i) of the own rows, i local.
+  template <class Row>
+  double rows_sum(const Row& row) const {
+    std::vector<double> partial(std::size_t(chunks_of(n_)), 0.0);
+    sum_in_row_order(comm_, partial.data(), int(partial.size()), [&](double* acc) {
+      for (index_t i = 0; i < rows_; ++i) acc[(r0_ + i) / ReducePolicy::chunk] += row(i);
+    });
+    return sum_in_order(partial.data(), index_t(partial.size()));
+  }
+  // energy33's y coordinates of the own rows: an (rows, 1) view with ld 2.
+  ConstPointsView<T> y_column() const {
+    return ConstPointsView<T>(x_.data() + 1, rows_, 1, 2, x_.buffer().device());
+  }
+
   // F(mu_N) on every rank, in the functionals' value() order.
   double value() {
     TraceSpan span(Phase::evaluation);
+    if (kernel_terms()) return term_value();
     const double n = double(n_);
     double sxx = 0, sxt = 0;
     if (sliced()) {
@@ -676,9 +858,10 @@ class ShardedRunner {
     } else if (variational()) {
       // The scheme's estimate of F(P_k) (none at step 0: no critic yet), its closed-form metrics.
       if (step > 0) s.functional = step_functional_;
-      evaluate_variational(s, step);
+      evaluate_closed_form(s, step);
     } else {
       s.functional = value();
+      evaluate_closed_form(s, step);
     }
     if (!reference_->active()) return;
     TraceSpan span(Phase::evaluation);
@@ -704,9 +887,12 @@ class ShardedRunner {
   // values, bit for bit); energy_distance from sharded pair passes (in double, against this
   // rank's rows of the target sample; one process sums the same pairs by threads: the same value
   // to rounding); w1_semicircle (d = 1) on rank 0 alone from all n samples gathered there (the
-  // quantile coupling sorts them; n doubles), one process's value bit for bit.
-  void evaluate_variational(StepInfo& s, index_t step) {
-    if (!ou_ && !mixture_ && !has_aggregation_metrics(cfg_)) return;
+  // quantile coupling sorts them; n doubles), one process's value bit for bit. The porous
+  // medium's w1_radial from the n radii gathered on rank 0 (n doubles, the radii of
+  // radial_w1), second_moment from the sum of squares in row order: one process's values.
+  // (The particle scheme's interaction kernels: ring_radius, w1_semicircle, as above.)
+  void evaluate_closed_form(StepInfo& s, index_t step) {
+    if (!ou_ && !mixture_ && !porous_ && !has_aggregation_metrics(cfg_)) return;
     TraceSpan span(Phase::evaluation);
     HostMatrix<double> own;
     own.rows = rows_;
@@ -732,25 +918,44 @@ class ShardedRunner {
       for (index_t& c : counts) c = count_across(comm_, c);
       s.mixture_tv = mixture_tv_of_counts(*mixture_, counts, n_);
     }
+    if (porous_) {
+      const double t = cfg_.initial.t0 + s.time;
+      std::vector<double> radii(static_cast<std::size_t>(rows_));
+      row_radii(own.data.data(), rows_, d_, radii.data());
+      std::vector<double> all = gather_on_root(radii.data());
+      if (root_) s.w1_radial = radial_w1_of_radii(*porous_, t, std::move(all));
+      double m2 = 0;
+      sum_in_row_order(comm_, &m2, 1, [&](double* acc) {
+        for (double v : own.data) *acc += v * v;
+      });
+      s.second_moment = m2 / double(n_);
+      s.second_moment_exact = porous_->second_moment(t);
+    }
     if (cfg_.functional == FunctionalKind::interaction &&
         cfg_.kernel == KernelKind::quartic_quadratic) {
       s.ring_radius = mean_radius_rows(comm_, own, n_);
     }
     if (cfg_.functional == FunctionalKind::interaction &&
         cfg_.kernel == KernelKind::log_quadratic && d_ == 1) {
-      // The other ranks send their rows to rank 0 (rows in rank order: the samples in row order).
-      if (!root_) {
-        if (rows_ > 0) comm_.send(own.data.data(), std::size_t(rows_) * sizeof(double), 0);
-        return;
-      }
-      std::vector<double> all(static_cast<std::size_t>(n_));
-      std::copy(own.data.begin(), own.data.end(), all.begin());
-      for (int q = 1; q < comm_.size(); ++q) {
-        const auto [a, e] = owned_rows(n_, q, comm_.size());
-        if (e > a) comm_.recv(all.data() + a, std::size_t(e - a) * sizeof(double), q);
-      }
-      s.w1_semicircle = w1_to_semicircle(std::move(all));
+      std::vector<double> all = gather_on_root(own.data.data());
+      if (root_) s.w1_semicircle = w1_to_semicircle(std::move(all));
     }
+  }
+
+  // One value per own row to rank 0, all n in row order there (the other ranks send theirs;
+  // empty on them).
+  std::vector<double> gather_on_root(const double* own) const {
+    if (!root_) {
+      if (rows_ > 0) comm_.send(own, std::size_t(rows_) * sizeof(double), 0);
+      return {};
+    }
+    std::vector<double> all(static_cast<std::size_t>(n_));
+    std::copy(own, own + rows_, all.begin());
+    for (int q = 1; q < comm_.size(); ++q) {
+      const auto [a, e] = owned_rows(n_, q, comm_.size());
+      if (e > a) comm_.recv(all.data() + a, std::size_t(e - a) * sizeof(double), q);
+    }
+    return all;
   }
 
   // Every rank: the snapshot (with the weights), then the checkpoint (the one-process order),
@@ -838,6 +1043,18 @@ class ShardedRunner {
   std::unique_ptr<Scheme<T>> scheme_;
   double step_functional_ = StepInfo::none;  // the variational scheme's F of the last step
   std::optional<OuProblem> ou_;              // its closed-form metrics (eval.mmd)
+  std::optional<Barenblatt> porous_;         // the porous medium's (eval.mmd)
+  // kernel_terms(): the functional's terms, the potential's density, a term's gradient rows.
+  struct Term {
+    double weight = 1;
+    bool potential = false, energy33 = false;
+    InteractionPairs pairs{PairFamily::riesz, 1.0, -1.0};
+  };
+  std::vector<Term> terms_;
+  std::optional<PackedPotential> potential_;
+  Points<T> term_grad_;
+  Buffer<T> mask_;  // energy33: the own rows' mask (x < 0: 0, else 1)
+  HostMatrix<double> start_rows_;  // the forward scheme at r < 1: the own initial rows, once
   std::optional<GaussianMixture> mixture_;
   Points<double> mixture_sample_;  // this rank's rows of its i.i.d. sample (mixture_problem's)
   double mixture_self_ = 0;        // E|Y - Y'| of the whole sample

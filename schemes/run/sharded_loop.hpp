@@ -5,11 +5,14 @@
 //
 // Rank q of P owns the rows owned_rows(N, q, P) of the samples and owned_rows(M, q, P) of the
 // target (the fixed 64-row grid of kernels/pairwise_ranks.hpp) and nothing else: it draws them
-// (Philox by global row index, the values one process draws for those rows) or reads them (npy:
-// only those rows of the file). A particle step is
+// (Philox by global row index, the values one process draws for those rows: every kind, a
+// mixture's components and a picture's pixels included) or reads them (npy, idx: only those rows
+// of the file). A particle step is
 //   x_i <- x_i - tau M grad F_M(x)_i   (the particle scheme's update, own rows i),
 // its pair sums through pair_gradient_sharded (kernels/pairwise_sharded.hpp: Y streams past every
-// rank). A backward or forward step trains the network replicated on every rank, as the replicated
+// rank), each interaction term with its kernel's pair family, energy33's masked Riesz sum on the
+// y column; the potential's and energy33's rows per own row; a sum of terms as SumFunctional
+// adds them. A backward or forward step trains the network replicated on every rank, as the replicated
 // layout does (schemes/schemes.cpp, Scheme::set_sharded): the batch rows, drawn by global index,
 // come from their owners (one allgather, then a fixed permutation into batch order), the centre and
 // scale of the samples are summed rank to rank in row order, the batch's terms against the
@@ -60,16 +63,15 @@
 // the same at every rank count and the replicated run's, but for the interaction terms at d <= 3
 // (the self pass: fb's samples, the reported value).
 //
-// Runs: flow.scheme = "particle" with functional.kind = interaction, mmd or barycenter, the
-// exact or sliced estimator and the Riesz kernel, or mmd with the Gaussian kernel (exact);
-// flow.scheme = "backward" or "forward" with the exact Riesz functionals; flow.scheme = "ift"
-// (the MMD, Riesz or Gaussian, exact), every weight step; flow.scheme = "variational" with
-// every functional it takes (kl, entropy, potential, interaction with any kernel W, sums; fb;
-// MLP or ICNN maps). Refused (bad input naming the key,
-// config_validate.cpp and here): other functionals, estimators and kernels, the sliced
-// estimator with targets of unequal weights, measures not drawn by rows, output.plots,
-// --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
-// samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
+// Runs: flow.scheme = "particle" with every functional it takes (exact: interaction with any
+// kernel, mmd and barycenter with the Riesz or Gaussian kernel, energy33, the potential, sums;
+// sliced: interaction, mmd, barycenter with the Riesz kernel); flow.scheme = "backward" or
+// "forward" with the exact Riesz functionals and energy33; flow.scheme = "ift" (the MMD, Riesz
+// or Gaussian, exact), every weight step; flow.scheme = "variational" with every functional it
+// takes (kl, entropy, potential, interaction with any kernel W, sums; fb; MLP or ICNN maps);
+// every measure kind. Refused (bad input naming the key, config_validate.cpp and here): the
+// sliced estimator outside the particle scheme's Riesz MMD flows or with targets of unequal
+// weights, --backend cuda, a RunOptions::on_step callback, and more ranks than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.
 #include "nwgf/schemes/flow.hpp"

@@ -22,6 +22,9 @@
 #       `mpirun -np P` sharded gives every snapshot and the checkpoint of one replicated process
 #       byte for byte (the backward scheme: F enters only metrics.csv, which is not compared),
 #       and with output.plots=true in RUN_ARGS its plots/step_*.png and flow.gif.
+#   mpi_run.sh sharded_as_replicated_metrics NWGF MPIEXEC P CONFIG WORK [THREADS [RUN_ARGS...]]
+#       the same, and metrics.csv (but wall_seconds) byte for byte too (runs whose F and
+#       closed-form columns are summed in one process's order sharded as well).
 #   mpi_run.sh resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       half the steps at P ranks, --resume at Q ranks: the final snapshot of one process.
 #   mpi_run.sh refuse NWGF MPIEXEC P CONFIG WORK PATTERN [--set ...]
@@ -206,7 +209,7 @@ PY
     cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
       { echo "FAIL: checkpoint.bin differs"; exit 1; }
     ;;
-  sharded_as_replicated)
+  sharded_as_replicated | sharded_as_replicated_metrics)
     threads=${1:-2}
     shift || true
     "$nwgf" --threads "$threads" run "$config" --out "$work/one" "$@" 2> /dev/null
@@ -215,6 +218,11 @@ PY
     compare_snapshots "$work/one" "$work/ranks"
     cmp "$work/one/checkpoint.bin" "$work/ranks/checkpoint.bin" ||
       { echo "FAIL: checkpoint.bin differs"; exit 1; }
+    if [ "$mode" = sharded_as_replicated_metrics ]; then
+      cmp <(without_wall "$work/one/metrics.csv") <(without_wall "$work/ranks/metrics.csv") ||
+        { echo "FAIL: metrics.csv differs"; exit 1; }
+      echo "ok: metrics.csv identical (but wall_seconds)"
+    fi
     # metrics.csv may differ in the last bits (not compared), so metrics.png may too.
     if wants_plots "$@"; then compare_plots "$work/one" "$work/ranks" no_metrics; fi
     echo "ok: sharded at $np ranks = replicated in one process (snapshots, checkpoint)"

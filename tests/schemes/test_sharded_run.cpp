@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
+#include "nwgf/engine/viz/png.hpp"
 #include "nwgf/schemes/config.hpp"
 #include "nwgf/schemes/flow.hpp"
 #include "nwgf/schemes/measures.hpp"
@@ -103,10 +106,35 @@ TEST_CASE("sample_measure_rows: each rank's rows are the whole draw's rows") {
   diracs.weights = {0.2, 0.5, 0.3};
   MeasureConfig boxes = measure(MeasureKind::square, 100, 2);
   boxes.points = {{0, 0}, {5, 5}};
+  // The kinds with a set-up computed whole (every row's component, radius or pixel still from
+  // Philox at the row's global index) and the files read by rows.
+  MeasureConfig mixture = measure(MeasureKind::mixture, 100, 2);
+  mixture.components = {{{0, 0}, {1, 0.3, 0.3, 0.5}, 0.2},
+                        {{3, 1}, {0.2, 0, 0, 0.2}, 0.5},
+                        {{-2, 2}, {0.5, 0, 0, 0.1}, 0.3}};
+  MeasureConfig barenblatt = measure(MeasureKind::barenblatt, 100, 3);
+  barenblatt.m = 2;
+  barenblatt.t0 = 0.01;
+  Image img(9, 7);
+  img.set(2, 3, Rgb{0, 0, 0});
+  img.set(6, 1, Rgb{90, 90, 90});
+  MeasureConfig image = measure(MeasureKind::image, 100, 2);
+  image.path = test::tmp_path("sharded_rows.png");
+  write_png(image.path, img);
+  // IDX: 130 items of 2 x 2 u8 (the first 100 taken), plain and gzip.
+  std::string bytes{'\0', '\0', '\x08', '\x03', 0, 0, 0, char(130), 0, 0, 0, 2, 0, 0, 0, 2};
+  for (int k = 0; k < 130 * 4; ++k) bytes += char((k * 37 + 11) % 256);
+  MeasureConfig idx = measure(MeasureKind::idx, 100, 4);
+  idx.path = test::tmp_path("sharded_rows.idx");
+  std::ofstream(idx.path, std::ios::binary) << bytes;
+  MeasureConfig idx_gz = idx;
+  idx_gz.path = test::tmp_path("sharded_rows_idx.gz");
+  REQUIRE(std::system(("gzip -c " + idx.path + " > " + idx_gz.path).c_str()) == 0);
   for (const MeasureConfig& m :
        {measure(MeasureKind::square, 100, 2), measure(MeasureKind::square_boundary, 100, 3),
         measure(MeasureKind::circle, 100, 4), measure(MeasureKind::gaussian, 100, 2),
-        measure(MeasureKind::uniform, 100, 5), cov, diracs, boxes}) {
+        measure(MeasureKind::uniform, 100, 5), cov, diracs, boxes, mixture, barenblatt, image, idx,
+        idx_gz}) {
     CAPTURE(to_text(m.kind));
     check_rows(m, 0, 100);
     check_rows(m, 17, 64);  // across the centres' blocks (diracs: 20 | 50 | 30 rows)
@@ -114,8 +142,15 @@ TEST_CASE("sample_measure_rows: each rank's rows are the whole draw's rows") {
     check_rows(m, 99, 100);
     check_rows(m, 40, 40);  // a rank without rows
   }
-  CHECK_THROWS_AS(
-      sample_measure_rows(measure(MeasureKind::barenblatt, 10, 2), 1, 1, "initial", 0, 5), Error);
+  // An IDX file shorter than the n items asked for, truncated within a rank's rows, is bad
+  // input on that rank as read_idx's on the whole.
+  MeasureConfig longer = idx;
+  longer.n = 140;
+  CHECK_THROWS_AS(sample_measure_rows(longer, 7, 3, "initial", 0, 10), Error);
+  std::ofstream(idx.path, std::ios::binary) << bytes.substr(0, 16 + 60 * 4);
+  CHECK(sample_measure_rows(idx, 7, 3, "initial", 0, 60).rows == 60);
+  CHECK_THROWS_AS(sample_measure_rows(idx, 7, 3, "initial", 50, 70), Error);
+  CHECK_THROWS_AS(sample_measure_rows(idx, 7, 3, "initial", 80, 100), Error);
 }
 
 TEST_CASE("read_npy_rows: only the rows asked for, as read_npy reads them") {
@@ -296,9 +331,43 @@ TEST_CASE("sharded refusals name the key") {
   refuse({"functional.estimator=\"sliced\"", "functional.r=1.5"}, "functional.estimator");
   // Sliced sharded runs the particle scheme only (the neural schemes run exact sharded).
   refuse({"functional.estimator=\"sliced\"", "flow.scheme=\"backward\""}, "functional.estimator");
-  refuse({"functional.kind=\"energy33\""}, "functional.kind");
-  refuse({"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\""},
-         "functional.kernel");
+  // The sliced sums are the Riesz MMD's: not a potential's or a sum's terms (the replicated run
+  // takes the exact gradient there).
+  refuse({"functional.kind=\"potential\"", "target.kind=\"gaussian\"",
+          "functional.estimator=\"sliced\""},
+         "functional.estimator");
+}
+
+TEST_CASE("sharded particle scheme with interaction kernels, sums and the potential: bits, d > 3") {
+  // Each interaction term through the sharded pair passes with its family, the potential per
+  // row, summed as SumFunctional sums them; F's potential part in the chunks of reduce_rows.
+  // d = 5: both layouts run the row pass, so the same samples and F.
+  const std::vector<std::vector<std::string>> cases = {
+      {"functional.kind=\"interaction\"", "functional.kernel=\"quartic_quadratic\"",
+       "initial.d=5"},
+      {"functional.kind=\"interaction\"", "functional.kernel=\"gaussian_attraction\"",
+       "initial.d=5", "flow.dtype=\"f32\""},
+      {"functional.kind=\"potential\"", "target.kind=\"gaussian\"", "initial.d=5",
+       "target.d=5", "target.points=[[1,0,0,0,-1]]"},
+      {"functional.kind=\"sum\"",
+       "functional.terms=[{kind=\"interaction\", kernel=\"riesz\", r=1.5, weight=0.5}, "
+       "{kind=\"potential\", weight=0.7}, "
+       "{kind=\"interaction\", kernel=\"log_quadratic\", weight=0.2}]",
+       "target.kind=\"gaussian\"", "initial.d=5", "target.d=5", "initial.n=9000",
+       "flow.steps=1"}};
+  for (const auto& sets : cases) {
+    CAPTURE(sets.front());
+    const RunResult rep = run_memory(mmd_config, sets, "replicated");
+    const RunResult sha = run_memory(mmd_config, sets, "sharded");
+    CHECK(sha.samples.data == rep.samples.data);
+    REQUIRE(sha.metrics.size() == rep.metrics.size());
+    for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+      CHECK(std::memcmp(&sha.metrics[k].functional, &rep.metrics[k].functional, sizeof(double)) ==
+            0);
+      CHECK(std::memcmp(&sha.metrics[k].ring_radius, &rep.metrics[k].ring_radius,
+                        sizeof(double)) == 0);
+    }
+  }
 }
 
 namespace {
@@ -433,14 +502,6 @@ TEST_CASE("sharded ift with weight_step = none is the sharded particle flow, bit
   for (double w : none.weights) CHECK(w == 1.0 / 300);
 }
 
-TEST_CASE("sharded ift refusals name the key") {
-  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
-    check_refused(ift_config, "ift", sets, key);
-  };
-  refuse({"target.kind=\"mixture\"", "target.components=[{mean=[0,0],cov=[[1,0],[0,1]],weight=1}]"},
-         "target.kind");
-}
-
 namespace {
 
 // The variational scheme (schemes/variational/variational_scheme.hpp): KL to a Gaussian from a
@@ -532,11 +593,40 @@ TEST_CASE("sharded variational with fb at d <= 3: the self pass's other rounding
   }
 }
 
-TEST_CASE("sharded variational refusals name the key") {
-  const auto refuse = [](const std::vector<std::string>& sets, const std::string& key) {
-    check_refused(variational_config, "variational", sets, key);
-  };
-  refuse({"initial.kind=\"barenblatt\"", "initial.m=2", "initial.t0=0.1"}, "initial.kind");
+TEST_CASE("sharded energy33: the replicated run to rounding (its 1-D pair sum is a self pass)") {
+  // The rows (potential, mask) per row; the masked Riesz sum of the y column through the
+  // sharded row pass, where one process runs the self pass on the 1-D column: the same pairs in
+  // another order.
+  const std::vector<std::string> e33 = {"functional.kind=\"energy33\"", "initial.kind=\"square\"",
+                                        "initial.points=[[-0.2,0.0]]", "flow.tau=0.1"};
+  const RunResult rep = run_memory(mmd_config, e33, "replicated");
+  const RunResult sha = run_memory(mmd_config, e33, "sharded");
+  const double dx = max_abs_difference(sha.samples, rep.samples);
+  MESSAGE("sharded vs replicated energy33: max |x difference| = " << dx);
+  CHECK(dx < 1e-12);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    CHECK(std::fabs(sha.metrics[k].functional - rep.metrics[k].functional) <
+          1e-12 * std::fabs(rep.metrics[k].functional) + 1e-15);
+  }
+}
+
+TEST_CASE("sharded variational from a Barenblatt start: the replicated samples and porous metrics") {
+  // The porous medium (entropy, m = 2): the start drawn by rows; w1_radial from the radii
+  // gathered (here: one rank's), second_moment summed in row order: one process's values.
+  const std::vector<std::string> porous = {"functional.kind=\"entropy\"", "functional.m=2",
+                                           "initial.kind=\"barenblatt\"", "initial.t0=0.002",
+                                           "flow.tau=0.001"};
+  const RunResult rep = run_memory(variational_config, porous, "replicated");
+  const RunResult sha = run_memory(variational_config, porous, "sharded");
+  CHECK(sha.samples.data == rep.samples.data);
+  REQUIRE(sha.metrics.size() == rep.metrics.size());
+  for (std::size_t k = 0; k < sha.metrics.size(); ++k) {
+    REQUIRE(std::isfinite(rep.metrics[k].w1_radial));
+    CHECK(std::memcmp(&sha.metrics[k].w1_radial, &rep.metrics[k].w1_radial, sizeof(double)) == 0);
+    CHECK(std::memcmp(&sha.metrics[k].second_moment, &rep.metrics[k].second_moment,
+                      sizeof(double)) == 0);
+  }
 }
 
 TEST_CASE(

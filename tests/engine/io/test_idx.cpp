@@ -338,3 +338,51 @@ TEST_CASE("idx: missing files and directories are bad input naming them") {
     }
   }
 }
+
+TEST_CASE("read_idx_rows: the rows read_idx gives, plain and gzip; errors within the rows read") {
+  // 20 items of 2 x 3 i16 values (2 bytes each: the skip counts bytes), plain and gzip.
+  std::string file = header(0x0B, {20, 2, 3});
+  for (int k = 0; k < 20 * 6; ++k) put_be(file, std::uint64_t(std::int64_t(k * 97 % 601 - 300)), 2);
+  const std::string path = test::tmp_path("idx_rows.idx");
+  write_bytes(path, file);
+  write_bytes(path + ".gz", gzip_of(file, "idx_rows_gz.idx"));
+  for (const std::string& p : {path, path + ".gz"}) {
+    CAPTURE(p);
+    for (const index_t count : {index_t(0), index_t(20), index_t(15)}) {
+      const HostMatrix<double> all = read_idx(p, count);
+      const index_t n = all.rows;
+      for (const auto& [a, e] : std::vector<std::pair<index_t, index_t>>{
+               {0, n}, {3, 11}, {n - 1, n}, {5, 5}, {0, 1}}) {
+        CAPTURE(a);
+        CAPTURE(e);
+        HostMatrix<double> want;
+        want.rows = e - a;
+        want.cols = 6;
+        want.data.assign(all.data.begin() + a * 6, all.data.begin() + e * 6);
+        CHECK(same(read_idx_rows(p, count, a, e), want));
+      }
+    }
+    CHECK_THROWS_AS(read_idx_rows(p, 21, 0, 1), Error);   // more items than the file holds
+    CHECK_THROWS_AS(read_idx_rows(p, 10, 5, 11), Error);  // rows past the count
+  }
+  // Truncated after 12 items: rows before the cut read, rows across it are bad input.
+  write_bytes(path, file.substr(0, 4 + 12 + 12 * 12));
+  CHECK(read_idx_rows(path, 20, 0, 12).rows == 12);
+  CHECK_THROWS_WITH_AS(read_idx_rows(path, 20, 10, 14), doctest::Contains("truncated IDX data"),
+                       Error);
+  CHECK_THROWS_WITH_AS(read_idx_rows(path, 20, 15, 20), doctest::Contains("truncated IDX data"),
+                       Error);
+  // A non-finite value is named by its global item number, by the rank that reads it only.
+  std::string f32 = header(0x0D, {20, 2});
+  for (int k = 0; k < 40; ++k) {
+    const float v = k == 25 ? std::numeric_limits<float>::quiet_NaN() : float(k) / 8;
+    put_be(f32, std::bit_cast<std::uint32_t>(v), 4);
+  }
+  write_bytes(path, f32);
+  CHECK(read_idx_rows(path, 20, 0, 12).rows == 12);
+  CHECK(read_idx_rows(path, 20, 13, 20).rows == 7);
+  CHECK_THROWS_WITH_AS(read_idx_rows(path, 20, 10, 13), doctest::Contains("item 12, value 1"),
+                       Error);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".gz");
+}
