@@ -1,6 +1,12 @@
 // `nwgf run --trace FILE` and `[output] trace = true`: a valid Chrome Trace Event JSON with
 // properly nested spans on each track that cover >= 95% of the run; manifest.json's per-phase
 // summary and the final line's top phases; a bad --trace is exit 2 with one `error:` line.
+//
+// Coverage is wall time: on an idle machine the spans cover 99.98% of this run (gaps of a few
+// microseconds between spans), but a process descheduled in a gap on a loaded machine leaves
+// gaps of 10-20 ms (seen at load 7 on 2 cores: 0.991). An uninstrumented phase is in every run,
+// a preemption is not: the run is repeated (at most three times) until one attempt covers 95%,
+// and the check fails only if none does.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -55,6 +61,22 @@ std::string fresh(const std::string& name) {
   return p;
 }
 
+constexpr int kAttempts = 3;
+
+double trace_coverage(const std::string& path) {
+  return nwgf::test::summarise_trace(nwgf::test::parse_json(nwgf::test::slurp(path))).coverage;
+}
+
+// The share of the run that manifest.json's phases cover.
+double phase_share(const std::string& run_dir) {
+  const JsonValue m = nwgf::test::parse_json(nwgf::test::slurp(run_dir + "/manifest.json"));
+  double share = 0;
+  if (m.has("phases")) {
+    for (const auto& [name, p] : m["phases"].object) share += p["share"].number;
+  }
+  return share;
+}
+
 void check_trace_file(const std::string& path) {
   const std::string text = nwgf::test::slurp(path);
   REQUIRE_FALSE(text.empty());
@@ -67,7 +89,6 @@ void check_trace_file(const std::string& path) {
     CHECK_MESSAGE(t.names.count(name) == 1, "no span " << name);
   }
   CHECK(t.tids.count(0) == 1);
-  CHECK(t.coverage >= 0.95);
   CHECK(t.last_counter.at("gemm_flops") > 0);
   CHECK(t.last_counter.at("pairs") > 0);
   CHECK(t.last_counter.at("bytes_written") > 0);
@@ -79,10 +100,23 @@ TEST_CASE("--trace: valid, nested, covering; manifest phases; the final line's t
   const std::string dir = fresh("trace_cli");
   const std::string config = write_config(dir);
   const std::string trace = dir + "/sub/dir/trace.json";  // missing directories are made
-  const auto r = nwgf::test::run_cli("--threads 2 run '" + config + "' --out '" + dir +
-                                     "/run' --trace '" + trace + "'");
+  nwgf::test::CliResult r;
+  double coverage = 0, phases = 0;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    fs::remove_all(dir + "/sub");
+    fs::remove_all(dir + "/run");
+    r = nwgf::test::run_cli("--threads 2 run '" + config + "' --out '" + dir + "/run' --trace '" +
+                            trace + "'");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    coverage = trace_coverage(trace);
+    phases = phase_share(dir + "/run");
+    MESSAGE("attempt " << attempt + 1 << ": spans cover " << coverage << " of the run, phases "
+                       << phases);
+    if (coverage >= 0.95 && phases >= 0.95) break;
+  }
   INFO("stderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
+  CHECK(coverage >= 0.95);
+  CHECK(phases >= 0.95);
   check_trace_file(trace);
   CHECK_FALSE(fs::exists(dir + "/run/trace.json"));
 
@@ -100,7 +134,7 @@ TEST_CASE("--trace: valid, nested, covering; manifest phases; the final line's t
     }
   }
   CHECK(share <= 1.0 + 1e-6);
-  CHECK(share >= 0.95);
+  CHECK(share == doctest::Approx(phases).epsilon(1e-12));
   CHECK(m["phases"].has("network backward"));
   CHECK(m["counters"]["gemm_flops"].number > 0);
   // The last stderr line names the top phases, the longest first.
@@ -111,15 +145,21 @@ TEST_CASE("--trace: valid, nested, covering; manifest phases; the final line's t
 TEST_CASE("[output] trace = true: trace.json in the run directory; off: none") {
   const std::string dir = fresh("trace_cli_config");
   const std::string config = write_config(dir);
-  auto r = nwgf::test::run_cli("--threads 1 run '" + config + "' --out '" + dir +
-                               "/on' --set output.trace=true --set output.plots=false");
-  INFO("stderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
+  nwgf::test::CliResult r;
+  double coverage = 0;
+  for (int attempt = 0; attempt < kAttempts && coverage < 0.95; ++attempt) {
+    fs::remove_all(dir + "/on");
+    r = nwgf::test::run_cli("--threads 1 run '" + config + "' --out '" + dir +
+                            "/on' --set output.trace=true --set output.plots=false");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    coverage = trace_coverage(dir + "/on/trace.json");
+    MESSAGE("attempt " << attempt + 1 << ": spans cover " << coverage << " of the run");
+  }
+  CHECK(coverage >= 0.95);
   const JsonValue doc = nwgf::test::parse_json(nwgf::test::slurp(dir + "/on/trace.json"));
   const nwgf::test::TraceSummary t = nwgf::test::summarise_trace(doc);
   CHECK(t.problem.empty());
   CHECK(t.names.count("step") == 1);
-  CHECK(t.coverage >= 0.95);
   r = nwgf::test::run_cli("--threads 1 run '" + config + "' --out '" + dir +
                           "/off' --set output.plots=false");
   REQUIRE(r.exit_code == 0);
