@@ -94,8 +94,12 @@ function(nwgf_add_library name export_name)
         target_link_libraries(${name} PUBLIC CUDA::nvtx3)
       endif()
       set_target_properties(${name} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
-      # Every CUDA source prints its register and spill use (checked by tools/check_ptxas.sh).
+      # Every CUDA source prints its register and spill use (-Xptxas=-v); tools/nvcc_log.sh, the
+      # targets' CUDA compiler launcher (before any launcher of the build's, e.g. ccache), keeps
+      # each object's output in OBJECT.ptxas, which tools/check_ptxas.sh checks for spills.
       target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-v --expt-relaxed-constexpr>)
+      set(_launcher ${PROJECT_SOURCE_DIR}/tools/nvcc_log.sh ${CMAKE_CUDA_COMPILER_LAUNCHER})
+      set_target_properties(${name} PROPERTIES CUDA_COMPILER_LAUNCHER "${_launcher}")
     endif()
   endif()
   target_link_libraries(${name} PUBLIC ${A_PUBLIC_LINKS} PRIVATE ${A_PRIVATE_LINKS})
