@@ -176,6 +176,18 @@ function(nwgf_emu_tests)
         emu_nccl_same_sliced_d2_f32_np${np} emu_nccl_same_sliced_d3_np${np}
         PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
+    # The sharded pairwise passes on device buffers (kernels/pairwise_sharded.hpp, CUDA: own rows
+    # on the device, Y broadcast in chunks over NCCL, rows carried chunk to chunk): each rank's
+    # rows bit for bit one process's CUDA row pass, the energy the same at 1, 2 and 3 ranks.
+    add_executable(emu_pairwise_sharded tests/mpi/emu_pairwise_sharded.cpp)  # one main per rank
+    target_link_libraries(emu_pairwise_sharded PRIVATE nwgf::nwgf)
+    nwgf_warnings(emu_pairwise_sharded)
+    foreach(np 1 2 3)
+      add_test(NAME emu_pairwise_sharded_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q
+               -np ${np} $<TARGET_FILE:emu_pairwise_sharded>)
+      set_tests_properties(emu_pairwise_sharded_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
     # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
     # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
     add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
