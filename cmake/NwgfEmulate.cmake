@@ -188,6 +188,44 @@ function(nwgf_emu_tests)
       set_tests_properties(emu_pairwise_sharded_np${np}
         PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
+    # flow.memory = "sharded" with --backend cuda (the particle scheme, exact: the pair passes on
+    # each rank's GPU, kernels/pairwise_sharded.hpp): `mpirun -np P` writes one process's
+    # sharded CUDA run byte for byte (snapshots, checkpoint, metrics; mpi_run.sh sharded) for the
+    # Riesz MMD (f64, d = 2), the Gaussian MMD and the interaction energy (f32, d = 5: the
+    # general-d kernel); and stays within a stated tolerance of the CPU sharded run (other
+    # tiles: 1e-10 relative in f64, 1e-5 in f32; mpi_run.sh sharded_cuda_cpu).
+    set(_gauss --set functional.kernel=\"gaussian\" --set functional.gamma=0.5)
+    foreach(np 2 3)
+      add_test(NAME emu_sharded_cuda_same_mmd_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+               sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
+               ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_mmd_np${np} 2
+               --backend cuda)
+      add_test(NAME emu_sharded_cuda_same_gaussian_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_mmd_d2.toml
+               ${_emu_tmp}/sharded_cuda_gaussian_np${np} 2 --backend cuda ${_gauss})
+      add_test(NAME emu_sharded_cuda_same_interaction_d5_f32_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/interaction_d5_f32.toml
+               ${_emu_tmp}/sharded_cuda_interaction_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_mmd_np${np} emu_sharded_cuda_same_gaussian_np${np}
+        emu_sharded_cuda_same_interaction_d5_f32_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_cpu_mmd_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_cpu_mmd 1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_gaussian_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_cpu_gaussian 1e-10
+             ${_gauss})
+    add_test(NAME emu_sharded_cuda_cpu_interaction_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/interaction_d5_f32.toml
+             ${_emu_tmp}/sharded_cuda_cpu_interaction 1e-5)
+    set_tests_properties(emu_sharded_cuda_cpu_mmd_np3 emu_sharded_cuda_cpu_gaussian_np2
+      emu_sharded_cuda_cpu_interaction_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
     # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
     add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh

@@ -17,6 +17,7 @@
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/engine/rng.hpp"
@@ -51,14 +52,30 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// The CPU backend only: the sharded pair passes have no CUDA path yet.
-BackendChoice sharded_backend(BackendChoice b) {
-  if (b == BackendChoice::cuda) {
-    throw_bad_input(
-        "--backend: flow.memory = \"sharded\" runs on the CPU backend only; use "
-        "--backend cpu or flow.memory = \"replicated\"");
+// --backend cuda: the particle scheme's exact estimator runs its pair passes on the GPUs
+// (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is refused here,
+// naming the key. Any other choice: the CPU backend (auto included).
+bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
+  if (b != BackendChoice::cuda) return false;
+  const std::string why =
+      " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
+      "flow.memory = \"replicated\"";
+  if (cfg.scheme != SchemeKind::particle) {
+    throw_bad_input("flow.scheme: only \"particle\" runs" + why);
   }
-  return BackendChoice::cpu;
+  if (cfg.estimator != Estimator::exact) {
+    throw_bad_input("functional.estimator: only \"exact\" runs" + why);
+  }
+  return true;
+}
+
+// The GPU of this rank, as the replicated run picks it (schemes/run/loop.cpp): the node-local
+// rank among the node's devices (collective over comm).
+int rank_cuda_device(const Comm& comm) {
+  if (comm.size() == 1) return 0;
+  const int local = node_local_rank(comm);
+  const CudaStatus s = cuda_status();
+  return s.devices.empty() ? 0 : local % int(s.devices.size());
 }
 
 template <class T>
@@ -69,7 +86,8 @@ class ShardedRunner {
         opt_(opt),
         comm_(opt.comm ? *opt.comm : single_process_comm()),
         root_(comm_.root()),
-        ctx_(sharded_backend(opt.backend), opt.threads),
+        cuda_(sharded_cuda(cfg, opt.backend)),
+        ctx_(BackendChoice::cpu, opt.threads),
         steps_(cfg),
         dir_(opt.out_dir) {
     if (root_) observers_ = opt.observers;
@@ -84,6 +102,7 @@ class ShardedRunner {
     // Each rank draws or reads its own rows; a failure on any rank is every rank's, agreed
     // before the first pair pass (a collective) starts.
     collective(comm_, [&] { set_up(); });
+    if (cuda_) set_up_gpu();
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
     if (mixture_) mixture_self_term();
@@ -99,7 +118,7 @@ class ShardedRunner {
     if (ift() && cache_target_ && n > 0) target_term();
     setup.close();
     run_steps(session, root, trace_file, n, time);
-    RunResult r = shell_.result(session, ctx_.device(), n, time);
+    RunResult r = shell_.result(session, gpu_ ? gpu_->ctx.device() : ctx_.device(), n, time);
     r.samples.rows = rows_;
     r.samples.cols = d_;
     r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
@@ -108,7 +127,10 @@ class ShardedRunner {
 
  private:
   void set_up() {
-    if (comm_.size() > 1) require_same_run(comm_, cfg_, ctx_, opt_);
+    if (comm_.size() > 1) {
+      require_same_run(comm_, cfg_, ctx_, opt_);
+      require_same(comm_, "--backend", cuda_ ? "cuda" : "cpu");
+    }
     if (opt_.on_step) {
       throw_bad_input(
           "flow.memory: a step callback (on_step) needs all samples on one rank; "
@@ -137,8 +159,36 @@ class ShardedRunner {
     }
     files_ = !opt_.out_dir.empty();
     shell_.set_files(files_);
-    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
-                                     reference_->problem().kind != AnalyticReference::none));
+    Manifest manifest = run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none);
+    if (cuda_) manifest.backend = to_string(Device::cuda);
+    shell_.set_manifest(manifest);
+  }
+
+  // The CUDA backend: this rank's GPU, the NCCL communicator of the ranks' GPUs (P > 1), the own
+  // target rows and weights uploaded once (collective: every rank reaches it after set_up).
+  void set_up_gpu() {
+    const int device = rank_cuda_device(comm_);
+    collective(comm_, [&] {
+      gpu_.emplace(device, ctx_.threads());
+      Gpu& g = *gpu_;
+      g.x = Points<T>(g.ctx, rows_, d_);
+      g.grad = Points<T>(g.ctx, rows_, d_);
+      g.target = Points<T>(g.ctx, t1_ - t0_, d_);
+      g.b = Buffer<T>(g.ctx, t1_ - t0_);
+      if (t1_ > t0_) {
+        copy_from_host(g.ctx, g.target.buffer(), target_.data(), (t1_ - t0_) * d_);
+        copy_from_host(g.ctx, g.b, b_.data(), t1_ - t0_);
+      }
+      g.ctx.synchronize();
+    });
+    if (comm_.size() > 1) gpu_->comm = make_nccl_comm(gpu_->ctx, comm_);
+  }
+  // The communicator of the GPU pair passes (one rank: the host's, nothing to broadcast).
+  const Comm& gpu_comm() const { return gpu_->comm ? *gpu_->comm : comm_; }
+  // The own rows of the positions to the GPU (before each pass over the current positions).
+  void upload_x() {
+    if (rows_ > 0) copy_from_host(gpu_->ctx, gpu_->x.buffer(), x_.data(), rows_ * d_);
   }
 
   // The box around the initial samples and the target points (the plots' frame): this rank's
@@ -348,8 +398,14 @@ class ShardedRunner {
       energy_nu_ = -0.5 * s / (double(m_) * double(m_));
       return;
     }
-    pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
-                           b_.data(), m_, &s);
+    if (gpu_) {
+      const ConstPointsView<T> t = std::as_const(gpu_->target).view();
+      pair_energy_sharded<T>(gpu_->ctx, gpu_comm(), family(), param(), t, gpu_->b.data(), m_, t,
+                             gpu_->b.data(), m_, &s);
+    } else {
+      pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
+                             b_.data(), m_, &s);
+    }
     energy_yy_ = s;
     energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
   }
@@ -370,6 +426,22 @@ class ShardedRunner {
       return;
     }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
+    if (gpu_) {
+      // The same passes on the GPU; the gradient rows back to the host, where the step runs.
+      Gpu& g = *gpu_;
+      upload_x();
+      const ConstPointsView<T> x = std::as_const(g.x).view(), t = std::as_const(g.target).view();
+      pair_gradient_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, x, nullptr,
+                               n_, self, g.grad.view(), false);
+      if (m_ > 0) {
+        pair_gradient_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, t,
+                                 g.b.data(), m_, gaussian() ? T(-T(1)) : T(1), g.grad.view(),
+                                 true);
+      }
+      if (rows_ > 0) copy_to_host(g.ctx, grad_.data(), g.grad.buffer());
+      g.ctx.synchronize();
+      return;
+    }
     pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
                              n_, self, grad_.view(), false);
     if (m_ > 0) {
@@ -393,11 +465,23 @@ class ShardedRunner {
       if (m_ > 0) f += sxt / (n * double(m_));
       return f;
     }
-    pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
-                           n_, &sxx);
-    if (m_ > 0) {
-      pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
-                             b_.data(), m_, &sxt);
+    if (gpu_) {
+      Gpu& g = *gpu_;
+      upload_x();
+      const ConstPointsView<T> x = std::as_const(g.x).view(), t = std::as_const(g.target).view();
+      pair_energy_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, x, nullptr, n_,
+                             &sxx);
+      if (m_ > 0) {
+        pair_energy_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, t,
+                               g.b.data(), m_, &sxt);
+      }
+    } else {
+      pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(),
+                             nullptr, n_, &sxx);
+      if (m_ > 0) {
+        pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
+                               b_.data(), m_, &sxt);
+      }
     }
     if (gaussian()) return 0.5 * sxx / (n * n) - sxt / n + energy_nu_;
     double f = -0.5 * sxx / (n * n) + energy_nu_;
@@ -825,6 +909,8 @@ class ShardedRunner {
   const Comm& comm_;
   bool root_;
   std::vector<std::shared_ptr<RunObserver>> observers_;  // rank 0's
+  bool cuda_ = false;  // --backend cuda: the pair passes on the GPU (gpu_)
+  // The host: the own rows and everything per row (the steps, snapshots, checkpoints, metrics).
   Context ctx_;
   TimeSteps steps_;
   RunDirectory dir_;
@@ -864,6 +950,17 @@ class ShardedRunner {
   // has target measures.
   std::vector<double> box_lo_, box_hi_;
   bool has_targets_ = false;
+  // The CUDA backend's pair passes: this rank's GPU, the NCCL communicator (P > 1), the own rows
+  // of the positions (uploaded for each pass), of the target and its weights (once), and the
+  // gradient rows (downloaded into grad_). Positions stay on the host between steps.
+  struct Gpu {
+    Gpu(int device, int threads) : ctx(BackendChoice::cuda, threads, device) {}
+    Context ctx;
+    std::unique_ptr<DeviceComm> comm;
+    Points<T> x, grad, target;
+    Buffer<T> b;
+  };
+  std::optional<Gpu> gpu_;
 };
 
 }  // namespace

@@ -68,10 +68,20 @@
 // MLP or ICNN maps). Refused (bad input naming the key,
 // config_validate.cpp and here): other functionals, estimators and kernels, the sliced
 // estimator with targets of unequal weights, measures not drawn by rows, output.plots,
-// --backend cuda, eval.mmd where a closed form would be evaluated (it needs all
+// --backend cuda but for the particle scheme's exact estimator (below), eval.mmd where a closed
+// form would be evaluated (it needs all
 // samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.
+//
+// --backend cuda (the particle scheme, exact estimator, any functional and kernel above): the pair
+// passes run on each rank's GPU (kernels/pairwise_sharded.hpp's CUDA path: own rows on the
+// device, the target's chunks broadcast over NCCL), O(N/P) device memory per rank. The positions
+// stay on the host (its rows uploaded before each pass, the gradient rows downloaded; the step,
+// snapshots, checkpoint and metrics as on the CPU). Its bits are the same at every rank count
+// among sharded CUDA runs (snapshots, checkpoint, metrics); against the CPU sharded run they
+// differ in the last bits (the CUDA kernels' tiles and sums). The rest (other schemes, the sliced
+// estimator) is refused naming flow.scheme or functional.estimator.
 #include "nwgf/schemes/flow.hpp"
 
 namespace nwgf {
