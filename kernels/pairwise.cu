@@ -44,8 +44,12 @@ __device__ __forceinline__ void add_count(unsigned long long c, unsigned long lo
   if (threadIdx.x % 32 == 0 && c > 0) atomicAdd(count, c);
 }
 
-// Small d known at compile time: x_i, v_i and the gradient stay in registers.
-template <class T, PairwisePass P, int D, class K>
+// Small d known at compile time: x_i, v_i and the gradient stay in registers. C: a chunk of a
+// chunked pass (detail::RowCarry: the rows start from carry.from when set, end in carry.to, and
+// are written out when carry.last); without C the kernel is the one-launch pass (carry unused).
+// carry.from and carry.to are one buffer passed twice: the end's address is then not the
+// start's kept live across the loop (which makes ptxas spill).
+template <class T, PairwisePass P, int D, class K, bool C>
 __global__ void __launch_bounds__(kThreads)
     row_pass_small(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count,
                    RowCarry carry) {
@@ -64,11 +68,15 @@ __global__ void __launch_bounds__(kThreads)
     vi[k] = active && dir ? p.v.data[i * p.v.ld + k] : T(0);
     g[k] = 0;
   }
+  // The gradient pass has no value to carry (kept a constant 0: no register across the loop).
+  constexpr bool carry_value = P != PairwisePass::gradient;
   double value = 0;
-  if (carry.acc && carry.in && active) {
-    const double* c = carry.acc + i * (D + 1);
-    value = c[0];
-    for (int k = 0; k < D; ++k) g[k] = c[1 + k];
+  if constexpr (C) {
+    if (carry.from && active) {
+      const double* c = carry.from + i * (D + 1);
+      if constexpr (carry_value) value = c[0];
+      for (int k = 0; k < D; ++k) g[k] = c[1 + k];
+    }
   }
   unsigned long long cnt = 0;
   for (index_t j0 = 0; j0 < m; j0 += kSmallTile) {
@@ -113,12 +121,14 @@ __global__ void __launch_bounds__(kThreads)
     value += double(tv);
     for (int k = 0; k < D; ++k) g[k] += double(tg[k]);
   }
-  if (carry.acc && active) {
-    double* c = carry.acc + i * (D + 1);
-    c[0] = value;
-    for (int k = 0; k < D; ++k) c[1 + k] = g[k];
+  if constexpr (C) {
+    if (active) {
+      double* c = carry.to + i * (D + 1);
+      if constexpr (carry_value) c[0] = value;
+      for (int k = 0; k < D; ++k) c[1 + k] = g[k];
+    }
   }
-  const bool write = active && (!carry.acc || carry.last);
+  const bool write = active && (!C || carry.last);
   const double ai = active && p.a ? double(p.a[i]) : 1.0;
   if (write && P != PairwisePass::energy && p.g.data) {
     T* gi = p.g.data + i * p.g.ld;
@@ -154,8 +164,9 @@ __device__ __forceinline__ void load_chunk(const RowPassArgs<T>& p, T (*ys)[kTil
 
 // Any d: s_j = |z|^2 (and <z,u>, |u|^2) for kTileJ points of Y accumulate in registers over
 // shared chunks of kTileK coordinates; a second sweep over the chunks adds the tile's gradient
-// to the thread's own row of p.g (scaled), which is zeroed first unless accumulating.
-template <class T, PairwisePass P, class K>
+// to the thread's own row of p.g (scaled), which is zeroed first unless accumulating. C: as for
+// row_pass_small (the gradient's carry is p.g's row itself, so only the value is in carry.to).
+template <class T, PairwisePass P, class K, bool C>
 __global__ void __launch_bounds__(kThreads)
     row_pass_general(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count,
                      RowCarry carry) {
@@ -175,8 +186,8 @@ __global__ void __launch_bounds__(kThreads)
   const T* xi = p.x.data + (active ? i : 0) * p.x.ld;
   const T* vi = dir ? p.v.data + (active ? i : 0) * p.v.ld : nullptr;
   T* gi = write_g ? p.g.data + (active ? i : 0) * p.g.ld : nullptr;
-  // A carried row (carry.in) continues in p.g's row: only the first chunk zeroes it.
-  if (write_g && active && !p.accumulate && !(carry.acc && carry.in)) {
+  // A carried row continues in p.g's row: only the first chunk zeroes it.
+  if (write_g && active && !p.accumulate && !(C && carry.from)) {
     for (index_t k = 0; k < d; ++k) gi[k] = T(0);
   }
   // value_gradient keeps the row's running value in shared memory: in a register beside the
@@ -184,8 +195,10 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ double vsum[P == PairwisePass::value_gradient ? kThreads : 1];
   // The gradient pass has no value to carry (its row of p.g is the carry).
   constexpr bool carry_value = P != PairwisePass::gradient;
-  const double carried =
-      carry_value && carry.acc && carry.in && active ? carry.acc[i * (d + 1)] : 0.0;
+  double carried = 0;
+  if constexpr (C && carry_value) {
+    if (carry.from && active) carried = carry.from[i * (d + 1)];
+  }
   if constexpr (P == PairwisePass::value_gradient) vsum[threadIdx.x] = carried;
   double value = P == PairwisePass::value_gradient ? 0.0 : carried;
   unsigned long long cnt = 0;
@@ -287,12 +300,10 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   if constexpr (P == PairwisePass::value_gradient) value = vsum[threadIdx.x];
-  if (carry_value && carry.acc && active) {
-    // The row index again from the launch (not kept live across the loop: it makes ptxas spill).
-    const index_t row = index_t(blockIdx.x) * kThreads + threadIdx.x;
-    carry.acc[row * (p.x.cols + 1)] = value;
+  if constexpr (C && carry_value) {
+    if (active) carry.to[i * (d + 1)] = value;
   }
-  const bool write = active && (!carry.acc || carry.last);
+  const bool write = active && (!C || carry.last);
   if (write && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
     const T inc = T(double(p.scale) * ai * value);
     p.values[i] = p.accumulate ? p.values[i] + inc : inc;
@@ -303,18 +314,31 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <class T, PairwisePass P, class K>
-void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
-            unsigned long long* count, const RowCarry& c) {
+template <class T, PairwisePass P, class K, bool C>
+void launch_kernel(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
+                   unsigned long long* count, const RowCarry& c) {
   const unsigned blocks = unsigned((p.x.rows + kThreads - 1) / kThreads);
   cudaStream_t st = stream_of(ctx);
   switch (p.x.cols) {
-    case 1: row_pass_small<T, P, 1, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
-    case 2: row_pass_small<T, P, 2, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
-    case 3: row_pass_small<T, P, 3, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
-    default: row_pass_general<T, P, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    case 1: row_pass_small<T, P, 1, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    case 2: row_pass_small<T, P, 2, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    case 3: row_pass_small<T, P, 3, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    default: row_pass_general<T, P, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
   }
   NWGF_CUDA_LAUNCH_CHECK();
+}
+
+// The one-launch kernels, or the chunked ones (c.to set; no directional pass chunks).
+template <class T, PairwisePass P, class K>
+void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
+            unsigned long long* count, const RowCarry& c) {
+  if constexpr (P != PairwisePass::directional) {
+    if (c.to) {
+      launch_kernel<T, P, K, true>(ctx, p, k, partials, count, c);
+      return;
+    }
+  }
+  launch_kernel<T, P, K, false>(ctx, p, k, partials, count, c);
 }
 
 // The family's functor; Riesz r = 1 on its own path (square roots only).
@@ -342,7 +366,9 @@ template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
                    index_t* host_count, PairwiseWorkspace& ws, index_t* device_count,
                    const RowCarry& carry) {
-  if (carry.acc && out) throw_runtime("cuda_row_pass: a chunked pass has no scalar (out)");
+  if (carry.to && (out || pass == PairwisePass::directional)) {
+    throw_runtime("cuda_row_pass: a chunked pass has no scalar (out) and no directional pass");
+  }
   cudaStream_t st = stream_of(ctx);
   const index_t blocks = (p.x.rows + kThreads - 1) / kThreads;
   ws.reserve(ctx, blocks);

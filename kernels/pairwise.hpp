@@ -262,16 +262,16 @@ void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads)
 
 #ifdef NWGF_HAVE_CUDA
 // A CUDA row pass split over column chunks of Y (the sharded pass, kernels/pairwise_sharded.hpp):
-// acc is (p.x.rows, d + 1) doubles on the device, row i's running value at acc[i (d + 1)] and,
-// for d <= 3, its gradient sums at acc[i (d + 1) + 1 + k] (the general-d kernel adds each tile's
-// gradient to p.g's row directly, so there the row of p.g is the carry). A launch with acc set
-// starts its rows from acc (in; else from 0, p.g zeroed unless accumulating), stores them back
-// to acc at its end, and writes p.g / p.values only when last. Its rows get the bits of one
-// launch over all the columns when every chunk but the last has a multiple of
-// cuda_column_tile<T>(d) columns. No partials: out must be null.
+// the carry is (p.x.rows, d + 1) doubles on the device, row i's running value at [i (d + 1)]
+// and, for d <= 3, its gradient sums at [i (d + 1) + 1 + k] (the general-d kernel adds each
+// tile's gradient to p.g's row directly, so there the row of p.g is the carry). A launch with
+// `to` set starts its rows from `from` (null: from 0, p.g zeroed unless accumulating; else the
+// same buffer as `to`), stores them to `to` at its end, and writes p.g / p.values only when
+// last. Its rows get the bits of one launch over all the columns when every chunk but the last
+// has a multiple of cuda_column_tile<T>(d) columns. No partials (out null), no directional pass.
 struct RowCarry {
-  double* acc = nullptr;
-  bool in = false;
+  const double* from = nullptr;
+  double* to = nullptr;
   bool last = true;
 };
 // The column tile of the CUDA row kernels at dimension d (tiles start at 0, jb, 2 jb, ...).

@@ -361,8 +361,8 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
       pk.y = ConstPointsView<T>(y, cols, d, Device::cuda);
       pk.b = weights ? b : nullptr;
       detail::RowCarry c;
-      c.acc = acc.data();
-      c.in = started;
+      c.from = started ? acc.data() : nullptr;
+      c.to = acc.data();
       c.last = last;
       detail::cuda_row_pass(ctx, pass, pk, nullptr, nullptr, ws, nullptr, c);
       started = true;

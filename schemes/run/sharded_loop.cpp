@@ -52,16 +52,16 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// --backend cuda: the particle scheme's exact estimator runs its pair passes on the GPUs
-// (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is refused here,
-// naming the key. Any other choice: the CPU backend (auto included).
+// --backend cuda: the particle scheme's exact estimator and the ift scheme run their pair passes
+// on the GPUs (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is
+// refused here, naming the key. Any other choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
       " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
       "flow.memory = \"replicated\"";
-  if (cfg.scheme != SchemeKind::particle) {
-    throw_bad_input("flow.scheme: only \"particle\" runs" + why);
+  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift) {
+    throw_bad_input("flow.scheme: only \"particle\" and \"ift\" run" + why);
   }
   if (cfg.estimator != Estimator::exact) {
     throw_bad_input("functional.estimator: only \"exact\" runs" + why);
@@ -169,26 +169,59 @@ class ShardedRunner {
   // target rows and weights uploaded once (collective: every rank reaches it after set_up).
   void set_up_gpu() {
     const int device = rank_cuda_device(comm_);
-    collective(comm_, [&] {
-      gpu_.emplace(device, ctx_.threads());
-      Gpu& g = *gpu_;
-      g.x = Points<T>(g.ctx, rows_, d_);
-      g.grad = Points<T>(g.ctx, rows_, d_);
-      g.target = Points<T>(g.ctx, t1_ - t0_, d_);
-      g.b = Buffer<T>(g.ctx, t1_ - t0_);
-      if (t1_ > t0_) {
-        copy_from_host(g.ctx, g.target.buffer(), target_.data(), (t1_ - t0_) * d_);
-        copy_from_host(g.ctx, g.b, b_.data(), t1_ - t0_);
-      }
-      g.ctx.synchronize();
-    });
+    collective(comm_, [&] { gpu_.emplace(device, ctx_.threads()); });
     if (comm_.size() > 1) gpu_->comm = make_nccl_comm(gpu_->ctx, comm_);
   }
-  // The communicator of the GPU pair passes (one rank: the host's, nothing to broadcast).
-  const Comm& gpu_comm() const { return gpu_->comm ? *gpu_->comm : comm_; }
-  // The own rows of the positions to the GPU (before each pass over the current positions).
-  void upload_x() {
-    if (rows_ > 0) copy_from_host(gpu_->ctx, gpu_->x.buffer(), x_.data(), rows_ * d_);
+
+  // The run's pair passes (kernels/pairwise_sharded.hpp) over host rows: on the CPU directly, or
+  // (--backend cuda) on this rank's GPU with the arguments uploaded and the outputs downloaded
+  // (accumulating outputs uploaded first). Every rank calls them in the same order.
+  void pairs_gradient(PairFamily f, double prm, ConstPointsView<T> x, const T* a, index_t n,
+                      ConstPointsView<T> y, const T* b, index_t m, T scale, PointsView<T> grad,
+                      bool accumulate) {
+    if (!gpu_) {
+      pair_gradient_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, scale, grad, accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    pair_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, scale,
+                             PointsView<T>(dg, x.rows, x.cols, Device::cuda), accumulate);
+    g.download(grad.data, dg, x.rows * x.cols);
+  }
+  void pairs_row_sums_gradient(PairFamily f, double prm, ConstPointsView<T> x, const T* a,
+                               index_t n, ConstPointsView<T> y, const T* b, index_t m, T scale,
+                               T* values, PointsView<T> grad, bool accumulate) {
+    if (!gpu_) {
+      pair_row_sums_gradient_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, scale, values, grad,
+                                        accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    T* dv = g.stage(g.values, values, x.rows, accumulate);
+    pair_row_sums_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m,
+                                      scale, dv,
+                                      PointsView<T>(dg, x.rows, x.cols, Device::cuda), accumulate);
+    g.download(grad.data, dg, x.rows * x.cols);
+    g.download(values, dv, x.rows);
+  }
+  void pairs_energy(PairFamily f, double prm, ConstPointsView<T> x, const T* a, index_t n,
+                    ConstPointsView<T> y, const T* b, index_t m, double* out, T scale = T(1),
+                    T* values = nullptr, bool accumulate = false) {
+    if (!gpu_) {
+      pair_energy_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, out, scale, values,
+                             accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dv = values ? g.stage(g.values, values, x.rows, accumulate) : nullptr;
+    pair_energy_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, out,
+                           scale, dv, accumulate);
+    if (values) g.download(values, dv, x.rows);
   }
 
   // The box around the initial samples and the target points (the plots' frame): this rank's
@@ -398,14 +431,7 @@ class ShardedRunner {
       energy_nu_ = -0.5 * s / (double(m_) * double(m_));
       return;
     }
-    if (gpu_) {
-      const ConstPointsView<T> t = std::as_const(gpu_->target).view();
-      pair_energy_sharded<T>(gpu_->ctx, gpu_comm(), family(), param(), t, gpu_->b.data(), m_, t,
-                             gpu_->b.data(), m_, &s);
-    } else {
-      pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
-                             b_.data(), m_, &s);
-    }
+    pairs_energy(family(), param(), tview(), b_.data(), m_, tview(), b_.data(), m_, &s);
     energy_yy_ = s;
     energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
   }
@@ -426,26 +452,10 @@ class ShardedRunner {
       return;
     }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
-    if (gpu_) {
-      // The same passes on the GPU; the gradient rows back to the host, where the step runs.
-      Gpu& g = *gpu_;
-      upload_x();
-      const ConstPointsView<T> x = std::as_const(g.x).view(), t = std::as_const(g.target).view();
-      pair_gradient_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, x, nullptr,
-                               n_, self, g.grad.view(), false);
-      if (m_ > 0) {
-        pair_gradient_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, t,
-                                 g.b.data(), m_, gaussian() ? T(-T(1)) : T(1), g.grad.view(),
-                                 true);
-      }
-      if (rows_ > 0) copy_to_host(g.ctx, grad_.data(), g.grad.buffer());
-      g.ctx.synchronize();
-      return;
-    }
-    pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
+    pairs_gradient(family(), param(), xview(), nullptr, n_, xview(), nullptr,
                              n_, self, grad_.view(), false);
     if (m_ > 0) {
-      pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
+      pairs_gradient(family(), param(), xview(), nullptr, n_, tview(),
                                b_.data(), m_, gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
     }
   }
@@ -465,23 +475,9 @@ class ShardedRunner {
       if (m_ > 0) f += sxt / (n * double(m_));
       return f;
     }
-    if (gpu_) {
-      Gpu& g = *gpu_;
-      upload_x();
-      const ConstPointsView<T> x = std::as_const(g.x).view(), t = std::as_const(g.target).view();
-      pair_energy_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, x, nullptr, n_,
-                             &sxx);
-      if (m_ > 0) {
-        pair_energy_sharded<T>(g.ctx, gpu_comm(), family(), param(), x, nullptr, n_, t,
-                               g.b.data(), m_, &sxt);
-      }
-    } else {
-      pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(),
-                             nullptr, n_, &sxx);
-      if (m_ > 0) {
-        pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
-                               b_.data(), m_, &sxt);
-      }
+    pairs_energy(family(), param(), xview(), nullptr, n_, xview(), nullptr, n_, &sxx);
+    if (m_ > 0) {
+      pairs_energy(family(), param(), xview(), nullptr, n_, tview(), b_.data(), m_, &sxt);
     }
     if (gaussian()) return 0.5 * sxx / (n * n) - sxt / n + energy_nu_;
     double f = -0.5 * sxx / (n * n) + energy_nu_;
@@ -584,13 +580,13 @@ class ShardedRunner {
     const T scale = T(weighted ? tau * double(n_) : tau);
     const T s = T(double(scale) * kernel_.sign);
     const T* a = weighted ? w_t_.data() : nullptr;
-    pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_, wit,
+    pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, wit,
                              w_t_.data(), n_, s, grad_.view(), false);
     if (cached && !noise) {
       // grad_i += scale a_i target_grad_i, target_grad_i = -sum_j b_j grad K(x_i, y_j).
       row_scaled_add<T>(ctx_, rows_, d_, scale, a, target_grad_.data(), grad_.data());
     } else {
-      pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_,
+      pairs_gradient(kernel_.family, kernel_.param, eval, a, n_,
                                ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
     }
     axpby(ctx_, rows_ * d_, T(-1), grad_.data(), T(1), x_.data());
@@ -606,12 +602,12 @@ class ShardedRunner {
       // (accumulating): the same sums as below, added in the other order (IEEE addition
       // commutes).
       target_term();
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
                              xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), true);
     } else {
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
                              xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
                              ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
                              true);
     }
@@ -629,7 +625,7 @@ class ShardedRunner {
   // g_ <- -K-sign sum_j b_j k(x_i, y_j) and target_grad_ <- its gradient at the current
   // positions (WeightedMmd::witness_and_target_gradient's target part), in one pass.
   void target_term() {
-    pair_row_sums_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr,
+    pairs_row_sums_gradient(kernel_.family, kernel_.param, xview(), nullptr,
                                       n_, tview(), b_.data(), m_, T(-kernel_.sign), g_.data(),
                                       target_grad_.view(), false);
     target_grad_valid_ = true;
@@ -642,7 +638,7 @@ class ShardedRunner {
     const IftConfig& c = cfg_.ift;
     const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
       for (index_t i = 0; i < rows_; ++i) v_t_.data()[i] = T(v[std::size_t(i)]);
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
                              xview(), v_t_.data(), n_, nullptr, T(kernel_.sign), kv_t_.data(),
                              false);
       kv.assign(kv_t_.data(), kv_t_.data() + rows_);
@@ -650,7 +646,7 @@ class ShardedRunner {
     std::vector<double> kw(static_cast<std::size_t>(rows_)), ref;
     matvec(w_, kw);
     if (c.qp_reference == QpReference::previous) {
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
                              std::as_const(previous_).view(), w_t_.data(), n_, nullptr,
                              T(kernel_.sign), kv_t_.data(), false);
       ref.assign(kv_t_.data(), kv_t_.data() + rows_);
@@ -667,9 +663,9 @@ class ShardedRunner {
   void ift_metrics(StepInfo& s, index_t step) {
     TraceSpan span(Phase::evaluation);
     double xx = 0, xy = 0;
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
                            xview(), w_t_.data(), n_, &xx);
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
                            tview(), b_.data(), m_, &xy);
     const double m2 = kernel_.sign * (xx - 2 * xy + energy_yy_);
     set_weight_metrics(s, step, cfg_.ift.weight_step, m2, weight_stats_ranks(comm_, w_));
@@ -953,12 +949,47 @@ class ShardedRunner {
   // The CUDA backend's pair passes: this rank's GPU, the NCCL communicator (P > 1), the own rows
   // of the positions (uploaded for each pass), of the target and its weights (once), and the
   // gradient rows (downloaded into grad_). Positions stay on the host between steps.
+  struct PassArgs {
+    ConstPointsView<T> x, y;
+    const T* a = nullptr;
+    const T* b = nullptr;
+  };
   struct Gpu {
     Gpu(int device, int threads) : ctx(BackendChoice::cuda, threads, device) {}
     Context ctx;
-    std::unique_ptr<DeviceComm> comm;
-    Points<T> x, grad, target;
-    Buffer<T> b;
+    std::unique_ptr<DeviceComm> comm;  // P > 1
+    Buffer<T> x, a, y, b, grad, values;  // staging of one pass's arguments (grown, never shrunk)
+
+    // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
+    const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
+    // count values at host into buf (grown to hold them) when upload; the device pointer.
+    T* stage(Buffer<T>& buf, const T* host, index_t count, bool upload) {
+      if (buf.size() < count) buf = Buffer<T>(ctx, count);
+      if (upload && host && count > 0) {
+        detail::copy_bytes(ctx, buf.data(), Device::cuda, host, Device::cpu,
+                           std::size_t(count) * sizeof(T));
+      }
+      return buf.data();
+    }
+    PassArgs upload(ConstPointsView<T> hx, const T* ha, ConstPointsView<T> hy, const T* hb) {
+      if (hx.ld != hx.cols || hy.ld != hy.cols) {
+        throw_runtime("sharded run: the GPU passes take packed rows");
+      }
+      PassArgs p;
+      p.x = ConstPointsView<T>(stage(x, hx.data, hx.rows * hx.cols, true), hx.rows, hx.cols,
+                               Device::cuda);
+      p.y = ConstPointsView<T>(stage(y, hy.data, hy.rows * hy.cols, true), hy.rows, hy.cols,
+                               Device::cuda);
+      p.a = ha ? stage(a, ha, hx.rows, true) : nullptr;
+      p.b = hb ? stage(b, hb, hy.rows, true) : nullptr;
+      return p;
+    }
+    void download(T* host, const T* dev, index_t count) {
+      if (count > 0) {
+        detail::copy_bytes(ctx, host, Device::cpu, dev, Device::cuda,
+                           std::size_t(count) * sizeof(T));
+      }
+    }
   };
   std::optional<Gpu> gpu_;
 };
