@@ -68,19 +68,22 @@
 // MLP or ICNN maps). Refused (bad input naming the key,
 // config_validate.cpp and here): other functionals, estimators and kernels, the sliced
 // estimator with targets of unequal weights, measures not drawn by rows, output.plots,
-// --backend cuda but for the particle scheme's exact estimator (below), eval.mmd where a closed
+// --backend cuda but for the particle scheme's exact estimator and the ift scheme (below),
+// eval.mmd where a closed
 // form would be evaluated (it needs all
 // samples on one rank), a RunOptions::on_step callback, and more ranks than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.
 //
-// --backend cuda (the particle scheme, exact estimator, any functional and kernel above): the pair
-// passes run on each rank's GPU (kernels/pairwise_sharded.hpp's CUDA path: own rows on the
-// device, the target's chunks broadcast over NCCL), O(N/P) device memory per rank. The positions
-// stay on the host (its rows uploaded before each pass, the gradient rows downloaded; the step,
-// snapshots, checkpoint and metrics as on the CPU). Its bits are the same at every rank count
-// among sharded CUDA runs (snapshots, checkpoint, metrics); against the CPU sharded run they
-// differ in the last bits (the CUDA kernels' tiles and sums). The rest (other schemes, the sliced
+// --backend cuda (the particle scheme's exact estimator with any functional and kernel above,
+// and the ift scheme): the pair passes run on each rank's GPU (kernels/pairwise_sharded.hpp's
+// CUDA path: own rows on the device, Y's chunks broadcast over NCCL), O(N/P) device memory per
+// rank. Everything else stays on the host as in the CPU sharded run (the positions, weights,
+// steps, weight steps, snapshots, checkpoint and metrics): each pass's own rows of X, Y and
+// their weights are uploaded and its outputs downloaded (accumulating outputs uploaded first).
+// Its bits are the same at every rank count among sharded CUDA runs (snapshots, weights,
+// checkpoint, metrics); against the CPU sharded run they differ in the last bits (the CUDA
+// kernels' tiles and sums). The rest (the neural and variational schemes, the sliced
 // estimator) is refused naming flow.scheme or functional.estimator.
 #include "nwgf/schemes/flow.hpp"
 
