@@ -429,15 +429,15 @@ void cuda_row_block_sums(const Context& ctx, const double* acc, index_t stride, 
   const index_t blocks = (rows + 63) / 64;
   if (blocks == 0) return;
   const unsigned launch_blocks = unsigned((blocks + kThreads - 1) / kThreads);
-  row_block_sums<T><<<launch_blocks, kThreads, 0, stream_of(ctx)>>>(acc, stride, a, rows,
-                                                                      block_sums);
+  cudaStream_t st = stream_of(ctx);
+  row_block_sums<T><<<launch_blocks, kThreads, 0, st>>>(acc, stride, a, rows, block_sums);
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
-#define NWGF_ROW_PASS_INSTANTIATE(T)                                                             \
-  template void cuda_row_pass<T>(const Context&, PairwisePass, const RowPassArgs<T>&, double*,  \
-                                 index_t*, PairwiseWorkspace&, index_t*, const RowCarry&);       \
-  template index_t cuda_column_tile<T>(index_t);                                                 \
+#define NWGF_ROW_PASS_INSTANTIATE(T)                                                              \
+  template void cuda_row_pass<T>(const Context&, PairwisePass, const RowPassArgs<T>&, double*,    \
+                                 index_t*, PairwiseWorkspace&, index_t*, const RowCarry&);        \
+  template index_t cuda_column_tile<T>(index_t);                                                  \
   template void cuda_row_block_sums<T>(const Context&, const double*, index_t, const T*, index_t, \
                                        double*);
 NWGF_ROW_PASS_INSTANTIATE(float)

@@ -274,8 +274,9 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
   const index_t d = p.x.cols;
   const auto* dc = dynamic_cast<const DeviceComm*>(&comm);
   if (ranks > 1 && !dc) {
-    throw_runtime("pairwise_sharded: the CUDA backend across ranks needs the NCCL device "
-                  "communicator");
+    throw_runtime(
+        "pairwise_sharded: the CUDA backend across ranks needs the NCCL device "
+        "communicator");
   }
   require_same(comm, "the sharded pass's sizes (n, m, d)",
                std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
@@ -383,8 +384,8 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     const bool last = k + 1 == chunks.size();
     const index_t take = last ? avail : avail / jb * jb;
     if (take > 0 || last) {
-      launch(ys[s].data() + (jb - carry) * d, weights ? bs[s].data() + (jb - carry) : nullptr,
-             take, last);
+      launch(ys[s].data() + (jb - carry) * d, weights ? bs[s].data() + (jb - carry) : nullptr, take,
+             last);
     }
     const index_t left = avail - take;
     if (left > 0) {
@@ -490,8 +491,7 @@ ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     Buffer<double> acc;
-    return stream_rows_cuda(ctx, comm, detail::PairwisePass::value_gradient, p, n, m, options,
-                            acc);
+    return stream_rows_cuda(ctx, comm, detail::PairwisePass::value_gradient, p, n, m, options, acc);
   }
 #endif
   std::vector<double> acc_value, acc_g;

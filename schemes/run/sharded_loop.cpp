@@ -203,8 +203,8 @@ class ShardedRunner {
     T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
     T* dv = g.stage(g.values, values, x.rows, accumulate);
     pair_row_sums_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m,
-                                      scale, dv,
-                                      PointsView<T>(dg, x.rows, x.cols, Device::cuda), accumulate);
+                                      scale, dv, PointsView<T>(dg, x.rows, x.cols, Device::cuda),
+                                      accumulate);
     g.download(grad.data, dg, x.rows * x.cols);
     g.download(values, dv, x.rows);
   }
@@ -212,15 +212,14 @@ class ShardedRunner {
                     ConstPointsView<T> y, const T* b, index_t m, double* out, T scale = T(1),
                     T* values = nullptr, bool accumulate = false) {
     if (!gpu_) {
-      pair_energy_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, out, scale, values,
-                             accumulate);
+      pair_energy_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, out, scale, values, accumulate);
       return;
     }
     Gpu& g = *gpu_;
     const PassArgs d = g.upload(x, a, y, b);
     T* dv = values ? g.stage(g.values, values, x.rows, accumulate) : nullptr;
-    pair_energy_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, out,
-                           scale, dv, accumulate);
+    pair_energy_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, out, scale,
+                           dv, accumulate);
     if (values) g.download(values, dv, x.rows);
   }
 
@@ -452,11 +451,11 @@ class ShardedRunner {
       return;
     }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
-    pairs_gradient(family(), param(), xview(), nullptr, n_, xview(), nullptr,
-                             n_, self, grad_.view(), false);
+    pairs_gradient(family(), param(), xview(), nullptr, n_, xview(), nullptr, n_, self,
+                   grad_.view(), false);
     if (m_ > 0) {
-      pairs_gradient(family(), param(), xview(), nullptr, n_, tview(),
-                               b_.data(), m_, gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
+      pairs_gradient(family(), param(), xview(), nullptr, n_, tview(), b_.data(), m_,
+                     gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
     }
   }
 
@@ -580,14 +579,14 @@ class ShardedRunner {
     const T scale = T(weighted ? tau * double(n_) : tau);
     const T s = T(double(scale) * kernel_.sign);
     const T* a = weighted ? w_t_.data() : nullptr;
-    pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, wit,
-                             w_t_.data(), n_, s, grad_.view(), false);
+    pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, wit, w_t_.data(), n_, s,
+                   grad_.view(), false);
     if (cached && !noise) {
       // grad_i += scale a_i target_grad_i, target_grad_i = -sum_j b_j grad K(x_i, y_j).
       row_scaled_add<T>(ctx_, rows_, d_, scale, a, target_grad_.data(), grad_.data());
     } else {
-      pairs_gradient(kernel_.family, kernel_.param, eval, a, n_,
-                               ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
+      pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, ift_target(), b_.data(), m_, T(-s),
+                     grad_.view(), true);
     }
     axpby(ctx_, rows_ * d_, T(-1), grad_.data(), T(1), x_.data());
   }
@@ -602,14 +601,13 @@ class ShardedRunner {
       // (accumulating): the same sums as below, added in the other order (IEEE addition
       // commutes).
       target_term();
-      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), true);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), w_t_.data(), n_,
+                   nullptr, T(kernel_.sign), g_.data(), true);
     } else {
-      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
-      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
-                             true);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), w_t_.data(), n_,
+                   nullptr, T(kernel_.sign), g_.data(), false);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, ift_target(), b_.data(), m_,
+                   nullptr, T(-kernel_.sign), g_.data(), true);
     }
     const std::vector<double> g(g_.data(), g_.data() + rows_);
     if (c.weight_step == WeightStep::pgd) {
@@ -625,9 +623,8 @@ class ShardedRunner {
   // g_ <- -K-sign sum_j b_j k(x_i, y_j) and target_grad_ <- its gradient at the current
   // positions (WeightedMmd::witness_and_target_gradient's target part), in one pass.
   void target_term() {
-    pairs_row_sums_gradient(kernel_.family, kernel_.param, xview(), nullptr,
-                                      n_, tview(), b_.data(), m_, T(-kernel_.sign), g_.data(),
-                                      target_grad_.view(), false);
+    pairs_row_sums_gradient(kernel_.family, kernel_.param, xview(), nullptr, n_, tview(), b_.data(),
+                            m_, T(-kernel_.sign), g_.data(), target_grad_.view(), false);
     target_grad_valid_ = true;
   }
 
@@ -638,17 +635,16 @@ class ShardedRunner {
     const IftConfig& c = cfg_.ift;
     const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
       for (index_t i = 0; i < rows_; ++i) v_t_.data()[i] = T(v[std::size_t(i)]);
-      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), v_t_.data(), n_, nullptr, T(kernel_.sign), kv_t_.data(),
-                             false);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), v_t_.data(), n_,
+                   nullptr, T(kernel_.sign), kv_t_.data(), false);
       kv.assign(kv_t_.data(), kv_t_.data() + rows_);
     };
     std::vector<double> kw(static_cast<std::size_t>(rows_)), ref;
     matvec(w_, kw);
     if (c.qp_reference == QpReference::previous) {
       pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             std::as_const(previous_).view(), w_t_.data(), n_, nullptr,
-                             T(kernel_.sign), kv_t_.data(), false);
+                   std::as_const(previous_).view(), w_t_.data(), n_, nullptr, T(kernel_.sign),
+                   kv_t_.data(), false);
       ref.assign(kv_t_.data(), kv_t_.data() + rows_);
     } else {
       ref = kw;
@@ -663,10 +659,10 @@ class ShardedRunner {
   void ift_metrics(StepInfo& s, index_t step) {
     TraceSpan span(Phase::evaluation);
     double xx = 0, xy = 0;
-    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
-                           xview(), w_t_.data(), n_, &xx);
-    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
-                           tview(), b_.data(), m_, &xy);
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_, xview(), w_t_.data(), n_,
+                 &xx);
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_, tview(), b_.data(), m_,
+                 &xy);
     const double m2 = kernel_.sign * (xx - 2 * xy + energy_yy_);
     set_weight_metrics(s, step, cfg_.ift.weight_step, m2, weight_stats_ranks(comm_, w_));
   }
@@ -957,7 +953,7 @@ class ShardedRunner {
   struct Gpu {
     Gpu(int device, int threads) : ctx(BackendChoice::cuda, threads, device) {}
     Context ctx;
-    std::unique_ptr<DeviceComm> comm;  // P > 1
+    std::unique_ptr<DeviceComm> comm;    // P > 1
     Buffer<T> x, a, y, b, grad, values;  // staging of one pass's arguments (grown, never shrunk)
 
     // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).

@@ -109,8 +109,8 @@ std::string differs(const Context& ctx, const DeviceComm& comm, const Case& c) {
   pair_gradient_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, scale,
                            PointsView<T>(g.data(), rows, d, Device::cuda), false, o);
   double e = -1;
-  pair_energy_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, &e, T(1),
-                         v.data(), false, o);
+  pair_energy_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, &e, T(1), v.data(),
+                         false, o);
   if (rows > 0) {
     copy_from_host(ctx, vv, std::vector<T>(std::size_t(rows), T(3)).data(), rows);
     copy_from_host(ctx, vg, std::vector<T>(std::size_t(rows * d), T(0.5)).data(), rows * d);
