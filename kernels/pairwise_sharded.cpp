@@ -64,28 +64,33 @@ CommStatus status_of(const std::exception_ptr& e) {
               s.message);
 }
 
-// The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
-// directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
-// added to *coincident).
+// What every rank computes alike before a stream (so it must be the same everywhere, checked):
+// the grid of Y, this rank's rows and first column, the chunk length (a multiple of the
+// column tile jb) and the chunks in stream order, and whether Y has weights.
+struct StreamPlan {
+  std::vector<index_t> yf;
+  index_t rows = 0, y0 = 0, per = 0;
+  std::vector<Chunk> chunks;
+  bool weights = false;
+};
+
 template <class T>
-ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
-                         const detail::RowPassArgs<T>& p, index_t n, index_t m,
-                         const ShardedOptions& options, std::vector<double>& acc_value,
-                         std::vector<double>& acc_g, index_t* coincident = nullptr) {
+StreamPlan plan_stream(const Comm& comm, const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                       index_t jb, const ShardedOptions& options) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t d = p.x.cols;
-  // The chunk list below is every rank's own computation: it must be the same everywhere.
   require_same(comm, "the sharded pass's sizes (n, m, d)",
                std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
-  const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
-  const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
-  const index_t y0 = yf[std::size_t(q)];
-  const index_t jb = detail::cpu_column_tile<T>(d);
-  index_t per = options.chunk_columns;
-  if (per <= 0) per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
-  per = (per + jb - 1) / jb * jb;
-  std::vector<Chunk> chunks = chunk_list(yf, per);
-  if (options.reverse_chunks) std::reverse(chunks.begin(), chunks.end());
+  StreamPlan s;
+  const std::vector<index_t> xf = owned_row_starts(n, ranks);
+  s.yf = owned_row_starts(m, ranks);
+  s.rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
+  s.y0 = s.yf[std::size_t(q)];
+  s.per = options.chunk_columns;
+  if (s.per <= 0) s.per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
+  s.per = (s.per + jb - 1) / jb * jb;
+  s.chunks = chunk_list(s.yf, s.per);
+  if (options.reverse_chunks) std::reverse(s.chunks.begin(), s.chunks.end());
   // Whether Y has weights: b_own of a rank with no columns says nothing (an empty vector's
   // data() may be null), so the ranks with columns decide, and must agree.
   std::vector<char> has_b(static_cast<std::size_t>(ranks), 0);
@@ -95,10 +100,29 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     for (std::size_t r = 0; r < offsets.size(); ++r) offsets[r] = r;
     comm.allgather(has_b.data(), counts, offsets);
   }
-  const bool weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
-  if (weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
+  s.weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
+  if (s.weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
     throw_runtime("pairwise_sharded: some ranks pass weights of Y and others none");
   }
+  return s;
+}
+
+// The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
+// directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
+// added to *coincident).
+template <class T>
+ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
+                         const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                         const ShardedOptions& options, std::vector<double>& acc_value,
+                         std::vector<double>& acc_g, index_t* coincident = nullptr) {
+  const int q = comm.rank();
+  const index_t d = p.x.cols;
+  const index_t jb = detail::cpu_column_tile<T>(d);
+  const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
+  const std::vector<index_t>& yf = plan.yf;
+  const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
+  const std::vector<Chunk>& chunks = plan.chunks;
+  const bool weights = plan.weights;
   const bool want_g = pass != detail::PairwisePass::energy;
   const bool dir = pass == detail::PairwisePass::directional;
   // Staging slot layout: jb columns of carry (the start of a tile cut by the previous chunk,
@@ -278,28 +302,12 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
         "pairwise_sharded: the CUDA backend across ranks needs the NCCL device "
         "communicator");
   }
-  require_same(comm, "the sharded pass's sizes (n, m, d)",
-               std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
-  const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
-  const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
-  const index_t y0 = yf[std::size_t(q)];
   const index_t jb = detail::cuda_column_tile<T>(d);
-  index_t per = options.chunk_columns;
-  if (per <= 0) per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
-  per = (per + jb - 1) / jb * jb;
-  std::vector<Chunk> chunks = chunk_list(yf, per);
-  if (options.reverse_chunks) std::reverse(chunks.begin(), chunks.end());
-  std::vector<char> has_b(static_cast<std::size_t>(ranks), 0);
-  has_b[std::size_t(q)] = char(p.y.rows == 0 ? 0 : p.b ? 2 : 1);
-  {
-    std::vector<std::size_t> counts(has_b.size(), 1), offsets(has_b.size());
-    for (std::size_t r = 0; r < offsets.size(); ++r) offsets[r] = r;
-    comm.allgather(has_b.data(), counts, offsets);
-  }
-  const bool weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
-  if (weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
-    throw_runtime("pairwise_sharded: some ranks pass weights of Y and others none");
-  }
+  const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
+  const std::vector<index_t>& yf = plan.yf;
+  const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
+  const std::vector<Chunk>& chunks = plan.chunks;
+  const bool weights = plan.weights;
   const index_t slot_cols = jb + per;
   Buffer<T> ys[2], bs[2];
   ShardedStats st;

@@ -69,15 +69,6 @@ bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   return true;
 }
 
-// The GPU of this rank, as the replicated run picks it (schemes/run/loop.cpp): the node-local
-// rank among the node's devices (collective over comm).
-int rank_cuda_device(const Comm& comm) {
-  if (comm.size() == 1) return 0;
-  const int local = node_local_rank(comm);
-  const CudaStatus s = cuda_status();
-  return s.devices.empty() ? 0 : local % int(s.devices.size());
-}
-
 template <class T>
 class ShardedRunner {
  public:
