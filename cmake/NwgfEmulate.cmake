@@ -176,6 +176,90 @@ function(nwgf_emu_tests)
         emu_nccl_same_sliced_d2_f32_np${np} emu_nccl_same_sliced_d3_np${np}
         PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
+    # The sharded pairwise passes on device buffers (kernels/pairwise_sharded.hpp, CUDA: own rows
+    # on the device, Y broadcast in chunks over NCCL, rows carried chunk to chunk): each rank's
+    # rows bit for bit one process's CUDA row pass, the energy the same at 1, 2 and 3 ranks.
+    add_executable(emu_pairwise_sharded tests/mpi/emu_pairwise_sharded.cpp)  # one main per rank
+    target_link_libraries(emu_pairwise_sharded PRIVATE nwgf::nwgf)
+    nwgf_warnings(emu_pairwise_sharded)
+    foreach(np 1 2 3)
+      add_test(NAME emu_pairwise_sharded_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q
+               -np ${np} $<TARGET_FILE:emu_pairwise_sharded>)
+      # Its launches count for emu_kernel_coverage (the energy's row_block_sums runs only here).
+      set_tests_properties(emu_pairwise_sharded_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
+      list(APPEND _emu_all_tests emu_pairwise_sharded_np${np})
+    endforeach()
+    # flow.memory = "sharded" with --backend cuda (the particle scheme's exact estimator and the
+    # ift scheme: the pair passes on each rank's GPU, kernels/pairwise_sharded.hpp): `mpirun -np
+    # P` writes one process's sharded CUDA run byte for byte (snapshots, checkpoint, metrics;
+    # mpi_run.sh sharded) for the Riesz MMD (f64, d = 2), the Gaussian MMD, the interaction
+    # energy (f32, d = 5: the general-d kernel), the ift scheme (pgd, d = 2; kl with noise,
+    # target resampling and the Gaussian kernel, d = 5; qp); and stays within a stated tolerance
+    # of the CPU sharded run (other tiles: 1e-10 relative in f64, 1e-5 in f32;
+    # mpi_run.sh sharded_cuda_cpu).
+    set(_gauss --set functional.kernel=\"gaussian\" --set functional.gamma=0.5)
+    foreach(np 2 3)
+      add_test(NAME emu_sharded_cuda_same_mmd_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+               sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
+               ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_mmd_np${np} 2
+               --backend cuda)
+      add_test(NAME emu_sharded_cuda_same_gaussian_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_mmd_d2.toml
+               ${_emu_tmp}/sharded_cuda_gaussian_np${np} 2 --backend cuda ${_gauss})
+      add_test(NAME emu_sharded_cuda_same_interaction_d5_f32_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/interaction_d5_f32.toml
+               ${_emu_tmp}/sharded_cuda_interaction_np${np} 2 --backend cuda)
+      add_test(NAME emu_sharded_cuda_same_ift_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+               sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
+               ${_emu_root}/tests/mpi/sharded_ift_d2.toml ${_emu_tmp}/sharded_cuda_ift_np${np} 2
+               --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_mmd_np${np} emu_sharded_cuda_same_gaussian_np${np}
+        emu_sharded_cuda_same_interaction_d5_f32_np${np} emu_sharded_cuda_same_ift_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_same_ift_kl_d5_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sharded_ift_kl_d5.toml
+             ${_emu_tmp}/sharded_cuda_ift_kl_d5 2 --backend cuda --set ift.noise=0.1
+             --set ift.target_resample=true ${_gauss})
+    add_test(NAME emu_sharded_cuda_same_ift_qp_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_ift_d2.toml ${_emu_tmp}/sharded_cuda_ift_qp 2
+             --backend cuda --set ift.weight_step=\"qp\" --set ift.qp_iterations=10)
+    add_test(NAME emu_sharded_cuda_cpu_ift_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/sharded_ift_d2.toml ${_emu_tmp}/sharded_cuda_cpu_ift 1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_ift_kl_d5_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/sharded_ift_kl_d5.toml
+             ${_emu_tmp}/sharded_cuda_cpu_ift_kl_d5 1e-10 --set ift.noise=0.1)
+    set_tests_properties(emu_sharded_cuda_same_ift_kl_d5_np3 emu_sharded_cuda_same_ift_qp_np2
+      emu_sharded_cuda_cpu_ift_np3 emu_sharded_cuda_cpu_ift_kl_d5_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    add_test(NAME emu_sharded_cuda_cpu_mmd_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_cpu_mmd 1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_gaussian_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_cpu_gaussian 1e-10
+             ${_gauss})
+    add_test(NAME emu_sharded_cuda_cpu_interaction_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/interaction_d5_f32.toml
+             ${_emu_tmp}/sharded_cuda_cpu_interaction 1e-5)
+    set_tests_properties(emu_sharded_cuda_cpu_mmd_np3 emu_sharded_cuda_cpu_gaussian_np2
+      emu_sharded_cuda_cpu_interaction_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # `nwgf bench pairwise --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
+    add_test(NAME emu_bench_pairwise_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
+             -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench pairwise --sharded --backend cuda
+             --n 700 --d 3 --chunk 128 --repeats 1)
+    set_tests_properties(emu_bench_pairwise_sharded_cuda_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
+      LABELS mpi TIMEOUT 300
+      PASS_REGULAR_EXPRESSION "\"sharded\": true, \"ranks\": 2, \"device\": \"cuda\".*\"chunks\": [0-9]+")
     # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
     # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
     add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh

@@ -8,6 +8,7 @@
 // deterministic for a given launch configuration.
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/family/gaussian.hpp"
 #include "nwgf/kernels/family/gaussian_attraction.hpp"
 #include "nwgf/kernels/family/log_quadratic.hpp"
@@ -43,10 +44,15 @@ __device__ __forceinline__ void add_count(unsigned long long c, unsigned long lo
   if (threadIdx.x % 32 == 0 && c > 0) atomicAdd(count, c);
 }
 
-// Small d known at compile time: x_i, v_i and the gradient stay in registers.
-template <class T, PairwisePass P, int D, class K>
+// Small d known at compile time: x_i, v_i and the gradient stay in registers. C: a chunk of a
+// chunked pass (detail::RowCarry: the rows start from carry.from when set, end in carry.to, and
+// are written out when carry.last); without C the kernel is the one-launch pass (carry unused).
+// carry.from and carry.to are one buffer passed twice: the end's address is then not the
+// start's kept live across the loop (which makes ptxas spill).
+template <class T, PairwisePass P, int D, class K, bool C>
 __global__ void __launch_bounds__(kThreads)
-    row_pass_small(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count) {
+    row_pass_small(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count,
+                   RowCarry carry) {
   constexpr bool dir = P == PairwisePass::directional;
   __shared__ T ys[D][kSmallTile];
   __shared__ T ws[dir ? D : 1][kSmallTile];
@@ -62,7 +68,16 @@ __global__ void __launch_bounds__(kThreads)
     vi[k] = active && dir ? p.v.data[i * p.v.ld + k] : T(0);
     g[k] = 0;
   }
+  // The gradient pass has no value to carry (kept a constant 0: no register across the loop).
+  constexpr bool carry_value = P != PairwisePass::gradient;
   double value = 0;
+  if constexpr (C) {
+    if (carry.from && active) {
+      const double* c = carry.from + i * (D + 1);
+      if constexpr (carry_value) value = c[0];
+      for (int k = 0; k < D; ++k) g[k] = c[1 + k];
+    }
+  }
   unsigned long long cnt = 0;
   for (index_t j0 = 0; j0 < m; j0 += kSmallTile) {
     const int jn = int(m - j0 < kSmallTile ? m - j0 : kSmallTile);
@@ -106,15 +121,23 @@ __global__ void __launch_bounds__(kThreads)
     value += double(tv);
     for (int k = 0; k < D; ++k) g[k] += double(tg[k]);
   }
+  if constexpr (C) {
+    if (active) {
+      double* c = carry.to + i * (D + 1);
+      if constexpr (carry_value) c[0] = value;
+      for (int k = 0; k < D; ++k) c[1 + k] = g[k];
+    }
+  }
+  const bool write = active && (!C || carry.last);
   const double ai = active && p.a ? double(p.a[i]) : 1.0;
-  if (active && P != PairwisePass::energy && p.g.data) {
+  if (write && P != PairwisePass::energy && p.g.data) {
     T* gi = p.g.data + i * p.g.ld;
     for (int k = 0; k < D; ++k) {
       const T inc = T(double(p.scale) * ai * g[k]);
       gi[k] = p.accumulate ? gi[k] + inc : inc;
     }
   }
-  if (active && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
+  if (write && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
     const T inc = T(double(p.scale) * ai * value);
     p.values[i] = p.accumulate ? p.values[i] + inc : inc;
   }
@@ -141,10 +164,12 @@ __device__ __forceinline__ void load_chunk(const RowPassArgs<T>& p, T (*ys)[kTil
 
 // Any d: s_j = |z|^2 (and <z,u>, |u|^2) for kTileJ points of Y accumulate in registers over
 // shared chunks of kTileK coordinates; a second sweep over the chunks adds the tile's gradient
-// to the thread's own row of p.g (scaled), which is zeroed first unless accumulating.
-template <class T, PairwisePass P, class K>
+// to the thread's own row of p.g (scaled), which is zeroed first unless accumulating. C: as for
+// row_pass_small (the gradient's carry is p.g's row itself, so only the value is in carry.to).
+template <class T, PairwisePass P, class K, bool C>
 __global__ void __launch_bounds__(kThreads)
-    row_pass_general(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count) {
+    row_pass_general(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count,
+                     RowCarry carry) {
   constexpr bool dir = P == PairwisePass::directional;
   __shared__ T ys[kTileJ][kTileK + 1];
   __shared__ T ws[dir ? kTileJ : 1][kTileK + 1];
@@ -161,14 +186,21 @@ __global__ void __launch_bounds__(kThreads)
   const T* xi = p.x.data + (active ? i : 0) * p.x.ld;
   const T* vi = dir ? p.v.data + (active ? i : 0) * p.v.ld : nullptr;
   T* gi = write_g ? p.g.data + (active ? i : 0) * p.g.ld : nullptr;
-  if (write_g && active && !p.accumulate) {
+  // A carried row continues in p.g's row: only the first chunk zeroes it.
+  if (write_g && active && !p.accumulate && !(C && carry.from)) {
     for (index_t k = 0; k < d; ++k) gi[k] = T(0);
   }
   // value_gradient keeps the row's running value in shared memory: in a register beside the
   // gradient sweep's factors it makes ptxas spill.
   __shared__ double vsum[P == PairwisePass::value_gradient ? kThreads : 1];
-  if constexpr (P == PairwisePass::value_gradient) vsum[threadIdx.x] = 0;
-  double value = 0;
+  // The gradient pass has no value to carry (its row of p.g is the carry).
+  constexpr bool carry_value = P != PairwisePass::gradient;
+  double carried = 0;
+  if constexpr (C && carry_value) {
+    if (carry.from && active) carried = carry.from[i * (d + 1)];
+  }
+  if constexpr (P == PairwisePass::value_gradient) vsum[threadIdx.x] = carried;
+  double value = P == PairwisePass::value_gradient ? 0.0 : carried;
   unsigned long long cnt = 0;
   for (index_t j0 = 0; j0 < m; j0 += kTileJ) {
     const int jn = int(m - j0 < kTileJ ? m - j0 : kTileJ);
@@ -268,7 +300,11 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   if constexpr (P == PairwisePass::value_gradient) value = vsum[threadIdx.x];
-  if (active && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
+  if constexpr (C && carry_value) {
+    if (active) carry.to[i * (d + 1)] = value;
+  }
+  const bool write = active && (!C || carry.last);
+  if (write && (P == PairwisePass::energy || P == PairwisePass::value_gradient) && p.values) {
     const T inc = T(double(p.scale) * ai * value);
     p.values[i] = p.accumulate ? p.values[i] + inc : inc;
   }
@@ -278,36 +314,49 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <class T, PairwisePass P, class K>
-void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
-            unsigned long long* count) {
+template <class T, PairwisePass P, class K, bool C>
+void launch_kernel(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
+                   unsigned long long* count, const RowCarry& c) {
   const unsigned blocks = unsigned((p.x.rows + kThreads - 1) / kThreads);
   cudaStream_t st = stream_of(ctx);
   switch (p.x.cols) {
-    case 1: row_pass_small<T, P, 1, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
-    case 2: row_pass_small<T, P, 2, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
-    case 3: row_pass_small<T, P, 3, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
-    default: row_pass_general<T, P, K><<<blocks, kThreads, 0, st>>>(p, k, partials, count); break;
+    case 1: row_pass_small<T, P, 1, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    case 2: row_pass_small<T, P, 2, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    case 3: row_pass_small<T, P, 3, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
+    default: row_pass_general<T, P, K, C><<<blocks, kThreads, 0, st>>>(p, k, partials, count, c); break;
   }
   NWGF_CUDA_LAUNCH_CHECK();
+}
+
+// The one-launch kernels, or the chunked ones (c.to set; no directional pass chunks).
+template <class T, PairwisePass P, class K>
+void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
+            unsigned long long* count, const RowCarry& c) {
+  if constexpr (P != PairwisePass::directional) {
+    if (c.to) {
+      launch_kernel<T, P, K, true>(ctx, p, k, partials, count, c);
+      return;
+    }
+  }
+  launch_kernel<T, P, K, false>(ctx, p, k, partials, count, c);
 }
 
 // The family's functor; Riesz r = 1 on its own path (square roots only).
 template <class T, PairwisePass P>
 void launch_family(const Context& ctx, const RowPassArgs<T>& p, double* partials,
-                   unsigned long long* count) {
+                   unsigned long long* count, const RowCarry& c) {
   if (p.family == PairFamily::gaussian) {
-    launch<T, P>(ctx, p, GaussianPair<T>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, GaussianPair<T>::make(p.param), partials, count, c);
   } else if (p.family == PairFamily::quartic_quadratic) {
-    launch<T, P>(ctx, p, QuarticQuadraticPair<T>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, QuarticQuadraticPair<T>::make(p.param), partials, count, c);
   } else if (p.family == PairFamily::log_quadratic) {
-    launch<T, P>(ctx, p, LogQuadraticPair<T>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, LogQuadraticPair<T>::make(p.param), partials, count, c);
   } else if (p.family == PairFamily::gaussian_attraction) {
-    launch<T, P>(ctx, p, GaussianAttractionPair<T>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, GaussianAttractionPair<T>::make(p.param), partials, count, c);
   } else if (p.param == 1.0) {
-    launch<T, P>(ctx, p, RieszPair<T, true>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, RieszPair<T, true>::make(p.param), partials, count, c);
   } else {
-    launch<T, P>(ctx, p, RieszPair<T, false>::make(p.param), partials, count);
+    launch<T, P>(ctx, p, RieszPair<T, false>::make(p.param), partials, count, c);
   }
 }
 
@@ -315,7 +364,11 @@ void launch_family(const Context& ctx, const RowPassArgs<T>& p, double* partials
 
 template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
-                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count) {
+                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count,
+                   const RowCarry& carry) {
+  if (carry.to && (out || pass == PairwisePass::directional)) {
+    throw_runtime("cuda_row_pass: a chunked pass has no scalar (out) and no directional pass");
+  }
   cudaStream_t st = stream_of(ctx);
   const index_t blocks = (p.x.rows + kThreads - 1) / kThreads;
   ws.reserve(ctx, blocks);
@@ -330,16 +383,16 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
   if (blocks > 0) {
     switch (pass) {
       case PairwisePass::energy:
-        launch_family<T, PairwisePass::energy>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::energy>(ctx, p, partials, count, carry);
         break;
       case PairwisePass::gradient:
-        launch_family<T, PairwisePass::gradient>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::gradient>(ctx, p, partials, count, carry);
         break;
       case PairwisePass::directional:
-        launch_family<T, PairwisePass::directional>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::directional>(ctx, p, partials, count, carry);
         break;
       case PairwisePass::value_gradient:
-        launch_family<T, PairwisePass::value_gradient>(ctx, p, partials, count);
+        launch_family<T, PairwisePass::value_gradient>(ctx, p, partials, count, carry);
         break;
     }
   }
@@ -350,9 +403,45 @@ void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& 
   }
 }
 
-template void cuda_row_pass<float>(const Context&, PairwisePass, const RowPassArgs<float>&,
-                                   double*, index_t*, PairwiseWorkspace&, index_t*);
-template void cuda_row_pass<double>(const Context&, PairwisePass, const RowPassArgs<double>&,
-                                    double*, index_t*, PairwiseWorkspace&, index_t*);
+template <class T>
+index_t cuda_column_tile(index_t d) {
+  return d <= 3 ? kSmallTile : kTileJ;
+}
+
+namespace {
+// One thread per 64-row block b: the block's rows' a_i acc[i stride] summed in row order from 0.
+template <class T>
+__global__ void row_block_sums(const double* acc, index_t stride, const T* a, index_t rows,
+                               double* block_sums) {
+  constexpr index_t grid = 64;
+  const index_t b = index_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (b * grid >= rows) return;
+  const index_t end = (b + 1) * grid < rows ? (b + 1) * grid : rows;
+  double s = 0;
+  for (index_t i = b * grid; i < end; ++i) s += (a ? double(a[i]) : 1.0) * acc[i * stride];
+  block_sums[b] = s;
+}
+}  // namespace
+
+template <class T>
+void cuda_row_block_sums(const Context& ctx, const double* acc, index_t stride, const T* a,
+                         index_t rows, double* block_sums) {
+  const index_t blocks = (rows + 63) / 64;
+  if (blocks == 0) return;
+  const unsigned launch_blocks = unsigned((blocks + kThreads - 1) / kThreads);
+  cudaStream_t st = stream_of(ctx);
+  row_block_sums<T><<<launch_blocks, kThreads, 0, st>>>(acc, stride, a, rows, block_sums);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+#define NWGF_ROW_PASS_INSTANTIATE(T)                                                              \
+  template void cuda_row_pass<T>(const Context&, PairwisePass, const RowPassArgs<T>&, double*,    \
+                                 index_t*, PairwiseWorkspace&, index_t*, const RowCarry&);        \
+  template index_t cuda_column_tile<T>(index_t);                                                  \
+  template void cuda_row_block_sums<T>(const Context&, const double*, index_t, const T*, index_t, \
+                                       double*);
+NWGF_ROW_PASS_INSTANTIATE(float)
+NWGF_ROW_PASS_INSTANTIATE(double)
+#undef NWGF_ROW_PASS_INSTANTIATE
 
 }  // namespace nwgf::detail

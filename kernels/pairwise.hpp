@@ -261,12 +261,35 @@ template <class T>
 void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads);
 
 #ifdef NWGF_HAVE_CUDA
+// A CUDA row pass split over column chunks of Y (the sharded pass, kernels/pairwise_sharded.hpp):
+// the carry is (p.x.rows, d + 1) doubles on the device, row i's running value at [i (d + 1)]
+// and, for d <= 3, its gradient sums at [i (d + 1) + 1 + k] (the general-d kernel adds each
+// tile's gradient to p.g's row directly, so there the row of p.g is the carry). A launch with
+// `to` set starts its rows from `from` (null: from 0, p.g zeroed unless accumulating; else the
+// same buffer as `to`), stores them to `to` at its end, and writes p.g / p.values only when
+// last. Its rows get the bits of one launch over all the columns when every chunk but the last
+// has a multiple of cuda_column_tile<T>(d) columns. No partials (out null), no directional pass.
+struct RowCarry {
+  const double* from = nullptr;
+  double* to = nullptr;
+  bool last = true;
+};
+// The column tile of the CUDA row kernels at dimension d (tiles start at 0, jb, 2 jb, ...).
+template <class T>
+index_t cuda_column_tile(index_t d);
 // CUDA row pass: writes the scalar (energy or D) to out (device; may be null) and, when
 // host_count is not null, copies the coincident-pair count to it (synchronising); when
 // device_count is not null, adds the count to it on the device instead (nothing synchronises).
 template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
-                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count = nullptr);
+                   index_t* host_count, PairwiseWorkspace& ws, index_t* device_count = nullptr,
+                   const RowCarry& carry = {});
+// The energy of a chunked pass on its fixed grid: block_sums[b] = sum over rows i of the 64-row
+// block b (in row order, from 0) of a_i acc[i stride] (a null: 1), rows i < rows; device
+// pointers, ceil(rows / 64) blocks.
+template <class T>
+void cuda_row_block_sums(const Context& ctx, const double* acc, index_t stride, const T* a,
+                         index_t rows, double* block_sums);
 #endif
 }  // namespace detail
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -62,28 +64,33 @@ CommStatus status_of(const std::exception_ptr& e) {
               s.message);
 }
 
-// The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
-// directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
-// added to *coincident).
+// What every rank computes alike before a stream (so it must be the same everywhere, checked):
+// the grid of Y, this rank's rows and first column, the chunk length (a multiple of the
+// column tile jb) and the chunks in stream order, and whether Y has weights.
+struct StreamPlan {
+  std::vector<index_t> yf;
+  index_t rows = 0, y0 = 0, per = 0;
+  std::vector<Chunk> chunks;
+  bool weights = false;
+};
+
 template <class T>
-ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
-                         const detail::RowPassArgs<T>& p, index_t n, index_t m,
-                         const ShardedOptions& options, std::vector<double>& acc_value,
-                         std::vector<double>& acc_g, index_t* coincident = nullptr) {
+StreamPlan plan_stream(const Comm& comm, const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                       index_t jb, const ShardedOptions& options) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t d = p.x.cols;
-  // The chunk list below is every rank's own computation: it must be the same everywhere.
   require_same(comm, "the sharded pass's sizes (n, m, d)",
                std::to_string(n) + ", " + std::to_string(m) + ", " + std::to_string(d));
-  const std::vector<index_t> xf = owned_row_starts(n, ranks), yf = owned_row_starts(m, ranks);
-  const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
-  const index_t y0 = yf[std::size_t(q)];
-  const index_t jb = detail::cpu_column_tile<T>(d);
-  index_t per = options.chunk_columns;
-  if (per <= 0) per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
-  per = (per + jb - 1) / jb * jb;
-  std::vector<Chunk> chunks = chunk_list(yf, per);
-  if (options.reverse_chunks) std::reverse(chunks.begin(), chunks.end());
+  StreamPlan s;
+  const std::vector<index_t> xf = owned_row_starts(n, ranks);
+  s.yf = owned_row_starts(m, ranks);
+  s.rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
+  s.y0 = s.yf[std::size_t(q)];
+  s.per = options.chunk_columns;
+  if (s.per <= 0) s.per = std::max<index_t>(1, (index_t(4) << 20) / index_t(sizeof(T)) / d);
+  s.per = (s.per + jb - 1) / jb * jb;
+  s.chunks = chunk_list(s.yf, s.per);
+  if (options.reverse_chunks) std::reverse(s.chunks.begin(), s.chunks.end());
   // Whether Y has weights: b_own of a rank with no columns says nothing (an empty vector's
   // data() may be null), so the ranks with columns decide, and must agree.
   std::vector<char> has_b(static_cast<std::size_t>(ranks), 0);
@@ -93,10 +100,29 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
     for (std::size_t r = 0; r < offsets.size(); ++r) offsets[r] = r;
     comm.allgather(has_b.data(), counts, offsets);
   }
-  const bool weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
-  if (weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
+  s.weights = std::find(has_b.begin(), has_b.end(), char(2)) != has_b.end();
+  if (s.weights && std::find(has_b.begin(), has_b.end(), char(1)) != has_b.end()) {
     throw_runtime("pairwise_sharded: some ranks pass weights of Y and others none");
   }
+  return s;
+}
+
+// The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
+// directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
+// added to *coincident).
+template <class T>
+ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
+                         const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                         const ShardedOptions& options, std::vector<double>& acc_value,
+                         std::vector<double>& acc_g, index_t* coincident = nullptr) {
+  const int q = comm.rank();
+  const index_t d = p.x.cols;
+  const index_t jb = detail::cpu_column_tile<T>(d);
+  const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
+  const std::vector<index_t>& yf = plan.yf;
+  const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
+  const std::vector<Chunk>& chunks = plan.chunks;
+  const bool weights = plan.weights;
   const bool want_g = pass != detail::PairwisePass::energy;
   const bool dir = pass == detail::PairwisePass::directional;
   // Staging slot layout: jb columns of carry (the start of a tile cut by the previous chunk,
@@ -245,13 +271,184 @@ double rows_in_thread_order(const Context& ctx, const Comm& comm, index_t n, con
 }
 
 template <class T>
-detail::RowPassArgs<T> own_args(PairFamily family, double param, ConstPointsView<T> x_own,
-                                const T* a_own, ConstPointsView<T> y_own, const T* b_own) {
-  if (x_own.device != Device::cpu || y_own.device != Device::cpu) {
-    throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
+detail::RowPassArgs<T> own_args(const Context& ctx, PairFamily family, double param,
+                                ConstPointsView<T> x_own, const T* a_own, ConstPointsView<T> y_own,
+                                const T* b_own) {
+  if (x_own.device != ctx.device() || y_own.device != ctx.device()) {
+    throw_runtime("pairwise_sharded: the own rows are not on the context's device");
   }
   return detail::pair_pass_args(family, param, x_own, a_own, y_own, b_own);
 }
+
+#ifdef NWGF_HAVE_CUDA
+// The CUDA stream: the chunks of stream_rows in the same global column order, broadcast by their
+// owners into two device staging slots (DeviceComm::device_broadcast), the CUDA row kernels
+// carrying each row's sums from chunk to chunk in acc ((rows, d + 1) doubles, detail::RowCarry),
+// chunks cut on the kernels' column tiles (detail::cuda_column_tile; a tile cut by the end of a
+// rank's block is completed from the next chunk, its start carried over as on the CPU). The
+// broadcasts, copies and kernels are queued in order on ctx's stream: the host queues chunk
+// k + 1's broadcast before chunk k's kernel, but on the device they run one after the other (NCCL
+// on the compute stream does not overlap the kernels); the two slots let the next broadcast be
+// queued while a kernel still reads the current one.
+template <class T>
+ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
+                              const detail::RowPassArgs<T>& p, index_t n, index_t m,
+                              const ShardedOptions& options, Buffer<double>& acc) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t d = p.x.cols;
+  const auto* dc = dynamic_cast<const DeviceComm*>(&comm);
+  if (ranks > 1 && !dc) {
+    throw_runtime(
+        "pairwise_sharded: the CUDA backend across ranks needs the NCCL device "
+        "communicator");
+  }
+  const index_t jb = detail::cuda_column_tile<T>(d);
+  const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
+  const std::vector<index_t>& yf = plan.yf;
+  const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
+  const std::vector<Chunk>& chunks = plan.chunks;
+  const bool weights = plan.weights;
+  const index_t slot_cols = jb + per;
+  Buffer<T> ys[2], bs[2];
+  ShardedStats st;
+  st.chunk_columns = per;
+  st.chunks = index_t(chunks.size());
+  collective(comm, [&] {
+    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d) {
+      throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
+                    std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
+                    " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
+                    std::to_string(yf[std::size_t(q) + 1] - y0) + ")");
+    }
+    acc = Buffer<double>(ctx, rows * (d + 1));
+    const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
+    for (auto& y : ys) y = Buffer<T>(ctx, used * d);
+    if (weights) {
+      for (auto& b : bs) b = Buffer<T>(ctx, used);
+    }
+    st.buffer_bytes = acc.bytes() + ys[0].bytes() + ys[1].bytes() + bs[0].bytes() + bs[1].bytes();
+  });
+
+  const double t0 = now_seconds();
+  // Queues chunk k's broadcast into slot k % 2 (the owner copies its columns in first).
+  const auto post = [&](std::size_t k) {
+    const Chunk& c = chunks[k];
+    const std::size_t s = k % 2;
+    const index_t len = c.c1 - c.c0;
+    T* yd = ys[s].data() + jb * d;
+    T* bd = weights ? bs[s].data() + jb : nullptr;
+    if (c.owner == q) {
+      const T* src = p.y.data + (c.c0 - y0) * p.y.ld;
+      if (p.y.ld == d) {
+        detail::copy_bytes(ctx, yd, Device::cuda, src, Device::cuda,
+                           std::size_t(len * d) * sizeof(T));
+      } else {
+        for (index_t j = 0; j < len; ++j) {
+          detail::copy_bytes(ctx, yd + j * d, Device::cuda, src + j * p.y.ld, Device::cuda,
+                             std::size_t(d) * sizeof(T));
+        }
+      }
+      if (weights) {
+        detail::copy_bytes(ctx, bd, Device::cuda, p.b + (c.c0 - y0), Device::cuda,
+                           std::size_t(len) * sizeof(T));
+      }
+    }
+    if (ranks > 1) {
+      dc->device_broadcast(yd, std::size_t(len * d) * sizeof(T), c.owner);
+      if (weights) dc->device_broadcast(bd, std::size_t(len) * sizeof(T), c.owner);
+    }
+  };
+
+  std::exception_ptr failed;
+  PairwiseWorkspace ws;
+  bool started = false;  // a launch has put this rank's rows into acc
+  // One launch of this rank's rows against `cols` staged columns at y (weights b).
+  const auto launch = [&](const T* y, const T* b, index_t cols, bool last) {
+    if (failed || rows == 0) return;
+    try {
+      detail::RowPassArgs<T> pk = p;
+      pk.y = ConstPointsView<T>(y, cols, d, Device::cuda);
+      pk.b = weights ? b : nullptr;
+      detail::RowCarry c;
+      c.from = started ? acc.data() : nullptr;
+      c.to = acc.data();
+      c.last = last;
+      detail::cuda_row_pass(ctx, pass, pk, nullptr, nullptr, ws, nullptr, c);
+      started = true;
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  };
+  TraceSpan span(Phase::pairwise);
+  trace_count(Counter::pairs, double(rows) * double(m));
+  index_t carry = 0;  // columns of a cut tile at the end of the current slot's carry area
+  if (chunks.empty()) launch(ys[0].data(), bs[0].data(), 0, true);  // no columns: the rows' zeros
+  if (!chunks.empty()) post(0);
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const std::size_t s = k % 2, nexts = (k + 1) % 2;
+    if (k + 1 < chunks.size()) post(k + 1);
+    const index_t len = chunks[k].c1 - chunks[k].c0;
+    const index_t avail = carry + len;
+    const bool last = k + 1 == chunks.size();
+    const index_t take = last ? avail : avail / jb * jb;
+    if (take > 0 || last) {
+      launch(ys[s].data() + (jb - carry) * d, weights ? bs[s].data() + (jb - carry) : nullptr, take,
+             last);
+    }
+    const index_t left = avail - take;
+    if (left > 0) {
+      detail::copy_bytes(ctx, ys[nexts].data() + (jb - left) * d, Device::cuda,
+                         ys[s].data() + (jb - carry + take) * d, Device::cuda,
+                         std::size_t(left * d) * sizeof(T));
+      if (weights) {
+        detail::copy_bytes(ctx, bs[nexts].data() + (jb - left), Device::cuda,
+                           bs[s].data() + (jb - carry + take), Device::cuda,
+                           std::size_t(left) * sizeof(T));
+      }
+    }
+    carry = left;
+  }
+  try {
+    ctx.synchronize();
+  } catch (...) {
+    if (!failed) failed = std::current_exception();
+  }
+  st.compute_seconds = now_seconds() - t0;
+  const CommStatus agreed = comm.agree(failed ? status_of(failed) : CommStatus{});
+  if (agreed.code != 0) throw_agreed(agreed);
+  return st;
+}
+
+// The energy of a CUDA sharded pass on every rank: the 64-row blocks of the global grid each
+// summed in row order (a_i times the row's value, on the device), gathered in global block
+// order and added in that order, so the same bits at any rank count.
+template <class T>
+double energy_on_grid(const Context& ctx, const Comm& comm, index_t n, index_t d, const T* a_own,
+                      const Buffer<double>& acc) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t grid = detail::cpu_row_block();
+  const std::vector<index_t> xf = owned_row_starts(n, ranks);
+  const index_t blocks = (n + grid - 1) / grid;
+  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks)), offsets(counts.size());
+  for (int r = 0; r < ranks; ++r) {
+    const index_t b0 = xf[std::size_t(r)] / grid, b1 = (xf[std::size_t(r) + 1] + grid - 1) / grid;
+    offsets[std::size_t(r)] = std::size_t(b0) * sizeof(double);
+    counts[std::size_t(r)] = std::size_t(b1 - b0) * sizeof(double);
+  }
+  std::vector<double> sums(static_cast<std::size_t>(blocks), 0.0);
+  collective(comm, [&] {
+    const index_t rows = xf[std::size_t(q) + 1] - xf[std::size_t(q)];
+    const index_t own = index_t(counts[std::size_t(q)] / sizeof(double));
+    if (own == 0) return;
+    Buffer<double> dev(ctx, own);
+    detail::cuda_row_block_sums(ctx, acc.data(), d + 1, a_own, rows, dev.data());
+    detail::copy_bytes(ctx, sums.data() + offsets[std::size_t(q)] / sizeof(double), Device::cpu,
+                       dev.data(), Device::cuda, dev.bytes());
+  });
+  comm.allgather(sums.data(), counts, offsets);
+  return sum_in_order(sums.data(), blocks);
+}
+#endif
 
 }  // namespace
 
@@ -261,14 +458,19 @@ ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFam
                                    index_t n, ConstPointsView<T> y_own, const T* b_own, index_t m,
                                    T scale, PointsView<T> grad_own, bool accumulate,
                                    const ShardedOptions& options) {
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
-  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
   p.g = grad_own;
   p.scale = scale;
   p.accumulate = accumulate;
   if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols || grad_own.ld < grad_own.cols) {
     throw_runtime("pair_gradient_sharded: grad_own must be a (rows_owned, d) view");
   }
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    Buffer<double> acc;
+    return stream_rows_cuda(ctx, comm, detail::PairwisePass::gradient, p, n, m, options, acc);
+  }
+#endif
   std::vector<double> acc_value, acc_g;
   const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::gradient, p, n, m, options,
                                       acc_value, acc_g);
@@ -283,8 +485,7 @@ ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm
                                             ConstPointsView<T> y_own, const T* b_own, index_t m,
                                             T scale, T* values_own, PointsView<T> grad_own,
                                             bool accumulate, const ShardedOptions& options) {
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
-  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
   p.values = values_own;
   p.g = grad_own;
   p.scale = scale;
@@ -295,6 +496,12 @@ ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm
   if (x_own.rows > 0 && !values_own) {
     throw_runtime("pair_row_sums_gradient_sharded: values_own is null");
   }
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    Buffer<double> acc;
+    return stream_rows_cuda(ctx, comm, detail::PairwisePass::value_gradient, p, n, m, options, acc);
+  }
+#endif
   std::vector<double> acc_value, acc_g;
   const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::value_gradient, p, n, m,
                                       options, acc_value, acc_g);
@@ -308,11 +515,19 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
                                  ConstPointsView<T> y_own, const T* b_own, index_t m, double* out,
                                  T scale, T* values_own, bool accumulate,
                                  const ShardedOptions& options) {
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
-  detail::RowPassArgs<T> p = own_args(family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
   p.values = values_own;
   p.scale = scale;
   p.accumulate = accumulate;
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    Buffer<double> acc;
+    const ShardedStats st =
+        stream_rows_cuda(ctx, comm, detail::PairwisePass::energy, p, n, m, options, acc);
+    if (out) *out = energy_on_grid(ctx, comm, n, x_own.cols, a_own, acc);
+    return st;
+  }
+#endif
   std::vector<double> acc_value, acc_g;
   const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::energy, p, n, m, options,
                                       acc_value, acc_g);
@@ -329,8 +544,10 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
                                        double r, double* out, PointsView<T> grad_v_own, T scale,
                                        bool accumulate, index_t* coincident,
                                        const ShardedOptions& options) {
-  if (ctx.is_cuda()) throw_bad_input("pairwise: the sharded pass runs on the CPU backend only");
-  detail::RowPassArgs<T> p = own_args(PairFamily::riesz, r, x_own, a_own, y_own, b_own);
+  if (ctx.is_cuda()) {
+    throw_bad_input("pairwise: the sharded directional pass runs on the CPU backend only");
+  }
+  detail::RowPassArgs<T> p = own_args(ctx, PairFamily::riesz, r, x_own, a_own, y_own, b_own);
   p.v = v_own;
   p.w = w_own;
   p.g = grad_v_own;

@@ -1,5 +1,5 @@
 #pragma once
-// Exact pairwise sums across ranks with O(N/P) memory per rank (CPU backend): each rank holds
+// Exact pairwise sums across ranks with O(N/P) memory per rank (CPU and CUDA): each rank holds
 // only its own rows of X (and a) and its own block of Y (and b), both on the fixed grid of
 // owned_row_starts (kernels/pairwise_ranks.hpp: rank q the 64-row blocks [B q / P, B (q + 1) / P)
 // of n rows, likewise of m), and gets only its own rows of the result.
@@ -23,6 +23,25 @@
 // buffers of (chunk_columns + jb) (d + 1) T, besides the caller's own rows and Y block. Errors
 // (memory) are agreed before the stream and after it (a rank whose computation failed keeps
 // taking part in every broadcast), so no rank is left waiting.
+//
+// CUDA backend (ctx a CUDA Context; the views, weights and outputs on its device; comm a
+// DeviceComm, engine/comm/nccl_comm.hpp, when P > 1): the same chunks in the same order,
+// broadcast by their owners with DeviceComm::device_broadcast into two device staging slots;
+// each rank's rows run the CUDA row kernels (kernels/pairwise.cu) chunk after chunk, their
+// double sums carried from launch to launch in a device buffer of rows_owned (d + 1) doubles
+// (detail::RowCarry; the general-d kernel carries its gradient in grad_own's rows), the chunks
+// cut on the kernels' column tiles (128 columns at d <= 3, 16 above; a tile cut by a rank's
+// block end is completed from the next chunk, as on the CPU). So every row gets, bit for bit,
+// what one GPU process's row pass (pair_gradient, pair_row_sums, pair_row_sums_gradient with Y a
+// copy of X) gives it, at any rank count. The energy (out: a host pointer here too) is summed
+// on the fixed 64-row grid: each block's rows a_i row_i in row order on the device, the block
+// sums gathered and added in global block order on the host: the same bits at every rank count
+// (not pair_energy's, whose 128-row launch blocks and tree differ). Broadcasts, copies and
+// kernels are queued in order on ctx's stream: the host queues chunk k + 1's broadcast before
+// chunk k's kernel, but the device runs them one after the other (no overlap of communication
+// with compute: NCCL runs on the compute stream). The stats' compute_seconds is the whole
+// stream's wall time (wait_seconds 0: not separable). riesz_directional_sharded is CPU only
+// (bad input on CUDA).
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/kernels/pairwise.hpp"

@@ -1,9 +1,11 @@
-// node_local_rank (engine/comm/nccl_comm.hpp): ranks on one host, by host name.
+// node_local_rank, rank_cuda_device (engine/comm/nccl_comm.hpp): ranks on one host, by host
+// name, and the GPU each takes.
 #include <unistd.h>
 
 #include <cstring>
 #include <vector>
 
+#include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/comm/nccl_comm.hpp"
 
 namespace nwgf {
@@ -23,6 +25,13 @@ int node_local_rank(const Comm& comm) {
     if (std::memcmp(names.data() + kName * q, names.data() + kName * me, kName) == 0) ++local;
   }
   return local;
+}
+
+int rank_cuda_device(const Comm& comm) {
+  if (comm.size() == 1) return 0;
+  const int local = node_local_rank(comm);
+  const CudaStatus s = cuda_status();
+  return s.devices.empty() ? 0 : local % int(s.devices.size());
 }
 
 }  // namespace nwgf

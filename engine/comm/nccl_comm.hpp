@@ -51,5 +51,7 @@ std::unique_ptr<DeviceComm> make_nccl_comm(const Context& ctx, const Comm& host)
 // This rank's index among the ranks on its host (by host name), collective over comm: the GPU
 // a rank takes is node_local_rank % (the node's devices).
 int node_local_rank(const Comm& comm);
+// That GPU (collective over comm; 0 in one process or without devices).
+int rank_cuda_device(const Comm& comm);
 
 }  // namespace nwgf

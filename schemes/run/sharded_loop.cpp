@@ -18,6 +18,7 @@
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/npy.hpp"
 #include "nwgf/engine/rng.hpp"
@@ -55,14 +56,31 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// The CPU backend only: the sharded pair passes have no CUDA path yet.
-BackendChoice sharded_backend(BackendChoice b) {
-  if (b == BackendChoice::cuda) {
-    throw_bad_input(
-        "--backend: flow.memory = \"sharded\" runs on the CPU backend only; use "
-        "--backend cpu or flow.memory = \"replicated\"");
+// --backend cuda: the particle scheme's exact estimator and the ift scheme run their pair passes
+// on the GPUs (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is
+// refused here, naming the key. Any other choice: the CPU backend (auto included).
+bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
+  if (b != BackendChoice::cuda) return false;
+  const std::string why =
+      " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
+      "flow.memory = \"replicated\"";
+  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift) {
+    throw_bad_input("flow.scheme: only \"particle\" and \"ift\" run" + why);
   }
-  return BackendChoice::cpu;
+  if (cfg.estimator != Estimator::exact) {
+    throw_bad_input("functional.estimator: only \"exact\" runs" + why);
+  }
+  // The particle scheme's term-by-term functionals (ShardedRunner::kernel_terms) call the CPU
+  // pair passes: refused on CUDA rather than run on the host unasked.
+  if (cfg.functional == FunctionalKind::sum || cfg.functional == FunctionalKind::potential ||
+      cfg.functional == FunctionalKind::energy33) {
+    throw_bad_input("functional.kind: only \"interaction\", \"mmd\" and \"barycenter\" run" +
+                    why);
+  }
+  if (cfg.functional == FunctionalKind::interaction && cfg.kernel != KernelKind::riesz) {
+    throw_bad_input("functional.kernel: the interaction energy runs with \"riesz\" only" + why);
+  }
+  return true;
 }
 
 template <class T>
@@ -73,7 +91,8 @@ class ShardedRunner {
         opt_(opt),
         comm_(opt.comm ? *opt.comm : single_process_comm()),
         root_(comm_.root()),
-        ctx_(sharded_backend(opt.backend), opt.threads),
+        cuda_(sharded_cuda(cfg, opt.backend)),
+        ctx_(BackendChoice::cpu, opt.threads),
         steps_(cfg),
         dir_(opt.out_dir) {
     if (root_) observers_ = opt.observers;
@@ -91,6 +110,7 @@ class ShardedRunner {
     if (cfg_.scheme == SchemeKind::forward && cfg_.r < 1) {
       collective(comm_, [&] { refuse_repeated_start(); });
     }
+    if (cuda_) set_up_gpu();
     target_energy();
     if (neural()) collective(comm_, [&] { set_up_scheme(); });
     if (mixture_) mixture_self_term();
@@ -106,7 +126,7 @@ class ShardedRunner {
     if (ift() && cache_target_ && n > 0) target_term();
     setup.close();
     run_steps(session, root, trace_file, n, time);
-    RunResult r = shell_.result(session, ctx_.device(), n, time);
+    RunResult r = shell_.result(session, gpu_ ? gpu_->ctx.device() : ctx_.device(), n, time);
     r.samples.rows = rows_;
     r.samples.cols = d_;
     r.samples.data.assign(x_.data(), x_.data() + rows_ * d_);
@@ -115,7 +135,10 @@ class ShardedRunner {
 
  private:
   void set_up() {
-    if (comm_.size() > 1) require_same_run(comm_, cfg_, ctx_, opt_);
+    if (comm_.size() > 1) {
+      require_same_run(comm_, cfg_, ctx_, opt_);
+      require_same(comm_, "--backend", cuda_ ? "cuda" : "cpu");
+    }
     if (opt_.on_step) {
       throw_bad_input(
           "flow.memory: a step callback (on_step) needs all samples on one rank; "
@@ -149,8 +172,68 @@ class ShardedRunner {
     }
     files_ = !opt_.out_dir.empty();
     shell_.set_files(files_);
-    shell_.set_manifest(run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
-                                     reference_->problem().kind != AnalyticReference::none));
+    Manifest manifest = run_manifest(cfg_, ctx_, comm_, dtype_of<T>(), n_, d_,
+                                     reference_->problem().kind != AnalyticReference::none);
+    if (cuda_) manifest.backend = to_string(Device::cuda);
+    shell_.set_manifest(manifest);
+  }
+
+  // The CUDA backend: this rank's GPU, the NCCL communicator of the ranks' GPUs (P > 1), the own
+  // target rows and weights uploaded once (collective: every rank reaches it after set_up).
+  void set_up_gpu() {
+    const int device = rank_cuda_device(comm_);
+    collective(comm_, [&] { gpu_.emplace(device, ctx_.threads()); });
+    if (comm_.size() > 1) gpu_->comm = make_nccl_comm(gpu_->ctx, comm_);
+  }
+
+  // The run's pair passes (kernels/pairwise_sharded.hpp) over host rows: on the CPU directly, or
+  // (--backend cuda) on this rank's GPU with the arguments uploaded and the outputs downloaded
+  // (accumulating outputs uploaded first). Every rank calls them in the same order.
+  void pairs_gradient(PairFamily f, double prm, ConstPointsView<T> x, const T* a, index_t n,
+                      ConstPointsView<T> y, const T* b, index_t m, T scale, PointsView<T> grad,
+                      bool accumulate) {
+    if (!gpu_) {
+      pair_gradient_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, scale, grad, accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    pair_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, scale,
+                             PointsView<T>(dg, x.rows, x.cols, Device::cuda), accumulate);
+    g.download(grad.data, dg, x.rows * x.cols);
+  }
+  void pairs_row_sums_gradient(PairFamily f, double prm, ConstPointsView<T> x, const T* a,
+                               index_t n, ConstPointsView<T> y, const T* b, index_t m, T scale,
+                               T* values, PointsView<T> grad, bool accumulate) {
+    if (!gpu_) {
+      pair_row_sums_gradient_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, scale, values, grad,
+                                        accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    T* dv = g.stage(g.values, values, x.rows, accumulate);
+    pair_row_sums_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m,
+                                      scale, dv, PointsView<T>(dg, x.rows, x.cols, Device::cuda),
+                                      accumulate);
+    g.download(grad.data, dg, x.rows * x.cols);
+    g.download(values, dv, x.rows);
+  }
+  void pairs_energy(PairFamily f, double prm, ConstPointsView<T> x, const T* a, index_t n,
+                    ConstPointsView<T> y, const T* b, index_t m, double* out, T scale = T(1),
+                    T* values = nullptr, bool accumulate = false) {
+    if (!gpu_) {
+      pair_energy_sharded<T>(ctx_, comm_, f, prm, x, a, n, y, b, m, out, scale, values, accumulate);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, a, y, b);
+    T* dv = values ? g.stage(g.values, values, x.rows, accumulate) : nullptr;
+    pair_energy_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, out, scale,
+                           dv, accumulate);
+    if (values) g.download(values, dv, x.rows);
   }
 
   // The forward scheme at r < 1 is undefined at a start with atoms (refuse_forward_at_atoms), as
@@ -451,8 +534,7 @@ class ShardedRunner {
       energy_nu_ = -0.5 * s / (double(m_) * double(m_));
       return;
     }
-    pair_energy_sharded<T>(ctx_, comm_, family(), param(), tview(), b_.data(), m_, tview(),
-                           b_.data(), m_, &s);
+    pairs_energy(family(), param(), tview(), b_.data(), m_, tview(), b_.data(), m_, &s);
     energy_yy_ = s;
     energy_nu_ = gaussian() ? 0.5 * s : -0.5 * s;
   }
@@ -474,11 +556,11 @@ class ShardedRunner {
       return;
     }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
-    pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
-                             n_, self, grad_.view(), false);
+    pairs_gradient(family(), param(), xview(), nullptr, n_, xview(), nullptr, n_, self,
+                   grad_.view(), false);
     if (m_ > 0) {
-      pair_gradient_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
-                               b_.data(), m_, gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
+      pairs_gradient(family(), param(), xview(), nullptr, n_, tview(), b_.data(), m_,
+                     gaussian() ? T(-T(1)) : T(1), grad_.view(), true);
     }
   }
 
@@ -575,11 +657,9 @@ class ShardedRunner {
       if (m_ > 0) f += sxt / (n * double(m_));
       return f;
     }
-    pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, xview(), nullptr,
-                           n_, &sxx);
+    pairs_energy(family(), param(), xview(), nullptr, n_, xview(), nullptr, n_, &sxx);
     if (m_ > 0) {
-      pair_energy_sharded<T>(ctx_, comm_, family(), param(), xview(), nullptr, n_, tview(),
-                             b_.data(), m_, &sxt);
+      pairs_energy(family(), param(), xview(), nullptr, n_, tview(), b_.data(), m_, &sxt);
     }
     if (gaussian()) return 0.5 * sxx / (n * n) - sxt / n + energy_nu_;
     double f = -0.5 * sxx / (n * n) + energy_nu_;
@@ -682,14 +762,14 @@ class ShardedRunner {
     const T scale = T(weighted ? tau * double(n_) : tau);
     const T s = T(double(scale) * kernel_.sign);
     const T* a = weighted ? w_t_.data() : nullptr;
-    pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_, wit,
-                             w_t_.data(), n_, s, grad_.view(), false);
+    pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, wit, w_t_.data(), n_, s,
+                   grad_.view(), false);
     if (cached && !noise) {
       // grad_i += scale a_i target_grad_i, target_grad_i = -sum_j b_j grad K(x_i, y_j).
       row_scaled_add<T>(ctx_, rows_, d_, scale, a, target_grad_.data(), grad_.data());
     } else {
-      pair_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, eval, a, n_,
-                               ift_target(), b_.data(), m_, T(-s), grad_.view(), true);
+      pairs_gradient(kernel_.family, kernel_.param, eval, a, n_, ift_target(), b_.data(), m_, T(-s),
+                     grad_.view(), true);
     }
     axpby(ctx_, rows_ * d_, T(-1), grad_.data(), T(1), x_.data());
   }
@@ -704,14 +784,13 @@ class ShardedRunner {
       // (accumulating): the same sums as below, added in the other order (IEEE addition
       // commutes).
       target_term();
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), true);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), w_t_.data(), n_,
+                   nullptr, T(kernel_.sign), g_.data(), true);
     } else {
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), w_t_.data(), n_, nullptr, T(kernel_.sign), g_.data(), false);
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             ift_target(), b_.data(), m_, nullptr, T(-kernel_.sign), g_.data(),
-                             true);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), w_t_.data(), n_,
+                   nullptr, T(kernel_.sign), g_.data(), false);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, ift_target(), b_.data(), m_,
+                   nullptr, T(-kernel_.sign), g_.data(), true);
     }
     const std::vector<double> g(g_.data(), g_.data() + rows_);
     if (c.weight_step == WeightStep::pgd) {
@@ -727,9 +806,8 @@ class ShardedRunner {
   // g_ <- -K-sign sum_j b_j k(x_i, y_j) and target_grad_ <- its gradient at the current
   // positions (WeightedMmd::witness_and_target_gradient's target part), in one pass.
   void target_term() {
-    pair_row_sums_gradient_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr,
-                                      n_, tview(), b_.data(), m_, T(-kernel_.sign), g_.data(),
-                                      target_grad_.view(), false);
+    pairs_row_sums_gradient(kernel_.family, kernel_.param, xview(), nullptr, n_, tview(), b_.data(),
+                            m_, T(-kernel_.sign), g_.data(), target_grad_.view(), false);
     target_grad_valid_ = true;
   }
 
@@ -740,17 +818,16 @@ class ShardedRunner {
     const IftConfig& c = cfg_.ift;
     const RowsMatvec matvec = [&](const std::vector<double>& v, std::vector<double>& kv) {
       for (index_t i = 0; i < rows_; ++i) v_t_.data()[i] = T(v[std::size_t(i)]);
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             xview(), v_t_.data(), n_, nullptr, T(kernel_.sign), kv_t_.data(),
-                             false);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_, xview(), v_t_.data(), n_,
+                   nullptr, T(kernel_.sign), kv_t_.data(), false);
       kv.assign(kv_t_.data(), kv_t_.data() + rows_);
     };
     std::vector<double> kw(static_cast<std::size_t>(rows_)), ref;
     matvec(w_, kw);
     if (c.qp_reference == QpReference::previous) {
-      pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), nullptr, n_,
-                             std::as_const(previous_).view(), w_t_.data(), n_, nullptr,
-                             T(kernel_.sign), kv_t_.data(), false);
+      pairs_energy(kernel_.family, kernel_.param, xview(), nullptr, n_,
+                   std::as_const(previous_).view(), w_t_.data(), n_, nullptr, T(kernel_.sign),
+                   kv_t_.data(), false);
       ref.assign(kv_t_.data(), kv_t_.data() + rows_);
     } else {
       ref = kw;
@@ -765,10 +842,10 @@ class ShardedRunner {
   void ift_metrics(StepInfo& s, index_t step) {
     TraceSpan span(Phase::evaluation);
     double xx = 0, xy = 0;
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
-                           xview(), w_t_.data(), n_, &xx);
-    pair_energy_sharded<T>(ctx_, comm_, kernel_.family, kernel_.param, xview(), w_t_.data(), n_,
-                           tview(), b_.data(), m_, &xy);
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_, xview(), w_t_.data(), n_,
+                 &xx);
+    pairs_energy(kernel_.family, kernel_.param, xview(), w_t_.data(), n_, tview(), b_.data(), m_,
+                 &xy);
     const double m2 = kernel_.sign * (xx - 2 * xy + energy_yy_);
     set_weight_metrics(s, step, cfg_.ift.weight_step, m2, weight_stats_ranks(comm_, w_));
   }
@@ -1030,6 +1107,8 @@ class ShardedRunner {
   const Comm& comm_;
   bool root_;
   std::vector<std::shared_ptr<RunObserver>> observers_;  // rank 0's
+  bool cuda_ = false;  // --backend cuda: the pair passes on the GPU (gpu_)
+  // The host: the own rows and everything per row (the steps, snapshots, checkpoints, metrics).
   Context ctx_;
   TimeSteps steps_;
   RunDirectory dir_;
@@ -1081,6 +1160,52 @@ class ShardedRunner {
   // has target measures.
   std::vector<double> box_lo_, box_hi_;
   bool has_targets_ = false;
+  // The CUDA backend's pair passes: this rank's GPU, the NCCL communicator (P > 1), the own rows
+  // of the positions (uploaded for each pass), of the target and its weights (once), and the
+  // gradient rows (downloaded into grad_). Positions stay on the host between steps.
+  struct PassArgs {
+    ConstPointsView<T> x, y;
+    const T* a = nullptr;
+    const T* b = nullptr;
+  };
+  struct Gpu {
+    Gpu(int device, int threads) : ctx(BackendChoice::cuda, threads, device) {}
+    Context ctx;
+    std::unique_ptr<DeviceComm> comm;    // P > 1
+    Buffer<T> x, a, y, b, grad, values;  // staging of one pass's arguments (grown, never shrunk)
+
+    // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
+    const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
+    // count values at host into buf (grown to hold them) when upload; the device pointer.
+    T* stage(Buffer<T>& buf, const T* host, index_t count, bool upload) {
+      if (buf.size() < count) buf = Buffer<T>(ctx, count);
+      if (upload && host && count > 0) {
+        detail::copy_bytes(ctx, buf.data(), Device::cuda, host, Device::cpu,
+                           std::size_t(count) * sizeof(T));
+      }
+      return buf.data();
+    }
+    PassArgs upload(ConstPointsView<T> hx, const T* ha, ConstPointsView<T> hy, const T* hb) {
+      if (hx.ld != hx.cols || hy.ld != hy.cols) {
+        throw_runtime("sharded run: the GPU passes take packed rows");
+      }
+      PassArgs p;
+      p.x = ConstPointsView<T>(stage(x, hx.data, hx.rows * hx.cols, true), hx.rows, hx.cols,
+                               Device::cuda);
+      p.y = ConstPointsView<T>(stage(y, hy.data, hy.rows * hy.cols, true), hy.rows, hy.cols,
+                               Device::cuda);
+      p.a = ha ? stage(a, ha, hx.rows, true) : nullptr;
+      p.b = hb ? stage(b, hb, hy.rows, true) : nullptr;
+      return p;
+    }
+    void download(T* host, const T* dev, index_t count) {
+      if (count > 0) {
+        detail::copy_bytes(ctx, host, Device::cpu, dev, Device::cuda,
+                           std::size_t(count) * sizeof(T));
+      }
+    }
+  };
+  std::optional<Gpu> gpu_;
 };
 
 }  // namespace

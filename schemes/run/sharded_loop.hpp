@@ -71,9 +71,24 @@
 // takes (kl, entropy, potential, interaction with any kernel W, sums; fb; MLP or ICNN maps);
 // every measure kind. Refused (bad input naming the key, config_validate.cpp and here): the
 // sliced estimator outside the particle scheme's Riesz MMD flows or with targets of unequal
-// weights, --backend cuda, a RunOptions::on_step callback, and more ranks than samples.
+// weights, --backend cuda but for the particle scheme's exact interaction (Riesz), mmd and
+// barycenter flows and the ift scheme (below), a RunOptions::on_step callback, and more ranks
+// than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.
+//
+// --backend cuda (the particle scheme's exact estimator with the interaction energy (Riesz), the
+// mmd or the barycenter (Riesz or Gaussian), and the ift scheme): the pair passes run on each rank's GPU (kernels/pairwise_sharded.hpp's
+// CUDA path: own rows on the device, Y's chunks broadcast over NCCL), O(N/P) device memory per
+// rank. Everything else stays on the host as in the CPU sharded run (the positions, weights,
+// steps, weight steps, snapshots, checkpoint and metrics): each pass's own rows of X, Y and
+// their weights are uploaded and its outputs downloaded (accumulating outputs uploaded first).
+// Its bits are the same at every rank count among sharded CUDA runs (snapshots, weights,
+// checkpoint, metrics); against the CPU sharded run they differ in the last bits (the CUDA
+// kernels' tiles and sums). The rest (the neural and variational schemes, the sliced
+// estimator, the particle scheme's term-by-term functionals: sums, the potential, energy33, the
+// kernels W) is refused naming flow.scheme, functional.estimator, functional.kind or
+// functional.kernel.
 #include "nwgf/schemes/flow.hpp"
 
 namespace nwgf {

@@ -12,6 +12,10 @@
 #       process's sharded run byte for byte (snapshots, checkpoint.bin, metrics.csv but its
 #       wall_seconds, and with output.plots=true in RUN_ARGS every picture under plots/), no
 #       temporary file left, manifest.json says ranks = P, one `done:` line.
+#   mpi_run.sh sharded_cuda_cpu NWGF MPIEXEC P CONFIG WORK TOL [RUN_ARGS...]
+#       `mpirun -np P` sharded with --backend cuda against one process's sharded run on the CPU
+#       (other tiles, other summation order): every snapshot within TOL of it (max |difference|
+#       over max |x|), the metrics' functional within TOL relative; manifest backend = cuda.
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
@@ -152,6 +156,37 @@ case $mode in
       { echo "FAIL: manifest.json's config has no memory = sharded"; exit 1; }
     [ "$(grep -c '^done:' "$work/ranks.err")" -eq 1 ] || { cat "$work/ranks.err"; exit 1; }
     echo "ok: sharded at $np ranks = sharded in one process"
+    ;;
+  sharded_cuda_cpu)
+    tol=$1
+    shift
+    "$nwgf" --threads 2 run "$config" --out "$work/one" --set flow.memory='"sharded"' "$@" \
+      2> "$work/one.err"
+    "${mpirun[@]}" -np "$np" "$nwgf" --threads 2 run "$config" --out "$work/ranks" \
+      --set flow.memory='"sharded"' --backend cuda "$@" 2> "$work/ranks.err"
+    grep -q '"backend": *"cuda"' "$work/ranks/manifest.json" ||
+      { echo "FAIL: manifest.json has no backend = cuda"; exit 1; }
+    python3 - "$work/one" "$work/ranks" "$tol" <<'PY' || exit 1
+import csv, glob, os, sys
+import numpy as np
+one, ranks, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+files = sorted(glob.glob(os.path.join(one, "snapshots", "*.npy")))
+assert files, "no snapshots"
+worst = 0.0
+for f in files:
+    a, b = np.load(f), np.load(os.path.join(ranks, "snapshots", os.path.basename(f)))
+    assert a.shape == b.shape, (f, a.shape, b.shape)
+    worst = max(worst, float(np.abs(a.astype(float) - b).max() / np.abs(a).max()))
+assert worst <= tol, f"snapshots differ by {worst:.3g} > {tol:g}"
+rows = [list(csv.DictReader(open(os.path.join(d, "metrics.csv")))) for d in (one, ranks)]
+assert len(rows[0]) == len(rows[1]) >= 2
+fw = 0.0
+for a, b in zip(*rows):
+    x, y = float(a["functional"]), float(b["functional"])
+    fw = max(fw, abs(x - y) / max(abs(x), 1e-300))
+assert fw <= tol, f"functional differs by {fw:.3g} > {tol:g}"
+print(f"ok: {len(files)} snapshots within {worst:.3g}, functional within {fw:.3g} (tol {tol:g})")
+PY
     ;;
   sharded_reference)
     # The closed-form columns of a sharded run at np ranks against one replicated process's: the

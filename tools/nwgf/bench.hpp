@@ -62,11 +62,11 @@ inline Timing time_repeats(const std::function<void()>& fn, int repeats, double 
 }
 
 // The rows [r0, r1) of an n-point `--sharded` benchmark this rank owns (the fixed 64-row grid of
-// owned_rows), after the checks every sharded benchmark makes: the CPU backend, no more ranks
-// than points.
+// owned_rows), after the checks every sharded benchmark makes: the CPU backend unless cuda_ok,
+// no more ranks than points.
 inline std::pair<index_t, index_t> sharded_bench_rows(const Comm& comm, const std::string& backend,
-                                                      index_t n) {
-  if (parse_backend(backend) == BackendChoice::cuda) {
+                                                      index_t n, bool cuda_ok = false) {
+  if (!cuda_ok && parse_backend(backend) == BackendChoice::cuda) {
     throw_bad_input("--sharded: the sharded pass runs on the CPU backend only");
   }
   if (index_t(comm.size()) > n) {

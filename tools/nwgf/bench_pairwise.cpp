@@ -16,6 +16,9 @@
 // `repeats` calls (no time-based extra repeats: each call is collective); `seconds` is rank 0's
 // median; per rank: the time spent computing and waiting for chunks in the timed calls, the
 // pass's buffers and the process's peak resident memory (getrusage), gathered on rank 0.
+// With --backend cuda the rows live on each rank's GPU and the chunks are broadcast over NCCL
+// (the pass's CUDA path); compute_seconds is then the whole stream's time and wait_seconds 0
+// (broadcasts and kernels share the stream).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include <utility>
 
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/simd.hpp"
@@ -140,21 +144,30 @@ template <class T>
 int run_sharded_bench(const PairwiseBenchOptions& o, const GlobalOptions& g) {
   const Comm& comm = *g.comm;
   const int ranks = comm.size(), q = comm.rank();
-  const auto [r0, r1] = sharded_bench_rows(comm, o.backend, o.n);
-  Context ctx(Device::cpu, g.threads);
+  const auto [r0, r1] = sharded_bench_rows(comm, o.backend, o.n, true);
+  const Context host(Device::cpu, g.threads);
   const index_t n = o.n, d = o.d;
   const index_t rows = r1 - r0;
   // This rank's rows of the points one process draws (Philox addressed by global index).
+  Points<T> hx(host, rows, d);
+  if (rows > 0) rng_uniform<T>(host, 1, 0, std::uint64_t(r0 * d), hx.data(), rows * d);
+  // --backend cuda: the rows on this rank's GPU, the chunks broadcast over NCCL.
+  const bool cuda = parse_backend(o.backend) == BackendChoice::cuda;
+  const int device = cuda ? rank_cuda_device(comm) : 0;
+  const Context ctx(cuda ? BackendChoice::cuda : BackendChoice::cpu, g.threads, device);
+  std::unique_ptr<DeviceComm> dcomm;
+  if (cuda && ranks > 1) dcomm = make_nccl_comm(ctx, comm);
+  const Comm& pc = dcomm ? *dcomm : comm;
   Points<T> x(ctx, rows, d), grad(ctx, rows, d);
-  if (rows > 0) rng_uniform<T>(ctx, 1, 0, std::uint64_t(r0 * d), x.data(), rows * d);
+  if (rows > 0) copy(ctx, x.buffer(), hx.buffer());
   const ConstPointsView<T> xv = std::as_const(x).view();
   ShardedOptions so;
   so.chunk_columns = o.chunk;
   ShardedStats last;
   double compute_total = 0, wait_total = 0;
   const auto call = [&] {
-    return pair_gradient_sharded<T>(ctx, comm, PairFamily::riesz, o.r, xv, nullptr, n, xv,
-                                    nullptr, n, T(1), grad.view(), false, so);
+    return pair_gradient_sharded<T>(ctx, pc, PairFamily::riesz, o.r, xv, nullptr, n, xv, nullptr,
+                                    n, T(1), grad.view(), false, so);
   };
   call();  // warm-up
   std::vector<double> times;

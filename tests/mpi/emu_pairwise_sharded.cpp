@@ -1,0 +1,182 @@
+// The sharded pairwise passes on the CUDA backend (kernels/pairwise_sharded.hpp) under the CUDA
+// emulation build, whose NCCL is the stand-in over MPI: run by `mpirun -np P
+// emu_pairwise_sharded` (cmake/NwgfEmulate.cmake, label mpi), its own main, one per rank. Every
+// rank draws the whole problem, uploads only its own rows of X (and a) and its own block of Y
+// (and b) to its device, and compares what the sharded passes give its rows with one process's
+// CUDA row pass (pair_gradient, pair_row_sums, pair_row_sums_gradient with Y a separate copy of
+// X), bit for bit: the gradient, the row sums, the row sums with the gradient; and the energy
+// with the one-process sharded pass over all rows (single_process_comm, other chunks) and, in
+// f64, with the 64-row blocks of the one-process row sums added in order on the host. Chunks of
+// one tile, of several, not dividing the ranks' blocks (tiles cut by rank boundaries), d = 2
+// (the small-d kernel, tiles of 128) and d = 5, 20 (the general kernel, tiles of 16). Then the
+// chunks streamed in reverse order must give other bits (the check sees the order).
+// Exit 0 when every check holds on every rank; 1 with the failing cases on stderr otherwise.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
+#include "nwgf/engine/philox.hpp"
+#include "nwgf/kernels/pairwise.hpp"
+#include "nwgf/kernels/pairwise_ranks.hpp"
+#include "nwgf/kernels/pairwise_sharded.hpp"
+
+namespace nwgf {
+namespace {
+
+template <class T>
+std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
+  std::vector<T> v(static_cast<std::size_t>(n * d));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = T(philox_uniform<double>(5, stream, i) - 0.5);
+  return v;
+}
+
+template <class T>
+std::vector<T> download_all(const Context& ctx, const Buffer<T>& b) {
+  std::vector<T> h(static_cast<std::size_t>(b.size()));
+  if (!h.empty()) copy_to_host(ctx, h.data(), b);
+  ctx.synchronize();
+  return h;
+}
+
+bool same_bytes(const void* a, const void* b, std::size_t bytes) {
+  return bytes == 0 || std::memcmp(a, b, bytes) == 0;
+}
+
+struct Case {
+  index_t n, m, d;
+  PairFamily family;
+  double param;
+  index_t chunk;         // ShardedOptions::chunk_columns
+  bool weights;          // a and b (else none)
+  bool reverse = false;  // stream the chunks in reverse order
+};
+
+// One case on every rank: the names of what differs from one process (empty: nothing).
+template <class T>
+std::string differs(const Context& ctx, const DeviceComm& comm, const Case& c) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t n = c.n, m = c.m, d = c.d;
+  const std::vector<T> x = points<T>(n, d, 1), y = points<T>(m, d, 2);
+  std::vector<T> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(m));
+  for (index_t i = 0; i < n; ++i) a[std::size_t(i)] = T(0.75 + double(i % 5) / 8.0);
+  for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(0.5 + double(j % 7) / double(m + 1));
+  const T scale = T(-0.5);
+
+  // One process on this rank's device: all rows.
+  const Buffer<T> xd = upload(ctx, x), yd = upload(ctx, y), ad = upload(ctx, a),
+                  bd = upload(ctx, b);
+  const T* aw = c.weights ? ad.data() : nullptr;
+  const T* bw = c.weights ? bd.data() : nullptr;
+  const ConstPointsView<T> xv(xd.data(), n, d, Device::cuda), yv(yd.data(), m, d, Device::cuda);
+  Buffer<T> rg(ctx, n * d), rv(ctx, n), rvv(ctx, n), rvg(ctx, n * d);
+  pair_gradient<T>(ctx, c.family, c.param, xv, aw, yv, bw, scale,
+                   PointsView<T>(rg.data(), n, d, Device::cuda), false);
+  pair_row_sums<T>(ctx, c.family, c.param, xv, aw, yv, bw, T(1), rv.data(), false);
+  // Accumulating onto a start the sharded pass gets too.
+  copy_from_host(ctx, rvv, std::vector<T>(std::size_t(n), T(3)).data(), n);
+  copy_from_host(ctx, rvg, std::vector<T>(std::size_t(n * d), T(0.5)).data(), n * d);
+  pair_row_sums_gradient<T>(ctx, c.family, c.param, xv, aw, yv, bw, T(1.5), rvv.data(),
+                            PointsView<T>(rvg.data(), n, d, Device::cuda), true);
+  const std::vector<T> ref_g = download_all(ctx, rg), ref_v = download_all(ctx, rv),
+                       ref_vv = download_all(ctx, rvv), ref_vg = download_all(ctx, rvg);
+  ShardedOptions o;
+  o.chunk_columns = c.chunk;
+  o.reverse_chunks = c.reverse;
+  // The energy of one process's sharded pass (all rows, its own chunks).
+  double ref_e = 0;
+  pair_energy_sharded<T>(ctx, single_process_comm(), c.family, c.param, xv, aw, n, yv, bw, m,
+                         &ref_e);
+
+  // This rank's rows.
+  const auto [r0, r1] = owned_rows(n, q, ranks);
+  const auto [c0, c1] = owned_rows(m, q, ranks);
+  const index_t rows = r1 - r0, cols = c1 - c0;
+  const Buffer<T> xo = upload(ctx, std::vector<T>(x.begin() + r0 * d, x.begin() + r1 * d));
+  const Buffer<T> yo = upload(ctx, std::vector<T>(y.begin() + c0 * d, y.begin() + c1 * d));
+  const Buffer<T> ao = upload(ctx, std::vector<T>(a.begin() + r0, a.begin() + r1));
+  const Buffer<T> bo = upload(ctx, std::vector<T>(b.begin() + c0, b.begin() + c1));
+  const T* aow = c.weights ? ao.data() : nullptr;
+  const T* bow = c.weights ? bo.data() : nullptr;
+  const ConstPointsView<T> xov(xo.data(), rows, d, Device::cuda),
+      yov(yo.data(), cols, d, Device::cuda);
+  Buffer<T> g(ctx, rows * d), v(ctx, rows), vv(ctx, rows), vg(ctx, rows * d);
+  pair_gradient_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, scale,
+                           PointsView<T>(g.data(), rows, d, Device::cuda), false, o);
+  double e = -1;
+  pair_energy_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, &e, T(1), v.data(),
+                         false, o);
+  if (rows > 0) {
+    copy_from_host(ctx, vv, std::vector<T>(std::size_t(rows), T(3)).data(), rows);
+    copy_from_host(ctx, vg, std::vector<T>(std::size_t(rows * d), T(0.5)).data(), rows * d);
+  }
+  pair_row_sums_gradient_sharded<T>(ctx, comm, c.family, c.param, xov, aow, n, yov, bow, m, T(1.5),
+                                    vv.data(), PointsView<T>(vg.data(), rows, d, Device::cuda),
+                                    true, o);
+  const std::vector<T> hg = download_all(ctx, g), hv = download_all(ctx, v),
+                       hvv = download_all(ctx, vv), hvg = download_all(ctx, vg);
+
+  std::string what;
+  const std::size_t sz = sizeof(T);
+  if (!same_bytes(hg.data(), ref_g.data() + r0 * d, hg.size() * sz)) what += " gradient";
+  if (!same_bytes(hv.data(), ref_v.data() + r0, hv.size() * sz)) what += " row_sums";
+  if (!same_bytes(hvv.data(), ref_vv.data() + r0, hvv.size() * sz)) what += " row_sums_values";
+  if (!same_bytes(hvg.data(), ref_vg.data() + r0 * d, hvg.size() * sz)) what += " row_sums_grad";
+  if (!same_bytes(&e, &ref_e, sizeof e)) what += " energy";
+  if constexpr (sizeof(T) == sizeof(double)) {
+    // The values are the rows' doubles (scale 1): their 64-row blocks in order on the host.
+    double host_e = 0;
+    for (index_t b0 = 0; b0 < n; b0 += 64) {
+      double s = 0;
+      for (index_t i = b0; i < std::min(n, b0 + 64); ++i) s += double(ref_v[std::size_t(i)]);
+      host_e += s;
+    }
+    if (!same_bytes(&e, &host_e, sizeof e)) what += " energy(host blocks)";
+  }
+  return what;
+}
+
+}  // namespace
+}  // namespace nwgf
+
+int main() {
+  using namespace nwgf;
+  const CommSession session;
+  const Comm& host = session.comm();
+  Context ctx(Device::cuda, 1);
+  std::unique_ptr<DeviceComm> dc = make_nccl_comm(ctx, host);
+  std::string failures;
+  const auto run = [&](const Case& c, bool f64, bool expect_same) {
+    const std::string what = f64 ? differs<double>(ctx, *dc, c) : differs<float>(ctx, *dc, c);
+    if (what.empty() == expect_same) return;
+    failures += "rank " + std::to_string(host.rank()) + ": n = " + std::to_string(c.n) +
+                ", m = " + std::to_string(c.m) + ", d = " + std::to_string(c.d) +
+                (f64 ? ", f64" : ", f32") + ", chunk = " + std::to_string(c.chunk) +
+                (c.reverse ? ", reversed" : "") +
+                (expect_same ? ": differs in" + what : ": the same bits in reverse order") + "\n";
+  };
+  // d = 2: tiles of 128 columns; chunks of 1 tile (rank blocks of 64-row multiples cut tiles).
+  run({700, 650, 2, PairFamily::riesz, 1.0, 128, true}, false, true);
+  // Y = a copy of X, no weights, one chunk per rank.
+  run({450, 450, 2, PairFamily::riesz, 1.0, 0, false}, true, true);
+  // d = 5, 20: the general kernel, tiles of 16; chunk 40 -> 48 columns.
+  run({300, 333, 5, PairFamily::gaussian, 0.8, 40, true}, true, true);
+  run({200, 260, 20, PairFamily::riesz, 1.5, 16, true}, false, true);
+  // The order: the same chunks reversed must not give one process's bits.
+  run({700, 650, 2, PairFamily::riesz, 1.0, 128, true, true}, false, false);
+  const CommStatus agreed = host.agree({failures.empty() ? 0 : 1, failures});
+  if (agreed.code != 0) {
+    std::fprintf(stderr, "FAIL (%d ranks):\n%s", host.size(), agreed.message.c_str());
+    return 1;
+  }
+  if (host.root()) {
+    std::printf("ok: %d ranks, the CUDA sharded passes bit for bit one process's rows\n",
+                host.size());
+  }
+  return 0;
+}
