@@ -60,7 +60,9 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
             "barycenter); the backward and forward schemes' exact Riesz functionals and energy33; "
             "the ift scheme, every `ift.weight_step` (each rank also holds its rows of the "
             "weights); the variational scheme, every functional it takes, fb, MLP or ICNN maps; "
-            "every measure kind, drawn or read by rows; CPU backend; `output.plots` drawn by "
+            "every measure kind, drawn or read by rows; CPU backend, and CUDA for the particle "
+            "scheme's exact interaction (riesz), mmd and barycenter and the ift scheme; "
+            "`output.plots` drawn by "
             "rank 0 from the snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(
       "flow", "fb", &C::fb,
@@ -79,7 +81,9 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
                       if (!(v > 0 && v < 2)) bad(k, "must lie in (0, 2)");
                     })));
   f.push_back(field("functional", "estimator", &C::estimator,
-                    "exact pair sums, or sliced (r = 1): random 1-D projections"));
+                    "exact pair sums, or sliced (r = 1): random 1-D projections (the Riesz "
+                    "interaction, mmd and barycenter of the particle, backward and forward "
+                    "schemes)"));
   f.push_back(field("functional", "directions", &C::directions,
                     "sliced: projections per evaluation", at_least(1)));
   f.push_back(omit_default(field("functional", "kernel", &C::kernel,

@@ -274,6 +274,19 @@ TEST_CASE("config: the paper's constraints are checked in one place") {
   c.r = 1.0;
   c.estimator = Estimator::sliced;
   CHECK_THROWS_WITH_AS(check_paper_constraints(c), doctest::Contains("functional.estimator"), Error);
+  // The sliced estimator is the Riesz pair sums' (interaction, mmd, barycenter) of the particle,
+  // backward and forward schemes: elsewhere it would be ignored, so it is refused.
+  FlowConfig p = c;  // r = 1, sliced
+  p.scheme = SchemeKind::particle;
+  p.functional = FunctionalKind::potential;
+  CHECK_THROWS_WITH_AS(check_paper_constraints(p),
+                       doctest::Contains("functional.estimator: potential has only the exact"),
+                       Error);
+  FlowConfig v = c;
+  v.scheme = SchemeKind::variational;
+  CHECK_THROWS_WITH_AS(check_paper_constraints(v),
+                       doctest::Contains("the variational scheme has only the exact estimator"),
+                       Error);
   CHECK_THROWS_WITH_AS(refuse_forward_at_atoms(0.5, "3 coincident sample pairs"),
                        doctest::Contains("(3 coincident sample pairs)"), Error);
   CHECK_NOTHROW(refuse_forward_at_atoms(1.0, "3 coincident sample pairs"));
