@@ -56,6 +56,18 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// The functionals the sharded runner sums term by term (ShardedRunner::kernel_terms): the
+// particle scheme's interaction kernels W (KernelInteraction), the potential, kind = "sum" of
+// both (SumFunctional), and energy33 in every scheme (Energy33: its rows and the masked Riesz sum
+// of the y coordinates; in the neural schemes for F over all samples). The Riesz and Gaussian
+// MMD flows (mmd, barycenter, interaction with the Riesz kernel) keep their own path.
+bool term_by_term(const FlowConfig& cfg) {
+  if (cfg.functional == FunctionalKind::energy33) return true;
+  if (cfg.scheme != SchemeKind::particle) return false;
+  return cfg.functional == FunctionalKind::sum || cfg.functional == FunctionalKind::potential ||
+         (cfg.functional == FunctionalKind::interaction && cfg.kernel != KernelKind::riesz);
+}
+
 // --backend cuda: the particle scheme's exact estimator and the ift scheme run their pair passes
 // on the GPUs (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is
 // refused here, naming the key. Any other choice: the CPU backend (auto included).
@@ -70,15 +82,14 @@ bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (cfg.estimator != Estimator::exact) {
     throw_bad_input("functional.estimator: only \"exact\" runs" + why);
   }
-  // The particle scheme's term-by-term functionals (ShardedRunner::kernel_terms) call the CPU
-  // pair passes: refused on CUDA rather than run on the host unasked.
-  if (cfg.functional == FunctionalKind::sum || cfg.functional == FunctionalKind::potential ||
-      cfg.functional == FunctionalKind::energy33) {
+  // The term-by-term functionals call the CPU pair passes: refused on CUDA rather than run on
+  // the host unasked (an interaction kernel W by its key, the other functionals by theirs).
+  if (term_by_term(cfg)) {
+    if (cfg.functional == FunctionalKind::interaction) {
+      throw_bad_input("functional.kernel: the interaction energy runs with \"riesz\" only" + why);
+    }
     throw_bad_input("functional.kind: only \"interaction\", \"mmd\" and \"barycenter\" run" +
                     why);
-  }
-  if (cfg.functional == FunctionalKind::interaction && cfg.kernel != KernelKind::riesz) {
-    throw_bad_input("functional.kernel: the interaction energy runs with \"riesz\" only" + why);
   }
   return true;
 }
@@ -333,17 +344,9 @@ class ShardedRunner {
     return p;
   }
 
-  // The particle scheme's functionals that are sums of terms (make_functional): an interaction
-  // kernel W (KernelInteraction), the potential, kind = "sum" of both (SumFunctional), and
-  // energy33 (Energy33: its rows and the masked Riesz sum of the y coordinates; in the neural
-  // schemes too, for F over all samples). The Riesz and Gaussian MMD flows (mmd, barycenter,
-  // interaction with the Riesz kernel) keep their own path (gradient, value).
-  bool kernel_terms() const {
-    if (cfg_.functional == FunctionalKind::energy33) return true;
-    if (cfg_.scheme != SchemeKind::particle) return false;
-    return cfg_.functional == FunctionalKind::sum || cfg_.functional == FunctionalKind::potential ||
-           (cfg_.functional == FunctionalKind::interaction && cfg_.kernel != KernelKind::riesz);
-  }
+  // The functional is summed term by term (term_by_term: kernels W, the potential, sums,
+  // energy33); the Riesz and Gaussian MMD flows keep their own path (gradient, value).
+  bool kernel_terms() const { return term_by_term(cfg_); }
   void set_up_terms() {
     if (!kernel_terms()) return;
     for (const FunctionalTerm& t : functional_terms(cfg_)) {
