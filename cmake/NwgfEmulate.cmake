@@ -253,6 +253,72 @@ function(nwgf_emu_tests)
     set_tests_properties(emu_sharded_cuda_cpu_mmd_np3 emu_sharded_cuda_cpu_gaussian_np2
       emu_sharded_cuda_cpu_interaction_np2
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # The term-by-term functionals on the CUDA backend (the particle scheme's interaction kernels
+    # W, the potential, sums, energy33: every term on each rank's GPU, the pair passes streamed
+    # over NCCL, the rows by row_values): one process's sharded CUDA run byte for byte at 2 and 3
+    # ranks (the potential at 1 and 3: 9000 rows, reduce chunks of 8192 cut by the rank blocks;
+    # its runs launch row_values for emu_kernel_coverage), a run checkpointed at 2 ranks and
+    # resumed at 3; and the CPU sharded run within 1e-10 relative (f64) / 1e-5 (f32).
+    set(_e33 --set initial.n=300)
+    set(_log --set functional.kernel=\"log_quadratic\")
+    foreach(np 2 3)
+      add_test(NAME emu_sharded_cuda_same_kernel_d5_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_kernel_d5.toml
+               ${_emu_tmp}/sharded_cuda_kernel_d5_np${np} 2 --backend cuda)
+      add_test(NAME emu_sharded_cuda_same_sum_d4_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_sum_d4.toml
+               ${_emu_tmp}/sharded_cuda_sum_d4_np${np} 2 --backend cuda)
+      add_test(NAME emu_sharded_cuda_same_energy33_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/energy33_d2.toml
+               ${_emu_tmp}/sharded_cuda_energy33_np${np} 2 --backend cuda ${_e33})
+      set_tests_properties(emu_sharded_cuda_same_kernel_d5_np${np}
+        emu_sharded_cuda_same_sum_d4_np${np} emu_sharded_cuda_same_energy33_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    foreach(np 1 3)
+      add_test(NAME emu_sharded_cuda_same_potential_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_potential_d3.toml
+               ${_emu_tmp}/sharded_cuda_potential_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_potential_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
+      list(APPEND _emu_all_tests emu_sharded_cuda_same_potential_np${np})
+    endforeach()
+    add_test(NAME emu_sharded_cuda_same_log_d5_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_kernel_d5.toml ${_emu_tmp}/sharded_cuda_log_d5 2
+             --backend cuda ${_log})
+    add_test(NAME emu_sharded_cuda_resume_sum_d4 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_resume $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_sum_d4.toml ${_emu_tmp}/sharded_cuda_resume_sum_d4 3
+             --backend cuda)
+    add_test(NAME emu_sharded_cuda_cpu_kernel_d5_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sharded_kernel_d5.toml ${_emu_tmp}/sharded_cuda_cpu_kernel_d5
+             1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_log_d5_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/sharded_kernel_d5.toml ${_emu_tmp}/sharded_cuda_cpu_log_d5
+             1e-10 ${_log})
+    add_test(NAME emu_sharded_cuda_cpu_sum_d4_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/sharded_sum_d4.toml ${_emu_tmp}/sharded_cuda_cpu_sum_d4 1e-5)
+    add_test(NAME emu_sharded_cuda_cpu_energy33_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/energy33_d2.toml ${_emu_tmp}/sharded_cuda_cpu_energy33 1e-10
+             ${_e33})
+    add_test(NAME emu_sharded_cuda_cpu_potential_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/sharded_potential_d3.toml
+             ${_emu_tmp}/sharded_cuda_cpu_potential 1e-10)
+    set_tests_properties(emu_sharded_cuda_same_log_d5_np2 emu_sharded_cuda_resume_sum_d4
+      emu_sharded_cuda_cpu_kernel_d5_np2 emu_sharded_cuda_cpu_log_d5_np3
+      emu_sharded_cuda_cpu_sum_d4_np3 emu_sharded_cuda_cpu_energy33_np2
+      emu_sharded_cuda_cpu_potential_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # `nwgf bench pairwise --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
     add_test(NAME emu_bench_pairwise_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
              -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench pairwise --sharded --backend cuda

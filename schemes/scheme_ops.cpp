@@ -86,6 +86,16 @@ double reduce_rows(const Context& ctx, const Row& row, index_t n) {
   return chunked_sum(n, row);
 }
 
+template <class Row>
+void row_values(const Context& ctx, const Row& row, index_t n, double* values) {
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) return detail::cuda_row_values(ctx, row, n, values);
+#endif
+  (void)ctx;
+#pragma omp parallel for schedule(static)
+  for (index_t i = 0; i < n; ++i) values[i] = row(i);
+}
+
 RowPartials::RowPartials(const Context& ctx, index_t max_rows) : max_rows_(max_rows) {
   if (ctx.is_cuda()) partials_ = Buffer<double>(ctx, std::max<index_t>(chunks_of(max_rows), 1));
 }
@@ -153,6 +163,8 @@ bool all_finite(const Context& ctx, const T* v, index_t count) {
   template double reduce_rows<MapRow<T>>(const Context&, const MapRow<T>&, index_t);        \
   template double reduce_rows<RatioRow<T>>(const Context&, const RatioRow<T>&, index_t);      \
   template double reduce_rows<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t); \
+  template void row_values<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t, double*); \
+  template void row_values<PotentialRow<T>>(const Context&, const PotentialRow<T>&, index_t, double*); \
   template void RowPartials::run<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t); \
   template void RowPartials::run<DotRow<T>>(const Context&, const DotRow<T>&, index_t);        \
   template void RowPartials::run<TransportRow<T>>(const Context&, const TransportRow<T>&, index_t); \

@@ -33,6 +33,16 @@ __global__ void __launch_bounds__(block_threads)
   block_partial<block_threads>(s, partials, warp_part);
 }
 
+// values[i] <- row(i), one thread per row (grid-stride).
+template <class Row>
+__global__ void __launch_bounds__(block_threads)
+    row_values_kernel(Row row, index_t n, double* values) {
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += index_t(gridDim.x) * blockDim.x) {
+    values[i] = row(i);
+  }
+}
+
 template <class T>
 __global__ void axpby_kernel(index_t count, T a, const T* x, T b, T* y) {
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
@@ -108,6 +118,14 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
+template <class Row>
+void cuda_row_values(const Context& ctx, const Row& row, index_t n, double* values) {
+  if (n == 0) return;
+  row_values_kernel<Row><<<grid_for((long long)n, block_threads), block_threads, 0,
+                           stream_of(ctx)>>>(row, n, values);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
 #define NWGF_INSTANTIATE(T)                                                                    \
   template void cuda_row_partials<Energy33Row<T>>(const Context&, const Energy33Row<T>&,        \
                                                   index_t, double*);                            \
@@ -122,6 +140,10 @@ void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* pa
                                                double*);                                        \
   template void cuda_row_partials<PotentialRow<T>>(const Context&, const PotentialRow<T>&,      \
                                                    index_t, double*);                           \
+  template void cuda_row_values<Energy33Row<T>>(const Context&, const Energy33Row<T>&, index_t, \
+                                                double*);                                      \
+  template void cuda_row_values<PotentialRow<T>>(const Context&, const PotentialRow<T>&,        \
+                                                 index_t, double*);                             \
   template void cuda_row_partials<IdentityFitRow<T>>(const Context&, const IdentityFitRow<T>&,  \
                                                      index_t, double*);                         \
   template void cuda_network_input<T>(const Context&, const T*, index_t, index_t, index_t,    \

@@ -212,6 +212,12 @@ struct DotRow {
 // (schemes/potential_rows.hpp).
 template <class Row>
 double reduce_rows(const Context& ctx, const Row& row, index_t n);
+// values[i] <- row(i) for i < n (values on ctx's device; the rows' side effects as in
+// reduce_rows): the terms for a caller that sums them in an order of its own (the sharded
+// runner on CUDA: rank to rank in row order, as reduce_rows' chunks). Row is Energy33Row<T> or
+// PotentialRow<T>.
+template <class Row>
+void row_values(const Context& ctx, const Row& row, index_t n, double* values);
 // The same row sum with its partials kept where they were computed: run() neither allocates
 // (the partials are sized for max_rows at construction) nor downloads nor synchronises, so a
 // CUDA graph can capture it; sum() reads the partials on demand and adds them in order (the
@@ -251,6 +257,9 @@ void cuda_row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, cons
 // Partial sums per chunk of reduce_chunk rows into partials (device, chunks_of(n) doubles).
 template <class Row>
 void cuda_row_partials(const Context& ctx, const Row& row, index_t n, double* partials);
+// values[i] <- row(i), one thread per row.
+template <class Row>
+void cuda_row_values(const Context& ctx, const Row& row, index_t n, double* values);
 }  // namespace detail
 #endif
 

@@ -68,9 +68,10 @@ bool term_by_term(const FlowConfig& cfg) {
          (cfg.functional == FunctionalKind::interaction && cfg.kernel != KernelKind::riesz);
 }
 
-// --backend cuda: the particle scheme's exact estimator and the ift scheme run their pair passes
-// on the GPUs (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is
-// refused here, naming the key. Any other choice: the CPU backend (auto included).
+// --backend cuda: the particle scheme's exact estimator (every functional it takes, the
+// term-by-term ones included) and the ift scheme run their pair passes on the GPUs
+// (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is refused here,
+// naming the key. Any other choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
@@ -82,15 +83,8 @@ bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (cfg.estimator != Estimator::exact) {
     throw_bad_input("functional.estimator: only \"exact\" runs" + why);
   }
-  // The term-by-term functionals call the CPU pair passes: refused on CUDA rather than run on
-  // the host unasked (an interaction kernel W by its key, the other functionals by theirs).
-  if (term_by_term(cfg)) {
-    if (cfg.functional == FunctionalKind::interaction) {
-      throw_bad_input("functional.kernel: the interaction energy runs with \"riesz\" only" + why);
-    }
-    throw_bad_input("functional.kind: only \"interaction\", \"mmd\" and \"barycenter\" run" +
-                    why);
-  }
+  // The term-by-term functionals (particle scheme only: the ift scheme flows the MMD) run on the
+  // GPUs too (term_gradient_gpu, term_value_gpu).
   return true;
 }
 
@@ -193,7 +187,13 @@ class ShardedRunner {
   // target rows and weights uploaded once (collective: every rank reaches it after set_up).
   void set_up_gpu() {
     const int device = rank_cuda_device(comm_);
-    collective(comm_, [&] { gpu_.emplace(device, ctx_.threads()); });
+    collective(comm_, [&] {
+      gpu_.emplace(device, ctx_.threads());
+      // The potential's packed density and row scratch on the device (term_gradient_gpu).
+      if (potential_) {
+        gpu_->potential.emplace(gpu_->ctx, target_density(cfg_.target, d_, "target"), rows_);
+      }
+    });
     if (comm_.size() > 1) gpu_->comm = make_nccl_comm(gpu_->ctx, comm_);
   }
 
@@ -547,7 +547,7 @@ class ShardedRunner {
   //   Gaussian: (1/N) grad of the self sum - grad of the target sum.
   void gradient(index_t step) {
     const double n = double(n_);
-    if (kernel_terms()) return term_gradient();
+    if (kernel_terms()) return gpu_ ? term_gradient_gpu() : term_gradient();
     if (sliced()) {
       // The particle scheme's draw (schemes.cpp: stream (sliced, step), counter 0) and
       // RieszFunctional::particle_gradient's scales: -1/2 / N for S_xx, 1 / M for S_xt.
@@ -628,6 +628,81 @@ class ShardedRunner {
     return f;
   }
 
+  // term_gradient on this rank's GPU: the positions uploaded once, every term on the device (the
+  // pair passes streamed over NCCL, pair_gradient_sharded's CUDA path; the potential's and
+  // energy33's rows by row_values, no communication), the terms added there in term_gradient's
+  // order, the gradient downloaded once. energy33's y column goes up packed (ld 1), its gradient
+  // lands in the strided column (ld 2) of the device gradient.
+  void term_gradient_gpu() {
+    Gpu& g = *gpu_;
+    const Comm& comm = g.pass_comm(comm_);
+    const bool sum = cfg_.functional == FunctionalKind::sum;
+    const index_t count = rows_ * d_;
+    const T* dx = g.stage(g.x, x_.data(), count, true);
+    const ConstPointsView<T> xv(dx, rows_, d_, Device::cuda);
+    T* dgrad = g.stage(g.grad, nullptr, count, false);
+    T* dterm = terms_.size() > 1 ? g.stage(g.term, nullptr, count, false) : nullptr;
+    for (std::size_t k = 0; k < terms_.size(); ++k) {
+      const Term& t = terms_[k];
+      const T scale = sum ? T(double(T(1)) * t.weight) : T(1);
+      T* out = k == 0 ? dgrad : dterm;
+      if (t.energy33) {
+        T* mask = g.stage(g.mask, nullptr, rows_, false);
+        row_values(g.ctx, Energy33Row<T>{dx, nullptr, scale, out, mask}, rows_, g.row_terms(rows_));
+        const ConstPointsView<T> y = g.y_column(x_.data(), rows_);
+        pair_gradient_sharded<T>(g.ctx, comm, PairFamily::riesz, cfg_.r, y, mask, n_, y, mask, n_,
+                                 T(-scale / double(n_)),
+                                 PointsView<T>(out + 1, rows_, 1, 2, Device::cuda), true);
+      } else if (t.potential) {
+        row_values(g.ctx,
+                   PotentialRow<T>{g.potential->rows(), dx, out, d_, 0.0, double(scale), false},
+                   rows_, g.row_terms(rows_));
+      } else {
+        pair_gradient_sharded<T>(g.ctx, comm, t.pairs.family, t.pairs.param, xv, nullptr, n_, xv,
+                                 nullptr, n_, T(t.pairs.sign * double(scale) / double(n_)),
+                                 PointsView<T>(out, rows_, d_, Device::cuda), false);
+      }
+      if (k > 0) axpby(g.ctx, count, T(1), dterm, T(1), dgrad);
+    }
+    g.download(grad_.data(), dgrad, count);
+  }
+
+  // term_value on this rank's GPU: the pair energies by pair_energy_sharded's CUDA path (the same
+  // bits at any rank count), the rows' values by row_values on the device, downloaded and summed
+  // as rows_sum sums them (rank to rank in row order).
+  double term_value_gpu() {
+    Gpu& g = *gpu_;
+    const Comm& comm = g.pass_comm(comm_);
+    const double n = double(n_);
+    const T* dx = g.stage(g.x, x_.data(), rows_ * d_, true);
+    const ConstPointsView<T> xv(dx, rows_, d_, Device::cuda);
+    double f = 0;
+    for (const Term& t : terms_) {
+      double v = 0;
+      if (t.energy33) {
+        T* mask = g.stage(g.mask, nullptr, rows_, false);
+        const std::vector<double> rows = g.row_values_of(
+            Energy33Row<T>{dx, nullptr, T(0), nullptr, mask}, rows_);
+        const double p = rows_sum([&](index_t i) { return rows[std::size_t(i)]; });
+        const ConstPointsView<T> y = g.y_column(x_.data(), rows_);
+        double sum = 0;
+        pair_energy_sharded<T>(g.ctx, comm, PairFamily::riesz, cfg_.r, y, mask, n_, y, mask, n_,
+                               &sum);
+        v = p / n - 0.5 * sum / (n * n);
+      } else if (t.potential) {
+        const std::vector<double> rows = g.row_values_of(
+            PotentialRow<T>{g.potential->rows(), dx, nullptr, d_, 1.0 / n, 0.0, false}, rows_);
+        v = rows_sum([&](index_t i) { return rows[std::size_t(i)]; });
+      } else {
+        pair_energy_sharded<T>(g.ctx, comm, t.pairs.family, t.pairs.param, xv, nullptr, n_, xv,
+                               nullptr, n_, &v);
+        v = t.pairs.sign * 0.5 * v / (n * n);
+      }
+      f += t.weight * v;
+    }
+    return f;
+  }
+
   // sum_i row(i) over all N rows as reduce_rows sums it in one process (chunks of
   // ReducePolicy::chunk rows, each chunk's partial continued rank to rank in row order, the
   // partials added in order), on every rank; row(i) of the own rows, i local.
@@ -647,7 +722,7 @@ class ShardedRunner {
   // F(mu_N) on every rank, in the functionals' value() order.
   double value() {
     TraceSpan span(Phase::evaluation);
-    if (kernel_terms()) return term_value();
+    if (kernel_terms()) return gpu_ ? term_value_gpu() : term_value();
     const double n = double(n_);
     double sxx = 0, sxt = 0;
     if (sliced()) {
@@ -1176,6 +1251,11 @@ class ShardedRunner {
     Context ctx;
     std::unique_ptr<DeviceComm> comm;    // P > 1
     Buffer<T> x, a, y, b, grad, values;  // staging of one pass's arguments (grown, never shrunk)
+    // The term-by-term functionals (term_gradient_gpu): a term's gradient, energy33's mask and
+    // packed y column, the rows' values; the potential's density.
+    Buffer<T> term, mask, column;
+    Buffer<double> rows;
+    std::optional<PackedPotential> potential;
 
     // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
     const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
@@ -1200,6 +1280,30 @@ class ShardedRunner {
       p.a = ha ? stage(a, ha, hx.rows, true) : nullptr;
       p.b = hb ? stage(b, hb, hy.rows, true) : nullptr;
       return p;
+    }
+    // The device's values buffer of row_values (grown to count rows).
+    double* row_terms(index_t count) {
+      if (rows.size() < count) rows = Buffer<double>(ctx, count);
+      return rows.data();
+    }
+    // row_values of `row` over count rows on the device, downloaded.
+    template <class Row>
+    std::vector<double> row_values_of(const Row& row, index_t count) {
+      double* dv = row_terms(count);
+      row_values(ctx, row, count, dv);
+      std::vector<double> h(static_cast<std::size_t>(count));
+      if (count > 0) {
+        detail::copy_bytes(ctx, h.data(), Device::cpu, dv, Device::cuda,
+                           std::size_t(count) * sizeof(double));
+      }
+      return h;
+    }
+    // energy33's y coordinates of count host rows (n, 2), packed on the host and uploaded: an
+    // (count, 1) device view.
+    ConstPointsView<T> y_column(const T* xy, index_t count) {
+      std::vector<T> h(static_cast<std::size_t>(count));
+      for (index_t i = 0; i < count; ++i) h[std::size_t(i)] = xy[2 * i + 1];
+      return ConstPointsView<T>(stage(column, h.data(), count, true), count, 1, Device::cuda);
     }
     void download(T* host, const T* dev, index_t count) {
       if (count > 0) {

@@ -8,8 +8,11 @@
 // with the one-process sharded pass over all rows (single_process_comm, other chunks) and, in
 // f64, with the 64-row blocks of the one-process row sums added in order on the host. Chunks of
 // one tile, of several, not dividing the ranks' blocks (tiles cut by rank boundaries), d = 2
-// (the small-d kernel, tiles of 128) and d = 5, 20 (the general kernel, tiles of 16). Then the
-// chunks streamed in reverse order must give other bits (the check sees the order).
+// (the small-d kernel, tiles of 128) and d = 5, 20 (the general kernel, tiles of 16); the Riesz
+// and Gaussian families and the interaction kernels W (quartic_quadratic, log_quadratic,
+// gaussian_attraction: the sharded runner's term-by-term functionals), d = 1 as energy33's y
+// column. Then the chunks streamed in reverse order must give other bits (the check sees the
+// order).
 // Exit 0 when every check holds on every rank; 1 with the failing cases on stderr otherwise.
 #include <algorithm>
 #include <cstdio>
@@ -167,6 +170,12 @@ int main() {
   // d = 5, 20: the general kernel, tiles of 16; chunk 40 -> 48 columns.
   run({300, 333, 5, PairFamily::gaussian, 0.8, 40, true}, true, true);
   run({200, 260, 20, PairFamily::riesz, 1.5, 16, true}, false, true);
+  // The interaction kernels W (param 1): small d (d = 2, 1) and the general kernel (d = 5).
+  run({333, 333, 2, PairFamily::quartic_quadratic, 1.0, 128, false}, true, true);
+  run({300, 250, 5, PairFamily::log_quadratic, 1.0, 16, true}, false, true);
+  run({260, 300, 1, PairFamily::gaussian_attraction, 1.0, 0, true}, true, true);
+  // d = 1 with weights, energy33's masked y column (Riesz r = 1).
+  run({400, 400, 1, PairFamily::riesz, 1.0, 256, true}, true, true);
   // The order: the same chunks reversed must not give one process's bits.
   run({700, 650, 2, PairFamily::riesz, 1.0, 128, true, true}, false, false);
   const CommStatus agreed = host.agree({failures.empty() ? 0 : 1, failures});
