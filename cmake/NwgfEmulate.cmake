@@ -319,6 +319,23 @@ function(nwgf_emu_tests)
       emu_sharded_cuda_cpu_sum_d4_np3 emu_sharded_cuda_cpu_energy33_np2
       emu_sharded_cuda_cpu_potential_np2
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # eval.mmd of a sharded CUDA run (the closed form's reference sample, each rank its rows, the
+    # three sums through the CUDA sharded passes on the ranks' GPUs): mmd2_analytic byte for byte
+    # at 2 and 3 ranks, and within 1e-10 relative of the CPU sharded run's.
+    foreach(np 2 3)
+      add_test(NAME emu_sharded_cuda_same_reference_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_reference_d2.toml
+               ${_emu_tmp}/sharded_cuda_reference_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_reference_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_cpu_reference_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sharded_reference_d2.toml
+             ${_emu_tmp}/sharded_cuda_cpu_reference 1e-10)
+    set_tests_properties(emu_sharded_cuda_cpu_reference_np3 PROPERTIES ENVIRONMENT "${_mpi_env}"
+      LABELS mpi TIMEOUT 300)
     # `nwgf bench pairwise --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
     add_test(NAME emu_bench_pairwise_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
              -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench pairwise --sharded --backend cuda

@@ -143,9 +143,16 @@ void ReferenceMetrics::evaluate_sharded(const Context& ctx, const Comm& comm, St
                                         bool constant_steps) const {
   const index_t m = reference_rows();
   const auto [y0, y1] = owned_rows(m, comm.rank(), comm.size());
-  const ConstPointsView<double> vx(x_own.data.data(), x_own.rows, x_own.cols, Device::cpu);
+  // On a CUDA context (the sharded CUDA runner) the own rows go up and the sums run on the
+  // device; on the CPU they run in place.
+  const bool cuda = ctx.is_cuda();
+  const Buffer<double> dx = cuda ? upload(ctx, x_own.data) : Buffer<double>();
+  const ConstPointsView<double> vx(cuda ? dx.data() : x_own.data.data(), x_own.rows, x_own.cols,
+                                   ctx.device());
   evaluate_with(s, step, constant_steps, y0, y1 - y0, x_own.cols, [&](const HostMatrix<double>& y) {
-    const ConstPointsView<double> vy(y.data.data(), y.rows, y.cols, Device::cpu);
+    const Buffer<double> dy = cuda ? upload(ctx, y.data) : Buffer<double>();
+    const ConstPointsView<double> vy(cuda ? dy.data() : y.data.data(), y.rows, y.cols,
+                                     ctx.device());
     double sxy = 0, sxx = 0, syy = 0;
     pair_energy_sharded<double>(ctx, comm, PairFamily::riesz, cfg_.r, vx, nullptr, n_, vy, nullptr,
                                 m, &sxy);

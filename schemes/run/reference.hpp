@@ -44,7 +44,8 @@ class ReferenceMetrics {
   // constant_steps: TimeSteps::constant().
   void evaluate(const Context& ctx, StepInfo& s, index_t step, const HostMatrix<double>& x,
                 bool constant_steps) const;
-  // The same on sharded samples (flow.memory = "sharded", CPU): x_own is this rank's rows
+  // The same on sharded samples (flow.memory = "sharded"; ctx a CUDA context: the rows uploaded,
+  // the sums on its device, comm then the ranks' DeviceComm when P > 1): x_own is this rank's rows
   // (owned_rows(n, rank, P)) of the samples; every rank draws its own rows of the same reference
   // sample (the same Philox rows as evaluate's, so the same points), and the three sums run
   // through the sharded pair passes (kernels/pairwise_sharded.hpp). Collective; the same values

@@ -1024,7 +1024,13 @@ class ShardedRunner {
     own.rows = rows_;
     own.cols = d_;
     own.data.assign(x_.data(), x_.data() + rows_ * d_);
-    reference_->evaluate_sharded(ctx_, comm_, s, step, own, steps_.constant());
+    // --backend cuda: the reference's sums on this rank's GPU, as the run's pair passes.
+    if (gpu_) {
+      reference_->evaluate_sharded(gpu_->ctx, gpu_->pass_comm(comm_), s, step, own,
+                                   steps_.constant());
+    } else {
+      reference_->evaluate_sharded(ctx_, comm_, s, step, own, steps_.constant());
+    }
   }
 
   // The mixture sample's E|Y - Y'| (V-statistic), once: a sharded pair pass of k = |z|.

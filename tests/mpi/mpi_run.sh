@@ -15,7 +15,9 @@
 #   mpi_run.sh sharded_cuda_cpu NWGF MPIEXEC P CONFIG WORK TOL [RUN_ARGS...]
 #       `mpirun -np P` sharded with --backend cuda against one process's sharded run on the CPU
 #       (other tiles, other summation order): every snapshot within TOL of it (max |difference|
-#       over max |x|), the metrics' functional within TOL relative; manifest backend = cuda.
+#       over max |x|), the metrics' functional within TOL relative, and the closed-form columns
+#       (mmd2_analytic, mmd2_iterate) where filled, filled in both runs alike, within TOL relative
+#       too; manifest backend = cuda.
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
@@ -185,7 +187,18 @@ for a, b in zip(*rows):
     x, y = float(a["functional"]), float(b["functional"])
     fw = max(fw, abs(x - y) / max(abs(x), 1e-300))
 assert fw <= tol, f"functional differs by {fw:.3g} > {tol:g}"
-print(f"ok: {len(files)} snapshots within {worst:.3g}, functional within {fw:.3g} (tol {tol:g})")
+cw, cells = 0.0, 0
+for a, b in zip(*rows):
+    for k in ("mmd2_analytic", "mmd2_iterate"):
+        if k not in a or (a[k] == "" and b[k] == ""):
+            continue
+        assert a[k] != "" and b[k] != "", f"step {a['step']}: {k} filled in one run only"
+        x, y = float(a[k]), float(b[k])
+        cw = max(cw, abs(x - y) / max(abs(x), 1e-300))
+        cells += 1
+assert cw <= tol, f"closed-form columns differ by {cw:.3g} > {tol:g}"
+print(f"ok: {len(files)} snapshots within {worst:.3g}, functional within {fw:.3g}, "
+      f"{cells} closed-form cells within {cw:.3g} (tol {tol:g})")
 PY
     ;;
   sharded_reference)
