@@ -681,8 +681,8 @@ class ShardedRunner {
       double v = 0;
       if (t.energy33) {
         T* mask = g.stage(g.mask, nullptr, rows_, false);
-        const std::vector<double> rows = g.row_values_of(
-            Energy33Row<T>{dx, nullptr, T(0), nullptr, mask}, rows_);
+        const std::vector<double> rows =
+            g.row_values_of(Energy33Row<T>{dx, nullptr, T(0), nullptr, mask}, rows_);
         const double p = rows_sum([&](index_t i) { return rows[std::size_t(i)]; });
         const ConstPointsView<T> y = g.y_column(x_.data(), rows_);
         double sum = 0;

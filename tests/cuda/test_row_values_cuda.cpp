@@ -37,9 +37,10 @@ double chunk_sum(const std::vector<double>& v) {
 TEST_CASE_TEMPLATE("row_values of the potential's rows: CUDA matches the CPU", T, float, double) {
   Context cpu(Device::cpu, 2), gpu(Device::cuda, 2);
   const index_t n = 9000, d = 3;  // two chunks of reduce_rows
-  const GaussianMixture q(d, {{1, 0, 0}, {-1, 1, 0}},
-                          {{0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5}, {0.3, 0.1, 0, 0.1, 0.3, 0, 0, 0, 0.3}},
-                          {0.7, 0.3}, "target.cov");
+  const GaussianMixture q(
+      d, {{1, 0, 0}, {-1, 1, 0}},
+      {{0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5}, {0.3, 0.1, 0, 0.1, 0.3, 0, 0, 0, 0.3}}, {0.7, 0.3},
+      "target.cov");
   PackedPotential vc(cpu, q, n), vg(gpu, q, n);
   const std::vector<T> x = points<T>(n, d);
   const Buffer<T> xg = upload(gpu, x);
@@ -78,6 +79,7 @@ TEST_CASE_TEMPLATE("row_values of energy33's rows: CUDA matches the CPU", T, flo
   CHECK(download(gpu, valg) == valc);
   CHECK(download(gpu, gg) == gc);
   CHECK(download(gpu, mg) == mc);
-  const double sum = reduce_rows(cpu, Energy33Row<T>{xy.data(), nullptr, T(0), nullptr, nullptr}, n);
+  const double sum =
+      reduce_rows(cpu, Energy33Row<T>{xy.data(), nullptr, T(0), nullptr, nullptr}, n);
   CHECK(chunk_sum(valc) == sum);
 }
