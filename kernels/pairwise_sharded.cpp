@@ -622,6 +622,43 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
   return st;
 }
 
+template <class T>
+ShardedStats riesz_directional_dw_sharded(const Context& ctx, const Comm& comm,
+                                          ConstPointsView<T> x_own, ConstPointsView<T> v_own,
+                                          const T* a_own, index_t n, ConstPointsView<T> y_own,
+                                          ConstPointsView<T> w_own, const T* b_own, index_t m,
+                                          double r, PointsView<T> grad_w_own, T scale,
+                                          bool accumulate, const ShardedOptions& options) {
+  // The rows of Y (with W, b) against X (with V, a) streaming past.
+  detail::RowPassArgs<T> q = own_args(ctx, PairFamily::riesz, r, y_own, b_own, x_own, a_own);
+  q.v = w_own;
+  q.w = v_own;
+  q.g = grad_w_own;
+  q.scale = scale;
+  q.accumulate = accumulate;
+  if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
+      w_own.cols != y_own.cols || (y_own.rows > 0 && !grad_w_own.data) ||
+      grad_w_own.rows != y_own.rows || grad_w_own.cols != y_own.cols) {
+    throw_runtime("riesz_directional_dw_sharded: v, w and grad_w must have the shapes of x and y");
+  }
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
+        grad_w_own.device != Device::cuda) {
+      throw_runtime(
+          "riesz_directional_dw_sharded: v, w and grad_w are not on the context's device");
+    }
+    Buffer<double> acc;  // the rows write grad_w themselves (the last launch)
+    return stream_rows_cuda(ctx, comm, detail::PairwisePass::directional, q, m, n, options, acc);
+  }
+#endif
+  std::vector<double> acc_value, acc_g;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::directional, q, m, n,
+                                      options, acc_value, acc_g);
+  detail::cpu_write_rows(q, nullptr, acc_g.data(), ctx.threads());
+  return st;
+}
+
 #define NWGF_SHARDED_INSTANTIATE(T)                                                               \
   template ShardedStats pair_gradient_sharded<T>(                                                 \
       const Context&, const Comm&, PairFamily, double, ConstPointsView<T>, const T*, index_t,     \
@@ -636,7 +673,11 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
   template ShardedStats riesz_directional_sharded<T>(                                             \
       const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*, index_t,     \
       ConstPointsView<T>, ConstPointsView<T>, const T*, index_t, double, double*, PointsView<T>,  \
-      T, bool, index_t*, const ShardedOptions&);
+      T, bool, index_t*, const ShardedOptions&);                                                 \
+  template ShardedStats riesz_directional_dw_sharded<T>(                                          \
+      const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*, index_t,     \
+      ConstPointsView<T>, ConstPointsView<T>, const T*, index_t, double, PointsView<T>, T, bool,  \
+      const ShardedOptions&);
 NWGF_SHARDED_INSTANTIATE(float)
 NWGF_SHARDED_INSTANTIATE(double)
 #undef NWGF_SHARDED_INSTANTIATE

@@ -10,8 +10,9 @@
 // one tile, of several, not dividing the ranks' blocks (tiles cut by rank boundaries), d = 2
 // (the small-d kernel, tiles of 128) and d = 5, 20 (the general kernel, tiles of 16). The
 // Riesz cases also run the directional pass (riesz_directional_sharded, W streamed beside Y,
-// some rows of Y copies of rows of X so that coincident pairs occur): dD/dv and the coincident
-// count bit for bit one process's riesz_directional, D the one-process sharded pass's bits and
+// some rows of Y copies of rows of X so that coincident pairs occur): dD/dv, dD/dw (the second
+// pass, riesz_directional_dw_sharded) and the coincident count bit for bit one process's
+// riesz_directional, D the one-process sharded pass's bits and
 // within 1e-9 (relative) of riesz_directional's (other summation order). Then the chunks
 // streamed in reverse order must give other bits (the check sees the order).
 // Exit 0 when every check holds on every rank; 1 with the failing cases on stderr otherwise.
@@ -88,13 +89,14 @@ std::string directional_differs(const Context& ctx, const DeviceComm& comm, cons
   const T* bw = c.weights ? bd.data() : nullptr;
   const ConstPointsView<T> xv(xd.data(), n, d, Device::cuda), vv(vd.data(), n, d, Device::cuda),
       yv(yd.data(), m, d, Device::cuda), wv(wd.data(), m, d, Device::cuda);
-  Buffer<T> rg = upload(ctx, start);
+  const std::vector<T> start_w(static_cast<std::size_t>(m * d), T(-0.125));
+  Buffer<T> rg = upload(ctx, start), rgw = upload(ctx, start_w);
   Buffer<double> rd(ctx, 1);
   index_t ref_count = -1;
   riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, c.param, rd.data(),
-                       PointsView<T>(rg.data(), n, d, Device::cuda), PointsView<T>(), scale, acc,
-                       &ref_count);
-  const std::vector<T> ref_g = download_all(ctx, rg);
+                       PointsView<T>(rg.data(), n, d, Device::cuda),
+                       PointsView<T>(rgw.data(), m, d, Device::cuda), scale, acc, &ref_count);
+  const std::vector<T> ref_g = download_all(ctx, rg), ref_gw = download_all(ctx, rgw);
   const double ref_d = download_all(ctx, rd)[0];
   ShardedOptions o;
   o.chunk_columns = c.chunk;
@@ -121,10 +123,18 @@ std::string directional_differs(const Context& ctx, const DeviceComm& comm, cons
       ConstPointsView<T>(yo.data(), cols, d, Device::cuda),
       ConstPointsView<T>(wo.data(), cols, d, Device::cuda), c.weights ? bo.data() : nullptr, m,
       c.param, &dd, PointsView<T>(g.data(), rows, d, Device::cuda), scale, acc, &count, o);
-  const std::vector<T> hg = download_all(ctx, g);
+  Buffer<T> gw = upload(ctx, part(start_w, c0, c1, d));
+  riesz_directional_dw_sharded<T>(
+      ctx, comm, ConstPointsView<T>(xo.data(), rows, d, Device::cuda),
+      ConstPointsView<T>(vo.data(), rows, d, Device::cuda), c.weights ? ao.data() : nullptr, n,
+      ConstPointsView<T>(yo.data(), cols, d, Device::cuda),
+      ConstPointsView<T>(wo.data(), cols, d, Device::cuda), c.weights ? bo.data() : nullptr, m,
+      c.param, PointsView<T>(gw.data(), cols, d, Device::cuda), scale, acc, o);
+  const std::vector<T> hg = download_all(ctx, g), hgw = download_all(ctx, gw);
 
   std::string what;
   if (!same_bytes(hg.data(), ref_g.data() + r0 * d, hg.size() * sizeof(T))) what += " dD/dv";
+  if (!same_bytes(hgw.data(), ref_gw.data() + c0 * d, hgw.size() * sizeof(T))) what += " dD/dw";
   if (count != ref_count) {
     what += " coincident(" + std::to_string(count) + " vs " + std::to_string(ref_count) + ")";
   }
