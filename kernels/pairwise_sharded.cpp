@@ -644,7 +644,7 @@ ShardedStats riesz_directional_dw_sharded(const Context& ctx, const Comm& comm,
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
-        grad_w_own.device != Device::cuda) {
+        (grad_w_own.data && grad_w_own.device != Device::cuda)) {
       throw_runtime(
           "riesz_directional_dw_sharded: v, w and grad_w are not on the context's device");
     }
