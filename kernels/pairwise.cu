@@ -328,15 +328,14 @@ void launch_kernel(const Context& ctx, const RowPassArgs<T>& p, const K& k, doub
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
-// The one-launch kernels, or the chunked ones (c.to set; no directional pass chunks).
+// The one-launch kernels, or the chunked ones (c.to set): separate instantiations, so the
+// one-launch kernels keep their code and bits.
 template <class T, PairwisePass P, class K>
 void launch(const Context& ctx, const RowPassArgs<T>& p, const K& k, double* partials,
             unsigned long long* count, const RowCarry& c) {
-  if constexpr (P != PairwisePass::directional) {
-    if (c.to) {
-      launch_kernel<T, P, K, true>(ctx, p, k, partials, count, c);
-      return;
-    }
+  if (c.to) {
+    launch_kernel<T, P, K, true>(ctx, p, k, partials, count, c);
+    return;
   }
   launch_kernel<T, P, K, false>(ctx, p, k, partials, count, c);
 }
@@ -366,8 +365,8 @@ template <class T>
 void cuda_row_pass(const Context& ctx, PairwisePass pass, const RowPassArgs<T>& p, double* out,
                    index_t* host_count, PairwiseWorkspace& ws, index_t* device_count,
                    const RowCarry& carry) {
-  if (carry.to && (out || pass == PairwisePass::directional)) {
-    throw_runtime("cuda_row_pass: a chunked pass has no scalar (out) and no directional pass");
+  if (carry.to && (out || host_count)) {
+    throw_runtime("cuda_row_pass: a chunked pass has no scalar (out) and counts on the device");
   }
   cudaStream_t st = stream_of(ctx);
   const index_t blocks = (p.x.rows + kThreads - 1) / kThreads;

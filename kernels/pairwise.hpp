@@ -261,14 +261,14 @@ template <class T>
 void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads);
 
 #ifdef NWGF_HAVE_CUDA
-// A CUDA row pass split over column chunks of Y (the sharded pass, kernels/pairwise_sharded.hpp):
-// the carry is (p.x.rows, d + 1) doubles on the device, row i's running value at [i (d + 1)]
-// and, for d <= 3, its gradient sums at [i (d + 1) + 1 + k] (the general-d kernel adds each
-// tile's gradient to p.g's row directly, so there the row of p.g is the carry). A launch with
-// `to` set starts its rows from `from` (null: from 0, p.g zeroed unless accumulating; else the
-// same buffer as `to`), stores them to `to` at its end, and writes p.g / p.values only when
-// last. Its rows get the bits of one launch over all the columns when every chunk but the last
-// has a multiple of cuda_column_tile<T>(d) columns. No partials (out null), no directional pass.
+// A CUDA row pass split over column chunks of Y (and W: the directional pass, value D, gradient
+// dD/dv): the carry is (p.x.rows, d + 1) doubles on the device, row i's value at [i (d + 1)] and,
+// for d <= 3, its gradient sums at [i (d + 1) + 1 + k] (the general-d kernel adds each tile's
+// gradient to p.g's row, so there the row of p.g is the carry). A launch with `to` set starts
+// its rows from `from` (null: from 0, p.g zeroed unless accumulating; else the same buffer as
+// `to`), stores them to `to` at its end, writes p.g / p.values only when last. Its rows get the
+// bits of one launch over all the columns when every chunk but the last has a multiple of
+// cuda_column_tile<T>(d) columns. No partials (out null); counts only in device_count.
 struct RowCarry {
   const double* from = nullptr;
   double* to = nullptr;

@@ -289,13 +289,17 @@ detail::RowPassArgs<T> own_args(const Context& ctx, PairFamily family, double pa
 // broadcasts, copies and kernels are queued in order on ctx's stream: the host queues chunk
 // k + 1's broadcast before chunk k's kernel, but on the device they run one after the other (NCCL
 // on the compute stream does not overlap the kernels); the two slots let the next broadcast be
-// queued while a kernel still reads the current one.
+// queued while a kernel still reads the current one. The directional pass streams W beside Y in
+// the same slots' layout and adds the coincident pairs of this rank's rows to device_count (one
+// index_t on the device).
 template <class T>
 ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
                               const detail::RowPassArgs<T>& p, index_t n, index_t m,
-                              const ShardedOptions& options, Buffer<double>& acc) {
+                              const ShardedOptions& options, Buffer<double>& acc,
+                              index_t* device_count = nullptr) {
   const int ranks = comm.size(), q = comm.rank();
   const index_t d = p.x.cols;
+  const bool dir = pass == detail::PairwisePass::directional;
   const auto* dc = dynamic_cast<const DeviceComm*>(&comm);
   if (ranks > 1 && !dc) {
     throw_runtime(
@@ -309,12 +313,13 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
   const std::vector<Chunk>& chunks = plan.chunks;
   const bool weights = plan.weights;
   const index_t slot_cols = jb + per;
-  Buffer<T> ys[2], bs[2];
+  Buffer<T> ys[2], bs[2], ws[2];
   ShardedStats st;
   st.chunk_columns = per;
   st.chunks = index_t(chunks.size());
   collective(comm, [&] {
-    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d) {
+    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d ||
+        (dir && (p.v.rows != rows || p.w.rows != p.y.rows))) {
       throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
                     std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
                     " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
@@ -323,11 +328,29 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     acc = Buffer<double>(ctx, rows * (d + 1));
     const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
     for (auto& y : ys) y = Buffer<T>(ctx, used * d);
+    if (dir) {
+      for (auto& w : ws) w = Buffer<T>(ctx, used * d);
+    }
     if (weights) {
       for (auto& b : bs) b = Buffer<T>(ctx, used);
     }
-    st.buffer_bytes = acc.bytes() + ys[0].bytes() + ys[1].bytes() + bs[0].bytes() + bs[1].bytes();
+    st.buffer_bytes = acc.bytes() + ys[0].bytes() + ys[1].bytes() + bs[0].bytes() + bs[1].bytes() +
+                      ws[0].bytes() + ws[1].bytes();
   });
+  // The owner's rows [c0, c1) of Y (or W) packed into a slot.
+  const auto pack = [&](T* to, ConstPointsView<T> from, const Chunk& c) {
+    const T* src = from.data + (c.c0 - y0) * from.ld;
+    const index_t len = c.c1 - c.c0;
+    if (from.ld == d) {
+      detail::copy_bytes(ctx, to, Device::cuda, src, Device::cuda,
+                         std::size_t(len * d) * sizeof(T));
+      return;
+    }
+    for (index_t j = 0; j < len; ++j) {
+      detail::copy_bytes(ctx, to + j * d, Device::cuda, src + j * from.ld, Device::cuda,
+                         std::size_t(d) * sizeof(T));
+    }
+  };
 
   const double t0 = now_seconds();
   // Queues chunk k's broadcast into slot k % 2 (the owner copies its columns in first).
@@ -337,17 +360,10 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     const index_t len = c.c1 - c.c0;
     T* yd = ys[s].data() + jb * d;
     T* bd = weights ? bs[s].data() + jb : nullptr;
+    T* wd = dir ? ws[s].data() + jb * d : nullptr;
     if (c.owner == q) {
-      const T* src = p.y.data + (c.c0 - y0) * p.y.ld;
-      if (p.y.ld == d) {
-        detail::copy_bytes(ctx, yd, Device::cuda, src, Device::cuda,
-                           std::size_t(len * d) * sizeof(T));
-      } else {
-        for (index_t j = 0; j < len; ++j) {
-          detail::copy_bytes(ctx, yd + j * d, Device::cuda, src + j * p.y.ld, Device::cuda,
-                             std::size_t(d) * sizeof(T));
-        }
-      }
+      pack(yd, p.y, c);
+      if (dir) pack(wd, p.w, c);
       if (weights) {
         detail::copy_bytes(ctx, bd, Device::cuda, p.b + (c.c0 - y0), Device::cuda,
                            std::size_t(len) * sizeof(T));
@@ -356,24 +372,26 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     if (ranks > 1) {
       dc->device_broadcast(yd, std::size_t(len * d) * sizeof(T), c.owner);
       if (weights) dc->device_broadcast(bd, std::size_t(len) * sizeof(T), c.owner);
+      if (dir) dc->device_broadcast(wd, std::size_t(len * d) * sizeof(T), c.owner);
     }
   };
 
   std::exception_ptr failed;
-  PairwiseWorkspace ws;
+  PairwiseWorkspace pws;
   bool started = false;  // a launch has put this rank's rows into acc
-  // One launch of this rank's rows against `cols` staged columns at y (weights b).
-  const auto launch = [&](const T* y, const T* b, index_t cols, bool last) {
+  // One launch of this rank's rows against `cols` staged columns of slot s from column `at`.
+  const auto launch = [&](std::size_t s, index_t at, index_t cols, bool last) {
     if (failed || rows == 0) return;
     try {
       detail::RowPassArgs<T> pk = p;
-      pk.y = ConstPointsView<T>(y, cols, d, Device::cuda);
-      pk.b = weights ? b : nullptr;
+      pk.y = ConstPointsView<T>(ys[s].data() + at * d, cols, d, Device::cuda);
+      pk.b = weights ? bs[s].data() + at : nullptr;
+      if (dir) pk.w = ConstPointsView<T>(ws[s].data() + at * d, cols, d, Device::cuda);
       detail::RowCarry c;
       c.from = started ? acc.data() : nullptr;
       c.to = acc.data();
       c.last = last;
-      detail::cuda_row_pass(ctx, pass, pk, nullptr, nullptr, ws, nullptr, c);
+      detail::cuda_row_pass(ctx, pass, pk, nullptr, nullptr, pws, device_count, c);
       started = true;
     } catch (...) {
       failed = std::current_exception();
@@ -382,7 +400,7 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
   TraceSpan span(Phase::pairwise);
   trace_count(Counter::pairs, double(rows) * double(m));
   index_t carry = 0;  // columns of a cut tile at the end of the current slot's carry area
-  if (chunks.empty()) launch(ys[0].data(), bs[0].data(), 0, true);  // no columns: the rows' zeros
+  if (chunks.empty()) launch(0, 0, 0, true);  // no columns: the rows' zeros
   if (!chunks.empty()) post(0);
   for (std::size_t k = 0; k < chunks.size(); ++k) {
     const std::size_t s = k % 2, nexts = (k + 1) % 2;
@@ -391,10 +409,7 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     const index_t avail = carry + len;
     const bool last = k + 1 == chunks.size();
     const index_t take = last ? avail : avail / jb * jb;
-    if (take > 0 || last) {
-      launch(ys[s].data() + (jb - carry) * d, weights ? bs[s].data() + (jb - carry) : nullptr, take,
-             last);
-    }
+    if (take > 0 || last) launch(s, jb - carry, take, last);
     const index_t left = avail - take;
     if (left > 0) {
       detail::copy_bytes(ctx, ys[nexts].data() + (jb - left) * d, Device::cuda,
@@ -404,6 +419,11 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
         detail::copy_bytes(ctx, bs[nexts].data() + (jb - left), Device::cuda,
                            bs[s].data() + (jb - carry + take), Device::cuda,
                            std::size_t(left) * sizeof(T));
+      }
+      if (dir) {
+        detail::copy_bytes(ctx, ws[nexts].data() + (jb - left) * d, Device::cuda,
+                           ws[s].data() + (jb - carry + take) * d, Device::cuda,
+                           std::size_t(left * d) * sizeof(T));
       }
     }
     carry = left;
@@ -544,9 +564,6 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
                                        double r, double* out, PointsView<T> grad_v_own, T scale,
                                        bool accumulate, index_t* coincident,
                                        const ShardedOptions& options) {
-  if (ctx.is_cuda()) {
-    throw_bad_input("pairwise: the sharded directional pass runs on the CPU backend only");
-  }
   detail::RowPassArgs<T> p = own_args(ctx, PairFamily::riesz, r, x_own, a_own, y_own, b_own);
   p.v = v_own;
   p.w = w_own;
@@ -558,12 +575,40 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
       (grad_v_own.data && (grad_v_own.rows != x_own.rows || grad_v_own.cols != x_own.cols))) {
     throw_runtime("riesz_directional_sharded: v, w and grad_v must have the shapes of x and y");
   }
-  std::vector<double> acc_value, acc_g;
   index_t own_count = 0;
-  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::directional, p, n, m,
-                                      options, acc_value, acc_g, &own_count);
-  if (grad_v_own.data) detail::cpu_write_rows(p, nullptr, acc_g.data(), ctx.threads());
-  if (out) *out = rows_in_thread_order(ctx, comm, n, a_own, acc_value);
+  ShardedStats st;
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
+        (grad_v_own.data && grad_v_own.device != Device::cuda)) {
+      throw_runtime("riesz_directional_sharded: v, w and grad_v are not on the context's device");
+    }
+    // The rows write grad_v themselves (the last launch); D on the fixed 64-row grid as the
+    // energy; the count on the device until the stream ends.
+    Buffer<double> acc;
+    Buffer<index_t> count;
+    collective(comm, [&] {
+      count = Buffer<index_t>(ctx, 1);
+      detail::copy_bytes(ctx, count.data(), Device::cuda, &own_count, Device::cpu,
+                         sizeof(index_t));
+    });
+    st = stream_rows_cuda(ctx, comm, detail::PairwisePass::directional, p, n, m, options, acc,
+                          coincident ? count.data() : nullptr);
+    if (out) *out = energy_on_grid(ctx, comm, n, x_own.cols, a_own, acc);
+    if (coincident) {
+      detail::copy_bytes(ctx, &own_count, Device::cpu, count.data(), Device::cuda,
+                         sizeof(index_t));
+      ctx.synchronize();
+    }
+  }
+#endif
+  if (!ctx.is_cuda()) {
+    std::vector<double> acc_value, acc_g;
+    st = stream_rows(ctx, comm, detail::PairwisePass::directional, p, n, m, options, acc_value,
+                     acc_g, &own_count);
+    if (grad_v_own.data) detail::cpu_write_rows(p, nullptr, acc_g.data(), ctx.threads());
+    if (out) *out = rows_in_thread_order(ctx, comm, n, a_own, acc_value);
+  }
   if (coincident) {
     // Every rank's count (integers: the order does not matter).
     std::vector<index_t> counts(static_cast<std::size_t>(comm.size()), 0);
@@ -574,6 +619,43 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
     *coincident = 0;
     for (index_t c : counts) *coincident += c;
   }
+  return st;
+}
+
+template <class T>
+ShardedStats riesz_directional_dw_sharded(const Context& ctx, const Comm& comm,
+                                          ConstPointsView<T> x_own, ConstPointsView<T> v_own,
+                                          const T* a_own, index_t n, ConstPointsView<T> y_own,
+                                          ConstPointsView<T> w_own, const T* b_own, index_t m,
+                                          double r, PointsView<T> grad_w_own, T scale,
+                                          bool accumulate, const ShardedOptions& options) {
+  // The rows of Y (with W, b) against X (with V, a) streaming past.
+  detail::RowPassArgs<T> q = own_args(ctx, PairFamily::riesz, r, y_own, b_own, x_own, a_own);
+  q.v = w_own;
+  q.w = v_own;
+  q.g = grad_w_own;
+  q.scale = scale;
+  q.accumulate = accumulate;
+  if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
+      w_own.cols != y_own.cols || (y_own.rows > 0 && !grad_w_own.data) ||
+      grad_w_own.rows != y_own.rows || grad_w_own.cols != y_own.cols) {
+    throw_runtime("riesz_directional_dw_sharded: v, w and grad_w must have the shapes of x and y");
+  }
+#ifdef NWGF_HAVE_CUDA
+  if (ctx.is_cuda()) {
+    if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
+        (grad_w_own.data && grad_w_own.device != Device::cuda)) {
+      throw_runtime(
+          "riesz_directional_dw_sharded: v, w and grad_w are not on the context's device");
+    }
+    Buffer<double> acc;  // the rows write grad_w themselves (the last launch)
+    return stream_rows_cuda(ctx, comm, detail::PairwisePass::directional, q, m, n, options, acc);
+  }
+#endif
+  std::vector<double> acc_value, acc_g;
+  const ShardedStats st = stream_rows(ctx, comm, detail::PairwisePass::directional, q, m, n,
+                                      options, acc_value, acc_g);
+  detail::cpu_write_rows(q, nullptr, acc_g.data(), ctx.threads());
   return st;
 }
 
@@ -591,7 +673,11 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
   template ShardedStats riesz_directional_sharded<T>(                                             \
       const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*, index_t,     \
       ConstPointsView<T>, ConstPointsView<T>, const T*, index_t, double, double*, PointsView<T>,  \
-      T, bool, index_t*, const ShardedOptions&);
+      T, bool, index_t*, const ShardedOptions&);                                                 \
+  template ShardedStats riesz_directional_dw_sharded<T>(                                          \
+      const Context&, const Comm&, ConstPointsView<T>, ConstPointsView<T>, const T*, index_t,     \
+      ConstPointsView<T>, ConstPointsView<T>, const T*, index_t, double, PointsView<T>, T, bool,  \
+      const ShardedOptions&);
 NWGF_SHARDED_INSTANTIATE(float)
 NWGF_SHARDED_INSTANTIATE(double)
 #undef NWGF_SHARDED_INSTANTIATE

@@ -40,8 +40,11 @@
 // kernels are queued in order on ctx's stream: the host queues chunk k + 1's broadcast before
 // chunk k's kernel, but the device runs them one after the other (no overlap of communication
 // with compute: NCCL runs on the compute stream). The stats' compute_seconds is the whole
-// stream's wall time (wait_seconds 0: not separable). riesz_directional_sharded is CPU only
-// (bad input on CUDA).
+// stream's wall time (wait_seconds 0: not separable). riesz_directional_sharded streams W beside
+// Y in the same chunks and runs the chunked CUDA directional kernels, carrying each row's D and
+// dD/dv sums the same way: its rows of dD/dv and the coincident count bit for bit one GPU
+// process's riesz_directional (its first pass), D summed on the 64-row grid as the energy (the
+// same bits at every rank count, not riesz_directional's block tree).
 #include "nwgf/engine/backend.hpp"
 #include "nwgf/engine/comm/comm.hpp"
 #include "nwgf/kernels/pairwise.hpp"
@@ -102,9 +105,10 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
 
 // The directional derivative D = sum_ij a_i b_j d/dt+ k(x_i + t v_i, y_j + t w_j) at t = 0 of
 // the Riesz kernel (kernels/pairwise.hpp's riesz_directional, its first pass: no dD/dw) with
-// W streamed beside Y: D on every rank (bit for bit one process's row pass, as the energy), this
+// W streamed beside Y: D on every rank (bit for bit one process's row pass, as the energy; CUDA:
+// on the 64-row grid, as the energy), this
 // rank's rows grad_v_own (+)= scale dD/dv_i (null data: none), and the coincident pairs of all
-// ranks' rows in *coincident (null: not counted). x_own, v_own, a_own, grad_v_own: this rank's
+// ranks' rows in *coincident (null: not counted); dD/dw: riesz_directional_dw_sharded. x_own, v_own, a_own, grad_v_own: this rank's
 // rows of X (n rows in all); y_own, w_own, b_own: its rows of Y (m in all).
 template <class T>
 ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
@@ -114,5 +118,18 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
                                        double r, double* out, PointsView<T> grad_v_own, T scale,
                                        bool accumulate, index_t* coincident,
                                        const ShardedOptions& options = {});
+
+// riesz_directional's second pass across ranks: this rank's rows grad_w_own (+)= scale dD/dw_j
+// of the rows of Y it holds, X and V streaming past (the roles of the first pass swapped: rows of
+// Y against X, so the same stream, tiles and carry with the grids of Y and X exchanged). Each
+// row bit for bit one process's riesz_directional grad_w (CPU: its row pass with the same
+// thread count; CUDA: one GPU process's), at any rank count. Arguments as above.
+template <class T>
+ShardedStats riesz_directional_dw_sharded(const Context& ctx, const Comm& comm,
+                                          ConstPointsView<T> x_own, ConstPointsView<T> v_own,
+                                          const T* a_own, index_t n, ConstPointsView<T> y_own,
+                                          ConstPointsView<T> w_own, const T* b_own, index_t m,
+                                          double r, PointsView<T> grad_w_own, T scale,
+                                          bool accumulate, const ShardedOptions& options = {});
 
 }  // namespace nwgf

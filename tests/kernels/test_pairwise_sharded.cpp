@@ -2,7 +2,8 @@
 // and its block of Y, Y streams past in chunks, and each rank's rows of the gradient, row sums,
 // the row sums with the gradient in one pass (Gaussian),
 // the energy, and the directional derivative's D, rows of dD/dv and coincident pairs (W streamed
-// beside Y) are bit for bit what one process's row pass gives (pair_gradient with Y a
+// beside Y) and the rows of dD/dw (the rows of Y against X, riesz_directional_dw_sharded) are
+// bit for bit what one process's row pass gives (pair_gradient with Y a
 // separate copy of X, so no self pass), with the same thread count. P ranks simulated by P
 // threads (tests/thread_comm.hpp); 1..4 and 7 ranks, f32/f64, d = 2, 3, 20, 100, ranks with no
 // rows, N not a multiple of anything, small chunks (tiles cut by chunk and rank boundaries), and
@@ -43,7 +44,7 @@ struct Case {
 // What one rank returns: its rows of the gradient and the row sums, and the energy.
 template <class T>
 struct RankResult {
-  std::vector<T> grad, values, grad_v, vg_values, vg_grad;
+  std::vector<T> grad, values, grad_v, grad_w, vg_values, vg_grad;
   double energy = 0, directional = 0;
   index_t coincident = -1;
 };
@@ -79,10 +80,11 @@ int mismatches(const Case& c) {
   const std::vector<T> w = c.self ? v : points<T>(m, d, 6);
   const ConstPointsView<T> vv(v.data(), n, d), wv(w.data(), m, d);
   std::vector<T> ref_gv(static_cast<std::size_t>(n * d), T(0.25));
+  std::vector<T> ref_gw(static_cast<std::size_t>(m * d), T(-0.125));
   double ref_d = 0;
   index_t ref_count = 0;
   riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, 1.5, &ref_d, PointsView<T>(ref_gv.data(), n, d),
-                       PointsView<T>(), T(0.75), true, &ref_count);
+                       PointsView<T>(ref_gw.data(), m, d), T(0.75), true, &ref_count);
 
   const std::vector<index_t> xf = owned_row_starts(n, c.ranks), yf = owned_row_starts(m, c.ranks);
   World world(c.ranks);
@@ -126,13 +128,18 @@ int mismatches(const Case& c) {
           rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d), c.self ? nullptr : ao.data(), n,
           yov, ConstPointsView<T>(wo.data(), cols, d), c.self ? nullptr : bo.data(), m, 1.5,
           &r.directional, PointsView<T>(r.grad_v.data(), rows, d), T(0.75), true, &r.coincident, o);
+      r.grad_w.assign(std::size_t(cols * d), T(-0.125));
+      riesz_directional_dw_sharded<T>(
+          rctx, comm, xov, ConstPointsView<T>(vo.data(), rows, d), c.self ? nullptr : ao.data(), n,
+          yov, ConstPointsView<T>(wo.data(), cols, d), c.self ? nullptr : bo.data(), m, 1.5,
+          PointsView<T>(r.grad_w.data(), cols, d), T(0.75), true, o);
     });
   }
   for (auto& t : pool) t.join();
   int bad = 0;
   for (int q = 0; q < c.ranks; ++q) {
     const std::size_t k = std::size_t(q);
-    const index_t r0 = xf[k], rows = xf[k + 1] - r0;
+    const index_t r0 = xf[k], rows = xf[k + 1] - r0, c0 = yf[k], cols = yf[k + 1] - c0;
     const RankResult<T>& r = got[k];
     // A rank without rows has empty vectors (data() may be null, which memcmp must not get).
     const auto same_bytes = [](const void* a, const void* b, std::size_t bytes) {
@@ -145,6 +152,7 @@ int mismatches(const Case& c) {
         same_bytes(r.vg_values.data(), ref_vgv.data() + r0, std::size_t(rows) * sizeof(T)) &&
         same_bytes(r.vg_grad.data(), ref_vgg.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
         same_bytes(r.grad_v.data(), ref_gv.data() + r0 * d, std::size_t(rows * d) * sizeof(T)) &&
+        same_bytes(r.grad_w.data(), ref_gw.data() + c0 * d, std::size_t(cols * d) * sizeof(T)) &&
         same_bytes(&r.directional, &ref_d, sizeof(double)) && r.coincident == ref_count;
     bad += same ? 0 : 1;
   }

@@ -11,10 +11,15 @@
 // (the small-d kernel, tiles of 128) and d = 5, 20 (the general kernel, tiles of 16); the Riesz
 // and Gaussian families and the interaction kernels W (quartic_quadratic, log_quadratic,
 // gaussian_attraction: the sharded runner's term-by-term functionals), d = 1 as energy33's y
-// column. Then the chunks streamed in reverse order must give other bits (the check sees the
-// order).
+// column. The Riesz cases also run the directional pass (riesz_directional_sharded, W streamed
+// beside Y, some rows of Y copies of rows of X so that coincident pairs occur): dD/dv, dD/dw (the
+// second pass, riesz_directional_dw_sharded) and the coincident count bit for bit one process's
+// riesz_directional, D the one-process sharded pass's bits and within 1e-9 (relative) of
+// riesz_directional's (other summation order). Then the chunks streamed in reverse order must
+// give other bits (the check sees the order).
 // Exit 0 when every check holds on every rank; 1 with the failing cases on stderr otherwise.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -59,6 +64,87 @@ struct Case {
   bool weights;          // a and b (else none)
   bool reverse = false;  // stream the chunks in reverse order
 };
+
+// The directional pass of one case on every rank (Riesz, r = c.param): what differs from one
+// process (empty: nothing).
+template <class T>
+std::string directional_differs(const Context& ctx, const DeviceComm& comm, const Case& c) {
+  const int ranks = comm.size(), q = comm.rank();
+  const index_t n = c.n, m = c.m, d = c.d;
+  const std::vector<T> x = points<T>(n, d, 1), v = points<T>(n, d, 3), w = points<T>(m, d, 4);
+  std::vector<T> y = points<T>(m, d, 2);
+  // Every 7th row of Y a copy of X's row: coincident pairs (z = 0).
+  for (index_t j = 0; j < std::min(n, m); j += 7) {
+    std::copy(x.begin() + j * d, x.begin() + (j + 1) * d, y.begin() + j * d);
+  }
+  std::vector<T> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(m));
+  for (index_t i = 0; i < n; ++i) a[std::size_t(i)] = T(0.75 + double(i % 5) / 8.0);
+  for (index_t j = 0; j < m; ++j) b[std::size_t(j)] = T(0.5 + double(j % 7) / double(m + 1));
+  const T scale = T(-0.5);
+  // Accumulating onto a start (with weights) or not.
+  const bool acc = c.weights;
+  const std::vector<T> start(static_cast<std::size_t>(n * d), T(0.25));
+
+  const Buffer<T> xd = upload(ctx, x), vd = upload(ctx, v), yd = upload(ctx, y),
+                  wd = upload(ctx, w), ad = upload(ctx, a), bd = upload(ctx, b);
+  const T* aw = c.weights ? ad.data() : nullptr;
+  const T* bw = c.weights ? bd.data() : nullptr;
+  const ConstPointsView<T> xv(xd.data(), n, d, Device::cuda), vv(vd.data(), n, d, Device::cuda),
+      yv(yd.data(), m, d, Device::cuda), wv(wd.data(), m, d, Device::cuda);
+  const std::vector<T> start_w(static_cast<std::size_t>(m * d), T(-0.125));
+  Buffer<T> rg = upload(ctx, start), rgw = upload(ctx, start_w);
+  Buffer<double> rd(ctx, 1);
+  index_t ref_count = -1;
+  riesz_directional<T>(ctx, xv, vv, aw, yv, wv, bw, c.param, rd.data(),
+                       PointsView<T>(rg.data(), n, d, Device::cuda),
+                       PointsView<T>(rgw.data(), m, d, Device::cuda), scale, acc, &ref_count);
+  const std::vector<T> ref_g = download_all(ctx, rg), ref_gw = download_all(ctx, rgw);
+  const double ref_d = download_all(ctx, rd)[0];
+  ShardedOptions o;
+  o.chunk_columns = c.chunk;
+  o.reverse_chunks = c.reverse;
+  double one_d = 0;
+  riesz_directional_sharded<T>(ctx, single_process_comm(), xv, vv, aw, n, yv, wv, bw, m, c.param,
+                               &one_d, PointsView<T>(), scale, false, nullptr);
+
+  const auto [r0, r1] = owned_rows(n, q, ranks);
+  const auto [c0, c1] = owned_rows(m, q, ranks);
+  const index_t rows = r1 - r0, cols = c1 - c0;
+  const auto part = [](const std::vector<T>& h, index_t i0, index_t i1, index_t k) {
+    return std::vector<T>(h.begin() + i0 * k, h.begin() + i1 * k);
+  };
+  const Buffer<T> xo = upload(ctx, part(x, r0, r1, d)), vo = upload(ctx, part(v, r0, r1, d)),
+                  yo = upload(ctx, part(y, c0, c1, d)), wo = upload(ctx, part(w, c0, c1, d)),
+                  ao = upload(ctx, part(a, r0, r1, 1)), bo = upload(ctx, part(b, c0, c1, 1));
+  Buffer<T> g = upload(ctx, part(start, r0, r1, d));
+  double dd = -1;
+  index_t count = -1;
+  riesz_directional_sharded<T>(
+      ctx, comm, ConstPointsView<T>(xo.data(), rows, d, Device::cuda),
+      ConstPointsView<T>(vo.data(), rows, d, Device::cuda), c.weights ? ao.data() : nullptr, n,
+      ConstPointsView<T>(yo.data(), cols, d, Device::cuda),
+      ConstPointsView<T>(wo.data(), cols, d, Device::cuda), c.weights ? bo.data() : nullptr, m,
+      c.param, &dd, PointsView<T>(g.data(), rows, d, Device::cuda), scale, acc, &count, o);
+  Buffer<T> gw = upload(ctx, part(start_w, c0, c1, d));
+  riesz_directional_dw_sharded<T>(
+      ctx, comm, ConstPointsView<T>(xo.data(), rows, d, Device::cuda),
+      ConstPointsView<T>(vo.data(), rows, d, Device::cuda), c.weights ? ao.data() : nullptr, n,
+      ConstPointsView<T>(yo.data(), cols, d, Device::cuda),
+      ConstPointsView<T>(wo.data(), cols, d, Device::cuda), c.weights ? bo.data() : nullptr, m,
+      c.param, PointsView<T>(gw.data(), cols, d, Device::cuda), scale, acc, o);
+  const std::vector<T> hg = download_all(ctx, g), hgw = download_all(ctx, gw);
+
+  std::string what;
+  if (!same_bytes(hg.data(), ref_g.data() + r0 * d, hg.size() * sizeof(T))) what += " dD/dv";
+  if (!same_bytes(hgw.data(), ref_gw.data() + c0 * d, hgw.size() * sizeof(T))) what += " dD/dw";
+  if (count != ref_count) {
+    what += " coincident(" + std::to_string(count) + " vs " + std::to_string(ref_count) + ")";
+  }
+  if (ref_count == 0) what += " no-coincident-pairs";
+  if (!same_bytes(&dd, &one_d, sizeof dd)) what += " D";
+  if (!(std::abs(dd - ref_d) <= 1e-9 * (std::abs(ref_d) + 1))) what += " D(vs riesz_directional)";
+  return what;
+}
 
 // One case on every rank: the names of what differs from one process (empty: nothing).
 template <class T>
@@ -141,6 +227,7 @@ std::string differs(const Context& ctx, const DeviceComm& comm, const Case& c) {
     }
     if (!same_bytes(&e, &host_e, sizeof e)) what += " energy(host blocks)";
   }
+  if (c.family == PairFamily::riesz) what += directional_differs<T>(ctx, comm, c);
   return what;
 }
 
@@ -176,6 +263,12 @@ int main() {
   run({260, 300, 1, PairFamily::gaussian_attraction, 1.0, 0, true}, true, true);
   // d = 1 with weights, energy33's masked y column (Riesz r = 1).
   run({400, 400, 1, PairFamily::riesz, 1.0, 256, true}, true, true);
+  // The directional pass at d = 5 (r < 1: coincident pairs only counted), f32 and f64, and
+  // d = 20 in f64, d = 2 in f64 with weights.
+  run({300, 333, 5, PairFamily::riesz, 0.7, 40, false}, false, true);
+  run({300, 333, 5, PairFamily::riesz, 1.0, 40, true}, true, true);
+  run({200, 260, 20, PairFamily::riesz, 1.2, 16, false}, true, true);
+  run({330, 300, 2, PairFamily::riesz, 1.5, 128, true}, true, true);
   // The order: the same chunks reversed must not give one process's bits.
   run({700, 650, 2, PairFamily::riesz, 1.0, 128, true, true}, false, false);
   const CommStatus agreed = host.agree({failures.empty() ? 0 : 1, failures});
