@@ -69,7 +69,7 @@ TEST_CASE("experiment aggregation_diffusion_fb_quick") {
   }
   const std::string ref_out = test::tmp_path("aggregation_only");
   std::filesystem::remove_all(ref_out);
-  REQUIRE(test::run_cli("--threads 2 run '" + ref_toml + "' --out '" + ref_out + "'").exit_code == 0);
+  REQUIRE(test::run_cli(test::experiment_threads + "run '" + ref_toml + "' --out '" + ref_out + "'").exit_code == 0);
   std::vector<std::string> ref_files;
   for (const auto& e : std::filesystem::directory_iterator(ref_out + "/snapshots")) {
     ref_files.push_back(e.path().string());

@@ -51,6 +51,8 @@ TEST_CASE("IFT, 2-D Gaussian target: IFT vs the MMD flow and the noisy MMD flow 
   CHECK(p.out.find("\"runs\": 2") != std::string::npos);
 }
 
+// The two --resume cases keep 2 threads (not test::experiment_threads): they check a resumed
+// run's bits where the passes are split across threads. They are short (a few seconds).
 TEST_CASE("IFT --resume: the same positions and weights as the uninterrupted run") {
   const std::string base = test::tmp_path("ift_resume");
   std::filesystem::remove_all(base);

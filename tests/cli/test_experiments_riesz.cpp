@@ -81,7 +81,7 @@ TEST_CASE("experiment riesz_confinement_variational_quick") {
   }
   const std::string ref_out = test::tmp_path("riesz_confinement_particle");
   std::filesystem::remove_all(ref_out);
-  REQUIRE(test::run_cli("--threads 2 run '" + ref_toml + "' --out '" + ref_out + "'").exit_code == 0);
+  REQUIRE(test::run_cli(test::experiment_threads + "run '" + ref_toml + "' --out '" + ref_out + "'").exit_code == 0);
   const double w1_ref = w1_uniform(last_snapshot(ref_out + "/snapshots"));
   // F at the minimiser U[-1, 1]: E x^2/2 = 1/6, -1/2 E|X - Y| = -1/3, plus ln(2 pi)/2 from V.
   const double f_min = 1.0 / 6 - 1.0 / 3 + 0.5 * std::log(2 * 3.14159265358979323846);
