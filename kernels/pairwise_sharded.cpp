@@ -107,6 +107,21 @@ StreamPlan plan_stream(const Comm& comm, const detail::RowPassArgs<T>& p, index_
   return s;
 }
 
+// This rank's arguments hold exactly its rows of the plan's grids (X, and V for the directional
+// pass; Y, and W); called inside the stream's first collective, so every rank learns of a
+// mismatch on any rank.
+template <class T>
+void check_own_rows(const StreamPlan& plan, const detail::RowPassArgs<T>& p, int q, bool dir) {
+  const index_t rows = plan.rows, cols = plan.yf[std::size_t(q) + 1] - plan.y0;
+  if (p.x.rows != rows || p.y.rows != cols || p.y.cols != p.x.cols ||
+      (dir && (p.v.rows != rows || p.w.rows != p.y.rows))) {
+    throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
+                  std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
+                  " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
+                  std::to_string(cols) + ")");
+  }
+}
+
 // The stream and the row accumulators of one sharded pass (energy, gradient, both, or the
 // directional pass, whose W streams beside Y and whose coincident pairs this rank's rows met are
 // added to *coincident).
@@ -119,7 +134,6 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
   const index_t d = p.x.cols;
   const index_t jb = detail::cpu_column_tile<T>(d);
   const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
-  const std::vector<index_t>& yf = plan.yf;
   const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
   const std::vector<Chunk>& chunks = plan.chunks;
   const bool weights = plan.weights;
@@ -133,13 +147,7 @@ ShardedStats stream_rows(const Context& ctx, const Comm& comm, detail::PairwiseP
   st.chunk_columns = per;
   st.chunks = index_t(chunks.size());
   collective(comm, [&] {
-    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d ||
-        (dir && (p.v.rows != rows || p.w.rows != p.y.rows))) {
-      throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
-                    std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
-                    " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
-                    std::to_string(yf[std::size_t(q) + 1] - y0) + ")");
-    }
+    check_own_rows(plan, p, q, dir);
     acc_value.assign(std::size_t(rows), 0.0);
     if (want_g) acc_g.assign(std::size_t(rows * d), 0.0);
     const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
@@ -308,7 +316,6 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
   }
   const index_t jb = detail::cuda_column_tile<T>(d);
   const StreamPlan plan = plan_stream(comm, p, n, m, jb, options);
-  const std::vector<index_t>& yf = plan.yf;
   const index_t rows = plan.rows, y0 = plan.y0, per = plan.per;
   const std::vector<Chunk>& chunks = plan.chunks;
   const bool weights = plan.weights;
@@ -318,13 +325,7 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
   st.chunk_columns = per;
   st.chunks = index_t(chunks.size());
   collective(comm, [&] {
-    if (p.x.rows != rows || p.y.rows != yf[std::size_t(q) + 1] - y0 || p.y.cols != d ||
-        (dir && (p.v.rows != rows || p.w.rows != p.y.rows))) {
-      throw_runtime("pairwise_sharded: rank " + std::to_string(q) + " holds " +
-                    std::to_string(p.x.rows) + " rows of X and " + std::to_string(p.y.rows) +
-                    " of Y, not its rows of the grid (" + std::to_string(rows) + ", " +
-                    std::to_string(yf[std::size_t(q) + 1] - y0) + ")");
-    }
+    check_own_rows(plan, p, q, dir);
     acc = Buffer<double>(ctx, rows * (d + 1));
     const index_t used = std::min(slot_cols, jb + std::max<index_t>(m, 0));
     for (auto& y : ys) y = Buffer<T>(ctx, used * d);
