@@ -70,15 +70,17 @@ bool term_by_term(const FlowConfig& cfg) {
 
 // --backend cuda: the particle scheme's exact estimator (every functional it takes, the
 // term-by-term ones included) and the ift scheme run their pair passes on the GPUs
-// (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is refused here,
-// naming the key. Any other choice: the CPU backend (auto included).
+// (kernels/pairwise_sharded.hpp's CUDA path); the variational scheme trains, pushes and
+// estimates F on each rank's GPU too (set_up_scheme); the rest of the sharded layout is refused
+// here, naming the key. Any other choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
       " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
       "flow.memory = \"replicated\"";
-  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift) {
-    throw_bad_input("flow.scheme: only \"particle\" and \"ift\" run" + why);
+  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift &&
+      cfg.scheme != SchemeKind::variational) {
+    throw_bad_input("flow.scheme: only \"particle\", \"ift\" and \"variational\" run" + why);
   }
   if (cfg.estimator != Estimator::exact) {
     throw_bad_input("functional.estimator: only \"exact\" runs" + why);
@@ -461,6 +463,9 @@ class ShardedRunner {
            variational();
   }
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
+  // The scheme's Context: this rank's GPU for the variational scheme on --backend cuda, else the
+  // host's.
+  const Context& scheme_ctx() const { return gpu_ && variational() ? gpu_->ctx : ctx_; }
 
   // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
   // set_sharded); its batch terms against the target through the sharded passes
@@ -469,9 +474,11 @@ class ShardedRunner {
   void set_up_scheme() {
     if (variational()) {
       // Its own terms (no pair terms against a target): the scheme alone; its closed-form
-      // metrics from sums over the own rows (evaluate_variational).
-      scheme_ = make_variational_scheme<T>(ctx_, cfg_, n_, d_);
-      if (!scheme_->set_sharded(ctx_, comm_)) {
+      // metrics from sums over the own rows (evaluate_variational). --backend cuda: on this
+      // rank's GPU (its networks, batches, push and estimate of F; its pair passes over NCCL).
+      scheme_ = make_variational_scheme<T>(scheme_ctx(), cfg_, n_, d_);
+      if (gpu_) gpu_->samples = Points<T>(gpu_->ctx, rows_, d_);
+      if (!scheme_->set_sharded(scheme_ctx(), gpu_ ? gpu_->pass_comm(comm_) : comm_)) {
         throw_runtime("flow.memory: the scheme refused sharded samples");
       }
       if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
@@ -956,10 +963,20 @@ class ShardedRunner {
         double loss = StepInfo::none;
         if (neural()) {
           TraceSpan step_span(Phase::step);
-          const StepResult res =
-              scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double l) {
-                if (root_) progress.iteration(n, it, its, l);
-              });
+          const IterationCallback shown = [&](index_t it, index_t its, double l) {
+            if (root_) progress.iteration(n, it, its, l);
+          };
+          StepResult res;
+          if (gpu_ && variational()) {
+            // The own rows up, the step on the GPU, the moved rows down (the host keeps the
+            // samples between steps: snapshots, checkpoints, metrics as on the CPU).
+            Gpu& g = *gpu_;
+            g.stage(g.samples.buffer(), x_.data(), rows_ * d_, true);
+            res = scheme_->step(g.ctx, g.samples, n, tau, shown);
+            g.download(x_.data(), g.samples.data(), rows_ * d_);
+          } else {
+            res = scheme_->step(ctx_, x_, n, tau, shown);
+          }
           loss = res.loss;
           step_functional_ = res.functional;
         } else if (ift()) {
@@ -1142,7 +1159,7 @@ class ShardedRunner {
       if (ift()) {
         dir_.write_weighted_checkpoint_rows(comm_, c, x_.data(), w_);
       } else {
-        if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
+        if (scheme_) c.scheme_state = scheme_->state(scheme_ctx());  // the particle scheme has none
         dir_.write_checkpoint_rows(comm_, c, x_.data());
       }
       shell_.checkpointed(step, time);
@@ -1172,7 +1189,7 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
-    if (scheme_) scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
+    if (scheme_) scheme_->restore(scheme_ctx(), c.scheme_state, dir_.path("checkpoint.bin"));
     if (ift()) {
       std::memcpy(w_.data(), c.scheme_state.data(), c.scheme_state.size());
       for (double v : w_) {
@@ -1262,6 +1279,9 @@ class ShardedRunner {
     Buffer<T> term, mask, column;
     Buffer<double> rows;
     std::optional<PackedPotential> potential;
+    // The variational scheme's particles, the own rows, during a step (the scheme swaps its
+    // buffer with the pushed rows').
+    Points<T> samples;
 
     // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
     const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
