@@ -1053,10 +1053,26 @@ class ShardedRunner {
   // The mixture sample's E|Y - Y'| (V-statistic), once: a sharded pair pass of k = |z|.
   void mixture_self_term() {
     const ConstPointsView<double> y = std::as_const(mixture_sample_).view();
+    mixture_self_ = distance_sum(y, y) / (double(n_) * double(n_));
+  }
+  // sum_ij |x_i - y_j| over every rank's rows of x and y (n_ each, in double; energy_distance's
+  // sums): a sharded pair pass on the host, or (--backend cuda) on this rank's GPU, the own rows
+  // uploaded per call (the same bits at every rank count either way).
+  double distance_sum(ConstPointsView<double> x, ConstPointsView<double> y) {
     double s = 0;
-    pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, y, nullptr, n_, y, nullptr, n_,
-                                &s);
-    mixture_self_ = s / (double(n_) * double(n_));
+    if (!gpu_) {
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, x, nullptr, n_, y, nullptr,
+                                  n_, &s);
+      return s;
+    }
+    Gpu& g = *gpu_;
+    const ConstPointsView<double> dx(g.stage_double(g.dx, x.data, x.rows * x.cols), x.rows, x.cols,
+                                     Device::cuda);
+    const ConstPointsView<double> dy(g.stage_double(g.dy, y.data, y.rows * y.cols), y.rows, y.cols,
+                                     Device::cuda);
+    pair_energy_sharded<double>(g.ctx, g.pass_comm(comm_), PairFamily::riesz, 1.0, dx, nullptr, n_,
+                                dy, nullptr, n_, &s);
+    return s;
   }
 
   // The variational scheme's metrics.csv columns from the own rows (closed_form_metrics,
@@ -1064,11 +1080,12 @@ class ShardedRunner {
   // row order, mixture_tv from exact counts, ring_radius from sums in row order (one process's
   // values, bit for bit); energy_distance from sharded pair passes (in double, against this
   // rank's rows of the target sample; one process sums the same pairs by threads: the same value
-  // to rounding); w1_semicircle (d = 1) on rank 0 alone from all n samples gathered there (the
-  // quantile coupling sorts them; n doubles), one process's value bit for bit. The porous
-  // medium's w1_radial from the n radii gathered on rank 0 (n doubles, the radii of
-  // radial_w1), second_moment from the sum of squares in row order: one process's values.
-  // (The particle scheme's interaction kernels: ring_radius, w1_semicircle, as above.)
+  // to rounding; --backend cuda: on the GPUs, distance_sum); w1_semicircle (d = 1) on rank 0 alone
+  // from all n samples gathered there (the quantile coupling sorts them; n doubles), one process's
+  // value bit for bit. The porous medium's w1_radial from the n radii gathered on rank 0 (n
+  // doubles, the radii of radial_w1), second_moment from the sum of squares in row order: one
+  // process's values. (The particle scheme's interaction kernels: ring_radius, w1_semicircle, as
+  // above.)
   void evaluate_closed_form(StepInfo& s, index_t step) {
     if (!ou_ && !mixture_ && !porous_ && !has_aggregation_metrics(cfg_)) return;
     TraceSpan span(Phase::evaluation);
@@ -1085,11 +1102,7 @@ class ShardedRunner {
       std::copy(own.data.begin(), own.data.end(), x.data());
       const ConstPointsView<double> xv = std::as_const(x).view(),
                                     yv = std::as_const(mixture_sample_).view();
-      double sxy = 0, sxx = 0;
-      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, yv, nullptr,
-                                  n_, &sxy);
-      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, xv, nullptr,
-                                  n_, &sxx);
+      const double sxy = distance_sum(xv, yv), sxx = distance_sum(xv, xv);
       const double nn = double(n_) * double(n_);
       s.energy_distance = 2 * sxy / nn - sxx / nn - mixture_self_;
       std::vector<index_t> counts = mixture_counts(*mixture_, own);
@@ -1280,8 +1293,9 @@ class ShardedRunner {
     Buffer<double> rows;
     std::optional<PackedPotential> potential;
     // The variational scheme's particles, the own rows, during a step (the scheme swaps its
-    // buffer with the pushed rows').
+    // buffer with the pushed rows'); energy_distance's rows in double (distance_sum).
     Points<T> samples;
+    Buffer<double> dx, dy;
 
     // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
     const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
@@ -1306,6 +1320,15 @@ class ShardedRunner {
       p.a = ha ? stage(a, ha, hx.rows, true) : nullptr;
       p.b = hb ? stage(b, hb, hy.rows, true) : nullptr;
       return p;
+    }
+    // count doubles at host into buf (grown to hold them); the device pointer.
+    double* stage_double(Buffer<double>& buf, const double* host, index_t count) {
+      if (buf.size() < count) buf = Buffer<double>(ctx, count);
+      if (count > 0) {
+        detail::copy_bytes(ctx, buf.data(), Device::cuda, host, Device::cpu,
+                           std::size_t(count) * sizeof(double));
+      }
+      return buf.data();
     }
     // The device's values buffer of row_values (grown to count rows).
     double* row_terms(index_t count) {

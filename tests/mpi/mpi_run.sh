@@ -16,8 +16,8 @@
 #       `mpirun -np P` sharded with --backend cuda against one process's sharded run on the CPU
 #       (other tiles, other summation order): every snapshot within TOL of it (max |difference|
 #       over max |x|), the metrics' functional (where filled, in both alike) within TOL relative,
-#       and the closed-form columns (mmd2_analytic, mmd2_iterate) where filled, filled in both
-#       runs alike, within TOL relative too; manifest backend = cuda.
+#       and the closed-form columns (mmd2_analytic, mmd2_iterate, energy_distance) where filled,
+#       filled in both runs alike, within TOL relative too; manifest backend = cuda.
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
@@ -193,7 +193,7 @@ for a, b in zip(*rows):
 assert fw <= tol, f"functional differs by {fw:.3g} > {tol:g}"
 cw, cells = 0.0, 0
 for a, b in zip(*rows):
-    for k in ("mmd2_analytic", "mmd2_iterate"):
+    for k in ("mmd2_analytic", "mmd2_iterate", "energy_distance"):
         if k not in a or (a[k] == "" and b[k] == ""):
             continue
         assert a[k] != "" and b[k] != "", f"step {a['step']}: {k} filled in one run only"
