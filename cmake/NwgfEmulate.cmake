@@ -342,7 +342,8 @@ function(nwgf_emu_tests)
     # metrics) for KL to a Gaussian (f64, d = 2, N = 9000: 3 chunks of the push and the estimate
     # split by the ranks; 2 steps of 3 iterations) at 1, 2 and 3 ranks and fb with the Gaussian
     # attraction and the entropy's box (f32, N = 600) at 2 and 3; the fb run checkpointed at 2
-    # ranks and resumed at 3; the CPU sharded run within 1e-10 (f64) and 1e-5 (f32) relative.
+    # ranks and resumed at 3, the KL run (4 steps) checkpointed at 3 ranks and resumed in one
+    # process; the CPU sharded run within 1e-10 (f64) and 1e-5 (f32) relative.
     # And the configs of the CPU tests, byte for byte against one process: KL to a mixture (the
     # mixture ratio on the device; energy_distance, mixture_tv), an ICNN map pretrained on
     # gathered batches with KL, a potential and a Riesz interaction's batch U-statistic (against
@@ -371,6 +372,10 @@ function(nwgf_emu_tests)
              ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
              ${MPIEXEC_EXECUTABLE} 2 ${_var_fb} ${_emu_tmp}/sharded_cuda_resume_variational_fb 3
              --backend cuda)
+    add_test(NAME emu_sharded_cuda_resume_variational_kl_np3_to_np1 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_var_kl} ${_emu_tmp}/sharded_cuda_resume_variational_kl 1
+             --backend cuda --set train.iterations=3)
     add_test(NAME emu_sharded_cuda_cpu_variational_kl_np2 COMMAND bash
              ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
              ${MPIEXEC_EXECUTABLE} 2 ${_var_kl} ${_emu_tmp}/sharded_cuda_cpu_variational_kl 1e-10
@@ -399,6 +404,7 @@ function(nwgf_emu_tests)
              ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sharded_variational_gmm_d2.toml
              ${_emu_tmp}/sharded_cuda_cpu_variational_gmm 1e-5)
     set_tests_properties(emu_sharded_cuda_resume_variational_fb
+      emu_sharded_cuda_resume_variational_kl_np3_to_np1
       emu_sharded_cuda_cpu_variational_kl_np2 emu_sharded_cuda_cpu_variational_fb_np3
       emu_sharded_cuda_cpu_variational_icnn_np2 emu_sharded_cuda_cpu_variational_gmm_np3
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
