@@ -105,10 +105,12 @@ class RieszFunctional final : public Functional<T> {
         dir_counts_(ctx, 2),
         comm_(&comm),
         sharded_target_(true) {
+    // zero_w_ on ctx's device even when this rank holds no target rows (the CUDA passes check
+    // where their views live).
+    zero_w_ = Buffer<T>(ctx, m_own_ * d);
     if (m_own_ == 0) return;
     copy_from_host(ctx, target_, t_own.data, t_own.rows * d);
     copy_from_host(ctx, b_, b_own, t_own.rows);
-    zero_w_ = Buffer<T>(ctx, m_own_ * d);
     fill_zero(ctx, zero_w_);
   }
 
