@@ -345,6 +345,12 @@ function(nwgf_emu_tests)
              ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
              ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/energy33_forward_d2.toml
              ${_emu_tmp}/sharded_cuda_energy33_forward 2 --backend cuda)
+    # 100 samples at 3 ranks: two blocks of the 64-row grid, so one rank holds no rows; batch = N:
+    # every row gathered for both halves of the batch.
+    add_test(NAME emu_sharded_cuda_same_backward_rows_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/emu_cuda_backward.toml
+             ${_emu_tmp}/sharded_cuda_backward_rows 2 --backend cuda --set initial.n=100)
     add_test(NAME emu_sharded_cuda_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
              sharded_resume $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/emu_cuda_backward.toml ${_emu_tmp}/sharded_cuda_resume_backward
@@ -360,7 +366,8 @@ function(nwgf_emu_tests)
     add_test(NAME emu_sharded_cuda_cpu_forward_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
              sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/emu_cuda_forward.toml ${_emu_tmp}/sharded_cuda_cpu_forward 1e-5)
-    set_tests_properties(emu_sharded_cuda_same_energy33_backward_np3
+    set_tests_properties(emu_sharded_cuda_same_backward_rows_np3
+      emu_sharded_cuda_same_energy33_backward_np3
       emu_sharded_cuda_same_energy33_forward_np2 emu_sharded_cuda_resume_backward
       emu_sharded_cuda_as_replicated_backward_np2 emu_sharded_cuda_cpu_backward_np3
       emu_sharded_cuda_cpu_forward_np2
