@@ -319,6 +319,59 @@ function(nwgf_emu_tests)
       emu_sharded_cuda_cpu_sum_d4_np3 emu_sharded_cuda_cpu_energy33_np2
       emu_sharded_cuda_cpu_potential_np2
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # The backward and forward schemes sharded on CUDA (the network, its batches, the batch terms
+    # against each rank's target rows and the push on each rank's GPU; the batch and chunk rows
+    # moved through host copies): one process's sharded CUDA run byte for byte at 1, 2 and 3
+    # ranks (snapshots, checkpoint, metrics: backward f64 d = 2, forward f32 d = 3; energy33
+    # backward at 3, forward at 2), a backward run checkpointed at 2 ranks and resumed at 3,
+    # one replicated GPU process's snapshots and checkpoint byte for byte (the sharded target
+    # gradient rows are the CUDA row pass's; F, in metrics.csv only, is summed on the 64-row
+    # grid), and the CPU sharded run within 1e-10 relative (f64) / 1e-5 (f32).
+    foreach(np 1 2 3)
+      foreach(scheme backward forward)
+        add_test(NAME emu_sharded_cuda_same_${scheme}_np${np} COMMAND bash
+                 ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+                 ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/emu_cuda_${scheme}.toml
+                 ${_emu_tmp}/sharded_cuda_${scheme}_np${np} 2 --backend cuda)
+        set_tests_properties(emu_sharded_cuda_same_${scheme}_np${np} PROPERTIES ENVIRONMENT
+          "${_mpi_env}" LABELS mpi TIMEOUT 300)
+      endforeach()
+    endforeach()
+    add_test(NAME emu_sharded_cuda_same_energy33_backward_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/energy33_backward_d2.toml
+             ${_emu_tmp}/sharded_cuda_energy33_backward 2 --backend cuda)
+    add_test(NAME emu_sharded_cuda_same_energy33_forward_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/energy33_forward_d2.toml
+             ${_emu_tmp}/sharded_cuda_energy33_forward 2 --backend cuda)
+    # 100 samples at 3 ranks: two blocks of the 64-row grid, so one rank holds no rows; batch = N:
+    # every row gathered for both halves of the batch.
+    add_test(NAME emu_sharded_cuda_same_backward_rows_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/emu_cuda_backward.toml
+             ${_emu_tmp}/sharded_cuda_backward_rows 2 --backend cuda --set initial.n=100)
+    add_test(NAME emu_sharded_cuda_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_resume $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/emu_cuda_backward.toml ${_emu_tmp}/sharded_cuda_resume_backward
+             3 --backend cuda)
+    add_test(NAME emu_sharded_cuda_as_replicated_backward_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_as_replicated $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/emu_cuda_backward.toml
+             ${_emu_tmp}/sharded_cuda_as_replicated_backward 2 --backend cuda)
+    add_test(NAME emu_sharded_cuda_cpu_backward_np3 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 3
+             ${_emu_root}/tests/mpi/emu_cuda_backward.toml ${_emu_tmp}/sharded_cuda_cpu_backward
+             1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_forward_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/emu_cuda_forward.toml ${_emu_tmp}/sharded_cuda_cpu_forward 1e-5)
+    set_tests_properties(emu_sharded_cuda_same_backward_rows_np3
+      emu_sharded_cuda_same_energy33_backward_np3
+      emu_sharded_cuda_same_energy33_forward_np2 emu_sharded_cuda_resume_backward
+      emu_sharded_cuda_as_replicated_backward_np2 emu_sharded_cuda_cpu_backward_np3
+      emu_sharded_cuda_cpu_forward_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # eval.mmd of a sharded CUDA run (the closed form's reference sample, each rank its rows, the
     # three sums through the CUDA sharded passes on the ranks' GPUs): mmd2_analytic byte for byte
     # at 2 and 3 ranks, and within 1e-10 relative of the CPU sharded run's.

@@ -60,10 +60,10 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
             "barycenter); the backward and forward schemes' exact Riesz functionals and energy33; "
             "the ift scheme, every `ift.weight_step` (each rank also holds its rows of the "
             "weights); the variational scheme, every functional it takes, fb, MLP or ICNN maps; "
-            "every measure kind, drawn or read by rows; CPU backend, and CUDA for the particle "
-            "scheme's exact estimator (every functional it takes: interaction of every kernel, "
-            "mmd, barycenter, energy33, the potential and sums), the ift scheme and the "
-            "variational scheme; "
+            "every measure kind, drawn or read by rows; CPU backend, and CUDA for every "
+            "scheme's exact estimator (the particle scheme's every functional: interaction of "
+            "every kernel, mmd, barycenter, energy33, the potential and sums; the ift, backward, "
+            "forward and variational schemes); "
             "`output.plots` drawn by "
             "rank 0 from the snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -104,10 +105,12 @@ class RieszFunctional final : public Functional<T> {
         dir_counts_(ctx, 2),
         comm_(&comm),
         sharded_target_(true) {
+    // zero_w_ on ctx's device even when this rank holds no target rows (the CUDA passes check
+    // where their views live).
+    zero_w_ = Buffer<T>(ctx, m_own_ * d);
     if (m_own_ == 0) return;
     copy_from_host(ctx, target_, t_own.data, t_own.rows * d);
     copy_from_host(ctx, b_, b_own, t_own.rows);
-    zero_w_ = Buffer<T>(ctx, m_own_ * d);
     fill_zero(ctx, zero_w_);
   }
 
@@ -124,7 +127,7 @@ class RieszFunctional final : public Functional<T> {
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
       target_energy(ctx, y);
-      f += cv * scalar_.get(ctx);
+      f += cv * target_sum(ctx);
       if (want) target_gradient(ctx, y, T(scale * cv), grad);
     }
     return f;
@@ -165,7 +168,7 @@ class RieszFunctional final : public Functional<T> {
     return [this, cv, euler](const Context& c) {
       double f = energy_nu_;
       f += dot_rows_.sum(c) / euler;
-      if (m_ > 0) f += cv * scalar_.get(c);
+      if (m_ > 0) f += cv * target_sum(c);
       return f;
     };
   }
@@ -194,7 +197,7 @@ class RieszFunctional final : public Functional<T> {
     if (m_ > 0) {
       const double cv = 1.0 / double(n);
       target_directional(ctx, y, v, grad_v, T(scale * cv), &coincident);
-      dv += cv * scalar_.get(ctx);
+      dv += cv * target_sum(ctx);
       check_coincident(coincident);
     }
     return dv;
@@ -313,15 +316,21 @@ class RieszFunctional final : public Functional<T> {
                     " with a sharded target runs in schemes/run/sharded_loop.cpp");
     }
   }
-  // The batch y (the same on every rank) against the target: scalar_ <- S = sum_ij b_j |y_i -
-  // t_j|^r; grad += scale dS/dy. Sharded target: each rank passes its rows owned_rows(2B) of y
-  // and the target streams past (kernels/pairwise_sharded.hpp: every row and S bit for bit one
-  // process's row pass); the gradient's rows are then allgathered.
+  // The batch y (the same on every rank) against the target: S = sum_ij b_j |y_i - t_j|^r
+  // (target_sum); grad += scale dS/dy. Sharded target: each rank passes its rows owned_rows(2B)
+  // of y and the target streams past (kernels/pairwise_sharded.hpp: every row and S bit for bit
+  // one process's row pass; on CUDA S on the 64-row grid), S on the host (sharded_sum_: the
+  // sharded passes' out is a host pointer on both backends); the gradient's rows are then
+  // allgathered (on CUDA over NCCL).
   void target_energy(const Context& ctx, ConstPointsView<T> y) {
     if (!sharded_target_) return energy(ctx, y, nullptr, tview(), b_.data());
     const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), comm_->size());
     pair_energy_sharded<T>(ctx, *comm_, PairFamily::riesz, r_, rows(y, y0, y1 - y0), nullptr,
-                           y.rows, tview(), b_.data(), m_, scalar_.ptr());
+                           y.rows, tview(), b_.data(), m_, &sharded_sum_);
+  }
+  // The last target term's S (target_energy) or D (target_directional).
+  double target_sum(const Context& ctx) const {
+    return sharded_target_ ? sharded_sum_ : scalar_.get(ctx);
   }
   void target_gradient(const Context& ctx, ConstPointsView<T> y, T scale, PointsView<T> grad) {
     if (!sharded_target_) return gradient(ctx, y, nullptr, tview(), b_.data(), scale, grad, true);
@@ -330,9 +339,9 @@ class RieszFunctional final : public Functional<T> {
     const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), ranks);
     pair_gradient_sharded<T>(ctx, *comm_, PairFamily::riesz, r_, rows(y, y0, y1 - y0), nullptr,
                              y.rows, tview(), b_.data(), m_, scale, rows(grad, y0, y1 - y0), true);
-    allgather_own_rows(grad);
+    allgather_own_rows(ctx, grad);
   }
-  // The target term of the directional derivative (the target fixed: w = 0): scalar_ <- D,
+  // The target term of the directional derivative (the target fixed: w = 0): D (target_sum),
   // grad_v += scale dD/dv (grad_v.data null: none), *coincident <- the coincident pairs.
   void target_directional(const Context& ctx, ConstPointsView<T> y, ConstPointsView<T> v,
                           PointsView<T> grad_v, T scale, index_t* coincident) {
@@ -345,12 +354,13 @@ class RieszFunctional final : public Functional<T> {
     }
     const auto [y0, y1] = owned_rows(y.rows, comm_->rank(), comm_->size());
     riesz_directional_sharded<T>(ctx, *comm_, rows(y, y0, y1 - y0), rows(v, y0, y1 - y0), nullptr,
-                                 y.rows, tview(), zero_view(), b_.data(), m_, r_, scalar_.ptr(),
+                                 y.rows, tview(), zero_view(), b_.data(), m_, r_, &sharded_sum_,
                                  rows(grad_v, y0, y1 - y0), scale, true, coincident);
-    if (grad_v.data) allgather_own_rows(grad_v);
+    if (grad_v.data) allgather_own_rows(ctx, grad_v);
   }
-  // Sharded: every rank's rows owned_rows(g.rows) of g (contiguous) to every rank.
-  void allgather_own_rows(PointsView<T> g) const {
+  // Sharded: every rank's rows owned_rows(g.rows) of g (contiguous) to every rank (on CUDA on the
+  // device over the DeviceComm, bytes only).
+  void allgather_own_rows(const Context& ctx, PointsView<T> g) const {
     const int ranks = comm_->size();
     if (ranks == 1) return;
     const std::vector<index_t> starts = owned_row_starts(g.rows, ranks);
@@ -362,7 +372,10 @@ class RieszFunctional final : public Functional<T> {
       counts[std::size_t(q)] =
           std::size_t(starts[std::size_t(q) + 1] - starts[std::size_t(q)]) * row_bytes;
     }
-    comm_->allgather(g.data, counts, offsets);
+    if (!ctx.is_cuda()) return comm_->allgather(g.data, counts, offsets);
+    const auto* device = dynamic_cast<const DeviceComm*>(comm_);
+    if (!device) throw_runtime("RieszFunctional: the CUDA backend across ranks needs a DeviceComm");
+    device->device_allgather(g.data, counts, offsets);
   }
   void energy(const Context& ctx, ConstPointsView<T> x, const T* a, ConstPointsView<T> y,
               const T* b) {
@@ -418,6 +431,7 @@ class RieszFunctional final : public Functional<T> {
   const Comm* comm_ = nullptr;
   SlicedRanksBuffers<T> sliced_ranks_;  // the transpose's space across ranks
   bool sharded_target_ = false;         // target_ holds this rank's rows only
+  double sharded_sum_ = 0;              // and the last target term's S or D (host)
 };
 
 // Energy (33): F(mu) = ∫ 1{x<0}|y| - x dmu - 1/2 ∫∫ 1{x1>=0} 1{x2>=0} |y1 - y2|^r dmu dmu.

@@ -167,7 +167,9 @@ std::unique_ptr<Functional<T>> make_functional(const Context& ctx, const FlowCon
 // batch (the same on every rank) meets the target through the sharded passes
 // (kernels/pairwise_sharded.hpp), each rank its rows of the batch, the gradient's rows then
 // allgathered: the bits of one process's row pass; likewise the directional derivative's target
-// term (riesz_directional_sharded, the forward scheme). value() and particle_gradient() need all
+// term (riesz_directional_sharded, the forward scheme). On a CUDA Context (comm the DeviceComm
+// when P > 1) the batch and target rows live on its device, the passes' sums come to the host
+// and the gradient rows are allgathered on the device. value() and particle_gradient() need all
 // samples: they throw (the sharded runner evaluates F itself).
 template <class T>
 std::unique_ptr<Functional<T>> make_sharded_target_functional(const Context& ctx, double r,

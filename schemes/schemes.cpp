@@ -102,14 +102,17 @@ class NeuralScheme final : public Scheme<T> {
     return true;
   }
 
-  // Sharded (CPU backend): x holds this rank's rows of the 64-row grid (ShardedRows,
+  // Sharded: x holds this rank's rows of the 64-row grid (ShardedRows,
   // schemes/sharded_rows.hpp). The training stays replicated; what reads the samples gathers or
   // chains them so that every rank gets one process's bits: the centre and scale (standardise:
   // the sums pass rank to rank in row order), the batch rows (ShardedRows::gather: from their
   // owners, in batch order) and the push (the rows of one process's chunks moved to the ranks
-  // that push them and back).
+  // that push them and back). On a CUDA Context (x, the network and its batches on this rank's
+  // GPU; comm the host's or, P > 1, the DeviceComm whose host collectives these are) the rows
+  // move through the host: standardise downloads the own rows once a step (own_host_), the
+  // gathers and the push's all-to-alls run on that copy (bytes over MPI, as on the CPU), and
+  // what the network reads goes up once per call (2 x batch rows, or a rank's chunk span).
   bool set_sharded(const Context& ctx, const Comm& comm) override {
-    if (ctx.is_cuda()) return false;
     comm_ = &comm;
     sharded_ = true;
     shard_ = ShardedRows<T>(comm, n_);
@@ -179,7 +182,7 @@ class NeuralScheme final : public Scheme<T> {
       if (sharded_) {
         std::vector<index_t> every(static_cast<std::size_t>(n_));
         for (index_t i = 0; i < n_; ++i) every[std::size_t(i)] = i;
-        all = shard_.gather(x.data(), d_, every);
+        all = on_device(ctx, shard_.gather(own_rows(x), d_, every), n_ * d_);
       }
       for (int half = 0; half < 2; ++half) {
         b.random = false;
@@ -198,7 +201,7 @@ class NeuralScheme final : public Scheme<T> {
       for (index_t k = 0; k < 2 * batch; ++k) {
         drawn[std::size_t(k)] = batch_row(b.seed, b.stream, b.counter, k, n_);
       }
-      const T* rows = shard_.gather(x.data(), d_, drawn);
+      const T* rows = on_device(ctx, shard_.gather(own_rows(x), d_, drawn), 2 * batch * d_);
       b.random = false;
       b.first = 0;
       network_input(ctx, rows, 2 * batch, d_, l_, b, 2 * batch, in_.data(), xb_.data());
@@ -239,6 +242,23 @@ class NeuralScheme final : public Scheme<T> {
     out_scale_ = std::max(sd, std::pow(tau, 1 / (2 - r_)));
     const std::vector<T> c(mean.begin(), mean.end());
     copy_from_host(ctx, centre_, c.data(), d_);
+    // Sharded on a GPU: the own rows' host copy for this step's gathers and push.
+    if (sharded_ && x.device() == Device::cuda) own_host_ = std::move(h);
+  }
+
+  // Sharded: the own rows on the host (x itself on the CPU; on a GPU standardise's copy, which
+  // holds until the push moves the samples).
+  const T* own_rows(const Points<T>& x) const {
+    return x.device() == Device::cuda ? own_host_.data() : x.data();
+  }
+  // count host values where ctx's kernels read them: on a GPU uploaded into staged_ (grown to
+  // hold them), on the CPU the host pointer itself.
+  const T* on_device(const Context& ctx, const T* host, index_t count) {
+    if (!ctx.is_cuda()) return host;
+    if (staged_.size() < count) staged_ = Buffer<T>(ctx, count);
+    detail::copy_bytes(ctx, staged_.data(), Device::cuda, host, Device::cpu,
+                       std::size_t(count) * sizeof(T));
+    return staged_.data();
   }
 
   // acc (count doubles) <- add() over the rows of every rank in rank order: rank q receives the
@@ -359,13 +379,22 @@ class NeuralScheme final : public Scheme<T> {
   // Sharded: the same chunks (the network's call shapes, so each row keeps one process's bits)
   // and the same split of them; rank q's chunk rows [a_q, b_q) come from their owners and the
   // pushed rows go back to them (two all-to-alls of contiguous row ranges), so a rank holds
-  // O(N / P + chunk) rows at a time.
+  // O(N / P + chunk) rows at a time. On a GPU the all-to-alls run on host copies (the span goes
+  // up before the network, its pushed rows come down after it, the own pushed rows go up for
+  // the update x + alpha net on the device, as one GPU process's push adds them).
   void push_sharded(const Context& ctx, Points<T>& x, index_t n, T alpha) {
     BatchRows b = push_rows(n);
     const RankChunks chunks(comm_, n_, max_rows_);
     const auto [a, e] = shard_.chunk_span(chunks);
+    const bool gpu = x.device() == Device::cuda;
     Buffer<T> in_rows(ctx, (e - a) * d_), out_rows(ctx, (e - a) * d_);
-    shard_.to_chunks(chunks, x.data(), d_, in_rows.data());
+    std::vector<T> span(gpu ? std::size_t((e - a) * d_) : 0);
+    if (gpu) {
+      shard_.to_chunks(chunks, own_rows(x), d_, span.data());
+      if (e > a) copy_from_host(ctx, in_rows, span.data(), (e - a) * d_);
+    } else {
+      shard_.to_chunks(chunks, x.data(), d_, in_rows.data());
+    }
     chunks.each_own([&](index_t c) {
       const index_t first = chunks.first_row(c), rows = chunks.rows(c);
       b.first = 0;
@@ -375,7 +404,15 @@ class NeuralScheme final : public Scheme<T> {
       mlp_.forward(ctx, cview(in_, rows, d_ + l_),
                    PointsView<T>(out_rows.data() + (first - a) * d_, rows, d_, out_rows.device()));
     });
-    shard_.from_chunks(chunks, out_rows.data(), d_, next_.data());
+    if (gpu) {
+      if (e > a) copy_to_host(ctx, span.data(), out_rows);
+      std::vector<T> own(static_cast<std::size_t>(shard_.rows() * d_));
+      shard_.from_chunks(chunks, span.data(), d_, own.data());
+      copy_from_host(ctx, next_, own.data(), shard_.rows() * d_);
+      own_host_.clear();  // the samples move: the copy no longer holds
+    } else {
+      shard_.from_chunks(chunks, out_rows.data(), d_, next_.data());
+    }
     axpby(ctx, shard_.rows() * d_, T(1), x.data(), alpha, next_.data());
     std::swap(x.buffer(), next_);
   }
@@ -396,9 +433,12 @@ class NeuralScheme final : public Scheme<T> {
   DeferredValue loss_;
   double scale_ = 1, out_scale_ = 1;
   const Comm* comm_ = nullptr;
-  // Sharded: this rank's rows of the grid, and the batch gather's buffers (host).
+  // Sharded: this rank's rows of the grid, and the batch gather's buffers (host); on a GPU the
+  // own rows' host copy of the step and the device staging of the gathered rows.
   bool sharded_ = false;
   ShardedRows<T> shard_;
+  std::vector<T> own_host_;
+  Buffer<T> staged_;
 };
 
 template <class T>

@@ -69,8 +69,9 @@ class Scheme {
   virtual bool set_comm(const Comm* comm) { return comm == nullptr || comm->size() == 1; }
   // flow.memory = "sharded" (schemes/run/sharded_loop.hpp): from now on x holds only this rank's
   // rows owned_rows(N, rank, P) of the N samples (kernels/pairwise_ranks.hpp), and step() gives
-  // each rank its rows of what one process's step gives (the backward and forward schemes on
-  // the CPU backend; README, "MPI runs"). Returns false when this scheme does not run so.
+  // each rank its rows of what one process's step gives (the backward and forward schemes, on
+  // the CPU and CUDA backends: on CUDA comm may be the DeviceComm, whose host collectives move
+  // the rows; README, "MPI runs"). Returns false when this scheme does not run so.
   virtual bool set_sharded(const Context& ctx, const Comm& comm) {
     (void)ctx, (void)comm;
     return false;

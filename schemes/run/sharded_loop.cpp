@@ -70,18 +70,15 @@ bool term_by_term(const FlowConfig& cfg) {
 
 // --backend cuda: the particle scheme's exact estimator (every functional it takes, the
 // term-by-term ones included) and the ift scheme run their pair passes on the GPUs
-// (kernels/pairwise_sharded.hpp's CUDA path); the variational scheme trains, pushes and
-// estimates F on each rank's GPU too (set_up_scheme); the rest of the sharded layout is refused
-// here, naming the key. Any other choice: the CPU backend (auto included).
+// (kernels/pairwise_sharded.hpp's CUDA path); the backward, forward and variational schemes
+// train, push and meet the target on each rank's GPU too (set_up_scheme): every scheme runs. The
+// estimators the sharded layout runs only on the CPU are refused here, naming the key. Any other
+// choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
       " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
       "flow.memory = \"replicated\"";
-  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift &&
-      cfg.scheme != SchemeKind::variational) {
-    throw_bad_input("flow.scheme: only \"particle\", \"ift\" and \"variational\" run" + why);
-  }
   if (cfg.estimator != Estimator::exact) {
     throw_bad_input("functional.estimator: only \"exact\" runs" + why);
   }
@@ -103,6 +100,11 @@ class ShardedRunner {
         steps_(cfg),
         dir_(opt.out_dir) {
     if (root_) observers_ = opt.observers;
+  }
+  // The scheme and functional first: their buffers live on gpu_'s device (--backend cuda).
+  ~ShardedRunner() {
+    scheme_.reset();
+    functional_.reset();
   }
 
   RunResult run() {
@@ -463,14 +465,16 @@ class ShardedRunner {
            variational();
   }
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
-  // The scheme's Context: this rank's GPU for the variational scheme on --backend cuda, else the
+  // The scheme's Context: this rank's GPU for the neural schemes on --backend cuda, else the
   // host's.
-  const Context& scheme_ctx() const { return gpu_ && variational() ? gpu_->ctx : ctx_; }
+  const Context& scheme_ctx() const { return gpu_ && neural() ? gpu_->ctx : ctx_; }
 
   // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
   // set_sharded); its batch terms against the target through the sharded passes
   // (make_sharded_target_functional), with this rank's target rows and E_K(nu) from
-  // target_energy().
+  // target_energy(). --backend cuda (backward, forward): the network, its batches, the
+  // functional's batch terms (the target rows uploaded once, the passes' CUDA paths over NCCL)
+  // and the push on this rank's GPU; the host keeps the samples between steps (run_steps).
   void set_up_scheme() {
     if (variational()) {
       // Its own terms (no pair terms against a target): the scheme alone; its closed-form
@@ -494,19 +498,22 @@ class ShardedRunner {
     }
     const index_t max_rows =
         2 * std::max(cfg_.batch, cfg_.rescale_batch > 0 ? cfg_.rescale_batch : cfg_.batch);
+    const Context& ctx = scheme_ctx();
+    const Comm& comm = gpu_ ? gpu_->pass_comm(comm_) : comm_;
     if (cfg_.functional == FunctionalKind::energy33) {
       // No target: its batch terms need only the batch, which every rank holds whole (the
       // pair passes split across ranks as in the replicated layout: the same bits).
-      functional_ = make_functional<T>(ctx_, cfg_, d_, max_rows, std::vector<WeightedPoints>{});
+      functional_ = make_functional<T>(ctx, cfg_, d_, max_rows, std::vector<WeightedPoints>{});
     } else {
-      functional_ = make_sharded_target_functional<T>(ctx_, cfg_.r, d_, max_rows, comm_, tview(),
+      functional_ = make_sharded_target_functional<T>(ctx, cfg_.r, d_, max_rows, comm, tview(),
                                                       b_.data(), m_, energy_nu_);
     }
-    if (comm_.size() > 1 && !functional_->set_comm(&comm_)) {
+    if (comm_.size() > 1 && !functional_->set_comm(&comm)) {
       throw_runtime("flow.memory: the functional refused the MPI ranks");
     }
-    scheme_ = make_scheme<T>(ctx_, cfg_, *functional_, n_, d_);
-    if (!scheme_->set_sharded(ctx_, comm_)) {
+    scheme_ = make_scheme<T>(ctx, cfg_, *functional_, n_, d_);
+    if (gpu_) gpu_->samples = Points<T>(ctx, rows_, d_);
+    if (!scheme_->set_sharded(ctx, comm)) {
       throw_runtime("flow.memory: the scheme refused sharded samples");
     }
   }
@@ -967,7 +974,7 @@ class ShardedRunner {
             if (root_) progress.iteration(n, it, its, l);
           };
           StepResult res;
-          if (gpu_ && variational()) {
+          if (gpu_) {
             // The own rows up, the step on the GPU, the moved rows down (the host keeps the
             // samples between steps: snapshots, checkpoints, metrics as on the CPU).
             Gpu& g = *gpu_;
@@ -1292,8 +1299,8 @@ class ShardedRunner {
     Buffer<T> term, mask, column;
     Buffer<double> rows;
     std::optional<PackedPotential> potential;
-    // The variational scheme's particles, the own rows, during a step (the scheme swaps its
-    // buffer with the pushed rows'); energy_distance's rows in double (distance_sum).
+    // The neural schemes' samples, the own rows, during a step (the scheme swaps its buffer with
+    // the pushed rows'); energy_distance's rows in double (distance_sum).
     Points<T> samples;
     Buffer<double> dx, dy;
 

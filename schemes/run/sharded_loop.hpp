@@ -85,7 +85,12 @@
 // their weights are uploaded and its outputs downloaded (accumulating outputs uploaded first).
 // Its bits are the same at every rank count among sharded CUDA runs (snapshots, weights,
 // checkpoint, metrics); against the CPU sharded run they differ in the last bits (the CUDA
-// kernels' tiles and sums). The rest (the neural and variational schemes, the sliced
+// kernels' tiles and sums). The backward and forward schemes train on each rank's GPU
+// (Scheme::set_sharded with the GPU's Context and the DeviceComm): the own rows go up for a step
+// and come down pushed, the batch and chunk rows move between ranks through host copies
+// (ShardedRows, bytes over MPI), the batch terms against the target run through the CUDA
+// sharded passes (make_sharded_target_functional on the GPU's Context), snapshots and
+// checkpoints from the host rows as above. The rest (the variational scheme, the sliced
 // estimator, the particle scheme's term-by-term functionals: sums, the potential, energy33, the
 // kernels W) is refused naming flow.scheme, functional.estimator, functional.kind or
 // functional.kernel.
