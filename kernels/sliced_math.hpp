@@ -56,6 +56,26 @@ NWGF_HD T sliced_gradient_entry(index_t self_derivative, index_t cross_derivativ
   return scale_xx * T(self_derivative) + scale_xy * T(cross_derivative);
 }
 
+// The sharded CUDA evaluation's projection and back-projection (kernels/sliced_sharded.hpp):
+// each value is one fixed-order sum of its own inputs, so it has the same bits whichever rows a
+// launch covers (a GEMM library may pick another blocking, and so another rounding, for another
+// shape).
+// <theta, a> = sum_k theta[k] a[k], k = 0, 1, ..., d - 1 in order.
+template <class T>
+NWGF_HD T sliced_projection(const T* theta, const T* a, index_t d) {
+  T s = 0;
+  for (index_t k = 0; k < d; ++k) s += theta[k] * a[k];
+  return s;
+}
+// Coordinate k of a row's back-projection, sum_s G[s, i] theta_s[k], s = 0, 1, ..., sc - 1 in
+// order: g points at G[0, i] (stride ldg between directions), theta at theta_0[k] (stride d).
+template <class T>
+NWGF_HD T sliced_back_projection(const T* g, index_t ldg, const T* theta, index_t d, int sc) {
+  T s = 0;
+  for (int t = 0; t < sc; ++t) s += g[index_t(t) * ldg] * theta[index_t(t) * d];
+  return s;
+}
+
 // v (d) <- v / |v|: a Gaussian vector normalised is uniform on the sphere.
 template <class T>
 NWGF_HD void normalize_direction(T* v, index_t d) {
