@@ -190,6 +190,19 @@ function(nwgf_emu_tests)
         "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
       list(APPEND _emu_all_tests emu_pairwise_sharded_np${np})
     endforeach()
+    # The sharded sliced pass on device buffers (kernels/sliced_sharded.hpp, CUDA: own rows
+    # projected on the device, the transposes over NCCL): each rank's rows and the sums bit for
+    # bit one process's CUDA sharded pass at 1, 2 and 3 ranks, within a tolerance of the CPU's.
+    add_executable(emu_sliced_sharded tests/mpi/emu_sliced_sharded.cpp)  # one main per rank
+    target_link_libraries(emu_sliced_sharded PRIVATE nwgf::nwgf)
+    nwgf_warnings(emu_sliced_sharded)
+    foreach(np 1 2 3)
+      add_test(NAME emu_sliced_sharded_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q
+               -np ${np} $<TARGET_FILE:emu_sliced_sharded>)
+      set_tests_properties(emu_sliced_sharded_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
+      list(APPEND _emu_all_tests emu_sliced_sharded_np${np})
+    endforeach()
     # flow.memory = "sharded" with --backend cuda (the particle scheme's exact estimator and the
     # ift scheme: the pair passes on each rank's GPU, kernels/pairwise_sharded.hpp): `mpirun -np
     # P` writes one process's sharded CUDA run byte for byte (snapshots, checkpoint, metrics;
