@@ -266,6 +266,42 @@ function(nwgf_emu_tests)
     set_tests_properties(emu_sharded_cuda_cpu_mmd_np3 emu_sharded_cuda_cpu_gaussian_np2
       emu_sharded_cuda_cpu_interaction_np2
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # The sliced estimator sharded on the GPUs (sliced_gradient_sharded's CUDA path: own rows
+    # projected on the device, the transposes over NCCL): one process's sharded CUDA run byte
+    # for byte at 1, 2 and 3 ranks (f32 MMD, d = 2), a target larger than the samples and the
+    # f64 interaction at d = 3 at 3 ranks, a run checkpointed at 3 ranks resumed at 2; within
+    # 1e-5 (f32) and 1e-10 (f64) of the CPU sharded run.
+    foreach(np 1 2 3)
+      add_test(NAME emu_sharded_cuda_same_sliced_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+               ${_emu_tmp}/sharded_cuda_sliced_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_sliced_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_same_sliced_big_target_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+             ${_emu_tmp}/sharded_cuda_sliced_big_target 2 --backend cuda --set target.n=1500)
+    add_test(NAME emu_sharded_cuda_same_sliced_d3_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d3.toml
+             ${_emu_tmp}/sharded_cuda_sliced_d3 1 --backend cuda)
+    add_test(NAME emu_sharded_cuda_sliced_resume_np3_to_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+             ${_emu_tmp}/sharded_cuda_sliced_resume 2 --backend cuda)
+    add_test(NAME emu_sharded_cuda_cpu_sliced_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sliced_d2_f32.toml ${_emu_tmp}/sharded_cuda_cpu_sliced 1e-5)
+    add_test(NAME emu_sharded_cuda_cpu_sliced_d3_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d3.toml
+             ${_emu_tmp}/sharded_cuda_cpu_sliced_d3 1e-10)
+    set_tests_properties(emu_sharded_cuda_same_sliced_big_target_np3
+      emu_sharded_cuda_same_sliced_d3_np3 emu_sharded_cuda_sliced_resume_np3_to_np2
+      emu_sharded_cuda_cpu_sliced_np2 emu_sharded_cuda_cpu_sliced_d3_np3
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # The term-by-term functionals on the CUDA backend (the particle scheme's interaction kernels
     # W, the potential, sums, energy33: every term on each rank's GPU, the pair passes streamed
     # over NCCL, the rows by row_values): one process's sharded CUDA run byte for byte at 2 and 3
