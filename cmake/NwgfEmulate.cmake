@@ -392,6 +392,13 @@ function(nwgf_emu_tests)
     set_tests_properties(emu_bench_pairwise_sharded_cuda_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
       LABELS mpi TIMEOUT 300
       PASS_REGULAR_EXPRESSION "\"sharded\": true, \"ranks\": 2, \"device\": \"cuda\".*\"chunks\": [0-9]+")
+    # `nwgf bench sliced --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
+    add_test(NAME emu_bench_sliced_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
+             -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench sliced --sharded --backend cuda
+             --n 700 --d 3 --directions 16 --repeats 1)
+    set_tests_properties(emu_bench_sliced_sharded_cuda_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
+      LABELS mpi TIMEOUT 300
+      PASS_REGULAR_EXPRESSION "\"sharded\": true, \"ranks\": 2, \"one_gemm\": false, \"device\": \"cuda\"")
     # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
     # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
     add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh

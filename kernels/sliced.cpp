@@ -335,6 +335,12 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
   const index_t budget = ctx.is_cuda() ? kCudaChunkElements : kCpuChunkElements;
   ws_.chunk =
       int(std::clamp<index_t>(budget / per_direction, ctx.is_cuda() ? 1 : ws_.threads, directions));
+  // CUDA across proj_parts ranks (whose bits do not depend on the chunk): each rank's share of a
+  // chunk is what one GPU's budget holds, so with few directions per budget every rank still
+  // sorts some of each chunk.
+  if (ctx.is_cuda() && proj_parts > 1) {
+    ws_.chunk = int(std::min<index_t>(index_t(ws_.chunk) * proj_parts, directions));
+  }
   ws_.chunk = std::min(ws_.chunk, directions);
   ws_.theta = Buffer<T>(ctx, index_t(directions) * d);
   if (ctx.is_cuda()) {

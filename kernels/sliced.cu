@@ -103,16 +103,26 @@ __global__ void project_rows_kernel(const T* theta, int sc, index_t d, const T* 
   }
 }
 
-// grad[i, k] = factor sum_s g[s, i] theta_s[k] (+ grad[i, k] when accumulate), grad (rows, d)
-// dense: one thread per entry.
+// acc[i, k] = (0 when first, else acc[i, k]) + sum_s g[s, i] theta_s[k] in direction order
+// (sliced_back_projection), acc (rows, d) dense doubles: one thread per entry.
 template <class T>
 __global__ void back_project_rows_kernel(const T* g, index_t ldg, int sc, const T* theta, index_t d,
-                                         index_t rows, T factor, bool accumulate, T* grad) {
+                                         index_t rows, bool first, double* acc) {
   const index_t total = rows * d;
   for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
        t += index_t(gridDim.x) * blockDim.x) {
     const index_t i = t / d, k = t - i * d;
-    const T v = factor * sliced_back_projection(g + i, ldg, theta + k, d, sc);
+    acc[t] = sliced_back_projection(first ? 0.0 : acc[t], g + i, ldg, theta + k, d, sc);
+  }
+}
+
+// grad = T(factor acc) (+ grad when accumulate), (rows, d) dense.
+template <class T>
+__global__ void finish_rows_kernel(const double* acc, index_t total, double factor, bool accumulate,
+                                   T* grad) {
+  for (index_t t = index_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
+       t += index_t(gridDim.x) * blockDim.x) {
+    const T v = T(factor * acc[t]);
     grad[t] = accumulate ? grad[t] + v : v;
   }
 }
@@ -291,11 +301,20 @@ void cuda_sliced_project_rows(const Context& ctx, const T* theta, int sc, index_
 
 template <class T>
 void cuda_sliced_back_project_rows(const Context& ctx, const T* g, index_t ldg, int sc,
-                                   const T* theta, index_t d, index_t rows, T factor,
-                                   bool accumulate, T* grad) {
+                                   const T* theta, index_t d, index_t rows, bool first,
+                                   double* acc) {
   if (rows == 0) return;
   back_project_rows_kernel<T><<<grid_for(rows * d, kThreads), kThreads, 0, stream_of(ctx)>>>(
-      g, ldg, sc, theta, d, rows, factor, accumulate, grad);
+      g, ldg, sc, theta, d, rows, first, acc);
+  NWGF_CUDA_LAUNCH_CHECK();
+}
+
+template <class T>
+void cuda_sliced_finish_rows(const Context& ctx, const double* acc, index_t rows, index_t d,
+                             double factor, bool accumulate, T* grad) {
+  if (rows == 0) return;
+  finish_rows_kernel<T><<<grid_for(rows * d, kThreads), kThreads, 0, stream_of(ctx)>>>(
+      acc, rows * d, factor, accumulate, grad);
   NWGF_CUDA_LAUNCH_CHECK();
 }
 
@@ -354,7 +373,9 @@ void cuda_sliced_rank_directions(const Context& ctx, SlicedWorkspace<T>& ws, ind
   template void cuda_sliced_project_rows<T>(const Context&, const T*, int, index_t, const T*,      \
                                             index_t, index_t, T*, index_t);                        \
   template void cuda_sliced_back_project_rows<T>(const Context&, const T*, index_t, int, const T*, \
-                                                 index_t, index_t, T, bool, T*);                   \
+                                                 index_t, index_t, bool, double*);                 \
+  template void cuda_sliced_finish_rows<T>(const Context&, const double*, index_t, index_t,        \
+                                           double, bool, T*);                                      \
   template void cuda_copy_rows<T>(const Context&, T*, index_t, const T*, index_t, index_t,         \
                                   index_t);                                                        \
   template void cuda_sliced_rank_directions<T>(const Context&, SlicedWorkspace<T>&, index_t,       \

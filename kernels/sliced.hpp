@@ -122,8 +122,10 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
 // The sharded evaluation's device steps (kernels/sliced_sharded.cpp), on ctx's stream:
 // - project_rows: c[s, i] (row stride ldc) = <theta_s, a_i> for s < sc, i < rows (a (rows, d),
 //   row stride lda), each a fixed-order sum (sliced_projection: the same bits in any launch);
-// - back_project_rows: grad (rows, d) dense = (or += when accumulate) factor G^T Theta, G
-//   (sc, rows) with row stride ldg, each entry a fixed-order sum (sliced_back_projection);
+// - back_project_rows: acc (rows, d) dense doubles = (0 when first, else acc) + G^T Theta_c, G
+//   (sc, rows) with row stride ldg, each entry continued direction by direction in double
+//   (sliced_back_projection: the same bits however the directions are cut into chunks);
+// - finish_rows: grad (rows, d) dense = (or += when accumulate) T(factor acc);
 // - copy_rows: dst (h, w), row stride ldd <- src (h, w), row stride lds;
 // - rank_directions: ws.proj_x (count, n) and ws.proj_y (count, m) hold count directions' N + M
 //   projections (count <= ceil(chunk / proj_parts)); each direction is sorted and ranked on its
@@ -134,8 +136,11 @@ void cuda_sliced_project_rows(const Context& ctx, const T* theta, int sc, index_
                               index_t lda, index_t rows, T* c, index_t ldc);
 template <class T>
 void cuda_sliced_back_project_rows(const Context& ctx, const T* g, index_t ldg, int sc,
-                                   const T* theta, index_t d, index_t rows, T factor,
-                                   bool accumulate, T* grad);
+                                   const T* theta, index_t d, index_t rows, bool first,
+                                   double* acc);
+template <class T>
+void cuda_sliced_finish_rows(const Context& ctx, const double* acc, index_t rows, index_t d,
+                             double factor, bool accumulate, T* grad);
 template <class T>
 void cuda_copy_rows(const Context& ctx, T* dst, index_t ldd, const T* src, index_t lds, index_t h,
                     index_t w);
@@ -152,9 +157,9 @@ class SlicedRiesz {
  public:
   // Allocates everything; starts with the directions of draw_directions(ctx, 0, 0, 0).
   // proj_parts > 1: the workspace of sliced_gradient_sharded across that many ranks
-  // (kernels/sliced_sharded.hpp): the same chunk of directions as one process's, projections
-  // (and on CUDA the sorts' buffers) for ceil(chunk / proj_parts) directions only; evaluate()
-  // then refuses.
+  // (kernels/sliced_sharded.hpp): projections (and on CUDA the sorts' buffers) for
+  // ceil(chunk / proj_parts) directions only, where the chunk is one process's on the CPU and
+  // proj_parts times one GPU's on CUDA (at most S); evaluate() then refuses.
   SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions,
               int proj_parts = 1);
 

@@ -59,7 +59,7 @@ NWGF_HD T sliced_gradient_entry(index_t self_derivative, index_t cross_derivativ
 // The sharded CUDA evaluation's projection and back-projection (kernels/sliced_sharded.hpp):
 // each value is one fixed-order sum of its own inputs, so it has the same bits whichever rows a
 // launch covers (a GEMM library may pick another blocking, and so another rounding, for another
-// shape).
+// shape) and however the directions are cut into chunks.
 // <theta, a> = sum_k theta[k] a[k], k = 0, 1, ..., d - 1 in order.
 template <class T>
 NWGF_HD T sliced_projection(const T* theta, const T* a, index_t d) {
@@ -67,13 +67,15 @@ NWGF_HD T sliced_projection(const T* theta, const T* a, index_t d) {
   for (index_t k = 0; k < d; ++k) s += theta[k] * a[k];
   return s;
 }
-// Coordinate k of a row's back-projection, sum_s G[s, i] theta_s[k], s = 0, 1, ..., sc - 1 in
-// order: g points at G[0, i] (stride ldg between directions), theta at theta_0[k] (stride d).
+// Coordinate k of a row's back-projection continued over a chunk of sc directions:
+// acc + G[0, i] theta_0[k] + G[1, i] theta_1[k] + ... in double, one direction after the other
+// (so the sum over all S directions has the same bits however they are cut into chunks): g
+// points at G[0, i] (stride ldg between directions), theta at theta_0[k] (stride d).
 template <class T>
-NWGF_HD T sliced_back_projection(const T* g, index_t ldg, const T* theta, index_t d, int sc) {
-  T s = 0;
-  for (int t = 0; t < sc; ++t) s += g[index_t(t) * ldg] * theta[index_t(t) * d];
-  return s;
+NWGF_HD double sliced_back_projection(double acc, const T* g, index_t ldg, const T* theta,
+                                      index_t d, int sc) {
+  for (int t = 0; t < sc; ++t) acc += double(g[index_t(t) * ldg]) * double(theta[index_t(t) * d]);
+  return acc;
 }
 
 // v (d) <- v / |v|: a Gaussian vector normalised is uniform on the sphere.

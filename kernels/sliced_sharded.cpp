@@ -75,14 +75,15 @@ void sharded_on_device(const Context& ctx, const Comm& comm, detail::SlicedWorks
   const index_t rows = xf[rs(me) + 1] - xf[rs(me)], trows = yf[rs(me) + 1] - yf[rs(me)];
   const index_t width = rows + trows;
   const int S = ws.directions;
-  const T factor = T(sliced_constant(d) / S);
   const index_t share = (index_t(ws.chunk) + ranks - 1) / ranks;
   buffers.sums.assign(std::size_t(2 * S), 0.0);
   T* dsend = nullptr;
   T* drecv = nullptr;
   T* dg = nullptr;
   double* dsums = nullptr;
+  double* dacc = nullptr;  // (rows, d): the own rows' back-projection so far
   collective(comm, [&] {
+    if (want_grad) dacc = grow_device(ctx, buffers.device_acc, rows * d);
     if (!alone) {
       dsend = grow_device(ctx, buffers.device_send, index_t(ws.chunk) * width);
       drecv = grow_device(ctx, buffers.device_recv, share * nm);
@@ -157,11 +158,10 @@ void sharded_on_device(const Context& ctx, const Comm& comm, detail::SlicedWorks
         g = dg;
         ldg = rows;
       }
-      // 5. The own rows' gradient.
+      // 5. The own rows' gradient, continued direction by direction in double.
       collective(comm, [&] {
         TraceSpan span(Phase::sliced_back_project);
-        detail::cuda_sliced_back_project_rows(ctx, g, ldg, sc, theta, d, rows, factor,
-                                              c0 > 0 || accumulate, grad_own.data);
+        detail::cuda_sliced_back_project_rows(ctx, g, ldg, sc, theta, d, rows, c0 == 0, dacc);
       });
     }
     if (want_sums) {
@@ -172,8 +172,13 @@ void sharded_on_device(const Context& ctx, const Comm& comm, detail::SlicedWorks
       comm.allgather(buffers.sums.data(), send_counts, send_offsets);
     }
   }
-  // The sums in direction order, as cpu_sliced_sums adds one process's.
   const double cd = sliced_constant(d) / S;
+  if (want_grad) {
+    collective(comm, [&] {
+      detail::cuda_sliced_finish_rows(ctx, dacc, rows, d, cd, accumulate, grad_own.data);
+    });
+  }
+  // The sums in direction order, as cpu_sliced_sums adds one process's.
   double xx = 0, xy = 0;
   for (int s = 0; s < S && n > 0; ++s) {
     xx += buffers.sums[std::size_t(2 * s)];
