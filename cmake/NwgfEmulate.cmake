@@ -385,6 +385,78 @@ function(nwgf_emu_tests)
              ${_emu_tmp}/sharded_cuda_cpu_reference 1e-10)
     set_tests_properties(emu_sharded_cuda_cpu_reference_np3 PROPERTIES ENVIRONMENT "${_mpi_env}"
       LABELS mpi TIMEOUT 300)
+    # The variational scheme sharded on the CUDA backend (the networks, batches, push and estimate
+    # of F on each rank's GPU; the batch rows and the chunks' rows moved through the host; fb's
+    # pair passes over NCCL): one process's sharded CUDA run byte for byte (snapshots, checkpoint,
+    # metrics) for KL to a Gaussian (f64, d = 2, N = 9000: 3 chunks of the push and the estimate
+    # split by the ranks; 2 steps of 3 iterations) at 1, 2 and 3 ranks and fb with the Gaussian
+    # attraction and the entropy's box (f32, N = 600) at 2 and 3; the fb run checkpointed at 2
+    # ranks and resumed at 3, the KL run (4 steps) checkpointed at 3 ranks and resumed in one
+    # process; the CPU sharded run within 1e-10 (f64) and 1e-5 (f32) relative.
+    # And the configs of the CPU tests, byte for byte against one process: KL to a mixture (the
+    # mixture ratio on the device; energy_distance, mixture_tv), an ICNN map pretrained on
+    # gathered batches with KL, a potential and a Riesz interaction's batch U-statistic (against
+    # the CPU too), the 1-D log-quadratic aggregation without a critic (w1_semicircle gathered on
+    # rank 0) and the porous medium from a Barenblatt start (w1_radial, second_moment).
+    set(_var_kl ${_emu_root}/tests/mpi/variational_kl_d2.toml)
+    set(_var_fb ${_emu_root}/tests/mpi/emu_cuda_variational.toml)
+    set(_var_short --set flow.steps=2 --set train.iterations=3)
+    foreach(np 1 2 3)
+      add_test(NAME emu_sharded_cuda_same_variational_kl_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_var_kl} ${_emu_tmp}/sharded_cuda_variational_kl_np${np}
+               2 --backend cuda ${_var_short})
+      set_tests_properties(emu_sharded_cuda_same_variational_kl_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    foreach(np 2 3)
+      add_test(NAME emu_sharded_cuda_same_variational_fb_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_var_fb} ${_emu_tmp}/sharded_cuda_variational_fb_np${np}
+               2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_variational_fb_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_resume_variational_fb COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_var_fb} ${_emu_tmp}/sharded_cuda_resume_variational_fb 3
+             --backend cuda)
+    add_test(NAME emu_sharded_cuda_resume_variational_kl_np3_to_np1 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_var_kl} ${_emu_tmp}/sharded_cuda_resume_variational_kl 1
+             --backend cuda --set train.iterations=3)
+    add_test(NAME emu_sharded_cuda_cpu_variational_kl_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_var_kl} ${_emu_tmp}/sharded_cuda_cpu_variational_kl 1e-10
+             ${_var_short})
+    add_test(NAME emu_sharded_cuda_cpu_variational_fb_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_var_fb} ${_emu_tmp}/sharded_cuda_cpu_variational_fb 1e-5)
+    foreach(cfg variational_gmm_d2 variational_icnn_d3 variational_log_d1 porous_d2)
+      set(np 3)
+      if(cfg MATCHES "log|porous")
+        set(np 2)
+      endif()
+      add_test(NAME emu_sharded_cuda_same_${cfg}_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_${cfg}.toml
+               ${_emu_tmp}/sharded_cuda_${cfg}_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_${cfg}_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_cpu_variational_icnn_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 2 ${_emu_root}/tests/mpi/sharded_variational_icnn_d3.toml
+             ${_emu_tmp}/sharded_cuda_cpu_variational_icnn 1e-10)
+    add_test(NAME emu_sharded_cuda_cpu_variational_gmm_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sharded_variational_gmm_d2.toml
+             ${_emu_tmp}/sharded_cuda_cpu_variational_gmm 1e-5)
+    set_tests_properties(emu_sharded_cuda_resume_variational_fb
+      emu_sharded_cuda_resume_variational_kl_np3_to_np1
+      emu_sharded_cuda_cpu_variational_kl_np2 emu_sharded_cuda_cpu_variational_fb_np3
+      emu_sharded_cuda_cpu_variational_icnn_np2 emu_sharded_cuda_cpu_variational_gmm_np3
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # `nwgf bench pairwise --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
     add_test(NAME emu_bench_pairwise_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
              -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench pairwise --sharded --backend cuda

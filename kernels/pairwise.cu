@@ -6,6 +6,8 @@
 // Scalars: the fixed-order partials of kernels/reduce.cuh (one double per block, then one
 // ordered one-block sum). Nothing but the integer coincident count uses atomics, so results are
 // deterministic for a given launch configuration.
+#include <type_traits>
+
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
 #include "nwgf/engine/error.hpp"
@@ -166,8 +168,20 @@ __device__ __forceinline__ void load_chunk(const RowPassArgs<T>& p, T (*ys)[kTil
 // shared chunks of kTileK coordinates; a second sweep over the chunks adds the tile's gradient
 // to the thread's own row of p.g (scaled), which is zeroed first unless accumulating. C: as for
 // row_pass_small (the gradient's carry is p.g's row itself, so only the value is in carry.to).
+// Blocks per SM that row_pass_general must fit (launch bounds; 0: ptxas's own choice). The f64
+// gradient pass of the Riesz kernel with r != 1 (exp2/log2 per pair) spilled 8 bytes on sm_80 at
+// the 72 registers ptxas chose; 5 blocks of kThreads threads leave it up to 102 and it takes 94,
+// without spills. Every other instantiation keeps ptxas's choice and its code.
+template <class K>
+struct IsRieszGeneral : std::false_type {};
+template <class T>
+struct IsRieszGeneral<RieszPair<T, false>> : std::true_type {};
+template <class T, PairwisePass P, class K>
+constexpr int kGeneralMinBlocks =
+    sizeof(T) == 8 && P == PairwisePass::gradient && IsRieszGeneral<K>::value ? 5 : 0;
+
 template <class T, PairwisePass P, class K, bool C>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, (kGeneralMinBlocks<T, P, K>))
     row_pass_general(RowPassArgs<T> p, K kernel, double* partials, unsigned long long* count,
                      RowCarry carry) {
   constexpr bool dir = P == PairwisePass::directional;

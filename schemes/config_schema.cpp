@@ -62,8 +62,8 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
             "weights); the variational scheme, every functional it takes, fb, MLP or ICNN maps; "
             "every measure kind, drawn or read by rows; CPU backend, and CUDA for the particle "
             "scheme's exact estimator (every functional it takes: interaction of every kernel, "
-            "mmd, barycenter, energy33, the potential and sums), its sliced estimator and the "
-            "ift scheme; "
+            "mmd, barycenter, energy33, the potential and sums), its sliced estimator, the ift "
+            "scheme and the variational scheme; "
             "`output.plots` drawn by "
             "rank 0 from the snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(

@@ -4,13 +4,13 @@
 # each object's ptxas report in BUILD_DIR/CMakeFiles/<target>.dir/<source>.cu.o.ptxas. This script
 # requires that report for every .cu of the library folders, prints each kernel's registers and
 # spills per architecture, and fails on spill stores in any kernel for the architectures of
-# PTXAS_SPILL_ARCHS (default "sm_90", the check's scope since it began; "all" for every SASS
-# architecture built). Spills on the other architectures are printed as warnings.
+# PTXAS_SPILL_ARCHS (default "all": every SASS architecture built; a list such as "sm_90" narrows
+# it). Spills on the other architectures are printed as warnings.
 # usage: [PTXAS_SPILL_ARCHS="sm_80 sm_90"|all] tools/check_ptxas.sh [BUILD_DIR]   (default build)
 # One file on its own, with every architecture checked: tools/nvcc_check.sh FILE.cu.
 set -euo pipefail
 BUILD_DIR=${1:-build}
-ARCHS=${PTXAS_SPILL_ARCHS:-sm_90}
+ARCHS=${PTXAS_SPILL_ARCHS:-all}
 cd "$(dirname "$0")/.."
 if [ ! -f "$BUILD_DIR/nwgf_nvcc.txt" ]; then
   echo "check_ptxas: $BUILD_DIR has no CUDA backend, skipped"; exit 0

@@ -70,15 +70,18 @@ bool term_by_term(const FlowConfig& cfg) {
 
 // --backend cuda: the particle scheme's exact estimator (every functional it takes, the
 // term-by-term ones included) and the ift scheme run their pair passes on the GPUs
-// (kernels/pairwise_sharded.hpp's CUDA path); the rest of the sharded layout is refused here,
-// naming the key. Any other choice: the CPU backend (auto included).
+// (kernels/pairwise_sharded.hpp's CUDA path), the particle scheme's sliced estimator its
+// sliced_gradient_sharded (kernels/sliced_sharded.hpp's CUDA path); the variational scheme trains, pushes and
+// estimates F on each rank's GPU too (set_up_scheme); the rest of the sharded layout is refused
+// here, naming the key. Any other choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
       " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
       "flow.memory = \"replicated\"";
-  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift) {
-    throw_bad_input("flow.scheme: only \"particle\" and \"ift\" run" + why);
+  if (cfg.scheme != SchemeKind::particle && cfg.scheme != SchemeKind::ift &&
+      cfg.scheme != SchemeKind::variational) {
+    throw_bad_input("flow.scheme: only \"particle\", \"ift\" and \"variational\" run" + why);
   }
   // The sliced estimator: the particle scheme's (sliced_gradient_sharded on the GPUs).
   if (cfg.estimator != Estimator::exact && cfg.scheme != SchemeKind::particle) {
@@ -465,6 +468,9 @@ class ShardedRunner {
            variational();
   }
   bool variational() const { return cfg_.scheme == SchemeKind::variational; }
+  // The scheme's Context: this rank's GPU for the variational scheme on --backend cuda, else the
+  // host's.
+  const Context& scheme_ctx() const { return gpu_ && variational() ? gpu_->ctx : ctx_; }
 
   // The neural schemes: the network trains replicated on every rank (schemes/schemes.cpp,
   // set_sharded); its batch terms against the target through the sharded passes
@@ -473,9 +479,11 @@ class ShardedRunner {
   void set_up_scheme() {
     if (variational()) {
       // Its own terms (no pair terms against a target): the scheme alone; its closed-form
-      // metrics from sums over the own rows (evaluate_variational).
-      scheme_ = make_variational_scheme<T>(ctx_, cfg_, n_, d_);
-      if (!scheme_->set_sharded(ctx_, comm_)) {
+      // metrics from sums over the own rows (evaluate_variational). --backend cuda: on this
+      // rank's GPU (its networks, batches, push and estimate of F; its pair passes over NCCL).
+      scheme_ = make_variational_scheme<T>(scheme_ctx(), cfg_, n_, d_);
+      if (gpu_) gpu_->samples = Points<T>(gpu_->ctx, rows_, d_);
+      if (!scheme_->set_sharded(scheme_ctx(), gpu_ ? gpu_->pass_comm(comm_) : comm_)) {
         throw_runtime("flow.memory: the scheme refused sharded samples");
       }
       if (cfg_.eval_mmd) ou_ = ou_problem(cfg_);
@@ -984,10 +992,20 @@ class ShardedRunner {
         double loss = StepInfo::none;
         if (neural()) {
           TraceSpan step_span(Phase::step);
-          const StepResult res =
-              scheme_->step(ctx_, x_, n, tau, [&](index_t it, index_t its, double l) {
-                if (root_) progress.iteration(n, it, its, l);
-              });
+          const IterationCallback shown = [&](index_t it, index_t its, double l) {
+            if (root_) progress.iteration(n, it, its, l);
+          };
+          StepResult res;
+          if (gpu_ && variational()) {
+            // The own rows up, the step on the GPU, the moved rows down (the host keeps the
+            // samples between steps: snapshots, checkpoints, metrics as on the CPU).
+            Gpu& g = *gpu_;
+            g.stage(g.samples.buffer(), x_.data(), rows_ * d_, true);
+            res = scheme_->step(g.ctx, g.samples, n, tau, shown);
+            g.download(x_.data(), g.samples.data(), rows_ * d_);
+          } else {
+            res = scheme_->step(ctx_, x_, n, tau, shown);
+          }
           loss = res.loss;
           step_functional_ = res.functional;
         } else if (ift()) {
@@ -1064,10 +1082,26 @@ class ShardedRunner {
   // The mixture sample's E|Y - Y'| (V-statistic), once: a sharded pair pass of k = |z|.
   void mixture_self_term() {
     const ConstPointsView<double> y = std::as_const(mixture_sample_).view();
+    mixture_self_ = distance_sum(y, y) / (double(n_) * double(n_));
+  }
+  // sum_ij |x_i - y_j| over every rank's rows of x and y (n_ each, in double; energy_distance's
+  // sums): a sharded pair pass on the host, or (--backend cuda) on this rank's GPU, the own rows
+  // uploaded per call (the same bits at every rank count either way).
+  double distance_sum(ConstPointsView<double> x, ConstPointsView<double> y) {
     double s = 0;
-    pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, y, nullptr, n_, y, nullptr, n_,
-                                &s);
-    mixture_self_ = s / (double(n_) * double(n_));
+    if (!gpu_) {
+      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, x, nullptr, n_, y, nullptr,
+                                  n_, &s);
+      return s;
+    }
+    Gpu& g = *gpu_;
+    const ConstPointsView<double> dx(g.stage_double(g.dx, x.data, x.rows * x.cols), x.rows, x.cols,
+                                     Device::cuda);
+    const ConstPointsView<double> dy(g.stage_double(g.dy, y.data, y.rows * y.cols), y.rows, y.cols,
+                                     Device::cuda);
+    pair_energy_sharded<double>(g.ctx, g.pass_comm(comm_), PairFamily::riesz, 1.0, dx, nullptr, n_,
+                                dy, nullptr, n_, &s);
+    return s;
   }
 
   // The variational scheme's metrics.csv columns from the own rows (closed_form_metrics,
@@ -1075,11 +1109,12 @@ class ShardedRunner {
   // row order, mixture_tv from exact counts, ring_radius from sums in row order (one process's
   // values, bit for bit); energy_distance from sharded pair passes (in double, against this
   // rank's rows of the target sample; one process sums the same pairs by threads: the same value
-  // to rounding); w1_semicircle (d = 1) on rank 0 alone from all n samples gathered there (the
-  // quantile coupling sorts them; n doubles), one process's value bit for bit. The porous
-  // medium's w1_radial from the n radii gathered on rank 0 (n doubles, the radii of
-  // radial_w1), second_moment from the sum of squares in row order: one process's values.
-  // (The particle scheme's interaction kernels: ring_radius, w1_semicircle, as above.)
+  // to rounding; --backend cuda: on the GPUs, distance_sum); w1_semicircle (d = 1) on rank 0 alone
+  // from all n samples gathered there (the quantile coupling sorts them; n doubles), one process's
+  // value bit for bit. The porous medium's w1_radial from the n radii gathered on rank 0 (n
+  // doubles, the radii of radial_w1), second_moment from the sum of squares in row order: one
+  // process's values. (The particle scheme's interaction kernels: ring_radius, w1_semicircle, as
+  // above.)
   void evaluate_closed_form(StepInfo& s, index_t step) {
     if (!ou_ && !mixture_ && !porous_ && !has_aggregation_metrics(cfg_)) return;
     TraceSpan span(Phase::evaluation);
@@ -1096,11 +1131,7 @@ class ShardedRunner {
       std::copy(own.data.begin(), own.data.end(), x.data());
       const ConstPointsView<double> xv = std::as_const(x).view(),
                                     yv = std::as_const(mixture_sample_).view();
-      double sxy = 0, sxx = 0;
-      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, yv, nullptr,
-                                  n_, &sxy);
-      pair_energy_sharded<double>(ctx_, comm_, PairFamily::riesz, 1.0, xv, nullptr, n_, xv, nullptr,
-                                  n_, &sxx);
+      const double sxy = distance_sum(xv, yv), sxx = distance_sum(xv, xv);
       const double nn = double(n_) * double(n_);
       s.energy_distance = 2 * sxy / nn - sxx / nn - mixture_self_;
       std::vector<index_t> counts = mixture_counts(*mixture_, own);
@@ -1170,7 +1201,7 @@ class ShardedRunner {
       if (ift()) {
         dir_.write_weighted_checkpoint_rows(comm_, c, x_.data(), w_);
       } else {
-        if (scheme_) c.scheme_state = scheme_->state(ctx_);  // the particle scheme has none
+        if (scheme_) c.scheme_state = scheme_->state(scheme_ctx());  // the particle scheme has none
         dir_.write_checkpoint_rows(comm_, c, x_.data());
       }
       shell_.checkpointed(step, time);
@@ -1200,7 +1231,7 @@ class ShardedRunner {
                       "change)");
     }
     std::memcpy(x_.data(), c.samples.data(), c.samples.size());
-    if (scheme_) scheme_->restore(ctx_, c.scheme_state, dir_.path("checkpoint.bin"));
+    if (scheme_) scheme_->restore(scheme_ctx(), c.scheme_state, dir_.path("checkpoint.bin"));
     if (ift()) {
       std::memcpy(w_.data(), c.scheme_state.data(), c.scheme_state.size());
       for (double v : w_) {
@@ -1290,6 +1321,10 @@ class ShardedRunner {
     Buffer<T> term, mask, column;
     Buffer<double> rows;
     std::optional<PackedPotential> potential;
+    // The variational scheme's particles, the own rows, during a step (the scheme swaps its
+    // buffer with the pushed rows'); energy_distance's rows in double (distance_sum).
+    Points<T> samples;
+    Buffer<double> dx, dy;
 
     // The communicator of the GPU passes (one rank: the host's, nothing is broadcast).
     const Comm& pass_comm(const Comm& host) const { return comm ? *comm : host; }
@@ -1314,6 +1349,15 @@ class ShardedRunner {
       p.a = ha ? stage(a, ha, hx.rows, true) : nullptr;
       p.b = hb ? stage(b, hb, hy.rows, true) : nullptr;
       return p;
+    }
+    // count doubles at host into buf (grown to hold them); the device pointer.
+    double* stage_double(Buffer<double>& buf, const double* host, index_t count) {
+      if (buf.size() < count) buf = Buffer<double>(ctx, count);
+      if (count > 0) {
+        detail::copy_bytes(ctx, buf.data(), Device::cuda, host, Device::cpu,
+                           std::size_t(count) * sizeof(double));
+      }
+      return buf.data();
     }
     // The device's values buffer of row_values (grown to count rows).
     double* row_terms(index_t count) {

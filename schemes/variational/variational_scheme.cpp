@@ -8,6 +8,7 @@
 
 #include "nwgf/analytic/gaussian_mixture.hpp"
 #include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/trace.hpp"
@@ -184,6 +185,7 @@ class VariationalScheme final : public Scheme<T> {
 
   StepResult step(const Context& ctx, Points<T>& x, index_t n, double tau,
                   const IterationCallback& progress) override {
+    own_host_ready_ = false;  // the caller may have moved x since the last step
     if (fb_) forward_step(ctx, x, tau);
     fit_gamma(ctx, x);
     StepResult res;
@@ -196,8 +198,15 @@ class VariationalScheme final : public Scheme<T> {
       }
       if (progress) progress(it + 1, iterations_, res.loss);
     }
-    // Sharded: the rows of this rank's chunks of the estimate and the push, from their owners.
-    if (sharded_) shard_.to_chunks(RankChunks(comm_, n_, chunk_), x.data(), d_, span_.data());
+    // Sharded: the rows of this rank's chunks of the estimate and the push, from their owners
+    // (on CUDA through the host: the own rows' host copy to the span's, uploaded).
+    if (sharded_ && device_rows_) {
+      span_host_.resize(std::size_t(span_.size()));
+      shard_.to_chunks(RankChunks(comm_, n_, chunk_), own_on_host(ctx, x), d_, span_host_.data());
+      upload(ctx, span_, span_host_.data());
+    } else if (sharded_) {
+      shard_.to_chunks(RankChunks(comm_, n_, chunk_), x.data(), d_, span_.data());
+    }
     res.functional = estimate(ctx, x, n);
     map_.record(ctx);
     push(ctx, x);
@@ -310,17 +319,24 @@ class VariationalScheme final : public Scheme<T> {
     return true;
   }
 
-  // flow.memory = "sharded" (CPU backend): x holds this rank's rows of the fixed 64-row grid.
+  // flow.memory = "sharded": x holds this rank's rows of the fixed 64-row grid.
   // The training stays replicated, with one process's bits on every rank: the batch rows come
   // from their owners in batch order (ShardedRows::gather), Gamma's moment sums run over the
   // rows in global row order rank to rank (its box: an exact maximum), the estimate of F and
   // the push run one process's chunks (the rows of a rank's chunks from their owners and back),
   // and the interaction terms over all particles (fb's forward step, the reported value) through
   // the sharded pair passes (kernels/pairwise_sharded.hpp).
+  // On a CUDA context x's own rows are on the device and the networks train there (one GPU
+  // process's bits on every rank); the rows that move between ranks (the batches, the chunks'
+  // rows and the pushed rows: bytes) go through the host, from a host copy of the own rows taken
+  // once per change of x (own_on_host); the pair passes stream over NCCL, so with P > 1 comm
+  // must be a DeviceComm (engine/comm/nccl_comm.hpp), whose host collectives serve the rest.
   bool set_sharded(const Context& ctx, const Comm& comm) override {
-    if (ctx.is_cuda() || !sharded_layout_) return false;
+    if (!sharded_layout_) return false;
+    if (ctx.is_cuda() && comm.size() > 1 && !dynamic_cast<const DeviceComm*>(&comm)) return false;
     comm_ = &comm;
     sharded_ = true;
+    device_rows_ = ctx.is_cuda();
     shard_ = ShardedRows<T>(comm, n_);
     const index_t own = shard_.rows() * d_;
     next_ = Buffer<T>(ctx, own);
@@ -386,6 +402,7 @@ class VariationalScheme final : public Scheme<T> {
     }
     axpby(ctx, rows * d_, T(1), forward_.data(), T(1), x.data());
     gamma_ready_ = false;
+    own_host_ready_ = false;
   }
 
   // The interaction terms' value sum_i w_i 1/(2 N^2) sum_jl W_i(x_j - x_l) at the particles
@@ -496,8 +513,14 @@ class VariationalScheme final : public Scheme<T> {
       for (index_t k = 0; k < m_; ++k)
         drawn[std::size_t(k)] = batch_row(seed_, stream, counter, k, n_);
       b.random = false;
-      network_input(ctx, shard_.gather(x.data(), d_, drawn), m_, d_, 0, b, m_, y_.data(),
-                    static_cast<T*>(nullptr));
+      const T* rows = shard_.gather(own_on_host(ctx, x), d_, drawn);
+      if (device_rows_) {
+        // The gathered rows in batch order are the batch (network_input copies them as they
+        // are: no centre, scale 1).
+        upload(ctx, y_, rows);
+        return;
+      }
+      network_input(ctx, rows, m_, d_, 0, b, m_, y_.data(), static_cast<T*>(nullptr));
       return;
     }
     network_input(ctx, x.data(), n_, d_, 0, b, m_, y_.data(), static_cast<T*>(nullptr));
@@ -582,13 +605,41 @@ class VariationalScheme final : public Scheme<T> {
           ctx, ConstPointsView<T>(base + (first - base_row) * d_, rows, d_, x.buffer().device()),
           PointsView<T>(out + (first - base_row) * d_, rows, d_, next_.device()));
     });
-    if (sharded_) {
+    if (sharded_ && device_rows_) {
+      // Through the host: the pushed span down, the own rows' host copy (now x's) from their
+      // pushers, up into next_.
+      span_host_.resize(std::size_t(span_out_.size()));
+      download(ctx, span_host_.data(), span_out_);
+      own_host_.resize(std::size_t(next_.size()));
+      shard_.from_chunks(split, span_host_.data(), d_, own_host_.data());
+      upload(ctx, next_, own_host_.data());
+    } else if (sharded_) {
       shard_.from_chunks(split, span_out_.data(), d_, next_.data());
     } else {
       split.allgather_rows(ctx, next_.data(), d_);
     }
     std::swap(x.buffer(), next_);
     gamma_ready_ = false;
+    own_host_ready_ = device_rows_;  // own_host_ holds the pushed rows
+  }
+
+  // Sharded: this rank's rows of x on the host (the CPU: x itself; CUDA: a copy, downloaded once
+  // after x last changed).
+  const T* own_on_host(const Context& ctx, const Points<T>& x) {
+    if (!device_rows_) return x.data();
+    if (!own_host_ready_) {
+      own_host_.resize(std::size_t(x.buffer().size()));
+      download(ctx, own_host_.data(), x.buffer());
+      own_host_ready_ = true;
+    }
+    return own_host_.data();
+  }
+  // A whole device buffer from / to the host (nothing for an empty one: a rank without chunks).
+  static void upload(const Context& ctx, Buffer<T>& dst, const T* src) {
+    if (dst.size() > 0) copy_from_host(ctx, dst, src, dst.size());
+  }
+  static void download(const Context& ctx, T* dst, const Buffer<T>& src) {
+    if (src.size() > 0) copy_to_host(ctx, dst, src);
   }
 
   // Where the rows of the chunks are: (pointer, global index of its first row): all samples, or
@@ -627,6 +678,10 @@ class VariationalScheme final : public Scheme<T> {
   ShardedRows<T> shard_;
   std::vector<std::pair<double, InteractionPairs>> pairs_;
   Buffer<T> span_, span_out_, forward_term_;
+  // Sharded on a CUDA context: x on the device; host copies of the own rows (valid while
+  // own_host_ready_) and of a span (the rows moved between ranks go through them).
+  bool device_rows_ = false, own_host_ready_ = false;
+  std::vector<T> own_host_, span_host_;
 };
 
 }  // namespace

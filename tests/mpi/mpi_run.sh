@@ -15,9 +15,9 @@
 #   mpi_run.sh sharded_cuda_cpu NWGF MPIEXEC P CONFIG WORK TOL [RUN_ARGS...]
 #       `mpirun -np P` sharded with --backend cuda against one process's sharded run on the CPU
 #       (other tiles, other summation order): every snapshot within TOL of it (max |difference|
-#       over max |x|), the metrics' functional within TOL relative, and the closed-form columns
-#       (mmd2_analytic, mmd2_iterate) where filled, filled in both runs alike, within TOL relative
-#       too; manifest backend = cuda.
+#       over max |x|), the metrics' functional (where filled, in both alike) within TOL relative,
+#       and the closed-form columns (mmd2_analytic, mmd2_iterate, energy_distance) where filled,
+#       filled in both runs alike, within TOL relative too; manifest backend = cuda.
 #   mpi_run.sh sharded_resume NWGF MPIEXEC P CONFIG WORK Q [RUN_ARGS...]
 #       sharded: half the steps at P ranks, --resume at Q ranks: every snapshot of one process's
 #       sharded run, its checkpoint and metrics.csv (but wall_seconds), byte for byte.
@@ -184,12 +184,16 @@ rows = [list(csv.DictReader(open(os.path.join(d, "metrics.csv")))) for d in (one
 assert len(rows[0]) == len(rows[1]) >= 2
 fw = 0.0
 for a, b in zip(*rows):
+    # Empty in both where nothing estimates F (the variational scheme's step 0).
+    if a["functional"] == "" and b["functional"] == "":
+        continue
+    assert a["functional"] != "" and b["functional"] != "", f"step {a['step']}: functional in one run only"
     x, y = float(a["functional"]), float(b["functional"])
     fw = max(fw, abs(x - y) / max(abs(x), 1e-300))
 assert fw <= tol, f"functional differs by {fw:.3g} > {tol:g}"
 cw, cells = 0.0, 0
 for a, b in zip(*rows):
-    for k in ("mmd2_analytic", "mmd2_iterate"):
+    for k in ("mmd2_analytic", "mmd2_iterate", "energy_distance"):
         if k not in a or (a[k] == "" and b[k] == ""):
             continue
         assert a[k] != "" and b[k] != "", f"step {a['step']}: {k} filled in one run only"
