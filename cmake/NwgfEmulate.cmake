@@ -190,6 +190,19 @@ function(nwgf_emu_tests)
         "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
       list(APPEND _emu_all_tests emu_pairwise_sharded_np${np})
     endforeach()
+    # The sharded sliced pass on device buffers (kernels/sliced_sharded.hpp, CUDA: own rows
+    # projected on the device, the transposes over NCCL): each rank's rows and the sums bit for
+    # bit one process's CUDA sharded pass at 1, 2 and 3 ranks, within a tolerance of the CPU's.
+    add_executable(emu_sliced_sharded tests/mpi/emu_sliced_sharded.cpp)  # one main per rank
+    target_link_libraries(emu_sliced_sharded PRIVATE nwgf::nwgf)
+    nwgf_warnings(emu_sliced_sharded)
+    foreach(np 1 2 3)
+      add_test(NAME emu_sliced_sharded_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q
+               -np ${np} $<TARGET_FILE:emu_sliced_sharded>)
+      set_tests_properties(emu_sliced_sharded_np${np} PROPERTIES ENVIRONMENT
+        "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
+      list(APPEND _emu_all_tests emu_sliced_sharded_np${np})
+    endforeach()
     # flow.memory = "sharded" with --backend cuda (the particle scheme's exact estimator and the
     # ift scheme: the pair passes on each rank's GPU, kernels/pairwise_sharded.hpp): `mpirun -np
     # P` writes one process's sharded CUDA run byte for byte (snapshots, checkpoint, metrics;
@@ -252,6 +265,42 @@ function(nwgf_emu_tests)
              ${_emu_tmp}/sharded_cuda_cpu_interaction 1e-5)
     set_tests_properties(emu_sharded_cuda_cpu_mmd_np3 emu_sharded_cuda_cpu_gaussian_np2
       emu_sharded_cuda_cpu_interaction_np2
+      PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    # The sliced estimator sharded on the GPUs (sliced_gradient_sharded's CUDA path: own rows
+    # projected on the device, the transposes over NCCL): one process's sharded CUDA run byte
+    # for byte at 1, 2 and 3 ranks (f32 MMD, d = 2), a target larger than the samples and the
+    # f64 interaction at d = 3 at 3 ranks, a run checkpointed at 3 ranks resumed at 2; within
+    # 1e-5 (f32) and 1e-10 (f64) of the CPU sharded run.
+    foreach(np 1 2 3)
+      add_test(NAME emu_sharded_cuda_same_sliced_np${np} COMMAND bash
+               ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+               ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+               ${_emu_tmp}/sharded_cuda_sliced_np${np} 2 --backend cuda)
+      set_tests_properties(emu_sharded_cuda_same_sliced_np${np}
+        PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
+    endforeach()
+    add_test(NAME emu_sharded_cuda_same_sliced_big_target_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+             ${_emu_tmp}/sharded_cuda_sliced_big_target 2 --backend cuda --set target.n=1500)
+    add_test(NAME emu_sharded_cuda_same_sliced_d3_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d3.toml
+             ${_emu_tmp}/sharded_cuda_sliced_d3 1 --backend cuda)
+    add_test(NAME emu_sharded_cuda_sliced_resume_np3_to_np2 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_resume $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d2_f32.toml
+             ${_emu_tmp}/sharded_cuda_sliced_resume 2 --backend cuda)
+    add_test(NAME emu_sharded_cuda_cpu_sliced_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+             sharded_cuda_cpu $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+             ${_emu_root}/tests/mpi/sliced_d2_f32.toml ${_emu_tmp}/sharded_cuda_cpu_sliced 1e-5)
+    add_test(NAME emu_sharded_cuda_cpu_sliced_d3_np3 COMMAND bash
+             ${_emu_root}/tests/mpi/mpi_run.sh sharded_cuda_cpu $<TARGET_FILE:nwgf_cli>
+             ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sliced_d3.toml
+             ${_emu_tmp}/sharded_cuda_cpu_sliced_d3 1e-10)
+    set_tests_properties(emu_sharded_cuda_same_sliced_big_target_np3
+      emu_sharded_cuda_same_sliced_d3_np3 emu_sharded_cuda_sliced_resume_np3_to_np2
+      emu_sharded_cuda_cpu_sliced_np2 emu_sharded_cuda_cpu_sliced_d3_np3
       PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     # The term-by-term functionals on the CUDA backend (the particle scheme's interaction kernels
     # W, the potential, sums, energy33: every term on each rank's GPU, the pair passes streamed
@@ -468,6 +517,13 @@ function(nwgf_emu_tests)
     set_tests_properties(emu_bench_pairwise_sharded_cuda_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
       LABELS mpi TIMEOUT 300
       PASS_REGULAR_EXPRESSION "\"sharded\": true, \"ranks\": 2, \"device\": \"cuda\".*\"chunks\": [0-9]+")
+    # `nwgf bench sliced --sharded --backend cuda` at 2 ranks: rank 0's JSON line, device cuda.
+    add_test(NAME emu_bench_sliced_sharded_cuda_np2 COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe
+             -q -np 2 $<TARGET_FILE:nwgf_cli> --threads 1 bench sliced --sharded --backend cuda
+             --n 700 --d 3 --directions 16 --repeats 1)
+    set_tests_properties(emu_bench_sliced_sharded_cuda_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
+      LABELS mpi TIMEOUT 300
+      PASS_REGULAR_EXPRESSION "\"sharded\": true, \"ranks\": 2, \"one_gemm\": false, \"device\": \"cuda\"")
     # A backward run on the CUDA backend checkpointed at 2 ranks and resumed at 3 (the network
     # and Adam state sent from rank 0 to the other ranks' devices): the one-process snapshot.
     add_test(NAME emu_nccl_resume_backward COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh

@@ -324,8 +324,7 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
                     ")");
   if (max_n < 0 || max_m < 0 || max_n >= (index_t(1) << 31) || max_m >= (index_t(1) << 31))
     throw_bad_input("sliced: point counts must lie in [0, 2^31)");
-  if (proj_parts < 1 || (proj_parts > 1 && ctx.is_cuda()))
-    throw_runtime("sliced: proj_parts must be 1, or > 1 on the CPU (the sharded evaluation)");
+  if (proj_parts < 1) throw_runtime("sliced: proj_parts must be >= 1");
   ws_.proj_parts = proj_parts;
   ws_.max_n = max_n;
   ws_.max_m = max_m;
@@ -336,12 +335,19 @@ SlicedRiesz<T>::SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, in
   const index_t budget = ctx.is_cuda() ? kCudaChunkElements : kCpuChunkElements;
   ws_.chunk =
       int(std::clamp<index_t>(budget / per_direction, ctx.is_cuda() ? 1 : ws_.threads, directions));
+  // CUDA across proj_parts ranks (whose bits do not depend on the chunk): each rank's share of a
+  // chunk is what one GPU's budget holds, so with few directions per budget every rank still
+  // sorts some of each chunk.
+  if (ctx.is_cuda() && proj_parts > 1) {
+    ws_.chunk = int(std::min<index_t>(index_t(ws_.chunk) * proj_parts, directions));
+  }
   ws_.chunk = std::min(ws_.chunk, directions);
   ws_.theta = Buffer<T>(ctx, index_t(directions) * d);
   if (ctx.is_cuda()) {
 #ifdef NWGF_HAVE_CUDA
-    ws_.proj_x = Buffer<T>(ctx, index_t(ws_.chunk) * max_n);
-    ws_.proj_y = Buffer<T>(ctx, index_t(ws_.chunk) * max_m);
+    const index_t proj_rows = (index_t(ws_.chunk) + proj_parts - 1) / proj_parts;
+    ws_.proj_x = Buffer<T>(ctx, proj_rows * max_n);
+    ws_.proj_y = Buffer<T>(ctx, proj_rows * max_m);
     detail::cuda_sliced_prepare(ctx, ws_);
 #endif
   } else {
@@ -397,14 +403,14 @@ void SlicedRiesz<T>::evaluate(const Context& ctx, ConstPointsView<T> x, ConstPoi
   if (grad.data && (grad.rows != x.rows || grad.cols != ws_.d))
     throw_bad_input("sliced: grad has shape " + shape(grad.rows, grad.cols) + ", expected " +
                     shape(x.rows, ws_.d));
+  if (ws_.proj_parts > 1)
+    throw_runtime("sliced: a workspace for the sharded evaluation (sliced_gradient_sharded)");
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda())
     return detail::cuda_sliced_evaluate(ctx, ws_, x, y, out_xx, out_xy, scale_xx, scale_xy, grad,
                                         accumulate, split);
 #endif
   if (split) throw_runtime("sliced: a sort split is for the CUDA backend");
-  if (ws_.proj_parts > 1)
-    throw_runtime("sliced: a workspace for the sharded evaluation (sliced_gradient_sharded)");
   cpu_evaluate(ctx, ws_, x, y, out_xx, out_xy, scale_xx, scale_xy, grad, accumulate);
 }
 

@@ -51,8 +51,9 @@ struct SlicedWorkspace {
   int directions = 0;
   int chunk = 0;    // directions per pass
   int threads = 1;  // cpu: threads the scratch is sized for
-  // cpu: proj_x holds the rows of ceil(chunk / proj_parts) directions (the sharded evaluation
-  // across proj_parts ranks, kernels/sliced_sharded.hpp; evaluate() needs proj_parts = 1).
+  // proj_x (and cuda: proj_y, the sorts' buffers) hold the rows of ceil(chunk / proj_parts)
+  // directions (the sharded evaluation across proj_parts ranks, kernels/sliced_sharded.hpp;
+  // evaluate() needs proj_parts = 1).
   int proj_parts = 1;
   Buffer<T> theta;  // (S, d) unit directions
   Buffer<T>
@@ -118,6 +119,34 @@ void cuda_sliced_evaluate(const Context& ctx, SlicedWorkspace<T>& ws, ConstPoint
                           ConstPointsView<T> y, double* out_xx, double* out_xy, T scale_xx,
                           T scale_xy, PointsView<T> grad, bool accumulate,
                           const CudaSortSplit* split = nullptr);
+// The sharded evaluation's device steps (kernels/sliced_sharded.cpp), on ctx's stream:
+// - project_rows: c[s, i] (row stride ldc) = <theta_s, a_i> for s < sc, i < rows (a (rows, d),
+//   row stride lda), each a fixed-order sum (sliced_projection: the same bits in any launch);
+// - back_project_rows: acc (rows, d) dense doubles = (0 when first, else acc) + G^T Theta_c, G
+//   (sc, rows) with row stride ldg, each entry continued direction by direction in double
+//   (sliced_back_projection: the same bits however the directions are cut into chunks);
+// - finish_rows: grad (rows, d) dense = (or += when accumulate) T(factor acc);
+// - copy_rows: dst (h, w), row stride ldd <- src (h, w), row stride lds;
+// - rank_directions: ws.proj_x (count, n) and ws.proj_y (count, m) hold count directions' N + M
+//   projections (count <= ceil(chunk / proj_parts)); each direction is sorted and ranked on its
+//   own (its own launches): G into ws.proj_x when grad, its S_xx and S_xy (c_d not applied) into
+//   sums[2 s], sums[2 s + 1] (device), each the fixed-order sum of its blocks' partials.
+template <class T>
+void cuda_sliced_project_rows(const Context& ctx, const T* theta, int sc, index_t d, const T* a,
+                              index_t lda, index_t rows, T* c, index_t ldc);
+template <class T>
+void cuda_sliced_back_project_rows(const Context& ctx, const T* g, index_t ldg, int sc,
+                                   const T* theta, index_t d, index_t rows, bool first,
+                                   double* acc);
+template <class T>
+void cuda_sliced_finish_rows(const Context& ctx, const double* acc, index_t rows, index_t d,
+                             double factor, bool accumulate, T* grad);
+template <class T>
+void cuda_copy_rows(const Context& ctx, T* dst, index_t ldd, const T* src, index_t lds, index_t h,
+                    index_t w);
+template <class T>
+void cuda_sliced_rank_directions(const Context& ctx, SlicedWorkspace<T>& ws, index_t n, index_t m,
+                                 int count, T scale_xx, T scale_xy, bool grad, double* sums);
 #endif
 }  // namespace detail
 
@@ -127,9 +156,10 @@ template <class T>
 class SlicedRiesz {
  public:
   // Allocates everything; starts with the directions of draw_directions(ctx, 0, 0, 0).
-  // proj_parts > 1 (CPU): the workspace of sliced_gradient_sharded across that many ranks
-  // (kernels/sliced_sharded.hpp): the same chunk of directions as one process's, projections
-  // for ceil(chunk / proj_parts) directions only; evaluate() then refuses.
+  // proj_parts > 1: the workspace of sliced_gradient_sharded across that many ranks
+  // (kernels/sliced_sharded.hpp): projections (and on CUDA the sorts' buffers) for
+  // ceil(chunk / proj_parts) directions only, where the chunk is one process's on the CPU and
+  // proj_parts times one GPU's on CUDA (at most S); evaluate() then refuses.
   SlicedRiesz(const Context& ctx, index_t max_n, index_t max_m, index_t d, int directions,
               int proj_parts = 1);
 

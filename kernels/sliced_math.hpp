@@ -56,6 +56,28 @@ NWGF_HD T sliced_gradient_entry(index_t self_derivative, index_t cross_derivativ
   return scale_xx * T(self_derivative) + scale_xy * T(cross_derivative);
 }
 
+// The sharded CUDA evaluation's projection and back-projection (kernels/sliced_sharded.hpp):
+// each value is one fixed-order sum of its own inputs, so it has the same bits whichever rows a
+// launch covers (a GEMM library may pick another blocking, and so another rounding, for another
+// shape) and however the directions are cut into chunks.
+// <theta, a> = sum_k theta[k] a[k], k = 0, 1, ..., d - 1 in order.
+template <class T>
+NWGF_HD T sliced_projection(const T* theta, const T* a, index_t d) {
+  T s = 0;
+  for (index_t k = 0; k < d; ++k) s += theta[k] * a[k];
+  return s;
+}
+// Coordinate k of a row's back-projection continued over a chunk of sc directions:
+// acc + G[0, i] theta_0[k] + G[1, i] theta_1[k] + ... in double, one direction after the other
+// (so the sum over all S directions has the same bits however they are cut into chunks): g
+// points at G[0, i] (stride ldg between directions), theta at theta_0[k] (stride d).
+template <class T>
+NWGF_HD double sliced_back_projection(double acc, const T* g, index_t ldg, const T* theta,
+                                      index_t d, int sc) {
+  for (int t = 0; t < sc; ++t) acc += double(g[index_t(t) * ldg]) * double(theta[index_t(t) * d]);
+  return acc;
+}
+
 // v (d) <- v / |v|: a Gaussian vector normalised is uniform on the sphere.
 template <class T>
 NWGF_HD void normalize_direction(T* v, index_t d) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nwgf/engine/blas.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -42,6 +43,152 @@ void back_project_blocks(const Context& ctx, const T* g, index_t ldg, int sc, co
   }
 }
 
+// v holds at least size elements on ctx's device (grown, contents dropped).
+template <class T>
+T* grow_device(const Context& ctx, Buffer<T>& v, index_t size) {
+  if (v.size() < size) v = Buffer<T>(ctx, size);
+  return v.data();
+}
+
+#ifdef NWGF_HAVE_CUDA
+// Steps 1-5 on this rank's GPU (sliced_gradient_sharded's CUDA path, kernels/sliced_sharded.hpp):
+// the layouts of the CPU path, the own projections (sc, width) sent by directions, received as
+// (own, rank r's rows of X then of Y) per rank and copied into one process's (own, n) and
+// (own, m) rows of the workspace; G (own, n) sent back by row owners into (sc, rows).
+template <class T>
+void sharded_on_device(const Context& ctx, const Comm& comm, detail::SlicedWorkspace<T>& ws,
+                       ConstPointsView<T> x_own, index_t n, ConstPointsView<T> y_own, index_t m,
+                       const std::vector<index_t>& xf, const std::vector<index_t>& yf,
+                       bool want_grad, bool want_sums, double* out_xx, double* out_xy, T scale_xx,
+                       T scale_xy, PointsView<T> grad_own, bool accumulate,
+                       SlicedShardedBuffers<T>& buffers, const SlicedShardedOptions& options) {
+  const int ranks = comm.size(), me = comm.rank();
+  const auto rs = [](int r) { return std::size_t(r); };
+  const bool alone = ranks == 1;
+  const auto* dc = dynamic_cast<const DeviceComm*>(&comm);
+  if (!alone && !dc) {
+    throw_runtime(
+        "sliced_gradient_sharded: the CUDA backend across ranks needs the NCCL device "
+        "communicator");
+  }
+  const index_t d = ws.d, nm = n + m;
+  const index_t rows = xf[rs(me) + 1] - xf[rs(me)], trows = yf[rs(me) + 1] - yf[rs(me)];
+  const index_t width = rows + trows;
+  const int S = ws.directions;
+  const index_t share = (index_t(ws.chunk) + ranks - 1) / ranks;
+  buffers.sums.assign(std::size_t(2 * S), 0.0);
+  T* dsend = nullptr;
+  T* drecv = nullptr;
+  T* dg = nullptr;
+  double* dsums = nullptr;
+  double* dacc = nullptr;  // (rows, d): the own rows' back-projection so far
+  collective(comm, [&] {
+    if (want_grad) dacc = grow_device(ctx, buffers.device_acc, rows * d);
+    if (!alone) {
+      dsend = grow_device(ctx, buffers.device_send, index_t(ws.chunk) * width);
+      drecv = grow_device(ctx, buffers.device_recv, share * nm);
+      if (want_grad) dg = grow_device(ctx, buffers.device_g, index_t(ws.chunk) * rows);
+    }
+    dsums = grow_device(ctx, buffers.device_sums, 2 * share);
+  });
+  std::vector<std::size_t> send_counts(rs(ranks)), send_offsets(rs(ranks));
+  std::vector<std::size_t> recv_counts(rs(ranks)), recv_offsets(rs(ranks));
+  for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {
+    const int sc = std::min(ws.chunk, S - c0);
+    const auto dir = [&](int r) { return int(std::int64_t(sc) * r / ranks); };
+    const int s0 = dir(me);
+    const index_t own = dir(me + 1) - s0;
+    const T* theta = ws.theta.data() + index_t(c0) * d;
+    T* px = ws.proj_x.data();  // (own, n): the own directions' projections of X, then G
+    T* py = ws.proj_y.data();  // (own, m)
+    const T* g = px;
+    index_t ldg = n;
+    // 1. The own rows' projections: one rank writes one process's rows directly.
+    collective(comm, [&] {
+      TraceSpan span(Phase::sliced_project);
+      if (alone) {
+        detail::cuda_sliced_project_rows(ctx, theta, sc, d, x_own.data, x_own.ld, rows, px, n);
+        detail::cuda_sliced_project_rows(ctx, theta, sc, d, y_own.data, y_own.ld, trows, py, m);
+        return;
+      }
+      detail::cuda_sliced_project_rows(ctx, theta, sc, d, x_own.data, x_own.ld, rows, dsend, width);
+      detail::cuda_sliced_project_rows(ctx, theta, sc, d, y_own.data, y_own.ld, trows, dsend + rows,
+                                       width);
+      for (int r = 0; r < ranks; ++r) {
+        const int to = options.swap_transpose ? ranks - 1 - r : r;
+        send_offsets[rs(to)] = std::size_t(index_t(dir(r)) * width) * sizeof(T);
+        send_counts[rs(to)] = std::size_t(index_t(dir(r + 1) - dir(r)) * width) * sizeof(T);
+        const index_t w = xf[rs(r) + 1] - xf[rs(r)] + yf[rs(r) + 1] - yf[rs(r)];
+        recv_offsets[rs(r)] = std::size_t(own * (xf[rs(r)] + yf[rs(r)])) * sizeof(T);
+        recv_counts[rs(r)] = std::size_t(own * w) * sizeof(T);
+      }
+    });
+    // 2. The transpose, device to device.
+    if (!alone) {
+      dc->device_alltoallv(dsend, send_counts, send_offsets, drecv, recv_counts, recv_offsets);
+    }
+    // 3. One process's rows, sorted and ranked direction by direction.
+    collective(comm, [&] {
+      for (int r = 0; r < ranks && !alone; ++r) {
+        const index_t xr = xf[rs(r) + 1] - xf[rs(r)], yr = yf[rs(r) + 1] - yf[rs(r)];
+        const T* from = drecv + own * (xf[rs(r)] + yf[rs(r)]);
+        detail::cuda_copy_rows(ctx, px + xf[rs(r)], n, from, xr + yr, own, xr);
+        detail::cuda_copy_rows(ctx, py + yf[rs(r)], m, from + xr, xr + yr, own, yr);
+      }
+      detail::cuda_sliced_rank_directions(ctx, ws, n, m, int(own), scale_xx, scale_xy, want_grad,
+                                          dsums);
+      if (want_sums && own > 0) {
+        detail::copy_bytes(ctx, buffers.sums.data() + 2 * (c0 + s0), Device::cpu, dsums,
+                           Device::cuda, std::size_t(2 * own) * sizeof(double));
+      }
+      if (!want_grad || alone) return;
+      // 4. To rank r: (own, its rows) of G; from rank r: (its directions, own rows).
+      for (int r = 0; r < ranks; ++r) {
+        const index_t xr = xf[rs(r) + 1] - xf[rs(r)];
+        detail::cuda_copy_rows(ctx, drecv + own * xf[rs(r)], xr, px + xf[rs(r)], n, own, xr);
+        send_offsets[rs(r)] = std::size_t(own * xf[rs(r)]) * sizeof(T);
+        send_counts[rs(r)] = std::size_t(own * xr) * sizeof(T);
+        recv_offsets[rs(r)] = std::size_t(index_t(dir(r)) * rows) * sizeof(T);
+        recv_counts[rs(r)] = std::size_t(index_t(dir(r + 1) - dir(r)) * rows) * sizeof(T);
+      }
+    });
+    if (want_grad) {
+      if (!alone) {
+        dc->device_alltoallv(drecv, send_counts, send_offsets, dg, recv_counts, recv_offsets);
+        g = dg;
+        ldg = rows;
+      }
+      // 5. The own rows' gradient, continued direction by direction in double.
+      collective(comm, [&] {
+        TraceSpan span(Phase::sliced_back_project);
+        detail::cuda_sliced_back_project_rows(ctx, g, ldg, sc, theta, d, rows, c0 == 0, dacc);
+      });
+    }
+    if (want_sums) {
+      for (int r = 0; r < ranks; ++r) {
+        send_offsets[rs(r)] = std::size_t(2 * (c0 + dir(r))) * sizeof(double);
+        send_counts[rs(r)] = std::size_t(2 * (dir(r + 1) - dir(r))) * sizeof(double);
+      }
+      comm.allgather(buffers.sums.data(), send_counts, send_offsets);
+    }
+  }
+  const double cd = sliced_constant(d) / S;
+  if (want_grad) {
+    collective(comm, [&] {
+      detail::cuda_sliced_finish_rows(ctx, dacc, rows, d, cd, accumulate, grad_own.data);
+    });
+  }
+  // The sums in direction order, as cpu_sliced_sums adds one process's.
+  double xx = 0, xy = 0;
+  for (int s = 0; s < S && n > 0; ++s) {
+    xx += buffers.sums[std::size_t(2 * s)];
+    xy += buffers.sums[std::size_t(2 * s + 1)];
+  }
+  if (out_xx) *out_xx = cd * xx;
+  if (out_xy) *out_xy = cd * xy;
+}
+#endif
+
 }  // namespace
 
 template <class T>
@@ -51,7 +198,6 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
                              PointsView<T> grad_own, bool accumulate,
                              SlicedShardedBuffers<T>& buffers,
                              const SlicedShardedOptions& options) {
-  if (ctx.is_cuda()) throw_runtime("sliced_gradient_sharded: the CPU backend only");
   detail::SlicedWorkspace<T>& ws = sliced.workspace();
   const int ranks = comm.size(), me = comm.rank();
   const auto rs = [](int r) { return std::size_t(r); };
@@ -101,6 +247,13 @@ void sliced_gradient_sharded(const Context& ctx, const Comm& comm, SlicedRiesz<T
     }
   });
 
+  if (ctx.is_cuda()) {
+#ifdef NWGF_HAVE_CUDA
+    sharded_on_device(ctx, comm, ws, x_own, n, y_own, m, xf, yf, want_grad, want_sums, out_xx,
+                      out_xy, scale_xx, scale_xy, grad_own, accumulate, buffers, options);
+    return;
+#endif
+  }
   std::vector<std::size_t> send_counts(rs(ranks)), send_offsets(rs(ranks));
   std::vector<std::size_t> recv_counts(rs(ranks)), recv_offsets(rs(ranks));
   for (int c0 = 0; c0 < S && n > 0; c0 += ws.chunk) {

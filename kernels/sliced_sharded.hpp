@@ -23,6 +23,27 @@
 // (OpenBLAS 0.3.21, d = 1..784; N up to 20000 for the gradient, 1e6 for the sums) the bits were
 // the same; tests/kernels/test_sliced_sharded.cpp bounds the difference rather than requiring 0.
 //
+// On the CUDA backend (ctx a CUDA Context; x_own, y_own and grad_own on its device, out_xx and
+// out_xy host pointers; comm a DeviceComm when P > 1): the same five steps on this rank's GPU.
+// The projections and back-projections are fixed-order sums per entry
+// (detail::cuda_sliced_project_rows, cuda_sliced_back_project_rows: sliced_projection, and
+// sliced_back_projection continued over all S directions in double, rounded to T once at the
+// end), not cuBLAS GEMMs, so a row's projections and gradient have the same bits whichever rows
+// a launch covers and however the directions are cut into chunks; the transposes are
+// DeviceComm::device_alltoallv (grouped ncclSend/ncclRecv, device to device); each direction is
+// sorted and ranked by the CUDA sliced kernels one direction per launch
+// (detail::cuda_sliced_rank_directions: CUB radix sorts, the rank kernels, its sums from its own
+// blocks' partials); the per-direction sums come down, are allgathered on the host and added in
+// direction order. So nothing depends on the chunk, and the CUDA workspace's chunk grows with P
+// (SlicedRiesz: P times the directions one GPU's budget holds, so every rank sorts some of each
+// chunk). Bits: the same at every rank count among CUDA sharded runs; not one GPU process's
+// SlicedRiesz::evaluate (cuBLAS projections, sums over blocks that span a chunk's directions),
+// which they match to rounding (a projection's last bits, and where that swaps two nearly tied
+// projections, G by one count).
+// Memory per rank on CUDA: its own rows; the workspace (ceil(chunk / P) directions of N + M
+// projections and their sorts); the transposes' buffers (chunk (N + M) / P, ceil(chunk / P)
+// (N + M), chunk N / P values) and the back-projection's rows (d) doubles.
+//
 // Memory per rank: its own rows (X, Y, grad); the workspace (SlicedRiesz built with
 // proj_parts = P: ceil(chunk / P) rows of N + M projections, the sort's scratch of
 // 2 (N + M) per thread); the received projections, ceil(sc / P) (N + M) (none at P = 1: one
@@ -38,10 +59,14 @@
 
 namespace nwgf {
 
-// The transposes' space, grown on demand and kept between calls.
+// The transposes' space, grown on demand and kept between calls (the CUDA backend's on the
+// device, with the own directions' sums of a chunk and their host copy).
 template <class T>
 struct SlicedShardedBuffers {
   std::vector<T> send, recv, g;
+  Buffer<T> device_send, device_recv, device_g;
+  Buffer<double> device_sums, device_acc;
+  std::vector<double> sums;
 };
 
 // Tests and benchmarks only.

@@ -63,7 +63,7 @@ std::vector<Field<FlowConfig>> make_flow_fields() {
             "every measure kind, drawn or read by rows; CPU backend, and CUDA for every "
             "scheme's exact estimator (the particle scheme's every functional: interaction of "
             "every kernel, mmd, barycenter, energy33, the potential and sums; the ift, backward, "
-            "forward and variational schemes); "
+            "forward and variational schemes) and the particle scheme's sliced estimator; "
             "`output.plots` drawn by "
             "rank 0 from the snapshot files; README \"MPI runs\")")));
   f.push_back(omit_default(variational(field(

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #endif
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -159,6 +160,59 @@ class NcclComm final : public DeviceComm {
           }
           const ncclResult_t end = nccl().GroupEnd();  // the group is closed on every path
           nccl_check(r, "ncclBroadcast", comm_);
+          nccl_check(end, "ncclGroupEnd", comm_);
+        });
+  }
+
+  void device_alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                        const std::vector<std::size_t>& send_offsets, void* recv,
+                        const std::vector<std::size_t>& recv_counts,
+                        const std::vector<std::size_t>& recv_offsets) const override {
+    const auto ranks = static_cast<std::size_t>(size());
+    const auto me = static_cast<std::size_t>(rank());
+    run(
+        "alltoallv (grouped ncclSend/ncclRecv)",
+        [&] {
+          if (send_counts.size() != ranks || send_offsets.size() != ranks ||
+              recv_counts.size() != ranks || recv_offsets.size() != ranks) {
+            throw_runtime("DeviceComm::device_alltoallv: counts/offsets are not one per rank");
+          }
+          if (send_counts[me] != recv_counts[me]) {
+            throw_runtime(
+                "DeviceComm::device_alltoallv: this rank's own part differs in size sent and "
+                "received");
+          }
+          for (std::size_t q = 0; q < ranks; ++q) {
+            check_buffer(send, send_counts[q]);
+            check_buffer(recv, recv_counts[q]);
+          }
+        },
+        [&] {
+          const char* from = static_cast<const char*>(send);
+          char* to = static_cast<char*>(recv);
+          if (send_counts[me] > 0) {
+            NWGF_CUDA_CHECK(cudaMemcpyAsync(to + recv_offsets[me], from + send_offsets[me],
+                                            send_counts[me], cudaMemcpyDeviceToDevice,
+                                            stream_of(ctx_)));
+          }
+          // Pieces of at most 1 GiB (the stand-in moves at most INT_MAX bytes a call); both
+          // sides cut a part alike, so the pieces pair up in order.
+          constexpr std::size_t kPiece = std::size_t(1) << 30;
+          nccl_check(nccl().GroupStart(), "ncclGroupStart", comm_);
+          ncclResult_t r = ncclSuccess;
+          for (std::size_t q = 0; q < ranks && r == ncclSuccess; ++q) {
+            if (q == me) continue;
+            for (std::size_t o = 0; o < send_counts[q] && r == ncclSuccess; o += kPiece) {
+              r = nccl().Send(from + send_offsets[q] + o, std::min(kPiece, send_counts[q] - o),
+                              ncclUint8, int(q), comm_, stream_of(ctx_));
+            }
+            for (std::size_t o = 0; o < recv_counts[q] && r == ncclSuccess; o += kPiece) {
+              r = nccl().Recv(to + recv_offsets[q] + o, std::min(kPiece, recv_counts[q] - o),
+                              ncclUint8, int(q), comm_, stream_of(ctx_));
+            }
+          }
+          const ncclResult_t end = nccl().GroupEnd();  // the group is closed on every path
+          nccl_check(r, "ncclSend/ncclRecv", comm_);
           nccl_check(end, "ncclGroupEnd", comm_);
         });
   }

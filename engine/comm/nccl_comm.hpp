@@ -34,6 +34,15 @@ class DeviceComm : public Comm {
   // differ (grouped ncclBroadcast, one per rank with a non-empty part).
   virtual void device_allgather(void* data, const std::vector<std::size_t>& counts,
                                 const std::vector<std::size_t>& offsets) const = 0;
+  // All to all on device buffers, as Comm::alltoallv: this rank's bytes [send_offsets[r],
+  // + send_counts[r]) of send go to rank r, rank r's bytes for this rank land at
+  // [recv_offsets[r], + recv_counts[r]) of recv. One group of ncclSend/ncclRecv (a pair per peer
+  // with a non-empty part, pieces of at most 1 GiB), this rank's own part copied on the stream.
+  // Collective: every rank calls it in the same order; the counts are agreed pairwise by NCCL.
+  virtual void device_alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                                const std::vector<std::size_t>& send_offsets, void* recv,
+                                const std::vector<std::size_t>& recv_counts,
+                                const std::vector<std::size_t>& recv_offsets) const = 0;
   // Point to point on device buffers, queued on the stream (a send to q and q's recv from this
   // rank must be called in the same order on both; not agreed, see above).
   virtual void device_send(const void* data, std::size_t bytes, int dest) const = 0;

@@ -70,17 +70,22 @@ bool term_by_term(const FlowConfig& cfg) {
 
 // --backend cuda: the particle scheme's exact estimator (every functional it takes, the
 // term-by-term ones included) and the ift scheme run their pair passes on the GPUs
-// (kernels/pairwise_sharded.hpp's CUDA path); the backward, forward and variational schemes
-// train, push and meet the target on each rank's GPU too (set_up_scheme): every scheme runs. The
-// estimators the sharded layout runs only on the CPU are refused here, naming the key. Any other
-// choice: the CPU backend (auto included).
+// (kernels/pairwise_sharded.hpp's CUDA path), the particle scheme's sliced estimator its
+// sliced_gradient_sharded (kernels/sliced_sharded.hpp's CUDA path); the backward, forward and
+// variational schemes train, push and meet the target on each rank's GPU too (set_up_scheme):
+// every scheme runs. What the sharded layout refuses on the CPU (config_validate.cpp
+// check_memory: sliced outside the particle scheme) is refused here too, naming the key. Any
+// other choice: the CPU backend (auto included).
 bool sharded_cuda(const FlowConfig& cfg, BackendChoice b) {
   if (b != BackendChoice::cuda) return false;
   const std::string why =
       " with flow.memory = \"sharded\" on the CUDA backend; use --backend cpu or "
       "flow.memory = \"replicated\"";
-  if (cfg.estimator != Estimator::exact) {
-    throw_bad_input("functional.estimator: only \"exact\" runs" + why);
+  // The sliced estimator: the particle scheme's (sliced_gradient_sharded on the GPUs).
+  if (cfg.estimator != Estimator::exact && cfg.scheme != SchemeKind::particle) {
+    throw_bad_input(
+        "functional.estimator: only \"exact\" (and \"sliced\" with the particle scheme) runs" +
+        why);
   }
   // The term-by-term functionals (particle scheme only: the ift scheme flows the MMD) run on the
   // GPUs too (term_gradient_gpu, term_value_gpu).
@@ -173,10 +178,10 @@ class ShardedRunner {
     set_up_terms();
     if (cfg_.eval_mmd) porous_ = porous_problem(cfg_);
     if (ift()) set_up_ift();
-    if (sliced()) {
+    if (sliced() && !cuda_) {
       // The workspace of the gradient and of F's sums (X against the target), sized as the
       // replicated functional's (the same chunks of directions), projections for this rank's
-      // share of a chunk's directions.
+      // share of a chunk's directions (--backend cuda: on the GPU, set_up_gpu).
       sliced_.emplace(ctx_, n_, m_, d_, int(cfg_.directions), comm_.size());
     }
     files_ = !opt_.out_dir.empty();
@@ -197,6 +202,7 @@ class ShardedRunner {
       if (potential_) {
         gpu_->potential.emplace(gpu_->ctx, target_density(cfg_.target, d_, "target"), rows_);
       }
+      if (sliced()) sliced_.emplace(gpu_->ctx, n_, m_, d_, int(cfg_.directions), comm_.size());
     });
     if (comm_.size() > 1) gpu_->comm = make_nccl_comm(gpu_->ctx, comm_);
   }
@@ -524,7 +530,32 @@ class ShardedRunner {
   // E_K(nu), normals [S d, 2 S d) of the Philox stream (seed, sliced stream 0), which no step's
   // gradient draws (step n: stream n, counter 0), so F along the run is one smooth estimate.
   void draw_value_directions(SlicedRiesz<T>& sliced) {
-    sliced.draw_directions(ctx_, cfg_.seed, random_stream(RandomPurpose::sliced, 0), 1);
+    sliced.draw_directions(sliced_ctx(), cfg_.seed, random_stream(RandomPurpose::sliced, 0), 1);
+  }
+  // The sliced workspace's context: this rank's GPU with --backend cuda, else the CPU.
+  const Context& sliced_ctx() const { return gpu_ ? gpu_->ctx : ctx_; }
+  // The sharded sliced pass (kernels/sliced_sharded.hpp) over host rows: on the CPU directly,
+  // or (--backend cuda) on this rank's GPU with the own rows uploaded and the gradient
+  // downloaded (the sums come back to the host either way). Every rank calls it in the same
+  // order.
+  void sliced_pass(SlicedRiesz<T>& sliced, ConstPointsView<T> x, index_t n, ConstPointsView<T> y,
+                   index_t m, double* out_xx, double* out_xy, T scale_xx, T scale_xy,
+                   PointsView<T> grad) {
+    if (!gpu_) {
+      sliced_gradient_sharded<T>(ctx_, comm_, sliced, x, n, y, m, out_xx, out_xy, scale_xx,
+                                 scale_xy, grad, false, sliced_buffers_);
+      return;
+    }
+    Gpu& g = *gpu_;
+    const PassArgs d = g.upload(x, nullptr, y, nullptr);
+    PointsView<T> dg;
+    if (grad.data) {
+      dg = PointsView<T>(g.stage(g.grad, nullptr, x.rows * x.cols, false), x.rows, x.cols,
+                         Device::cuda);
+    }
+    sliced_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), sliced, d.x, n, d.y, m, out_xx, out_xy,
+                               scale_xx, scale_xy, dg, false, sliced_buffers_);
+    if (grad.data) g.download(grad.data, dg.data, x.rows * x.cols);
   }
   PairFamily family() const { return gaussian() ? PairFamily::gaussian : PairFamily::riesz; }
   // The family's parameter as the functionals pass it: r, or sigma = sqrt(1 / (2 gamma)).
@@ -541,13 +572,14 @@ class ShardedRunner {
       // the run's workspace where M <= N, else in one of its own for this once.
       std::optional<SlicedRiesz<T>> own;
       if (m_ > n_) {
-        collective(comm_,
-                   [&] { own.emplace(ctx_, m_, 0, d_, int(cfg_.directions), comm_.size()); });
+        collective(comm_, [&] {
+          own.emplace(sliced_ctx(), m_, 0, d_, int(cfg_.directions), comm_.size());
+        });
       }
       SlicedRiesz<T>& sliced = own ? *own : *sliced_;
       draw_value_directions(sliced);
-      sliced_gradient_sharded<T>(ctx_, comm_, sliced, tview(), m_, ConstPointsView<T>(), 0, &s,
-                                 nullptr, T(0), T(0), PointsView<T>(), false, sliced_buffers_);
+      sliced_pass(sliced, tview(), m_, ConstPointsView<T>(), 0, &s, nullptr, T(0), T(0),
+                  PointsView<T>());
       energy_nu_ = -0.5 * s / (double(m_) * double(m_));
       return;
     }
@@ -565,11 +597,10 @@ class ShardedRunner {
     if (sliced()) {
       // The particle scheme's draw (schemes.cpp: stream (sliced, step), counter 0) and
       // RieszFunctional::particle_gradient's scales: -1/2 / N for S_xx, 1 / M for S_xt.
-      sliced_->draw_directions(ctx_, cfg_.seed,
+      sliced_->draw_directions(sliced_ctx(), cfg_.seed,
                                random_stream(RandomPurpose::sliced, std::uint64_t(step)), 0);
-      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, xview(), n_, tview(), m_, nullptr, nullptr,
-                                 T(-0.5 / n), T(m_ > 0 ? 1.0 / double(m_) : 0.0), grad_.view(),
-                                 false, sliced_buffers_);
+      sliced_pass(*sliced_, xview(), n_, tview(), m_, nullptr, nullptr, T(-0.5 / n),
+                  T(m_ > 0 ? 1.0 / double(m_) : 0.0), grad_.view());
       return;
     }
     const T self = gaussian() ? T(T(1) / n) : T(-T(1) / n);
@@ -742,9 +773,8 @@ class ShardedRunner {
     if (sliced()) {
       // The V-statistic with the sliced sums: -1/2 S_xx / N^2 + S_xt / (N M) + E_K(nu).
       draw_value_directions(*sliced_);
-      sliced_gradient_sharded<T>(ctx_, comm_, *sliced_, xview(), n_, tview(), m_, &sxx,
-                                 m_ > 0 ? &sxt : nullptr, T(0), T(0), PointsView<T>(), false,
-                                 sliced_buffers_);
+      sliced_pass(*sliced_, xview(), n_, tview(), m_, &sxx, m_ > 0 ? &sxt : nullptr, T(0), T(0),
+                  PointsView<T>());
       double f = -0.5 * sxx / (n * n) + energy_nu_;
       if (m_ > 0) f += sxt / (n * double(m_));
       return f;

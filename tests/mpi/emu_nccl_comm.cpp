@@ -4,6 +4,8 @@
 //   - device_allgather with unequal parts (one empty, gaps between parts that must stay as they
 //     were), the parts on every rank afterwards;
 //   - device_send/device_recv around a ring;
+//   - device_alltoallv with unequal parts (rank q sends rank r 17 q + 5 r + 3 bytes, none from
+//     rank 1 to rank 0), each part landing at its offset, the gaps untouched;
 //   - an error on one rank (a host buffer where NCCL needs device memory) is every rank's
 //     nwgf::Error, nothing hangs, and the aborted communicator refuses later calls.
 // Exit 0 when every check holds on every rank; 1 with a FAIL line otherwise.
@@ -115,6 +117,45 @@ int main() {
     bool ok = true;
     for (std::size_t k = 0; k < n; ++k) ok = ok && got[k] == pattern(prev, k);
     expect(ok, comm, "device_send/device_recv around the ring");
+  }
+
+  // All to all of unequal parts: from q to r the bytes pattern(100 q + r, k), k < size(q, r),
+  // packed in rank order on both sides with a 3-byte gap after each part.
+  {
+    const auto size = [](int q, int r) -> std::size_t {
+      return q == 1 && r == 0 ? 0 : std::size_t(17 * q + 5 * r + 3);
+    };
+    const std::size_t nr = static_cast<std::size_t>(ranks);
+    std::vector<std::size_t> sc(nr), so(nr), rc(nr), ro(nr);
+    std::size_t st = 0, rt = 0;
+    for (int r = 0; r < ranks; ++r) {
+      sc[std::size_t(r)] = size(me, r);
+      so[std::size_t(r)] = st;
+      st += sc[std::size_t(r)] + 3;
+      rc[std::size_t(r)] = size(r, me);
+      ro[std::size_t(r)] = rt;
+      rt += rc[std::size_t(r)] + 3;
+    }
+    std::vector<unsigned char> h(st, 0xEE), g(rt, 0xEE);
+    for (int r = 0; r < ranks; ++r) {
+      for (std::size_t k = 0; k < sc[std::size_t(r)]; ++k) {
+        h[so[std::size_t(r)] + k] = pattern(100 * me + r, k);
+      }
+    }
+    Buffer<unsigned char> send(ctx, index_t(st)), recv(ctx, index_t(rt));
+    copy_from_host(ctx, send, h.data(), index_t(st));
+    copy_from_host(ctx, recv, g.data(), index_t(rt));
+    dc->device_alltoallv(send.data(), sc, so, recv.data(), rc, ro);
+    copy_to_host(ctx, g.data(), recv);
+    ctx.synchronize();
+    bool parts = true, gaps = true;
+    for (int r = 0; r < ranks; ++r) {
+      const std::size_t o = ro[std::size_t(r)], c = rc[std::size_t(r)];
+      for (std::size_t k = 0; k < c; ++k) parts = parts && g[o + k] == pattern(100 * r + me, k);
+      for (std::size_t k = 0; k < 3; ++k) gaps = gaps && g[o + c + k] == 0xEE;
+    }
+    expect(parts, comm, "device_alltoallv: every rank's part");
+    expect(gaps, comm, "device_alltoallv: the bytes between parts untouched");
   }
 
   // One rank passes host memory: every rank gets the same error, and the communicator is gone.

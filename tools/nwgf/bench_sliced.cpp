@@ -14,7 +14,9 @@
 // collective); `seconds` is rank 0's median; per rank: its rows, the bytes of its workspace and
 // transpose buffers, and the process's peak resident memory (getrusage), gathered on rank 0.
 // --one-gemm: one GEMM over a rank's rows instead of one per 64-row block (timing only: the
-// bits may then depend on P).
+// bits may then depend on P; CPU only). --backend cuda: each rank's rows on its GPU (the GPU
+// picked by rank_cuda_device), the transposes over NCCL (kernels/sliced_sharded.hpp's CUDA path);
+// the buffer bytes then count the device workspace and transposes.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "nwgf/engine/buffer.hpp"
+#include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/io/json.hpp"
 #include "nwgf/engine/rng.hpp"
@@ -104,15 +107,28 @@ template <class T>
 int run_sliced_sharded_bench(const SlicedBenchOptions& o, const GlobalOptions& g) {
   const Comm& comm = g.comm ? *g.comm : single_process_comm();
   const int ranks = comm.size(), q = comm.rank();
-  const auto [r0, r1] = sharded_bench_rows(comm, o.backend, o.n);
-  Context ctx(Device::cpu, g.threads);
+  const auto [r0, r1] = sharded_bench_rows(comm, o.backend, o.n, true);
+  const bool cuda = parse_backend(o.backend) == BackendChoice::cuda;
+  if (cuda && o.one_gemm) throw_bad_input("--one-gemm: the CPU backend only (no GEMM on CUDA)");
+  const Context host(Device::cpu, g.threads);
   const index_t n = o.n, d = o.d;
   const index_t rows = r1 - r0;
   // This rank's rows of the points one process draws (Philox addressed by global index).
+  Points<T> hx(host, rows, d), hy(host, rows, d);
+  if (rows > 0) {
+    rng_normal<T>(host, 1, 0, std::uint64_t(r0 * d), hx.data(), rows * d);
+    rng_normal<T>(host, 1, 1, std::uint64_t(r0 * d), hy.data(), rows * d);
+  }
+  // --backend cuda: the rows on this rank's GPU, the transposes over NCCL.
+  const int device = cuda ? rank_cuda_device(comm) : 0;
+  const Context ctx(cuda ? BackendChoice::cuda : BackendChoice::cpu, g.threads, device);
+  std::unique_ptr<DeviceComm> dcomm;
+  if (cuda && ranks > 1) dcomm = make_nccl_comm(ctx, comm);
+  const Comm& pc = dcomm ? *dcomm : comm;
   Points<T> x(ctx, rows, d), y(ctx, rows, d), grad(ctx, rows, d);
   if (rows > 0) {
-    rng_normal<T>(ctx, 1, 0, std::uint64_t(r0 * d), x.data(), rows * d);
-    rng_normal<T>(ctx, 1, 1, std::uint64_t(r0 * d), y.data(), rows * d);
+    copy(ctx, x.buffer(), hx.buffer());
+    copy(ctx, y.buffer(), hy.buffer());
   }
   SlicedRiesz<T> sliced(ctx, n, n, d, o.directions, ranks);
   sliced.draw_directions(ctx, 1, 2, 0);
@@ -122,9 +138,10 @@ int run_sliced_sharded_bench(const SlicedBenchOptions& o, const GlobalOptions& g
   double sums[2] = {0, 0};
   const double nn = double(n) * double(n);
   const auto call = [&] {
-    sliced_gradient_sharded<T>(ctx, comm, sliced, std::as_const(x).view(), n,
-                               std::as_const(y).view(), n, &sums[0], &sums[1], T(-0.5 / nn),
-                               T(1 / nn), grad.view(), false, buffers, so);
+    sliced_gradient_sharded<T>(ctx, pc, sliced, std::as_const(x).view(), n, std::as_const(y).view(),
+                               n, &sums[0], &sums[1], T(-0.5 / nn), T(1 / nn), grad.view(), false,
+                               buffers, so);
+    ctx.synchronize();
   };
   call();  // warm-up
   std::vector<double> times;
@@ -138,9 +155,12 @@ int run_sliced_sharded_bench(const SlicedBenchOptions& o, const GlobalOptions& g
   getrusage(RUSAGE_SELF, &ru);
   const detail::SlicedWorkspace<T>& ws = sliced.workspace();
   const double buffer_bytes =
-      double(ws.proj_x.bytes() + ws.packed.bytes() + ws.sorted.bytes() + ws.order.bytes()) +
+      double(ws.proj_x.bytes() + ws.proj_y.bytes() + ws.packed.bytes() + ws.sorted.bytes() +
+             ws.order.bytes() + ws.sort_temp.bytes()) +
       double((buffers.send.capacity() + buffers.recv.capacity() + buffers.g.capacity()) *
-             sizeof(T));
+             sizeof(T)) +
+      double(buffers.device_send.bytes() + buffers.device_recv.bytes() + buffers.device_g.bytes() +
+             buffers.device_sums.bytes() + buffers.device_acc.bytes());
   // Per rank: rows, workspace and transpose bytes, peak RSS bytes.
   constexpr std::size_t kFields = 3;
   std::vector<double> all(std::size_t(ranks) * kFields);
