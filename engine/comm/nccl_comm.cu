@@ -127,8 +127,7 @@ class NcclComm final : public DeviceComm {
   }
   void device_broadcast(void* data, std::size_t bytes, int root,
                         const DeviceStream& on) const override {
-    broadcast_on(data, bytes, root, static_cast<cudaStream_t>(on.handle()),
-                 &on.context() == &ctx_);
+    broadcast_on(data, bytes, root, static_cast<cudaStream_t>(on.handle()), &on.context() == &ctx_);
   }
 
   void device_allgather(void* data, const std::vector<std::size_t>& counts,
@@ -188,8 +187,9 @@ class NcclComm final : public DeviceComm {
         "ncclBroadcast",
         [&] {
           if (!same_context) {
-            throw_runtime("DeviceComm::device_broadcast: the stream is not of the Context of the "
-                          "communicator");
+            throw_runtime(
+                "DeviceComm::device_broadcast: the stream is not of the Context of the "
+                "communicator");
           }
           check_rank(root, "root");
           check_buffer(data, bytes);

@@ -3,11 +3,12 @@
 // cudaStreamWaitEvent cannot change a result. In the lazy mode the work submitted to a created
 // stream (kernels, async copies and fills, cuBLAS, CUB, graph replays, the NCCL stand-in's
 // deliveries) waits in that stream's queue until something forces it: a synchronisation of the
-// stream, its event or the device, a copy to or from host memory on it, cudaFree, cudaStreamDestroy,
-// or another stream's work that waits for one of its events (cudaStreamWaitEvent queues a marker
-// that forces the event's stream up to the record when it runs). Streams forced together run one
-// after the other, so work ordered by no event runs in an order the code did not ask for, and
-// reading a buffer before the stream that writes it was waited for reads the old bytes.
+// stream, its event or the device, a copy to or from host memory on it, cudaFree,
+// cudaStreamDestroy, or another stream's work that waits for one of its events (cudaStreamWaitEvent
+// queues a marker that forces the event's stream up to the record when it runs). Streams forced
+// together run one after the other, so work ordered by no event runs in an order the code did not
+// ask for, and reading a buffer before the stream that writes it was waited for reads the old
+// bytes.
 #include <atomic>
 #include <cstdlib>
 #include <deque>

@@ -341,9 +341,8 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
   // record (a marker in its queue forces that stream when it runs).
   const auto* e = reinterpret_cast<EmuEvent*>(event);
   if (nwgf::emu::impl::lazy_streams() && e->stream && e->stream != stream) {
-    nwgf::emu::submit(stream, [from = e->stream, upto = e->position] {
-      nwgf::emu::impl::flush(from, upto);
-    });
+    nwgf::emu::submit(
+        stream, [from = e->stream, upto = e->position] { nwgf::emu::impl::flush(from, upto); });
   }
   return cudaSuccess;
 }
@@ -381,7 +380,8 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (nwgf::emu::impl::lazy_streams() && stream && !nwgf::emu::impl::is_capturing(stream)) {
     // Stamped when the stream reaches it; waits and synchronisations run the stream up to here.
     e->stream = stream;
-    e->position = nwgf::emu::impl::defer(stream, [e] { e->when = std::chrono::steady_clock::now(); });
+    e->position =
+        nwgf::emu::impl::defer(stream, [e] { e->when = std::chrono::steady_clock::now(); });
     return cudaSuccess;
   }
   if (nwgf::emu::impl::lazy_streams() && !stream) nwgf::emu::impl::flush_all();
