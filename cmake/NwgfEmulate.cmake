@@ -149,6 +149,18 @@ function(nwgf_emu_tests)
   # estimator.
   if(NWGF_WITH_NCCL AND MPIEXEC_EXECUTABLE)
     set(_mpi_env "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+    # A test of the CUDA sharded stream and its twin NAME_lazy with lazy streams
+    # (NWGF_EMU_LAZY_STREAMS=1, tools/emulate/runtime/lazy.cpp: a stream's work waits until
+    # something forces it, so a missing event wait between the kernels' stream and the
+    # broadcasts' stream reads old bytes and fails the bit-for-bit checks). The twin writes under
+    # ${_emu_tmp}/lazy_*.
+    function(nwgf_emu_test_and_lazy name)
+      add_test(NAME ${name} COMMAND ${ARGN})
+      string(REPLACE "${_emu_tmp}/" "${_emu_tmp}/lazy_" lazy_args "${ARGN}")
+      add_test(NAME ${name}_lazy COMMAND ${lazy_args})
+      set_tests_properties(${name}_lazy PROPERTIES
+        ENVIRONMENT "${_mpi_env};NWGF_EMU_LAZY_STREAMS=1" LABELS mpi TIMEOUT 300)
+    endfunction()
     add_executable(emu_nccl_comm tests/mpi/emu_nccl_comm.cpp)  # its own main: one per rank
     target_link_libraries(emu_nccl_comm PRIVATE nwgf::nwgf)
     nwgf_warnings(emu_nccl_comm)
@@ -183,7 +195,7 @@ function(nwgf_emu_tests)
     target_link_libraries(emu_pairwise_sharded PRIVATE nwgf::nwgf)
     nwgf_warnings(emu_pairwise_sharded)
     foreach(np 1 2 3)
-      add_test(NAME emu_pairwise_sharded_np${np} COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe -q
+      nwgf_emu_test_and_lazy(emu_pairwise_sharded_np${np} ${MPIEXEC_EXECUTABLE} --oversubscribe -q
                -np ${np} $<TARGET_FILE:emu_pairwise_sharded>)
       # Its launches count for emu_kernel_coverage (the energy's row_block_sums runs only here).
       set_tests_properties(emu_pairwise_sharded_np${np} PROPERTIES ENVIRONMENT
@@ -213,19 +225,19 @@ function(nwgf_emu_tests)
     # mpi_run.sh sharded_cuda_cpu).
     set(_gauss --set functional.kernel=\"gaussian\" --set functional.gamma=0.5)
     foreach(np 2 3)
-      add_test(NAME emu_sharded_cuda_same_mmd_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_mmd_np${np} bash ${_emu_root}/tests/mpi/mpi_run.sh
                sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
                ${_emu_root}/tests/mpi/sharded_mmd_d2.toml ${_emu_tmp}/sharded_cuda_mmd_np${np} 2
                --backend cuda)
-      add_test(NAME emu_sharded_cuda_same_gaussian_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_gaussian_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_mmd_d2.toml
                ${_emu_tmp}/sharded_cuda_gaussian_np${np} 2 --backend cuda ${_gauss})
-      add_test(NAME emu_sharded_cuda_same_interaction_d5_f32_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_interaction_d5_f32_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/interaction_d5_f32.toml
                ${_emu_tmp}/sharded_cuda_interaction_np${np} 2 --backend cuda)
-      add_test(NAME emu_sharded_cuda_same_ift_np${np} COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_ift_np${np} bash ${_emu_root}/tests/mpi/mpi_run.sh
                sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} ${np}
                ${_emu_root}/tests/mpi/sharded_ift_d2.toml ${_emu_tmp}/sharded_cuda_ift_np${np} 2
                --backend cuda)
@@ -233,12 +245,12 @@ function(nwgf_emu_tests)
         emu_sharded_cuda_same_interaction_d5_f32_np${np} emu_sharded_cuda_same_ift_np${np}
         PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
-    add_test(NAME emu_sharded_cuda_same_ift_kl_d5_np3 COMMAND bash
+    nwgf_emu_test_and_lazy(emu_sharded_cuda_same_ift_kl_d5_np3 bash
              ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
              ${MPIEXEC_EXECUTABLE} 3 ${_emu_root}/tests/mpi/sharded_ift_kl_d5.toml
              ${_emu_tmp}/sharded_cuda_ift_kl_d5 2 --backend cuda --set ift.noise=0.1
              --set ift.target_resample=true ${_gauss})
-    add_test(NAME emu_sharded_cuda_same_ift_qp_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+    nwgf_emu_test_and_lazy(emu_sharded_cuda_same_ift_qp_np2 bash ${_emu_root}/tests/mpi/mpi_run.sh
              sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/sharded_ift_d2.toml ${_emu_tmp}/sharded_cuda_ift_qp 2
              --backend cuda --set ift.weight_step=\"qp\" --set ift.qp_iterations=10)
@@ -311,15 +323,15 @@ function(nwgf_emu_tests)
     set(_e33 --set initial.n=300)
     set(_log --set functional.kernel=\"log_quadratic\")
     foreach(np 2 3)
-      add_test(NAME emu_sharded_cuda_same_kernel_d5_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_kernel_d5_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_kernel_d5.toml
                ${_emu_tmp}/sharded_cuda_kernel_d5_np${np} 2 --backend cuda)
-      add_test(NAME emu_sharded_cuda_same_sum_d4_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_sum_d4_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_sum_d4.toml
                ${_emu_tmp}/sharded_cuda_sum_d4_np${np} 2 --backend cuda)
-      add_test(NAME emu_sharded_cuda_same_energy33_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_energy33_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/energy33_d2.toml
                ${_emu_tmp}/sharded_cuda_energy33_np${np} 2 --backend cuda ${_e33})
@@ -328,7 +340,7 @@ function(nwgf_emu_tests)
         PROPERTIES ENVIRONMENT "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
     foreach(np 1 3)
-      add_test(NAME emu_sharded_cuda_same_potential_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_potential_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_potential_d3.toml
                ${_emu_tmp}/sharded_cuda_potential_np${np} 2 --backend cuda)
@@ -336,7 +348,7 @@ function(nwgf_emu_tests)
         "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
       list(APPEND _emu_all_tests emu_sharded_cuda_same_potential_np${np})
     endforeach()
-    add_test(NAME emu_sharded_cuda_same_log_d5_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+    nwgf_emu_test_and_lazy(emu_sharded_cuda_same_log_d5_np2 bash ${_emu_root}/tests/mpi/mpi_run.sh
              sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/sharded_kernel_d5.toml ${_emu_tmp}/sharded_cuda_log_d5 2
              --backend cuda ${_log})
@@ -425,7 +437,7 @@ function(nwgf_emu_tests)
     # three sums through the CUDA sharded passes on the ranks' GPUs): mmd2_analytic byte for byte
     # at 2 and 3 ranks, and within 1e-10 relative of the CPU sharded run's.
     foreach(np 2 3)
-      add_test(NAME emu_sharded_cuda_same_reference_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_reference_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sharded_reference_d2.toml
                ${_emu_tmp}/sharded_cuda_reference_np${np} 2 --backend cuda)

@@ -12,6 +12,9 @@
 
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/comm/nccl_comm.hpp"
+#ifdef NWGF_HAVE_CUDA
+#include "nwgf/engine/device_stream.hpp"
+#endif
 #include "nwgf/engine/error.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -294,12 +297,15 @@ detail::RowPassArgs<T> own_args(const Context& ctx, PairFamily family, double pa
 // carrying each row's sums from chunk to chunk in acc ((rows, d + 1) doubles, detail::RowCarry),
 // chunks cut on the kernels' column tiles (detail::cuda_column_tile; a tile cut by the end of a
 // rank's block is completed from the next chunk, its start carried over as on the CPU). The
-// broadcasts, copies and kernels are queued in order on ctx's stream: the host queues chunk
-// k + 1's broadcast before chunk k's kernel, but on the device they run one after the other (NCCL
-// on the compute stream does not overlap the kernels); the two slots let the next broadcast be
-// queued while a kernel still reads the current one. The directional pass streams W beside Y in
-// the same slots' layout and adds the coincident pairs of this rank's rows to device_count (one
-// index_t on the device).
+// owner's packs and the broadcasts run on a second stream (DeviceStream) beside ctx's, which
+// runs the kernels and the carry copies: chunk k + 1's broadcast into the other slot overlaps
+// chunk k's kernel. Two events per slot order them: the broadcast into slot s waits for the
+// kernel and carry copy that last read s (chunk k - 2's), chunk k's kernel waits for chunk k's
+// broadcast. The carry copy writes the next slot's carry area, which that slot's broadcast (in
+// flight) does not touch, and reads slot s after the kernel's wait. Only the queueing changes:
+// the arithmetic, and so the bits, are those of one stream. The directional pass streams W
+// beside Y in the same slots' layout and adds the coincident pairs of this rank's rows to
+// device_count (one index_t on the device).
 template <class T>
 ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::PairwisePass pass,
                               const detail::RowPassArgs<T>& p, index_t n, index_t m,
@@ -338,18 +344,23 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     st.buffer_bytes = acc.bytes() + ys[0].bytes() + ys[1].bytes() + bs[0].bytes() + bs[1].bytes() +
                       ws[0].bytes() + ws[1].bytes();
   });
+  // The packs and broadcasts go on a stream of their own beside ctx's (declared after the slots:
+  // it waits for its work before they are freed). staged[s]: recorded on it after the chunk
+  // broadcast into slot s; read[s]: recorded on ctx's stream after the last kernel and carry copy
+  // that read slot s.
+  const DeviceStream side(ctx);
+  const DeviceEvent staged[2] = {DeviceEvent(ctx), DeviceEvent(ctx)};
+  const DeviceEvent read[2] = {DeviceEvent(ctx), DeviceEvent(ctx)};
   // The owner's rows [c0, c1) of Y (or W) packed into a slot.
   const auto pack = [&](T* to, ConstPointsView<T> from, const Chunk& c) {
     const T* src = from.data + (c.c0 - y0) * from.ld;
     const index_t len = c.c1 - c.c0;
     if (from.ld == d) {
-      detail::copy_bytes(ctx, to, Device::cuda, src, Device::cuda,
-                         std::size_t(len * d) * sizeof(T));
+      side.copy(to, src, std::size_t(len * d) * sizeof(T));
       return;
     }
     for (index_t j = 0; j < len; ++j) {
-      detail::copy_bytes(ctx, to + j * d, Device::cuda, src + j * from.ld, Device::cuda,
-                         std::size_t(d) * sizeof(T));
+      side.copy(to + j * d, src + j * from.ld, std::size_t(d) * sizeof(T));
     }
   };
 
@@ -362,19 +373,18 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     T* yd = ys[s].data() + jb * d;
     T* bd = weights ? bs[s].data() + jb : nullptr;
     T* wd = dir ? ws[s].data() + jb * d : nullptr;
+    read[s].wait(side);  // chunk k - 2's kernel and carry copy are done with the slot
     if (c.owner == q) {
       pack(yd, p.y, c);
       if (dir) pack(wd, p.w, c);
-      if (weights) {
-        detail::copy_bytes(ctx, bd, Device::cuda, p.b + (c.c0 - y0), Device::cuda,
-                           std::size_t(len) * sizeof(T));
-      }
+      if (weights) side.copy(bd, p.b + (c.c0 - y0), std::size_t(len) * sizeof(T));
     }
     if (ranks > 1) {
-      dc->device_broadcast(yd, std::size_t(len * d) * sizeof(T), c.owner);
-      if (weights) dc->device_broadcast(bd, std::size_t(len) * sizeof(T), c.owner);
-      if (dir) dc->device_broadcast(wd, std::size_t(len * d) * sizeof(T), c.owner);
+      dc->device_broadcast(yd, std::size_t(len * d) * sizeof(T), c.owner, side);
+      if (weights) dc->device_broadcast(bd, std::size_t(len) * sizeof(T), c.owner, side);
+      if (dir) dc->device_broadcast(wd, std::size_t(len * d) * sizeof(T), c.owner, side);
     }
+    staged[s].record(side);
   };
 
   std::exception_ptr failed;
@@ -410,6 +420,7 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
     const index_t avail = carry + len;
     const bool last = k + 1 == chunks.size();
     const index_t take = last ? avail : avail / jb * jb;
+    staged[s].wait(ctx);  // chunk k's columns are in slot s
     if (take > 0 || last) launch(s, jb - carry, take, last);
     const index_t left = avail - take;
     if (left > 0) {
@@ -427,6 +438,7 @@ ShardedStats stream_rows_cuda(const Context& ctx, const Comm& comm, detail::Pair
                            std::size_t(left * d) * sizeof(T));
       }
     }
+    read[s].record(ctx);
     carry = left;
   }
   try {

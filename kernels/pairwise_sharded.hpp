@@ -36,11 +36,11 @@
 // copy of X) gives it, at any rank count. The energy (out: a host pointer here too) is summed
 // on the fixed 64-row grid: each block's rows a_i row_i in row order on the device, the block
 // sums gathered and added in global block order on the host: the same bits at every rank count
-// (not pair_energy's, whose 128-row launch blocks and tree differ). Broadcasts, copies and
-// kernels are queued in order on ctx's stream: the host queues chunk k + 1's broadcast before
-// chunk k's kernel, but the device runs them one after the other (no overlap of communication
-// with compute: NCCL runs on the compute stream). The stats' compute_seconds is the whole
-// stream's wall time (wait_seconds 0: not separable). riesz_directional_sharded streams W beside
+// (not pair_energy's, whose 128-row launch blocks and tree differ). The owner's packs and the
+// broadcasts run on a second stream (engine/device_stream.hpp) beside ctx's, which runs the
+// kernels, ordered by events: chunk k + 1's broadcast overlaps chunk k's kernel on the device.
+// The stats' compute_seconds is the whole stream's wall time (wait_seconds 0: the host never
+// waits for a broadcast). riesz_directional_sharded streams W beside
 // Y in the same chunks and runs the chunked CUDA directional kernels, carrying each row's D and
 // dD/dv sums the same way: its rows of dD/dv and the coincident count bit for bit one GPU
 // process's riesz_directional (its first pass), D summed on the 64-row grid as the energy (the

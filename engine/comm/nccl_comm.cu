@@ -13,6 +13,7 @@
 #include "nwgf/engine/comm/nccl_comm.hpp"
 #include "nwgf/engine/cuda_check.cuh"
 #include "nwgf/engine/cuda_context.cuh"
+#include "nwgf/engine/device_stream.hpp"
 #include "nwgf/engine/error.hpp"
 
 // Every NCCL function this file calls, without its "nccl" prefix.
@@ -123,17 +124,11 @@ class NcclComm final : public DeviceComm {
   }
 
   void device_broadcast(void* data, std::size_t bytes, int root) const override {
-    run(
-        "ncclBroadcast",
-        [&] {
-          check_rank(root, "root");
-          check_buffer(data, bytes);
-        },
-        [&] {
-          if (bytes == 0) return;
-          nccl_check(nccl().Broadcast(data, data, bytes, ncclUint8, root, comm_, stream_of(ctx_)),
-                     "ncclBroadcast", comm_);
-        });
+    broadcast_on(data, bytes, root, stream_of(ctx_), true);
+  }
+  void device_broadcast(void* data, std::size_t bytes, int root,
+                        const DeviceStream& on) const override {
+    broadcast_on(data, bytes, root, static_cast<cudaStream_t>(on.handle()), &on.context() == &ctx_);
   }
 
   void device_allgather(void* data, const std::vector<std::size_t>& counts,
@@ -239,6 +234,27 @@ class NcclComm final : public DeviceComm {
   }
 
  private:
+  // ncclBroadcast on `stream` (ours, or a DeviceStream of our Context: same_context).
+  void broadcast_on(void* data, std::size_t bytes, int root, cudaStream_t stream,
+                    bool same_context) const {
+    run(
+        "ncclBroadcast",
+        [&] {
+          if (!same_context) {
+            throw_runtime(
+                "DeviceComm::device_broadcast: the stream is not of the Context of the "
+                "communicator");
+          }
+          check_rank(root, "root");
+          check_buffer(data, bytes);
+        },
+        [&] {
+          if (bytes == 0) return;
+          nccl_check(nccl().Broadcast(data, data, bytes, ncclUint8, root, comm_, stream),
+                     "ncclBroadcast", comm_);
+        });
+  }
+
   void check_rank(int q, const char* what) const {
     if (q < 0 || q >= size()) {
       throw_runtime(std::string("DeviceComm: ") + what + " " + std::to_string(q) +

@@ -25,10 +25,17 @@
 
 namespace nwgf {
 
+class DeviceStream;
+
 class DeviceComm : public Comm {
  public:
   // bytes at device pointer data from root to every rank.
   virtual void device_broadcast(void* data, std::size_t bytes, int root) const = 0;
+  // The same, queued on stream `on` (a stream of the Context's device beside its own,
+  // engine/device_stream.hpp) instead of the Context's stream: ordering against the Context's
+  // work is the caller's, with DeviceEvents.
+  virtual void device_broadcast(void* data, std::size_t bytes, int root,
+                                const DeviceStream& on) const = 0;
   // In place on a device buffer, as Comm::allgather: rank q's part is bytes
   // [offsets[q], offsets[q] + counts[q]); afterwards every rank holds every part. Counts may
   // differ (grouped ncclBroadcast, one per rank with a non-empty part).

@@ -615,3 +615,47 @@ TEST_CASE("stream capture: allocation, synchronous copies and synchronisation in
 }
 
 }  // namespace
+
+TEST_CASE("lazy streams: work waits in its stream; a reader that waits for no event reads old bytes") {
+  struct LazyGuard {
+    bool saved = nwgf::emu::lazy_streams();
+    ~LazyGuard() { nwgf::emu::set_lazy_streams(saved); }
+  } guard;
+  nwgf::emu::set_lazy_streams(true);
+  cudaStream_t a = nullptr, b = nullptr;
+  REQUIRE(cudaStreamCreateWithFlags(&a, cudaStreamNonBlocking) == cudaSuccess);
+  REQUIRE(cudaStreamCreateWithFlags(&b, cudaStreamNonBlocking) == cudaSuccess);
+  cudaEvent_t written = nullptr;
+  REQUIRE(cudaEventCreateWithFlags(&written, cudaEventDisableTiming) == cudaSuccess);
+  const std::vector<float> one = {1, 1, 1, 1};
+  DeviceArray<float> x(one), y(4), z(4);
+  const std::size_t bytes = 4 * sizeof(float);
+
+  // Stream a writes x (x = 2x + 1 = 3), stream b copies x to y without waiting: b's copy runs
+  // when b is synchronised, before a's kernel, which waits in a.
+  affine<<<1, 4, 0, a>>>(x.p, 4, 2.0f, 1.0f);
+  REQUIRE(cudaMemcpyAsync(y.p, x.p, bytes, cudaMemcpyDeviceToDevice, b) == cudaSuccess);
+  REQUIRE(cudaStreamSynchronize(b) == cudaSuccess);
+  CHECK(y.host() == one);  // the old bytes (y.host() then runs every stream: x is 3)
+  CHECK(x.host() == std::vector<float>{3, 3, 3, 3});
+
+  // With the event: b's copy runs after a's kernel however late b runs.
+  affine<<<1, 4, 0, a>>>(x.p, 4, 2.0f, 1.0f);
+  REQUIRE(cudaEventRecord(written, a) == cudaSuccess);
+  REQUIRE(cudaStreamWaitEvent(b, written, 0) == cudaSuccess);
+  REQUIRE(cudaMemcpyAsync(z.p, x.p, bytes, cudaMemcpyDeviceToDevice, b) == cudaSuccess);
+  affine<<<1, 4, 0, a>>>(x.p, 4, 2.0f, 1.0f);  // after the record: not waited for
+  REQUIRE(cudaStreamSynchronize(b) == cudaSuccess);
+  CHECK(z.host() == std::vector<float>{7, 7, 7, 7});
+  CHECK(x.host() == std::vector<float>{15, 15, 15, 15});
+
+  // A copy to host memory returns with the bytes (pageable memory: the stream runs up to it).
+  affine<<<1, 4, 0, a>>>(x.p, 4, 1.0f, 1.0f);
+  std::vector<float> h(4, 0.0f);
+  REQUIRE(cudaMemcpyAsync(h.data(), x.p, bytes, cudaMemcpyDeviceToHost, a) == cudaSuccess);
+  CHECK(h == std::vector<float>{16, 16, 16, 16});
+  CHECK(take_fault() == "");
+  CHECK(cudaEventDestroy(written) == cudaSuccess);
+  CHECK(cudaStreamDestroy(a) == cudaSuccess);
+  CHECK(cudaStreamDestroy(b) == cudaSuccess);
+}

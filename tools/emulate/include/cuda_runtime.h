@@ -1,7 +1,9 @@
 #pragma once
 // nwgf CUDA emulator: the CUDA runtime API our code uses, on host memory (test-only build).
 // "Device" memory is host memory from mmap with a guard page after each allocation and poisoned
-// (0xFF) contents; work runs synchronously at the call, so streams and events only order.
+// (0xFF) contents; work runs synchronously at the call, so streams and events only order;
+// with NWGF_EMU_LAZY_STREAMS=1 a created stream's work waits until something forces it
+// (runtime/lazy.cpp), so a missing event wait shows in the results.
 #include <cstddef>
 
 #include "nwgf_emu/device.hpp"
@@ -140,7 +142,8 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
-// cudaSuccess: the work before the event's record has run (always so here: work is synchronous).
+// cudaSuccess: the work before the event's record has run (always so here: work is synchronous,
+// and with lazy streams the query runs it).
 cudaError_t cudaEventQuery(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 

@@ -9,12 +9,15 @@
 // waits for all of them, as NCCL fuses a group. A peer's failure and MPI failures during the
 // work (mismatched counts across ranks) become the communicator's asynchronous error
 // (ncclCommGetAsyncError: ncclRemoteError), as NCCL's would.
+// With lazy streams (NWGF_EMU_LAZY_STREAMS=1, runtime/lazy.cpp) the MPI part runs at the call
+// and only the received bytes' landing in the buffers waits in the stream (issue_group).
 #include <mpi.h>
 
 #include <chrono>
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,6 +83,7 @@ ncclResult_t check_comm(ncclComm* comm, const char* call) {
 
 // Validates one call and queues it; outside a group the queue is issued at once.
 ncclResult_t issue_group();
+bool run_group(const std::vector<Op>& ops, ncclComm* comm, int failed);
 ncclResult_t validate(const char* call, Op& op, std::size_t count, ncclDataType_t type);
 
 ncclResult_t enqueue(const char* call, Op op, std::size_t count, ncclDataType_t type) {
@@ -173,66 +177,100 @@ ncclResult_t issue_group() {
   ncclComm* comm = std::exchange(g_group_comm, nullptr);
   const ncclResult_t error = std::exchange(g_group_error, ncclSuccess);
   if (!comm) return ncclSuccess;
+  const int failed = int(error != ncclSuccess);
+  const cudaStream_t stream = g_group_stream;
+  if (nwgf::emu::impl::lazy_streams() && stream && !nwgf::emu::impl::is_capturing(stream)) {
+    // Lazy streams (runtime/lazy.cpp): the MPI calls run now, in the order the ranks make them
+    // (deferred MPI calls would meet the peers' host collectives in another order and hang),
+    // after the stream's earlier work (what a sent buffer holds when the stream reaches the
+    // call); what arrives waits in host memory and lands in the receive buffers as the stream's
+    // work, so a reader that did not wait for this stream reads the old bytes.
+    nwgf::emu::impl::flush(stream);
+    std::vector<Op> staged = ops;
+    auto held = std::make_shared<std::vector<std::vector<char>>>();
+    held->reserve(staged.size());
+    for (Op& op : staged) {
+      if (op.kind == Op::send || op.bytes == 0) continue;
+      held->emplace_back(op.bytes);
+      op.recv_buf = held->back().data();
+    }
+    if (!run_group(staged, comm, failed)) return error;
+    nwgf::emu::submit(stream, [ops, staged, held] {
+      for (std::size_t k = 0; k < ops.size(); ++k) {
+        const Op& op = ops[k];
+        if (op.kind == Op::send || op.bytes == 0 || op.failed) continue;
+        std::memcpy(op.recv_buf, staged[k].recv_buf, op.bytes);
+      }
+    });
+    return error;
+  }
   // The whole group runs as one piece of work on the first call's stream.
-  nwgf::emu::submit(g_group_stream, [ops, comm, failed = int(error != ncclSuccess)] {
-    if (comm->aborted) return;
-    if (group_failed(ops, comm, failed)) {
-      if (!failed) {
-        comm->async = ncclRemoteError;
-        comm->last_error = "a peer's call of the same group failed";
-      }
-      return;
-    }
-    std::vector<MPI_Request> req;
-    req.reserve(ops.size());
-    for (const Op& op : ops) {
-      if (op.comm->aborted || op.failed || op.bytes == 0) continue;
-      MPI_Request r = MPI_REQUEST_NULL;
-      const int n = int(op.bytes);
-      switch (op.kind) {
-        case Op::broadcast:
-          if (op.peer == op.comm->rank && op.send_buf != op.recv_buf) {
-            std::memmove(op.recv_buf, op.send_buf, op.bytes);
-          }
-          MPI_Ibcast(op.recv_buf, n, MPI_BYTE, op.peer, op.comm->mpi, &r);
-          break;
-        case Op::send:
-          MPI_Isend(op.send_buf, n, MPI_BYTE, op.peer, 0, op.comm->mpi, &r);
-          break;
-        case Op::recv:
-          MPI_Irecv(op.recv_buf, n, MPI_BYTE, op.peer, 0, op.comm->mpi, &r);
-          break;
-      }
-      req.push_back(r);
-    }
-    std::vector<MPI_Status> st(req.size());
-    const int rc = MPI_Waitall(int(req.size()), req.data(), st.data());
-    if (rc != MPI_SUCCESS) {
-      char text[MPI_MAX_ERROR_STRING];
-      int len = 0;
-      MPI_Error_string(rc, text, &len);
-      for (const Op& op : ops) {
-        op.comm->async = ncclRemoteError;
-        op.comm->last_error = "MPI: " + std::string(text, std::size_t(len));
-      }
-      return;
-    }
-    // A recv must get exactly what it asked for (NCCL requires matching counts).
-    for (std::size_t k = 0, q = 0; k < ops.size(); ++k) {
-      const Op& op = ops[k];
-      if (op.comm->aborted || op.failed || op.bytes == 0) continue;
-      const MPI_Status& s = st[q++];
-      if (op.kind != Op::recv) continue;
-      int got = 0;
-      MPI_Get_count(&s, MPI_BYTE, &got);
-      if (std::size_t(got) != op.bytes) {
-        op.comm->async = ncclRemoteError;
-        op.comm->last_error = "ncclRecv: " + std::to_string(op.bytes) + " bytes expected, " +
-                              std::to_string(got) + " sent";
-      }
-    }
-  });
+  nwgf::emu::submit(stream, [ops, comm, failed] { run_group(ops, comm, failed); });
   return error;
+}
+
+// The group's work: the agreement with the peers (group_failed), then every call or none (a
+// peer's error: ncclRemoteError). Whether the bytes moved.
+bool run_group(const std::vector<Op>& ops, ncclComm* comm, int failed) {
+  if (comm->aborted) return false;
+  if (group_failed(ops, comm, failed)) {
+    if (!failed) {
+      comm->async = ncclRemoteError;
+      comm->last_error = "a peer's call of the same group failed";
+    }
+    return false;
+  }
+  std::vector<MPI_Request> req;
+  req.reserve(ops.size());
+  for (const Op& op : ops) {
+    if (op.comm->aborted || op.failed || op.bytes == 0) continue;
+    MPI_Request r = MPI_REQUEST_NULL;
+    const int n = int(op.bytes);
+    switch (op.kind) {
+      case Op::broadcast:
+        if (op.peer == op.comm->rank && op.send_buf != op.recv_buf) {
+          std::memmove(op.recv_buf, op.send_buf, op.bytes);
+        }
+        MPI_Ibcast(op.recv_buf, n, MPI_BYTE, op.peer, op.comm->mpi, &r);
+        break;
+      case Op::send:
+        MPI_Isend(op.send_buf, n, MPI_BYTE, op.peer, 0, op.comm->mpi, &r);
+        break;
+      case Op::recv:
+        MPI_Irecv(op.recv_buf, n, MPI_BYTE, op.peer, 0, op.comm->mpi, &r);
+        break;
+    }
+    req.push_back(r);
+  }
+  std::vector<MPI_Status> st(req.size());
+  const int rc = MPI_Waitall(int(req.size()), req.data(), st.data());
+  if (rc != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    for (const Op& op : ops) {
+      op.comm->async = ncclRemoteError;
+      op.comm->last_error = "MPI: " + std::string(text, std::size_t(len));
+    }
+    return false;
+  }
+  // A recv must get exactly what it asked for (NCCL requires matching counts).
+  bool ok = true;
+  for (std::size_t k = 0, q = 0; k < ops.size(); ++k) {
+    const Op& op = ops[k];
+    if (op.comm->aborted || op.failed || op.bytes == 0) continue;
+    const MPI_Status& s = st[q++];
+    if (op.kind != Op::recv) continue;
+    int got = 0;
+    MPI_Get_count(&s, MPI_BYTE, &got);
+    if (std::size_t(got) != op.bytes) {
+      op.comm->async = ncclRemoteError;
+      op.comm->last_error = "ncclRecv: " + std::to_string(op.bytes) + " bytes expected, " +
+                            std::to_string(got) + " sent";
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 }  // namespace

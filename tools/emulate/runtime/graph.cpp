@@ -41,6 +41,13 @@ void submit(cudaStream_t stream, std::function<void()> work) {
       return;
     }
   }
+  if (impl::lazy_streams()) {  // lazy.cpp: a created stream's work waits; the legacy one's first
+    if (stream != nullptr) {   // forces every stream
+      impl::defer(stream, std::move(work));
+      return;
+    }
+    impl::flush_all();
+  }
   work();
 }
 

@@ -5,6 +5,7 @@
 // (runtime_api.cpp). Not a public header: the emulated code sees include/ only.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -48,6 +49,17 @@ bool is_capturing(cudaStream_t stream);
 // `allocation` calls), invalidates the captures and fails with cudaErrorStreamCaptureUnsupported;
 // cudaSuccess when no capture is in progress.
 cudaError_t refuse_during_capture(const char* call, bool allocation = false);
+
+// ---- lazy.cpp: deferred streams (NWGF_EMU_LAZY_STREAMS=1) -----------------------------------
+bool lazy_streams();
+// Queues work on a created stream; returns the stream's position after it (items since its first).
+std::uint64_t defer(cudaStream_t stream, std::function<void()> work);
+std::uint64_t queued(cudaStream_t stream);
+// Runs the stream's deferred work, all of it or up to position upto.
+void flush(cudaStream_t stream, std::uint64_t upto = UINT64_MAX);
+void flush_all();
+// Runs the stream's work and drops its queue (cudaStreamDestroy).
+void forget_stream(cudaStream_t stream);
 
 // ---- memory.cpp: one mmap per allocation, a PROT_NONE page right after it ---------------------
 struct Allocation {

@@ -102,6 +102,8 @@ cudaError_t cudaFree(void* ptr) {
   if (const cudaError_t e = nwgf::emu::impl::refuse_during_capture("cudaFree", true);
       e != cudaSuccess)
     return e;
+  // As on a GPU, cudaFree waits for the device (lazy streams: their work may use the memory).
+  if (nwgf::emu::impl::lazy_streams()) nwgf::emu::impl::flush_all();
   std::unique_lock<std::mutex> lock(g_mutex);
   auto it = g_allocs.find(std::uintptr_t(ptr));
   if (it == g_allocs.end()) {

@@ -18,7 +18,14 @@ struct EmuEvent {
   unsigned flags = 0;
   std::chrono::steady_clock::time_point when{};
   bool recorded = false;
+  // Lazy streams (lazy.cpp): the stream of the last record and its position there.
+  cudaStream_t stream = nullptr;
+  std::uint64_t position = 0;
 };
+// Lazy streams: runs the work queued before the event's last record.
+void reach(const EmuEvent* e) {
+  if (nwgf::emu::impl::lazy_streams() && e->stream) nwgf::emu::impl::flush(e->stream, e->position);
+}
 std::set<void*> g_streams;
 std::set<void*> g_events;
 }  // namespace
@@ -217,6 +224,7 @@ cudaError_t cudaGetDevice(int* device) {
 cudaError_t cudaDeviceSynchronize() {
   if (const cudaError_t e = refuse_during_capture("cudaDeviceSynchronize"); e != cudaSuccess)
     return e;
+  if (nwgf::emu::impl::lazy_streams()) nwgf::emu::impl::flush_all();
   return nwgf::emu::impl::pending_error();
 }
 cudaError_t cudaMemGetInfo(std::size_t* free_bytes, std::size_t* total_bytes) {
@@ -258,6 +266,12 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaM
                    " bytes; a device range must lie inside one allocation)");
   }
   nwgf::emu::submit(stream, [dst, src, bytes] { std::memmove(dst, src, bytes); });
+  // Host memory here is pageable: a copy to or from it is done when the call returns, as the
+  // driver stages it (lazy streams: the stream runs up to it).
+  if (nwgf::emu::impl::lazy_streams() && stream && (!dst_dev || !src_dev) &&
+      !nwgf::emu::impl::is_capturing(stream)) {
+    nwgf::emu::impl::flush(stream);
+  }
   return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
@@ -295,6 +309,9 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream) {
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   if (nwgf::emu::impl::is_capturing(stream))
     return invalid("cudaStreamDestroy: the stream is capturing", cudaErrorIllegalState);
+  if (!valid_stream(stream) || stream == nullptr)
+    return invalid("cudaStreamDestroy: unknown stream", cudaErrorInvalidResourceHandle);
+  if (nwgf::emu::impl::lazy_streams()) nwgf::emu::impl::forget_stream(stream);
   std::unique_lock<std::mutex> lock(g_mutex);
   if (!g_streams.erase(stream)) {
     lock.unlock();
@@ -308,11 +325,25 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     return invalid("cudaStreamSynchronize: unknown stream", cudaErrorInvalidResourceHandle);
   if (const cudaError_t e = refuse_during_capture("cudaStreamSynchronize"); e != cudaSuccess)
     return e;
+  if (nwgf::emu::impl::lazy_streams()) {
+    if (stream) {
+      nwgf::emu::impl::flush(stream);
+    } else {
+      nwgf::emu::impl::flush_all();
+    }
+  }
   return nwgf::emu::impl::pending_error();
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
   if (!valid_stream(stream) || !event)
     return invalid("cudaStreamWaitEvent: bad handle", cudaErrorInvalidResourceHandle);
+  // Lazy streams: the waiting stream's later work runs after the event's stream reached the
+  // record (a marker in its queue forces that stream when it runs).
+  const auto* e = reinterpret_cast<EmuEvent*>(event);
+  if (nwgf::emu::impl::lazy_streams() && e->stream && e->stream != stream) {
+    nwgf::emu::submit(
+        stream, [from = e->stream, upto = e->position] { nwgf::emu::impl::flush(from, upto); });
+  }
   return cudaSuccess;
 }
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
@@ -327,6 +358,12 @@ cudaError_t cudaEventCreate(cudaEvent_t* event) {
   return cudaEventCreateWithFlags(event, cudaEventDefault);
 }
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_events.count(event))
+      return invalid("cudaEventDestroy: unknown event", cudaErrorInvalidResourceHandle);
+  }
+  reach(reinterpret_cast<EmuEvent*>(event));  // its record's work may still stamp it
   std::unique_lock<std::mutex> lock(g_mutex);
   if (!g_events.erase(event)) {
     lock.unlock();
@@ -339,18 +376,29 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (!event || !valid_stream(stream))
     return invalid("cudaEventRecord: bad handle", cudaErrorInvalidResourceHandle);
   auto* e = reinterpret_cast<EmuEvent*>(event);
-  e->when = std::chrono::steady_clock::now();
   e->recorded = true;
+  if (nwgf::emu::impl::lazy_streams() && stream && !nwgf::emu::impl::is_capturing(stream)) {
+    // Stamped when the stream reaches it; waits and synchronisations run the stream up to here.
+    e->stream = stream;
+    e->position =
+        nwgf::emu::impl::defer(stream, [e] { e->when = std::chrono::steady_clock::now(); });
+    return cudaSuccess;
+  }
+  if (nwgf::emu::impl::lazy_streams() && !stream) nwgf::emu::impl::flush_all();
+  e->stream = nullptr;
+  e->when = std::chrono::steady_clock::now();
   return cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (!event) return invalid("cudaEventSynchronize: null event", cudaErrorInvalidResourceHandle);
   if (const cudaError_t e = refuse_during_capture("cudaEventSynchronize"); e != cudaSuccess)
     return e;
+  reach(reinterpret_cast<EmuEvent*>(event));
   return nwgf::emu::impl::pending_error();
 }
 cudaError_t cudaEventQuery(cudaEvent_t event) {
   if (!event) return invalid("cudaEventQuery: null event", cudaErrorInvalidResourceHandle);
+  reach(reinterpret_cast<EmuEvent*>(event));  // lazy streams: a query forces (no polling forever)
   return nwgf::emu::impl::pending_error();
 }
 // The events carry the host's steady clock at their record (the stream reaches an event when it is
@@ -363,6 +411,8 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
   if (!a || !b || !a->recorded || !b->recorded) {
     return invalid("cudaEventElapsedTime: events not recorded", cudaErrorInvalidResourceHandle);
   }
+  reach(a);
+  reach(b);
   if ((a->flags | b->flags) & cudaEventDisableTiming) {
     return invalid("cudaEventElapsedTime: an event made with cudaEventDisableTiming",
                    cudaErrorInvalidResourceHandle);

@@ -47,6 +47,12 @@ Stats stats();
 // Names of the kernels launched so far in this process (template arguments stripped).
 std::vector<std::string> launched_kernels();
 
+// Lazy streams (runtime/lazy.cpp; starts as NWGF_EMU_LAZY_STREAMS=1 says): work on a created
+// stream waits until something forces it, so a missing event wait reads old bytes. Turning it
+// off runs the waiting work first.
+void set_lazy_streams(bool on);
+bool lazy_streams();
+
 // Bytes currently allocated by cudaMalloc.
 std::size_t device_bytes_in_use();
 
