@@ -491,13 +491,19 @@ ShardedStats pair_gradient_sharded(const Context& ctx, const Comm& comm, PairFam
                                    index_t n, ConstPointsView<T> y_own, const T* b_own, index_t m,
                                    T scale, PointsView<T> grad_own, bool accumulate,
                                    const ShardedOptions& options) {
-  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p;
+  // The arguments checked inside a collective: a rank whose arguments are wrong throws with
+  // every other rank instead of leaving them waiting in the stream's first collective.
+  collective(comm, [&] {
+    p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+    if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols ||
+        grad_own.ld < grad_own.cols) {
+      throw_runtime("pair_gradient_sharded: grad_own must be a (rows_owned, d) view");
+    }
+  });
   p.g = grad_own;
   p.scale = scale;
   p.accumulate = accumulate;
-  if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols || grad_own.ld < grad_own.cols) {
-    throw_runtime("pair_gradient_sharded: grad_own must be a (rows_owned, d) view");
-  }
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     Buffer<double> acc;
@@ -518,17 +524,21 @@ ShardedStats pair_row_sums_gradient_sharded(const Context& ctx, const Comm& comm
                                             ConstPointsView<T> y_own, const T* b_own, index_t m,
                                             T scale, T* values_own, PointsView<T> grad_own,
                                             bool accumulate, const ShardedOptions& options) {
-  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p;
+  collective(comm, [&] {  // as in pair_gradient_sharded
+    p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+    if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols ||
+        grad_own.ld < grad_own.cols) {
+      throw_runtime("pair_row_sums_gradient_sharded: grad_own must be a (rows_owned, d) view");
+    }
+    if (x_own.rows > 0 && !values_own) {
+      throw_runtime("pair_row_sums_gradient_sharded: values_own is null");
+    }
+  });
   p.values = values_own;
   p.g = grad_own;
   p.scale = scale;
   p.accumulate = accumulate;
-  if (grad_own.rows != x_own.rows || grad_own.cols != x_own.cols || grad_own.ld < grad_own.cols) {
-    throw_runtime("pair_row_sums_gradient_sharded: grad_own must be a (rows_owned, d) view");
-  }
-  if (x_own.rows > 0 && !values_own) {
-    throw_runtime("pair_row_sums_gradient_sharded: values_own is null");
-  }
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
     Buffer<double> acc;
@@ -548,7 +558,10 @@ ShardedStats pair_energy_sharded(const Context& ctx, const Comm& comm, PairFamil
                                  ConstPointsView<T> y_own, const T* b_own, index_t m, double* out,
                                  T scale, T* values_own, bool accumulate,
                                  const ShardedOptions& options) {
-  detail::RowPassArgs<T> p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p;
+  collective(comm, [&] {  // as in pair_gradient_sharded
+    p = own_args(ctx, family, param, x_own, a_own, y_own, b_own);
+  });
   p.values = values_own;
   p.scale = scale;
   p.accumulate = accumulate;
@@ -577,25 +590,28 @@ ShardedStats riesz_directional_sharded(const Context& ctx, const Comm& comm,
                                        double r, double* out, PointsView<T> grad_v_own, T scale,
                                        bool accumulate, index_t* coincident,
                                        const ShardedOptions& options) {
-  detail::RowPassArgs<T> p = own_args(ctx, PairFamily::riesz, r, x_own, a_own, y_own, b_own);
+  detail::RowPassArgs<T> p;
+  collective(comm, [&] {  // as in pair_gradient_sharded
+    p = own_args(ctx, PairFamily::riesz, r, x_own, a_own, y_own, b_own);
+    if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
+        w_own.cols != y_own.cols ||
+        (grad_v_own.data && (grad_v_own.rows != x_own.rows || grad_v_own.cols != x_own.cols))) {
+      throw_runtime("riesz_directional_sharded: v, w and grad_v must have the shapes of x and y");
+    }
+    if (ctx.is_cuda() && (v_own.device != Device::cuda || w_own.device != Device::cuda ||
+                          (grad_v_own.data && grad_v_own.device != Device::cuda))) {
+      throw_runtime("riesz_directional_sharded: v, w and grad_v are not on the context's device");
+    }
+  });
   p.v = v_own;
   p.w = w_own;
   p.g = grad_v_own;
   p.scale = scale;
   p.accumulate = accumulate;
-  if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
-      w_own.cols != y_own.cols ||
-      (grad_v_own.data && (grad_v_own.rows != x_own.rows || grad_v_own.cols != x_own.cols))) {
-    throw_runtime("riesz_directional_sharded: v, w and grad_v must have the shapes of x and y");
-  }
   index_t own_count = 0;
   ShardedStats st;
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
-    if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
-        (grad_v_own.data && grad_v_own.device != Device::cuda)) {
-      throw_runtime("riesz_directional_sharded: v, w and grad_v are not on the context's device");
-    }
     // The rows write grad_v themselves (the last launch); D on the fixed 64-row grid as the
     // energy; the count on the device until the stream ends.
     Buffer<double> acc;
@@ -643,24 +659,28 @@ ShardedStats riesz_directional_dw_sharded(const Context& ctx, const Comm& comm,
                                           double r, PointsView<T> grad_w_own, T scale,
                                           bool accumulate, const ShardedOptions& options) {
   // The rows of Y (with W, b) against X (with V, a) streaming past.
-  detail::RowPassArgs<T> q = own_args(ctx, PairFamily::riesz, r, y_own, b_own, x_own, a_own);
+  detail::RowPassArgs<T> q;
+  collective(comm, [&] {  // as in pair_gradient_sharded
+    q = own_args(ctx, PairFamily::riesz, r, y_own, b_own, x_own, a_own);
+    if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
+        w_own.cols != y_own.cols || (y_own.rows > 0 && !grad_w_own.data) ||
+        grad_w_own.rows != y_own.rows || grad_w_own.cols != y_own.cols) {
+      throw_runtime(
+          "riesz_directional_dw_sharded: v, w and grad_w must have the shapes of x and y");
+    }
+    if (ctx.is_cuda() && (v_own.device != Device::cuda || w_own.device != Device::cuda ||
+                          (grad_w_own.data && grad_w_own.device != Device::cuda))) {
+      throw_runtime(
+          "riesz_directional_dw_sharded: v, w and grad_w are not on the context's device");
+    }
+  });
   q.v = w_own;
   q.w = v_own;
   q.g = grad_w_own;
   q.scale = scale;
   q.accumulate = accumulate;
-  if (v_own.rows != x_own.rows || v_own.cols != x_own.cols || w_own.rows != y_own.rows ||
-      w_own.cols != y_own.cols || (y_own.rows > 0 && !grad_w_own.data) ||
-      grad_w_own.rows != y_own.rows || grad_w_own.cols != y_own.cols) {
-    throw_runtime("riesz_directional_dw_sharded: v, w and grad_w must have the shapes of x and y");
-  }
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) {
-    if (v_own.device != Device::cuda || w_own.device != Device::cuda ||
-        (grad_w_own.data && grad_w_own.device != Device::cuda)) {
-      throw_runtime(
-          "riesz_directional_dw_sharded: v, w and grad_w are not on the context's device");
-    }
     Buffer<double> acc;  // the rows write grad_w themselves (the last launch)
     return stream_rows_cuda(ctx, comm, detail::PairwisePass::directional, q, m, n, options, acc);
   }

@@ -10,11 +10,17 @@
 // the chunks streamed in the wrong order (the bits must then differ: the check sees the order).
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "nwgf/engine/comm/comm.hpp"
+#include "nwgf/engine/error.hpp"
 #include "nwgf/engine/philox.hpp"
 #include "nwgf/kernels/pairwise.hpp"
 #include "nwgf/kernels/pairwise_ranks.hpp"
@@ -214,6 +220,78 @@ TEST_CASE("sharded passes: the chunks in the wrong order give other bits") {
   CHECK(mismatches<float>({500, 5000, 2, 2, 3, 1024, false, true}) > 0);
   CHECK(mismatches<double>({300, 4000, 20, 1, 2, 1638, false, true}) > 0);
   CHECK(mismatches<float>({500, 5000, 2, 2, 3, 1024, false, false}) == 0);
+}
+
+// A caller's error on one rank only (a gradient view of the wrong shape, a velocity of the wrong
+// rows) is every rank's error: the passes check their arguments inside a collective, so the
+// other ranks throw the same error instead of waiting in the stream's first collective for a
+// rank that left. A hang fails the test after 120 s (the process exits: threads blocked in a
+// collective cannot be joined).
+TEST_CASE("sharded passes: a bad argument on one rank is every rank's error, no hang") {
+  constexpr int kRanks = 3;
+  const index_t n = 300, m = 200, d = 3;
+  const std::vector<double> x = points<double>(n, d, 1), y = points<double>(m, d, 2);
+  const std::vector<index_t> xf = owned_row_starts(n, kRanks), yf = owned_row_starts(m, kRanks);
+  for (int pass = 0; pass < 3; ++pass) {
+    World world(kRanks);
+    std::vector<std::string> errors(kRanks);
+    std::vector<std::thread> pool;
+    std::vector<std::future<void>> done;
+    for (int q = 0; q < kRanks; ++q) {
+      std::promise<void> finished;
+      done.push_back(finished.get_future());
+      pool.emplace_back([&, q, finished = std::move(finished)]() mutable {
+        const ThreadComm comm(world, q);
+        const Context ctx(Device::cpu, 1);
+        const std::size_t k = std::size_t(q);
+        const index_t r0 = xf[k], rows = xf[k + 1] - r0, c0 = yf[k], cols = yf[k + 1] - c0;
+        const ConstPointsView<double> xo(x.data() + r0 * d, rows, d);
+        const ConstPointsView<double> yo(y.data() + c0 * d, cols, d);
+        // Rank 1 alone gets it wrong: one row short of its own rows.
+        const index_t bad = q == 1 ? rows - 1 : rows;
+        std::vector<double> g(std::size_t(rows * d), 0.0), vv(std::size_t(rows * d), 0.5),
+            wv(std::size_t(cols * d), 0.25);
+        try {
+          if (pass == 0) {
+            pair_gradient_sharded<double>(ctx, comm, PairFamily::riesz, 1.0, xo, nullptr, n, yo,
+                                          nullptr, m, 1.0, PointsView<double>(g.data(), bad, d),
+                                          false);
+          } else if (pass == 1) {
+            double dd = 0;
+            riesz_directional_sharded<double>(ctx, comm, xo, ConstPointsView<double>(vv.data(), bad, d),
+                                              nullptr, n, yo,
+                                              ConstPointsView<double>(wv.data(), cols, d), nullptr,
+                                              m, 1.0, &dd, PointsView<double>(), 1.0, false,
+                                              nullptr);
+          } else {
+            riesz_directional_dw_sharded<double>(
+                ctx, comm, xo, ConstPointsView<double>(vv.data(), bad, d), nullptr, n, yo,
+                ConstPointsView<double>(wv.data(), cols, d), nullptr, m, 1.0,
+                PointsView<double>(wv.data(), cols, d), 1.0, false);
+          }
+        } catch (const Error& e) {
+          errors[k] = e.what();
+        }
+        finished.set_value();
+      });
+    }
+    for (auto& f : done) {
+      if (f.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+        std::fprintf(stderr, "FAIL: pass %d: ranks left waiting for a rank that threw\n", pass);
+        std::_Exit(1);
+      }
+    }
+    for (auto& t : pool) t.join();
+    CAPTURE(pass);
+    for (int q = 0; q < kRanks; ++q) {
+      CAPTURE(q);
+      const std::string& e = errors[std::size_t(q)];
+      const bool named = e.find("must have the shapes") != std::string::npos ||
+                         e.find("must be a (rows_owned, d) view") != std::string::npos;
+      CHECK(named);
+      CHECK(errors[std::size_t(q)] == errors[1]);
+    }
+  }
 }
 
 }  // namespace
