@@ -284,7 +284,7 @@ function(nwgf_emu_tests)
     # f64 interaction at d = 3 at 3 ranks, a run checkpointed at 3 ranks resumed at 2; within
     # 1e-5 (f32) and 1e-10 (f64) of the CPU sharded run.
     foreach(np 1 2 3)
-      add_test(NAME emu_sharded_cuda_same_sliced_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_sliced_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/sliced_d2_f32.toml
                ${_emu_tmp}/sharded_cuda_sliced_np${np} 2 --backend cuda)
@@ -390,7 +390,7 @@ function(nwgf_emu_tests)
     # grid), and the CPU sharded run within 1e-10 relative (f64) / 1e-5 (f32).
     foreach(np 1 2 3)
       foreach(scheme backward forward)
-        add_test(NAME emu_sharded_cuda_same_${scheme}_np${np} COMMAND bash
+        nwgf_emu_test_and_lazy(emu_sharded_cuda_same_${scheme}_np${np} bash
                  ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                  ${MPIEXEC_EXECUTABLE} ${np} ${_emu_root}/tests/mpi/emu_cuda_${scheme}.toml
                  ${_emu_tmp}/sharded_cuda_${scheme}_np${np} 2 --backend cuda)
@@ -467,7 +467,7 @@ function(nwgf_emu_tests)
     set(_var_fb ${_emu_root}/tests/mpi/emu_cuda_variational.toml)
     set(_var_short --set flow.steps=2 --set train.iterations=3)
     foreach(np 1 2 3)
-      add_test(NAME emu_sharded_cuda_same_variational_kl_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_variational_kl_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_var_kl} ${_emu_tmp}/sharded_cuda_variational_kl_np${np}
                2 --backend cuda ${_var_short})
@@ -475,7 +475,7 @@ function(nwgf_emu_tests)
         "${_mpi_env}" LABELS mpi TIMEOUT 300)
     endforeach()
     foreach(np 2 3)
-      add_test(NAME emu_sharded_cuda_same_variational_fb_np${np} COMMAND bash
+      nwgf_emu_test_and_lazy(emu_sharded_cuda_same_variational_fb_np${np} bash
                ${_emu_root}/tests/mpi/mpi_run.sh sharded $<TARGET_FILE:nwgf_cli>
                ${MPIEXEC_EXECUTABLE} ${np} ${_var_fb} ${_emu_tmp}/sharded_cuda_variational_fb_np${np}
                2 --backend cuda)
