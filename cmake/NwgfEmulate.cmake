@@ -348,6 +348,18 @@ function(nwgf_emu_tests)
         "${_mpi_env};NWGF_EMU_LAUNCH_LOG=${_emu_log}" LABELS mpi TIMEOUT 300)
       list(APPEND _emu_all_tests emu_sharded_cuda_same_potential_np${np})
     endforeach()
+    # A GPU out of memory on one rank (the emulator's NWGF_EMU_MALLOC_FAIL): each device
+    # allocation of rank 1 failing in turn ends every rank with one error line, no hang (the
+    # sharded runner's staging and the passes' buffers are allocated inside collectives): the
+    # pair passes of the MMD flow, and the term-by-term sum (kernels W, the potential).
+    foreach(cfg mmd_d2 sum_d4)
+      add_test(NAME emu_sharded_cuda_oom_${cfg}_np2 COMMAND bash ${_emu_root}/tests/mpi/mpi_run.sh
+               oom $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
+               ${_emu_root}/tests/mpi/sharded_${cfg}.toml ${_emu_tmp}/sharded_cuda_oom_${cfg} 1
+               --backend cuda --set flow.memory=\"sharded\" --set flow.steps=1)
+      set_tests_properties(emu_sharded_cuda_oom_${cfg}_np2 PROPERTIES ENVIRONMENT "${_mpi_env}"
+        LABELS mpi TIMEOUT 900)
+    endforeach()
     nwgf_emu_test_and_lazy(emu_sharded_cuda_same_log_d5_np2 bash ${_emu_root}/tests/mpi/mpi_run.sh
              sharded $<TARGET_FILE:nwgf_cli> ${MPIEXEC_EXECUTABLE} 2
              ${_emu_root}/tests/mpi/sharded_kernel_d5.toml ${_emu_tmp}/sharded_cuda_log_d5 2

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -218,8 +219,12 @@ class ShardedRunner {
       return;
     }
     Gpu& g = *gpu_;
-    const PassArgs d = g.upload(x, a, y, b);
-    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    PassArgs d;
+    T* dg = nullptr;
+    staging([&] {
+      d = g.upload(x, a, y, b);
+      dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+    });
     pair_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, scale,
                              PointsView<T>(dg, x.rows, x.cols, Device::cuda), accumulate);
     g.download(grad.data, dg, x.rows * x.cols);
@@ -233,9 +238,13 @@ class ShardedRunner {
       return;
     }
     Gpu& g = *gpu_;
-    const PassArgs d = g.upload(x, a, y, b);
-    T* dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
-    T* dv = g.stage(g.values, values, x.rows, accumulate);
+    PassArgs d;
+    T *dg = nullptr, *dv = nullptr;
+    staging([&] {
+      d = g.upload(x, a, y, b);
+      dg = g.stage(g.grad, grad.data, x.rows * x.cols, accumulate);
+      dv = g.stage(g.values, values, x.rows, accumulate);
+    });
     pair_row_sums_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m,
                                       scale, dv, PointsView<T>(dg, x.rows, x.cols, Device::cuda),
                                       accumulate);
@@ -250,8 +259,12 @@ class ShardedRunner {
       return;
     }
     Gpu& g = *gpu_;
-    const PassArgs d = g.upload(x, a, y, b);
-    T* dv = values ? g.stage(g.values, values, x.rows, accumulate) : nullptr;
+    PassArgs d;
+    T* dv = nullptr;
+    staging([&] {
+      d = g.upload(x, a, y, b);
+      if (values) dv = g.stage(g.values, values, x.rows, accumulate);
+    });
     pair_energy_sharded<T>(g.ctx, g.pass_comm(comm_), f, prm, d.x, d.a, n, d.y, d.b, m, out, scale,
                            dv, accumulate);
     if (values) g.download(values, dv, x.rows);
@@ -547,12 +560,15 @@ class ShardedRunner {
       return;
     }
     Gpu& g = *gpu_;
-    const PassArgs d = g.upload(x, nullptr, y, nullptr);
+    PassArgs d;
     PointsView<T> dg;
-    if (grad.data) {
-      dg = PointsView<T>(g.stage(g.grad, nullptr, x.rows * x.cols, false), x.rows, x.cols,
-                         Device::cuda);
-    }
+    staging([&] {
+      d = g.upload(x, nullptr, y, nullptr);
+      if (grad.data) {
+        dg = PointsView<T>(g.stage(g.grad, nullptr, x.rows * x.cols, false), x.rows, x.cols,
+                           Device::cuda);
+      }
+    });
     sliced_gradient_sharded<T>(g.ctx, g.pass_comm(comm_), sliced, d.x, n, d.y, m, out_xx, out_xy,
                                scale_xx, scale_xy, dg, false, sliced_buffers_);
     if (grad.data) g.download(grad.data, dg.data, x.rows * x.cols);
@@ -673,6 +689,22 @@ class ShardedRunner {
     return f;
   }
 
+  // This rank's device staging (allocations of the Gpu buffers, uploads) inside a collective:
+  // a rank that fails (out of GPU memory) fails every rank, instead of leaving the others in the
+  // next pass's first collective. Every rank reaches each call (the passes are called by every
+  // rank in the same order); inside, nothing communicates.
+  void staging(const std::function<void()>& f) const { collective(comm_, f); }
+  // The per-row buffers the terms' loops grow (row_values' output, energy33's mask and y
+  // column), grown to the own rows beforehand, inside the staging collective.
+  void reserve_term_rows(auto& g) const {
+    g.row_terms(rows_);
+    for (const Term& t : terms_) {
+      if (!t.energy33) continue;
+      g.stage(g.mask, nullptr, rows_, false);
+      g.stage(g.column, nullptr, rows_, false);
+    }
+  }
+
   // term_gradient on this rank's GPU: the positions uploaded once, every term on the device (the
   // pair passes streamed over NCCL, pair_gradient_sharded's CUDA path; the potential's and
   // energy33's rows by row_values, no communication), the terms added there in term_gradient's
@@ -683,10 +715,15 @@ class ShardedRunner {
     const Comm& comm = g.pass_comm(comm_);
     const bool sum = cfg_.functional == FunctionalKind::sum;
     const index_t count = rows_ * d_;
-    const T* dx = g.stage(g.x, x_.data(), count, true);
+    const T* dx = nullptr;
+    T *dgrad = nullptr, *dterm = nullptr;
+    staging([&] {
+      dx = g.stage(g.x, x_.data(), count, true);
+      dgrad = g.stage(g.grad, nullptr, count, false);
+      if (terms_.size() > 1) dterm = g.stage(g.term, nullptr, count, false);
+      reserve_term_rows(g);
+    });
     const ConstPointsView<T> xv(dx, rows_, d_, Device::cuda);
-    T* dgrad = g.stage(g.grad, nullptr, count, false);
-    T* dterm = terms_.size() > 1 ? g.stage(g.term, nullptr, count, false) : nullptr;
     for (std::size_t k = 0; k < terms_.size(); ++k) {
       const Term& t = terms_[k];
       const T scale = sum ? T(double(T(1)) * t.weight) : T(1);
@@ -719,7 +756,11 @@ class ShardedRunner {
     Gpu& g = *gpu_;
     const Comm& comm = g.pass_comm(comm_);
     const double n = double(n_);
-    const T* dx = g.stage(g.x, x_.data(), rows_ * d_, true);
+    const T* dx = nullptr;
+    staging([&] {
+      dx = g.stage(g.x, x_.data(), rows_ * d_, true);
+      reserve_term_rows(g);
+    });
     const ConstPointsView<T> xv(dx, rows_, d_, Device::cuda);
     double f = 0;
     for (const Term& t : terms_) {
@@ -1008,7 +1049,7 @@ class ShardedRunner {
             // The own rows up, the step on the GPU, the moved rows down (the host keeps the
             // samples between steps: snapshots, checkpoints, metrics as on the CPU).
             Gpu& g = *gpu_;
-            g.stage(g.samples.buffer(), x_.data(), rows_ * d_, true);
+            staging([&] { g.stage(g.samples.buffer(), x_.data(), rows_ * d_, true); });
             res = scheme_->step(g.ctx, g.samples, n, tau, shown);
             g.download(x_.data(), g.samples.data(), rows_ * d_);
           } else {
@@ -1103,10 +1144,13 @@ class ShardedRunner {
       return s;
     }
     Gpu& g = *gpu_;
-    const ConstPointsView<double> dx(g.stage_double(g.dx, x.data, x.rows * x.cols), x.rows, x.cols,
-                                     Device::cuda);
-    const ConstPointsView<double> dy(g.stage_double(g.dy, y.data, y.rows * y.cols), y.rows, y.cols,
-                                     Device::cuda);
+    const double *hx = nullptr, *hy = nullptr;
+    staging([&] {
+      hx = g.stage_double(g.dx, x.data, x.rows * x.cols);
+      hy = g.stage_double(g.dy, y.data, y.rows * y.cols);
+    });
+    const ConstPointsView<double> dx(hx, x.rows, x.cols, Device::cuda);
+    const ConstPointsView<double> dy(hy, y.rows, y.cols, Device::cuda);
     pair_energy_sharded<double>(g.ctx, g.pass_comm(comm_), PairFamily::riesz, 1.0, dx, nullptr, n_,
                                 dy, nullptr, n_, &s);
     return s;

@@ -46,6 +46,12 @@
 #       run's weights_*.npy) is complete and bit for bit the one-process run's; `--resume` at P
 #       ranks ends with the one-process run's snapshots, checkpoint.bin and metrics.csv (but
 #       wall_seconds). RUN_ARGS go to every run (e.g. --set flow.memory='"sharded"').
+#   mpi_run.sh oom NWGF MPIEXEC P CONFIG WORK RANK [RUN_ARGS...]
+#       (the CUDA emulation build) the K-th device allocation of rank RANK fails
+#       (NWGF_EMU_MALLOC_FAIL=RANK:K: a GPU out of memory on one rank), for K = 1, 2, ... until
+#       a run allocates fewer than K times and succeeds: every failing run ends within 120 s (no
+#       rank left waiting in a collective) with exit 1 and one `error:` line naming the
+#       allocation, and no temporary file left.
 # mpirun runs with --oversubscribe (more ranks than cores) and -q (no launcher banners).
 set -euo pipefail
 mode=$1 nwgf=$2 mpiexec=$3 np=$4 config=$5 work=$6
@@ -302,6 +308,29 @@ PY
     one_error_line "$work/err" "$rc" "$pattern" "$([ "$mode" = refuse ] && echo 2 || echo 3)"
     [ -z "$(find "$work" -name '*.tmp.*')" ] ||
       { echo "FAIL: temporary files left: $(find "$work" -name '*.tmp.*')"; exit 1; }
+    ;;
+  oom)
+    rank=$1
+    shift
+    k=1
+    while :; do
+      rc=0
+      rm -rf "$work/out"
+      NWGF_EMU_MALLOC_FAIL="$rank:$k" timeout 120 "${mpirun[@]}" -np "$np" "$nwgf" run "$config" \
+        --out "$work/out" "$@" > /dev/null 2> "$work/err" || rc=$?
+      [ "$rc" -ne 124 ] || { echo "FAIL: allocation $k of rank $rank failing: a hang"; exit 1; }
+      [ "$rc" -ne 0 ] || break
+      echo "allocation $k of rank $rank failing:"
+      # (The emulator's own report of the failed call, from rank RANK, is not the CLI's.)
+      grep -v '^nwgf CUDA emulator: ' "$work/err" > "$work/err.cli" || true
+      one_error_line "$work/err.cli" "$rc" "out of memory|MemoryAllocation" 1
+      [ -z "$(find "$work" -name '*.tmp.*')" ] ||
+        { echo "FAIL: temporary files left: $(find "$work" -name '*.tmp.*')"; exit 1; }
+      k=$((k + 1))
+      [ "$k" -le 400 ] || { echo "FAIL: still failing at allocation $k"; exit 1; }
+    done
+    [ "$k" -gt 3 ] || { echo "FAIL: only $((k - 1)) allocations failed (the variable had no effect?)"; exit 1; }
+    echo "ok: each of the $((k - 1)) device allocations of rank $rank failing ends every rank cleanly"
     ;;
   mismatch)
     rc=0

@@ -6,8 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "internal.hpp"
 
@@ -76,11 +79,40 @@ using nwgf::emu::impl::g_mutex;
 using nwgf::emu::impl::invalid;
 using nwgf::emu::impl::page_size;
 
+namespace {
+
+// NWGF_EMU_MALLOC_FAIL=R:K: the K-th cudaMalloc (1-based, counted per process) of the process
+// whose MPI rank (OMPI_COMM_WORLD_RANK, PMIX_RANK; 0 without a launcher) is R fails with
+// cudaErrorMemoryAllocation, as a GPU out of memory on one rank does; R = -1: every process.
+// For the tests that every allocation site fails cleanly on every rank (no hang).
+bool injected_malloc_failure() {
+  static const auto plan = [] {
+    std::pair<long, long> p{-2, 0};
+    const char* e = std::getenv("NWGF_EMU_MALLOC_FAIL");
+    if (!e) return p;
+    long r = 0, k = 0;
+    if (std::sscanf(e, "%ld:%ld", &r, &k) != 2 || k < 1) return p;
+    const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+    if (!rank) rank = std::getenv("PMIX_RANK");
+    const long me = rank ? std::atol(rank) : 0;
+    if (r == -1 || r == me) p = {r, k};
+    return p;
+  }();
+  static std::atomic<long> calls{0};
+  if (plan.second == 0) return false;
+  return calls.fetch_add(1) + 1 == plan.second;
+}
+
+}  // namespace
+
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
   if (!ptr) return invalid("cudaMalloc: ptr is null");
   if (const cudaError_t e = nwgf::emu::impl::refuse_during_capture("cudaMalloc", true);
       e != cudaSuccess)
     return e;
+  if (injected_malloc_failure()) {
+    return invalid("cudaMalloc: out of memory (NWGF_EMU_MALLOC_FAIL)", cudaErrorMemoryAllocation);
+  }
   const std::size_t page = page_size();
   const std::size_t rounded = (bytes + 15) / 16 * 16;  // 16-byte aligned start (float4/double2)
   const std::size_t body = (rounded + page - 1) / page * page;
