@@ -71,29 +71,25 @@
 // takes (kl, entropy, potential, interaction with any kernel W, sums; fb; MLP or ICNN maps);
 // every measure kind. Refused (bad input naming the key, config_validate.cpp and here): the
 // sliced estimator outside the particle scheme's Riesz MMD flows or with targets of unequal
-// weights, --backend cuda but for the particle scheme's exact interaction (Riesz), mmd and
-// barycenter flows and the ift scheme (below), a RunOptions::on_step callback, and more ranks
-// than samples.
+// weights (on either backend), a RunOptions::on_step callback, and more ranks than samples.
 // RunOptions::observers get start (with no initial samples: rows 0) and finish, never the
 // snapshots. RunResult::samples holds this rank's own rows.
 //
-// --backend cuda (the particle scheme's exact estimator with the interaction energy (Riesz), the
-// mmd or the barycenter (Riesz or Gaussian), and the ift scheme): the pair passes run on each rank's GPU (kernels/pairwise_sharded.hpp's
-// CUDA path: own rows on the device, Y's chunks broadcast over NCCL), O(N/P) device memory per
-// rank. Everything else stays on the host as in the CPU sharded run (the positions, weights,
-// steps, weight steps, snapshots, checkpoint and metrics): each pass's own rows of X, Y and
-// their weights are uploaded and its outputs downloaded (accumulating outputs uploaded first).
-// Its bits are the same at every rank count among sharded CUDA runs (snapshots, weights,
-// checkpoint, metrics); against the CPU sharded run they differ in the last bits (the CUDA
-// kernels' tiles and sums). The backward and forward schemes train on each rank's GPU
-// (Scheme::set_sharded with the GPU's Context and the DeviceComm): the own rows go up for a step
-// and come down pushed, the batch and chunk rows move between ranks through host copies
-// (ShardedRows, bytes over MPI), the batch terms against the target run through the CUDA
-// sharded passes (make_sharded_target_functional on the GPU's Context), snapshots and
-// checkpoints from the host rows as above. The rest (the variational scheme, the sliced
-// estimator, the particle scheme's term-by-term functionals: sums, the potential, energy33, the
-// kernels W) is refused naming flow.scheme, functional.estimator, functional.kind or
-// functional.kernel.
+// --backend cuda runs every scheme sharded: each rank's pair passes on its GPU
+// (kernels/pairwise_sharded.hpp's CUDA path: own rows on the device, Y's chunks broadcast over
+// NCCL on a second stream beside the row kernels), O(N/P) device memory per rank; the particle
+// scheme's term-by-term functionals (kernels W, the potential, energy33, sums) term by term on
+// the device; its sliced estimator through sliced_gradient_sharded's CUDA path (device
+// all-to-alls); the ift scheme with its weight steps' pair passes there too. Positions, weights,
+// snapshots, checkpoint and metrics stay on the host as in the CPU sharded run: each pass's own
+// rows go up and its outputs come down, the staging inside a collective (a rank out of GPU
+// memory fails every rank). The backward, forward and variational schemes train on each rank's
+// GPU (Scheme::set_sharded with the GPU's Context and the DeviceComm): the own rows go up for a
+// step and come down pushed, the batch and chunk rows move between ranks through host copies
+// (ShardedRows, bytes over MPI), the terms against the target or between particles run through
+// the CUDA sharded passes. Bits: the same at every rank count among sharded CUDA runs
+// (snapshots, weights, checkpoint, metrics); against the CPU sharded run they differ in the last
+// bits (the CUDA kernels' tiles and sums; the training carries that on).
 #include "nwgf/schemes/flow.hpp"
 
 namespace nwgf {
