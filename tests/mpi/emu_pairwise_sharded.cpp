@@ -34,22 +34,16 @@
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
 
+#include "emu_rows.hpp"
+
 namespace nwgf {
 namespace {
 
-template <class T>
-std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  std::vector<T> v(static_cast<std::size_t>(n * d));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = T(philox_uniform<double>(5, stream, i) - 0.5);
-  return v;
-}
+using emu_test::download_all;
 
 template <class T>
-std::vector<T> download_all(const Context& ctx, const Buffer<T>& b) {
-  std::vector<T> h(static_cast<std::size_t>(b.size()));
-  if (!h.empty()) copy_to_host(ctx, h.data(), b);
-  ctx.synchronize();
-  return h;
+std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
+  return emu_test::points<T>(5, n, d, stream);
 }
 
 bool same_bytes(const void* a, const void* b, std::size_t bytes) {
