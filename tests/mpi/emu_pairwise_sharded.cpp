@@ -34,6 +34,7 @@
 #include "nwgf/kernels/pairwise_ranks.hpp"
 #include "nwgf/kernels/pairwise_sharded.hpp"
 
+#include "../kernels/philox_points.hpp"
 #include "emu_rows.hpp"
 
 namespace nwgf {
@@ -43,7 +44,7 @@ using emu_test::download_all;
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  return emu_test::points<T>(5, n, d, stream);
+  return test::philox_points<T>(5, n, d, stream);
 }
 
 bool same_bytes(const void* a, const void* b, std::size_t bytes) {

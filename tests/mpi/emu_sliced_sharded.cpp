@@ -33,6 +33,7 @@
 #include "nwgf/kernels/sliced.hpp"
 #include "nwgf/kernels/sliced_sharded.hpp"
 
+#include "../kernels/philox_points.hpp"
 #include "emu_rows.hpp"
 
 namespace nwgf {
@@ -42,7 +43,7 @@ using emu_test::download_all;
 
 template <class T>
 std::vector<T> points(index_t n, index_t d, std::uint64_t stream) {
-  return emu_test::points<T>(9, n, d, stream);
+  return test::philox_points<T>(9, n, d, stream);
 }
 
 struct Case {
