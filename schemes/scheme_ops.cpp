@@ -19,7 +19,10 @@ void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t
   (void)ctx;
 #pragma omp parallel for schedule(static)
   for (index_t k = 0; k < batch; ++k) {
-    for (index_t j = 0; j < d + l; ++j) network_input_element(x, n, d, l, rows, k, j, in, xb);
+    for (index_t j = 0; j < d; ++j) network_input_element(x, n, d, l, rows, k, j, in, xb);
+    // The noise columns: network_input_element's normals, a Philox block at a time.
+    philox_normal_fill(rows.seed, rows.z_stream, rows.z_counter + std::uint64_t(k * l),
+                       std::uint64_t(l), in + k * (d + l) + d);
   }
 }
 
