@@ -22,11 +22,14 @@ NWGF_HD T relu_backward(T dh, T h) {
 
 // PReLU hidden layer (one learnable slope a per layer): z = pre + b; h = z if z > 0 else a z.
 // Writes z (kept for the reverse pass) and returns h.
+// (Both branches' products are computed, then one is selected: a product inside the condition
+// is a branch under -ftrapping-math, GCC's default, and the CPU loops would not vectorise.)
 template <class T>
 NWGF_HD T bias_prelu(T pre, T b, T a, T* z_out) {
   const T z = pre + b;
   *z_out = z;
-  return z > T(0) ? z : a * z;
+  const T az = a * z;
+  return z > T(0) ? z : az;
 }
 
 // Reverse of the PReLU given z: dL/dz = dh (z > 0) or a dh; *slope_term = dh min(z, 0), whose sum
@@ -34,8 +37,9 @@ NWGF_HD T bias_prelu(T pre, T b, T a, T* z_out) {
 template <class T>
 NWGF_HD T prelu_backward(T dh, T z, T a, T* slope_term) {
   const bool pos = z > T(0);
-  *slope_term = pos ? T(0) : dh * z;
-  return pos ? dh : a * dh;
+  const T dhz = dh * z, adh = a * dh;  // both computed, then selected (bias_prelu)
+  *slope_term = pos ? T(0) : dhz;
+  return pos ? dh : adh;
 }
 
 // Host-computed scalars of one Adam step t (PyTorch's order of operations).
