@@ -128,21 +128,4 @@ NWGF_HD T philox_normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
   return out[i % k];
 }
 
-// Elements [first, first + count) of a normal stream, in order: philox_normal's values, each
-// block computed once (philox_normal computes a whole block, two or four normals, per element:
-// a run of float normals one at a time costs four times the log and sincos).
-template <class T>
-NWGF_HD void philox_normal_fill(std::uint64_t seed, std::uint64_t stream, std::uint64_t first,
-                                std::uint64_t count, T* out) {
-  constexpr std::uint64_t k = PhiloxTraits<T>::normal_per_block;
-  const std::uint64_t end = first + count;
-  for (std::uint64_t i = first; i < end;) {
-    T block[k];
-    const std::uint64_t b = i / k;
-    philox_normal_block(philox_block(seed, stream, b), block);
-    const std::uint64_t stop = end < (b + 1) * k ? end : (b + 1) * k;
-    for (; i < stop; ++i) *out++ = block[i % k];
-  }
-}
-
 }  // namespace nwgf

@@ -20,9 +20,15 @@ void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t
 #pragma omp parallel for schedule(static)
   for (index_t k = 0; k < batch; ++k) {
     for (index_t j = 0; j < d; ++j) network_input_element(x, n, d, l, rows, k, j, in, xb);
-    // The noise columns: network_input_element's normals, a Philox block at a time.
-    philox_normal_fill(rows.seed, rows.z_stream, rows.z_counter + std::uint64_t(k * l),
-                       std::uint64_t(l), in + k * (d + l) + d);
+    // The noise columns: network_input_element's normals, each Philox block computed once
+    // (rng_fill_block, as rng_normal fills buffers; Z itself, 0 + 1 Z), not once per element.
+    const std::uint64_t offset = rows.z_counter + std::uint64_t(k * l);
+    std::uint64_t first = 0, count = 0;
+    detail::rng_block_range<T, true>(offset, l, first, count);
+    for (std::uint64_t blk = first; blk < first + count; ++blk) {
+      detail::rng_fill_block<T, true>(rows.seed, rows.z_stream, offset, in + k * (d + l) + d, l,
+                                      blk, T(0), T(1));
+    }
   }
 }
 
