@@ -1,6 +1,7 @@
 #include "nwgf/engine/rng.hpp"
 
 #include "nwgf/engine/cuda_backend.hpp"
+#include "nwgf/engine/parallel.hpp"
 #include "nwgf/engine/rng_math.hpp"
 
 namespace nwgf {
@@ -10,7 +11,9 @@ void cpu_fill(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, T*
               T a, T b) {
   std::uint64_t first, count;
   detail::rng_block_range<T, Normal>(offset, n, first, count);
-#pragma omp parallel for schedule(static)
+  // A Philox block weighs about 64 light operations (engine/parallel.hpp; a normal block: two
+  // logarithms and two sine-cosines).
+#pragma omp parallel for schedule(static) if (worth_a_team(index_t(count) * 64))
   for (std::int64_t i = 0; i < std::int64_t(count); ++i) {
     detail::rng_fill_block<T, Normal>(seed, stream, offset, out, n, first + std::uint64_t(i), a, b);
   }

@@ -30,13 +30,14 @@ inline double sum_in_order(const double* partials, index_t n) {
 inline index_t chunks_of(index_t n) { return (n + ReducePolicy::chunk - 1) / ReducePolicy::chunk; }
 
 // CPU: sum_i term(i) over i < n: chunk c's partial sums its terms in order, the chunks (spread
-// over OpenMP threads, static) are then added in order; the same for any thread count.
+// over OpenMP threads, static) are then added in order; the same for any thread count. One
+// chunk (the training batches' sums) runs on the calling thread: a team would only wait.
 template <class Term>
 double chunked_sum(index_t n, const Term& term) {
   const index_t chunks = chunks_of(n);
   std::vector<double> partial(std::size_t(chunks), 0.0);
 #if defined(_OPENMP)  // not in nvcc host passes of .cu files, which include this header
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
 #endif
   for (index_t c = 0; c < chunks; ++c) {
     double s = 0;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/parallel.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/mlp_cuda.hpp"
 #include "nwgf/nn/mlp_math.hpp"
@@ -54,7 +55,10 @@ void Adam<T>::step(const Context& ctx, T* params, const T* grads, double lr) {
   const long long t = ++counter_.data()[0];
   const auto s = detail::adam_scalars<T>(beta1_, beta2_, eps_, lr, t);
   const index_t n = n_;
-#pragma omp parallel for simd schedule(static) num_threads(ctx.threads()) if (n >= (1 << 15))
+  // The if clause names parallel (unnamed, it would also bind simd: no vector loop where it
+  // fails).
+#pragma omp parallel for simd schedule(static) num_threads(ctx.threads()) \
+    if (parallel : worth_a_team(n))
   for (index_t i = 0; i < n; ++i) detail::adam_update(params[i], m[i], v[i], grads[i], s);
 }
 

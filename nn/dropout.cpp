@@ -1,5 +1,7 @@
 #include "nwgf/nn/dropout.hpp"
 
+#include "nwgf/engine/parallel.hpp"
+
 namespace nwgf::detail {
 
 template <class T>
@@ -8,7 +10,7 @@ void apply_dropout(const Context& ctx, const DropoutLayer<T>& d, T* v, index_t c
   if (ctx.is_cuda()) return cuda_apply_dropout(ctx, d, v, count);
 #endif
   // Each element draws its own Philox block word: the result does not depend on the split.
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (count >= (1 << 15))
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(count))
   for (index_t i = 0; i < count; ++i) v[i] = dropout_element(d, std::uint64_t(i), v[i]);
 }
 

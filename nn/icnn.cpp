@@ -7,6 +7,7 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/parallel.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/icnn_cuda.hpp"
@@ -40,8 +41,7 @@
 namespace nwgf {
 namespace {
 
-// Below this many elements an elementwise pass runs on one thread.
-constexpr index_t min_parallel_elements = index_t(1) << 15;
+// An elementwise pass runs on one thread below engine/parallel.hpp's grain.
 
 using detail::icnn_celu;
 using detail::icnn_celu_d1;
@@ -74,7 +74,7 @@ void forward_units(const Context& ctx, T* u, T* z, const T* p, const T* b, index
   if (ctx.is_cuda()) return detail::cuda_icnn_forward_units(ctx, u, z, p, b, B, h, r, first);
 #endif
   const index_t rh = r * h;
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(B * rh))
   for (index_t i = 0; i < B; ++i)
     for (index_t k = 0; k < h; ++k)
       detail::icnn_unit_forward(&u[i * h + k], &z[i * h + k], p + i * rh + k, b[k], r, h, first);
@@ -90,7 +90,7 @@ void deltas(const Context& ctx, T* g, T* delta, T* e, const T* u, const T* p, co
   const index_t rh = r * h;
   if (w)
     for (index_t i = 0; i < B; ++i) std::copy(w, w + h, g + i * h);
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(B * rh))
   for (index_t i = 0; i < B; ++i)
     for (index_t k = 0; k < h; ++k)
       delta[i * h + k] = detail::icnn_unit_delta(g[i * h + k], u[i * h + k], p + i * rh + k,
@@ -105,7 +105,7 @@ void from_t(const Context& ctx, T* db, T* pb, const T* delta, const T* p, const 
   if (ctx.is_cuda()) return detail::cuda_icnn_from_t(ctx, db, pb, delta, p, ca, B, h, r);
 #endif
   const index_t rh = r * h;
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(B * rh))
   for (index_t i = 0; i < B; ++i)
     for (index_t k = 0; k < h; ++k)
       db[i * h + k] = detail::icnn_unit_from_t(db[i * h + k], delta[i * h + k], p + i * rh + k,
@@ -118,7 +118,7 @@ void gbars(const Context& ctx, T* db, T* ub, const T* g, const T* u, index_t cou
 #ifdef NWGF_HAVE_CUDA
   if (ctx.is_cuda()) return detail::cuda_icnn_gbar(ctx, db, ub, g, u, count);
 #endif
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (count >= min_parallel_elements)
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(count))
   for (index_t i = 0; i < count; ++i) detail::icnn_gbar(&db[i], &ub[i], g[i], u[i]);
 }
 
@@ -140,7 +140,7 @@ void pbars(const Context& ctx, T* pb, const T* ub, const T* p, index_t B, index_
   if (ctx.is_cuda()) return detail::cuda_icnn_pbar(ctx, pb, ub, p, B, h, r);
 #endif
   const index_t rh = r * h;
-#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (B * rh >= min_parallel_elements)
+#pragma omp parallel for schedule(static) num_threads(ctx.threads()) if (worth_a_team(B * rh))
   for (index_t i = 0; i < B; ++i)
     for (index_t s = 0; s < r; ++s)
       for (index_t k = 0; k < h; ++k) {

@@ -9,6 +9,7 @@
 #include "nwgf/engine/blas.hpp"
 #include "nwgf/engine/buffer.hpp"
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/parallel.hpp"
 #include "nwgf/engine/rng.hpp"
 #include "nwgf/engine/trace.hpp"
 #include "nwgf/nn/dropout.hpp"
@@ -18,15 +19,16 @@
 namespace nwgf {
 namespace {
 
-// Below this many elements an elementwise pass runs on one thread: waking the team would cost
-// more than the pass (the d-wide output layer, Adam on a small network).
-constexpr index_t min_parallel_elements = index_t(1) << 15;
+// The elementwise passes run on one thread below engine/parallel.hpp's grain (the d-wide output
+// layer, Adam on a small network, the variational scheme's 512 x 64 critic layers under passive
+// waits).
+
 
 // z (rows, cols) <- relu(z + b) or z + b, rows split over threads.
 template <class T>
 void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t cols, bool relu) {
 #pragma omp parallel for schedule(static) \
-    num_threads(threads) if (rows * cols >= min_parallel_elements)
+    num_threads(threads) if (worth_a_team(rows * cols))
   for (index_t i = 0; i < rows; ++i) {
     T* zi = z + i * cols;
     if (relu) {
@@ -46,7 +48,7 @@ template <class T>
 void cpu_bias_grad(int threads, const T* dh, const T* h, T* g, index_t rows, index_t cols,
                    T* partial, T* db, bool accumulate) {
   int used = 1;
-#pragma omp parallel num_threads(threads) if (rows * cols >= min_parallel_elements)
+#pragma omp parallel num_threads(threads) if (worth_a_team(rows * cols))
   {
     const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
     if (tid == 0) used = nt;
@@ -83,7 +85,7 @@ void cpu_bias_prelu(int threads, T* z, const T* b, const T* a, T* h, index_t row
   const T slope = *a;
   // Row by row, so that the bias needs no i % cols and the columns vectorise.
 #pragma omp parallel for schedule(static) \
-    num_threads(threads) if (rows * cols >= min_parallel_elements)
+    num_threads(threads) if (worth_a_team(rows * cols))
   for (index_t i = 0; i < rows; ++i) {
     T* zi = z + i * cols;
     T* hi = h + i * cols;
@@ -97,8 +99,10 @@ template <class T>
 void cpu_prelu_backward(int threads, const T* dh, const T* z, const T* a, T* g, T* s, index_t count) {
   const T slope = *a;
   // omp simd: each element reads dh[i] before it writes g[i] (g may be dh), no other overlap.
+  // The if clause names parallel: an unnamed one also binds the simd part, and a false one
+  // runs the loop one element at a time (GCC emits the vector loop only when it holds).
 #pragma omp parallel for simd schedule(static) num_threads(threads) \
-    if (count >= min_parallel_elements)
+    if (parallel : worth_a_team(count))
   for (index_t i = 0; i < count; ++i) g[i] = detail::prelu_backward(dh[i], z[i], slope, &s[i]);
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nwgf/engine/error.hpp"
+#include "nwgf/engine/parallel.hpp"
 #include "nwgf/schemes/potential_rows.hpp"
 #include "nwgf/schemes/variational/critic_rows.hpp"
 
@@ -17,7 +18,8 @@ void network_input(const Context& ctx, const T* x, index_t n, index_t d, index_t
   if (ctx.is_cuda()) return detail::cuda_network_input(ctx, x, n, d, l, rows, batch, in, xb);
 #endif
   (void)ctx;
-#pragma omp parallel for schedule(static)
+  // A row: d copies and l normals (32 light operations each, engine/parallel.hpp).
+#pragma omp parallel for schedule(static) if (worth_a_team(batch * (d + 32 * l)))
   for (index_t k = 0; k < batch; ++k) {
     for (index_t j = 0; j < d; ++j) network_input_element(x, n, d, l, rows, k, j, in, xb);
     // The noise columns: network_input_element's normals, each Philox block computed once
@@ -49,7 +51,7 @@ void axpby(const Context& ctx, index_t count, T a, const T* x, T b, T* y) {
   if (ctx.is_cuda()) return detail::cuda_axpby(ctx, count, a, x, b, y);
 #endif
   (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_a_team(count))
   for (index_t i = 0; i < count; ++i) y[i] = axpby_element(a, x[i], b, y[i]);
 }
 
@@ -77,7 +79,7 @@ void row_scaled_add(const Context& ctx, index_t n, index_t d, T alpha, const T* 
   if (ctx.is_cuda()) return detail::cuda_row_scaled_add(ctx, n, d, alpha, a, x, y);
 #endif
   (void)ctx;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_a_team(n * d))
   for (index_t e = 0; e < n * d; ++e) y[e] = row_scaled_add_element(alpha, a, x, y, d, e);
 }
 
