@@ -10,12 +10,10 @@
 
 namespace nwgf {
 
-// Whether idle OpenMP threads sleep (OMP_WAIT_POLICY=passive, read once) rather than spin.
-bool passive_waits();
-
 // Light element operations (an axpby element, a bias and an activation) below which a CPU loop
-// runs on the calling thread: 2^16 with spinning waits, 2^17 with passive ones (measured on
-// whole runs: the backward, forward and variational quick experiments on 2 threads).
+// runs on the calling thread: 2^16 where idle threads spin, 2^17 where they sleep
+// (OMP_WAIT_POLICY=passive, read once). Measured on whole runs: the backward, forward and
+// variational quick experiments on 2 threads.
 index_t parallel_grain();
 
 // Whether `work` light element operations are worth a team (callers weigh heavier elements:

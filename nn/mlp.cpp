@@ -23,7 +23,6 @@ namespace {
 // layer, Adam on a small network, the variational scheme's 512 x 64 critic layers under passive
 // waits).
 
-
 // z (rows, cols) <- relu(z + b) or z + b, rows split over threads.
 template <class T>
 void cpu_bias_activation(int threads, T* z, const T* b, index_t rows, index_t cols, bool relu) {
