@@ -239,13 +239,20 @@ PassResult cpu_self_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads
     res.value += k0 * diag;
   }
   if (grad && p.g.data) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (index_t i = 0; i < n; ++i) {
-      double acc[3] = {};  // d <= 3 here
-      for (index_t k = 0; k < d; ++k) {
-        for (int t = 0; t < nt; ++t) acc[k] += g_part[std::size_t(t)][std::size_t(i * d + k)];
+    // A row's d sums in a buffer of d (d <= 3 here), not a fixed double[3]: GCC 12 at
+    // -march=native on AVX-512 (NWGF_NATIVE) warned that one might be read uninitialised.
+#pragma omp parallel num_threads(nt)
+    {
+      std::vector<double> acc(static_cast<std::size_t>(d));
+#pragma omp for schedule(static)
+      for (index_t i = 0; i < n; ++i) {
+        for (index_t k = 0; k < d; ++k) {
+          double sum = 0;
+          for (int t = 0; t < nt; ++t) sum += g_part[std::size_t(t)][std::size_t(i * d + k)];
+          acc[std::size_t(k)] = sum;
+        }
+        write_gradient_row(p, i, acc.data());
       }
-      write_gradient_row(p, i, acc);
     }
   }
   return res;
