@@ -14,6 +14,8 @@ PACKAGES=(cmake g++ make pkg-config libopenblas-dev libopenblas-openmp-dev libbo
           doctest-dev libcli11-dev libtomlplusplus-dev zlib1g-dev libstb-dev libgif-dev libhwy-dev
           libcairo2-dev fonts-dejavu-core openmpi-bin libopenmpi-dev libsimgrid-dev
           dataset-fashion-mnist python3 python3-dev python3-venv)
+# qemu-user: tests/cli/test_isa_emulated.cpp runs the binary on emulated older x86-64 CPUs.
+if [ "$(uname -m)" = x86_64 ]; then PACKAGES+=(qemu-user); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
