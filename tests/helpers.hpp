@@ -3,10 +3,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace nwgf::test {
 
@@ -46,6 +48,16 @@ inline CliResult run_cli(const std::string& args, const std::string& env = "") {
   std::filesystem::remove(base + ".out");
   std::filesystem::remove(base + ".err");
   return r;
+}
+
+// The file names under a run directory's snapshots/ (step_*.npy, weights_*.npy), sorted.
+inline std::vector<std::string> snapshot_names(const std::string& run_dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir + "/snapshots")) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace nwgf::test

@@ -29,6 +29,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using nwgf::test::snapshot_names;
+
 // Exits 77 (skipped, with the reason) when this host cannot run the emulated CPUs.
 void require_qemu() {
 #if defined(__x86_64__)
@@ -71,15 +73,6 @@ const Model zen3{"EPYC-Milan-v1", "avx2", "Zen"};
 const Model haswell{"Haswell-noTSX", "avx2", "Haswell"};
 const Model westmere{"Westmere", "sse4", "Nehalem"};
 const Model nehalem{"Nehalem", "scalar", "Nehalem"};
-
-std::vector<std::string> snapshot_names(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir + "/snapshots")) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // Runs tests/mpi/<config>.toml on one thread, natively with the model's target forced and under
 // QEMU on the model; every snapshot (positions, weights) agrees to `tol` relative (max |a - b|

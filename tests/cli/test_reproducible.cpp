@@ -16,6 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using nwgf::test::snapshot_names;
+
 const char* particle = R"(
 seed = 3
 [flow]
@@ -73,15 +75,6 @@ std::string run(const std::string& name, const char* config, int threads) {
                                      "' --out '" + out + "'");
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   return out;
-}
-
-std::vector<std::string> snapshot_names(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir + "/snapshots")) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 void check_bitwise_identical(const std::string& a, const std::string& b) {
