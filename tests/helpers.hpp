@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,17 @@ inline std::vector<std::string> snapshot_names(const std::string& run_dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// max_i |x_i - ref_i| / max_i |ref_i|, x and ref of one size (an all-zero ref gives NaN or Inf,
+// which fails any bound).
+inline double max_relative_difference(const std::vector<double>& x, const std::vector<double>& ref) {
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < x.size() && i < ref.size(); ++i) {
+    diff = std::max(diff, std::fabs(x[i] - ref[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  return diff / scale;
 }
 
 }  // namespace nwgf::test

@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -110,12 +109,7 @@ TEST_CASE("particle flow: 1 vs 2 threads agree to 1e-6 relative") {
     const auto a = nwgf::read_npy<double>(one + "/snapshots/" + n);
     const auto b = nwgf::read_npy<double>(two + "/snapshots/" + n);
     REQUIRE(a.data.size() == b.data.size());
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < a.data.size(); ++i) {
-      diff = std::max(diff, std::fabs(a.data[i] - b.data[i]));
-      scale = std::max(scale, std::fabs(b.data[i]));
-    }
-    worst = std::max(worst, diff / scale);
+    worst = std::max(worst, nwgf::test::max_relative_difference(a.data, b.data));
   }
   MESSAGE("max |x_1 - x_2| / max |x_2| over all snapshots: " << worst);
   CHECK(worst <= 1e-6);
