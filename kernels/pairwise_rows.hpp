@@ -16,7 +16,8 @@
 // Row sums accumulate in T within one call and are added to the double outputs.
 //
 // How |z|^r is evaluated: for r = 1, 1/2 and 3/2 from reciprocal square roots (the hardware
-// estimate refined by Newton steps) wherever a whole vector of s is normal and positive, else
+// estimate refined by Newton steps; for 1/2 and 3/2 also one IEEE square root of it, |z|^{-1/2})
+// wherever a whole vector of s is normal and positive, else
 // from IEEE sqrt and division (coincident points, subnormal distances); for other r by
 // exp((r/2) log s) with the exponent of s split off exactly, so the error does not grow with
 // |log s|. Relative error per pair: at most 4 ulp in float and 1e-14 in double, checked against
