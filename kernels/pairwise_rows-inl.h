@@ -267,14 +267,14 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   }
 }
 
-// ---- d = 1, 2, 3, symmetric self gradient: R rows at a time --------------------------------
+// ---- d = 1, 2, 3, symmetric self gradient: G rows at a time --------------------------------
 //
 // The symmetric gradient adds each pair's column side, -a_i f z, to the column sums in scratch.
-// One row at a time that is a load and a store of d column vectors per vector of pairs (Zen 4:
-// the self gradient ran at half the rate per pair of the one-sided pass). R rows share each
-// column vector and its d column sums: loaded once, R updates in registers (in row order), stored
-// once. Row r of a group pairs with the columns from diag + i + r + 1 on: the vectors before all
-// R rows start (and the tail) run masked per row, by IEEE evaluation as the other tails do.
+// One row at a time that is a load and a store of d column vectors per vector of pairs (Zen 4,
+// one thread: about half the rate per pair of the one-sided pass). G rows share each vector of
+// columns and its d column sums: loaded once, G updates in registers (in row order), stored once.
+// Row r of a group pairs with the columns from diag + i + r + 1 on: the vectors before all G
+// rows start (and the tail) run masked per row, by IEEE evaluation as the other tails do.
 
 // Rows per group: 4 where the target has 32 vector registers and d <= 2, 2 there at d = 3; the
 // targets with 16 registers keep rows_fixed's one row at a time (two vectors of columns a step:
@@ -336,13 +336,11 @@ HWY_INLINE void sym_gradient_group(const RowBlock<T>& blk, index_t i, T* col, in
       }
       fast = fast_lanes<K>(d, lo, up);
     }
+    // (Only the AVX-512 targets come here: their double estimate needs no IEEE vectors beside
+    // it, unlike rows_fixed's on AVX2.)
+    static_assert(rsqrt_steps<T>() != 3);
     if (HWY_LIKELY(fast)) {
-      // Double: every other row by IEEE sqrt and division (as rows_fixed's second vector).
-      constexpr bool split = rsqrt_steps<T>() == 3;
-      for (int r = 0; r < G; ++r) {
-        f0[r] = split && r % 2 == 1 ? K::template grad<true>(d, s[r], blk.param)
-                                    : K::template grad<false>(d, s[r], blk.param);
-      }
+      for (int r = 0; r < G; ++r) f0[r] = K::template grad<false>(d, s[r], blk.param);
     } else {
       for (int r = 0; r < G; ++r) f0[r] = K::template grad<true>(d, s[r], blk.param);
     }
