@@ -197,6 +197,24 @@ HWY_INLINE void add_pairs(D d, const RowBlock<hn::TFromD<D>>& blk, const Pairs<D
   }
 }
 
+// The symmetric passes' column sums in scratch (RowBlock::work): `rows` rows of ldy + 16 (each
+// padded by a vector, so whole-vector stores at a tile's tail stay inside), zeroed; returns the
+// row stride.
+template <class T>
+index_t zero_column_sums(const RowBlock<T>& blk, int rows) {
+  const index_t ldc = blk.ldy + 16;
+  for (index_t e = 0; e < rows * ldc; ++e) blk.work[e] = T(0);
+  return ldc;
+}
+
+// g_columns (jn, DIM) += gscale * the DIM rows of column sums.
+template <int DIM, class T>
+void add_column_gradient(const RowBlock<T>& blk, index_t ldc, double gscale) {
+  for (index_t jj = 0; jj < blk.jn; ++jj) {
+    for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(blk.work[k * ldc + jj]);
+  }
+}
+
 template <class K, PairwisePass P, bool W, int DIM, bool Sym, bool Cols, class T>
 HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   using D = hn::ScalableTag<T>;
@@ -209,8 +227,7 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
   constexpr int col_rows = P == PairwisePass::gradient ? DIM : 1;
   if constexpr (columns) {
     cs.col = blk.work;
-    cs.ldc = blk.ldy + 16;
-    for (index_t e = 0; e < col_rows * cs.ldc; ++e) cs.col[e] = T(0);
+    cs.ldc = zero_column_sums(blk, col_rows);
   }
   for (index_t i = 0; i < blk.rows; ++i) {
     if constexpr (columns) cs.a_i = hn::Set(d, W ? blk.a[i] : T(1));
@@ -259,9 +276,7 @@ HWY_NOINLINE void rows_fixed(const RowBlock<T>& blk) {
     if (blk.coincident) *blk.coincident += count;
   }
   if constexpr (columns && P == PairwisePass::gradient) {
-    for (index_t jj = 0; jj < blk.jn; ++jj) {
-      for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(cs.col[k * cs.ldc + jj]);
-    }
+    add_column_gradient<DIM>(blk, cs.ldc, gscale);
   } else if constexpr (columns) {
     for (index_t jj = 0; jj < blk.jn; ++jj) blk.value_columns[jj] += vscale * double(cs.col[jj]);
   }
@@ -377,15 +392,11 @@ template <class K, bool W, int DIM, class T>
 HWY_NOINLINE void rows_sym_gradient(const RowBlock<T>& blk) {
   constexpr int G = sym_group_rows<DIM>();
   T* col = blk.work;
-  const index_t ldc = blk.ldy + 16;
-  for (index_t e = 0; e < DIM * ldc; ++e) col[e] = T(0);
+  const index_t ldc = zero_column_sums(blk, DIM);
   index_t i = 0;
   for (; i + G <= blk.rows; i += G) sym_gradient_group<K, W, DIM, G>(blk, i, col, ldc);
   for (; i < blk.rows; ++i) sym_gradient_group<K, W, DIM, 1>(blk, i, col, ldc);
-  const double gscale = K::grad_scale(blk.param);
-  for (index_t jj = 0; jj < blk.jn; ++jj) {
-    for (int k = 0; k < DIM; ++k) blk.g_columns[jj * DIM + k] += gscale * double(col[k * ldc + jj]);
-  }
+  add_column_gradient<DIM>(blk, ldc, K::grad_scale(blk.param));
 }
 
 // ---- 4 <= d < 16: two sweeps per row over the transposed columns -------------------------------
