@@ -4,8 +4,9 @@
 // A row pass: threads own contiguous ranges of row blocks (static split, so a fixed thread count
 // gives a fixed summation order); each row block of X runs over all of Y in tiles that are copied
 // transposed (structure of arrays, (d, JB)) into per-thread scratch, so the innermost loop runs
-// over j with unit stride (d >= 16: Y read in place, rows of it at a time). The pair rows
-// themselves (kernels/pairwise_rows-inl.h) are Highway SIMD code dispatched by the CPU at run time.
+// over j with unit stride (from d = 16, 24 or 32 by the SIMD target and T, row_major_from: Y read
+// in place, rows of it at a time). The pair rows themselves (kernels/pairwise_rows-inl.h) are
+// Highway SIMD code dispatched by the CPU at run time.
 // Per-row sums of one tile accumulate in T in SIMD lanes and are added to double accumulators;
 // thread partials are summed in thread order (the fixed-order partials of kernels/reduce.hpp).
 #include "nwgf/kernels/pairwise.hpp"
@@ -36,9 +37,8 @@ struct CpuPairwisePolicy {
   // tile's column sums (d jb) to the gradient, so larger blocks spread that cost over more pairs.
   static constexpr index_t self_row_block = 256;
   static constexpr int max_threads = 1024;
-  // From this d on, loops run over k, not j, and Y is read in place (5x faster at d = 784 than
-  // the transposed tiles when introduced), row_major_tile bytes of it (L2) per tile.
-  static constexpr index_t row_major_d = 16;
+  // From row_major_from<T>() on, loops run over k, not j, and Y is read in place (5x faster at
+  // d = 784 than the transposed tiles when introduced), row_major_tile bytes of it (L2) per tile.
   static constexpr index_t row_major_tile = 262144;
   // Bytes of Y per transposed tile (L1 of 32 KiB), in columns a multiple of 16 (one AVX-512
   // float vector), between 16 and 1024.
@@ -47,8 +47,22 @@ struct CpuPairwisePolicy {
 constexpr index_t kRowBlock = CpuPairwisePolicy::row_block;
 constexpr index_t kSelfRowBlock = CpuPairwisePolicy::self_row_block;
 constexpr int kMaxThreads = CpuPairwisePolicy::max_threads;
-constexpr index_t kRowMajorD = CpuPairwisePolicy::row_major_d;
 constexpr index_t kRowMajorTile = CpuPairwisePolicy::row_major_tile;
+
+// The d from which the row passes read Y in place (row-major rows, vectorised over k) instead of
+// in transposed tiles (vectorised over j), for the SIMD target in use and T. Measured with the
+// gradient, energy and directional passes of `nwgf bench pairwise`, r = 1 and 1/2, one Zen 4
+// thread (README "Performance"), transposed tiles over row-major rows: 512-bit vectors 1.25x to
+// 2.3x (double) and 2.2x to 4.8x (float) at d = 16, 1.0x to 3.6x at d = 24, 0.59x to 1.24x at
+// d = 32 and 48 for r = 1; 256-bit vectors, float: 1.1x to 3.1x at d = 16, 0.75x (r = 1
+// gradient) to 2.1x at d = 24; double: 0.45x to 0.95x at d = 16 (but the r = 1/2 energy, 1.3x).
+template <class T>
+index_t row_major_from() {
+  const int width = simd_width_bytes();
+  if (width >= 64) return 32;
+  if (width == 32 && sizeof(T) == 4) return 24;
+  return 16;
+}
 
 // Columns of Y per transposed tile.
 template <class T>
@@ -293,9 +307,9 @@ void cpu_write_gradient(const RowPassArgs<T>& p, const double* acc, int threads)
 
 template <class T>
 index_t cpu_column_tile(index_t d) {
-  // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
-  return d >= kRowMajorD ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
-                         : tile_cols<T>(d);
+  // d >= row_major_from<T>() reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
+  return d >= row_major_from<T>() ? std::max<index_t>(16, kRowMajorTile / index_t(sizeof(T)) / d)
+                                  : tile_cols<T>(d);
 }
 
 template <class T>
@@ -305,7 +319,7 @@ void cpu_rows_against_tiles(PairwisePass pass, const RowPassArgs<T>& p, double* 
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
   if (n == 0 || m == 0) return;
   const bool dir = pass == PairwisePass::directional;
-  const bool row_major = d >= kRowMajorD;
+  const bool row_major = d >= row_major_from<T>();
   const index_t jb = cpu_column_tile<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);
@@ -384,8 +398,8 @@ PassResult cpu_row_pass(PairwisePass pass, const RowPassArgs<T>& p, int threads)
   const bool write_values = p.values != nullptr &&
                             (pass == PairwisePass::energy || pass == PairwisePass::value_gradient);
   const index_t n = p.x.rows, m = p.y.rows, d = p.x.cols;
-  // d >= kRowMajorD reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
-  const bool row_major = d >= kRowMajorD;
+  // d >= row_major_from<T>() reads Y in place, kRowMajorTile bytes (about 256 KiB, L2) per tile.
+  const bool row_major = d >= row_major_from<T>();
   const index_t jb = cpu_column_tile<T>(d);
   const index_t blocks = (n + kRowBlock - 1) / kRowBlock;
   const int nt = std::clamp(threads, 1, kMaxThreads);

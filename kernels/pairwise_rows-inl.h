@@ -12,11 +12,14 @@
 //   registers; two independent accumulator sets hide the FMA latency (the symmetric self
 //   gradient on the AVX-512 targets: 2 or 4 rows share each vector of columns and its column
 //   sums, rows_sym_gradient);
-// - 4 <= d < 16 (transposed tile): per row, a first sweep over j stores the per-pair factors in
-//   scratch, a second sweep per coordinate k sums f_j (x_k - y_kj);
-// - d >= 16 (row-major, in place): the dot products over k are vectorised, in register-blocked
-//   micro-tiles of rows x columns (with velocities too: |z|^2 and <z,u> side by side), and the
-//   factor is the family's scalar functor (its cost is small beside 4d flops).
+// - 4 <= d below the row-major start (transposed tile; the start is d = 16, 24 or 32 by target
+//   and element type, kernels/pairwise.cpp's row_major_from): per row, a first sweep over j
+//   stores the per-pair factors in scratch, a second sweep per coordinate k sums
+//   f_j (x_k - y_kj);
+// - from the row-major start on ("the d >= 16 rows": row-major, in place): the dot products over
+//   k are vectorised, in register-blocked micro-tiles of rows x columns (with velocities too:
+//   |z|^2 and <z,u> side by side), and the factor is the family's scalar functor (its cost is
+//   small beside 4d flops).
 #if defined(NWGF_KERNELS_PAIRWISE_ROWS_INL) == defined(HWY_TARGET_TOGGLE)
 #ifdef NWGF_KERNELS_PAIRWISE_ROWS_INL
 #undef NWGF_KERNELS_PAIRWISE_ROWS_INL
@@ -938,9 +941,10 @@ void rows_rowmajor_pass(const RowBlock<T>& blk) {
 // "Pair rows at small d on AVX-512"): there a pair's |z|^2 is one or two 512-bit vectors, its
 // horizontal sum (one per pair) outweighs the wider FMAs, and a d that is not a multiple of the
 // 16 (8) lanes leaves a long scalar tail. So
-// - d < kAvx2RowsBelow (and the double energy pass below d = 48): the AVX2 target's rows
-//   themselves (rows_as_avx2: its tile shapes, its code, its bits); the AVX-512 tiles lose to
-//   them there even with 256-bit vectors;
+// - the double energy pass below d = 48: the AVX2 target's rows themselves (rows_as_avx2: its
+//   tile shapes, its code, its bits); the AVX-512 tiles lose to them there even with 256-bit
+//   vectors (so did the other passes below d = 32, which on these targets now take the
+//   transposed tiles: kernels/pairwise.cpp, row_major_from);
 // - the directional pass on rows of at most kNarrowRowBytes bytes: 256-bit vectors (the AVX2
 //   target's lanes and order of the sums, so its bits) in the AVX-512 2 x 4 tiles (1.1x to 1.3x
 //   the 512-bit tiles at float d = 32 to 192, 1.05x to 1.15x at double d = 32 to 100, where the
@@ -952,19 +956,17 @@ constexpr bool kNarrowSmallRows = true;
 #else
 constexpr bool kNarrowSmallRows = false;
 #endif
-constexpr index_t kAvx2RowsBelow = 32;
 constexpr index_t kNarrowRowBytes = 1024;
 template <class T>
 using NarrowRowTag = hn::CappedTag<T, 32 / sizeof(T)>;
 
 // Whether this target hands blk to the AVX2 target's rows (the translation units'
-// entry points, kernels/pairwise_rows_*.cpp).
-// The double energy pass also below d = 48 (the AVX2 target's 1 x 4 tiles there ran 1.1x the
-// AVX-512 ones at d = 32).
+// entry points, kernels/pairwise_rows_*.cpp): the double energy pass below d = 48 (the AVX2
+// target's 1 x 4 tiles there ran 1.1x the AVX-512 ones at d = 32).
 template <class T>
 bool rows_as_avx2(const RowBlock<T>& blk) {
   if (!kNarrowSmallRows || blk.transposed) return false;
-  return blk.d < kAvx2RowsBelow || (sizeof(T) == 8 && blk.pass == PairwisePass::energy && blk.d < 48);
+  return sizeof(T) == 8 && blk.pass == PairwisePass::energy && blk.d < 48;
 }
 
 // ---- dispatch on the family, the pass, the weights and d ---------------------------------------

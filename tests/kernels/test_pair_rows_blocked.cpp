@@ -6,8 +6,8 @@
 // on each evaluation path of |z|^r), float and double, with and without weights, row counts and
 // column counts that leave every remainder of the tile (rows 1..9, columns 1..11), d = 16, 17,
 // 31, 40, 50, 100 and 784 (d not a multiple of the vector length: the scalar tail; on the AVX-512
-// targets d < 32 runs the AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit
-// vectors, the rest 512-bit ones: each reached), Y != X with
+// targets the double energy pass below d = 48 runs the AVX2 target's rows, the directional pass
+// up to 1 KiB a row 256-bit vectors, the rest 512-bit ones: each reached), Y != X with
 // coincident pairs (one moving apart, one at rest) and nearly coincident ones, and leading
 // dimensions wider than d. Registered once per SIMD target (NWGF_SIMD).
 #include <doctest/doctest.h>
@@ -170,11 +170,11 @@ TEST_CASE("pair rows d >= 16: the micro-tiles give the bits of one pair at a tim
   }
 }
 
-// On the AVX-512 targets the rows below d = 32 (and the double energy pass below d = 48) run the
-// AVX2 target's rows, the directional pass up to 1 KiB a row 256-bit vectors in the AVX-512
-// tiles: the same lanes and the same order of every sum, so the same bits as the AVX2 target.
+// On the AVX-512 targets the double energy pass below d = 48 runs the AVX2 target's rows, the
+// directional pass up to 1 KiB a row 256-bit vectors in the AVX-512 tiles: the same lanes and the
+// same order of every sum, so the same bits as the AVX2 target.
 bool avx2_bits(PairwisePass pass, index_t d, std::size_t size) {
-  return d < 32 || (pass == PairwisePass::directional && d * index_t(size) <= 1024) ||
+  return (pass == PairwisePass::directional && d * index_t(size) <= 1024) ||
          (size == 8 && pass == PairwisePass::energy && d < 48);
 }
 

@@ -6,9 +6,10 @@
 // the threads achieve while they actually run (`directional_cpu_gpairs_per_s` alike for the
 // directional derivative, 2 N^2 pairs a call; `energy_cpu_gpairs_per_s` for the energy).
 // --value-gradient: also the value and gradient pass (pair_row_sums_gradient: the row sums and
-// the gradient together, N^2 pairs a call). --one-pair-rows (measurement only): the CPU rows at
-// d >= 16 take one pair at a time instead of the register-blocked micro-tiles (the same bits), so
-// one binary measures both.
+// the gradient together, N^2 pairs a call). --one-pair-rows (measurement only): the row-major CPU
+// rows (from d = 16, 24 or 32 by SIMD target and dtype, kernels/pairwise.cpp's row_major_from)
+// take one pair at a time instead of the register-blocked micro-tiles (the same bits), so one
+// binary measures both.
 //
 // --sharded (any rank count, `mpirun -np P nwgf bench pairwise --sharded`): the gradient of the
 // particle flow's self interaction by the sharded pass (kernels/pairwise_sharded.hpp: each rank
@@ -236,8 +237,9 @@ BenchRegistrar reg_bench_pairwise("pairwise", "Fused Riesz self gradient / energ
                                   "Also time the value and gradient pass (row sums and "
                                   "gradient together)");
                      sub.add_flag("--one-pair-rows", o->one_pair_rows,
-                                  "Measurement: the CPU rows at d >= 16 one pair at a time "
-                                  "instead of in micro-tiles (same bits)");
+                                  "Measurement: the row-major CPU rows (from d = 16, 24 or "
+                                  "32 by SIMD target and dtype) one pair at a time instead of "
+                                  "in micro-tiles (same bits)");
                      sub.add_flag("--sharded", o->sharded,
                                   "The gradient by the sharded pass (own rows per rank, Y "
                                   "streamed in chunks; runs under mpirun)");
